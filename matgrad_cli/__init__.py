@@ -1,0 +1,20 @@
+"""matgrad: derive and verify the gradients of a matrix-multiplication layer, symbolically."""
+
+from __future__ import annotations
+
+from .derive import derive
+from .errors import MatgradError
+from .model import Check, Derivation, Gradient, LayerDerivation, Sizes
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Check",
+    "Derivation",
+    "Gradient",
+    "LayerDerivation",
+    "MatgradError",
+    "Sizes",
+    "__version__",
+    "derive",
+]

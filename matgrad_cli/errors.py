@@ -1,0 +1,39 @@
+"""Library errors. The CLI turns each into one line on stderr and the exit code it carries."""
+
+from __future__ import annotations
+
+
+class MatgradError(Exception):
+    """Base of every error matgrad reports to a person; ``exit_code`` follows SPEC section 4."""
+
+    exit_code: int = 2
+
+
+class InputError(MatgradError):
+    """Bad input: sizes, options, expressions or paths (exit code 2)."""
+
+
+class SizeError(InputError):
+    """Sizes that are not positive integers, or too large for the chosen engine."""
+
+
+class OutputError(InputError):
+    """An output file that cannot, or may not, be written."""
+
+
+class ClaimSyntaxError(InputError):
+    """A ``matgrad check`` claim that does not parse.
+
+    ``position`` is the 0-based offset of the offending character in ``source``; the CLI prints
+    the source with a caret under it.
+    """
+
+    def __init__(self, message: str, source: str, position: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.position = position
+
+    def caret_lines(self) -> tuple[str, str]:
+        """The claim and a caret line pointing at the offending character."""
+        return self.source, " " * self.position + "^"

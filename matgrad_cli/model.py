@@ -1,0 +1,165 @@
+"""The objects of the mathematics, named after it. No rendering and no computation lives here.
+
+Indices are 1-based, as in SPEC section 1. Expressions are those of the engine that computed them
+(symengine or SymPy); renderers convert the few they display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+Variable = Literal["Z", "W", "b"]
+Index = tuple[int, int]
+Shape = tuple[int, int]
+
+#: Above this many rows or columns a matrix is elided on display (SPEC section 2).
+DISPLAY_LIMIT = 6
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """The sizes of the layer: Z is m×k, W is k×n, b is 1×n, A is m×n."""
+
+    m: int
+    k: int
+    n: int
+
+    def shape_of(self, name: str) -> Shape:
+        """The shape of the matrix called ``name`` (Z, W, b, A or G)."""
+        return {
+            "Z": (self.m, self.k),
+            "W": (self.k, self.n),
+            "b": (1, self.n),
+            "A": (self.m, self.n),
+            "G": (self.m, self.n),
+        }[name]
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The symbolic matrices as nested tuples of engine symbols.
+
+    ``upstream`` holds the entries of G = ∂L/∂A, the symbols dA_i_j.
+    """
+
+    Z: tuple[tuple[Any, ...], ...]
+    W: tuple[tuple[Any, ...], ...]
+    b: tuple[Any, ...]
+    upstream: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class OutputEntry:
+    """One entry a_{p,q} of A: its terms in summation order and the expanded sum."""
+
+    index: Index
+    terms: tuple[Any, ...]
+    value: Any
+
+
+class UpstreamTerm(NamedTuple):
+    """One term ∂L/∂a_{p,q} · factor of a sum that is linear in the entries of G = ∂L/∂A.
+
+    Both sides of every identity are such sums: the chain rule ∂L/∂x = Σ ∂L/∂a_{p,q} ·
+    ∂a_{p,q}/∂x (factor = the local partial, from the CAS) and the entries of the matrix products
+    ((G·Wᵀ)_{i,r} = Σ_q ∂L/∂a_{i,q} · w_{r,q}). A named tuple: a 64³ layer makes a million.
+    """
+
+    output: Index
+    factor: Any
+
+
+#: A sum of UpstreamTerms in summation-index order: an exact linear form in the entries of G.
+LinearForm = tuple[UpstreamTerm, ...]
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """The elementwise partial ∂L/∂x of one entry x: its chain-rule sum over the a's it feeds."""
+
+    variable: Variable
+    index: Index
+    terms: LinearForm
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """All elementwise partials of one variable, arranged in its shape (denominator layout)."""
+
+    variable: Variable
+    shape: Shape
+    entries: tuple[tuple[ChainRule, ...], ...]
+
+
+@dataclass(frozen=True)
+class MatrixForm:
+    """A matrix form such as G·Wᵀ, multiplied out: each entry a linear form in G's entries."""
+
+    formula: str
+    shape: Shape
+    entries: tuple[tuple[LinearForm, ...], ...]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """An entry where the elementwise partial and a matrix form differ."""
+
+    index: Index
+    elementwise: Any
+    claimed: Any
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified (or refuted) identity: elementwise ∂L/∂X against a matrix form."""
+
+    variable: Variable
+    formula: str
+    bias: bool
+    shape: Shape
+    claimed_shape: Shape
+    holds: bool
+    entries_checked: int
+    mismatches: tuple[Mismatch, ...] = ()
+
+    @property
+    def identity(self) -> str:
+        """The identity in plain text, e.g. ``dL/dZ = G @ Wᵀ``."""
+        return f"∂L/∂{self.variable} = {self.formula}"
+
+
+@dataclass(frozen=True)
+class LayerDerivation:
+    """The elementwise derivation for one layer, A = ZW or A = ZW + 1_m b."""
+
+    sizes: Sizes
+    bias: bool
+    outputs: tuple[tuple[OutputEntry, ...], ...]
+    gradients: dict[Variable, Gradient]
+    products: dict[Variable, MatrixForm]
+    checks: tuple[Check, ...]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The whole derivation: the layer without bias and, when asked for, with it (SPEC §2)."""
+
+    sizes: Sizes
+    bias: bool
+    engine: str
+    symbols: Symbols
+    plain: LayerDerivation
+    biased: LayerDerivation | None
+    extra_checks: tuple[Check, ...] = field(default=())
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """Every check made, in document order."""
+        layers = [self.plain] + ([self.biased] if self.biased is not None else [])
+        return tuple(check for layer in layers for check in layer.checks) + self.extra_checks
+
+    @property
+    def verified(self) -> bool:
+        """True when every identity held at every entry."""
+        return all(check.holds for check in self.checks)

@@ -1,0 +1,270 @@
+"""The matrix side: ∂L/∂A·Wᵀ, Zᵀ·∂L/∂A and 1ᵀ·∂L/∂A, multiplied out and compared entry by entry with
+the elementwise partials from derive.py.
+
+A product with G = ∂L/∂A is linear in G's entries, so each of its entries is kept as a linear
+form Σ ∂L/∂a_{p,q} · coefficient, the same shape the chain rule gives. The products are computed
+here from the symbols alone, never from the elementwise results, so a wrong formula shows up as a
+mismatch (SPEC section 1: a verification that could not fail is worthless). Claims written as
+ordinary matrices of expressions (``matgrad check``) are compared through ``compare_matrix``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .engine import Engine
+from .model import (
+    Check,
+    Gradient,
+    LinearForm,
+    MatrixForm,
+    Mismatch,
+    Shape,
+    Sizes,
+    Symbols,
+    UpstreamTerm,
+    Variable,
+)
+
+#: How many differing entries a failed check keeps, to show a person.
+MISMATCHES_KEPT = 5
+
+#: The matrix forms under test (Matrix Cookbook eqs. 69-71, written in gradient layout).
+FORMULAS: dict[Variable, str] = {"Z": "∂L/∂A · Wᵀ", "W": "Zᵀ · ∂L/∂A", "b": "1ᵀ · ∂L/∂A"}
+
+
+def upstream_form(sizes: Sizes) -> MatrixForm:
+    """G = ∂L/∂A itself: entry (i,j) is the single term ∂L/∂a_{i,j} · 1."""
+    return MatrixForm(
+        "∂L/∂A",
+        (sizes.m, sizes.n),
+        tuple(
+            tuple((UpstreamTerm((i, j), 1),) for j in range(1, sizes.n + 1))
+            for i in range(1, sizes.m + 1)
+        ),
+    )
+
+
+def transpose(form: MatrixForm, formula: str | None = None) -> MatrixForm:
+    """The transpose of a matrix form."""
+    rows, cols = form.shape
+    return MatrixForm(
+        formula or f"({form.formula})ᵀ",
+        (cols, rows),
+        tuple(tuple(form.entries[i][j] for i in range(rows)) for j in range(cols)),
+    )
+
+
+def _times(left: Any, right: Any) -> Any:
+    """A product that skips multiplying by the integer 1, the coefficient of G's own entries."""
+    if isinstance(left, int) and left == 1:
+        return right
+    if isinstance(right, int) and right == 1:
+        return left
+    return left * right
+
+
+def _linear_sum(
+    pieces: Sequence[tuple[LinearForm, Any]], engine: Engine, scale_left: bool
+) -> LinearForm:
+    """Σ scalar·form (or form·scalar) over ``pieces``, merging terms of the same ∂L/∂a_{p,q}.
+
+    Pieces whose scalar is None (a zero entry of the constant matrix) are skipped; a merged
+    coefficient that cancels to zero is dropped.
+    """
+    merged: dict[tuple[int, int], Any] = {}
+    summed: list[tuple[int, int]] = []
+    for form, scalar in pieces:
+        if scalar is None:
+            continue
+        for output, factor in form:
+            term = _times(scalar, factor) if scale_left else _times(factor, scalar)
+            if output in merged:
+                merged[output] = merged[output] + term
+                summed.append(output)
+            else:
+                merged[output] = term
+    for output in summed:
+        if output in merged and engine.is_zero(merged[output]):
+            del merged[output]
+    return tuple(UpstreamTerm(output, factor) for output, factor in merged.items())
+
+
+def _constant_entries(matrix: Any, engine: Engine) -> list[list[Any]]:
+    """The entries of a constant matrix, with None standing for each zero entry."""
+    rows, cols = matrix.shape
+    entries = [[matrix[i, j] for j in range(cols)] for i in range(rows)]
+    return [[None if engine.is_zero(entry) else entry for entry in row] for row in entries]
+
+
+def matmul(left: Any, right: Any, engine: Engine, formula: str) -> MatrixForm:
+    """A matrix form times a constant matrix, or a constant matrix times a matrix form.
+
+    The constant is an engine matrix (entries such as z_{i,r}); exactly one side is a MatrixForm.
+    Raises ValueError when the inner sizes differ.
+    """
+    if isinstance(left, MatrixForm) == isinstance(right, MatrixForm):
+        raise TypeError("matmul multiplies one matrix form by one constant matrix")
+    left_shape = left.shape if isinstance(left, MatrixForm) else tuple(map(int, left.shape))
+    right_shape = right.shape if isinstance(right, MatrixForm) else tuple(map(int, right.shape))
+    if left_shape[1] != right_shape[0]:
+        raise ValueError(f"{formula}: inner sizes {left_shape[1]} and {right_shape[0]} differ")
+    rows, inner, cols = left_shape[0], left_shape[1], right_shape[1]
+    if isinstance(left, MatrixForm):
+        constant = _constant_entries(right, engine)
+        entries = tuple(
+            tuple(
+                _linear_sum(
+                    [(left.entries[i][s], constant[s][c]) for s in range(inner)], engine, False
+                )
+                for c in range(cols)
+            )
+            for i in range(rows)
+        )
+    else:
+        constant = _constant_entries(left, engine)
+        entries = tuple(
+            tuple(
+                _linear_sum(
+                    [(right.entries[s][c], constant[i][s]) for s in range(inner)], engine, True
+                )
+                for c in range(cols)
+            )
+            for i in range(rows)
+        )
+    return MatrixForm(formula, (rows, cols), entries)
+
+
+def matrix_forms(
+    symbols: Symbols, sizes: Sizes, bias: bool, engine: Engine
+) -> dict[Variable, MatrixForm]:
+    """The three matrix forms under test: G·Wᵀ, Zᵀ·G and 1_mᵀ·G."""
+    upstream = upstream_form(sizes)
+    weights = engine.matrix(symbols.W)
+    inputs = engine.matrix(symbols.Z)
+    forms: dict[Variable, MatrixForm] = {
+        "Z": matmul(upstream, weights.T, engine, FORMULAS["Z"]),
+        "W": matmul(inputs.T, upstream, engine, FORMULAS["W"]),
+    }
+    if bias:
+        forms["b"] = matmul(engine.matrix([[1] * sizes.m]), upstream, engine, FORMULAS["b"])
+    return forms
+
+
+def linear_value(form: LinearForm, upstream: Sequence[Sequence[Any]], engine: Engine) -> Any:
+    """The expression Σ ∂L/∂a_{p,q} · factor, for display and for comparing with claims."""
+    return engine.add([_times(upstream[p - 1][q - 1], factor) for (p, q), factor in form])
+
+
+def _factors_equal(left: Any, right: Any, engine: Engine) -> bool:
+    """Exact equality: canonical forms first, then the expanded difference."""
+    return bool(left == right) or engine.is_zero(engine.expand(left - right))
+
+
+def _forms_equal(left: LinearForm, right: LinearForm, engine: Engine) -> bool:
+    """Two linear forms in G are equal when every ∂L/∂a_{p,q} has equal coefficients."""
+    if left == right:
+        return True
+    left_terms, right_terms = dict(left), dict(right)
+    return left_terms.keys() == right_terms.keys() and all(
+        _factors_equal(factor, right_terms[output], engine) for output, factor in left_terms.items()
+    )
+
+
+def compare(
+    gradient: Gradient,
+    form: MatrixForm,
+    bias: bool,
+    symbols: Symbols,
+    engine: Engine,
+) -> Check:
+    """Compare every elementwise partial of ``gradient`` with the same entry of ``form``.
+
+    A form of the wrong shape fails without comparing entries.
+    """
+    if form.shape != gradient.shape:
+        return Check(gradient.variable, form.formula, bias, gradient.shape, form.shape, False, 0)
+    mismatches: list[Mismatch] = []
+    mismatch_count = 0
+    for rule_row, form_row in zip(gradient.entries, form.entries, strict=True):
+        for rule, claimed in zip(rule_row, form_row, strict=True):
+            if not _forms_equal(rule.terms, claimed, engine):
+                mismatch_count += 1
+                if len(mismatches) < MISMATCHES_KEPT:
+                    mismatches.append(
+                        Mismatch(
+                            rule.index,
+                            linear_value(rule.terms, symbols.upstream, engine),
+                            linear_value(claimed, symbols.upstream, engine),
+                        )
+                    )
+    rows, cols = gradient.shape
+    return Check(
+        gradient.variable,
+        form.formula,
+        bias,
+        gradient.shape,
+        form.shape,
+        mismatch_count == 0,
+        rows * cols,
+        tuple(mismatches),
+    )
+
+
+def compare_matrix(
+    gradient: Gradient,
+    claimed: Any,
+    formula: str,
+    bias: bool,
+    symbols: Symbols,
+    engine: Engine,
+) -> Check:
+    """Compare the elementwise partials with a claimed matrix of expressions, entry by entry."""
+    claimed_shape: Shape = (int(claimed.shape[0]), int(claimed.shape[1]))
+    if claimed_shape != gradient.shape:
+        return Check(gradient.variable, formula, bias, gradient.shape, claimed_shape, False, 0)
+    mismatches: list[Mismatch] = []
+    mismatch_count = 0
+    for row in gradient.entries:
+        for rule in row:
+            value = linear_value(rule.terms, symbols.upstream, engine)
+            other = claimed[rule.index[0] - 1, rule.index[1] - 1]
+            if not _factors_equal(value, other, engine):
+                mismatch_count += 1
+                if len(mismatches) < MISMATCHES_KEPT:
+                    mismatches.append(Mismatch(rule.index, value, other))
+    rows, cols = gradient.shape
+    return Check(
+        gradient.variable,
+        formula,
+        bias,
+        gradient.shape,
+        claimed_shape,
+        mismatch_count == 0,
+        rows * cols,
+        tuple(mismatches),
+    )
+
+
+def verify_gradients(
+    gradients: dict[Variable, Gradient],
+    products: dict[Variable, MatrixForm],
+    bias: bool,
+    symbols: Symbols,
+    engine: Engine,
+) -> tuple[Check, ...]:
+    """The identities of SPEC section 1 for one layer, one check per gradient."""
+    return tuple(
+        compare(gradients[name], products[name], bias, symbols, engine) for name in gradients
+    )
+
+
+def compare_unchanged(biased: Gradient, plain: Gradient, symbols: Symbols, engine: Engine) -> Check:
+    """The check that adding the bias leaves an elementwise gradient unchanged."""
+    without_bias = MatrixForm(
+        f"∂L/∂{plain.variable} without the bias",
+        plain.shape,
+        tuple(tuple(rule.terms for rule in row) for row in plain.entries),
+    )
+    return compare(biased, without_bias, True, symbols, engine)
