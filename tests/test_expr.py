@@ -31,7 +31,6 @@ from matgrad_cli.expr import (
     ScalarMul,
     ShapeMismatch,
     ShapeStep,
-    Sizes,
     Span,
     Sub,
     SumAxis,
@@ -41,6 +40,7 @@ from matgrad_cli.expr import (
     shape_of,
     to_text,
 )
+from matgrad_cli.model import Sizes
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOWHERE = Span(0, 0)  # spans do not take part in equality, so expected trees can use any span
