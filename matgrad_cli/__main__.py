@@ -1,0 +1,5 @@
+"""python -m matgrad_cli runs the matgrad command."""
+
+from .cli import main
+
+main()

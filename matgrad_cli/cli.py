@@ -1,0 +1,258 @@
+"""The `matgrad` command: parse options, call one library function, pick a renderer, exit.
+
+Library errors become one line on stderr and their exit code here, in one place (SPEC section 4):
+0 verified or correct, 1 a verification failed or an answer is wrong, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+
+import typer
+
+from . import __version__
+from .errors import MatgradError, SizeError
+
+if TYPE_CHECKING:
+    from .model import Derivation
+
+app = typer.Typer(
+    name="matgrad",
+    help=(
+        "Derive and verify the gradients of a matrix-multiplication layer A = ZW (+ b), "
+        "entry by entry, and write the derivation as LaTeX, text, Markdown or JSON."
+    ),
+    add_completion=True,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    """Output formats (SPEC section 3)."""
+
+    latex = "latex"
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+class EngineName(StrEnum):
+    """Computer algebra engines."""
+
+    symengine = "symengine"
+    sympy = "sympy"
+
+
+SizeOption = Annotated[str, typer.Option(show_default=True, metavar="INT")]
+MOption = Annotated[str, typer.Option("--m", "-m", help="Rows of Z and of A.", metavar="INT")]
+KOption = Annotated[
+    str,
+    typer.Option("--k", "-k", help="Columns of Z, rows of W (the summed index).", metavar="INT"),
+]
+NOption = Annotated[str, typer.Option("--n", "-n", help="Columns of W and of A.", metavar="INT")]
+BiasOption = Annotated[
+    bool,
+    typer.Option(
+        "--bias/--no-bias",
+        help="Include the bias b, a 1×n row added to every row of ZW.",
+    ),
+]
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+StandaloneOption = Annotated[
+    bool,
+    typer.Option(
+        "--standalone",
+        help="LaTeX: a complete document that compiles with pdflatex, not a fragment.",
+    ),
+]
+OutputOption = Annotated[
+    Optional[Path],  # noqa: UP045  typer reads the annotation at run time
+    typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of stdout.", dir_okay=False
+    ),
+]
+ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
+FullOption = Annotated[
+    bool, typer.Option("--full", help="Print every entry of large matrices instead of eliding.")
+]
+EngineOption = Annotated[
+    Optional[EngineName],  # noqa: UP045
+    typer.Option("--engine", help="Computer algebra engine (default: symengine if installed)."),
+]
+
+
+def _stderr() -> object:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr, then exit."""
+    sys.stderr.write(f"matgrad: error: {message}\n")
+    raise typer.Exit(code)
+
+
+def parse_size(name: str, text: str) -> int:
+    """A size option as a positive integer, or a SizeError naming it."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit():
+        raise SizeError(f"size {name} must be a positive integer, got {text!r}")
+    if len(cleaned) > 9:
+        raise SizeError(f"size {name} = {cleaned} is far too large")
+    value = int(cleaned)
+    if value < 1:
+        raise SizeError(f"size {name} must be a positive integer, got {value}")
+    return value
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"matgrad {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Derive and verify the gradients of A = ZW (+ b), entry by entry."""
+
+
+def _summary_line(derivation: Derivation) -> str:
+    sizes = derivation.sizes
+    failed = [check for check in derivation.checks if not check.holds]
+    layer = "with and without the bias" if derivation.bias else "without bias"
+    where = f"m={sizes.m}, k={sizes.k}, n={sizes.n}, {layer}"
+    if not failed:
+        identities = "; ".join(
+            check.identity for check in derivation.checks if not check.bias or check.variable == "b"
+        )
+        return f"verified ({where}): {identities}; {len(derivation.checks)} checks hold"
+    listed = "; ".join(check.identity for check in failed)
+    return f"NOT verified ({where}): {len(failed)} checks fail: {listed}"
+
+
+def _emit(text: str, output: Path | None, force: bool, syntax: str | None) -> None:
+    """The document to its file, or to stdout, highlighted when stdout is a terminal."""
+    from .output import write_atomic
+
+    if output is not None:
+        write_atomic(output, text, force)
+        return
+    if syntax is not None and sys.stdout.isatty():
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        Console().print(Syntax(text, syntax, theme="ansi_dark", word_wrap=True))
+        return
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@app.command()
+def derive(
+    m: MOption = "2",
+    k: KOption = "2",
+    n: NOption = "2",
+    bias: BiasOption = True,
+    output_format: FormatOption = Format.latex,
+    standalone: StandaloneOption = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    full: FullOption = False,
+    engine: EngineOption = None,
+) -> None:
+    """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
+
+    Prints the whole derivation; with the default sizes it is the 2×2×2 example. A short
+    verification summary goes to stderr. Exit code 0 when every identity holds, 1 when one
+    fails, 2 for bad input.
+    """
+    from .derive import derive as derive_layer
+    from .derive import validate_sizes
+    from .output import check_writable
+
+    try:
+        rows, inner, cols = (
+            parse_size(name, text) for name, text in (("m", m), ("k", k), ("n", n))
+        )
+        engine_name = engine.value if engine is not None else None
+        validate_sizes(rows, inner, cols, engine_name)
+        if standalone and output_format is not Format.latex:
+            raise MatgradError("--standalone applies to --format latex only")
+        if output is not None:
+            check_writable(output, force)
+        derivation = derive_layer(rows, inner, cols, bias=bias, engine=engine_name)
+        text, syntax = _render(derivation, output_format, standalone, full, output is not None)
+        _emit(text, output, force, syntax)
+    except MatgradError as error:
+        _fail(str(error), error.exit_code)
+    if output_format is not Format.text:
+        sys.stderr.write(f"matgrad: {_summary_line(derivation)}\n")
+    raise typer.Exit(0 if derivation.verified else 1)
+
+
+def _render(
+    derivation: Derivation, output_format: Format, standalone: bool, full: bool, to_file: bool
+) -> tuple[str, str | None]:
+    """The text of the document and the syntax to highlight it with on a terminal."""
+    if output_format is Format.latex:
+        from .render.latex import render_latex
+
+        return render_latex(derivation, standalone=standalone, full=full), "latex"
+    if output_format is Format.markdown:
+        from .render.markdown import render_markdown
+
+        return render_markdown(derivation, full=full), "markdown"
+    if output_format is Format.json:
+        from .render.json import render_json
+
+        return render_json(derivation), "json"
+    from .render.text import render_text
+
+    color = not to_file and sys.stdout.isatty()
+    width = 80
+    if color:
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns
+    return render_text(derivation, width=width, full=full, color=color), None
+
+
+def main() -> None:
+    """Entry point of the `matgrad` command: one line on stderr for every usage error."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.TyperException as error:
+        if type(error).__name__ == "NoArgsIsHelpError":
+            error.show()  # type: ignore[attr-defined]  # a UsageError: prints the help
+            sys.exit(0)
+        lines = error.format_message().strip().splitlines()
+        sys.stderr.write(f"matgrad: error: {lines[0] if lines else 'bad usage'}\n")
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.stderr.write("matgrad: interrupted\n")
+        sys.exit(130)
+    except MatgradError as error:
+        sys.stderr.write(f"matgrad: error: {error}\n")
+        sys.exit(error.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

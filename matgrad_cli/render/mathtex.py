@@ -1,0 +1,168 @@
+"""LaTeX for matgrad's symbols, sums and matrices, shared by the LaTeX and Markdown documents.
+
+Symbols are named z_i_r, w_r_j, b_j and dA_i_j (1-based, indices separated by ``_`` so that
+z_1_11 and z_11_1 never collide). Here they become z_{1,11} and, for the entries of ∂L/∂A,
+\\frac{\\partial L}{\\partial a_{i,j}}, as in the notes matgrad grew from (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from functools import cache
+from typing import Any
+
+from ..model import DISPLAY_LIMIT, LinearForm
+
+#: Sums with more terms than this are shown as first terms, \cdots, last term.
+SUM_DISPLAY_LIMIT = 6
+
+_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y)((?:_\d+)+)$")
+
+
+_RANKS = {"z": 0, "w": 1, "b": 2, "y": 3, "dA": 4}
+
+
+def _rank(name: str) -> int:
+    """Where a symbol goes in a written product: z, w, b, y, then ∂L/∂a; 9 for other names."""
+    match = _SYMBOL_NAME.match(name)
+    return _RANKS[match.group(1)] if match is not None else 9
+
+
+@cache
+def symbol_latex(name: str) -> str | None:
+    """The LaTeX of a matgrad symbol name, or None for a name matgrad did not make."""
+    match = _SYMBOL_NAME.match(name)
+    if match is None:
+        return None
+    kind, indices = match.group(1), match.group(2)[1:].replace("_", ",")
+    if kind == "dA":
+        return rf"\frac{{\partial L}}{{\partial a_{{{indices}}}}}"
+    return f"{kind}_{{{indices}}}"
+
+
+def partial_latex(numerator: str, denominator: str) -> str:
+    """\\frac{\\partial numerator}{\\partial denominator}."""
+    return rf"\frac{{\partial {numerator}}}{{\partial {denominator}}}"
+
+
+def upstream_latex(index: tuple[int, int]) -> str:
+    """The entry ∂L/∂a_{i,j} of the upstream gradient."""
+    return partial_latex("L", f"a_{{{index[0]},{index[1]}}}")
+
+
+@cache
+def _printer() -> Any:
+    """A SymPy LatexPrinter that writes matgrad's symbols in matgrad's notation."""
+    from sympy.printing.latex import LatexPrinter
+
+    class MatgradLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stubs
+        """SymPy's LaTeX printer with matgrad's names for indexed symbols."""
+
+        def _print_Symbol(self, expr: Any, style: str = "plain") -> str:
+            known = symbol_latex(expr.name)
+            return known if known is not None else str(super()._print_Symbol(expr, style))
+
+        def _print_Mul(self, expr: Any) -> str:
+            # A product of matgrad symbols is written in the order of the layer's own formulas,
+            # z w (as in a = Σ z w), not SymPy's alphabetical w z.
+            factors = expr.args
+            if all(getattr(f, "is_Symbol", False) and _rank(f.name) < 9 for f in factors):
+                ordered = sorted(factors, key=lambda f: _rank(f.name))
+                return " ".join(self._print(factor) for factor in ordered)
+            return str(super()._print_Mul(expr))
+
+    return MatgradLatexPrinter({"mul_symbol": None})
+
+
+def expr_latex(expr: Any) -> str:
+    """Any engine expression in LaTeX; plain symbols skip the printer."""
+    name = getattr(expr, "name", None)
+    if isinstance(name, str) and getattr(expr, "is_Symbol", False):
+        known = symbol_latex(name)
+        if known is not None:
+            return known
+    sympy_expr = expr._sympy_() if hasattr(expr, "_sympy_") else expr
+    return str(_printer().doprint(sympy_expr))
+
+
+def _is_one(expr: Any) -> bool:
+    if isinstance(expr, int):
+        return expr == 1
+    return bool(getattr(expr, "is_Integer", False) and expr == 1)
+
+
+def _factor_latex(factor: Any) -> str:
+    """A factor of a product term, parenthesised when it is itself a sum."""
+    text = expr_latex(factor)
+    return f"\\left({text}\\right)" if getattr(factor, "is_Add", False) else text
+
+
+def elide(items: Sequence[str], limit: int = SUM_DISPLAY_LIMIT, full: bool = False) -> list[str]:
+    """The items of a sum to show: all of them, or the first two, \\cdots and the last."""
+    if full or len(items) <= limit:
+        return list(items)
+    return [*items[:2], r"\cdots", items[-1]]
+
+
+def join_sum(items: Sequence[str], full: bool = False) -> str:
+    """Terms joined with +, elided when long; an empty sum is 0."""
+    shown = elide(items, full=full)
+    return " + ".join(shown) if shown else "0"
+
+
+def term_latex(upstream: tuple[int, int], factor: Any, upstream_first: bool) -> str:
+    """One term ∂L/∂a_{p,q}·factor, written in the order of the product it comes from."""
+    gradient = upstream_latex(upstream)
+    if _is_one(factor):
+        return gradient
+    other = _factor_latex(factor)
+    return f"{gradient} {other}" if upstream_first else f"{other} {gradient}"
+
+
+def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False) -> str:
+    """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order."""
+    return join_sum([term_latex(output, factor, upstream_first) for output, factor in form], full)
+
+
+def visible(count: int, full: bool = False) -> list[int | None]:
+    """0-based indices to show along a dimension, None marking the elided middle (SPEC §2)."""
+    if full or count <= DISPLAY_LIMIT:
+        return list(range(count))
+    return [0, 1, 2, None, count - 2, count - 1]
+
+
+def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = False) -> str:
+    """A bmatrix of ``cell(i, j)`` (0-based), elided with ⋯ ⋮ ⋱ beyond the display limit.
+
+    Cells holding fractions are set in display style, with room between the rows, so that
+    ∂L/∂a_{i,j} stays legible inside a matrix.
+    """
+    lines = []
+    fractions = False
+    for i in visible(rows, full):
+        cells = []
+        for j in visible(cols, full):
+            if i is None:
+                cells.append(r"\vdots" if j is not None else r"\ddots")
+            elif j is None:
+                cells.append(r"\cdots")
+            else:
+                text = cell(i, j)
+                if r"\frac" in text:
+                    fractions = True
+                    text = rf"\displaystyle {text}"
+                cells.append(text)
+        lines.append(" & ".join(cells))
+    separator = " \\\\[1.6ex]\n" if fractions and len(lines) > 1 else " \\\\\n"
+    return "\\begin{bmatrix}\n" + separator.join(lines) + "\n\\end{bmatrix}"
+
+
+def symbol_matrix(symbols: Sequence[Sequence[Any]], full: bool = False) -> str:
+    """A matrix of engine symbols."""
+    return bmatrix(len(symbols), len(symbols[0]), lambda i, j: expr_latex(symbols[i][j]), full)
+
+
+def upstream_matrix(rows: int, cols: int, full: bool = False) -> str:
+    """The matrix ∂L/∂A written out entry by entry."""
+    return bmatrix(rows, cols, lambda i, j: upstream_latex((i + 1, j + 1)), full)
