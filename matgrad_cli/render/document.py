@@ -302,7 +302,7 @@ def _setup(derivation: Derivation, full: bool) -> Section:
                 f"Its output is ${output}$, of size ${_shape(m, n)}$, and $L$ is any scalar "
                 "loss computed from $A$."
             ),
-            Display((r",\quad ".join(matrices),)),
+            *_matrices_display(matrices, sizes.k + sizes.n * (2 if derivation.bias else 1)),
             Paragraph(
                 "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
                 "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy. Indices "
@@ -312,6 +312,13 @@ def _setup(derivation: Derivation, full: bool) -> Section:
             Display((f"{_grad('A')} = {upstream_matrix(m, n, full)}",)),
         ),
     )
+
+
+def _matrices_display(matrices: list[str], columns: int) -> tuple[Display, ...]:
+    """Z, W (and b) side by side when they fit on a line, else one display each."""
+    if columns <= MATRIX_WIDTH_LIMIT * 2:
+        return (Display((r",\quad ".join(matrices),)),)
+    return tuple(Display((matrix,)) for matrix in matrices)
 
 
 def _forward_lines(layer: LayerDerivation, full: bool) -> tuple[str, ...]:

@@ -1,0 +1,1 @@
+"""matgrad test suite."""
