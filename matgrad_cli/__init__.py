@@ -1,4 +1,7 @@
-"""matgrad: derive and verify the gradients of a matrix-multiplication layer, symbolically."""
+"""matgrad: derive and verify the gradients of a matrix-multiplication layer, symbolically.
+
+Importing the package is cheap: SymPy and symengine are imported only when a derivation runs.
+"""
 
 from __future__ import annotations
 

@@ -28,6 +28,8 @@ app = typer.Typer(
     add_completion=True,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # Plain help text: rich's Markdown renderer would double the start-up time of --help.
+    rich_markup_mode=None,
 )
 
 

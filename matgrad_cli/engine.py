@@ -41,7 +41,7 @@ class SymengineEngine:
         import symengine
 
         self._se = symengine
-        self._fast_diff = hasattr(symengine.Symbol("x"), "_diff")
+        self._fast_diff = hasattr(self._se.Symbol("x"), "_diff")
 
     def symbol(self, name: str) -> Any:
         return self._se.Symbol(name)

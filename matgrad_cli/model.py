@@ -122,6 +122,8 @@ class Check:
     holds: bool
     entries_checked: int
     mismatches: tuple[Mismatch, ...] = ()
+    #: How many entries differ in all; ``mismatches`` keeps only the first few.
+    mismatch_count: int = 0
 
     @property
     def identity(self) -> str:

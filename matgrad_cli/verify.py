@@ -209,6 +209,7 @@ def compare(
         mismatch_count == 0,
         rows * cols,
         tuple(mismatches),
+        mismatch_count,
     )
 
 
@@ -244,6 +245,7 @@ def compare_matrix(
         mismatch_count == 0,
         rows * cols,
         tuple(mismatches),
+        mismatch_count,
     )
 
 

@@ -227,7 +227,7 @@ def _verdict(check: Check, claim: str) -> Paragraph:
         )
     first = check.mismatches[0]
     return Paragraph(
-        f"NOT verified: ${claim}$ fails at {len(check.mismatches)} or more of {count} entries; "
+        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; "
         f"at entry ${first.index[0]},{first.index[1]}$ the elementwise result is "
         f"${expr_latex(first.elementwise)}$ but the matrix form gives "
         f"${expr_latex(first.claimed)}$."
@@ -484,7 +484,7 @@ def _summary(derivation: Derivation) -> Section:
         elif check.claimed_shape != check.shape:
             result = "FAILS (shapes differ)"
         else:
-            result = f"FAILS ({len(check.mismatches)} or more entries differ)"
+            result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
         rows.append(
             (
                 f"${_identity_latex(check)}$",

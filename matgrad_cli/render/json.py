@@ -43,6 +43,7 @@ def _check(check: Check) -> dict[str, Any]:
         "shape": list(check.shape),
         "claimed_shape": list(check.claimed_shape),
         "entries_checked": check.entries_checked,
+        "mismatch_count": check.mismatch_count,
         "mismatches": [
             {
                 "index": list(mismatch.index),

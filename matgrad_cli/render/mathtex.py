@@ -75,13 +75,29 @@ def _printer() -> Any:
     return MatgradLatexPrinter({"mul_symbol": None})
 
 
-def expr_latex(expr: Any) -> str:
-    """Any engine expression in LaTeX; plain symbols skip the printer."""
+def _symbol_name(expr: Any) -> str | None:
+    """The name of a matgrad symbol, or None for anything else."""
     name = getattr(expr, "name", None)
-    if isinstance(name, str) and getattr(expr, "is_Symbol", False):
-        known = symbol_latex(name)
-        if known is not None:
-            return known
+    if isinstance(name, str) and getattr(expr, "is_Symbol", False) and _rank(name) < 9:
+        return name
+    return None
+
+
+def expr_latex(expr: Any) -> str:
+    """Any engine expression in LaTeX.
+
+    Symbols and products of symbols, which are nearly all a derivation prints, are written
+    directly: going through SymPy's printer would import all of SymPy, half a second of a
+    2×2×2 run. Everything else goes through ``MatgradLatexPrinter``.
+    """
+    name = _symbol_name(expr)
+    if name is not None:
+        return symbol_latex(name) or name
+    if getattr(expr, "is_Mul", False):
+        names = [_symbol_name(factor) for factor in expr.args]
+        if all(names):
+            ordered = sorted((n for n in names if n), key=_rank)
+            return " ".join(symbol_latex(n) or n for n in ordered)
     sympy_expr = expr._sympy_() if hasattr(expr, "_sympy_") else expr
     return str(_printer().doprint(sympy_expr))
 
