@@ -7,9 +7,10 @@ Library errors become one line on stderr and their exit code here, in one place 
 from __future__ import annotations
 
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -135,6 +136,38 @@ def root(
     """Derive and verify the gradients of A = ZW (+ b), entry by entry."""
 
 
+class TerminalProgress:
+    """A rich progress bar on stderr, shown only once a run has taken about a second.
+
+    Only used when stderr is a terminal, so piped documents and logs stay clean.
+    """
+
+    def __init__(self, delay: float = 0.8) -> None:
+        self._start = time.monotonic()
+        self._delay = delay
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self._progress is None:
+            if time.monotonic() - self._start < self._delay:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._progress.start()
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._tasks[phase] = self._progress.add_task(phase, total=total)
+        self._progress.update(task, completed=done)
+
+    def close(self) -> None:
+        """Remove the bar from the terminal."""
+        if self._progress is not None:
+            self._progress.stop()
+
+
 def _summary_line(derivation: Derivation) -> str:
     sizes = derivation.sizes
     failed = [check for check in derivation.checks if not check.holds]
@@ -199,7 +232,14 @@ def derive(
             raise MatgradError("--standalone applies to --format latex only")
         if output is not None:
             check_writable(output, force)
-        derivation = derive_layer(rows, inner, cols, bias=bias, engine=engine_name)
+        progress = TerminalProgress() if sys.stderr.isatty() else None
+        try:
+            derivation = derive_layer(
+                rows, inner, cols, bias=bias, engine=engine_name, progress=progress
+            )
+        finally:
+            if progress is not None:
+                progress.close()
         text, syntax = _render(derivation, output_format, standalone, full, output is not None)
         _emit(text, output, force, syntax)
     except MatgradError as error:
@@ -207,6 +247,116 @@ def derive(
     if output_format is not Format.text:
         sys.stderr.write(f"matgrad: {_summary_line(derivation)}\n")
     raise typer.Exit(0 if derivation.verified else 1)
+
+
+class CheckFormat(StrEnum):
+    """Output formats of ``matgrad check``."""
+
+    text = "text"
+    json = "json"
+
+
+ClaimsArgument = Annotated[
+    Optional[list[str]],  # noqa: UP045  typer reads the annotation at run time
+    typer.Argument(
+        help="Claims such as 'dZ = G @ W.T', 'dW = Z.T @ G', 'db = sum(G, axis=0)'.",
+        metavar="CLAIM...",
+        show_default=False,
+    ),
+]
+ClaimsFileOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--file",
+        help="Read claims from this file, one a line; blank lines and # comments are skipped.",
+        metavar="FILE",
+    ),
+]
+CheckMOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--m", "-m", help="Rows of Z and of A (with --k and --n).", metavar="INT"),
+]
+CheckKOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--k", "-k", help="Columns of Z, rows of W (with --m and --n).", metavar="INT"),
+]
+CheckNOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--n", "-n", help="Columns of W and of A (with --m and --k).", metavar="INT"),
+]
+CheckFormatOption = Annotated[
+    CheckFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+
+@app.command()
+def check(
+    claims: ClaimsArgument = None,
+    claims_file: ClaimsFileOption = None,
+    m: CheckMOption = None,
+    k: CheckKOption = None,
+    n: CheckNOption = None,
+    output_format: CheckFormatOption = CheckFormat.text,
+) -> None:
+    """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
+
+    Each claim is compared entry by entry with the verified elementwise derivation, at several
+    sizes (or at exactly --m/--k/--n). A wrong claim gets the shapes or the first differing
+    entry, a counterexample, a hint and the right answer. The claim language is described in
+    docs/claims.md. Exit code 0 when every claim is correct, 1 when one is wrong, 2 for a claim
+    that does not parse or other bad input.
+    """
+    from .check import check as check_claims
+    from .check import read_claims_file
+    from .errors import ClaimSyntaxError
+    from .model import Sizes
+
+    texts = list(claims or [])
+    file_lines: list[int] = []
+    try:
+        given = [(name, text) for name, text in (("m", m), ("k", k), ("n", n)) if text is not None]
+        sizes = None
+        if given:
+            if len(given) < 3:
+                raise SizeError("give all three of --m, --k and --n, or none of them")
+            rows, inner, cols = (parse_size(name, text) for name, text in given)
+            sizes = Sizes(rows, inner, cols)
+        if claims_file is not None:
+            for line in read_claims_file(claims_file):
+                texts.append(line.text)
+                file_lines.append(line.line)
+        if not texts:
+            raise MatgradError("no claims to check: give claims as arguments or --file FILE")
+        report = check_claims(texts, sizes=sizes)
+    except ClaimSyntaxError as error:
+        # Claims are parsed in order, so the first one equal to the failing source is it.
+        index = texts.index(error.source) if error.source in texts else 0
+        from_file = index - (len(texts) - len(file_lines))
+        where = f"{claims_file}, line {file_lines[from_file]}: " if from_file >= 0 else ""
+        from .render.check_text import caret_excerpt
+
+        source, caret = caret_excerpt(error)
+        # One error line, then the claim with a caret under the offending character.
+        sys.stderr.write(f"matgrad: error: {where}{error.message}\n{source}\n{caret}\n")
+        raise typer.Exit(2) from None
+    except MatgradError as error:
+        _fail(str(error), error.exit_code)
+    if output_format is CheckFormat.json:
+        from .render.check_json import render_check_json
+
+        sys.stdout.write(render_check_json(report))
+    else:
+        from .render.check_text import render_check_text
+
+        color = sys.stdout.isatty()
+        width = 80
+        if color:
+            import shutil
+
+            width = shutil.get_terminal_size((80, 24)).columns
+        sys.stdout.write(render_check_text(report, width=width, color=color))
+    sys.stdout.flush()
+    raise typer.Exit(0 if report.correct else 1)
 
 
 def _render(

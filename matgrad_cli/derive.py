@@ -181,7 +181,7 @@ def elementwise_gradients(
             for name, local in local_partials.items():
                 collected[name].append(UpstreamTerm(output_index, local))
         if progress is not None:
-            progress("differentiate", (p + 1) * sizes.n, total)
+            progress("chain rule", (p + 1) * sizes.n, total)
 
     shapes: dict[Variable, Shape] = {"Z": (sizes.m, sizes.k), "W": (sizes.k, sizes.n)}
     if bias:
@@ -228,7 +228,17 @@ def derive_layer(
             forms = matrix_forms(symbols, sizes, bias, engine)
         products = {name: forms[name] for name in gradients}
         checks = verify_gradients(gradients, products, bias, symbols, engine)
+        if progress is not None:
+            progress("verify", 1, 1)
     return LayerDerivation(sizes, bias, outputs, gradients, products, checks)
+
+
+def _labelled(progress: Progress | None, label: str) -> Progress | None:
+    """A progress callback whose phases name the layer they belong to."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda phase, done, total: report(f"{label}: {phase}", done, total)
 
 
 @contextmanager
@@ -269,12 +279,26 @@ def derive(
         entry_products = products_of_entries(symbols, sizes)
         forms = matrix_forms(symbols, sizes, bias, cas)
         plain = derive_layer(
-            symbols, sizes, False, cas, differentiator, entry_products, forms, progress
+            symbols,
+            sizes,
+            False,
+            cas,
+            differentiator,
+            entry_products,
+            forms,
+            _labelled(progress, "without the bias" if bias else "the layer"),
         )
         if not bias:
             return Derivation(sizes, False, cas.name, symbols, plain, None)
         biased = derive_layer(
-            symbols, sizes, True, cas, differentiator, entry_products, forms, progress
+            symbols,
+            sizes,
+            True,
+            cas,
+            differentiator,
+            entry_products,
+            forms,
+            _labelled(progress, "with the bias"),
         )
         unchanged = tuple(
             compare_unchanged(biased.gradients[name], plain.gradients[name], symbols, cas)

@@ -166,9 +166,11 @@ def _forms_equal(left: LinearForm, right: LinearForm, engine: Engine) -> bool:
     """Two linear forms in G are equal when every ∂L/∂a_{p,q} has equal coefficients."""
     if left == right:
         return True
+    # A ∂L/∂a_{p,q} missing on one side has coefficient 0 there.
     left_terms, right_terms = dict(left), dict(right)
-    return left_terms.keys() == right_terms.keys() and all(
-        _factors_equal(factor, right_terms[output], engine) for output, factor in left_terms.items()
+    return all(
+        _factors_equal(left_terms.get(output, 0), right_terms.get(output, 0), engine)
+        for output in left_terms.keys() | right_terms.keys()
     )
 
 
