@@ -19,6 +19,7 @@ from matgrad_cli.model import Derivation
 from matgrad_cli.render.json import render_json
 from matgrad_cli.render.latex import render_latex
 from matgrad_cli.render.markdown import render_markdown
+from matgrad_cli.render.text import render_text
 from matgrad_cli.verify import compare, matmul, transpose, upstream_form
 
 from .conftest import assert_golden
@@ -50,6 +51,8 @@ def test_golden_documents_for_the_default_layer(default_derivation: Derivation) 
     assert_golden(render_latex(default_derivation, standalone=True), "derive/2x2x2-standalone.tex")
     assert_golden(render_markdown(default_derivation), "derive/2x2x2.md")
     assert_golden(render_json(default_derivation), "derive/2x2x2.json")
+    assert_golden(render_text(default_derivation, width=80), "derive/2x2x2.txt")
+    assert_golden(render_text(derive(3, 2, 4, bias=False), width=80), "derive/3x2x4-no-bias.txt")
 
 
 def test_sections_follow_the_specified_order(default_derivation: Derivation) -> None:
