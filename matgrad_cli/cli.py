@@ -325,6 +325,8 @@ def check(
             for line in read_claims_file(claims_file):
                 texts.append(line.text)
                 file_lines.append(line.line)
+        if not texts and claims_file is not None:
+            raise MatgradError(f"{claims_file} holds no claims, only blank lines and comments")
         if not texts:
             raise MatgradError("no claims to check: give claims as arguments or --file FILE")
         report = check_claims(texts, sizes=sizes)

@@ -7,17 +7,20 @@ Paragraph text may hold inline math between single dollar signs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..model import ChainRule, Check, Derivation, Gradient, LayerDerivation, MatrixForm, Variable
 from .mathtex import (
+    ROW_STRUT,
     bmatrix,
+    elide,
     expr_latex,
-    join_sum,
     linear_form_latex,
     partial_latex,
+    sum_lines,
     symbol_matrix,
+    term_latex,
     upstream_latex,
     upstream_matrix,
     visible,
@@ -74,6 +77,7 @@ class Document:
 
 
 _NAMES: dict[Variable, str] = {"Z": "Z", "W": "W", "b": "b"}
+_GENERIC: dict[Variable, str] = {"Z": "z_{i,r}", "W": "w_{r,j}", "b": "b_j"}
 _PRODUCTS: dict[Variable, str] = {
     "Z": r"\frac{\partial L}{\partial A} W^\top",
     "W": r"Z^\top \frac{\partial L}{\partial A}",
@@ -81,7 +85,7 @@ _PRODUCTS: dict[Variable, str] = {
 }
 #: The same products for running text, with ∂L/∂A slashed.
 _INLINE_PRODUCTS: dict[Variable, str] = {
-    "Z": r"(\partial L/\partial A)\, W^\top",
+    "Z": r"(\partial L/\partial A) W^\top",
     "W": r"Z^\top (\partial L/\partial A)",
     "b": r"\mathbf{1}_m^\top (\partial L/\partial A)",
 }
@@ -107,12 +111,26 @@ def _shape(rows: int, cols: int) -> str:
     return rf"{rows} \times {cols}"
 
 
-def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule]:
-    """The entries whose chain rule is written out: all, or the first three and the last."""
+def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule | None]:
+    """The entries whose sums are written out: all, or the first three, None for the gap, and
+    the last."""
     flat = [rule for row in entries for rule in row]
     if full or len(flat) <= ENTRY_LIST_LIMIT:
-        return flat
-    return [*flat[:3], flat[-1]]
+        return list(flat)
+    return [*flat[:3], None, flat[-1]]
+
+
+#: A strut that keeps consecutive aligned lines of display fractions from touching.
+LINE_STRUT = r"\rule[-1.6ex]{0pt}{5ex}"
+
+#: The line that marks entries left out of an aligned list.
+GAP_LINE = r"& \;\;\vdots"
+
+
+def _equation_lines(left: str, items: Sequence[str], full: bool) -> list[str]:
+    """``left &= sum`` for an aligned display, the sum broken over lines when printed in full."""
+    first, *rest = sum_lines(items, full)
+    return [f"{LINE_STRUT} {left} &= {first}", *rest]
 
 
 def _and_list(items: list[str]) -> str:
@@ -130,15 +148,16 @@ def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
     name = _entry_name(rule.variable, rule.index)
     feeds = [f"a_{{{p},{q}}}" for (p, q), _ in rule.terms]
     yield Paragraph(f"${name}$ appears in {_and_list(feeds)}:" if feeds else f"${name}$:")
-    chain = join_sum(
-        [
-            f"{upstream_latex(output)} {partial_latex(f'a_{{{output[0]},{output[1]}}}', name)}"
-            for output, _ in rule.terms
-        ],
-        full,
+    partials = [
+        f"{upstream_latex(output)} {partial_latex(f'a_{{{output[0]},{output[1]}}}', name)}"
+        for output, _ in rule.terms
+    ]
+    values = [term_latex(output, factor, True) for output, factor in rule.terms]
+    first, *more = sum_lines(partials, full)
+    value_first, *value_more = sum_lines(values, full)
+    yield Display(
+        (f"{_grad(name)} &= {first}", *more, f"&= {value_first}", *value_more), aligned=True
     )
-    values = linear_form_latex(rule.terms, upstream_first=True, full=full)
-    yield Display((f"{_grad(name)} &= {chain}", f"&= {values}"), aligned=True)
 
 
 def _terms_per_entry(entries: tuple[tuple[int, ...], ...]) -> int:
@@ -151,8 +170,9 @@ def _fits_as_matrix(cols: int, terms: int, full: bool) -> bool:
     return shown_cols * max(shown_terms, 1) <= MATRIX_WIDTH_LIMIT
 
 
-def _assembled(gradient: Gradient, full: bool) -> Block:
-    """∂L/∂X assembled in the shape of X: a matrix, or entry by entry when too wide."""
+def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
+    """∂L/∂X assembled in the shape of X: a matrix, or its entries one per line when the sums
+    are too wide for a matrix on a page."""
     rows, cols = gradient.shape
     terms = _terms_per_entry(tuple(tuple(len(r.terms) for r in row) for row in gradient.entries))
     symbol = _NAMES[gradient.variable]
@@ -163,14 +183,24 @@ def _assembled(gradient: Gradient, full: bool) -> Block:
             lambda i, j: linear_form_latex(gradient.entries[i][j].terms, True, full),
             full,
         )
-        return Display((f"{_grad(symbol)} = {matrix}",))
-    return Display(
-        tuple(
-            f"{_grad(_entry_name(rule.variable, rule.index))} &= "
-            + linear_form_latex(rule.terms, True, full)
-            for rule in _listed(gradient.entries, full)
+        return (
+            Paragraph(f"Assembled in the shape of ${symbol}$ (${_shape(rows, cols)}$):"),
+            Display((f"{_grad(symbol)} = {matrix}",)),
+        )
+    lines: list[str] = []
+    for rule in _listed(gradient.entries, full):
+        if rule is None:
+            lines.append(GAP_LINE)
+            continue
+        items = [term_latex(output, factor, True) for output, factor in rule.terms]
+        lines += _equation_lines(_grad(_entry_name(rule.variable, rule.index)), items, full)
+    return (
+        Paragraph(
+            f"Assembled in the shape of ${symbol}$ (${_shape(rows, cols)}$), each entry of "
+            f"${_slashed(symbol)}$ is the sum for ${_GENERIC[gradient.variable]}$; the sums are "
+            "too wide to set as a matrix, so here they are one per line:"
         ),
-        aligned=True,
+        Display(tuple(lines), aligned=True),
     )
 
 
@@ -206,9 +236,14 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
     for i in visible(rows, full):
         for j in visible(cols, full):
             if i is None or j is None:
+                if lines[-1] != GAP_LINE:
+                    lines.append(GAP_LINE)
                 continue
-            entry = linear_form_latex(form.entries[i][j], upstream_first, full)
-            lines.append(rf"\left({_PRODUCTS[variable]}\right)_{{{i + 1},{j + 1}}} &= {entry}")
+            items = [
+                term_latex(output, factor, upstream_first) for output, factor in form.entries[i][j]
+            ]
+            left = rf"\left({_PRODUCTS[variable]}\right)_{{{i + 1},{j + 1}}}"
+            lines += _equation_lines(left, items, full)
     return Display(tuple(lines), aligned=True)
 
 
@@ -254,19 +289,19 @@ def _gradient_section(
             "Differentiating the expanded entries of $A$:"
         )
     ]
-    listed = _listed(gradient.entries, full)
-    for rule in listed:
+    listed = [rule for rule in _listed(gradient.entries, full) if rule is not None]
+    for rule in listed[:-1] if len(listed) < rows * cols else listed:
         blocks.extend(_chain_rule_blocks(rule, full))
     total = rows * cols
     if len(listed) < total:
         blocks.append(
             Paragraph(
                 f"The other {total - len(listed)} entries are computed the same way "
-                "(use --full to print them all); every one is verified below."
+                "(the option --full prints them all); every one is verified below. The last:"
             )
         )
-    blocks.append(Paragraph(f"Assembled in the shape of ${symbol}$ (${_shape(rows, cols)}$):"))
-    blocks.append(_assembled(gradient, full))
+        blocks.extend(_chain_rule_blocks(listed[-1], full))
+    blocks.extend(_assembled(gradient, full))
     blocks.append(
         Paragraph(
             f"Independently, the matrix product ${_INLINE_PRODUCTS[variable]}$ multiplied out:"
@@ -322,16 +357,20 @@ def _matrices_display(matrices: list[str], columns: int) -> tuple[Display, ...]:
 
 
 def _forward_lines(layer: LayerDerivation, full: bool) -> tuple[str, ...]:
-    """a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), from the ordered terms of each entry."""
+    """a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), from the ordered terms of each entry; a long sum
+    keeps its last product before the bias term."""
     rows, cols = layer.sizes.m, layer.sizes.n
-    lines = []
+    lines: list[str] = []
     for p in visible(rows, full):
         for q in visible(cols, full):
             if p is None or q is None:
+                if not lines or lines[-1] != GAP_LINE:
+                    lines.append(GAP_LINE)
                 continue
-            output = layer.outputs[p][q]
-            terms = join_sum([expr_latex(term) for term in output.terms], full)
-            lines.append(f"a_{{{p + 1},{q + 1}}} &= {terms}")
+            terms = [expr_latex(term) for term in layer.outputs[p][q].terms]
+            bias = [terms.pop()] if layer.bias else []
+            first, *more = sum_lines(elide(terms, full=full) + bias, full=True)
+            lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
     return tuple(lines)
 
 
@@ -372,15 +411,17 @@ def _bias(derivation: Derivation, full: bool) -> Section | None:
             "$\\partial L/\\partial b_j$ is the sum of column $j$ of $\\partial L/\\partial A$:"
         ),
     ]
-    listed = _listed(gradient.entries, full)
-    for rule in listed:
+    listed = [rule for rule in _listed(gradient.entries, full) if rule is not None]
+    for rule in listed[:-1] if len(listed) < sizes.n else listed:
         blocks.extend(_chain_rule_blocks(rule, full))
     if len(listed) < sizes.n:
         blocks.append(
-            Paragraph(f"The other {sizes.n - len(listed)} entries follow the same pattern.")
+            Paragraph(
+                f"The other {sizes.n - len(listed)} entries follow the same pattern. The last:"
+            )
         )
-    blocks.append(Paragraph(f"Assembled in the shape of $b$ (${_shape(1, sizes.n)}$):"))
-    blocks.append(_assembled(gradient, full))
+        blocks.extend(_chain_rule_blocks(listed[-1], full))
+    blocks.extend(_assembled(gradient, full))
     blocks.append(Paragraph(f"Independently, ${_INLINE_PRODUCTS['b']}$ multiplied out:"))
     blocks.append(_product("b", layer.products["b"], derivation, full))
     check = _check_for(layer, "b")
@@ -415,11 +456,12 @@ def _general(derivation: Derivation) -> Section:
         "\\vdots & \\vdots & \\ddots & \\vdots \\\\\n"
         "z_{1,k} & z_{2,k} & \\cdots & z_{m,k}\n\\end{bmatrix}"
     )
+    corner = r"\displaystyle \frac{\partial L}{\partial a_{%s}}"
     general_upstream = (
         "\\begin{bmatrix}\n"
-        f"{upstream_latex((1, 1))} & \\cdots & " + r"\frac{\partial L}{\partial a_{1,n}} \\" + "\n"
+        f"{ROW_STRUT} {corner % '1,1'} & \\cdots & {corner % '1,n'} \\\\\n"
         "\\vdots & \\ddots & \\vdots \\\\\n"
-        r"\frac{\partial L}{\partial a_{m,1}} & \cdots & \frac{\partial L}{\partial a_{m,n}}"
+        f"{ROW_STRUT} {corner % 'm,1'} & \\cdots & {corner % 'm,n'}"
         "\n\\end{bmatrix}"
     )
     return Section(
@@ -511,7 +553,8 @@ def _identity_latex(check: Check) -> str:
     """The identity a check is about, in LaTeX."""
     symbol = _NAMES[check.variable]
     if check.formula.endswith("without the bias"):
-        return rf"{_slashed(symbol)} = {_slashed(symbol)}\,\big|_{{b = 0}}"
+        gradient = _slashed(symbol)
+        return rf"{gradient}\big\vert_{{\text{{with }} b}} = {gradient}\big\vert_{{b = 0}}"
     known = {
         "∂L/∂A · Wᵀ": _INLINE_PRODUCTS["Z"],
         "Zᵀ · ∂L/∂A": _INLINE_PRODUCTS["W"],
@@ -524,10 +567,10 @@ def _identity_latex(check: Check) -> str:
 def build_document(derivation: Derivation, full: bool = False) -> Document:
     """The document of SPEC section 2 for a derivation."""
     sizes = derivation.sizes
-    output = r"A = ZW + b" if derivation.bias else r"A = ZW"
+    output = r"A = ZW + \mathbf{1}_m b" if derivation.bias else r"A = ZW"
     title = (
-        f"Gradients of the matrix-multiplication layer ${output}$ "
-        f"($m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$)"
+        f"Gradients of the matrix-multiplication layer ${output}$, "
+        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$"
     )
     sections = [
         _setup(derivation, full),

@@ -23,6 +23,7 @@ _TEXT_SPECIALS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "…": r"\ldots{}",
+    "--": "-{}-",
 }
 _TEXT_SPECIAL = re.compile("|".join(re.escape(key) for key in _TEXT_SPECIALS))
 

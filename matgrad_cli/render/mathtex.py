@@ -148,14 +148,18 @@ def visible(count: int, full: bool = False) -> list[int | None]:
     return [0, 1, 2, None, count - 2, count - 1]
 
 
+#: An invisible rule that gives a matrix row of display-style fractions room above and below.
+#: (A strut rather than ``\\[1.6ex]``: GitHub's Markdown eats one backslash of ``\\[``.)
+ROW_STRUT = r"\rule[-2ex]{0pt}{5.6ex}"
+
+
 def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = False) -> str:
     """A bmatrix of ``cell(i, j)`` (0-based), elided with ⋯ ⋮ ⋱ beyond the display limit.
 
-    Cells holding fractions are set in display style, with room between the rows, so that
+    Cells holding fractions are set in display style, each such row opened by a strut, so that
     ∂L/∂a_{i,j} stays legible inside a matrix.
     """
     lines = []
-    fractions = False
     for i in visible(rows, full):
         cells = []
         for j in visible(cols, full):
@@ -165,13 +169,22 @@ def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = 
                 cells.append(r"\cdots")
             else:
                 text = cell(i, j)
-                if r"\frac" in text:
-                    fractions = True
-                    text = rf"\displaystyle {text}"
-                cells.append(text)
-        lines.append(" & ".join(cells))
-    separator = " \\\\[1.6ex]\n" if fractions and len(lines) > 1 else " \\\\\n"
-    return "\\begin{bmatrix}\n" + separator.join(lines) + "\n\\end{bmatrix}"
+                cells.append(rf"\displaystyle {text}" if r"\frac" in text else text)
+        row = " & ".join(cells)
+        lines.append(f"{ROW_STRUT} {row}" if r"\displaystyle" in row else row)
+    return "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
+
+
+def sum_lines(items: Sequence[str], full: bool = False, per_line: int = 4) -> list[str]:
+    """A sum for an aligned display: one line, or with ``full`` and many terms, several lines
+    of ``per_line`` terms, each continuation starting ``&\\quad +``."""
+    shown = elide(items, full=full)
+    if not shown:
+        return ["0"]
+    if len(shown) <= SUM_DISPLAY_LIMIT:
+        return [" + ".join(shown)]
+    chunks = [shown[start : start + per_line] for start in range(0, len(shown), per_line)]
+    return [" + ".join(chunks[0])] + [r"&\quad + " + " + ".join(chunk) for chunk in chunks[1:]]
 
 
 def symbol_matrix(symbols: Sequence[Sequence[Any]], full: bool = False) -> str:
