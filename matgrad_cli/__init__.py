@@ -5,19 +5,46 @@ Importing the package is cheap: SymPy and symengine are imported only when a der
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .derive import derive
 from .errors import MatgradError
 from .model import Check, Derivation, Gradient, LayerDerivation, Sizes
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from .claims import CheckReport, ClaimVerdict, Counterexample, EntryDifference, check
+
+#: Names imported on first use: the claim checker's import costs more than `matgrad --help`.
+_LAZY = dict.fromkeys(
+    ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "claims"
+)
+
 __all__ = [
     "Check",
+    "CheckReport",
+    "ClaimVerdict",
+    "Counterexample",
     "Derivation",
+    "EntryDifference",
     "Gradient",
     "LayerDerivation",
     "MatgradError",
     "Sizes",
     "__version__",
+    "check",
     "derive",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a lazily exported name from its module on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'matgrad_cli' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -306,8 +306,8 @@ def check(
     docs/claims.md. Exit code 0 when every claim is correct, 1 when one is wrong, 2 for a claim
     that does not parse or other bad input.
     """
-    from .check import check as check_claims
-    from .check import read_claims_file
+    from .claims import check as check_claims
+    from .claims import read_claims_file
     from .errors import ClaimSyntaxError
     from .model import Sizes
 

@@ -32,7 +32,7 @@ def test_default_derive_prints_latex_and_a_verified_summary(
 ) -> None:
     code, out, err = run(["derive"], capsys)
     assert code == 0
-    assert out.startswith("% Gradients of the matrix-multiplication layer A = ZW + b")
+    assert out.startswith("% Gradients of the matrix-multiplication layer A = ZW + \\mathbf{1}_m b")
     assert r"\section*{Setup}" in out
     assert "\x1b[" not in out  # piped: the plain LaTeX alone, no colour codes
     assert err.startswith("matgrad: verified (m=2, k=2, n=2, with and without the bias)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import itertools
-import time
 from dataclasses import replace
 from functools import cache
 from typing import Any
@@ -389,13 +388,9 @@ def _refuse_work(*args: object, **kwargs: object) -> None:
 def test_sizes_above_the_symbolic_limit_are_refused_before_any_work(
     engine: str, size: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    get_engine(engine)  # importing the engine is not the work being timed
     monkeypatch.setattr(derive_module, "build_symbols", _refuse_work)
-    start = time.perf_counter()
     with pytest.raises(SizeError, match="symbolic limit") as raised:
         derive(*size, engine=engine)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.1
     assert str(SYMBOLIC_LIMITS[engine]) in str(raised.value)
     assert raised.value.exit_code == 2
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -248,10 +247,8 @@ def test_claim_at_the_length_limit_parses_and_one_more_character_is_refused() ->
     assert (error.message, error.position) == ("claim is longer than 10000 characters", 10_000)
 
 
-def test_huge_nesting_is_refused_quickly_without_recursion_error() -> None:
-    started = time.perf_counter()
+def test_huge_nesting_is_refused_without_recursion_error() -> None:
     error = syntax_error("dZ = " + "(" * 100_000 + "G" + ")" * 100_000)
-    assert time.perf_counter() - started < 1
     assert error.message == "claim is longer than 10000 characters"
 
 

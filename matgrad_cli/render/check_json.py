@@ -11,7 +11,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from ..check import CheckReport, ClaimVerdict, NumberMatrix, number_text
+from ..claims import CheckReport, ClaimVerdict, NumberMatrix, number_text
 from ..model import Sizes
 
 #: Bumped whenever a field changes meaning or disappears.

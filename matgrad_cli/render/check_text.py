@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..check import (
+from ..claims import (
     CheckReport,
     ClaimVerdict,
     Counterexample,

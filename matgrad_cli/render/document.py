@@ -356,29 +356,41 @@ def _matrices_display(matrices: list[str], columns: int) -> tuple[Display, ...]:
     return tuple(Display((matrix,)) for matrix in matrices)
 
 
+#: The forward pass lists every entry up to this many, else a few from the first and last rows.
+FORWARD_LIST_LIMIT = 16
+
+
+def _forward_entries(rows: int, cols: int, full: bool) -> list[tuple[int, int] | None]:
+    """The (0-based) entries of A the forward pass writes out, None marking the gap."""
+    every = [(p, q) for p in range(rows) for q in range(cols)]
+    if full or len(every) <= FORWARD_LIST_LIMIT:
+        return list(every)
+    first_row = [(0, q) for q in range(min(cols, 2))] + ([(0, cols - 1)] if cols > 2 else [])
+    last_row = [(rows - 1, 0), (rows - 1, cols - 1)] if cols > 1 else [(rows - 1, 0)]
+    return [*first_row, None, *last_row]
+
+
 def _forward_lines(layer: LayerDerivation, full: bool) -> tuple[str, ...]:
     """a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), from the ordered terms of each entry; a long sum
     keeps its last product before the bias term."""
-    rows, cols = layer.sizes.m, layer.sizes.n
     lines: list[str] = []
-    for p in visible(rows, full):
-        for q in visible(cols, full):
-            if p is None or q is None:
-                if not lines or lines[-1] != GAP_LINE:
-                    lines.append(GAP_LINE)
-                continue
-            terms = [expr_latex(term) for term in layer.outputs[p][q].terms]
-            bias = [terms.pop()] if layer.bias else []
-            first, *more = sum_lines(elide(terms, full=full) + bias, full=True)
-            lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
+    for entry in _forward_entries(layer.sizes.m, layer.sizes.n, full):
+        if entry is None:
+            lines.append(GAP_LINE)
+            continue
+        p, q = entry
+        terms = [expr_latex(term) for term in layer.outputs[p][q].terms]
+        bias = [terms.pop()] if layer.bias else []
+        first, *more = sum_lines(elide(terms, full=full) + bias, full=True)
+        lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
     return tuple(lines)
 
 
 def _forward(derivation: Derivation, full: bool) -> Section:
     sizes = derivation.sizes
     more = (
-        " (the entries shown; the others follow the same pattern)"
-        if len(visible(sizes.m, full)) < sizes.m or len(visible(sizes.n, full)) < sizes.n
+        " (a few entries; the others follow the same pattern)"
+        if None in _forward_entries(sizes.m, sizes.n, full)
         else ""
     )
     return Section(
