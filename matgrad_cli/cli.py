@@ -6,6 +6,7 @@ Library errors become one line on stderr and their exit code here, in one place 
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from enum import StrEnum
@@ -83,6 +84,19 @@ OutputOption = Annotated[
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
 FullOption = Annotated[
     bool, typer.Option("--full", help="Print every entry of large matrices instead of eliding.")
+]
+NumericOption = Annotated[
+    bool,
+    typer.Option(
+        "--numeric",
+        help=(
+            "Check the identities numerically, with exact integer arithmetic at random values "
+            "(sizes up to 1024); used by itself above the symbolic limit."
+        ),
+    ),
+]
+SeedOption = Annotated[
+    int, typer.Option("--seed", help="Random seed of the numeric check.", min=0, max=2**32 - 1)
 ]
 EngineOption = Annotated[
     Optional[EngineName],  # noqa: UP045
@@ -211,12 +225,15 @@ def derive(
     force: ForceOption = False,
     full: FullOption = False,
     engine: EngineOption = None,
+    numeric: NumericOption = False,
+    seed: SeedOption = 0,
 ) -> None:
     """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
 
     Prints the whole derivation; with the default sizes it is the 2×2×2 example. A short
-    verification summary goes to stderr. Exit code 0 when every identity holds, 1 when one
-    fails, 2 for bad input.
+    verification summary goes to stderr. Above the symbolic limit (or with --numeric) the
+    identities are checked numerically instead, and the output says so. Exit code 0 when every
+    identity holds, 1 when one fails, 2 for bad input.
     """
     from .derive import derive as derive_layer
     from .derive import validate_sizes
@@ -227,11 +244,27 @@ def derive(
             parse_size(name, text) for name, text in (("m", m), ("k", k), ("n", n))
         )
         engine_name = engine.value if engine is not None else None
-        validate_sizes(rows, inner, cols, engine_name)
         if standalone and output_format is not Format.latex:
             raise MatgradError("--standalone applies to --format latex only")
+        if not numeric:
+            try:
+                validate_sizes(rows, inner, cols, engine_name)
+            except SizeError as error:
+                if "symbolic limit" not in str(error):
+                    raise
+                numeric = True
+                sys.stderr.write(
+                    f"matgrad: m·k·n = {rows * inner * cols} is above the symbolic limit; "
+                    "running the exact numeric check instead\n"
+                )
+        if numeric:
+            from .numeric import validate_numeric_sizes
+
+            validate_numeric_sizes(rows, inner, cols)
         if output is not None:
             check_writable(output, force)
+        if numeric:
+            _numeric(rows, inner, cols, bias, seed, output_format, standalone, output, force)
         progress = TerminalProgress() if sys.stderr.isatty() else None
         try:
             derivation = derive_layer(
@@ -247,6 +280,52 @@ def derive(
     if output_format is not Format.text:
         sys.stderr.write(f"matgrad: {_summary_line(derivation)}\n")
     raise typer.Exit(0 if derivation.verified else 1)
+
+
+def _numeric(
+    rows: int,
+    inner: int,
+    cols: int,
+    bias: bool,
+    seed: int,
+    output_format: Format,
+    standalone: bool,
+    output: Path | None,
+    force: bool,
+) -> NoReturn:
+    """The numeric check in the chosen format; exits 0 when every identity holds, else 1."""
+    from .numeric import METHOD, numeric_verify, render_numeric_text
+
+    result = numeric_verify(rows, inner, cols, bias=bias, seed=seed)
+    syntax: str | None
+    if output_format is Format.text:
+        text, syntax = render_numeric_text(result), None
+    elif output_format is Format.json:
+        import json
+
+        from .numeric import numeric_data
+
+        text, syntax = json.dumps(numeric_data(result), indent=2, ensure_ascii=False) + "\n", "json"
+    else:
+        from .render.numeric_doc import numeric_document
+
+        document = numeric_document(result)
+        if output_format is Format.latex:
+            from .render.latex import latex_text
+
+            text, syntax = latex_text(document, standalone=standalone), "latex"
+        else:
+            from .render.markdown import markdown_text
+
+            text, syntax = markdown_text(document), "markdown"
+    _emit(text, output, force, syntax)
+    held = sum(check.holds for check in result.checks)
+    verdict = "verified" if result.verified else "NOT verified"
+    sys.stderr.write(
+        f"matgrad: {verdict} by {METHOD} (m={rows}, k={inner}, n={cols}): "
+        f"{held} of {len(result.checks)} identities hold\n"
+    )
+    raise typer.Exit(0 if result.verified else 1)
 
 
 class CheckFormat(StrEnum):
@@ -390,6 +469,9 @@ def _render(
 
 def main() -> None:
     """Entry point of the `matgrad` command: one line on stderr for every usage error."""
+    # A short-lived process has no use for the cycle collector, and a large derivation makes
+    # millions of acyclic objects that it would otherwise rescan (about a second at 64³).
+    gc.disable()
     try:
         code = app(standalone_mode=False)
     except typer.TyperException as error:

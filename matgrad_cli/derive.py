@@ -29,7 +29,7 @@ from .model import (
 )
 
 #: Largest m·k·n the symbolic engines take; beyond it a run would not finish in about a minute.
-SYMBOLIC_LIMITS = {"symengine": 128**3, "sympy": 32**3}
+SYMBOLIC_LIMITS = {"symengine": 96**3, "sympy": 32**3}
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,7 +47,8 @@ def validate_sizes(m: object, k: object, n: object, engine: str | None = None) -
     if sizes.m * sizes.k * sizes.n > limit:
         raise SizeError(
             f"m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit of {limit} for "
-            f"the {engine_name} engine (about a minute of work); use --numeric for larger layers"
+            f"the {engine_name} engine (about a minute of work); --numeric checks larger layers "
+            "with exact integer arithmetic"
         )
     return sizes
 

@@ -55,7 +55,8 @@ def test_output_is_byte_identical_across_runs(capsys: pytest.CaptureFixture[str]
         (["--m", "two"], "size m must be a positive integer, got 'two'"),
         (["--m", ""], "size m must be a positive integer, got ''"),
         (["--m", "99999999999999999999"], "size m = 99999999999999999999 is far too large"),
-        (["--m", "300", "--k", "300", "--n", "300"], "above the symbolic limit"),
+        (["--m", "5000", "--k", "300", "--n", "300"], "above the numeric limit of 1024"),
+        (["--seed", "-1", "--numeric"], "--seed"),
         (["--format", "pdf"], "'pdf' is not one of"),
         (["--frobnicate"], "No such option: --frobnicate"),
         (["--m"], "requires an argument"),
@@ -207,3 +208,33 @@ def test_help_does_not_import_sympy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_numeric_check_says_it_is_not_a_symbolic_proof(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["derive", "--numeric", "--m", "40", "--k", "30", "-n", "20"], capsys)
+    assert code == 0
+    assert "numeric check (exact integer arithmetic), not a symbolic proof" in out
+    assert r"\section*{Result}" in out
+    assert "verified by numeric check" in err
+    code, out, _ = run(["derive", "--numeric", "-f", "json", "--no-bias"], capsys)
+    data = json.loads(out)
+    assert data["kind"] == "numeric"
+    assert data["verified"] is True
+    assert [check["variable"] for check in data["checks"]] == ["Z", "W"]
+
+
+def test_sizes_above_the_symbolic_limit_switch_to_the_numeric_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(["derive", "--m", "200", "--k", "200", "--n", "200", "-f", "text"], capsys)
+    assert code == 0
+    assert out.startswith("matgrad: numeric check (exact integer arithmetic), not a symbolic proof")
+    assert "above the symbolic limit; running the exact numeric check instead" in err
+    assert all(len(line) <= 80 for line in out.splitlines())
+
+
+def test_sizes_above_the_numeric_limit_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["derive", "--m", "2000", "--k", "2", "--n", "2", "--numeric"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err == "matgrad: error: size m = 2000 is above the numeric limit of 1024 per dimension\n"

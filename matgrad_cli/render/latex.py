@@ -89,9 +89,8 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
-def render_latex(derivation: Derivation, *, standalone: bool = False, full: bool = False) -> str:
-    """The derivation as LaTeX; ``standalone`` wraps it in a document that compiles."""
-    document = build_document(derivation, full)
+def latex_text(document: Document, *, standalone: bool = False) -> str:
+    """Any matgrad document as LaTeX; ``standalone`` wraps it in a document that compiles."""
     body = document_latex(document)
     if not standalone:
         return body
@@ -102,3 +101,8 @@ def render_latex(derivation: Derivation, *, standalone: bool = False, full: bool
         + body
         + "\n\\end{document}\n"
     )
+
+
+def render_latex(derivation: Derivation, *, standalone: bool = False, full: bool = False) -> str:
+    """The derivation as LaTeX; ``standalone`` wraps it in a document that compiles."""
+    return latex_text(build_document(derivation, full), standalone=standalone)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..model import Derivation
-from .document import Display, Paragraph, Table, build_document
+from .document import Display, Document, Paragraph, Table, build_document
 
 
 def _display(block: Display) -> str:
@@ -25,9 +25,8 @@ def _table(block: Table) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(derivation: Derivation, *, full: bool = False) -> str:
-    """The derivation document in Markdown."""
-    document = build_document(derivation, full)
+def markdown_text(document: Document) -> str:
+    """Any matgrad document in Markdown."""
     parts = [f"# {document.title}"]
     for section in document.sections:
         parts.append(f"## {section.title}")
@@ -39,3 +38,8 @@ def render_markdown(derivation: Derivation, *, full: bool = False) -> str:
             else:
                 parts.append(_table(block))
     return "\n\n".join(parts) + "\n"
+
+
+def render_markdown(derivation: Derivation, *, full: bool = False) -> str:
+    """The derivation document in Markdown."""
+    return markdown_text(build_document(derivation, full))
