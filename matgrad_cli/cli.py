@@ -252,6 +252,9 @@ def derive(
             except SizeError as error:
                 if "symbolic limit" not in str(error):
                     raise
+                from .numeric import validate_numeric_sizes
+
+                validate_numeric_sizes(rows, inner, cols)
                 numeric = True
                 sys.stderr.write(
                     f"matgrad: m·k·n = {rows * inner * cols} is above the symbolic limit; "
