@@ -171,6 +171,65 @@ class CheckReport:
         """True when every claim is right."""
         return all(verdict.correct for verdict in self.verdicts)
 
+    @property
+    def _first_finding(self) -> ClaimVerdict:
+        """The first wrong verdict, or the first verdict when all are right."""
+        return next((v for v in self.verdicts if not v.correct), self.verdicts[0])
+
+    @property
+    def reason(self) -> Reason:
+        """``ok``, ``shape`` or ``values``: of the only claim, or of the first wrong one."""
+        return self._first_finding.reason
+
+    @property
+    def hint(self) -> str | None:
+        """The hint for the only claim, or for the first wrong one."""
+        return self._first_finding.hint
+
+    @property
+    def counterexample(self) -> Counterexample | None:
+        """The counterexample for the only claim, or for the first wrong one."""
+        return self._first_finding.counterexample
+
+    # Views, each the same text as `matgrad check` with the same options; renderers are
+    # imported on first use.
+
+    def to_text(self, *, width: int = 80) -> str:
+        """The terminal view, as `matgrad check` prints it when piped."""
+        from .render.check_text import render_check_text
+
+        return render_check_text(self, width=width)
+
+    def to_json(self) -> str:
+        """The report as JSON, as `matgrad check --format json` prints it."""
+        from .render.check_json import render_check_json
+
+        return render_check_json(self)
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        """The report as LaTeX, as `matgrad check --format latex` prints it."""
+        from .render.check_doc import check_document
+        from .render.latex import latex_text
+
+        return latex_text(check_document(self), standalone=standalone)
+
+    def to_markdown(self) -> str:
+        """The report as Markdown, as `matgrad check --format markdown` prints it."""
+        from .render.check_doc import check_document
+        from .render.markdown import markdown_text
+
+        return markdown_text(check_document(self))
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the report as rendered Markdown."""
+        return self.to_markdown()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        from .render.check_text import CheckView
+
+        yield CheckView(self)
+
 
 class ClaimLine(NamedTuple):
     """A claim read from a file, with its 1-based line number."""

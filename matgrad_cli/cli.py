@@ -335,6 +335,8 @@ class CheckFormat(StrEnum):
     """Output formats of ``matgrad check``."""
 
     text = "text"
+    latex = "latex"
+    markdown = "markdown"
     json = "json"
 
 
@@ -379,6 +381,7 @@ def check(
     k: CheckKOption = None,
     n: CheckNOption = None,
     output_format: CheckFormatOption = CheckFormat.text,
+    standalone: StandaloneOption = False,
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
 
@@ -396,6 +399,8 @@ def check(
     texts = list(claims or [])
     file_lines: list[int] = []
     try:
+        if standalone and output_format is not CheckFormat.latex:
+            raise MatgradError("--standalone applies to --format latex only")
         given = [(name, text) for name, text in (("m", m), ("k", k), ("n", n)) if text is not None]
         sizes = None
         if given:
@@ -426,9 +431,11 @@ def check(
     except MatgradError as error:
         _fail(str(error), error.exit_code)
     if output_format is CheckFormat.json:
-        from .render.check_json import render_check_json
-
-        sys.stdout.write(render_check_json(report))
+        sys.stdout.write(report.to_json())
+    elif output_format is CheckFormat.latex:
+        sys.stdout.write(report.to_latex(standalone=standalone))
+    elif output_format is CheckFormat.markdown:
+        sys.stdout.write(report.to_markdown())
     else:
         from .render.check_text import render_check_text
 

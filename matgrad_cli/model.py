@@ -165,3 +165,64 @@ class Derivation:
     def verified(self) -> bool:
         """True when every identity held at every entry."""
         return all(check.holds for check in self.checks)
+
+    # The views below import their renderer on first use, so the model itself holds no
+    # rendering code; each gives the same text as the command line with the same options.
+
+    def gradient_matrix(self, variable: Variable) -> Any:
+        """∂L/∂X as a SymPy Matrix of the elementwise results (with the bias when there is one)."""
+        import sympy
+
+        from .verify import linear_value
+
+        layer = self.biased if self.biased is not None else self.plain
+        gradient = layer.gradients[variable]
+        return sympy.Matrix(
+            [
+                [
+                    sympy.sympify(linear_value(rule.terms, self.symbols.upstream, _engine(self)))
+                    for rule in row
+                ]
+                for row in gradient.entries
+            ]
+        )
+
+    def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
+        """The derivation as LaTeX, as `matgrad derive` prints it."""
+        from .render.latex import render_latex
+
+        return render_latex(self, standalone=standalone, full=full)
+
+    def to_markdown(self, *, full: bool = False) -> str:
+        """The derivation as Markdown, as `matgrad derive --format markdown` prints it."""
+        from .render.markdown import render_markdown
+
+        return render_markdown(self, full=full)
+
+    def to_json(self) -> str:
+        """The derivation as JSON, as `matgrad derive --format json` prints it."""
+        from .render.json import render_json
+
+        return render_json(self)
+
+    def to_text(self, *, width: int = 80, full: bool = False) -> str:
+        """The terminal view, as `matgrad derive --format text` prints it when piped."""
+        from .render.text import render_text
+
+        return render_text(self, width=width, full=full)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the derivation as rendered Markdown with math."""
+        return self.to_markdown()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        from .render.text import DerivationView
+
+        yield DerivationView(self)
+
+
+def _engine(derivation: Derivation) -> Any:
+    from .engine import get_engine
+
+    return get_engine(derivation.engine)

@@ -24,17 +24,34 @@ _TEXT_SPECIALS = {
     "^": r"\textasciicircum{}",
     "…": r"\ldots{}",
     "--": "-{}-",
+    # The few non-ASCII signs matgrad's prose and claims use, which pdflatex cannot take as text.
+    "∂": r"$\partial$",
+    "ᵀ": r"$^{\top}$",
+    "×": r"$\times$",
+    "≠": r"$\neq$",
+    "·": r"$\cdot$",
+    "−": "-",
+    "Σ": r"$\Sigma$",
+    "′": "'",
 }
 _TEXT_SPECIAL = re.compile("|".join(re.escape(key) for key in _TEXT_SPECIALS))
+
+
+def _escape_prose(text: str) -> str:
+    """Prose with `code spans` set in typewriter type, everything escaped."""
+    pieces = text.split("`")
+    out = []
+    for index, piece in enumerate(pieces):
+        escaped = _TEXT_SPECIAL.sub(lambda match: _TEXT_SPECIALS[match.group()], piece)
+        out.append(rf"\texttt{{{escaped}}}" if index % 2 == 1 else escaped)
+    return "".join(out)
 
 
 def escape_text(text: str) -> str:
     """Prose made safe for LaTeX; math between $ signs is kept as it is."""
     pieces = text.split("$")
     for index in range(0, len(pieces), 2):
-        pieces[index] = _TEXT_SPECIAL.sub(
-            lambda match: _TEXT_SPECIALS[match.group()], pieces[index]
-        )
+        pieces[index] = _escape_prose(pieces[index])
     return "$".join(pieces)
 
 

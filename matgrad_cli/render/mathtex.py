@@ -65,11 +65,17 @@ def _printer() -> Any:
 
         def _print_Mul(self, expr: Any) -> str:
             # A product of matgrad symbols is written in the order of the layer's own formulas,
-            # z w (as in a = Σ z w), not SymPy's alphabetical w z.
-            factors = expr.args
+            # z w (as in a = Σ z w), not SymPy's alphabetical w z; a numeric factor leads.
+            coefficient, rest = expr.as_coeff_Mul()
+            factors = rest.args if rest.is_Mul else (rest,)
             if all(getattr(f, "is_Symbol", False) and _rank(f.name) < 9 for f in factors):
                 ordered = sorted(factors, key=lambda f: _rank(f.name))
-                return " ".join(self._print(factor) for factor in ordered)
+                body = " ".join(self._print(factor) for factor in ordered)
+                if coefficient == 1:
+                    return body
+                if coefficient == -1:
+                    return f"- {body}"
+                return f"{self._print(coefficient)} {body}"
             return str(super()._print_Mul(expr))
 
     return MatgradLatexPrinter({"mul_symbol": None})

@@ -1,0 +1,125 @@
+"""A check report as a document, for LaTeX and Markdown: the same findings as the terminal view."""
+
+from __future__ import annotations
+
+from ..claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..model import Sizes
+from .document import Block, Display, Document, Paragraph, Section, Table
+from .mathtex import bmatrix, expr_latex
+
+_GRADIENTS = {
+    "Z": r"\partial L/\partial Z",
+    "W": r"\partial L/\partial W",
+    "b": r"\partial L/\partial b",
+}
+
+
+def _code(text: str) -> str:
+    """Claim text as code: a Markdown code span, \\texttt in LaTeX."""
+    return f"`{text}`"
+
+
+def _sizes(sizes: Sizes) -> str:
+    return f"$m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$"
+
+
+def _shape(shape: tuple[int, int]) -> str:
+    return f"${shape[0]} \\times {shape[1]}$"
+
+
+def _numbers(matrix: NumberMatrix) -> str:
+    rows, cols = len(matrix), len(matrix[0])
+    return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]).replace("−", "-"))
+
+
+def _correct(verdict: ClaimVerdict) -> list[Block]:
+    where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
+    return [
+        Paragraph(
+            f"Correct: it equals ${_GRADIENTS[verdict.target]}$ entry by entry, compared with the "
+            f"elementwise chain rule through $A = ZW + \\mathbf{{1}}_m b$ at "
+            f"$m \\times k \\times n$ = {where}."
+        )
+    ]
+
+
+def _shapes(verdict: ClaimVerdict) -> list[Block]:
+    rows = tuple((_code(step.text), _shape(step.shape)) for step in verdict.shape_steps)
+    blocks: list[Block] = [
+        Paragraph(f"Wrong shape. The shapes, step by step, at {_sizes(verdict.reported_at)}:")
+    ]
+    if rows:
+        blocks.append(Table(("part of the claim", "shape"), rows))
+    if verdict.shape_message:
+        blocks.append(Paragraph(verdict.shape_message + "."))
+    return blocks
+
+
+def _values(verdict: ClaimVerdict) -> list[Block]:
+    blocks: list[Block] = [
+        Paragraph(
+            f"The shape is right ({shape_text(verdict.expected_shape)}, the shape of "
+            f"${verdict.target}$), but the values are not."
+        )
+    ]
+    difference = verdict.first_difference
+    if difference is not None:
+        i, j = difference.index
+        blocks.append(
+            Paragraph(
+                f"At {_sizes(verdict.reported_at)}, entry $({i},{j})$ is the first that differs:"
+            )
+        )
+        blocks.append(
+            Display(
+                (
+                    rf"\text{{your claim}} &= {expr_latex(difference.claimed_value)}",
+                    rf"\text{{right}} &= {expr_latex(difference.correct_value)}",
+                ),
+                aligned=True,
+            )
+        )
+    example = verdict.counterexample
+    if example is not None:
+        operands = ",\\quad ".join(
+            f"{name} = {_numbers(matrix)}" for name, matrix in example.operands
+        )
+        blocks.append(Paragraph("A counterexample in small integers:"))
+        blocks.append(Display((operands,)))
+        blocks.append(
+            Display(
+                (
+                    rf"\text{{your claim}} = {_numbers(example.claimed)} \quad\text{{but}}\quad "
+                    rf"{_GRADIENTS[verdict.target]} = {_numbers(example.correct)}",
+                )
+            )
+        )
+    return blocks
+
+
+def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
+    status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}[verdict.reason]
+    if verdict.reason == "ok":
+        blocks = _correct(verdict)
+    elif verdict.reason == "shape":
+        blocks = _shapes(verdict)
+    else:
+        blocks = _values(verdict)
+    if not verdict.correct:
+        if verdict.hint:
+            blocks.append(Paragraph(f"Hint: {verdict.hint}."))
+        blocks.append(Paragraph(f"Right answer: {_code(verdict.correct_formula)}"))
+    return Section(f"Claim {number}: {_code(verdict.claim)}, {status}", tuple(blocks))
+
+
+def check_document(report: CheckReport) -> Document:
+    """Every verdict of a report, one section each, and a closing count."""
+    right = sum(verdict.correct for verdict in report.verdicts)
+    sections = [_verdict_section(number, v) for number, v in enumerate(report.verdicts, 1)]
+    sections.append(
+        Section(
+            "Summary",
+            (Paragraph(f"{right} of {len(report.verdicts)} claims correct."),),
+        )
+    )
+    return Document("Checking gradient claims against the verified derivation", tuple(sections))

@@ -1,0 +1,134 @@
+"""The Python API: result objects that render themselves, the same text as the command line, and
+the tutorial notebook running cell by cell."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sympy
+from rich.console import Console
+
+from matgrad_cli import check, derive
+from matgrad_cli.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    old_argv = sys.argv
+    sys.argv = ["matgrad", *args]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        sys.argv = old_argv
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        ([], {}),
+        (
+            ["--m", "3", "--k", "2", "--n", "4", "--no-bias"],
+            {"m": 3, "k": 2, "n": 4, "bias": False},
+        ),
+    ],
+    ids=["defaults", "3x2x4-no-bias"],
+)
+def test_derive_gives_the_same_text_by_either_route(
+    args: list[str], kwargs: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    derivation = derive(**kwargs)
+    assert cli(["derive", *args], capsys) == (0, derivation.to_latex())
+    assert cli(["derive", *args, "--standalone"], capsys)[1] == derivation.to_latex(standalone=True)
+    assert cli(["derive", *args, "-f", "markdown"], capsys)[1] == derivation.to_markdown()
+    assert cli(["derive", *args, "-f", "json"], capsys)[1] == derivation.to_json()
+    assert cli(["derive", *args, "-f", "text"], capsys)[1] == derivation.to_text(width=80)
+
+
+def test_check_gives_the_same_text_by_either_route(capsys: pytest.CaptureFixture[str]) -> None:
+    claims = ["dW = G.T @ Z", "dZ = G @ W.T"]
+    report = check(claims)
+    assert cli(["check", *claims], capsys) == (1, report.to_text(width=80))
+    assert cli(["check", *claims, "-f", "json"], capsys)[1] == report.to_json()
+    assert cli(["check", *claims, "-f", "latex"], capsys)[1] == report.to_latex()
+    assert cli(["check", *claims, "-f", "markdown"], capsys)[1] == report.to_markdown()
+
+
+def test_a_check_result_has_the_verdict_reason_hint_and_counterexample() -> None:
+    wrong = check("dZ = -G @ W.T")
+    assert wrong.correct is False
+    assert wrong.reason == "values"
+    assert wrong.hint is not None
+    assert "negative of the right answer" in wrong.hint
+    assert wrong.counterexample is not None
+    assert wrong.counterexample.claimed != wrong.counterexample.correct
+    right = check("dW = Z.T @ G")
+    assert (right.correct, right.reason, right.hint, right.counterexample) == (
+        True,
+        "ok",
+        None,
+        None,
+    )
+
+
+def test_gradients_are_sympy_matrices_in_the_shape_of_their_variable() -> None:
+    derivation = derive(2, 3, 4)
+    z = sympy.Matrix(2, 3, lambda i, r: sympy.Symbol(f"z_{i + 1}_{r + 1}"))
+    w = sympy.Matrix(3, 4, lambda r, j: sympy.Symbol(f"w_{r + 1}_{j + 1}"))
+    g = sympy.Matrix(2, 4, lambda i, j: sympy.Symbol(f"dA_{i + 1}_{j + 1}"))
+    assert (derivation.gradient_matrix("Z") - g * w.T).expand() == sympy.zeros(2, 3)
+    assert (derivation.gradient_matrix("W") - z.T * g).expand() == sympy.zeros(3, 4)
+    assert (derivation.gradient_matrix("b") - sympy.ones(1, 2) * g).expand() == sympy.zeros(1, 4)
+
+
+def test_results_render_in_jupyter_and_rich() -> None:
+    derivation = derive()
+    assert derivation._repr_markdown_() == derivation.to_markdown()
+    report = check("db = sum(G, axis=1)")
+    assert report._repr_markdown_().startswith("# Checking gradient claims")
+    for renderable, expected in ((derivation, "1. Setup"), (report, "wrong shape")):
+        buffer = io.StringIO()
+        Console(file=buffer, width=80, color_system=None).print(renderable)
+        assert expected in buffer.getvalue()
+
+
+def test_the_package_ships_type_information() -> None:
+    assert resources.files("matgrad_cli").joinpath("py.typed").is_file()
+
+
+def _run_cell(source: str, namespace: dict[str, Any]) -> Any:
+    """Run a notebook cell as Jupyter does: statements, then the value of a last expression."""
+    tree = ast.parse(source)
+    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    body = ast.Module(body=tree.body[:-1] if last else tree.body, type_ignores=[])
+    exec(compile(body, "<cell>", "exec"), namespace)  # the repository's own notebook
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+
+
+def test_tutorial_notebook_runs_cell_by_cell(capsys: pytest.CaptureFixture[str]) -> None:
+    notebook = json.loads((ROOT / "docs" / "tutorial.ipynb").read_text(encoding="utf-8"))
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    values = []
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            value = _run_cell("".join(cell["source"]), namespace)
+            if hasattr(value, "_repr_markdown_"):
+                value._repr_markdown_()
+            values.append(value)
+    assert values[1] is True  # layer.verified
+    assert all(held for _, _, held in values[2])
+    assert values[-3] == (False, "shape", values[-3][2])
+    assert values[-1] is True
+    assert "\\section*{Setup}" in capsys.readouterr().out
