@@ -85,6 +85,28 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing 
 FullOption = Annotated[
     bool, typer.Option("--full", help="Print every entry of large matrices instead of eliding.")
 ]
+
+
+class LossName(StrEnum):
+    """Losses: any scalar loss (generic), or a concrete one differentiated through the layer."""
+
+    generic = "generic"
+    sum = "sum"
+    squared_error = "squared-error"
+    softmax_cross_entropy = "softmax-cross-entropy"
+
+
+LossOption = Annotated[
+    LossName,
+    typer.Option(
+        "--loss",
+        help=(
+            "The loss L: generic (any scalar loss, ∂L/∂A as symbols) or a concrete loss that "
+            "is also differentiated through the whole layer."
+        ),
+        case_sensitive=False,
+    ),
+]
 NumericOption = Annotated[
     bool,
     typer.Option(
@@ -183,17 +205,22 @@ class TerminalProgress:
 
 
 def _summary_line(derivation: Derivation) -> str:
+    """The one-line verdict for stderr."""
     sizes = derivation.sizes
-    failed = [check for check in derivation.checks if not check.holds]
+    failed = [check.identity for check in derivation.checks if not check.holds]
+    if derivation.loss is not None and not derivation.loss.closed_form_holds:
+        failed.insert(0, "the closed form of ∂L/∂A")
     layer = "with and without the bias" if derivation.bias else "without bias"
     where = f"m={sizes.m}, k={sizes.k}, n={sizes.n}, {layer}"
+    if derivation.loss is not None:
+        where += f", loss {derivation.loss_name}"
     if not failed:
-        identities = "; ".join(
-            check.identity for check in derivation.checks if not check.bias or check.variable == "b"
-        )
-        return f"verified ({where}): {identities}; {len(derivation.checks)} checks hold"
-    listed = "; ".join(check.identity for check in failed)
-    return f"NOT verified ({where}): {len(failed)} checks fail: {listed}"
+        identities: dict[str, str] = {}
+        for check in derivation.checks:
+            identities.setdefault(check.variable, f"∂L/∂{check.variable} = {check.formula}")
+        listed = "; ".join(identities.values()).replace(f", L = {derivation.loss_name}", "")
+        return f"verified ({where}): {listed}; {len(derivation.checks)} checks hold"
+    return f"NOT verified ({where}): {len(failed)} checks fail: {'; '.join(failed)}"
 
 
 def _emit(text: str, output: Path | None, force: bool, syntax: str | None) -> None:
@@ -225,6 +252,7 @@ def derive(
     force: ForceOption = False,
     full: FullOption = False,
     engine: EngineOption = None,
+    loss: LossOption = LossName.generic,
     numeric: NumericOption = False,
     seed: SeedOption = 0,
 ) -> None:
@@ -237,6 +265,7 @@ def derive(
     """
     from .derive import derive as derive_layer
     from .derive import validate_sizes
+    from .model import Sizes
     from .output import check_writable
 
     try:
@@ -246,6 +275,12 @@ def derive(
         engine_name = engine.value if engine is not None else None
         if standalone and output_format is not Format.latex:
             raise MatgradError("--standalone applies to --format latex only")
+        if numeric and loss is not LossName.generic:
+            raise MatgradError("--numeric checks the generic loss only; drop --loss or --numeric")
+        if loss is not LossName.generic:
+            from .losses import validate_loss
+
+            validate_loss(loss.value, Sizes(rows, inner, cols))
         if not numeric:
             try:
                 validate_sizes(rows, inner, cols, engine_name)
@@ -271,7 +306,13 @@ def derive(
         progress = TerminalProgress() if sys.stderr.isatty() else None
         try:
             derivation = derive_layer(
-                rows, inner, cols, bias=bias, engine=engine_name, progress=progress
+                rows,
+                inner,
+                cols,
+                bias=bias,
+                engine=engine_name,
+                loss=loss.value,
+                progress=progress,
             )
         finally:
             if progress is not None:

@@ -262,17 +262,23 @@ def derive(
     *,
     bias: bool = True,
     engine: str | None = None,
+    loss: str = "generic",
     progress: Progress | None = None,
 ) -> Derivation:
     """Derive and verify ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for A = ZW (+ b) at the given sizes.
+
+    ``loss`` is ``generic`` (any L, with ∂L/∂A as symbols) or a concrete loss from
+    matgrad_cli.losses, which is then also differentiated through the whole layer.
 
     With the bias, the layer is derived twice, without and with b, and the check that the bias
     leaves ∂L/∂Z and ∂L/∂W unchanged compares the two elementwise results. The matrix forms
     G·Wᵀ and Zᵀ·G do not involve b, so both layers are checked against the same products.
     """
+    from .losses import validate_loss
     from .verify import compare_unchanged, matrix_forms
 
     sizes = validate_sizes(m, k, n, engine)
+    validate_loss(loss, sizes)
     cas = get_engine(engine)
     with _without_cycle_collector():
         symbols = build_symbols(sizes, cas)
@@ -290,7 +296,7 @@ def derive(
             _labelled(progress, "without the bias" if bias else "the layer"),
         )
         if not bias:
-            return Derivation(sizes, False, cas.name, symbols, plain, None)
+            return _with_loss(Derivation(sizes, False, cas.name, symbols, plain, None), loss)
         biased = derive_layer(
             symbols,
             sizes,
@@ -305,4 +311,15 @@ def derive(
             compare_unchanged(biased.gradients[name], plain.gradients[name], symbols, cas)
             for name in ("Z", "W")
         )
-    return Derivation(sizes, True, cas.name, symbols, plain, biased, unchanged)
+    return _with_loss(Derivation(sizes, True, cas.name, symbols, plain, biased, unchanged), loss)
+
+
+def _with_loss(derivation: Derivation, loss: str) -> Derivation:
+    """The derivation, with a concrete loss differentiated through the layer when one is asked."""
+    if loss == "generic":
+        return derivation
+    from dataclasses import replace
+
+    from .losses import derive_loss
+
+    return replace(derivation, loss=derive_loss(loss, derivation.sizes, derivation.bias))

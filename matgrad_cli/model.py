@@ -7,7 +7,10 @@ Indices are 1-based, as in SPEC section 1. Expressions are those of the engine t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from .losses import LossDerivation
 
 Variable = Literal["Z", "W", "b"]
 Index = tuple[int, int]
@@ -154,17 +157,30 @@ class Derivation:
     plain: LayerDerivation
     biased: LayerDerivation | None
     extra_checks: tuple[Check, ...] = field(default=())
+    #: A concrete loss differentiated through the layer, or None for the generic loss.
+    loss: LossDerivation | None = None
+
+    @property
+    def loss_name(self) -> str:
+        """``generic``, or the name of the concrete loss."""
+        return "generic" if self.loss is None else self.loss.loss
 
     @property
     def checks(self) -> tuple[Check, ...]:
         """Every check made, in document order."""
         layers = [self.plain] + ([self.biased] if self.biased is not None else [])
-        return tuple(check for layer in layers for check in layer.checks) + self.extra_checks
+        loss_checks = self.loss.checks if self.loss is not None else ()
+        return (
+            tuple(check for layer in layers for check in layer.checks)
+            + self.extra_checks
+            + loss_checks
+        )
 
     @property
     def verified(self) -> bool:
-        """True when every identity held at every entry."""
-        return all(check.holds for check in self.checks)
+        """True when every identity held at every entry (and a loss's closed form too)."""
+        closed_form = self.loss is None or self.loss.closed_form_holds
+        return closed_form and all(check.holds for check in self.checks)
 
     # The views below import their renderer on first use, so the model itself holds no
     # rendering code; each gives the same text as the command line with the same options.

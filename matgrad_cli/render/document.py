@@ -461,6 +461,89 @@ def _unchanged(derivation: Derivation) -> Paragraph:
     return Paragraph(f"NOT verified with the bias: {failed}.")
 
 
+def _loss_section(derivation: Derivation, full: bool) -> Section | None:
+    """A concrete loss: L, its ∂L/∂A from the CAS and in closed form, and the checks made by
+    differentiating L itself through the whole layer."""
+    from ..losses import CLOSED_FORM_LATEX, LOSS_LATEX
+
+    loss = derivation.loss
+    if loss is None:
+        return None
+    rows, cols = derivation.sizes.m, derivation.sizes.n
+    targets = (
+        ", with symbolic targets $y_{i,j}$ (the $m \\times n$ matrix $Y$)"
+        if loss.loss != "sum"
+        else ""
+    )
+    blocks: list[Block] = [
+        Paragraph(f"The loss is {loss.loss.replace('-', ' ')}{targets}:"),
+        Display((LOSS_LATEX[loss.loss],)),
+        Paragraph("Differentiating $L$ with respect to each $a_{i,j}$:"),
+    ]
+    upstream = loss.upstream
+    if loss.loss == "softmax-cross-entropy":
+        import sympy
+
+        # The CAS's own result, brought over a common denominator by the CAS for legibility.
+        upstream = upstream.applyfunc(sympy.together)
+        blocks[-1] = Paragraph(
+            "Differentiating $L$ with respect to each $a_{i,j}$ (each result brought over a "
+            "common denominator):"
+        )
+    if loss.loss == "softmax-cross-entropy" or cols > 3:
+        lines: list[str] = []
+        for entry in _forward_entries(rows, cols, full):
+            if entry is None:
+                lines.append(GAP_LINE)
+                continue
+            i, j = entry
+            left = partial_latex("L", f"a_{{{i + 1},{j + 1}}}")
+            lines.append(f"{LINE_STRUT} {left} &= {expr_latex(upstream[i, j])}")
+        blocks.append(Display(tuple(lines), aligned=True))
+    else:
+        matrix = bmatrix(rows, cols, lambda i, j: expr_latex(upstream[i, j]), full)
+        blocks.append(Display((f"{_grad('A')} = {matrix}",)))
+    closed = f"\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}"
+    if loss.closed_form_holds:
+        condition = (
+            " for rows of $Y$ that sum to 1 (checked after substituting "
+            "$y_{i,n} = 1 - \\sum_{j<n} y_{i,j}$)"
+            if loss.condition
+            else ""
+        )
+        blocks.append(Paragraph(f"In closed form, ${closed}${condition}: verified entry by entry."))
+    else:
+        blocks.append(Paragraph(f"NOT verified: the closed form ${closed}$ does not match."))
+    blocks.append(
+        Paragraph(
+            "Through the whole layer: with $A = ZW"
+            + (" + \\mathbf{1}_m b" if derivation.bias else "")
+            + "$ substituted into $L$, the CAS differentiated $L$ itself with respect to every "
+            "entry of "
+            + ("$Z$, $W$ and $b$" if derivation.bias else "$Z$ and $W$")
+            + ", with no chain rule written by matgrad, and compared the results with the "
+            "matrix forms built from the $\\partial L/\\partial A$ above."
+        )
+    )
+    if loss.loss != "softmax-cross-entropy":
+        example = loss.elementwise["Z"][0, 0]
+        blocks.append(Paragraph("For example:"))
+        blocks.append(Display((f"{_grad('z_{1,1}')} = {expr_latex(example)}",)))
+    for check in loss.checks:
+        blocks.append(
+            _verdict(
+                check, f"{_slashed(_NAMES[check.variable])} = {_INLINE_PRODUCTS[check.variable]}"
+            )
+        )
+    blocks.append(
+        Paragraph(
+            "The chain-rule derivation that follows holds for any loss, this one included: "
+            "read $\\partial L/\\partial a_{i,j}$ as the entries above."
+        )
+    )
+    return Section(f"The loss: {loss.loss.replace('-', ' ')}", tuple(blocks))
+
+
 def _general(derivation: Derivation) -> Section:
     sizes = derivation.sizes
     general_zt = (
@@ -539,14 +622,10 @@ def _summary(derivation: Derivation) -> Section:
             result = "FAILS (shapes differ)"
         else:
             result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
-        rows.append(
-            (
-                f"${_identity_latex(check)}$",
-                f"${_shape(*check.shape)}$",
-                "with bias" if check.bias else "without bias",
-                result,
-            )
-        )
+        layer = "with bias" if check.bias else "without bias"
+        if ", L = " in check.formula:
+            layer += ", " + check.formula.split(", L = ")[1].replace("-", " ")
+        rows.append((f"${_identity_latex(check)}$", f"${_shape(*check.shape)}$", layer, result))
     verdict = (
         "Every identity holds at every entry."
         if derivation.verified
@@ -572,7 +651,8 @@ def _identity_latex(check: Check) -> str:
         "Zᵀ · ∂L/∂A": _INLINE_PRODUCTS["W"],
         "1ᵀ · ∂L/∂A": _INLINE_PRODUCTS["b"],
     }
-    right = known.get(check.formula, r"\text{a claimed form}")
+    base_formula = check.formula.split(", L = ")[0]
+    right = known.get(base_formula, r"\text{a claimed form}")
     return f"{_slashed(symbol)} = {right}"
 
 
@@ -584,9 +664,11 @@ def build_document(derivation: Derivation, full: bool = False) -> Document:
         f"Gradients of the matrix-multiplication layer ${output}$, "
         f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$"
     )
-    sections = [
-        _setup(derivation, full),
-        _forward(derivation, full),
+    sections = [_setup(derivation, full), _forward(derivation, full)]
+    loss_section = _loss_section(derivation, full)
+    if loss_section is not None:
+        sections.append(loss_section)
+    sections += [
         _gradient_section("Z", derivation.plain, derivation, full),
         _gradient_section("W", derivation.plain, derivation, full),
     ]

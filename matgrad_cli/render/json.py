@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..losses import LossDerivation
 from ..model import Check, Derivation, LinearForm, Variable
 
 #: Bumped whenever a field changes meaning or disappears.
@@ -66,11 +67,11 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
         for name, gradient in layer.gradients.items()
     }
     sizes = derivation.sizes
-    return {
+    data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "sizes": {"m": sizes.m, "k": sizes.k, "n": sizes.n},
         "bias": derivation.bias,
-        "loss": "generic",
+        "loss": derivation.loss_name,
         "verified": derivation.verified,
         "checks": [_check(check) for check in derivation.checks],
         "gradients": gradients,
@@ -84,6 +85,29 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
                 "dA_i_j": "entry (i, j) of dL/dA, m x n",
             },
         },
+    }
+    if derivation.loss is not None:
+        data["conventions"]["variables"].update(
+            {
+                "y_i_j": "entry (i, j) of the targets Y, m x n",
+                "a_i_j": "entry (i, j) of A = ZW (+ b), in loss_gradients.A",
+            }
+        )
+        data["loss_gradients"] = _loss_gradients(derivation.loss)
+    return data
+
+
+def _matrix_text(matrix: Any) -> list[list[str]]:
+    return [[str(matrix[i, j]) for j in range(matrix.shape[1])] for i in range(matrix.shape[0])]
+
+
+def _loss_gradients(loss: LossDerivation) -> dict[str, Any]:
+    """A concrete loss's ∂L/∂A over a_i_j, y_i_j, and ∂L/∂Z, ∂L/∂W, ∂L/∂b over z, w, b, y."""
+    return {
+        "closed_form_holds": loss.closed_form_holds,
+        "condition": loss.condition,
+        "A": _matrix_text(loss.upstream),
+        **{name: _matrix_text(matrix) for name, matrix in loss.elementwise.items()},
     }
 
 

@@ -17,10 +17,10 @@ from ..model import DISPLAY_LIMIT, LinearForm
 #: Sums with more terms than this are shown as first terms, \cdots, last term.
 SUM_DISPLAY_LIMIT = 6
 
-_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y)((?:_\d+)+)$")
+_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a)((?:_\d+)+)$")
 
 
-_RANKS = {"z": 0, "w": 1, "b": 2, "y": 3, "dA": 4}
+_RANKS = {"z": 0, "w": 1, "b": 2, "a": 3, "y": 4, "dA": 5}
 
 
 def _rank(name: str) -> int:

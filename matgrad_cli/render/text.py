@@ -45,11 +45,11 @@ TERM_LIMIT = 6
 
 _SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
+_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
 #: Display letters of the engine's symbol prefixes; dA_i_j is ∂L/∂a_{i,j}, written g.
-_LETTERS = {"z": "z", "w": "w", "b": "b", "dA": "g"}
+_LETTERS = {"z": "z", "w": "w", "b": "b", "dA": "g", "y": "y", "a": "a"}
 #: The order of factors in a displayed product: z g w b reads as Z·W, G·Wᵀ and Zᵀ·G do.
-_FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "b": 3}
+_FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "b": 3, "a": 4, "y": 5}
 
 _STYLE_HEADING = "bold cyan"
 _STYLE_GOOD = "bold green"
@@ -138,6 +138,12 @@ def _pretty_sympy(expr: Any) -> str:
                 text += " + " + _pretty_sympy(term)
         return text
     if expr.is_Mul:
+        numerator, denominator = expr.as_numer_denom()
+        if denominator != 1:
+            top, bottom = _pretty_sympy(numerator), _pretty_sympy(denominator)
+            top = f"({top})" if numerator.is_Add else top
+            bottom = f"({bottom})" if denominator.is_Add or denominator.is_Mul else bottom
+            return f"{top} / {bottom}"
         coefficient, factors = expr.as_coeff_mul()
         pieces = [
             f"({_pretty_sympy(factor)})" if factor.is_Add else _pretty_sympy(factor)
@@ -157,6 +163,8 @@ def _pretty_sympy(expr: Any) -> str:
         if exponent.is_Integer:
             return base_text + str(exponent).translate(_SUPERSCRIPT_DIGITS)
         return f"{base_text}^({_pretty_sympy(exponent)})"
+    if expr.func.__name__ == "exp":
+        return f"exp({_pretty_sympy(expr.args[0])})"
     return _SYMBOL_NAME.sub(lambda match: pretty_symbol(match.group(0)), str(expr))
 
 
@@ -712,6 +720,65 @@ class _Writer:
         self.blank()
         self.result(check)
 
+    def loss_section(self, derivation: Derivation) -> None:
+        """A concrete loss: L, ∂L/∂A from the CAS and in closed form, and the checks made by
+        differentiating L through the whole layer."""
+        from ..losses import CLOSED_FORM_TEXT, LOSS_TEXT
+
+        loss = derivation.loss
+        if loss is None:
+            return
+        sizes = derivation.sizes
+        self.heading(f"The loss: {loss.loss.replace('-', ' ')}")
+        targets = ", with symbolic targets y_{i,j} (the matrix Y)" if loss.loss != "sum" else ""
+        self.prose(f"{LOSS_TEXT[loss.loss]}{targets}.")
+        self.prose("Differentiating L with respect to each a_{i,j}:")
+        upstream = loss.upstream
+        if loss.loss == "softmax-cross-entropy":
+            import sympy
+
+            upstream = upstream.applyfunc(sympy.together)
+        shown = [
+            (p, q)
+            for p in _shown(sizes.m, self.full)
+            for q in _shown(sizes.n, self.full)
+            if p is not None and q is not None
+        ]
+        for p, q in shown:
+            self.line(f"  ∂L/∂a{pretty_index((p + 1, q + 1))} = {pretty_expr(upstream[p, q])}")
+        if loss.closed_form_holds:
+            condition = f" {loss.condition}" if loss.condition else ""
+            self.items.append(
+                Text.assemble(
+                    ("✓ Verified at every entry: ", _STYLE_GOOD),
+                    f"∂L/∂A = {CLOSED_FORM_TEXT[loss.loss]}{condition}.",
+                )
+            )
+        else:
+            self.items.append(
+                Text.assemble(
+                    ("✗ FAILS: ", _STYLE_BAD),
+                    f"∂L/∂A is not {CLOSED_FORM_TEXT[loss.loss]}.",
+                )
+            )
+        self.blank()
+        self.prose(
+            "Through the whole layer: with A = ZW"
+            + (" + 1ₘb" if derivation.bias else "")
+            + " substituted into L, the CAS differentiated L itself with respect to every entry"
+            " of "
+            + ("Z, W and b" if derivation.bias else "Z and W")
+            + ", and compared the results "
+            "with the matrix forms built from ∂L/∂A above:"
+        )
+        for check in loss.checks:
+            self.result(check)
+        self.blank()
+        self.prose(
+            "The chain-rule derivation that follows holds for any loss, this one included: "
+            "read g_{i,j} = ∂L/∂a_{i,j} as the entries above."
+        )
+
     def bias_section(self, derivation: Derivation, layer: LayerDerivation) -> None:
         """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
         sizes, symbols = derivation.sizes, derivation.symbols
@@ -844,6 +911,7 @@ class DerivationView:
         writer.setup(derivation)
         writer.heading("Forward pass")
         writer.forward(derivation.plain.outputs, bias=False)
+        writer.loss_section(derivation)
         writer.gradient_section(derivation, "Z")
         writer.gradient_section(derivation, "W")
         if derivation.biased is not None:
