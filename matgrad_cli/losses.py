@@ -184,7 +184,18 @@ def expressions_equal(left: Any, right: Any) -> bool:
     atoms = sorted(difference.atoms(sympy.exp, sympy.log), key=sympy.default_sort_key)
     if not atoms and not sums:
         return bool(sympy.expand(difference) == 0)
-    more = {atom: sympy.Dummy(f"g{index}") for index, atom in enumerate(atoms)}
+    # exp(−u) is 1/exp(u): SymPy writes a lone exponential in a denominator that way.
+    exponentials: dict[Any, Any] = {}
+    more: dict[Any, Any] = {}
+    for atom in atoms:
+        if isinstance(atom, sympy.exp):
+            argument = atom.args[0]
+            negated = argument.could_extract_minus_sign()
+            key = -argument if negated else argument
+            symbol = exponentials.setdefault(key, sympy.Dummy(f"e{len(exponentials)}"))
+            more[atom] = 1 / symbol if negated else symbol
+        else:
+            more[atom] = sympy.Dummy(f"g{len(more)}")
     numerator, _ = sympy.together(difference.xreplace(more)).as_numer_denom()
     return bool(sympy.expand(numerator) == 0)
 

@@ -1,0 +1,199 @@
+"""Concrete losses: L differentiated through the whole layer, checked against independent routes
+(exact difference quotients; high-precision numbers for the softmax); wrong forms rejected."""
+
+from __future__ import annotations
+
+import json
+import random
+from fractions import Fraction
+from typing import Any
+
+import pytest
+import sympy
+
+from matgrad_cli import derive
+from matgrad_cli.errors import InputError, SizeError
+from matgrad_cli.losses import (
+    CONCRETE_LIMITS,
+    derive_loss,
+    expressions_equal,
+    validate_loss,
+)
+from matgrad_cli.model import Sizes
+from matgrad_cli.render.json import render_json
+from matgrad_cli.render.latex import render_latex
+from matgrad_cli.render.markdown import render_markdown
+from matgrad_cli.render.text import render_text
+
+CONCRETE = ("sum", "squared-error", "softmax-cross-entropy")
+SIZES = [(1, 1, 1), (2, 2, 2), (3, 2, 4), (2, 3, 1)]
+
+
+@pytest.mark.parametrize("loss", CONCRETE)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: "x".join(map(str, s)))
+def test_every_identity_holds_through_the_whole_layer(
+    loss: str, size: tuple[int, int, int]
+) -> None:
+    for bias in (True, False):
+        derivation = derive(*size, bias=bias, loss=loss)
+        assert derivation.verified
+        assert derivation.loss is not None
+        assert derivation.loss.closed_form_holds
+        names = [check.variable for check in derivation.loss.checks]
+        assert names == (["Z", "W", "b"] if bias else ["Z", "W"])
+
+
+def _values(sizes: Sizes, seed: int) -> dict[str, list[list[Fraction]]]:
+    rng = random.Random(seed)
+
+    def draw(rows: int, cols: int) -> list[list[Fraction]]:
+        return [
+            [Fraction(rng.randint(-9, 9), rng.randint(1, 4)) for _ in range(cols)]
+            for _ in range(rows)
+        ]
+
+    return {
+        "z": draw(sizes.m, sizes.k),
+        "w": draw(sizes.k, sizes.n),
+        "b": draw(1, sizes.n),
+        "y": draw(sizes.m, sizes.n),
+    }
+
+
+def _squared_error(values: dict[str, list[list[Fraction]]]) -> Fraction:
+    """L = ½ Σ (a − y)², computed with exact fractions and no matgrad code."""
+    z, w, b, y = values["z"], values["w"], values["b"], values["y"]
+    total = Fraction(0)
+    for i in range(len(z)):
+        for j in range(len(w[0])):
+            a = sum(z[i][r] * w[r][j] for r in range(len(w))) + b[0][j]
+            total += (a - y[i][j]) ** 2 / 2
+    return total
+
+
+def _substitution(values: dict[str, list[list[Fraction]]]) -> dict[Any, Any]:
+    return {
+        sympy.Symbol(f"{name}_{i + 1}_{j + 1}" if name != "b" else f"b_{j + 1}"): sympy.Rational(
+            value.numerator, value.denominator
+        )
+        for name, matrix in values.items()
+        for i, row in enumerate(matrix)
+        for j, value in enumerate(row)
+    }
+
+
+@pytest.mark.parametrize("size", [(2, 2, 2), (3, 2, 4)], ids=["2x2x2", "3x2x4"])
+def test_squared_error_gradients_equal_exact_central_differences(
+    size: tuple[int, int, int],
+) -> None:
+    # L is quadratic in each single entry, so the central difference with any step is exact.
+    sizes = Sizes(*size)
+    loss = derive_loss("squared-error", sizes, bias=True)
+    values = _values(sizes, seed=sum(size))
+    at = _substitution(values)
+    names = {"Z": "z", "W": "w", "b": "b"}
+    for variable, matrix in loss.elementwise.items():
+        rows, cols = matrix.shape
+        for i in range(rows):
+            for j in range(cols):
+                step = Fraction(1, 3)
+                bumped = {key: [row[:] for row in grid] for key, grid in values.items()}
+                bumped[names[variable]][i][j] += step
+                up = _squared_error(bumped)
+                bumped[names[variable]][i][j] -= 2 * step
+                down = _squared_error(bumped)
+                expected = (up - down) / (2 * step)
+                assert matrix[i, j].xreplace(at) == sympy.Rational(
+                    expected.numerator, expected.denominator
+                )
+
+
+def test_softmax_gradient_agrees_with_the_logarithm_of_the_softmax_form() -> None:
+    # Another route: differentiate −Σ y log(exp(a)/Σ exp) as written, not the log-sum-exp form
+    # matgrad uses, and compare numerically at rational points with 40 digits.
+    sizes = Sizes(2, 2, 3)
+    loss = derive_loss("softmax-cross-entropy", sizes, bias=True)
+    symbols = loss.symbols
+    a = symbols.Z * symbols.W + sympy.ones(sizes.m, 1) * symbols.b
+    direct = -sum(
+        symbols.Y[i, j]
+        * sympy.log(sympy.exp(a[i, j]) / sum(sympy.exp(a[i, q]) for q in range(sizes.n)))
+        for i in range(sizes.m)
+        for j in range(sizes.n)
+    )
+    at = _substitution(_values(sizes, seed=7))
+    for variable, matrix in loss.elementwise.items():
+        for index, entry in enumerate(getattr(symbols, variable)):
+            other = sympy.diff(direct, entry).xreplace(at).evalf(40)
+            mine = matrix[index].xreplace(at).evalf(40)
+            assert abs(other - mine) < sympy.Float("1e-30"), (variable, index)
+
+
+@pytest.mark.parametrize("loss", CONCRETE)
+def test_wrong_matrix_forms_are_rejected(loss: str) -> None:
+    # m ≠ n, so that summing G over the wrong axis cannot even give the right shape.
+    sizes = Sizes(3, 2, 2)
+    wrong = derive_loss(
+        loss,
+        sizes,
+        bias=True,
+        forms={
+            "Z": lambda g, z, w: g * w,  # a missing transpose
+            "W": lambda g, z, w: (z.T * g).T,  # the transposed result
+            "b": lambda g, z, w: (g * sympy.ones(g.shape[1], 1)).T,  # summed over the wrong axis
+        },
+    )
+    assert not wrong.verified
+    assert [check.holds for check in wrong.checks] == [False, False, False]
+    z_check, w_check, b_check = wrong.checks
+    assert z_check.mismatch_count > 0
+    assert w_check.mismatch_count > 0
+    assert b_check.claimed_shape == (1, 3)  # the row sums: one per row of G, not per column
+
+
+def test_a_wrong_closed_form_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    import matgrad_cli.losses as losses
+
+    monkeypatch.setattr(losses, "closed_form", lambda loss, symbols: symbols.A + symbols.Y)
+    derivation = derive(2, 2, 2, loss="squared-error")
+    assert derivation.loss is not None
+    assert not derivation.loss.closed_form_holds
+    assert not derivation.verified
+    assert "NOT verified: the closed form" in render_latex(derivation)
+
+
+def test_softmax_closed_form_needs_rows_of_targets_that_sum_to_one() -> None:
+    sizes = Sizes(1, 1, 2)
+    loss = derive_loss("softmax-cross-entropy", sizes, bias=False)
+    entry, textbook = loss.upstream[0, 0], loss.closed_form[0, 0]
+    assert not expressions_equal(entry, textbook)  # false for general targets
+    y = loss.symbols.Y
+    assert expressions_equal(
+        entry.xreplace({y[0, 1]: 1 - y[0, 0]}), textbook.xreplace({y[0, 1]: 1 - y[0, 0]})
+    )
+
+
+def test_unknown_losses_and_sizes_above_the_limit_are_refused() -> None:
+    with pytest.raises(InputError, match="unknown loss 'hinge'"):
+        validate_loss("hinge", Sizes(2, 2, 2))
+    limit = CONCRETE_LIMITS["softmax-cross-entropy"]
+    with pytest.raises(SizeError, match=f"above the limit of {limit}"):
+        derive(5, 5, 5, loss="softmax-cross-entropy")
+
+
+@pytest.mark.parametrize("loss", CONCRETE)
+def test_every_format_shows_the_loss_and_its_closed_form(loss: str) -> None:
+    derivation = derive(2, 2, 2, loss=loss)
+    latex = render_latex(derivation)
+    assert f"The loss: {loss.replace('-', ' ')}" in latex
+    assert "In closed form" in latex
+    assert "The loss:" in render_markdown(derivation)
+    text = render_text(derivation, width=80)
+    assert "✓ Verified at every entry: ∂L/∂A =" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+    data = json.loads(render_json(derivation))
+    assert data["loss"] == loss
+    assert data["loss_gradients"]["closed_form_holds"] is True
+    assert sorted(data["loss_gradients"]) == ["A", "W", "Z", "b", "closed_form_holds", "condition"]
+    if loss != "sum":
+        assert "y_i_j" in data["conventions"]["variables"]
