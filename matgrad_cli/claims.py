@@ -94,7 +94,12 @@ _FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
     "b": frozenset({"G"}),
 }
 _OPERAND_ORDER = ("Z", "W", "b", "G")
-_Y_MESSAGE = "Y needs a concrete loss (--loss), which matgrad does not have yet"
+_Y_MESSAGE = (
+    "Y, the targets, needs a loss that has them: --loss squared-error or softmax-cross-entropy"
+)
+_LOSSES_WITH_TARGETS = frozenset({"squared-error", "softmax-cross-entropy"})
+#: Losses whose values at integers are exact rationals, so that counterexamples can be shown.
+_POLYNOMIAL_LOSSES = frozenset({"generic", "sum", "squared-error"})
 
 
 # --- results -------------------------------------------------------------------------------
@@ -153,11 +158,31 @@ class ClaimVerdict:
     hint: str | None
     hint_kind: HintKind | None
     correct_formula: str
+    #: ``generic``, or the concrete loss whose G = ∂L/∂A and targets Y the claim was read with.
+    loss: str = "generic"
 
     @property
     def gradient(self) -> str:
         """The gradient claimed, e.g. ``∂L/∂W``."""
         return GRADIENT_NAMES[self.target]
+
+    @property
+    def compared_with(self) -> str:
+        """What the claim was compared with, in words."""
+        if self.loss == "generic":
+            return "the elementwise chain rule through A = ZW + b"
+        return f"L = {self.loss.replace('-', ' ')} differentiated through A = ZW + b"
+
+    @property
+    def upstream_note(self) -> str | None:
+        """What G stands for under a concrete loss, or None for the generic one."""
+        from .losses import CLOSED_FORM_TEXT, CONDITIONS
+
+        if self.loss == "generic":
+            return None
+        condition = CONDITIONS.get(self.loss)
+        closed = CLOSED_FORM_TEXT[self.loss] + (f", {condition}" if condition else "")
+        return f"here G = ∂L/∂A = {closed}"
 
 
 @dataclass(frozen=True)
@@ -243,17 +268,24 @@ class ClaimLine(NamedTuple):
 
 @dataclass(frozen=True)
 class _Layer:
-    """The elementwise derivation of A = ZW + 1_m b at one size, and its symbols as matrices."""
+    """The elementwise derivation of A = ZW + 1_m b at one size, and its symbols as matrices.
+
+    For the generic loss the gradients are the chain rule's linear forms in G; for a concrete
+    loss ``expected`` holds ∂L/∂Z, ∂L/∂W, ∂L/∂b from differentiating L through the whole layer,
+    and the operand G is that loss's ∂L/∂A with A = ZW + 1_m b substituted.
+    """
 
     sizes: Sizes
     engine: Engine
     symbols: Symbols
     gradients: Mapping[Target, Gradient]
     operands: Mapping[str, Any]
+    loss: str = "generic"
+    expected: Mapping[Target, Any] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=32)
-def _layer(sizes: Sizes) -> _Layer:
+def _layer(sizes: Sizes, loss: str = "generic") -> _Layer:
     """Derived once per size: with the bias, so that claims about ∂L/∂b have b in the layer
     (∂L/∂Z and ∂L/∂W are the same with or without it, SPEC section 1)."""
     import sympy
@@ -270,7 +302,28 @@ def _layer(sizes: Sizes) -> _Layer:
         "b": sympy.ImmutableMatrix([symbols.b]),
         "G": sympy.ImmutableMatrix(symbols.upstream),
     }
-    return _Layer(sizes, engine, symbols, derivation.gradients, operands)
+    if loss == "generic":
+        return _Layer(sizes, engine, symbols, derivation.gradients, operands)
+    from .losses import derive_loss
+
+    concrete = derive_loss(loss, sizes, bias=True)
+    if not concrete.verified:
+        raise RuntimeError(f"the {loss} loss at {sizes} did not verify; check cannot judge claims")
+    forward = {
+        concrete.symbols.A[i, j]: (concrete.symbols.Z * concrete.symbols.W)[i, j]
+        + concrete.symbols.b[j]
+        for i in range(sizes.m)
+        for j in range(sizes.n)
+    }
+    operands = {
+        "Z": sympy.ImmutableMatrix(concrete.symbols.Z),
+        "W": sympy.ImmutableMatrix(concrete.symbols.W),
+        "b": sympy.ImmutableMatrix(concrete.symbols.b),
+        "Y": sympy.ImmutableMatrix(concrete.symbols.Y),
+        "G": sympy.ImmutableMatrix(concrete.upstream.xreplace(forward)),
+    }
+    expected = {name: sympy.ImmutableMatrix(m) for name, m in concrete.elementwise.items()}
+    return _Layer(sizes, engine, symbols, derivation.gradients, operands, loss, expected)
 
 
 @dataclass(frozen=True)
@@ -291,10 +344,12 @@ def _draw(rng: random.Random, rows: int, cols: int) -> tuple[tuple[int, ...], ..
 
 
 @lru_cache(maxsize=256)
-def _trial(sizes: Sizes, attempt: int) -> _Trial:
+def _trial(sizes: Sizes, attempt: int, loss: str = "generic") -> _Trial:
     """The ``attempt``-th deterministic draw at these sizes, from a fixed seed."""
     import sympy
 
+    if loss != "generic":
+        return _loss_trial(sizes, attempt, loss)
     layer = _layer(sizes)
     rng = random.Random(COUNTEREXAMPLE_SEED + attempt)
     values = {name: _draw(rng, *sizes.shape_of(name)) for name in _OPERAND_ORDER}
@@ -326,6 +381,30 @@ def _trial(sizes: Sizes, attempt: int) -> _Trial:
         for target, gradient in layer.gradients.items()
     }
     operands = {name: sympy.ImmutableMatrix(matrix) for name, matrix in values.items()}
+    return _Trial(values, operands, expected)
+
+
+def _loss_trial(sizes: Sizes, attempt: int, loss: str) -> _Trial:
+    """A draw of Z, W, b and Y for a polynomial loss; the right answer is L's own derivative at
+    those numbers, and the operand G is that loss's ∂L/∂A there."""
+    import sympy
+
+    layer = _layer(sizes, loss)
+    rng = random.Random(COUNTEREXAMPLE_SEED + attempt)
+    names = ("Z", "W", "b", "Y")
+    shapes = {"Z": sizes.shape_of("Z"), "W": sizes.shape_of("W"), "b": (1, sizes.n)}
+    shapes["Y"] = (sizes.m, sizes.n)
+    values = {name: _draw(rng, *shapes[name]) for name in names}
+    substitution = {
+        symbol: sympy.Integer(value)
+        for name in names
+        for symbol, value in zip(
+            layer.operands[name], [v for row in values[name] for v in row], strict=True
+        )
+    }
+    operands = {name: sympy.ImmutableMatrix(values[name]) for name in names}
+    operands["G"] = layer.operands["G"].xreplace(substitution)
+    expected = {target: matrix.xreplace(substitution) for target, matrix in layer.expected.items()}
     return _Trial(values, operands, expected)
 
 
@@ -411,12 +490,14 @@ def _product_cost(node: Node, sizes: Sizes) -> tuple[int, Node | None]:
     return total, costliest
 
 
-def _parsed(text: str, sizes_list: Sequence[Sizes]) -> Claim:
-    """Parse one claim and refuse what check cannot evaluate: Y, or products far too large."""
+def _parsed(text: str, sizes_list: Sequence[Sizes], loss: str = "generic") -> Claim:
+    """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss, or
+    products far too large."""
     claim = parse_claim(text)
     for _, node in _subtrees(claim.expr):
-        if isinstance(node, Name) and node.name == "Y":
-            raise ClaimSyntaxError(_Y_MESSAGE, text, node.span.start)
+        if isinstance(node, Name) and node.name == "Y" and loss not in _LOSSES_WITH_TARGETS:
+            message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
+            raise ClaimSyntaxError(message, text, node.span.start)
     for sizes in sizes_list:
         cost, costliest = _product_cost(claim.expr, sizes)
         if cost > EVALUATION_BUDGET:
@@ -463,31 +544,39 @@ def _shape_failure(expr: Node, target: Target, sizes: Sizes) -> _ShapeFailure | 
     return _ShapeFailure(shape, steps, message)
 
 
-def _symbolic_check(expr: Node, target: Target, sizes: Sizes, scale: Any = 1) -> Check:
-    """The claim (divided by ``scale``) against the chain rule, entry by entry."""
-    layer = _layer(sizes)
-    claimed = evaluate(expr, layer.operands, sizes)
+def _symbolic_check(
+    expr: Node, target: Target, sizes: Sizes, scale: Any = 1, loss: str = "generic"
+) -> Check:
+    """The claim (divided by ``scale``) against the elementwise derivatives, entry by entry."""
+    layer = _layer(sizes, loss)
+    claimed = evaluate(expr, layer.operands, sizes, expand=loss in _POLYNOMIAL_LOSSES)
     compared = claimed if scale == 1 else claimed / scale
-    return compare_matrix(
-        layer.gradients[target], compared, to_text(expr), True, layer.symbols, layer.engine
-    )
+    if loss == "generic":
+        return compare_matrix(
+            layer.gradients[target], compared, to_text(expr), True, layer.symbols, layer.engine
+        )
+    from .losses import compare_expressions
+
+    return compare_expressions(target, to_text(expr), True, layer.expected[target], compared)
 
 
 def _right_everywhere(
-    expr: Node, target: Target, sizes_list: Sequence[Sizes], scale: Any = 1
+    expr: Node, target: Target, sizes_list: Sequence[Sizes], scale: Any = 1, loss: str = "generic"
 ) -> bool:
     """True when ``expr`` (divided by ``scale``) is the right answer at every size.
 
-    Integer values rule most candidates out cheaply; a survivor is confirmed symbolically by the
-    same entry-by-entry comparison as the claim itself.
+    Integer values rule most candidates out cheaply (for losses whose values at integers are
+    exact); a survivor is confirmed symbolically by the same entry-by-entry comparison as the
+    claim itself.
     """
     if any(_shape_failure(expr, target, sizes) is not None for sizes in sizes_list):
         return False
-    for sizes in sizes_list:
-        trial = _trial(sizes, 0)
-        if evaluate(expr, trial.operands, sizes) != trial.expected[target] * scale:
-            return False
-    return all(_symbolic_check(expr, target, sizes, scale).holds for sizes in sizes_list)
+    if loss in _POLYNOMIAL_LOSSES:
+        for sizes in sizes_list:
+            trial = _trial(sizes, 0, loss)
+            if evaluate(expr, trial.operands, sizes) != trial.expected[target] * scale:
+                return False
+    return all(_symbolic_check(expr, target, sizes, scale, loss).holds for sizes in sizes_list)
 
 
 # --- hints ---------------------------------------------------------------------------------
@@ -512,7 +601,7 @@ def _mentions_b(node: Node) -> bool:
 # One rule per kind of slip: each yields the claim repaired in every way of that kind.
 
 
-def _transposed_result(claim: Claim) -> Iterator[_Repair]:
+def _transposed_result(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     expr, whole = claim.expr, to_text(claim.expr)
     if isinstance(expr, Transpose):
         message = f"{whole} is the transpose of the right answer: drop the outer transpose"
@@ -524,7 +613,7 @@ def _transposed_result(claim: Claim) -> Iterator[_Repair]:
     yield _Repair("transposed_result", flipped, message)
 
 
-def _wrong_sum_axis(claim: Claim) -> Iterator[_Repair]:
+def _wrong_sum_axis(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     why = (
         "∂L/∂b_j adds up column j of G, since b_j is added to every row, so use"
         if claim.target == "b"
@@ -541,7 +630,7 @@ def _wrong_sum_axis(claim: Claim) -> Iterator[_Repair]:
             )
 
 
-def _sign_error(claim: Claim) -> Iterator[_Repair]:
+def _sign_error(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     expr = claim.expr
     message = f"sign error: {to_text(expr)} is the negative of the right answer"
     yield _Repair("sign_error", Neg(expr, expr.span), message)
@@ -559,7 +648,7 @@ def _sign_error(claim: Claim) -> Iterator[_Repair]:
             yield _Repair("sign_error", _replaced(expr, path, flipped), message)
 
 
-def _swapped_factors(claim: Claim) -> Iterator[_Repair]:
+def _swapped_factors(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     for path, node in _subtrees(claim.expr):
         if isinstance(node, MatMul):
             swapped = MatMul(node.right, node.left, node.span)
@@ -571,14 +660,14 @@ def _swapped_factors(claim: Claim) -> Iterator[_Repair]:
             )
 
 
-def _extra_transpose(claim: Claim) -> Iterator[_Repair]:
+def _extra_transpose(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     for path, node in _subtrees(claim.expr):
         if isinstance(node, Transpose) and path:  # the outermost one is a transposed result
             message = f"extra transpose: {to_text(node)} should be {to_text(node.arg)}"
             yield _Repair("extra_transpose", _replaced(claim.expr, path, node.arg), message)
 
 
-def _missing_transpose(claim: Claim) -> Iterator[_Repair]:
+def _missing_transpose(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     nodes = dict(_subtrees(claim.expr))
     for path, node in nodes.items():
         # Not the whole claim (a transposed result), not a number, and not next to another
@@ -592,18 +681,21 @@ def _missing_transpose(claim: Claim) -> Iterator[_Repair]:
         yield _Repair("missing_transpose", _replaced(claim.expr, path, transposed), message)
 
 
-def _extra_bias_term(claim: Claim) -> Iterator[_Repair]:
+def _extra_bias_term(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     gradient = GRADIENT_NAMES[claim.target]
-    why = (
-        "each ∂a_{i,j}/∂b_j is 1, so ∂L/∂b contains no b"
-        if claim.target == "b"
-        else f"b is added after the product ZW, so it leaves {gradient} unchanged"
-    )
+    if loss != "generic":
+        # Under a concrete loss the right answer itself contains b (through A), so only say
+        # that this term is one too many.
+        why = "the term is one too many"
+    elif claim.target == "b":
+        why = "each ∂a_{i,j}/∂b_j is 1, so ∂L/∂b contains no b"
+    else:
+        why = f"b is added after the product ZW, so it leaves {gradient} unchanged"
     for path, node in _subtrees(claim.expr):
         if not isinstance(node, Add | Sub):
             continue
         for kept, dropped in ((node.left, node.right), (node.right, node.left)):
-            if not _mentions_b(dropped) or _mentions_b(kept):
+            if not _mentions_b(dropped) or (_mentions_b(kept) and loss == "generic"):
                 continue
             # x - b keeps x; b - x keeps -x.
             negated = isinstance(node, Sub) and kept is node.right
@@ -615,7 +707,7 @@ def _extra_bias_term(claim: Claim) -> Iterator[_Repair]:
             )
 
 
-def _missing_sum(claim: Claim) -> Iterator[_Repair]:
+def _missing_sum(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     if claim.target == "b" and not isinstance(claim.expr, SumAxis):
         summed = SumAxis(claim.expr, 0, claim.expr.span)
         yield _Repair(
@@ -626,7 +718,7 @@ def _missing_sum(claim: Claim) -> Iterator[_Repair]:
         )
 
 
-def _missing_bias_term(claim: Claim) -> Iterator[_Repair]:
+def _missing_bias_term(claim: Claim, loss: str = "generic") -> Iterator[_Repair]:
     expr = claim.expr
     bias = Name("b", expr.span)
     for repaired in (Add(expr, bias, expr.span), Sub(expr, bias, expr.span)):
@@ -662,18 +754,20 @@ def _ratio(check: Check) -> Any:
 
 
 def _hint(
-    claim: Claim, sizes_list: Sequence[Sizes], failed: Check | None
+    claim: Claim, sizes_list: Sequence[Sizes], failed: Check | None, loss: str = "generic"
 ) -> tuple[HintKind, str] | None:
     """The first one-step repair that makes the claim right at every size, as (kind, message)."""
     if sum(1 for _ in _subtrees(claim.expr)) > HINT_NODE_LIMIT:
         return None
-    repairs = (repair for rule in _REPAIR_RULES for repair in rule(claim))
+    repairs = (repair for rule in _REPAIR_RULES for repair in rule(claim, loss))
     for repair in repairs:
-        if _right_everywhere(repair.expr, claim.target, sizes_list):
+        if _right_everywhere(repair.expr, claim.target, sizes_list, 1, loss):
             return repair.kind, repair.message
     if failed is not None:
         ratio = _ratio(failed)
-        if ratio is not None and _right_everywhere(claim.expr, claim.target, sizes_list, ratio):
+        if ratio is not None and _right_everywhere(
+            claim.expr, claim.target, sizes_list, ratio, loss
+        ):
             times = number_text(Fraction(int(ratio.p), int(ratio.q)))
             return "scaled", f"{to_text(claim.expr)} is {times} times the right answer"
     return None
@@ -689,18 +783,28 @@ def _exact(matrix: Any) -> NumberMatrix:
     )
 
 
-def _counterexample(claim: Claim, sizes: Sizes) -> Counterexample | None:
-    """The first deterministic integer draw on which the claim and the chain rule disagree."""
+def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counterexample | None:
+    """The first deterministic integer draw on which the claim and the right answer disagree.
+
+    None for the softmax loss, whose values at integers are not exact numbers.
+    """
+    if loss not in _POLYNOMIAL_LOSSES:
+        return None
     shown = _names(claim.expr) | _FORMULA_OPERANDS[claim.target]
+    if loss != "generic":
+        # The right answer depends on Z, W, b (and Y) through L, not on a free G.
+        shown = (
+            (shown - {"G"}) | {"Z", "W", "b"} | ({"Y"} if loss in _LOSSES_WITH_TARGETS else set())
+        )
     for attempt in range(COUNTEREXAMPLE_ATTEMPTS):
-        trial = _trial(sizes, attempt)
+        trial = _trial(sizes, attempt, loss)
         claimed = evaluate(claim.expr, trial.operands, sizes)
         correct = trial.expected[claim.target]
         if claimed != correct:
             operands = tuple(
                 (name, tuple(tuple(Fraction(v) for v in row) for row in trial.values[name]))
-                for name in _OPERAND_ORDER
-                if name in shown
+                for name in (*_OPERAND_ORDER, "Y")
+                if name in shown and name in trial.values
             )
             return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
     return None
@@ -714,7 +818,7 @@ def _smallest_first(sizes_list: Sequence[Sizes]) -> list[Sizes]:
     return sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n)
 
 
-def _judge(claim: Claim, sizes_list: tuple[Sizes, ...]) -> ClaimVerdict:
+def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -> ClaimVerdict:
     """Shapes first, at every size in the given order (non-square first, so that m, k and n can
     be told apart in the report); then values, smallest size first (the easiest to follow)."""
     target = claim.target
@@ -723,7 +827,7 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...]) -> ClaimVerdict:
     for sizes in sizes_list:
         failure = _shape_failure(claim.expr, target, sizes)
         if failure is not None:
-            hint = _hint(claim, sizes_list, None)
+            hint = _hint(claim, sizes_list, None, loss)
             return ClaimVerdict(
                 claim=claim.text,
                 target=target,
@@ -740,14 +844,15 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...]) -> ClaimVerdict:
                 hint=hint[1] if hint else None,
                 hint_kind=hint[0] if hint else None,
                 correct_formula=formula,
+                loss=loss,
             )
 
     for sizes in _smallest_first(sizes_list):
-        check = _symbolic_check(claim.expr, target, sizes)
+        check = _symbolic_check(claim.expr, target, sizes, 1, loss)
         if check.holds:
             continue
         mismatch = check.mismatches[0]
-        hint = _hint(claim, sizes_list, check)
+        hint = _hint(claim, sizes_list, check, loss)
         shape, steps = shape_of(claim.expr, sizes)
         return ClaimVerdict(
             claim=claim.text,
@@ -767,10 +872,11 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...]) -> ClaimVerdict:
                 mismatch.claimed,
                 mismatch.elementwise,
             ),
-            counterexample=_counterexample(claim, sizes),
+            counterexample=_counterexample(claim, sizes, loss),
             hint=hint[1] if hint else None,
             hint_kind=hint[0] if hint else None,
             correct_formula=formula,
+            loss=loss,
         )
 
     first = sizes_list[0]
@@ -791,23 +897,32 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...]) -> ClaimVerdict:
         hint=None,
         hint_kind=None,
         correct_formula=formula,
+        loss=loss,
     )
 
 
-def check(claims: str | Sequence[str], *, sizes: Sizes | None = None) -> CheckReport:
+def check(
+    claims: str | Sequence[str], *, sizes: Sizes | None = None, loss: str = "generic"
+) -> CheckReport:
     """Check each claim against the verified elementwise derivation.
 
     Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``.
-    Every claim is parsed before any is checked; the first that cannot be (a syntax error, an
-    unknown name, Y, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
-    claim. Bad sizes raise SizeError and no claims at all InputError.
+    With a concrete ``loss`` (see matgrad_cli.losses), G in a claim is that loss's ∂L/∂A, Y its
+    targets, and the right answer is L differentiated through the whole layer. Every claim is
+    parsed before any is checked; the first that cannot be (a syntax error, an unknown name, Y
+    without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
+    claim. Bad sizes or losses raise InputError (SizeError) and no claims at all InputError.
     """
+    from .losses import validate_loss
+
     texts = [claims] if isinstance(claims, str) else list(claims)
     if not texts:
         raise InputError("no claims to check")
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
-    parsed = [_parsed(text, sizes_list) for text in texts]
-    return CheckReport(tuple(_judge(claim, sizes_list) for claim in parsed))
+    for each in sizes_list:
+        validate_loss(loss, each)
+    parsed = [_parsed(text, sizes_list, loss) for text in texts]
+    return CheckReport(tuple(_judge(claim, sizes_list, loss) for claim in parsed))
 
 
 def read_claims_file(path: Path) -> list[ClaimLine]:

@@ -423,14 +423,16 @@ def check(
     n: CheckNOption = None,
     output_format: CheckFormatOption = CheckFormat.text,
     standalone: StandaloneOption = False,
+    loss: LossOption = LossName.generic,
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
 
     Each claim is compared entry by entry with the verified elementwise derivation, at several
     sizes (or at exactly --m/--k/--n). A wrong claim gets the shapes or the first differing
-    entry, a counterexample, a hint and the right answer. The claim language is described in
-    docs/claims.md. Exit code 0 when every claim is correct, 1 when one is wrong, 2 for a claim
-    that does not parse or other bad input.
+    entry, a counterexample, a hint and the right answer. With a concrete --loss, G is that
+    loss's ∂L/∂A and Y its targets. The claim language is described in docs/claims.md. Exit
+    code 0 when every claim is correct, 1 when one is wrong, 2 for a claim that does not parse
+    or other bad input.
     """
     from .claims import check as check_claims
     from .claims import read_claims_file
@@ -457,7 +459,7 @@ def check(
             raise MatgradError(f"{claims_file} holds no claims, only blank lines and comments")
         if not texts:
             raise MatgradError("no claims to check: give claims as arguments or --file FILE")
-        report = check_claims(texts, sizes=sizes)
+        report = check_claims(texts, sizes=sizes, loss=loss.value)
     except ClaimSyntaxError as error:
         # Claims are parsed in order, so the first one equal to the failing source is it.
         index = texts.index(error.source) if error.source in texts else 0

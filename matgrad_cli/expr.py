@@ -782,7 +782,7 @@ class _Evaluator:
         return left, self._sympy.ones(left.rows, 1) @ right
 
 
-def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes) -> Any:
+def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes, *, expand: bool = True) -> Any:
     """Compute ``node`` on sympy matrices named Z, W, b, G, Y; returns a Matrix, entries expanded.
 
     Shapes are checked first (against the operands' own shapes), so a wrong claim raises
@@ -797,4 +797,6 @@ def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes) -> Any:
     result = _Evaluator(sympy, operands, sizes).value(node)
     if not isinstance(result, sympy.MatrixBase):
         result = sympy.Matrix([[result]])
-    return sympy.Matrix(result).applyfunc(sympy.expand)
+    # Expanded entries compare structurally for polynomials; a caller comparing expressions with
+    # exponentials asks for them as computed, so that exp(a + b) is not split into exp(a)·exp(b).
+    return sympy.Matrix(result).applyfunc(sympy.expand) if expand else sympy.Matrix(result)

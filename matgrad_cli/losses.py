@@ -196,7 +196,12 @@ def expressions_equal(left: Any, right: Any) -> bool:
             more[atom] = 1 / symbol if negated else symbol
         else:
             more[atom] = sympy.Dummy(f"g{len(more)}")
-    numerator, _ = sympy.together(difference.xreplace(more)).as_numer_denom()
+    difference = difference.xreplace(more)
+    # With every denominator now a power of a symbol, expanding gives a canonical Laurent
+    # polynomial: zero means equal, and this is much faster than a common denominator.
+    if sympy.expand(difference) == 0:
+        return True
+    numerator, _ = sympy.together(difference).as_numer_denom()
     return bool(sympy.expand(numerator) == 0)
 
 
@@ -207,14 +212,15 @@ def _row_sums_one(symbols: LossSymbols) -> dict[Any, Any]:
     return {y[i, cols - 1]: 1 - sum(y[i, j] for j in range(cols - 1)) for i in range(rows)}
 
 
-def _compare(
+def compare_expressions(
     variable: Variable,
     formula: str,
     bias: bool,
     elementwise: Any,
     claimed: Any,
 ) -> Check:
-    """Every entry of ``elementwise`` against ``claimed``, with ``expressions_equal``."""
+    """Every entry of ``elementwise`` against ``claimed``, with ``expressions_equal``; a claimed
+    matrix of the wrong shape fails without comparing entries."""
     shape = (int(elementwise.shape[0]), int(elementwise.shape[1]))
     claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
     if shape != claimed_shape:
@@ -298,7 +304,9 @@ def derive_loss(
     chosen = {**default_forms, **(forms or {})}
     products = {name: chosen[name](gradient, symbols.Z, symbols.W) for name in variables}
     checks = tuple(
-        _compare(name, f"{FORMULAS[name]}, L = {loss}", bias, elementwise[name], products[name])
+        compare_expressions(
+            name, f"{FORMULAS[name]}, L = {loss}", bias, elementwise[name], products[name]
+        )
         for name in variables
     )
     return LossDerivation(

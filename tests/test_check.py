@@ -308,13 +308,61 @@ def test_counterexample_with_decimals_is_exact() -> None:
 # --- refusals ------------------------------------------------------------------------------
 
 
-def test_claims_using_y_are_refused_until_there_is_a_concrete_loss() -> None:
+def test_claims_using_y_need_a_loss_with_targets() -> None:
     with pytest.raises(ClaimSyntaxError) as caught:
         check("dZ = (G - Y) @ W.T")
     assert caught.value.message == (
-        "Y needs a concrete loss (--loss), which matgrad does not have yet"
+        "Y, the targets, needs a loss that has them: --loss squared-error or softmax-cross-entropy"
     )
     assert caught.value.position == 10
+    with pytest.raises(ClaimSyntaxError, match="the sum loss has no targets Y"):
+        check("dZ = (G - Y) @ W.T", loss="sum")
+
+
+SQUARED = "Z @ W + ones(m,1) @ b - Y"
+
+
+@pytest.mark.parametrize(
+    ("claim", "correct", "hint_kind"),
+    [
+        (f"dW = Z.T @ ({SQUARED})", True, None),
+        (f"dZ = ({SQUARED}) @ W.T", True, None),
+        (f"db = sum({SQUARED}, axis=0)", True, None),
+        ("dW = Z.T @ G", True, None),
+        (f"dW = ({SQUARED}).T @ Z", False, "transposed_result"),
+        (f"db = sum({SQUARED}, axis=1)", False, "wrong_sum_axis"),
+        (f"dZ = ({SQUARED}) @ W", False, "missing_transpose"),
+        (f"dZ = -({SQUARED}) @ W.T", False, "sign_error"),
+        (f"db = sum({SQUARED}, axis=0) + b", False, "extra_bias_term"),
+        ("dZ = (Z @ W - Y) @ W.T", False, None),
+    ],
+)
+def test_claims_under_the_squared_error_loss(
+    claim: str, correct: bool, hint_kind: str | None
+) -> None:
+    verdict = check(claim, loss="squared-error").verdicts[0]
+    assert verdict.correct is correct
+    assert verdict.hint_kind == hint_kind
+    assert verdict.loss == "squared-error"
+    if not correct and verdict.reason == "values":
+        example = verdict.counterexample
+        assert example is not None
+        assert example.claimed != example.correct
+        assert [name for name, _ in example.operands][-1] == "Y"
+
+
+def test_claims_under_the_sum_and_softmax_losses() -> None:
+    assert check("dZ = ones(m, n) @ W.T", loss="sum").correct
+    assert not check("dZ = ones(m, n) @ W.T + 0.5 * ones(m, k)", loss="sum").correct
+    softmax = check(["dZ = G @ W.T", "dZ = -G @ W.T"], loss="softmax-cross-entropy")
+    right, wrong = softmax.verdicts
+    assert right.correct
+    assert not wrong.correct
+    assert wrong.hint_kind == "sign_error"
+    assert wrong.counterexample is None  # softmax values at integers are not exact numbers
+    assert wrong.upstream_note == (
+        "here G = ∂L/∂A = softmax(A) − Y (softmax of each row), for rows of Y that sum to 1"
+    )
 
 
 def test_every_claim_is_parsed_before_any_is_checked_and_the_first_error_wins() -> None:
@@ -410,6 +458,7 @@ def test_json_has_the_documented_keys_in_a_stable_order() -> None:
     assert list(right) == [
         "claim",
         "target",
+        "loss",
         "correct",
         "reason",
         "sizes_checked",
@@ -511,7 +560,7 @@ def test_cli_exit_code_is_1_when_any_claim_is_wrong() -> None:
     [
         (["dZ = G @ X"], "matgrad: error: unknown name 'X'"),
         (["dW = Z.T @ dW"], "matgrad: error: unknown name 'dW'"),
-        (["dZ = Y @ W.T"], "matgrad: error: Y needs a concrete loss (--loss)"),
+        (["dZ = Y @ W.T"], "matgrad: error: Y, the targets, needs a loss that has them"),
         (["dZ = G @ W.T", "dZ = (G"], "matgrad: error: expected ')' to close '('"),
         ([], "matgrad: error: no claims to check"),
         (["dZ = G @ W.T", "--m", "3"], "matgrad: error: give all three of --m, --k and --n"),

@@ -36,9 +36,8 @@ def _correct(verdict: ClaimVerdict) -> list[Block]:
     where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
     return [
         Paragraph(
-            f"Correct: it equals ${_GRADIENTS[verdict.target]}$ entry by entry, compared with the "
-            f"elementwise chain rule through $A = ZW + \\mathbf{{1}}_m b$ at "
-            f"$m \\times k \\times n$ = {where}."
+            f"Correct: it equals ${_GRADIENTS[verdict.target]}$ entry by entry, compared with "
+            f"{verdict.compared_with} at $m \\times k \\times n$ = {where}."
         )
     ]
 
@@ -108,7 +107,8 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     if not verdict.correct:
         if verdict.hint:
             blocks.append(Paragraph(f"Hint: {verdict.hint}."))
-        blocks.append(Paragraph(f"Right answer: {_code(verdict.correct_formula)}"))
+        note = f" ({verdict.upstream_note})" if verdict.upstream_note else ""
+        blocks.append(Paragraph(f"Right answer: {_code(verdict.correct_formula)}{note}"))
     return Section(f"Claim {number}: {_code(verdict.claim)}, {status}", tuple(blocks))
 
 

@@ -38,6 +38,7 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
     return {
         "claim": verdict.claim,
         "target": verdict.target,
+        "loss": verdict.loss,
         "correct": verdict.correct,
         "reason": verdict.reason,
         "sizes_checked": [_sizes(sizes) for sizes in verdict.sizes_checked],

@@ -208,8 +208,8 @@ class VerdictView:
         )
         return [
             Text(
-                f"Correct: it equals {verdict.gradient} entry by entry, compared with the "
-                f"elementwise chain rule through A = ZW + b at {where}."
+                f"Correct: it equals {verdict.gradient} entry by entry, compared with "
+                f"{verdict.compared_with} at {where}."
             )
         ]
 
@@ -245,11 +245,14 @@ class VerdictView:
             grid = Table.grid(padding=(0, 2))
             grid.add_column(no_wrap=True)
             grid.add_column(overflow="fold")
-            grid.add_row("your claim", pretty_expr(difference.claimed_value))
-            grid.add_row("right", pretty_expr(difference.correct_value))
+            claimed = pretty_expr(difference.claimed_value)
+            correct = pretty_expr(difference.correct_value)
+            grid.add_row("your claim", claimed)
+            grid.add_row("right", correct)
             items.append(_detail(grid))
-            note = "(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)"
-            items.append(_detail(Text(note, style=_STYLE_NOTE)))
+            if "g" in claimed + correct:
+                note = "(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)"
+                items.append(_detail(Text(note, style=_STYLE_NOTE)))
         if verdict.counterexample is not None:
             items += self._counterexample(verdict.counterexample, width)
         return items
@@ -278,6 +281,8 @@ class VerdictView:
         answer = Text()
         answer.append("Right answer: ", style="bold")
         answer.append(verdict.correct_formula)
+        if verdict.upstream_note is not None:
+            answer.append(f" ({verdict.upstream_note})")
         items.append(answer)
         return items
 
