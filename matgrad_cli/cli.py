@@ -19,6 +19,7 @@ from . import __version__
 from .errors import MatgradError, SizeError
 
 if TYPE_CHECKING:
+    from .jacobian import JacobianDerivation
     from .model import Derivation
 
 app = typer.Typer(
@@ -518,6 +519,101 @@ def _render(
 
         width = shutil.get_terminal_size((80, 24)).columns
     return render_text(derivation, width=width, full=full, color=color), None
+
+
+class JacobianLayout(StrEnum):
+    """Jacobian conventions of ``matgrad jacobian``."""
+
+    numerator = "numerator"
+    denominator = "denominator"
+
+
+LayoutOption = Annotated[
+    JacobianLayout,
+    typer.Option(
+        "--layout",
+        help=(
+            "Jacobian convention: numerator (rows follow vec(A), (mn)×(kn)) or denominator "
+            "(the transpose). Gradients keep the shape of their variable either way."
+        ),
+        case_sensitive=False,
+    ),
+]
+
+
+@app.command()
+def jacobian(
+    m: MOption = "2",
+    k: KOption = "2",
+    n: NOption = "2",
+    layout: LayoutOption = JacobianLayout.numerator,
+    output_format: FormatOption = Format.latex,
+    standalone: StandaloneOption = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
+    full: FullOption = False,
+) -> None:
+    """Show the Jacobians ∂A/∂W and ∂A/∂Z of A = ZW as matrices and verify them entry by entry.
+
+    Lays ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q} out through vec(A) = (I_n ⊗ Z) vec(W) =
+    (Wᵀ ⊗ I_m) vec(Z), checks both identities, contracts with ∂L/∂A to get Zᵀ·∂L/∂A and
+    ∂L/∂A·Wᵀ, and explains why "∂Y/∂W = Xᵀ" is wrong. A short verification summary goes to
+    stderr. Exit code 0 when every identity holds, 1 when one fails, 2 for bad input.
+    """
+    from .jacobian import jacobian as compute_jacobians
+    from .jacobian import validate_jacobian_sizes
+    from .output import check_writable
+
+    try:
+        rows, inner, cols = (
+            parse_size(name, text) for name, text in (("m", m), ("k", k), ("n", n))
+        )
+        if standalone and output_format is not Format.latex:
+            raise MatgradError("--standalone applies to --format latex only")
+        validate_jacobian_sizes(rows, inner, cols)
+        if output is not None:
+            check_writable(output, force)
+        view = compute_jacobians(rows, inner, cols, layout=layout.value)
+        text, syntax = _render_jacobian(view, output_format, standalone, full, output is not None)
+        _emit(text, output, force, syntax)
+    except MatgradError as error:
+        _fail(str(error), error.exit_code)
+    if output_format is not Format.text:
+        held = sum(check.holds for check in view.checks)
+        verdict = "verified" if view.verified else "NOT verified"
+        notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
+        sys.stderr.write(
+            f"matgrad: {verdict} (m={rows}, k={inner}, n={cols}, {layout.value} layout): "
+            f"{held} of {len(view.checks)} checks hold; the notes' ∂A/∂W = Zᵀ: {notes}\n"
+        )
+    raise typer.Exit(0 if view.verified else 1)
+
+
+def _render_jacobian(
+    view: JacobianDerivation, output_format: Format, standalone: bool, full: bool, to_file: bool
+) -> tuple[str, str | None]:
+    """The text of the Jacobian view and the syntax to highlight it with on a terminal."""
+    if output_format is Format.latex:
+        from .render.jacobian_doc import render_jacobian_latex
+
+        return render_jacobian_latex(view, standalone=standalone, full=full), "latex"
+    if output_format is Format.markdown:
+        from .render.jacobian_doc import render_jacobian_markdown
+
+        return render_jacobian_markdown(view, full=full), "markdown"
+    if output_format is Format.json:
+        from .jacobian import render_jacobian_json
+
+        return render_jacobian_json(view), "json"
+    from .render.jacobian_text import render_jacobian_text
+
+    color = not to_file and sys.stdout.isatty()
+    width = 80
+    if color:
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns
+    return render_jacobian_text(view, width=width, full=full, color=color), None
 
 
 def main() -> None:

@@ -1,0 +1,687 @@
+"""The Jacobians ∂A/∂W and ∂A/∂Z of A = ZW, computed entry by entry and verified (SPEC §5).
+
+∂A/∂W is a fourth-order object, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}. Laid out with the
+column-major vec operator it is the (mn)×(kn) matrix J_W = ∂vec(A)/∂vec(W)ᵀ (numerator layout:
+one row per entry of vec(A)), and likewise J_Z = ∂vec(A)/∂vec(Z)ᵀ is (mn)×(mk). Denominator
+layout prints their transposes, ∂vec(A)ᵀ/∂vec(W) and ∂vec(A)ᵀ/∂vec(Z).
+
+Two routes meet in every check and never share code:
+
+- the Jacobians are the engine's derivatives of the expanded entries of A (derive.forward);
+- the Kronecker products I_n ⊗ Z and Wᵀ ⊗ I_m are built block by block from the definition
+  A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1), and the gradients Zᵀ·G and G·Wᵀ are the matrix
+  products of verify.matrix_forms.
+
+The checks: each Jacobian equals its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W) =
+(Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), each vec identity holds when
+multiplied out, and contracting each Jacobian with vec(G) gives vec(Zᵀ G) and vec(G Wᵀ),
+reshaped into the shapes of W and Z (gradients keep the shape of their variable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
+
+from .derive import build_symbols, forward
+from .engine import Engine, get_engine
+from .errors import InputError, SizeError
+from .model import (
+    Index,
+    MatrixForm,
+    Mismatch,
+    OutputEntry,
+    Shape,
+    Sizes,
+    Symbols,
+    UpstreamTerm,
+)
+from .verify import MISMATCHES_KEPT, linear_value, matrix_forms
+
+Layout = Literal["numerator", "denominator"]
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+
+#: The variables A is differentiated with respect to.
+JacobianVariable = Literal["W", "Z"]
+
+#: A matrix as nested tuples of engine expressions (or the Python integers 0 and 1).
+Matrix = tuple[tuple[Any, ...], ...]
+
+#: Which entry a row or column of a Jacobian stands for: ("a", i, j), ("w", r, q), ("z", i, r).
+VecEntry = tuple[str, int, int]
+
+#: Largest number of Jacobian entries, (mn)·(kn) + (mn)·(mk), computed and compared: the view
+#: is for sizes a person reads (a few seconds of work at this limit).
+ENTRY_LIMIT = 200_000
+
+#: The kinds of check, in document order.
+CheckKind = Literal["jacobian", "vec", "contraction", "claim"]
+
+#: Bumped whenever a JSON field changes meaning or disappears.
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class JacobianCheck:
+    """One verified (or refuted) statement about a Jacobian, compared entry by entry.
+
+    ``shape`` is that of the computed side, ``claimed_shape`` that of the independent side; a
+    pair of different shapes fails without comparing entries. Mismatch indices are 1-based
+    (row, column) of the matrices compared; a vector's entries are (position, 1).
+    """
+
+    kind: CheckKind
+    variable: JacobianVariable
+    identity: str
+    shape: Shape
+    claimed_shape: Shape
+    holds: bool
+    entries_checked: int
+    mismatches: tuple[Mismatch, ...] = ()
+    mismatch_count: int = 0
+
+
+@dataclass(frozen=True)
+class Jacobian:
+    """∂A/∂X arranged as a matrix in ``layout``, each entry the engine's derivative.
+
+    Numerator layout: rows follow vec(A) and columns vec(X), so the shape is (mn)×(size of X);
+    denominator layout is the transpose. ``kronecker`` is the same matrix built independently
+    as a Kronecker product (``formula``), and ``block_shape`` the shape of one block of it.
+    """
+
+    variable: JacobianVariable
+    layout: Layout
+    entries: Matrix
+    rows: tuple[VecEntry, ...]
+    columns: tuple[VecEntry, ...]
+    formula: str
+    kronecker: Matrix
+    block_shape: Shape
+
+    @property
+    def shape(self) -> Shape:
+        """(rows, columns) of the matrix."""
+        return (len(self.rows), len(self.columns))
+
+    @property
+    def block_grid(self) -> Shape:
+        """How many blocks there are down and across."""
+        return (self.shape[0] // self.block_shape[0], self.shape[1] // self.block_shape[1])
+
+    def block(self, down: int, across: int) -> Matrix:
+        """Block (down, across), 0-based, of the computed Jacobian."""
+        height, width = self.block_shape
+        return tuple(
+            tuple(self.entries[down * height + row][across * width : (across + 1) * width])
+            for row in range(height)
+        )
+
+
+@dataclass(frozen=True)
+class VecProduct:
+    """A vec identity multiplied out: entry p of (Kronecker product)·vec(X), kept as its nonzero
+    products in column order, against the expanded entry of vec(A) from the forward pass."""
+
+    variable: JacobianVariable
+    formula: str
+    terms: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
+class JacobianDerivation:
+    """The Jacobian view of A = ZW at explicit sizes: both Jacobians, the vec identities, the
+    contractions with G = ∂L/∂A, and every check made."""
+
+    sizes: Sizes
+    layout: Layout
+    engine: str
+    symbols: Symbols
+    outputs: tuple[tuple[OutputEntry, ...], ...]
+    jacobians: dict[JacobianVariable, Jacobian]
+    vec_products: dict[JacobianVariable, VecProduct]
+    #: The Jacobian contracted with vec(G), reshaped into the shape of the variable.
+    contractions: dict[JacobianVariable, MatrixForm]
+    #: Zᵀ·G and G·Wᵀ multiplied out independently (verify.matrix_forms).
+    products: dict[JacobianVariable, MatrixForm]
+    checks: tuple[JacobianCheck, ...]
+    #: The original notes' "∂Y/∂W = Xᵀ", checked as a claim about the Jacobian (SPEC §5).
+    notes_claim: JacobianCheck
+
+    @property
+    def verified(self) -> bool:
+        """True when every identity held at every entry."""
+        return all(check.holds for check in self.checks)
+
+    def check(self, kind: CheckKind, variable: JacobianVariable) -> JacobianCheck:
+        """The check of one kind about one variable."""
+        return next(c for c in self.checks if c.kind == kind and c.variable == variable)
+
+
+# ---------------------------------------------------------------------------------------------
+# The independent route: vec, identity matrices and Kronecker products from their definitions
+
+
+def vec_order(rows: int, cols: int) -> tuple[Index, ...]:
+    """The 1-based (row, column) of each entry of vec(X), column by column (column-major)."""
+    return tuple((i, j) for j in range(1, cols + 1) for i in range(1, rows + 1))
+
+
+def vec(matrix: Matrix) -> tuple[Any, ...]:
+    """The columns of ``matrix`` stacked into one vector."""
+    rows, cols = len(matrix), len(matrix[0])
+    return tuple(matrix[i - 1][j - 1] for i, j in vec_order(rows, cols))
+
+
+def identity(size: int) -> Matrix:
+    """I_size with the integers 0 and 1."""
+    return tuple(tuple(int(i == j) for j in range(size)) for i in range(size))
+
+
+def transposed(matrix: Matrix) -> Matrix:
+    """The transpose of a nested-tuple matrix."""
+    return tuple(zip(*matrix, strict=True))
+
+
+def kronecker(left: Matrix, right: Matrix) -> Matrix:
+    """left ⊗ right: block (s, t) is left[s][t]·right (Matrix Cookbook §10.2.1).
+
+    Entries that are exactly 0 on either side give the integer 0, so zero blocks stay visibly
+    zero; everything else is a plain product.
+    """
+    height, width = len(right), len(right[0])
+    rows = []
+    for s in range(len(left)):
+        for i in range(height):
+            row = []
+            for t in range(len(left[0])):
+                scale = left[s][t]
+                for j in range(width):
+                    entry = right[i][j]
+                    if _is_exact_zero(scale) or _is_exact_zero(entry):
+                        row.append(0)
+                    elif _is_exact_one(scale):
+                        row.append(entry)
+                    elif _is_exact_one(entry):
+                        row.append(scale)
+                    else:
+                        row.append(scale * entry)
+            rows.append(tuple(row))
+    return tuple(rows)
+
+
+def _is_exact_zero(value: Any) -> bool:
+    return bool(value == 0)
+
+
+def _is_exact_one(value: Any) -> bool:
+    return bool(value == 1)
+
+
+def _shape(matrix: Matrix) -> Shape:
+    return (len(matrix), len(matrix[0]) if matrix else 0)
+
+
+def _equal(left: Any, right: Any, engine: Engine) -> bool:
+    """Exact equality: the same object first, then the expanded difference is zero."""
+    if bool(left == right):
+        return True
+    difference = left - right
+    if isinstance(difference, int):
+        return difference == 0
+    return engine.is_zero(engine.expand(difference))
+
+
+def compare_matrices(
+    kind: CheckKind,
+    variable: JacobianVariable,
+    identity_text: str,
+    computed: Matrix,
+    claimed: Matrix,
+    engine: Engine,
+) -> JacobianCheck:
+    """Compare two matrices entry by entry; different shapes fail without comparing entries."""
+    shape, claimed_shape = _shape(computed), _shape(claimed)
+    if shape != claimed_shape:
+        return JacobianCheck(kind, variable, identity_text, shape, claimed_shape, False, 0)
+    mismatches: list[Mismatch] = []
+    count = 0
+    for row, (computed_row, claimed_row) in enumerate(zip(computed, claimed, strict=True)):
+        for col, (value, other) in enumerate(zip(computed_row, claimed_row, strict=True)):
+            if not _equal(value, other, engine):
+                count += 1
+                if len(mismatches) < MISMATCHES_KEPT:
+                    mismatches.append(Mismatch((row + 1, col + 1), value, other))
+    return JacobianCheck(
+        kind,
+        variable,
+        identity_text,
+        shape,
+        claimed_shape,
+        count == 0,
+        shape[0] * shape[1],
+        tuple(mismatches),
+        count,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The computed route: derivatives of the expanded entries of A
+
+
+def _differentiated(
+    outputs: tuple[tuple[OutputEntry, ...], ...],
+    variables: Sequence[Any],
+    engine: Engine,
+) -> Matrix:
+    """∂vec(A)/∂vec(X)ᵀ: row p is a_{i,j} at position p of vec(A), column c the c-th entry of
+    vec(X), each entry the engine's derivative of the expanded a_{i,j}."""
+    rows, cols = len(outputs), len(outputs[0])
+    return tuple(
+        tuple(engine.diff(outputs[i - 1][j - 1].value, symbol) for symbol in variables)
+        for i, j in vec_order(rows, cols)
+    )
+
+
+def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
+    return tuple((letter, i, j) for i, j in vec_order(rows, cols))
+
+
+#: The Kronecker forms, in plain text, of each Jacobian in each layout.
+KRONECKER_FORMULAS: dict[tuple[JacobianVariable, Layout], str] = {
+    ("W", "numerator"): "I_n ⊗ Z",
+    ("W", "denominator"): "I_n ⊗ Zᵀ",
+    ("Z", "numerator"): "Wᵀ ⊗ I_m",
+    ("Z", "denominator"): "W ⊗ I_m",
+}
+
+
+def jacobian_name(variable: JacobianVariable, layout: Layout) -> str:
+    """∂vec(A)/∂vec(W)ᵀ (numerator layout) or ∂vec(A)ᵀ/∂vec(W) (denominator layout)."""
+    if layout == "numerator":
+        return f"∂vec(A)/∂vec({variable})ᵀ"
+    return f"∂vec(A)ᵀ/∂vec({variable})"
+
+
+def _build_jacobian(
+    variable: JacobianVariable,
+    layout: Layout,
+    outputs: tuple[tuple[OutputEntry, ...], ...],
+    symbols: Symbols,
+    sizes: Sizes,
+    engine: Engine,
+) -> Jacobian:
+    m, k, n = sizes.m, sizes.k, sizes.n
+    if variable == "W":
+        computed = _differentiated(outputs, vec(symbols.W), engine)
+        columns = _labels("w", k, n)
+        # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z, each m×k.
+        numerator_kronecker = kronecker(identity(n), symbols.Z)
+        block: Shape = (m, k)
+    else:
+        computed = _differentiated(outputs, vec(symbols.Z), engine)
+        columns = _labels("z", m, k)
+        # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m, each m×m.
+        numerator_kronecker = kronecker(transposed(symbols.W), identity(m))
+        block = (m, m)
+    rows = _labels("a", m, n)
+    formula = KRONECKER_FORMULAS[(variable, layout)]
+    if layout == "numerator":
+        return Jacobian(
+            variable, layout, computed, rows, columns, formula, numerator_kronecker, block
+        )
+    # The denominator-layout Kronecker form is built from its own factors, not by transposing.
+    if variable == "W":
+        denominator_kronecker = kronecker(identity(n), transposed(symbols.Z))
+    else:
+        denominator_kronecker = kronecker(symbols.W, identity(m))
+    return Jacobian(
+        variable,
+        layout,
+        transposed(computed),
+        columns,
+        rows,
+        formula,
+        denominator_kronecker,
+        (block[1], block[0]),
+    )
+
+
+def _vec_product(
+    variable: JacobianVariable,
+    jacobian: Jacobian,
+    symbols: Symbols,
+) -> VecProduct:
+    """(I_n ⊗ Z) vec(W) or (Wᵀ ⊗ I_m) vec(Z), multiplied out from the numerator-layout
+    Kronecker product (built independently of the derivatives)."""
+    factor = (
+        jacobian.kronecker if jacobian.layout == "numerator" else transposed(jacobian.kronecker)
+    )
+    vector = vec(symbols.W if variable == "W" else symbols.Z)
+    terms = tuple(
+        tuple(
+            entry if _is_exact_one(value) else entry * value
+            for entry, value in zip(row, vector, strict=True)
+            if not _is_exact_zero(entry)
+        )
+        for row in factor
+    )
+    formula = "(I_n ⊗ Z) vec(W)" if variable == "W" else "(Wᵀ ⊗ I_m) vec(Z)"
+    return VecProduct(variable, formula, terms)
+
+
+def _contraction(variable: JacobianVariable, jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
+    """vec(∂L/∂X) = J_Xᵀ vec(G), entry c = Σ_p J[p][c] ∂L/∂(vec(A))_p, reshaped into the shape
+    of X column by column. Only the computed Jacobian enters."""
+    numerator = jacobian.entries if jacobian.layout == "numerator" else transposed(jacobian.entries)
+    outputs = vec_order(sizes.m, sizes.n)
+    shape = sizes.shape_of(variable)
+    column_of = {index: c for c, index in enumerate(vec_order(*shape))}
+    entries = tuple(
+        tuple(
+            tuple(
+                UpstreamTerm(output, numerator[p][column_of[(row, col)]])
+                for p, output in enumerate(outputs)
+                if not _is_exact_zero(numerator[p][column_of[(row, col)]])
+            )
+            for col in range(1, shape[1] + 1)
+        )
+        for row in range(1, shape[0] + 1)
+    )
+    name = (
+        f"J_{variable}ᵀ"
+        if jacobian.layout == "numerator"
+        else jacobian_name(variable, "denominator")
+    )
+    return MatrixForm(f"{name} vec(G)", shape, entries)
+
+
+def _identity_text(kind: CheckKind, variable: JacobianVariable, layout: Layout) -> str:
+    if kind == "jacobian":
+        return f"{jacobian_name(variable, layout)} = {KRONECKER_FORMULAS[(variable, layout)]}"
+    if kind == "vec":
+        return f"vec(A) = {'(I_n ⊗ Z) vec(W)' if variable == 'W' else '(Wᵀ ⊗ I_m) vec(Z)'}"
+    # The contraction: the gradient from the Jacobian against the matrix product.
+    return "∂L/∂W = Zᵀ · ∂L/∂A" if variable == "W" else "∂L/∂Z = ∂L/∂A · Wᵀ"
+
+
+def _forms_check(
+    variable: JacobianVariable,
+    identity_text: str,
+    computed: MatrixForm,
+    claimed: MatrixForm,
+    symbols: Symbols,
+    engine: Engine,
+) -> JacobianCheck:
+    """Two matrices of linear forms in G compared as expressions, entry by entry."""
+
+    def values(form: MatrixForm) -> Matrix:
+        return tuple(
+            tuple(linear_value(entry, symbols.upstream, engine) for entry in row)
+            for row in form.entries
+        )
+
+    return compare_matrices(
+        "contraction", variable, identity_text, values(computed), values(claimed), engine
+    )
+
+
+def claim_check(jacobian: Jacobian, claimed: Matrix, formula: str, engine: Engine) -> JacobianCheck:
+    """Compare a claimed matrix for ∂A/∂X (in the Jacobian's layout) with the computed one."""
+    text = f"{jacobian_name(jacobian.variable, jacobian.layout)} = {formula}"
+    return compare_matrices("claim", jacobian.variable, text, jacobian.entries, claimed, engine)
+
+
+def check_claim(
+    derivation: JacobianDerivation,
+    variable: JacobianVariable,
+    claimed: Matrix,
+    formula: str,
+) -> JacobianCheck:
+    """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one.
+
+    This is how a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or the notes'
+    Zᵀ, whose shape does not even match.
+    """
+    engine = get_engine(derivation.engine)
+    return claim_check(derivation.jacobians[variable], claimed, formula, engine)
+
+
+@dataclass(frozen=True)
+class BlockForm:
+    """How one block of a Jacobian reads, found by comparing its computed entries: all zero, a
+    named matrix (``Z`` or ``Zᵀ``), ``scale`` times an identity matrix, or none of these."""
+
+    kind: Literal["zero", "matrix", "scaled identity", "entries"]
+    name: str = ""
+    scale: Any = None
+
+
+def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> BlockForm:
+    """The form of block (down, across), 0-based, read off the computed entries (for display;
+    the verification compares every entry)."""
+    block = jacobian.block(down, across)
+    if all(_is_exact_zero(value) for row in block for value in row):
+        return BlockForm("zero")
+    if jacobian.variable == "W":
+        named = symbols.Z if jacobian.layout == "numerator" else transposed(symbols.Z)
+        if block == named:
+            return BlockForm("matrix", "Z" if jacobian.layout == "numerator" else "Zᵀ")
+    size = len(block)
+    if size == len(block[0]):
+        diagonal = block[0][0]
+        off_diagonal_zero = all(
+            _is_exact_zero(block[i][j]) for i in range(size) for j in range(size) if i != j
+        )
+        if off_diagonal_zero and all(bool(block[i][i] == diagonal) for i in range(size)):
+            return BlockForm("scaled identity", scale=diagonal)
+    return BlockForm("entries")
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry point
+
+
+def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
+    """Positive integer sizes whose Jacobians are small enough to compute and read."""
+    for name, value in (("m", m), ("k", k), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
+        if value < 1:
+            raise SizeError(f"size {name} must be a positive integer, got {value}")
+    sizes = Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+    entries = jacobian_entry_count(sizes)
+    if entries > ENTRY_LIMIT:
+        raise SizeError(
+            f"the Jacobians at m={sizes.m}, k={sizes.k}, n={sizes.n} have {entries} entries, "
+            f"above the limit of {ENTRY_LIMIT}; the Jacobian view is for small layers "
+            "(matgrad derive verifies the gradients at larger sizes)"
+        )
+    return sizes
+
+
+def jacobian_entry_count(sizes: Sizes) -> int:
+    """(mn)·(kn) entries of ∂A/∂W plus (mn)·(mk) of ∂A/∂Z."""
+    outputs = sizes.m * sizes.n
+    return outputs * sizes.k * sizes.n + outputs * sizes.m * sizes.k
+
+
+def validate_layout(layout: str) -> Layout:
+    """The layout name, or an InputError naming the choices."""
+    for known in LAYOUTS:
+        if layout == known:
+            return known
+    raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
+
+
+def jacobian(
+    m: int = 2,
+    k: int = 2,
+    n: int = 2,
+    *,
+    layout: str = "numerator",
+    engine: str | None = None,
+) -> JacobianDerivation:
+    """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW at the given sizes, in ``layout``.
+
+    The bias plays no part: b_j enters a_{i,j} as a constant with respect to W and Z, so both
+    Jacobians are those of A = ZW.
+    """
+    chosen = validate_layout(layout)
+    sizes = validate_jacobian_sizes(m, k, n)
+    cas = get_engine(engine)
+    symbols = build_symbols(sizes, cas)
+    outputs = forward(symbols, sizes, False, cas)
+    products_all = matrix_forms(symbols, sizes, False, cas)
+    vec_a = tuple(outputs[i - 1][j - 1].value for i, j in vec_order(sizes.m, sizes.n))
+
+    jacobians: dict[JacobianVariable, Jacobian] = {}
+    vec_products: dict[JacobianVariable, VecProduct] = {}
+    contractions: dict[JacobianVariable, MatrixForm] = {}
+    products: dict[JacobianVariable, MatrixForm] = {}
+    checks: list[JacobianCheck] = []
+    variables: tuple[JacobianVariable, ...] = ("W", "Z")
+    for variable in variables:
+        jacobians[variable] = _build_jacobian(variable, chosen, outputs, symbols, sizes, cas)
+    for variable in variables:
+        found = jacobians[variable]
+        checks.append(
+            compare_matrices(
+                "jacobian",
+                variable,
+                _identity_text("jacobian", variable, chosen),
+                found.entries,
+                found.kronecker,
+                cas,
+            )
+        )
+    for variable in variables:
+        product = vec_products[variable] = _vec_product(variable, jacobians[variable], symbols)
+        checks.append(
+            compare_matrices(
+                "vec",
+                variable,
+                _identity_text("vec", variable, chosen),
+                tuple((value,) for value in vec_a),
+                tuple((cas.add(terms),) for terms in product.terms),
+                cas,
+            )
+        )
+    for variable in variables:
+        contractions[variable] = _contraction(variable, jacobians[variable], sizes)
+        products[variable] = products_all[variable]
+        checks.append(
+            _forms_check(
+                variable,
+                _identity_text("contraction", variable, chosen),
+                contractions[variable],
+                products[variable],
+                symbols,
+                cas,
+            )
+        )
+    notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
+    return JacobianDerivation(
+        sizes,
+        chosen,
+        cas.name,
+        symbols,
+        outputs,
+        jacobians,
+        vec_products,
+        contractions,
+        products,
+        tuple(checks),
+        notes,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON (documented in docs/jacobian.md)
+
+
+def _entry_text(value: Any) -> str:
+    return str(value)
+
+
+def _check_data(check: JacobianCheck) -> dict[str, Any]:
+    return {
+        "kind": check.kind,
+        "variable": check.variable,
+        "identity": check.identity,
+        "holds": check.holds,
+        "shape": list(check.shape),
+        "claimed_shape": list(check.claimed_shape),
+        "entries_checked": check.entries_checked,
+        "mismatch_count": check.mismatch_count,
+        "mismatches": [
+            {
+                "index": list(mismatch.index),
+                "computed": str(mismatch.elementwise),
+                "claimed": str(mismatch.claimed),
+            }
+            for mismatch in check.mismatches
+        ],
+    }
+
+
+def _label_text(label: VecEntry) -> str:
+    letter, i, j = label
+    return f"{letter}_{i}_{j}"
+
+
+def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
+    """The JSON document as Python data, keys in a fixed order. Gradient entries are written
+    as in ``matgrad derive --format json`` (dA_i_j*w_r_j for Z, z_i_r*dA_i_j for W)."""
+    from .render.json import linear_form_text
+
+    sizes = derivation.sizes
+    return {
+        "kind": "jacobian",
+        "schema": SCHEMA_VERSION,
+        "layout": derivation.layout,
+        "sizes": {"m": sizes.m, "k": sizes.k, "n": sizes.n},
+        "verified": derivation.verified,
+        "checks": [_check_data(check) for check in derivation.checks],
+        "notes_claim": _check_data(derivation.notes_claim),
+        "jacobians": {
+            name: [[_entry_text(value) for value in row] for row in found.entries]
+            for name, found in derivation.jacobians.items()
+        },
+        "shapes": {name: list(found.shape) for name, found in derivation.jacobians.items()},
+        "rows": {
+            name: [_label_text(label) for label in found.rows]
+            for name, found in derivation.jacobians.items()
+        },
+        "columns": {
+            name: [_label_text(label) for label in found.columns]
+            for name, found in derivation.jacobians.items()
+        },
+        "kronecker": {name: found.formula for name, found in derivation.jacobians.items()},
+        "gradients": {
+            name: [[linear_form_text(entry, name == "Z") for entry in row] for row in form.entries]
+            for name, form in derivation.contractions.items()
+        },
+        "conventions": {
+            "vec": "column-major: vec(X) stacks the columns of X",
+            "layout": (
+                "numerator: rows follow vec(A), columns vec(X), so the Jacobian is (mn)×(size of X)"
+                if derivation.layout == "numerator"
+                else "denominator: rows follow vec(X), columns vec(A), the transpose of numerator"
+            ),
+            "gradients": "denominator layout: ∂L/∂X has the shape of X",
+            "indices": "1-based",
+            "variables": {
+                "z_i_r": "Z[i, r]",
+                "w_r_j": "W[r, j]",
+                "dA_i_j": "∂L/∂a_{i,j}, the entries of G = ∂L/∂A",
+            },
+        },
+    }
+
+
+def render_jacobian_json(derivation: JacobianDerivation) -> str:
+    """The JSON document, indented, with a final newline."""
+    return json.dumps(jacobian_data(derivation), indent=2, ensure_ascii=False) + "\n"
