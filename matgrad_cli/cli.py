@@ -521,6 +521,51 @@ def _render(
     return render_text(derivation, width=width, full=full, color=color), None
 
 
+@app.command()
+def prove(
+    bias: BiasOption = True,
+    output_format: FormatOption = Format.latex,
+    standalone: StandaloneOption = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Prove ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for every size, in index notation, with SymPy.
+
+    m, k and n stay symbols and the entries are indexed symbols. Each step (the partial
+    derivatives, each sum a Kronecker delta collapses, the comparison with the entry of the
+    matrix product) is computed by the CAS; a step it cannot finish is reported as NOT proved.
+    A one-line summary goes to stderr. Exit code 0 when every identity is proved, 1 when one
+    is not, 2 for bad input.
+    """
+    from .output import check_writable
+    from .prove import prove as prove_identities
+    from .prove import summary_line
+    from .render.prove_doc import render_proof
+
+    try:
+        if standalone and output_format is not Format.latex:
+            raise MatgradError("--standalone applies to --format latex only")
+        if output is not None:
+            check_writable(output, force)
+        report = prove_identities(bias=bias)
+        color = output_format is Format.text and output is None and sys.stdout.isatty()
+        width = 80
+        if color:
+            import shutil
+
+            width = shutil.get_terminal_size((80, 24)).columns
+        text = render_proof(
+            report, output_format.value, standalone=standalone, width=width, color=color
+        )
+        syntax = None if output_format is Format.text else output_format.value
+        _emit(text, output, force, syntax)
+    except MatgradError as error:
+        _fail(str(error), error.exit_code)
+    if output_format is not Format.text:
+        sys.stderr.write(f"matgrad: {summary_line(report)}\n")
+    raise typer.Exit(0 if report.proved else 1)
+
+
 class JacobianLayout(StrEnum):
     """Jacobian conventions of ``matgrad jacobian``."""
 

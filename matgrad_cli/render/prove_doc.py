@@ -1,0 +1,267 @@
+"""The proof of `matgrad prove` as a document (for latex.py and markdown.py) and as JSON.
+
+Every line of a derivation is a ProofStep that SymPy computed; this module only lays them out.
+A statement is boxed, and called proved, only when its Proof says so; otherwise the document
+says NOT proved and why (SPEC section 4: a verification that could not fail is worthless).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..prove import Proof, ProofReport
+from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
+
+_TITLES = {
+    "Z": "The gradient with respect to Z",
+    "W": "The gradient with respect to W",
+    "b": "The gradient with respect to the bias b",
+}
+_SHAPES = {"Z": r"m \times k", "W": r"k \times n", "b": r"1 \times n"}
+
+
+def _layer(bias: bool) -> str:
+    return r"A = ZW + \mathbf{1}_m b" if bias else "A = ZW"
+
+
+def _statement_line(proof: Proof) -> str:
+    """The identity for an aligned display: lhs &= rhs, with its shape."""
+    left, right = proof.statement_latex.split(" = ", 1)
+    return rf"{LINE_STRUT} {left} &= {right} && ({_SHAPES[proof.variable]})"
+
+
+def _statement(report: ProofReport) -> Section:
+    bias = report.bias
+    matrices = r"$Z$ ($m \times k$), $W$ ($k \times n$)" + (
+        r" and $b$ ($1 \times n$)" if bias else ""
+    )
+    unchanged = (
+        [
+            Paragraph(
+                "With the bias, $\\partial L/\\partial Z$ and $\\partial L/\\partial W$ are "
+                "claimed to be unchanged: the derivations below include $b_q$ in every "
+                "$a_{p,q}$, so they prove this too."
+            )
+        ]
+        if bias
+        else []
+    )
+    return Section(
+        "Statement",
+        (
+            Paragraph(
+                f"For all positive integers $m$, $k$, $n$, all matrices {matrices}, and any "
+                f"scalar loss $L$ of ${_layer(bias)}$:"
+            ),
+            Display(tuple(_statement_line(proof) for proof in report.proofs), aligned=True),
+            Paragraph(
+                "This is the size-independent proof that the explicit-size derivation "
+                "illustrates: matgrad derive writes every entry out at chosen sizes and checks "
+                "the products entry by entry, while here $m$, $k$, $n$ are symbols, the entries "
+                "are indexed symbols, and every sum is symbolic."
+            ),
+            *unchanged,
+        ),
+    )
+
+
+def _setting(report: ProofReport) -> Section:
+    rows = [
+        ("$Z$", r"$m \times k$", "$z_{p,s}$", r"$1 \le p \le m$, $1 \le s \le k$"),
+        ("$W$", r"$k \times n$", "$w_{s,q}$", r"$1 \le s \le k$, $1 \le q \le n$"),
+    ]
+    if report.bias:
+        rows.append(("$b$", r"$1 \times n$", "$b_q$", r"$1 \le q \le n$"))
+    rows += [
+        (
+            f"${_layer(report.bias)}$",
+            r"$m \times n$",
+            "$a_{p,q}$",
+            r"$1 \le p \le m$, $1 \le q \le n$",
+        ),
+        (
+            r"$\partial L/\partial A$",
+            r"$m \times n$",
+            r"$\partial L/\partial a_{p,q}$",
+            r"$1 \le p \le m$, $1 \le q \le n$",
+        ),
+    ]
+    return Section(
+        "Setting",
+        (
+            Paragraph(
+                "The sizes $m$, $k$, $n$ are SymPy symbols: positive integers with no value. "
+                "The entries are indexed symbols, with 1-based indices:"
+            ),
+            Table(("matrix", "shape", "entry", "indices"), tuple(rows)),
+            Paragraph(
+                "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
+                "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy; its entry "
+                "at $(i, r)$ is $\\partial L/\\partial x_{i,r}$. The Kronecker delta "
+                "$\\delta_{x,y}$ is 1 when $x = y$ and 0 otherwise. In SymPy, "
+                "$\\partial L/\\partial A$ is the indexed symbol G."
+            ),
+            Paragraph(
+                "Method: every line below is an expression computed by SymPy. Only the forward "
+                "pass (the definition of $a_{p,q}$) and the chain rule "
+                "$\\partial L/\\partial x = \\sum_{p,q} (\\partial L/\\partial a_{p,q})\\,"
+                "(\\partial a_{p,q}/\\partial x)$ are written in. sympy.diff differentiates "
+                "$a_{p,q}$; Kronecker-delta summation (Sum.doit) carries out each sum that a "
+                "delta collapses, one sum per line; and the result is compared with the entry "
+                "of the matrix product, which SymPy computes on its own from matrix symbols: "
+                "the difference must simplify to 0. Where SymPy states a result under a "
+                "condition such as $r \\le k$, the condition is accepted only when it is the "
+                "range of an index, and the line says so. A line SymPy could not complete is "
+                "marked NOT proved, and so is its identity."
+            ),
+        ),
+    )
+
+
+def _derivation_lines(proof: Proof) -> tuple[str, ...]:
+    """One aligned line per step: lhs &= result && (number) what was done."""
+    lines = []
+    for number, step in enumerate(proof.steps, start=1):
+        label = rf"\text{{({number})}}\ {step.label}" if step.label else rf"\text{{({number})}}"
+        lines.append(
+            f"{LINE_STRUT} {step.lhs_latex} &{step.relation} {step.latex} && {label}".replace(
+                f"{LINE_STRUT}  &", f"{LINE_STRUT} &"
+            )
+        )
+    return tuple(lines)
+
+
+def _identity_section(proof: Proof) -> Section:
+    indices = proof.ranges_latex
+    blocks: list[Block] = [
+        Paragraph(
+            f"To prove: ${proof.inline_statement_latex}$, that is, for every ${indices}$, "
+            f"the entry $\\partial L/\\partial {proof.entry_latex}$ equals the entry of the "
+            "right side. "
+            "Each line is numbered; what was done to get it follows the derivation."
+        ),
+        Display(_derivation_lines(proof), aligned=True),
+    ]
+    blocks += [
+        Paragraph(f"({number}) {step.description_latex}")
+        for number, step in enumerate(proof.steps, start=1)
+    ]
+    if proof.proved:
+        blocks.append(Paragraph("Proved, for every $m$, $k$, $n$:"))
+        blocks.append(Display((rf"\boxed{{{proof.statement_latex}}}",)))
+    else:
+        blocks.append(
+            Paragraph(
+                f"NOT proved: {proof.reason_latex}. This document does not establish "
+                f"${proof.inline_statement_latex}$."
+            )
+        )
+    return Section(_TITLES[proof.variable], tuple(blocks))
+
+
+def _closing(report: ProofReport) -> Section:
+    rows = tuple(
+        (
+            f"${proof.inline_statement_latex}$",
+            f"${_SHAPES[proof.variable]}$",
+            "proved" if proof.proved else "NOT proved",
+        )
+        for proof in report.proofs
+    )
+    if report.proved:
+        verdict = Paragraph(
+            "This proof holds for every $m$, $k$, $n$: the sizes stayed symbols throughout, and "
+            "the only facts used about the indices are their ranges. matgrad derive "
+            "illustrates it at explicit sizes, writing out every entry, differentiating each, "
+            "and checking the products entry by entry; every such instance is a case of the "
+            "identities proved here."
+        )
+    elif any(proof.proved for proof in report.proofs):
+        verdict = Paragraph(
+            "The identities marked NOT proved are not established by this document; the "
+            "others hold for every $m$, $k$, $n$. matgrad derive checks the identities at "
+            "explicit sizes."
+        )
+    else:
+        verdict = Paragraph(
+            "None of the identities is established by this document. matgrad derive checks "
+            "them at explicit sizes."
+        )
+    return Section(
+        "For every size",
+        (Table(("identity", "shape", "result"), rows), verdict),
+    )
+
+
+def proof_document(report: ProofReport) -> Document:
+    """The statement, the setting, one derivation per identity, and the closing argument."""
+    title = f"A proof for every size: the gradients of ${_layer(report.bias)}$"
+    sections = [_statement(report), _setting(report)]
+    sections += [_identity_section(proof) for proof in report.proofs]
+    sections.append(_closing(report))
+    return Document(title, tuple(sections))
+
+
+def proof_data(report: ProofReport) -> dict[str, Any]:
+    """The proofs as JSON data (docs/prove.md): every step with its LaTeX and SymPy form."""
+    from sympy import sstr
+
+    return {
+        "kind": "proof",
+        "proved": report.proved,
+        "bias": report.bias,
+        "sizes": "symbolic",
+        "identities": [
+            {
+                "identity": proof.identity,
+                "variable": proof.variable,
+                "statement_latex": proof.statement_latex,
+                "proved": proof.proved,
+                "reason": proof.reason or None,
+                "steps": [
+                    {
+                        "description": step.description,
+                        "lhs": step.lhs_latex or None,
+                        "latex": step.latex,
+                        "sympy": sstr(step.expr) if step.expr is not None else None,
+                        "proved": step.proved,
+                    }
+                    for step in proof.steps
+                ],
+            }
+            for proof in report.proofs
+        ],
+    }
+
+
+def render_proof_json(report: ProofReport) -> str:
+    """The proofs as indented JSON text."""
+    return json.dumps(proof_data(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_proof(
+    report: ProofReport,
+    output_format: str,
+    *,
+    standalone: bool = False,
+    width: int = 80,
+    color: bool = False,
+) -> str:
+    """The proof in one of the formats latex, markdown, json or text (the CLI's one entry)."""
+    if output_format == "json":
+        return render_proof_json(report)
+    if output_format == "text":
+        from .prove_text import render_proof_text
+
+        return render_proof_text(report, width=width, color=color)
+    document = proof_document(report)
+    if output_format == "latex":
+        from .latex import latex_text
+
+        return latex_text(document, standalone=standalone)
+    if output_format == "markdown":
+        from .markdown import markdown_text
+
+        return markdown_text(document)
+    raise ValueError(f"unknown output format {output_format!r}")

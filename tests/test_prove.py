@@ -1,0 +1,624 @@
+"""`matgrad prove`: the size-independent proof, its independent cross-checks, its refusals to call
+a wrong or unfinished derivation proved, its documents (golden files, pdflatex), and its CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sympy
+
+import matgrad_cli.prove as prove_module
+from matgrad_cli import derive
+from matgrad_cli.model import Variable
+from matgrad_cli.prove import (
+    STANDARD_CLAIMS,
+    Claim,
+    Proof,
+    ProofReport,
+    Setting,
+    prove,
+    prove_identity,
+    setting,
+)
+from matgrad_cli.render.latex import latex_text
+from matgrad_cli.render.markdown import markdown_text
+from matgrad_cli.render.prove_doc import proof_data, proof_document, render_proof
+from matgrad_cli.render.prove_text import render_proof_text
+
+from .conftest import assert_golden
+
+SYMBOLS = setting()
+SIZES = [(m, k, n) for m in range(1, 4) for k in range(1, 4) for n in range(1, 4)]
+
+
+@pytest.fixture(scope="module")
+def report() -> ProofReport:
+    return prove()
+
+
+@pytest.fixture(scope="module")
+def report_without_bias() -> ProofReport:
+    return prove(bias=False)
+
+
+def _proof(report: ProofReport, variable: Variable) -> Proof:
+    return next(proof for proof in report.proofs if proof.variable == variable)
+
+
+def _wrong(variable: Variable, text: str, build: Callable[[Setting], Any]) -> Claim:
+    return Claim(variable, rf"\text{{{text}}}", text, build)
+
+
+# --- the proof itself ---------------------------------------------------------------------------
+
+
+def test_every_identity_is_proved_for_symbolic_sizes(
+    report: ProofReport, report_without_bias: ProofReport
+) -> None:
+    assert report.proved
+    assert [proof.variable for proof in report.proofs] == ["Z", "W", "b"]
+    assert [proof.variable for proof in report_without_bias.proofs] == ["Z", "W"]
+    assert report_without_bias.proved
+    for proof in (*report.proofs, *report_without_bias.proofs):
+        assert proof.proved
+        assert proof.reason == ""
+        assert all(step.proved for step in proof.steps)
+
+
+def test_the_derivation_of_dz_follows_the_issue_step_by_step(report: ProofReport) -> None:
+    proof = _proof(report, "Z")
+    latex = [step.latex for step in proof.steps]
+    assert latex == [
+        r"\sum_{s=1}^{k} z_{p,s} w_{s,q} + b_{q}",
+        r"\sum_{s=1}^{k} \delta_{i,p} \delta_{r,s} w_{s,q}",
+        r"\sum_{p=1}^{m} \sum_{q=1}^{n} \frac{\partial L}{\partial a_{p,q}} "
+        r"\sum_{s=1}^{k} \delta_{i,p} \delta_{r,s} w_{s,q}",
+        r"\sum_{p=1}^{m} \sum_{q=1}^{n} \frac{\partial L}{\partial a_{p,q}} \delta_{i,p} w_{r,q}",
+        r"\sum_{q=1}^{n} \frac{\partial L}{\partial a_{i,q}} w_{r,q}",
+        r"\left(\frac{\partial L}{\partial A} W^\top\right)_{i,r}",
+    ]
+    assert proof.statement_latex == (
+        r"\frac{\partial L}{\partial Z} = \frac{\partial L}{\partial A} W^\top"
+    )
+
+
+def test_each_step_is_what_sympy_computes(report: ProofReport) -> None:
+    st = SYMBOLS
+    G, z, w, b = st.G, st.z, st.w, st.b
+    i, r, j, p, q, s = st.i, st.r, st.j, st.p, st.q, st.s
+    forward = sympy.Sum(z[p, s] * w[s, q], (s, 1, st.k)) + b[q]
+    expected_partials = {"Z": z[i, r], "W": w[r, j], "b": b[j]}
+    expected_results = {
+        "Z": sympy.Sum(G[i, q] * w[r, q], (q, 1, st.n)),
+        "W": sympy.Sum(z[p, r] * G[p, j], (p, 1, st.m)),
+        "b": sympy.Sum(G[p, j], (p, 1, st.m)),
+    }
+    for proof in report.proofs:
+        steps = proof.steps
+        assert steps[0].expr == forward
+        # The local partial is SymPy's own derivative of the forward pass, not a hand-written one.
+        assert steps[1].expr == sympy.diff(forward, expected_partials[proof.variable])
+        assert steps[1].expr.has(sympy.KroneckerDelta)
+        assert steps[2].expr == sympy.Sum(G[p, q] * steps[1].expr, (q, 1, st.n), (p, 1, st.m))
+        collapsed = steps[-2].expr
+        assert not collapsed.has(sympy.KroneckerDelta, sympy.Piecewise)
+        assert sympy.simplify(collapsed - expected_results[proof.variable]) == 0
+        # One line per sum a delta collapses: three sums (p, q, s) down to one.
+        collapses = [step for step in steps if "sum over" in step.label]
+        assert len(collapses) == (2 if proof.variable != "b" else 1)
+
+
+def test_range_conditions_are_named_where_they_are_used(report: ProofReport) -> None:
+    steps = _proof(report, "Z").steps
+    assert "under the condition r ≤ k, which holds because 1 ≤ r ≤ k" in steps[3].description
+    assert "under the condition i ≤ m, which holds because 1 ≤ i ≤ m" in steps[4].description
+
+
+def test_the_bias_is_shown_to_leave_dz_and_dw_unchanged(report: ProofReport) -> None:
+    for variable in ("Z", "W"):
+        description = _proof(report, variable).steps[1].description
+        assert "= 0, so the bias leaves this gradient unchanged" in description
+
+
+def test_a_proof_takes_well_under_the_cap() -> None:
+    # Not a benchmark: a generous bound that catches a runaway simplification.
+    started = time.monotonic()
+    prove_identity("Z")
+    assert time.monotonic() - started < 5 * prove_module.STEP_SECONDS
+
+
+# --- independent routes -------------------------------------------------------------------------
+
+
+def _instantiate(expr: Any, sizes: tuple[int, int, int], point: dict[Any, int]) -> Any:
+    """The index expression at explicit sizes and indices, the sums written out, with the names
+    matgrad derive uses for its symbols (dA_p_q, z_i_r, w_r_j, b_j)."""
+    st = SYMBOLS
+    values = {st.m: sizes[0], st.k: sizes[1], st.n: sizes[2], **point}
+    explicit = expr.subs(values).doit()
+    names = {st.G: "dA", st.z: "z", st.w: "w", st.b: "b"}
+
+    def rename(node: Any) -> Any:
+        indices = "_".join(str(int(index)) for index in node.indices)
+        return sympy.Symbol(f"{names[node.base]}_{indices}")
+
+    return sympy.expand(explicit.replace(lambda node: isinstance(node, sympy.Indexed), rename))
+
+
+def _entries(variable: Variable, sizes: tuple[int, int, int]) -> Iterator[dict[Any, int]]:
+    st = SYMBOLS
+    m, k, n = sizes
+    if variable == "Z":
+        yield from ({st.i: i, st.r: r} for i in range(1, m + 1) for r in range(1, k + 1))
+    elif variable == "W":
+        yield from ({st.r: r, st.j: j} for r in range(1, k + 1) for j in range(1, n + 1))
+    else:
+        yield from ({st.j: j} for j in range(1, n + 1))
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_the_proved_entries_agree_with_derive_at_every_size_up_to_3(
+    bias: bool, report: ProofReport, report_without_bias: ProofReport
+) -> None:
+    proofs = (report if bias else report_without_bias).proofs
+    for sizes in SIZES:
+        derivation = derive(*sizes, bias=bias)
+        layer = derivation.biased if bias else derivation.plain
+        assert layer is not None
+        for proof in proofs:
+            gradient = layer.gradients[proof.variable]
+            for point in _entries(proof.variable, sizes):
+                row, col = (1, *point.values()) if proof.variable == "b" else point.values()
+                rule = gradient.entries[row - 1][col - 1]
+                from_derive = sympy.expand(
+                    sum(
+                        sympy.Symbol(f"dA_{p}_{q}") * sympy.sympify(factor)
+                        for (p, q), factor in rule.terms
+                    )
+                )
+                from_proof = _instantiate(proof.steps[-2].expr, sizes, point)
+                assert from_proof == from_derive, (proof.variable, sizes, point)
+
+
+def test_the_proved_dz_matches_finite_differences_of_a_nonlinear_loss(
+    report: ProofReport,
+) -> None:
+    """L = Σ c_{p,q} a_{p,q} + ½ Σ a_{p,q}²; G = c + A. Central differences of L in each entry
+    against the proved index forms, evaluated at the same numbers."""
+    m, k, n = 2, 3, 4
+    rng = random.Random(7)
+    Z = [[rng.uniform(-1, 1) for _ in range(k)] for _ in range(m)]
+    W = [[rng.uniform(-1, 1) for _ in range(n)] for _ in range(k)]
+    b = [rng.uniform(-1, 1) for _ in range(n)]
+    c = [[rng.uniform(-1, 1) for _ in range(n)] for _ in range(m)]
+
+    def forward(Z: list[list[float]], W: list[list[float]], b: list[float]) -> list[list[float]]:
+        return [
+            [sum(Z[p][s] * W[s][q] for s in range(k)) + b[q] for q in range(n)] for p in range(m)
+        ]
+
+    def loss(Z: list[list[float]], W: list[list[float]], b: list[float]) -> float:
+        A = forward(Z, W, b)
+        return sum(c[p][q] * A[p][q] + A[p][q] ** 2 / 2 for p in range(m) for q in range(n))
+
+    A = forward(Z, W, b)
+    G = [[c[p][q] + A[p][q] for q in range(n)] for p in range(m)]
+    values: dict[Any, float] = {}
+    for p in range(m):
+        for q in range(n):
+            values[sympy.Symbol(f"dA_{p + 1}_{q + 1}")] = G[p][q]
+        for s in range(k):
+            values[sympy.Symbol(f"z_{p + 1}_{s + 1}")] = Z[p][s]
+    for s in range(k):
+        for q in range(n):
+            values[sympy.Symbol(f"w_{s + 1}_{q + 1}")] = W[s][q]
+    h = 1e-6
+    for proof in report.proofs:
+        for point in _entries(proof.variable, (m, k, n)):
+            where = list(point.values())
+            claimed = float(_instantiate(proof.steps[-2].expr, (m, k, n), point).subs(values))
+            target = {"Z": Z, "W": W}.get(proof.variable)
+            if target is None:
+                up, down = list(b), list(b)
+                up[where[0] - 1] += h
+                down[where[0] - 1] -= h
+                numeric = (loss(Z, W, up) - loss(Z, W, down)) / (2 * h)
+            else:
+                original = target[where[0] - 1][where[1] - 1]
+                target[where[0] - 1][where[1] - 1] = original + h
+                above = loss(Z, W, b)
+                target[where[0] - 1][where[1] - 1] = original - h
+                below = loss(Z, W, b)
+                target[where[0] - 1][where[1] - 1] = original
+                numeric = (above - below) / (2 * h)
+            assert claimed == pytest.approx(numeric, abs=1e-6), (proof.variable, point)
+
+
+# --- wrong forms and failing steps are never called proved --------------------------------------
+
+WRONG_CLAIMS = [
+    pytest.param(
+        _wrong(
+            "Z",
+            "sum_q dL/da_{q,i} w_{r,q}",
+            lambda st: sympy.Sum(st.G[st.q, st.i] * st.w[st.r, st.q], (st.q, 1, st.n)),
+        ),
+        "the claim is false",
+        id="dZ-index-form-with-swapped-upstream-indices",
+    ),
+    pytest.param(
+        _wrong("Z", "G W", lambda st: st.G_matrix * st.W_matrix),
+        "is m × n, but ∂L/∂Z has the shape of Z, m × k",
+        id="dZ-as-G-times-W",
+    ),
+    pytest.param(
+        _wrong("W", "Z G^T... transposed", lambda st: (st.Z_matrix.T * st.G_matrix).T),
+        "is n × k, but ∂L/∂W has the shape of W, k × n",
+        id="dW-transposed",
+    ),
+    pytest.param(
+        _wrong(
+            "W",
+            "sum_p z_{p,j} dL/da_{p,r}",
+            lambda st: sympy.Sum(st.z[st.p, st.j] * st.G[st.p, st.r], (st.p, 1, st.m)),
+        ),
+        "the claim is false",
+        id="dW-index-form-with-transposed-indices",
+    ),
+    pytest.param(
+        _wrong("b", "1^T G with an extra w", lambda st: st.ones.T * st.G_matrix * st.W_matrix.T),
+        "is 1 × k, but ∂L/∂b",
+        id="db-wrong-shape",
+    ),
+    pytest.param(
+        _wrong("b", "row sums", lambda st: sympy.Sum(st.G[st.j, st.q], (st.q, 1, st.n))),
+        "the claim is false",
+        id="db-as-row-sums",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "reason"), WRONG_CLAIMS)
+def test_a_wrong_form_is_reported_as_not_proved(claim: Claim, reason: str) -> None:
+    proof = prove_identity(claim.variable, claim=claim)
+    assert not proof.proved
+    assert reason in proof.reason
+    assert not proof.steps[-1].proved
+    assert proof.steps[-1].relation == r"\overset{?}{=}"
+    # The derivation up to the comparison is still SymPy's, and still right.
+    assert all(step.proved for step in proof.steps[:-1])
+
+
+def test_a_wrong_form_is_never_boxed_and_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = WRONG_CLAIMS[0].values[0]
+    assert isinstance(wrong, Claim)
+    report = prove(claims={"Z": wrong})
+    assert not report.proved
+    assert [proof.proved for proof in report.proofs] == [False, True, True]
+    latex = latex_text(proof_document(report))
+    assert r"\boxed{\frac{\partial L}{\partial Z}" not in latex
+    assert r"\boxed{\frac{\partial L}{\partial W}" in latex
+    assert "NOT proved: the claim is false" in latex
+    text = render_proof_text(report)
+    assert "✗ NOT proved: the claim is false" in text
+    assert "✓ Proved for every m, k, n: ∂L/∂Z" not in text
+    assert proof_data(report)["proved"] is False
+    _require_command()
+    monkeypatch.setattr(prove_module, "STANDARD_CLAIMS", {**STANDARD_CLAIMS, "Z": wrong})
+    code, out, err = run(["prove"], capsys)
+    assert code == 1
+    assert r"\boxed{\frac{\partial L}{\partial Z}" not in out
+    assert err.startswith("matgrad: NOT proved: ∂L/∂Z = sum_q dL/da_{q,i} w_{r,q} (the claim")
+
+
+def test_a_step_sympy_raises_on_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(expr: Any, variable: Any) -> Any:
+        raise RuntimeError("no delta summation today")
+
+    monkeypatch.setattr(prove_module, "sum_out", broken)
+    proof = prove_identity("Z")
+    assert not proof.proved
+    assert proof.reason == ("the sum over s: SymPy raised RuntimeError: no delta summation today")
+    assert [step.proved for step in proof.steps] == [True, True, True, False]
+    assert proof.steps[-1].expr is None
+
+
+def test_a_sum_sympy_leaves_undone_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prove_module, "sum_out", lambda expr, variable: expr)
+    proof = prove_identity("W")
+    assert not proof.proved
+    assert proof.reason == "SymPy did not carry out the sum over s"
+
+
+def test_a_condition_outside_the_index_ranges_is_not_discharged(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(prove_module, "_facts", lambda target: set())
+    proof = prove_identity("Z")
+    assert not proof.proved
+    assert proof.reason == "SymPy left a condition that the index ranges do not settle: r ≤ k"
+    assert proof.steps[-1].expr.has(sympy.Piecewise)
+
+
+def test_a_step_over_its_time_limit_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = prove_module.local_partial
+
+    def slow(output: Any, entry: Any) -> Any:
+        time.sleep(2)
+        return real(output, entry)
+
+    monkeypatch.setattr(prove_module, "local_partial", slow)
+    proof = prove_identity("b", step_seconds=0.2)
+    assert not proof.proved
+    assert proof.reason == "sympy.diff: SymPy did not finish within 0.2 s"
+
+
+def test_a_difference_sympy_cannot_cancel_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prove_module, "difference", lambda left, right: left - right + SYMBOLS.m)
+    proof = prove_identity("b")
+    assert not proof.proved
+    # The two sides are in fact equal, so no counterexample exists: SymPy just did not show it.
+    assert proof.reason == "SymPy could not show that ∂L/∂b equals 1ᵀ · ∂L/∂A"
+
+
+def test_a_failed_step_is_rendered_as_not_proved_in_every_format(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(prove_module, "sum_out", lambda expr, variable: expr)
+    report = prove()
+    assert not report.proved
+    latex = render_proof(report, "latex")
+    assert r"\boxed" not in latex
+    assert r"\overset{?}{=}" in latex
+    # Each identity: the step's own note and the verdict.
+    assert latex.count("NOT proved: SymPy did not carry out the sum over $s$.") == 4
+    assert latex.count("NOT proved: SymPy did not carry out the sum over $q$.") == 2
+    assert "None of the identities is established by this document" in latex
+    markdown = render_proof(report, "markdown")
+    assert "This proof holds for every" not in markdown
+    assert "None of the identities is established by this document" in markdown
+    data = json.loads(render_proof(report, "json"))
+    assert data["proved"] is False
+    assert all(identity["proved"] is False for identity in data["identities"])
+    text = render_proof(report, "text")
+    assert "✓" not in text
+    assert text.count("✗ NOT proved") == 6  # one verdict and one table row per identity
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+
+def test_golden_documents(report: ProofReport, report_without_bias: ProofReport) -> None:
+    document = proof_document(report)
+    assert_golden(latex_text(document), "prove/proof.tex")
+    assert_golden(latex_text(document, standalone=True), "prove/proof-standalone.tex")
+    assert_golden(markdown_text(document), "prove/proof.md")
+    assert_golden(render_proof(report, "json"), "prove/proof.json")
+    assert_golden(render_proof_text(report, width=80), "prove/proof.txt")
+    assert_golden(render_proof_text(report_without_bias, width=80), "prove/proof-no-bias.txt")
+
+
+def test_the_document_says_what_the_proof_is(report: ProofReport) -> None:
+    latex = latex_text(proof_document(report))
+    assert "This is the size-independent proof that the explicit-size derivation illustrates" in (
+        latex
+    )
+    assert "This proof holds for every $m$, $k$, $n$" in latex
+    assert "denominator layout" in latex
+    for proof in report.proofs:
+        assert f"\\boxed{{{proof.statement_latex}}}" in latex
+    assert latex.count(r"\begin{align*}") == 4  # the statement and one derivation per identity
+
+
+def test_the_text_view_fits_80_columns(report: ProofReport) -> None:
+    from rich.cells import cell_len
+
+    for line in render_proof_text(report, width=80).splitlines():
+        assert cell_len(line) <= 80, line
+
+
+def test_json_lists_every_step_with_latex_and_sympy(report: ProofReport) -> None:
+    data = proof_data(report)
+    assert data["kind"] == "proof"
+    assert data["proved"] is True
+    assert [identity["identity"] for identity in data["identities"]] == [
+        "∂L/∂Z = ∂L/∂A · Wᵀ",
+        "∂L/∂W = Zᵀ · ∂L/∂A",
+        "∂L/∂b = 1ᵀ · ∂L/∂A",
+    ]
+    steps = data["identities"][0]["steps"]
+    assert steps[1]["sympy"] == (
+        "Sum(KroneckerDelta(i, p)*KroneckerDelta(r, s)*w[s, q], (s, 1, k))"
+    )
+    assert steps[4]["sympy"] == "Sum(G[i, q]*w[r, q], (q, 1, n))"
+    assert all({"description", "latex", "sympy", "proved"} <= step.keys() for step in steps)
+
+
+def _pdflatex() -> str | None:
+    found = shutil.which("pdflatex")
+    if found is None and os.environ.get("CI") == "true":
+        pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
+    return found
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
+def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path) -> None:
+    pdflatex = _pdflatex()
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    source = tmp_path / "proof.tex"
+    source.write_text(render_proof(prove(bias=bias), "latex", standalone=True), encoding="utf-8")
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    log = (tmp_path / "proof.log").read_text(encoding="latin-1")
+    assert "Overfull \\hbox" not in log, "a line runs into the margin"
+    assert "Undefined control sequence" not in log
+
+
+def test_a_not_proved_document_compiles_too(tmp_path: Path) -> None:
+    pdflatex = _pdflatex()
+    if pdflatex is None:
+        pytest.skip("pdflatex is not installed")
+    report = prove(claims={"Z": _wrong("Z", "G W", lambda st: st.G_matrix * st.W_matrix)})
+    (tmp_path / "proof.tex").write_text(
+        render_proof(report, "latex", standalone=True), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "proof.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def _require_command() -> None:
+    from matgrad_cli.cli import app
+
+    names = {
+        command.name or getattr(command.callback, "__name__", "")
+        for command in app.registered_commands
+    }
+    if "prove" not in names:
+        pytest.skip("`matgrad prove` is not registered in matgrad_cli/cli.py yet")
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the command in-process, as `matgrad ARGS`, and return (exit code, stdout, stderr)."""
+    from matgrad_cli.cli import main
+
+    _require_command()
+    old_argv = sys.argv
+    sys.argv = ["matgrad", *args]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        sys.argv = old_argv
+    captured = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+def test_prove_prints_latex_and_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["prove"], capsys)
+    assert code == 0
+    assert out == render_proof(prove(), "latex")
+    assert err == (
+        "matgrad: proved for every m, k, n: ∂L/∂Z = ∂L/∂A · Wᵀ; ∂L/∂W = Zᵀ · ∂L/∂A; "
+        "∂L/∂b = 1ᵀ · ∂L/∂A\n"
+    )
+
+
+@pytest.mark.parametrize("output_format", ["latex", "markdown", "json", "text"])
+def test_prove_in_each_format_is_byte_identical_across_runs(
+    output_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = run(["prove", "--format", output_format, "--no-bias"], capsys)
+    second = run(["prove", "--format", output_format, "--no-bias"], capsys)
+    assert first[0] == 0
+    assert first[1] == second[1]
+    assert first[1] == render_proof(prove(bias=False), output_format)
+
+
+def test_prove_writes_a_standalone_file_and_refuses_to_clobber_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "proof.tex"
+    code, out, _ = run(["prove", "--standalone", "-o", str(target)], capsys)
+    assert code == 0
+    assert out == ""
+    written = target.read_text(encoding="utf-8")
+    assert written.startswith("\\documentclass")
+    code, _, err = run(["prove", "-f", "markdown", "-o", str(target)], capsys)
+    assert code == 2
+    assert err == f"matgrad: error: {target} already exists; use --force to replace it\n"
+    assert target.read_text(encoding="utf-8") == written
+    code, _, _ = run(["prove", "-f", "markdown", "-o", str(target), "--force"], capsys)
+    assert code == 0
+    assert target.read_text(encoding="utf-8").startswith("# A proof for every size")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "text", "--standalone"], "--standalone applies to --format latex only"),
+        (["--format", "pdf"], "'pdf' is not one of"),
+        (["--m", "3"], "No such option: --m"),
+        (["-o", "/nonexistent/folder/proof.tex"], "the folder /nonexistent/folder does not exist"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["prove", *args], capsys)
+    assert code == 2
+    assert out == ""
+    assert len(err.splitlines()) == 1
+    assert err.startswith("matgrad: error: ")
+    assert message in err
+
+
+def test_a_failing_cas_step_makes_the_command_exit_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(output: Any, entry: Any) -> Any:
+        raise ValueError("cannot differentiate")
+
+    monkeypatch.setattr(prove_module, "local_partial", broken)
+    code, out, err = run(["prove", "--format", "text"], capsys)
+    assert code == 1
+    assert "✗ NOT proved: sympy.diff: SymPy raised ValueError: cannot differentiate" in out
+    assert "✓" not in out
+    code, out, err = run(["prove", "--format", "json"], capsys)
+    assert code == 1
+    assert json.loads(out)["proved"] is False
+    assert err.startswith("matgrad: NOT proved: ∂L/∂Z = ∂L/∂A · Wᵀ; ∂L/∂W = Zᵀ · ∂L/∂A;")
+
+
+def test_prove_runs_as_the_installed_command(tmp_path: Path) -> None:
+    _require_command()
+    executable = Path(sys.executable).parent / "matgrad"
+    command = [str(executable)] if executable.exists() else [sys.executable, "-m", "matgrad_cli"]
+    result = subprocess.run(
+        [*command, "prove", "--format", "markdown"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == render_proof(prove(), "markdown")
+    assert result.stderr.startswith("matgrad: proved for every m, k, n")
+
+
+def test_the_standard_claims_are_the_spec_identities() -> None:
+    assert {variable: claim.text for variable, claim in STANDARD_CLAIMS.items()} == {
+        "Z": "∂L/∂A · Wᵀ",
+        "W": "Zᵀ · ∂L/∂A",
+        "b": "1ᵀ · ∂L/∂A",
+    }
