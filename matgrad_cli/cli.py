@@ -69,6 +69,27 @@ BiasOption = Annotated[
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+class DeriveFormat(StrEnum):
+    """Output formats of ``matgrad derive``: the document formats, and pdf (docs/exercises.md)."""
+
+    latex = "latex"
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+    pdf = "pdf"
+
+
+DeriveFormatOption = Annotated[
+    DeriveFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format; pdf compiles the standalone LaTeX with pdflatex.",
+        case_sensitive=False,
+    ),
+]
 StandaloneOption = Annotated[
     bool,
     typer.Option(
@@ -137,6 +158,30 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, then exit."""
     sys.stderr.write(f"matgrad: error: {message}\n")
     raise typer.Exit(code)
+
+
+def _fail_error(error: MatgradError) -> NoReturn:
+    """The error's one line on stderr, then the log excerpt a LaTeX failure carries, then exit."""
+    sys.stderr.write(f"matgrad: error: {error}\n")
+    details = getattr(error, "details", "")
+    if details:
+        # Indented as a block, so the l.NN context keeps its column under the error.
+        sys.stderr.write("".join(f"  {line}\n" for line in details.splitlines()))
+    raise typer.Exit(error.exit_code)
+
+
+def _emit_pdf(latex: str, output: Path | None, force: bool) -> None:
+    """Compile a standalone LaTeX document and write the PDF atomically, or to a redirected
+    stdout (check_pdf_destination has refused a terminal already)."""
+    from .output import write_atomic
+    from .pdf import compile_pdf
+
+    pdf = compile_pdf(latex)
+    if output is not None:
+        write_atomic(output, pdf, force)
+        return
+    sys.stdout.buffer.write(pdf)
+    sys.stdout.buffer.flush()
 
 
 def parse_size(name: str, text: str) -> int:
@@ -247,7 +292,7 @@ def derive(
     k: KOption = "2",
     n: NOption = "2",
     bias: BiasOption = True,
-    output_format: FormatOption = Format.latex,
+    output_format: DeriveFormatOption = DeriveFormat.latex,
     standalone: StandaloneOption = False,
     output: OutputOption = None,
     force: ForceOption = False,
@@ -269,12 +314,15 @@ def derive(
     from .model import Sizes
     from .output import check_writable
 
+    # A PDF is the standalone LaTeX document, compiled: up to the compile it takes that path.
+    as_pdf = output_format is DeriveFormat.pdf
+    document_format = Format.latex if as_pdf else Format(output_format.value)
     try:
         rows, inner, cols = (
             parse_size(name, text) for name, text in (("m", m), ("k", k), ("n", n))
         )
         engine_name = engine.value if engine is not None else None
-        if standalone and output_format is not Format.latex:
+        if standalone and document_format is not Format.latex:
             raise MatgradError("--standalone applies to --format latex only")
         if numeric and loss is not LossName.generic:
             raise MatgradError("--numeric checks the generic loss only; drop --loss or --numeric")
@@ -302,8 +350,14 @@ def derive(
             validate_numeric_sizes(rows, inner, cols)
         if output is not None:
             check_writable(output, force)
+        if as_pdf:
+            from .pdf import check_pdf_destination
+
+            check_pdf_destination(output, sys.stdout.isatty())
         if numeric:
-            _numeric(rows, inner, cols, bias, seed, output_format, standalone, output, force)
+            _numeric(
+                rows, inner, cols, bias, seed, document_format, standalone, output, force, as_pdf
+            )
         progress = TerminalProgress() if sys.stderr.isatty() else None
         try:
             derivation = derive_layer(
@@ -318,11 +372,18 @@ def derive(
         finally:
             if progress is not None:
                 progress.close()
-        text, syntax = _render(derivation, output_format, standalone, full, output is not None)
-        _emit(text, output, force, syntax)
+        if as_pdf:
+            from .render.latex import render_latex
+
+            _emit_pdf(render_latex(derivation, standalone=True, full=full), output, force)
+        else:
+            text, syntax = _render(
+                derivation, document_format, standalone, full, output is not None
+            )
+            _emit(text, output, force, syntax)
     except MatgradError as error:
-        _fail(str(error), error.exit_code)
-    if output_format is not Format.text:
+        _fail_error(error)
+    if document_format is not Format.text:
         sys.stderr.write(f"matgrad: {_summary_line(derivation)}\n")
     raise typer.Exit(0 if derivation.verified else 1)
 
@@ -337,6 +398,7 @@ def _numeric(
     standalone: bool,
     output: Path | None,
     force: bool,
+    as_pdf: bool = False,
 ) -> NoReturn:
     """The numeric check in the chosen format; exits 0 when every identity holds, else 1."""
     from .numeric import METHOD, numeric_verify, render_numeric_text
@@ -358,12 +420,15 @@ def _numeric(
         if output_format is Format.latex:
             from .render.latex import latex_text
 
-            text, syntax = latex_text(document, standalone=standalone), "latex"
+            text, syntax = latex_text(document, standalone=standalone or as_pdf), "latex"
         else:
             from .render.markdown import markdown_text
 
             text, syntax = markdown_text(document), "markdown"
-    _emit(text, output, force, syntax)
+    if as_pdf:
+        _emit_pdf(text, output, force)
+    else:
+        _emit(text, output, force, syntax)
     held = sum(check.holds for check in result.checks)
     verdict = "verified" if result.verified else "NOT verified"
     sys.stderr.write(
@@ -659,6 +724,83 @@ def _render_jacobian(
 
         width = shutil.get_terminal_size((80, 24)).columns
     return render_jacobian_text(view, width=width, full=full, color=color), None
+
+
+class SheetFormat(StrEnum):
+    """Output formats of ``matgrad exercise``."""
+
+    latex = "latex"
+    pdf = "pdf"
+
+
+ExerciseSeedOption = Annotated[
+    str,
+    typer.Option(
+        "--seed",
+        help="Random seed: the same seed gives the same sheets (0 to 4294967295).",
+        metavar="INT",
+        show_default=False,
+    ),
+]
+CountOption = Annotated[
+    str, typer.Option("--count", "-c", help="Number of problems (1 to 50).", metavar="INT")
+]
+ExerciseBiasOption = Annotated[
+    bool,
+    typer.Option(
+        "--bias/--no-bias", help="Layers A = ZW + 1_m b, with problems that ask for ∂L/∂b."
+    ),
+]
+SheetOutputOption = Annotated[
+    Path,
+    typer.Option(
+        "--output",
+        "-o",
+        help="File stem: writes STEM-problems.tex and STEM-solutions.tex (and .pdf).",
+        metavar="STEM",
+        show_default=False,
+    ),
+]
+SheetFormatOption = Annotated[
+    SheetFormat,
+    typer.Option(
+        "--format", "-f", help="latex, or pdf for the .tex and the .pdf.", case_sensitive=False
+    ),
+]
+
+
+@app.command()
+def exercise(
+    seed: ExerciseSeedOption,
+    output: SheetOutputOption,
+    count: CountOption = "5",
+    bias: ExerciseBiasOption = False,
+    output_format: SheetFormatOption = SheetFormat.latex,
+    force: ForceOption = False,
+) -> None:
+    """Write a problem sheet and its solution sheet: random small layers, gradients to find.
+
+    Each problem gives the sizes, Z, W (and b) and asks for ∂L/∂Z, ∂L/∂W or ∂L/∂b, one entry
+    as a chain-rule sum or the whole matrix form. Every solution comes from a verified
+    derivation. The same seed gives byte-identical sheets. All files are written or none.
+    Exit code 0 when written, 1 if a solution failed to verify (nothing is written), 2 for
+    bad input. Described in docs/exercises.md.
+    """
+    from .exercise import parse_count, parse_seed, write_sheets
+
+    try:
+        written = write_sheets(
+            output,
+            parse_seed(seed),
+            parse_count(count),
+            bias=bias,
+            as_pdf=output_format is SheetFormat.pdf,
+            force=force,
+        )
+    except MatgradError as error:
+        _fail_error(error)
+    sys.stderr.write(f"matgrad: wrote {', '.join(str(path) for path in written)}\n")
+    raise typer.Exit(0)
 
 
 def main() -> None:

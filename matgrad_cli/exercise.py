@@ -1,0 +1,375 @@
+"""Exercise sheets: random small layers, a problem sheet and a solution sheet.
+
+Every answer on the solution sheet comes from a verified derivation (``derive.derive``); an
+answer whose check failed is never printed, the whole sheet is refused instead. The same seed
+gives byte-identical sheets: the problems come from ``random.Random(seed)`` alone and nothing
+time-dependent is written. ``write_sheets`` writes every file or none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+from .errors import InputError, MatgradError, OutputError
+from .model import Check, Index, LayerDerivation, Sizes, Variable
+
+if TYPE_CHECKING:
+    from .model import Derivation
+
+#: The number of problems a sheet may have.
+MAX_COUNT = 50
+
+#: Seeds are the same range as ``matgrad derive --seed``.
+MAX_SEED = 2**32 - 1
+
+#: Each of m, k and n is drawn from this range: small enough to work out by hand.
+SIZES = range(1, 5)
+
+#: The draw behind SIZES: a size of 1 (a row or column vector) is the rarest, 4 (long sums)
+#: rarer than 2 and 3.
+_SIZE_DRAW = (1, 2, 2, 2, 3, 3, 3, 4, 4)
+
+#: What the stem's names end with.
+PROBLEMS_SUFFIX = "-problems"
+SOLUTIONS_SUFFIX = "-solutions"
+
+T = TypeVar("T")
+
+
+class UnverifiedSolutionError(MatgradError):
+    """A solution whose derivation did not verify: the solution sheet is refused (exit 1, as
+    for any failed verification, SPEC section 4)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One exercise: a layer at explicit sizes and the gradient asked for.
+
+    ``entry`` is the 1-based index of the single entry asked for, (row, column) of ∂L/∂X in the
+    shape of X ((1, j) for b_j), or None when the whole matrix form is asked for.
+    """
+
+    number: int
+    sizes: Sizes
+    bias: bool
+    target: Variable
+    entry: Index | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The shape of the gradient asked for: the shape of the target."""
+        return self.sizes.shape_of(self.target)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A problem with the verified derivation that answers it.
+
+    ``checks`` are the checks the answer rests on, all holding: the matrix identity for the
+    target and, for Z and W with the bias, that the bias leaves the gradient unchanged.
+    """
+
+    problem: Problem
+    derivation: Derivation
+    layer: LayerDerivation
+    checks: tuple[Check, ...]
+
+
+def parse_seed(text: str) -> int:
+    """A --seed option as an integer from 0 to MAX_SEED, or an InputError."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 10:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {text!r}")
+    return validate_seed(int(cleaned))
+
+
+def parse_count(text: str) -> int:
+    """A --count option as an integer from 1 to MAX_COUNT, or an InputError."""
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.lstrip("-").isdigit() or len(cleaned) > 10:
+        raise InputError(f"count must be an integer from 1 to {MAX_COUNT}, got {text!r}")
+    return validate_count(int(cleaned))
+
+
+def validate_seed(seed: object) -> int:
+    """``seed`` if it is an integer from 0 to MAX_SEED, else an InputError."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+    return seed
+
+
+def validate_count(count: object) -> int:
+    """``count`` if it is an integer from 1 to MAX_COUNT, else an InputError."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
+        raise InputError(f"count must be an integer from 1 to {MAX_COUNT}, got {count!r}")
+    return count
+
+
+def _balanced(rng: random.Random, choices: Sequence[T], count: int) -> list[T]:
+    """``count`` picks that use every choice equally often (to within one), in random order."""
+    picks: list[T] = []
+    while len(picks) < count:
+        batch = list(choices)
+        rng.shuffle(batch)
+        picks.extend(batch)
+    return picks[:count]
+
+
+def _summed_size(sizes: Sizes, target: Variable) -> int:
+    """How many terms the chain-rule sum of one entry of ∂L/∂X has: n for Z, m for W and b."""
+    return sizes.n if target == "Z" else sizes.m
+
+
+def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
+    """Sizes from SIZES, not all equal (so some matrix is not square), at most one of them 1,
+    and at least two terms in each chain-rule sum of the target (else the answer is a copy)."""
+    while True:
+        m, k, n = (rng.choice(_SIZE_DRAW) for _ in range(3))
+        sizes = Sizes(m, k, n)
+        if m == k == n or (m, k, n).count(1) > 1:
+            continue
+        if _summed_size(sizes, target) < 2:
+            continue
+        return sizes
+
+
+def _draw_entry(rng: random.Random, shape: tuple[int, int]) -> Index:
+    """A 1-based entry of a matrix of ``shape``, off the diagonal when there is one: those are
+    the entries where a transposed index shows (the notes swapped w_{1,2} and w_{2,1})."""
+    rows, cols = shape
+    entries = [(i, j) for i in range(1, rows + 1) for j in range(1, cols + 1)]
+    off_diagonal = [(i, j) for i, j in entries if i != j]
+    return rng.choice(off_diagonal if rows > 1 and cols > 1 else entries)
+
+
+def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Problem, ...]:
+    """``count`` problems drawn from ``random.Random(seed)``: the same seed, the same problems.
+
+    Targets and kinds are mixed: Z and W (and b with ``bias``) equally often, and about half
+    the problems ask for one entry as a chain-rule sum, the others for the whole matrix form.
+    With ``bias`` every layer is A = ZW + 1_m b.
+    """
+    validate_seed(seed)
+    validate_count(count)
+    rng = random.Random(seed)
+    targets: tuple[Variable, ...] = ("Z", "W", "b") if bias else ("Z", "W")
+    chosen_targets = _balanced(rng, targets, count)
+    single_entries = _balanced(rng, (True, False), count)
+    problems = []
+    for number, (target, single_entry) in enumerate(
+        zip(chosen_targets, single_entries, strict=True), start=1
+    ):
+        sizes = _draw_sizes(rng, target)
+        entry = _draw_entry(rng, sizes.shape_of(target)) if single_entry else None
+        problems.append(Problem(number, sizes, bias, target, entry))
+    return tuple(problems)
+
+
+def solve(problem: Problem, derivation: Derivation) -> Solution:
+    """The solution of ``problem`` from ``derivation``, or UnverifiedSolutionError when the
+    derivation, or the check the answer rests on, did not verify."""
+    layer = derivation.biased if problem.bias else derivation.plain
+    sizes = problem.sizes
+    where = f"problem {problem.number} (m={sizes.m}, k={sizes.k}, n={sizes.n})"
+    if layer is None or derivation.sizes != sizes:
+        raise UnverifiedSolutionError(f"refusing to write the solutions: {where} was not derived")
+    checks = [check for check in layer.checks if check.variable == problem.target]
+    if problem.bias and problem.target != "b":
+        checks += [c for c in derivation.extra_checks if c.variable == problem.target]
+    failed = [check for check in checks if not check.holds]
+    if not checks or failed or not derivation.verified:
+        failing = failed or [check for check in derivation.checks if not check.holds]
+        listed = "; ".join(check.identity for check in failing) or "no check of the answer"
+        raise UnverifiedSolutionError(
+            f"refusing to write the solutions: the derivation of {where} did not verify: {listed}"
+        )
+    return Solution(problem, derivation, layer, tuple(checks))
+
+
+def solve_all(problems: Sequence[Problem]) -> tuple[Solution, ...]:
+    """Every problem derived (each layer once) and solved; UnverifiedSolutionError otherwise."""
+    # Looked up at each call, so that a test can substitute a wrong derivation.
+    from .derive import derive
+
+    derivations: dict[tuple[Sizes, bool], Derivation] = {}
+    solutions = []
+    for problem in problems:
+        key = (problem.sizes, problem.bias)
+        if key not in derivations:
+            sizes = problem.sizes
+            derivations[key] = derive(sizes.m, sizes.k, sizes.n, bias=problem.bias)
+        solutions.append(solve(problem, derivations[key]))
+    return tuple(solutions)
+
+
+def problem_sheet(problems: Sequence[Problem], seed: int) -> str:
+    """The problem sheet as a standalone LaTeX document."""
+    from .render.exercise_doc import build_problem_sheet, sheet_latex
+
+    return sheet_latex(build_problem_sheet(problems, seed))
+
+
+def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
+    """The solution sheet as a standalone LaTeX document, every answer verified.
+
+    Raises UnverifiedSolutionError rather than print an answer whose check failed.
+    """
+    from .render.exercise_doc import build_solution_sheet, sheet_latex
+
+    return sheet_latex(build_solution_sheet(solve_all(problems), seed))
+
+
+def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
+    """The files ``write_sheets`` writes for ``stem``: STEM-problems.tex, STEM-solutions.tex
+    and, with ``as_pdf``, the two PDFs. A stem ending in .tex or .pdf loses that ending."""
+    if stem.suffix.lower() in (".tex", ".pdf"):
+        stem = stem.with_suffix("")
+    extensions = (".tex", ".pdf") if as_pdf else (".tex",)
+    return [
+        stem.with_name(f"{stem.name}{kind}{extension}")
+        for extension in extensions
+        for kind in (PROBLEMS_SUFFIX, SOLUTIONS_SUFFIX)
+    ]
+
+
+def write_sheets(
+    stem: Path,
+    seed: int,
+    count: int = 5,
+    bias: bool = False,
+    as_pdf: bool = False,
+    force: bool = False,
+) -> list[Path]:
+    """Write the problem and solution sheets next to ``stem``; the paths written, in order.
+
+    All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
+    written and a missing TeX engine are refused before any work; then every file is written
+    to a temporary and only renamed into place once all are complete, and a failure at any
+    step removes the temporaries and puts back what was there before.
+    """
+    from .output import check_writable
+
+    validate_seed(seed)
+    validate_count(count)
+    if not stem.name or stem.name in (".", "..") or stem.is_dir():
+        raise OutputError(f"-o takes a file stem such as sheets/week3, not the folder {stem}")
+    paths = sheet_paths(stem, as_pdf)
+    for path in paths:
+        check_writable(path, force)
+    if as_pdf:
+        from .pdf import require_tex_engine
+
+        require_tex_engine(without="--format latex")
+    problems = make_problems(seed, count, bias)
+    sources = [problem_sheet(problems, seed), solution_sheet(problems, seed)]
+    contents = [source.encode("utf-8") for source in sources]
+    if as_pdf:
+        from .pdf import compile_pdf
+
+        contents += [compile_pdf(source) for source in sources]
+    write_all(list(zip(paths, contents, strict=True)), force)
+    return paths
+
+
+def write_all(files: Sequence[tuple[Path, bytes]], force: bool) -> None:
+    """Write several files as one: temporaries first, then renames; on any failure, nothing.
+
+    A file replaced with ``force`` is copied aside before its rename, so that a later failure
+    can put it back.
+    """
+    staged: list[tuple[Path, Path]] = []
+    done: list[tuple[Path, Path | None]] = []
+    current = files[0][0] if files else Path()
+    try:
+        for path, data in files:
+            current = path
+            staged.append((_write_temporary(path, data), path))
+        for temporary, path in staged:
+            current = path
+            backup = None
+            if path.exists():
+                if not force:
+                    raise OutputError(f"{path} already exists; use --force to replace it")
+                backup = _copy_aside(path)
+            try:
+                os.replace(temporary, path)
+            except BaseException:
+                _discard(backup)
+                raise
+            done.append((path, backup))
+    except BaseException as error:
+        _roll_back(done)
+        if isinstance(error, OSError):
+            reason = error.strerror or str(error)
+            raise OutputError(f"cannot write {current}: {reason}") from error
+        raise
+    finally:
+        for temporary, _ in staged:
+            _discard(temporary)
+    for _, backup in done:
+        _discard(backup)
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
+def _write_temporary(path: Path, data: bytes) -> Path:
+    """``data`` in a new temporary file next to ``path``, flushed to disk."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=_folder(path))
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, 0o644 & ~_umask())
+    except BaseException:
+        _discard(temporary)
+        raise
+    return temporary
+
+
+def _copy_aside(path: Path) -> Path:
+    """A copy of ``path`` next to it, to put back if a later step fails."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=_folder(path))
+    os.close(handle)
+    backup = Path(name)
+    try:
+        shutil.copy2(path, backup)
+    except BaseException:
+        _discard(backup)
+        raise
+    return backup
+
+
+def _roll_back(done: Sequence[tuple[Path, Path | None]]) -> None:
+    """Undo renames already made: put back the replaced files, remove the new ones."""
+    for path, backup in reversed(done):
+        with contextlib.suppress(OSError):
+            if backup is not None:
+                os.replace(backup, path)
+            else:
+                os.unlink(path)
+
+
+def _discard(path: Path | None) -> None:
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

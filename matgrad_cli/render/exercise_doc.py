@@ -1,0 +1,478 @@
+"""The problem sheet and the solution sheet: their blocks, and their LaTeX.
+
+The problem sheet needs no derivation: it names the entries of Z, W and b. Every statement on
+the solution sheet is read off a verified derivation: the answers are its chain-rule sums, the
+local derivatives those the CAS computed, the matrix forms its factors, and the verdicts its
+Check objects. A failed check is never printed as a solution (exercise.solve refuses it first;
+``_verdict`` refuses it again).
+
+A sheet is laid out for handing out, so it has a LaTeX writer of its own rather than
+render/latex.py's: a compact heading, a bold lead for each task and verdict, and every problem
+kept on one page when it fits. It uses the same blocks (Paragraph, Display) and the same
+packages (amsmath, amssymb, geometry), and writes nothing time-dependent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..model import ChainRule, Check, Index, Variable
+from ..verify import FORMULAS
+from .document import LINE_STRUT, Display, Paragraph
+from .latex import escape_text
+from .mathtex import (
+    bmatrix,
+    expr_latex,
+    linear_form_latex,
+    partial_latex,
+    sum_lines,
+    symbol_matrix,
+    term_latex,
+    upstream_latex,
+)
+
+if TYPE_CHECKING:
+    from ..exercise import Problem, Solution
+
+#: Widths on an A4 page, in units of one display fraction \\frac{\\partial L}{\\partial a_{i,j}}:
+#: a term z_{i,r} ∂L/∂a_{p,q} is 1.5 of them, a line of the page about 12. A gradient whose
+#: rows fit MATRIX_WIDTH is set as one matrix; else its entries are listed, as many to a line
+#: as fit LINE_WIDTH (the numbers were set by compiling every size and looking at the pages).
+MATRIX_WIDTH = 9.0
+LINE_WIDTH = 12.0
+
+#: A strut for each cell of a matrix of display fractions. mathtex's ROW_STRUT only just spans
+#: one \\frac{\\partial L}{\\partial a_{i,j}}, so on paper the rows of such a matrix touch;
+#: this one leaves a gap of about 3pt between them.
+CELL_STRUT = r"\rule[-2.9ex]{0pt}{7ex}"
+
+#: LINE_STRUT with 1.5ex more room above: the first line of a new row of a listed gradient.
+ROW_GAP_STRUT = r"\rule[-1.6ex]{0pt}{6.5ex}"
+
+
+@dataclass(frozen=True)
+class Lead:
+    """A paragraph opened by a bold label, such as "Task." (text may hold $…$ math)."""
+
+    label: str
+    text: str
+
+
+SheetBlock = Paragraph | Display | Lead
+
+
+@dataclass(frozen=True)
+class Part:
+    """A titled part of a sheet: the notes, or one problem (kept on one page if it fits)."""
+
+    title: str
+    blocks: tuple[SheetBlock, ...]
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A whole sheet: its heading, the command that regenerates it, and its parts."""
+
+    title: str
+    subtitle: str
+    command: str
+    parts: tuple[Part, ...]
+
+
+_LETTERS: dict[Variable, str] = {"Z": "z", "W": "w", "b": "b"}
+
+#: The matrix forms, in display and in running text (∂L/∂A slashed).
+_PRODUCTS: dict[Variable, str] = {
+    "Z": r"\frac{\partial L}{\partial A} W^\top",
+    "W": r"Z^\top \frac{\partial L}{\partial A}",
+    "b": r"\mathbf{1}_m^\top \frac{\partial L}{\partial A}",
+}
+_INLINE_PRODUCTS: dict[Variable, str] = {
+    "Z": r"(\partial L/\partial A)\, W^\top",
+    "W": r"Z^\top (\partial L/\partial A)",
+    "b": r"\mathbf{1}_m^\top (\partial L/\partial A)",
+}
+_WHAT: dict[Variable, str] = {"Z": "the input $Z$", "W": "the weights $W$", "b": "the bias $b$"}
+
+
+def _times(rows: int, cols: int) -> str:
+    return rf"{rows} \times {cols}"
+
+
+def _entry_name(variable: Variable, index: Index) -> str:
+    """z_{i,r}, w_{r,j} or b_j."""
+    if variable == "b":
+        return f"b_{{{index[1]}}}"
+    return f"{_LETTERS[variable]}_{{{index[0]},{index[1]}}}"
+
+
+def _slashed(name: str) -> str:
+    return rf"\partial L/\partial {name}"
+
+
+def _layer(bias: bool) -> str:
+    return r"A = ZW + \mathbf{1}_m b" if bias else "A = ZW"
+
+
+def _and_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _at_entries(count: int) -> str:
+    if count == 1:
+        return "at its one entry"
+    if count == 2:
+        return "at both entries"
+    return f"at all {count} entries"
+
+
+def _command(problems: Sequence[Problem], seed: int) -> str:
+    bias = " --bias" if any(problem.bias for problem in problems) else ""
+    return f"matgrad exercise --seed {seed} --count {len(problems)}{bias}"
+
+
+def _subtitle(problems: Sequence[Problem], seed: int) -> str:
+    count = len(problems)
+    layers = "with a bias" if any(problem.bias for problem in problems) else "without bias"
+    return f"Seed {seed}, {count} problem{'s' if count != 1 else ''}, layers {layers}"
+
+
+def _notation(bias: bool) -> Paragraph:
+    bias_text = (
+        ", and $b$ is a $1 \\times n$ row vector added to every row: $A = ZW + \\mathbf{1}_m b$, "
+        "with $\\mathbf{1}_m$ the column of $m$ ones"
+        if bias
+        else ", and the layer is $A = ZW$"
+    )
+    return Paragraph(
+        "In every problem $Z$ is the $m \\times k$ input and $W$ the $k \\times n$ weights"
+        f"{bias_text}. $L$ is a scalar loss computed from $A$; the entries of the upstream "
+        "gradient $\\partial L/\\partial A$ are $\\partial L/\\partial a_{i,j}$, written "
+        "as fractions in displays. Gradients are in denominator layout: "
+        "$\\partial L/\\partial X$ has the shape of $X$. Indices are 1-based, with a comma: "
+        "$z_{i,r}$ is row $i$, column $r$ of $Z$."
+    )
+
+
+# The problem sheet.
+
+
+def _sizes_sentence(problem: Problem) -> str:
+    """The sizes and the shapes of every matrix of the layer."""
+    m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
+    bias = f", the bias $b$ is ${_times(1, n)}$" if problem.bias else ""
+    return (
+        f"Sizes $m = {m}$, $k = {k}$, $n = {n}$: the input $Z$ is ${_times(m, k)}$, "
+        f"the weights $W$ are ${_times(k, n)}${bias}, and the output "
+        f"${_layer(problem.bias)}$ is ${_times(m, n)}$."
+    )
+
+
+def _named_matrix(letter: str, rows: int, cols: int) -> str:
+    """A matrix of named entries such as z_{i,r}, for the problem sheet."""
+    return bmatrix(rows, cols, lambda i, j: f"{letter}_{{{i + 1},{j + 1}}}")
+
+
+def _layer_display(problem: Problem) -> Display:
+    m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
+    parts = [f"Z = {_named_matrix('z', m, k)}", f"W = {_named_matrix('w', k, n)}"]
+    if problem.bias:
+        parts.append(f"b = {bmatrix(1, n, lambda i, j: f'b_{{{j + 1}}}')}")
+    return Display((r",\qquad ".join(parts),))
+
+
+def _task(problem: Problem) -> Lead:
+    """What the problem asks for, without giving the answer away."""
+    if problem.entry is not None:
+        name = _entry_name(problem.target, problem.entry)
+        chain_rule = (
+            rf"\sum_{{p,q}} (\partial L/\partial a_{{p,q}})(\partial a_{{p,q}}/\partial {name})"
+        )
+        return Lead(
+            "Task.",
+            f"Find ${_slashed(name)}$. Name the entries $a_{{p,q}}$ of $A$ that ${name}$ "
+            f"appears in, work out each local derivative, and write the chain-rule sum "
+            f"${chain_rule}$ over them.",
+        )
+    symbol = problem.target
+    return Lead(
+        "Task.",
+        f"Find ${_slashed(symbol)}$, the gradient with respect to {_WHAT[symbol]}. Give its "
+        "shape, write it as a matrix product of $\\partial L/\\partial A$ with $Z$, $W$ or a "
+        "vector of ones (transposed where needed), and multiply the product out.",
+    )
+
+
+def build_problem_sheet(problems: Sequence[Problem], seed: int) -> Sheet:
+    """The problem sheet: notation, then each problem with its sizes, its layer and its task."""
+    notes = Part("Notation", (_notation(any(problem.bias for problem in problems)),))
+    parts = [notes]
+    for problem in problems:
+        blocks = (Paragraph(_sizes_sentence(problem)), _layer_display(problem), _task(problem))
+        parts.append(Part(f"Problem {problem.number}", blocks))
+    return Sheet(
+        "Gradients of a linear layer: exercises",
+        _subtitle(problems, seed),
+        _command(problems, seed),
+        tuple(parts),
+    )
+
+
+# The solution sheet.
+
+
+def _verdict(check: Check) -> str:
+    """What a holding check established, in words; a failed check is refused, never printed."""
+    if not check.holds:
+        raise ValueError(f"refusing to print an unverified solution: {check.identity} fails")
+    name = _slashed(check.variable)
+    where = _at_entries(check.entries_checked)
+    if check.formula.endswith("without the bias"):
+        return f"with the bias, ${name}$ is the same as without it {where}"
+    if check.formula != FORMULAS[check.variable]:
+        raise ValueError(f"no LaTeX for the identity {check.identity}")
+    return (
+        f"${name} = {_INLINE_PRODUCTS[check.variable]}$ holds {where}, each chain-rule sum "
+        "compared with the product multiplied out"
+    )
+
+
+def _verdicts(solution: Solution) -> Lead:
+    said = "; ".join(_verdict(check) for check in solution.checks)
+    return Lead("Check.", f"$\\checkmark$ Verified by matgrad: {said}.")
+
+
+def _factors(solution: Solution) -> str:
+    """The two factors of the matrix form, written out from the derivation's symbols."""
+    problem, symbols = solution.problem, solution.derivation.symbols
+    m, n = problem.sizes.m, problem.sizes.n
+    upstream = bmatrix(m, n, lambda i, j: f"{CELL_STRUT} {upstream_latex((i + 1, j + 1))}")
+    if problem.target == "Z":
+        return f"{upstream} {symbol_matrix(tuple(zip(*symbols.W, strict=True)))}"
+    if problem.target == "W":
+        return f"{symbol_matrix(tuple(zip(*symbols.Z, strict=True)))} {upstream}"
+    return f"{bmatrix(1, m, lambda i, j: '1')} {upstream}"
+
+
+def _upstream_first(variable: Variable) -> bool:
+    """Terms are written in the order of their product: ∂L/∂a·w for G·Wᵀ, z·∂L/∂a for Zᵀ·G."""
+    return variable == "Z"
+
+
+def _rule(solution: Solution, index: Index) -> ChainRule:
+    gradient = solution.layer.gradients[solution.problem.target]
+    return gradient.entries[index[0] - 1][index[1] - 1]
+
+
+def _entry_blocks(solution: Solution, index: Index) -> list[SheetBlock]:
+    """One entry: the a's it feeds with their sums, the local derivatives the CAS computed,
+    the chain-rule sum, and the entry of the matrix form it is."""
+    target = solution.problem.target
+    rule = _rule(solution, index)
+    name = _entry_name(target, index)
+    fed = [output for output, _ in rule.terms]
+    forward = []
+    for p, q in fed:
+        terms = [expr_latex(term) for term in solution.layer.outputs[p - 1][q - 1].terms]
+        forward.append(f"a_{{{p},{q}}} &= {' + '.join(terms)}")
+    local = [
+        f"{partial_latex(f'a_{{{p},{q}}}', name)} = {expr_latex(factor)}"
+        for (p, q), factor in rule.terms
+    ]
+    partials = [
+        f"{upstream_latex(output)} {partial_latex(f'a_{{{output[0]},{output[1]}}}', name)}"
+        for output in fed
+    ]
+    values = [term_latex(output, factor, _upstream_first(target)) for output, factor in rule.terms]
+    first, *more = sum_lines(partials, full=True)
+    value_first, *value_more = sum_lines(values, full=True)
+    position = f"{index[1]}" if target == "b" else f"{index[0]},{index[1]}"
+    return [
+        Paragraph(f"${name}$ appears in {_and_list([f'$a_{{{p},{q}}}$' for p, q in fed])}:"),
+        Display(tuple(forward), aligned=True),
+        Paragraph(f"Differentiating each of them with respect to ${name}$:"),
+        Display((r",\qquad ".join(local),)),
+        Paragraph("By the chain rule, summing over these entries:"),
+        Display(
+            (
+                f"{LINE_STRUT} {partial_latex('L', name)} &= {first}",
+                *more,
+                f"{LINE_STRUT} &= {value_first}",
+                *value_more,
+                rf"{LINE_STRUT} &= \left({_PRODUCTS[target]}\right)_{{{position}}}",
+            ),
+            aligned=True,
+        ),
+    ]
+
+
+def _entry_width(solution: Solution) -> float:
+    """The width of the widest chain-rule sum of the target, in display fractions."""
+    target = solution.problem.target
+    gradient = solution.layer.gradients[target]
+    terms = max(len(rule.terms) for row in gradient.entries for rule in row)
+    return max(terms, 1) * (1.0 if target == "b" else 1.5)
+
+
+def _per_line(solution: Solution) -> int:
+    """How many entries of one row of the gradient go on a line: a divisor of the columns, so
+    that every line holds part of one row and the rows line up."""
+    cols = solution.problem.shape[1]
+    fitting = int(LINE_WIDTH // (1.0 + _entry_width(solution)))
+    return max(
+        count for count in range(1, cols + 1) if cols % count == 0 and count <= max(fitting, 1)
+    )
+
+
+def _matrix_blocks(solution: Solution) -> list[SheetBlock]:
+    """The whole gradient: its shape, its matrix form with the factors written out, and the
+    chain-rule sums assembled in the shape of the target."""
+    target = solution.problem.target
+    rows, cols = solution.problem.shape
+    gradient = solution.layer.gradients[target]
+    upstream_first = _upstream_first(target)
+    head = f"{partial_latex('L', target)} = {_PRODUCTS[target]} &= {_factors(solution)}"
+    blocks: list[SheetBlock] = [
+        Paragraph(
+            f"${_slashed(target)}$ has the shape of ${target}$, ${_times(rows, cols)}$, and "
+            f"equals ${_INLINE_PRODUCTS[target]}$:"
+        )
+    ]
+    if cols * _entry_width(solution) <= MATRIX_WIDTH:
+        assembled = bmatrix(
+            rows,
+            cols,
+            lambda i, j: (
+                f"{CELL_STRUT} "
+                + linear_form_latex(gradient.entries[i][j].terms, upstream_first, True)
+                # A wider gap between columns, so that the sums read apart.
+                + (r" \quad" if j < cols - 1 else "")
+            ),
+            True,
+        )
+        blocks.append(Display((head, f"&= {assembled}"), aligned=True))
+        return blocks
+    per_line = _per_line(solution)
+    lines = []
+    for number, row in enumerate(gradient.entries):
+        for start in range(0, cols, per_line):
+            # A row of the gradient that takes several lines is set off from the next.
+            strut = ROW_GAP_STRUT if number > 0 and start == 0 and per_line < cols else LINE_STRUT
+            equations = []
+            for rule in row[start : start + per_line]:
+                terms = [
+                    term_latex(output, factor, upstream_first) for output, factor in rule.terms
+                ]
+                left = partial_latex("L", _entry_name(target, rule.index))
+                equations.append(f"{left} &= {' + '.join(terms)}")
+            # align* sets the equations of a line side by side, each column aligned at its =.
+            lines.append(f"{strut} " + r" & \qquad ".join(equations))
+    blocks += [
+        Display((head,), aligned=True),
+        Paragraph("Multiplied out, entry by entry (too wide to set as one matrix):"),
+        Display(tuple(lines), aligned=True),
+    ]
+    return blocks
+
+
+def _asked(problem: Problem) -> str:
+    if problem.entry is not None:
+        return f"${_slashed(_entry_name(problem.target, problem.entry))}$"
+    return f"${_slashed(problem.target)}$ in matrix form"
+
+
+def _solution_part(solution: Solution) -> Part:
+    problem = solution.problem
+    sizes = problem.sizes
+    blocks: list[SheetBlock] = [
+        Paragraph(
+            f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, ${_layer(problem.bias)}$; "
+            f"asked for {_asked(problem)}."
+        )
+    ]
+    if problem.entry is not None:
+        blocks += _entry_blocks(solution, problem.entry)
+    else:
+        blocks += _matrix_blocks(solution)
+    blocks.append(_verdicts(solution))
+    return Part(f"Problem {problem.number}", tuple(blocks))
+
+
+def build_solution_sheet(solutions: Sequence[Solution], seed: int) -> Sheet:
+    """The solution sheet: how the answers were obtained, then each verified answer."""
+    problems = [solution.problem for solution in solutions]
+    notes = Part(
+        "About these solutions",
+        (
+            Paragraph(
+                "Each answer was derived by matgrad entry by entry with the chain rule, every "
+                "local derivative $\\partial a_{p,q}/\\partial x$ computed by a computer algebra "
+                "system from the expanded entries of $A$, and then compared entry by entry with "
+                "the matrix product computed separately. The result of that check is stated "
+                "under each answer; matgrad writes no solution whose check failed."
+            ),
+            _notation(any(problem.bias for problem in problems)),
+        ),
+    )
+    return Sheet(
+        "Gradients of a linear layer: solutions",
+        _subtitle(problems, seed),
+        _command(problems, seed),
+        (notes, *(_solution_part(solution) for solution in solutions)),
+    )
+
+
+# LaTeX.
+
+_PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[a4paper,margin=2cm]{geometry}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\setcounter{MaxMatrixCols}{40}
+\allowdisplaybreaks
+\setlength{\parindent}{0pt}
+\setlength{\parskip}{0.6em}
+% A part starts a new page when it does not fit on what is left of the current one; a part
+% longer than a page still breaks across pages.
+\newenvironment{sheetpart}{\par\setbox0=\vbox\bgroup}{\par\egroup
+  \ifdim\dimexpr\ht0+\dp0\relax>\dimexpr\pagegoal-\pagetotal\relax\newpage\fi
+  \unvbox0\par}
+"""
+
+
+def _display(block: Display) -> str:
+    if not block.aligned:
+        return "\\[\n" + "\n".join(block.lines) + "\n\\]"
+    return "\\begin{align*}\n" + " \\\\\n".join(block.lines) + "\n\\end{align*}"
+
+
+def _block(block: SheetBlock) -> str:
+    if isinstance(block, Lead):
+        return f"\\textbf{{{escape_text(block.label)}}} {escape_text(block.text)}"
+    if isinstance(block, Paragraph):
+        return escape_text(block.text)
+    return _display(block)
+
+
+def _part(part: Part) -> str:
+    body = "\n\n".join(_block(block) for block in part.blocks)
+    title = f"\\subsection*{{{escape_text(part.title)}}}"
+    return f"\\begin{{sheetpart}}\n{title}\n\n{body}\n\\end{{sheetpart}}"
+
+
+def sheet_latex(sheet: Sheet) -> str:
+    """A sheet as a standalone LaTeX document that compiles with pdflatex."""
+    heading = (
+        "\\begin{center}\n"
+        f"{{\\LARGE {escape_text(sheet.title)}}}\\\\[0.6em]\n"
+        f"{escape_text(sheet.subtitle)}\\\\[0.2em]\n"
+        f"{{\\small\\texttt{{{escape_text(sheet.command)}}}}}\n"
+        "\\end{center}"
+    )
+    parts = "\n\n".join(_part(part) for part in sheet.parts)
+    return (
+        f"{_PREAMBLE}\n% {sheet.title}. {sheet.subtitle}.\n% Generated by matgrad: "
+        f"{sheet.command}\n\n\\begin{{document}}\n\n{heading}\n\n{parts}\n\n\\end{{document}}\n"
+    )

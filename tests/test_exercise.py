@@ -1,0 +1,595 @@
+"""Exercise sheets: the problems drawn, the verified solutions, the files, the bad inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import importlib
+import itertools
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from matgrad_cli import cli, exercise, pdf
+from matgrad_cli.errors import InputError, OutputError
+from matgrad_cli.exercise import (
+    MAX_COUNT,
+    SIZES,
+    Problem,
+    UnverifiedSolutionError,
+    make_problems,
+    parse_count,
+    parse_seed,
+    problem_sheet,
+    sheet_paths,
+    solution_sheet,
+    solve_all,
+    write_sheets,
+)
+from matgrad_cli.model import Derivation, MatrixForm, Sizes, Variable
+from matgrad_cli.pdf import LatexFailedError, TexMissingError
+
+# `matgrad_cli.derive` is the function (re-exported by the package); the module is this one.
+derive_module = importlib.import_module("matgrad_cli.derive")
+verify_module = importlib.import_module("matgrad_cli.verify")
+
+UPSTREAM = r"\frac{\partial L}{\partial a_{%d,%d}}"
+
+
+def require_pdflatex() -> str:
+    """pdflatex's path; skip without it, except in CI, where a missing pdflatex is a failure."""
+    found = shutil.which("pdflatex")
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
+        pytest.skip("pdflatex is not installed")
+    return found
+
+
+def compile_with_pdflatex(latex: str, folder: Path, name: str) -> str:
+    """Compile ``latex`` in ``folder`` as pdflatex would for a user; the log."""
+    pdflatex = require_pdflatex()
+    (folder / f"{name}.tex").write_text(latex, encoding="utf-8")
+    result = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (folder / f"{name}.pdf").stat().st_size > 5_000
+    return (folder / f"{name}.log").read_text(encoding="latin-1")
+
+
+def files_in(folder: Path) -> list[str]:
+    """Every name in ``folder``, hidden temporaries included."""
+    return sorted(path.name for path in folder.iterdir())
+
+
+# The problems.
+
+
+def test_the_same_seed_gives_the_same_problems_and_byte_identical_sheets() -> None:
+    first = make_problems(7, 5, bias=True)
+    assert first == make_problems(7, 5, bias=True)
+    assert problem_sheet(first, 7) == problem_sheet(make_problems(7, 5, bias=True), 7)
+    assert solution_sheet(first, 7) == solution_sheet(make_problems(7, 5, bias=True), 7)
+
+
+def test_different_seeds_give_different_sheets() -> None:
+    sheets = {problem_sheet(make_problems(seed, 5), seed) for seed in range(6)}
+    assert len(sheets) == 6
+    drawn = {make_problems(seed, 5) for seed in range(6)}
+    assert len(drawn) == 6  # the problems differ, not only the seed in the heading
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+    count=st.integers(min_value=1, max_value=MAX_COUNT),
+    bias=st.booleans(),
+)
+def test_problems_are_small_mixed_and_well_formed(seed: int, count: int, bias: bool) -> None:
+    problems = make_problems(seed, count, bias)
+    assert [problem.number for problem in problems] == list(range(1, count + 1))
+    for problem in problems:
+        m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
+        assert {m, k, n} <= set(SIZES)
+        assert not m == k == n  # some matrix is not square
+        assert problem.bias == bias
+        assert problem.target in (("Z", "W", "b") if bias else ("Z", "W"))
+        summed = n if problem.target == "Z" else m
+        assert summed >= 2  # every chain-rule sum has at least two terms
+        if problem.entry is not None:
+            rows, cols = problem.shape
+            assert 1 <= problem.entry[0] <= rows
+            assert 1 <= problem.entry[1] <= cols
+            if rows > 1 and cols > 1:
+                assert problem.entry[0] != problem.entry[1]  # off the diagonal
+    targets = [problem.target for problem in problems]
+    kinds = [problem.entry is None for problem in problems]
+    if count >= 3:
+        assert set(targets) == ({"Z", "W", "b"} if bias else {"Z", "W"})
+    if count >= 2:
+        assert set(kinds) == {True, False}  # single entries and whole matrix forms
+
+
+def test_bias_problems_ask_for_the_bias_gradient() -> None:
+    assert any(problem.target == "b" for problem in make_problems(1, 6, bias=True))
+    assert all(problem.target != "b" for problem in make_problems(1, 50, bias=False))
+
+
+# The sheets.
+
+
+def test_the_problem_sheet_states_sizes_matrices_and_task_but_no_answer() -> None:
+    problems = make_problems(3, 4, bias=True)
+    text = problem_sheet(problems, 3)
+    assert text.count("\\subsection*{Problem ") == 4
+    assert text.count("\\textbf{Task.}") == 4
+    for problem in problems:
+        sizes = problem.sizes
+        assert f"Sizes $m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$" in text
+    assert text.count("Z = \\begin{bmatrix}") == 4
+    assert text.count("b = \\begin{bmatrix}") == 4
+    assert "matgrad exercise -{}-seed 3 -{}-count 4 -{}-bias" in text
+    assert "Verified" not in text
+    assert "\\checkmark" not in text
+
+
+def test_a_single_entry_of_dW_is_answered_as_its_chain_rule_sum() -> None:
+    problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1))
+    text = solution_sheet([problem], 0)
+    # ∂L/∂w_{2,1} = Σ_i z_{i,2} ∂L/∂a_{i,1} = (Zᵀ ∂L/∂A)_{2,1}
+    expected = f"z_{{1,2}} {UPSTREAM % (1, 1)} + z_{{2,2}} {UPSTREAM % (2, 1)}"
+    assert expected in text
+    assert "$w_{2,1}$ appears in $a_{1,1}$ and $a_{2,1}$" in text
+    assert r"\frac{\partial a_{1,1}}{\partial w_{2,1}} = z_{1,2}" in text
+    assert r"\left(Z^\top \frac{\partial L}{\partial A}\right)_{2,1}" in text
+    # Not the transposed index of the original notes (SPEC section 5).
+    assert f"z_{{1,1}} {UPSTREAM % (1, 2)}" not in text
+
+
+def test_a_single_entry_of_dZ_sums_over_the_columns_of_its_row() -> None:
+    problem = Problem(1, Sizes(2, 2, 3), False, "Z", (1, 2))
+    text = solution_sheet([problem], 0)
+    expected = " + ".join(f"{UPSTREAM % (1, j)} w_{{2,{j}}}" for j in (1, 2, 3))
+    assert expected in text
+    assert r"\left(\frac{\partial L}{\partial A} W^\top\right)_{1,2}" in text
+
+
+def test_the_matrix_form_of_db_is_the_column_sums() -> None:
+    problem = Problem(1, Sizes(3, 2, 2), True, "b", None)
+    text = solution_sheet([problem], 0)
+    assert "\\begin{bmatrix}\n1 & 1 & 1\n\\end{bmatrix}" in text  # 1_3ᵀ
+    for j in (1, 2):
+        assert " + ".join(UPSTREAM % (i, j) for i in (1, 2, 3)) in text
+    assert "$\\partial L/\\partial b$ has the shape of $b$, $1 \\times 2$" in text
+
+
+def test_every_solution_is_verified_and_says_so() -> None:
+    for seed, bias in itertools.product(range(4), (False, True)):
+        problems = make_problems(seed, 8, bias)
+        solutions = solve_all(problems)
+        assert all(check.holds for solution in solutions for check in solution.checks)
+        assert all(solution.derivation.verified for solution in solutions)
+        text = solution_sheet(problems, seed)
+        assert text.count("\\checkmark$ Verified by matgrad:") == len(problems)
+        assert "NOT" not in text
+
+
+def test_with_the_bias_dZ_and_dW_solutions_also_state_the_unchanged_check() -> None:
+    problem = Problem(1, Sizes(2, 3, 2), True, "Z", None)
+    (solution,) = solve_all([problem])
+    assert [check.formula for check in solution.checks] == [
+        "∂L/∂A · Wᵀ",
+        "∂L/∂Z without the bias",
+    ]
+    assert "is the same as without it at all 6 entries" in solution_sheet([problem], 0)
+
+
+def _with_failed_checks(derivation: Derivation) -> Derivation:
+    """A derivation whose checks all report failure, as a wrong formula would."""
+    failed = tuple(
+        dataclasses.replace(check, holds=False, mismatch_count=1)
+        for check in derivation.plain.checks
+    )
+    return dataclasses.replace(
+        derivation, plain=dataclasses.replace(derivation.plain, checks=failed)
+    )
+
+
+def test_an_unverified_derivation_makes_the_solution_sheet_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = derive_module.derive
+
+    def wrong(*args: Any, **kwargs: Any) -> Derivation:
+        return _with_failed_checks(real(*args, **kwargs))
+
+    monkeypatch.setattr(derive_module, "derive", wrong)
+    problems = make_problems(5, 3)
+    with pytest.raises(UnverifiedSolutionError) as raised:
+        solution_sheet(problems, 5)
+    assert raised.value.exit_code == 1
+    assert str(raised.value).startswith("refusing to write the solutions: the derivation of ")
+    assert "\n" not in str(raised.value)
+    assert problem_sheet(problems, 5)  # the problems themselves need no derivation
+
+
+def test_a_wrong_matrix_formula_is_caught_and_never_printed_as_a_solution(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = verify_module.matrix_forms
+
+    def reversed_rows(*args: Any) -> dict[Variable, MatrixForm]:
+        # The entries of each row of the Zᵀ·∂L/∂A form reversed: wrong whenever n ≥ 2.
+        forms: dict[Variable, MatrixForm] = real(*args)
+        form = forms["W"]
+        rows = tuple(tuple(reversed(row)) for row in form.entries)
+        forms["W"] = dataclasses.replace(form, entries=rows)
+        return forms
+
+    monkeypatch.setattr(verify_module, "matrix_forms", reversed_rows)
+    problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1))
+    with pytest.raises(UnverifiedSolutionError, match="∂L/∂W = Zᵀ · ∂L/∂A"):
+        solution_sheet([problem], 0)
+    # A problem about another gradient of the same layer is refused too: the derivation failed.
+    with pytest.raises(UnverifiedSolutionError):
+        solution_sheet([dataclasses.replace(problem, target="Z", entry=None)], 0)
+
+
+# Compiling.
+
+
+def _every_layout() -> list[Problem]:
+    """A problem for every size, target and kind the sheets can hold: the widest included."""
+    problems: list[Problem] = []
+    for m, k, n in itertools.product(SIZES, repeat=3):
+        sizes = Sizes(m, k, n)
+        if m == k == n or (m, k, n).count(1) > 1:
+            continue
+        for target in ("Z", "W", "b"):
+            if (n if target == "Z" else m) < 2:
+                continue
+            rows, cols = sizes.shape_of(target)
+            entry = (rows, 1) if cols > 1 or rows > 1 else (1, 1)
+            for asked in (None, entry):
+                problems.append(Problem(len(problems) + 1, sizes, True, target, asked))
+    return problems
+
+
+@pytest.mark.parametrize(("seed", "bias"), [(7, True), (7, False), (2024, True)])
+def test_sheets_compile_with_pdflatex_using_only_the_minimal_packages(
+    seed: int, bias: bool, tmp_path: Path
+) -> None:
+    problems = make_problems(seed, 10, bias)
+    for name, text in (
+        ("problems", problem_sheet(problems, seed)),
+        ("solutions", solution_sheet(problems, seed)),
+    ):
+        packages = re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", text)
+        assert packages == ["geometry", "amsmath", "amssymb"]
+        log = compile_with_pdflatex(text, tmp_path, name)
+        assert "Overfull \\hbox" not in log, "a line runs into the margin"
+        assert "Undefined control sequence" not in log
+
+
+def test_every_size_and_layout_fits_the_page(tmp_path: Path) -> None:
+    problems = _every_layout()
+    log = compile_with_pdflatex(solution_sheet(problems, 0), tmp_path, "solutions")
+    assert "Overfull \\hbox" not in log, "a solution runs into the margin"
+    log = compile_with_pdflatex(problem_sheet(problems, 0), tmp_path, "problems")
+    assert "Overfull \\hbox" not in log
+
+
+# Writing the files.
+
+
+def test_sheet_paths_follow_the_stem() -> None:
+    assert sheet_paths(Path("out/week3"), False) == [
+        Path("out/week3-problems.tex"),
+        Path("out/week3-solutions.tex"),
+    ]
+    assert sheet_paths(Path("week3.tex"), True) == [
+        Path("week3-problems.tex"),
+        Path("week3-solutions.tex"),
+        Path("week3-problems.pdf"),
+        Path("week3-solutions.pdf"),
+    ]
+
+
+def test_write_sheets_writes_both_sheets(tmp_path: Path) -> None:
+    written = write_sheets(tmp_path / "sheet", 7, 3, bias=True)
+    assert written == [tmp_path / "sheet-problems.tex", tmp_path / "sheet-solutions.tex"]
+    assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
+    problems = make_problems(7, 3, True)
+    assert written[0].read_text(encoding="utf-8") == problem_sheet(problems, 7)
+    assert written[1].read_text(encoding="utf-8") == solution_sheet(problems, 7)
+
+
+def test_pdf_sheets_are_pdfs_and_byte_identical_for_a_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_pdflatex()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    written = write_sheets(first / "sheet", 11, 4, bias=True, as_pdf=True)
+    assert [path.name for path in written] == [
+        "sheet-problems.tex",
+        "sheet-solutions.tex",
+        "sheet-problems.pdf",
+        "sheet-solutions.pdf",
+    ]
+    assert files_in(first) == sorted(path.name for path in written)
+    for path in written[2:]:
+        assert path.read_bytes().startswith(b"%PDF-")
+    write_sheets(second / "sheet", 11, 4, bias=True, as_pdf=True)
+    for path in written:
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
+
+
+def test_existing_files_are_kept_without_force_and_replaced_with_it(tmp_path: Path) -> None:
+    (tmp_path / "sheet-solutions.tex").write_text("keep me", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"sheet-solutions\.tex already exists; use --force"):
+        write_sheets(tmp_path / "sheet", 7)
+    assert files_in(tmp_path) == ["sheet-solutions.tex"]
+    assert (tmp_path / "sheet-solutions.tex").read_text(encoding="utf-8") == "keep me"
+    write_sheets(tmp_path / "sheet", 7, force=True)
+    assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
+    assert (tmp_path / "sheet-solutions.tex").read_text(encoding="utf-8").startswith("\\document")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_problems(7, 0), "count must be an integer from 1 to 50, got 0"),
+        (lambda: make_problems(7, 51), "count must be an integer from 1 to 50, got 51"),
+        (lambda: make_problems(7, True), "count must be an integer from 1 to 50, got True"),
+        (lambda: make_problems(-1, 5), "seed must be an integer from 0 to 4294967295, got -1"),
+        (lambda: make_problems(1.5, 5), "seed must be an integer from 0 to 4294967295, got 1.5"),  # type: ignore[arg-type]
+        (lambda: make_problems(2**32, 5), "seed must be an integer from 0 to 4294967295"),
+        (lambda: parse_seed("-3"), "seed must be an integer from 0 to 4294967295, got '-3'"),
+        (lambda: parse_seed("1.5"), "got '1.5'"),
+        (lambda: parse_seed("seven"), "got 'seven'"),
+        (lambda: parse_seed(""), "got ''"),
+        (lambda: parse_count("0"), "count must be an integer from 1 to 50, got 0"),
+        (lambda: parse_count("-2"), "count must be an integer from 1 to 50, got -2"),
+        (lambda: parse_count("many"), "count must be an integer from 1 to 50, got 'many'"),
+    ],
+)
+def test_bad_numbers_are_one_line_input_errors(call: Callable[[], object], message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        call()
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+    assert raised.value.exit_code == 2
+
+
+def test_parse_accepts_plain_integers() -> None:
+    assert parse_seed(" 7 ") == 7
+    assert parse_seed("4294967295") == 2**32 - 1
+    assert parse_count("50") == 50
+
+
+@pytest.mark.parametrize(
+    ("stem", "message"),
+    [
+        ("missing/sheet", "the folder {tmp}/missing does not exist"),
+        ("a-file/sheet", "the folder {tmp}/a-file does not exist"),
+        (".", "-o takes a file stem such as sheets/week3, not the folder"),
+        ("", "-o takes a file stem such as sheets/week3, not the folder"),
+    ],
+)
+def test_bad_output_stems_are_refused_before_any_work(
+    stem: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(exercise, "make_problems", _no_work)
+    target = tmp_path / stem if stem not in (".", "") else Path(stem)
+    with pytest.raises(OutputError, match=re.escape(message.format(tmp=tmp_path))):
+        write_sheets(target, 7)
+    assert files_in(tmp_path) == ["a-file"]
+
+
+def _no_work(*args: object, **kwargs: object) -> tuple[Problem, ...]:
+    raise AssertionError("bad output was not refused before the work")
+
+
+def test_a_stem_that_is_a_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "sheets").mkdir()
+    with pytest.raises(OutputError, match="not the folder"):
+        write_sheets(tmp_path / "sheets", 7)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write any folder"
+)
+def test_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(OutputError, match="is not writable"):
+            write_sheets(folder / "sheet", 7)
+        assert files_in(folder) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_write_error_is_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(path: Path, data: bytes) -> Path:
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(exercise, "_write_temporary", denied)
+    with pytest.raises(OutputError) as raised:
+        write_sheets(tmp_path / "sheet", 7)
+    assert str(raised.value) == f"cannot write {tmp_path / 'sheet-problems.tex'}: Permission denied"
+    assert files_in(tmp_path) == []
+
+
+def test_no_partial_files_when_the_second_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = exercise._write_temporary
+    calls: list[Path] = []
+
+    def fail_second(path: Path, data: bytes) -> Path:
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(path, data)
+
+    monkeypatch.setattr(exercise, "_write_temporary", fail_second)
+    with pytest.raises(OutputError, match=r"sheet-solutions\.tex: No space left on device"):
+        write_sheets(tmp_path / "sheet", 7)
+    assert files_in(tmp_path) == []  # no sheet, and no temporary of the first one
+
+
+def _failing_second_rename(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.replace
+    calls: list[object] = []
+
+    def replace(source: Any, target: Any) -> None:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_no_partial_files_when_the_second_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _failing_second_rename(monkeypatch)
+    with pytest.raises(OutputError, match=r"sheet-solutions\.tex: Input/output error"):
+        write_sheets(tmp_path / "sheet", 7)
+    assert files_in(tmp_path) == []  # the first sheet, already renamed, is taken back
+
+
+def test_replaced_files_come_back_when_a_later_rename_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("sheet-problems.tex", "sheet-solutions.tex"):
+        (tmp_path / name).write_text(f"old {name}", encoding="utf-8")
+    _failing_second_rename(monkeypatch)
+    with pytest.raises(OutputError):
+        write_sheets(tmp_path / "sheet", 7, force=True)
+    assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
+    for name in ("sheet-problems.tex", "sheet-solutions.tex"):
+        assert (tmp_path / name).read_text(encoding="utf-8") == f"old {name}"
+
+
+def test_an_unverified_solution_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = derive_module.derive
+    monkeypatch.setattr(derive_module, "derive", lambda *a, **k: _with_failed_checks(real(*a, **k)))
+    with pytest.raises(UnverifiedSolutionError):
+        write_sheets(tmp_path / "sheet", 7)
+    assert files_in(tmp_path) == []
+
+
+def test_a_missing_tex_engine_is_refused_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+    monkeypatch.setattr(exercise, "make_problems", _no_work)
+    with pytest.raises(TexMissingError) as raised:
+        write_sheets(tmp_path / "sheet", 7, as_pdf=True)
+    message = str(raised.value)
+    assert "apt-get install texlive-latex-base" in message
+    assert "`--format latex` works without it" in message
+    assert files_in(tmp_path) == []
+
+
+def test_a_latex_failure_writes_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(latex: str) -> bytes:
+        raise LatexFailedError("pdflatex could not compile the document: x", "! x.")
+
+    monkeypatch.setattr(pdf, "find_tex_engine", lambda: "/usr/bin/pdflatex")
+    monkeypatch.setattr(pdf, "compile_pdf", broken)
+    with pytest.raises(LatexFailedError):
+        write_sheets(tmp_path / "sheet", 7, as_pdf=True)
+    assert files_in(tmp_path) == []
+
+
+# The command line, once cli.py has the exercise command.
+
+needs_exercise_command = pytest.mark.skipif(
+    not hasattr(cli, "exercise"), reason="the exercise command is not in cli.py yet"
+)
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `matgrad ARGS` in-process; (exit code, stdout, stderr)."""
+    old_argv = sys.argv
+    sys.argv = ["matgrad", *args]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+    finally:
+        sys.argv = old_argv
+    captured = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+@needs_exercise_command
+def test_exercise_command_writes_the_sheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stem = str(tmp_path / "sheet")
+    code, out, err = run(["exercise", "--seed", "7", "--count", "3", "--bias", "-o", stem], capsys)
+    assert code == 0
+    assert out == ""
+    assert err.startswith("matgrad: wrote ")
+    assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
+
+
+@needs_exercise_command
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seed", "-1"], "seed must be an integer from 0 to 4294967295, got '-1'"),
+        (["--seed", "1.5"], "seed must be an integer from 0 to 4294967295, got '1.5'"),
+        (["--seed", "1", "--count", "0"], "count must be an integer from 1 to 50, got 0"),
+        (["--seed", "1", "--count", "51"], "count must be an integer from 1 to 50, got 51"),
+    ],
+)
+def test_exercise_command_bad_input_exits_2_with_one_line(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["exercise", *args, "-o", str(tmp_path / "s")], capsys)
+    assert code == 2
+    assert err == f"matgrad: error: {message}\n"
+    assert files_in(tmp_path) == []
+
+
+@needs_exercise_command
+def test_exercise_command_without_tex_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+    code, _, err = run(["exercise", "--seed", "1", "-f", "pdf", "-o", str(tmp_path / "s")], capsys)
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert "apt-get install texlive-latex-base" in err
+    assert files_in(tmp_path) == []
