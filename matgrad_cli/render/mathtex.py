@@ -156,7 +156,7 @@ def visible(count: int, full: bool = False) -> list[int | None]:
 
 #: An invisible rule that gives a matrix row of display-style fractions room above and below.
 #: (A strut rather than ``\\[1.6ex]``: GitHub's Markdown eats one backslash of ``\\[``.)
-ROW_STRUT = r"\rule[-2ex]{0pt}{5.6ex}"
+ROW_STRUT = r"\rule[-2.4ex]{0pt}{6.4ex}"
 
 
 def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = False) -> str:
