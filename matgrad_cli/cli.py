@@ -97,10 +97,21 @@ StandaloneOption = Annotated[
         help="LaTeX: a complete document that compiles with pdflatex, not a fragment.",
     ),
 ]
+
+
+def _dash_is_stdout(value: Path | None) -> Path | None:
+    """``-o -`` means standard output, as in most command-line tools."""
+    return None if value is not None and str(value) == "-" else value
+
+
 OutputOption = Annotated[
     Optional[Path],  # noqa: UP045  typer reads the annotation at run time
     typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of stdout.", dir_okay=False
+        "--output",
+        "-o",
+        help="Write to this file (atomically) instead of stdout; - is stdout.",
+        dir_okay=False,
+        callback=_dash_is_stdout,
     ),
 ]
 ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing output file.")]
@@ -383,7 +394,7 @@ def derive(
             _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail_error(error)
-    if document_format is not Format.text:
+    if document_format is not Format.text or output is not None:
         sys.stderr.write(f"matgrad: {_summary_line(derivation)}\n")
     raise typer.Exit(0 if derivation.verified else 1)
 
@@ -626,7 +637,7 @@ def prove(
         _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail(str(error), error.exit_code)
-    if output_format is not Format.text:
+    if output_format is not Format.text or output is not None:
         sys.stderr.write(f"matgrad: {summary_line(report)}\n")
     raise typer.Exit(0 if report.proved else 1)
 
@@ -688,7 +699,7 @@ def jacobian(
         _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail(str(error), error.exit_code)
-    if output_format is not Format.text:
+    if output_format is not Format.text or output is not None:
         held = sum(check.holds for check in view.checks)
         verdict = "verified" if view.verified else "NOT verified"
         notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
@@ -823,7 +834,26 @@ def main() -> None:
     except MatgradError as error:
         sys.stderr.write(f"matgrad: error: {error}\n")
         sys.exit(error.exit_code)
+    except BrokenPipeError:
+        # The reader went away (``matgrad derive | head``): nothing more to say to anyone.
+        _silence_stdout()
+        sys.exit(2)
+    except OSError as error:
+        _silence_stdout()
+        sys.stderr.write(f"matgrad: error: cannot write the output: {error.strerror or error}\n")
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -50,6 +50,16 @@ def validate_sizes(m: object, k: object, n: object, engine: str | None = None) -
             f"the {engine_name} engine (about a minute of work); --numeric checks larger layers "
             "with exact integer arithmetic"
         )
+    # A thin layer does little work per entry but still makes every symbol: cap the entries of
+    # Z, W and A as well, at what the cube at the limit has.
+    entries = sizes.m * sizes.k + sizes.k * sizes.n + sizes.m * sizes.n
+    entry_limit = 3 * round(limit ** (2 / 3))
+    if entries > entry_limit:
+        raise SizeError(
+            f"Z, W and A have {entries} entries in all, above the symbolic limit of "
+            f"{entry_limit} for the {engine_name} engine; --numeric checks larger layers "
+            "with exact integer arithmetic"
+        )
     return sizes
 
 

@@ -50,6 +50,10 @@ Integers = npt.NDArray[np.int64]
 NUMERIC_LIMIT = 1024
 #: Entries of Z, W, b and G are drawn uniformly from −ENTRY_RANGE..ENTRY_RANGE.
 ENTRY_RANGE = 9
+#: A wrong formula whose entry differs from the true one as a polynomial of degree ≤ 2 agrees
+#: with it at a uniform random draw from 2·ENTRY_RANGE + 1 values with probability at most
+#: 2/(2·ENTRY_RANGE + 1) (Schwartz–Zippel): the chance that one such entry hides.
+DRAW_COINCIDENCE = 2 / (2 * ENTRY_RANGE + 1)
 #: Entries of the directions are drawn uniformly from ±1..±DIRECTION_RANGE, never 0.
 DIRECTION_RANGE = 10**6
 #: Random directions per gradient.
@@ -116,7 +120,10 @@ class NumericCheck:
 
     ``entries_by_difference`` entries were compared with one-entry difference quotients, and the
     whole matrix along ``directions`` random directions. ``escape_probability`` bounds the chance
-    that a wrong form passes every comparison made (0 when every entry was compared).
+    that a claimed matrix that differs from the true gradient *at this draw* passes every
+    comparison made (0 when every entry was compared). A formula that is wrong in general but
+    happens to agree at this draw is a separate risk, bounded per entry by Schwartz–Zippel
+    (see ``DRAW_COINCIDENCE``).
     ``mismatch_count`` counts the wrong entries found, all of them when every entry was compared.
     """
 
@@ -586,8 +593,8 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
         )
     if check.holds and not check.every_entry:
         lines.append(
-            f"  a wrong form passes with probability at most {check.escape_probability:.1e}; "
-            "a single wrong entry cannot pass"
+            f"  a matrix that differs at this draw passes with probability at most "
+            f"{check.escape_probability:.1e}; a single differing entry cannot pass"
         )
     if not check.holds:
         at_least = "" if check.every_entry else "at least "
@@ -636,6 +643,13 @@ def _numeric_lines(result: NumericResult) -> list[str]:
     ]
     for check in result.checks:
         lines.extend(_check_lines(check, result.direction_range))
+    lines.append("")
+    lines.append(
+        "Gradients are in denominator layout: ∂L/∂X has the shape of X. A formula that is wrong "
+        "in general could still agree at one particular draw (for a single entry, with "
+        f"probability at most 2/{2 * result.entry_range + 1}, by Schwartz–Zippel); another "
+        "--seed repeats the check with an independent draw."
+    )
     lines.append("")
     if result.verified:
         lines.append(

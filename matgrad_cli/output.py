@@ -2,25 +2,40 @@
 
 Every write goes to a temporary file in the target's folder and is renamed over the target only
 once complete, so an interrupted run leaves either the old file or the new one (SPEC section 4).
+A symbolic link is written through, to the file it points at; a replaced file keeps its
+permissions; anything but a regular file (a device, a pipe) is refused, since a rename would
+replace it rather than write to it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
 from .errors import OutputError
 
 
+def _target(path: Path) -> Path:
+    """The file a write to ``path`` lands in: the end of its symbolic links."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
 def check_writable(path: Path, force: bool) -> None:
     """Fail early, before any work, if ``path`` cannot or may not be written."""
-    if path.is_dir():
+    target = _target(path)
+    if target.is_dir():
         raise OutputError(f"cannot write {path}: it is a directory")
-    if path.exists() and not force:
-        raise OutputError(f"{path} already exists; use --force to replace it")
-    folder = path.parent if str(path.parent) else Path(".")
+    if target.exists():
+        if not stat.S_ISREG(target.stat().st_mode):
+            raise OutputError(
+                f"cannot write {path}: not a regular file (write to stdout and redirect instead)"
+            )
+        if not force:
+            raise OutputError(f"{path} already exists; use --force to replace it")
+    folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"cannot write {path}: the folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
@@ -30,10 +45,12 @@ def check_writable(path: Path, force: bool) -> None:
 def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
     """Write ``content`` to ``path`` through a temporary file and a rename."""
     check_writable(path, force)
+    target = _target(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = target.parent if str(target.parent) else Path(".")
+    mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666 & ~_umask()
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from error
     try:
@@ -41,10 +58,10 @@ def write_atomic(path: Path, content: str | bytes, force: bool) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644 & ~_umask())
-        if not force and path.exists():
+        os.chmod(temporary, mode)
+        if not force and target.exists():
             raise OutputError(f"{path} already exists; use --force to replace it")
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from error
     finally:

@@ -8,6 +8,7 @@ small integers, a hint and the right answer. Laid out for 80 columns; colour is 
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -328,6 +329,10 @@ def render_check_text(report: CheckReport, *, width: int = 80, color: bool = Fal
     return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
 
 
+#: Unicode categories shown as a replacement character: controls, formats, surrogates, unassigned.
+_HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
 def caret_excerpt(error: ClaimSyntaxError, width: int = 80) -> tuple[str, str]:
     """The claim and a caret under the offending character, as ``caret_lines`` gives them, cut
     to the line of the claim that holds it and to a window of ``width`` columns around it."""
@@ -337,7 +342,16 @@ def caret_excerpt(error: ClaimSyntaxError, width: int = 80) -> tuple[str, str]:
     line_end = source.find("\n", position)
     line = source[line_start : line_end if line_end != -1 else len(source)]
     column = position - line_start
-    line = line.replace("\t", " ")
+    # Never echo control characters (an escape sequence could rewrite the terminal): each
+    # becomes one visible replacement character, so the caret stays in its column.
+    line = "".join(
+        " " if char == "\t" else "\ufffd" if unicodedata.category(char) in _HIDDEN else char
+        for char in line
+    )
+    # Characters that take no column (combining accents) are dropped from the excerpt for the
+    # same reason: the caret counts one column per character shown.
+    column -= sum(1 for char in line[:column] if unicodedata.combining(char))
+    line = "".join(char for char in line if not unicodedata.combining(char))
     if len(line) >= width:
         start = max(0, min(column - width // 2, len(line) - (width - 2)))
         end = start + width - 2

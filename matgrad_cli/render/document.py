@@ -251,9 +251,9 @@ def _verdict(check: Check, claim: str) -> Paragraph:
     """What the check found, in words; the only place a result is stated."""
     count = check.entries_checked
     if check.holds:
+        agree = "the only entry agrees" if count == 1 else f"all {count} entries agree"
         return Paragraph(
-            f"Verified entry by entry: all {count} entries agree, so ${claim}$ "
-            f"(${_shape(*check.shape)}$)."
+            f"Verified entry by entry: {agree}, so ${claim}$ (${_shape(*check.shape)}$)."
         )
     if check.claimed_shape != check.shape:
         return Paragraph(
@@ -559,40 +559,42 @@ def _general(derivation: Derivation) -> Section:
         f"{ROW_STRUT} {corner % 'm,1'} & \\cdots & {corner % 'm,n'}"
         "\n\\end{bmatrix}"
     )
+    bias = derivation.bias
+    definitions = [
+        r"a_{p,q} &= \sum_{s=1}^{k} z_{p,s} w_{s,q}" + (" + b_q" if bias else ""),
+        r"\frac{\partial a_{p,q}}{\partial z_{i,r}} &= \delta_{p,i} w_{r,q}, \qquad "
+        r"\frac{\partial a_{p,q}}{\partial w_{r,j}} = z_{p,r} \delta_{q,j}"
+        + (r", \qquad \frac{\partial a_{p,q}}{\partial b_j} = \delta_{q,j}" if bias else ""),
+    ]
+    sums = [
+        r"\frac{\partial L}{\partial z_{i,r}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
+        r"\frac{\partial L}{\partial a_{p,q}} \delta_{p,i} w_{r,q} "
+        r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{i,j}} w_{r,j} "
+        r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{i,r}",
+        r"\frac{\partial L}{\partial w_{r,j}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
+        r"\frac{\partial L}{\partial a_{p,q}} z_{p,r} \delta_{q,j} "
+        r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,j}} "
+        r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,j}",
+    ]
+    if bias:
+        sums.append(
+            r"\frac{\partial L}{\partial b_j} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
+            r"\frac{\partial L}{\partial a_{p,q}} \delta_{q,j} "
+            r"= \sum_{i=1}^{m} \frac{\partial L}{\partial a_{i,j}} "
+            r"= \left(\mathbf{1}_m^\top \frac{\partial L}{\partial A}\right)_{j}"
+        )
     return Section(
         "Why it holds at every size",
         (
             Paragraph(
                 "The computation above is the instance "
                 f"$m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$ of the same calculation in "
-                "index notation, with $\\delta$ the Kronecker delta:"
+                "index notation, with $\\delta$ the Kronecker delta. This section is the "
+                "textbook argument, written out by hand; the command matgrad prove carries it "
+                "out step by step with the computer algebra system, for symbolic $m$, $k$, $n$."
             ),
-            Display(
-                (
-                    r"a_{p,q} &= \sum_{s=1}^{k} z_{p,s} w_{s,q} + b_q",
-                    r"\frac{\partial a_{p,q}}{\partial z_{i,r}} &= \delta_{p,i} w_{r,q}, \qquad "
-                    r"\frac{\partial a_{p,q}}{\partial w_{r,j}} = z_{p,r} \delta_{q,j}, \qquad "
-                    r"\frac{\partial a_{p,q}}{\partial b_j} = \delta_{q,j}",
-                ),
-                aligned=True,
-            ),
-            Display(
-                (
-                    r"\frac{\partial L}{\partial z_{i,r}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{p,q}} \delta_{p,i} w_{r,q} "
-                    r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{i,j}} w_{r,j} "
-                    r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{i,r}",
-                    r"\frac{\partial L}{\partial w_{r,j}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{p,q}} z_{p,r} \delta_{q,j} "
-                    r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,j}} "
-                    r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,j}",
-                    r"\frac{\partial L}{\partial b_j} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{p,q}} \delta_{q,j} "
-                    r"= \sum_{i=1}^{m} \frac{\partial L}{\partial a_{i,j}} "
-                    r"= \left(\mathbf{1}_m^\top \frac{\partial L}{\partial A}\right)_{j}",
-                ),
-                aligned=True,
-            ),
+            Display(tuple(definitions), aligned=True),
+            Display(tuple(sums), aligned=True),
             Paragraph("In matrix form, with every index in its place:"),
             Display(
                 (
@@ -617,7 +619,8 @@ def _summary(derivation: Derivation) -> Section:
     rows = []
     for check in derivation.checks:
         if check.holds:
-            result = f"holds ({check.entries_checked} of {check.entries_checked} entries)"
+            count = check.entries_checked
+            result = f"holds ({count} of {count} {'entry' if count == 1 else 'entries'})"
         elif check.claimed_shape != check.shape:
             result = "FAILS (shapes differ)"
         else:

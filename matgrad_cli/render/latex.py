@@ -106,14 +106,34 @@ _PREAMBLE = r"""\documentclass[11pt]{article}
 """
 
 
+_MATRIX = re.compile(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", re.DOTALL)
+
+
+def matrix_columns(body: str) -> int:
+    """The most columns any bmatrix of ``body`` has (amsmath allows 10 unless told more)."""
+    widest = 0
+    for match in _MATRIX.finditer(body):
+        for row in match.group(1).split("\\\\"):
+            widest = max(widest, row.count("&") + 1)
+    return widest
+
+
 def latex_text(document: Document, *, standalone: bool = False) -> str:
-    """Any matgrad document as LaTeX; ``standalone`` wraps it in a document that compiles."""
+    """Any matgrad document as LaTeX; ``standalone`` wraps it in a document that compiles.
+
+    A fragment whose matrices are wider than amsmath's default of 10 columns starts by raising
+    that limit, so that it compiles in any preamble that loads amsmath.
+    """
     body = document_latex(document)
+    columns = matrix_columns(body)
     if not standalone:
+        if columns > 10:
+            return f"\\setcounter{{MaxMatrixCols}}{{{columns}}}\n{body}"
         return body
     title = escape_text(document.title)
+    preamble = _PREAMBLE.replace("{MaxMatrixCols}{40}", f"{{MaxMatrixCols}}{{{max(40, columns)}}}")
     return (
-        _PREAMBLE
+        preamble
         + f"\\title{{{title}}}\n\\author{{}}\n\\date{{}}\n\n\\begin{{document}}\n\\maketitle\n\n"
         + body
         + "\n\\end{document}\n"
