@@ -527,8 +527,12 @@ def _loss_section(derivation: Derivation, full: bool) -> Section | None:
     )
     if loss.loss != "softmax-cross-entropy":
         example = loss.elementwise["Z"][0, 0]
+        terms = [expr_latex(term) for term in example.as_ordered_terms()]
+        # Two terms a line: each is a whole entry of A minus its target, wide on the page.
+        chunks = [" + ".join(terms[start : start + 2]) for start in range(0, len(terms), 2)]
+        first, *more = [chunks[0], *(rf"&\quad + {chunk}" for chunk in chunks[1:])]
         blocks.append(Paragraph("For example:"))
-        blocks.append(Display((f"{_grad('z_{1,1}')} = {expr_latex(example)}",)))
+        blocks.append(Display((f"{_grad('z_{1,1}')} &= {first}", *more), aligned=True))
     for check in loss.checks:
         blocks.append(
             _verdict(

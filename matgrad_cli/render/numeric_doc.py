@@ -16,9 +16,9 @@ def _how(check: NumericCheck) -> str:
     entries = (
         f"all {check.entries:,} entries"
         if check.every_entry
-        else f"{check.entries_by_difference:,} sampled entries of {check.entries:,}"
+        else f"{check.entries_by_difference:,} of {check.entries:,} entries"
     )
-    return f"{entries} by difference quotients; {check.directions} random directions"
+    return f"{entries}, {check.directions} directions"
 
 
 def _result(check: NumericCheck) -> str:
@@ -68,7 +68,8 @@ def numeric_document(result: NumericResult) -> Document:
                         "derivative; it is computed from forward passes alone, never from the "
                         "formula under test. Random directions $V$ compare "
                         "$L(X + V) - L(X)$ with the inner product of the claimed gradient "
-                        "and $V$."
+                        "and $V$. Gradients are in denominator layout: "
+                        "$\\partial L/\\partial X$ has the shape of $X$."
                     ),
                 ),
             ),

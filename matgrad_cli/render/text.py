@@ -412,6 +412,14 @@ class _Writer:
         return indent + block.width <= self.width
 
     def block(self, block: _Block, indent: int = 0) -> None:
+        if not self.fits(block, indent):
+            # Folding would break matrix rows apart; say where the whole matrix can be read.
+            self.line(
+                " " * indent + f"(this matrix is {block.width} columns wide, too wide for this "
+                f"terminal; --format latex or markdown shows it whole)",
+                style=_STYLE_NOTE,
+            )
+            return
         for text in block.lines:
             self.line(" " * indent + text if text else "")
 
