@@ -462,7 +462,7 @@ ClaimsArgument = Annotated[
     Optional[list[str]],  # noqa: UP045  typer reads the annotation at run time
     typer.Argument(
         help="Claims such as 'dZ = G @ W.T', 'dW = Z.T @ G', 'db = sum(G, axis=0)'.",
-        metavar="CLAIM...",
+        metavar="CLAIM",
         show_default=False,
     ),
 ]

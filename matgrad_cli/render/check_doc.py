@@ -32,12 +32,20 @@ def _numbers(matrix: NumberMatrix) -> str:
     return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]).replace("−", "-"))
 
 
+def _compared_with(verdict: ClaimVerdict) -> str:
+    """What the claim was compared with, with its mathematics set as math."""
+    layer = r"$A = ZW + \mathbf{1}_m b$"
+    if verdict.loss == "generic":
+        return f"the elementwise chain rule through {layer}"
+    return f"$L$ = {verdict.loss.replace('-', ' ')} differentiated through {layer}"
+
+
 def _correct(verdict: ClaimVerdict) -> list[Block]:
     where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
     return [
         Paragraph(
             f"Correct: it equals ${_GRADIENTS[verdict.target]}$ entry by entry, compared with "
-            f"{verdict.compared_with} at $m \\times k \\times n$ = {where}."
+            f"{_compared_with(verdict)} at $m \\times k \\times n$ = {where}."
         )
     ]
 
