@@ -261,6 +261,15 @@ class TerminalProgress:
             self._progress.stop()
 
 
+def _text_layout(on_terminal: bool) -> tuple[bool, int]:
+    """Colour and width for a text view: the terminal's when printing to one, else plain 80."""
+    if not on_terminal:
+        return False, 80
+    import shutil
+
+    return True, shutil.get_terminal_size((80, 24)).columns
+
+
 def _summary_line(derivation: Derivation) -> str:
     """The one-line verdict for stderr."""
     sizes = derivation.sizes
@@ -559,12 +568,7 @@ def check(
     else:
         from .render.check_text import render_check_text
 
-        color = sys.stdout.isatty()
-        width = 80
-        if color:
-            import shutil
-
-            width = shutil.get_terminal_size((80, 24)).columns
+        color, width = _text_layout(sys.stdout.isatty())
         sys.stdout.write(render_check_text(report, width=width, color=color))
     sys.stdout.flush()
     raise typer.Exit(0 if report.correct else 1)
@@ -588,12 +592,7 @@ def _render(
         return render_json(derivation), "json"
     from .render.text import render_text
 
-    color = not to_file and sys.stdout.isatty()
-    width = 80
-    if color:
-        import shutil
-
-        width = shutil.get_terminal_size((80, 24)).columns
+    color, width = _text_layout(not to_file and sys.stdout.isatty())
     return render_text(derivation, width=width, full=full, color=color), None
 
 
@@ -624,12 +623,9 @@ def prove(
         if output is not None:
             check_writable(output, force)
         report = prove_identities(bias=bias)
-        color = output_format is Format.text and output is None and sys.stdout.isatty()
-        width = 80
-        if color:
-            import shutil
-
-            width = shutil.get_terminal_size((80, 24)).columns
+        color, width = _text_layout(
+            output_format is Format.text and output is None and sys.stdout.isatty()
+        )
         text = render_proof(
             report, output_format.value, standalone=standalone, width=width, color=color
         )
@@ -728,12 +724,7 @@ def _render_jacobian(
         return render_jacobian_json(view), "json"
     from .render.jacobian_text import render_jacobian_text
 
-    color = not to_file and sys.stdout.isatty()
-    width = 80
-    if color:
-        import shutil
-
-        width = shutil.get_terminal_size((80, 24)).columns
+    color, width = _text_layout(not to_file and sys.stdout.isatty())
     return render_jacobian_text(view, width=width, full=full, color=color), None
 
 

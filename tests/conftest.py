@@ -21,3 +21,31 @@ def assert_golden(actual: str, relative: str) -> None:
         pytest.fail(f"golden file {path} is missing; run with MATGRAD_UPDATE_GOLDEN=1")
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"output differs from {path} (MATGRAD_UPDATE_GOLDEN=1 to update)"
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run `matgrad ARGS` in-process and return (exit code, stdout, stderr)."""
+    import sys
+
+    from matgrad_cli.cli import main
+
+    old_argv = sys.argv
+    sys.argv = ["matgrad", *args]
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main()
+    finally:
+        sys.argv = old_argv
+    captured = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 1), captured.out, captured.err
+
+
+def pdflatex() -> str | None:
+    """The pdflatex on the path, or None; in CI (CI=true) a missing pdflatex fails the test."""
+    import shutil
+
+    found = shutil.which("pdflatex")
+    if found is None and os.environ.get("CI") == "true":
+        pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
+    return found

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import io
 import json
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,21 +15,16 @@ import sympy
 from rich.console import Console
 
 from matgrad_cli import check, derive
-from matgrad_cli.cli import main
+
+from .conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            main()
-    finally:
-        sys.argv = old_argv
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), capsys.readouterr().out
+    """`matgrad ARGS` in-process: (exit code, stdout)."""
+    code, out, _ = run_cli(args, capsys)
+    return code, out
 
 
 @pytest.mark.parametrize(

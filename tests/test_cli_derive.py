@@ -10,21 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from matgrad_cli.cli import main
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the command in-process, as `matgrad ARGS`, and return (exit code, stdout, stderr)."""
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            main()
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
+from .conftest import run_cli as run
 
 
 def test_default_derive_prints_latex_and_a_verified_summary(

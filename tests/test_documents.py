@@ -4,9 +4,7 @@ the errata of the original notes (SPEC section 5), and a real pdflatex compile."
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -24,6 +22,7 @@ from matgrad_cli.render.text import render_text
 from matgrad_cli.verify import compare, matmul, transpose, upstream_form
 
 from .conftest import assert_golden
+from .conftest import pdflatex as _pdflatex
 
 G = r"\frac{\partial L}{\partial a_{%d,%d}}"
 
@@ -184,13 +183,6 @@ def test_markdown_uses_display_math_blocks(default_derivation: Derivation) -> No
     assert "## Summary" in text
     assert "| identity | shape | layer | result |" in text
     assert "\\begin{align*}" not in text  # GitHub and Jupyter render aligned, not align*
-
-
-def _pdflatex() -> str | None:
-    found = shutil.which("pdflatex")
-    if found is None and os.environ.get("CI") == "true":
-        pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
-    return found
 
 
 @pytest.mark.parametrize(

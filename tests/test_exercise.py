@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli import cli, exercise, pdf
+from matgrad_cli import exercise, pdf
 from matgrad_cli.errors import InputError, OutputError
 from matgrad_cli.exercise import (
     MAX_COUNT,
@@ -37,6 +36,8 @@ from matgrad_cli.exercise import (
 )
 from matgrad_cli.model import Derivation, MatrixForm, Sizes, Variable
 from matgrad_cli.pdf import LatexFailedError, TexMissingError
+
+from .conftest import run_cli as run
 
 # `matgrad_cli.derive` is the function (re-exported by the package); the module is this one.
 derive_module = importlib.import_module("matgrad_cli.derive")
@@ -533,26 +534,7 @@ def test_a_latex_failure_writes_no_file(tmp_path: Path, monkeypatch: pytest.Monk
 
 # The command line, once cli.py has the exercise command.
 
-needs_exercise_command = pytest.mark.skipif(
-    not hasattr(cli, "exercise"), reason="the exercise command is not in cli.py yet"
-)
 
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run `matgrad ARGS` in-process; (exit code, stdout, stderr)."""
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
-@needs_exercise_command
 def test_exercise_command_writes_the_sheets(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -564,7 +546,6 @@ def test_exercise_command_writes_the_sheets(
     assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
 
 
-@needs_exercise_command
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -583,7 +564,6 @@ def test_exercise_command_bad_input_exits_2_with_one_line(
     assert files_in(tmp_path) == []
 
 
-@needs_exercise_command
 def test_exercise_command_without_tex_exits_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -46,6 +44,8 @@ from matgrad_cli.render.jacobian_doc import (
 from matgrad_cli.render.jacobian_text import render_jacobian_text
 
 from .conftest import assert_golden
+from .conftest import pdflatex as _pdflatex
+from .conftest import run_cli as run
 
 SMALL_SIZES = list(itertools.product((1, 2, 3), repeat=3))
 LAYOUTS = ("numerator", "denominator")
@@ -485,13 +485,6 @@ def test_the_entry_limit_is_checked_before_any_work() -> None:
 # pdflatex
 
 
-def _pdflatex() -> str | None:
-    found = shutil.which("pdflatex")
-    if found is None and os.environ.get("CI") == "true":
-        pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
-    return found
-
-
 def _compile(source: str, folder: Path, name: str = "jacobian") -> str:
     """Compile with pdflatex, stop at the first error, and return the log."""
     pdflatex = _pdflatex()
@@ -549,39 +542,6 @@ def test_document_blocks_are_all_reused_types(default_view: JacobianDerivation) 
 # The command line (active once cli.py registers `matgrad jacobian`)
 
 
-def _has_jacobian_command() -> bool:
-    from matgrad_cli.cli import app
-
-    return any(
-        (command.name or getattr(command.callback, "__name__", "")) == "jacobian"
-        for command in app.registered_commands
-    )
-
-
-requires_command = pytest.mark.skipif(
-    not _has_jacobian_command(), reason="cli.py does not register `matgrad jacobian` yet"
-)
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run `matgrad ARGS` in-process and return (exit code, stdout, stderr)."""
-    import sys
-
-    from matgrad_cli.cli import main
-
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            main()
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
-@requires_command
 @pytest.mark.parametrize(
     ("output_format", "golden"),
     [
@@ -603,14 +563,12 @@ def test_command_prints_each_format_and_exits_0(
         assert len(err.strip().splitlines()) == 1
 
 
-@requires_command
 def test_command_takes_the_layout(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["jacobian", "--layout", "denominator", "--format", "markdown"], capsys)
     assert code == 0
     assert out == render_jacobian_markdown(jacobian(2, 2, 2, layout="denominator"))
 
 
-@requires_command
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -631,7 +589,6 @@ def test_command_rejects_bad_input_in_one_line(
     assert len(err.strip().splitlines()) == 1
 
 
-@requires_command
 def test_command_writes_files_atomically_and_never_clobbers(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

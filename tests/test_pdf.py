@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from matgrad_cli import cli, pdf
+from matgrad_cli import pdf
 from matgrad_cli.derive import derive
 from matgrad_cli.errors import InputError, MatgradError
 from matgrad_cli.pdf import (
@@ -24,6 +23,8 @@ from matgrad_cli.pdf import (
     log_excerpt,
 )
 from matgrad_cli.render.latex import render_latex
+
+from .conftest import run_cli as run
 
 MINIMAL = "\\documentclass{article}\n\\begin{document}\nHello $x^2$.\n\\end{document}\n"
 
@@ -204,26 +205,7 @@ def test_library_errors_are_matgrad_errors() -> None:
 
 # The command line, once cli.py has `--format pdf`.
 
-needs_pdf_format = pytest.mark.skipif(
-    not hasattr(cli, "DeriveFormat"), reason="cli.py has no `derive --format pdf` yet"
-)
 
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run `matgrad ARGS` in-process; (exit code, stdout, stderr)."""
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            cli.main()
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
-
-
-@needs_pdf_format
 def test_derive_writes_a_pdf_file_and_a_verified_summary(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -240,7 +222,6 @@ def test_derive_writes_a_pdf_file_and_a_verified_summary(
     assert err == f"matgrad: error: {target} already exists; use --force to replace it\n"
 
 
-@needs_pdf_format
 def test_derive_pdf_without_tex_exits_2_with_the_install_hint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,7 +236,6 @@ def test_derive_pdf_without_tex_exits_2_with_the_install_hint(
     assert not target.exists()
 
 
-@needs_pdf_format
 def test_derive_pdf_shows_the_log_excerpt_of_a_latex_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

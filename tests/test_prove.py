@@ -4,9 +4,7 @@ a wrong or unfinished derivation proved, its documents (golden files, pdflatex),
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -36,6 +34,8 @@ from matgrad_cli.render.prove_doc import proof_data, proof_document, render_proo
 from matgrad_cli.render.prove_text import render_proof_text
 
 from .conftest import assert_golden
+from .conftest import pdflatex as _pdflatex
+from .conftest import run_cli as run
 
 SYMBOLS = setting()
 SIZES = [(m, k, n) for m in range(1, 4) for k in range(1, 4) for n in range(1, 4)]
@@ -315,7 +315,6 @@ def test_a_wrong_form_is_never_boxed_and_exits_1(
     assert "✗ NOT proved: the claim is false" in text
     assert "✓ Proved for every m, k, n: ∂L/∂Z" not in text
     assert proof_data(report)["proved"] is False
-    _require_command()
     monkeypatch.setattr(prove_module, "STANDARD_CLAIMS", {**STANDARD_CLAIMS, "Z": wrong})
     code, out, err = run(["prove"], capsys)
     assert code == 1
@@ -446,13 +445,6 @@ def test_json_lists_every_step_with_latex_and_sympy(report: ProofReport) -> None
     assert all({"description", "latex", "sympy", "proved"} <= step.keys() for step in steps)
 
 
-def _pdflatex() -> str | None:
-    found = shutil.which("pdflatex")
-    if found is None and os.environ.get("CI") == "true":
-        pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
-    return found
-
-
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path) -> None:
     pdflatex = _pdflatex()
@@ -494,34 +486,6 @@ def test_a_not_proved_document_compiles_too(tmp_path: Path) -> None:
 
 
 # --- the command --------------------------------------------------------------------------------
-
-
-def _require_command() -> None:
-    from matgrad_cli.cli import app
-
-    names = {
-        command.name or getattr(command.callback, "__name__", "")
-        for command in app.registered_commands
-    }
-    if "prove" not in names:
-        pytest.skip("`matgrad prove` is not registered in matgrad_cli/cli.py yet")
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run the command in-process, as `matgrad ARGS`, and return (exit code, stdout, stderr)."""
-    from matgrad_cli.cli import main
-
-    _require_command()
-    old_argv = sys.argv
-    sys.argv = ["matgrad", *args]
-    try:
-        with pytest.raises(SystemExit) as exited:
-            main()
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    code = exited.value.code
-    return (code if isinstance(code, int) else 1), captured.out, captured.err
 
 
 def test_prove_prints_latex_and_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
@@ -601,7 +565,6 @@ def test_a_failing_cas_step_makes_the_command_exit_1(
 
 
 def test_prove_runs_as_the_installed_command(tmp_path: Path) -> None:
-    _require_command()
     executable = Path(sys.executable).parent / "matgrad"
     command = [str(executable)] if executable.exists() else [sys.executable, "-m", "matgrad_cli"]
     result = subprocess.run(

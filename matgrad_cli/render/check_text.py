@@ -7,7 +7,6 @@ small integers, a hint and the right answer. Laid out for 80 columns; colour is 
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from ..claims import (
 )
 from ..errors import ClaimSyntaxError
 from ..model import DISPLAY_LIMIT, Sizes
-from .text import pretty_expr
+from .text import pretty_expr, render_to_text
 
 _STYLE_GOOD = "bold green"
 _STYLE_BAD = "bold red"
@@ -314,19 +313,7 @@ class CheckView:
 
 def render_check_text(report: CheckReport, *, width: int = 80, color: bool = False) -> str:
     """The report as text laid out for ``width`` columns, with ANSI colours if ``color``."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-    )
-    console.print(CheckView(report))
-    return "\n".join(line.rstrip() for line in buffer.getvalue().split("\n"))
+    return render_to_text(CheckView(report), width=width, color=color)
 
 
 #: Unicode categories shown as a replacement character: controls, formats, surrogates, unassigned.

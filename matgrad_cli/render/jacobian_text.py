@@ -9,7 +9,6 @@ the LaTeX document, with a note saying so. Every stated result is read off a Jac
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 from rich import box
@@ -43,6 +42,7 @@ from .text import (
     pretty_expr,
     pretty_index,
     product_term,
+    render_to_text,
     subscript,
 )
 
@@ -481,19 +481,4 @@ def render_jacobian_text(
     derivation: JacobianDerivation, *, width: int = 80, full: bool = False, color: bool = False
 ) -> str:
     """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-    )
-    console.print(JacobianView(derivation, full=full))
-    output = buffer.getvalue()
-    if color:
-        return output
-    return "".join(line.rstrip() + "\n" for line in output.splitlines())
+    return render_to_text(JacobianView(derivation, full=full), width=width, color=color)

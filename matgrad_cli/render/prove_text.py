@@ -8,7 +8,6 @@ an identity whose Proof is proved.
 
 from __future__ import annotations
 
-import io
 import re
 
 from rich import box
@@ -19,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..prove import Proof, ProofReport
+from .text import render_to_text
 
 _STYLE_HEADING = "bold cyan"
 _STYLE_GOOD = "bold green"
@@ -217,20 +217,4 @@ class ProofView:
 
 def render_proof_text(report: ProofReport, *, width: int = 80, color: bool = False) -> str:
     """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width,
-        force_terminal=color,
-        color_system="standard" if color else None,
-        highlight=False,
-        emoji=False,
-        markup=False,
-        legacy_windows=False,
-    )
-    console.print(ProofView(report))
-    output = buffer.getvalue()
-    if color:
-        return output
-    # rich leaves the space it broke a line at; plain text should not end lines in spaces.
-    return "".join(line.rstrip() + "\n" for line in output.splitlines())
+    return render_to_text(ProofView(report), width=width, color=color)

@@ -929,10 +929,9 @@ class DerivationView:
         yield from writer.items
 
 
-def render_text(
-    derivation: Derivation, *, width: int = 80, full: bool = False, color: bool = False
-) -> str:
-    """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
+def render_to_text(renderable: Any, *, width: int = 80, color: bool = False) -> str:
+    """Any rich renderable as a string laid out for ``width`` columns, with ANSI colours if
+    ``color``; every text view of matgrad is printed through this one console set-up."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -944,9 +943,16 @@ def render_text(
         markup=False,
         legacy_windows=False,
     )
-    console.print(DerivationView(derivation, full=full))
+    console.print(renderable)
     output = buffer.getvalue()
     if color:
         return output
     # rich leaves the space it broke a line at; plain text should not end lines in spaces.
     return "".join(line.rstrip() + "\n" for line in output.splitlines())
+
+
+def render_text(
+    derivation: Derivation, *, width: int = 80, full: bool = False, color: bool = False
+) -> str:
+    """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
+    return render_to_text(DerivationView(derivation, full=full), width=width, color=color)
