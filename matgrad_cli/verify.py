@@ -91,11 +91,33 @@ def _linear_sum(
     return tuple(UpstreamTerm(output, factor) for output, factor in merged.items())
 
 
+class ConstantMatrix:
+    """A matrix of the layer's own symbol objects, as nested tuples, with ``shape``, ``[i, j]``
+    and ``.T``: the products then hold the very objects the chain rule's partials are mapped to
+    (see derive.Differentiator), and equal entries compare by identity first."""
+
+    def __init__(self, rows: Sequence[Sequence[Any]]) -> None:
+        self.rows = tuple(tuple(row) for row in rows)
+        self.shape = (len(self.rows), len(self.rows[0]) if self.rows else 0)
+
+    def __getitem__(self, index: tuple[int, int]) -> Any:
+        return self.rows[index[0]][index[1]]
+
+    @property
+    def T(self) -> ConstantMatrix:
+        """The transpose."""
+        return ConstantMatrix(tuple(zip(*self.rows, strict=True)))
+
+
 def _constant_entries(matrix: Any, engine: Engine) -> list[list[Any]]:
     """The entries of a constant matrix, with None standing for each zero entry."""
     rows, cols = matrix.shape
     entries = [[matrix[i, j] for j in range(cols)] for i in range(rows)]
-    return [[None if engine.is_zero(entry) else entry for entry in row] for row in entries]
+    return [[None if _is_zero(entry, engine) else entry for entry in row] for row in entries]
+
+
+def _is_zero(entry: Any, engine: Engine) -> bool:
+    return entry == 0 if isinstance(entry, int) else engine.is_zero(entry)
 
 
 def matmul(left: Any, right: Any, engine: Engine, formula: str) -> MatrixForm:
@@ -141,14 +163,14 @@ def matrix_forms(
 ) -> dict[Variable, MatrixForm]:
     """The three matrix forms under test: G·Wᵀ, Zᵀ·G and 1_mᵀ·G."""
     upstream = upstream_form(sizes)
-    weights = engine.matrix(symbols.W)
-    inputs = engine.matrix(symbols.Z)
+    weights = ConstantMatrix(symbols.W)
+    inputs = ConstantMatrix(symbols.Z)
     forms: dict[Variable, MatrixForm] = {
         "Z": matmul(upstream, weights.T, engine, FORMULAS["Z"]),
         "W": matmul(inputs.T, upstream, engine, FORMULAS["W"]),
     }
     if bias:
-        forms["b"] = matmul(engine.matrix([[1] * sizes.m]), upstream, engine, FORMULAS["b"])
+        forms["b"] = matmul(ConstantMatrix([[1] * sizes.m]), upstream, engine, FORMULAS["b"])
     return forms
 
 
