@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import sys
 import time
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
@@ -578,22 +579,41 @@ def _render(
     derivation: Derivation, output_format: Format, standalone: bool, full: bool, to_file: bool
 ) -> tuple[str, str | None]:
     """The text of the document and the syntax to highlight it with on a terminal."""
-    if output_format is Format.latex:
-        from .render.latex import render_latex
+    return _in_format(
+        output_format,
+        to_file,
+        latex=lambda: derivation.to_latex(standalone=standalone, full=full),
+        markdown=lambda: derivation.to_markdown(full=full),
+        json=derivation.to_json,
+        text=lambda width, color: _derivation_text(derivation, width, full, color),
+    )
 
-        return render_latex(derivation, standalone=standalone, full=full), "latex"
-    if output_format is Format.markdown:
-        from .render.markdown import render_markdown
 
-        return render_markdown(derivation, full=full), "markdown"
-    if output_format is Format.json:
-        from .render.json import render_json
-
-        return render_json(derivation), "json"
+def _derivation_text(derivation: Derivation, width: int, full: bool, color: bool) -> str:
     from .render.text import render_text
 
+    return render_text(derivation, width=width, full=full, color=color)
+
+
+def _in_format(
+    output_format: Format,
+    to_file: bool,
+    *,
+    latex: Callable[[], str],
+    markdown: Callable[[], str],
+    json: Callable[[], str],
+    text: Callable[[int, bool], str],
+) -> tuple[str, str | None]:
+    """One of a document's four renderings, and the syntax to highlight it with on a terminal;
+    the text view is laid out for the terminal when it goes to one."""
+    if output_format is Format.latex:
+        return latex(), "latex"
+    if output_format is Format.markdown:
+        return markdown(), "markdown"
+    if output_format is Format.json:
+        return json(), "json"
     color, width = _text_layout(not to_file and sys.stdout.isatty())
-    return render_text(derivation, width=width, full=full, color=color), None
+    return text(width, color), None
 
 
 @app.command()
@@ -710,22 +730,18 @@ def _render_jacobian(
     view: JacobianDerivation, output_format: Format, standalone: bool, full: bool, to_file: bool
 ) -> tuple[str, str | None]:
     """The text of the Jacobian view and the syntax to highlight it with on a terminal."""
-    if output_format is Format.latex:
-        from .render.jacobian_doc import render_jacobian_latex
-
-        return render_jacobian_latex(view, standalone=standalone, full=full), "latex"
-    if output_format is Format.markdown:
-        from .render.jacobian_doc import render_jacobian_markdown
-
-        return render_jacobian_markdown(view, full=full), "markdown"
-    if output_format is Format.json:
-        from .jacobian import render_jacobian_json
-
-        return render_jacobian_json(view), "json"
+    from .jacobian import render_jacobian_json
+    from .render.jacobian_doc import render_jacobian_latex, render_jacobian_markdown
     from .render.jacobian_text import render_jacobian_text
 
-    color, width = _text_layout(not to_file and sys.stdout.isatty())
-    return render_jacobian_text(view, width=width, full=full, color=color), None
+    return _in_format(
+        output_format,
+        to_file,
+        latex=lambda: render_jacobian_latex(view, standalone=standalone, full=full),
+        markdown=lambda: render_jacobian_markdown(view, full=full),
+        json=lambda: render_jacobian_json(view),
+        text=lambda width, color: render_jacobian_text(view, width=width, full=full, color=color),
+    )
 
 
 class SheetFormat(StrEnum):
