@@ -25,6 +25,8 @@ from matgrad_cli.render.latex import render_latex
 from matgrad_cli.render.markdown import render_markdown
 from matgrad_cli.render.text import render_text
 
+from .conftest import assert_golden
+
 CONCRETE = ("sum", "squared-error", "softmax-cross-entropy")
 SIZES = [(1, 1, 1), (2, 2, 2), (3, 2, 4), (2, 3, 1)]
 
@@ -197,3 +199,12 @@ def test_every_format_shows_the_loss_and_its_closed_form(loss: str) -> None:
     assert sorted(data["loss_gradients"]) == ["A", "W", "Z", "b", "closed_form_holds", "condition"]
     if loss != "sum":
         assert "y_i_j" in data["conventions"]["variables"]
+
+
+@pytest.mark.parametrize("loss", ["squared-error", "softmax-cross-entropy"])
+def test_golden_documents_for_concrete_losses(loss: str) -> None:
+    derivation = derive(2, 2, 2, loss=loss)
+    assert_golden(render_latex(derivation), f"losses/{loss}-2x2x2.tex")
+    assert_golden(render_markdown(derivation), f"losses/{loss}-2x2x2.md")
+    assert_golden(render_json(derivation), f"losses/{loss}-2x2x2.json")
+    assert_golden(render_text(derivation, width=80), f"losses/{loss}-2x2x2.txt")
