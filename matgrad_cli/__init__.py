@@ -15,11 +15,19 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .claims import CheckReport, ClaimVerdict, Counterexample, EntryDifference, check
+    from .jacobians import JacobianDerivation, jacobian
+    from .proof import ProofReport, prove
 
 #: Names imported on first use: the claim checker's import costs more than `matgrad --help`.
-_LAZY = dict.fromkeys(
-    ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "claims"
-)
+_LAZY = {
+    **dict.fromkeys(
+        ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "claims"
+    ),
+    "jacobian": "jacobians",
+    "JacobianDerivation": "jacobians",
+    "prove": "proof",
+    "ProofReport": "proof",
+}
 
 __all__ = [
     "Check",
@@ -29,12 +37,16 @@ __all__ = [
     "Derivation",
     "EntryDifference",
     "Gradient",
+    "JacobianDerivation",
     "LayerDerivation",
     "MatgradError",
+    "ProofReport",
     "Sizes",
     "__version__",
     "check",
     "derive",
+    "jacobian",
+    "prove",
 ]
 
 

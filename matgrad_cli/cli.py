@@ -20,7 +20,7 @@ from . import __version__
 from .errors import MatgradError, SizeError
 
 if TYPE_CHECKING:
-    from .jacobian import JacobianDerivation
+    from .jacobians import JacobianDerivation
     from .model import Derivation
 
 app = typer.Typer(
@@ -633,8 +633,8 @@ def prove(
     is not, 2 for bad input.
     """
     from .output import check_writable
-    from .prove import prove as prove_identities
-    from .prove import summary_line
+    from .proof import prove as prove_identities
+    from .proof import summary_line
     from .render.prove_doc import render_proof
 
     try:
@@ -697,8 +697,8 @@ def jacobian(
     ∂L/∂A·Wᵀ, and explains why "∂Y/∂W = Xᵀ" is wrong. A short verification summary goes to
     stderr. Exit code 0 when every identity holds, 1 when one fails, 2 for bad input.
     """
-    from .jacobian import jacobian as compute_jacobians
-    from .jacobian import validate_jacobian_sizes
+    from .jacobians import jacobian as compute_jacobians
+    from .jacobians import validate_jacobian_sizes
     from .output import check_writable
 
     try:
@@ -730,7 +730,7 @@ def _render_jacobian(
     view: JacobianDerivation, output_format: Format, standalone: bool, full: bool, to_file: bool
 ) -> tuple[str, str | None]:
     """The text of the Jacobian view and the syntax to highlight it with on a terminal."""
-    from .jacobian import render_jacobian_json
+    from .jacobians import render_jacobian_json
     from .render.jacobian_doc import render_jacobian_latex, render_jacobian_markdown
     from .render.jacobian_text import render_jacobian_text
 

@@ -126,3 +126,27 @@ def test_tutorial_notebook_runs_cell_by_cell(capsys: pytest.CaptureFixture[str])
     assert values[-3] == (False, "shape", values[-3][2])
     assert values[-1] is True
     assert "\\section*{Setup}" in capsys.readouterr().out
+
+
+def test_prove_and_jacobian_give_the_same_text_by_either_route(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from matgrad_cli import jacobian, prove
+
+    report = prove(bias=True)
+    assert cli(["prove"], capsys) == (0, report.to_latex())
+    assert cli(["prove", "-f", "markdown"], capsys)[1] == report.to_markdown()
+    assert cli(["prove", "-f", "json"], capsys)[1] == report.to_json()
+    assert cli(["prove", "-f", "text"], capsys)[1] == report.to_text(width=80)
+    assert report._repr_markdown_() == report.to_markdown()
+    view = jacobian(2, 3, 2)
+    args = ["jacobian", "--m", "2", "--k", "3", "--n", "2"]
+    assert cli(args, capsys) == (0, view.to_latex())
+    assert cli([*args, "--standalone"], capsys)[1] == view.to_latex(standalone=True)
+    assert cli([*args, "-f", "markdown"], capsys)[1] == view.to_markdown()
+    assert cli([*args, "-f", "json"], capsys)[1] == view.to_json()
+    assert cli([*args, "-f", "text"], capsys)[1] == view.to_text(width=80)
+    for renderable, expected in ((report, "∂L/∂Z"), (view, "∂A/∂W")):
+        buffer = io.StringIO()
+        Console(file=buffer, width=80, color_system=None).print(renderable)
+        assert expected in buffer.getvalue()

@@ -18,7 +18,7 @@ from rich.cells import cell_len
 
 from matgrad_cli.engine import get_engine
 from matgrad_cli.errors import InputError, MatgradError, SizeError
-from matgrad_cli.jacobian import (
+from matgrad_cli.jacobians import (
     ENTRY_LIMIT,
     JacobianDerivation,
     JacobianVariable,

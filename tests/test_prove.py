@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import sympy
 
-import matgrad_cli.prove as prove_module
+import matgrad_cli.proof as prove_module
 from matgrad_cli import derive
 from matgrad_cli.model import Variable
-from matgrad_cli.prove import (
+from matgrad_cli.proof import (
     STANDARD_CLAIMS,
     Claim,
     Proof,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..jacobian import (
+from ..jacobians import (
     Jacobian,
     JacobianCheck,
     JacobianDerivation,

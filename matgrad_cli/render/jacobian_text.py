@@ -17,7 +17,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ..jacobian import (
+from ..jacobians import (
     Jacobian,
     JacobianCheck,
     JacobianDerivation,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..prove import Proof, ProofReport
+from ..proof import Proof, ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 
 _TITLES = {

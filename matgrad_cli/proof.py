@@ -104,6 +104,43 @@ class ProofReport:
         """True when every identity was proved."""
         return all(proof.proved for proof in self.proofs)
 
+    # Views, each the same text as `matgrad prove` with the same options; the renderers are
+    # imported on first use, so this module holds no rendering code.
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        """The proof as LaTeX, as `matgrad prove` prints it."""
+        from .render.prove_doc import render_proof
+
+        return render_proof(self, "latex", standalone=standalone)
+
+    def to_markdown(self) -> str:
+        """The proof as Markdown, as `matgrad prove --format markdown` prints it."""
+        from .render.prove_doc import render_proof
+
+        return render_proof(self, "markdown")
+
+    def to_json(self) -> str:
+        """The proof as JSON, as `matgrad prove --format json` prints it."""
+        from .render.prove_doc import render_proof
+
+        return render_proof(self, "json")
+
+    def to_text(self, *, width: int = 80) -> str:
+        """The terminal view, as `matgrad prove --format text` prints it when piped."""
+        from .render.prove_doc import render_proof
+
+        return render_proof(self, "text", width=width)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the proof as rendered Markdown with math."""
+        return self.to_markdown()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        from .render.prove_text import ProofView
+
+        yield ProofView(self)
+
 
 # ---------------------------------------------------------------------------------------------
 # The setting: symbolic sizes, indexed entries, and the matrices as SymPy sees them

@@ -159,6 +159,41 @@ class JacobianDerivation:
         """The check of one kind about one variable."""
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
 
+    # Views, each the same text as `matgrad jacobian` with the same options; the renderers are
+    # imported on first use, so this module holds no rendering code.
+
+    def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
+        """The view as LaTeX, as `matgrad jacobian` prints it."""
+        from .render.jacobian_doc import render_jacobian_latex
+
+        return render_jacobian_latex(self, standalone=standalone, full=full)
+
+    def to_markdown(self, *, full: bool = False) -> str:
+        """The view as Markdown, as `matgrad jacobian --format markdown` prints it."""
+        from .render.jacobian_doc import render_jacobian_markdown
+
+        return render_jacobian_markdown(self, full=full)
+
+    def to_json(self) -> str:
+        """The view as JSON, as `matgrad jacobian --format json` prints it."""
+        return render_jacobian_json(self)
+
+    def to_text(self, *, width: int = 80, full: bool = False) -> str:
+        """The terminal view, as `matgrad jacobian --format text` prints it when piped."""
+        from .render.jacobian_text import render_jacobian_text
+
+        return render_jacobian_text(self, width=width, full=full)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the view as rendered Markdown with math."""
+        return self.to_markdown()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        from .render.jacobian_text import JacobianView
+
+        yield JacobianView(self)
+
 
 # ---------------------------------------------------------------------------------------------
 # The independent route: vec, identity matrices and Kronecker products from their definitions
