@@ -67,6 +67,8 @@ NumberMatrix: TypeAlias = tuple[tuple[Fraction, ...], ...]
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
 #: extra transpose changes a shape somewhere, and the square 2×2×2 case last.
 DEFAULT_SIZES: tuple[Sizes, ...] = (Sizes(2, 3, 4), Sizes(4, 2, 3), Sizes(3, 4, 2), Sizes(2, 2, 2))
+#: Largest m·k·n at which claims are checked under the softmax loss (the default sizes' 24).
+SOFTMAX_CHECK_LIMIT = 24
 #: Largest m·k·n accepted by check: the symbolic comparison stays well under a second there.
 CHECK_SIZE_LIMIT = 1000
 #: Largest number of scalar multiplications a claim's products may need at one size.
@@ -763,7 +765,9 @@ def _hint(
     for repair in repairs:
         if _right_everywhere(repair.expr, claim.target, sizes_list, 1, loss):
             return repair.kind, repair.message
-    if failed is not None:
+    # The ratio of two softmax expressions is a costly cancellation: only polynomial losses
+    # are searched for a scaled answer.
+    if failed is not None and loss in _POLYNOMIAL_LOSSES:
         ratio = _ratio(failed)
         if ratio is not None and _right_everywhere(
             claim.expr, claim.target, sizes_list, ratio, loss
@@ -921,6 +925,12 @@ def check(
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
     for each in sizes_list:
         validate_loss(loss, each)
+        if loss == "softmax-cross-entropy" and each.m * each.k * each.n > SOFTMAX_CHECK_LIMIT:
+            raise SizeError(
+                f"m·k·n = {each.m * each.k * each.n} is above the limit of {SOFTMAX_CHECK_LIMIT} "
+                "for checking claims under --loss softmax-cross-entropy (each hint is a full "
+                "symbolic check); the default sizes stay within it"
+            )
     parsed = [_parsed(text, sizes_list, loss) for text in texts]
     return CheckReport(tuple(_judge(claim, sizes_list, loss) for claim in parsed))
 

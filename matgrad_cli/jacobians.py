@@ -55,6 +55,9 @@ VecEntry = tuple[str, int, int]
 #: Largest number of Jacobian entries, (mn)·(kn) + (mn)·(mk), computed and compared: the view
 #: is for sizes a person reads (a few seconds of work at this limit).
 ENTRY_LIMIT = 200_000
+#: Every a_{i,j} is differentiated by every variable, so a thin layer's cost grows with the
+#: square of its longest side: cap each side as well (500 takes under a second).
+SIDE_LIMIT = 500
 
 #: The kinds of check, in document order.
 CheckKind = Literal["jacobian", "vec", "contraction", "claim"]
@@ -527,6 +530,12 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
         if value < 1:
             raise SizeError(f"size {name} must be a positive integer, got {value}")
     sizes = Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+    longest = max(sizes.m, sizes.k, sizes.n)
+    if longest > SIDE_LIMIT:
+        raise SizeError(
+            f"a side of {longest} is above the limit of {SIDE_LIMIT} for the Jacobian view, "
+            "which is for small layers"
+        )
     entries = jacobian_entry_count(sizes)
     if entries > ENTRY_LIMIT:
         raise SizeError(

@@ -28,6 +28,9 @@ LOSS_NAMES = ("generic", "sum", "squared-error", "softmax-cross-entropy")
 #: composition once per entry of Z, W and b, which grows as (mkn)², and the softmax's
 #: expressions grow fastest.
 CONCRETE_LIMITS = {"sum": 216, "squared-error": 216, "softmax-cross-entropy": 64}
+#: The softmax's cost grows with the square of the columns as well (each row's denominator
+#: holds n exponentials): a 1×1×64 layer would take minutes.
+SOFTMAX_COLUMN_LIMIT = 6
 
 #: How each loss is written, in LaTeX and in plain text.
 LOSS_LATEX = {
@@ -105,6 +108,11 @@ def validate_loss(loss: str, sizes: Sizes) -> None:
     if loss == "generic":
         return
     limit = CONCRETE_LIMITS[loss]
+    if loss == "softmax-cross-entropy" and sizes.n > SOFTMAX_COLUMN_LIMIT:
+        raise SizeError(
+            f"n = {sizes.n} is above the limit of {SOFTMAX_COLUMN_LIMIT} columns for --loss "
+            "softmax-cross-entropy: every entry of a row feeds every exponential of that row"
+        )
     if sizes.m * sizes.k * sizes.n > limit:
         raise SizeError(
             f"m·k·n = {sizes.m * sizes.k * sizes.n} is above the limit of {limit} for "
@@ -166,43 +174,51 @@ def closed_form(loss: str, symbols: LossSymbols) -> Any:
 def expressions_equal(left: Any, right: Any) -> bool:
     """Exact equality of two expressions built from polynomials, exp and log.
 
-    Each sum of exponentials (a softmax denominator), each remaining exp(…) and each log(…)
-    becomes a fresh symbol, and the numerator of the difference over a common denominator is
-    expanded; zero then means equal. Treating these as independent symbols can only miss an
-    equality, never invent one.
+    First a fast test: each softmax denominator (a sum of exponentials), each exponential and
+    each logarithm becomes a fresh symbol, and the difference is expanded; zero there means
+    equal. That can miss an equality that needs a denominator to be the sum it stands for, so
+    a nonzero result is decided again, completely: only each exp(±u) becomes a symbol (u runs
+    over distinct linear forms here, so their exponentials are independent), and the numerator
+    of the difference over a common denominator is expanded.
     """
     import sympy
 
     difference = left - right
-    sums = [
-        atom
-        for atom in difference.atoms(sympy.Add)
-        if atom.args and all(isinstance(term, sympy.exp) for term in atom.args)
-    ]
-    generators = {atom: sympy.Dummy(f"s{index}") for index, atom in enumerate(sums)}
-    difference = difference.xreplace(generators)
-    atoms = sorted(difference.atoms(sympy.exp, sympy.log), key=sympy.default_sort_key)
-    if not atoms and not sums:
+    if not difference.atoms(sympy.exp, sympy.log):
         return bool(sympy.expand(difference) == 0)
-    # exp(−u) is 1/exp(u): SymPy writes a lone exponential in a denominator that way.
+    sums = {
+        atom: sympy.Dummy(f"s{index}")
+        for index, atom in enumerate(
+            a
+            for a in difference.atoms(sympy.Add)
+            if a.args and all(isinstance(term, sympy.exp) for term in a.args)
+        )
+    }
+    fast = difference.xreplace(sums)
+    if sympy.expand(fast.xreplace(_exponential_symbols(fast))) == 0:
+        return True
+    complete = difference.xreplace(_exponential_symbols(difference))
+    numerator, _ = sympy.together(complete).as_numer_denom()
+    return bool(sympy.expand(numerator) == 0)
+
+
+def _exponential_symbols(expr: Any) -> dict[Any, Any]:
+    """A symbol for each exp(u), with exp(−u) as its reciprocal, and one for each log(…)."""
+    import sympy
+
+    atoms = sorted(expr.atoms(sympy.exp, sympy.log), key=sympy.default_sort_key)
     exponentials: dict[Any, Any] = {}
-    more: dict[Any, Any] = {}
+    symbols: dict[Any, Any] = {}
     for atom in atoms:
         if isinstance(atom, sympy.exp):
             argument = atom.args[0]
             negated = argument.could_extract_minus_sign()
             key = -argument if negated else argument
             symbol = exponentials.setdefault(key, sympy.Dummy(f"e{len(exponentials)}"))
-            more[atom] = 1 / symbol if negated else symbol
+            symbols[atom] = 1 / symbol if negated else symbol
         else:
-            more[atom] = sympy.Dummy(f"g{len(more)}")
-    difference = difference.xreplace(more)
-    # With every denominator now a power of a symbol, expanding gives a canonical Laurent
-    # polynomial: zero means equal, and this is much faster than a common denominator.
-    if sympy.expand(difference) == 0:
-        return True
-    numerator, _ = sympy.together(difference).as_numer_denom()
-    return bool(sympy.expand(numerator) == 0)
+            symbols[atom] = sympy.Dummy(f"g{len(symbols)}")
+    return symbols
 
 
 def _row_sums_one(symbols: LossSymbols) -> dict[Any, Any]:

@@ -727,3 +727,12 @@ def test_any_input_ends_in_exit_0_1_or_2_without_traceback_or_files(claims: Sequ
         assert os.listdir(directory) == []
         if result.exit_code == 2:
             assert result.stdout == ""
+
+
+def test_softmax_claims_that_rely_on_rows_of_g_summing_to_zero_are_accepted() -> None:
+    # Each row of the softmax's ∂L/∂A sums to 0, so these are right answers written differently.
+    report = check(
+        ["dZ = G @ (W + ones(k, n)).T", "dZ = G @ W.T + sum(G, axis=1) @ ones(1, k)"],
+        loss="softmax-cross-entropy",
+    )
+    assert report.correct

@@ -483,8 +483,13 @@ def _notes_claim(derivation: JacobianDerivation) -> Section:
             Paragraph(verdict),
             Paragraph(
                 "$Z^\\top$ appears only after contracting with $\\partial L/\\partial A$: "
-                "$\\partial L/\\partial W = Z^\\top (\\partial L/\\partial A)$, as verified "
-                "above. That is the gradient of a scalar, a $k \\times n$ matrix with the shape "
+                "$\\partial L/\\partial W = Z^\\top (\\partial L/\\partial A)$"
+                + (
+                    ", as verified above"
+                    if derivation.check("contraction", "W").holds
+                    else " (NOT verified above)"
+                )
+                + ". That is the gradient of a scalar, a $k \\times n$ matrix with the shape "
                 "of $W$, not the derivative of the matrix $A$. In denominator layout, "
                 f"${jacobian_latex('W', 'denominator')} = I_n \\otimes Z^\\top$ holds $n$ "
                 "copies of $Z^\\top$ on its block diagonal, which may be where the shortcut "

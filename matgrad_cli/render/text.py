@@ -877,7 +877,11 @@ class _Writer:
         self.items.append(table)
         checks = derivation.checks
         failed = [check for check in checks if not check.holds]
-        if not failed:
+        if derivation.loss is not None and not derivation.loss.closed_form_holds:
+            self.items.append(
+                Text.assemble(("✗ ", _STYLE_BAD), "∂L/∂A does not match its closed form.")
+            )
+        if derivation.verified:
             self.items.append(
                 Text.assemble(
                     ("✓ ", _STYLE_GOOD),
@@ -887,7 +891,7 @@ class _Writer:
                     f"n = {derivation.sizes.n}.",
                 )
             )
-        else:
+        elif failed:
             self.items.append(
                 Text.assemble(
                     ("✗ ", _STYLE_BAD),
