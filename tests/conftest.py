@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,20 @@ def pdflatex() -> str | None:
     if found is None and os.environ.get("CI") == "true":
         pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
     return found
+
+
+def run_pdflatex(latex: str, folder: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """Write ``latex`` to ``folder/name.tex`` and compile it as a user would; skips without
+    pdflatex (fails in CI). The caller asserts on the result and on ``name.log``."""
+    found = pdflatex()
+    if found is None:
+        pytest.skip("pdflatex is not installed")
+    (folder / f"{name}.tex").write_text(latex, encoding="utf-8")
+    return subprocess.run(
+        [found, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

@@ -21,7 +21,7 @@ from matgrad_cli.render.mathtex import ROW_STRUT
 from matgrad_cli.render.text import render_text
 from matgrad_cli.verify import compare, matmul, transpose, upstream_form
 
-from .conftest import assert_golden
+from .conftest import assert_golden, run_pdflatex
 from .conftest import pdflatex as _pdflatex
 
 G = r"\frac{\partial L}{\partial a_{%d,%d}}"
@@ -193,19 +193,8 @@ def test_markdown_uses_display_math_blocks(default_derivation: Derivation) -> No
 def test_standalone_document_compiles_with_pdflatex(
     sizes: tuple[int, int, int], bias: bool, tmp_path: Path
 ) -> None:
-    pdflatex = _pdflatex()
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
-    source = tmp_path / "layer.tex"
-    source.write_text(render_latex(derive(*sizes, bias=bias), standalone=True), encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    latex = render_latex(derive(*sizes, bias=bias), standalone=True)
+    result = run_pdflatex(latex, tmp_path, "layer")
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "layer.pdf").stat().st_size > 10_000
     log = (tmp_path / "layer.log").read_text(encoding="latin-1")

@@ -33,7 +33,7 @@ from matgrad_cli.render.markdown import markdown_text
 from matgrad_cli.render.prove_doc import proof_data, proof_document, render_proof
 from matgrad_cli.render.prove_text import render_proof_text
 
-from .conftest import assert_golden
+from .conftest import assert_golden, run_pdflatex
 from .conftest import pdflatex as _pdflatex
 from .conftest import run_cli as run
 
@@ -447,19 +447,8 @@ def test_json_lists_every_step_with_latex_and_sympy(report: ProofReport) -> None
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path) -> None:
-    pdflatex = _pdflatex()
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
-    source = tmp_path / "proof.tex"
-    source.write_text(render_proof(prove(bias=bias), "latex", standalone=True), encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    latex = render_proof(prove(bias=bias), "latex", standalone=True)
+    result = run_pdflatex(latex, tmp_path, "proof")
     assert result.returncode == 0, result.stdout[-3000:]
     log = (tmp_path / "proof.log").read_text(encoding="latin-1")
     assert "Overfull \\hbox" not in log, "a line runs into the margin"
