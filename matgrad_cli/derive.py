@@ -1,8 +1,9 @@
 """The elementwise derivation: symbols, the forward pass and the chain rule, entry by entry.
 
 Nothing here knows the matrix identities under test. Each partial ∂a_{p,q}/∂x is computed by the
-engine from the expanded entry a_{p,q}, term by term, and summed by the chain rule
-∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (SPEC section 1). The matrix side lives in verify.py.
+engine from the expanded entry a_{p,q} (the list of its terms), term by term, and summed by the
+chain rule ∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (SPEC section 1). The matrix side lives in
+verify.py.
 """
 
 from __future__ import annotations
@@ -97,15 +98,16 @@ def forward(
     engine: Engine,
     entry_products: tuple[tuple[tuple[Any, ...], ...], ...] | None = None,
 ) -> tuple[tuple[OutputEntry, ...], ...]:
-    """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms and expanded."""
+    """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms (summed on demand)."""
     if entry_products is None:
         entry_products = products_of_entries(symbols, sizes)
     rows = []
+    add = engine.add
     for p in range(sizes.m):
         row = []
         for q in range(sizes.n):
             terms = entry_products[p][q] + ((symbols.b[q],) if bias else ())
-            row.append(OutputEntry((p + 1, q + 1), terms, engine.add(terms)))
+            row.append(OutputEntry((p + 1, q + 1), terms, add))
         rows.append(tuple(row))
     return tuple(rows)
 
@@ -137,7 +139,8 @@ class Differentiator:
 
     def __init__(self, engine: Engine, symbols: Symbols | None = None) -> None:
         self._engine = engine
-        # Keyed by the engine's hash, which is cheap; a hit is confirmed by comparing the terms.
+        # Keyed by the engine's hash, which is cheap; a hit is confirmed by identity (the two
+        # layers share their term objects) or else by comparing the terms.
         self._known: dict[int, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
         # A partial that is one of the layer's symbols is replaced by the layer's own object
         # for that symbol (equal symbols are the same value): the matrix forms are built from
@@ -152,19 +155,46 @@ class Differentiator:
         """(symbol name, ∂term/∂symbol) for every symbol in ``term``, derived by the engine."""
         key = hash(term)
         known = self._known.get(key)
-        if known is not None and known[0] == term:
+        if known is not None and (known[0] is term or known[0] == term):
             return known[1]
-        engine = self._engine
+        diff = self._engine.diff
         canonical = self._canonical
         partials = []
-        for symbol in engine.free_symbols(term):
-            partial = engine.diff(term, symbol)
-            if getattr(partial, "is_Symbol", False):
+        for symbol in self._engine.free_symbols(term):
+            partial = diff(term, symbol)
+            if partial.is_Symbol:
                 partial = canonical.get(str(partial), partial)
             partials.append((str(symbol), partial))
         result = tuple(partials)
         self._known[key] = (term, result)
         return result
+
+    def entry_partials(self, terms: tuple[Any, ...]) -> list[tuple[str, Any]]:
+        """The partials of every term of one a_{p,q}, one after the other (the chain rule's
+        inner loop, so the remembered partials are looked up here without a call)."""
+        known = self._known
+        pairs: list[tuple[str, Any]] = []
+        for term in terms:
+            hit = known.get(hash(term))
+            pairs.extend(hit[1] if hit is not None and hit[0] is term else self.partials(term))
+        return pairs
+
+
+def _summed(pairs: list[tuple[str, Any]], is_zero: Callable[[Any], bool]) -> dict[str, Any]:
+    """(symbol name, partial) pairs with the partials of a repeated symbol added up, and a sum
+    that cancels dropped: the local partials of an entry in which a symbol occurs twice."""
+    local_partials: dict[str, Any] = {}
+    summed: list[str] = []
+    for name, partial in pairs:
+        if name in local_partials:
+            local_partials[name] = local_partials[name] + partial
+            summed.append(name)
+        else:
+            local_partials[name] = partial
+    for name in summed:
+        if name in local_partials and is_zero(local_partials[name]):
+            del local_partials[name]
+    return local_partials
 
 
 def elementwise_gradients(
@@ -178,32 +208,27 @@ def elementwise_gradients(
 ) -> dict[Variable, Gradient]:
     """∂L/∂x for every entry x of Z, W (and b), by the chain rule through every a_{p,q}.
 
-    Which a's an entry feeds is read off the expanded expressions, and each local partial
-    ∂a_{p,q}/∂x is the engine's derivative of the terms of a_{p,q} that contain x. The result
-    for x is the sum Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x, kept as its ordered terms.
+    Each a_{p,q} is differentiated term by term, the derivative being linear: ∂a_{p,q}/∂x is the
+    sum of the engine's partials ∂t/∂x over the terms t of a_{p,q}, so which a's an entry feeds
+    is read off the terms it occurs in. The result for x is the sum
+    Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x, kept as its ordered terms.
     """
     positions = _entry_positions(symbols, sizes)
     collected: dict[str, list[UpstreamTerm]] = {name: [] for name in positions}
+    partials_of = differentiator.entry_partials
+    is_zero = engine.is_zero
     total = sizes.m * sizes.n
     for p, row in enumerate(outputs):
         for q, output in enumerate(row):
-            # ∂a_{p,q}/∂x is the sum of the partials of the terms that contain x; a symbol met
-            # in two terms has its partials added, and a sum that cancels is dropped.
-            local_partials: dict[str, Any] = {}
-            summed: list[str] = []
-            for term in engine.terms(output.value):
-                for name, partial in differentiator.partials(term):
-                    if name in local_partials:
-                        local_partials[name] = local_partials[name] + partial
-                        summed.append(name)
-                    else:
-                        local_partials[name] = partial
-            for name in summed:
-                if engine.is_zero(local_partials[name]):
-                    del local_partials[name]
+            # ∂a_{p,q}/∂x is the sum of the partials of the terms that contain x: usually one
+            # term does, and when several do, their partials are added (see _summed).
+            pairs = partials_of(output.terms)
+            local_partials = dict(pairs)
+            if len(local_partials) < len(pairs):
+                local_partials = _summed(pairs, is_zero)
             output_index = (p + 1, q + 1)
             for name, local in local_partials.items():
-                collected[name].append(UpstreamTerm(output_index, local))
+                collected[name].append((output_index, local))
         if progress is not None:
             progress("chain rule", (p + 1) * sizes.n, total)
 

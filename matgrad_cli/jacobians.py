@@ -36,7 +36,6 @@ from .model import (
     Shape,
     Sizes,
     Symbols,
-    UpstreamTerm,
 )
 from .verify import MISMATCHES_KEPT, linear_value, matrix_forms
 
@@ -420,7 +419,7 @@ def _contraction(variable: JacobianVariable, jacobian: Jacobian, sizes: Sizes) -
     entries = tuple(
         tuple(
             tuple(
-                UpstreamTerm(output, numerator[p][column_of[(row, col)]])
+                (output, numerator[p][column_of[(row, col)]])
                 for p, output in enumerate(outputs)
                 if not _is_exact_zero(numerator[p][column_of[(row, col)]])
             )

@@ -6,8 +6,10 @@ Indices are 1-based, as in SPEC section 1. Expressions are those of the engine t
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from .losses import LossDerivation
@@ -54,23 +56,29 @@ class Symbols:
 
 @dataclass(frozen=True)
 class OutputEntry:
-    """One entry a_{p,q} of A: its terms in summation order and the expanded sum."""
+    """One entry a_{p,q} of A: its terms in summation order and, on demand, their sum.
+
+    ``add`` is the engine's sum; the summed expression is only made when something asks for
+    ``value`` (the chain rule differentiates the terms one by one and needs no sum).
+    """
 
     index: Index
     terms: tuple[Any, ...]
-    value: Any
+    add: Callable[[Sequence[Any]], Any] = field(repr=False, compare=False)
+
+    @cached_property
+    def value(self) -> Any:
+        """a_{p,q} as one expression of the engine: the sum of its terms."""
+        return self.add(self.terms)
 
 
-class UpstreamTerm(NamedTuple):
-    """One term ∂L/∂a_{p,q} · factor of a sum that is linear in the entries of G = ∂L/∂A.
-
-    Both sides of every identity are such sums: the chain rule ∂L/∂x = Σ ∂L/∂a_{p,q} ·
-    ∂a_{p,q}/∂x (factor = the local partial, from the CAS) and the entries of the matrix products
-    ((G·Wᵀ)_{i,r} = Σ_q ∂L/∂a_{i,q} · w_{r,q}). A named tuple: a 64³ layer makes a million.
-    """
-
-    output: Index
-    factor: Any
+#: One term ∂L/∂a_{p,q} · factor of a sum that is linear in the entries of G = ∂L/∂A, as the pair
+#: (output, factor): ``output`` is the index (p, q) of the entry of A, ``factor`` the expression
+#: it is multiplied by. Both sides of every identity are such sums: the chain rule
+#: ∂L/∂x = Σ ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (factor = the local partial, from the CAS) and the entries
+#: of the matrix products ((G·Wᵀ)_{i,r} = Σ_q ∂L/∂a_{i,q} · w_{r,q}). A plain pair, not a class:
+#: a 64³ derivation makes a million and a half of them, and a pair is made five times faster.
+UpstreamTerm = tuple[Index, Any]
 
 
 #: A sum of UpstreamTerms in summation-index order: an exact linear form in the entries of G.

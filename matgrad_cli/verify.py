@@ -23,7 +23,6 @@ from .model import (
     Shape,
     Sizes,
     Symbols,
-    UpstreamTerm,
     Variable,
 )
 
@@ -39,10 +38,7 @@ def upstream_form(sizes: Sizes) -> MatrixForm:
     return MatrixForm(
         "∂L/∂A",
         (sizes.m, sizes.n),
-        tuple(
-            tuple((UpstreamTerm((i, j), 1),) for j in range(1, sizes.n + 1))
-            for i in range(1, sizes.m + 1)
-        ),
+        tuple(tuple((((i, j), 1),) for j in range(1, sizes.n + 1)) for i in range(1, sizes.m + 1)),
     )
 
 
@@ -71,15 +67,22 @@ def _linear_sum(
     """Σ scalar·form (or form·scalar) over ``pieces``, merging terms of the same ∂L/∂a_{p,q}.
 
     Pieces whose scalar is None (a zero entry of the constant matrix) are skipped; a merged
-    coefficient that cancels to zero is dropped.
+    coefficient that cancels to zero is dropped. Multiplying by the integer 1 (the coefficient
+    of G's own entries) is skipped: a 64³ product form has half a million such terms.
     """
     merged: dict[tuple[int, int], Any] = {}
     summed: list[tuple[int, int]] = []
     for form, scalar in pieces:
         if scalar is None:
             continue
+        scalar_is_one = scalar.__class__ is int and scalar == 1
         for output, factor in form:
-            term = _times(scalar, factor) if scale_left else _times(factor, scalar)
+            if scalar_is_one:
+                term = factor
+            elif factor.__class__ is int and factor == 1:
+                term = scalar
+            else:
+                term = scalar * factor if scale_left else factor * scalar
             if output in merged:
                 merged[output] = merged[output] + term
                 summed.append(output)
@@ -88,7 +91,7 @@ def _linear_sum(
     for output in summed:
         if output in merged and engine.is_zero(merged[output]):
             del merged[output]
-    return tuple(UpstreamTerm(output, factor) for output, factor in merged.items())
+    return tuple(merged.items())
 
 
 class ConstantMatrix:

@@ -190,8 +190,8 @@ def test_symbols_with_two_digit_indices_do_not_collide(engine: str) -> None:
     gradient = derivation.plain.gradients["Z"]
     (term_1_11,) = gradient.entries[0][10].terms
     (term_11_1,) = gradient.entries[10][0].terms
-    assert (term_1_11.output, str(term_1_11.factor)) == ((1, 1), "w_11_1")
-    assert (term_11_1.output, str(term_11_1.factor)) == ((11, 1), "w_1_1")
+    assert (term_1_11[0], str(term_1_11[1])) == ((1, 1), "w_11_1")
+    assert (term_11_1[0], str(term_11_1[1])) == ((11, 1), "w_1_1")
 
 
 def test_all_symbol_names_are_unique_across_matrices_at_size_eleven() -> None:
@@ -230,16 +230,16 @@ def test_chain_rule_terms_follow_the_summation_index(
                 rule = inputs_gradient.entries[i][r]
                 assert rule.variable == "Z"
                 assert rule.index == (i + 1, r + 1)
-                assert [term.output for term in rule.terms] == [(i + 1, q + 1) for q in range(n)]
-                assert [term.factor for term in rule.terms] == [symbols.W[r][q] for q in range(n)]
+                assert [output for output, _ in rule.terms] == [(i + 1, q + 1) for q in range(n)]
+                assert [factor for _, factor in rule.terms] == [symbols.W[r][q] for q in range(n)]
         weights_gradient = layer.gradients["W"]
         for r in range(k):
             for j in range(n):
                 rule = weights_gradient.entries[r][j]
                 assert rule.variable == "W"
                 assert rule.index == (r + 1, j + 1)
-                assert [term.output for term in rule.terms] == [(i + 1, j + 1) for i in range(m)]
-                assert [term.factor for term in rule.terms] == [symbols.Z[i][r] for i in range(m)]
+                assert [output for output, _ in rule.terms] == [(i + 1, j + 1) for i in range(m)]
+                assert [factor for _, factor in rule.terms] == [symbols.Z[i][r] for i in range(m)]
 
 
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
@@ -307,8 +307,8 @@ def test_bias_gradient_is_one_term_per_row_with_factor_one(
     for j, rule in enumerate(gradient.entries[0]):
         assert rule.variable == "b"
         assert rule.index == (1, j + 1)
-        assert [term.output for term in rule.terms] == [(i + 1, j + 1) for i in range(m)]
-        assert all(term.factor == 1 for term in rule.terms)
+        assert [output for output, _ in rule.terms] == [(i + 1, j + 1) for i in range(m)]
+        assert all(factor == 1 for _, factor in rule.terms)
     bias_checks = [check for check in derivation.checks if check.variable == "b"]
     assert len(bias_checks) == 1
     assert bias_checks[0].holds
@@ -409,7 +409,7 @@ def _linear_forms(derivation: Derivation) -> dict[str, list[list[list[tuple[Any,
     engine: Engine = get_engine(derivation.engine)
     return {
         name: [
-            [[(term.output, engine.to_sympy(term.factor)) for term in rule.terms] for rule in row]
+            [[(output, engine.to_sympy(factor)) for output, factor in rule.terms] for rule in row]
             for row in gradient.entries
         ]
         for name, gradient in layer.gradients.items()
@@ -434,3 +434,45 @@ def test_symengine_and_sympy_engines_give_the_same_linear_forms(
                 for (_, fast_factor), (_, pure_factor) in zip(fast_terms, pure_terms, strict=True):
                     assert sympy.expand(fast_factor - pure_factor) == 0
     assert [check.holds for check in fast.checks] == [check.holds for check in pure.checks]
+
+
+def _hand_built_layer(engine_name: str, terms_of: Any) -> tuple[Any, ...]:
+    """A 1×1×1 layer whose single a_{1,1} has the terms ``terms_of(z, w, b)``, differentiated by
+    the chain rule: the gradients of Z, W and b."""
+    engine = get_engine(engine_name)
+    sizes = Sizes(1, 1, 1)
+    symbols = derive_module.build_symbols(sizes, engine)
+    z, w, b = symbols.Z[0][0], symbols.W[0][0], symbols.b[0]
+    outputs = ((derive_module.OutputEntry((1, 1), tuple(terms_of(z, w, b)), engine.add),),)
+    gradients = derive_module.elementwise_gradients(
+        outputs,
+        symbols,
+        sizes,
+        True,
+        derive_module.Differentiator(engine, symbols),
+        engine,
+    )
+    return tuple(gradients[name].entries[0][0].terms for name in ("Z", "W", "b"))
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_a_symbol_in_two_terms_of_one_entry_has_its_partials_added(engine: str) -> None:
+    # a = z·w + z·b + b: ∂a/∂z = w + b, ∂a/∂w = z, ∂a/∂b = z + 1.
+    z_terms, w_terms, b_terms = _hand_built_layer(engine, lambda z, w, b: (z * w, z * b, b))
+    upstream = sympy.Symbol("G")
+    values = [
+        sympy.expand(sum(upstream * get_engine(engine).to_sympy(factor) for _, factor in terms))
+        for terms in (z_terms, w_terms, b_terms)
+    ]
+    z, w, b = sympy.symbols("z_1_1 w_1_1 b_1")
+    assert values == [sympy.expand(upstream * x) for x in (w + b, z, z + 1)]
+    assert [len(terms) for terms in (z_terms, w_terms, b_terms)] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("engine", ENGINE_NAMES)
+def test_partials_that_cancel_within_an_entry_are_dropped(engine: str) -> None:
+    # a = z·w − z·w + b: no term of the chain rule reaches z or w, and b's partial stays.
+    z_terms, w_terms, b_terms = _hand_built_layer(engine, lambda z, w, b: (z * w, -(z * w), b))
+    assert z_terms == ()
+    assert w_terms == ()
+    assert [(output, str(factor)) for output, factor in b_terms] == [((1, 1), "1")]

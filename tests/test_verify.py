@@ -211,16 +211,16 @@ Perturbation = Callable[[tuple[UpstreamTerm, ...], Layer], tuple[UpstreamTerm, .
 
 
 def _factor_plus_one(terms: tuple[UpstreamTerm, ...], _: Layer) -> tuple[UpstreamTerm, ...]:
-    first, *rest = terms
-    return (UpstreamTerm(first.output, first.factor + 1), *rest)
+    (output, factor), *rest = terms
+    return ((output, factor + 1), *rest)
 
 
 def _extra_term(terms: tuple[UpstreamTerm, ...], net: Layer) -> tuple[UpstreamTerm, ...]:
     # A term for an a_{p,q} from another row: a plausible slip that keeps every factor right.
     m, n = net.sizes.m, net.sizes.n
-    output = terms[0].output
-    other = (output[0] % m + 1, output[1]) if m > 1 else (output[0], output[1] % n + 1)
-    return (*terms, UpstreamTerm(other, terms[0].factor))
+    (p, q), factor = terms[0]
+    other = (p % m + 1, q) if m > 1 else (p, q % n + 1)
+    return (*terms, (other, factor))
 
 
 def _dropped_term(terms: tuple[UpstreamTerm, ...], _: Layer) -> tuple[UpstreamTerm, ...]:
@@ -228,12 +228,8 @@ def _dropped_term(terms: tuple[UpstreamTerm, ...], _: Layer) -> tuple[UpstreamTe
 
 
 def _swapped_outputs(terms: tuple[UpstreamTerm, ...], _: Layer) -> tuple[UpstreamTerm, ...]:
-    first, second, *rest = terms
-    return (
-        UpstreamTerm(first.output, second.factor),
-        UpstreamTerm(second.output, first.factor),
-        *rest,
-    )
+    (first_output, first_factor), (second_output, second_factor), *rest = terms
+    return ((first_output, second_factor), (second_output, first_factor), *rest)
 
 
 PERTURBATIONS: dict[str, Perturbation] = {

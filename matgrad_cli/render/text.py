@@ -195,23 +195,23 @@ def _upstream_name(output: tuple[int, int]) -> str:
 
 def chain_rule_term(term: UpstreamTerm) -> str:
     """One term ∂L/∂a_{p,q} · ∂a_{p,q}/∂x of a chain-rule sum, written ``g₁,₁ w₂,₁``."""
-    upstream = _upstream_name(term.output)
-    if _is_one(term.factor):
+    output, factor = term
+    upstream = _upstream_name(output)
+    if _is_one(factor):
         return upstream
-    factor = pretty_expr(term.factor)
-    return f"{upstream} {factor}" if _is_atom(term.factor) else f"{upstream} ({factor})"
+    shown = pretty_expr(factor)
+    return f"{upstream} {shown}" if _is_atom(factor) else f"{upstream} ({shown})"
 
 
 def product_term(term: UpstreamTerm, upstream_first: bool) -> str:
     """One term of a product's entry in the product's own order: ``g₁,₁ w₁,₁`` in G·Wᵀ and
     ``z₁,₁ g₁,₁`` in Zᵀ·G."""
-    upstream = _upstream_name(term.output)
-    if _is_one(term.factor):
+    output, factor = term
+    upstream = _upstream_name(output)
+    if _is_one(factor):
         return upstream
-    factor = pretty_expr(term.factor)
-    if not _is_atom(term.factor):
-        factor = f"({factor})"
-    return f"{upstream} {factor}" if upstream_first else f"{factor} {upstream}"
+    shown = pretty_expr(factor) if _is_atom(factor) else f"({pretty_expr(factor)})"
+    return f"{upstream} {shown}" if upstream_first else f"{shown} {upstream}"
 
 
 def _elide_terms(terms: Sequence[str], full: bool) -> list[str]:
@@ -587,7 +587,7 @@ class _Writer:
         names = {number: letter + _entry_index(rules[number]) for number in shown}
         feeds = {}
         for number in shown:
-            outputs = ["a" + pretty_index(term.output) for term in rules[number].terms]
+            outputs = ["a" + pretty_index(output) for output, _ in rules[number].terms]
             feeds[number] = (
                 f"{names[number]} feeds {_elided_list(outputs, self.full) or 'nothing'}:"
             )
