@@ -311,6 +311,20 @@ def _processor() -> str:
     return platform.processor() or platform.machine()
 
 
+def speed_probe() -> float:
+    """The best of three timings of a fixed pure-Python loop: how fast this machine runs the
+    interpreter right now. Taken at the start and the end of a run, it shows how much the
+    machine's speed moved while the tables were measured (shared machines drift by tens of %)."""
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        total = 0
+        for value in range(2_000_000):
+            total += value
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def machine_lines() -> list[str]:
     versions = _versions()
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -456,39 +470,64 @@ def run(args: argparse.Namespace) -> tuple[list[str], bool]:
             "",
         ]
 
+    cli_times: dict[str, float] = {}
     if not args.skip_cli:
-        help_time = time_command(["--help"], args.cli_runs)
-        derive_time = time_command(["derive"], args.cli_runs)
+        largest = max(sizes)
+        commands = {
+            "matgrad --help": ["--help"],
+            "matgrad derive (2×2×2, latex)": ["derive"],
+            f"matgrad derive --m {largest} --k {largest} --n {largest} (latex)": [
+                "derive",
+                *(f"--{name}={largest}" for name in "mkn"),
+            ],
+        }
+        for label, arguments in commands.items():
+            _note(label)
+            cli_times[label] = time_command(arguments, args.cli_runs)
         report += [
             f"### Command line (best of {args.cli_runs}, wall time, stdout to /dev/null)",
             "",
             *_table(
                 ["command", "time"],
-                [
-                    ["matgrad --help", _seconds(help_time)],
-                    ["matgrad derive (2×2×2, latex)", _seconds(derive_time)],
-                ],
+                [[label, _seconds(seconds)] for label, seconds in cli_times.items()],
             ),
             "",
         ]
 
     met = True
     targets = []
+
+    def target(text: str, ok: bool) -> None:
+        nonlocal met
+        met &= ok
+        targets.append(f"- {text} ({'met' if ok else 'MISSED'})")
+
+    for size, limit in ((32, 1.0), (64, 5.0)):
+        if size in layers:
+            target(
+                f"verify (biased layer) at N = {size} ≤ {limit:g} s: {_seconds(layer_total(size))}",
+                layer_total(size) <= limit,
+            )
+    if 64 in layers:
+        peak = max(layers[64]["rss_mb"], documents[64]["rss_mb"])
+        target(f"peak RSS at N = 64 ≤ 1 GiB: {peak:.0f} MiB", peak <= 1024)
+    if len(fitted) >= 2:
+        target(
+            f"cost exponent close to 3: N^{layer_slope:.2f} (layer), N^{document_slope:.2f} "
+            "(document)",
+            all(2.6 <= slope <= 3.4 for slope in (layer_slope, document_slope)),
+        )
+    for label, seconds in cli_times.items():
+        limit = 0.25 if "help" in label else 1.0 if "2×2×2" in label else 5.0
+        target(f"{label} ≤ {limit:g} s: {_seconds(seconds)}", seconds <= limit)
     if 16 in baselines:
         baseline = baselines[16]
         ratio = (baseline["expand"] + baseline["diff"]) / layer_total(16)
-        ok = ratio >= 100
-        met &= ok
-        verdict = "met" if ok else "MISSED"
-        targets.append(
-            f"- ratio to sympy.diff per entry at N = 16 ≥ 100×: {ratio:,.0f}× ({verdict})"
-        )
+        target(f"ratio to sympy.diff per entry at N = 16 ≥ 100×: {ratio:,.0f}×", ratio >= 100)
     if 1024 in numeric_times:
-        ok = numeric_times[1024] <= 2.0
-        met &= ok
-        targets.append(
-            f"- numeric check at 1024³ ≤ 2 s (first run): {_seconds(numeric_times[1024])} "
-            f"({'met' if ok else 'MISSED'})"
+        target(
+            f"numeric check at 1024³ ≤ 2 s (first run): {_seconds(numeric_times[1024])}",
+            numeric_times[1024] <= 2.0,
         )
     if targets:
         report += ["### Targets", "", *targets, ""]
@@ -593,7 +632,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     start = time.perf_counter()
     machine = machine_lines()
+    probe_before = speed_probe()
     report, met = run(args)
+    probe_after = speed_probe()
+    machine.append(
+        f"- speed probe (a fixed pure-Python loop, best of 3): {_seconds(probe_before)} before "
+        f"the run, {_seconds(probe_after)} after it; every time here scales with it"
+    )
     elapsed = time.perf_counter() - start
     sys.stdout.write("\n".join(["## Machine", "", *machine, "", *report]) + "\n")
     sys.stdout.write(f"(benchmark run: {elapsed:.0f} s)\n")

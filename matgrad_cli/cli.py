@@ -799,10 +799,11 @@ def exercise(
     """Write a problem sheet and its solution sheet: random small layers, gradients to find.
 
     Each problem gives the sizes, Z, W (and b) and asks for ∂L/∂Z, ∂L/∂W or ∂L/∂b, one entry
-    as a chain-rule sum or the whole matrix form. Every solution comes from a verified
-    derivation. The same seed gives byte-identical sheets. All files are written or none.
-    Exit code 0 when written, 1 if a solution failed to verify (nothing is written), 2 for
-    bad input. Described in docs/exercises.md.
+    as a chain-rule sum or the whole matrix form; about a third state a concrete loss (sum,
+    squared error or softmax cross-entropy). Every solution comes from a verified derivation.
+    The same seed gives byte-identical sheets. All files are written or none. Exit code 0
+    when written, 1 if a solution failed to verify (nothing is written), 2 for bad input.
+    Described in docs/exercises.md.
     """
     from .exercise import parse_count, parse_seed, write_sheets
 

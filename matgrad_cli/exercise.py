@@ -14,7 +14,7 @@ import random
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -37,6 +37,16 @@ SIZES = range(1, 5)
 #: rarer than 2 and 3.
 _SIZE_DRAW = (1, 2, 2, 2, 3, 3, 3, 4, 4)
 
+#: The concrete losses a problem may state (matgrad_cli.losses); the others leave L generic.
+CONCRETE_LOSSES = ("sum", "squared-error", "softmax-cross-entropy")
+
+#: About one problem in this many states a concrete loss.
+CONCRETE_EVERY = 3
+
+#: A softmax row of more exponentials than this is too long to work with by hand: a problem
+#: with more columns that drew the softmax gets the squared error instead.
+SOFTMAX_COLUMNS = 3
+
 #: What the stem's names end with.
 PROBLEMS_SUFFIX = "-problems"
 SOLUTIONS_SUFFIX = "-solutions"
@@ -56,7 +66,9 @@ class Problem:
     """One exercise: a layer at explicit sizes and the gradient asked for.
 
     ``entry`` is the 1-based index of the single entry asked for, (row, column) of ∂L/∂X in the
-    shape of X ((1, j) for b_j), or None when the whole matrix form is asked for.
+    shape of X ((1, j) for b_j), or None when the whole matrix form is asked for. ``loss`` is
+    ``generic`` (any L, the answer in terms of ∂L/∂A) or a concrete loss from CONCRETE_LOSSES,
+    stated on the sheet, whose ∂L/∂A is then part of the answer.
     """
 
     number: int
@@ -64,6 +76,7 @@ class Problem:
     bias: bool
     target: Variable
     entry: Index | None
+    loss: str = "generic"
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -76,7 +89,9 @@ class Solution:
     """A problem with the verified derivation that answers it.
 
     ``checks`` are the checks the answer rests on, all holding: the matrix identity for the
-    target and, for Z and W with the bias, that the bias leaves the gradient unchanged.
+    target, for Z and W with the bias that the bias leaves the gradient unchanged, and with a
+    concrete loss the identity again with L differentiated through the whole layer (its closed
+    form of ∂L/∂A held too).
     """
 
     problem: Problem
@@ -157,7 +172,9 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
 
     Targets and kinds are mixed: Z and W (and b with ``bias``) equally often, and about half
     the problems ask for one entry as a chain-rule sum, the others for the whole matrix form.
-    With ``bias`` every layer is A = ZW + 1_m b.
+    With ``bias`` every layer is A = ZW + 1_m b. About a third of the problems (none of a
+    one-problem sheet) state a concrete loss, the three losses equally often; they are drawn
+    last, so a seed's sizes, targets and entries do not depend on them.
     """
     validate_seed(seed)
     validate_count(count)
@@ -172,6 +189,12 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
         sizes = _draw_sizes(rng, target)
         entry = _draw_entry(rng, sizes.shape_of(target)) if single_entry else None
         problems.append(Problem(number, sizes, bias, target, entry))
+    concrete = sorted(rng.sample(range(count), round(count / CONCRETE_EVERY)))
+    for place, loss in zip(concrete, _balanced(rng, CONCRETE_LOSSES, len(concrete)), strict=True):
+        problem = problems[place]
+        if loss == "softmax-cross-entropy" and problem.sizes.n > SOFTMAX_COLUMNS:
+            loss = "squared-error"
+        problems[place] = replace(problem, loss=loss)
     return tuple(problems)
 
 
@@ -183,13 +206,21 @@ def solve(problem: Problem, derivation: Derivation) -> Solution:
     where = f"problem {problem.number} (m={sizes.m}, k={sizes.k}, n={sizes.n})"
     if layer is None or derivation.sizes != sizes:
         raise UnverifiedSolutionError(f"refusing to write the solutions: {where} was not derived")
+    if derivation.loss_name != problem.loss:
+        raise UnverifiedSolutionError(
+            f"refusing to write the solutions: {where} was not derived with its loss"
+        )
     checks = [check for check in layer.checks if check.variable == problem.target]
     if problem.bias and problem.target != "b":
         checks += [c for c in derivation.extra_checks if c.variable == problem.target]
-    failed = [check for check in checks if not check.holds]
+    if derivation.loss is not None:
+        checks += [c for c in derivation.loss.checks if c.variable == problem.target]
+    failed = [check.identity for check in checks if not check.holds]
+    if derivation.loss is not None and not derivation.loss.closed_form_holds:
+        failed.insert(0, "the closed form of ∂L/∂A")
     if not checks or failed or not derivation.verified:
-        failing = failed or [check for check in derivation.checks if not check.holds]
-        listed = "; ".join(check.identity for check in failing) or "no check of the answer"
+        failing = failed or [check.identity for check in derivation.checks if not check.holds]
+        listed = "; ".join(failing) or "no check of the answer"
         raise UnverifiedSolutionError(
             f"refusing to write the solutions: the derivation of {where} did not verify: {listed}"
         )
@@ -201,13 +232,15 @@ def solve_all(problems: Sequence[Problem]) -> tuple[Solution, ...]:
     # Looked up at each call, so that a test can substitute a wrong derivation.
     from .derive import derive
 
-    derivations: dict[tuple[Sizes, bool], Derivation] = {}
+    derivations: dict[tuple[Sizes, bool, str], Derivation] = {}
     solutions = []
     for problem in problems:
-        key = (problem.sizes, problem.bias)
+        key = (problem.sizes, problem.bias, problem.loss)
         if key not in derivations:
             sizes = problem.sizes
-            derivations[key] = derive(sizes.m, sizes.k, sizes.n, bias=problem.bias)
+            derivations[key] = derive(
+                sizes.m, sizes.k, sizes.n, bias=problem.bias, loss=problem.loss
+            )
         solutions.append(solve(problem, derivations[key]))
     return tuple(solutions)
 

@@ -171,6 +171,32 @@ def closed_form(loss: str, symbols: LossSymbols) -> Any:
     return softmax - y
 
 
+def closed_form_shown(loss: LossDerivation) -> Any:
+    """The closed form of ∂L/∂A as a sheet shows it: for the softmax, each
+    exp(a_{i,j}) / Σ_q exp(a_{i,q}) is the symbol sigma_i_j (σ_{i,j}, SOFTMAX_LATEX); the
+    other losses' closed forms are short already."""
+    if loss.loss != "softmax-cross-entropy":
+        return loss.closed_form
+    import sympy
+
+    a = loss.symbols.A
+    rows, cols = a.shape
+    denominators = [sympy.Add(*(sympy.exp(a[i, q]) for q in range(cols))) for i in range(rows)]
+    ratios = {
+        sympy.exp(a[i, j]) / denominators[i]: sympy.Symbol(f"sigma_{i + 1}_{j + 1}")
+        for i in range(rows)
+        for j in range(cols)
+    }
+    shown = loss.closed_form.xreplace(ratios)
+    if shown.atoms(sympy.exp):
+        raise ValueError("the softmax closed form is not in the form σ − Y")
+    return shown
+
+
+#: The σ_{i,j} of closed_form_shown.
+SOFTMAX_LATEX = r"\sigma_{i,j} = \frac{e^{a_{i,j}}}{\sum_{q=1}^{n} e^{a_{i,q}}}"
+
+
 def expressions_equal(left: Any, right: Any) -> bool:
     """Exact equality of two expressions built from polynomials, exp and log.
 

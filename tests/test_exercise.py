@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from matgrad_cli import exercise, pdf
 from matgrad_cli.errors import InputError, OutputError
 from matgrad_cli.exercise import (
+    CONCRETE_LOSSES,
     MAX_COUNT,
     SIZES,
+    SOFTMAX_COLUMNS,
     Problem,
     UnverifiedSolutionError,
     make_problems,
@@ -34,6 +36,7 @@ from matgrad_cli.exercise import (
     solve_all,
     write_sheets,
 )
+from matgrad_cli.losses import SOFTMAX_LATEX, validate_loss
 from matgrad_cli.model import Derivation, MatrixForm, Sizes, Variable
 from matgrad_cli.pdf import LatexFailedError, TexMissingError
 
@@ -118,12 +121,43 @@ def test_problems_are_small_mixed_and_well_formed(seed: int, count: int, bias: b
             assert 1 <= problem.entry[1] <= cols
             if rows > 1 and cols > 1:
                 assert problem.entry[0] != problem.entry[1]  # off the diagonal
+        assert problem.loss in ("generic", *CONCRETE_LOSSES)
+        validate_loss(problem.loss, problem.sizes)  # within the limits of derive_loss
+        if problem.loss == "softmax-cross-entropy":
+            assert n <= SOFTMAX_COLUMNS  # a softmax row short enough to work by hand
+    # About a third of the problems state a concrete loss, drawn after everything else.
+    assert sum(problem.loss != "generic" for problem in problems) == round(count / 3)
+    generic = [dataclasses.replace(problem, loss="generic") for problem in problems]
+    assert [(p.sizes, p.target, p.entry) for p in generic] == [
+        (p.sizes, p.target, p.entry) for p in make_problems(seed, count, bias)
+    ]
     targets = [problem.target for problem in problems]
     kinds = [problem.entry is None for problem in problems]
     if count >= 3:
         assert set(targets) == ({"Z", "W", "b"} if bias else {"Z", "W"})
     if count >= 2:
         assert set(kinds) == {True, False}  # single entries and whole matrix forms
+
+
+def test_every_concrete_loss_comes_up_on_a_long_sheet() -> None:
+    losses = [problem.loss for problem in make_problems(7, 30, bias=True)]
+    assert losses.count("generic") == 20
+    assert set(losses) == {"generic", *CONCRETE_LOSSES}
+
+
+def test_a_concrete_loss_is_stated_on_the_problem_sheet_without_its_gradient() -> None:
+    problems = [
+        Problem(1, Sizes(2, 3, 2), False, "W", (2, 1), "squared-error"),
+        Problem(2, Sizes(2, 3, 3), True, "Z", None, "softmax-cross-entropy"),
+        Problem(3, Sizes(3, 2, 2), True, "b", None, "sum"),
+    ]
+    text = problem_sheet(problems, 0)
+    assert "The loss is the squared error, with targets $y_{i,j}$" in text
+    assert "whose rows sum to 1" in text
+    assert "The loss is the sum of the entries of $A$:" in text
+    assert text.count("for this loss") == 3
+    assert "A - Y" not in text
+    assert "\\sigma" not in text  # the closed form of the softmax gradient is the answer
 
 
 def test_bias_problems_ask_for_the_bias_gradient() -> None:
@@ -177,6 +211,84 @@ def test_the_matrix_form_of_db_is_the_column_sums() -> None:
     for j in (1, 2):
         assert " + ".join(UPSTREAM % (i, j) for i in (1, 2, 3)) in text
     assert "$\\partial L/\\partial b$ has the shape of $b$, $1 \\times 2$" in text
+
+
+def test_a_squared_error_entry_is_answered_with_a_minus_y() -> None:
+    problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1), "squared-error")
+    text = solution_sheet([problem], 0)
+    # ∂L/∂A = A − Y, entry by entry, from the derivation's closed form.
+    assert "\\frac{\\partial L}{\\partial A} &= A - Y = \\begin{bmatrix}" in text
+    assert "a_{1,1} - y_{1,1} & a_{1,2} - y_{1,2}" in text
+    # The generic chain rule, then with the loss: ∂L/∂w_{2,1} = Σ_i z_{i,2} (a_{i,1} − y_{i,1}).
+    assert f"z_{{1,2}} {UPSTREAM % (1, 1)} + z_{{2,2}} {UPSTREAM % (2, 1)}" in text
+    expected = r"z_{1,2} \left(a_{1,1} - y_{1,1}\right) + z_{2,2} \left(a_{2,1} - y_{2,1}\right)"
+    assert f"&= {expected}\n\\end{{align*}}" in text  # the chain rule's last line
+    assert "equals the derivative of $L$ by each $a_{i,j}$ at all 4 entries" in text
+    assert "differentiating $L$ itself through the layer with respect to each entry of $W$" in text
+
+
+def test_a_softmax_matrix_form_is_answered_with_sigma_minus_y() -> None:
+    problem = Problem(1, Sizes(2, 2, 3), True, "Z", None, "softmax-cross-entropy")
+    (solution,) = solve_all([problem])
+    assert solution.derivation.loss is not None
+    assert solution.derivation.loss.closed_form_holds
+    assert [check.formula for check in solution.checks] == [
+        "∂L/∂A · Wᵀ",
+        "∂L/∂Z without the bias",
+        "∂L/∂A · Wᵀ, L = softmax-cross-entropy",
+    ]
+    text = solution_sheet([problem], 0)
+    assert SOFTMAX_LATEX in text
+    assert "\\sigma_{1,1} - y_{1,1} & \\sigma_{1,2} - y_{1,2} & \\sigma_{1,3} - y_{1,3}" in text
+    assert "(the rows of $Y$ summing to 1)" in text
+    assert "at all 6 entries for rows of $Y$ that sum to 1" in text
+    assert (
+        "\\frac{\\partial L}{\\partial Z} = \\left(\\operatorname{softmax}(A) - Y\\right) W^\\top"
+        in text
+    )
+
+
+def test_the_sum_loss_makes_db_a_count_of_rows() -> None:
+    problem = Problem(1, Sizes(3, 2, 2), True, "b", (1, 2), "sum")
+    text = solution_sheet([problem], 0)
+    # ∂L/∂A = 1 everywhere, so ∂L/∂b_2 = 1 + 1 + 1, one for each row of A: the chain rule's
+    # last line, after the generic sum ∂L/∂a_{1,2} + ∂L/∂a_{2,2} + ∂L/∂a_{3,2}.
+    assert " + ".join(UPSTREAM % (i, 2) for i in (1, 2, 3)) in text
+    assert "&= 1 + 1 + 1\n\\end{align*}" in text
+
+
+def _with_wrong_closed_form(derivation: Derivation) -> Derivation:
+    assert derivation.loss is not None
+    loss = dataclasses.replace(derivation.loss, closed_form_holds=False)
+    return dataclasses.replace(derivation, loss=loss)
+
+
+def test_a_loss_whose_closed_form_fails_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = derive_module.derive
+
+    def wrong(*args: Any, **kwargs: Any) -> Derivation:
+        return _with_wrong_closed_form(real(*args, **kwargs))
+
+    monkeypatch.setattr(derive_module, "derive", wrong)
+    problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1), "squared-error")
+    with pytest.raises(UnverifiedSolutionError, match="the closed form of ∂L/∂A"):
+        solution_sheet([problem], 0)
+
+
+def test_a_wrong_form_under_a_concrete_loss_is_never_printed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    losses_module = importlib.import_module("matgrad_cli.losses")
+    real = losses_module.derive_loss
+
+    def rows_reversed(loss: str, sizes: Sizes, bias: bool) -> Any:
+        # ∂L/∂W claimed as Zᵀ·∂L/∂A with its rows in reverse order: W's shape, wrong entries.
+        return real(loss, sizes, bias, forms={"W": lambda g, z, w: (z.T * g)[::-1, :]})
+
+    monkeypatch.setattr(losses_module, "derive_loss", rows_reversed)
+    problem = Problem(1, Sizes(2, 3, 2), False, "W", None, "squared-error")
+    with pytest.raises(UnverifiedSolutionError, match="L = squared-error"):
+        solution_sheet([problem], 0)
 
 
 def test_every_solution_is_verified_and_says_so() -> None:
@@ -282,6 +394,28 @@ def test_sheets_compile_with_pdflatex_using_only_the_minimal_packages(
     ):
         packages = re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", text)
         assert packages == ["geometry", "amsmath", "amssymb"]
+        log = compile_with_pdflatex(text, tmp_path, name)
+        assert "Overfull \\hbox" not in log, "a line runs into the margin"
+        assert "Undefined control sequence" not in log
+
+
+def test_every_concrete_loss_layout_compiles_and_fits_the_page(tmp_path: Path) -> None:
+    # The widest layers each loss is drawn at, every target and kind: 4 columns of a − y, and
+    # the softmax at its 3 columns.
+    problems: list[Problem] = []
+    for loss, sizes in (
+        ("sum", Sizes(4, 3, 4)),
+        ("squared-error", Sizes(4, 3, 4)),
+        ("softmax-cross-entropy", Sizes(4, 4, 3)),
+    ):
+        for target in ("Z", "W", "b"):
+            rows, cols = sizes.shape_of(target)
+            for asked in (None, (rows, cols)):
+                problems.append(Problem(len(problems) + 1, sizes, True, target, asked, loss))
+    for name, text in (
+        ("problems", problem_sheet(problems, 0)),
+        ("solutions", solution_sheet(problems, 0)),
+    ):
         log = compile_with_pdflatex(text, tmp_path, name)
         assert "Overfull \\hbox" not in log, "a line runs into the margin"
         assert "Undefined control sequence" not in log

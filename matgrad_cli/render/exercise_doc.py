@@ -183,24 +183,64 @@ def _layer_display(problem: Problem) -> Display:
     return Display((r",\qquad ".join(parts),))
 
 
+#: The concrete losses in words, and what their targets are.
+_LOSS_WORDS = {
+    "sum": "the sum of the entries of $A$",
+    "squared-error": "the squared error",
+    "softmax-cross-entropy": "the softmax cross-entropy",
+}
+_TARGETS = {
+    "sum": "",
+    "squared-error": ", with targets $y_{i,j}$ that do not depend on $Z$, $W$ or $b$",
+    "softmax-cross-entropy": (
+        ", the softmax taken along each row of $A$, with targets $y_{i,j}$ that do not depend "
+        "on $Z$, $W$ or $b$ and whose rows sum to 1 (such as one-hot labels)"
+    ),
+}
+
+
+def _loss_statement(problem: Problem) -> list[SheetBlock]:
+    """The concrete loss of a problem, written out; nothing for the generic loss."""
+    from ..losses import LOSS_LATEX
+
+    if problem.loss == "generic":
+        return []
+    return [
+        Paragraph(f"The loss is {_LOSS_WORDS[problem.loss]}{_TARGETS[problem.loss]}:"),
+        Display((LOSS_LATEX[problem.loss],)),
+    ]
+
+
 def _task(problem: Problem) -> Lead:
     """What the problem asks for, without giving the answer away."""
+    concrete = problem.loss != "generic"
     if problem.entry is not None:
         name = _entry_name(problem.target, problem.entry)
         chain_rule = (
             rf"\sum_{{p,q}} (\partial L/\partial a_{{p,q}})(\partial a_{{p,q}}/\partial {name})"
         )
+        first = (
+            "Work out $\\partial L/\\partial a_{p,q}$ for this loss first. Then name"
+            if concrete
+            else "Name"
+        )
+        last = ", leaving each $a_{p,q}$ as it is" if concrete else ""
         return Lead(
             "Task.",
-            f"Find ${_slashed(name)}$. Name the entries $a_{{p,q}}$ of $A$ that ${name}$ "
+            f"Find ${_slashed(name)}$. {first} the entries $a_{{p,q}}$ of $A$ that ${name}$ "
             f"appears in, work out each local derivative, and write the chain-rule sum "
-            f"${chain_rule}$ over them.",
+            f"${chain_rule}$ over them{last}.",
         )
     symbol = problem.target
+    upstream = (
+        "Work out $\\partial L/\\partial A$ for this loss as a matrix. Then give its shape"
+        if concrete
+        else "Give its shape"
+    )
     return Lead(
         "Task.",
-        f"Find ${_slashed(symbol)}$, the gradient with respect to {_WHAT[symbol]}. Give its "
-        "shape, write it as a matrix product of $\\partial L/\\partial A$ with $Z$, $W$ or a "
+        f"Find ${_slashed(symbol)}$, the gradient with respect to {_WHAT[symbol]}. {upstream}, "
+        "write it as a matrix product of $\\partial L/\\partial A$ with $Z$, $W$ or a "
         "vector of ones (transposed where needed), and multiply the product out.",
     )
 
@@ -210,7 +250,12 @@ def build_problem_sheet(problems: Sequence[Problem], seed: int) -> Sheet:
     notes = Part("Notation", (_notation(any(problem.bias for problem in problems)),))
     parts = [notes]
     for problem in problems:
-        blocks = (Paragraph(_sizes_sentence(problem)), _layer_display(problem), _task(problem))
+        blocks = (
+            Paragraph(_sizes_sentence(problem)),
+            _layer_display(problem),
+            *_loss_statement(problem),
+            _task(problem),
+        )
         parts.append(Part(f"Problem {problem.number}", blocks))
     return Sheet(
         "Gradients of a linear layer: exercises",
@@ -231,6 +276,14 @@ def _verdict(check: Check) -> str:
     where = _at_entries(check.entries_checked)
     if check.formula.endswith("without the bias"):
         return f"with the bias, ${name}$ is the same as without it {where}"
+    if ", L = " in check.formula:
+        if check.formula.split(", L = ")[0] != FORMULAS[check.variable]:
+            raise ValueError(f"no LaTeX for the identity {check.identity}")
+        return (
+            f"differentiating $L$ itself through the layer with respect to each entry of "
+            f"${check.variable}$, with no chain rule written, gives "
+            f"${name} = {_INLINE_PRODUCTS[check.variable]}$ {where}"
+        )
     if check.formula != FORMULAS[check.variable]:
         raise ValueError(f"no LaTeX for the identity {check.identity}")
     return (
@@ -240,8 +293,122 @@ def _verdict(check: Check) -> str:
 
 
 def _verdicts(solution: Solution) -> Lead:
-    said = "; ".join(_verdict(check) for check in solution.checks)
-    return Lead("Check.", f"$\\checkmark$ Verified by matgrad: {said}.")
+    verdicts = [_verdict(check) for check in solution.checks]
+    loss = solution.derivation.loss
+    if loss is not None:
+        verdicts.insert(0, _closed_form_verdict(solution))
+    return Lead("Check.", f"$\\checkmark$ Verified by matgrad: {'; '.join(verdicts)}.")
+
+
+def _closed_form_verdict(solution: Solution) -> str:
+    """The check of ∂L/∂A's closed form against the CAS's derivative of L, in words."""
+    from ..losses import CLOSED_FORM_LATEX
+
+    loss = solution.derivation.loss
+    if loss is None or not loss.closed_form_holds:
+        raise ValueError("refusing to print an unverified solution: the closed form fails")
+    rows, cols = loss.upstream.shape
+    condition = " for rows of $Y$ that sum to 1" if loss.condition else ""
+    return (
+        f"$\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}$ equals the derivative of "
+        f"$L$ by each $a_{{i,j}}$ {_at_entries(rows * cols)}{condition}"
+    )
+
+
+def _closed_entries(solution: Solution) -> list[list[str]]:
+    """The entries of ∂L/∂A in closed form, in LaTeX, from the derivation's loss."""
+    from ..losses import closed_form_shown
+
+    loss = solution.derivation.loss
+    if loss is None:
+        raise ValueError("the generic loss has no closed form")
+    shown = closed_form_shown(loss)
+    rows, cols = shown.shape
+    return [[expr_latex(shown[i, j]) for j in range(cols)] for i in range(rows)]
+
+
+def _loss_blocks(solution: Solution) -> list[SheetBlock]:
+    """A concrete loss: L, and ∂L/∂A in closed form, entry by entry."""
+    from ..losses import CLOSED_FORM_LATEX, LOSS_LATEX, SOFTMAX_LATEX
+
+    loss = solution.derivation.loss
+    if loss is None:
+        return []
+    closed = _closed_entries(solution)
+    rows, cols = len(closed), len(closed[0])
+    matrix = bmatrix(rows, cols, lambda i, j: closed[i][j], True)
+    upstream = f"{partial_latex('L', 'A')} &= {CLOSED_FORM_LATEX[loss.loss]} = {matrix}"
+    if loss.loss == "softmax-cross-entropy":
+        upstream += rf",\qquad {SOFTMAX_LATEX}"
+    condition = " (the rows of $Y$ summing to 1)" if loss.condition else ""
+    return [
+        Paragraph(
+            f"The loss is {_LOSS_WORDS[loss.loss]}. Differentiating it with respect to each "
+            f"$a_{{i,j}}${condition} gives $\\partial L/\\partial A$ in closed form:"
+        ),
+        Display((LOSS_LATEX[loss.loss].replace("L = ", "L &= ", 1), upstream), aligned=True),
+    ]
+
+
+def _parenthesised(latex: str) -> str:
+    return rf"\left({latex}\right)" if " - " in latex or " + " in latex else latex
+
+
+def _closed_form_inline(solution: Solution) -> str:
+    """∂L/∂A = A − Y (or the loss's closed form), as inline math."""
+    from ..losses import CLOSED_FORM_LATEX
+
+    loss = solution.derivation.loss
+    if loss is None:
+        raise ValueError("the generic loss has no closed form")
+    return f"$\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}$"
+
+
+def _with_loss_sum(solution: Solution, rule: ChainRule) -> list[str] | None:
+    """The terms of one chain-rule sum with this loss's ∂L/∂a_{p,q} in place of the symbols,
+    or None for the generic loss."""
+    if solution.derivation.loss is None:
+        return None
+    closed = _closed_entries(solution)
+    upstream_first = _upstream_first(solution.problem.target)
+    terms = []
+    for (p, q), factor in rule.terms:
+        value, local = closed[p - 1][q - 1], expr_latex(factor)
+        if value == "1" or local == "1":
+            # A factor 1 is left out: ∂L/∂a = 1 for the sum, ∂a/∂b = 1 for the bias.
+            terms.append(local if value == "1" else _parenthesised(value))
+        else:
+            pair = (_parenthesised(value), local)
+            terms.append(" ".join(pair if upstream_first else reversed(pair)))
+    return terms
+
+
+def _with_loss_product(solution: Solution) -> list[SheetBlock]:
+    """The matrix form with this loss's ∂L/∂A written out as its second factor (or first, for
+    ∂L/∂Z); nothing for the generic loss."""
+    from ..losses import CLOSED_FORM_LATEX
+
+    loss = solution.derivation.loss
+    if loss is None:
+        return []
+    closed = _closed_entries(solution)
+    target = solution.problem.target
+    rows, cols = len(closed), len(closed[0])
+    upstream = bmatrix(rows, cols, lambda i, j: closed[i][j], True)
+    symbols = solution.derivation.symbols
+    if target == "Z":
+        factors = f"{upstream} {symbol_matrix(tuple(zip(*symbols.W, strict=True)))}"
+    elif target == "W":
+        factors = f"{symbol_matrix(tuple(zip(*symbols.Z, strict=True)))} {upstream}"
+    else:
+        factors = f"{bmatrix(1, rows, lambda i, j: '1')} {upstream}"
+    product = _PRODUCTS[target].replace(
+        r"\frac{\partial L}{\partial A}", f"\\left({CLOSED_FORM_LATEX[loss.loss]}\\right)"
+    )
+    return [
+        Paragraph(f"With {_closed_form_inline(solution)}:"),
+        Display((f"{partial_latex('L', target)} = {product} = {factors}",)),
+    ]
 
 
 def _factors(solution: Solution) -> str:
@@ -289,12 +456,22 @@ def _entry_blocks(solution: Solution, index: Index) -> list[SheetBlock]:
     first, *more = sum_lines(partials, full=True)
     value_first, *value_more = sum_lines(values, full=True)
     position = f"{index[1]}" if target == "b" else f"{index[0]},{index[1]}"
+    with_loss = _with_loss_sum(solution, rule)
+    loss_lines = []
+    chain_rule = "By the chain rule, summing over these entries:"
+    if with_loss is not None:
+        loss_first, *loss_more = sum_lines(with_loss, full=True)
+        loss_lines = [f"{LINE_STRUT} &= {loss_first}", *loss_more]
+        chain_rule = (
+            "By the chain rule, summing over these entries, and in the last line with "
+            f"{_closed_form_inline(solution)}:"
+        )
     return [
         Paragraph(f"${name}$ appears in {_and_list([f'$a_{{{p},{q}}}$' for p, q in fed])}:"),
         Display(tuple(forward), aligned=True),
         Paragraph(f"Differentiating each of them with respect to ${name}$:"),
         Display((r",\qquad ".join(local),)),
-        Paragraph("By the chain rule, summing over these entries:"),
+        Paragraph(chain_rule),
         Display(
             (
                 f"{LINE_STRUT} {partial_latex('L', name)} &= {first}",
@@ -302,6 +479,7 @@ def _entry_blocks(solution: Solution, index: Index) -> list[SheetBlock]:
                 f"{LINE_STRUT} &= {value_first}",
                 *value_more,
                 rf"{LINE_STRUT} &= \left({_PRODUCTS[target]}\right)_{{{position}}}",
+                *loss_lines,
             ),
             aligned=True,
         ),
@@ -392,10 +570,13 @@ def _solution_part(solution: Solution) -> Part:
             f"asked for {_asked(problem)}."
         )
     ]
+    blocks += _loss_blocks(solution)
     if problem.entry is not None:
         blocks += _entry_blocks(solution, problem.entry)
     else:
         blocks += _matrix_blocks(solution)
+    if problem.entry is None:
+        blocks += _with_loss_product(solution)
     blocks.append(_verdicts(solution))
     return Part(f"Problem {problem.number}", tuple(blocks))
 
@@ -412,6 +593,13 @@ def build_solution_sheet(solutions: Sequence[Solution], seed: int) -> Sheet:
                 "system from the expanded entries of $A$, and then compared entry by entry with "
                 "the matrix product computed separately. The result of that check is stated "
                 "under each answer; matgrad writes no solution whose check failed."
+                + (
+                    " Where a problem states a concrete loss, $\\partial L/\\partial A$ is "
+                    "the CAS's derivative of $L$, checked against its closed form, and $L$ is "
+                    "also differentiated through the whole layer and compared with the answer."
+                    if any(problem.loss != "generic" for problem in problems)
+                    else ""
+                )
             ),
             _notation(any(problem.bias for problem in problems)),
         ),
@@ -457,7 +645,11 @@ def _block(block: SheetBlock) -> str:
 
 
 def _part(part: Part) -> str:
-    body = "\n\n".join(_block(block) for block in part.blocks)
+    # A display follows its paragraph on the next line: a blank line before it would end the
+    # paragraph and leave an empty line's height above the display.
+    body = "".join(
+        ("\n" if isinstance(block, Display) else "\n\n") + _block(block) for block in part.blocks
+    ).lstrip("\n")
     title = f"\\subsection*{{{escape_text(part.title)}}}"
     return f"\\begin{{sheetpart}}\n{title}\n\n{body}\n\\end{{sheetpart}}"
 

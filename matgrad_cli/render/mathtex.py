@@ -17,10 +17,10 @@ from ..model import DISPLAY_LIMIT, LinearForm
 #: Sums with more terms than this are shown as first terms, \cdots, last term.
 SUM_DISPLAY_LIMIT = 6
 
-_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a)((?:_\d+)+)$")
+_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
 
-_RANKS = {"z": 0, "w": 1, "b": 2, "a": 3, "y": 4, "dA": 5}
+_RANKS = {"z": 0, "w": 1, "b": 2, "a": 3, "sigma": 3, "y": 4, "dA": 5}
 
 
 def _rank(name: str) -> int:
@@ -38,6 +38,8 @@ def symbol_latex(name: str) -> str | None:
     kind, indices = match.group(1), match.group(2)[1:].replace("_", ",")
     if kind == "dA":
         return rf"\frac{{\partial L}}{{\partial a_{{{indices}}}}}"
+    if kind == "sigma":
+        return rf"\sigma_{{{indices}}}"
     return f"{kind}_{{{indices}}}"
 
 
