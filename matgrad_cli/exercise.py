@@ -43,9 +43,10 @@ CONCRETE_LOSSES = ("sum", "squared-error", "softmax-cross-entropy")
 #: About one problem in this many states a concrete loss.
 CONCRETE_EVERY = 3
 
-#: A softmax row of more exponentials than this is too long to work with by hand: a problem
-#: with more columns that drew the softmax gets the squared error instead.
-SOFTMAX_COLUMNS = 3
+#: A softmax row of more exponentials than this is too long to work with by hand, and a row of
+#: one is the constant 1 (L = 0 when the row of Y sums to 1): a problem with another number of
+#: columns that drew the softmax gets the squared error instead.
+SOFTMAX_COLUMNS = range(2, 4)
 
 #: What the stem's names end with.
 PROBLEMS_SUFFIX = "-problems"
@@ -173,8 +174,9 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     Targets and kinds are mixed: Z and W (and b with ``bias``) equally often, and about half
     the problems ask for one entry as a chain-rule sum, the others for the whole matrix form.
     With ``bias`` every layer is A = ZW + 1_m b. About a third of the problems (none of a
-    one-problem sheet) state a concrete loss, the three losses equally often; they are drawn
-    last, so a seed's sizes, targets and entries do not depend on them.
+    one-problem sheet) state a concrete loss, each of the three drawn equally often (the softmax
+    falls back to the squared error outside SOFTMAX_COLUMNS); they are drawn last, so a seed's
+    sizes, targets and entries do not depend on them.
     """
     validate_seed(seed)
     validate_count(count)
@@ -192,7 +194,7 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     concrete = sorted(rng.sample(range(count), round(count / CONCRETE_EVERY)))
     for place, loss in zip(concrete, _balanced(rng, CONCRETE_LOSSES, len(concrete)), strict=True):
         problem = problems[place]
-        if loss == "softmax-cross-entropy" and problem.sizes.n > SOFTMAX_COLUMNS:
+        if loss == "softmax-cross-entropy" and problem.sizes.n not in SOFTMAX_COLUMNS:
             loss = "squared-error"
         problems[place] = replace(problem, loss=loss)
     return tuple(problems)

@@ -175,7 +175,8 @@ def closed_form_shown(loss: LossDerivation) -> Any:
     """The closed form of ∂L/∂A as a sheet shows it: for the softmax, each
     exp(a_{i,j}) / Σ_q exp(a_{i,q}) is the symbol sigma_i_j (σ_{i,j}, SOFTMAX_LATEX); the
     other losses' closed forms are short already."""
-    if loss.loss != "softmax-cross-entropy":
+    if loss.loss != "softmax-cross-entropy" or loss.closed_form.shape[1] < 2:
+        # (With one column the softmax is 1 and the closed form already reads 1 − y_{i,1}.)
         return loss.closed_form
     import sympy
 
@@ -188,7 +189,7 @@ def closed_form_shown(loss: LossDerivation) -> Any:
         for j in range(cols)
     }
     shown = loss.closed_form.xreplace(ratios)
-    if shown.atoms(sympy.exp):
+    if len(ratios) != rows * cols or shown.atoms(sympy.exp):
         raise ValueError("the softmax closed form is not in the form σ − Y")
     return shown
 

@@ -124,7 +124,7 @@ def test_problems_are_small_mixed_and_well_formed(seed: int, count: int, bias: b
         assert problem.loss in ("generic", *CONCRETE_LOSSES)
         validate_loss(problem.loss, problem.sizes)  # within the limits of derive_loss
         if problem.loss == "softmax-cross-entropy":
-            assert n <= SOFTMAX_COLUMNS  # a softmax row short enough to work by hand
+            assert n in SOFTMAX_COLUMNS  # a softmax row of 2 or 3: short, and not constant
     # About a third of the problems state a concrete loss, drawn after everything else.
     assert sum(problem.loss != "generic" for problem in problems) == round(count / 3)
     generic = [dataclasses.replace(problem, loss="generic") for problem in problems]
@@ -254,7 +254,27 @@ def test_the_sum_loss_makes_db_a_count_of_rows() -> None:
     # ∂L/∂A = 1 everywhere, so ∂L/∂b_2 = 1 + 1 + 1, one for each row of A: the chain rule's
     # last line, after the generic sum ∂L/∂a_{1,2} + ∂L/∂a_{2,2} + ∂L/∂a_{3,2}.
     assert " + ".join(UPSTREAM % (i, 2) for i in (1, 2, 3)) in text
-    assert "&= 1 + 1 + 1\n\\end{align*}" in text
+    assert "&= 1 + 1 + 1 \\\\\n" in text
+    assert "&= 3\n\\end{align*}" in text  # added up by SymPy: m = 3
+
+
+def test_the_sum_loss_multiplies_the_matrix_form_out() -> None:
+    problem = Problem(1, Sizes(3, 2, 3), True, "W", None, "sum")
+    text = solution_sheet([problem], 0)
+    # ∂L/∂W = Zᵀ·1_m 1_nᵀ: every entry of row r is the column sum z_{1,r} + z_{2,r} + z_{3,r}.
+    assert " & ".join(["z_{1,1} + z_{2,1} + z_{3,1}"] * 3) + " \\\\\n" in text
+    assert " & ".join(["z_{1,2} + z_{2,2} + z_{3,2}"] * 3) + "\n\\end{bmatrix}" in text
+    # Four columns of such sums would not fit the page: the product is left as it is.
+    wide = solution_sheet([dataclasses.replace(problem, sizes=Sizes(3, 2, 4))], 0)
+    assert "z_{1,1} + z_{2,1} + z_{3,1} &" not in wide
+
+
+def test_a_one_column_softmax_shows_its_closed_form_as_it_is() -> None:
+    # softmax of a single entry is 1: there is no σ to name, and each row reads 1 − y_{i,1}.
+    losses_module = importlib.import_module("matgrad_cli.losses")
+    derivation = losses_module.derive_loss("softmax-cross-entropy", Sizes(3, 2, 1), False)
+    shown = losses_module.closed_form_shown(derivation)
+    assert [str(shown[i, 0]) for i in range(3)] == [f"1 - y_{i}_1" for i in (1, 2, 3)]
 
 
 def _with_wrong_closed_form(derivation: Derivation) -> Derivation:

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..engine import get_engine
 from ..model import ChainRule, Check, Index, Variable
 from ..verify import FORMULAS
 from .document import LINE_STRUT, Display, Paragraph
@@ -191,12 +192,17 @@ _LOSS_WORDS = {
 }
 _TARGETS = {
     "sum": "",
-    "squared-error": ", with targets $y_{i,j}$ that do not depend on $Z$, $W$ or $b$",
+    "squared-error": ", with targets $y_{{i,j}}$ that do not depend on {parameters}",
     "softmax-cross-entropy": (
-        ", the softmax taken along each row of $A$, with targets $y_{i,j}$ that do not depend "
-        "on $Z$, $W$ or $b$ and whose rows sum to 1 (such as one-hot labels)"
+        ", the softmax taken along each row of $A$, with targets $y_{{i,j}}$ that do not depend "
+        "on {parameters} and whose rows sum to 1 (such as one-hot labels)"
     ),
 }
+
+
+def _targets(problem: Problem) -> str:
+    parameters = "$Z$, $W$ or $b$" if problem.bias else "$Z$ or $W$"
+    return _TARGETS[problem.loss].format(parameters=parameters)
 
 
 def _loss_statement(problem: Problem) -> list[SheetBlock]:
@@ -206,7 +212,7 @@ def _loss_statement(problem: Problem) -> list[SheetBlock]:
     if problem.loss == "generic":
         return []
     return [
-        Paragraph(f"The loss is {_LOSS_WORDS[problem.loss]}{_TARGETS[problem.loss]}:"),
+        Paragraph(f"The loss is {_LOSS_WORDS[problem.loss]}{_targets(problem)}:"),
         Display((LOSS_LATEX[problem.loss],)),
     ]
 
@@ -383,6 +389,21 @@ def _with_loss_sum(solution: Solution, rule: ChainRule) -> list[str] | None:
     return terms
 
 
+def _entry_total(solution: Solution, rule: ChainRule) -> str | None:
+    """The chain-rule sum with the loss's ∂L/∂a_{p,q}, added up by SymPy, when that gives a
+    number (with the sum loss, ∂L/∂b_j is the count of rows); None otherwise."""
+    import sympy
+
+    loss = solution.derivation.loss
+    if loss is None:
+        return None
+    to_sympy = get_engine(solution.derivation.engine).to_sympy
+    total = sympy.Add(
+        *(loss.closed_form[p - 1, q - 1] * to_sympy(factor) for (p, q), factor in rule.terms)
+    )
+    return expr_latex(total) if total.is_Integer and len(rule.terms) > 1 else None
+
+
 def _with_loss_product(solution: Solution) -> list[SheetBlock]:
     """The matrix form with this loss's ∂L/∂A written out as its second factor (or first, for
     ∂L/∂Z); nothing for the generic loss."""
@@ -405,10 +426,43 @@ def _with_loss_product(solution: Solution) -> list[SheetBlock]:
     product = _PRODUCTS[target].replace(
         r"\frac{\partial L}{\partial A}", f"\\left({CLOSED_FORM_LATEX[loss.loss]}\\right)"
     )
+    lines = [f"{partial_latex('L', target)} = {product} &= {factors}"]
+    shown = _multiplied_out(solution) if loss.loss == "sum" else []
+    # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the count
+    # of rows), so it is written out too, when its rows fit the page.
+    if shown and max(sum(_term_count(entry) for entry in row) for row in shown) <= MATRIX_WIDTH:
+        lines.append(
+            "&= " + bmatrix(len(shown), len(shown[0]), lambda i, j: expr_latex(shown[i][j]), True)
+        )
     return [
         Paragraph(f"With {_closed_form_inline(solution)}:"),
-        Display((f"{partial_latex('L', target)} = {product} = {factors}",)),
+        Display(tuple(lines), aligned=True),
     ]
+
+
+def _term_count(expr: Any) -> int:
+    """How many terms a SymPy expression has: the width of a matrix entry, in symbols."""
+    return len(expr.args) if expr.is_Add else 1
+
+
+def _multiplied_out(solution: Solution) -> list[list[Any]]:
+    """The matrix form of the target with the loss's closed form of ∂L/∂A, multiplied out by
+    SymPy: (∂L/∂A)·Wᵀ, Zᵀ·(∂L/∂A) or 1ᵀ·(∂L/∂A)."""
+    import sympy
+
+    loss = solution.derivation.loss
+    if loss is None:
+        raise ValueError("the generic loss has no closed form")
+    closed, z, w = loss.closed_form, loss.symbols.Z, loss.symbols.W
+    target = solution.problem.target
+    if target == "Z":
+        product = closed * w.T
+    elif target == "W":
+        product = z.T * closed
+    else:
+        product = sympy.ones(1, closed.shape[0]) * closed
+    rows, cols = product.shape
+    return [[product[i, j] for j in range(cols)] for i in range(rows)]
 
 
 def _factors(solution: Solution) -> str:
@@ -462,6 +516,9 @@ def _entry_blocks(solution: Solution, index: Index) -> list[SheetBlock]:
     if with_loss is not None:
         loss_first, *loss_more = sum_lines(with_loss, full=True)
         loss_lines = [f"{LINE_STRUT} &= {loss_first}", *loss_more]
+        total = _entry_total(solution, rule)
+        if total is not None:
+            loss_lines.append(f"{LINE_STRUT} &= {total}")
         chain_rule = (
             "By the chain rule, summing over these entries, and in the last line with "
             f"{_closed_form_inline(solution)}:"
