@@ -3,6 +3,7 @@ routes, its symbols never collide, its sums are in summation order, and it refus
 
 from __future__ import annotations
 
+import gc
 import importlib
 import itertools
 from dataclasses import replace
@@ -476,3 +477,29 @@ def test_partials_that_cancel_within_an_entry_are_dropped(engine: str) -> None:
     assert z_terms == ()
     assert w_terms == ()
     assert [(output, str(factor)) for output, factor in b_terms] == [((1, 1), "1")]
+
+
+def test_a_derivation_leaves_the_cycle_collector_as_it_found_it() -> None:
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable()
+        derivation = derive(8, 8, 8)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == 0  # nothing is left frozen
+        # The objects made while it was paused were moved to the oldest generation without a
+        # scan (a collection of the young generation would have left them in the middle one),
+        # so no collection has to go through that backlog again.
+        assert any(obj is derivation.plain for obj in gc.get_objects(generation=2))
+        assert gc.get_count()[0] < gc.get_threshold()[0]
+        gc.disable()
+        derive(2, 2, 2)
+        assert not gc.isenabled()
+        # Objects the program froze itself stay frozen.
+        gc.enable()
+        gc.freeze()
+        frozen = gc.get_freeze_count()
+        derive(2, 2, 2)
+        assert gc.get_freeze_count() == frozen
+        gc.unfreeze()
+    finally:
+        (gc.enable if was_enabled else gc.disable)()
