@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .engine import Engine, get_engine
+from .engine import Engine, add_by_key, get_engine
 from .errors import SizeError
 from .model import (
     ChainRule,
@@ -180,23 +180,6 @@ class Differentiator:
         return pairs
 
 
-def _summed(pairs: list[tuple[str, Any]], is_zero: Callable[[Any], bool]) -> dict[str, Any]:
-    """(symbol name, partial) pairs with the partials of a repeated symbol added up, and a sum
-    that cancels dropped: the local partials of an entry in which a symbol occurs twice."""
-    local_partials: dict[str, Any] = {}
-    summed: list[str] = []
-    for name, partial in pairs:
-        if name in local_partials:
-            local_partials[name] = local_partials[name] + partial
-            summed.append(name)
-        else:
-            local_partials[name] = partial
-    for name in summed:
-        if name in local_partials and is_zero(local_partials[name]):
-            del local_partials[name]
-    return local_partials
-
-
 def elementwise_gradients(
     outputs: tuple[tuple[OutputEntry, ...], ...],
     symbols: Symbols,
@@ -221,11 +204,8 @@ def elementwise_gradients(
     for p, row in enumerate(outputs):
         for q, output in enumerate(row):
             # ∂a_{p,q}/∂x is the sum of the partials of the terms that contain x: usually one
-            # term does, and when several do, their partials are added (see _summed).
-            pairs = partials_of(output.terms)
-            local_partials = dict(pairs)
-            if len(local_partials) < len(pairs):
-                local_partials = _summed(pairs, is_zero)
+            # term does, and when several do, their partials are added.
+            local_partials = add_by_key(partials_of(output.terms), is_zero)
             output_index = (p + 1, q + 1)
             for name, local in local_partials.items():
                 collected[name].append((output_index, local))

@@ -7,13 +7,15 @@ fallback on platforms without a symengine wheel, and tests run both against each
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from .errors import InputError
 
 ENGINE_NAMES = ("symengine", "sympy")
+
+Key = TypeVar("Key", bound=Hashable)
 
 
 class Engine(Protocol):
@@ -109,6 +111,27 @@ class SympyEngine:
 
     def to_sympy(self, expr: Any) -> Any:
         return expr
+
+
+def add_by_key(pairs: Sequence[tuple[Key, Any]], is_zero: Callable[[Any], bool]) -> dict[Key, Any]:
+    """The values of (key, value) ``pairs`` added up per key, keys in first-seen order; a sum
+    that cancels to zero is dropped. Both sides of every identity are made this way: the local
+    partials of a term's symbols, and the coefficients of a product's ∂L/∂a_{p,q}."""
+    merged = dict(pairs)
+    if len(merged) == len(pairs):
+        return merged  # each key once, as almost always: nothing to add
+    merged = {}
+    summed: list[Key] = []
+    for key, value in pairs:
+        if key in merged:
+            merged[key] = merged[key] + value
+            summed.append(key)
+        else:
+            merged[key] = value
+    for key in summed:
+        if key in merged and is_zero(merged[key]):
+            del merged[key]
+    return merged
 
 
 @cache

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import Engine
+from .engine import Engine, add_by_key
 from .model import (
     Check,
     Gradient,
@@ -23,6 +23,7 @@ from .model import (
     Shape,
     Sizes,
     Symbols,
+    UpstreamTerm,
     Variable,
 )
 
@@ -70,8 +71,7 @@ def _linear_sum(
     coefficient that cancels to zero is dropped. Multiplying by the integer 1 (the coefficient
     of G's own entries) is skipped: a 64³ product form has half a million such terms.
     """
-    merged: dict[tuple[int, int], Any] = {}
-    summed: list[tuple[int, int]] = []
+    pairs: list[UpstreamTerm] = []
     for form, scalar in pieces:
         if scalar is None:
             continue
@@ -83,15 +83,8 @@ def _linear_sum(
                 term = scalar
             else:
                 term = scalar * factor if scale_left else factor * scalar
-            if output in merged:
-                merged[output] = merged[output] + term
-                summed.append(output)
-            else:
-                merged[output] = term
-    for output in summed:
-        if output in merged and engine.is_zero(merged[output]):
-            del merged[output]
-    return tuple(merged.items())
+            pairs.append((output, term))
+    return tuple(add_by_key(pairs, engine.is_zero).items())
 
 
 class ConstantMatrix:

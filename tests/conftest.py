@@ -52,12 +52,18 @@ def pdflatex() -> str | None:
     return found
 
 
-def run_pdflatex(latex: str, folder: Path, name: str) -> subprocess.CompletedProcess[str]:
-    """Write ``latex`` to ``folder/name.tex`` and compile it as a user would; skips without
-    pdflatex (fails in CI). The caller asserts on the result and on ``name.log``."""
+def require_pdflatex() -> str:
+    """The pdflatex on the path; skips the test without one (fails it in CI)."""
     found = pdflatex()
     if found is None:
         pytest.skip("pdflatex is not installed")
+    return found
+
+
+def run_pdflatex(latex: str, folder: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """Write ``latex`` to ``folder/name.tex`` and compile it as a user would; skips without
+    pdflatex (fails in CI). The caller asserts on the result and on ``name.log``."""
+    found = require_pdflatex()
     (folder / f"{name}.tex").write_text(latex, encoding="utf-8")
     return subprocess.run(
         [found, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],

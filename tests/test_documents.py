@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from matgrad_cli.render.text import render_text
 from matgrad_cli.verify import compare, matmul, transpose, upstream_form
 
 from .conftest import assert_golden, run_pdflatex
-from .conftest import pdflatex as _pdflatex
 
 G = r"\frac{\partial L}{\partial a_{%d,%d}}"
 
@@ -203,22 +201,11 @@ def test_standalone_document_compiles_with_pdflatex(
 
 
 def test_fragment_compiles_inside_a_minimal_document(tmp_path: Path) -> None:
-    pdflatex = _pdflatex()
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
     fragment = render_latex(derive(2, 3, 2))
-    (tmp_path / "notes.tex").write_text(
+    source = (
         "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
         + fragment
-        + "\\end{document}\n",
-        encoding="utf-8",
+        + "\\end{document}\n"
     )
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "notes.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_pdflatex(source, tmp_path, "notes")
     assert result.returncode == 0, result.stdout[-3000:]

@@ -8,8 +8,6 @@ import importlib
 import itertools
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ from matgrad_cli.losses import SOFTMAX_LATEX, validate_loss
 from matgrad_cli.model import Derivation, MatrixForm, Sizes, Variable
 from matgrad_cli.pdf import LatexFailedError, TexMissingError
 
+from .conftest import require_pdflatex, run_pdflatex
 from .conftest import run_cli as run
 
 # `matgrad_cli.derive` is the function (re-exported by the package); the module is this one.
@@ -49,28 +48,9 @@ verify_module = importlib.import_module("matgrad_cli.verify")
 UPSTREAM = r"\frac{\partial L}{\partial a_{%d,%d}}"
 
 
-def require_pdflatex() -> str:
-    """pdflatex's path; skip without it, except in CI, where a missing pdflatex is a failure."""
-    found = shutil.which("pdflatex")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
-        pytest.skip("pdflatex is not installed")
-    return found
-
-
 def compile_with_pdflatex(latex: str, folder: Path, name: str) -> str:
     """Compile ``latex`` in ``folder`` as pdflatex would for a user; the log."""
-    pdflatex = require_pdflatex()
-    (folder / f"{name}.tex").write_text(latex, encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_pdflatex(latex, folder, name)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (folder / f"{name}.pdf").stat().st_size > 5_000
     return (folder / f"{name}.log").read_text(encoding="latin-1")

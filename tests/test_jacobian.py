@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +42,7 @@ from matgrad_cli.render.jacobian_doc import (
 )
 from matgrad_cli.render.jacobian_text import render_jacobian_text
 
-from .conftest import assert_golden
-from .conftest import pdflatex as _pdflatex
+from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run
 
 SMALL_SIZES = list(itertools.product((1, 2, 3), repeat=3))
@@ -487,18 +485,7 @@ def test_the_entry_limit_is_checked_before_any_work() -> None:
 
 def _compile(source: str, folder: Path, name: str = "jacobian") -> str:
     """Compile with pdflatex, stop at the first error, and return the log."""
-    pdflatex = _pdflatex()
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
-    (folder / f"{name}.tex").write_text(source, encoding="utf-8")
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_pdflatex(source, folder, name)
     assert result.returncode == 0, result.stdout[-3000:]
     assert (folder / f"{name}.pdf").stat().st_size > 10_000
     return (folder / f"{name}.log").read_text(encoding="latin-1")

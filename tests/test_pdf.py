@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from matgrad_cli.pdf import (
 )
 from matgrad_cli.render.latex import render_latex
 
+from .conftest import require_pdflatex
 from .conftest import run_cli as run
 
 MINIMAL = "\\documentclass{article}\n\\begin{document}\nHello $x^2$.\n\\end{document}\n"
@@ -37,14 +37,6 @@ UNDEFINED = (
     "More text.\n"
     "\\end{document}\n"
 )
-
-
-def require_pdflatex() -> None:
-    """Skip without pdflatex, except in CI, where a missing pdflatex is a failure."""
-    if shutil.which("pdflatex") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdflatex is required in CI (.ci/run installs texlive-latex-base)")
-        pytest.skip("pdflatex is not installed")
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from matgrad_cli.render.prove_doc import proof_data, proof_document, render_proo
 from matgrad_cli.render.prove_text import render_proof_text
 
 from .conftest import assert_golden, run_pdflatex
-from .conftest import pdflatex as _pdflatex
 from .conftest import run_cli as run
 
 SYMBOLS = setting()
@@ -456,21 +455,8 @@ def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path)
 
 
 def test_a_not_proved_document_compiles_too(tmp_path: Path) -> None:
-    pdflatex = _pdflatex()
-    if pdflatex is None:
-        pytest.skip("pdflatex is not installed")
     report = prove(claims={"Z": _wrong("Z", "G W", lambda st: st.G_matrix * st.W_matrix)})
-    (tmp_path / "proof.tex").write_text(
-        render_proof(report, "latex", standalone=True), encoding="utf-8"
-    )
-    result = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "proof.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = run_pdflatex(render_proof(report, "latex", standalone=True), tmp_path, "proof")
     assert result.returncode == 0, result.stdout[-3000:]
 
 

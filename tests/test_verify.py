@@ -3,7 +3,6 @@ the wrong shape are all rejected at the entries where they are wrong, and the tr
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,13 @@ import pytest
 import sympy
 
 from matgrad_cli import derive
-from matgrad_cli.derive import Differentiator, build_symbols, elementwise_gradients, forward
+from matgrad_cli.derive import (
+    Differentiator,
+    _without_cycle_collector,
+    build_symbols,
+    elementwise_gradients,
+    forward,
+)
 from matgrad_cli.engine import ENGINE_NAMES, Engine, get_engine
 from matgrad_cli.model import (
     Check,
@@ -315,13 +320,8 @@ def test_claims_built_with_sympy_are_compared_with_symengine_gradients() -> None
 @pytest.fixture
 def no_cycle_collector() -> Iterator[None]:
     """As derive() does for large layers: millions of acyclic objects, no cycles to find."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _without_cycle_collector():
         yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @pytest.mark.usefixtures("no_cycle_collector")

@@ -22,7 +22,7 @@ from ..engine import get_engine
 from ..model import ChainRule, Check, Index, Variable
 from ..verify import FORMULAS
 from .document import LINE_STRUT, Display, Paragraph
-from .latex import escape_text
+from .latex import PREAMBLE, display_latex, escape_text
 from .mathtex import (
     bmatrix,
     expr_latex,
@@ -671,26 +671,15 @@ def build_solution_sheet(solutions: Sequence[Solution], seed: int) -> Sheet:
 
 # LaTeX.
 
-_PREAMBLE = r"""\documentclass[11pt]{article}
-\usepackage[a4paper,margin=2cm]{geometry}
-\usepackage{amsmath}
-\usepackage{amssymb}
-\setcounter{MaxMatrixCols}{40}
-\allowdisplaybreaks
-\setlength{\parindent}{0pt}
-\setlength{\parskip}{0.6em}
-% A part starts a new page when it does not fit on what is left of the current one; a part
+_PREAMBLE = (
+    PREAMBLE
+    + r"""% A part starts a new page when it does not fit on what is left of the current one; a part
 % longer than a page still breaks across pages.
 \newenvironment{sheetpart}{\par\setbox0=\vbox\bgroup}{\par\egroup
   \ifdim\dimexpr\ht0+\dp0\relax>\dimexpr\pagegoal-\pagetotal\relax\newpage\fi
   \unvbox0\par}
 """
-
-
-def _display(block: Display) -> str:
-    if not block.aligned:
-        return "\\[\n" + "\n".join(block.lines) + "\n\\]"
-    return "\\begin{align*}\n" + " \\\\\n".join(block.lines) + "\n\\end{align*}"
+)
 
 
 def _block(block: SheetBlock) -> str:
@@ -698,7 +687,7 @@ def _block(block: SheetBlock) -> str:
         return f"\\textbf{{{escape_text(block.label)}}} {escape_text(block.text)}"
     if isinstance(block, Paragraph):
         return escape_text(block.text)
-    return _display(block)
+    return display_latex(block)
 
 
 def _part(part: Part) -> str:

@@ -55,7 +55,7 @@ def escape_text(text: str) -> str:
     return "$".join(pieces)
 
 
-def _display(block: Display) -> str:
+def display_latex(block: Display) -> str:
     if not block.aligned:
         return "\\[\n" + "\n".join(block.lines) + "\n\\]"
     return "\\begin{align*}\n" + " \\\\\n".join(block.lines) + "\n\\end{align*}"
@@ -78,7 +78,7 @@ def _section(section: Section) -> str:
         if isinstance(block, Paragraph):
             parts.append(escape_text(block.text))
         elif isinstance(block, Display):
-            parts.append(_display(block))
+            parts.append(display_latex(block))
         else:
             parts.append(_table(block))
     return "\n\n".join(parts)
@@ -95,7 +95,7 @@ def _plain_title(document: Document) -> str:
     return document.title.replace("$", "")
 
 
-_PREAMBLE = r"""\documentclass[11pt]{article}
+PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[a4paper,margin=2cm]{geometry}
 \usepackage{amsmath}
 \usepackage{amssymb}
@@ -131,7 +131,7 @@ def latex_text(document: Document, *, standalone: bool = False) -> str:
             return f"\\setcounter{{MaxMatrixCols}}{{{columns}}}\n{body}"
         return body
     title = escape_text(document.title)
-    preamble = _PREAMBLE.replace("{MaxMatrixCols}{40}", f"{{MaxMatrixCols}}{{{max(40, columns)}}}")
+    preamble = PREAMBLE.replace("{MaxMatrixCols}{40}", f"{{MaxMatrixCols}}{{{max(40, columns)}}}")
     return (
         preamble
         + f"\\title{{{title}}}\n\\author{{}}\n\\date{{}}\n\n\\begin{{document}}\n\\maketitle\n\n"
