@@ -1,0 +1,98 @@
+"""Every document matgrad prints, pinned byte for byte through the command line.
+
+These golden files are the contract of a refactoring: whatever the package's inside looks like,
+the same arguments print the same bytes on stdout and stderr and exit with the same code. The
+files live in tests/golden/cli/; `MATGRAD_UPDATE_GOLDEN=1` rewrites them after an intended change.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import assert_golden, run_cli
+
+_FORMATS = ("latex", "text", "markdown", "json")
+
+#: name → arguments. Each case pins stdout, and the exit code with stderr.
+CASES: dict[str, list[str]] = {
+    # derive: the default layer, sizes around the index-collision and elision thresholds, losses
+    **{f"derive-2x2x2-{f}": ["derive", "-f", f] for f in _FORMATS},
+    "derive-2x2x2-standalone": ["derive", "--standalone"],
+    **{f"derive-3x2x4-no-bias-{f}":
+       ["derive", "-m", "3", "-k", "2", "-n", "4", "--no-bias", "-f", f] for f in _FORMATS},
+    **{f"derive-11x1x2-{f}": ["derive", "-m", "11", "-k", "1", "-n", "2", "-f", f]
+       for f in ("latex", "text")},
+    **{f"derive-12x12x12-{f}": ["derive", "-m", "12", "-k", "12", "-n", "12", "-f", f]
+       for f in ("latex", "text", "markdown")},
+    "derive-5x5x5-full-text": ["derive", "-m", "5", "-k", "5", "-n", "5", "--full", "-f", "text"],
+    **{f"derive-{loss}-{f}": ["derive", "--loss", loss, "-f", f]
+       for loss in ("sum", "squared-error", "softmax-cross-entropy") for f in _FORMATS},
+    "derive-softmax-3x2x3-standalone": [
+        "derive", "-m", "3", "-k", "2", "-n", "3", "--loss", "softmax-cross-entropy",
+        "--standalone",
+    ],
+    "derive-sympy-engine-text": ["derive", "--engine", "sympy", "-f", "text"],
+    # the numeric check, asked for and automatic
+    **{f"numeric-4x3x5-{f}": ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "-f", f]
+       for f in _FORMATS},
+    "numeric-4x3x5-standalone": [
+        "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--standalone", "--seed", "9",
+    ],
+    "numeric-automatic-200x3x2-text": ["derive", "-m", "200", "-k", "3", "-n", "2", "-f", "text"],
+    # check: right, wrong shape, wrong values, several claims, losses, fixed sizes, bad input
+    **{f"check-correct-{f}": ["check", "dW = Z.T @ G", "-f", f] for f in _FORMATS},
+    **{f"check-wrong-shape-{f}": ["check", "dW = G @ Z.T", "-f", f] for f in _FORMATS},
+    **{f"check-wrong-values-{f}": ["check", "dW = (G.T @ Z).T.T", "-f", f] for f in _FORMATS},
+    **{f"check-several-{f}": ["check", "dZ = G @ W.T", "db = sum(G, axis=0)", "dW = G.T @ Z",
+                              "-f", f] for f in _FORMATS},
+    "check-standalone": ["check", "dZ = G @ W.T", "dW = Z @ G", "--standalone", "-f", "latex"],
+    "check-sizes-text": ["check", "dZ = G @ W", "-m", "3", "-k", "3", "-n", "2"],
+    **{f"check-softmax-{f}": ["check", "--loss", "softmax-cross-entropy", "dW = Z.T @ G",
+                              "dZ = (G - Y) @ W.T", "-f", f] for f in _FORMATS},
+    "check-squared-error-text": ["check", "--loss", "squared-error", "dW = Z.T @ (G + Y)"],
+    "check-parse-error": ["check", "dW = Z.T @@ G"],
+    "check-unknown-name": ["check", "dW = Q @ G"],
+    # prove and jacobian
+    **{f"prove-{f}": ["prove", "-f", f] for f in _FORMATS},
+    "prove-standalone": ["prove", "--standalone"],
+    "prove-no-bias-latex": ["prove", "--no-bias"],
+    **{f"jacobian-2x2x2-{f}": ["jacobian", "-f", f] for f in _FORMATS},
+    **{f"jacobian-denominator-{f}": ["jacobian", "--layout", "denominator", "-f", f]
+       for f in _FORMATS},
+    "jacobian-standalone": ["jacobian", "--standalone"],
+    **{f"jacobian-3x2x4-{f}": ["jacobian", "-m", "3", "-k", "2", "-n", "4", "-f", f]
+       for f in ("latex", "text")},
+    # bad input
+    "derive-bad-size": ["derive", "-m", "0"],
+    "derive-bad-format": ["derive", "-f", "docx"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_output_is_unchanged(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(CASES[name], capsys)
+    assert "Traceback" not in err
+    assert_golden(out, f"cli/{name}.out")
+    assert_golden(f"exit {code}\n{err}", f"cli/{name}.err")
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("exercise-seed7", ["--seed", "7", "--count", "3"]),
+        ("exercise-seed3-bias", ["--seed", "3", "--count", "6", "--bias"]),
+    ],
+)
+def test_exercise_sheets_are_unchanged(
+    name: str, args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stem = tmp_path / "sheet"
+    code, out, err = run_cli(["exercise", *args, "-o", str(stem)], capsys)
+    assert code == 0, err
+    assert_golden(out, f"cli/{name}.out")
+    assert_golden(err.replace(str(tmp_path), "TMP"), f"cli/{name}.err")
+    for part in ("problems", "solutions"):
+        text = (tmp_path / f"sheet-{part}.tex").read_text(encoding="utf-8")
+        assert_golden(text, f"cli/{name}-{part}.tex")
