@@ -51,7 +51,7 @@ def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 def work_layer(size: int, engine_name: str) -> Row:
     """The phases of the symbolic verification of the biased layer, as derive_layer runs them."""
-    from matgrad_cli.derive import (
+    from matgrad_cli.core.derive import (
         Differentiator,
         build_symbols,
         elementwise_gradients,
@@ -59,8 +59,8 @@ def work_layer(size: int, engine_name: str) -> Row:
         products_of_entries,
         validate_sizes,
     )
-    from matgrad_cli.engine import get_engine
-    from matgrad_cli.verify import matrix_forms, verify_gradients
+    from matgrad_cli.core.engine import get_engine
+    from matgrad_cli.core.verify import matrix_forms, verify_gradients
 
     engine, load = _timed(lambda: get_engine(engine_name))
     sizes = validate_sizes(size, size, size, engine_name)
@@ -87,8 +87,8 @@ def work_layer(size: int, engine_name: str) -> Row:
 
 def work_document(size: int, engine_name: str) -> Row:
     """derive(): both layers and the bias check, then the standalone LaTeX document."""
-    from matgrad_cli.derive import derive
-    from matgrad_cli.engine import get_engine
+    from matgrad_cli.core.derive import derive
+    from matgrad_cli.core.engine import get_engine
 
     get_engine(engine_name)
     derivation, derive_time = _timed(
@@ -98,7 +98,7 @@ def work_document(size: int, engine_name: str) -> Row:
         raise SystemExit(f"the derivation at N={size} did not verify")
 
     def render() -> str:
-        from matgrad_cli.render.latex import render_latex
+        from matgrad_cli.present.latex import render_latex
 
         return render_latex(derivation, standalone=True)
 
@@ -163,7 +163,7 @@ def work_numeric(size: int) -> Row:
     """The numeric check of the biased layer: the first run in the process (numpy's import timed
     apart) and the best of three."""
     _, import_time = _timed(lambda: __import__("numpy"))
-    from matgrad_cli.numeric import numeric_verify
+    from matgrad_cli.core.numeric import numeric_verify
 
     runs = [_timed(lambda: numeric_verify(size, size, size, bias=True)) for _ in range(3)]
     result = runs[0][0]
@@ -547,7 +547,7 @@ What is measured:
   *build* (one symbol per entry and the products z_{i,s}·w_{s,j}), *differentiate* (the forward
   pass and every elementwise partial by the chain rule), *verify* (G·Wᵀ, Zᵀ·G and 1ᵀ·G
   multiplied out and compared entry by entry).
-- **derive (document: both layers)**: `matgrad_cli.derive(N, N, N, bias=True)`, what
+- **derive (document: both layers)**: `matgrad_cli.core.derive(N, N, N, bias=True)`, what
   `matgrad derive` computes: the layer without and with the bias and the check that the bias
   leaves ∂L/∂Z and ∂L/∂W unchanged. *render LaTeX* is the standalone document from it (large
   matrices elided, as on the command line).
@@ -557,7 +557,7 @@ What is measured:
   Z and W and scales to all 2N² (each call walks the whole loss, so they cost about the same),
   marked "est.". The ratio is its time over *verify (biased layer)*, which does more: it also
   verifies, and covers the bias.
-- **numeric check**: `matgrad_cli.numeric.numeric_verify`, exact integer arithmetic at random
+- **numeric check**: `matgrad_cli.core.numeric.numeric_verify`, exact integer arithmetic at random
   integer matrices, for sizes past the symbolic limit. Every entry is compared with a one-entry
   difference quotient while m·k²·n ≤ 2³¹ (up to 215³); above that a seeded sample of 2,000
   entries per gradient, and the whole gradient along random directions.

@@ -7,26 +7,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .derive import derive
+from .core.derive import derive
+from .core.model import Check, Derivation, Gradient, LayerDerivation, Sizes
 from .errors import MatgradError
-from .model import Check, Derivation, Gradient, LayerDerivation, Sizes
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .claims import CheckReport, ClaimVerdict, Counterexample, EntryDifference, check
-    from .jacobians import JacobianDerivation, jacobian
-    from .proof import ProofReport, prove
+    from .core.claims import CheckReport, ClaimVerdict, Counterexample, EntryDifference, check
+    from .core.jacobians import JacobianDerivation, jacobian
+    from .core.proof import ProofReport, prove
 
 #: Names imported on first use: the claim checker's import costs more than `matgrad --help`.
 _LAZY = {
     **dict.fromkeys(
-        ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "claims"
+        ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "core.claims"
     ),
-    "jacobian": "jacobians",
-    "JacobianDerivation": "jacobians",
-    "prove": "proof",
-    "ProofReport": "proof",
+    "jacobian": "core.jacobians",
+    "JacobianDerivation": "core.jacobians",
+    "prove": "core.proof",
+    "ProofReport": "core.proof",
 }
 
 __all__ = [

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 import sys
 import time
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
@@ -17,11 +16,11 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 import typer
 
 from . import __version__
-from .errors import MatgradError, SizeError
+from .errors import MatgradError, OutputError, SizeError
+from .present import render
 
 if TYPE_CHECKING:
-    from .jacobians import JacobianDerivation
-    from .model import Derivation
+    from .core.model import Derivation
 
 app = typer.Typer(
     name="matgrad",
@@ -186,7 +185,7 @@ def _emit_pdf(latex: str, output: Path | None, force: bool) -> None:
     """Compile a standalone LaTeX document and write the PDF atomically, or to a redirected
     stdout (check_pdf_destination has refused a terminal already)."""
     from .output import write_atomic
-    from .pdf import compile_pdf
+    from .present.pdf import compile_pdf
 
     pdf = compile_pdf(latex)
     if output is not None:
@@ -330,9 +329,9 @@ def derive(
     identities are checked numerically instead, and the output says so. Exit code 0 when every
     identity holds, 1 when one fails, 2 for bad input.
     """
-    from .derive import derive as derive_layer
-    from .derive import validate_sizes
-    from .model import Sizes
+    from .core.derive import derive as derive_layer
+    from .core.derive import validate_sizes
+    from .core.model import Sizes
     from .output import check_writable
 
     # A PDF is the standalone LaTeX document, compiled: up to the compile it takes that path.
@@ -348,7 +347,7 @@ def derive(
         if numeric and loss is not LossName.generic:
             raise MatgradError("--numeric checks the generic loss only; drop --loss or --numeric")
         if loss is not LossName.generic:
-            from .losses import validate_loss
+            from .core.losses import validate_loss
 
             validate_loss(loss.value, Sizes(rows, inner, cols))
         if not numeric:
@@ -357,7 +356,7 @@ def derive(
             except SizeError as error:
                 if "symbolic limit" not in str(error):
                     raise
-                from .numeric import validate_numeric_sizes
+                from .core.numeric import validate_numeric_sizes
 
                 validate_numeric_sizes(rows, inner, cols)
                 numeric = True
@@ -366,13 +365,13 @@ def derive(
                     "running the exact numeric check instead\n"
                 )
         if numeric:
-            from .numeric import validate_numeric_sizes
+            from .core.numeric import validate_numeric_sizes
 
             validate_numeric_sizes(rows, inner, cols)
         if output is not None:
             check_writable(output, force)
         if as_pdf:
-            from .pdf import check_pdf_destination
+            from .present.pdf import check_pdf_destination
 
             check_pdf_destination(output, sys.stdout.isatty())
         if numeric:
@@ -394,13 +393,10 @@ def derive(
             if progress is not None:
                 progress.close()
         if as_pdf:
-            from .render.latex import render_latex
-
-            _emit_pdf(render_latex(derivation, standalone=True, full=full), output, force)
+            _emit_pdf(render(derivation, "latex", standalone=True, full=full), output, force)
         else:
-            text, syntax = _render(
-                derivation, document_format, standalone, full, output is not None
-            )
+            options = _document_options(document_format, standalone, full)
+            text, syntax = _rendered(derivation, document_format, output is not None, **options)
             _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail_error(error)
@@ -422,33 +418,14 @@ def _numeric(
     as_pdf: bool = False,
 ) -> NoReturn:
     """The numeric check in the chosen format; exits 0 when every identity holds, else 1."""
-    from .numeric import METHOD, numeric_verify, render_numeric_text
+    from .core.numeric import METHOD, numeric_verify
 
     result = numeric_verify(rows, inner, cols, bias=bias, seed=seed)
-    syntax: str | None
-    if output_format is Format.text:
-        text, syntax = render_numeric_text(result), None
-    elif output_format is Format.json:
-        import json
-
-        from .numeric import numeric_data
-
-        text, syntax = json.dumps(numeric_data(result), indent=2, ensure_ascii=False) + "\n", "json"
-    else:
-        from .render.numeric_doc import numeric_document
-
-        document = numeric_document(result)
-        if output_format is Format.latex:
-            from .render.latex import latex_text
-
-            text, syntax = latex_text(document, standalone=standalone or as_pdf), "latex"
-        else:
-            from .render.markdown import markdown_text
-
-            text, syntax = markdown_text(document), "markdown"
     if as_pdf:
-        _emit_pdf(text, output, force)
+        _emit_pdf(render(result, "latex", standalone=True), output, force)
     else:
+        options = {"standalone": standalone} if output_format is Format.latex else {}
+        text, syntax = _rendered(result, output_format, True, **options)
         _emit(text, output, force, syntax)
     held = sum(check.holds for check in result.checks)
     verdict = "verified" if result.verified else "NOT verified"
@@ -521,10 +498,10 @@ def check(
     code 0 when every claim is correct, 1 when one is wrong, 2 for a claim that does not parse
     or other bad input.
     """
-    from .claims import check as check_claims
-    from .claims import read_claims_file
+    from .core.claims import check as check_claims
+    from .core.claims import read_claims_file
+    from .core.model import Sizes
     from .errors import ClaimSyntaxError
-    from .model import Sizes
 
     texts = list(claims or [])
     file_lines: list[int] = []
@@ -552,7 +529,7 @@ def check(
         index = texts.index(error.source) if error.source in texts else 0
         from_file = index - (len(texts) - len(file_lines))
         where = f"{claims_file}, line {file_lines[from_file]}: " if from_file >= 0 else ""
-        from .render.check_text import caret_excerpt
+        from .present.check_text import caret_excerpt
 
         source, caret = caret_excerpt(error)
         # One error line, then the claim with a caret under the offending character.
@@ -560,60 +537,32 @@ def check(
         raise typer.Exit(2) from None
     except MatgradError as error:
         _fail(str(error), error.exit_code)
-    if output_format is CheckFormat.json:
-        sys.stdout.write(report.to_json())
-    elif output_format is CheckFormat.latex:
-        sys.stdout.write(report.to_latex(standalone=standalone))
-    elif output_format is CheckFormat.markdown:
-        sys.stdout.write(report.to_markdown())
-    else:
-        from .render.check_text import render_check_text
-
-        color, width = _text_layout(sys.stdout.isatty())
-        sys.stdout.write(render_check_text(report, width=width, color=color))
+    options = {"standalone": standalone} if output_format is CheckFormat.latex else {}
+    text, _ = _rendered(report, Format(output_format.value), False, **options)
+    sys.stdout.write(text)
     sys.stdout.flush()
     raise typer.Exit(0 if report.correct else 1)
 
 
-def _render(
-    derivation: Derivation, output_format: Format, standalone: bool, full: bool, to_file: bool
-) -> tuple[str, str | None]:
-    """The text of the document and the syntax to highlight it with on a terminal."""
-    return _in_format(
-        output_format,
-        to_file,
-        latex=lambda: derivation.to_latex(standalone=standalone, full=full),
-        markdown=lambda: derivation.to_markdown(full=full),
-        json=derivation.to_json,
-        text=lambda width, color: _derivation_text(derivation, width, full, color),
-    )
-
-
-def _derivation_text(derivation: Derivation, width: int, full: bool, color: bool) -> str:
-    from .render.text import render_text
-
-    return render_text(derivation, width=width, full=full, color=color)
-
-
-def _in_format(
-    output_format: Format,
-    to_file: bool,
-    *,
-    latex: Callable[[], str],
-    markdown: Callable[[], str],
-    json: Callable[[], str],
-    text: Callable[[int, bool], str],
-) -> tuple[str, str | None]:
-    """One of a document's four renderings, and the syntax to highlight it with on a terminal;
-    the text view is laid out for the terminal when it goes to one."""
-    if output_format is Format.latex:
-        return latex(), "latex"
-    if output_format is Format.markdown:
-        return markdown(), "markdown"
+def _document_options(output_format: Format, standalone: bool, full: bool) -> dict[str, Any]:
+    """The options a document format takes: LaTeX standalone or not, elided or full."""
     if output_format is Format.json:
-        return json(), "json"
-    color, width = _text_layout(not to_file and sys.stdout.isatty())
-    return text(width, color), None
+        return {}
+    if output_format is Format.latex:
+        return {"standalone": standalone, "full": full}
+    return {"full": full}
+
+
+def _rendered(
+    result: object, output_format: Format, to_file: bool, **options: Any
+) -> tuple[str, str | None]:
+    """The result in one format through present's door, and the syntax to highlight it with on
+    a terminal; the text view is laid out for the terminal when it goes to one."""
+    if output_format is Format.text:
+        color, width = _text_layout(not to_file and sys.stdout.isatty())
+        options = {**options, "width": width, "color": color}
+        return render(result, "text", **options), None
+    return render(result, output_format.value, **options), output_format.value
 
 
 @app.command()
@@ -632,10 +581,9 @@ def prove(
     A one-line summary goes to stderr. Exit code 0 when every identity is proved, 1 when one
     is not, 2 for bad input.
     """
+    from .core.proof import prove as prove_identities
+    from .core.proof import summary_line
     from .output import check_writable
-    from .proof import prove as prove_identities
-    from .proof import summary_line
-    from .render.prove_doc import render_proof
 
     try:
         if standalone and output_format is not Format.latex:
@@ -643,13 +591,8 @@ def prove(
         if output is not None:
             check_writable(output, force)
         report = prove_identities(bias=bias)
-        color, width = _text_layout(
-            output_format is Format.text and output is None and sys.stdout.isatty()
-        )
-        text = render_proof(
-            report, output_format.value, standalone=standalone, width=width, color=color
-        )
-        syntax = None if output_format is Format.text else output_format.value
+        options = {"standalone": standalone} if output_format is Format.latex else {}
+        text, syntax = _rendered(report, output_format, output is not None, **options)
         _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail(str(error), error.exit_code)
@@ -697,8 +640,8 @@ def jacobian(
     ∂L/∂A·Wᵀ, and explains why "∂Y/∂W = Xᵀ" is wrong. A short verification summary goes to
     stderr. Exit code 0 when every identity holds, 1 when one fails, 2 for bad input.
     """
-    from .jacobians import jacobian as compute_jacobians
-    from .jacobians import validate_jacobian_sizes
+    from .core.jacobians import jacobian as compute_jacobians
+    from .core.jacobians import validate_jacobian_sizes
     from .output import check_writable
 
     try:
@@ -711,7 +654,8 @@ def jacobian(
         if output is not None:
             check_writable(output, force)
         view = compute_jacobians(rows, inner, cols, layout=layout.value)
-        text, syntax = _render_jacobian(view, output_format, standalone, full, output is not None)
+        options = _document_options(output_format, standalone, full)
+        text, syntax = _rendered(view, output_format, output is not None, **options)
         _emit(text, output, force, syntax)
     except MatgradError as error:
         _fail(str(error), error.exit_code)
@@ -724,24 +668,6 @@ def jacobian(
             f"{held} of {len(view.checks)} checks hold; the notes' ∂A/∂W = Zᵀ: {notes}\n"
         )
     raise typer.Exit(0 if view.verified else 1)
-
-
-def _render_jacobian(
-    view: JacobianDerivation, output_format: Format, standalone: bool, full: bool, to_file: bool
-) -> tuple[str, str | None]:
-    """The text of the Jacobian view and the syntax to highlight it with on a terminal."""
-    from .jacobians import render_jacobian_json
-    from .render.jacobian_doc import render_jacobian_latex, render_jacobian_markdown
-    from .render.jacobian_text import render_jacobian_text
-
-    return _in_format(
-        output_format,
-        to_file,
-        latex=lambda: render_jacobian_latex(view, standalone=standalone, full=full),
-        markdown=lambda: render_jacobian_markdown(view, full=full),
-        json=lambda: render_jacobian_json(view),
-        text=lambda width, color: render_jacobian_text(view, width=width, full=full, color=color),
-    )
 
 
 class SheetFormat(StrEnum):
@@ -787,6 +713,60 @@ SheetFormatOption = Annotated[
 ]
 
 
+def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
+    """The files ``write_sheets`` writes for ``stem``: STEM-problems.tex, STEM-solutions.tex
+    and, with ``as_pdf``, the two PDFs. A stem ending in .tex or .pdf loses that ending."""
+    if stem.suffix.lower() in (".tex", ".pdf"):
+        stem = stem.with_suffix("")
+    extensions = (".tex", ".pdf") if as_pdf else (".tex",)
+    return [
+        stem.with_name(f"{stem.name}{kind}{extension}")
+        for extension in extensions
+        for kind in ("-problems", "-solutions")
+    ]
+
+
+def write_sheets(
+    stem: Path,
+    seed: int,
+    count: int = 5,
+    bias: bool = False,
+    as_pdf: bool = False,
+    force: bool = False,
+) -> list[Path]:
+    """Write the problem and solution sheets next to ``stem``; the paths written, in order.
+
+    All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
+    written and a missing TeX engine are refused before any work; then every file is written
+    to a temporary and only renamed into place once all are complete, and a failure at any
+    step removes the temporaries and puts back what was there before.
+    """
+    from .core.exercise import make_problems, validate_count, validate_seed
+    from .output import check_writable, write_all
+    from .present.exercise_doc import problem_sheet, solution_sheet
+
+    validate_seed(seed)
+    validate_count(count)
+    if not stem.name or stem.name in (".", "..") or stem.is_dir():
+        raise OutputError(f"-o takes a file stem such as sheets/week3, not the folder {stem}")
+    paths = sheet_paths(stem, as_pdf)
+    for path in paths:
+        check_writable(path, force)
+    if as_pdf:
+        from .present.pdf import require_tex_engine
+
+        require_tex_engine(without="--format latex")
+    problems = make_problems(seed, count, bias)
+    sources = [problem_sheet(problems, seed), solution_sheet(problems, seed)]
+    contents = [source.encode("utf-8") for source in sources]
+    if as_pdf:
+        from .present.pdf import compile_pdf
+
+        contents += [compile_pdf(source) for source in sources]
+    write_all(list(zip(paths, contents, strict=True)), force)
+    return paths
+
+
 @app.command()
 def exercise(
     seed: ExerciseSeedOption,
@@ -805,7 +785,7 @@ def exercise(
     when written, 1 if a solution failed to verify (nothing is written), 2 for bad input.
     Described in docs/exercises.md.
     """
-    from .exercise import parse_count, parse_seed, write_sheets
+    from .core.exercise import parse_count, parse_seed
 
     try:
         written = write_sheets(

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
-from matgrad_cli.claims import (
+from matgrad_cli.cli import app
+from matgrad_cli.core.claims import (
     CORRECT_FORMULAS,
     DEFAULT_SIZES,
     ENTRY_RANGE,
@@ -35,11 +36,10 @@ from matgrad_cli.claims import (
     check,
     read_claims_file,
 )
-from matgrad_cli.cli import app
+from matgrad_cli.core.model import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
-from matgrad_cli.model import Sizes
-from matgrad_cli.render.check_json import render_check_json
-from matgrad_cli.render.check_text import caret_excerpt, render_check_text
+from matgrad_cli.present.check_json import render_check_json
+from matgrad_cli.present.check_text import caret_excerpt, render_check_text
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"
 UPDATE_GOLDEN = os.environ.get("MATGRAD_UPDATE_GOLDEN") == "1"

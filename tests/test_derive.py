@@ -16,16 +16,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matgrad_cli import derive
-from matgrad_cli.derive import SYMBOLIC_LIMITS, validate_sizes
-from matgrad_cli.engine import ENGINE_NAMES, Engine, get_engine
+from matgrad_cli.core.derive import SYMBOLIC_LIMITS, validate_sizes
+from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine
+from matgrad_cli.core.model import Derivation, Gradient, LayerDerivation, Sizes
+from matgrad_cli.core.verify import linear_value
 from matgrad_cli.errors import MatgradError, SizeError
-from matgrad_cli.model import Derivation, Gradient, LayerDerivation, Sizes
-from matgrad_cli.reference import expanded_loss_gradients, reference_gradients
-from matgrad_cli.verify import linear_value
 
-# ``matgrad_cli.derive`` the attribute is the function (the package re-exports it), so the module
-# is looked up by name.
-derive_module = importlib.import_module("matgrad_cli.derive")
+from .reference import expanded_loss_gradients, reference_gradients
+
+# ``matgrad_cli.derive`` is the function (the package re-exports it), so the module is looked up
+# by name.
+derive_module = importlib.import_module("matgrad_cli.core.derive")
 
 Size = tuple[int, int, int]
 SIZES_UP_TO_4: list[Size] = [(m, k, n) for m, k, n in itertools.product(range(1, 5), repeat=3)]

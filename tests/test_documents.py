@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 
 from matgrad_cli import derive
-from matgrad_cli.engine import get_engine
-from matgrad_cli.model import Derivation
-from matgrad_cli.render.json import render_json
-from matgrad_cli.render.latex import render_latex
-from matgrad_cli.render.markdown import render_markdown
-from matgrad_cli.render.mathtex import ROW_STRUT
-from matgrad_cli.render.text import render_text
-from matgrad_cli.verify import compare, matmul, transpose, upstream_form
+from matgrad_cli.core.engine import get_engine
+from matgrad_cli.core.model import Derivation
+from matgrad_cli.core.verify import compare, matmul, transpose, upstream_form
+from matgrad_cli.present.json import render_json
+from matgrad_cli.present.latex import render_latex
+from matgrad_cli.present.markdown import render_markdown
+from matgrad_cli.present.mathtex import ROW_STRUT
+from matgrad_cli.present.text import render_text
 
 from .conftest import assert_golden, run_pdflatex
 

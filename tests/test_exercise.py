@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli import exercise, pdf
-from matgrad_cli.errors import InputError, OutputError
-from matgrad_cli.exercise import (
+from matgrad_cli import output
+from matgrad_cli.cli import sheet_paths, write_sheets
+from matgrad_cli.core import exercise
+from matgrad_cli.core.exercise import (
     CONCRETE_LOSSES,
     MAX_COUNT,
     SIZES,
@@ -28,22 +29,21 @@ from matgrad_cli.exercise import (
     make_problems,
     parse_count,
     parse_seed,
-    problem_sheet,
-    sheet_paths,
-    solution_sheet,
     solve_all,
-    write_sheets,
 )
-from matgrad_cli.losses import SOFTMAX_LATEX, validate_loss
-from matgrad_cli.model import Derivation, MatrixForm, Sizes, Variable
-from matgrad_cli.pdf import LatexFailedError, TexMissingError
+from matgrad_cli.core.losses import SOFTMAX_LATEX, validate_loss
+from matgrad_cli.core.model import Derivation, MatrixForm, Sizes, Variable
+from matgrad_cli.errors import InputError, OutputError
+from matgrad_cli.present import pdf
+from matgrad_cli.present.exercise_doc import problem_sheet, solution_sheet
+from matgrad_cli.present.pdf import LatexFailedError, TexMissingError
 
 from .conftest import require_pdflatex, run_pdflatex
 from .conftest import run_cli as run
 
-# `matgrad_cli.derive` is the function (re-exported by the package); the module is this one.
-derive_module = importlib.import_module("matgrad_cli.derive")
-verify_module = importlib.import_module("matgrad_cli.verify")
+# `matgrad_cli.core.derive` is the function (re-exported by the package); the module is this one.
+derive_module = importlib.import_module("matgrad_cli.core.derive")
+verify_module = importlib.import_module("matgrad_cli.core.verify")
 
 UPSTREAM = r"\frac{\partial L}{\partial a_{%d,%d}}"
 
@@ -251,7 +251,7 @@ def test_the_sum_loss_multiplies_the_matrix_form_out() -> None:
 
 def test_a_one_column_softmax_shows_its_closed_form_as_it_is() -> None:
     # softmax of a single entry is 1: there is no σ to name, and each row reads 1 − y_{i,1}.
-    losses_module = importlib.import_module("matgrad_cli.losses")
+    losses_module = importlib.import_module("matgrad_cli.core.losses")
     derivation = losses_module.derive_loss("softmax-cross-entropy", Sizes(3, 2, 1), False)
     shown = losses_module.closed_form_shown(derivation)
     assert [str(shown[i, 0]) for i in range(3)] == [f"1 - y_{i}_1" for i in (1, 2, 3)]
@@ -278,7 +278,7 @@ def test_a_loss_whose_closed_form_fails_is_never_printed(monkeypatch: pytest.Mon
 def test_a_wrong_form_under_a_concrete_loss_is_never_printed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    losses_module = importlib.import_module("matgrad_cli.losses")
+    losses_module = importlib.import_module("matgrad_cli.core.losses")
     real = losses_module.derive_loss
 
     def rows_reversed(loss: str, sizes: Sizes, bias: bool) -> Any:
@@ -572,7 +572,7 @@ def test_a_write_error_is_one_line_and_leaves_nothing(
     def denied(path: Path, data: bytes) -> Path:
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
-    monkeypatch.setattr(exercise, "_write_temporary", denied)
+    monkeypatch.setattr(output, "_write_temporary", denied)
     with pytest.raises(OutputError) as raised:
         write_sheets(tmp_path / "sheet", 7)
     assert str(raised.value) == f"cannot write {tmp_path / 'sheet-problems.tex'}: Permission denied"
@@ -582,7 +582,7 @@ def test_a_write_error_is_one_line_and_leaves_nothing(
 def test_no_partial_files_when_the_second_write_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = exercise._write_temporary
+    real = output._write_temporary
     calls: list[Path] = []
 
     def fail_second(path: Path, data: bytes) -> Path:
@@ -591,7 +591,7 @@ def test_no_partial_files_when_the_second_write_fails(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real(path, data)
 
-    monkeypatch.setattr(exercise, "_write_temporary", fail_second)
+    monkeypatch.setattr(output, "_write_temporary", fail_second)
     with pytest.raises(OutputError, match=r"sheet-solutions\.tex: No space left on device"):
         write_sheets(tmp_path / "sheet", 7)
     assert files_in(tmp_path) == []  # no sheet, and no temporary of the first one

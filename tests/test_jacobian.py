@@ -15,9 +15,8 @@ import pytest
 import sympy
 from rich.cells import cell_len
 
-from matgrad_cli.engine import get_engine
-from matgrad_cli.errors import InputError, MatgradError, SizeError
-from matgrad_cli.jacobians import (
+from matgrad_cli.core.engine import get_engine
+from matgrad_cli.core.jacobians import (
     ENTRY_LIMIT,
     JacobianDerivation,
     JacobianVariable,
@@ -26,21 +25,21 @@ from matgrad_cli.jacobians import (
     compare_matrices,
     identity,
     jacobian,
-    jacobian_data,
     kronecker,
     read_block,
-    render_jacobian_json,
     transposed,
     validate_jacobian_sizes,
     vec,
     vec_order,
 )
-from matgrad_cli.render.jacobian_doc import (
+from matgrad_cli.errors import InputError, MatgradError, SizeError
+from matgrad_cli.present.jacobian_doc import (
     build_jacobian_document,
     render_jacobian_latex,
     render_jacobian_markdown,
 )
-from matgrad_cli.render.jacobian_text import render_jacobian_text
+from matgrad_cli.present.jacobian_json import jacobian_data, render_jacobian_json
+from matgrad_cli.present.jacobian_text import render_jacobian_text
 
 from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run
@@ -518,7 +517,7 @@ def test_fragment_compiles_inside_a_minimal_document(tmp_path: Path) -> None:
 
 
 def test_document_blocks_are_all_reused_types(default_view: JacobianDerivation) -> None:
-    from matgrad_cli.render.document import Display, Paragraph, Table
+    from matgrad_cli.present.document import Display, Paragraph, Table
 
     document = build_jacobian_document(default_view)
     kinds = {type(block) for section in document.sections for block in section.blocks}

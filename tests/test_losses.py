@@ -12,18 +12,18 @@ import pytest
 import sympy
 
 from matgrad_cli import derive
-from matgrad_cli.errors import InputError, SizeError
-from matgrad_cli.losses import (
+from matgrad_cli.core.losses import (
     CONCRETE_LIMITS,
     derive_loss,
     expressions_equal,
     validate_loss,
 )
-from matgrad_cli.model import Sizes
-from matgrad_cli.render.json import render_json
-from matgrad_cli.render.latex import render_latex
-from matgrad_cli.render.markdown import render_markdown
-from matgrad_cli.render.text import render_text
+from matgrad_cli.core.model import Sizes
+from matgrad_cli.errors import InputError, SizeError
+from matgrad_cli.present.json import render_json
+from matgrad_cli.present.latex import render_latex
+from matgrad_cli.present.markdown import render_markdown
+from matgrad_cli.present.text import render_text
 
 from .conftest import assert_golden
 
@@ -154,7 +154,7 @@ def test_wrong_matrix_forms_are_rejected(loss: str) -> None:
 
 
 def test_a_wrong_closed_form_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    import matgrad_cli.losses as losses
+    import matgrad_cli.core.losses as losses
 
     monkeypatch.setattr(losses, "closed_form", lambda loss, symbols: symbols.A + symbols.Y)
     derivation = derive(2, 2, 2, loss="squared-error")

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli.errors import SizeError
-from matgrad_cli.model import Mismatch, Variable
-from matgrad_cli.numeric import (
+from matgrad_cli.core.model import Mismatch, Variable
+from matgrad_cli.core.numeric import (
     _CLAIM_LIMIT,
     DIRECTION_RANGE,
     ENTRY_RANGE,
@@ -25,10 +24,10 @@ from matgrad_cli.numeric import (
     Matrix,
     NumericCheck,
     NumericResult,
-    numeric_data,
     numeric_verify,
-    render_numeric_text,
 )
+from matgrad_cli.errors import SizeError
+from matgrad_cli.present.numeric_text import numeric_data, render_numeric_text
 
 Form = Callable[[Matrix, Matrix, Matrix], Matrix]
 

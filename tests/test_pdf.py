@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from matgrad_cli import pdf
-from matgrad_cli.derive import derive
+from matgrad_cli.core.derive import derive
 from matgrad_cli.errors import InputError, MatgradError
-from matgrad_cli.pdf import (
+from matgrad_cli.present import pdf
+from matgrad_cli.present.latex import render_latex
+from matgrad_cli.present.pdf import (
     EXCERPT_LINES,
     LatexFailedError,
     TexMissingError,
@@ -21,7 +22,6 @@ from matgrad_cli.pdf import (
     find_tex_engine,
     log_excerpt,
 )
-from matgrad_cli.render.latex import render_latex
 
 from .conftest import require_pdflatex
 from .conftest import run_cli as run
@@ -232,9 +232,9 @@ def test_derive_pdf_shows_the_log_excerpt_of_a_latex_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_pdflatex()
-    import matgrad_cli.render.latex as latex_module
+    import matgrad_cli.present.latex as latex_module
 
-    monkeypatch.setattr(latex_module, "render_latex", lambda *args, **kwargs: UNDEFINED)
+    monkeypatch.setattr(latex_module, "latex_text", lambda *args, **kwargs: UNDEFINED)
     target = tmp_path / "layer.pdf"
     code, _, err = run(["derive", "--format", "pdf", "-o", str(target)], capsys)
     assert code == 2

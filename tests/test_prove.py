@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 import sympy
 
-import matgrad_cli.proof as prove_module
+import matgrad_cli.core.proof as prove_module
 from matgrad_cli import derive
-from matgrad_cli.model import Variable
-from matgrad_cli.proof import (
+from matgrad_cli.core.model import Variable
+from matgrad_cli.core.proof import (
     STANDARD_CLAIMS,
     Claim,
     Proof,
@@ -28,10 +28,10 @@ from matgrad_cli.proof import (
     prove_identity,
     setting,
 )
-from matgrad_cli.render.latex import latex_text
-from matgrad_cli.render.markdown import markdown_text
-from matgrad_cli.render.prove_doc import proof_data, proof_document, render_proof
-from matgrad_cli.render.prove_text import render_proof_text
+from matgrad_cli.present.latex import latex_text
+from matgrad_cli.present.markdown import markdown_text
+from matgrad_cli.present.prove_doc import proof_data, proof_document, render_proof
+from matgrad_cli.present.prove_text import render_proof_text
 
 from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run

@@ -12,15 +12,15 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from matgrad_cli import Derivation, derive
-from matgrad_cli.engine import get_engine
-from matgrad_cli.model import Check
-from matgrad_cli.render.text import (
+from matgrad_cli.core.engine import get_engine
+from matgrad_cli.core.model import Check
+from matgrad_cli.core.verify import compare, matmul, upstream_form
+from matgrad_cli.present.text import (
     DerivationView,
     pretty_expr,
     pretty_symbol,
     render_text,
 )
-from matgrad_cli.verify import compare, matmul, upstream_form
 
 SECTIONS = (
     "1. Setup",

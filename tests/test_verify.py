@@ -11,15 +11,15 @@ import pytest
 import sympy
 
 from matgrad_cli import derive
-from matgrad_cli.derive import (
+from matgrad_cli.core.derive import (
     Differentiator,
     _without_cycle_collector,
     build_symbols,
     elementwise_gradients,
     forward,
 )
-from matgrad_cli.engine import ENGINE_NAMES, Engine, get_engine
-from matgrad_cli.model import (
+from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine
+from matgrad_cli.core.model import (
     Check,
     Gradient,
     MatrixForm,
@@ -28,7 +28,7 @@ from matgrad_cli.model import (
     UpstreamTerm,
     Variable,
 )
-from matgrad_cli.verify import (
+from matgrad_cli.core.verify import (
     MISMATCHES_KEPT,
     compare,
     compare_matrix,

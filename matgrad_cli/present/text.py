@@ -22,7 +22,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..model import (
+from ..core.model import (
     DISPLAY_LIMIT,
     ChainRule,
     Check,
@@ -34,7 +34,7 @@ from ..model import (
     UpstreamTerm,
     Variable,
 )
-from ..verify import MISMATCHES_KEPT
+from ..core.verify import MISMATCHES_KEPT
 
 #: Above this many entries, a list of per-entry sums shows only the first few and the last.
 LIST_LIMIT = 8
@@ -731,7 +731,7 @@ class _Writer:
     def loss_section(self, derivation: Derivation) -> None:
         """A concrete loss: L, ∂L/∂A from the CAS and in closed form, and the checks made by
         differentiating L through the whole layer."""
-        from ..losses import CLOSED_FORM_TEXT, LOSS_TEXT
+        from ..core.losses import CLOSED_FORM_TEXT, LOSS_TEXT
 
         loss = derivation.loss
         if loss is None:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..errors import SizeError
 from .engine import Engine, add_by_key, get_engine
-from .errors import SizeError
 from .model import (
     ChainRule,
     Derivation,
@@ -305,7 +305,7 @@ def derive(
     """Derive and verify ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for A = ZW (+ b) at the given sizes.
 
     ``loss`` is ``generic`` (any L, with ∂L/∂A as symbols) or a concrete loss from
-    matgrad_cli.losses, which is then also differentiated through the whole layer.
+    matgrad_cli.core.losses, which is then also differentiated through the whole layer.
 
     With the bias, the layer is derived twice, without and with b, and the check that the bias
     leaves ∂L/∂Z and ∂L/∂W unchanged compares the two elementwise results. The matrix forms

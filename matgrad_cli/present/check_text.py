@@ -18,7 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..claims import (
+from ..core.claims import (
     CheckReport,
     ClaimVerdict,
     Counterexample,
@@ -26,8 +26,8 @@ from ..claims import (
     number_text,
     shape_text,
 )
+from ..core.model import DISPLAY_LIMIT, Sizes
 from ..errors import ClaimSyntaxError
-from ..model import DISPLAY_LIMIT, Sizes
 from .text import pretty_expr, render_to_text
 
 _STYLE_GOOD = "bold green"

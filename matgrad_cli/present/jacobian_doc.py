@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..jacobians import (
+from ..core.jacobians import (
     Jacobian,
     JacobianCheck,
     JacobianDerivation,
@@ -23,7 +23,7 @@ from ..jacobians import (
     transposed,
     vec_order,
 )
-from ..model import LinearForm, MatrixForm
+from ..core.model import LinearForm, MatrixForm
 from .document import (
     MATRIX_WIDTH_LIMIT,
     Block,

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..model import ChainRule, Check, Derivation, Gradient, LayerDerivation, MatrixForm, Variable
+from ..core.model import (
+    ChainRule,
+    Check,
+    Derivation,
+    Gradient,
+    LayerDerivation,
+    MatrixForm,
+    Variable,
+)
 from .mathtex import (
     ROW_STRUT,
     bmatrix,
@@ -464,7 +472,7 @@ def _unchanged(derivation: Derivation) -> Paragraph:
 def _loss_section(derivation: Derivation, full: bool) -> Section | None:
     """A concrete loss: L, its ∂L/∂A from the CAS and in closed form, and the checks made by
     differentiating L itself through the whole layer."""
-    from ..losses import CLOSED_FORM_LATEX, LOSS_LATEX
+    from ..core.losses import CLOSED_FORM_LATEX, LOSS_LATEX
 
     loss = derivation.loss
     if loss is None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
-from ..model import Sizes
+from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..core.model import Sizes
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .mathtex import bmatrix, expr_latex
 
@@ -120,7 +120,7 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     return Section(f"Claim {number}: {_code(verdict.claim)}, {status}", tuple(blocks))
 
 
-def check_document(report: CheckReport) -> Document:
+def check_document(report: CheckReport, full: bool = False) -> Document:
     """Every verdict of a report, one section each, and a closing count."""
     right = sum(verdict.correct for verdict in report.verdicts)
     sections = [_verdict_section(number, v) for number, v in enumerate(report.verdicts, 1)]

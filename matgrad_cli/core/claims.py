@@ -21,9 +21,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, TypeAlias
 
+from ..errors import ClaimSyntaxError, InputError, SizeError
+from . import bridge
 from .derive import build_symbols, derive_layer, validate_sizes
 from .engine import Engine, get_engine
-from .errors import ClaimSyntaxError, InputError, SizeError
 from .expr import (
     Add,
     Claim,
@@ -223,29 +224,19 @@ class CheckReport:
 
     def to_text(self, *, width: int = 80) -> str:
         """The terminal view, as `matgrad check` prints it when piped."""
-        from .render.check_text import render_check_text
-
-        return render_check_text(self, width=width)
+        return bridge.render(self, "text", width=width)
 
     def to_json(self) -> str:
         """The report as JSON, as `matgrad check --format json` prints it."""
-        from .render.check_json import render_check_json
-
-        return render_check_json(self)
+        return bridge.render(self, "json")
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """The report as LaTeX, as `matgrad check --format latex` prints it."""
-        from .render.check_doc import check_document
-        from .render.latex import latex_text
-
-        return latex_text(check_document(self), standalone=standalone)
+        return bridge.render(self, "latex", standalone=standalone)
 
     def to_markdown(self) -> str:
         """The report as Markdown, as `matgrad check --format markdown` prints it."""
-        from .render.check_doc import check_document
-        from .render.markdown import markdown_text
-
-        return markdown_text(check_document(self))
+        return bridge.render(self, "markdown")
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the report as rendered Markdown."""
@@ -253,9 +244,7 @@ class CheckReport:
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """rich prints the terminal view."""
-        from .render.check_text import CheckView
-
-        yield CheckView(self)
+        yield bridge.terminal_view(self)
 
 
 class ClaimLine(NamedTuple):
@@ -911,7 +900,7 @@ def check(
     """Check each claim against the verified elementwise derivation.
 
     Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``.
-    With a concrete ``loss`` (see matgrad_cli.losses), G in a claim is that loss's ∂L/∂A, Y its
+    With a concrete ``loss`` (see matgrad_cli.core.losses), G in a claim is that loss's ∂L/∂A, Y its
     targets, and the right answer is L differentiated through the whole layer. Every claim is
     parsed before any is checked; the first that cannot be (a syntax error, an unknown name, Y
     without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that

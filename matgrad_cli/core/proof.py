@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any, TypeVar
 
+from . import bridge
 from .model import Variable
 
 #: Longest time one CAS step may take before it is abandoned, leaving the identity unproved.
@@ -109,27 +110,19 @@ class ProofReport:
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """The proof as LaTeX, as `matgrad prove` prints it."""
-        from .render.prove_doc import render_proof
-
-        return render_proof(self, "latex", standalone=standalone)
+        return bridge.render(self, "latex", standalone=standalone)
 
     def to_markdown(self) -> str:
         """The proof as Markdown, as `matgrad prove --format markdown` prints it."""
-        from .render.prove_doc import render_proof
-
-        return render_proof(self, "markdown")
+        return bridge.render(self, "markdown")
 
     def to_json(self) -> str:
         """The proof as JSON, as `matgrad prove --format json` prints it."""
-        from .render.prove_doc import render_proof
-
-        return render_proof(self, "json")
+        return bridge.render(self, "json")
 
     def to_text(self, *, width: int = 80) -> str:
         """The terminal view, as `matgrad prove --format text` prints it when piped."""
-        from .render.prove_doc import render_proof
-
-        return render_proof(self, "text", width=width)
+        return bridge.render(self, "text", width=width)
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the proof as rendered Markdown with math."""
@@ -137,9 +130,7 @@ class ProofReport:
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """rich prints the terminal view."""
-        from .render.prove_text import ProofView
-
-        yield ProofView(self)
+        yield bridge.terminal_view(self)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from ..model import DISPLAY_LIMIT, LinearForm
+from ..core.model import DISPLAY_LIMIT, LinearForm
 
 #: Sums with more terms than this are shown as first terms, \cdots, last term.
 SUM_DISPLAY_LIMIT = 6

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..model import Derivation
+from ..core.model import Derivation
 from .document import Display, Document, Paragraph, Table, build_document
 
 

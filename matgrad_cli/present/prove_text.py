@@ -17,7 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from ..proof import Proof, ProofReport
+from ..core.proof import Proof, ProofReport
 from .text import render_to_text
 
 _STYLE_HEADING = "bold cyan"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..numeric import METHOD, NumericCheck, NumericResult
+from ..core.numeric import METHOD, NumericCheck, NumericResult
 from .document import Document, Paragraph, Section, Table
 
 _IDENTITIES = {
@@ -29,7 +29,7 @@ def _result(check: NumericCheck) -> str:
     return f"FAILS ({check.mismatch_count:,} entries differ)"
 
 
-def numeric_document(result: NumericResult) -> Document:
+def numeric_document(result: NumericResult, full: bool = False) -> Document:
     """The numeric check of every identity, as a short document."""
     sizes = result.sizes
     low, high = -result.entry_range, result.entry_range

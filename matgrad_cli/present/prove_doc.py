@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..proof import Proof, ProofReport
+from ..core.proof import Proof, ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 
 _TITLES = {
@@ -194,7 +194,7 @@ def _closing(report: ProofReport) -> Section:
     )
 
 
-def proof_document(report: ProofReport) -> Document:
+def proof_document(report: ProofReport, full: bool = False) -> Document:
     """The statement, the setting, one derivation per identity, and the closing argument."""
     title = f"A proof for every size: the gradients of ${_layer(report.bias)}$"
     sections = [_statement(report), _setting(report)]

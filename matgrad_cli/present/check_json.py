@@ -11,8 +11,8 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from ..claims import CheckReport, ClaimVerdict, NumberMatrix, number_text
-from ..model import Sizes
+from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text
+from ..core.model import Sizes
 
 #: Bumped whenever a field changes meaning or disappears.
 SCHEMA_VERSION = 1

@@ -8,17 +8,12 @@ time-dependent is written. ``write_sheets`` writes every file or none.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from .errors import InputError, MatgradError, OutputError
+from ..errors import InputError, MatgradError
 from .model import Check, Index, LayerDerivation, Sizes, Variable
 
 if TYPE_CHECKING:
@@ -37,7 +32,7 @@ SIZES = range(1, 5)
 #: rarer than 2 and 3.
 _SIZE_DRAW = (1, 2, 2, 2, 3, 3, 3, 4, 4)
 
-#: The concrete losses a problem may state (matgrad_cli.losses); the others leave L generic.
+#: The concrete losses a problem may state (matgrad_cli.core.losses); the others leave L generic.
 CONCRETE_LOSSES = ("sum", "squared-error", "softmax-cross-entropy")
 
 #: About one problem in this many states a concrete loss.
@@ -47,10 +42,6 @@ CONCRETE_EVERY = 3
 #: one is the constant 1 (L = 0 when the row of Y sums to 1): a problem with another number of
 #: columns that drew the softmax gets the squared error instead.
 SOFTMAX_COLUMNS = range(2, 4)
-
-#: What the stem's names end with.
-PROBLEMS_SUFFIX = "-problems"
-SOLUTIONS_SUFFIX = "-solutions"
 
 T = TypeVar("T")
 
@@ -245,166 +236,3 @@ def solve_all(problems: Sequence[Problem]) -> tuple[Solution, ...]:
             )
         solutions.append(solve(problem, derivations[key]))
     return tuple(solutions)
-
-
-def problem_sheet(problems: Sequence[Problem], seed: int) -> str:
-    """The problem sheet as a standalone LaTeX document."""
-    from .render.exercise_doc import build_problem_sheet, sheet_latex
-
-    return sheet_latex(build_problem_sheet(problems, seed))
-
-
-def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
-    """The solution sheet as a standalone LaTeX document, every answer verified.
-
-    Raises UnverifiedSolutionError rather than print an answer whose check failed.
-    """
-    from .render.exercise_doc import build_solution_sheet, sheet_latex
-
-    return sheet_latex(build_solution_sheet(solve_all(problems), seed))
-
-
-def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
-    """The files ``write_sheets`` writes for ``stem``: STEM-problems.tex, STEM-solutions.tex
-    and, with ``as_pdf``, the two PDFs. A stem ending in .tex or .pdf loses that ending."""
-    if stem.suffix.lower() in (".tex", ".pdf"):
-        stem = stem.with_suffix("")
-    extensions = (".tex", ".pdf") if as_pdf else (".tex",)
-    return [
-        stem.with_name(f"{stem.name}{kind}{extension}")
-        for extension in extensions
-        for kind in (PROBLEMS_SUFFIX, SOLUTIONS_SUFFIX)
-    ]
-
-
-def write_sheets(
-    stem: Path,
-    seed: int,
-    count: int = 5,
-    bias: bool = False,
-    as_pdf: bool = False,
-    force: bool = False,
-) -> list[Path]:
-    """Write the problem and solution sheets next to ``stem``; the paths written, in order.
-
-    All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
-    written and a missing TeX engine are refused before any work; then every file is written
-    to a temporary and only renamed into place once all are complete, and a failure at any
-    step removes the temporaries and puts back what was there before.
-    """
-    from .output import check_writable
-
-    validate_seed(seed)
-    validate_count(count)
-    if not stem.name or stem.name in (".", "..") or stem.is_dir():
-        raise OutputError(f"-o takes a file stem such as sheets/week3, not the folder {stem}")
-    paths = sheet_paths(stem, as_pdf)
-    for path in paths:
-        check_writable(path, force)
-    if as_pdf:
-        from .pdf import require_tex_engine
-
-        require_tex_engine(without="--format latex")
-    problems = make_problems(seed, count, bias)
-    sources = [problem_sheet(problems, seed), solution_sheet(problems, seed)]
-    contents = [source.encode("utf-8") for source in sources]
-    if as_pdf:
-        from .pdf import compile_pdf
-
-        contents += [compile_pdf(source) for source in sources]
-    write_all(list(zip(paths, contents, strict=True)), force)
-    return paths
-
-
-def write_all(files: Sequence[tuple[Path, bytes]], force: bool) -> None:
-    """Write several files as one: temporaries first, then renames; on any failure, nothing.
-
-    A file replaced with ``force`` is copied aside before its rename, so that a later failure
-    can put it back.
-    """
-    staged: list[tuple[Path, Path]] = []
-    done: list[tuple[Path, Path | None]] = []
-    current = files[0][0] if files else Path()
-    try:
-        for path, data in files:
-            current = path
-            staged.append((_write_temporary(path, data), path))
-        for temporary, path in staged:
-            current = path
-            backup = None
-            if path.exists():
-                if not force:
-                    raise OutputError(f"{path} already exists; use --force to replace it")
-                backup = _copy_aside(path)
-            try:
-                os.replace(temporary, path)
-            except BaseException:
-                _discard(backup)
-                raise
-            done.append((path, backup))
-    except BaseException as error:
-        _roll_back(done)
-        if isinstance(error, OSError):
-            reason = error.strerror or str(error)
-            raise OutputError(f"cannot write {current}: {reason}") from error
-        raise
-    finally:
-        for temporary, _ in staged:
-            _discard(temporary)
-    for _, backup in done:
-        _discard(backup)
-
-
-def _folder(path: Path) -> Path:
-    return path.parent if str(path.parent) else Path(".")
-
-
-def _write_temporary(path: Path, data: bytes) -> Path:
-    """``data`` in a new temporary file next to ``path``, flushed to disk."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=_folder(path))
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644 & ~_umask())
-    except BaseException:
-        _discard(temporary)
-        raise
-    return temporary
-
-
-def _copy_aside(path: Path) -> Path:
-    """A copy of ``path`` next to it, to put back if a later step fails."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".old", dir=_folder(path))
-    os.close(handle)
-    backup = Path(name)
-    try:
-        shutil.copy2(path, backup)
-    except BaseException:
-        _discard(backup)
-        raise
-    return backup
-
-
-def _roll_back(done: Sequence[tuple[Path, Path | None]]) -> None:
-    """Undo renames already made: put back the replaced files, remove the new ones."""
-    for path, backup in reversed(done):
-        with contextlib.suppress(OSError):
-            if backup is not None:
-                os.replace(backup, path)
-            else:
-                os.unlink(path)
-
-
-def _discard(path: Path | None) -> None:
-    if path is not None:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Literal, NoReturn, TypeAlias, assert_never
 
+from matgrad_cli.core.model import Sizes
 from matgrad_cli.errors import ClaimSyntaxError
-from matgrad_cli.model import Sizes
 
 MAX_CLAIM_LENGTH = 10_000
 MAX_NESTING = 64

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
-from .errors import InputError
+from ..errors import InputError
 
 ENGINE_NAMES = ("symengine", "sympy")
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import bridge
+
 if TYPE_CHECKING:
     from .losses import LossDerivation
 
@@ -213,27 +215,19 @@ class Derivation:
 
     def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
         """The derivation as LaTeX, as `matgrad derive` prints it."""
-        from .render.latex import render_latex
-
-        return render_latex(self, standalone=standalone, full=full)
+        return bridge.render(self, "latex", standalone=standalone, full=full)
 
     def to_markdown(self, *, full: bool = False) -> str:
         """The derivation as Markdown, as `matgrad derive --format markdown` prints it."""
-        from .render.markdown import render_markdown
-
-        return render_markdown(self, full=full)
+        return bridge.render(self, "markdown", full=full)
 
     def to_json(self) -> str:
         """The derivation as JSON, as `matgrad derive --format json` prints it."""
-        from .render.json import render_json
-
-        return render_json(self)
+        return bridge.render(self, "json")
 
     def to_text(self, *, width: int = 80, full: bool = False) -> str:
         """The terminal view, as `matgrad derive --format text` prints it when piped."""
-        from .render.text import render_text
-
-        return render_text(self, width=width, full=full)
+        return bridge.render(self, "text", width=width, full=full)
 
     def _repr_markdown_(self) -> str:
         """Jupyter shows the derivation as rendered Markdown with math."""
@@ -241,9 +235,7 @@ class Derivation:
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """rich prints the terminal view."""
-        from .render.text import DerivationView
-
-        yield DerivationView(self)
+        yield bridge.terminal_view(self)
 
 
 def _engine(derivation: Derivation) -> Any:

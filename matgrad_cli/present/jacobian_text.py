@@ -17,7 +17,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ..jacobians import (
+from ..core.jacobians import (
     Jacobian,
     JacobianCheck,
     JacobianDerivation,
@@ -28,7 +28,7 @@ from ..jacobians import (
     read_block,
     vec_order,
 )
-from ..model import LinearForm
+from ..core.model import LinearForm
 from .text import (
     _beside,
     _Block,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..losses import LossDerivation
-from ..model import Check, Derivation, LinearForm, Variable
+from ..core.losses import LossDerivation
+from ..core.model import Check, Derivation, LinearForm, Variable
 
 #: Bumped whenever a field changes meaning or disappears.
 SCHEMA_VERSION = 1

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import InputError, SizeError
+from ..errors import InputError, SizeError
 from .model import Check, Mismatch, Sizes, Variable
 
 LOSS_NAMES = ("generic", "sum", "squared-error", "softmax-cross-entropy")

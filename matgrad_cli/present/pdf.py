@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import InputError, MatgradError
+from ..errors import InputError, MatgradError
 
 #: What to install: texlive-latex-base brings pdflatex and every package matgrad's documents
 #: use (amsmath, amssymb, geometry) on Debian and Ubuntu.

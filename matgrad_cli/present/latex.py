@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Derivation
+from ..core.model import Derivation
 from .document import Display, Document, Paragraph, Section, Table, build_document
 
 _TEXT_SPECIALS = {

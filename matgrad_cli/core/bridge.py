@@ -1,0 +1,25 @@
+"""The one way from a result of the mathematics to its text: present's door, imported on use.
+
+Results render themselves for notebooks and scripts (``to_latex()``, ``_repr_markdown_``,
+``__rich_console__``). The mathematics must not depend on its presentation, so this module is
+the only place in core/ that reaches present/, and only when a view is asked for; the import
+contract in pyproject.toml names it as its one exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def render(result: object, output_format: str, **options: Any) -> str:
+    """``result`` as text in ``output_format``, exactly as the command line prints it."""
+    from ..present import render as present_render
+
+    return present_render(result, output_format, **options)
+
+
+def terminal_view(result: object, **options: Any) -> Any:
+    """A rich renderable of ``result``: its terminal view, laid out at the console's width."""
+    from ..present import terminal_view as present_view
+
+    return present_view(result, **options)

@@ -1,0 +1,87 @@
+"""From a result of the mathematics to text: ``render(result, format, **options)`` is the door.
+
+Each kind of result has one renderer per format, registered below; a new format is one printer
+module plus one line per kind here. Renderers are imported on first use, so that the command
+line pays only for the format it prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+#: Each kind of result's document builder: ``builder(result, full=...) -> Document``.
+_DOCUMENTS: dict[str, str] = {
+    "Derivation": "document:build_document",
+    "CheckReport": "check_doc:check_document",
+    "ProofReport": "prove_doc:proof_document",
+    "JacobianDerivation": "jacobian_doc:build_jacobian_document",
+    "NumericResult": "numeric_doc:numeric_document",
+}
+
+#: The printers of documents: ``printer(document, **options) -> str``. A new format of every
+#: document is one printer module and one line here.
+_PRINTERS: dict[str, str] = {
+    "latex": "latex:latex_text",
+    "markdown": "markdown:markdown_text",
+}
+
+#: Renderings that are not a printed document: data (JSON) and the terminal views, and the
+#: special cases of a kind; they take precedence over the printers.
+_RENDERERS: dict[tuple[str, str], str] = {
+    ("Derivation", "json"): "json:render_json",
+    ("Derivation", "text"): "text:render_text",
+    ("CheckReport", "json"): "check_json:render_check_json",
+    ("CheckReport", "text"): "check_text:render_check_text",
+    ("ProofReport", "json"): "prove_doc:render_proof_json",
+    ("ProofReport", "text"): "prove_text:render_proof_text",
+    ("JacobianDerivation", "latex"): "jacobian_doc:render_jacobian_latex",
+    ("JacobianDerivation", "json"): "jacobian_json:render_jacobian_json",
+    ("JacobianDerivation", "text"): "jacobian_text:render_jacobian_text",
+    ("NumericResult", "json"): "numeric_text:render_numeric_json",
+    ("NumericResult", "text"): "numeric_text:render_numeric_text",
+}
+
+#: kind of result → the rich renderable of its terminal view.
+_VIEWS: dict[str, str] = {
+    "Derivation": "text:DerivationView",
+    "CheckReport": "check_text:CheckView",
+    "ProofReport": "prove_text:ProofView",
+    "JacobianDerivation": "jacobian_text:JacobianView",
+}
+
+
+def _load(reference: str) -> Callable[..., Any]:
+    module, name = reference.split(":")
+    loaded: Callable[..., Any] = getattr(import_module(f".{module}", __name__), name)
+    return loaded
+
+
+def formats(result: object) -> tuple[str, ...]:
+    """The formats ``result`` can be rendered in."""
+    kind = type(result).__name__
+    printed = tuple(_PRINTERS) if kind in _DOCUMENTS else ()
+    special = tuple(fmt for (known, fmt) in _RENDERERS if known == kind)
+    return tuple(dict.fromkeys(printed + special))
+
+
+def render(result: object, output_format: str, **options: Any) -> str:
+    """``result`` as text in ``output_format``; options such as ``standalone``, ``full``,
+    ``width`` and ``color`` are those the format's printer takes."""
+    kind = type(result).__name__
+    reference = _RENDERERS.get((kind, output_format))
+    if reference is not None:
+        return str(_load(reference)(result, **options))
+    if kind not in _DOCUMENTS or output_format not in _PRINTERS:
+        raise ValueError(f"no {output_format} rendering of {kind}")
+    document = _load(_DOCUMENTS[kind])(result, full=options.pop("full", False))
+    return str(_load(_PRINTERS[output_format])(document, **options))
+
+
+def terminal_view(result: object, **options: Any) -> Any:
+    """The rich renderable that prints ``result`` on a console, at its width."""
+    reference = _VIEWS.get(type(result).__name__)
+    if reference is None:
+        raise ValueError(f"no terminal view of {type(result).__name__}")
+    return _load(reference)(result, **options)

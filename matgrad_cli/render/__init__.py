@@ -1,1 +1,0 @@
-"""Renderers: one module per output format (text, latex, markdown, json)."""
