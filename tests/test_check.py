@@ -28,14 +28,14 @@ from matgrad_cli.cli import app
 from matgrad_cli.core.claims import (
     CORRECT_FORMULAS,
     DEFAULT_SIZES,
-    ENTRY_RANGE,
-    EVALUATION_BUDGET,
     ClaimLine,
     ClaimVerdict,
     NumberMatrix,
     check,
     read_claims_file,
 )
+from matgrad_cli.core.claims.answers import ENTRY_RANGE
+from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
 from matgrad_cli.core.model import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
 from matgrad_cli.present.check_json import render_check_json

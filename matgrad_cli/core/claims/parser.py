@@ -1,148 +1,50 @@
-"""Claims for ``matgrad check``: parse ``dW = Z.T @ G``, print it, check shapes, evaluate it.
+"""Reading claims: the tokenizer and recursive-descent parser of ``dW = Z.T @ G``, and claims files.
 
-User text is read only by the hand-written tokenizer and recursive-descent parser below; nothing
-here hands it to Python, so a claim can describe a matrix expression and do nothing else.
+User text is read only by the hand-written tokenizer and parser below; nothing here hands it to
+Python, so a claim can describe a matrix expression and do nothing else. Length, nesting and
+number sizes are capped before any tree is built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import Any, Literal, NoReturn, TypeAlias, assert_never
+from pathlib import Path
+from typing import Literal, NamedTuple, NoReturn, TypeAlias
 
-from matgrad_cli.core.model import Sizes
-from matgrad_cli.errors import ClaimSyntaxError
+from ...errors import ClaimSyntaxError, InputError
+from .tree import (
+    Add,
+    Claim,
+    Dim,
+    MatMul,
+    Name,
+    Neg,
+    Node,
+    Number,
+    Ones,
+    OperandName,
+    ScalarMul,
+    SizeName,
+    Span,
+    Sub,
+    SumAxis,
+    Target,
+    Transpose,
+)
 
 MAX_CLAIM_LENGTH = 10_000
 MAX_NESTING = 64
 MAX_NUMBER_DIGITS = 100
 MAX_ONES_SIZE = 100  # literal sizes in ones(r, c); keeps evaluation cheap
-
-OperandName: TypeAlias = Literal["Z", "W", "b", "G", "Y"]
-Target: TypeAlias = Literal["Z", "W", "b"]
-SizeName: TypeAlias = Literal["m", "k", "n"]
-Dim: TypeAlias = int | SizeName
-Shape: TypeAlias = tuple[int, int]
+#: A claims file larger than this is refused before it is read.
+MAX_FILE_BYTES = 1_000_000
 
 _OPERANDS: dict[str, OperandName] = {"Z": "Z", "W": "W", "b": "b", "G": "G", "Y": "Y", "dA": "G"}
 _TARGETS: dict[str, Target] = {"dZ": "Z", "dW": "W", "db": "b"}
 _SIZE_NAMES: dict[str, SizeName] = {"m": "m", "k": "k", "n": "n"}
 _AXES: dict[str, Literal[0, 1]] = {"0": 0, "1": 1}
 _NAME_LIST = "Z, W, b, G, Y"
-
-
-# --- syntax tree ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Span:
-    """The half-open range ``[start, end)`` of claim text a node was parsed from."""
-
-    start: int
-    end: int
-
-
-# Spans are excluded from comparison so that two trees are equal when they mean the same thing.
-
-
-@dataclass(frozen=True)
-class Name:
-    """An operand: Z, W, b, G (∂L/∂A) or Y (the targets of a concrete loss)."""
-
-    name: OperandName
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Number:
-    """An exact decimal literal such as ``2`` or ``0.5``; a scalar, never a matrix."""
-
-    value: Fraction
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Ones:
-    """``ones(rows, cols)``: the all-ones matrix, sized by literals or by m, k, n."""
-
-    rows: Dim
-    cols: Dim
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class SumAxis:
-    """``sum(arg, axis=...)`` with numpy semantics, keeping the result two-dimensional."""
-
-    arg: Node
-    axis: Literal[0, 1]
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Transpose:
-    """Postfix transpose, written ``.T``, ``^T``, ``'`` or ``ᵀ``."""
-
-    arg: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class MatMul:
-    """The matrix product ``left @ right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class ScalarMul:
-    """``left * right``, where one side must be a number."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Add:
-    """``left + right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Sub:
-    """``left - right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Neg:
-    """Unary minus."""
-
-    arg: Node
-    span: Span = field(compare=False)
-
-
-Node: TypeAlias = Name | Number | Ones | SumAxis | Transpose | MatMul | ScalarMul | Add | Sub | Neg
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A parsed claim ``d<target> = expr``; ``text`` is the claim exactly as given."""
-
-    target: Target
-    expr: Node
-    text: str
-
 
 # --- tokenizer -----------------------------------------------------------------------------
 
@@ -521,282 +423,40 @@ def parse_claim(text: str) -> Claim:
     return _Parser(text).claim()
 
 
-# --- printing ------------------------------------------------------------------------------
-
-_ADDITIVE, _MULTIPLICATIVE, _NEGATION, _POSTFIX, _ATOM = range(1, 6)
+# --- claims files ------------------------------------------------------------------------
 
 
-def _precedence(node: Node) -> int:
-    match node:
-        case Add() | Sub():
-            return _ADDITIVE
-        case MatMul() | ScalarMul():
-            return _MULTIPLICATIVE
-        case Neg():
-            return _NEGATION
-        case Number(value=value) if value < 0:
-            return _NEGATION
-        case Transpose():
-            return _POSTFIX
-        case _:
-            return _ATOM
+class ClaimLine(NamedTuple):
+    """A claim read from a file, with its 1-based line number."""
 
-
-def _format_number(value: Fraction) -> str:
-    """Exact decimal text when one exists (1/2 -> "0.5"); otherwise "p/q", for messages only."""
-    sign, magnitude = ("-" if value < 0 else ""), abs(value)
-    rest, twos, fives = magnitude.denominator, 0, 0
-    while rest % 2 == 0:
-        rest, twos = rest // 2, twos + 1
-    while rest % 5 == 0:
-        rest, fives = rest // 5, fives + 1
-    if rest != 1:
-        return f"{sign}{magnitude.numerator}/{magnitude.denominator}"
-    places = max(twos, fives)
-    digits = str(magnitude.numerator * 10**places // magnitude.denominator).rjust(places + 1, "0")
-    whole, fraction = digits[: len(digits) - places], digits[len(digits) - places :]
-    return sign + whole + ("." + fraction if places else "")
-
-
-def _wrapped(node: Node, loosest: int) -> str:
-    text = to_text(node)
-    return f"({text})" if _precedence(node) < loosest else text
-
-
-def _binary_text(left: Node, symbol: str, right: Node, level: int) -> str:
-    return f"{_wrapped(left, level)} {symbol} {_wrapped(right, level + 1)}"
-
-
-def to_text(node: Node) -> str:
-    """Canonical text with ``ᵀ`` and minimal parentheses, e.g. ``-(G @ Wᵀ)``; it parses back."""
-    match node:
-        case Name(name=name):
-            return name
-        case Number(value=value):
-            return _format_number(value)
-        case Ones(rows=rows, cols=cols):
-            return f"ones({rows}, {cols})"
-        case SumAxis(arg=arg, axis=axis):
-            return f"sum({to_text(arg)}, axis={axis})"
-        case Transpose(arg=arg):
-            return _wrapped(arg, _POSTFIX) + "ᵀ"
-        case Neg(arg=arg):
-            return "-" + _wrapped(arg, _POSTFIX)
-        case MatMul(left=left, right=right):
-            return _binary_text(left, "@", right, _MULTIPLICATIVE)
-        case ScalarMul(left=left, right=right):
-            return _binary_text(left, "*", right, _MULTIPLICATIVE)
-        case Add(left=left, right=right):
-            return _binary_text(left, "+", right, _ADDITIVE)
-        case Sub(left=left, right=right):
-            return _binary_text(left, "-", right, _ADDITIVE)
-        case _:
-            assert_never(node)
-
-
-# --- shapes --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ShapeStep:
-    """One sub-expression (as ``to_text``) and the shape it was found to have."""
-
+    line: int
     text: str
-    shape: tuple[int, int]
 
 
-class ShapeMismatch(Exception):
-    """A claim whose shapes do not fit: a wrong answer, not bad input, so not a MatgradError."""
-
-    def __init__(self, message: str, node: Node, steps: tuple[ShapeStep, ...]) -> None:
-        super().__init__(message)
-        self.message = message
-        self.node = node
-        self.steps = steps
-
-
-def _shape_text(shape: Shape | None) -> str:
-    return "a number" if shape is None else f"({shape[0]}×{shape[1]})"
-
-
-def _resolve(dim: Dim, sizes: Sizes) -> int:
-    match dim:
-        case "m":
-            return sizes.m
-        case "k":
-            return sizes.k
-        case "n":
-            return sizes.n
-        case _:
-            return dim
-
-
-class _ShapeChecker:
-    """Computes shapes bottom-up and records every matrix-valued step; None marks a number."""
-
-    def __init__(self, sizes: Sizes, operand_shapes: Mapping[str, Shape]) -> None:
-        self._sizes = sizes
-        self._operand_shapes = operand_shapes
-        self.steps: list[ShapeStep] = []
-
-    def visit(self, node: Node) -> Shape | None:
-        shape = self._shape(node)
-        if shape is not None:
-            self.steps.append(ShapeStep(to_text(node), shape))
-        return shape
-
-    def _fail(self, node: Node, detail: str) -> NoReturn:
-        raise ShapeMismatch(f"{to_text(node)}: {detail}", node, tuple(self.steps))
-
-    def _shape(self, node: Node) -> Shape | None:
-        match node:
-            case Name(name=name):
-                return self._operand_shapes[name]
-            case Number():
-                return None
-            case Ones(rows=rows, cols=cols):
-                return _resolve(rows, self._sizes), _resolve(cols, self._sizes)
-            case SumAxis(arg=arg, axis=axis):
-                inner = self.visit(arg)
-                if inner is None:
-                    self._fail(node, "sum needs a matrix, not a number")
-                return (1, inner[1]) if axis == 0 else (inner[0], 1)
-            case Transpose(arg=arg):
-                inner = self.visit(arg)
-                return None if inner is None else (inner[1], inner[0])
-            case Neg(arg=arg):
-                return self.visit(arg)
-            case MatMul(left=left, right=right):
-                return self._product_shape(node, self.visit(left), self.visit(right))
-            case ScalarMul(left=left, right=right):
-                left_shape, right_shape = self.visit(left), self.visit(right)
-                if left_shape is not None and right_shape is not None:
-                    self._fail(node, "* is the scalar product; one side must be a number")
-                return right_shape if left_shape is None else left_shape
-            case Add(left=left, right=right):
-                return self._sum_shape(node, "+", self.visit(left), self.visit(right))
-            case Sub(left=left, right=right):
-                return self._sum_shape(node, "-", self.visit(left), self.visit(right))
-            case _:
-                assert_never(node)
-
-    def _product_shape(self, node: Node, left: Shape | None, right: Shape | None) -> Shape:
-        if left is None or right is None:
-            self._fail(node, "@ is the matrix product; use * to scale by a number")
-        if left[1] != right[0]:
-            detail = f"{_shape_text(left)} @ {_shape_text(right)}, and {left[1]} ≠ {right[0]}"
-            self._fail(node, detail)
-        return left[0], right[1]
-
-    def _sum_shape(
-        self, node: Node, symbol: str, left: Shape | None, right: Shape | None
-    ) -> Shape | None:
-        """Equal shapes, or a 1×c row broadcast down an r×c matrix (how A = ZW + b adds b)."""
-        pair = f"{_shape_text(left)} {symbol} {_shape_text(right)}"
-        if left is None or right is None:
-            if left is None and right is None:
-                return None
-            self._fail(node, f"{pair}; a number cannot be added to or subtracted from a matrix")
-        if left == right or (right[0] == 1 and right[1] == left[1]):
-            return left
-        if left[0] == 1 and left[1] == right[1]:
-            return right
-        self._fail(node, f"{pair}, the shapes differ")
-
-
-def shape_of(
-    node: Node, sizes: Sizes, shapes: Mapping[str, tuple[int, int]] | None = None
-) -> tuple[tuple[int, int], tuple[ShapeStep, ...]]:
-    """The shape of ``node`` and every matrix-valued step, innermost first; a number is 1×1.
-
-    ``shapes`` overrides the default operand shapes Z m×k, W k×n, b 1×n, G m×n and Y m×n.
-    Raises ShapeMismatch, naming the failing sub-expression, when the claim cannot be computed.
-    """
-    operand_shapes: dict[str, Shape] = {
-        "Z": (sizes.m, sizes.k),
-        "W": (sizes.k, sizes.n),
-        "b": (1, sizes.n),
-        "G": (sizes.m, sizes.n),
-        "Y": (sizes.m, sizes.n),
-    }
-    operand_shapes.update(shapes or {})
-    checker = _ShapeChecker(sizes, operand_shapes)
-    shape = checker.visit(node)
-    return (shape or (1, 1)), tuple(checker.steps)
-
-
-# --- evaluation ----------------------------------------------------------------------------
-
-
-class _Evaluator:
-    """Computes values bottom-up: a sympy Rational for number-only parts, otherwise a matrix."""
-
-    def __init__(self, sympy: Any, operands: Mapping[str, Any], sizes: Sizes) -> None:
-        self._sympy = sympy
-        self._operands = operands
-        self._sizes = sizes
-
-    def value(self, node: Node) -> Any:
-        sympy = self._sympy
-        match node:
-            case Name(name=name):
-                if name not in self._operands:
-                    raise ValueError(f"evaluate needs a value for {name}")
-                return sympy.ImmutableMatrix(self._operands[name])
-            case Number(value=value):
-                return sympy.Rational(value.numerator, value.denominator)
-            case Ones(rows=rows, cols=cols):
-                return sympy.ones(_resolve(rows, self._sizes), _resolve(cols, self._sizes))
-            case SumAxis(arg=arg, axis=axis):
-                matrix = self.value(arg)
-                if axis == 0:
-                    return sympy.ones(1, matrix.rows) @ matrix
-                return matrix @ sympy.ones(matrix.cols, 1)
-            case Transpose(arg=arg):
-                inner = self.value(arg)
-                return inner.T if self._is_matrix(inner) else inner
-            case Neg(arg=arg):
-                return -self.value(arg)
-            case MatMul(left=left, right=right):
-                return self.value(left) @ self.value(right)
-            case ScalarMul(left=left, right=right):
-                return self.value(left) * self.value(right)
-            case Add(left=left, right=right):
-                augend, addend = self._rows_matched(self.value(left), self.value(right))
-                return augend + addend
-            case Sub(left=left, right=right):
-                minuend, subtrahend = self._rows_matched(self.value(left), self.value(right))
-                return minuend - subtrahend
-            case _:
-                assert_never(node)
-
-    def _is_matrix(self, value: Any) -> bool:
-        return isinstance(value, self._sympy.MatrixBase)
-
-    def _rows_matched(self, left: Any, right: Any) -> tuple[Any, Any]:
-        """Repeat a 1×c row to the other side's height (the only broadcast shape_of allows)."""
-        if not (self._is_matrix(left) and self._is_matrix(right)) or left.shape == right.shape:
-            return left, right
-        if left.rows == 1:
-            return self._sympy.ones(right.rows, 1) @ left, right
-        return left, self._sympy.ones(left.rows, 1) @ right
-
-
-def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes, *, expand: bool = True) -> Any:
-    """Compute ``node`` on sympy matrices named Z, W, b, G, Y; returns a Matrix, entries expanded.
-
-    Shapes are checked first (against the operands' own shapes), so a wrong claim raises
-    ShapeMismatch before any arithmetic; a number-only claim becomes a 1×1 matrix.
-    """
-    import sympy
-
-    operand_shapes = {
-        name: (int(value.shape[0]), int(value.shape[1])) for name, value in operands.items()
-    }
-    shape_of(node, sizes, operand_shapes)
-    result = _Evaluator(sympy, operands, sizes).value(node)
-    if not isinstance(result, sympy.MatrixBase):
-        result = sympy.Matrix([[result]])
-    # Expanded entries compare structurally for polynomials; a caller comparing expressions with
-    # exponentials asks for them as computed, so that exp(a + b) is not split into exp(a)·exp(b).
-    return sympy.Matrix(result).applyfunc(sympy.expand) if expand else sympy.Matrix(result)
+def read_claims_file(path: Path) -> list[ClaimLine]:
+    """The claims of a file, one a line; blank lines and ``#`` comments (whole-line or trailing)
+    are skipped. Raises InputError with a one-line message when the file cannot be read."""
+    try:
+        if path.is_dir():
+            raise InputError(f"{path} is a directory, not a file of claims")
+        with path.open("rb") as stream:  # read at most one byte too many, even from /dev/zero
+            data = stream.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise InputError(f"{path} is larger than {MAX_FILE_BYTES:,} bytes")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as error:
+        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {error.start + 1} cannot be decoded)"
+        ) from None
+    claims = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        # The claim grammar has no '#', so everything after one is a comment.
+        claim = line.split("#", 1)[0].strip()
+        if claim:
+            claims.append(ClaimLine(number, claim))
+    return claims

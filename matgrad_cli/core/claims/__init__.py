@@ -1,0 +1,42 @@
+"""``matgrad check``: gradient claims such as ``dW = Z.T @ G``, judged against the verified layer.
+
+Three parts: a language (tree.py, parser.py, shapes.py, evaluation.py), a judge (answers.py, the
+verified right answers; judge.py, the verdicts) and the repairs (repairs.py, one rule per kind of
+slip). The verdicts are data (verdict.py); present/ prints them.
+"""
+
+from __future__ import annotations
+
+from .answers import CORRECT_FORMULAS, GRADIENT_NAMES
+from .judge import DEFAULT_SIZES, check
+from .parser import ClaimLine, parse_claim, read_claims_file
+from .repairs import HintKind
+from .shapes import shape_text
+from .tree import number_text
+from .verdict import (
+    CheckReport,
+    ClaimVerdict,
+    Counterexample,
+    EntryDifference,
+    NumberMatrix,
+    Reason,
+)
+
+__all__ = [
+    "CORRECT_FORMULAS",
+    "DEFAULT_SIZES",
+    "GRADIENT_NAMES",
+    "CheckReport",
+    "ClaimLine",
+    "ClaimVerdict",
+    "Counterexample",
+    "EntryDifference",
+    "HintKind",
+    "NumberMatrix",
+    "Reason",
+    "check",
+    "number_text",
+    "parse_claim",
+    "read_claims_file",
+    "shape_text",
+]

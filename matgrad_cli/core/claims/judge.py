@@ -1,0 +1,287 @@
+"""``matgrad check``: is a hand-derived gradient such as ``dW = Z.T @ G`` right, and if not, why?
+
+A claim is evaluated on the layer's own symbols (evaluation.py) and compared entry by entry with
+the elementwise chain rule of the layer A = ZW + 1_m b (answers.py), at several sizes so that a
+transposition slip cannot hide behind square shapes. A wrong claim gets the shapes up to the
+first misfit, or the first differing entry and a counterexample in small integers, and a hint
+from repairs.py. The verdicts are data (verdict.py); present/ prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from ...errors import ClaimSyntaxError, InputError, SizeError
+from ..derive import validate_sizes
+from ..model import Check, Sizes
+from .answers import (
+    CORRECT_FORMULAS,
+    COUNTEREXAMPLE_ATTEMPTS,
+    LOSSES_WITH_TARGETS,
+    OPERAND_ORDER,
+    POLYNOMIAL_LOSSES,
+    ShapeFailure,
+    shape_failure,
+    symbolic_check,
+    trial,
+)
+from .evaluation import evaluate
+from .parser import parse_claim
+from .repairs import Hint, find_hint
+from .shapes import ShapeMismatch, shape_of
+from .tree import Claim, MatMul, Name, Node, SumAxis, Target, names, subtrees
+from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
+
+#: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
+#: extra transpose changes a shape somewhere, and the square 2×2×2 case last.
+DEFAULT_SIZES: tuple[Sizes, ...] = (Sizes(2, 3, 4), Sizes(4, 2, 3), Sizes(3, 4, 2), Sizes(2, 2, 2))
+#: Largest m·k·n at which claims are checked under the softmax loss (the default sizes' 24).
+SOFTMAX_CHECK_LIMIT = 24
+#: Largest m·k·n accepted by check: the symbolic comparison stays well under a second there.
+CHECK_SIZE_LIMIT = 1000
+#: Largest number of scalar multiplications a claim's products may need at one size.
+EVALUATION_BUDGET = 1_000_000
+
+#: The operands each right answer uses, for choosing what a counterexample shows.
+_FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
+    "Z": frozenset({"G", "W"}),
+    "W": frozenset({"Z", "G"}),
+    "b": frozenset({"G"}),
+}
+_Y_MESSAGE = (
+    "Y, the targets, needs a loss that has them: --loss squared-error or softmax-cross-entropy"
+)
+
+
+# --- what check accepts --------------------------------------------------------------------
+
+
+def _validated(sizes: Sizes) -> Sizes:
+    checked = validate_sizes(sizes.m, sizes.k, sizes.n, "sympy")
+    product = checked.m * checked.k * checked.n
+    if product > CHECK_SIZE_LIMIT:
+        raise SizeError(
+            f"m·k·n = {product} is too large for check (at most {CHECK_SIZE_LIMIT}); "
+            "slips show at small sizes, and the default sizes are chosen to reveal them"
+        )
+    return checked
+
+
+def _product_cost(node: Node, sizes: Sizes) -> tuple[int, Node | None]:
+    """The scalar multiplications the claim's products and sums need, and the costliest part."""
+    total, costliest, most = 0, None, 0
+    for _, sub in subtrees(node):
+        try:
+            if isinstance(sub, MatMul):
+                (rows, inner), _ = shape_of(sub.left, sizes)
+                cols = shape_of(sub.right, sizes)[0][1]
+                cost = rows * inner * cols
+            elif isinstance(sub, SumAxis):
+                rows, cols = shape_of(sub.arg, sizes)[0]
+                cost = rows * cols
+            else:
+                continue
+        except ShapeMismatch:
+            continue
+        total += cost
+        if cost > most:
+            costliest, most = sub, cost
+    return total, costliest
+
+
+def _parsed(text: str, sizes_list: Sequence[Sizes], loss: str = "generic") -> Claim:
+    """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss, or
+    products far too large."""
+    claim = parse_claim(text)
+    for _, node in subtrees(claim.expr):
+        if isinstance(node, Name) and node.name == "Y" and loss not in LOSSES_WITH_TARGETS:
+            message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
+            raise ClaimSyntaxError(message, text, node.span.start)
+    for sizes in sizes_list:
+        cost, costliest = _product_cost(claim.expr, sizes)
+        if cost > EVALUATION_BUDGET:
+            position = costliest.span.start if costliest is not None else 0
+            raise ClaimSyntaxError(
+                f"this claim needs over {EVALUATION_BUDGET:,} multiplications to evaluate; "
+                "check takes claims about the layer's own matrices, not large ones(…) products",
+                text,
+                position,
+            )
+    return claim
+
+
+# --- counterexamples -----------------------------------------------------------------------
+
+
+def _exact(matrix: Any) -> NumberMatrix:
+    return tuple(
+        tuple(Fraction(int(entry.p), int(entry.q)) for entry in matrix.row(i))
+        for i in range(matrix.rows)
+    )
+
+
+def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counterexample | None:
+    """The first deterministic integer draw on which the claim and the right answer disagree.
+
+    None for the softmax loss, whose values at integers are not exact numbers.
+    """
+    if loss not in POLYNOMIAL_LOSSES:
+        return None
+    shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
+    if loss != "generic":
+        # The right answer depends on Z, W, b (and Y) through L, not on a free G.
+        shown = (
+            (shown - {"G"}) | {"Z", "W", "b"} | ({"Y"} if loss in LOSSES_WITH_TARGETS else set())
+        )
+    for attempt in range(COUNTEREXAMPLE_ATTEMPTS):
+        drawn = trial(sizes, attempt, loss)
+        claimed = evaluate(claim.expr, drawn.operands, sizes)
+        correct = drawn.expected[claim.target]
+        if claimed != correct:
+            operands = tuple(
+                (name, tuple(tuple(Fraction(v) for v in row) for row in drawn.values[name]))
+                for name in (*OPERAND_ORDER, "Y")
+                if name in shown and name in drawn.values
+            )
+            return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
+    return None
+
+
+# --- verdicts ------------------------------------------------------------------------------
+
+
+def _smallest_first(sizes_list: Sequence[Sizes]) -> list[Sizes]:
+    """Sizes by m·k·n, keeping the given order among equals: the first failure is the smallest."""
+    return sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n)
+
+
+def _wrong_shape(
+    claim: Claim, sizes_list: tuple[Sizes, ...], sizes: Sizes, failure: ShapeFailure, loss: str
+) -> ClaimVerdict:
+    """The verdict on a claim whose shapes do not fit at ``sizes``."""
+    hint = find_hint(claim, sizes_list, None, loss)
+    return ClaimVerdict(
+        claim=claim.text,
+        target=claim.target,
+        correct=False,
+        reason="shape",
+        sizes_checked=sizes_list,
+        reported_at=sizes,
+        expected_shape=sizes.shape_of(claim.target),
+        claimed_shape=failure.claimed_shape,
+        shape_steps=failure.steps,
+        shape_message=failure.message,
+        first_difference=None,
+        counterexample=None,
+        hint=_message(hint),
+        hint_kind=hint.kind if hint else None,
+        correct_formula=CORRECT_FORMULAS[claim.target],
+        loss=loss,
+    )
+
+
+def _wrong_values(
+    claim: Claim, sizes_list: tuple[Sizes, ...], sizes: Sizes, failed: Check, loss: str
+) -> ClaimVerdict:
+    """The verdict on a claim of the right shape that differs from the right answer at ``sizes``."""
+    mismatch = failed.mismatches[0]
+    hint = find_hint(claim, sizes_list, failed, loss)
+    shape, steps = shape_of(claim.expr, sizes)
+    return ClaimVerdict(
+        claim=claim.text,
+        target=claim.target,
+        correct=False,
+        reason="values",
+        sizes_checked=sizes_list,
+        reported_at=sizes,
+        expected_shape=sizes.shape_of(claim.target),
+        claimed_shape=shape,
+        shape_steps=steps,
+        shape_message=None,
+        first_difference=EntryDifference(
+            mismatch.index,
+            str(mismatch.claimed),
+            str(mismatch.elementwise),
+            mismatch.claimed,
+            mismatch.elementwise,
+        ),
+        counterexample=_counterexample(claim, sizes, loss),
+        hint=_message(hint),
+        hint_kind=hint.kind if hint else None,
+        correct_formula=CORRECT_FORMULAS[claim.target],
+        loss=loss,
+    )
+
+
+def _right(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str) -> ClaimVerdict:
+    """The verdict on a claim that equals the right answer at every size, reported at the first."""
+    first = sizes_list[0]
+    shape, steps = shape_of(claim.expr, first)
+    return ClaimVerdict(
+        claim=claim.text,
+        target=claim.target,
+        correct=True,
+        reason="ok",
+        sizes_checked=sizes_list,
+        reported_at=first,
+        expected_shape=first.shape_of(claim.target),
+        claimed_shape=shape,
+        shape_steps=steps,
+        shape_message=None,
+        first_difference=None,
+        counterexample=None,
+        hint=None,
+        hint_kind=None,
+        correct_formula=CORRECT_FORMULAS[claim.target],
+        loss=loss,
+    )
+
+
+def _message(hint: Hint | None) -> str | None:
+    return hint.message if hint else None
+
+
+def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -> ClaimVerdict:
+    """Shapes first, at every size in the given order (non-square first, so that m, k and n can
+    be told apart in the report); then values, smallest size first (the easiest to follow)."""
+    for sizes in sizes_list:
+        failure = shape_failure(claim.expr, claim.target, sizes)
+        if failure is not None:
+            return _wrong_shape(claim, sizes_list, sizes, failure, loss)
+    for sizes in _smallest_first(sizes_list):
+        compared = symbolic_check(claim.expr, claim.target, sizes, 1, loss)
+        if not compared.holds:
+            return _wrong_values(claim, sizes_list, sizes, compared, loss)
+    return _right(claim, sizes_list, loss)
+
+
+def check(
+    claims: str | Sequence[str], *, sizes: Sizes | None = None, loss: str = "generic"
+) -> CheckReport:
+    """Check each claim against the verified elementwise derivation.
+
+    Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``.
+    With a concrete ``loss`` (see matgrad_cli.core.losses), G in a claim is that loss's ∂L/∂A, Y its
+    targets, and the right answer is L differentiated through the whole layer. Every claim is
+    parsed before any is checked; the first that cannot be (a syntax error, an unknown name, Y
+    without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
+    claim. Bad sizes or losses raise InputError (SizeError) and no claims at all InputError.
+    """
+    from ..losses import validate_loss
+
+    texts = [claims] if isinstance(claims, str) else list(claims)
+    if not texts:
+        raise InputError("no claims to check")
+    sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
+    for each in sizes_list:
+        validate_loss(loss, each)
+        if loss == "softmax-cross-entropy" and each.m * each.k * each.n > SOFTMAX_CHECK_LIMIT:
+            raise SizeError(
+                f"m·k·n = {each.m * each.k * each.n} is above the limit of {SOFTMAX_CHECK_LIMIT} "
+                "for checking claims under --loss softmax-cross-entropy (each hint is a full "
+                "symbolic check); the default sizes stay within it"
+            )
+    parsed = [_parsed(text, sizes_list, loss) for text in texts]
+    return CheckReport(tuple(_judge(claim, sizes_list, loss) for claim in parsed))

@@ -1,0 +1,266 @@
+"""Hints for wrong claims: one rule per kind of slip, each repairing the claim's tree one way.
+
+Hints are not guessed from the text: a rule rebuilds the syntax tree with one slip undone
+(transpose the result, swap a product, flip a sum axis, …), and a repair is reported only when
+the very same check that judged the claim passes for it at every size checked. Adding a kind of
+slip is one more rule in RULES (and its name in HintKind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import Any, Literal, TypeAlias
+
+from ..model import Check, Sizes
+from .answers import GRADIENT_NAMES, POLYNOMIAL_LOSSES, right_everywhere
+from .tree import (
+    Add,
+    Claim,
+    MatMul,
+    Name,
+    Neg,
+    Node,
+    Number,
+    Sub,
+    SumAxis,
+    Transpose,
+    names,
+    number_text,
+    replaced,
+    subtrees,
+    to_text,
+)
+
+HintKind: TypeAlias = Literal[
+    "transposed_result",
+    "wrong_sum_axis",
+    "sign_error",
+    "swapped_factors",
+    "extra_transpose",
+    "missing_transpose",
+    "extra_bias_term",
+    "missing_sum",
+    "missing_bias_term",
+    "scaled",
+]
+#: Claims with more nodes than this get no hint (the repair search grows with the tree).
+HINT_NODE_LIMIT = 64
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The claim's expression with one slip undone, and what to tell the student if it is right."""
+
+    expr: Node
+    message: str
+
+
+#: A rule's search: every repair of one kind for a claim judged under a loss.
+Repairs: TypeAlias = Callable[[Claim, str], Iterator[Repair]]
+
+
+@dataclass(frozen=True)
+class SlipRule:
+    """One kind of slip and the repairs that would undo it."""
+
+    kind: HintKind
+    repairs: Repairs
+
+
+@dataclass(frozen=True)
+class Hint:
+    """The first repair that makes a claim right at every size, and its kind."""
+
+    kind: HintKind
+    message: str
+
+
+def _sum_axis_text(axis: int) -> str:
+    if axis == 0:
+        return "adds down each column, giving a row"
+    return "adds along each row, giving a column"
+
+
+def _mentions_b(node: Node) -> bool:
+    return "b" in names(node)
+
+
+# One rule per kind of slip: each yields the claim repaired in every way of that kind.
+
+
+def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
+    expr, whole = claim.expr, to_text(claim.expr)
+    if isinstance(expr, Transpose):
+        message = f"{whole} is the transpose of the right answer: drop the outer transpose"
+        yield Repair(expr.arg, message)
+        return
+    flipped = Transpose(expr, expr.span)
+    gradient = GRADIENT_NAMES[claim.target]
+    message = f"{whole} is the transpose of the right answer: {to_text(flipped)} is {gradient}"
+    yield Repair(flipped, message)
+
+
+def _wrong_sum_axis(claim: Claim, loss: str) -> Iterator[Repair]:
+    why = (
+        "∂L/∂b_j adds up column j of G, since b_j is added to every row, so use"
+        if claim.target == "b"
+        else "use"
+    )
+    for path, node in subtrees(claim.expr):
+        if isinstance(node, SumAxis):
+            other: Literal[0, 1] = 1 if node.axis == 0 else 0
+            yield Repair(
+                replaced(claim.expr, path, replace(node, axis=other)),
+                f"wrong sum axis: axis={node.axis} {_sum_axis_text(node.axis)}; "
+                f"{why} axis={other}, which {_sum_axis_text(other)}",
+            )
+
+
+def _sign_error(claim: Claim, loss: str) -> Iterator[Repair]:
+    expr = claim.expr
+    message = f"sign error: {to_text(expr)} is the negative of the right answer"
+    yield Repair(Neg(expr, expr.span), message)
+    for path, node in subtrees(expr):
+        if isinstance(node, Neg):
+            message = f"sign error: the minus sign in {to_text(node)} does not belong"
+            yield Repair(replaced(expr, path, node.arg), message)
+        elif isinstance(node, Add | Sub):
+            flipped: Node = (
+                Sub(node.left, node.right, node.span)
+                if isinstance(node, Add)
+                else Add(node.left, node.right, node.span)
+            )
+            message = f"sign error: {to_text(node)} should be {to_text(flipped)}"
+            yield Repair(replaced(expr, path, flipped), message)
+
+
+def _swapped_factors(claim: Claim, loss: str) -> Iterator[Repair]:
+    for path, node in subtrees(claim.expr):
+        if isinstance(node, MatMul):
+            swapped = MatMul(node.right, node.left, node.span)
+            yield Repair(
+                replaced(claim.expr, path, swapped),
+                f"factors in the wrong order: {to_text(node)} should be {to_text(swapped)} "
+                "(a matrix product does not commute)",
+            )
+
+
+def _extra_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
+    for path, node in subtrees(claim.expr):
+        if isinstance(node, Transpose) and path:  # the outermost one is a transposed result
+            message = f"extra transpose: {to_text(node)} should be {to_text(node.arg)}"
+            yield Repair(replaced(claim.expr, path, node.arg), message)
+
+
+def _missing_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
+    nodes = dict(subtrees(claim.expr))
+    for path, node in nodes.items():
+        # Not the whole claim (a transposed result), not a number, and not next to another
+        # transpose, where adding one is removing one (an extra transpose).
+        if not path or isinstance(node, Number | Transpose):
+            continue
+        if isinstance(nodes[path[:-1]], Transpose):
+            continue
+        transposed = Transpose(node, node.span)
+        message = f"missing transpose: {to_text(node)} should be {to_text(transposed)}"
+        yield Repair(replaced(claim.expr, path, transposed), message)
+
+
+def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
+    gradient = GRADIENT_NAMES[claim.target]
+    if loss != "generic":
+        # Under a concrete loss the right answer itself contains b (through A), so only say
+        # that this term is one too many.
+        why = "the term is one too many"
+    elif claim.target == "b":
+        why = "each ∂a_{i,j}/∂b_j is 1, so ∂L/∂b contains no b"
+    else:
+        why = f"b is added after the product ZW, so it leaves {gradient} unchanged"
+    for path, node in subtrees(claim.expr):
+        if not isinstance(node, Add | Sub):
+            continue
+        for kept, dropped in ((node.left, node.right), (node.right, node.left)):
+            if not _mentions_b(dropped) or (_mentions_b(kept) and loss == "generic"):
+                continue
+            # x - b keeps x; b - x keeps -x.
+            negated = isinstance(node, Sub) and kept is node.right
+            remainder = Neg(kept, kept.span) if negated else kept
+            yield Repair(
+                replaced(claim.expr, path, remainder),
+                f"extra bias term: drop {to_text(dropped)} from {to_text(node)}; {why}",
+            )
+
+
+def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
+    if claim.target == "b" and not isinstance(claim.expr, SumAxis):
+        summed = SumAxis(claim.expr, 0, claim.expr.span)
+        yield Repair(
+            summed,
+            "missing sum: b_j is added to every row, so ∂L/∂b_j adds up column j of "
+            f"{to_text(claim.expr)}: {to_text(summed)}",
+        )
+
+
+def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
+    expr = claim.expr
+    bias = Name("b", expr.span)
+    for repaired in (Add(expr, bias, expr.span), Sub(expr, bias, expr.span)):
+        message = f"missing bias term: {to_text(repaired)} would be right"
+        yield Repair(repaired, message)
+
+
+#: The rules in the order their repairs are tried: the likeliest slips first. A scaled answer
+#: is not a rewrite of the tree, so it is tried last, by _scaled.
+RULES: tuple[SlipRule, ...] = (
+    SlipRule("transposed_result", _transposed_result),
+    SlipRule("wrong_sum_axis", _wrong_sum_axis),
+    SlipRule("sign_error", _sign_error),
+    SlipRule("swapped_factors", _swapped_factors),
+    SlipRule("extra_transpose", _extra_transpose),
+    SlipRule("missing_transpose", _missing_transpose),
+    SlipRule("extra_bias_term", _extra_bias_term),
+    SlipRule("missing_sum", _missing_sum),
+    SlipRule("missing_bias_term", _missing_bias_term),
+)
+
+
+def _ratio(check: Check) -> Any:
+    """claimed / correct at the first differing entry, when that is a nonzero number ≠ 1."""
+    import sympy
+
+    mismatch = check.mismatches[0]
+    if mismatch.elementwise == 0:
+        return None
+    ratio = sympy.cancel(mismatch.claimed / mismatch.elementwise)
+    if not ratio.is_Rational or ratio in (0, 1):
+        return None
+    return ratio
+
+
+def _scaled(claim: Claim, sizes_list: Sequence[Sizes], failed: Check, loss: str) -> Hint | None:
+    """The claim is a constant multiple of the right answer, the constant read off the first
+    differing entry."""
+    ratio = _ratio(failed)
+    if ratio is None or not right_everywhere(claim.expr, claim.target, sizes_list, ratio, loss):
+        return None
+    times = number_text(Fraction(int(ratio.p), int(ratio.q)))
+    return Hint("scaled", f"{to_text(claim.expr)} is {times} times the right answer")
+
+
+def find_hint(
+    claim: Claim, sizes_list: Sequence[Sizes], failed: Check | None, loss: str = "generic"
+) -> Hint | None:
+    """The first one-step repair that makes the claim right at every size."""
+    if sum(1 for _ in subtrees(claim.expr)) > HINT_NODE_LIMIT:
+        return None
+    for rule in RULES:
+        for repair in rule.repairs(claim, loss):
+            if right_everywhere(repair.expr, claim.target, sizes_list, 1, loss):
+                return Hint(rule.kind, repair.message)
+    # The ratio of two softmax expressions is a costly cancellation: only polynomial losses
+    # are searched for a scaled answer.
+    if failed is not None and loss in POLYNOMIAL_LOSSES:
+        return _scaled(claim, sizes_list, failed, loss)
+    return None

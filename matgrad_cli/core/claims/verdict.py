@@ -1,0 +1,161 @@
+"""What ``matgrad check`` found, as data: one verdict per claim and the report over all of them.
+
+The verdicts are frozen dataclasses; the report renders itself through the bridge to present/,
+as every result does, so that this module holds no display logic of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Literal, TypeAlias
+
+from .. import bridge
+from ..model import Index, Shape, Sizes
+from .answers import GRADIENT_NAMES
+from .repairs import HintKind
+from .shapes import ShapeStep
+from .tree import Target
+
+Reason: TypeAlias = Literal["ok", "shape", "values"]
+#: A small matrix of exact numbers, row by row.
+NumberMatrix: TypeAlias = tuple[tuple[Fraction, ...], ...]
+
+
+@dataclass(frozen=True)
+class EntryDifference:
+    """The first entry (1-based, row by row) where the claim and the chain rule differ.
+
+    ``claimed`` and ``correct`` are SymPy text over z_i_j, w_i_j, b_j and dA_i_j (the entries
+    of G); the expressions themselves are kept for renderers that print them their own way.
+    """
+
+    index: Index
+    claimed: str
+    correct: str
+    claimed_value: Any = field(compare=False, repr=False)
+    correct_value: Any = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Counterexample:
+    """Small integer matrices on which the claim and the right answer give different numbers.
+
+    ``operands`` holds the matrices the claim or the right answer uses, in the order Z, W, b, G.
+    """
+
+    sizes: Sizes
+    operands: tuple[tuple[str, NumberMatrix], ...]
+    claimed: NumberMatrix
+    correct: NumberMatrix
+
+
+@dataclass(frozen=True)
+class ClaimVerdict:
+    """What matgrad found about one claim.
+
+    ``reported_at`` is where the shapes, the first difference and the counterexample were taken:
+    the smallest size at which the claim fails, or the first size checked when it is correct.
+    ``shape_steps`` are the shapes of the claim's parts there, innermost first, up to the first
+    part that does not fit; ``shape_message`` says what does not fit (None when nothing).
+    """
+
+    claim: str
+    target: Target
+    correct: bool
+    reason: Reason
+    sizes_checked: tuple[Sizes, ...]
+    reported_at: Sizes
+    expected_shape: Shape
+    claimed_shape: Shape | None
+    shape_steps: tuple[ShapeStep, ...]
+    shape_message: str | None
+    first_difference: EntryDifference | None
+    counterexample: Counterexample | None
+    hint: str | None
+    hint_kind: HintKind | None
+    correct_formula: str
+    #: ``generic``, or the concrete loss whose G = ∂L/∂A and targets Y the claim was read with.
+    loss: str = "generic"
+
+    @property
+    def gradient(self) -> str:
+        """The gradient claimed, e.g. ``∂L/∂W``."""
+        return GRADIENT_NAMES[self.target]
+
+    @property
+    def compared_with(self) -> str:
+        """What the claim was compared with, in words."""
+        if self.loss == "generic":
+            return "the elementwise chain rule through A = ZW + b"
+        return f"L = {self.loss.replace('-', ' ')} differentiated through A = ZW + b"
+
+    @property
+    def upstream_note(self) -> str | None:
+        """What G stands for under a concrete loss, or None for the generic one."""
+        from ..losses import CLOSED_FORM_TEXT, CONDITIONS
+
+        if self.loss == "generic":
+            return None
+        condition = CONDITIONS.get(self.loss)
+        closed = CLOSED_FORM_TEXT[self.loss] + (f", {condition}" if condition else "")
+        return f"here G = ∂L/∂A = {closed}"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The verdicts on every claim, in the order given."""
+
+    verdicts: tuple[ClaimVerdict, ...]
+
+    @property
+    def correct(self) -> bool:
+        """True when every claim is right."""
+        return all(verdict.correct for verdict in self.verdicts)
+
+    @property
+    def _first_finding(self) -> ClaimVerdict:
+        """The first wrong verdict, or the first verdict when all are right."""
+        return next((v for v in self.verdicts if not v.correct), self.verdicts[0])
+
+    @property
+    def reason(self) -> Reason:
+        """``ok``, ``shape`` or ``values``: of the only claim, or of the first wrong one."""
+        return self._first_finding.reason
+
+    @property
+    def hint(self) -> str | None:
+        """The hint for the only claim, or for the first wrong one."""
+        return self._first_finding.hint
+
+    @property
+    def counterexample(self) -> Counterexample | None:
+        """The counterexample for the only claim, or for the first wrong one."""
+        return self._first_finding.counterexample
+
+    # Views, each the same text as `matgrad check` with the same options; renderers are
+    # imported on first use.
+
+    def to_text(self, *, width: int = 80) -> str:
+        """The terminal view, as `matgrad check` prints it when piped."""
+        return bridge.render(self, "text", width=width)
+
+    def to_json(self) -> str:
+        """The report as JSON, as `matgrad check --format json` prints it."""
+        return bridge.render(self, "json")
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        """The report as LaTeX, as `matgrad check --format latex` prints it."""
+        return bridge.render(self, "latex", standalone=standalone)
+
+    def to_markdown(self) -> str:
+        """The report as Markdown, as `matgrad check --format markdown` prints it."""
+        return bridge.render(self, "markdown")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the report as rendered Markdown."""
+        return self.to_markdown()
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        yield bridge.terminal_view(self)
