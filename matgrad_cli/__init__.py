@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .core.checks import Check
 from .core.derive import derive
-from .core.model import Check, Derivation, Gradient, LayerDerivation, Sizes
+from .core.layer import Sizes
+from .core.model import Derivation, Gradient, LayerDerivation
 from .errors import MatgradError
 
 __version__ = "0.1.0"

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from matgrad_cli import derive
 from matgrad_cli.core.derive import SYMBOLIC_LIMITS, validate_sizes
-from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine
-from matgrad_cli.core.model import Derivation, Gradient, LayerDerivation, Sizes
-from matgrad_cli.core.verify import linear_value
+from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine, linear_value
+from matgrad_cli.core.layer import Sizes
+from matgrad_cli.core.model import Derivation, Gradient, LayerDerivation
 from matgrad_cli.errors import MatgradError, SizeError
 
 from .reference import expanded_loss_gradients, reference_gradients

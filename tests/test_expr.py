@@ -35,7 +35,7 @@ from matgrad_cli.core.claims.tree import (
     Transpose,
     to_text,
 )
-from matgrad_cli.core.model import Sizes
+from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, MatgradError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from matgrad_cli import Derivation, derive
+from matgrad_cli.core.checks import Check
 from matgrad_cli.core.engine import get_engine
-from matgrad_cli.core.model import Check
 from matgrad_cli.core.verify import compare, matmul, upstream_form
 from matgrad_cli.present.text import (
     DerivationView,

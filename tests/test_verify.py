@@ -11,6 +11,7 @@ import pytest
 import sympy
 
 from matgrad_cli import derive
+from matgrad_cli.core.checks import MISMATCHES_KEPT, Check
 from matgrad_cli.core.derive import (
     Differentiator,
     _without_cycle_collector,
@@ -18,21 +19,12 @@ from matgrad_cli.core.derive import (
     elementwise_gradients,
     forward,
 )
-from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine
-from matgrad_cli.core.model import (
-    Check,
-    Gradient,
-    MatrixForm,
-    Sizes,
-    Symbols,
-    UpstreamTerm,
-    Variable,
-)
+from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine, linear_value
+from matgrad_cli.core.layer import Sizes, Variable
+from matgrad_cli.core.model import Gradient, MatrixForm, Symbols, UpstreamTerm
 from matgrad_cli.core.verify import (
-    MISMATCHES_KEPT,
     compare,
     compare_matrix,
-    linear_value,
     matmul,
     transpose,
     upstream_form,

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import SizeError
 from .engine import Engine, add_by_key, get_engine
+from .layer import Shape, Sizes, Variable
 from .model import (
     ChainRule,
     Derivation,
@@ -22,11 +23,8 @@ from .model import (
     LayerDerivation,
     MatrixForm,
     OutputEntry,
-    Shape,
-    Sizes,
     Symbols,
     UpstreamTerm,
-    Variable,
 )
 
 #: Largest m·k·n the symbolic engines take; beyond it a run would not finish in about a minute.

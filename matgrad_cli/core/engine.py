@@ -7,7 +7,7 @@ fallback on platforms without a symengine wheel, and tests run both against each
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from functools import cache
 from typing import Any, Protocol, TypeVar
 
@@ -132,6 +132,23 @@ def add_by_key(pairs: Sequence[tuple[Key, Any]], is_zero: Callable[[Any], bool])
         if key in merged and is_zero(merged[key]):
             del merged[key]
     return merged
+
+
+def _times(left: Any, right: Any) -> Any:
+    """A product that skips multiplying by the integer 1, the coefficient of G's own entries."""
+    if isinstance(left, int) and left == 1:
+        return right
+    if isinstance(right, int) and right == 1:
+        return left
+    return left * right
+
+
+def linear_value(
+    form: Iterable[tuple[tuple[int, int], Any]], upstream: Sequence[Sequence[Any]], engine: Engine
+) -> Any:
+    """The expression Σ ∂L/∂a_{p,q} · factor of a linear form in G (1-based (p, q)), with
+    ``upstream`` the symbols of G: for display, and for comparing with claims."""
+    return engine.add([_times(upstream[p - 1][q - 1], factor) for (p, q), factor in form])
 
 
 @cache

@@ -9,38 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from . import bridge
+from .checks import Check, Comparand, comparand_text
+from .engine import get_engine, linear_value
+from .layer import Index, Shape, Sizes, Variable
 
 if TYPE_CHECKING:
     from .losses import LossDerivation
 
-Variable = Literal["Z", "W", "b"]
-Index = tuple[int, int]
-Shape = tuple[int, int]
-
 #: Above this many rows or columns a matrix is elided on display (SPEC section 2).
 DISPLAY_LIMIT = 6
-
-
-@dataclass(frozen=True)
-class Sizes:
-    """The sizes of the layer: Z is m×k, W is k×n, b is 1×n, A is m×n."""
-
-    m: int
-    k: int
-    n: int
-
-    def shape_of(self, name: str) -> Shape:
-        """The shape of the matrix called ``name`` (Z, W, b, A or G)."""
-        return {
-            "Z": (self.m, self.k),
-            "W": (self.k, self.n),
-            "b": (1, self.n),
-            "A": (self.m, self.n),
-            "G": (self.m, self.n),
-        }[name]
 
 
 @dataclass(frozen=True)
@@ -107,41 +87,20 @@ class Gradient:
 
 @dataclass(frozen=True)
 class MatrixForm:
-    """A matrix form such as G·Wᵀ, multiplied out: each entry a linear form in G's entries."""
+    """A matrix form such as G·Wᵀ, multiplied out: each entry a linear form in G's entries.
 
-    formula: str
+    ``of`` says what it is the form of: a backward rule of the layer, the gradient without the
+    bias, or a form known by its text.
+    """
+
+    of: Comparand
     shape: Shape
     entries: tuple[tuple[LinearForm, ...], ...]
 
-
-@dataclass(frozen=True)
-class Mismatch:
-    """An entry where the elementwise partial and a matrix form differ."""
-
-    index: Index
-    elementwise: Any
-    claimed: Any
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verified (or refuted) identity: elementwise ∂L/∂X against a matrix form."""
-
-    variable: Variable
-    formula: str
-    bias: bool
-    shape: Shape
-    claimed_shape: Shape
-    holds: bool
-    entries_checked: int
-    mismatches: tuple[Mismatch, ...] = ()
-    #: How many entries differ in all; ``mismatches`` keeps only the first few.
-    mismatch_count: int = 0
-
     @property
-    def identity(self) -> str:
-        """The identity in plain text, e.g. ``dL/dZ = G @ Wᵀ``."""
-        return f"∂L/∂{self.variable} = {self.formula}"
+    def formula(self) -> str:
+        """The form in plain text, e.g. ``∂L/∂A · Wᵀ``."""
+        return comparand_text(self.of)
 
 
 @dataclass(frozen=True)
@@ -199,14 +158,13 @@ class Derivation:
         """∂L/∂X as a SymPy Matrix of the elementwise results (with the bias when there is one)."""
         import sympy
 
-        from .verify import linear_value
-
+        engine = get_engine(self.engine)
         layer = self.biased if self.biased is not None else self.plain
         gradient = layer.gradients[variable]
         return sympy.Matrix(
             [
                 [
-                    sympy.sympify(linear_value(rule.terms, self.symbols.upstream, _engine(self)))
+                    sympy.sympify(linear_value(rule.terms, self.symbols.upstream, engine))
                     for rule in row
                 ]
                 for row in gradient.entries
@@ -236,9 +194,3 @@ class Derivation:
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """rich prints the terminal view."""
         yield bridge.terminal_view(self)
-
-
-def _engine(derivation: Derivation) -> Any:
-    from .engine import get_engine
-
-    return get_engine(derivation.engine)

@@ -38,9 +38,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import SizeError
+from .checks import MISMATCHES_KEPT, Mismatch
 from .derive import Progress
-from .model import Mismatch, Shape, Sizes, Variable
-from .verify import FORMULAS, MISMATCHES_KEPT
+from .layer import LAYER, Shape, Sizes, Variable
 
 Matrix = npt.NDArray[np.float64]
 Integers = npt.NDArray[np.int64]
@@ -107,9 +107,9 @@ def _ones_t_times_upstream(inputs: Matrix, weights: Matrix, upstream: Matrix) ->
 
 #: The matrix forms of SPEC section 1, as matrix products.
 FORMS: dict[Variable, Formula] = {
-    "Z": Formula(FORMULAS["Z"], _upstream_times_weights_t),
-    "W": Formula(FORMULAS["W"], _inputs_t_times_upstream),
-    "b": Formula(FORMULAS["b"], _ones_t_times_upstream),
+    "Z": Formula(LAYER.rule("Z").text, _upstream_times_weights_t),
+    "W": Formula(LAYER.rule("W").text, _inputs_t_times_upstream),
+    "b": Formula(LAYER.rule("b").text, _ones_t_times_upstream),
 }
 
 

@@ -13,25 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .engine import Engine, add_by_key
-from .model import (
-    Check,
-    Gradient,
-    LinearForm,
-    MatrixForm,
-    Mismatch,
-    Shape,
-    Sizes,
-    Symbols,
-    UpstreamTerm,
-    Variable,
-)
-
-#: How many differing entries a failed check keeps, to show a person.
-MISMATCHES_KEPT = 5
+from .checks import MISMATCHES_KEPT, Check, Comparand, Mismatch, WithoutBias, comparand_text
+from .engine import Engine, add_by_key, linear_value
+from .layer import LAYER, Shape, Sizes, Variable
+from .model import Gradient, LinearForm, MatrixForm, Symbols, UpstreamTerm
 
 #: The matrix forms under test (Matrix Cookbook eqs. 69-71, written in gradient layout).
-FORMULAS: dict[Variable, str] = {"Z": "∂L/∂A · Wᵀ", "W": "Zᵀ · ∂L/∂A", "b": "1ᵀ · ∂L/∂A"}
+FORMULAS: dict[Variable, str] = {rule.variable: rule.text for rule in LAYER.backward}
 
 
 def upstream_form(sizes: Sizes) -> MatrixForm:
@@ -43,23 +31,14 @@ def upstream_form(sizes: Sizes) -> MatrixForm:
     )
 
 
-def transpose(form: MatrixForm, formula: str | None = None) -> MatrixForm:
+def transpose(form: MatrixForm, of: Comparand | None = None) -> MatrixForm:
     """The transpose of a matrix form."""
     rows, cols = form.shape
     return MatrixForm(
-        formula or f"({form.formula})ᵀ",
+        of or f"({form.formula})ᵀ",
         (cols, rows),
         tuple(tuple(form.entries[i][j] for i in range(rows)) for j in range(cols)),
     )
-
-
-def _times(left: Any, right: Any) -> Any:
-    """A product that skips multiplying by the integer 1, the coefficient of G's own entries."""
-    if isinstance(left, int) and left == 1:
-        return right
-    if isinstance(right, int) and right == 1:
-        return left
-    return left * right
 
 
 def _linear_sum(
@@ -116,7 +95,7 @@ def _is_zero(entry: Any, engine: Engine) -> bool:
     return entry == 0 if isinstance(entry, int) else engine.is_zero(entry)
 
 
-def matmul(left: Any, right: Any, engine: Engine, formula: str) -> MatrixForm:
+def matmul(left: Any, right: Any, engine: Engine, of: Comparand) -> MatrixForm:
     """A matrix form times a constant matrix, or a constant matrix times a matrix form.
 
     The constant is an engine matrix (entries such as z_{i,r}); exactly one side is a MatrixForm.
@@ -127,7 +106,9 @@ def matmul(left: Any, right: Any, engine: Engine, formula: str) -> MatrixForm:
     left_shape = left.shape if isinstance(left, MatrixForm) else tuple(map(int, left.shape))
     right_shape = right.shape if isinstance(right, MatrixForm) else tuple(map(int, right.shape))
     if left_shape[1] != right_shape[0]:
-        raise ValueError(f"{formula}: inner sizes {left_shape[1]} and {right_shape[0]} differ")
+        raise ValueError(
+            f"{comparand_text(of)}: inner sizes {left_shape[1]} and {right_shape[0]} differ"
+        )
     rows, inner, cols = left_shape[0], left_shape[1], right_shape[1]
     if isinstance(left, MatrixForm):
         constant = _constant_entries(right, engine)
@@ -151,7 +132,7 @@ def matmul(left: Any, right: Any, engine: Engine, formula: str) -> MatrixForm:
             )
             for i in range(rows)
         )
-    return MatrixForm(formula, (rows, cols), entries)
+    return MatrixForm(of, (rows, cols), entries)
 
 
 def matrix_forms(
@@ -162,17 +143,12 @@ def matrix_forms(
     weights = ConstantMatrix(symbols.W)
     inputs = ConstantMatrix(symbols.Z)
     forms: dict[Variable, MatrixForm] = {
-        "Z": matmul(upstream, weights.T, engine, FORMULAS["Z"]),
-        "W": matmul(inputs.T, upstream, engine, FORMULAS["W"]),
+        "Z": matmul(upstream, weights.T, engine, LAYER.rule("Z")),
+        "W": matmul(inputs.T, upstream, engine, LAYER.rule("W")),
     }
     if bias:
-        forms["b"] = matmul(ConstantMatrix([[1] * sizes.m]), upstream, engine, FORMULAS["b"])
+        forms["b"] = matmul(ConstantMatrix([[1] * sizes.m]), upstream, engine, LAYER.rule("b"))
     return forms
-
-
-def linear_value(form: LinearForm, upstream: Sequence[Sequence[Any]], engine: Engine) -> Any:
-    """The expression Σ ∂L/∂a_{p,q} · factor, for display and for comparing with claims."""
-    return engine.add([_times(upstream[p - 1][q - 1], factor) for (p, q), factor in form])
 
 
 def _factors_equal(left: Any, right: Any, engine: Engine) -> bool:
@@ -204,7 +180,7 @@ def compare(
     A form of the wrong shape fails without comparing entries.
     """
     if form.shape != gradient.shape:
-        return Check(gradient.variable, form.formula, bias, gradient.shape, form.shape, False, 0)
+        return Check(gradient.variable, form.of, bias, gradient.shape, form.shape, False, 0)
     mismatches: list[Mismatch] = []
     mismatch_count = 0
     for rule_row, form_row in zip(gradient.entries, form.entries, strict=True):
@@ -222,7 +198,7 @@ def compare(
     rows, cols = gradient.shape
     return Check(
         gradient.variable,
-        form.formula,
+        form.of,
         bias,
         gradient.shape,
         form.shape,
@@ -285,7 +261,7 @@ def verify_gradients(
 def compare_unchanged(biased: Gradient, plain: Gradient, symbols: Symbols, engine: Engine) -> Check:
     """The check that adding the bias leaves an elementwise gradient unchanged."""
     without_bias = MatrixForm(
-        f"∂L/∂{plain.variable} without the bias",
+        WithoutBias(plain.variable),
         plain.shape,
         tuple(tuple(rule.terms for rule in row) for row in plain.entries),
     )

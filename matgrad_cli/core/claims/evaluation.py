@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, assert_never
 
-from ..model import Sizes
+from ..layer import Sizes
 from .shapes import resolve, shape_of
 from .tree import (
     Add,

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Literal, TypeAlias
 
-from ..model import Check, Sizes
+from ..checks import Check
+from ..layer import Sizes
 from .answers import GRADIENT_NAMES, POLYNOMIAL_LOSSES, right_everywhere
 from .tree import (
     Add,

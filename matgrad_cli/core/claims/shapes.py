@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn, assert_never
 
-from ..model import Sizes
+from ..layer import Sizes
 from .tree import (
     Add,
     Dim,
