@@ -742,7 +742,7 @@ def write_sheets(
     step removes the temporaries and puts back what was there before.
     """
     from .core.exercise import make_problems, validate_count, validate_seed
-    from .output import check_writable, write_all
+    from .files import check_writable, write_all
     from .present.exercise_doc import problem_sheet, solution_sheet
 
     validate_seed(seed)

@@ -171,7 +171,8 @@ def _inspect(path: Path, force: bool) -> _Target:
     """Where a write to ``path`` lands and what is there; OutputError if it may not be written."""
     try:
         existing: os.stat_result | None = os.stat(path)  # follows links; ELOOP for a loop
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # Nothing there; a path through a regular file (ENOTDIR) is one whose folder is missing.
         existing = None
     except (OSError, ValueError) as error:
         raise _failure(path, error) from error

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import errno
 import importlib
 import itertools
 import os
 import re
+import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli import output
 from matgrad_cli.cli import sheet_paths, write_sheets
 from matgrad_cli.core import exercise
 from matgrad_cli.core.exercise import (
@@ -566,70 +567,119 @@ def test_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
         folder.chmod(0o755)
 
 
-def test_a_write_error_is_one_line_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def denied(path: Path, data: bytes) -> Path:
-        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+def _sheet_sizes(seed: int, count: int = 5) -> tuple[int, int]:
+    """The sizes in bytes of the problem and the solution sheet of ``seed``."""
+    problems = make_problems(seed, count, False)
+    return (
+        len(problem_sheet(problems, seed).encode("utf-8")),
+        len(solution_sheet(problems, seed).encode("utf-8")),
+    )
 
-    monkeypatch.setattr(output, "_write_temporary", denied)
+
+def _write_sheets_below_a_file_size_limit(
+    stem: Path, limit: int, force: bool
+) -> subprocess.CompletedProcess[str]:
+    """write_sheets(stem, 7) in a child process whose files may grow to ``limit`` bytes only
+    (RLIMIT_FSIZE): a write past it fails for real, with EFBIG, as a full disk would."""
+    code = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from matgrad_cli.cli import write_sheets\n"
+        "from matgrad_cli.errors import OutputError\n"
+        "limit = int(sys.argv[2])\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
+        "try:\n"
+        "    write_sheets(Path(sys.argv[1]), 7, force=sys.argv[3] == 'force')\n"
+        "except OutputError as error:\n"
+        "    sys.exit(str(error))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(stem), str(limit), "force" if force else "keep"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_FSIZE is POSIX")
+@pytest.mark.parametrize("force", [False, True], ids=["new files", "replacing files"])
+def test_a_failing_second_write_leaves_the_folder_as_it_was(tmp_path: Path, force: bool) -> None:
+    # The solution sheet is the longer one: a limit between the two lets the problem sheet be
+    # written in full and stops the solution sheet half way.
+    problems_size, solutions_size = _sheet_sizes(7)
+    assert problems_size < solutions_size
+    old = {}
+    if force:
+        for name in ("sheet-problems.tex", "sheet-solutions.tex"):
+            (tmp_path / name).write_text(f"old {name}", encoding="utf-8")
+            old[name] = f"old {name}"
+    limit = (problems_size + solutions_size) // 2
+    result = _write_sheets_below_a_file_size_limit(tmp_path / "sheet", limit, force)
+    assert result.returncode == 1, result.stderr
+    solutions = tmp_path / "sheet-solutions.tex"
+    assert result.stderr == f"cannot write {solutions}: File too large\n"
+    assert files_in(tmp_path) == sorted(old)  # no sheet, no temporary of the first one
+    for name, text in old.items():
+        assert (tmp_path / name).read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    ("in_the_way", "message"),
+    [
+        ("directory", "cannot write {path}: it is a directory"),
+        ("fifo", "cannot write {path}: not a regular file (write to stdout and redirect instead)"),
+        ("file", "{path} already exists; use --force to replace it"),
+    ],
+)
+def test_something_in_the_way_of_the_second_sheet_stops_both_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_the_way: str, message: str
+) -> None:
+    solutions = tmp_path / "sheet-solutions.tex"
+    if in_the_way == "directory":
+        solutions.mkdir()
+    elif in_the_way == "fifo":
+        os.mkfifo(solutions)
+    else:
+        solutions.write_text("keep me", encoding="utf-8")
+    monkeypatch.setattr(exercise, "make_problems", _no_work)
     with pytest.raises(OutputError) as raised:
         write_sheets(tmp_path / "sheet", 7)
-    assert str(raised.value) == f"cannot write {tmp_path / 'sheet-problems.tex'}: Permission denied"
-    assert files_in(tmp_path) == []
+    assert str(raised.value) == message.format(path=solutions)
+    assert files_in(tmp_path) == ["sheet-solutions.tex"]  # the first sheet was not written
 
 
-def test_no_partial_files_when_the_second_write_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_symlinked_sheet_is_written_through_keeping_the_link_and_the_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real = output._write_temporary
-    calls: list[Path] = []
-
-    def fail_second(path: Path, data: bytes) -> Path:
-        calls.append(path)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real(path, data)
-
-    monkeypatch.setattr(output, "_write_temporary", fail_second)
-    with pytest.raises(OutputError, match=r"sheet-solutions\.tex: No space left on device"):
-        write_sheets(tmp_path / "sheet", 7)
-    assert files_in(tmp_path) == []  # no sheet, and no temporary of the first one
-
-
-def _failing_second_rename(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = os.replace
-    calls: list[object] = []
-
-    def replace(source: Any, target: Any) -> None:
-        calls.append(target)
-        if len(calls) == 2:
-            raise OSError(errno.EIO, os.strerror(errno.EIO))
-        real(source, target)
-
-    monkeypatch.setattr(os, "replace", replace)
+    # `matgrad exercise -o sheet --force` over a link writes the file it points at, as
+    # `matgrad derive -o` does, instead of replacing the link by a new 0644 file.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    target = kept / "week3.tex"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+    link = tmp_path / "sheet-problems.tex"
+    link.symlink_to(target)
+    stem = str(tmp_path / "sheet")
+    code, _, err = run(["exercise", "--seed", "7", "--count", "3", "-o", stem, "--force"], capsys)
+    assert code == 0, err
+    assert link.is_symlink()
+    assert os.readlink(link) == str(target)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert target.read_text(encoding="utf-8") == problem_sheet(make_problems(7, 3, False), 7)
+    assert files_in(tmp_path) == ["kept", "sheet-problems.tex", "sheet-solutions.tex"]
+    assert files_in(kept) == ["week3.tex"]
 
 
-def test_no_partial_files_when_the_second_rename_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _failing_second_rename(monkeypatch)
-    with pytest.raises(OutputError, match=r"sheet-solutions\.tex: Input/output error"):
-        write_sheets(tmp_path / "sheet", 7)
-    assert files_in(tmp_path) == []  # the first sheet, already renamed, is taken back
-
-
-def test_replaced_files_come_back_when_a_later_rename_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name in ("sheet-problems.tex", "sheet-solutions.tex"):
-        (tmp_path / name).write_text(f"old {name}", encoding="utf-8")
-    _failing_second_rename(monkeypatch)
-    with pytest.raises(OutputError):
-        write_sheets(tmp_path / "sheet", 7, force=True)
-    assert files_in(tmp_path) == ["sheet-problems.tex", "sheet-solutions.tex"]
-    for name in ("sheet-problems.tex", "sheet-solutions.tex"):
-        assert (tmp_path / name).read_text(encoding="utf-8") == f"old {name}"
+def test_a_dangling_symlinked_sheet_gets_its_target_created(tmp_path: Path) -> None:
+    link = tmp_path / "sheet-solutions.tex"
+    link.symlink_to(tmp_path / "answers.tex")
+    write_sheets(tmp_path / "sheet", 7, 3)
+    assert link.is_symlink()
+    assert (tmp_path / "answers.tex").read_text(encoding="utf-8") == solution_sheet(
+        make_problems(7, 3, False), 7
+    )
 
 
 def test_an_unverified_solution_writes_no_file(
