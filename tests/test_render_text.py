@@ -15,12 +15,8 @@ from matgrad_cli import Derivation, derive
 from matgrad_cli.core.checks import Check
 from matgrad_cli.core.engine import get_engine
 from matgrad_cli.core.verify import compare, matmul, upstream_form
-from matgrad_cli.present.text import (
-    DerivationView,
-    pretty_expr,
-    pretty_symbol,
-    render_text,
-)
+from matgrad_cli.present.notation import pretty_expr, pretty_symbol
+from matgrad_cli.present.text import DerivationView, render_text
 
 SECTIONS = (
     "1. Setup",

@@ -1,0 +1,208 @@
+"""The plain-text notation of the terminal views: entries with subscripts, sums and products.
+
+An engine symbol ``z_1_11`` is written z₁,₁₁ and ``dA_1_2`` (∂L/∂a_{1,2}) g₁,₂, as SPEC section 1
+lets plain output abbreviate it; products list z, g, w, b in the order Z·W, G·Wᵀ and Zᵀ·G read.
+Long sums are elided with ⋯ beyond ``SUM_TERMS`` terms (present/limits.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from ..core.model import LinearForm, UpstreamTerm
+from .limits import SUM_TERMS
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
+#: Display letters of the engine's symbol prefixes; dA_i_j is ∂L/∂a_{i,j}, written g.
+_LETTERS = {"z": "z", "w": "w", "b": "b", "dA": "g", "y": "y", "a": "a"}
+#: The order of factors in a displayed product: z g w b reads as Z·W, G·Wᵀ and Zᵀ·G do.
+_FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "b": 3, "a": 4, "y": 5}
+
+
+def subscript(index: int | str) -> str:
+    """``11`` → ``₁₁``."""
+    return str(index).translate(_SUBSCRIPT_DIGITS)
+
+
+def pretty_index(index: Sequence[int]) -> str:
+    """``(1, 11)`` → ``₁,₁₁``: subscript digits and a plain comma, so z₁,₁₁ is not z₁₁,₁."""
+    return ",".join(subscript(i) for i in index)
+
+
+def dimensions(shape: tuple[int, int]) -> str:
+    """``(2, 3)`` → ``2×3``."""
+    return f"{shape[0]}×{shape[1]}"
+
+
+def pretty_symbol(name: str) -> str:
+    """An engine symbol name as a person writes it: ``z_1_11`` → ``z₁,₁₁``, ``dA_1_2`` → ``g₁,₂``.
+
+    Names that are not matgrad's entry symbols come back unchanged.
+    """
+    match = _SYMBOL_NAME.fullmatch(name)
+    if match is None:
+        return name
+    indices = match.group(2).split("_")[1:]
+    return _LETTERS[match.group(1)] + ",".join(subscript(i) for i in indices)
+
+
+def _factor_key(factor: Any) -> tuple[int, tuple[int, ...], str]:
+    """Sort key for the factors of a product: z before g before w before b, then by index."""
+    name = str(factor.name) if getattr(factor, "is_Symbol", False) else str(factor)
+    match = _SYMBOL_NAME.fullmatch(name)
+    if match is None:
+        return (len(_FACTOR_RANK), (), name)
+    indices = tuple(int(i) for i in match.group(2).split("_")[1:])
+    return (_FACTOR_RANK[match.group(1)], indices, name)
+
+
+def _as_sympy(expr: Any) -> Any:
+    """The expression as SymPy, whichever engine made it (SymPy's own are returned as they are)."""
+    import sympy
+
+    if hasattr(expr, "_sympy_"):
+        return expr._sympy_()
+    return sympy.sympify(expr)
+
+
+def _pretty_number(number: Any) -> str:
+    text = str(number)
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _pretty_product(expr: Any) -> str:
+    """A product: a fraction when it has a denominator, else its coefficient and factors."""
+    numerator, denominator = expr.as_numer_denom()
+    if denominator != 1:
+        top, bottom = _pretty_sympy(numerator), _pretty_sympy(denominator)
+        top = f"({top})" if numerator.is_Add else top
+        bottom = f"({bottom})" if denominator.is_Add or denominator.is_Mul else bottom
+        return f"{top} / {bottom}"
+    coefficient, factors = expr.as_coeff_mul()
+    pieces = [
+        f"({_pretty_sympy(factor)})" if factor.is_Add else _pretty_sympy(factor)
+        for factor in sorted(factors, key=_factor_key)
+    ]
+    body = " ".join(pieces)
+    if coefficient == 1:
+        return body
+    if coefficient == -1:
+        return "−" + body
+    return f"{_pretty_number(coefficient)} {body}"
+
+
+def _pretty_power(expr: Any) -> str:
+    base, exponent = expr.args
+    base_text = _pretty_sympy(base)
+    if not (base.is_Symbol or (base.is_Integer and base >= 0)):
+        base_text = f"({base_text})"
+    if exponent.is_Integer:
+        return base_text + str(exponent).translate(_SUPERSCRIPT_DIGITS)
+    return f"{base_text}^({_pretty_sympy(exponent)})"
+
+
+def _pretty_sympy(expr: Any) -> str:
+    """Walk a SymPy expression; sums and products are exact, anything else falls back to str."""
+    if expr.is_Symbol:
+        return pretty_symbol(str(expr.name))
+    if expr.is_Number:
+        return _pretty_number(expr)
+    if expr.is_Add:
+        terms = expr.as_ordered_terms()
+        text = _pretty_sympy(terms[0])
+        for term in terms[1:]:
+            if term.could_extract_minus_sign():
+                text += " − " + _pretty_sympy(-term)
+            else:
+                text += " + " + _pretty_sympy(term)
+        return text
+    if expr.is_Mul:
+        return _pretty_product(expr)
+    if expr.is_Pow:
+        return _pretty_power(expr)
+    if expr.func.__name__ == "exp":
+        return f"exp({_pretty_sympy(expr.args[0])})"
+    return _SYMBOL_NAME.sub(lambda match: pretty_symbol(match.group(0)), str(expr))
+
+
+def pretty_expr(expr: Any) -> str:
+    """An engine (or SymPy) expression in the document's notation: ``dA_1_1*w_2_1`` → ``g₁,₁ w₂,₁``.
+
+    Products list z, g, w, b in that order (so z_{1,1}·w_{1,1} reads z₁,₁ w₁,₁); sums are
+    written out with + and −.
+    """
+    if isinstance(expr, int):
+        return _pretty_number(expr)
+    if getattr(expr, "is_Symbol", False):
+        return pretty_symbol(str(expr.name))
+    return _pretty_sympy(_as_sympy(expr))
+
+
+def elide_terms(terms: Sequence[str], full: bool) -> list[str]:
+    """t₁ + t₂ + ⋯ + tₙ for a sum of more than SUM_TERMS terms, unless ``full``."""
+    if full or len(terms) <= SUM_TERMS:
+        return list(terms)
+    return [terms[0], terms[1], "⋯", terms[-1]]
+
+
+def elided_list(items: Sequence[str], full: bool) -> str:
+    """A comma-separated list, elided like a sum: a₁,₁, a₁,₂, ⋯, a₁,₉."""
+    return ", ".join(elide_terms(items, full))
+
+
+def expr_terms(expr: Any, full: bool) -> list[str]:
+    """The terms of a sum, each in the document's notation, elided when there are many."""
+    converted = _as_sympy(expr)
+    if not converted.is_Add:
+        return [_pretty_sympy(converted)]
+    return elide_terms([_pretty_sympy(term) for term in converted.as_ordered_terms()], full)
+
+
+def _is_one(factor: Any) -> bool:
+    return bool(factor == 1)
+
+
+def _is_atom(factor: Any) -> bool:
+    return bool(getattr(factor, "is_Symbol", False))
+
+
+def upstream_entry(output: tuple[int, int]) -> str:
+    """g₁,₂: the entry ∂L/∂a_{1,2} of G."""
+    return "g" + pretty_index(output)
+
+
+def chain_rule_term(term: UpstreamTerm) -> str:
+    """One term ∂L/∂a_{p,q} · ∂a_{p,q}/∂x of a chain-rule sum, written ``g₁,₁ w₂,₁``."""
+    output, factor = term
+    upstream = upstream_entry(output)
+    if _is_one(factor):
+        return upstream
+    shown = pretty_expr(factor)
+    return f"{upstream} {shown}" if _is_atom(factor) else f"{upstream} ({shown})"
+
+
+def product_term(term: UpstreamTerm, upstream_first: bool) -> str:
+    """One term of a product's entry in the product's own order: ``g₁,₁ w₁,₁`` in G·Wᵀ and
+    ``z₁,₁ g₁,₁`` in Zᵀ·G."""
+    output, factor = term
+    upstream = upstream_entry(output)
+    if _is_one(factor):
+        return upstream
+    shown = pretty_expr(factor) if _is_atom(factor) else f"({pretty_expr(factor)})"
+    return f"{upstream} {shown}" if upstream_first else f"{shown} {upstream}"
+
+
+def product_entry(form: LinearForm, upstream_first: bool, full: bool) -> str:
+    """An entry of a matrix product with G, its terms in the product's order: ``g₁,₁ w₁,₁ + …``
+    (``0`` for an empty sum)."""
+    terms = [product_term(term, upstream_first) for term in form]
+    return " + ".join(elide_terms(terms, full)) or "0"
+
+
+def chain_rule_sum(form: LinearForm, full: bool) -> str:
+    """A chain-rule sum Σ g_{p,q} ∂a_{p,q}/∂x on one line (``0`` when x feeds nothing)."""
+    return " + ".join(elide_terms([chain_rule_term(term) for term in form], full)) or "0"

@@ -1,0 +1,443 @@
+"""The pieces every terminal view is built from, as small rich renderables and text blocks.
+
+Blocks of text set side by side like the parts of a formula; matrices in unicode brackets,
+elided with ⋯ ⋮ ⋱ beyond ``MATRIX_SIDE`` rows or columns (present/limits.py); equations broken
+to the console's width; numbered sections under a rule; verdict lines and result tables; and the
+one console set-up every text view is printed through. The views compose these pieces, each at
+the width rich gives it, so the layout is written once.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from .limits import ENTRY_LIST, MATRIX_SIDE
+from .notation import pretty_expr
+
+STYLE_HEADING = "bold cyan"
+STYLE_GOOD = "bold green"
+STYLE_BAD = "bold red"
+STYLE_NOTE = "dim"
+
+_MARKERS = frozenset({"⋯", "⋮", "⋱"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Text blocks: several lines of fixed width with a baseline, joined side by side like a formula
+
+
+@dataclass(frozen=True)
+class Block:
+    """Lines of text that sit beside other blocks, aligned on their ``baseline`` line."""
+
+    lines: tuple[str, ...]
+    baseline: int
+
+    @property
+    def width(self) -> int:
+        """The columns of the widest line."""
+        return max((cell_len(line) for line in self.lines), default=0)
+
+
+def text_block(text: str) -> Block:
+    """One line of text as a block."""
+    return Block((text,), 0)
+
+
+def beside(*blocks: Block, gap: int = 0) -> Block:
+    """The blocks side by side, ``gap`` spaces apart, their baselines on one line."""
+    parts: list[Block] = []
+    for block in blocks:
+        if parts and gap:
+            parts.append(text_block(" " * gap))
+        parts.append(block)
+    above = max(block.baseline for block in parts)
+    below = max(len(block.lines) - block.baseline for block in parts)
+    rows = [""] * (above + below)
+    for block in parts:
+        width = block.width
+        start = above - block.baseline
+        for row in range(above + below):
+            inside = start <= row < start + len(block.lines)
+            line = block.lines[row - start] if inside else ""
+            rows[row] += line + " " * (width - cell_len(line))
+    return Block(tuple(row.rstrip() for row in rows), above)
+
+
+def labelled(label: str, block: Block) -> Block:
+    """``label`` before the block, on its baseline: ``Z = ⎡…⎤``."""
+    return beside(text_block(label), block)
+
+
+def rows_of_blocks(blocks: Sequence[Block], width: int, gap: int = 4) -> list[Block]:
+    """The blocks side by side, ``gap`` apart, a new row begun whenever the next would not fit."""
+    rows: list[Block] = []
+    current: list[Block] = []
+    for block in blocks:
+        if current and beside(*current, block, gap=gap).width > width:
+            rows.append(beside(*current, gap=gap))
+            current = []
+        current.append(block)
+    if current:
+        rows.append(beside(*current, gap=gap))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Matrices
+
+
+def shown_indices(count: int, full: bool = False) -> list[int | None]:
+    """The 0-based indices to display along a dimension; None marks the elided stretch."""
+    if full or count <= MATRIX_SIDE:
+        return list(range(count))
+    return [0, 1, 2, None, count - 2, count - 1]
+
+
+def matrix_cells(
+    rows: int, cols: int, cell: Callable[[int, int], str], full: bool
+) -> list[list[str]]:
+    """The displayed cells of a matrix, with ⋯ ⋮ ⋱ standing for elided rows and columns."""
+    shown_cols = shown_indices(cols, full)
+    cells = []
+    for row in shown_indices(rows, full):
+        if row is None:
+            cells.append(["⋮" if col is not None else "⋱" for col in shown_cols])
+        else:
+            cells.append([cell(row, col) if col is not None else "⋯" for col in shown_cols])
+    return cells
+
+
+def bracketed(bodies: Sequence[str]) -> list[str]:
+    """Rows in unicode brackets: ⎡ ⎤ ⎢ ⎥ ⎣ ⎦, or [ ] around a single row."""
+    if len(bodies) == 1:
+        return [f"[{bodies[0]}]"]
+    lines = []
+    for number, body in enumerate(bodies):
+        if number == 0:
+            left, right = "⎡", "⎤"
+        elif number == len(bodies) - 1:
+            left, right = "⎣", "⎦"
+        else:
+            left, right = "⎢", "⎥"
+        lines.append(f"{left}{body}{right}")
+    return lines
+
+
+def matrix_block(cells: list[list[str]], align: Literal["left", "right"] = "left") -> Block:
+    """A matrix in unicode brackets with aligned columns: expressions to the left (the elision
+    marks centred), numbers to the right."""
+    gap = "   " if any(" " in cell for row in cells for cell in row) else "  "
+    widths = [max(cell_len(row[col]) for row in cells) for col in range(len(cells[0]))]
+
+    def fit(cell: str, width: int) -> str:
+        padding = width - cell_len(cell)
+        if align == "right":
+            return " " * padding + cell
+        if cell in _MARKERS:
+            left = (width - 1) // 2
+            return " " * left + cell + " " * (width - 1 - left)
+        return cell + " " * padding
+
+    bodies = [
+        gap.join(fit(cell, width) for cell, width in zip(row, widths, strict=True)) for row in cells
+    ]
+    lines = bracketed(bodies)
+    return Block(tuple(lines), (len(lines) - 1) // 2)
+
+
+def symbol_matrix(entries: Sequence[Sequence[Any]], full: bool, transpose: bool = False) -> Block:
+    """A matrix of engine symbols (Z, W, G or a transpose), elided when large."""
+    rows, cols = len(entries), len(entries[0])
+    if transpose:
+        return matrix_block(matrix_cells(cols, rows, lambda i, j: pretty_expr(entries[j][i]), full))
+    return matrix_block(matrix_cells(rows, cols, lambda i, j: pretty_expr(entries[i][j]), full))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lines and paragraphs
+
+
+def line(text: str, style: str = "") -> Text:
+    """A line laid out by the view; rich folds it only if it would not fit anyway."""
+    return Text(text, style=style, overflow="fold")
+
+
+def blank() -> Text:
+    """An empty line."""
+    return Text("")
+
+
+def prose(text: str, style: str = "", indent: int = 0) -> RenderableType:
+    """A paragraph, wrapped by rich at word boundaries (every line indented by ``indent``)."""
+    paragraph = Text(text, style=style)
+    return Padding(paragraph, (0, 0, 0, indent)) if indent else paragraph
+
+
+class Figure:
+    """A block indented by ``indent``, or, when it is wider than the console, a note saying so
+    (folding would break a matrix's rows apart)."""
+
+    def __init__(self, block: Block, indent: int = 0) -> None:
+        self.block = block
+        self.indent = indent
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        block, indent = self.block, self.indent
+        if indent + block.width > options.max_width:
+            yield line(
+                " " * indent + f"(this matrix is {block.width} columns wide, too wide for this "
+                f"terminal; --format latex or markdown shows it whole)",
+                style=STYLE_NOTE,
+            )
+            return
+        for text in block.lines:
+            yield line(" " * indent + text if text else "")
+
+
+class BlockRows:
+    """Blocks side by side as far as the width allows, then on the next rows, a line apart."""
+
+    def __init__(self, blocks: Sequence[Block], gap: int = 4) -> None:
+        self.blocks = blocks
+        self.gap = gap
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for number, row in enumerate(rows_of_blocks(self.blocks, options.max_width, self.gap)):
+            if number:
+                yield blank()
+            yield Figure(row)
+
+
+class Equation:
+    """``lhs = t₁ + t₂ + …``, broken before a + (or ``join``) under the =, to fit the width.
+
+    ``lhs`` is padded to ``lhs_width`` so that the = of a list of equations line up.
+    """
+
+    def __init__(
+        self,
+        prefix: str,
+        lhs: str,
+        terms: Sequence[str],
+        join: str = "+",
+        lhs_width: int = 0,
+    ) -> None:
+        self.prefix = prefix
+        self.lhs = lhs + " " * (lhs_width - cell_len(lhs))
+        self.terms = list(terms) or ["0"]
+        self.join = join
+
+    def lines(self, width: int) -> list[str]:
+        """The equation's lines at ``width`` columns."""
+        prefix, lhs, join = self.prefix, self.lhs, self.join
+        lines = []
+        current = f"{prefix}{lhs} = {self.terms[0]}"
+        continuation = " " * (cell_len(prefix + lhs) + 1)
+        for term in self.terms[1:]:
+            candidate = f"{current} {join} {term}"
+            if cell_len(candidate) <= width:
+                current = candidate
+            else:
+                lines.append(current)
+                current = f"{continuation}{join} {term}"
+        lines.append(current)
+        return lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for text in self.lines(options.max_width):
+            yield line(text)
+
+
+class Listing:
+    """Items 0…count−1, or, beyond ``limit`` (unless ``full``), the first three, a ⋮ line
+    saying what ``more`` of them are not shown, and the last."""
+
+    def __init__(
+        self,
+        count: int,
+        show: Callable[[int], Iterable[RenderableType]],
+        more: Callable[[int], str],
+        *,
+        full: bool,
+        limit: int = ENTRY_LIST,
+    ) -> None:
+        self.count = count
+        self.show = show
+        self.more = more
+        self.full = full
+        self.limit = limit
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        count = self.count
+        if self.full or count <= self.limit:
+            for number in range(count):
+                yield from self.show(number)
+            return
+        for number in range(3):
+            yield from self.show(number)
+        yield line(f"    ⋮   {self.more(count - 4)}", style=STYLE_NOTE)
+        yield from self.show(count - 1)
+
+
+def more_entries(count: int) -> str:
+    """What the ⋮ line of a listing of entries that all look alike says."""
+    return f"{count} more entries of the same form"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+class Titled(Protocol):
+    """A section of a view: a renderable with a title."""
+
+    @property
+    def title(self) -> str: ...
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult: ...
+
+
+class Section:
+    """A section made of given renderables."""
+
+    def __init__(self, title: str, body: Iterable[RenderableType]) -> None:
+        self.title = title
+        self.body = list(body)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.body
+
+
+def heading(number: int, title: str) -> Rule:
+    """``3. ∂L/∂Z ────`` across the width."""
+    return Rule(Text(f"{number}. {title}", style=STYLE_HEADING), align="left")
+
+
+class Sections:
+    """The sections numbered from 1, each under its heading, a blank line apart (and apart from
+    the ``lead`` line above them, when there is one)."""
+
+    def __init__(self, sections: Sequence[Titled], lead: RenderableType | None = None) -> None:
+        self.sections = sections
+        self.lead = lead
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.lead is not None:
+            yield self.lead
+        for number, section in enumerate(self.sections, start=1):
+            if number > 1 or self.lead is not None:
+                yield blank()
+            yield heading(number, section.title)
+            yield section
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts
+
+
+class Checked(Protocol):
+    """What the summary reads off any check: whether it holds, over how many entries, and the
+    shapes of its two sides."""
+
+    @property
+    def holds(self) -> bool: ...
+
+    @property
+    def entries_checked(self) -> int: ...
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    @property
+    def claimed_shape(self) -> tuple[int, int]: ...
+
+
+def all_entries(count: int) -> str:
+    """its one entry, both entries, all 4 entries."""
+    return {1: "its one entry", 2: "both entries"}.get(count, f"all {count} entries")
+
+
+def verified(count: int, statement: str) -> Text:
+    """``✓ Verified at all 4 entries: statement.``"""
+    return Text.assemble((f"✓ Verified at {all_entries(count)}: ", STYLE_GOOD), f"{statement}.")
+
+
+def fails(detail: str) -> Text:
+    """``✗ FAILS: detail``."""
+    return Text.assemble(("✗ FAILS: ", STYLE_BAD), detail)
+
+
+def marked(holds: bool, text: str) -> Text:
+    """The text after a ✓ or a ✗."""
+    return Text.assemble(("✓ " if holds else "✗ ", STYLE_GOOD if holds else STYLE_BAD), text)
+
+
+def outcome(text: str, holds: bool) -> Text:
+    """A result in the colour of its verdict."""
+    return Text(text, style=STYLE_GOOD if holds else STYLE_BAD)
+
+
+def summary_result(check: Checked, differing: str | None) -> str:
+    """The result column of a summary: ``✓ holds, 4/4 entries`` or ``✗ fails at 2/4 entries``;
+    ``differing`` is how many entries differ, or None when the check kept none of them."""
+    entries = check.entries_checked
+    if check.holds:
+        return f"✓ holds, {entries}/{entries} entries"
+    if check.claimed_shape != check.shape:
+        shape, claimed = check.shape, check.claimed_shape
+        return f"✗ fails: shape {claimed[0]}×{claimed[1]}, not {shape[0]}×{shape[1]}"
+    if differing is None:
+        return "✗ fails"
+    return f"✗ fails at {differing}/{entries} entries"
+
+
+def results_table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[RenderableType]],
+    no_wrap: Collection[str] = (),
+) -> Table:
+    """A table under a ruled head, as the summaries print their identities and results."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for column in columns:
+        table.add_column(column, no_wrap=column in no_wrap)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# The console
+
+
+def render_to_text(renderable: Any, *, width: int = 80, color: bool = False) -> str:
+    """Any rich renderable as a string laid out for ``width`` columns, with ANSI colours if
+    ``color``; every text view of matgrad is printed through this one console set-up."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+    )
+    console.print(renderable)
+    output = buffer.getvalue()
+    if color:
+        return output
+    # rich leaves the space it broke a line at; plain text should not end lines in spaces.
+    return "".join(text.rstrip() + "\n" for text in output.splitlines())
