@@ -38,8 +38,8 @@ from matgrad_cli.core.claims.answers import ENTRY_RANGE
 from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
 from matgrad_cli.core.model import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
-from matgrad_cli.present.check_json import render_check_json
 from matgrad_cli.present.check_text import caret_excerpt, render_check_text
+from matgrad_cli.present.json import render_check_json
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"
 UPDATE_GOLDEN = os.environ.get("MATGRAD_UPDATE_GOLDEN") == "1"

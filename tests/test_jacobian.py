@@ -38,8 +38,8 @@ from matgrad_cli.present.jacobian_doc import (
     render_jacobian_latex,
     render_jacobian_markdown,
 )
-from matgrad_cli.present.jacobian_json import jacobian_data, render_jacobian_json
 from matgrad_cli.present.jacobian_text import render_jacobian_text
+from matgrad_cli.present.json import jacobian_data, render_jacobian_json
 
 from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run

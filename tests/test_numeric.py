@@ -27,7 +27,8 @@ from matgrad_cli.core.numeric import (
     numeric_verify,
 )
 from matgrad_cli.errors import SizeError
-from matgrad_cli.present.numeric_text import numeric_data, render_numeric_text
+from matgrad_cli.present.json import numeric_data
+from matgrad_cli.present.numeric_text import render_numeric_text
 
 Form = Callable[[Matrix, Matrix, Matrix], Matrix]
 

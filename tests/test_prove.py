@@ -28,9 +28,10 @@ from matgrad_cli.core.proof import (
     prove_identity,
     setting,
 )
+from matgrad_cli.present.json import proof_data
 from matgrad_cli.present.latex import latex_text
 from matgrad_cli.present.markdown import markdown_text
-from matgrad_cli.present.prove_doc import proof_data, proof_document, render_proof
+from matgrad_cli.present.prove_doc import proof_document, render_proof
 from matgrad_cli.present.prove_text import render_proof_text
 
 from .conftest import assert_golden, run_pdflatex

@@ -1,19 +1,55 @@
-"""The derivation as JSON, for autograders and scripts (documented in docs/json.md).
+"""Every result as JSON, for autograders and scripts (docs/json.md, docs/claims.md, docs/prove.md).
 
-Entry strings are in Python/SymPy syntax over z_i_j, w_i_j, b_j and dA_i_j (the entries of
-∂L/∂A), 1-based, with terms in summation-index order, so that a script can evaluate them.
+One function per kind of result gives its data (``derivation_data``, ``check_data``,
+``jacobian_data``, ``proof_data``, ``numeric_data``) and one its text (``render_*_json``); keys
+come in a fixed order and every text ends in a newline. Expressions are in Python/SymPy syntax
+over z_i_j, w_i_j, b_j and dA_i_j (the entries of G = ∂L/∂A), 1-based, with terms in
+summation-index order, so that a script can evaluate them.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import math
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
-from ..core.losses import LossDerivation
-from ..core.model import Check, Derivation, LinearForm, Variable
+from ..core.model import Check, Derivation, LinearForm, Mismatch, Sizes, Variable
 
-#: Bumped whenever a field changes meaning or disappears.
+if TYPE_CHECKING:
+    from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix
+    from ..core.jacobians import JacobianCheck, JacobianDerivation, VecEntry
+    from ..core.losses import LossDerivation
+    from ..core.numeric import NumericCheck, NumericResult
+    from ..core.proof import ProofReport
+
+#: The schema of the derivation, check and Jacobian documents; bumped whenever a field changes
+#: meaning or disappears.
 SCHEMA_VERSION = 1
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    """JSON text, indented, non-ASCII kept, ending in a newline."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sizes(sizes: Sizes) -> dict[str, int]:
+    return {"m": sizes.m, "k": sizes.k, "n": sizes.n}
+
+
+def _mismatches(mismatches: tuple[Mismatch, ...], computed: str = "elementwise") -> list[Any]:
+    """The first differing entries of a check; ``computed`` names the elementwise side."""
+    return [
+        {
+            "index": list(mismatch.index),
+            computed: str(mismatch.elementwise),
+            "claimed": str(mismatch.claimed),
+        }
+        for mismatch in mismatches
+    ]
+
+
+# The derivation (matgrad derive --format json).
 
 
 def _factor_text(factor: Any) -> str:
@@ -45,19 +81,24 @@ def _check(check: Check) -> dict[str, Any]:
         "claimed_shape": list(check.claimed_shape),
         "entries_checked": check.entries_checked,
         "mismatch_count": check.mismatch_count,
-        "mismatches": [
-            {
-                "index": list(mismatch.index),
-                "elementwise": str(mismatch.elementwise),
-                "claimed": str(mismatch.claimed),
-            }
-            for mismatch in check.mismatches
-        ],
+        "mismatches": _mismatches(check.mismatches),
     }
 
 
+_DERIVATION_VARIABLES = {
+    "z_i_j": "entry (i, j) of Z, m x k",
+    "w_i_j": "entry (i, j) of W, k x n",
+    "b_j": "entry j of the bias row b, 1 x n",
+    "dA_i_j": "entry (i, j) of dL/dA, m x n",
+}
+_LOSS_VARIABLES = {
+    "y_i_j": "entry (i, j) of the targets Y, m x n",
+    "a_i_j": "entry (i, j) of A = ZW (+ b), in loss_gradients.A",
+}
+
+
 def derivation_data(derivation: Derivation) -> dict[str, Any]:
-    """The JSON document as Python data."""
+    """The derivation's JSON document as Python data."""
     layer = derivation.biased if derivation.biased is not None else derivation.plain
     order: dict[Variable, bool] = {"Z": True, "W": False, "b": True}
     gradients = {
@@ -66,10 +107,9 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
         ]
         for name, gradient in layer.gradients.items()
     }
-    sizes = derivation.sizes
     data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
-        "sizes": {"m": sizes.m, "k": sizes.k, "n": sizes.n},
+        "sizes": _sizes(derivation.sizes),
         "bias": derivation.bias,
         "loss": derivation.loss_name,
         "verified": derivation.verified,
@@ -78,21 +118,11 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
         "conventions": {
             "layout": "denominator: dL/dX has the shape of X",
             "indices": "1-based",
-            "variables": {
-                "z_i_j": "entry (i, j) of Z, m x k",
-                "w_i_j": "entry (i, j) of W, k x n",
-                "b_j": "entry j of the bias row b, 1 x n",
-                "dA_i_j": "entry (i, j) of dL/dA, m x n",
-            },
+            "variables": dict(_DERIVATION_VARIABLES),
         },
     }
     if derivation.loss is not None:
-        data["conventions"]["variables"].update(
-            {
-                "y_i_j": "entry (i, j) of the targets Y, m x n",
-                "a_i_j": "entry (i, j) of A = ZW (+ b), in loss_gradients.A",
-            }
-        )
+        data["conventions"]["variables"].update(_LOSS_VARIABLES)
         data["loss_gradients"] = _loss_gradients(derivation.loss)
     return data
 
@@ -112,5 +142,250 @@ def _loss_gradients(loss: LossDerivation) -> dict[str, Any]:
 
 
 def render_json(derivation: Derivation) -> str:
-    """The derivation as a JSON text, keys in a fixed order, ending in a newline."""
-    return json.dumps(derivation_data(derivation), indent=2, ensure_ascii=False) + "\n"
+    """The derivation as a JSON text."""
+    return _dumps(derivation_data(derivation))
+
+
+# The verdicts of matgrad check. Numbers in counterexamples are JSON integers, or exact decimal
+# strings such as "0.5" when a claim scales by a decimal.
+
+
+def _number(value: Fraction) -> int | str:
+    from ..core.claims import number_text
+
+    if value.denominator == 1:
+        return value.numerator
+    return number_text(value)
+
+
+def _number_matrix(matrix: NumberMatrix) -> list[list[int | str]]:
+    return [[_number(entry) for entry in row] for row in matrix]
+
+
+def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
+    difference = verdict.first_difference
+    example = verdict.counterexample
+    return {
+        "claim": verdict.claim,
+        "target": verdict.target,
+        "loss": verdict.loss,
+        "correct": verdict.correct,
+        "reason": verdict.reason,
+        "sizes_checked": [_sizes(sizes) for sizes in verdict.sizes_checked],
+        "reported_at": _sizes(verdict.reported_at),
+        "expected_shape": list(verdict.expected_shape),
+        "claimed_shape": list(verdict.claimed_shape) if verdict.claimed_shape else None,
+        "shape_steps": [
+            {"expression": step.text, "shape": list(step.shape)} for step in verdict.shape_steps
+        ],
+        "shape_message": verdict.shape_message,
+        "first_difference": None
+        if difference is None
+        else {
+            "index": list(difference.index),
+            "claimed": difference.claimed,
+            "correct": difference.correct,
+        },
+        "counterexample": None
+        if example is None
+        else {
+            "sizes": _sizes(example.sizes),
+            "operands": {name: _number_matrix(matrix) for name, matrix in example.operands},
+            "claimed": _number_matrix(example.claimed),
+            "correct": _number_matrix(example.correct),
+        },
+        "hint_kind": verdict.hint_kind,
+        "hint": verdict.hint,
+        "correct_formula": verdict.correct_formula,
+    }
+
+
+def check_data(report: CheckReport) -> dict[str, Any]:
+    """The check report's JSON document as Python data."""
+    right = sum(1 for verdict in report.verdicts if verdict.correct)
+    return {
+        "schema": SCHEMA_VERSION,
+        "correct": report.correct,
+        "counts": {
+            "claims": len(report.verdicts),
+            "correct": right,
+            "wrong": len(report.verdicts) - right,
+        },
+        "claims": [_verdict(verdict) for verdict in report.verdicts],
+    }
+
+
+def render_check_json(report: CheckReport) -> str:
+    """The check report as JSON text."""
+    return _dumps(check_data(report))
+
+
+# The Jacobian view (matgrad jacobian --format json).
+
+
+def _jacobian_check(check: JacobianCheck) -> dict[str, Any]:
+    return {
+        "kind": check.kind,
+        "variable": check.variable,
+        "identity": check.identity,
+        "holds": check.holds,
+        "shape": list(check.shape),
+        "claimed_shape": list(check.claimed_shape),
+        "entries_checked": check.entries_checked,
+        "mismatch_count": check.mismatch_count,
+        "mismatches": _mismatches(check.mismatches, computed="computed"),
+    }
+
+
+def _label_text(label: VecEntry) -> str:
+    letter, i, j = label
+    return f"{letter}_{i}_{j}"
+
+
+def _layout_convention(layout: str) -> str:
+    if layout == "numerator":
+        return "numerator: rows follow vec(A), columns vec(X), so the Jacobian is (mn)×(size of X)"
+    return "denominator: rows follow vec(X), columns vec(A), the transpose of numerator"
+
+
+def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
+    """The Jacobian view's JSON document as Python data. Gradient entries are written as in
+    ``matgrad derive --format json`` (dA_i_j*w_r_j for Z, z_i_r*dA_i_j for W)."""
+    found = derivation.jacobians
+    return {
+        "kind": "jacobian",
+        "schema": SCHEMA_VERSION,
+        "layout": derivation.layout,
+        "sizes": _sizes(derivation.sizes),
+        "verified": derivation.verified,
+        "checks": [_jacobian_check(check) for check in derivation.checks],
+        "notes_claim": _jacobian_check(derivation.notes_claim),
+        "jacobians": {
+            name: [[str(value) for value in row] for row in jacobian.entries]
+            for name, jacobian in found.items()
+        },
+        "shapes": {name: list(jacobian.shape) for name, jacobian in found.items()},
+        "rows": {
+            name: [_label_text(row) for row in jacobian.rows] for name, jacobian in found.items()
+        },
+        "columns": {
+            name: [_label_text(column) for column in jacobian.columns]
+            for name, jacobian in found.items()
+        },
+        "kronecker": {name: jacobian.formula for name, jacobian in found.items()},
+        "gradients": {
+            name: [[linear_form_text(entry, name == "Z") for entry in row] for row in form.entries]
+            for name, form in derivation.contractions.items()
+        },
+        "conventions": {
+            "vec": "column-major: vec(X) stacks the columns of X",
+            "layout": _layout_convention(derivation.layout),
+            "gradients": "denominator layout: ∂L/∂X has the shape of X",
+            "indices": "1-based",
+            "variables": {
+                "z_i_r": "Z[i, r]",
+                "w_r_j": "W[r, j]",
+                "dA_i_j": "∂L/∂a_{i,j}, the entries of G = ∂L/∂A",
+            },
+        },
+    }
+
+
+def render_jacobian_json(derivation: JacobianDerivation) -> str:
+    """The Jacobian view as JSON text."""
+    return _dumps(jacobian_data(derivation))
+
+
+# The proofs (matgrad prove --format json).
+
+
+def proof_data(report: ProofReport) -> dict[str, Any]:
+    """The proofs as JSON data: every step with its LaTeX and SymPy form."""
+    from sympy import sstr
+
+    return {
+        "kind": "proof",
+        "proved": report.proved,
+        "bias": report.bias,
+        "sizes": "symbolic",
+        "identities": [
+            {
+                "identity": proof.identity,
+                "variable": proof.variable,
+                "statement_latex": proof.statement_latex,
+                "proved": proof.proved,
+                "reason": proof.reason or None,
+                "steps": [
+                    {
+                        "description": step.description,
+                        "lhs": step.lhs_latex or None,
+                        "latex": step.latex,
+                        "sympy": sstr(step.expr) if step.expr is not None else None,
+                        "proved": step.proved,
+                    }
+                    for step in proof.steps
+                ],
+            }
+            for proof in report.proofs
+        ],
+    }
+
+
+def render_proof_json(report: ProofReport) -> str:
+    """The proofs as JSON text."""
+    return _dumps(proof_data(report))
+
+
+# The numeric check (matgrad derive --numeric --format json).
+
+
+def _json_number(value: Any) -> int | float | str:
+    """A number JSON can hold as one (an int, or a finite float), else its text."""
+    if isinstance(value, int | float) and (not isinstance(value, float) or math.isfinite(value)):
+        return value
+    return str(value)
+
+
+def _numeric_check(check: NumericCheck) -> dict[str, Any]:
+    return {
+        "identity": check.identity,
+        "variable": check.variable,
+        "holds": check.holds,
+        "shape": list(check.shape),
+        "claimed_shape": list(check.claimed_shape),
+        "entries": check.entries,
+        "entries_by_difference": check.entries_by_difference,
+        "every_entry": check.every_entry,
+        "directions": check.directions,
+        "failed_directions": check.failed_directions,
+        "escape_probability": check.escape_probability,
+        "mismatch_count": check.mismatch_count,
+        "mismatches": [
+            {
+                "index": list(mismatch.index),
+                "elementwise": _json_number(mismatch.elementwise),
+                "claimed": _json_number(mismatch.claimed),
+            }
+            for mismatch in check.mismatches
+        ],
+    }
+
+
+def numeric_data(result: NumericResult) -> dict[str, Any]:
+    """The numeric check as JSON-able data, marked ``"kind": "numeric"``."""
+    return {
+        "kind": "numeric",
+        "method": result.method,
+        "sizes": _sizes(result.sizes),
+        "bias": result.bias,
+        "seed": result.seed,
+        "entry_range": [-result.entry_range, result.entry_range],
+        "direction_range": result.direction_range,
+        "verified": result.verified,
+        "checks": [_numeric_check(check) for check in result.checks],
+    }
+
+
+def render_numeric_json(result: NumericResult) -> str:
+    """The numeric check as JSON text."""
+    return _dumps(numeric_data(result))

@@ -1,11 +1,8 @@
-"""The numeric check as plain text for a terminal or a log, and as JSON-able data."""
+"""The numeric check as plain text for a terminal or a log (its JSON is in json.py)."""
 
 from __future__ import annotations
 
 import textwrap
-from typing import Any
-
-import numpy as np
 
 from ..core.numeric import NumericCheck, NumericResult
 
@@ -116,55 +113,3 @@ def _numeric_lines(result: NumericResult) -> list[str]:
             "(numeric check, not a symbolic proof)."
         )
     return lines
-
-
-def _json_number(value: Any) -> int | float | str:
-    if isinstance(value, int | float) and (not isinstance(value, float) or np.isfinite(value)):
-        return value
-    return str(value)
-
-
-def numeric_data(result: NumericResult) -> dict[str, Any]:
-    """The result as JSON-able data, marked ``"kind": "numeric"``."""
-    return {
-        "kind": "numeric",
-        "method": result.method,
-        "sizes": {"m": result.sizes.m, "k": result.sizes.k, "n": result.sizes.n},
-        "bias": result.bias,
-        "seed": result.seed,
-        "entry_range": [-result.entry_range, result.entry_range],
-        "direction_range": result.direction_range,
-        "verified": result.verified,
-        "checks": [
-            {
-                "identity": check.identity,
-                "variable": check.variable,
-                "holds": check.holds,
-                "shape": list(check.shape),
-                "claimed_shape": list(check.claimed_shape),
-                "entries": check.entries,
-                "entries_by_difference": check.entries_by_difference,
-                "every_entry": check.every_entry,
-                "directions": check.directions,
-                "failed_directions": check.failed_directions,
-                "escape_probability": check.escape_probability,
-                "mismatch_count": check.mismatch_count,
-                "mismatches": [
-                    {
-                        "index": list(mismatch.index),
-                        "elementwise": _json_number(mismatch.elementwise),
-                        "claimed": _json_number(mismatch.claimed),
-                    }
-                    for mismatch in check.mismatches
-                ],
-            }
-            for check in result.checks
-        ],
-    }
-
-
-def render_numeric_json(result: NumericResult) -> str:
-    """The result as indented JSON with a final newline."""
-    import json
-
-    return json.dumps(numeric_data(result), indent=2, ensure_ascii=False) + "\n"

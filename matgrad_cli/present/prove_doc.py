@@ -1,4 +1,4 @@
-"""The proof of `matgrad prove` as a document (for latex.py and markdown.py) and as JSON.
+"""The proof of `matgrad prove` as a document, for latex.py and markdown.py (its JSON: json.py).
 
 Every line of a derivation is a ProofStep that SymPy computed; this module only lays them out.
 A statement is boxed, and called proved, only when its Proof says so; otherwise the document
@@ -6,9 +6,6 @@ says NOT proved and why (SPEC section 4: a verification that could not fail is w
 """
 
 from __future__ import annotations
-
-import json
-from typing import Any
 
 from ..core.proof import Proof, ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
@@ -203,43 +200,6 @@ def proof_document(report: ProofReport, full: bool = False) -> Document:
     return Document(title, tuple(sections))
 
 
-def proof_data(report: ProofReport) -> dict[str, Any]:
-    """The proofs as JSON data (docs/prove.md): every step with its LaTeX and SymPy form."""
-    from sympy import sstr
-
-    return {
-        "kind": "proof",
-        "proved": report.proved,
-        "bias": report.bias,
-        "sizes": "symbolic",
-        "identities": [
-            {
-                "identity": proof.identity,
-                "variable": proof.variable,
-                "statement_latex": proof.statement_latex,
-                "proved": proof.proved,
-                "reason": proof.reason or None,
-                "steps": [
-                    {
-                        "description": step.description,
-                        "lhs": step.lhs_latex or None,
-                        "latex": step.latex,
-                        "sympy": sstr(step.expr) if step.expr is not None else None,
-                        "proved": step.proved,
-                    }
-                    for step in proof.steps
-                ],
-            }
-            for proof in report.proofs
-        ],
-    }
-
-
-def render_proof_json(report: ProofReport) -> str:
-    """The proofs as indented JSON text."""
-    return json.dumps(proof_data(report), indent=2, ensure_ascii=False) + "\n"
-
-
 def render_proof(
     report: ProofReport,
     output_format: str,
@@ -250,6 +210,8 @@ def render_proof(
 ) -> str:
     """The proof in one of the formats latex, markdown, json or text (the CLI's one entry)."""
     if output_format == "json":
+        from .json import render_proof_json
+
         return render_proof_json(report)
     if output_format == "text":
         from .prove_text import render_proof_text
