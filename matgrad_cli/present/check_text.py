@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from fractions import Fraction
 
-from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
 from rich.table import Table
@@ -26,17 +24,25 @@ from ..core.claims import (
     number_text,
     shape_text,
 )
-from ..core.model import DISPLAY_LIMIT, Sizes
+from ..core.layer import Sizes
 from ..errors import ClaimSyntaxError
-from .text import pretty_expr, render_to_text
+from .limits import SHAPE_STEPS
+from .notation import pretty_expr
+from .terminal import (
+    STYLE_BAD,
+    STYLE_GOOD,
+    STYLE_NOTE,
+    Block,
+    labelled,
+    matrix_block,
+    matrix_cells,
+    render_to_text,
+    rows_of_blocks,
+    text_block,
+)
 
-_STYLE_GOOD = "bold green"
-_STYLE_BAD = "bold red"
 _STYLE_CLAIM = "bold"
 _STYLE_HINT = "yellow"
-_STYLE_NOTE = "dim"
-#: At most this many shape steps are listed; earlier ones are summarised in one line.
-STEP_LIMIT = 12
 #: Indent of the text under a claim's ✓/✗ line, and of the material under that text.
 INDENT = 2
 DETAIL = 4
@@ -61,97 +67,19 @@ def _one_line(text: str) -> str:
 # --- matrices of numbers, side by side ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Block:
-    """Lines of text that sit side by side with others, aligned on their ``middle`` line."""
-
-    lines: tuple[str, ...]
-    middle: int
-
-    @property
-    def width(self) -> int:
-        return max((cell_len(line) for line in self.lines), default=0)
-
-
 def _number(value: Fraction) -> str:
     """An exact number as a person writes it: 3, −2, 0.5 (claims only hold decimals)."""
     return number_text(value).replace("-", "−")
 
 
-def _shown(count: int) -> list[int | None]:
-    """The indices to display along a dimension; None marks an elided stretch."""
-    if count <= DISPLAY_LIMIT:
-        return list(range(count))
-    return [0, 1, 2, None, count - 2, count - 1]
+def _labelled(label: str, matrix: NumberMatrix) -> Block:
+    """``label`` on the middle line of the matrix, e.g. ``W = ⎡…⎤``: the numbers right-aligned
+    in unicode brackets, elided beyond MATRIX_SIDE rows or columns."""
+    cells = matrix_cells(len(matrix), len(matrix[0]), lambda i, j: _number(matrix[i][j]), False)
+    return labelled(label, matrix_block(cells, align="right"))
 
 
-def _matrix(matrix: NumberMatrix) -> _Block:
-    """Numbers right-aligned in unicode brackets, elided beyond DISPLAY_LIMIT rows or columns."""
-    cols = _shown(len(matrix[0]))
-    rows = [
-        [("⋮" if col is not None else "⋱") for col in cols]
-        if row is None
-        else [_number(matrix[row][col]) if col is not None else "⋯" for col in cols]
-        for row in _shown(len(matrix))
-    ]
-    widths = [max(cell_len(row[col]) for row in rows) for col in range(len(cols))]
-    bodies = [
-        "  ".join(
-            " " * (width - cell_len(cell)) + cell for cell, width in zip(row, widths, strict=True)
-        )
-        for row in rows
-    ]
-    if len(bodies) == 1:
-        return _Block((f"[{bodies[0]}]",), 0)
-    lines = []
-    for number, body in enumerate(bodies):
-        left, right = ("⎡", "⎤") if number == 0 else ("⎣", "⎦")
-        if 0 < number < len(bodies) - 1:
-            left, right = "⎢", "⎥"
-        lines.append(f"{left}{body}{right}")
-    return _Block(tuple(lines), (len(lines) - 1) // 2)
-
-
-def _labelled(label: str, matrix: NumberMatrix) -> _Block:
-    """``label`` on the middle line of the matrix, e.g. ``W = ⎡…⎤``."""
-    block = _matrix(matrix)
-    pad = " " * cell_len(label)
-    lines = tuple(
-        (label if number == block.middle else pad) + line for number, line in enumerate(block.lines)
-    )
-    return _Block(lines, block.middle)
-
-
-def _beside(blocks: Sequence[_Block], gap: int = 4) -> _Block:
-    """The blocks side by side, their middle lines on one line."""
-    above = max(block.middle for block in blocks)
-    below = max(len(block.lines) - block.middle for block in blocks)
-    rows = [""] * (above + below)
-    for position, block in enumerate(blocks):
-        start = above - block.middle
-        spacer = " " * gap if position else ""
-        for row in range(above + below):
-            inside = start <= row < start + len(block.lines)
-            line = block.lines[row - start] if inside else ""
-            rows[row] += spacer + line + " " * (block.width - cell_len(line))
-    return _Block(tuple(row.rstrip() for row in rows), above)
-
-
-def _rows_of_blocks(blocks: Sequence[_Block], width: int) -> list[_Block]:
-    """The blocks side by side, starting a new row whenever the next would not fit."""
-    rows: list[_Block] = []
-    current: list[_Block] = []
-    for block in blocks:
-        if current and _beside([*current, block]).width > width:
-            rows.append(_beside(current))
-            current = []
-        current.append(block)
-    if current:
-        rows.append(_beside(current))
-    return rows
-
-
-def _block_text(block: _Block) -> Text:
+def _block_text(block: Block) -> Text:
     return Text("\n".join(block.lines), no_wrap=True, overflow="ellipsis")
 
 
@@ -187,13 +115,13 @@ class VerdictView:
         verdict = self.verdict
         heading = Text()
         if verdict.correct:
-            heading.append("✓ ", style=_STYLE_GOOD)
+            heading.append("✓ ", style=STYLE_GOOD)
         else:
-            heading.append("✗ ", style=_STYLE_BAD)
+            heading.append("✗ ", style=STYLE_BAD)
         heading.append(_one_line(verdict.claim), style=_STYLE_CLAIM)
         status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
         heading.append(
-            "   " + status[verdict.reason], style=_STYLE_GOOD if verdict.correct else _STYLE_BAD
+            "   " + status[verdict.reason], style=STYLE_GOOD if verdict.correct else STYLE_BAD
         )
         return heading
 
@@ -219,16 +147,16 @@ class VerdictView:
         grid = Table.grid(padding=(0, 3))
         grid.add_column(overflow="fold")
         grid.add_column(no_wrap=True)
-        if len(steps) > STEP_LIMIT:
-            hidden = len(steps) - STEP_LIMIT + 1
-            grid.add_row(Text(f"⋮ {hidden} earlier parts", style=_STYLE_NOTE), "")
-            steps = steps[-(STEP_LIMIT - 1) :]
+        if len(steps) > SHAPE_STEPS:
+            hidden = len(steps) - SHAPE_STEPS + 1
+            grid.add_row(Text(f"⋮ {hidden} earlier parts", style=STYLE_NOTE), "")
+            steps = steps[-(SHAPE_STEPS - 1) :]
         for step in steps:
             grid.add_row(step.text, f"({shape_text(step.shape)})")
         return [
             Text(f"The shapes, step by step, at {_sizes_text(verdict.reported_at)}:"),
             _detail(grid),
-            _detail(Text(verdict.shape_message or "", style=_STYLE_BAD)),
+            _detail(Text(verdict.shape_message or "", style=STYLE_BAD)),
         ]
 
     def _values(self, width: int) -> list[RenderableType]:
@@ -252,7 +180,7 @@ class VerdictView:
             items.append(_detail(grid))
             if "g" in claimed + correct:
                 note = "(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)"
-                items.append(_detail(Text(note, style=_STYLE_NOTE)))
+                items.append(_detail(Text(note, style=STYLE_NOTE)))
         if verdict.counterexample is not None:
             items += self._counterexample(verdict.counterexample, width)
         return items
@@ -262,11 +190,11 @@ class VerdictView:
         inputs = [_labelled(f"{name} = ", matrix) for name, matrix in example.operands]
         results = [
             _labelled("your claim = ", example.claimed),
-            _Block(("but",), 0),
+            text_block("but"),
             _labelled(f"{verdict.gradient} = ", example.correct),
         ]
         items: list[RenderableType] = [Text(""), Text("A counterexample in small integers:")]
-        for row in [*_rows_of_blocks(inputs, width), *_rows_of_blocks(results, width)]:
+        for row in [*rows_of_blocks(inputs, width), *rows_of_blocks(results, width)]:
             items.append(_detail(_block_text(row)))
         return items
 
@@ -307,7 +235,7 @@ class CheckView:
             yield Text("")
             yield Text(
                 f"{right} of {len(verdicts)} claims correct.",
-                style=_STYLE_GOOD if right == len(verdicts) else _STYLE_BAD,
+                style=STYLE_GOOD if right == len(verdicts) else STYLE_BAD,
             )
 
 
