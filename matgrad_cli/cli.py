@@ -11,11 +11,12 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional
 
 import typer
 
 from . import __version__
+from .core.losses import LOSS_NAMES, loss_named, validate_loss
 from .errors import MatgradError, OutputError, SizeError
 from .present import render
 
@@ -120,13 +121,13 @@ FullOption = Annotated[
 ]
 
 
-class LossName(StrEnum):
-    """Losses: any scalar loss (generic), or a concrete one differentiated through the layer."""
-
-    generic = "generic"
-    sum = "sum"
-    squared_error = "squared-error"
-    softmax_cross_entropy = "softmax-cross-entropy"
+# The names of the losses (core/losses.py), any scalar loss (generic) or a concrete one
+# differentiated through the layer: typer offers the values of a Literal as choices, as it does
+# a str Enum's, and a new loss is a new choice with no change here.
+if TYPE_CHECKING:
+    LossName = str
+else:
+    LossName = Literal[LOSS_NAMES]
 
 
 LossOption = Annotated[
@@ -318,7 +319,7 @@ def derive(
     force: ForceOption = False,
     full: FullOption = False,
     engine: EngineOption = None,
-    loss: LossOption = LossName.generic,
+    loss: LossOption = "generic",
     numeric: NumericOption = False,
     seed: SeedOption = 0,
 ) -> None:
@@ -344,12 +345,9 @@ def derive(
         engine_name = engine.value if engine is not None else None
         if standalone and document_format is not Format.latex:
             raise MatgradError("--standalone applies to --format latex only")
-        if numeric and loss is not LossName.generic:
+        if numeric and loss_named(loss).concrete:
             raise MatgradError("--numeric checks the generic loss only; drop --loss or --numeric")
-        if loss is not LossName.generic:
-            from .core.losses import validate_loss
-
-            validate_loss(loss.value, Sizes(rows, inner, cols))
+        validate_loss(loss, Sizes(rows, inner, cols))
         if not numeric:
             try:
                 validate_sizes(rows, inner, cols, engine_name)
@@ -386,7 +384,7 @@ def derive(
                 cols,
                 bias=bias,
                 engine=engine_name,
-                loss=loss.value,
+                loss=loss,
                 progress=progress,
             )
         finally:
@@ -487,7 +485,7 @@ def check(
     n: CheckNOption = None,
     output_format: CheckFormatOption = CheckFormat.text,
     standalone: StandaloneOption = False,
-    loss: LossOption = LossName.generic,
+    loss: LossOption = "generic",
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
 
@@ -523,7 +521,7 @@ def check(
             raise MatgradError(f"{claims_file} holds no claims, only blank lines and comments")
         if not texts:
             raise MatgradError("no claims to check: give claims as arguments or --file FILE")
-        report = check_claims(texts, sizes=sizes, loss=loss.value)
+        report = check_claims(texts, sizes=sizes, loss=loss)
     except ClaimSyntaxError as error:
         # Claims are parsed in order, so the first one equal to the failing source is it.
         index = texts.index(error.source) if error.source in texts else 0

@@ -1,10 +1,14 @@
 """Concrete losses: L differentiated through the whole layer, checked against independent routes
-(exact difference quotients; high-precision numbers for the softmax); wrong forms rejected."""
+(exact difference quotients; high-precision numbers for the softmax); wrong forms rejected; the
+registry every other module and the command line read the losses from."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import subprocess
+import sys
 from fractions import Fraction
 from typing import Any
 
@@ -12,13 +16,19 @@ import pytest
 import sympy
 
 from matgrad_cli import derive
+from matgrad_cli.core.equality import expressions_equal
+from matgrad_cli.core.layer import Sizes
 from matgrad_cli.core.losses import (
-    CONCRETE_LIMITS,
+    LOSS_NAMES,
+    LOSSES,
+    ConcreteLoss,
+    SoftmaxCrossEntropy,
+    SquaredError,
+    concrete_loss,
     derive_loss,
-    expressions_equal,
+    loss_named,
     validate_loss,
 )
-from matgrad_cli.core.model import Sizes
 from matgrad_cli.errors import InputError, SizeError
 from matgrad_cli.present.json import render_json
 from matgrad_cli.present.latex import render_latex
@@ -28,6 +38,11 @@ from matgrad_cli.present.text import render_text
 from .conftest import assert_golden
 
 CONCRETE = ("sum", "squared-error", "softmax-cross-entropy")
+TITLES = {
+    "sum": "sum",
+    "squared-error": "squared error",
+    "softmax-cross-entropy": "softmax cross entropy",
+}
 SIZES = [(1, 1, 1), (2, 2, 2), (3, 2, 4), (2, 3, 1)]
 
 
@@ -153,11 +168,16 @@ def test_wrong_matrix_forms_are_rejected(loss: str) -> None:
     assert b_check.claimed_shape == (1, 3)  # the row sums: one per row of G, not per column
 
 
-def test_a_wrong_closed_form_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    import matgrad_cli.core.losses as losses
+class _WrongClosedForm(SquaredError):
+    """The squared error with a wrong textbook ∂L/∂A: A + Y instead of A − Y."""
 
-    monkeypatch.setattr(losses, "closed_form", lambda loss, symbols: symbols.A + symbols.Y)
-    derivation = derive(2, 2, 2, loss="squared-error")
+    def closed_form(self, a: Any, y: Any) -> Any:
+        return a + y
+
+
+def test_a_wrong_closed_form_is_reported() -> None:
+    wrong = derive_loss(_WrongClosedForm(), Sizes(2, 2, 2), bias=True)
+    derivation = dataclasses.replace(derive(2, 2, 2, loss="squared-error"), loss=wrong)
     assert derivation.loss is not None
     assert not derivation.loss.closed_form_holds
     assert not derivation.verified
@@ -178,7 +198,7 @@ def test_softmax_closed_form_needs_rows_of_targets_that_sum_to_one() -> None:
 def test_unknown_losses_and_sizes_above_the_limit_are_refused() -> None:
     with pytest.raises(InputError, match="unknown loss 'hinge'"):
         validate_loss("hinge", Sizes(2, 2, 2))
-    limit = CONCRETE_LIMITS["softmax-cross-entropy"]
+    limit = SoftmaxCrossEntropy.size_limit
     with pytest.raises(SizeError, match=f"above the limit of {limit}"):
         derive(5, 5, 5, loss="softmax-cross-entropy")
 
@@ -187,7 +207,7 @@ def test_unknown_losses_and_sizes_above_the_limit_are_refused() -> None:
 def test_every_format_shows_the_loss_and_its_closed_form(loss: str) -> None:
     derivation = derive(2, 2, 2, loss=loss)
     latex = render_latex(derivation)
-    assert f"The loss: {loss.replace('-', ' ')}" in latex
+    assert f"The loss: {TITLES[loss]}" in latex
     assert "In closed form" in latex
     assert "The loss:" in render_markdown(derivation)
     text = render_text(derivation, width=80)
@@ -208,3 +228,108 @@ def test_golden_documents_for_concrete_losses(loss: str) -> None:
     assert_golden(render_markdown(derivation), f"losses/{loss}-2x2x2.md")
     assert_golden(render_json(derivation), f"losses/{loss}-2x2x2.json")
     assert_golden(render_text(derivation, width=80), f"losses/{loss}-2x2x2.txt")
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+def test_the_registry_names_every_loss_in_the_order_the_command_line_lists_them() -> None:
+    assert ("generic", *CONCRETE) == LOSS_NAMES
+    assert all(LOSSES[name].name == name for name in LOSS_NAMES)
+    assert not loss_named("generic").concrete
+    assert all(loss_named(name).concrete for name in CONCRETE)
+    assert {name: LOSSES[name].title for name in CONCRETE} == TITLES
+    with pytest.raises(
+        InputError,
+        match=r"unknown loss 'hinge' \(choose from generic, sum, squared-error, "
+        r"softmax-cross-entropy\)",
+    ):
+        loss_named("hinge")
+    with pytest.raises(InputError, match="the generic loss has no explicit L"):
+        concrete_loss("generic")
+    with pytest.raises(InputError, match="the generic loss has no explicit L"):
+        derive_loss("generic", Sizes(2, 2, 2), bias=True)
+
+
+@pytest.mark.parametrize("name", CONCRETE)
+def test_every_concrete_loss_states_everything_the_documents_need(name: str) -> None:
+    loss = concrete_loss(name)
+    for text in (loss.latex, loss.text, loss.closed_form_latex, loss.closed_form_text):
+        assert text.strip()
+        assert text == text.strip()
+    assert loss.latex.startswith("L = ")
+    assert loss.text.startswith("L = ")
+    assert loss.sheet_words.startswith("the ")
+    assert loss.size_limit >= 24  # the default sizes of matgrad check
+    assert "{parameters}" in loss.sheet_targets or not loss.has_targets
+    if loss.condition is not None:
+        assert loss.has_targets  # a condition is on the targets
+
+
+def test_the_softmax_states_its_condition_and_its_limits() -> None:
+    softmax = concrete_loss("softmax-cross-entropy")
+    assert softmax.condition is not None
+    assert softmax.condition.text == "for rows of Y that sum to 1"
+    assert not softmax.polynomial
+    assert softmax.claims_limit == 24
+    assert softmax.exercise_columns == range(2, 4)
+    with pytest.raises(SizeError, match="n = 7 is above the limit of 6 columns"):
+        validate_loss("softmax-cross-entropy", Sizes(1, 1, 7))
+    assert all(concrete_loss(name).polynomial for name in ("sum", "squared-error"))
+
+
+class _Cubic(ConcreteLoss):
+    """A loss defined here only: L = ⅓ Σ a³, ∂L/∂A = A ∘ A (each entry squared)."""
+
+    name = "cubic"
+    title = "cubic"
+    latex = r"L = \frac{1}{3} \sum_{i,j} a_{i,j}^3"
+    text = "L = ⅓ Σ_{i,j} a_{i,j}³"
+    closed_form_latex = r"A \circ A"
+    closed_form_text = "A ∘ A"
+    size_limit = 8
+    sheet_words = "the cubic loss"
+
+    def expression(self, a: Any, y: Any) -> Any:
+        return sympy.Rational(1, 3) * sum(entry**3 for entry in a)
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        return a.applyfunc(lambda entry: entry**2)
+
+
+def test_a_new_loss_is_one_class_and_is_verified_through_the_layer() -> None:
+    cubic = derive_loss(_Cubic(), Sizes(2, 2, 2), bias=True)
+    assert cubic.loss == "cubic"
+    assert cubic.condition is None
+    assert cubic.closed_form_holds
+    assert cubic.verified
+    assert [check.identity for check in cubic.checks] == [
+        "∂L/∂Z = ∂L/∂A · Wᵀ, L = cubic",
+        "∂L/∂W = Zᵀ · ∂L/∂A, L = cubic",
+        "∂L/∂b = 1ᵀ · ∂L/∂A, L = cubic",
+    ]
+    with pytest.raises(SizeError, match="above the limit of 8 for --loss cubic"):
+        derive_loss(_Cubic(), Sizes(2, 2, 3), bias=True)
+
+
+def test_the_command_line_offers_the_registry_s_losses() -> None:
+    from typer.testing import CliRunner
+
+    from matgrad_cli.cli import app
+
+    result = CliRunner().invoke(app, ["derive", "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    assert f"--loss <{'|'.join(LOSS_NAMES)}>" in result.output
+    refused = CliRunner().invoke(app, ["derive", "--loss", "hinge"])
+    assert refused.exit_code == 2
+    assert "'hinge' is not one of 'generic', 'sum', 'squared-error', 'softmax-cross-entropy'" in (
+        refused.output
+    )
+
+
+def test_the_losses_are_listed_without_importing_sympy() -> None:
+    code = (
+        "import sys, matgrad_cli.core.losses as losses; "
+        "assert losses.LOSS_NAMES and 'sympy' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from ..errors import InputError, MatgradError
+from .losses import LOSSES, ConcreteLoss, concrete_loss
 from .model import Check, Index, LayerDerivation, Sizes, Variable
 
 if TYPE_CHECKING:
@@ -33,15 +34,14 @@ SIZES = range(1, 5)
 _SIZE_DRAW = (1, 2, 2, 2, 3, 3, 3, 4, 4)
 
 #: The concrete losses a problem may state (matgrad_cli.core.losses); the others leave L generic.
-CONCRETE_LOSSES = ("sum", "squared-error", "softmax-cross-entropy")
+CONCRETE_LOSSES = tuple(name for name, loss in LOSSES.items() if isinstance(loss, ConcreteLoss))
 
 #: About one problem in this many states a concrete loss.
 CONCRETE_EVERY = 3
 
-#: A softmax row of more exponentials than this is too long to work with by hand, and a row of
-#: one is the constant 1 (L = 0 when the row of Y sums to 1): a problem with another number of
-#: columns that drew the softmax gets the squared error instead.
-SOFTMAX_COLUMNS = range(2, 4)
+#: A problem whose number of columns is not among the ``exercise_columns`` of the loss it drew
+#: (such as a softmax row too long to work with by hand) gets this loss instead.
+FALLBACK_LOSS = "squared-error"
 
 T = TypeVar("T")
 
@@ -165,8 +165,8 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     Targets and kinds are mixed: Z and W (and b with ``bias``) equally often, and about half
     the problems ask for one entry as a chain-rule sum, the others for the whole matrix form.
     With ``bias`` every layer is A = ZW + 1_m b. About a third of the problems (none of a
-    one-problem sheet) state a concrete loss, each of the three drawn equally often (the softmax
-    falls back to the squared error outside SOFTMAX_COLUMNS); they are drawn last, so a seed's
+    one-problem sheet) state a concrete loss, each drawn equally often (one that does not fit
+    the columns, such as the softmax, falls back to FALLBACK_LOSS); they are drawn last, so a seed's
     sizes, targets and entries do not depend on them.
     """
     validate_seed(seed)
@@ -185,8 +185,9 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     concrete = sorted(rng.sample(range(count), round(count / CONCRETE_EVERY)))
     for place, loss in zip(concrete, _balanced(rng, CONCRETE_LOSSES, len(concrete)), strict=True):
         problem = problems[place]
-        if loss == "softmax-cross-entropy" and problem.sizes.n not in SOFTMAX_COLUMNS:
-            loss = "squared-error"
+        columns = concrete_loss(loss).exercise_columns
+        if columns is not None and problem.sizes.n not in columns:
+            loss = FALLBACK_LOSS
         problems[place] = replace(problem, loss=loss)
     return tuple(problems)
 

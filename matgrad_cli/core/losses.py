@@ -1,64 +1,327 @@
-"""Concrete losses: L is an explicit scalar, and the CAS differentiates it through the whole layer.
+"""Losses, one class each: what L is, its ∂L/∂A in closed form, its names and its limits.
 
-For ``--loss sum``, ``squared-error`` and ``softmax-cross-entropy`` matgrad builds L(A) with
-symbolic targets y_{i,j}, and then:
+``LOSSES`` holds every loss the command line and the library accept, by name; ``loss_named``
+looks one up. The generic loss is any scalar L, with ∂L/∂A left as symbols. For a concrete loss
+(``sum``, ``squared-error``, ``softmax-cross-entropy``) matgrad builds L(A) with symbolic
+targets y_{i,j}, and then:
 
-- differentiates L with respect to each a_{i,j} to get ∂L/∂A, and checks it against the textbook
-  closed form (all ones, A − Y, softmax(A) − Y for rows of Y that sum to 1);
+- differentiates L with respect to each a_{i,j} to get ∂L/∂A, and checks it against the
+  loss's closed form (all ones, A − Y, softmax(A) − Y for rows of Y that sum to 1);
 - substitutes A = ZW (+ 1_m b) into L and differentiates L itself with respect to every entry of
   Z, W and b, through the whole composition, with no chain rule written by matgrad;
 - compares those with (∂L/∂A)·Wᵀ, Zᵀ·(∂L/∂A) and 1ᵀ·(∂L/∂A), entry by entry.
 
 This runs on SymPy: the softmax needs exp and log, and deciding that two such expressions are
-equal needs rational-function cancellation, which symengine does not offer.
+equal needs rational-function cancellation, which symengine does not offer. SymPy is imported
+inside the functions, so that the command line can list the losses without it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from types import MappingProxyType
+from typing import Any, ClassVar
 
 from ..errors import InputError, SizeError
-from .model import Check, Mismatch, Sizes, Variable
+from .checks import Check
+from .equality import compare_expressions, expressions_equal
+from .layer import LAYER, BackwardRule, Sizes, Variable
 
-LOSS_NAMES = ("generic", "sum", "squared-error", "softmax-cross-entropy")
+#: A matrix form (G, Z, W) ↦ matrix, G being ∂L/∂A with A = ZW (+ 1_m b) substituted.
+MatrixForm = Callable[[Any, Any, Any], Any]
 
-#: The largest m·k·n each concrete loss is derived at: L is differentiated through the whole
-#: composition once per entry of Z, W and b, which grows as (mkn)², and the softmax's
-#: expressions grow fastest.
-CONCRETE_LIMITS = {"sum": 216, "squared-error": 216, "softmax-cross-entropy": 64}
-#: The softmax's cost grows with the square of the columns as well (each row's denominator
-#: holds n exponentials): a 1×1×64 layer would take minutes.
-SOFTMAX_COLUMN_LIMIT = 6
 
-#: How each loss is written, in LaTeX and in plain text.
-LOSS_LATEX = {
-    "sum": r"L = \sum_{i=1}^{m} \sum_{j=1}^{n} a_{i,j}",
-    "squared-error": r"L = \frac{1}{2} \sum_{i=1}^{m} \sum_{j=1}^{n} (a_{i,j} - y_{i,j})^2",
-    "softmax-cross-entropy": (
+# --- conditions on the targets -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What the targets must satisfy for a closed form of ∂L/∂A to hold, in words, and how it is
+    imposed on the symbolic targets (``substitution(Y)``) before the closed form is compared."""
+
+    text: str
+    latex: str
+    #: The condition as a noun phrase, for a remark in parentheses.
+    latex_noun: str
+    #: The substitution that imposes it, in LaTeX.
+    substitution_latex: str
+    substitution: Callable[[Any], dict[Any, Any]]
+
+
+def _row_sums_one(y: Any) -> dict[Any, Any]:
+    """y_{i,n} = 1 − Σ_{j<n} y_{i,j}: every row of Y sums to 1."""
+    rows, cols = y.shape
+    return {y[i, cols - 1]: 1 - sum(y[i, j] for j in range(cols - 1)) for i in range(rows)}
+
+
+#: Targets that are a probability distribution per row, such as one-hot labels.
+ROWS_SUM_TO_ONE = Condition(
+    text="for rows of Y that sum to 1",
+    latex="for rows of $Y$ that sum to 1",
+    latex_noun="the rows of $Y$ summing to 1",
+    substitution_latex=r"y_{i,n} = 1 - \sum_{j<n} y_{i,j}",
+    substitution=_row_sums_one,
+)
+
+
+# --- the losses ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A scalar loss L of the layer's output A, as ``--loss`` and ``derive(loss=…)`` name it."""
+
+    name: ClassVar[str]
+    #: The name in prose and headings, such as ``softmax cross entropy``.
+    title: ClassVar[str]
+    #: L depends on targets Y, which a claim may then use.
+    has_targets: ClassVar[bool] = False
+    #: L and ∂L/∂A are polynomials in the entries: their values at integers are exact rationals
+    #: (so counterexamples can be shown) and expanding decides their equality.
+    polynomial: ClassVar[bool] = True
+    #: The largest m·k·n at which claims are checked under this loss (matgrad check); None for
+    #: no limit of its own.
+    claims_limit: ClassVar[int | None] = None
+
+    @property
+    def concrete(self) -> bool:
+        """True when L is written out and also differentiated through the whole layer."""
+        return isinstance(self, ConcreteLoss)
+
+    def validate(self, sizes: Sizes) -> None:
+        """Refuse sizes too large to differentiate this loss at, before any work."""
+
+
+class GenericLoss(Loss):
+    """Any scalar L: ∂L/∂A stays the matrix of symbols g_{i,j}, and the chain rule is all."""
+
+    name = "generic"
+    title = "generic"
+
+
+class ConcreteLoss(Loss):
+    """A loss written out: L(A, Y), its ∂L/∂A in closed form, its names and its size limit.
+
+    A new loss is one subclass with these attributes and methods, listed in LOSSES
+    (docs/how-it-works.md, "Adding a loss").
+    """
+
+    #: L in LaTeX (a display line ``L = …``) and in plain text.
+    latex: ClassVar[str]
+    text: ClassVar[str]
+    #: ∂L/∂A in closed form, in LaTeX and in plain text.
+    closed_form_latex: ClassVar[str]
+    closed_form_text: ClassVar[str]
+    #: What the targets must satisfy for the closed form to hold; None when nothing.
+    condition: ClassVar[Condition | None] = None
+    #: The largest m·k·n L is derived at: L is differentiated through the whole composition
+    #: once per entry of Z, W and b, which grows as (mkn)².
+    size_limit: ClassVar[int]
+    #: The numbers of columns at which an exercise sheet states this loss; None for any.
+    exercise_columns: ClassVar[range | None] = None
+    #: The loss in words on an exercise sheet (LaTeX), and what its targets are, with
+    #: ``{parameters}`` for the matrices they do not depend on.
+    sheet_words: ClassVar[str]
+    sheet_targets: ClassVar[str] = ""
+    #: The definition of a symbol the shown closed form uses, in LaTeX; None when it uses none.
+    shorthand_latex: ClassVar[str | None] = None
+    #: ∂L/∂A is a constant matrix, so that products with it multiply out short.
+    constant_gradient: ClassVar[bool] = False
+
+    def expression(self, a: Any, y: Any) -> Any:
+        """L as a SymPy expression in the entries of ``a`` (and of the targets ``y``)."""
+        raise NotImplementedError
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        """The textbook ∂L/∂A, built from its definition, not from the CAS derivative."""
+        raise NotImplementedError
+
+    def closed_form_shown(self, closed_form: Any, a: Any) -> Any:
+        """The closed form as a sheet shows it, entry by entry: as it is, unless a loss names a
+        part of it (``shorthand_latex``)."""
+        return closed_form
+
+    def validate(self, sizes: Sizes) -> None:
+        """Refuse m·k·n above ``size_limit``."""
+        volume = sizes.m * sizes.k * sizes.n
+        if volume > self.size_limit:
+            raise SizeError(
+                f"m·k·n = {volume} is above the limit of {self.size_limit} for "
+                f"--loss {self.name}, which differentiates L through the whole layer per entry; "
+                "the generic loss goes much further"
+            )
+
+
+def _cells(a: Any) -> list[tuple[int, int]]:
+    rows, cols = a.shape
+    return [(i, j) for i in range(rows) for j in range(cols)]
+
+
+class SumLoss(ConcreteLoss):
+    """L = Σ a_{i,j}: ∂L/∂A is all ones, the upstream gradient of a plain sum."""
+
+    name = "sum"
+    title = "sum"
+    latex = r"L = \sum_{i=1}^{m} \sum_{j=1}^{n} a_{i,j}"
+    text = "L = Σ_{i,j} a_{i,j}"
+    closed_form_latex = r"\mathbf{1}_m \mathbf{1}_n^\top"
+    closed_form_text = "all ones"
+    size_limit = 216
+    sheet_words = "the sum of the entries of $A$"
+    constant_gradient = True
+
+    def expression(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        return sympy.Add(*(a[i, j] for i, j in _cells(a)))
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        return sympy.ones(*a.shape)
+
+
+class SquaredError(ConcreteLoss):
+    """L = ½ Σ (a_{i,j} − y_{i,j})²: ∂L/∂A = A − Y."""
+
+    name = "squared-error"
+    title = "squared error"
+    has_targets = True
+    latex = r"L = \frac{1}{2} \sum_{i=1}^{m} \sum_{j=1}^{n} (a_{i,j} - y_{i,j})^2"
+    text = "L = ½ Σ_{i,j} (a_{i,j} − y_{i,j})²"
+    closed_form_latex = "A - Y"
+    closed_form_text = "A − Y"
+    size_limit = 216
+    sheet_words = "the squared error"
+    sheet_targets = ", with targets $y_{{i,j}}$ that do not depend on {parameters}"
+
+    def expression(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        return sympy.Rational(1, 2) * sympy.Add(*((a[i, j] - y[i, j]) ** 2 for i, j in _cells(a)))
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        return a - y
+
+
+def _softmax_denominators(a: Any) -> list[Any]:
+    """Σ_q exp(a_{i,q}) for each row i."""
+    import sympy
+
+    rows, cols = a.shape
+    return [sympy.Add(*(sympy.exp(a[i, q]) for q in range(cols))) for i in range(rows)]
+
+
+class SoftmaxCrossEntropy(ConcreteLoss):
+    """L = −Σ y_{i,j} log softmax(a_{i,:})_j: ∂L/∂A = softmax(A) − Y when each row of Y sums
+    to 1 (the softmax of each row of A)."""
+
+    name = "softmax-cross-entropy"
+    title = "softmax cross entropy"
+    has_targets = True
+    polynomial = False
+    latex = (
         r"L = -\sum_{i=1}^{m} \sum_{j=1}^{n} y_{i,j} \log \operatorname{softmax}(a_{i,:})_j"
         r" = -\sum_{i=1}^{m} \sum_{j=1}^{n} y_{i,j} "
         r"\Bigl(a_{i,j} - \log \sum_{q=1}^{n} e^{a_{i,q}}\Bigr)"
-    ),
-}
-LOSS_TEXT = {
-    "sum": "L = Σ_{i,j} a_{i,j}",
-    "squared-error": "L = ½ Σ_{i,j} (a_{i,j} − y_{i,j})²",
-    "softmax-cross-entropy": "L = −Σ_{i,j} y_{i,j} log softmax(a_{i,:})_j",
-}
-#: The closed form of ∂L/∂A, and the condition it needs.
-CLOSED_FORM_LATEX = {
-    "sum": r"\mathbf{1}_m \mathbf{1}_n^\top",
-    "squared-error": "A - Y",
-    "softmax-cross-entropy": r"\operatorname{softmax}(A) - Y",
-}
-CLOSED_FORM_TEXT = {
-    "sum": "all ones",
-    "squared-error": "A − Y",
-    "softmax-cross-entropy": "softmax(A) − Y (softmax of each row)",
-}
-CONDITIONS = {"softmax-cross-entropy": "for rows of Y that sum to 1"}
+    )
+    text = "L = −Σ_{i,j} y_{i,j} log softmax(a_{i,:})_j"
+    closed_form_latex = r"\operatorname{softmax}(A) - Y"
+    closed_form_text = "softmax(A) − Y (softmax of each row)"
+    condition = ROWS_SUM_TO_ONE
+    # The softmax's expressions grow fastest.
+    size_limit = 64
+    #: Its cost grows with the square of the columns as well (each row's denominator holds n
+    #: exponentials): a 1×1×64 layer would take minutes.
+    column_limit = 6
+    #: The default sizes of matgrad check reach 24; each hint is a full symbolic check.
+    claims_limit = 24
+    #: A row of more than 3 exponentials is too long to work with by hand, and a row of one is
+    #: the constant 1 (L = 0 when the row of Y sums to 1).
+    exercise_columns = range(2, 4)
+    sheet_words = "the softmax cross-entropy"
+    sheet_targets = (
+        ", the softmax taken along each row of $A$, with targets $y_{{i,j}}$ that do not depend "
+        "on {parameters} and whose rows sum to 1 (such as one-hot labels)"
+    )
+    shorthand_latex = r"\sigma_{i,j} = \frac{e^{a_{i,j}}}{\sum_{q=1}^{n} e^{a_{i,q}}}"
+
+    def expression(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        # −Σ y log softmax, written as log-sum-exp: the same function for real a, and the form
+        # whose derivative the CAS keeps free of logarithms.
+        log_sums = [sympy.log(denominator) for denominator in _softmax_denominators(a)]
+        return -sympy.Add(*(y[i, j] * (a[i, j] - log_sums[i]) for i, j in _cells(a)))
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        denominators = _softmax_denominators(a)
+        rows, cols = a.shape
+        softmax = sympy.Matrix(rows, cols, lambda i, j: sympy.exp(a[i, j]) / denominators[i])
+        return softmax - y
+
+    def closed_form_shown(self, closed_form: Any, a: Any) -> Any:
+        """Each exp(a_{i,j}) / Σ_q exp(a_{i,q}) becomes the symbol sigma_i_j (σ_{i,j},
+        ``shorthand_latex``)."""
+        rows, cols = a.shape
+        if cols < 2:
+            # With one column the softmax is 1 and the closed form already reads 1 − y_{i,1}.
+            return closed_form
+        import sympy
+
+        denominators = _softmax_denominators(a)
+        ratios = {
+            sympy.exp(a[i, j]) / denominators[i]: sympy.Symbol(f"sigma_{i + 1}_{j + 1}")
+            for i, j in _cells(a)
+        }
+        shown = closed_form.xreplace(ratios)
+        if len(ratios) != rows * cols or shown.atoms(sympy.exp):
+            raise ValueError("the softmax closed form is not in the form σ − Y")
+        return shown
+
+    def validate(self, sizes: Sizes) -> None:
+        """Refuse more than ``column_limit`` columns, then m·k·n above ``size_limit``."""
+        if sizes.n > self.column_limit:
+            raise SizeError(
+                f"n = {sizes.n} is above the limit of {self.column_limit} columns for --loss "
+                f"{self.name}: every entry of a row feeds every exponential of that row"
+            )
+        super().validate(sizes)
+
+
+#: Every loss by name, in the order the command line lists them (and exercise sheets draw the
+#: concrete ones).
+LOSSES: Mapping[str, Loss] = MappingProxyType(
+    {loss.name: loss for loss in (GenericLoss(), SumLoss(), SquaredError(), SoftmaxCrossEntropy())}
+)
+LOSS_NAMES = tuple(LOSSES)
+
+
+def loss_named(name: str) -> Loss:
+    """The loss called ``name``; InputError for an unknown name."""
+    loss = LOSSES.get(name)
+    if loss is None:
+        raise InputError(f"unknown loss {name!r} (choose from {', '.join(LOSS_NAMES)})")
+    return loss
+
+
+def concrete_loss(name: str) -> ConcreteLoss:
+    """The concrete loss called ``name``; InputError for the generic loss or an unknown name."""
+    loss = loss_named(name)
+    if not isinstance(loss, ConcreteLoss):
+        raise InputError(f"the {name} loss has no explicit L: derive it with derive()")
+    return loss
+
+
+def validate_loss(loss: str, sizes: Sizes) -> None:
+    """Refuse an unknown loss, or sizes too large to differentiate it at, before any work."""
+    loss_named(loss).validate(sizes)
+
+
+# --- the derivation ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -82,7 +345,7 @@ class LossDerivation:
     from ``upstream`` with A = ZW (+ 1_m b) substituted.
     """
 
-    loss: str
+    definition: ConcreteLoss
     sizes: Sizes
     bias: bool
     symbols: LossSymbols
@@ -90,35 +353,25 @@ class LossDerivation:
     upstream: Any
     closed_form: Any
     closed_form_holds: bool
-    condition: str | None
     elementwise: dict[Variable, Any]
     products: dict[Variable, Any]
     checks: tuple[Check, ...]
 
     @property
+    def loss(self) -> str:
+        """The name of the loss, as ``--loss`` takes it."""
+        return self.definition.name
+
+    @property
+    def condition(self) -> str | None:
+        """What the targets must satisfy for the closed form to hold, or None."""
+        condition = self.definition.condition
+        return condition.text if condition is not None else None
+
+    @property
     def verified(self) -> bool:
         """True when the closed form and every identity held at every entry."""
         return self.closed_form_holds and all(check.holds for check in self.checks)
-
-
-def validate_loss(loss: str, sizes: Sizes) -> None:
-    """Refuse an unknown loss, or sizes too large to differentiate it at, before any work."""
-    if loss not in LOSS_NAMES:
-        raise InputError(f"unknown loss {loss!r} (choose from {', '.join(LOSS_NAMES)})")
-    if loss == "generic":
-        return
-    limit = CONCRETE_LIMITS[loss]
-    if loss == "softmax-cross-entropy" and sizes.n > SOFTMAX_COLUMN_LIMIT:
-        raise SizeError(
-            f"n = {sizes.n} is above the limit of {SOFTMAX_COLUMN_LIMIT} columns for --loss "
-            "softmax-cross-entropy: every entry of a row feeds every exponential of that row"
-        )
-    if sizes.m * sizes.k * sizes.n > limit:
-        raise SizeError(
-            f"m·k·n = {sizes.m * sizes.k * sizes.n} is above the limit of {limit} for "
-            f"--loss {loss}, which differentiates L through the whole layer per entry; "
-            "the generic loss goes much further"
-        )
 
 
 def loss_symbols(sizes: Sizes) -> LossSymbols:
@@ -135,189 +388,59 @@ def loss_symbols(sizes: Sizes) -> LossSymbols:
     )
 
 
-def loss_expression(loss: str, symbols: LossSymbols) -> Any:
-    """L as a SymPy expression in the a_i_j (and y_i_j)."""
-    import sympy
-
-    a, y = symbols.A, symbols.Y
-    rows, cols = a.shape
-    cells = [(i, j) for i in range(rows) for j in range(cols)]
-    if loss == "sum":
-        return sympy.Add(*(a[i, j] for i, j in cells))
-    if loss == "squared-error":
-        return sympy.Rational(1, 2) * sympy.Add(*((a[i, j] - y[i, j]) ** 2 for i, j in cells))
-    if loss == "softmax-cross-entropy":
-        # −Σ y log softmax, written as log-sum-exp: the same function for real a, and the form
-        # whose derivative the CAS keeps free of logarithms.
-        log_sums = [
-            sympy.log(sympy.Add(*(sympy.exp(a[i, q]) for q in range(cols)))) for i in range(rows)
-        ]
-        return -sympy.Add(*(y[i, j] * (a[i, j] - log_sums[i]) for i, j in cells))
-    raise InputError(f"unknown loss {loss!r}")
-
-
-def closed_form(loss: str, symbols: LossSymbols) -> Any:
-    """The textbook ∂L/∂A, built from its definition, not from the CAS derivative."""
-    import sympy
-
-    a, y = symbols.A, symbols.Y
-    rows, cols = a.shape
-    if loss == "sum":
-        return sympy.ones(rows, cols)
-    if loss == "squared-error":
-        return a - y
-    denominators = [sympy.Add(*(sympy.exp(a[i, q]) for q in range(cols))) for i in range(rows)]
-    softmax = sympy.Matrix(rows, cols, lambda i, j: sympy.exp(a[i, j]) / denominators[i])
-    return softmax - y
-
-
 def closed_form_shown(loss: LossDerivation) -> Any:
-    """The closed form of ∂L/∂A as a sheet shows it: for the softmax, each
-    exp(a_{i,j}) / Σ_q exp(a_{i,q}) is the symbol sigma_i_j (σ_{i,j}, SOFTMAX_LATEX); the
-    other losses' closed forms are short already."""
-    if loss.loss != "softmax-cross-entropy" or loss.closed_form.shape[1] < 2:
-        # (With one column the softmax is 1 and the closed form already reads 1 − y_{i,1}.)
-        return loss.closed_form
-    import sympy
-
-    a = loss.symbols.A
-    rows, cols = a.shape
-    denominators = [sympy.Add(*(sympy.exp(a[i, q]) for q in range(cols))) for i in range(rows)]
-    ratios = {
-        sympy.exp(a[i, j]) / denominators[i]: sympy.Symbol(f"sigma_{i + 1}_{j + 1}")
-        for i in range(rows)
-        for j in range(cols)
-    }
-    shown = loss.closed_form.xreplace(ratios)
-    if len(ratios) != rows * cols or shown.atoms(sympy.exp):
-        raise ValueError("the softmax closed form is not in the form σ − Y")
-    return shown
-
-
-#: The σ_{i,j} of closed_form_shown.
-SOFTMAX_LATEX = r"\sigma_{i,j} = \frac{e^{a_{i,j}}}{\sum_{q=1}^{n} e^{a_{i,q}}}"
-
-
-def expressions_equal(left: Any, right: Any) -> bool:
-    """Exact equality of two expressions built from polynomials, exp and log.
-
-    First a fast test: each softmax denominator (a sum of exponentials), each exponential and
-    each logarithm becomes a fresh symbol, and the difference is expanded; zero there means
-    equal. That can miss an equality that needs a denominator to be the sum it stands for, so
-    a nonzero result is decided again, completely: only each exp(±u) becomes a symbol (u runs
-    over distinct linear forms here, so their exponentials are independent), and the numerator
-    of the difference over a common denominator is expanded.
-    """
-    import sympy
-
-    difference = left - right
-    if not difference.atoms(sympy.exp, sympy.log):
-        return bool(sympy.expand(difference) == 0)
-    sums = {
-        atom: sympy.Dummy(f"s{index}")
-        for index, atom in enumerate(
-            a
-            for a in difference.atoms(sympy.Add)
-            if a.args and all(isinstance(term, sympy.exp) for term in a.args)
-        )
-    }
-    fast = difference.xreplace(sums)
-    if sympy.expand(fast.xreplace(_exponential_symbols(fast))) == 0:
-        return True
-    complete = difference.xreplace(_exponential_symbols(difference))
-    numerator, _ = sympy.together(complete).as_numer_denom()
-    return bool(sympy.expand(numerator) == 0)
-
-
-def _exponential_symbols(expr: Any) -> dict[Any, Any]:
-    """A symbol for each exp(u), with exp(−u) as its reciprocal, and one for each log(…)."""
-    import sympy
-
-    atoms = sorted(expr.atoms(sympy.exp, sympy.log), key=sympy.default_sort_key)
-    exponentials: dict[Any, Any] = {}
-    symbols: dict[Any, Any] = {}
-    for atom in atoms:
-        if isinstance(atom, sympy.exp):
-            argument = atom.args[0]
-            negated = argument.could_extract_minus_sign()
-            key = -argument if negated else argument
-            symbol = exponentials.setdefault(key, sympy.Dummy(f"e{len(exponentials)}"))
-            symbols[atom] = 1 / symbol if negated else symbol
-        else:
-            symbols[atom] = sympy.Dummy(f"g{len(symbols)}")
-    return symbols
-
-
-def _row_sums_one(symbols: LossSymbols) -> dict[Any, Any]:
-    """y_{i,n} = 1 − Σ_{j<n} y_{i,j}: every row of Y sums to 1."""
-    y = symbols.Y
-    rows, cols = y.shape
-    return {y[i, cols - 1]: 1 - sum(y[i, j] for j in range(cols - 1)) for i in range(rows)}
-
-
-def compare_expressions(
-    variable: Variable,
-    formula: str,
-    bias: bool,
-    elementwise: Any,
-    claimed: Any,
-) -> Check:
-    """Every entry of ``elementwise`` against ``claimed``, with ``expressions_equal``; a claimed
-    matrix of the wrong shape fails without comparing entries."""
-    shape = (int(elementwise.shape[0]), int(elementwise.shape[1]))
-    claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
-    if shape != claimed_shape:
-        return Check(variable, formula, bias, shape, claimed_shape, False, 0)
-    mismatches: list[Mismatch] = []
-    count = 0
-    for i in range(shape[0]):
-        for j in range(shape[1]):
-            if not expressions_equal(elementwise[i, j], claimed[i, j]):
-                count += 1
-                if len(mismatches) < 5:
-                    mismatches.append(Mismatch((i + 1, j + 1), elementwise[i, j], claimed[i, j]))
-    return Check(
-        variable,
-        formula,
-        bias,
-        shape,
-        claimed_shape,
-        count == 0,
-        shape[0] * shape[1],
-        tuple(mismatches),
-        count,
-    )
-
-
-FORMULAS: dict[Variable, str] = {"Z": "∂L/∂A · Wᵀ", "W": "Zᵀ · ∂L/∂A", "b": "1ᵀ · ∂L/∂A"}
+    """The closed form of ∂L/∂A as a sheet shows it (ConcreteLoss.closed_form_shown)."""
+    return loss.definition.closed_form_shown(loss.closed_form, loss.symbols.A)
 
 
 def derive_loss(
-    loss: str,
+    loss: str | ConcreteLoss,
     sizes: Sizes,
     bias: bool,
-    forms: dict[Variable, Callable[[Any, Any, Any], Any]] | None = None,
+    forms: Mapping[Variable, MatrixForm] | None = None,
 ) -> LossDerivation:
     """Differentiate a concrete loss through the layer and verify the three identities.
 
-    ``forms`` replaces the matrix forms (G, Z, W) ↦ matrix, so that tests can show that a wrong
-    form is rejected.
+    ``loss`` is a name from LOSSES or a ConcreteLoss itself. ``forms`` replaces the matrix forms
+    (G, Z, W) ↦ matrix, so that tests can show that a wrong form is rejected.
     """
     import sympy
 
-    validate_loss(loss, sizes)
-    if loss == "generic":
-        raise InputError("the generic loss has no explicit L: derive it with derive()")
+    definition = loss if isinstance(loss, ConcreteLoss) else concrete_loss(loss)
+    definition.validate(sizes)
     symbols = loss_symbols(sizes)
-    expression = loss_expression(loss, symbols)
-    a = symbols.A
-    rows, cols = a.shape
-    upstream = sympy.Matrix(rows, cols, lambda i, j: sympy.diff(expression, a[i, j]))
+    expression = definition.expression(symbols.A, symbols.Y)
+    upstream = symbols.A.applyfunc(lambda entry: sympy.diff(expression, entry))
+    textbook = definition.closed_form(symbols.A, symbols.Y)
+    elementwise, products = _through_the_layer(expression, upstream, symbols, bias, forms)
+    checks = tuple(
+        compare_expressions(
+            name, LAYER.rule(name), bias, elementwise[name], products[name], definition.name
+        )
+        for name in elementwise
+    )
+    return LossDerivation(
+        definition,
+        sizes,
+        bias,
+        symbols,
+        expression,
+        upstream,
+        textbook,
+        _closed_form_holds(definition.condition, symbols, upstream, textbook),
+        elementwise,
+        products,
+        checks,
+    )
 
-    textbook = closed_form(loss, symbols)
-    condition = CONDITIONS.get(loss)
-    substitution = _row_sums_one(symbols) if condition else {}
-    closed_form_holds = all(
+
+def _closed_form_holds(
+    condition: Condition | None, symbols: LossSymbols, upstream: Any, textbook: Any
+) -> bool:
+    """The CAS's ∂L/∂A equals the closed form at every entry, under the condition if any."""
+    substitution = condition.substitution(symbols.Y) if condition is not None else {}
+    rows, cols = upstream.shape
+    return all(
         expressions_equal(
             upstream[i, j].xreplace(substitution), textbook[i, j].xreplace(substitution)
         )
@@ -325,44 +448,45 @@ def derive_loss(
         for j in range(cols)
     )
 
+
+def _through_the_layer(
+    expression: Any,
+    upstream: Any,
+    symbols: LossSymbols,
+    bias: bool,
+    forms: Mapping[Variable, MatrixForm] | None,
+) -> tuple[dict[Variable, Any], dict[Variable, Any]]:
+    """With A = ZW (+ 1_m b) substituted: L differentiated by each entry of Z, W (and b), and
+    the matrix forms built from ∂L/∂A, as (elementwise, products)."""
+    import sympy
+
+    a = symbols.A
+    rows, cols = a.shape
     layer_output = symbols.Z * symbols.W
     if bias:
         layer_output += sympy.ones(rows, 1) * symbols.b
     forward = {a[i, j]: layer_output[i, j] for i in range(rows) for j in range(cols)}
     composed = expression.xreplace(forward)
-    variables: dict[Variable, Any] = {"Z": symbols.Z, "W": symbols.W}
-    if bias:
-        variables["b"] = symbols.b
+    matrices = {"Z": symbols.Z, "W": symbols.W, "b": symbols.b}
+    variables = LAYER.variables(bias)
     elementwise = {
-        name: matrix.applyfunc(lambda entry: sympy.diff(composed, entry))
-        for name, matrix in variables.items()
-    }
-
-    gradient = upstream.xreplace(forward)
-    default_forms: dict[Variable, Callable[[Any, Any, Any], Any]] = {
-        "Z": lambda g, z, w: g * w.T,
-        "W": lambda g, z, w: z.T * g,
-        "b": lambda g, z, w: sympy.ones(1, g.shape[0]) * g,
-    }
-    chosen = {**default_forms, **(forms or {})}
-    products = {name: chosen[name](gradient, symbols.Z, symbols.W) for name in variables}
-    checks = tuple(
-        compare_expressions(
-            name, f"{FORMULAS[name]}, L = {loss}", bias, elementwise[name], products[name]
-        )
+        name: matrices[name].applyfunc(lambda entry: sympy.diff(composed, entry))
         for name in variables
+    }
+    operands = {**matrices, "G": upstream.xreplace(forward), "1": sympy.ones(rows, 1)}
+    products = {
+        name: forms[name](operands["G"], symbols.Z, symbols.W)
+        if forms is not None and name in forms
+        else _multiplied(LAYER.rule(name), operands)
+        for name in variables
+    }
+    return elementwise, products
+
+
+def _multiplied(rule: BackwardRule, operands: Mapping[str, Any]) -> Any:
+    """The layer's backward rule (G·Wᵀ, Zᵀ·G, 1ᵀ·G) as a product of SymPy matrices."""
+    left, right = (
+        operands[factor.matrix].T if factor.transposed else operands[factor.matrix]
+        for factor in rule.factors
     )
-    return LossDerivation(
-        loss,
-        sizes,
-        bias,
-        symbols,
-        expression,
-        upstream,
-        textbook,
-        closed_form_holds,
-        condition,
-        elementwise,
-        products,
-        checks,
-    )
+    return left * right

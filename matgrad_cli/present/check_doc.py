@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..core.losses import loss_named
 from ..core.model import Sizes
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .mathtex import bmatrix, expr_latex
@@ -37,7 +38,7 @@ def _compared_with(verdict: ClaimVerdict) -> str:
     layer = r"$A = ZW + \mathbf{1}_m b$"
     if verdict.loss == "generic":
         return f"the elementwise chain rule through {layer}"
-    return f"$L$ = {verdict.loss.replace('-', ' ')} differentiated through {layer}"
+    return f"$L$ = {loss_named(verdict.loss).title} differentiated through {layer}"
 
 
 def _correct(verdict: ClaimVerdict) -> list[Block]:

@@ -472,24 +472,23 @@ def _unchanged(derivation: Derivation) -> Paragraph:
 def _loss_section(derivation: Derivation, full: bool) -> Section | None:
     """A concrete loss: L, its ∂L/∂A from the CAS and in closed form, and the checks made by
     differentiating L itself through the whole layer."""
-    from ..core.losses import CLOSED_FORM_LATEX, LOSS_LATEX
-
     loss = derivation.loss
     if loss is None:
         return None
+    definition = loss.definition
     rows, cols = derivation.sizes.m, derivation.sizes.n
     targets = (
         ", with symbolic targets $y_{i,j}$ (the $m \\times n$ matrix $Y$)"
-        if loss.loss != "sum"
+        if definition.has_targets
         else ""
     )
     blocks: list[Block] = [
-        Paragraph(f"The loss is {loss.loss.replace('-', ' ')}{targets}:"),
-        Display((LOSS_LATEX[loss.loss],)),
+        Paragraph(f"The loss is {definition.title}{targets}:"),
+        Display((definition.latex,)),
         Paragraph("Differentiating $L$ with respect to each $a_{i,j}$:"),
     ]
     upstream = loss.upstream
-    if loss.loss == "softmax-cross-entropy":
+    if not definition.polynomial:
         import sympy
 
         # The CAS's own result, brought over a common denominator by the CAS for legibility.
@@ -498,7 +497,7 @@ def _loss_section(derivation: Derivation, full: bool) -> Section | None:
             "Differentiating $L$ with respect to each $a_{i,j}$ (each result brought over a "
             "common denominator):"
         )
-    if loss.loss == "softmax-cross-entropy" or cols > 3:
+    if not definition.polynomial or cols > 3:
         lines: list[str] = []
         for entry in _forward_entries(rows, cols, full):
             if entry is None:
@@ -511,12 +510,12 @@ def _loss_section(derivation: Derivation, full: bool) -> Section | None:
     else:
         matrix = bmatrix(rows, cols, lambda i, j: expr_latex(upstream[i, j]), full)
         blocks.append(Display((f"{_grad('A')} = {matrix}",)))
-    closed = f"\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}"
+    closed = f"\\partial L/\\partial A = {definition.closed_form_latex}"
     if loss.closed_form_holds:
         condition = (
-            " for rows of $Y$ that sum to 1 (checked after substituting "
-            "$y_{i,n} = 1 - \\sum_{j<n} y_{i,j}$)"
-            if loss.condition
+            f" {definition.condition.latex} (checked after substituting "
+            f"${definition.condition.substitution_latex}$)"
+            if definition.condition is not None
             else ""
         )
         blocks.append(Paragraph(f"In closed form, ${closed}${condition}: verified entry by entry."))
@@ -533,7 +532,7 @@ def _loss_section(derivation: Derivation, full: bool) -> Section | None:
             "matrix forms built from the $\\partial L/\\partial A$ above."
         )
     )
-    if loss.loss != "softmax-cross-entropy":
+    if definition.polynomial:
         example = loss.elementwise["Z"][0, 0]
         terms = [expr_latex(term) for term in example.as_ordered_terms()]
         # Two terms a line: each is a whole entry of A minus its target, wide on the page.
@@ -553,7 +552,7 @@ def _loss_section(derivation: Derivation, full: bool) -> Section | None:
             "read $\\partial L/\\partial a_{i,j}$ as the entries above."
         )
     )
-    return Section(f"The loss: {loss.loss.replace('-', ' ')}", tuple(blocks))
+    return Section(f"The loss: {definition.title}", tuple(blocks))
 
 
 def _general(derivation: Derivation) -> Section:
@@ -638,8 +637,8 @@ def _summary(derivation: Derivation) -> Section:
         else:
             result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
         layer = "with bias" if check.bias else "without bias"
-        if ", L = " in check.formula:
-            layer += ", " + check.formula.split(", L = ")[1].replace("-", " ")
+        if derivation.loss is not None and any(check is own for own in derivation.loss.checks):
+            layer += ", " + derivation.loss.definition.title
         rows.append((f"${_identity_latex(check)}$", f"${_shape(*check.shape)}$", layer, result))
     verdict = (
         "Every identity holds at every entry."

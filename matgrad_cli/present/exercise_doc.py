@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..core.engine import get_engine
+from ..core.losses import concrete_loss
 from ..core.model import ChainRule, Check, Index, Variable
 from ..core.verify import FORMULAS
 from .document import LINE_STRUT, Display, Paragraph
@@ -184,36 +185,17 @@ def _layer_display(problem: Problem) -> Display:
     return Display((r",\qquad ".join(parts),))
 
 
-#: The concrete losses in words, and what their targets are.
-_LOSS_WORDS = {
-    "sum": "the sum of the entries of $A$",
-    "squared-error": "the squared error",
-    "softmax-cross-entropy": "the softmax cross-entropy",
-}
-_TARGETS = {
-    "sum": "",
-    "squared-error": ", with targets $y_{{i,j}}$ that do not depend on {parameters}",
-    "softmax-cross-entropy": (
-        ", the softmax taken along each row of $A$, with targets $y_{{i,j}}$ that do not depend "
-        "on {parameters} and whose rows sum to 1 (such as one-hot labels)"
-    ),
-}
-
-
-def _targets(problem: Problem) -> str:
-    parameters = "$Z$, $W$ or $b$" if problem.bias else "$Z$ or $W$"
-    return _TARGETS[problem.loss].format(parameters=parameters)
-
-
 def _loss_statement(problem: Problem) -> list[SheetBlock]:
-    """The concrete loss of a problem, written out; nothing for the generic loss."""
-    from ..core.losses import LOSS_LATEX
-
+    """The concrete loss of a problem, written out, with what its targets are; nothing for the
+    generic loss."""
     if problem.loss == "generic":
         return []
+    loss = concrete_loss(problem.loss)
+    parameters = "$Z$, $W$ or $b$" if problem.bias else "$Z$ or $W$"
+    targets = loss.sheet_targets.format(parameters=parameters)
     return [
-        Paragraph(f"The loss is {_LOSS_WORDS[problem.loss]}{_targets(problem)}:"),
-        Display((LOSS_LATEX[problem.loss],)),
+        Paragraph(f"The loss is {loss.sheet_words}{targets}:"),
+        Display((loss.latex,)),
     ]
 
 
@@ -308,15 +290,14 @@ def _verdicts(solution: Solution) -> Lead:
 
 def _closed_form_verdict(solution: Solution) -> str:
     """The check of ∂L/∂A's closed form against the CAS's derivative of L, in words."""
-    from ..core.losses import CLOSED_FORM_LATEX
-
     loss = solution.derivation.loss
     if loss is None or not loss.closed_form_holds:
         raise ValueError("refusing to print an unverified solution: the closed form fails")
     rows, cols = loss.upstream.shape
-    condition = " for rows of $Y$ that sum to 1" if loss.condition else ""
+    stated = loss.definition.condition
+    condition = f" {stated.latex}" if stated is not None else ""
     return (
-        f"$\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}$ equals the derivative of "
+        f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$ equals the derivative of "
         f"$L$ by each $a_{{i,j}}$ {_at_entries(rows * cols)}{condition}"
     )
 
@@ -335,24 +316,24 @@ def _closed_entries(solution: Solution) -> list[list[str]]:
 
 def _loss_blocks(solution: Solution) -> list[SheetBlock]:
     """A concrete loss: L, and ∂L/∂A in closed form, entry by entry."""
-    from ..core.losses import CLOSED_FORM_LATEX, LOSS_LATEX, SOFTMAX_LATEX
-
     loss = solution.derivation.loss
     if loss is None:
         return []
+    definition = loss.definition
     closed = _closed_entries(solution)
     rows, cols = len(closed), len(closed[0])
     matrix = bmatrix(rows, cols, lambda i, j: closed[i][j], True)
-    upstream = f"{partial_latex('L', 'A')} &= {CLOSED_FORM_LATEX[loss.loss]} = {matrix}"
-    if loss.loss == "softmax-cross-entropy":
-        upstream += rf",\qquad {SOFTMAX_LATEX}"
-    condition = " (the rows of $Y$ summing to 1)" if loss.condition else ""
+    upstream = f"{partial_latex('L', 'A')} &= {definition.closed_form_latex} = {matrix}"
+    if definition.shorthand_latex is not None:
+        upstream += rf",\qquad {definition.shorthand_latex}"
+    stated = definition.condition
+    condition = f" ({stated.latex_noun})" if stated is not None else ""
     return [
         Paragraph(
-            f"The loss is {_LOSS_WORDS[loss.loss]}. Differentiating it with respect to each "
+            f"The loss is {definition.sheet_words}. Differentiating it with respect to each "
             f"$a_{{i,j}}${condition} gives $\\partial L/\\partial A$ in closed form:"
         ),
-        Display((LOSS_LATEX[loss.loss].replace("L = ", "L &= ", 1), upstream), aligned=True),
+        Display((definition.latex.replace("L = ", "L &= ", 1), upstream), aligned=True),
     ]
 
 
@@ -362,12 +343,10 @@ def _parenthesised(latex: str) -> str:
 
 def _closed_form_inline(solution: Solution) -> str:
     """∂L/∂A = A − Y (or the loss's closed form), as inline math."""
-    from ..core.losses import CLOSED_FORM_LATEX
-
     loss = solution.derivation.loss
     if loss is None:
         raise ValueError("the generic loss has no closed form")
-    return f"$\\partial L/\\partial A = {CLOSED_FORM_LATEX[loss.loss]}$"
+    return f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$"
 
 
 def _with_loss_sum(solution: Solution, rule: ChainRule) -> list[str] | None:
@@ -407,8 +386,6 @@ def _entry_total(solution: Solution, rule: ChainRule) -> str | None:
 def _with_loss_product(solution: Solution) -> list[SheetBlock]:
     """The matrix form with this loss's ∂L/∂A written out as its second factor (or first, for
     ∂L/∂Z); nothing for the generic loss."""
-    from ..core.losses import CLOSED_FORM_LATEX
-
     loss = solution.derivation.loss
     if loss is None:
         return []
@@ -424,10 +401,10 @@ def _with_loss_product(solution: Solution) -> list[SheetBlock]:
     else:
         factors = f"{bmatrix(1, rows, lambda i, j: '1')} {upstream}"
     product = _PRODUCTS[target].replace(
-        r"\frac{\partial L}{\partial A}", f"\\left({CLOSED_FORM_LATEX[loss.loss]}\\right)"
+        r"\frac{\partial L}{\partial A}", f"\\left({loss.definition.closed_form_latex}\\right)"
     )
     lines = [f"{partial_latex('L', target)} = {product} &= {factors}"]
-    shown = _multiplied_out(solution) if loss.loss == "sum" else []
+    shown = _multiplied_out(solution) if loss.definition.constant_gradient else []
     # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the count
     # of rows), so it is written out too, when its rows fit the page.
     if shown and max(sum(_term_count(entry) for entry in row) for row in shown) <= MATRIX_WIDTH:

@@ -17,6 +17,8 @@ from typing import Any
 
 from ..derive import build_symbols, derive_layer
 from ..engine import Engine, get_engine
+from ..equality import compare_expressions
+from ..losses import LOSSES
 from ..model import Check, Gradient, Shape, Sizes, Symbols
 from ..verify import compare_matrix, linear_value
 from .evaluation import evaluate
@@ -38,9 +40,9 @@ GRADIENT_NAMES: dict[Target, str] = {"Z": "∂L/∂Z", "W": "∂L/∂W", "b": "�
 #: The operands drawn for a trial, in the order a counterexample shows them (then Y).
 OPERAND_ORDER = ("Z", "W", "b", "G")
 #: The concrete losses that have targets Y.
-LOSSES_WITH_TARGETS = frozenset({"squared-error", "softmax-cross-entropy"})
+LOSSES_WITH_TARGETS = frozenset(name for name, loss in LOSSES.items() if loss.has_targets)
 #: Losses whose values at integers are exact rationals, so that counterexamples can be shown.
-POLYNOMIAL_LOSSES = frozenset({"generic", "sum", "squared-error"})
+POLYNOMIAL_LOSSES = frozenset(name for name, loss in LOSSES.items() if loss.polynomial)
 
 
 # --- the layer at one size -----------------------------------------------------------------
@@ -222,8 +224,6 @@ def symbolic_check(
         return compare_matrix(
             layer.gradients[target], compared, to_text(expr), True, layer.symbols, layer.engine
         )
-    from ..losses import compare_expressions
-
     return compare_expressions(target, to_text(expr), True, layer.expected[target], compared)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from ...errors import ClaimSyntaxError, InputError, SizeError
 from ..derive import validate_sizes
+from ..losses import LOSSES, loss_named, validate_loss
 from ..model import Check, Sizes
 from .answers import (
     CORRECT_FORMULAS,
@@ -37,8 +38,6 @@ from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference,
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
 #: extra transpose changes a shape somewhere, and the square 2×2×2 case last.
 DEFAULT_SIZES: tuple[Sizes, ...] = (Sizes(2, 3, 4), Sizes(4, 2, 3), Sizes(3, 4, 2), Sizes(2, 2, 2))
-#: Largest m·k·n at which claims are checked under the softmax loss (the default sizes' 24).
-SOFTMAX_CHECK_LIMIT = 24
 #: Largest m·k·n accepted by check: the symbolic comparison stays well under a second there.
 CHECK_SIZE_LIMIT = 1000
 #: Largest number of scalar multiplications a claim's products may need at one size.
@@ -50,8 +49,8 @@ _FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
     "W": frozenset({"Z", "G"}),
     "b": frozenset({"G"}),
 }
-_Y_MESSAGE = (
-    "Y, the targets, needs a loss that has them: --loss squared-error or softmax-cross-entropy"
+_Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join(
+    name for name, loss in LOSSES.items() if loss.has_targets
 )
 
 
@@ -269,18 +268,17 @@ def check(
     without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
     claim. Bad sizes or losses raise InputError (SizeError) and no claims at all InputError.
     """
-    from ..losses import validate_loss
-
     texts = [claims] if isinstance(claims, str) else list(claims)
     if not texts:
         raise InputError("no claims to check")
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
     for each in sizes_list:
         validate_loss(loss, each)
-        if loss == "softmax-cross-entropy" and each.m * each.k * each.n > SOFTMAX_CHECK_LIMIT:
+        limit = loss_named(loss).claims_limit
+        if limit is not None and each.m * each.k * each.n > limit:
             raise SizeError(
-                f"m·k·n = {each.m * each.k * each.n} is above the limit of {SOFTMAX_CHECK_LIMIT} "
-                "for checking claims under --loss softmax-cross-entropy (each hint is a full "
+                f"m·k·n = {each.m * each.k * each.n} is above the limit of {limit} "
+                f"for checking claims under --loss {loss} (each hint is a full "
                 "symbolic check); the default sizes stay within it"
             )
     parsed = [_parsed(text, sizes_list, loss) for text in texts]

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any, Literal, TypeAlias
 
 from .. import bridge
+from ..losses import ConcreteLoss, loss_named
 from ..model import Index, Shape, Sizes
 from .answers import GRADIENT_NAMES
 from .repairs import HintKind
@@ -88,17 +89,16 @@ class ClaimVerdict:
         """What the claim was compared with, in words."""
         if self.loss == "generic":
             return "the elementwise chain rule through A = ZW + b"
-        return f"L = {self.loss.replace('-', ' ')} differentiated through A = ZW + b"
+        return f"L = {loss_named(self.loss).title} differentiated through A = ZW + b"
 
     @property
     def upstream_note(self) -> str | None:
         """What G stands for under a concrete loss, or None for the generic one."""
-        from ..losses import CLOSED_FORM_TEXT, CONDITIONS
-
-        if self.loss == "generic":
+        loss = loss_named(self.loss)
+        if not isinstance(loss, ConcreteLoss):
             return None
-        condition = CONDITIONS.get(self.loss)
-        closed = CLOSED_FORM_TEXT[self.loss] + (f", {condition}" if condition else "")
+        condition = loss.condition
+        closed = loss.closed_form_text + (f", {condition.text}" if condition else "")
         return f"here G = ∂L/∂A = {closed}"
 
 

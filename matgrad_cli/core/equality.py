@@ -1,0 +1,100 @@
+"""Exact equality of SymPy expressions built from polynomials, exp and log, entry by entry.
+
+Used wherever a concrete loss is involved: ∂L/∂A against its closed form, L differentiated through
+the layer against the matrix forms, and a claim against the right answer. SymPy is imported
+inside the functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .checks import MISMATCHES_KEPT, Check, Comparand, Mismatch
+from .layer import Variable
+
+
+def expressions_equal(left: Any, right: Any) -> bool:
+    """Exact equality of two expressions built from polynomials, exp and log.
+
+    First a fast test: each softmax denominator (a sum of exponentials), each exponential and
+    each logarithm becomes a fresh symbol, and the difference is expanded; zero there means
+    equal. That can miss an equality that needs a denominator to be the sum it stands for, so
+    a nonzero result is decided again, completely: only each exp(±u) becomes a symbol (u runs
+    over distinct linear forms here, so their exponentials are independent), and the numerator
+    of the difference over a common denominator is expanded.
+    """
+    import sympy
+
+    difference = left - right
+    if not difference.atoms(sympy.exp, sympy.log):
+        return bool(sympy.expand(difference) == 0)
+    sums = {
+        atom: sympy.Dummy(f"s{index}")
+        for index, atom in enumerate(
+            a
+            for a in difference.atoms(sympy.Add)
+            if a.args and all(isinstance(term, sympy.exp) for term in a.args)
+        )
+    }
+    fast = difference.xreplace(sums)
+    if sympy.expand(fast.xreplace(_exponential_symbols(fast))) == 0:
+        return True
+    complete = difference.xreplace(_exponential_symbols(difference))
+    numerator, _ = sympy.together(complete).as_numer_denom()
+    return bool(sympy.expand(numerator) == 0)
+
+
+def _exponential_symbols(expr: Any) -> dict[Any, Any]:
+    """A symbol for each exp(u), with exp(−u) as its reciprocal, and one for each log(…)."""
+    import sympy
+
+    atoms = sorted(expr.atoms(sympy.exp, sympy.log), key=sympy.default_sort_key)
+    exponentials: dict[Any, Any] = {}
+    symbols: dict[Any, Any] = {}
+    for atom in atoms:
+        if isinstance(atom, sympy.exp):
+            argument = atom.args[0]
+            negated = argument.could_extract_minus_sign()
+            key = -argument if negated else argument
+            symbol = exponentials.setdefault(key, sympy.Dummy(f"e{len(exponentials)}"))
+            symbols[atom] = 1 / symbol if negated else symbol
+        else:
+            symbols[atom] = sympy.Dummy(f"g{len(symbols)}")
+    return symbols
+
+
+def compare_expressions(
+    variable: Variable,
+    against: Comparand,
+    bias: bool,
+    elementwise: Any,
+    claimed: Any,
+    loss: str | None = None,
+) -> Check:
+    """Every entry of ``elementwise`` against ``claimed`` (the matrix of ``against``), with
+    ``expressions_equal``; a claimed matrix of the wrong shape fails without comparing entries.
+    ``loss`` names the concrete loss both sides were differentiated under, if any."""
+    shape = (int(elementwise.shape[0]), int(elementwise.shape[1]))
+    claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
+    if shape != claimed_shape:
+        return Check(variable, against, bias, shape, claimed_shape, False, 0, loss=loss)
+    mismatches: list[Mismatch] = []
+    count = 0
+    for i in range(shape[0]):
+        for j in range(shape[1]):
+            if not expressions_equal(elementwise[i, j], claimed[i, j]):
+                count += 1
+                if len(mismatches) < MISMATCHES_KEPT:
+                    mismatches.append(Mismatch((i + 1, j + 1), elementwise[i, j], claimed[i, j]))
+    return Check(
+        variable,
+        against,
+        bias,
+        shape,
+        claimed_shape,
+        count == 0,
+        shape[0] * shape[1],
+        tuple(mismatches),
+        count,
+        loss,
+    )
