@@ -9,29 +9,25 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sympy
 
-import matgrad_cli.core.proof as prove_module
+import matgrad_cli.core.proof as proof_module
 from matgrad_cli import derive
-from matgrad_cli.core.model import Variable
-from matgrad_cli.core.proof import (
-    STANDARD_CLAIMS,
-    Claim,
-    Proof,
-    ProofReport,
-    Setting,
-    prove,
-    prove_identity,
-    setting,
-)
+from matgrad_cli.core.layer import Variable
+from matgrad_cli.core.proof import Proof, ProofReport, prove, prove_identity
+from matgrad_cli.core.proof_cas import STEP_SECONDS, CASSteps, local_partial
+from matgrad_cli.core.proof_setting import STANDARD_CLAIMS, Claim, Setting, setting
+from matgrad_cli.present import render
 from matgrad_cli.present.json import proof_data
 from matgrad_cli.present.latex import latex_text
 from matgrad_cli.present.markdown import markdown_text
-from matgrad_cli.present.prove_doc import proof_document, render_proof
+from matgrad_cli.present.prove_doc import proof_document
+from matgrad_cli.present.prove_notation import ProofNotation, proof_notation
 from matgrad_cli.present.prove_text import render_proof_text
 
 from .conftest import assert_golden, run_pdflatex
@@ -55,6 +51,11 @@ def _proof(report: ProofReport, variable: Variable) -> Proof:
     return next(proof for proof in report.proofs if proof.variable == variable)
 
 
+def _written(proof: Proof) -> ProofNotation:
+    """The proof as the documents write it: every step's LaTeX, text and description."""
+    return proof_notation(proof)
+
+
 def _wrong(variable: Variable, text: str, build: Callable[[Setting], Any]) -> Claim:
     return Claim(variable, rf"\text{{{text}}}", text, build)
 
@@ -71,12 +72,12 @@ def test_every_identity_is_proved_for_symbolic_sizes(
     assert report_without_bias.proved
     for proof in (*report.proofs, *report_without_bias.proofs):
         assert proof.proved
-        assert proof.reason == ""
+        assert _written(proof).reason == ""
         assert all(step.proved for step in proof.steps)
 
 
 def test_the_derivation_of_dz_follows_the_issue_step_by_step(report: ProofReport) -> None:
-    proof = _proof(report, "Z")
+    proof = _written(_proof(report, "Z"))
     latex = [step.latex for step in proof.steps]
     assert latex == [
         r"\sum_{s=1}^{k} z_{p,s} w_{s,q} + b_{q}",
@@ -114,19 +115,19 @@ def test_each_step_is_what_sympy_computes(report: ProofReport) -> None:
         assert not collapsed.has(sympy.KroneckerDelta, sympy.Piecewise)
         assert sympy.simplify(collapsed - expected_results[proof.variable]) == 0
         # One line per sum a delta collapses: three sums (p, q, s) down to one.
-        collapses = [step for step in steps if "sum over" in step.label]
+        collapses = [step for step in _written(proof).steps if "sum over" in step.label]
         assert len(collapses) == (2 if proof.variable != "b" else 1)
 
 
 def test_range_conditions_are_named_where_they_are_used(report: ProofReport) -> None:
-    steps = _proof(report, "Z").steps
+    steps = _written(_proof(report, "Z")).steps
     assert "under the condition r ≤ k, which holds because 1 ≤ r ≤ k" in steps[3].description
     assert "under the condition i ≤ m, which holds because 1 ≤ i ≤ m" in steps[4].description
 
 
 def test_the_bias_is_shown_to_leave_dz_and_dw_unchanged(report: ProofReport) -> None:
     for variable in ("Z", "W"):
-        description = _proof(report, variable).steps[1].description
+        description = _written(_proof(report, variable)).steps[1].description
         assert "= 0, so the bias leaves this gradient unchanged" in description
 
 
@@ -134,7 +135,7 @@ def test_a_proof_takes_well_under_the_cap() -> None:
     # Not a benchmark: a generous bound that catches a runaway simplification.
     started = time.monotonic()
     prove_identity("Z")
-    assert time.monotonic() - started < 5 * prove_module.STEP_SECONDS
+    assert time.monotonic() - started < 5 * STEP_SECONDS
 
 
 # --- independent routes -------------------------------------------------------------------------
@@ -292,9 +293,9 @@ WRONG_CLAIMS = [
 def test_a_wrong_form_is_reported_as_not_proved(claim: Claim, reason: str) -> None:
     proof = prove_identity(claim.variable, claim=claim)
     assert not proof.proved
-    assert reason in proof.reason
+    assert reason in _written(proof).reason
     assert not proof.steps[-1].proved
-    assert proof.steps[-1].relation == r"\overset{?}{=}"
+    assert _written(proof).steps[-1].relation == r"\overset{?}{=}"
     # The derivation up to the comparison is still SymPy's, and still right.
     assert all(step.proved for step in proof.steps[:-1])
 
@@ -315,7 +316,8 @@ def test_a_wrong_form_is_never_boxed_and_exits_1(
     assert "✗ NOT proved: the claim is false" in text
     assert "✓ Proved for every m, k, n: ∂L/∂Z" not in text
     assert proof_data(report)["proved"] is False
-    monkeypatch.setattr(prove_module, "STANDARD_CLAIMS", {**STANDARD_CLAIMS, "Z": wrong})
+    # The command's one call into the library, made with the wrong claim as its parameter.
+    monkeypatch.setattr(proof_module, "prove", partial(prove, claims={"Z": wrong}))
     code, out, err = run(["prove"], capsys)
     assert code == 1
     assert r"\boxed{\frac{\partial L}{\partial Z}" not in out
@@ -326,72 +328,66 @@ def test_a_step_sympy_raises_on_is_not_proved(monkeypatch: pytest.MonkeyPatch) -
     def broken(expr: Any, variable: Any) -> Any:
         raise RuntimeError("no delta summation today")
 
-    monkeypatch.setattr(prove_module, "sum_out", broken)
-    proof = prove_identity("Z")
+    proof = prove_identity("Z", cas=CASSteps(sum_out=broken))
     assert not proof.proved
-    assert proof.reason == ("the sum over s: SymPy raised RuntimeError: no delta summation today")
+    assert _written(proof).reason == (
+        "the sum over s: SymPy raised RuntimeError: no delta summation today"
+    )
     assert [step.proved for step in proof.steps] == [True, True, True, False]
     assert proof.steps[-1].expr is None
 
 
-def test_a_sum_sympy_leaves_undone_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(prove_module, "sum_out", lambda expr, variable: expr)
-    proof = prove_identity("W")
+def test_a_sum_sympy_leaves_undone_is_not_proved() -> None:
+    proof = prove_identity("W", cas=CASSteps(sum_out=lambda expr, variable: expr))
     assert not proof.proved
-    assert proof.reason == "SymPy did not carry out the sum over s"
+    assert _written(proof).reason == "SymPy did not carry out the sum over s"
 
 
-def test_a_condition_outside_the_index_ranges_is_not_discharged(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(prove_module, "_facts", lambda target: set())
-    proof = prove_identity("Z")
+def test_a_condition_outside_the_index_ranges_is_not_discharged() -> None:
+    proof = prove_identity("Z", cas=CASSteps(range_facts=lambda target: set()))
     assert not proof.proved
-    assert proof.reason == "SymPy left a condition that the index ranges do not settle: r ≤ k"
+    assert (
+        _written(proof).reason
+        == "SymPy left a condition that the index ranges do not settle: r ≤ k"
+    )
     assert proof.steps[-1].expr.has(sympy.Piecewise)
 
 
-def test_a_step_over_its_time_limit_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = prove_module.local_partial
-
+def test_a_step_over_its_time_limit_is_not_proved() -> None:
     def slow(output: Any, entry: Any) -> Any:
         time.sleep(2)
-        return real(output, entry)
+        return local_partial(output, entry)
 
-    monkeypatch.setattr(prove_module, "local_partial", slow)
-    proof = prove_identity("b", step_seconds=0.2)
+    proof = prove_identity("b", step_seconds=0.2, cas=CASSteps(local_partial=slow))
     assert not proof.proved
-    assert proof.reason == "sympy.diff: SymPy did not finish within 0.2 s"
+    assert _written(proof).reason == "sympy.diff: SymPy did not finish within 0.2 s"
 
 
-def test_a_difference_sympy_cannot_cancel_is_not_proved(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(prove_module, "difference", lambda left, right: left - right + SYMBOLS.m)
-    proof = prove_identity("b")
+def test_a_difference_sympy_cannot_cancel_is_not_proved() -> None:
+    uncancelled = CASSteps(difference=lambda left, right: left - right + SYMBOLS.m)
+    proof = prove_identity("b", cas=uncancelled)
     assert not proof.proved
     # The two sides are in fact equal, so no counterexample exists: SymPy just did not show it.
-    assert proof.reason == "SymPy could not show that ∂L/∂b equals 1ᵀ · ∂L/∂A"
+    assert _written(proof).reason == "SymPy could not show that ∂L/∂b equals 1ᵀ · ∂L/∂A"
 
 
-def test_a_failed_step_is_rendered_as_not_proved_in_every_format(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(prove_module, "sum_out", lambda expr, variable: expr)
-    report = prove()
+def test_a_failed_step_is_rendered_as_not_proved_in_every_format() -> None:
+    report = prove(cas=CASSteps(sum_out=lambda expr, variable: expr))
     assert not report.proved
-    latex = render_proof(report, "latex")
+    latex = render(report, "latex")
     assert r"\boxed" not in latex
     assert r"\overset{?}{=}" in latex
     # Each identity: the step's own note and the verdict.
     assert latex.count("NOT proved: SymPy did not carry out the sum over $s$.") == 4
     assert latex.count("NOT proved: SymPy did not carry out the sum over $q$.") == 2
     assert "None of the identities is established by this document" in latex
-    markdown = render_proof(report, "markdown")
+    markdown = render(report, "markdown")
     assert "This proof holds for every" not in markdown
     assert "None of the identities is established by this document" in markdown
-    data = json.loads(render_proof(report, "json"))
+    data = json.loads(render(report, "json"))
     assert data["proved"] is False
     assert all(identity["proved"] is False for identity in data["identities"])
-    text = render_proof(report, "text")
+    text = render(report, "text")
     assert "✓" not in text
     assert text.count("✗ NOT proved") == 6  # one verdict and one table row per identity
 
@@ -404,7 +400,7 @@ def test_golden_documents(report: ProofReport, report_without_bias: ProofReport)
     assert_golden(latex_text(document), "prove/proof.tex")
     assert_golden(latex_text(document, standalone=True), "prove/proof-standalone.tex")
     assert_golden(markdown_text(document), "prove/proof.md")
-    assert_golden(render_proof(report, "json"), "prove/proof.json")
+    assert_golden(render(report, "json"), "prove/proof.json")
     assert_golden(render_proof_text(report, width=80), "prove/proof.txt")
     assert_golden(render_proof_text(report_without_bias, width=80), "prove/proof-no-bias.txt")
 
@@ -417,7 +413,7 @@ def test_the_document_says_what_the_proof_is(report: ProofReport) -> None:
     assert "This proof holds for every $m$, $k$, $n$" in latex
     assert "denominator layout" in latex
     for proof in report.proofs:
-        assert f"\\boxed{{{proof.statement_latex}}}" in latex
+        assert f"\\boxed{{{_written(proof).statement_latex}}}" in latex
     assert latex.count(r"\begin{align*}") == 4  # the statement and one derivation per identity
 
 
@@ -447,7 +443,7 @@ def test_json_lists_every_step_with_latex_and_sympy(report: ProofReport) -> None
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no-bias"])
 def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path) -> None:
-    latex = render_proof(prove(bias=bias), "latex", standalone=True)
+    latex = render(prove(bias=bias), "latex", standalone=True)
     result = run_pdflatex(latex, tmp_path, "proof")
     assert result.returncode == 0, result.stdout[-3000:]
     log = (tmp_path / "proof.log").read_text(encoding="latin-1")
@@ -457,7 +453,7 @@ def test_the_standalone_proof_compiles_with_pdflatex(bias: bool, tmp_path: Path)
 
 def test_a_not_proved_document_compiles_too(tmp_path: Path) -> None:
     report = prove(claims={"Z": _wrong("Z", "G W", lambda st: st.G_matrix * st.W_matrix)})
-    result = run_pdflatex(render_proof(report, "latex", standalone=True), tmp_path, "proof")
+    result = run_pdflatex(render(report, "latex", standalone=True), tmp_path, "proof")
     assert result.returncode == 0, result.stdout[-3000:]
 
 
@@ -467,7 +463,7 @@ def test_a_not_proved_document_compiles_too(tmp_path: Path) -> None:
 def test_prove_prints_latex_and_a_one_line_summary(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["prove"], capsys)
     assert code == 0
-    assert out == render_proof(prove(), "latex")
+    assert out == render(prove(), "latex")
     assert err == (
         "matgrad: proved for every m, k, n: ∂L/∂Z = ∂L/∂A · Wᵀ; ∂L/∂W = Zᵀ · ∂L/∂A; "
         "∂L/∂b = 1ᵀ · ∂L/∂A\n"
@@ -482,7 +478,7 @@ def test_prove_in_each_format_is_byte_identical_across_runs(
     second = run(["prove", "--format", output_format, "--no-bias"], capsys)
     assert first[0] == 0
     assert first[1] == second[1]
-    assert first[1] == render_proof(prove(bias=False), output_format)
+    assert first[1] == render(prove(bias=False), output_format)
 
 
 def test_prove_writes_a_standalone_file_and_refuses_to_clobber_it(
@@ -529,7 +525,8 @@ def test_a_failing_cas_step_makes_the_command_exit_1(
     def broken(output: Any, entry: Any) -> Any:
         raise ValueError("cannot differentiate")
 
-    monkeypatch.setattr(prove_module, "local_partial", broken)
+    # The command's one call into the library, made with the broken step as its parameter.
+    monkeypatch.setattr(proof_module, "prove", partial(prove, cas=CASSteps(local_partial=broken)))
     code, out, err = run(["prove", "--format", "text"], capsys)
     assert code == 1
     assert "✗ NOT proved: sympy.diff: SymPy raised ValueError: cannot differentiate" in out
@@ -551,7 +548,7 @@ def test_prove_runs_as_the_installed_command(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout == render_proof(prove(), "markdown")
+    assert result.stdout == render(prove(), "markdown")
     assert result.stderr.startswith("matgrad: proved for every m, k, n")
 
 

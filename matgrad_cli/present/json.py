@@ -14,7 +14,9 @@ import math
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ..core.model import Check, Derivation, LinearForm, Mismatch, Sizes, Variable
+from ..core.checks import Check, Mismatch
+from ..core.layer import Sizes, Variable
+from ..core.model import Derivation, LinearForm
 
 if TYPE_CHECKING:
     from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix
@@ -303,6 +305,8 @@ def proof_data(report: ProofReport) -> dict[str, Any]:
     """The proofs as JSON data: every step with its LaTeX and SymPy form."""
     from sympy import sstr
 
+    from .prove_notation import proof_notation
+
     return {
         "kind": "proof",
         "proved": report.proved,
@@ -326,7 +330,7 @@ def proof_data(report: ProofReport) -> dict[str, Any]:
                     for step in proof.steps
                 ],
             }
-            for proof in report.proofs
+            for proof in map(proof_notation, report.proofs)
         ],
     }
 

@@ -7,8 +7,10 @@ says NOT proved and why (SPEC section 4: a verification that could not fail is w
 
 from __future__ import annotations
 
-from ..core.proof import Proof, ProofReport
+from ..core.proof import ProofReport
+from ..core.proof_notes import LayerEquation
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
+from .prove_notation import ProofNotation, expr_latex, proof_notation
 
 _TITLES = {
     "Z": "The gradient with respect to Z",
@@ -19,16 +21,16 @@ _SHAPES = {"Z": r"m \times k", "W": r"k \times n", "b": r"1 \times n"}
 
 
 def _layer(bias: bool) -> str:
-    return r"A = ZW + \mathbf{1}_m b" if bias else "A = ZW"
+    return expr_latex(LayerEquation(bias))
 
 
-def _statement_line(proof: Proof) -> str:
+def _statement_line(proof: ProofNotation) -> str:
     """The identity for an aligned display: lhs &= rhs, with its shape."""
-    left, right = proof.statement_latex.split(" = ", 1)
+    left, right = proof.gradient_latex, proof.claim_latex
     return rf"{LINE_STRUT} {left} &= {right} && ({_SHAPES[proof.variable]})"
 
 
-def _statement(report: ProofReport) -> Section:
+def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
     bias = report.bias
     matrices = r"$Z$ ($m \times k$), $W$ ($k \times n$)" + (
         r" and $b$ ($1 \times n$)" if bias else ""
@@ -51,7 +53,7 @@ def _statement(report: ProofReport) -> Section:
                 f"For all positive integers $m$, $k$, $n$, all matrices {matrices}, and any "
                 f"scalar loss $L$ of ${_layer(bias)}$:"
             ),
-            Display(tuple(_statement_line(proof) for proof in report.proofs), aligned=True),
+            Display(tuple(_statement_line(proof) for proof in proofs), aligned=True),
             Paragraph(
                 "This is the size-independent proof that the explicit-size derivation "
                 "illustrates: matgrad derive writes every entry out at chosen sizes and checks "
@@ -116,20 +118,17 @@ def _setting(report: ProofReport) -> Section:
     )
 
 
-def _derivation_lines(proof: Proof) -> tuple[str, ...]:
+def _derivation_lines(proof: ProofNotation) -> tuple[str, ...]:
     """One aligned line per step: lhs &= result && (number) what was done."""
     lines = []
     for number, step in enumerate(proof.steps, start=1):
         label = rf"\text{{({number})}}\ {step.label}" if step.label else rf"\text{{({number})}}"
-        lines.append(
-            f"{LINE_STRUT} {step.lhs_latex} &{step.relation} {step.latex} && {label}".replace(
-                f"{LINE_STRUT}  &", f"{LINE_STRUT} &"
-            )
-        )
+        left = f"{LINE_STRUT} {step.lhs_latex}" if step.lhs_latex else LINE_STRUT
+        lines.append(f"{left} &{step.relation} {step.latex} && {label}")
     return tuple(lines)
 
 
-def _identity_section(proof: Proof) -> Section:
+def _identity_section(proof: ProofNotation) -> Section:
     indices = proof.ranges_latex
     blocks: list[Block] = [
         Paragraph(
@@ -157,14 +156,14 @@ def _identity_section(proof: Proof) -> Section:
     return Section(_TITLES[proof.variable], tuple(blocks))
 
 
-def _closing(report: ProofReport) -> Section:
+def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
     rows = tuple(
         (
             f"${proof.inline_statement_latex}$",
             f"${_SHAPES[proof.variable]}$",
             "proved" if proof.proved else "NOT proved",
         )
-        for proof in report.proofs
+        for proof in proofs
     )
     if report.proved:
         verdict = Paragraph(
@@ -193,37 +192,9 @@ def _closing(report: ProofReport) -> Section:
 
 def proof_document(report: ProofReport, full: bool = False) -> Document:
     """The statement, the setting, one derivation per identity, and the closing argument."""
+    proofs = tuple(proof_notation(proof) for proof in report.proofs)
     title = f"A proof for every size: the gradients of ${_layer(report.bias)}$"
-    sections = [_statement(report), _setting(report)]
-    sections += [_identity_section(proof) for proof in report.proofs]
-    sections.append(_closing(report))
+    sections = [_statement(report, proofs), _setting(report)]
+    sections += [_identity_section(proof) for proof in proofs]
+    sections.append(_closing(report, proofs))
     return Document(title, tuple(sections))
-
-
-def render_proof(
-    report: ProofReport,
-    output_format: str,
-    *,
-    standalone: bool = False,
-    width: int = 80,
-    color: bool = False,
-) -> str:
-    """The proof in one of the formats latex, markdown, json or text (the CLI's one entry)."""
-    if output_format == "json":
-        from .json import render_proof_json
-
-        return render_proof_json(report)
-    if output_format == "text":
-        from .prove_text import render_proof_text
-
-        return render_proof_text(report, width=width, color=color)
-    document = proof_document(report)
-    if output_format == "latex":
-        from .latex import latex_text
-
-        return latex_text(document, standalone=standalone)
-    if output_format == "markdown":
-        from .markdown import markdown_text
-
-        return markdown_text(document)
-    raise ValueError(f"unknown output format {output_format!r}")

@@ -1,0 +1,266 @@
+"""The computer-algebra steps of `matgrad prove`, each guarded by a time limit.
+
+Every line of a proof is one of these calls into SymPy: the forward pass, ``sympy.diff``, the
+delta summation of one sum (``Sum.doit``), the entry of a matrix product, and the simplified
+difference of two sides. ``CASSteps`` bundles the replaceable ones, so that a test can break one
+and see the identity reported as NOT proved.
+"""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .proof_setting import Setting, Target
+
+#: Longest time one CAS step may take before it is abandoned, leaving the identity unproved.
+STEP_SECONDS = 5.0
+
+#: Sizes at which a claim SymPy could not prove is instantiated, to look for a counterexample.
+COUNTEREXAMPLE_SIZES = ((2, 3, 4), (3, 3, 3), (3, 2, 2))
+
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------------------------
+# Guarded CAS calls
+
+
+class CASTimeout(BaseException):
+    """A CAS step ran over its time limit (a BaseException, which SymPy's own
+    ``except Exception`` clauses cannot swallow)."""
+
+
+class StepFailed(Exception):
+    """A CAS step that did not finish or gave no usable result; the message says why."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (on the main thread of a Unix process; elsewhere
+    the block runs without a limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CASTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def guarded(action: Callable[[], T], what: str, seconds: float = STEP_SECONDS) -> T:
+    """Run one CAS step; a time-out or an exception becomes a StepFailed naming the step."""
+    try:
+        with _time_limit(seconds):
+            return action()
+    except CASTimeout:
+        raise StepFailed(f"{what}: SymPy did not finish within {seconds:g} s") from None
+    except StepFailed:
+        raise
+    except Exception as error:  # whatever the CAS raises, the step is not proved
+        detail = f"{type(error).__name__}: {error}".strip().rstrip(":")
+        raise StepFailed(f"{what}: SymPy raised {detail}") from error
+
+
+# ---------------------------------------------------------------------------------------------
+# The CAS steps
+
+
+def forward_entry(st: Setting, bias: bool) -> Any:
+    """a_{p,q} = Σ_{s=1}^{k} z_{p,s} w_{s,q} (+ b_q): the forward pass, by definition."""
+    import sympy
+
+    product = sympy.Sum(st.z[st.p, st.s] * st.w[st.s, st.q], (st.s, 1, st.k))
+    return product + st.b[st.q] if bias else product
+
+
+def local_partial(output: Any, entry: Any) -> Any:
+    """∂a_{p,q}/∂x, differentiated by SymPy from the forward pass."""
+    import sympy
+
+    return sympy.diff(output, entry)
+
+
+def sum_out(expr: Any, variable: Any) -> Any:
+    """Carry out the sum over ``variable`` wherever it is summed, by SymPy's delta summation.
+
+    That sum is moved innermost (the limits are constants, so sums commute) and evaluated with
+    ``Sum.doit``; the other sums are kept as they are.
+    """
+    import sympy
+
+    def carry_out(node: Any) -> Any:
+        mine = next(limit for limit in node.limits if limit[0] == variable)
+        rest = [limit for limit in node.limits if limit[0] != variable]
+        inner = sympy.Sum(node.function, mine).doit(deep=False)
+        return sympy.Sum(inner, *rest) if rest else inner
+
+    return expr.replace(
+        lambda node: isinstance(node, sympy.Sum) and variable in node.variables, carry_out
+    )
+
+
+def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
+    """The entry of a SymPy matrix expression at the 1-based symbolic ``indices``, in indices.
+
+    SymPy computes the entry itself: ``(G*W.T)[i-1, r-1]`` is a Sum of products of
+    ``MatrixElement`` objects, 0-based. Those become the 1-based entries z_{p,s}, w_{s,q}, b_q and
+    ∂L/∂a_{p,q}, and each summation index is shifted to run from 1, named after its range.
+    """
+    import sympy
+    from sympy.matrices.expressions.matexpr import MatrixElement
+
+    row, col = (indices[0], indices[1]) if len(indices) == 2 else (1, indices[0])
+    element = matrix[row - 1, col - 1]
+    bases = {st.Z_matrix: st.z, st.W_matrix: st.w, st.G_matrix: st.G}
+
+    def indexed(node: Any) -> Any:
+        if node.parent == st.b_matrix:
+            return st.b[node.j + 1]
+        return bases[node.parent][node.i + 1, node.j + 1]
+
+    element = element.replace(lambda node: isinstance(node, MatrixElement), indexed)
+    names = {st.m: st.p, st.n: st.q, st.k: st.s}
+
+    def one_based(node: Any) -> Any:
+        for var, low, high in node.limits:
+            if low == 0:
+                name = names.get(high + 1)
+                if name is None or name in node.free_symbols:
+                    name = None
+                node = node.change_index(var, var + 1, name)
+        return node
+
+    return element.replace(lambda node: isinstance(node, sympy.Sum), one_based)
+
+
+def difference(left: Any, right: Any) -> Any:
+    """left − right, simplified by SymPy: 0 when SymPy shows the two equal."""
+    import sympy
+
+    return sympy.simplify(left - right)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions, deltas and counterexamples
+
+
+def range_facts(target: Target) -> set[Any]:
+    """The ranges of the free indices as canonical relations: r ≤ k and r ≥ 1, …"""
+    import sympy
+
+    facts = set()
+    for index, bound in target.ranges:
+        facts.add(sympy.Le(index, bound).canonical)
+        facts.add(sympy.Ge(index, 1).canonical)
+    return facts
+
+
+def _implied(condition: Any, facts: set[Any]) -> bool:
+    """True when ``condition`` is one of ``facts``, or a conjunction of them."""
+    import sympy
+
+    if condition is sympy.true:
+        return True
+    if isinstance(condition, sympy.And):
+        return all(_implied(part, facts) for part in condition.args)
+    return isinstance(condition, sympy.core.relational.Relational) and (
+        condition.canonical in facts
+    )
+
+
+def resolve_conditions(expr: Any, facts: set[Any]) -> tuple[Any, list[Any], list[Any]]:
+    """Replace each Piecewise whose first condition follows from ``facts`` by its first branch.
+
+    Returns the new expression, the conditions discharged, and those that could not be (their
+    Piecewise is kept, so the step is not proved).
+    """
+    import sympy
+
+    used: list[Any] = []
+    left: list[Any] = []
+
+    def resolve(node: Any) -> Any:
+        value, condition = node.args[0]
+        if _implied(condition, facts):
+            if condition is not sympy.true:
+                used.append(condition)
+            return value
+        left.append(condition)
+        return node
+
+    result = expr.replace(lambda node: isinstance(node, sympy.Piecewise), resolve)
+    return result, used, left
+
+
+def next_delta_sum(expr: Any) -> tuple[Any, Any] | None:
+    """The innermost summation index that a Kronecker delta in its summand fixes, with it."""
+    import sympy
+
+    best: tuple[tuple[int, int], Any, Any] | None = None
+
+    def visit(node: Any, depth: int) -> None:
+        nonlocal best
+        if isinstance(node, sympy.Sum):
+            deltas = sorted(node.function.atoms(sympy.KroneckerDelta), key=sympy.default_sort_key)
+            for position, variable in enumerate(node.variables):
+                delta = next((d for d in deltas if variable in d.free_symbols), None)
+                key = (depth, -position)
+                if delta is not None and (best is None or key > best[0]):
+                    best = (key, variable, delta)
+        for argument in node.args:
+            visit(argument, depth + 1)
+
+    visit(expr, 0)
+    return None if best is None else (best[1], best[2])
+
+
+def counterexample(
+    left: Any, right: Any, target: Target, st: Setting
+) -> tuple[tuple[int, int, int], tuple[int, ...]] | None:
+    """Sizes and an entry at which the two sides differ once the sums are written out, or None.
+
+    Only instantiations whose entries all lie inside their matrices count.
+    """
+    import sympy
+
+    for sizes in COUNTEREXAMPLE_SIZES:
+        values = dict(zip((st.m, st.k, st.n), sizes, strict=True))
+        ranges = [range(1, int(bound.subs(values)) + 1) for bound in target.bounds]
+        for point in itertools.product(*ranges):
+            at = {**values, **dict(zip(target.indices, point, strict=True))}
+            gap = sympy.expand((left - right).subs(at).doit())
+            if gap == 0:
+                continue
+            inside = all(
+                index.is_Integer and 1 <= int(index) <= int(bound.subs(values))
+                for node in gap.atoms(sympy.Indexed)
+                for index, bound in zip(node.indices, st.extent(node.base), strict=True)
+            )
+            if inside:
+                return sizes, point
+    return None
+
+
+@dataclass(frozen=True)
+class CASSteps:
+    """The CAS steps a proof calls, each replaceable: a test passes a broken one to see that an
+    identity it cannot finish is reported as NOT proved."""
+
+    local_partial: Callable[[Any, Any], Any] = local_partial
+    sum_out: Callable[[Any, Any], Any] = sum_out
+    difference: Callable[[Any, Any], Any] = difference
+    range_facts: Callable[[Target], set[Any]] = range_facts

@@ -1,0 +1,414 @@
+"""The notation of `matgrad prove`: a proof's expressions and notes in LaTeX and in plain text.
+
+Two SymPy printers, one per notation, each with a ``_print_<Type>`` method for the index
+expressions of a proof (z_{p,s}, ∂L/∂a_{p,q}, δ_{i,p}, nested sums) and for the mathematical
+objects its notes are made of (core/proof_notes.py: the layer's equation, a partial, the chain
+rule, index ranges …). ``proof_notation`` writes a whole Proof with them, once, for the
+document, the terminal view and the JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sympy import GreaterThan, Indexed, KroneckerDelta, Le, Sum
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+from ..core.proof import Proof, ProofReport, ProofStep
+from ..core.proof_notes import (
+    Assignments,
+    ChainRule,
+    ClaimedEntry,
+    ClaimedForm,
+    EntryIndex,
+    Equation,
+    IndexRanges,
+    LayerEquation,
+    Note,
+    Partial,
+    Shape,
+    SymPyCall,
+    Unknown,
+)
+
+#: The relation written before a line that is not proved.
+UNPROVED = r"\overset{?}{=}"
+
+#: The order of factors in a written product: z before ∂L/∂a before δ before w, so that the
+#: products read as in A = ZW, ∂L/∂A·Wᵀ and Zᵀ·∂L/∂A; sums come last.
+FACTOR_ORDER = ("z", "G", "delta", "w", "b")
+
+
+def _factor_rank(factor: Any) -> int:
+    if isinstance(factor, Indexed):
+        name = str(factor.base.label)
+        return FACTOR_ORDER.index(name) if name in FACTOR_ORDER else len(FACTOR_ORDER)
+    if isinstance(factor, KroneckerDelta):
+        return FACTOR_ORDER.index("delta")
+    if isinstance(factor, Sum):
+        return len(FACTOR_ORDER) + 2
+    return len(FACTOR_ORDER) + 1
+
+
+def _product(expr: Any, show: Callable[[Any], str], open_: str, close: str, minus: str) -> str:
+    """A product in FACTOR_ORDER, sums among its factors parenthesised."""
+    coefficient, factors = expr.as_coeff_mul()
+    ordered = sorted(factors, key=_factor_rank)  # stable: SymPy's order among equals
+    body = " ".join(
+        f"{open_}{show(factor)}{close}" if factor.is_Add else show(factor) for factor in ordered
+    )
+    if coefficient == 1:
+        return body
+    if coefficient == -1:
+        return f"{minus}{body}"
+    return f"{show(coefficient)} {body}"
+
+
+def _terms(expr: Any, show: Callable[[Any], str], minus: str) -> str:
+    """A sum with + and ``minus``, its sums first (Σ_s z_{p,s} w_{s,q} + b_q), then SymPy's
+    order."""
+    terms = sorted(expr.as_ordered_terms(), key=lambda term: not term.has(Sum))
+    text = ""
+    for number, term in enumerate(terms):
+        negative = bool(term.could_extract_minus_sign())
+        shown = show(-term if negative else term)
+        if number == 0:
+            text = f"{minus}{shown}" if negative else shown
+        else:
+            text += f" {minus if negative else '+'} {shown}"
+    return text
+
+
+def _upper_bound_form(condition: Any) -> Any:
+    """k ≥ r written the way the ranges are, as r ≤ k."""
+    if isinstance(condition, GreaterThan):
+        return Le(condition.rhs, condition.lhs, evaluate=False)
+    return condition
+
+
+def _subscript(indices: tuple[Any, ...]) -> str:
+    return ",".join(str(index) for index in indices)
+
+
+class ProofLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stubs
+    """z_{p,s}, \\frac{\\partial L}{\\partial a_{p,q}}, \\delta_{i,p}, nested sums.
+
+    With ``inline``, for running text, ∂L/∂a_{p,q} and every partial are slashed (in
+    parentheses inside a product) instead of fractions.
+    """
+
+    def __init__(self, inline: bool = False) -> None:
+        super().__init__({"mul_symbol": None})
+        self.inline = inline
+
+    def _print_Indexed(self, expr: Any) -> str:
+        indices = ",".join(self._print(index) for index in expr.indices)
+        if str(expr.base.label) == "G":
+            if self.inline:
+                return rf"\partial L/\partial a_{{{indices}}}"
+            return rf"\frac{{\partial L}}{{\partial a_{{{indices}}}}}"
+        return f"{expr.base.label}_{{{indices}}}"
+
+    def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
+        return rf"\delta_{{{','.join(self._print(index) for index in expr.args[:2])}}}"
+
+    def _print_Sum(self, expr: Any) -> str:
+        signs = " ".join(
+            rf"\sum_{{{self._print(var)}={self._print(low)}}}^{{{self._print(high)}}}"
+            for var, low, high in reversed(expr.limits)
+        )
+        body = self._print(expr.function)
+        return rf"{signs} \left({body}\right)" if expr.function.is_Add else f"{signs} {body}"
+
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        return _terms(expr, self._print, "-")
+
+    def _print_Mul(self, expr: Any) -> str:
+        def show(factor: Any) -> str:
+            text = str(self._print(factor))
+            slashed = self.inline and isinstance(factor, Indexed) and "/" in text
+            return f"({text})" if slashed else text
+
+        return _product(expr, show, r"\left(", r"\right)", "-")
+
+    def _print_Relational(self, expr: Any) -> str:
+        return str(super()._print_Relational(_upper_bound_form(expr)))
+
+    # The objects of a proof's notes (core/proof_notes.py).
+
+    def _print_LayerEquation(self, item: LayerEquation) -> str:
+        return r"A = ZW + \mathbf{1}_m b" if item.bias else "A = ZW"
+
+    def _print_Partial(self, item: Partial) -> str:
+        of, wrt = self._print(item.of), self._print(item.wrt)
+        if self.inline:
+            return rf"\partial {of}/\partial {wrt}"
+        return rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
+
+    def _print_Equation(self, item: Equation) -> str:
+        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
+
+    def _print_SymPyCall(self, item: SymPyCall) -> str:
+        arguments = ", ".join(self._print(argument) for argument in item.arguments)
+        return rf"\mathrm{{{item.name}}}({arguments})"
+
+    def _print_ChainRule(self, item: ChainRule) -> str:
+        x, output = self._print(item.entry), self._print(item.output)
+        over = ",".join(self._print(index) for index in item.output.indices)
+        return (
+            rf"\partial L/\partial {x} = \sum_{{{over}}} ({self._print(item.upstream)})\,"
+            rf"(\partial {output}/\partial {x})"
+        )
+
+    def _print_IndexRanges(self, item: IndexRanges) -> str:
+        return r",\ ".join(rf"1 \le {index} \le {bound}" for index, bound in item.ranges)
+
+    def _print_EntryIndex(self, item: EntryIndex) -> str:
+        return _entry_index(item)
+
+    def _print_Shape(self, item: Shape) -> str:
+        return r" \times ".join(str(size) for size in item.sizes)
+
+    def _print_Assignments(self, item: Assignments) -> str:
+        return _assignments(item)
+
+    def _print_ClaimedForm(self, item: ClaimedForm) -> str:
+        return item.claim.running_latex
+
+    def _print_ClaimedEntry(self, item: ClaimedEntry) -> str:
+        return rf"\left({item.claim.latex}\right)_{{{_subscript(item.indices)}}}"
+
+    def _print_Unknown(self, item: Unknown) -> str:
+        return r"\;?"
+
+
+class ProofTextPrinter(StrPrinter):  # type: ignore[misc]
+    """The same notation in plain text: g_{p,q} for ∂L/∂a_{p,q}, Σ_{s=1}^{k} for sums."""
+
+    # Not "_sympystr": Indexed has that method, which would bypass _print_Indexed.
+    printmethod = "_matgrad_text"
+
+    def _print_Indexed(self, expr: Any) -> str:
+        indices = [self._print(index) for index in expr.indices]
+        letter = "g" if str(expr.base.label) == "G" else str(expr.base.label)
+        if len(indices) == 1 and len(indices[0]) == 1:
+            return f"{letter}_{indices[0]}"
+        return f"{letter}_{{{','.join(indices)}}}"
+
+    def _print_KroneckerDelta(self, expr: Any) -> str:
+        return f"δ_{{{','.join(self._print(index) for index in expr.args[:2])}}}"
+
+    def _print_Sum(self, expr: Any) -> str:
+        signs = " ".join(
+            f"Σ_{{{self._print(var)}={self._print(low)}}}^{{{self._print(high)}}}"
+            for var, low, high in reversed(expr.limits)
+        )
+        body = self._print(expr.function)
+        return f"{signs} ({body})" if expr.function.is_Add else f"{signs} {body}"
+
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        return _terms(expr, self._print, "−")
+
+    def _print_Mul(self, expr: Any) -> str:
+        return _product(expr, self._print, "(", ")", "−")
+
+    def _print_Relational(self, expr: Any) -> str:
+        expr = _upper_bound_form(expr)
+        symbol = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠"}.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {symbol} {self._print(expr.rhs)}"
+
+    def _print_Piecewise(self, expr: Any) -> str:
+        branches = [
+            f"{self._print(value)} if {self._print(condition)}"
+            if str(condition) != "True"
+            else f"{self._print(value)} otherwise"
+            for value, condition in expr.args
+        ]
+        return "{" + "; ".join(branches) + "}"
+
+    # The objects of a proof's notes (core/proof_notes.py).
+
+    def _print_LayerEquation(self, item: LayerEquation) -> str:
+        return "A = ZW + 1ₘb" if item.bias else "A = ZW"
+
+    def _print_Partial(self, item: Partial) -> str:
+        return f"∂{self._print(item.of)}/∂{self._print(item.wrt)}"
+
+    def _print_Equation(self, item: Equation) -> str:
+        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
+
+    def _print_SymPyCall(self, item: SymPyCall) -> str:
+        arguments = ", ".join(self._print(argument) for argument in item.arguments)
+        return f"{item.name}({arguments})"
+
+    def _print_ChainRule(self, item: ChainRule) -> str:
+        x, output = self._print(item.entry), self._print(item.output)
+        over = ",".join(self._print(index) for index in item.output.indices)
+        return f"∂L/∂{x} = Σ_{{{over}}} {self._print(item.upstream)} ∂{output}/∂{x}"
+
+    def _print_IndexRanges(self, item: IndexRanges) -> str:
+        return ", ".join(f"1 ≤ {index} ≤ {bound}" for index, bound in item.ranges)
+
+    def _print_EntryIndex(self, item: EntryIndex) -> str:
+        return _entry_index(item)
+
+    def _print_Shape(self, item: Shape) -> str:
+        return " × ".join(str(size) for size in item.sizes)
+
+    def _print_Assignments(self, item: Assignments) -> str:
+        return _assignments(item)
+
+    def _print_ClaimedForm(self, item: ClaimedForm) -> str:
+        return item.claim.text
+
+    def _print_ClaimedEntry(self, item: ClaimedEntry) -> str:
+        return f"({item.claim.text})_{{{_subscript(item.indices)}}}"
+
+    def _print_Unknown(self, item: Unknown) -> str:
+        return "?"
+
+
+def _entry_index(item: EntryIndex) -> str:
+    """(i, r), or j alone: the same in both notations."""
+    if len(item.indices) == 1:
+        return str(item.indices[0])
+    return "(" + ", ".join(str(index) for index in item.indices) + ")"
+
+
+def _assignments(item: Assignments) -> str:
+    """m = 2, k = 3, n = 4: the same in both notations."""
+    return ", ".join(f"{name} = {value}" for name, value in item.values)
+
+
+@cache
+def _printers() -> tuple[ProofLatexPrinter, ProofLatexPrinter, ProofTextPrinter]:
+    """The printers for display LaTeX, running LaTeX and plain text, made once."""
+    return ProofLatexPrinter(), ProofLatexPrinter(inline=True), ProofTextPrinter()
+
+
+def expr_latex(item: Any, inline: bool = False) -> str:
+    """A proof expression in LaTeX; ``inline`` for running text (∂L/∂a_{p,q} slashed)."""
+    return str(_printers()[1 if inline else 0].doprint(item))
+
+
+def expr_text(item: Any) -> str:
+    """A proof expression in plain text (g_{p,q} stands for ∂L/∂a_{p,q})."""
+    return str(_printers()[2].doprint(item))
+
+
+def note_latex(note: Note) -> str:
+    """A note as LaTeX prose: its words as they are, its mathematics between $ signs."""
+    return "".join(
+        part if isinstance(part, str) else f"${expr_latex(part, inline=True)}$"
+        for part in note.parts
+    )
+
+
+def note_text(note: Note) -> str:
+    """A note in plain text."""
+    return "".join(part if isinstance(part, str) else expr_text(part) for part in note.parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# A proof written out
+
+
+@dataclass(frozen=True)
+class StepNotation:
+    """One step written out: its description, right and left sides, label and relation."""
+
+    description: str
+    description_latex: str
+    latex: str
+    text: str
+    label: str
+    lhs_latex: str
+    lhs: str
+    relation: str
+    proved: bool
+    expr: Any
+
+
+@dataclass(frozen=True)
+class ProofNotation:
+    """One proof written out: the statement, the entry and its ranges, the steps, the reason."""
+
+    variable: str
+    identity: str
+    gradient_latex: str
+    claim_latex: str
+    inline_statement_latex: str
+    entry_latex: str
+    entry: str
+    ranges_latex: str
+    ranges: str
+    steps: tuple[StepNotation, ...]
+    proved: bool
+    reason: str
+    reason_latex: str
+
+    @property
+    def statement_latex(self) -> str:
+        """∂L/∂X = (matrix form), for a display."""
+        return f"{self.gradient_latex} = {self.claim_latex}"
+
+
+def _label(step: ProofStep) -> str:
+    label = (
+        rf"\text{{sum over }} {step.summed}"
+        if step.kind == "sum over"
+        else rf"\text{{{step.kind}}}"
+    )
+    return label if step.proved else rf"\text{{NOT proved: }} {label}"
+
+
+def step_notation(step: ProofStep) -> StepNotation:
+    """A step in both notations."""
+    has_lhs = step.lhs is not None
+    return StepNotation(
+        description=note_text(step.description),
+        description_latex=note_latex(step.description),
+        latex=expr_latex(step.right),
+        text=expr_text(step.right),
+        label=_label(step),
+        lhs_latex=expr_latex(step.lhs) if has_lhs else "",
+        lhs=expr_text(step.lhs) if has_lhs else "",
+        relation="=" if step.proved else UNPROVED,
+        proved=step.proved,
+        expr=step.expr,
+    )
+
+
+def proof_notation(proof: Proof) -> ProofNotation:
+    """A proof in both notations, as the document, the terminal view and the JSON write it."""
+    variable, claim, target = proof.variable, proof.claim, proof.target
+    ranges = IndexRanges(target.ranges)
+    return ProofNotation(
+        variable=variable,
+        identity=proof.identity,
+        gradient_latex=rf"\frac{{\partial L}}{{\partial {variable}}}",
+        claim_latex=claim.latex,
+        inline_statement_latex=rf"\partial L/\partial {variable} = {claim.running_latex}",
+        entry_latex=expr_latex(target.entry),
+        entry=expr_text(target.entry),
+        ranges_latex=expr_latex(ranges),
+        ranges=expr_text(ranges),
+        steps=tuple(step_notation(step) for step in proof.steps),
+        proved=proof.proved,
+        reason=note_text(proof.reason),
+        reason_latex=note_latex(proof.reason),
+    )
+
+
+def summary_line(report: ProofReport) -> str:
+    """One line for stderr: what was proved for every size, or what was not, and why."""
+    failed = [proof for proof in report.proofs if not proof.proved]
+    if not failed:
+        listed = "; ".join(proof.identity for proof in report.proofs)
+        return f"proved for every m, k, n: {listed}"
+    listed = "; ".join(proof.identity for proof in failed)
+    return f"NOT proved: {listed} ({note_text(failed[0].reason)})"
