@@ -51,16 +51,16 @@ def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 def work_layer(size: int, engine_name: str) -> Row:
     """The phases of the symbolic verification of the biased layer, as derive_layer runs them."""
-    from matgrad_cli.core.derive import (
+    from matgrad_cli.core.compare import verify_gradients
+    from matgrad_cli.core.derive import build_symbols, validate_sizes
+    from matgrad_cli.core.elementwise import (
         Differentiator,
-        build_symbols,
         elementwise_gradients,
         forward,
         products_of_entries,
-        validate_sizes,
     )
     from matgrad_cli.core.engine import get_engine
-    from matgrad_cli.core.verify import matrix_forms, verify_gradients
+    from matgrad_cli.core.matrix import matrix_forms
 
     engine, load = _timed(lambda: get_engine(engine_name))
     sizes = validate_sizes(size, size, size, engine_name)

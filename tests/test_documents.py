@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from matgrad_cli import derive
+from matgrad_cli.core.compare import compare
 from matgrad_cli.core.engine import get_engine
+from matgrad_cli.core.matrix import matmul, transpose, upstream_form
 from matgrad_cli.core.model import Derivation
-from matgrad_cli.core.verify import compare, matmul, transpose, upstream_form
 from matgrad_cli.present.json import render_json
 from matgrad_cli.present.latex import render_latex
 from matgrad_cli.present.markdown import render_markdown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import itertools
 import os
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from matgrad_cli.cli import sheet_paths, write_sheets
 from matgrad_cli.core import exercise
+from matgrad_cli.core.derive import derive
 from matgrad_cli.core.exercise import (
     CONCRETE_LOSSES,
     MAX_COUNT,
@@ -31,8 +33,10 @@ from matgrad_cli.core.exercise import (
     parse_seed,
     solve_all,
 )
-from matgrad_cli.core.losses import SoftmaxCrossEntropy, validate_loss
-from matgrad_cli.core.model import Derivation, MatrixForm, Sizes, Variable
+from matgrad_cli.core.layer import Sizes, Variable
+from matgrad_cli.core.losses import SoftmaxCrossEntropy, derive_loss, validate_loss
+from matgrad_cli.core.matrix import matrix_forms
+from matgrad_cli.core.model import Derivation, MatrixForm
 from matgrad_cli.errors import InputError, OutputError
 from matgrad_cli.present import pdf
 from matgrad_cli.present.exercise_doc import problem_sheet, solution_sheet
@@ -40,10 +44,6 @@ from matgrad_cli.present.pdf import LatexFailedError, TexMissingError
 
 from .conftest import require_pdflatex, run_pdflatex
 from .conftest import run_cli as run
-
-# `matgrad_cli.core.derive` is the function (re-exported by the package); the module is this one.
-derive_module = importlib.import_module("matgrad_cli.core.derive")
-verify_module = importlib.import_module("matgrad_cli.core.verify")
 
 UPSTREAM = r"\frac{\partial L}{\partial a_{%d,%d}}"
 
@@ -265,32 +265,26 @@ def _with_wrong_closed_form(derivation: Derivation) -> Derivation:
     return dataclasses.replace(derivation, loss=loss)
 
 
-def test_a_loss_whose_closed_form_fails_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = derive_module.derive
-
+def test_a_loss_whose_closed_form_fails_is_never_printed() -> None:
     def wrong(*args: Any, **kwargs: Any) -> Derivation:
-        return _with_wrong_closed_form(real(*args, **kwargs))
+        return _with_wrong_closed_form(derive(*args, **kwargs))
 
-    monkeypatch.setattr(derive_module, "derive", wrong)
     problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1), "squared-error")
     with pytest.raises(UnverifiedSolutionError, match="the closed form of ∂L/∂A"):
-        solution_sheet([problem], 0)
+        solve_all([problem], derive=wrong)
 
 
-def test_a_wrong_form_under_a_concrete_loss_is_never_printed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    losses_module = importlib.import_module("matgrad_cli.core.losses")
-    real = losses_module.derive_loss
-
-    def rows_reversed(loss: str, sizes: Sizes, bias: bool) -> Any:
+def test_a_wrong_form_under_a_concrete_loss_is_never_printed() -> None:
+    def rows_reversed(m: int, k: int, n: int, *, bias: bool, loss: str) -> Derivation:
         # ∂L/∂W claimed as Zᵀ·∂L/∂A with its rows in reverse order: W's shape, wrong entries.
-        return real(loss, sizes, bias, forms={"W": lambda g, z, w: (z.T * g)[::-1, :]})
+        derivation = derive(m, k, n, bias=bias)
+        forms: dict[Variable, Any] = {"W": lambda g, z, w: (z.T * g)[::-1, :]}
+        wrong = derive_loss(loss, derivation.sizes, bias, forms=forms)
+        return dataclasses.replace(derivation, loss=wrong)
 
-    monkeypatch.setattr(losses_module, "derive_loss", rows_reversed)
     problem = Problem(1, Sizes(2, 3, 2), False, "W", None, "squared-error")
     with pytest.raises(UnverifiedSolutionError, match="L = squared-error"):
-        solution_sheet([problem], 0)
+        solve_all([problem], derive=rows_reversed)
 
 
 def test_every_solution_is_verified_and_says_so() -> None:
@@ -325,44 +319,35 @@ def _with_failed_checks(derivation: Derivation) -> Derivation:
     )
 
 
-def test_an_unverified_derivation_makes_the_solution_sheet_refuse(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real = derive_module.derive
-
+def test_an_unverified_derivation_makes_the_solution_sheet_refuse() -> None:
     def wrong(*args: Any, **kwargs: Any) -> Derivation:
-        return _with_failed_checks(real(*args, **kwargs))
+        return _with_failed_checks(derive(*args, **kwargs))
 
-    monkeypatch.setattr(derive_module, "derive", wrong)
     problems = make_problems(5, 3)
     with pytest.raises(UnverifiedSolutionError) as raised:
-        solution_sheet(problems, 5)
+        solve_all(problems, derive=wrong)
     assert raised.value.exit_code == 1
     assert str(raised.value).startswith("refusing to write the solutions: the derivation of ")
     assert "\n" not in str(raised.value)
     assert problem_sheet(problems, 5)  # the problems themselves need no derivation
 
 
-def test_a_wrong_matrix_formula_is_caught_and_never_printed_as_a_solution(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    real = verify_module.matrix_forms
-
+def test_a_wrong_matrix_formula_is_caught_and_never_printed_as_a_solution() -> None:
     def reversed_rows(*args: Any) -> dict[Variable, MatrixForm]:
         # The entries of each row of the Zᵀ·∂L/∂A form reversed: wrong whenever n ≥ 2.
-        forms: dict[Variable, MatrixForm] = real(*args)
+        forms = matrix_forms(*args)
         form = forms["W"]
         rows = tuple(tuple(reversed(row)) for row in form.entries)
         forms["W"] = dataclasses.replace(form, entries=rows)
         return forms
 
-    monkeypatch.setattr(verify_module, "matrix_forms", reversed_rows)
+    wrong = functools.partial(derive, forms=reversed_rows)
     problem = Problem(1, Sizes(2, 3, 2), False, "W", (2, 1))
     with pytest.raises(UnverifiedSolutionError, match="∂L/∂W = Zᵀ · ∂L/∂A"):
-        solution_sheet([problem], 0)
+        solve_all([problem], derive=wrong)
     # A problem about another gradient of the same layer is refused too: the derivation failed.
     with pytest.raises(UnverifiedSolutionError):
-        solution_sheet([dataclasses.replace(problem, target="Z", entry=None)], 0)
+        solve_all([dataclasses.replace(problem, target="Z", entry=None)], derive=wrong)
 
 
 # Compiling.
@@ -686,8 +671,11 @@ def test_a_dangling_symlinked_sheet_gets_its_target_created(tmp_path: Path) -> N
 def test_an_unverified_solution_writes_no_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = derive_module.derive
-    monkeypatch.setattr(derive_module, "derive", lambda *a, **k: _with_failed_checks(real(*a, **k)))
+    # write_sheets and solution_sheet take no derivation of their own: the solving is replaced.
+    failing = functools.partial(
+        solve_all, derive=lambda *a, **k: _with_failed_checks(derive(*a, **k))
+    )
+    monkeypatch.setattr(exercise, "solve_all", failing)
     with pytest.raises(UnverifiedSolutionError):
         write_sheets(tmp_path / "sheet", 7)
     assert files_in(tmp_path) == []

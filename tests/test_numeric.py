@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli.core.model import Mismatch, Variable
+from matgrad_cli.core.checks import Mismatch
+from matgrad_cli.core.layer import Variable
 from matgrad_cli.core.numeric import (
     _CLAIM_LIMIT,
     DIRECTION_RANGE,

@@ -13,8 +13,9 @@ from rich.console import Console
 
 from matgrad_cli import Derivation, derive
 from matgrad_cli.core.checks import Check
+from matgrad_cli.core.compare import compare
 from matgrad_cli.core.engine import get_engine
-from matgrad_cli.core.verify import compare, matmul, upstream_form
+from matgrad_cli.core.matrix import matmul, upstream_form
 from matgrad_cli.present.notation import pretty_expr, pretty_symbol
 from matgrad_cli.present.text import DerivationView, render_text
 

@@ -12,23 +12,13 @@ import sympy
 
 from matgrad_cli import derive
 from matgrad_cli.core.checks import MISMATCHES_KEPT, Check
-from matgrad_cli.core.derive import (
-    Differentiator,
-    _without_cycle_collector,
-    build_symbols,
-    elementwise_gradients,
-    forward,
-)
+from matgrad_cli.core.compare import compare, compare_matrix
+from matgrad_cli.core.derive import _without_cycle_collector, build_symbols
+from matgrad_cli.core.elementwise import Differentiator, elementwise_gradients, forward
 from matgrad_cli.core.engine import ENGINE_NAMES, Engine, get_engine, linear_value
 from matgrad_cli.core.layer import Sizes, Variable
+from matgrad_cli.core.matrix import matmul, transpose, upstream_form
 from matgrad_cli.core.model import Gradient, MatrixForm, Symbols, UpstreamTerm
-from matgrad_cli.core.verify import (
-    compare,
-    compare_matrix,
-    matmul,
-    transpose,
-    upstream_form,
-)
 
 Index = tuple[int, int]
 

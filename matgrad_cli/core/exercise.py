@@ -9,16 +9,16 @@ time-dependent is written. ``write_sheets`` writes every file or none.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from ..errors import InputError, MatgradError
+from .checks import Check
+from .derive import derive as derive_derivation
+from .layer import LAYER, Index, Sizes, Variable
 from .losses import LOSSES, ConcreteLoss, concrete_loss
-from .model import Check, Index, LayerDerivation, Sizes, Variable
-
-if TYPE_CHECKING:
-    from .model import Derivation
+from .model import Derivation, LayerDerivation
 
 #: The number of problems a sheet may have.
 MAX_COUNT = 50
@@ -133,8 +133,9 @@ def _balanced(rng: random.Random, choices: Sequence[T], count: int) -> list[T]:
 
 
 def _summed_size(sizes: Sizes, target: Variable) -> int:
-    """How many terms the chain-rule sum of one entry of ∂L/∂X has: n for Z, m for W and b."""
-    return sizes.n if target == "Z" else sizes.m
+    """How many terms the chain-rule sum of one entry of ∂L/∂X has: n for Z, m for W and b (the
+    inner size of the target's backward rule)."""
+    return LAYER.rule(target).inner_size(sizes)
 
 
 def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
@@ -172,7 +173,7 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     validate_seed(seed)
     validate_count(count)
     rng = random.Random(seed)
-    targets: tuple[Variable, ...] = ("Z", "W", "b") if bias else ("Z", "W")
+    targets = LAYER.variables(bias)
     chosen_targets = _balanced(rng, targets, count)
     single_entries = _balanced(rng, (True, False), count)
     problems = []
@@ -221,11 +222,13 @@ def solve(problem: Problem, derivation: Derivation) -> Solution:
     return Solution(problem, derivation, layer, tuple(checks))
 
 
-def solve_all(problems: Sequence[Problem]) -> tuple[Solution, ...]:
-    """Every problem derived (each layer once) and solved; UnverifiedSolutionError otherwise."""
-    # Looked up at each call, so that a test can substitute a wrong derivation.
-    from .derive import derive
+def solve_all(
+    problems: Sequence[Problem], derive: Callable[..., Derivation] = derive_derivation
+) -> tuple[Solution, ...]:
+    """Every problem derived (each layer once) and solved; UnverifiedSolutionError otherwise.
 
+    ``derive`` is called as ``derive(m, k, n, bias=…, loss=…)``; a test may pass a wrong one.
+    """
     derivations: dict[tuple[Sizes, bool, str], Derivation] = {}
     solutions = []
     for problem in problems:

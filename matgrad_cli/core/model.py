@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 from . import bridge
 from .checks import Check, Comparand, comparand_text
 from .engine import get_engine, linear_value
-from .layer import Index, Shape, Sizes, Variable
+from .layer import LAYER, Index, Shape, Sizes, Variable
 
 if TYPE_CHECKING:
     from .losses import LossDerivation
+
+#: A progress callback, progress(phase, done, total), for long derivations and checks.
+Progress = Callable[[str, int, int], None]
 
 #: Above this many rows or columns a matrix is elided on display (SPEC section 2).
 DISPLAY_LIMIT = 6
@@ -34,6 +37,11 @@ class Symbols:
     W: tuple[tuple[Any, ...], ...]
     b: tuple[Any, ...]
     upstream: tuple[tuple[Any, ...], ...]
+
+    def rows(self, name: str) -> tuple[tuple[Any, ...], ...]:
+        """The symbols of the layer's matrix called ``name`` (Z, W, b or G), row by row."""
+        by_role = {"input": self.Z, "weights": self.W, "bias": (self.b,), "upstream": self.upstream}
+        return by_role[LAYER.matrix(name).role]
 
 
 @dataclass(frozen=True)

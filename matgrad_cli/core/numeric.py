@@ -39,8 +39,8 @@ import numpy.typing as npt
 
 from ..errors import SizeError
 from .checks import MISMATCHES_KEPT, Mismatch
-from .derive import Progress
-from .layer import LAYER, Shape, Sizes, Variable
+from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable
+from .model import Progress
 
 Matrix = npt.NDArray[np.float64]
 Integers = npt.NDArray[np.int64]
@@ -93,23 +93,25 @@ def _matmul(left: Matrix, right: Matrix) -> Matrix:
     return product
 
 
-def _upstream_times_weights_t(inputs: Matrix, weights: Matrix, upstream: Matrix) -> Matrix:
-    return _matmul(upstream, weights.T)
+def _rule_form(rule: BackwardRule) -> FormFunction:
+    """A backward rule of the layer as a product of the random matrices: the matrix route."""
+
+    def compute(inputs: Matrix, weights: Matrix, upstream: Matrix) -> Matrix:
+        by_role = {"input": inputs, "weights": weights, "upstream": upstream}
+        by_role["ones"] = np.ones((upstream.shape[0], 1))
+
+        def value(factor: Factor) -> Matrix:
+            matrix = by_role[LAYER.matrix(factor.matrix).role]
+            return matrix.T if factor.transposed else matrix
+
+        return _matmul(value(rule.left), value(rule.right))
+
+    return compute
 
 
-def _inputs_t_times_upstream(inputs: Matrix, weights: Matrix, upstream: Matrix) -> Matrix:
-    return _matmul(inputs.T, upstream)
-
-
-def _ones_t_times_upstream(inputs: Matrix, weights: Matrix, upstream: Matrix) -> Matrix:
-    return _matmul(np.ones((1, upstream.shape[0])), upstream)
-
-
-#: The matrix forms of SPEC section 1, as matrix products.
+#: The backward rules of SPEC section 1, as matrix products.
 FORMS: dict[Variable, Formula] = {
-    "Z": Formula(LAYER.rule("Z").text, _upstream_times_weights_t),
-    "W": Formula(LAYER.rule("W").text, _inputs_t_times_upstream),
-    "b": Formula(LAYER.rule("b").text, _ones_t_times_upstream),
+    rule.variable: Formula(rule.text, _rule_form(rule)) for rule in LAYER.backward
 }
 
 
@@ -412,8 +414,6 @@ def _check_gradient(
     claimed, claimed_shape = _claimed_matrix(value)
     if claimed_shape != shape:
         return NumericCheck(variable, formula.text, shape, claimed_shape, False, 0, 0, 0, 0.0, 0)
-    rows_count, cols_count = shape
-    entries = rows_count * cols_count
     wrong = _Mismatches(claimed)
 
     # A claimed entry that is not an integer of plausible size cannot be a partial of the loss.
@@ -430,36 +430,75 @@ def _check_gradient(
     # One-entry difference quotients: every entry (always for b, n of them), or a seeded sample.
     every_entry = full or variable == "b"
     if every_entry:
-        all_partials = layer.all_partials(variable)
-        row_ids, col_ids = np.nonzero(all_partials != exact_claim)
-        found_by_difference = len(row_ids)
-        # np.nonzero lists them in index order: the first few are the ones to show.
-        shown = slice(0, MISMATCHES_KEPT)
-        wrong.add(row_ids[shown], col_ids[shown], all_partials[row_ids[shown], col_ids[shown]])
-        compared = entries
+        found_by_difference = _every_difference(layer, variable, exact_claim, wrong)
+        compared = shape[0] * shape[1]
     else:
-        positions = np.sort(rng.choice(entries, size=min(sample_size, entries), replace=False))
-        row_ids, col_ids = np.divmod(positions, cols_count)
-        partials = layer.partials(variable, row_ids, col_ids)
-        differs = partials != exact_claim[row_ids, col_ids]
-        wrong.add(row_ids[differs], col_ids[differs], partials[differs])
-        found_by_difference = int(differs.sum())
-        compared = len(positions)
+        compared = _sampled_differences(layer, variable, exact_claim, wrong, rng, sample_size)
+    failed_directions = _directional_checks(
+        layer, variable, exact_claim, wrong, rng, directions, locate=not every_entry
+    )
+    count = found_by_difference if every_entry else len(wrong.found)
+    return _result(variable, formula, shape, wrong, count, compared, directions, failed_directions)
 
-    # Directional derivatives, resolved by row of Z, by column of W and b.
+
+def _every_difference(
+    layer: _Layer, variable: Variable, exact_claim: Integers, wrong: _Mismatches
+) -> int:
+    """Every entry compared with its difference quotient; the number that differ."""
+    all_partials = layer.all_partials(variable)
+    row_ids, col_ids = np.nonzero(all_partials != exact_claim)
+    # np.nonzero lists them in index order: the first few are the ones to show.
+    shown = slice(0, MISMATCHES_KEPT)
+    wrong.add(row_ids[shown], col_ids[shown], all_partials[row_ids[shown], col_ids[shown]])
+    return len(row_ids)
+
+
+def _sampled_differences(
+    layer: _Layer,
+    variable: Variable,
+    exact_claim: Integers,
+    wrong: _Mismatches,
+    rng: np.random.Generator,
+    sample_size: int,
+) -> int:
+    """A seeded sample of entries compared with their difference quotients; how many were."""
+    rows_count, cols_count = exact_claim.shape
+    entries = rows_count * cols_count
+    positions = np.sort(rng.choice(entries, size=min(sample_size, entries), replace=False))
+    row_ids, col_ids = np.divmod(positions, cols_count)
+    partials = layer.partials(variable, row_ids, col_ids)
+    differs = partials != exact_claim[row_ids, col_ids]
+    wrong.add(row_ids[differs], col_ids[differs], partials[differs])
+    return len(positions)
+
+
+def _directional_checks(
+    layer: _Layer,
+    variable: Variable,
+    exact_claim: Integers,
+    wrong: _Mismatches,
+    rng: np.random.Generator,
+    directions: int,
+    locate: bool,
+) -> int:
+    """Directional derivatives, resolved by row of Z, by column of W and b; how many failed.
+
+    With ``locate``, unless enough wrong entries are known already, the wrong entries of the first
+    few failing rows (Z) or columns (W) are found: a part whose directional derivative differs
+    holds one at least.
+    """
+    rows_count, cols_count = exact_claim.shape
     failed_directions = 0
     failing_parts: set[int] = set()
     for _ in range(directions):
-        direction = _directions(rng, shape)
+        direction = _directions(rng, (rows_count, cols_count))
         change = layer.directional(variable, direction.astype(np.float64))
         along = (exact_claim * direction).sum(axis=1 if variable == "Z" else 0)
         residual = np.nonzero(change != along)[0]
         if residual.size:
             failed_directions += 1
             failing_parts.update(residual.tolist())
-    # Unless the sample already shows enough, locate the wrong entries of the first few failing
-    # rows (Z) or columns (W): a part whose directional derivative differs holds one at least.
-    if not every_entry and len(wrong.found) < MISMATCHES_KEPT:
+    if locate and len(wrong.found) < MISMATCHES_KEPT:
         for part in sorted(failing_parts)[:MISMATCHES_KEPT]:
             if variable == "Z":
                 part_rows, part_cols = np.full(cols_count, part), np.arange(cols_count)
@@ -468,8 +507,7 @@ def _check_gradient(
             part_partials = layer.partials(variable, part_rows, part_cols)
             part_differs = part_partials != exact_claim[part_rows, part_cols]
             wrong.add(part_rows[part_differs], part_cols[part_differs], part_partials[part_differs])
-    count = found_by_difference if every_entry else len(wrong.found)
-    return _result(variable, formula, shape, wrong, count, compared, directions, failed_directions)
+    return failed_directions
 
 
 def _result(
@@ -534,7 +572,7 @@ def numeric_verify(
         under_test[name] = (
             given if isinstance(given, Formula) else Formula("a supplied form", given)
         )
-    variables: tuple[Variable, ...] = ("Z", "W", "b") if bias else ("Z", "W")
+    variables = LAYER.variables(bias)
     rng = np.random.default_rng(seed)
     layer = _Layer(sizes, bias, rng)
     if progress is not None:

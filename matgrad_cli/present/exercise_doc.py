@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..core.checks import Check
 from ..core.engine import get_engine
+from ..core.layer import LAYER, Index, Variable
 from ..core.losses import concrete_loss
-from ..core.model import ChainRule, Check, Index, Variable
-from ..core.verify import FORMULAS
+from ..core.model import ChainRule
 from .document import LINE_STRUT, Display, Paragraph
 from .latex import PREAMBLE, display_latex, escape_text
 from .mathtex import (
@@ -265,14 +266,14 @@ def _verdict(check: Check) -> str:
     if check.formula.endswith("without the bias"):
         return f"with the bias, ${name}$ is the same as without it {where}"
     if ", L = " in check.formula:
-        if check.formula.split(", L = ")[0] != FORMULAS[check.variable]:
+        if check.formula.split(", L = ")[0] != LAYER.rule(check.variable).text:
             raise ValueError(f"no LaTeX for the identity {check.identity}")
         return (
             f"differentiating $L$ itself through the layer with respect to each entry of "
             f"${check.variable}$, with no chain rule written, gives "
             f"${name} = {_INLINE_PRODUCTS[check.variable]}$ {where}"
         )
-    if check.formula != FORMULAS[check.variable]:
+    if check.formula != LAYER.rule(check.variable).text:
         raise ValueError(f"no LaTeX for the identity {check.identity}")
     return (
         f"${name} = {_INLINE_PRODUCTS[check.variable]}$ holds {where}, each chain-rule sum "

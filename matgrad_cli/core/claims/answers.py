@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ..checks import Check
+from ..compare import compare_matrix
 from ..derive import build_symbols, derive_layer
-from ..engine import Engine, get_engine
+from ..engine import Engine, get_engine, linear_value
 from ..equality import compare_expressions
+from ..layer import Shape, Sizes
 from ..losses import LOSSES
-from ..model import Check, Gradient, Shape, Sizes, Symbols
-from ..verify import compare_matrix, linear_value
+from ..model import Gradient, Symbols
 from .evaluation import evaluate
 from .shapes import ShapeMismatch, ShapeStep, shape_of, shape_text
 from .tree import Node, Target, to_text

@@ -14,9 +14,10 @@ from fractions import Fraction
 from typing import Any
 
 from ...errors import ClaimSyntaxError, InputError, SizeError
+from ..checks import Check
 from ..derive import validate_sizes
+from ..layer import Sizes
 from ..losses import LOSSES, loss_named, validate_loss
-from ..model import Check, Sizes
 from .answers import (
     CORRECT_FORMULAS,
     COUNTEREXAMPLE_ATTEMPTS,

@@ -11,8 +11,8 @@ from fractions import Fraction
 from typing import Any, Literal, TypeAlias
 
 from .. import bridge
+from ..layer import Index, Shape, Sizes
 from ..losses import ConcreteLoss, loss_named
-from ..model import Index, Shape, Sizes
 from .answers import GRADIENT_NAMES
 from .repairs import HintKind
 from .shapes import ShapeStep

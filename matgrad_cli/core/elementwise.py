@@ -1,0 +1,180 @@
+"""The elementwise route: the forward pass and the chain rule, entry by entry, by the CAS.
+
+Nothing here knows the matrix identities under test, and nothing here imports the matrix route
+(matrix.py): the two meet only in compare.py. Each partial ∂a_{p,q}/∂x is computed by the engine
+from the expanded entry a_{p,q} (the list of its terms), term by term, and summed by the chain rule
+∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (SPEC section 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .engine import Engine, add_by_key
+from .layer import LAYER, Shape, Sizes, Variable
+from .model import ChainRule, Gradient, OutputEntry, Progress, Symbols, UpstreamTerm
+
+#: The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order.
+EntryProducts = tuple[tuple[tuple[Any, ...], ...], ...]
+
+
+def products_of_entries(symbols: Symbols, sizes: Sizes) -> EntryProducts:
+    """The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order, built once for both layers."""
+    return tuple(
+        tuple(
+            tuple(symbols.Z[p][s] * symbols.W[s][q] for s in range(sizes.k)) for q in range(sizes.n)
+        )
+        for p in range(sizes.m)
+    )
+
+
+def forward(
+    symbols: Symbols,
+    sizes: Sizes,
+    bias: bool,
+    engine: Engine,
+    entry_products: EntryProducts | None = None,
+) -> tuple[tuple[OutputEntry, ...], ...]:
+    """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms (summed on demand)."""
+    if entry_products is None:
+        entry_products = products_of_entries(symbols, sizes)
+    rows = []
+    add = engine.add
+    for p in range(sizes.m):
+        row = []
+        for q in range(sizes.n):
+            terms = entry_products[p][q] + ((symbols.b[q],) if bias else ())
+            row.append(OutputEntry((p + 1, q + 1), terms, add))
+        rows.append(tuple(row))
+    return tuple(rows)
+
+
+def _entry_positions(symbols: Symbols) -> dict[str, tuple[Variable, int, int]]:
+    """Where each differentiable symbol sits, by name: its matrix and 0-based row and column.
+
+    Keyed by name because comparing engine objects costs ten times more than comparing strings,
+    and this is looked up once per term of the layer.
+    """
+    positions: dict[str, tuple[Variable, int, int]] = {}
+    for name in LAYER.variables(bias=True):
+        for row_index, row in enumerate(symbols.rows(name)):
+            for col_index, symbol in enumerate(row):
+                positions[str(symbol)] = (name, row_index, col_index)
+    return positions
+
+
+class Differentiator:
+    """The engine's partial derivatives of single terms, remembered.
+
+    A term such as z_{1,2}·w_{2,3} occurs in the layer with and without the bias; its partials
+    are the same objects both times, so they are asked of the engine once.
+    """
+
+    def __init__(self, engine: Engine, symbols: Symbols | None = None) -> None:
+        self._engine = engine
+        # Keyed by the engine's hash, which is cheap; a hit is confirmed by identity (the two
+        # layers share their term objects) or else by comparing the terms.
+        self._known: dict[int, tuple[Any, tuple[tuple[str, Any], ...]]] = {}
+        # A partial that is one of the layer's symbols is replaced by the layer's own object
+        # for that symbol (equal symbols are the same value): the matrix route builds its forms
+        # from those objects, so equal entries then compare by identity, ten times faster.
+        self._canonical: dict[str, Any] = {}
+        if symbols is not None:
+            for name in (*LAYER.variables(bias=True), LAYER.role("upstream").name):
+                for row in symbols.rows(name):
+                    self._canonical.update((str(symbol), symbol) for symbol in row)
+
+    def partials(self, term: Any) -> tuple[tuple[str, Any], ...]:
+        """(symbol name, ∂term/∂symbol) for every symbol in ``term``, derived by the engine."""
+        key = hash(term)
+        known = self._known.get(key)
+        if known is not None and (known[0] is term or known[0] == term):
+            return known[1]
+        diff = self._engine.diff
+        canonical = self._canonical
+        partials = []
+        for symbol in self._engine.free_symbols(term):
+            partial = diff(term, symbol)
+            if partial.is_Symbol:
+                partial = canonical.get(str(partial), partial)
+            partials.append((str(symbol), partial))
+        result = tuple(partials)
+        self._known[key] = (term, result)
+        return result
+
+    def entry_partials(self, terms: tuple[Any, ...]) -> list[tuple[str, Any]]:
+        """The partials of every term of one a_{p,q}, one after the other (the chain rule's
+        inner loop, so the remembered partials are looked up here without a call)."""
+        known = self._known
+        pairs: list[tuple[str, Any]] = []
+        for term in terms:
+            hit = known.get(hash(term))
+            pairs.extend(hit[1] if hit is not None and hit[0] is term else self.partials(term))
+        return pairs
+
+
+#: An elementwise route: the gradients of one layer from its forward pass, by the chain rule.
+ElementwiseRoute = Callable[
+    [
+        tuple[tuple[OutputEntry, ...], ...],
+        Symbols,
+        Sizes,
+        bool,
+        Differentiator,
+        Engine,
+        Progress | None,
+    ],
+    dict[Variable, Gradient],
+]
+
+
+def elementwise_gradients(
+    outputs: tuple[tuple[OutputEntry, ...], ...],
+    symbols: Symbols,
+    sizes: Sizes,
+    bias: bool,
+    differentiator: Differentiator,
+    engine: Engine,
+    progress: Progress | None = None,
+) -> dict[Variable, Gradient]:
+    """∂L/∂x for every entry x of Z, W (and b), by the chain rule through every a_{p,q}.
+
+    Each a_{p,q} is differentiated term by term, the derivative being linear: ∂a_{p,q}/∂x is the
+    sum of the engine's partials ∂t/∂x over the terms t of a_{p,q}, so which a's an entry feeds
+    is read off the terms it occurs in. The result for x is the sum
+    Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x, kept as its ordered terms.
+    """
+    positions = _entry_positions(symbols)
+    collected: dict[str, list[UpstreamTerm]] = {name: [] for name in positions}
+    partials_of = differentiator.entry_partials
+    is_zero = engine.is_zero
+    total = sizes.m * sizes.n
+    for p, row in enumerate(outputs):
+        for q, output in enumerate(row):
+            # ∂a_{p,q}/∂x is the sum of the partials of the terms that contain x: usually one
+            # term does, and when several do, their partials are added.
+            local_partials = add_by_key(partials_of(output.terms), is_zero)
+            output_index = (p + 1, q + 1)
+            for name, local in local_partials.items():
+                collected[name].append((output_index, local))
+        if progress is not None:
+            progress("chain rule", (p + 1) * sizes.n, total)
+
+    shapes: dict[Variable, Shape] = {name: sizes.shape_of(name) for name in LAYER.variables(bias)}
+    cells: dict[Variable, list[list[ChainRule | None]]] = {
+        name: [[None] * cols for _ in range(rows)] for name, (rows, cols) in shapes.items()
+    }
+    for symbol_name, (name, row_index, col_index) in positions.items():
+        if name in cells:
+            cells[name][row_index][col_index] = ChainRule(
+                name, (row_index + 1, col_index + 1), tuple(collected[symbol_name])
+            )
+    return {
+        name: Gradient(
+            name,
+            shapes[name],
+            tuple(tuple(rule for rule in row if rule is not None) for row in cells[name]),
+        )
+        for name in shapes
+    }
