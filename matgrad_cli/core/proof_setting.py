@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from .layer import Variable
+from .layer import LAYER, Factor, Variable
 
 
 @dataclass(frozen=True)
@@ -111,27 +111,36 @@ class Claim:
         return self.inline_latex or self.latex
 
 
-#: The identities of SPEC section 1, with the names SPEC writes them by.
+def _factor(factor: Factor, st: Setting) -> Any:
+    """A factor of a backward rule as SymPy's matrix symbol, transposed when it is."""
+    matrices = {"Z": st.Z_matrix, "W": st.W_matrix, "G": st.G_matrix, "1": st.ones}
+    matrix = matrices[factor.matrix]
+    return matrix.T if factor.transposed else matrix
+
+
+def _standard_claim(variable: Variable, latex: str, inline_latex: str) -> Claim:
+    """The layer's backward rule for ``variable`` as a claim: its text and its product are the
+    rule's own (core/layer.py); ``latex`` and ``inline_latex`` write it for documents."""
+    rule = LAYER.rule(variable)
+
+    def build(st: Setting) -> Any:
+        left, right = (_factor(factor, st) for factor in rule.factors)
+        return left * right
+
+    return Claim(variable, latex, rule.text, build, inline_latex)
+
+
+#: The identities of SPEC section 1: ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G, ∂L/∂b = 1ᵀ·G.
 STANDARD_CLAIMS: Mapping[Variable, Claim] = {
-    "Z": Claim(
-        "Z",
-        r"\frac{\partial L}{\partial A} W^\top",
-        "∂L/∂A · Wᵀ",
-        lambda setting: setting.G_matrix * setting.W_matrix.T,
-        r"(\partial L/\partial A)\, W^\top",
+    "Z": _standard_claim(
+        "Z", r"\frac{\partial L}{\partial A} W^\top", r"(\partial L/\partial A)\, W^\top"
     ),
-    "W": Claim(
-        "W",
-        r"Z^\top \frac{\partial L}{\partial A}",
-        "Zᵀ · ∂L/∂A",
-        lambda setting: setting.Z_matrix.T * setting.G_matrix,
-        r"Z^\top (\partial L/\partial A)",
+    "W": _standard_claim(
+        "W", r"Z^\top \frac{\partial L}{\partial A}", r"Z^\top (\partial L/\partial A)"
     ),
-    "b": Claim(
+    "b": _standard_claim(
         "b",
         r"\mathbf{1}_m^\top \frac{\partial L}{\partial A}",
-        "1ᵀ · ∂L/∂A",
-        lambda setting: setting.ones.T * setting.G_matrix,
         r"\mathbf{1}_m^\top (\partial L/\partial A)",
     ),
 }
@@ -154,9 +163,12 @@ class Target:
 
 
 def target_of(variable: Variable, st: Setting) -> Target:
-    """The generic entry of Z (z_{i,r}), W (w_{r,j}) or b (b_j)."""
-    if variable == "Z":
-        return Target("Z", st.z[st.i, st.r], (st.i, st.r), (st.m, st.k), (st.m, st.k))
-    if variable == "W":
-        return Target("W", st.w[st.r, st.j], (st.r, st.j), (st.k, st.n), (st.k, st.n))
-    return Target("b", st.b[st.j], (st.j,), (st.n,), (1, st.n))
+    """The generic entry of Z (z_{i,r}), W (w_{r,j}) or b (b_j), with the names and shape the
+    layer gives the matrix (core/layer.py)."""
+    matrix = LAYER.matrix(variable)
+    indices = tuple(getattr(st, name) for name in matrix.indices)
+    shape = tuple(
+        1 if letter == "1" else getattr(st, letter) for letter in (matrix.rows, matrix.cols)
+    )
+    entry = getattr(st, matrix.entry)[indices]
+    return Target(variable, entry, indices, shape[-len(indices) :], (shape[0], shape[1]))
