@@ -20,24 +20,16 @@ from matgrad_cli.core.jacobians import (
     ENTRY_LIMIT,
     JacobianDerivation,
     JacobianVariable,
-    Matrix,
     check_claim,
     compare_matrices,
-    identity,
     jacobian,
-    kronecker,
     read_block,
-    transposed,
     validate_jacobian_sizes,
-    vec,
-    vec_order,
 )
+from matgrad_cli.core.kronecker import Matrix, identity, kronecker, transposed, vec, vec_order
 from matgrad_cli.errors import InputError, MatgradError, SizeError
-from matgrad_cli.present.jacobian_doc import (
-    build_jacobian_document,
-    render_jacobian_latex,
-    render_jacobian_markdown,
-)
+from matgrad_cli.present import render
+from matgrad_cli.present.jacobian_doc import build_jacobian_document
 from matgrad_cli.present.jacobian_text import render_jacobian_text
 from matgrad_cli.present.json import jacobian_data, render_jacobian_json
 
@@ -46,6 +38,16 @@ from .conftest import run_cli as run
 
 SMALL_SIZES = list(itertools.product((1, 2, 3), repeat=3))
 LAYOUTS = ("numerator", "denominator")
+
+
+def render_jacobian_latex(view: JacobianDerivation, **options: bool) -> str:
+    """The view in LaTeX, through the one door, as `matgrad jacobian` prints it."""
+    return render(view, "latex", **options)
+
+
+def render_jacobian_markdown(view: JacobianDerivation, **options: bool) -> str:
+    """The view in Markdown, through the one door."""
+    return render(view, "markdown", **options)
 
 
 @pytest.fixture(scope="module")
@@ -359,6 +361,8 @@ def test_large_matrices_are_elided_unless_full() -> None:
     assert "a_{7,2}" in full
     # vec(Z) has mk = 21 entries: printed whole only with --full, MaxMatrixCols raised for it.
     assert "\\setcounter{MaxMatrixCols}{21}" in full
+    assert full.count("MaxMatrixCols") == 1
+    assert build_jacobian_document(view, full=True).matrix_columns == 21
     assert "MaxMatrixCols" not in elided
     assert (
         "MaxMatrixCols"

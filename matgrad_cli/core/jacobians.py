@@ -26,27 +26,29 @@ from typing import Any, Literal, get_args
 
 from ..errors import InputError, SizeError
 from . import bridge
-from .derive import build_symbols, forward
-from .engine import Engine, get_engine
-from .model import (
-    Index,
-    MatrixForm,
-    Mismatch,
-    OutputEntry,
-    Shape,
-    Sizes,
-    Symbols,
+from .checks import MISMATCHES_KEPT, Mismatch
+from .derive import build_symbols
+from .elementwise import forward
+from .engine import Engine, get_engine, linear_value
+from .kronecker import (
+    Matrix,
+    identity,
+    is_exact_one,
+    is_exact_zero,
+    kronecker,
+    transposed,
+    vec,
+    vec_order,
 )
-from .verify import MISMATCHES_KEPT, linear_value, matrix_forms
+from .layer import LAYER, Shape, Sizes
+from .matrix import matrix_forms
+from .model import MatrixForm, OutputEntry, Symbols
 
 Layout = Literal["numerator", "denominator"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 
 #: The variables A is differentiated with respect to.
 JacobianVariable = Literal["W", "Z"]
-
-#: A matrix as nested tuples of engine expressions (or the Python integers 0 and 1).
-Matrix = tuple[tuple[Any, ...], ...]
 
 #: Which entry a row or column of a Jacobian stands for: ("a", i, j), ("w", r, q), ("z", i, r).
 VecEntry = tuple[str, int, int]
@@ -60,9 +62,6 @@ SIDE_LIMIT = 500
 
 #: The kinds of check, in document order.
 CheckKind = Literal["jacobian", "vec", "contraction", "claim"]
-
-#: Bumped whenever a JSON field changes meaning or disappears.
-SCHEMA_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -190,63 +189,7 @@ class JacobianDerivation:
 
 
 # ---------------------------------------------------------------------------------------------
-# The independent route: vec, identity matrices and Kronecker products from their definitions
-
-
-def vec_order(rows: int, cols: int) -> tuple[Index, ...]:
-    """The 1-based (row, column) of each entry of vec(X), column by column (column-major)."""
-    return tuple((i, j) for j in range(1, cols + 1) for i in range(1, rows + 1))
-
-
-def vec(matrix: Matrix) -> tuple[Any, ...]:
-    """The columns of ``matrix`` stacked into one vector."""
-    rows, cols = len(matrix), len(matrix[0])
-    return tuple(matrix[i - 1][j - 1] for i, j in vec_order(rows, cols))
-
-
-def identity(size: int) -> Matrix:
-    """I_size with the integers 0 and 1."""
-    return tuple(tuple(int(i == j) for j in range(size)) for i in range(size))
-
-
-def transposed(matrix: Matrix) -> Matrix:
-    """The transpose of a nested-tuple matrix."""
-    return tuple(zip(*matrix, strict=True))
-
-
-def kronecker(left: Matrix, right: Matrix) -> Matrix:
-    """left ⊗ right: block (s, t) is left[s][t]·right (Matrix Cookbook §10.2.1).
-
-    Entries that are exactly 0 on either side give the integer 0, so zero blocks stay visibly
-    zero; everything else is a plain product.
-    """
-    height, width = len(right), len(right[0])
-    rows = []
-    for s in range(len(left)):
-        for i in range(height):
-            row = []
-            for t in range(len(left[0])):
-                scale = left[s][t]
-                for j in range(width):
-                    entry = right[i][j]
-                    if _is_exact_zero(scale) or _is_exact_zero(entry):
-                        row.append(0)
-                    elif _is_exact_one(scale):
-                        row.append(entry)
-                    elif _is_exact_one(entry):
-                        row.append(scale)
-                    else:
-                        row.append(scale * entry)
-            rows.append(tuple(row))
-    return tuple(rows)
-
-
-def _is_exact_zero(value: Any) -> bool:
-    return bool(value == 0)
-
-
-def _is_exact_one(value: Any) -> bool:
-    return bool(value == 1)
+# Comparing the two routes
 
 
 def _shape(matrix: Matrix) -> Shape:
@@ -391,9 +334,9 @@ def _vec_product(
     vector = vec(symbols.W if variable == "W" else symbols.Z)
     terms = tuple(
         tuple(
-            entry if _is_exact_one(value) else entry * value
+            entry if is_exact_one(value) else entry * value
             for entry, value in zip(row, vector, strict=True)
-            if not _is_exact_zero(entry)
+            if not is_exact_zero(entry)
         )
         for row in factor
     )
@@ -413,7 +356,7 @@ def _contraction(variable: JacobianVariable, jacobian: Jacobian, sizes: Sizes) -
             tuple(
                 (output, numerator[p][column_of[(row, col)]])
                 for p, output in enumerate(outputs)
-                if not _is_exact_zero(numerator[p][column_of[(row, col)]])
+                if not is_exact_zero(numerator[p][column_of[(row, col)]])
             )
             for col in range(1, shape[1] + 1)
         )
@@ -432,8 +375,23 @@ def _identity_text(kind: CheckKind, variable: JacobianVariable, layout: Layout) 
         return f"{jacobian_name(variable, layout)} = {KRONECKER_FORMULAS[(variable, layout)]}"
     if kind == "vec":
         return f"vec(A) = {'(I_n ⊗ Z) vec(W)' if variable == 'W' else '(Wᵀ ⊗ I_m) vec(Z)'}"
-    # The contraction: the gradient from the Jacobian against the matrix product.
-    return "∂L/∂W = Zᵀ · ∂L/∂A" if variable == "W" else "∂L/∂Z = ∂L/∂A · Wᵀ"
+    # The contraction: the gradient from the Jacobian against the layer's backward rule.
+    return LAYER.rule(variable).identity
+
+
+def _kronecker_check(jacobian: Jacobian, engine: Engine) -> JacobianCheck:
+    """The computed Jacobian against its Kronecker product, built independently."""
+    text = _identity_text("jacobian", jacobian.variable, jacobian.layout)
+    return compare_matrices(
+        "jacobian", jacobian.variable, text, jacobian.entries, jacobian.kronecker, engine
+    )
+
+
+def _vec_check(product: VecProduct, vec_a: Matrix, layout: Layout, engine: Engine) -> JacobianCheck:
+    """vec(A) from the forward pass against the vec identity multiplied out."""
+    text = _identity_text("vec", product.variable, layout)
+    multiplied = tuple((engine.add(terms),) for terms in product.terms)
+    return compare_matrices("vec", product.variable, text, vec_a, multiplied, engine)
 
 
 def _forms_check(
@@ -492,7 +450,7 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     """The form of block (down, across), 0-based, read off the computed entries (for display;
     the verification compares every entry)."""
     block = jacobian.block(down, across)
-    if all(_is_exact_zero(value) for row in block for value in row):
+    if all(is_exact_zero(value) for row in block for value in row):
         return BlockForm("zero")
     if jacobian.variable == "W":
         named = symbols.Z if jacobian.layout == "numerator" else transposed(symbols.Z)
@@ -502,7 +460,7 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     if size == len(block[0]):
         diagonal = block[0][0]
         off_diagonal_zero = all(
-            _is_exact_zero(block[i][j]) for i in range(size) for j in range(size) if i != j
+            is_exact_zero(block[i][j]) for i in range(size) for j in range(size) if i != j
         )
         if off_diagonal_zero and all(bool(block[i][i] == diagonal) for i in range(size)):
             return BlockForm("scaled identity", scale=diagonal)
@@ -570,53 +528,27 @@ def jacobian(
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)
     products_all = matrix_forms(symbols, sizes, False, cas)
-    vec_a = tuple(outputs[i - 1][j - 1].value for i, j in vec_order(sizes.m, sizes.n))
-
-    jacobians: dict[JacobianVariable, Jacobian] = {}
-    vec_products: dict[JacobianVariable, VecProduct] = {}
-    contractions: dict[JacobianVariable, MatrixForm] = {}
-    products: dict[JacobianVariable, MatrixForm] = {}
-    checks: list[JacobianCheck] = []
     variables: tuple[JacobianVariable, ...] = ("W", "Z")
-    for variable in variables:
-        jacobians[variable] = _build_jacobian(variable, chosen, outputs, symbols, sizes, cas)
-    for variable in variables:
-        found = jacobians[variable]
-        checks.append(
-            compare_matrices(
-                "jacobian",
-                variable,
-                _identity_text("jacobian", variable, chosen),
-                found.entries,
-                found.kronecker,
-                cas,
-            )
-        )
-    for variable in variables:
-        product = vec_products[variable] = _vec_product(variable, jacobians[variable], symbols)
-        checks.append(
-            compare_matrices(
-                "vec",
-                variable,
-                _identity_text("vec", variable, chosen),
-                tuple((value,) for value in vec_a),
-                tuple((cas.add(terms),) for terms in product.terms),
-                cas,
-            )
-        )
-    for variable in variables:
-        contractions[variable] = _contraction(variable, jacobians[variable], sizes)
-        products[variable] = products_all[variable]
-        checks.append(
+    jacobians = {v: _build_jacobian(v, chosen, outputs, symbols, sizes, cas) for v in variables}
+    vec_products = {v: _vec_product(v, jacobians[v], symbols) for v in variables}
+    contractions = {v: _contraction(v, jacobians[v], sizes) for v in variables}
+    products = {v: products_all[v] for v in variables}
+    vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
+    checks = (
+        *(_kronecker_check(jacobians[v], cas) for v in variables),
+        *(_vec_check(vec_products[v], vec_a, chosen, cas) for v in variables),
+        *(
             _forms_check(
-                variable,
-                _identity_text("contraction", variable, chosen),
-                contractions[variable],
-                products[variable],
+                v,
+                _identity_text("contraction", v, chosen),
+                contractions[v],
+                products[v],
                 symbols,
                 cas,
             )
-        )
+            for v in variables
+        ),
+    )
     notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
     return JacobianDerivation(
         sizes,
@@ -628,10 +560,6 @@ def jacobian(
         vec_products,
         contractions,
         products,
-        tuple(checks),
+        checks,
         notes,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# JSON (documented in docs/jacobian.md)

@@ -36,7 +36,6 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("CheckReport", "text"): "check_text:render_check_text",
     ("ProofReport", "json"): "json:render_proof_json",
     ("ProofReport", "text"): "prove_text:render_proof_text",
-    ("JacobianDerivation", "latex"): "jacobian_doc:render_jacobian_latex",
     ("JacobianDerivation", "json"): "json:render_jacobian_json",
     ("JacobianDerivation", "text"): "jacobian_text:render_jacobian_text",
     ("NumericResult", "json"): "json:render_numeric_json",

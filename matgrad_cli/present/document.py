@@ -10,15 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..core.model import (
-    ChainRule,
-    Check,
-    Derivation,
-    Gradient,
-    LayerDerivation,
-    MatrixForm,
-    Variable,
-)
+from ..core.checks import Check
+from ..core.layer import Variable
+from ..core.model import ChainRule, Derivation, Gradient, LayerDerivation, MatrixForm
 from .mathtex import (
     ROW_STRUT,
     bmatrix,
@@ -82,6 +76,9 @@ class Document:
 
     title: str
     sections: tuple[Section, ...]
+    #: The most columns any matrix of the document has, when its builder knows it: the LaTeX
+    #: printer raises amsmath's MaxMatrixCols to it (else it counts the columns it printed).
+    matrix_columns: int | None = None
 
 
 _NAMES: dict[Variable, str] = {"Z": "Z", "W": "W", "b": "b"}

@@ -1,10 +1,12 @@
-"""The Jacobian view (`matgrad jacobian`) as a Document, for the LaTeX and Markdown serialisers.
+"""The Jacobian view (`matgrad jacobian`) as a Document, for the LaTeX and Markdown printers.
 
 The document shows ∂A/∂W and ∂A/∂Z laid out as matrices through the column-major vec operator,
 first entry by entry and then in blocks, checks them against the Kronecker products of the vec
 identities, contracts them with ∂L/∂A to recover Zᵀ·∂L/∂A and ∂L/∂A·Wᵀ, and explains why the
-original notes' "∂Y/∂W = Xᵀ" is wrong (SPEC section 5). Every statement of a result is read off
-a JacobianCheck; the layout of every matrix is read off the computed Jacobian.
+original notes' "∂Y/∂W = Xᵀ" is wrong (SPEC section 5; those sections: jacobian_gradients.py).
+Every statement of a result is read off a JacobianCheck; the layout of every matrix is read off
+the computed Jacobian. The document states how many columns its widest matrix has, so that the
+LaTeX printer can raise amsmath's limit of 10 when it must.
 """
 
 from __future__ import annotations
@@ -13,52 +15,33 @@ from collections.abc import Sequence
 
 from ..core.jacobians import (
     Jacobian,
-    JacobianCheck,
     JacobianDerivation,
     JacobianVariable,
     Layout,
-    Matrix,
     VecEntry,
     read_block,
-    transposed,
-    vec_order,
 )
-from ..core.model import LinearForm, MatrixForm
-from .document import (
-    MATRIX_WIDTH_LIMIT,
-    Block,
-    Display,
-    Document,
-    Paragraph,
-    Section,
-    Table,
+from ..core.kronecker import transposed, vec_order
+from .document import Block, Display, Document, Paragraph, Section
+from .jacobian_gradients import (
+    contraction_section,
+    general_section,
+    notes_claim_section,
+    summary_section,
 )
-from .latex import latex_text
-from .markdown import markdown_text
-from .mathtex import (
-    bmatrix,
-    elide,
-    expr_latex,
-    partial_latex,
-    symbol_matrix,
-    term_latex,
-    visible,
+from .jacobian_notation import (
+    KRONECKER,
+    VEC,
+    VEC_IDENTITY,
+    column_latex,
+    jacobian_latex,
+    matrix_latex,
+    shape_latex,
+    short_name,
+    verdict,
 )
-
-#: amsmath's bmatrix takes at most this many columns unless MaxMatrixCols is raised.
-AMSMATH_MATRIX_COLUMNS = 10
-#: The standalone preamble of latex.py raises MaxMatrixCols to this.
-STANDALONE_MATRIX_COLUMNS = 40
-
-#: A sum in the column vector of a contraction shows at most this many terms unless printed in
-#: full, so that the vector fits the width of a page.
-VECTOR_TERM_LIMIT = 4
-
-_VEC = r"\operatorname{vec}"
-
-
-def _shape(rows: int, cols: int) -> str:
-    return rf"{rows} \times {cols}"
+from .limits import MATRIX_WIDTH
+from .mathtex import bmatrix, expr_latex, symbol_matrix, visible
 
 
 def _entry(label: VecEntry) -> str:
@@ -66,126 +49,65 @@ def _entry(label: VecEntry) -> str:
     return f"{letter}_{{{i},{j}}}"
 
 
-def jacobian_latex(variable: JacobianVariable, layout: Layout) -> str:
-    """∂vec(A)/∂vec(W)ᵀ in numerator layout, ∂vec(A)ᵀ/∂vec(W) in denominator layout."""
-    if layout == "numerator":
-        return rf"\frac{{\partial {_VEC}(A)}}{{\partial {_VEC}({variable})^\top}}"
-    return rf"\frac{{\partial {_VEC}(A)^\top}}{{\partial {_VEC}({variable})}}"
-
-
-def _short(variable: JacobianVariable, layout: Layout) -> str:
-    """J_W, or J_W^⊤ for the denominator-layout matrix."""
-    return f"J_{variable}" if layout == "numerator" else rf"J_{variable}^\top"
-
-
-_KRONECKER: dict[tuple[JacobianVariable, Layout], str] = {
-    ("W", "numerator"): r"I_n \otimes Z",
-    ("W", "denominator"): r"I_n \otimes Z^\top",
-    ("Z", "numerator"): r"W^\top \otimes I_m",
-    ("Z", "denominator"): r"W \otimes I_m",
-}
-_VEC_IDENTITY: dict[JacobianVariable, str] = {
-    "W": rf"(I_n \otimes Z) {_VEC}(W)",
-    "Z": rf"(W^\top \otimes I_m) {_VEC}(Z)",
-}
-_PRODUCTS: dict[JacobianVariable, str] = {
-    "W": r"Z^\top \frac{\partial L}{\partial A}",
-    "Z": r"\frac{\partial L}{\partial A} W^\top",
-}
-_INLINE_PRODUCTS: dict[JacobianVariable, str] = {
-    "W": r"Z^\top (\partial L/\partial A)",
-    "Z": r"(\partial L/\partial A) W^\top",
-}
-
-
-def _check_latex(check: JacobianCheck, layout: Layout) -> str:
-    """The identity a check is about, in LaTeX."""
-    variable = check.variable
-    if check.kind == "jacobian":
-        return f"{_short(variable, layout)} = {_KRONECKER[(variable, layout)]}"
-    if check.kind == "vec":
-        return f"{_VEC}(A) = {_VEC_IDENTITY[variable]}"
-    if check.kind == "contraction":
-        return rf"\partial L/\partial {variable} = {_INLINE_PRODUCTS[variable]}"
-    return rf"{_short(variable, layout)} = \text{{a claimed form}}"
-
-
-def _verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
-    """What a check found, in words; ``against`` names the independent side."""
-    count = check.entries_checked
-    if check.holds:
-        return Paragraph(
-            f"Verified entry by entry: all {count} entries agree with {against}, so ${claim}$."
-        )
-    if check.claimed_shape != check.shape:
-        return Paragraph(
-            f"NOT verified: ${claim}$ fails, the shapes differ "
-            f"(${_shape(*check.shape)}$ against ${_shape(*check.claimed_shape)}$)."
-        )
-    first = check.mismatches[0]
-    return Paragraph(
-        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; at entry "
-        f"${first.index[0]},{first.index[1]}$ the computed value is "
-        f"${expr_latex(first.elementwise)}$ but {against} gives ${expr_latex(first.claimed)}$."
-    )
-
-
 def _row_vector(labels: Sequence[VecEntry], full: bool) -> str:
     """[x_1 … x_p]ᵀ: a vec written as a transposed row to save height."""
     return bmatrix(1, len(labels), lambda i, j: _entry(labels[j]), full) + r"^\top"
 
 
-def _matrix(entries: Matrix, full: bool) -> str:
-    return bmatrix(len(entries), len(entries[0]), lambda i, j: expr_latex(entries[i][j]), full)
+def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
+    return tuple((letter, i, j) for i, j in vec_order(rows, cols))
 
 
-def _column(items: Sequence[str], full: bool) -> str:
-    return bmatrix(len(items), 1, lambda i, j: items[i], full)
+def _side_by_side(matrices: list[str], columns: int) -> tuple[Display, ...]:
+    """The matrices on one line when they fit, else one display each."""
+    if columns <= MATRIX_WIDTH * 2:
+        return (Display((r",\quad ".join(matrices),)),)
+    return tuple(Display((matrix,)) for matrix in matrices)
 
 
-# ---------------------------------------------------------------------------------------------
-# Sections
+def _convention(derivation: JacobianDerivation) -> str:
+    """Which layout the Jacobians are printed in, and what their rows and columns hold."""
+    layout = derivation.layout
+    jacobian_w, jacobian_z = derivation.jacobians["W"], derivation.jacobians["Z"]
+    if layout == "numerator":
+        return (
+            "Convention: numerator layout (the Jacobian convention). "
+            f"$J_W = {jacobian_latex('W', layout)}$ has one row for each entry of "
+            f"${VEC}(A)$ and one column for each entry of ${VEC}(W)$: row $(j-1)m + i$, "
+            "column $(q-1)k + r$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So $J_W$ is "
+            f"$mn \\times kn = {shape_latex(*jacobian_w.shape)}$, and "
+            f"$J_Z = {jacobian_latex('Z', layout)}$ is "
+            f"$mn \\times mk = {shape_latex(*jacobian_z.shape)}$. Denominator layout "
+            "(--layout denominator) prints their transposes."
+        )
+    return (
+        "Convention: denominator layout. This document prints "
+        f"${jacobian_latex('W', layout)} = J_W^\\top$, with one row for each entry of "
+        f"${VEC}(W)$ and one column for each entry of ${VEC}(A)$: row $(q-1)k + r$, "
+        "column $(j-1)m + i$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So it is "
+        f"$kn \\times mn = {shape_latex(*jacobian_w.shape)}$, the transpose of the "
+        f"numerator-layout Jacobian $J_W = {jacobian_latex('W', 'numerator')}$ "
+        "(--layout numerator); likewise "
+        f"${jacobian_latex('Z', layout)} = J_Z^\\top$ is "
+        f"$mk \\times mn = {shape_latex(*jacobian_z.shape)}$."
+    )
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Section:
-    sizes, symbols, layout = derivation.sizes, derivation.symbols, derivation.layout
+    sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
-    jacobian_w, jacobian_z = derivation.jacobians["W"], derivation.jacobians["Z"]
-    if layout == "numerator":
-        convention = (
-            "Convention: numerator layout (the Jacobian convention). "
-            f"$J_W = {jacobian_latex('W', layout)}$ has one row for each entry of "
-            f"${_VEC}(A)$ and one column for each entry of ${_VEC}(W)$: row $(j-1)m + i$, "
-            "column $(q-1)k + r$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So $J_W$ is "
-            f"$mn \\times kn = {_shape(*jacobian_w.shape)}$, and "
-            f"$J_Z = {jacobian_latex('Z', layout)}$ is "
-            f"$mn \\times mk = {_shape(*jacobian_z.shape)}$. Denominator layout "
-            "(--layout denominator) prints their transposes."
-        )
-    else:
-        convention = (
-            "Convention: denominator layout. This document prints "
-            f"${jacobian_latex('W', layout)} = J_W^\\top$, with one row for each entry of "
-            f"${_VEC}(W)$ and one column for each entry of ${_VEC}(A)$: row $(q-1)k + r$, "
-            "column $(j-1)m + i$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So it is "
-            f"$kn \\times mn = {_shape(*jacobian_w.shape)}$, the transpose of the "
-            f"numerator-layout Jacobian $J_W = {jacobian_latex('W', 'numerator')}$ "
-            "(--layout numerator); likewise "
-            f"${jacobian_latex('Z', layout)} = J_Z^\\top$ is "
-            f"$mk \\times mn = {_shape(*jacobian_z.shape)}$."
-        )
     vectors = (
-        f"{_VEC}(A) &= {_row_vector(_labels('a', m, n), full)}",
-        f"{_VEC}(W) &= {_row_vector(_labels('w', k, n), full)}",
-        f"{_VEC}(Z) &= {_row_vector(_labels('z', m, k), full)}",
+        f"{VEC}(A) &= {_row_vector(_labels('a', m, n), full)}",
+        f"{VEC}(W) &= {_row_vector(_labels('w', k, n), full)}",
+        f"{VEC}(Z) &= {_row_vector(_labels('z', m, k), full)}",
     )
     return Section(
         "Setup and conventions",
         (
             Paragraph(
-                f"The layer has the input $Z$ of size ${_shape(m, k)}$ and the weights $W$ of "
-                f"size ${_shape(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$); its output is "
-                f"$A = ZW$, of size ${_shape(m, n)}$. A bias $b$ would add a constant to each "
+                f"The layer has the input $Z$ of size ${shape_latex(m, k)}$ and the weights $W$ of "
+                f"size ${shape_latex(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$); its output is "
+                f"$A = ZW$, of size ${shape_latex(m, n)}$. A bias $b$ would add a constant to each "
                 "$a_{i,j}$ and change neither Jacobian, so it is left out."
             ),
             *_side_by_side(
@@ -197,11 +119,11 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
                 "for every pair of an entry of $A$ and an entry of $W$, "
                 "$\\partial a_{i,j}/\\partial w_{r,q}$: four indices, "
                 f"$mn \\cdot kn = {m * n * k * n}$ numbers. To set it out as a matrix, "
-                f"${_VEC}$ stacks the columns of a matrix into one column (column-major), so "
-                f"$a_{{i,j}}$ is entry $(j-1)m + i$ of ${_VEC}(A)$:"
+                f"${VEC}$ stacks the columns of a matrix into one column (column-major), so "
+                f"$a_{{i,j}}$ is entry $(j-1)m + i$ of ${VEC}(A)$:"
             ),
             Display(vectors, aligned=True),
-            Paragraph(convention),
+            Paragraph(_convention(derivation)),
             Paragraph(
                 "The gradients of a scalar loss $L$ stay in denominator layout, as everywhere "
                 "in matgrad: $\\partial L/\\partial W$ has the shape of $W$ and "
@@ -209,17 +131,6 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
             ),
         ),
     )
-
-
-def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
-    return tuple((letter, i, j) for i, j in vec_order(rows, cols))
-
-
-def _side_by_side(matrices: list[str], columns: int) -> tuple[Display, ...]:
-    """The matrices on one line when they fit, else one display each."""
-    if columns <= MATRIX_WIDTH_LIMIT * 2:
-        return (Display((r",\quad ".join(matrices),)),)
-    return tuple(Display((matrix,)) for matrix in matrices)
 
 
 def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: JacobianDerivation) -> str:
@@ -232,12 +143,12 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     if form.kind == "scaled identity":
         size = jacobian.block_shape[0]
         return rf"{expr_latex(form.scale)} \, I_{{{size}}}"
-    return _matrix(jacobian.block(down, across), full=False)
+    return matrix_latex(jacobian.block(down, across), full=False)
 
 
 def _block_description(jacobian: Jacobian, layout: Layout, zeros: bool) -> str:
     """Which partials each block of the block matrix holds."""
-    shape = f"${_shape(*jacobian.block_shape)}$"
+    shape = f"${shape_latex(*jacobian.block_shape)}$"
     if jacobian.variable == "W":
         if layout == "numerator":
             text = (
@@ -283,7 +194,7 @@ def _jacobian_section(
     entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
     expected = "z_{i,r} \\delta_{j,q}" if variable == "W" else "\\delta_{i,p} w_{r,j}"
     name = jacobian_latex(variable, layout)
-    short = _short(variable, layout)
+    short = short_name(variable, layout)
     grid = jacobian.block_grid
     blocks = bmatrix(grid[0], grid[1], lambda i, j: _block_latex(jacobian, i, j, derivation), full)
     zeros = any(
@@ -292,15 +203,15 @@ def _jacobian_section(
         for j in range(grid[1])
     )
     check = derivation.check("jacobian", variable)
-    kronecker = _KRONECKER[(variable, layout)]
+    kronecker = KRONECKER[(variable, layout)]
     parts: list[Block] = [
         Paragraph(
             f"Every entry is {derivation.engine}'s derivative of an expanded entry "
             f"$a_{{i,j}} = \\sum_s z_{{i,s}} w_{{s,j}}$ of $A$ with respect to ${entry}$ (index "
             f"notation predicts $\\partial a_{{i,j}}/\\partial {entry} = {expected}$). The "
-            f"${_shape(*jacobian.shape)}$ matrix:"
+            f"${shape_latex(*jacobian.shape)}$ matrix:"
         ),
-        Display((f"{short} = {name} = {_matrix(jacobian.entries, full)}",)),
+        Display((f"{short} = {name} = {matrix_latex(jacobian.entries, full)}",)),
         Paragraph(_block_description(jacobian, layout, zeros)),
         Display((f"{short} = {blocks}",)),
         Paragraph(
@@ -308,7 +219,7 @@ def _jacobian_section(
             f"its definition ({_KRONECKER_DEFINITION[(variable, layout)]}) and compared with "
             "the computed matrix."
         ),
-        _verdict(check, f"{short} = {kronecker}", f"${kronecker}$"),
+        verdict(check, f"{short} = {kronecker}", f"${kronecker}$"),
     ]
     if check.holds:
         parts.append(Display((rf"\boxed{{{name} = {kronecker}}}",)))
@@ -330,253 +241,31 @@ def _vec_blocks(
     vector = symbols.W if variable == "W" else symbols.Z
     labels = _labels(variable.lower(), len(vector), len(vector[0]))
     check = derivation.check("vec", variable)
-    identity = _VEC_IDENTITY[variable]
+    identity = VEC_IDENTITY[variable]
     kronecker = r"I_n \otimes Z" if variable == "W" else r"W^\top \otimes I_m"
     source = "$\\operatorname{vec}(PXQ) = (Q^\\top \\otimes P) \\operatorname{vec}(X)$ with " + (
         "$P = Z$, $X = W$, $Q = I_n$" if variable == "W" else "$P = I_m$, $X = Z$, $Q = W$"
     )
     sums = [" + ".join(expr_latex(term) for term in terms) or "0" for terms in product.terms]
     lines = (
-        f"{identity} &= {_matrix(factor, full)} {_column([_entry(label) for label in labels], full)}",  # noqa: E501
-        f"&= {_column(sums, full)}",
+        f"{identity} &= {matrix_latex(factor, full)} {column_latex([_entry(label) for label in labels], full)}",  # noqa: E501
+        f"&= {column_latex(sums, full)}",
     )
     transpose_note = "" if jacobian.layout == "numerator" else ", the transpose of the matrix above"
     parts: list[Block] = [
         Paragraph(
             "Read as a product, the Jacobian gives $A$ back (Matrix Cookbook section 10.2.2, "
-            f"{source}): ${_VEC}(A) = {identity}$. Multiplied out from "
+            f"{source}): ${VEC}(A) = {identity}$. Multiplied out from "
             f"${kronecker}${transpose_note}:"
         ),
         Display(lines, aligned=True),
-        _verdict(
+        verdict(
             check,
-            f"{_VEC}(A) = {identity}",
-            f"${_VEC}(A)$ from the expanded entries of $A$",
+            f"{VEC}(A) = {identity}",
+            f"${VEC}(A)$ from the expanded entries of $A$",
         ),
     ]
     return parts
-
-
-def _linear_form(form: LinearForm, upstream_first: bool, full: bool) -> str:
-    items = [term_latex(output, factor, upstream_first) for output, factor in form]
-    shown = elide(items, VECTOR_TERM_LIMIT, full)
-    return " + ".join(shown) if shown else "0"
-
-
-def _contraction_blocks(
-    variable: JacobianVariable, derivation: JacobianDerivation, full: bool
-) -> list[Block]:
-    layout = derivation.layout
-    contraction: MatrixForm = derivation.contractions[variable]
-    rows, cols = contraction.shape
-    upstream_first = variable == "Z"
-    entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
-    in_vec = [contraction.entries[i - 1][j - 1] for i, j in vec_order(rows, cols)]
-    factor = f"J_{variable}^\\top" if layout == "numerator" else jacobian_latex(variable, layout)
-    gradient = partial_latex("L", variable)
-    upstream = partial_latex("L", "A")
-    place = "column" if layout == "numerator" else "row"
-    lines = (
-        f"{_VEC}\\left({gradient}\\right) &= {factor} {_VEC}\\left({upstream}\\right)",
-        "&= " + _column([_linear_form(form, upstream_first, full) for form in in_vec], full),
-    )
-    parts: list[Block] = [
-        Paragraph(
-            f"For ${entry}$ the chain rule sums over every entry of $A$: "
-            f"$\\partial L/\\partial {entry} = \\sum_{{i,j}} "
-            f"(\\partial L/\\partial a_{{i,j}})(\\partial a_{{i,j}}/\\partial {entry})$, the "
-            f"{place} of the Jacobian that belongs to ${entry}$ times "
-            f"${_VEC}(\\partial L/\\partial A)$. With the computed Jacobian"
-            + ("" if layout == "numerator" else " (in denominator layout no transpose is needed)")
-            + ":"
-        ),
-        Display(lines, aligned=True),
-    ]
-    terms = max((len(form) for form in in_vec), default=0)
-    shown_terms = terms if full else min(terms, VECTOR_TERM_LIMIT)
-    reshape = (
-        f"Reshaped column by column into the shape of ${variable}$ "
-        f"(${_shape(rows, cols)}$), as a gradient in denominator layout"
-    )
-    if len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH_LIMIT:
-        matrix = bmatrix(
-            rows,
-            cols,
-            lambda i, j: _linear_form(contraction.entries[i][j], upstream_first, full),
-            full,
-        )
-        parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
-    else:
-        first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"
-        index = "r,q" if variable == "W" else "p,r"
-        parts.append(
-            Paragraph(
-                f"{reshape}, entry $({index})$ of ${_slashed(variable)}$ is entry "
-                f"${first}$ of this vector (the matrix is too wide to print here)."
-            )
-        )
-    check = derivation.check("contraction", variable)
-    claim = f"{_slashed(variable)} = {_INLINE_PRODUCTS[variable]}"
-    parts.append(
-        _verdict(check, claim, f"${_INLINE_PRODUCTS[variable]}$ multiplied out independently")
-    )
-    if check.holds:
-        parts.append(Display((rf"\boxed{{{gradient} = {_PRODUCTS[variable]}}}",)))
-    return parts
-
-
-def _slashed(variable: str) -> str:
-    return rf"\partial L/\partial {variable}"
-
-
-def _contraction(derivation: JacobianDerivation, full: bool) -> Section:
-    blocks: list[Block] = [
-        Paragraph(
-            "A scalar loss $L$ has the upstream gradient $\\partial L/\\partial A$, a "
-            f"${_shape(derivation.sizes.m, derivation.sizes.n)}$ matrix with entries "
-            "$\\partial L/\\partial a_{i,j}$. Contracting a Jacobian with it, summing over "
-            "the two indices of $A$, leaves a gradient with the shape of the variable."
-        )
-    ]
-    blocks += _contraction_blocks("W", derivation, full)
-    blocks += _contraction_blocks("Z", derivation, full)
-    return Section("Contracting with $\\partial L/\\partial A$", tuple(blocks))
-
-
-def _notes_claim(derivation: JacobianDerivation) -> Section:
-    """Why "∂Y/∂W = Xᵀ" is wrong, with the checker's verdict on it at these sizes."""
-    sizes, layout = derivation.sizes, derivation.layout
-    m, k, n = sizes.m, sizes.k, sizes.n
-    claim = derivation.notes_claim
-    jacobian = derivation.jacobians["W"]
-    short = _short("W", layout)
-    if claim.holds:
-        reason = "$n = 1$" if layout == "denominator" else "$m = k = n = 1$"
-        verdict = (
-            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ happens to agree "
-            f"entry by entry at these sizes, only because {reason}; for $n > 1$ the "
-            "Jacobian is larger than $Z^\\top$ and the claim fails."
-        )
-    else:
-        verdict = (
-            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ is rejected: "
-            f"{_rejection(claim)}."
-        )
-    return Section(
-        "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
-        (
-            Paragraph(
-                "The original notes write the layer as $Y = XW$ and claim "
-                "$\\partial Y/\\partial W = X^\\top$; in this document's names, "
-                "$\\partial A/\\partial W = Z^\\top$. It mistakes the derivative of the matrix $A$ "
-                "for the gradient of a scalar."
-            ),
-            Paragraph(
-                "$\\partial A/\\partial W$ is a fourth-order tensor: its entries "
-                "$\\partial a_{i,j}/\\partial w_{r,q} = z_{i,r} \\delta_{j,q}$ carry four "
-                f"indices, $mn \\cdot kn = {m * n * k * n}$ numbers here. Laid out as a "
-                f"matrix it is ${_short('W', layout)} = {_KRONECKER[('W', layout)]}$, "
-                f"${_shape(*jacobian.shape)}$, while $Z^\\top$ is $k \\times m = "
-                f"{_shape(k, m)}$, {k * m} numbers."
-                + (" Even the shapes do not match." if claim.claimed_shape != claim.shape else "")
-            ),
-            Paragraph(verdict),
-            Paragraph(
-                "$Z^\\top$ appears only after contracting with $\\partial L/\\partial A$: "
-                "$\\partial L/\\partial W = Z^\\top (\\partial L/\\partial A)$"
-                + (
-                    ", as verified above"
-                    if derivation.check("contraction", "W").holds
-                    else " (NOT verified above)"
-                )
-                + ". That is the gradient of a scalar, a $k \\times n$ matrix with the shape "
-                "of $W$, not the derivative of the matrix $A$. In denominator layout, "
-                f"${jacobian_latex('W', 'denominator')} = I_n \\otimes Z^\\top$ holds $n$ "
-                "copies of $Z^\\top$ on its block diagonal, which may be where the shortcut "
-                "comes from; it is $Z^\\top$ itself only when $n = 1$."
-            ),
-        ),
-    )
-
-
-def _general(derivation: JacobianDerivation) -> Section:
-    sizes = derivation.sizes
-    return Section(
-        "The general case in index notation",
-        (
-            Paragraph(
-                f"The computation above is the instance $m = {sizes.m}$, $k = {sizes.k}$, "
-                f"$n = {sizes.n}$ of the same calculation for any sizes, with $\\delta$ the "
-                "Kronecker delta:"
-            ),
-            Display(
-                (
-                    r"a_{i,j} &= \sum_{s=1}^{k} z_{i,s} w_{s,j}",
-                    r"\frac{\partial a_{i,j}}{\partial w_{r,q}} &= z_{i,r} \delta_{j,q}, "
-                    r"\qquad \frac{\partial a_{i,j}}{\partial z_{p,r}} = \delta_{i,p} w_{r,j}",
-                    r"\frac{\partial L}{\partial w_{r,q}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{i,j}} z_{i,r} \delta_{j,q} "
-                    r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,q}} "
-                    r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,q}",
-                    r"\frac{\partial L}{\partial z_{p,r}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{i,j}} \delta_{i,p} w_{r,j} "
-                    r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{p,j}} w_{r,j} "
-                    r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{p,r}",
-                ),
-                aligned=True,
-            ),
-            Paragraph(
-                "Collecting the partials by blocks gives $J_W = I_n \\otimes Z$ and "
-                "$J_Z = W^\\top \\otimes I_m$ in numerator layout, and their transposes "
-                "$I_n \\otimes Z^\\top$ and $W \\otimes I_m$ in denominator layout, since "
-                "$(P \\otimes Q)^\\top = P^\\top \\otimes Q^\\top$."
-            ),
-        ),
-    )
-
-
-def _result(check: JacobianCheck) -> str:
-    if check.holds:
-        return f"holds ({check.entries_checked} of {check.entries_checked} entries)"
-    if check.claimed_shape != check.shape:
-        return "FAILS (shapes differ)"
-    return f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
-
-
-def _rejection(check: JacobianCheck) -> str:
-    """Why a claim failed, in words."""
-    if check.claimed_shape != check.shape:
-        return (
-            f"the shapes differ (${_shape(*check.shape)}$ against ${_shape(*check.claimed_shape)}$)"
-        )
-    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
-
-
-def _summary(derivation: JacobianDerivation) -> Section:
-    layout = derivation.layout
-    rows = tuple(
-        (
-            f"${_check_latex(check, layout)}$",
-            f"${_shape(*check.shape)}$",
-            _result(check),
-        )
-        for check in derivation.checks
-    )
-    verdict = (
-        "Every identity holds at every entry."
-        if derivation.verified
-        else "Some identities FAIL: see above."
-    )
-    claim = derivation.notes_claim
-    notes = "The notes' claim $\\partial A/\\partial W = Z^\\top$ " + (
-        "agrees at these sizes only because they are degenerate (see above)."
-        if claim.holds
-        else f"is rejected, {_rejection(claim)}."
-    )
-    return Section(
-        "Summary",
-        (Table(("identity", "shape", "result"), rows), Paragraph(verdict), Paragraph(notes)),
-    )
 
 
 def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) -> Document:
@@ -592,11 +281,12 @@ def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) 
             _setup(derivation, full),
             _jacobian_section("W", derivation, full),
             _jacobian_section("Z", derivation, full),
-            _contraction(derivation, full),
-            _notes_claim(derivation),
-            _general(derivation),
-            _summary(derivation),
+            contraction_section(derivation, full),
+            notes_claim_section(derivation),
+            general_section(derivation),
+            summary_section(derivation),
         ),
+        matrix_columns=max_matrix_columns(derivation, full),
     )
 
 
@@ -608,22 +298,3 @@ def max_matrix_columns(derivation: JacobianDerivation, full: bool) -> int:
     widths += [found.shape[1] for found in derivation.jacobians.values()]
     widths += [found.block_grid[1] for found in derivation.jacobians.values()]
     return max(len(visible(width, full)) for width in widths)
-
-
-def render_jacobian_latex(
-    derivation: JacobianDerivation, *, standalone: bool = False, full: bool = False
-) -> str:
-    """The document as LaTeX. A matrix wider than amsmath's default of 10 columns (or the
-    standalone preamble's 40) raises MaxMatrixCols first, so the output still compiles."""
-    text = latex_text(build_jacobian_document(derivation, full), standalone=standalone)
-    columns = max_matrix_columns(derivation, full)
-    limit = STANDALONE_MATRIX_COLUMNS if standalone else AMSMATH_MATRIX_COLUMNS
-    if columns <= limit:
-        return text
-    marker = "% Generated by matgrad.\n"
-    return text.replace(marker, f"{marker}\\setcounter{{MaxMatrixCols}}{{{columns}}}\n", 1)
-
-
-def render_jacobian_markdown(derivation: JacobianDerivation, *, full: bool = False) -> str:
-    """The document in Markdown with $$ … $$ display math."""
-    return markdown_text(build_jacobian_document(derivation, full))

@@ -21,12 +21,11 @@ from ..core.jacobians import (
     JacobianCheck,
     JacobianDerivation,
     JacobianVariable,
-    Matrix,
     VecEntry,
     jacobian_name,
     read_block,
-    vec_order,
 )
+from ..core.kronecker import Matrix, vec_order
 from .notation import (
     dimensions,
     elide_terms,

@@ -125,7 +125,8 @@ def latex_text(document: Document, *, standalone: bool = False) -> str:
     that limit, so that it compiles in any preamble that loads amsmath.
     """
     body = document_latex(document)
-    columns = matrix_columns(body)
+    declared = document.matrix_columns
+    columns = declared if declared is not None else matrix_columns(body)
     if not standalone:
         if columns > 10:
             return f"\\setcounter{{MaxMatrixCols}}{{{columns}}}\n{body}"
