@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from ..core.numeric import NumericCheck, NumericResult
+from .notation import dimensions
 
 
 def _count(value: int) -> str:
@@ -12,14 +13,13 @@ def _count(value: int) -> str:
 
 
 def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
-    rows, cols = check.shape
+    shape = dimensions(check.shape)
     verdict = "holds" if check.holds else "FAILS"
-    lines = [f"{check.identity}  ({rows}×{cols}): {verdict}"]
+    lines = [f"{check.identity}  ({shape}): {verdict}"]
     if check.claimed_shape != check.shape:
-        claimed_rows, claimed_cols = check.claimed_shape
         lines.append(
-            f"  the matrix form is {claimed_rows}×{claimed_cols}, but ∂L/∂{check.variable} is "
-            f"{rows}×{cols}"
+            f"  the matrix form is {dimensions(check.claimed_shape)}, but ∂L/∂{check.variable} "
+            f"is {shape}"
         )
         return lines
     which = "every entry" if check.every_entry else "a seeded random sample"
