@@ -580,7 +580,7 @@ def prove(
     is not, 2 for bad input.
     """
     from .core.proof import prove as prove_identities
-    from .core.proof import summary_line
+    from .present.prove_notation import summary_line
     from .output import check_writable
 
     try:
