@@ -39,6 +39,7 @@ from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
 from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
 from matgrad_cli.present.check_text import caret_excerpt, render_check_text
+from matgrad_cli.present.check_words import upstream_note
 from matgrad_cli.present.json import render_check_json
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"
@@ -360,7 +361,7 @@ def test_claims_under_the_sum_and_softmax_losses() -> None:
     assert not wrong.correct
     assert wrong.hint_kind == "sign_error"
     assert wrong.counterexample is None  # softmax values at integers are not exact numbers
-    assert wrong.upstream_note == (
+    assert upstream_note(wrong) == (
         "here G = ∂L/∂A = softmax(A) − Y (softmax of each row), for rows of Y that sum to 1"
     )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..core.layer import Sizes
 from ..core.losses import loss_named
-from ..core.model import Sizes
+from .check_words import upstream_note
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .mathtex import bmatrix, expr_latex
 
@@ -116,7 +117,8 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     if not verdict.correct:
         if verdict.hint:
             blocks.append(Paragraph(f"Hint: {verdict.hint}."))
-        note = f" ({verdict.upstream_note})" if verdict.upstream_note else ""
+        upstream = upstream_note(verdict)
+        note = f" ({upstream})" if upstream else ""
         blocks.append(Paragraph(f"Right answer: {_code(verdict.correct_formula)}{note}"))
     return Section(f"Claim {number}: {_code(verdict.claim)}, {status}", tuple(blocks))
 

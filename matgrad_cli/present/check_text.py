@@ -26,6 +26,7 @@ from ..core.claims import (
 )
 from ..core.layer import Sizes
 from ..errors import ClaimSyntaxError
+from .check_words import compared_with, gradient_name, upstream_note
 from .limits import SHAPE_STEPS
 from .notation import pretty_expr
 from .terminal import (
@@ -136,8 +137,8 @@ class VerdictView:
         )
         return [
             Text(
-                f"Correct: it equals {verdict.gradient} entry by entry, compared with "
-                f"{verdict.compared_with} at {where}."
+                f"Correct: it equals {gradient_name(verdict)} entry by entry, compared with "
+                f"{compared_with(verdict)} at {where}."
             )
         ]
 
@@ -191,7 +192,7 @@ class VerdictView:
         results = [
             _labelled("your claim = ", example.claimed),
             text_block("but"),
-            _labelled(f"{verdict.gradient} = ", example.correct),
+            _labelled(f"{gradient_name(verdict)} = ", example.correct),
         ]
         items: list[RenderableType] = [Text(""), Text("A counterexample in small integers:")]
         for row in [*rows_of_blocks(inputs, width), *rows_of_blocks(results, width)]:
@@ -209,8 +210,9 @@ class VerdictView:
         answer = Text()
         answer.append("Right answer: ", style="bold")
         answer.append(verdict.correct_formula)
-        if verdict.upstream_note is not None:
-            answer.append(f" ({verdict.upstream_note})")
+        note = upstream_note(verdict)
+        if note is not None:
+            answer.append(f" ({note})")
         items.append(answer)
         return items
 

@@ -12,8 +12,6 @@ from typing import Any, Literal, TypeAlias
 
 from .. import bridge
 from ..layer import Index, Shape, Sizes
-from ..losses import ConcreteLoss, loss_named
-from .answers import GRADIENT_NAMES
 from .repairs import HintKind
 from .shapes import ShapeStep
 from .tree import Target
@@ -78,28 +76,6 @@ class ClaimVerdict:
     correct_formula: str
     #: ``generic``, or the concrete loss whose G = ∂L/∂A and targets Y the claim was read with.
     loss: str = "generic"
-
-    @property
-    def gradient(self) -> str:
-        """The gradient claimed, e.g. ``∂L/∂W``."""
-        return GRADIENT_NAMES[self.target]
-
-    @property
-    def compared_with(self) -> str:
-        """What the claim was compared with, in words."""
-        if self.loss == "generic":
-            return "the elementwise chain rule through A = ZW + b"
-        return f"L = {loss_named(self.loss).title} differentiated through A = ZW + b"
-
-    @property
-    def upstream_note(self) -> str | None:
-        """What G stands for under a concrete loss, or None for the generic one."""
-        loss = loss_named(self.loss)
-        if not isinstance(loss, ConcreteLoss):
-            return None
-        condition = loss.condition
-        closed = loss.closed_form_text + (f", {condition.text}" if condition else "")
-        return f"here G = ∂L/∂A = {closed}"
 
 
 @dataclass(frozen=True)
