@@ -29,6 +29,7 @@ from matgrad_cli.present.terminal import (
     BlockRows,
     Equation,
     Figure,
+    Hanging,
     Listing,
     Section,
     Sections,
@@ -172,6 +173,11 @@ def test_a_figure_too_wide_for_the_console_says_so_instead_of_folding() -> None:
     note = rendered(Figure(two_by_two(), indent=2), width=12)
     assert "⎡" not in note
     assert "12 columns wide" in " ".join(note.split())
+
+
+def test_a_hanging_paragraph_indents_under_its_body_and_keeps_relations_whole() -> None:
+    text = rendered(Hanging("for every 1 ≤ r ≤ k and every m × k matrix", " (1) "), width=22)
+    assert text == " (1) for every\n     1 ≤ r ≤ k and\n     every m × k\n     matrix\n"
 
 
 # Sections and verdicts --------------------------------------------------------------------------

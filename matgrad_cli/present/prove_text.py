@@ -8,8 +8,6 @@ an identity whose Proof is proved.
 
 from __future__ import annotations
 
-import re
-
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
@@ -20,9 +18,11 @@ from .terminal import (
     STYLE_BAD,
     STYLE_GOOD,
     STYLE_NOTE,
+    Hanging,
     Sections,
     Titled,
     blank,
+    hanging_lines,
     outcome,
     render_to_text,
     results_table,
@@ -36,33 +36,6 @@ def _layer(bias: bool) -> str:
     return "A = ZW + 1ₘb" if bias else "A = ZW"
 
 
-#: A relation or product sign between two spaces; the three are kept on one line.
-_GLUED = re.compile(r" ([≤×=]) ")
-_GLUE = "\u00a0"
-
-
-def _wrapped(prefix: str, body: str, width: int) -> list[str]:
-    """``prefix`` then ``body``, broken at spaces to fit ``width``; continuation lines are
-    indented to where the body starts. ``1 ≤ r ≤ k`` and ``m × k`` are never broken."""
-    indent = " " * cell_len(prefix)
-    lines: list[str] = []
-    current, fresh = prefix, True
-    for word in _GLUED.sub(f"{_GLUE}\\1{_GLUE}", body).split(" "):
-        candidate = current + word if fresh else f"{current} {word}"
-        if fresh or cell_len(candidate) <= width:
-            current, fresh = candidate, False
-        else:
-            lines.append(current)
-            current = indent + word
-    lines.append(current)
-    return [line.replace(_GLUE, " ") for line in lines]
-
-
-def _paragraph(text: str, width: int, prefix: str = "", style: str = "") -> Text:
-    """A paragraph wrapped by ``_wrapped``, as one rich Text."""
-    return Text("\n".join(_wrapped(prefix, text, width)), style=style, overflow="fold")
-
-
 class StatementView:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
 
@@ -72,31 +45,28 @@ class StatementView:
         self.report = report
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width, report = options.max_width, self.report
+        report = self.report
         matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
         identity_width = max(cell_len(proof.identity) for proof in report.proofs)
-        yield _paragraph(
+        yield Hanging(
             f"For all positive integers m, k, n, all matrices {matrices}, and any scalar "
-            f"loss L of {_layer(report.bias)}:",
-            width,
+            f"loss L of {_layer(report.bias)}:"
         )
         for proof in report.proofs:
             padding = " " * (identity_width - cell_len(proof.identity))
             yield Text(f"  {proof.identity}{padding}   ({_SHAPES[proof.variable]})")
         yield blank()
-        yield _paragraph(
+        yield Hanging(
             "This is the size-independent proof that the explicit-size derivation "
             "illustrates: matgrad derive writes every entry out at chosen sizes, while here "
             "m, k, n are symbols, the entries are indexed symbols, and every sum is "
-            "symbolic.",
-            width,
+            "symbolic."
         )
         if report.bias:
             yield blank()
-            yield _paragraph(
+            yield Hanging(
                 "With the bias, ∂L/∂Z and ∂L/∂W are claimed to be unchanged: the "
-                "derivations below include b_q in every a_{p,q}, so they prove this too.",
-                width,
+                "derivations below include b_q in every a_{p,q}, so they prove this too."
             )
 
 
@@ -109,31 +79,27 @@ class SettingView:
         self.bias = bias
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
         entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if self.bias else "")
-        yield _paragraph(
+        yield Hanging(
             "The sizes m, k, n are SymPy symbols: positive integers with no value. The "
             f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
-            "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n.",
-            width,
+            "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
         )
         yield blank()
-        yield _paragraph(
+        yield Hanging(
             "Gradient (denominator) layout: ∂L/∂X has the shape of X, as in the Matrix "
             "Cookbook, PyTorch and NumPy. δ_{x,y} is the Kronecker delta: 1 when x = y, "
-            "0 otherwise.",
-            width,
+            "0 otherwise."
         )
         yield blank()
-        yield _paragraph(
+        yield Hanging(
             "Every line below is computed by SymPy: sympy.diff for ∂a_{p,q}/∂x, "
             "Kronecker-delta summation (Sum.doit) for each sum a delta collapses, and "
             "simplify for the comparison with the entry of the matrix product, which "
             "SymPy computes on its own. Only the forward pass (the definition) and the "
             "chain rule are written in. A condition SymPy attaches, such as r ≤ k, is "
             "accepted only when it is the range of an index; anything SymPy cannot finish "
-            "is marked NOT proved.",
-            width,
+            "is marked NOT proved."
         )
 
 
@@ -149,7 +115,7 @@ def _derivation(proof: ProofNotation, width: int) -> list[Text]:
     for tag, step, relation in zip(tags, steps, relations, strict=True):
         lhs = " " * (lhs_width - cell_len(step.lhs)) + step.lhs
         prefix = f"{tag:<{tag_width}} {lhs} {relation:>{relation_width}} "
-        text = "\n".join(_wrapped(prefix, step.text, width))
+        text = "\n".join(hanging_lines(prefix, step.text, width))
         lines.append(Text(text, style="" if step.proved else STYLE_BAD, overflow="fold"))
     return lines
 
@@ -164,21 +130,19 @@ class IdentityView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, proof = options.max_width, self.proof
-        yield _paragraph(
-            f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.", width
-        )
+        yield Hanging(f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.")
         yield blank()
         yield from _derivation(proof, width)
         yield blank()
         for number, step in enumerate(proof.steps, start=1):
             style = STYLE_NOTE if step.proved else STYLE_BAD
-            yield _paragraph(step.description, width, f" ({number}) ", style)
+            yield Hanging(step.description, f" ({number}) ", style)
         yield blank()
         if proof.proved:
             yield Text.assemble(("✓ Proved for every m, k, n: ", STYLE_GOOD), proof.identity)
         else:
             verdict = f"{proof.reason}. This does not establish {proof.identity}."
-            yield _paragraph(verdict, width, "✗ NOT proved: ", STYLE_BAD)
+            yield Hanging(verdict, "✗ NOT proved: ", STYLE_BAD)
 
 
 class ClosingView:
@@ -215,7 +179,7 @@ class ClosingView:
         ]
         yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape", "result"))
         yield blank()
-        yield _paragraph(self._verdict(), options.max_width)
+        yield Hanging(self._verdict())
 
 
 class ProofView:
@@ -237,7 +201,7 @@ class ProofView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         title = f"A proof for every size: the gradients of {_layer(self.report.bias)}"
-        yield Sections(self.sections(), lead=_paragraph(title, options.max_width, style="bold"))
+        yield Sections(self.sections(), lead=Hanging(title, style="bold"))
 
 
 def render_proof_text(report: ProofReport, *, width: int = 80, color: bool = False) -> str:

@@ -10,6 +10,7 @@ the width rich gives it, so the layout is written once.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -183,6 +184,42 @@ def prose(text: str, style: str = "", indent: int = 0) -> RenderableType:
     """A paragraph, wrapped by rich at word boundaries (every line indented by ``indent``)."""
     paragraph = Text(text, style=style)
     return Padding(paragraph, (0, 0, 0, indent)) if indent else paragraph
+
+
+#: A relation or product sign between two spaces; the three are kept on one line.
+_GLUED = re.compile(r" ([≤×=]) ")
+_GLUE = "\u00a0"
+
+
+def hanging_lines(prefix: str, body: str, width: int) -> list[str]:
+    """``prefix`` then ``body``, broken at spaces to fit ``width``; continuation lines are
+    indented to where the body starts. ``1 ≤ r ≤ k`` and ``m × k`` are never broken."""
+    indent = " " * cell_len(prefix)
+    lines: list[str] = []
+    current, fresh = prefix, True
+    for word in _GLUED.sub(f"{_GLUE}\\1{_GLUE}", body).split(" "):
+        candidate = current + word if fresh else f"{current} {word}"
+        if fresh or cell_len(candidate) <= width:
+            current, fresh = candidate, False
+        else:
+            lines.append(current)
+            current = indent + word
+    lines.append(current)
+    return [text.replace(_GLUE, " ") for text in lines]
+
+
+class Hanging:
+    """A paragraph after ``prefix`` (a step number, a verdict), wrapped to the width by
+    ``hanging_lines``: its continuation lines hang under the start of the body."""
+
+    def __init__(self, body: str, prefix: str = "", style: str = "") -> None:
+        self.body = body
+        self.prefix = prefix
+        self.style = style
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = hanging_lines(self.prefix, self.body, options.max_width)
+        yield Text("\n".join(lines), style=self.style, overflow="fold")
 
 
 class Figure:
