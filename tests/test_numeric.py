@@ -17,16 +17,15 @@ from matgrad_cli.core.layer import Variable
 from matgrad_cli.core.numeric import (
     _CLAIM_LIMIT,
     DIRECTION_RANGE,
-    ENTRY_RANGE,
     FULL_CHECK_LIMIT,
     METHOD,
     NUMERIC_LIMIT,
     Formula,
-    Matrix,
     NumericCheck,
     NumericResult,
     numeric_verify,
 )
+from matgrad_cli.core.numeric_layer import ENTRY_RANGE, Matrix
 from matgrad_cli.errors import SizeError
 from matgrad_cli.present.json import numeric_data
 from matgrad_cli.present.numeric_text import render_numeric_text

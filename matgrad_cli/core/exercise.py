@@ -206,7 +206,7 @@ def solve(problem: Problem, derivation: Derivation) -> Solution:
             f"refusing to write the solutions: {where} was not derived with its loss"
         )
     checks = [check for check in layer.checks if check.variable == problem.target]
-    if problem.bias and problem.target != "b":
+    if problem.bias:  # that the bias leaves ∂L/∂Z and ∂L/∂W unchanged (none for b)
         checks += [c for c in derivation.extra_checks if c.variable == problem.target]
     if derivation.loss is not None:
         checks += [c for c in derivation.loss.checks if c.variable == problem.target]

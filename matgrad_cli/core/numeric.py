@@ -35,20 +35,15 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 
 from ..errors import SizeError
 from .checks import MISMATCHES_KEPT, Mismatch
 from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable
 from .model import Progress
-
-Matrix = npt.NDArray[np.float64]
-Integers = npt.NDArray[np.int64]
+from .numeric_layer import ENTRY_RANGE, Integers, Matrix, RandomLayer, matmul
 
 #: Largest size per dimension of the numeric check: 1024³ takes well under 2 s.
 NUMERIC_LIMIT = 1024
-#: Entries of Z, W, b and G are drawn uniformly from −ENTRY_RANGE..ENTRY_RANGE.
-ENTRY_RANGE = 9
 #: A wrong formula whose entry differs from the true one as a polynomial of degree ≤ 2 agrees
 #: with it at a uniform random draw from 2·ENTRY_RANGE + 1 values with probability at most
 #: 2/(2·ENTRY_RANGE + 1) (Schwartz–Zippel): the chance that one such entry hides.
@@ -69,8 +64,6 @@ METHOD = "numeric check (exact integer arithmetic), not a symbolic proof"
 
 #: Integers up to this magnitude are exact in float64.
 _EXACT_LIMIT = 2**53
-#: Largest number of float64 entries a chunk of perturbed forward passes holds at once (32 MB).
-_CHUNK_ENTRIES = 1 << 22
 #: Claimed entries beyond this magnitude cannot be a partial of the generic loss (each is at most
 #: NUMERIC_LIMIT·ENTRY_RANGE² ≈ 8.3·10^4 in magnitude); they are reported as wrong without any
 #: arithmetic, which keeps ⟨claimed, V⟩ within int64.
@@ -87,12 +80,6 @@ class Formula(NamedTuple):
     compute: FormFunction
 
 
-def _matmul(left: Matrix, right: Matrix) -> Matrix:
-    """left @ right; exact for the sizes _require_exact lets through."""
-    product: Matrix = left @ right
-    return product
-
-
 def _rule_form(rule: BackwardRule) -> FormFunction:
     """A backward rule of the layer as a product of the random matrices: the matrix route."""
 
@@ -104,7 +91,7 @@ def _rule_form(rule: BackwardRule) -> FormFunction:
             matrix = by_role[LAYER.matrix(factor.matrix).role]
             return matrix.T if factor.transposed else matrix
 
-        return _matmul(value(rule.left), value(rule.right))
+        return matmul(value(rule.left), value(rule.right))
 
     return compute
 
@@ -204,158 +191,6 @@ def _require_exact(sizes: Sizes) -> None:
         raise ArithmeticError(f"sums up to {loss_part:.3g} would not be exact in float64")
 
 
-def _integers(values: Matrix) -> Integers:
-    """Float64 values known to be exact integers, as int64."""
-    return values.astype(np.int64)
-
-
-class _Layer:
-    """The random layer and its generic loss, evaluated only through forward passes."""
-
-    def __init__(self, sizes: Sizes, bias: bool, rng: np.random.Generator) -> None:
-        m, k, n = sizes.m, sizes.k, sizes.n
-        low, high = -ENTRY_RANGE, ENTRY_RANGE + 1
-        # Drawn in a fixed order whatever the options, so a seed names one draw.
-        self.inputs = rng.integers(low, high, (m, k), dtype=np.int8).astype(np.float64)
-        self.weights = rng.integers(low, high, (k, n), dtype=np.int8).astype(np.float64)
-        drawn_bias = rng.integers(low, high, n, dtype=np.int8).astype(np.float64)
-        self.upstream = rng.integers(low, high, (m, n), dtype=np.int8).astype(np.float64)
-        self.bias = drawn_bias if bias else np.zeros(n)
-        # Columns of W and G as contiguous rows, for perturbing many columns of W at once.
-        self.weights_by_column = np.ascontiguousarray(self.weights.T)
-        self.upstream_by_column = np.ascontiguousarray(self.upstream.T)
-        # Read-only: the matrix forms under test receive them as they are.
-        for matrix in (self.inputs, self.weights, self.upstream, self.bias):
-            matrix.flags.writeable = False
-        self.product = self.inputs @ self.weights
-        self.outputs = self.product + self.bias
-        # L = Σ_p row_loss[p] = Σ_q column_loss[q]: the loss of the unperturbed layer, by row
-        # and by column of A.
-        self.row_loss = self._row_losses(self.outputs, self.upstream)
-        self.column_loss = self._column_losses(self.outputs, self.upstream)
-
-    @staticmethod
-    def _row_losses(outputs: Matrix, upstream: Matrix) -> Integers:
-        """Σ_q G_{p,q}·a_{p,q} for each row p: the loss carried by that row of A."""
-        return _integers(np.einsum("pq,pq->p", outputs, upstream))
-
-    @staticmethod
-    def _column_losses(outputs: Matrix, upstream: Matrix) -> Integers:
-        """Σ_p G_{p,q}·a_{p,q} for each column q: the loss carried by that column of A."""
-        return _integers(np.einsum("pq,pq->q", outputs, upstream))
-
-    def input_partials(self, rows: Integers, cols: Integers) -> Integers:
-        """L(Z + E_{i,r}) − L(Z) for the entries (rows[t], cols[t]) of Z.
-
-        z_{i,r} feeds row i of A only, so the perturbed loss differs from L in that row's terms:
-        the row is recomputed as (Z_i + e_r)·W + b and its loss Σ_q G_{i,q}·a_{i,q} taken again.
-        """
-        partials = np.empty(len(rows), np.int64)
-        chunk = max(1, _CHUNK_ENTRIES // self.weights.shape[1])
-        for start in range(0, len(rows), chunk):
-            row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
-            perturbed = self.inputs[row_ids]
-            perturbed[np.arange(len(row_ids)), col_ids] += 1.0
-            new_rows = _matmul(perturbed, self.weights) + self.bias
-            new_loss = self._row_losses(new_rows, self.upstream[row_ids])
-            partials[start : start + chunk] = new_loss - self.row_loss[row_ids]
-        return partials
-
-    def all_input_partials(self) -> Integers:
-        """L(Z + E_{i,r}) − L(Z) for every entry of Z, a block of rows i at a time (m·k·k·n
-        multiply-adds: for each i, the k perturbed rows Z_i + e_r form the matrix 1·Z_i + I)."""
-        m, k = self.inputs.shape
-        n = self.weights.shape[1]
-        partials = np.empty((m, k), np.int64)
-        identity = np.eye(k)
-        chunk = max(1, _CHUNK_ENTRIES // (k * n))
-        for start in range(0, m, chunk):
-            stop = min(m, start + chunk)
-            perturbed = (self.inputs[start:stop, None, :] + identity).reshape(-1, k)
-            new_rows = _matmul(perturbed, self.weights) + self.bias
-            new_loss = _integers(
-                np.einsum(
-                    "irq,iq->ir", new_rows.reshape(stop - start, k, n), self.upstream[start:stop]
-                )
-            )
-            partials[start:stop] = new_loss - self.row_loss[start:stop, None]
-        return partials
-
-    def weight_partials(self, rows: Integers, cols: Integers) -> Integers:
-        """L(W + E_{r,j}) − L(W) for the entries (rows[t], cols[t]) of W.
-
-        w_{r,j} feeds column j of A only; the column is recomputed as Z·(W_j + e_r) + b_j.
-        """
-        partials = np.empty(len(rows), np.int64)
-        chunk = max(1, _CHUNK_ENTRIES // self.inputs.shape[0])
-        for start in range(0, len(rows), chunk):
-            row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
-            # Worked on transposed, so that every gather takes whole contiguous rows: row t of
-            # ``perturbed`` is column j = col_ids[t] of W with e_r added, and row t of
-            # ``new_columns`` is column j of A recomputed from it.
-            perturbed = self.weights_by_column[col_ids]
-            perturbed[np.arange(len(row_ids)), row_ids] += 1.0
-            new_columns = _matmul(perturbed, self.inputs.T) + self.bias[col_ids, None]
-            new_loss = self._row_losses(new_columns, self.upstream_by_column[col_ids])
-            partials[start : start + chunk] = new_loss - self.column_loss[col_ids]
-        return partials
-
-    def all_weight_partials(self) -> Integers:
-        """L(W + E_{r,j}) − L(W) for every entry of W, a block of columns j at a time."""
-        m, k = self.inputs.shape
-        n = self.weights.shape[1]
-        partials = np.empty((k, n), np.int64)
-        identity = np.eye(k)
-        chunk = max(1, _CHUNK_ENTRIES // (m * k))
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            # Column (j, r) of the perturbed weights is W_j + e_r.
-            perturbed = (self.weights[:, start:stop, None] + identity[:, None, :]).reshape(k, -1)
-            new_columns = _matmul(self.inputs, perturbed).reshape(m, stop - start, k)
-            new_columns += self.bias[start:stop, None]
-            new_loss = _integers(np.einsum("pjr,pj->jr", new_columns, self.upstream[:, start:stop]))
-            partials[:, start:stop] = (new_loss - self.column_loss[start:stop, None]).T
-        return partials
-
-    def bias_partials(self, cols: Integers) -> Integers:
-        """L(b + e_j) − L(b) for the entries cols of b: b_j feeds column j of A only."""
-        new_columns = self.product[:, cols] + (self.bias[cols] + 1.0)
-        new_loss = self._column_losses(new_columns, self.upstream[:, cols])
-        return new_loss - self.column_loss[cols]
-
-    def partials(self, variable: Variable, rows: Integers, cols: Integers) -> Integers:
-        """The one-entry difference quotients of L at the given entries of ``variable``."""
-        if variable == "Z":
-            return self.input_partials(rows, cols)
-        if variable == "W":
-            return self.weight_partials(rows, cols)
-        return self.bias_partials(cols)
-
-    def all_partials(self, variable: Variable) -> Integers:
-        """The one-entry difference quotients of L at every entry of ``variable``."""
-        if variable == "Z":
-            return self.all_input_partials()
-        if variable == "W":
-            return self.all_weight_partials()
-        return self.bias_partials(np.arange(len(self.bias))).reshape(1, -1)
-
-    def directional(self, variable: Variable, direction: Matrix) -> Integers:
-        """L(X + V) − L(X) for X = ``variable``, by row of A for Z, by column for W and b.
-
-        Row i of A depends on row i of Z only, and column j on column j of W and on b_j, so these
-        parts add up to L(X + V) − L(X) and each is the directional derivative along the
-        matching part of V.
-        """
-        if variable == "Z":
-            moved = _matmul(self.inputs + direction, self.weights) + self.bias
-            return self._row_losses(moved, self.upstream) - self.row_loss
-        if variable == "W":
-            moved = _matmul(self.inputs, self.weights + direction) + self.bias
-        else:
-            moved = self.product + (self.bias + direction[0])
-        return self._column_losses(moved, self.upstream) - self.column_loss
-
-
 def _directions(rng: np.random.Generator, shape: Shape) -> Integers:
     """A random integer direction with entries in ±1..±DIRECTION_RANGE, never 0."""
     drawn = rng.integers(-DIRECTION_RANGE, DIRECTION_RANGE, shape, dtype=np.int32)
@@ -400,7 +235,7 @@ class _Mismatches:
 
 
 def _check_gradient(
-    layer: _Layer,
+    layer: RandomLayer,
     variable: Variable,
     formula: Formula,
     shape: Shape,
@@ -428,7 +263,7 @@ def _check_gradient(
     exact_claim = claimed.astype(np.int64)
 
     # One-entry difference quotients: every entry (always for b, n of them), or a seeded sample.
-    every_entry = full or variable == "b"
+    every_entry = full or LAYER.matrix(variable).role == "bias"
     if every_entry:
         found_by_difference = _every_difference(layer, variable, exact_claim, wrong)
         compared = shape[0] * shape[1]
@@ -442,7 +277,7 @@ def _check_gradient(
 
 
 def _every_difference(
-    layer: _Layer, variable: Variable, exact_claim: Integers, wrong: _Mismatches
+    layer: RandomLayer, variable: Variable, exact_claim: Integers, wrong: _Mismatches
 ) -> int:
     """Every entry compared with its difference quotient; the number that differ."""
     all_partials = layer.all_partials(variable)
@@ -454,7 +289,7 @@ def _every_difference(
 
 
 def _sampled_differences(
-    layer: _Layer,
+    layer: RandomLayer,
     variable: Variable,
     exact_claim: Integers,
     wrong: _Mismatches,
@@ -473,7 +308,7 @@ def _sampled_differences(
 
 
 def _directional_checks(
-    layer: _Layer,
+    layer: RandomLayer,
     variable: Variable,
     exact_claim: Integers,
     wrong: _Mismatches,
@@ -488,19 +323,21 @@ def _directional_checks(
     holds one at least.
     """
     rows_count, cols_count = exact_claim.shape
+    # Row i of A depends on row i of Z only; column j on column j of W and on b_j.
+    by_rows = LAYER.matrix(variable).role == "input"
     failed_directions = 0
     failing_parts: set[int] = set()
     for _ in range(directions):
         direction = _directions(rng, (rows_count, cols_count))
         change = layer.directional(variable, direction.astype(np.float64))
-        along = (exact_claim * direction).sum(axis=1 if variable == "Z" else 0)
+        along = (exact_claim * direction).sum(axis=1 if by_rows else 0)
         residual = np.nonzero(change != along)[0]
         if residual.size:
             failed_directions += 1
             failing_parts.update(residual.tolist())
     if locate and len(wrong.found) < MISMATCHES_KEPT:
         for part in sorted(failing_parts)[:MISMATCHES_KEPT]:
-            if variable == "Z":
+            if by_rows:
                 part_rows, part_cols = np.full(cols_count, part), np.arange(cols_count)
             else:
                 part_rows, part_cols = np.arange(rows_count), np.full(rows_count, part)
@@ -574,7 +411,7 @@ def numeric_verify(
         )
     variables = LAYER.variables(bias)
     rng = np.random.default_rng(seed)
-    layer = _Layer(sizes, bias, rng)
+    layer = RandomLayer(sizes, bias, rng)
     if progress is not None:
         progress("numeric", 0, len(variables))
     checks = []
