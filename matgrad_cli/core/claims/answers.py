@@ -194,6 +194,9 @@ def _loss_trial(sizes: Sizes, attempt: int, loss: str) -> Trial:
 
 @dataclass(frozen=True)
 class ShapeFailure:
+    """Why a claim has no shape, or the wrong one: its shape (None when it has none), the shapes
+    of its parts up to the misfit, and what does not fit."""
+
     claimed_shape: Shape | None
     steps: tuple[ShapeStep, ...]
     message: str

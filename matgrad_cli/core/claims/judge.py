@@ -59,6 +59,7 @@ _Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join
 
 
 def _validated(sizes: Sizes) -> Sizes:
+    """The sizes, refused when invalid or too large for a symbolic check of every claim."""
     checked = validate_sizes(sizes.m, sizes.k, sizes.n, "sympy")
     product = checked.m * checked.k * checked.n
     if product > CHECK_SIZE_LIMIT:

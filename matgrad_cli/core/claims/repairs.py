@@ -92,6 +92,7 @@ def _mentions_b(node: Node) -> bool:
 
 
 def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
+    """The whole claim is the transpose of the right answer."""
     expr, whole = claim.expr, to_text(claim.expr)
     if isinstance(expr, Transpose):
         message = f"{whole} is the transpose of the right answer: drop the outer transpose"
@@ -104,6 +105,7 @@ def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _wrong_sum_axis(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A sum runs along the other axis."""
     why = (
         "∂L/∂b_j adds up column j of G, since b_j is added to every row, so use"
         if claim.target == "b"
@@ -120,6 +122,7 @@ def _wrong_sum_axis(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _sign_error(claim: Claim, loss: str) -> Iterator[Repair]:
+    """The claim, a minus sign in it, or one of its + and − is the wrong way round."""
     expr = claim.expr
     message = f"sign error: {to_text(expr)} is the negative of the right answer"
     yield Repair(Neg(expr, expr.span), message)
@@ -138,6 +141,7 @@ def _sign_error(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _swapped_factors(claim: Claim, loss: str) -> Iterator[Repair]:
+    """The factors of a matrix product are in the wrong order."""
     for path, node in subtrees(claim.expr):
         if isinstance(node, MatMul):
             swapped = MatMul(node.right, node.left, node.span)
@@ -149,6 +153,7 @@ def _swapped_factors(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _extra_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A part is transposed that should not be."""
     for path, node in subtrees(claim.expr):
         if isinstance(node, Transpose) and path:  # the outermost one is a transposed result
             message = f"extra transpose: {to_text(node)} should be {to_text(node.arg)}"
@@ -156,6 +161,7 @@ def _extra_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _missing_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A part should be transposed and is not."""
     nodes = dict(subtrees(claim.expr))
     for path, node in nodes.items():
         # Not the whole claim (a transposed result), not a number, and not next to another
@@ -170,6 +176,7 @@ def _missing_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A term with b is added or subtracted that does not belong."""
     gradient = GRADIENT_NAMES[claim.target]
     if loss != "generic":
         # Under a concrete loss the right answer itself contains b (through A), so only say
@@ -195,6 +202,7 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
+    """∂L/∂b is claimed without the sum down each column."""
     if claim.target == "b" and not isinstance(claim.expr, SumAxis):
         summed = SumAxis(claim.expr, 0, claim.expr.span)
         yield Repair(
@@ -205,6 +213,7 @@ def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
+    """b should be added to or subtracted from the whole claim."""
     expr = claim.expr
     bias = Name("b", expr.span)
     for repaired in (Add(expr, bias, expr.span), Sub(expr, bias, expr.span)):

@@ -52,6 +52,7 @@ def _shape_text(shape: Shape | None) -> str:
 
 
 def resolve(dim: Dim, sizes: Sizes) -> int:
+    """A size in ``ones(r, c)``, a literal or m, k, n, as a number at these sizes."""
     match dim:
         case "m":
             return sizes.m
