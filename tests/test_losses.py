@@ -30,10 +30,6 @@ from matgrad_cli.core.losses import (
     validate_loss,
 )
 from matgrad_cli.errors import InputError, SizeError
-from matgrad_cli.present.json import render_json
-from matgrad_cli.present.latex import render_latex
-from matgrad_cli.present.markdown import render_markdown
-from matgrad_cli.present.text import render_text
 
 from .conftest import assert_golden
 
@@ -181,7 +177,7 @@ def test_a_wrong_closed_form_is_reported() -> None:
     assert derivation.loss is not None
     assert not derivation.loss.closed_form_holds
     assert not derivation.verified
-    assert "NOT verified: the closed form" in render_latex(derivation)
+    assert "NOT verified: the closed form" in derivation.to_latex()
 
 
 def test_softmax_closed_form_needs_rows_of_targets_that_sum_to_one() -> None:
@@ -206,14 +202,14 @@ def test_unknown_losses_and_sizes_above_the_limit_are_refused() -> None:
 @pytest.mark.parametrize("loss", CONCRETE)
 def test_every_format_shows_the_loss_and_its_closed_form(loss: str) -> None:
     derivation = derive(2, 2, 2, loss=loss)
-    latex = render_latex(derivation)
+    latex = derivation.to_latex()
     assert f"The loss: {TITLES[loss]}" in latex
     assert "In closed form" in latex
-    assert "The loss:" in render_markdown(derivation)
-    text = render_text(derivation, width=80)
+    assert "The loss:" in derivation.to_markdown()
+    text = derivation.to_text(width=80)
     assert "✓ Verified at every entry: ∂L/∂A =" in text
     assert all(len(line) <= 80 for line in text.splitlines())
-    data = json.loads(render_json(derivation))
+    data = json.loads(derivation.to_json())
     assert data["loss"] == loss
     assert data["loss_gradients"]["closed_form_holds"] is True
     assert sorted(data["loss_gradients"]) == ["A", "W", "Z", "b", "closed_form_holds", "condition"]
@@ -224,10 +220,10 @@ def test_every_format_shows_the_loss_and_its_closed_form(loss: str) -> None:
 @pytest.mark.parametrize("loss", ["squared-error", "softmax-cross-entropy"])
 def test_golden_documents_for_concrete_losses(loss: str) -> None:
     derivation = derive(2, 2, 2, loss=loss)
-    assert_golden(render_latex(derivation), f"losses/{loss}-2x2x2.tex")
-    assert_golden(render_markdown(derivation), f"losses/{loss}-2x2x2.md")
-    assert_golden(render_json(derivation), f"losses/{loss}-2x2x2.json")
-    assert_golden(render_text(derivation, width=80), f"losses/{loss}-2x2x2.txt")
+    assert_golden(derivation.to_latex(), f"losses/{loss}-2x2x2.tex")
+    assert_golden(derivation.to_markdown(), f"losses/{loss}-2x2x2.md")
+    assert_golden(derivation.to_json(), f"losses/{loss}-2x2x2.json")
+    assert_golden(derivation.to_text(width=80), f"losses/{loss}-2x2x2.txt")
 
 
 # --- the registry --------------------------------------------------------------------------
