@@ -345,6 +345,7 @@ class LossDerivation:
     from ``upstream`` with A = ZW (+ 1_m b) substituted.
     """
 
+    #: The loss itself: its expression, closed form, names and limits.
     definition: ConcreteLoss
     sizes: Sizes
     bias: bool
