@@ -24,11 +24,10 @@ from ..core.claims import (
     number_text,
     shape_text,
 )
-from ..core.layer import Sizes
 from ..errors import ClaimSyntaxError
 from .check_words import compared_with, gradient_name, upstream_note
 from .limits import SHAPE_STEPS
-from .notation import pretty_expr
+from .notation import pretty_expr, sizes_text
 from .terminal import (
     STYLE_BAD,
     STYLE_GOOD,
@@ -47,10 +46,6 @@ _STYLE_HINT = "yellow"
 #: Indent of the text under a claim's ✓/✗ line, and of the material under that text.
 INDENT = 2
 DETAIL = 4
-
-
-def _sizes_text(sizes: Sizes) -> str:
-    return f"m = {sizes.m}, k = {sizes.k}, n = {sizes.n}"
 
 
 def _listed(items: Sequence[str]) -> str:
@@ -133,7 +128,7 @@ class VerdictView:
         where = (
             f"m×k×n = {_listed(triples)}"
             if len(triples) > 1
-            else _sizes_text(verdict.sizes_checked[0])
+            else sizes_text(verdict.sizes_checked[0])
         )
         return [
             Text(
@@ -155,7 +150,7 @@ class VerdictView:
         for step in steps:
             grid.add_row(step.text, f"({shape_text(step.shape)})")
         return [
-            Text(f"The shapes, step by step, at {_sizes_text(verdict.reported_at)}:"),
+            Text(f"The shapes, step by step, at {sizes_text(verdict.reported_at)}:"),
             _detail(grid),
             _detail(Text(verdict.shape_message or "", style=STYLE_BAD)),
         ]
@@ -169,7 +164,7 @@ class VerdictView:
         difference = verdict.first_difference
         if difference is not None:
             i, j = difference.index
-            where = _sizes_text(verdict.reported_at)
+            where = sizes_text(verdict.reported_at)
             items.append(Text(f"At {where}, entry ({i},{j}) is the first that differs:"))
             grid = Table.grid(padding=(0, 2))
             grid.add_column(no_wrap=True)

@@ -33,6 +33,7 @@ from .notation import (
     pretty_index,
     product_entry,
     product_term,
+    sizes_text,
     subscript,
 )
 from .terminal import (
@@ -496,7 +497,7 @@ class JacobianSummaryView:
         yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
         failed = [check for check in checks if not check.holds]
         sizes = derivation.sizes
-        where = f"at m = {sizes.m}, k = {sizes.k}, n = {sizes.n}, {derivation.layout} layout"
+        where = f"at {sizes_text(sizes)}, {derivation.layout} layout"
         if failed:
             yield marked(False, f"{len(failed)} of the {len(checks)} checks fail {where}.")
         else:

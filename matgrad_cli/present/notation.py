@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from ..core.layer import Sizes
 from ..core.model import LinearForm, UpstreamTerm
 from .limits import SUM_TERMS
 
@@ -36,6 +37,11 @@ def pretty_index(index: Sequence[int]) -> str:
 def dimensions(shape: tuple[int, int]) -> str:
     """``(2, 3)`` → ``2×3``."""
     return f"{shape[0]}×{shape[1]}"
+
+
+def sizes_text(sizes: Sizes) -> str:
+    """``m = 2, k = 3, n = 4``."""
+    return f"m = {sizes.m}, k = {sizes.k}, n = {sizes.n}"
 
 
 def pretty_symbol(name: str) -> str:

@@ -27,7 +27,7 @@ from .gradient_text import (
     general_entry,
 )
 from .limits import FORWARD_LIST
-from .notation import dimensions, elide_terms, pretty_expr, pretty_index
+from .notation import dimensions, elide_terms, pretty_expr, pretty_index, sizes_text
 from .terminal import (
     STYLE_GOOD,
     BlockRows,
@@ -339,7 +339,7 @@ class SummaryView:
             yield marked(
                 True,
                 f"{'Both' if len(checks) == 2 else f'All {len(checks)}'} checks hold at every "
-                f"entry, at m = {sizes.m}, k = {sizes.k}, n = {sizes.n}.",
+                f"entry, at {sizes_text(sizes)}.",
             )
         elif failed:
             verb = "fails" if len(failed) == 1 else "fail"
