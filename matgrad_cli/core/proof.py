@@ -16,21 +16,24 @@ when it is one of the ranges (1 ≤ i ≤ m, …) of the entry being differentia
 so. Anything else (an exception, a time-out, a delta or a condition left over, a difference that
 is not 0) leaves the identity NOT proved, with the reason: nothing unproved is reported as proved.
 
-The result is data: each step holds SymPy's expression and what was done, as a Note of words and
-mathematical objects (proof_notes.py); present/ writes them in LaTeX, Markdown and plain text.
+The result is data: each step holds SymPy's expression, what was done, and what the CAS found on
+the way (the bias term's partial, the conditions of a sum, the counterexample …); present/ tells
+the story in LaTeX, Markdown and plain text (present/prove_story.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from . import bridge
 from .layer import Variable
 from .proof_cas import (
     STEP_SECONDS,
+    CASFailure,
     CASSteps,
     StepFailed,
     counterexample,
@@ -39,22 +42,6 @@ from .proof_cas import (
     matrix_entry,
     next_delta_sum,
     resolve_conditions,
-)
-from .proof_notes import (
-    Assignments,
-    ChainRule,
-    ClaimedEntry,
-    ClaimedForm,
-    EntryIndex,
-    Equation,
-    IndexRanges,
-    LayerEquation,
-    Note,
-    Partial,
-    Shape,
-    SymPyCall,
-    Unknown,
-    note,
 )
 from .proof_setting import STANDARD_CLAIMS, Claim, Setting, Target, setting, target_of
 
@@ -70,26 +57,76 @@ StepKind = Literal[
 
 
 # ---------------------------------------------------------------------------------------------
+# What a step found
+
+
+@dataclass(frozen=True)
+class LocalPartial:
+    """sympy.diff of the forward pass; ``from_bias`` is what the bias term b_q contributes to
+    ∂a_{p,q}/∂x (0 for x in Z or W), None without the bias or for x in b."""
+
+    from_bias: Any
+
+
+@dataclass(frozen=True)
+class DeltaSum:
+    """One sum a Kronecker delta collapses: ``delta`` keeps only the term where the summed index
+    equals ``value``. SymPy stated the result under the conditions ``used`` (each one an index
+    range) and ``left`` (not settled by the ranges); ``undone`` when the sum is still there."""
+
+    delta: Any
+    value: Any
+    used: tuple[Any, ...]
+    left: tuple[Any, ...] = ()
+    undone: bool = False
+
+
+@dataclass(frozen=True)
+class DeltasRemain:
+    """A Kronecker delta or a condition is left after every sum was carried out."""
+
+
+@dataclass(frozen=True)
+class ShapeMismatch:
+    """The claimed matrix has ``shape``, not the shape of the variable (denominator layout)."""
+
+    shape: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The derived entry against the claimed one: ``matrix`` when SymPy computed the claimed
+    entry from a matrix product. ``gap`` is the simplified difference; when the two do not agree,
+    ``counterexample`` is the sizes and entry at which they differ, if one was found."""
+
+    matrix: bool
+    claimed: Any
+    gap: Any
+    agrees: bool
+    counterexample: tuple[tuple[int, int, int], tuple[int, ...]] | None = None
+
+
+#: What a step found, by kind: None for the definition and the chain rule, which are written in.
+StepDetail = LocalPartial | DeltaSum | DeltasRemain | ShapeMismatch | Comparison | CASFailure | None
+
+
+# ---------------------------------------------------------------------------------------------
 # The results
 
 
 @dataclass(frozen=True)
 class ProofStep:
-    """One line of a derivation: the CAS's result and what was done to get it.
+    """One line of a derivation: what was done, the CAS's result, and what it found.
 
-    ``lhs`` is set on a line that starts an equation (a_{p,q} = …, ∂L/∂z_{i,r} = …); other lines
-    continue the one above. ``right`` is the right side as written: the result itself, the
-    claimed entry, or ``Unknown()`` where the CAS gave none. ``expr`` is the SymPy result, None
-    when the CAS gave none. ``proved`` is True only when the CAS completed the step and every
-    condition it stated was discharged. ``summed`` is the index a "sum over" step carries out.
+    ``expr`` is the SymPy result, None when the CAS gave none. ``proved`` is True only when the
+    CAS completed the step and every condition it stated was discharged. ``summed`` is the index
+    a "sum over" step carries out.
     """
 
     kind: StepKind
-    description: Note
     expr: Any
-    right: Any
     proved: bool
-    lhs: Any = None
+    detail: StepDetail = None
     summed: Any = None
 
 
@@ -97,8 +134,8 @@ class ProofStep:
 class Proof:
     """The derivation of one identity ∂L/∂X = (matrix form), for symbolic sizes.
 
-    ``target`` is the entry differentiated with its index ranges; ``reason`` says why the
-    identity is not proved, and is empty when it is.
+    ``target`` is the entry differentiated with its index ranges. When the identity is not
+    proved, the derivation stopped at its one step that is not, and that step says why.
     """
 
     variable: Variable
@@ -106,7 +143,6 @@ class Proof:
     target: Target
     steps: tuple[ProofStep, ...]
     proved: bool
-    reason: Note
     bias: bool
 
     @property
@@ -160,11 +196,7 @@ class ProofReport:
 
 
 class _Unproved(Exception):
-    """The derivation stops: a step is not proved, for ``reason``."""
-
-    def __init__(self, reason: Note) -> None:
-        super().__init__()
-        self.reason = reason
+    """The derivation stops at a step that is not proved."""
 
 
 class _Lines:
@@ -177,24 +209,20 @@ class _Lines:
         self,
         kind: StepKind,
         expr: Any,
-        description: Note,
+        detail: StepDetail = None,
         *,
         proved: bool = True,
-        lhs: Any = None,
-        right: Any = None,
         summed: Any = None,
     ) -> None:
-        """A line; ``right`` is its right side when that is not ``expr`` itself."""
-        shown = right if right is not None else expr
-        self.steps.append(ProofStep(kind, description, expr, shown, proved, lhs, summed))
+        """A line; one that is not proved ends the derivation."""
+        self.steps.append(ProofStep(kind, expr, proved, detail, summed))
+        if not proved:
+            raise _Unproved
 
-    def failed(
-        self, kind: StepKind, reason: Note, lhs: Any = None, summed: Any = None
-    ) -> _Unproved:
-        """A line for a step the CAS could not carry out; returns the stop to raise."""
-        description = note("NOT proved: ") + reason + note(".")
-        self.add(kind, None, description, proved=False, lhs=lhs, right=Unknown(), summed=summed)
-        return _Unproved(reason)
+    def failed(self, kind: StepKind, failure: StepFailed, summed: Any = None) -> NoReturn:
+        """A line for a step the CAS could not carry out, which ends the derivation."""
+        self.steps.append(ProofStep(kind, None, False, failure.failure, summed))
+        raise _Unproved
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,15 +246,10 @@ def prove_identity(
     target = target_of(variable, st)
     claim = claim if claim is not None else STANDARD_CLAIMS[variable]
     lines = _Lines()
-    try:
+    with suppress(_Unproved):  # the derivation stopped at a step that is not proved
         _derive(lines, target, st, bias, claim, step_seconds, cas or CASSteps())
-        reason: Note | None = None
-    except _Unproved as stop:
-        reason = stop.reason
-    proved = reason is None and all(step.proved for step in lines.steps)
-    if not proved and reason is None:  # a step was not proved, yet no reason: say so anyway
-        reason = note("a step of the derivation was not proved")
-    return Proof(variable, claim, target, tuple(lines.steps), proved, reason or Note(), bias)
+    proved = bool(lines.steps) and all(step.proved for step in lines.steps)
+    return Proof(variable, claim, target, tuple(lines.steps), proved, bias)
 
 
 def _derive(
@@ -243,30 +266,24 @@ def _derive(
 
     # 1. The forward pass, the definition of a_{p,q} (SPEC section 1).
     forward = forward_entry(st, bias)
-    description = note(
-        "The forward pass, by definition: each entry of ",
-        LayerEquation(bias),
-        " is a sum over the shared index ",
-        st.s,
-    )
-    if bias:
-        description += note(", plus the bias ", st.b[st.q], " of its column")
-    lines.add("definition", forward, description + note("."), lhs=st.a[st.p, st.q])
+    lines.add("definition", forward)
 
     # 2. The local partial ∂a_{p,q}/∂x, by sympy.diff.
-    derivative = _local_partial(lines, forward, target, st, bias, seconds, cas)
+    x = target.entry
+    try:
+        derivative = guarded(lambda: cas.local_partial(forward, x), "diff", seconds)
+        from_bias = (
+            guarded(lambda: cas.local_partial(st.b[st.q], x), "diff", seconds)
+            if bias and target.variable != "b"
+            else None
+        )
+    except StepFailed as failure:
+        lines.failed("sympy.diff", failure)
+    lines.add("sympy.diff", derivative, LocalPartial(from_bias))
 
     # 3. The chain rule through every a_{p,q} (SPEC section 1).
-    x = target.entry
     expr = sympy.Sum(st.G[st.p, st.q] * derivative, (st.q, 1, st.n), (st.p, 1, st.m))
-    description = note(
-        "The chain rule through every entry of ",
-        sympy.Symbol("A"),
-        ": ",
-        ChainRule(x, st.G[st.p, st.q], st.a[st.p, st.q]),
-        ", with the local partial above.",
-    )
-    lines.add("chain rule", expr, description, lhs=Partial(st.L, x))
+    lines.add("chain rule", expr)
 
     # 4. Each sum a Kronecker delta collapses, innermost first, by SymPy's delta summation.
     facts = cas.range_facts(target)
@@ -274,61 +291,18 @@ def _derive(
         found = next_delta_sum(expr)
         if found is None:
             break
-        expr = _sum_out(lines, expr, found, target, facts, seconds, cas)
+        expr = _sum_out(lines, expr, found, facts, seconds, cas)
     if expr.has(sympy.KroneckerDelta) or expr.has(sympy.Piecewise):
-        remains = "a Kronecker delta or a condition remains after the sums were carried out"
-        raise lines.failed("deltas", note(remains))
+        lines.add("deltas", None, DeltasRemain(), proved=False)
 
     # 5. The claimed matrix form: its entry computed by SymPy, compared with the derived one.
     _compare(lines, target, st, expr, claim, seconds, cas)
-
-
-def _local_partial(
-    lines: _Lines,
-    forward: Any,
-    target: Target,
-    st: Setting,
-    bias: bool,
-    seconds: float,
-    cas: CASSteps,
-) -> Any:
-    """∂a_{p,q}/∂x by sympy.diff, and what the bias term contributes to it."""
-    import sympy
-
-    x = target.entry
-    lhs = Partial(st.a[st.p, st.q], x)
-    try:
-        derivative = guarded(lambda: cas.local_partial(forward, x), "sympy.diff", seconds)
-        from_bias = (
-            guarded(lambda: cas.local_partial(st.b[st.q], x), "sympy.diff", seconds)
-            if bias and target.variable != "b"
-            else None
-        )
-    except StepFailed as failure:
-        raise lines.failed("sympy.diff", note(str(failure)), lhs) from None
-    first, second = sympy.symbols("x y")
-    description = note(
-        "Computed by SymPy, ",
-        SymPyCall("diff", (st.a[st.p, st.q], x)),
-        ": it differentiates the indexed entries into Kronecker deltas, ",
-        Equation(sympy.KroneckerDelta(first, second), sympy.S.One),
-        " when ",
-        Equation(first, second),
-        " and 0 otherwise",
-    )
-    if from_bias is not None:
-        description += note("; the bias term gives ", Equation(Partial(st.b[st.q], x), from_bias))
-        if from_bias == 0:
-            description += note(", so the bias leaves this gradient unchanged")
-    lines.add("sympy.diff", derivative, description + note("."), lhs=lhs)
-    return derivative
 
 
 def _sum_out(
     lines: _Lines,
     expr: Any,
     found: tuple[Any, Any],
-    target: Target,
     facts: set[Any],
     seconds: float,
     cas: CASSteps,
@@ -336,44 +310,19 @@ def _sum_out(
     """One sum a Kronecker delta collapses, carried out by SymPy, its conditions discharged."""
     import sympy
 
-    variable, delta = found
+    index, delta = found
     try:
-        summed = guarded(partial(cas.sum_out, expr, variable), f"the sum over {variable}", seconds)
+        summed = guarded(partial(cas.sum_out, expr, index), "sum", seconds)
     except StepFailed as failure:
-        raise lines.failed("sum over", note(str(failure)), summed=variable) from None
+        lines.failed("sum over", failure, summed=index)
     resolved, used, left = resolve_conditions(summed, facts)
-    value = next(argument for argument in delta.args if argument != variable)
-    description = note(
-        "The sum over ",
-        variable,
-        " carried out by SymPy (Kronecker-delta summation, Sum.doit): ",
-        delta,
-        " keeps only the term with ",
-        Equation(variable, value),
-    )
-    if used:
-        description += note(". SymPy gives the result under the condition ")
-        for number, condition in enumerate(used):
-            description += note(" and " if number else "", condition)
-        named = set().union(*(condition.free_symbols for condition in used))
-        ranges = tuple(pair for pair in target.ranges if pair[0] in named)
-        description += note(", which holds because ", IndexRanges(ranges))
-    description += note(".")
-    still_summed = any(
-        isinstance(node, sympy.Sum) and variable in node.variables
+    value = next(argument for argument in delta.args if argument != index)
+    undone = any(
+        isinstance(node, sympy.Sum) and index in node.variables
         for node in sympy.preorder_traversal(resolved)
     )
-    if left or still_summed:
-        if left:
-            reason = note("SymPy left a condition that the index ranges do not settle: ")
-            for number, condition in enumerate(left):
-                reason += note(", " if number else "", condition)
-        else:
-            reason = note("SymPy did not carry out the sum over ", variable)
-        description += note(" NOT proved: ") + reason + note(".")
-        lines.add("sum over", resolved, description, proved=False, summed=variable)
-        raise _Unproved(reason)
-    lines.add("sum over", resolved, description, summed=variable)
+    detail = DeltaSum(delta, value, tuple(used), tuple(left), undone)
+    lines.add("sum over", resolved, detail, proved=not (left or undone), summed=index)
     return resolved
 
 
@@ -392,85 +341,28 @@ def _compare(
 
     kind: StepKind = "matrix product"
     try:
-        built = guarded(lambda: claim.build(st), "the claimed form", seconds)
+        built = guarded(lambda: claim.build(st), "build", seconds)
         is_matrix = isinstance(built, sympy.MatrixExpr)
         if is_matrix:
-            right: Any = ClaimedEntry(claim, target.indices)
-            _check_shape(lines, tuple(built.shape), target, st, claim, right)
-            claimed = guarded(
-                lambda: matrix_entry(built, target.indices, st), "the claimed entry", seconds
-            )
+            shape = tuple(built.shape)
+            if shape != target.shape:
+                lines.add(kind, None, ShapeMismatch(shape), proved=False)
+            claimed = guarded(lambda: matrix_entry(built, target.indices, st), "entry", seconds)
         else:
             kind = "claimed entry"
-            claimed = right = built
-        gap = guarded(lambda: cas.difference(derived, claimed), "the comparison", seconds)
+            claimed = built
+        gap = guarded(lambda: cas.difference(derived, claimed), "difference", seconds)
     except StepFailed as failure:
-        raise lines.failed(kind, note(str(failure))) from None
-
-    where = EntryIndex(target.indices)
-    if is_matrix:
-        description = note("SymPy's own entry ", where, " of ", ClaimedForm(claim))
-        description += note(
-            ", computed from MatrixSymbol objects and shifted to 1-based indices, is "
-        )
-    else:
-        description = note("The claimed entry ", where, " is ")
-    description += note(claimed)
+        lines.failed(kind, failure)
     if gap == 0 and not derived.has(sympy.KroneckerDelta, sympy.Piecewise):
-        description += note(". SymPy simplifies the difference of the two sides to 0")
-        if is_matrix:
-            matrix = sympy.Symbol(target.variable)
-            description += note(", and both sides have the shape of ", matrix, ", ")
-            description += note(Shape(target.shape))
-        description += note(": the two agree for every ", IndexRanges(target.ranges), ".")
-        lines.add(kind, claimed, description, right=right)
+        lines.add(kind, claimed, Comparison(is_matrix, claimed, gap, True))
         return
-    description += note(". The difference of the two sides does not simplify to 0: it is ", gap)
-    reason = _refutation(derived, claimed, target, st, claim, seconds)
-    description += note(". NOT proved: ") + reason + note(".")
-    lines.add(kind, claimed, description, proved=False, right=right)
-    raise _Unproved(reason)
-
-
-def _check_shape(
-    lines: _Lines, shape: tuple[Any, ...], target: Target, st: Setting, claim: Claim, right: Any
-) -> None:
-    """A claimed matrix must have the shape of its variable (denominator layout)."""
-    import sympy
-
-    if shape == target.shape:
-        return
-    matrix = sympy.Symbol(target.variable)
-    reason = note("the claimed form ", ClaimedForm(claim), " is ", Shape(shape), ", but ")
-    reason += note(Partial(st.L, matrix), " has the shape of ", matrix, ", ")
-    reason += note(Shape(target.shape), " (denominator layout)")
-    description = note("NOT proved: ") + reason + note(".")
-    lines.add("matrix product", None, description, proved=False, right=right)
-    raise _Unproved(reason)
-
-
-def _refutation(
-    derived: Any, claimed: Any, target: Target, st: Setting, claim: Claim, seconds: float
-) -> Note:
-    """Why the comparison failed: a counterexample when one is found at small sizes."""
-    import sympy
-
     try:
-        found = guarded(lambda: counterexample(derived, claimed, target, st), "the search", seconds)
+        found = guarded(lambda: counterexample(derived, claimed, target, st), "search", seconds)
     except StepFailed:
         found = None
-    if found is None:
-        gradient = Partial(st.L, sympy.Symbol(target.variable))
-        return note("SymPy could not show that ", gradient, " equals ", ClaimedForm(claim))
-    sizes, point = found
-    at = Assignments(tuple(zip((st.m, st.k, st.n), sizes, strict=True)))
-    indices = Assignments(tuple(zip(target.indices, point, strict=True)))
-    return note(
-        "the claim is false: with the sums written out at ",
-        at,
-        ", the two sides differ at ",
-        indices,
-    )
+    refuted = Comparison(is_matrix, claimed, gap, False, found)
+    lines.add(kind, claimed, refuted, proved=False)
 
 
 def prove(

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from .proof_setting import Setting, Target
 
@@ -36,8 +36,27 @@ class CASTimeout(BaseException):
     ``except Exception`` clauses cannot swallow)."""
 
 
+#: The CAS calls a proof makes: sympy.diff, one delta summation, the claim's matrix expression,
+#: the entry of that matrix, and the simplified difference of the two sides.
+CASCall = Literal["diff", "sum", "build", "entry", "difference", "search"]
+
+
+@dataclass(frozen=True)
+class CASFailure:
+    """A CAS call that gave no result: it ran over ``seconds``, or raised ``error`` (the
+    exception's type and message, as SymPy gave them)."""
+
+    call: CASCall
+    seconds: float | None = None
+    error: str = ""
+
+
 class StepFailed(Exception):
-    """A CAS step that did not finish or gave no usable result; the message says why."""
+    """A CAS step that did not finish or gave no usable result; ``failure`` says which and why."""
+
+    def __init__(self, failure: CASFailure) -> None:
+        super().__init__(failure)
+        self.failure = failure
 
 
 @contextmanager
@@ -61,18 +80,18 @@ def _time_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def guarded(action: Callable[[], T], what: str, seconds: float = STEP_SECONDS) -> T:
-    """Run one CAS step; a time-out or an exception becomes a StepFailed naming the step."""
+def guarded(action: Callable[[], T], call: CASCall, seconds: float = STEP_SECONDS) -> T:
+    """Run one CAS step; a time-out or an exception becomes a StepFailed naming the call."""
     try:
         with _time_limit(seconds):
             return action()
     except CASTimeout:
-        raise StepFailed(f"{what}: SymPy did not finish within {seconds:g} s") from None
+        raise StepFailed(CASFailure(call, seconds=seconds)) from None
     except StepFailed:
         raise
     except Exception as error:  # whatever the CAS raises, the step is not proved
         detail = f"{type(error).__name__}: {error}".strip().rstrip(":")
-        raise StepFailed(f"{what}: SymPy raised {detail}") from error
+        raise StepFailed(CASFailure(call, error=detail)) from error
 
 
 # ---------------------------------------------------------------------------------------------

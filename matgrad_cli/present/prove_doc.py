@@ -8,9 +8,9 @@ says NOT proved and why (SPEC section 4: a verification that could not fail is w
 from __future__ import annotations
 
 from ..core.proof import ProofReport
-from ..core.proof_notes import LayerEquation
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .prove_notation import ProofNotation, expr_latex, proof_notation
+from .prove_notes import LayerEquation
 
 _TITLES = {
     "Z": "The gradient with respect to Z",

@@ -2,8 +2,8 @@
 
 Two SymPy printers, one per notation, each with a ``_print_<Type>`` method for the index
 expressions of a proof (z_{p,s}, ∂L/∂a_{p,q}, δ_{i,p}, nested sums) and for the mathematical
-objects its notes are made of (core/proof_notes.py: the layer's equation, a partial, the chain
-rule, index ranges …). ``proof_notation`` writes a whole Proof with them, once, for the
+objects its notes are made of (prove_notes.py: the layer's equation, a partial, the chain rule,
+index ranges …). ``proof_notation`` writes a whole Proof with them, once, for the
 document, the terminal view and the JSON.
 """
 
@@ -19,7 +19,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..core.proof import Proof, ProofReport, ProofStep
-from ..core.proof_notes import (
+from .prove_notes import (
     Assignments,
     ChainRule,
     ClaimedEntry,
@@ -34,6 +34,7 @@ from ..core.proof_notes import (
     SymPyCall,
     Unknown,
 )
+from .prove_story import proof_reason, step_description, step_lhs, step_right
 
 #: The relation written before a line that is not proved.
 UNPROVED = r"\overset{?}{=}"
@@ -138,7 +139,7 @@ class ProofLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stu
     def _print_Relational(self, expr: Any) -> str:
         return str(super()._print_Relational(_upper_bound_form(expr)))
 
-    # The objects of a proof's notes (core/proof_notes.py).
+    # The objects of a proof's notes (prove_notes.py).
 
     def _print_LayerEquation(self, item: LayerEquation) -> str:
         return r"A = ZW + \mathbf{1}_m b" if item.bias else "A = ZW"
@@ -230,7 +231,7 @@ class ProofTextPrinter(StrPrinter):  # type: ignore[misc]
         ]
         return "{" + "; ".join(branches) + "}"
 
-    # The objects of a proof's notes (core/proof_notes.py).
+    # The objects of a proof's notes (prove_notes.py).
 
     def _print_LayerEquation(self, item: LayerEquation) -> str:
         return "A = ZW + 1ₘb" if item.bias else "A = ZW"
@@ -366,17 +367,18 @@ def _label(step: ProofStep) -> str:
     return label if step.proved else rf"\text{{NOT proved: }} {label}"
 
 
-def step_notation(step: ProofStep) -> StepNotation:
-    """A step in both notations."""
-    has_lhs = step.lhs is not None
+def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
+    """A step of ``proof`` in both notations."""
+    lhs, right = step_lhs(step, proof), step_right(step, proof)
+    description = step_description(step, proof)
     return StepNotation(
-        description=note_text(step.description),
-        description_latex=note_latex(step.description),
-        latex=expr_latex(step.right),
-        text=expr_text(step.right),
+        description=note_text(description),
+        description_latex=note_latex(description),
+        latex=expr_latex(right),
+        text=expr_text(right),
         label=_label(step),
-        lhs_latex=expr_latex(step.lhs) if has_lhs else "",
-        lhs=expr_text(step.lhs) if has_lhs else "",
+        lhs_latex=expr_latex(lhs) if lhs is not None else "",
+        lhs=expr_text(lhs) if lhs is not None else "",
         relation="=" if step.proved else UNPROVED,
         proved=step.proved,
         expr=step.expr,
@@ -387,6 +389,7 @@ def proof_notation(proof: Proof) -> ProofNotation:
     """A proof in both notations, as the document, the terminal view and the JSON write it."""
     variable, claim, target = proof.variable, proof.claim, proof.target
     ranges = IndexRanges(target.ranges)
+    reason = proof_reason(proof)
     return ProofNotation(
         variable=variable,
         identity=proof.identity,
@@ -397,10 +400,10 @@ def proof_notation(proof: Proof) -> ProofNotation:
         entry=expr_text(target.entry),
         ranges_latex=expr_latex(ranges),
         ranges=expr_text(ranges),
-        steps=tuple(step_notation(step) for step in proof.steps),
+        steps=tuple(step_notation(step, proof) for step in proof.steps),
         proved=proof.proved,
-        reason=note_text(proof.reason),
-        reason_latex=note_latex(proof.reason),
+        reason=note_text(reason),
+        reason_latex=note_latex(reason),
     )
 
 
@@ -411,4 +414,4 @@ def summary_line(report: ProofReport) -> str:
         listed = "; ".join(proof.identity for proof in report.proofs)
         return f"proved for every m, k, n: {listed}"
     listed = "; ".join(proof.identity for proof in failed)
-    return f"NOT proved: {listed} ({note_text(failed[0].reason)})"
+    return f"NOT proved: {listed} ({note_text(proof_reason(failed[0]))})"

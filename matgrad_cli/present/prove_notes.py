@@ -1,9 +1,10 @@
-"""What each step of a proof says, as data: words and mathematical objects, never their notation.
+"""The vocabulary of a proof's story: words and mathematical objects, never their notation.
 
 A ``Note`` is a sequence of parts. A ``str`` part is words; every other part is mathematics: a
 SymPy expression (an index, an entry, a condition, a Kronecker delta) or one of the small objects
-below, each named after what it states. present/prove_notation.py prints each kind of part in
-LaTeX and in plain text, so the proof is told once and written in both notations.
+below, each named after what it states. prove_story.py tells each step in notes, and
+prove_notation.py prints each kind of part in LaTeX and in plain text, so the proof is told once
+and written in both notations.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .proof_setting import Claim
+from ..core.proof_setting import Claim
 
 
 @dataclass(frozen=True)
