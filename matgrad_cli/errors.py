@@ -4,9 +4,14 @@ from __future__ import annotations
 
 
 class MatgradError(Exception):
-    """Base of every error matgrad reports to a person; ``exit_code`` follows SPEC section 4."""
+    """Base of every error matgrad reports to a person; ``exit_code`` follows SPEC section 4.
+
+    ``details`` is what a person needs under the one-line message to act on it (the lines of a
+    LaTeX log around the error), or empty.
+    """
 
     exit_code: int = 2
+    details: str = ""
 
 
 class InputError(MatgradError):
@@ -15,6 +20,11 @@ class InputError(MatgradError):
 
 class SizeError(InputError):
     """Sizes that are not positive integers, or too large for the chosen engine."""
+
+
+class AboveSymbolicLimit(SizeError):
+    """Sizes above what the symbolic engine finishes in about a minute; the exact numeric check
+    (``matgrad derive --numeric``) may still take them, and the command line turns to it."""
 
 
 class OutputError(InputError):
