@@ -68,6 +68,14 @@ def _options(parameter: Parameter) -> str:
     return names
 
 
+def _metavar(metavar: str) -> str:
+    """A metavar as the reference writes it: a type in angle brackets, as typer spells the type
+    of a value in ``--help`` (``<file>``), in capitals like every other type (``FILE``)."""
+    if metavar.startswith("<") and metavar.endswith(">"):
+        return metavar[1:-1].upper()
+    return metavar
+
+
 def _value(parameter: Parameter, context: typer.Context) -> str:
     """What the parameter takes: a flag, one of its choices, or a value with its metavar."""
     if isinstance(parameter, TyperOption) and parameter.is_flag:
@@ -83,7 +91,7 @@ def _value(parameter: Parameter, context: typer.Context) -> str:
         listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
         return listed if descriptor.case_sensitive else f"{listed} (case-insensitive)"
     if parameter.metavar is not None:
-        value = _code(parameter.metavar)
+        value = _code(_metavar(parameter.metavar))
     elif descriptor.is_path:
         value = _code("FILE" if descriptor.path_type == "file" else "PATH")
     else:
