@@ -160,8 +160,11 @@ class Layer:
         raise KeyError(name)
 
     def role(self, role: Role) -> LayerMatrix:
-        """The matrix with ``role``."""
-        return next(matrix for matrix in self.matrices if matrix.role == role)
+        """The matrix with ``role``; KeyError when the layer has none."""
+        for matrix in self.matrices:
+            if matrix.role == role:
+                return matrix
+        raise KeyError(role)
 
     def rule(self, variable: str) -> BackwardRule:
         """The backward rule for ∂L/∂``variable``."""

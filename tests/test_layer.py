@@ -1,0 +1,100 @@
+"""The layer as data: the description states SPEC section 1, the checks carry its rules as data,
+and the two routes to a gradient never import each other."""
+
+from __future__ import annotations
+
+import grimp
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matgrad_cli import derive
+from matgrad_cli.core.checks import Check, WithoutBias
+from matgrad_cli.core.layer import LAYER, BiasBroadcast, Factor, MatrixProduct, Sizes
+
+sizes_strategy = st.builds(Sizes, st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
+
+
+def test_the_matrices_have_the_shapes_names_and_symbols_of_spec_section_1() -> None:
+    sizes = Sizes(2, 3, 4)
+    shapes = {name: sizes.shape_of(name) for name in ("Z", "W", "b", "A", "G")}
+    assert shapes == {"Z": (2, 3), "W": (3, 4), "b": (1, 4), "A": (2, 4), "G": (2, 4)}
+    assert [LAYER.matrix(name).entry for name in ("Z", "W", "b", "A")] == ["z", "w", "b", "a"]
+    assert LAYER.matrix("Z").indices == ("i", "r")
+    assert LAYER.matrix("W").indices == ("r", "j")
+    assert LAYER.matrix("b").indices == ("j",)
+    # Every index is written with its comma: z_1_11 and z_11_1 are different symbols.
+    assert LAYER.matrix("Z").symbol_name(1, 11) == "z_1_11"
+    assert LAYER.matrix("Z").symbol_name(11, 1) == "z_11_1"
+    assert LAYER.matrix("b").symbol_name(1, 3) == "b_3"
+    assert LAYER.role("upstream").symbol_name(2, 1) == "dA_2_1"
+    with pytest.raises(KeyError):
+        LAYER.matrix("X")
+
+
+def test_the_operations_and_convention_are_those_of_the_layer() -> None:
+    assert LAYER.operations == (MatrixProduct("Z", "W", "A"), BiasBroadcast("1", "b", "A"))
+    assert LAYER.samples == "rows"
+    assert LAYER.forward_text(bias=True) == "A = ZW + 1_m b"
+    assert LAYER.forward_text(bias=False) == "A = ZW"
+    assert LAYER.variables(bias=True) == ("Z", "W", "b")
+    assert LAYER.variables(bias=False) == ("Z", "W")
+
+
+def test_the_backward_rules_are_factors_and_read_as_the_identities() -> None:
+    assert LAYER.rule("Z").factors == (Factor("G"), Factor("W", transposed=True))
+    assert LAYER.rule("W").factors == (Factor("Z", transposed=True), Factor("G"))
+    assert LAYER.rule("b").factors == (Factor("1", transposed=True), Factor("G"))
+    assert [rule.identity for rule in LAYER.backward] == [
+        "∂L/∂Z = ∂L/∂A · Wᵀ",
+        "∂L/∂W = Zᵀ · ∂L/∂A",
+        "∂L/∂b = 1ᵀ · ∂L/∂A",
+    ]
+
+
+@given(sizes_strategy)
+def test_every_backward_rule_has_the_shape_of_its_variable(sizes: Sizes) -> None:
+    for rule in LAYER.backward:
+        left, right = (factor.shape(sizes) for factor in rule.factors)
+        assert left[1] == right[0] == rule.inner_size(sizes)
+        assert (left[0], right[1]) == sizes.shape_of(rule.variable)
+    # The chain-rule sum of an entry has n terms for Z, m for W and b.
+    assert [rule.inner_size(sizes) for rule in LAYER.backward] == [sizes.n, sizes.m, sizes.m]
+
+
+def test_every_check_says_what_it_compared_as_data() -> None:
+    derivation = derive(2, 3, 2, loss="sum")
+    assert derivation.biased is not None
+    rules = [check.rule for check in derivation.biased.checks]
+    assert rules == [LAYER.rule("Z"), LAYER.rule("W"), LAYER.rule("b")]
+    assert all(check.loss is None for check in derivation.biased.checks)
+    assert [check.against for check in derivation.extra_checks] == [
+        WithoutBias("Z"),
+        WithoutBias("W"),
+    ]
+    assert all(check.unchanged_by_bias and check.rule is None for check in derivation.extra_checks)
+    assert derivation.loss is not None
+    assert [(check.rule, check.loss) for check in derivation.loss.checks] == [
+        (rule, "sum") for rule in LAYER.backward
+    ]
+    # The plain text is computed from those fields, as the JSON output and the API print it.
+    assert derivation.loss.checks[0].identity == "∂L/∂Z = ∂L/∂A · Wᵀ, L = sum"
+    assert derivation.extra_checks[1].identity == "∂L/∂W = ∂L/∂W without the bias"
+
+
+def test_a_check_against_a_written_form_keeps_its_text() -> None:
+    check = Check("Z", "G @ W", False, (3, 2), (3, 4), False, 0)
+    assert check.rule is None
+    assert not check.unchanged_by_bias
+    assert check.identity == "∂L/∂Z = G @ W"
+
+
+def test_the_two_routes_never_import_each_other() -> None:
+    graph = grimp.build_graph("matgrad_cli", cache_dir=None)
+    routes = ("matgrad_cli.core.elementwise", "matgrad_cli.core.matrix")
+    for importer in routes:
+        for imported in routes:
+            if importer != imported:
+                assert not graph.chain_exists(importer=importer, imported=imported)
+        # Only the comparison and the orchestration see both.
+        assert not graph.chain_exists(importer="matgrad_cli.core.compare", imported=importer)
