@@ -94,6 +94,7 @@ def _convention(derivation: JacobianDerivation) -> str:
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Section:
+    """The layer, its matrices, vec, and the layout the Jacobians are printed in."""
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
     vectors = (

@@ -37,7 +37,7 @@ _INLINE_PRODUCTS: dict[JacobianVariable, str] = {
 
 
 def _check_latex(check: JacobianCheck, layout: Layout) -> str:
-    """The identity a check is about, in LaTeX."""
+    """The identity a check is about, in LaTeX, for the summary table."""
     variable = check.variable
     if check.kind == "jacobian":
         return f"{short_name(variable, layout)} = {KRONECKER[(variable, layout)]}"
@@ -121,6 +121,7 @@ def _contraction_blocks(
 
 
 def contraction_section(derivation: JacobianDerivation, full: bool) -> Section:
+    """Each Jacobian contracted with ∂L/∂A, checked against the matrix product."""
     blocks: list[Block] = [
         Paragraph(
             "A scalar loss $L$ has the upstream gradient $\\partial L/\\partial A$, a "
@@ -191,6 +192,7 @@ def notes_claim_section(derivation: JacobianDerivation) -> Section:
 
 
 def general_section(derivation: JacobianDerivation) -> Section:
+    """The same calculation for any sizes, in index notation with Kronecker deltas."""
     sizes = derivation.sizes
     return Section(
         "The general case in index notation",
@@ -243,6 +245,7 @@ def _rejection(check: JacobianCheck) -> str:
 
 
 def summary_section(derivation: JacobianDerivation) -> Section:
+    """A table of every check, the verdict, and the fate of the notes' claim."""
     layout = derivation.layout
     rows = tuple(
         (

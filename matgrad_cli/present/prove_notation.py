@@ -45,6 +45,7 @@ FACTOR_ORDER = ("z", "G", "delta", "w", "b")
 
 
 def _factor_rank(factor: Any) -> int:
+    """Where ``factor`` goes in a written product (FACTOR_ORDER)."""
     if isinstance(factor, Indexed):
         name = str(factor.base.label)
         return FACTOR_ORDER.index(name) if name in FACTOR_ORDER else len(FACTOR_ORDER)
@@ -92,6 +93,7 @@ def _upper_bound_form(condition: Any) -> Any:
 
 
 def _subscript(indices: tuple[Any, ...]) -> str:
+    """i,r: indices as a subscript."""
     return ",".join(str(index) for index in indices)
 
 
@@ -359,6 +361,7 @@ class ProofNotation:
 
 
 def _label(step: ProofStep) -> str:
+    """What was done, for the aligned line: \\text{sum over } s, NOT proved when it is not."""
     label = (
         rf"\text{{sum over }} {step.summed}"
         if step.kind == "sum over"

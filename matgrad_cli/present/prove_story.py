@@ -90,6 +90,7 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
 
 
 def _definition(bias: bool) -> Note:
+    """Step 1: the forward pass, written in from the definition (SPEC section 1)."""
     st = setting()
     description = note(
         "The forward pass, by definition: each entry of ",
@@ -103,6 +104,7 @@ def _definition(bias: bool) -> Note:
 
 
 def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
+    """Step 2: sympy.diff, and what the bias term contributes."""
     st = setting()
     x = proof.target.entry
     first, second = sympy.symbols("x y")
@@ -124,6 +126,7 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
 
 
 def _chain_rule(proof: Proof) -> Note:
+    """Step 3: the chain rule through every entry of A, written in."""
     st = setting()
     chain = ChainRule(proof.target.entry, st.G[st.p, st.q], st.a[st.p, st.q])
     return note(
@@ -136,6 +139,7 @@ def _chain_rule(proof: Proof) -> Note:
 
 
 def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
+    """Step 4: one sum a Kronecker delta collapses, and the conditions SymPy stated."""
     index = step.summed
     description = note(
         "The sum over ",
@@ -159,6 +163,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
 
 
 def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
+    """Step 5: the claimed entry, and whether the difference simplified to 0."""
     target = proof.target
     where = EntryIndex(target.indices)
     if detail.matrix:
@@ -209,6 +214,7 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
 
 
 def _shape_mismatch(detail: ShapeMismatch, proof: Proof) -> Note:
+    """The claimed matrix has the wrong shape for a gradient in denominator layout."""
     target, st = proof.target, setting()
     matrix = sympy.Symbol(target.variable)
     reason = note("the claimed form ", ClaimedForm(proof.claim), " is ", Shape(detail.shape))
