@@ -223,3 +223,65 @@ def test_sizes_above_the_numeric_limit_exit_2(capsys: pytest.CaptureFixture[str]
     assert code == 2
     assert out == ""
     assert err == "matgrad: error: size m = 2000 is above the numeric limit of 1024 per dimension\n"
+
+
+@pytest.mark.parametrize("command", [["derive"], ["prove"], ["jacobian"]])
+def test_an_output_name_ending_in_a_separator_is_refused_with_one_line(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `-o x.tex/` names a folder: it is not quietly written to x.tex.
+    target = f"{tmp_path / 'x.tex'}/"
+    code, out, err = run([*command, "-o", target], capsys)
+    assert code == 2
+    assert out == ""
+    assert err == f"matgrad: error: cannot write {target}: a file name cannot end with /\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_dash_as_output_is_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["derive", "-o", "-", "-f", "markdown"], capsys)
+    assert code == 0
+    assert out.startswith("# Gradients of the matrix-multiplication layer")
+    assert "matgrad: verified" in err
+
+
+def test_a_folder_through_a_file_is_a_missing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes").write_text("a file, not a folder", encoding="utf-8")
+    code, _, err = run(["derive", "-o", str(tmp_path / "notes" / "layer.tex")], capsys)
+    assert code == 2
+    assert err == (
+        f"matgrad: error: cannot write {tmp_path / 'notes' / 'layer.tex'}: "
+        f"the folder {tmp_path / 'notes'} does not exist\n"
+    )
+
+
+def test_a_symlinked_output_is_written_through_keeping_the_link_and_the_mode(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "kept.tex"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+    link = tmp_path / "layer.tex"
+    link.symlink_to(target)
+    code, _, _ = run(["derive", "-o", str(link), "--force"], capsys)
+    assert code == 0
+    assert link.is_symlink()
+    assert (target.stat().st_mode & 0o777) == 0o600
+    assert r"\section*{Summary}" in target.read_text(encoding="utf-8")
+
+
+def test_the_entry_limit_too_switches_to_the_numeric_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # m·k·n = 4000 is within SymPy's symbolic limit, but Z, W and A have 4004 entries, above
+    # its limit of 3072 entries: the same kind of error, so the same fallback.
+    args = ["derive", "--engine", "sympy", "-m", "2", "-k", "2", "-n", "1000", "-f", "json"]
+    code, out, err = run(args, capsys)
+    assert code == 0
+    assert json.loads(out)["kind"] == "numeric"
+    assert err.startswith(
+        "matgrad: m·k·n = 4000 is above the symbolic limit; running the exact numeric check "
+        "instead\n"
+    )

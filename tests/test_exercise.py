@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matgrad_cli.cli import sheet_paths, write_sheets
+from matgrad_cli.cli.exercise import sheet_paths, write_sheets
 from matgrad_cli.core import exercise
 from matgrad_cli.core.derive import derive
 from matgrad_cli.core.exercise import (
@@ -570,7 +570,7 @@ def _write_sheets_below_a_file_size_limit(
     code = (
         "import resource, sys\n"
         "from pathlib import Path\n"
-        "from matgrad_cli.cli import write_sheets\n"
+        "from matgrad_cli.cli.exercise import write_sheets\n"
         "from matgrad_cli.errors import OutputError\n"
         "limit = int(sys.argv[2])\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))\n"
@@ -735,6 +735,25 @@ def test_exercise_command_bad_input_exits_2_with_one_line(
     assert code == 2
     assert err == f"matgrad: error: {message}\n"
     assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("stem", ["sheets/", "week3.tex/", "."])
+def test_exercise_command_refuses_a_folder_as_the_stem(
+    stem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A name ending in / names a folder, whether or not it exists: no week3-problems.tex.
+    (tmp_path / "sheets").mkdir()
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["exercise", "--seed", "1", "-o", stem], capsys)
+    assert code == 2
+    assert out == ""
+    folder = str(Path(stem))
+    assert (
+        err
+        == f"matgrad: error: -o takes a file stem such as sheets/week3, not the folder {folder}\n"
+    )
+    assert files_in(tmp_path) == ["sheets"]
+    assert files_in(tmp_path / "sheets") == []
 
 
 def test_exercise_command_without_tex_exits_2_and_writes_nothing(

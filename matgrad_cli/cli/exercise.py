@@ -1,0 +1,125 @@
+"""``matgrad exercise``: a problem sheet and its verified solution sheet, written as one.
+
+The mathematics draws the problems and verifies every solution (core/exercise.py), present/
+typesets the two sheets (present/exercise_doc.py), files.py writes them all or none.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from ..errors import OutputError
+from ..files import shown
+from .options import (
+    CountOption,
+    ExerciseBiasOption,
+    ExerciseSeedOption,
+    ForceOption,
+    Format,
+    SheetFormatOption,
+    SheetOutputOption,
+)
+
+
+def exercise(
+    seed: ExerciseSeedOption,
+    output: SheetOutputOption,
+    count: CountOption = "5",
+    bias: ExerciseBiasOption = False,
+    output_format: SheetFormatOption = Format.latex,
+    force: ForceOption = False,
+) -> None:
+    """Write a problem sheet and its solution sheet: random small layers, gradients to find.
+
+    Each problem gives the sizes, Z, W (and b) and asks for ∂L/∂Z, ∂L/∂W or ∂L/∂b, one entry
+    as a chain-rule sum or the whole matrix form; about a third state a concrete loss (sum,
+    squared error or softmax cross-entropy). Every solution comes from a verified derivation.
+    The same seed gives byte-identical sheets. All files are written or none. Exit code 0
+    when written, 1 if a solution failed to verify (nothing is written), 2 for bad input.
+    Described in docs/exercises.md.
+    """
+    from ..core.exercise import parse_count, parse_seed
+
+    seed_value, count_value = parse_seed(seed), parse_count(count)
+    written = write_sheets(
+        sheet_stem(output),
+        seed_value,
+        count_value,
+        bias=bias,
+        as_pdf=output_format is Format.pdf,
+        force=force,
+    )
+    sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
+    raise typer.Exit(0)
+
+
+def _not_a_stem(stem: Path) -> OutputError:
+    return OutputError(f"-o takes a file stem such as sheets/week3, not the folder {shown(stem)}")
+
+
+def sheet_stem(text: str) -> Path:
+    """The stem ``-o STEM`` names: a folder (a name ending in a separator, or ``.``) is refused,
+    and so is what ``parse_output_path`` refuses in a file name."""
+    from ..files import parse_output_path
+
+    stem = Path(text)
+    if text.endswith(os.sep) or stem.name in ("", ".", "..") or stem.is_dir():
+        raise _not_a_stem(stem)
+    return parse_output_path(text)
+
+
+def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
+    """The files ``write_sheets`` writes for ``stem``: STEM-problems.tex, STEM-solutions.tex
+    and, with ``as_pdf``, the two PDFs. A stem ending in .tex or .pdf loses that ending."""
+    if stem.suffix.lower() in (".tex", ".pdf"):
+        stem = stem.with_suffix("")
+    extensions = (".tex", ".pdf") if as_pdf else (".tex",)
+    return [
+        stem.with_name(f"{stem.name}{kind}{extension}")
+        for extension in extensions
+        for kind in ("-problems", "-solutions")
+    ]
+
+
+def write_sheets(
+    stem: Path,
+    seed: int,
+    count: int = 5,
+    bias: bool = False,
+    as_pdf: bool = False,
+    force: bool = False,
+) -> list[Path]:
+    """Write the problem and solution sheets next to ``stem``; the paths written, in order.
+
+    All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
+    written and a missing TeX engine are refused before any work; then files.write_all writes
+    every file or, whatever fails, none (a symbolic link is written through).
+    """
+    from ..core.exercise import make_problems, validate_count, validate_seed
+    from ..files import check_writable, write_all
+    from ..present.exercise_doc import problem_sheet, solution_sheet
+
+    validate_seed(seed)
+    validate_count(count)
+    if not stem.name or stem.name in (".", "..") or stem.is_dir():
+        raise _not_a_stem(stem)
+    paths = sheet_paths(stem, as_pdf)
+    for path in paths:
+        check_writable(path, force)
+    if as_pdf:
+        from ..present.pdf import require_tex_engine
+
+        require_tex_engine(without="--format latex")
+    problems = make_problems(seed, count, bias)
+    sources = [problem_sheet(problems, seed), solution_sheet(problems, seed)]
+    contents = [source.encode("utf-8") for source in sources]
+    if as_pdf:
+        from ..present.pdf import compile_pdf
+
+        contents += [compile_pdf(source) for source in sources]
+    write_all(list(zip(paths, contents, strict=True)), force)
+    return paths
