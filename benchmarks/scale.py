@@ -98,9 +98,9 @@ def work_document(size: int, engine_name: str) -> Row:
         raise SystemExit(f"the derivation at N={size} did not verify")
 
     def render() -> str:
-        from matgrad_cli.present.latex import render_latex
+        from matgrad_cli.present import render as render_result
 
-        return render_latex(derivation, standalone=True)
+        return render_result(derivation, "latex", standalone=True)
 
     document, render_time = _timed(render)
     return {

@@ -15,9 +15,8 @@ from matgrad_cli.core.compare import compare
 from matgrad_cli.core.engine import get_engine
 from matgrad_cli.core.matrix import matmul, transpose, upstream_form
 from matgrad_cli.core.model import Derivation
+from matgrad_cli.present import render
 from matgrad_cli.present.json import render_json
-from matgrad_cli.present.latex import render_latex
-from matgrad_cli.present.markdown import render_markdown
 from matgrad_cli.present.mathtex import ROW_STRUT
 from matgrad_cli.present.text import render_text
 
@@ -46,16 +45,18 @@ def default_derivation() -> Derivation:
 
 
 def test_golden_documents_for_the_default_layer(default_derivation: Derivation) -> None:
-    assert_golden(render_latex(default_derivation), "derive/2x2x2.tex")
-    assert_golden(render_latex(default_derivation, standalone=True), "derive/2x2x2-standalone.tex")
-    assert_golden(render_markdown(default_derivation), "derive/2x2x2.md")
+    assert_golden(render(default_derivation, "latex"), "derive/2x2x2.tex")
+    assert_golden(
+        render(default_derivation, "latex", standalone=True), "derive/2x2x2-standalone.tex"
+    )
+    assert_golden(render(default_derivation, "markdown"), "derive/2x2x2.md")
     assert_golden(render_json(default_derivation), "derive/2x2x2.json")
     assert_golden(render_text(default_derivation, width=80), "derive/2x2x2.txt")
     assert_golden(render_text(derive(3, 2, 4, bias=False), width=80), "derive/3x2x4-no-bias.txt")
 
 
 def test_sections_follow_the_specified_order(default_derivation: Derivation) -> None:
-    titles = re.findall(r"\\section\*\{(.*?)\}", render_latex(default_derivation))
+    titles = re.findall(r"\\section\*\{(.*?)\}", render(default_derivation, "latex"))
     assert titles == [
         "Setup",
         "Forward pass",
@@ -71,7 +72,7 @@ def test_assembled_input_gradient_has_every_entry_in_its_place(
     default_derivation: Derivation,
 ) -> None:
     # The original notes put entries (1,2), (2,1) and (2,2) of this matrix in the wrong places.
-    text = render_latex(default_derivation)
+    text = render(default_derivation, "latex")
     body = matrix_after(text, r"\frac{\partial L}{\partial Z} = ")
     rows = [row.replace(ROW_STRUT, "").strip() for row in body.split("\\\\")]
     cells = [
@@ -91,7 +92,7 @@ def test_assembled_input_gradient_has_every_entry_in_its_place(
 
 def test_weight_gradient_terms_are_not_transposed(default_derivation: Derivation) -> None:
     # The notes swapped ∂L/∂w_{1,2} and ∂L/∂w_{2,1}; ∂L/∂w_{1,2} = Σ_i ∂L/∂a_{i,2} z_{i,1}.
-    text = render_latex(default_derivation)
+    text = render(default_derivation, "latex")
     assert (
         rf"\frac{{\partial L}}{{\partial w_{{1,2}}}} &= {g(1, 2)} "
         rf"\frac{{\partial a_{{1,2}}}}{{\partial w_{{1,2}}}} + {g(2, 2)} "
@@ -102,7 +103,7 @@ def test_weight_gradient_terms_are_not_transposed(default_derivation: Derivation
 
 
 def test_no_mistake_of_the_original_notes_is_reproduced(default_derivation: Derivation) -> None:
-    text = render_latex(default_derivation)
+    text = render(default_derivation, "latex")
     assert r"Z^\top \frac{\partial L}{\partial W}" not in text  # "∂L/∂W = Zᵀ ∂L/∂W"
     assert "a_{m,1} & a_{m,1}" not in text
     assert "w_{k,1} & w_{k,1}" not in text
@@ -135,7 +136,7 @@ def test_every_verdict_comes_from_a_check(default_derivation: Derivation) -> Non
             plain, checks=tuple(failing if c.variable == "W" else c for c in plain.checks)
         ),
     )
-    text = render_latex(broken)
+    text = render(broken, "latex")
     assert "NOT verified" in text
     assert r"\boxed{\frac{\partial L}{\partial W}" not in text
     assert "Some identities FAIL" in text
@@ -151,13 +152,13 @@ def test_large_matrices_are_elided_but_fully_verified() -> None:
         for check in derivation.checks
         for rows, cols in [check.shape]
     )
-    elided = render_latex(derivation)
+    elided = render(derivation, "latex")
     setup = elided[: elided.index(r"\section*{Forward pass}")]
     assert r"\cdots" in setup
     assert r"\vdots" in setup
     assert r"\ddots" in setup
     assert "entries are computed the same way" in elided
-    whole = render_latex(derivation, full=True)
+    whole = render(derivation, "latex", full=True)
     setup_whole = whole[: whole.index(r"\section*{Forward pass}")]
     assert r"\cdots" not in setup_whole
     assert r"\vdots" not in setup_whole
@@ -165,14 +166,14 @@ def test_large_matrices_are_elided_but_fully_verified() -> None:
 
 
 def test_size_eleven_indices_stay_distinct() -> None:
-    text = render_latex(derive(11, 11, 1, bias=False), full=True)
+    text = render(derive(11, 11, 1, bias=False), "latex", full=True)
     assert "z_{1,11}" in text
     assert "z_{11,1}" in text
     assert "z_{111}" not in text
 
 
 def test_markdown_uses_display_math_blocks(default_derivation: Derivation) -> None:
-    text = render_markdown(default_derivation)
+    text = render(default_derivation, "markdown")
     assert text.startswith(
         "# Gradients of the matrix-multiplication layer $A = ZW + \\mathbf{1}_m b$, "
         "$(m, k, n) = (2, 2, 2)$"
@@ -192,7 +193,7 @@ def test_markdown_uses_display_math_blocks(default_derivation: Derivation) -> No
 def test_standalone_document_compiles_with_pdflatex(
     sizes: tuple[int, int, int], bias: bool, tmp_path: Path
 ) -> None:
-    latex = render_latex(derive(*sizes, bias=bias), standalone=True)
+    latex = render(derive(*sizes, bias=bias), "latex", standalone=True)
     result = run_pdflatex(latex, tmp_path, "layer")
     assert result.returncode == 0, result.stdout[-3000:]
     assert (tmp_path / "layer.pdf").stat().st_size > 10_000
@@ -202,7 +203,7 @@ def test_standalone_document_compiles_with_pdflatex(
 
 
 def test_fragment_compiles_inside_a_minimal_document(tmp_path: Path) -> None:
-    fragment = render_latex(derive(2, 3, 2))
+    fragment = render(derive(2, 3, 2), "latex")
     source = (
         "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
         + fragment

@@ -11,8 +11,7 @@ import pytest
 
 from matgrad_cli.core.derive import derive
 from matgrad_cli.errors import InputError, MatgradError
-from matgrad_cli.present import pdf
-from matgrad_cli.present.latex import render_latex
+from matgrad_cli.present import pdf, render
 from matgrad_cli.present.pdf import (
     EXCERPT_LINES,
     LatexFailedError,
@@ -68,7 +67,7 @@ def test_the_same_latex_gives_the_same_pdf_bytes(monkeypatch: pytest.MonkeyPatch
 
 def test_the_derivation_document_compiles_to_pdf() -> None:
     require_pdflatex()
-    data = compile_pdf(render_latex(derive(2, 3, 2), standalone=True))
+    data = compile_pdf(render(derive(2, 3, 2), "latex", standalone=True))
     assert data.startswith(b"%PDF-")
     assert len(data) > 10_000
 

@@ -13,11 +13,13 @@ from typing import Any
 
 #: Each kind of result's document builder: ``builder(result, full=...) -> Document``.
 _DOCUMENTS: dict[str, str] = {
-    "Derivation": "document:build_document",
+    "Derivation": "derivation_doc:derivation_document",
     "CheckReport": "check_doc:check_document",
     "ProofReport": "prove_doc:proof_document",
     "JacobianDerivation": "jacobian_doc:build_jacobian_document",
     "NumericResult": "numeric_doc:numeric_document",
+    "ProblemSheet": "exercise_doc:problem_document",
+    "SolutionSheet": "exercise_solutions:solution_document",
 }
 
 #: The printers of documents: ``printer(document, **options) -> str``. A new format of every

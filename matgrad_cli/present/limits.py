@@ -27,3 +27,11 @@ VECTOR_TERMS = 4
 
 #: Above this many steps, the shape steps of a claim are elided (the check report).
 SHAPE_STEPS = 12
+
+#: Widths on an A4 page of an exercise sheet, in units of one display fraction
+#: \\frac{\\partial L}{\\partial a_{i,j}}: a term z_{i,r} ∂L/∂a_{p,q} is 1.5 of them, a line of
+#: the page about 12. A gradient whose rows fit SHEET_MATRIX_WIDTH is set as one matrix; else
+#: its entries are listed, as many to a line as fit SHEET_LINE_WIDTH (the numbers were set by
+#: compiling every size and looking at the pages).
+SHEET_MATRIX_WIDTH = 9.0
+SHEET_LINE_WIDTH = 12.0

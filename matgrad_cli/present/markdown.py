@@ -1,9 +1,8 @@
-"""The derivation as Markdown with $$ … $$ display math, as GitHub, Jupyter and Obsidian show it."""
+"""Any document as Markdown with $$ … $$ display math, as GitHub, Jupyter and Obsidian show it."""
 
 from __future__ import annotations
 
-from ..core.model import Derivation
-from .document import Display, Document, Paragraph, Table, build_document
+from .document import Block, Display, Document, Lead, Paragraph, Table
 
 
 def _display(block: Display) -> str:
@@ -13,6 +12,7 @@ def _display(block: Display) -> str:
 
 
 def _cell(text: str) -> str:
+    """A table cell, its | escaped so that it does not end the cell."""
     return text.replace("|", "\\|")
 
 
@@ -25,21 +25,22 @@ def _table(block: Table) -> str:
     return "\n".join(lines)
 
 
+def _block(block: Block) -> str:
+    if isinstance(block, Paragraph):
+        return block.text
+    if isinstance(block, Lead):
+        return f"**{block.label}** {block.text}"
+    if isinstance(block, Display):
+        return _display(block)
+    return _table(block)
+
+
 def markdown_text(document: Document) -> str:
-    """Any matgrad document in Markdown."""
+    """Any matgrad document in Markdown; a handout's heading is its subtitle and its command."""
     parts = [f"# {document.title}"]
+    if document.heading is not None:
+        parts += [document.heading.subtitle, f"`{document.heading.command}`"]
     for section in document.sections:
         parts.append(f"## {section.title}")
-        for block in section.blocks:
-            if isinstance(block, Paragraph):
-                parts.append(block.text)
-            elif isinstance(block, Display):
-                parts.append(_display(block))
-            else:
-                parts.append(_table(block))
+        parts.extend(_block(block) for block in section.blocks)
     return "\n\n".join(parts) + "\n"
-
-
-def render_markdown(derivation: Derivation, *, full: bool = False) -> str:
-    """The derivation document in Markdown."""
-    return markdown_text(build_document(derivation, full))

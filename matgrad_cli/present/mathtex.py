@@ -12,10 +12,8 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
-from ..core.model import DISPLAY_LIMIT, LinearForm
-
-#: Sums with more terms than this are shown as first terms, \cdots, last term.
-SUM_DISPLAY_LIMIT = 6
+from ..core.model import LinearForm
+from .limits import MATRIX_SIDE, SUM_TERMS
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
@@ -122,7 +120,7 @@ def _factor_latex(factor: Any) -> str:
     return f"\\left({text}\\right)" if getattr(factor, "is_Add", False) else text
 
 
-def elide(items: Sequence[str], limit: int = SUM_DISPLAY_LIMIT, full: bool = False) -> list[str]:
+def elide(items: Sequence[str], limit: int = SUM_TERMS, full: bool = False) -> list[str]:
     """The items of a sum to show: all of them, or the first two, \\cdots and the last."""
     if full or len(items) <= limit:
         return list(items)
@@ -151,7 +149,7 @@ def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False
 
 def visible(count: int, full: bool = False) -> list[int | None]:
     """0-based indices to show along a dimension, None marking the elided middle (SPEC §2)."""
-    if full or count <= DISPLAY_LIMIT:
+    if full or count <= MATRIX_SIDE:
         return list(range(count))
     return [0, 1, 2, None, count - 2, count - 1]
 
@@ -189,7 +187,7 @@ def sum_lines(items: Sequence[str], full: bool = False, per_line: int = 4) -> li
     shown = elide(items, full=full)
     if not shown:
         return ["0"]
-    if len(shown) <= SUM_DISPLAY_LIMIT:
+    if len(shown) <= SUM_TERMS:
         return [" + ".join(shown)]
     chunks = [shown[start : start + per_line] for start in range(0, len(shown), per_line)]
     return [" + ".join(chunks[0])] + [r"&\quad + " + " + ".join(chunk) for chunk in chunks[1:]]
