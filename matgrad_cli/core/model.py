@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 #: A progress callback, progress(phase, done, total), for long derivations and checks.
 Progress = Callable[[str, int, int], None]
 
-#: Above this many rows or columns a matrix is elided on display (SPEC section 2).
-DISPLAY_LIMIT = 6
-
 
 @dataclass(frozen=True)
 class Symbols:
