@@ -179,7 +179,7 @@ def _shell_detection_as_for_users() -> Iterator[None]:
 
 
 def render_reference() -> str:
-    """The whole of docs/reference.md, from the typer app in matgrad_cli/cli.py."""
+    """The whole of docs/reference.md, from the typer app, matgrad_cli.cli.app."""
     from matgrad_cli.cli import app
 
     with _shell_detection_as_for_users():

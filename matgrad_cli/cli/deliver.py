@@ -1,5 +1,6 @@
 """From a result to where it goes, the one way every command takes: rendered through present's
-door (``render``), then written by files.py or printed on stdout.
+door (``render``), then written by files.py or printed on stdout. files.py is imported when a file
+is named, so that ``matgrad --help`` does not pay for it.
 
 A PDF is the standalone LaTeX compiled with pdflatex. On a terminal the text view is laid out for
 its width, in colour, and the other formats are highlighted; anything else gets the plain bytes.
@@ -11,19 +12,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..files import check_writable, parse_output_path, write_atomic
 from ..present import render
 from .options import Format
 
 
 def output_path(text: str | None) -> Path | None:
     """The file ``-o TEXT`` names, or None for stdout (no -o, or ``-o -`` as in most tools)."""
+    from ..files import parse_output_path
+
     return None if text is None or text == "-" else parse_output_path(text)
 
 
 def prepare_output(text: str | None, output_format: Format, force: bool) -> Path | None:
     """The destination of ``-o TEXT``, refused before any work if it cannot or may not be
     written: a file in use without --force, or a PDF without pdflatex or bound for a terminal."""
+    from ..files import check_writable
+
     destination = output_path(text)
     if destination is not None:
         check_writable(destination, force)
@@ -94,6 +98,8 @@ def _write(content: str | bytes, destination: Path | None, force: bool) -> None:
     """``content`` to its file, atomically, or to stdout as it is (a PDF as bytes, to a stdout
     that prepare_output has checked is not a terminal)."""
     if destination is not None:
+        from ..files import write_atomic
+
         write_atomic(destination, content, force)
     elif isinstance(content, bytes):
         sys.stdout.buffer.write(content)

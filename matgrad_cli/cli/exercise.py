@@ -13,7 +13,6 @@ from pathlib import Path
 import typer
 
 from ..errors import OutputError
-from ..files import shown
 from .options import (
     CountOption,
     ExerciseBiasOption,
@@ -43,6 +42,7 @@ def exercise(
     Described in docs/exercises.md.
     """
     from ..core.exercise import parse_count, parse_seed
+    from ..files import shown
 
     seed_value, count_value = parse_seed(seed), parse_count(count)
     written = write_sheets(
@@ -58,6 +58,8 @@ def exercise(
 
 
 def _not_a_stem(stem: Path) -> OutputError:
+    from ..files import shown
+
     return OutputError(f"-o takes a file stem such as sheets/week3, not the folder {shown(stem)}")
 
 
