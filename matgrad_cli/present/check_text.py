@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -87,11 +88,11 @@ def _detail(renderable: RenderableType) -> Padding:
 # --- one verdict ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class VerdictView:
     """One claim's verdict as a rich renderable."""
 
-    def __init__(self, verdict: ClaimVerdict) -> None:
-        self.verdict = verdict
+    verdict: ClaimVerdict
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         verdict = self.verdict
@@ -215,11 +216,11 @@ class VerdictView:
 # --- the report ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
 class CheckView:
     """Every verdict, a blank line apart, and a one-line tally when there are several."""
 
-    def __init__(self, report: CheckReport) -> None:
-        self.report = report
+    report: CheckReport
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         verdicts = self.report.verdicts

@@ -8,6 +8,7 @@ piece is a rich renderable laid out at the width the console gives it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import KW_ONLY, dataclass
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -87,14 +88,15 @@ def check_result(check: Check) -> str:
     return summary_result(check, mismatch_count(check, "≥") if check.mismatches else None)
 
 
+@dataclass(frozen=True)
 class CheckVerdict:
     """The outcome of one check, in words ("verified" only when it holds), and the first
     mismatching entries of a failure, both sides written out."""
 
-    def __init__(self, check: Check | None, context: str = "", *, full: bool = False) -> None:
-        self.check = check
-        self.context = context
-        self.full = full
+    check: Check | None
+    context: str = ""
+    _: KW_ONLY
+    full: bool = False
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         check, context = self.check, self.context
@@ -130,14 +132,15 @@ class CheckVerdict:
             )
 
 
+@dataclass(frozen=True)
 class ChainRules:
     """Each entry x of Z, W or b: the a's it feeds and its chain-rule sum, on one line when
     every shown entry fits, else the a's above the sum."""
 
-    def __init__(self, gradient: Gradient, check: Check | None, *, full: bool) -> None:
-        self.gradient = gradient
-        self.check = check
-        self.full = full
+    gradient: Gradient
+    check: Check | None
+    _: KW_ONLY
+    full: bool
 
     def _shown(self, rules: Sequence[ChainRule]) -> list[int]:
         if self.full or len(rules) <= ENTRY_LIST:
@@ -181,13 +184,14 @@ class ChainRules:
         yield Listing(len(rules), show, lambda count: self._more(count, len(rules)), full=full)
 
 
+@dataclass(frozen=True)
 class Assembled:
     """The elementwise results put in the shape of the variable (gradient layout), or, when
     the sums are too wide for that, where each one goes."""
 
-    def __init__(self, gradient: Gradient, *, full: bool) -> None:
-        self.gradient = gradient
-        self.full = full
+    gradient: Gradient
+    _: KW_ONLY
+    full: bool
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         gradient, full = self.gradient, self.full
@@ -221,24 +225,17 @@ class Assembled:
         )
 
 
+@dataclass(frozen=True)
 class Product:
     """A matrix product with G multiplied out, independently of the chain rule: the factors,
     then the entries, as a matrix when it fits and else entry by entry."""
 
-    def __init__(
-        self,
-        form: MatrixForm,
-        short: str,
-        factors: Sequence[Block],
-        *,
-        upstream_first: bool,
-        full: bool,
-    ) -> None:
-        self.form = form
-        self.short = short
-        self.factors = factors
-        self.upstream_first = upstream_first
-        self.full = full
+    form: MatrixForm
+    short: str
+    factors: Sequence[Block]
+    _: KW_ONLY
+    upstream_first: bool
+    full: bool
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         form, full, width = self.form, self.full, options.max_width

@@ -11,6 +11,8 @@ saying so. Every stated result is read off a JacobianCheck.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
+from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -121,12 +123,12 @@ def _block_text(jacobian: Jacobian, down: int, across: int, derivation: Jacobian
     return "[" + "; ".join(" ".join(pretty_expr(value) for value in row) for row in block) + "]"
 
 
+@dataclass(frozen=True)
 class JacobianVerdict:
     """The outcome of one check: "verified" only when it holds, else how it fails and where."""
 
-    def __init__(self, check: JacobianCheck, statement: str) -> None:
-        self.check = check
-        self.statement = statement
+    check: JacobianCheck
+    statement: str
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         check, statement = self.check, self.statement
@@ -152,13 +154,13 @@ class JacobianVerdict:
             )
 
 
+@dataclass(frozen=True)
 class WideFigure:
     """A block when it fits the width, else a note that ``what`` does not."""
 
-    def __init__(self, block: Block, what: str, indent: int = 2) -> None:
-        self.block = block
-        self.what = what
-        self.indent = indent
+    block: Block
+    what: str
+    indent: int = 2
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
@@ -173,14 +175,14 @@ class WideFigure:
         )
 
 
+@dataclass(frozen=True)
 class JacobianSetupView:
     """Sizes, Z and W, vec, and the layout of the Jacobians."""
 
-    title = "Setup and conventions"
-
-    def __init__(self, derivation: JacobianDerivation, *, full: bool) -> None:
-        self.derivation = derivation
-        self.full = full
+    derivation: JacobianDerivation
+    _: KW_ONLY
+    full: bool
+    title: ClassVar[str] = "Setup and conventions"
 
     def _vec(self, name: str, letter: str, shape: tuple[int, int]) -> WideFigure:
         """vec(X) = [x₁,₁  x₂,₁  …]ᵀ, the entries in column-major order."""
@@ -240,16 +242,19 @@ class JacobianSetupView:
         )
 
 
+@dataclass(frozen=True)
 class JacobianMatrixView:
     """The computed Jacobian with labels, its blocks, the Kronecker check, the vec identity."""
 
-    def __init__(
-        self, derivation: JacobianDerivation, variable: JacobianVariable, *, full: bool
-    ) -> None:
-        self.derivation = derivation
-        self.variable = variable
-        self.full = full
-        self.title = f"∂A/∂{variable}"
+    derivation: JacobianDerivation
+    variable: JacobianVariable
+    _: KW_ONLY
+    full: bool
+
+    @property
+    def title(self) -> str:
+        """``∂A/∂W``."""
+        return f"∂A/∂{self.variable}"
 
     def _blocks(self) -> list[RenderableType]:
         """The Jacobian in blocks, each read as 0, a named matrix or a multiple of I."""
@@ -319,15 +324,14 @@ class JacobianMatrixView:
         yield from self._vec_identity()
 
 
+@dataclass(frozen=True)
 class Contraction:
     """vec(∂L/∂X) from the Jacobian, reshaped into the shape of X, and its check."""
 
-    def __init__(
-        self, derivation: JacobianDerivation, variable: JacobianVariable, *, full: bool
-    ) -> None:
-        self.derivation = derivation
-        self.variable = variable
-        self.full = full
+    derivation: JacobianDerivation
+    variable: JacobianVariable
+    _: KW_ONLY
+    full: bool
 
     def _entries(self) -> Listing:
         """∂L/∂x₁,₂ = …, one line per entry, for a matrix too wide to show."""
@@ -373,14 +377,14 @@ class Contraction:
         )
 
 
+@dataclass(frozen=True)
 class ContractionView:
     """The chain rule as a product with the Jacobian, for W and then Z."""
 
-    title = "Contracting with G = ∂L/∂A"
-
-    def __init__(self, derivation: JacobianDerivation, *, full: bool) -> None:
-        self.derivation = derivation
-        self.full = full
+    derivation: JacobianDerivation
+    _: KW_ONLY
+    full: bool
+    title: ClassVar[str] = "Contracting with G = ∂L/∂A"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield prose(
@@ -392,13 +396,12 @@ class ContractionView:
         yield Contraction(self.derivation, "Z", full=self.full)
 
 
+@dataclass(frozen=True)
 class NotesView:
     """Why the notes' ∂Y/∂W = Xᵀ is wrong, and what the check of it found."""
 
-    title = "Why ∂Y/∂W = Xᵀ is wrong"
-
-    def __init__(self, derivation: JacobianDerivation) -> None:
-        self.derivation = derivation
+    derivation: JacobianDerivation
+    title: ClassVar[str] = "Why ∂Y/∂W = Xᵀ is wrong"
 
     def _claim(self) -> Text:
         claim = self.derivation.notes_claim
@@ -475,13 +478,12 @@ class JacobianGeneralView:
         )
 
 
+@dataclass(frozen=True)
 class JacobianSummaryView:
     """Every check in a table, the verdict, and what became of the notes' claim."""
 
-    title = "Summary"
-
-    def __init__(self, derivation: JacobianDerivation) -> None:
-        self.derivation = derivation
+    derivation: JacobianDerivation
+    title: ClassVar[str] = "Summary"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation = self.derivation
@@ -510,12 +512,13 @@ class JacobianSummaryView:
         )
 
 
+@dataclass(frozen=True)
 class JacobianView:
     """The Jacobian view as a rich renderable, in the sections of the LaTeX document."""
 
-    def __init__(self, derivation: JacobianDerivation, *, full: bool = False) -> None:
-        self.derivation = derivation
-        self.full = full
+    derivation: JacobianDerivation
+    _: KW_ONLY
+    full: bool = False
 
     def sections(self) -> list[Titled]:
         """Setup, ∂A/∂W, ∂A/∂Z, the contractions, the notes' claim, the general case, summary."""

@@ -8,6 +8,9 @@ an identity whose Proof is proved.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
@@ -36,13 +39,12 @@ def _layer(bias: bool) -> str:
     return "A = ZW + 1ₘb" if bias else "A = ZW"
 
 
+@dataclass(frozen=True)
 class StatementView:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
 
-    title = "Statement"
-
-    def __init__(self, report: ProofReport) -> None:
-        self.report = report
+    report: ProofReport
+    title: ClassVar[str] = "Statement"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
@@ -70,13 +72,12 @@ class StatementView:
             )
 
 
+@dataclass(frozen=True)
 class SettingView:
     """The symbols, the layout, and what SymPy computes."""
 
-    title = "Setting"
-
-    def __init__(self, bias: bool) -> None:
-        self.bias = bias
+    bias: bool
+    title: ClassVar[str] = "Setting"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if self.bias else "")
@@ -120,13 +121,17 @@ def _derivation(proof: ProofNotation, width: int) -> list[Text]:
     return lines
 
 
+@dataclass(frozen=True)
 class IdentityView:
     """One identity: what is to be proved, the numbered derivation, what each step did, and
     the verdict (✓ only when the Proof is proved)."""
 
-    def __init__(self, proof: ProofNotation) -> None:
-        self.proof = proof
-        self.title = _TITLES[proof.variable]
+    proof: ProofNotation
+
+    @property
+    def title(self) -> str:
+        """``∂L/∂b, the bias``."""
+        return _TITLES[self.proof.variable]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width, proof = options.max_width, self.proof
@@ -145,13 +150,12 @@ class IdentityView:
             yield Hanging(verdict, "✗ NOT proved: ", STYLE_BAD)
 
 
+@dataclass(frozen=True)
 class ClosingView:
     """Every identity with its result, and what the proof establishes."""
 
-    title = "For every size"
-
-    def __init__(self, report: ProofReport) -> None:
-        self.report = report
+    report: ProofReport
+    title: ClassVar[str] = "For every size"
 
     def _verdict(self) -> str:
         report = self.report
@@ -182,12 +186,12 @@ class ClosingView:
         yield Hanging(self._verdict())
 
 
+@dataclass(frozen=True)
 class ProofView:
     """The whole proof as rich renderables, laid out for the console's width: a title, then
     the statement, the setting, one section per identity and the closing table."""
 
-    def __init__(self, report: ProofReport) -> None:
-        self.report = report
+    report: ProofReport
 
     def sections(self) -> list[Titled]:
         """The sections in order, each identity's written in the proof's notation."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal, Protocol
 
 from rich import box
@@ -208,27 +208,27 @@ def hanging_lines(prefix: str, body: str, width: int) -> list[str]:
     return [text.replace(_GLUE, " ") for text in lines]
 
 
+@dataclass(frozen=True)
 class Hanging:
     """A paragraph after ``prefix`` (a step number, a verdict), wrapped to the width by
     ``hanging_lines``: its continuation lines hang under the start of the body."""
 
-    def __init__(self, body: str, prefix: str = "", style: str = "") -> None:
-        self.body = body
-        self.prefix = prefix
-        self.style = style
+    body: str
+    prefix: str = ""
+    style: str = ""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         lines = hanging_lines(self.prefix, self.body, options.max_width)
         yield Text("\n".join(lines), style=self.style, overflow="fold")
 
 
+@dataclass(frozen=True)
 class Figure:
     """A block indented by ``indent``, or, when it is wider than the console, a note saying so
     (folding would break a matrix's rows apart)."""
 
-    def __init__(self, block: Block, indent: int = 0) -> None:
-        self.block = block
-        self.indent = indent
+    block: Block
+    indent: int = 0
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         block, indent = self.block, self.indent
@@ -243,12 +243,12 @@ class Figure:
             yield line(" " * indent + text if text else "")
 
 
+@dataclass(frozen=True)
 class BlockRows:
     """Blocks side by side as far as the width allows, then on the next rows, a line apart."""
 
-    def __init__(self, blocks: Sequence[Block], gap: int = 4) -> None:
-        self.blocks = blocks
-        self.gap = gap
+    blocks: Sequence[Block]
+    gap: int = 4
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for number, row in enumerate(rows_of_blocks(self.blocks, options.max_width, self.gap)):
@@ -257,32 +257,29 @@ class BlockRows:
             yield Figure(row)
 
 
+@dataclass(frozen=True)
 class Equation:
     """``lhs = t₁ + t₂ + …``, broken before a + (or ``join``) under the =, to fit the width.
 
-    ``lhs`` is padded to ``lhs_width`` so that the = of a list of equations line up.
+    ``lhs`` is padded to ``lhs_width`` so that the = of a list of equations line up; an empty
+    sum is 0.
     """
 
-    def __init__(
-        self,
-        prefix: str,
-        lhs: str,
-        terms: Sequence[str],
-        join: str = "+",
-        lhs_width: int = 0,
-    ) -> None:
-        self.prefix = prefix
-        self.lhs = lhs + " " * (lhs_width - cell_len(lhs))
-        self.terms = list(terms) or ["0"]
-        self.join = join
+    prefix: str
+    lhs: str
+    terms: Sequence[str]
+    join: str = "+"
+    lhs_width: int = 0
 
     def lines(self, width: int) -> list[str]:
         """The equation's lines at ``width`` columns."""
-        prefix, lhs, join = self.prefix, self.lhs, self.join
+        prefix, join = self.prefix, self.join
+        lhs = self.lhs + " " * (self.lhs_width - cell_len(self.lhs))
+        first, *rest = list(self.terms) or ["0"]
         lines = []
-        current = f"{prefix}{lhs} = {self.terms[0]}"
+        current = f"{prefix}{lhs} = {first}"
         continuation = " " * (cell_len(prefix + lhs) + 1)
-        for term in self.terms[1:]:
+        for term in rest:
             candidate = f"{current} {join} {term}"
             if cell_len(candidate) <= width:
                 current = candidate
@@ -297,24 +294,17 @@ class Equation:
             yield line(text)
 
 
+@dataclass(frozen=True)
 class Listing:
     """Items 0…count−1, or, beyond ``limit`` (unless ``full``), the first three, a ⋮ line
     saying what ``more`` of them are not shown, and the last."""
 
-    def __init__(
-        self,
-        count: int,
-        show: Callable[[int], Iterable[RenderableType]],
-        more: Callable[[int], str],
-        *,
-        full: bool,
-        limit: int = ENTRY_LIST,
-    ) -> None:
-        self.count = count
-        self.show = show
-        self.more = more
-        self.full = full
-        self.limit = limit
+    count: int
+    show: Callable[[int], Iterable[RenderableType]]
+    more: Callable[[int], str]
+    _: KW_ONLY
+    full: bool
+    limit: int = ENTRY_LIST
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         count = self.count
@@ -346,12 +336,12 @@ class Titled(Protocol):
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult: ...
 
 
+@dataclass(frozen=True)
 class Section:
     """A section made of given renderables."""
 
-    def __init__(self, title: str, body: Iterable[RenderableType]) -> None:
-        self.title = title
-        self.body = list(body)
+    title: str
+    body: Sequence[RenderableType]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.body
@@ -362,13 +352,13 @@ def heading(number: int, title: str) -> Rule:
     return Rule(Text(f"{number}. {title}", style=STYLE_HEADING), align="left")
 
 
+@dataclass(frozen=True)
 class Sections:
     """The sections numbered from 1, each under its heading, a blank line apart (and apart from
     the ``lead`` line above them, when there is one)."""
 
-    def __init__(self, sections: Sequence[Titled], lead: RenderableType | None = None) -> None:
-        self.sections = sections
-        self.lead = lead
+    sections: Sequence[Titled]
+    lead: RenderableType | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.lead is not None:

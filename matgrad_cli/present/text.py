@@ -9,6 +9,9 @@ sizes). Every stated result is read off a Check of the derivation.
 
 from __future__ import annotations
 
+from dataclasses import KW_ONLY, dataclass
+from typing import ClassVar
+
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
@@ -53,14 +56,14 @@ from .terminal import (
 )
 
 
+@dataclass(frozen=True)
 class SetupView:
     """Sizes, the explicit matrices, the product and the convention (SPEC section 1)."""
 
-    title = "Setup"
-
-    def __init__(self, derivation: Derivation, *, full: bool) -> None:
-        self.derivation = derivation
-        self.full = full
+    derivation: Derivation
+    _: KW_ONLY
+    full: bool
+    title: ClassVar[str] = "Setup"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, full = self.derivation, self.full
@@ -95,20 +98,18 @@ class SetupView:
         )
 
 
+@dataclass(frozen=True)
 class ForwardView:
     """Every a_{i,j} written out as its sum, in summation order (with b_j when ``bias``)."""
 
-    title = "Forward pass"
-
-    def __init__(
-        self, outputs: tuple[tuple[OutputEntry, ...], ...], *, bias: bool, full: bool
-    ) -> None:
-        self.entries = [entry for row in outputs for entry in row]
-        self.bias = bias
-        self.full = full
+    outputs: tuple[tuple[OutputEntry, ...], ...]
+    _: KW_ONLY
+    bias: bool
+    full: bool
+    title: ClassVar[str] = "Forward pass"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        entries = self.entries
+        entries = [entry for row in self.outputs for entry in row]
         if self.bias:
             yield prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
         else:
@@ -125,13 +126,14 @@ class ForwardView:
         yield Listing(len(entries), show, more_entries, full=self.full, limit=FORWARD_LIST)
 
 
+@dataclass(frozen=True)
 class LossView:
     """A concrete loss: L, ∂L/∂A from the CAS and in closed form, and the checks made by
     differentiating L through the whole layer."""
 
-    def __init__(self, loss: LossDerivation, *, full: bool) -> None:
-        self.loss = loss
-        self.full = full
+    loss: LossDerivation
+    _: KW_ONLY
+    full: bool
 
     @property
     def title(self) -> str:
@@ -190,14 +192,19 @@ class LossView:
         )
 
 
+@dataclass(frozen=True)
 class GradientView:
     """∂L/∂Z or ∂L/∂W: chain rule per entry, assembled, the matrix product, the check."""
 
-    def __init__(self, derivation: Derivation, name: Variable, *, full: bool) -> None:
-        self.derivation = derivation
-        self.name = name
-        self.full = full
-        self.title = f"∂L/∂{name}"
+    derivation: Derivation
+    name: Variable
+    _: KW_ONLY
+    full: bool
+
+    @property
+    def title(self) -> str:
+        """``∂L/∂Z``."""
+        return f"∂L/∂{self.name}"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, name, full = self.derivation, self.name, self.full
@@ -222,15 +229,15 @@ class GradientView:
         yield CheckVerdict(check, full=full)
 
 
+@dataclass(frozen=True)
 class BiasView:
     """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
 
-    title = "Bias"
-
-    def __init__(self, derivation: Derivation, layer: LayerDerivation, *, full: bool) -> None:
-        self.derivation = derivation
-        self.layer = layer
-        self.full = full
+    derivation: Derivation
+    layer: LayerDerivation
+    _: KW_ONLY
+    full: bool
+    title: ClassVar[str] = "Bias"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, layer, full = self.derivation, self.layer, self.full
@@ -267,13 +274,12 @@ class BiasView:
             yield CheckVerdict(extra, full=full)
 
 
+@dataclass(frozen=True)
 class GeneralView:
     """Index notation for any m, k, n: the textbook argument, stated as such."""
 
-    title = "The general case: why it holds at every size"
-
-    def __init__(self, bias: bool) -> None:
-        self.bias = bias
+    bias: bool
+    title: ClassVar[str] = "The general case: why it holds at every size"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         bias = self.bias
@@ -309,13 +315,12 @@ class GeneralView:
         )
 
 
+@dataclass(frozen=True)
 class SummaryView:
     """Every check in a table, and the verdict on the whole derivation."""
 
-    title = "Summary"
-
-    def __init__(self, derivation: Derivation) -> None:
-        self.derivation = derivation
+    derivation: Derivation
+    title: ClassVar[str] = "Summary"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation = self.derivation
@@ -346,12 +351,13 @@ class SummaryView:
             yield marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
 
 
+@dataclass(frozen=True)
 class DerivationView:
     """The whole derivation as a rich renderable, in the order of SPEC section 2."""
 
-    def __init__(self, derivation: Derivation, *, full: bool = False) -> None:
-        self.derivation = derivation
-        self.full = full
+    derivation: Derivation
+    _: KW_ONLY
+    full: bool = False
 
     def sections(self) -> list[Titled]:
         """The sections in order; the loss and the bias only when the derivation has them."""
