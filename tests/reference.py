@@ -1,12 +1,11 @@
 """Independent reference routes to the gradients of A = ZW (+ 1_m b), for tests and benchmarks.
 
-Nothing here imports derive.py, verify.py or engine.py: the symbols, the forward pass and the
-differentiation are rebuilt from scratch with plain SymPy, so an agreement between these routes
-and matgrad's derivation is evidence, not an echo of the same code. The names of the symbols are
+Nothing here imports matgrad_cli: the symbols, the forward pass and the differentiation are
+rebuilt from scratch with plain SymPy, so an agreement between these routes and matgrad's
+derivation is evidence, not an echo of the same code. The names of the symbols are
 the library's (z_i_r, w_r_j, b_j, dA_i_j, 1-based) only so that the expressions can be compared.
 
-This module is for tests and benchmarks; the package's ``__init__`` does not import it, so the
-command line does not pay for SymPy here.
+It lives with the tests, outside the package, and the command line never loads it.
 """
 
 from __future__ import annotations
