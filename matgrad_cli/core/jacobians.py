@@ -10,7 +10,7 @@ Two routes meet in every check and never share code:
 - the Jacobians are the engine's derivatives of the expanded entries of A (derive.forward);
 - the Kronecker products I_n ⊗ Z and Wᵀ ⊗ I_m are built block by block from the definition
   A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1), and the gradients Zᵀ·G and G·Wᵀ are the matrix
-  products of verify.matrix_forms.
+  products of matrix.matrix_forms.
 
 The checks: each Jacobian equals its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W) =
 (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), each vec identity holds when
@@ -145,7 +145,7 @@ class JacobianDerivation:
     vec_products: dict[JacobianVariable, VecProduct]
     #: The Jacobian contracted with vec(G), reshaped into the shape of the variable.
     contractions: dict[JacobianVariable, MatrixForm]
-    #: Zᵀ·G and G·Wᵀ multiplied out independently (verify.matrix_forms).
+    #: Zᵀ·G and G·Wᵀ multiplied out independently (matrix.matrix_forms).
     products: dict[JacobianVariable, MatrixForm]
     checks: tuple[JacobianCheck, ...]
     #: The original notes' "∂Y/∂W = Xᵀ", checked as a claim about the Jacobian (SPEC §5).
