@@ -38,7 +38,6 @@ from matgrad_cli.core.losses import SoftmaxCrossEntropy, derive_loss, validate_l
 from matgrad_cli.core.matrix import matrix_forms
 from matgrad_cli.core.model import Derivation, MatrixForm
 from matgrad_cli.errors import InputError, OutputError
-from matgrad_cli.present import pdf
 from matgrad_cli.present.exercise_doc import problem_sheet, solution_sheet
 from matgrad_cli.present.pdf import LatexFailedError, TexMissingError
 
@@ -681,28 +680,54 @@ def test_an_unverified_solution_writes_no_file(
     assert files_in(tmp_path) == []
 
 
+def _without_tex(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH on which no pdflatex is found, as on a machine without TeX."""
+    empty = folder / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+
+
+def _with_broken_tex(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A PATH whose pdflatex fails as on a LaTeX error: a log with the error and its line."""
+    bin_folder = folder / "broken-bin"
+    bin_folder.mkdir()
+    engine = bin_folder / "pdflatex"
+    engine.write_text(
+        "#!/bin/sh\n"
+        "for last; do :; done\n"
+        "printf '! Undefined control sequence.\\nl.7 \\\\broken\\n' > \"${last%.tex}.log\"\n"
+        "exit 1\n",
+        encoding="utf-8",
+    )
+    engine.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_folder))
+
+
 def test_a_missing_tex_engine_is_refused_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    _without_tex(tmp_path, monkeypatch)
     monkeypatch.setattr(exercise, "make_problems", _no_work)
     with pytest.raises(TexMissingError) as raised:
-        write_sheets(tmp_path / "sheet", 7, as_pdf=True)
+        write_sheets(sheets / "sheet", 7, as_pdf=True)
     message = str(raised.value)
     assert "apt-get install texlive-latex-base" in message
     assert "`--format latex` works without it" in message
-    assert files_in(tmp_path) == []
+    assert files_in(sheets) == []
 
 
 def test_a_latex_failure_writes_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(latex: str) -> bytes:
-        raise LatexFailedError("pdflatex could not compile the document: x", "! x.")
-
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: "/usr/bin/pdflatex")
-    monkeypatch.setattr(pdf, "compile_pdf", broken)
-    with pytest.raises(LatexFailedError):
-        write_sheets(tmp_path / "sheet", 7, as_pdf=True)
-    assert files_in(tmp_path) == []
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    _with_broken_tex(tmp_path, monkeypatch)
+    with pytest.raises(LatexFailedError) as raised:
+        write_sheets(sheets / "sheet", 7, as_pdf=True)
+    assert str(raised.value) == (
+        "pdflatex could not compile the document: Undefined control sequence (line 7 of the LaTeX)"
+    )
+    assert files_in(sheets) == []
 
 
 # The command line, once cli.py has the exercise command.
@@ -759,9 +784,32 @@ def test_exercise_command_refuses_a_folder_as_the_stem(
 def test_exercise_command_without_tex_exits_2_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
-    code, _, err = run(["exercise", "--seed", "1", "-f", "pdf", "-o", str(tmp_path / "s")], capsys)
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    _without_tex(tmp_path, monkeypatch)
+    code, _, err = run(["exercise", "--seed", "1", "-f", "pdf", "-o", str(sheets / "s")], capsys)
     assert code == 2
     assert len(err.splitlines()) == 1
     assert "apt-get install texlive-latex-base" in err
-    assert files_in(tmp_path) == []
+    assert files_in(sheets) == []
+
+
+def test_exercise_command_shows_the_latex_error_under_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sheets = tmp_path / "sheets"
+    sheets.mkdir()
+    _with_broken_tex(tmp_path, monkeypatch)
+    code, out, err = run(
+        ["exercise", "--seed", "1", "-c", "1", "-f", "pdf", "-o", str(sheets / "s")], capsys
+    )
+    assert code == 2
+    assert out == ""
+    # The one line, then the log's excerpt indented as a block.
+    assert err == (
+        "matgrad: error: pdflatex could not compile the document: Undefined control sequence "
+        "(line 7 of the LaTeX)\n"
+        "  ! Undefined control sequence.\n"
+        "  l.7 \\broken\n"
+    )
+    assert files_in(sheets) == []
