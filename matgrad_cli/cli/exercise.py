@@ -1,14 +1,16 @@
 """``matgrad exercise``: a problem sheet and its verified solution sheet, written as one.
 
-The mathematics draws the problems and verifies every solution (core/exercise.py), present/
-typesets the two sheets (present/exercise_doc.py), files.py writes them all or none.
+The mathematics draws the problems and verifies every solution (core/exercise.py), present's door
+typesets the two sheets (``render``), files.py writes them all or none.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -22,6 +24,9 @@ from .options import (
     SheetFormatOption,
     SheetOutputOption,
 )
+
+if TYPE_CHECKING:
+    from ..core.model import Derivation
 
 
 def exercise(
@@ -94,16 +99,21 @@ def write_sheets(
     bias: bool = False,
     as_pdf: bool = False,
     force: bool = False,
+    *,
+    derive: Callable[..., Derivation] | None = None,
 ) -> list[Path]:
     """Write the problem and solution sheets next to ``stem``; the paths written, in order.
 
     All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
     written and a missing TeX engine are refused before any work; then files.write_all writes
-    every file or, whatever fails, none (a symbolic link is written through).
+    every file or, whatever fails, none (a symbolic link is written through). ``derive`` makes
+    the derivations the solutions come from (core.derive.derive when None); a test may pass a
+    wrong one, which no sheet survives.
     """
-    from ..core.exercise import make_problems, validate_count, validate_seed
+    from ..core.exercise import make_problems, solve_all, validate_count, validate_seed
     from ..files import check_writable, write_all
-    from ..present.exercise_doc import problem_sheet, solution_sheet
+    from ..present import render
+    from ..present.exercise_common import ProblemSheet, SolutionSheet
 
     validate_seed(seed)
     validate_count(count)
@@ -117,7 +127,9 @@ def write_sheets(
 
         require_tex_engine(without="--format latex")
     problems = make_problems(seed, count, bias)
-    sources = [problem_sheet(problems, seed), solution_sheet(problems, seed)]
+    solutions = solve_all(problems) if derive is None else solve_all(problems, derive)
+    sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
+    sources = [render(sheet, "latex", standalone=True) for sheet in sheets]
     contents = [source.encode("utf-8") for source in sources]
     if as_pdf:
         from ..present.pdf import compile_pdf
