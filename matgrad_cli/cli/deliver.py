@@ -16,7 +16,7 @@ from ..present import render
 from .options import Format
 
 
-def output_path(text: str | None) -> Path | None:
+def _output_path(text: str | None) -> Path | None:
     """The file ``-o TEXT`` names, or None for stdout (no -o, or ``-o -`` as in most tools)."""
     from ..files import parse_output_path
 
@@ -28,7 +28,7 @@ def prepare_output(text: str | None, output_format: Format, force: bool) -> Path
     written: a file in use without --force, or a PDF without pdflatex or bound for a terminal."""
     from ..files import check_writable
 
-    destination = output_path(text)
+    destination = _output_path(text)
     if destination is not None:
         check_writable(destination, force)
     if output_format is Format.pdf:
@@ -38,7 +38,7 @@ def prepare_output(text: str | None, output_format: Format, force: bool) -> Path
     return destination
 
 
-def render_options(output_format: Format, standalone: bool, full: bool | None) -> dict[str, Any]:
+def _render_options(output_format: Format, standalone: bool, full: bool | None) -> dict[str, Any]:
     """The options ``render`` takes for ``output_format``: LaTeX standalone or a fragment, and
     (for the results that elide, ``full`` given) every entry or an elided view; JSON takes none."""
     options: dict[str, Any] = {}
@@ -65,10 +65,10 @@ def deliver(
     if output_format is Format.pdf:
         from ..present.pdf import compile_pdf
 
-        latex = render(result, Format.latex.value, **render_options(Format.latex, True, full))
+        latex = render(result, Format.latex.value, **_render_options(Format.latex, True, full))
         _write(compile_pdf(latex), destination, force)
         return
-    options = render_options(output_format, standalone, full)
+    options = _render_options(output_format, standalone, full)
     on_terminal = destination is None and sys.stdout.isatty()
     if output_format is Format.text:
         options.update(_terminal_layout() if on_terminal else {"color": False, "width": 80})

@@ -118,7 +118,7 @@ OutputOption = Annotated[
         "--output",
         "-o",
         help="Write to this file (atomically) instead of stdout; - is stdout.",
-        # The text as given, read by output_path: a Path would drop the / of `x.tex/`.
+        # The text as given, read by files.parse_output_path: a Path would drop the / of `x.tex/`.
         metavar="<file>",
     ),
 ]
