@@ -38,6 +38,8 @@ from matgrad_cli.core.losses import SoftmaxCrossEntropy, derive_loss, validate_l
 from matgrad_cli.core.matrix import matrix_forms
 from matgrad_cli.core.model import Derivation, MatrixForm
 from matgrad_cli.errors import InputError, OutputError
+from matgrad_cli.present import formats, render
+from matgrad_cli.present.exercise_common import ProblemSheet, SolutionSheet
 from matgrad_cli.present.exercise_doc import problem_sheet, solution_sheet
 from matgrad_cli.present.pdf import LatexFailedError, TexMissingError
 
@@ -415,6 +417,40 @@ def test_every_size_and_layout_fits_the_page(tmp_path: Path) -> None:
     assert "Overfull \\hbox" not in log
 
 
+def test_the_sheets_are_rendered_through_the_door_like_every_document() -> None:
+    problems = make_problems(7, 4, bias=True)
+    sheet = ProblemSheet(problems, 7)
+    solutions = SolutionSheet(solve_all(problems), 7)
+    assert formats(sheet) == formats(solutions) == ("latex", "markdown")
+    assert render(sheet, "latex", standalone=True) == problem_sheet(problems, 7)
+    assert render(solutions, "latex", standalone=True) == solution_sheet(problems, 7)
+
+
+def test_a_sheet_in_markdown_has_its_heading_tasks_and_checks() -> None:
+    problems = make_problems(7, 3)
+    problems_text = render(ProblemSheet(problems, 7), "markdown")
+    assert problems_text.startswith(
+        "# Gradients of a linear layer: exercises\n\nSeed 7, 3 problems, layers without bias\n\n"
+        "`matgrad exercise --seed 7 --count 3`\n\n## Notation\n\n"
+    )
+    assert problems_text.count("**Task.** ") == 3
+    solutions_text = render(SolutionSheet(solve_all(problems), 7), "markdown")
+    assert solutions_text.count("**Check.** $\\checkmark$ Verified by matgrad: ") == 3
+    assert "\\begin{sheetpart}" not in problems_text + solutions_text
+
+
+def test_a_sheet_fragment_defines_what_keeps_its_parts_together(tmp_path: Path) -> None:
+    problems = make_problems(7, 2)
+    fragment = render(ProblemSheet(problems, 7), "latex")
+    assert fragment.startswith("% A part starts a new page")
+    assert "\\documentclass" not in fragment
+    document = (
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+        f"\\begin{{document}}\n{fragment}\\end{{document}}\n"
+    )
+    compile_with_pdflatex(document, tmp_path, "fragment")
+
+
 # Writing the files.
 
 
@@ -667,12 +703,16 @@ def test_a_dangling_symlinked_sheet_gets_its_target_created(tmp_path: Path) -> N
     )
 
 
-def test_an_unverified_solution_writes_no_file(tmp_path: Path) -> None:
-    def failing(*args: Any, **kwargs: Any) -> Derivation:
-        return _with_failed_checks(derive(*args, **kwargs))
-
+def test_an_unverified_solution_writes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # write_sheets and solution_sheet take no derivation of their own: the solving is replaced.
+    failing = functools.partial(
+        solve_all, derive=lambda *a, **k: _with_failed_checks(derive(*a, **k))
+    )
+    monkeypatch.setattr(exercise, "solve_all", failing)
     with pytest.raises(UnverifiedSolutionError):
-        write_sheets(tmp_path / "sheet", 7, derive=failing)
+        write_sheets(tmp_path / "sheet", 7)
     assert files_in(tmp_path) == []
 
 

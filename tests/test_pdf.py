@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -153,10 +152,35 @@ def test_log_excerpt_of_a_long_error_is_cut_in_the_middle() -> None:
     assert lines[-2:] == ["l.9 x", "  y"]
 
 
-def test_missing_tex_engine_says_how_to_install_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+def _bin_folder(folder: Path, script: str | None = None) -> Path:
+    """A folder for a search path: empty, as on a machine without TeX, or holding a pdflatex
+    that runs ``script`` (a shell script)."""
+    bin_folder = folder / "bin"
+    bin_folder.mkdir()
+    if script is not None:
+        engine = bin_folder / "pdflatex"
+        engine.write_text(f"#!/bin/sh\n{script}", encoding="utf-8")
+        engine.chmod(0o755)
+    return bin_folder
+
+
+#: A pdflatex that fails as on a LaTeX error: it writes the log of the error and its line.
+BROKEN_TEX = (
+    "for last; do :; done\n"
+    "printf '! Undefined control sequence.\\nl.5 \\\\undefinedmacro\\n' > \"${last%.tex}.log\"\n"
+    "exit 1\n"
+)
+
+
+def test_missing_tex_engine_says_how_to_install_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(TexMissingError) as raised:
+        pdf.require_tex_engine(path=str(_bin_folder(tmp_path)))
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    with pytest.raises(TexMissingError) as compiling:
         compile_pdf(MINIMAL)
+    assert str(compiling.value) == str(raised.value)
     message = str(raised.value)
     assert isinstance(raised.value, InputError)
     assert raised.value.exit_code == 2
@@ -165,27 +189,22 @@ def test_missing_tex_engine_says_how_to_install_one(monkeypatch: pytest.MonkeyPa
     assert "`--format latex --standalone` works without it" in message
 
 
-def test_a_pdf_is_refused_on_a_terminal_but_not_to_a_file_or_a_pipe(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: "/usr/bin/pdflatex")
+def test_a_pdf_is_refused_on_a_terminal_but_not_to_a_file_or_a_pipe(tmp_path: Path) -> None:
+    tex = str(_bin_folder(tmp_path, "exit 0\n"))
     with pytest.raises(InputError, match="refusing to write a binary PDF to the terminal"):
-        check_pdf_destination(None, stdout_is_terminal=True)
-    assert check_pdf_destination(None, stdout_is_terminal=False) == "/usr/bin/pdflatex"
-    assert check_pdf_destination(tmp_path / "x.pdf", stdout_is_terminal=True)
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+        check_pdf_destination(None, stdout_is_terminal=True, path=tex)
+    engine = str(tmp_path / "bin" / "pdflatex")
+    assert check_pdf_destination(None, stdout_is_terminal=False, path=tex) == engine
+    assert check_pdf_destination(tmp_path / "x.pdf", stdout_is_terminal=True, path=tex) == engine
+    (tmp_path / "empty").mkdir()
     with pytest.raises(TexMissingError):
-        check_pdf_destination(tmp_path / "x.pdf", stdout_is_terminal=False)
+        check_pdf_destination(tmp_path / "x.pdf", False, path=str(tmp_path / "empty"))
 
 
-def test_a_pdflatex_that_hangs_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
-    def hang(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
-        raise subprocess.TimeoutExpired(cmd="pdflatex", timeout=1.0)
-
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: "/usr/bin/pdflatex")
-    monkeypatch.setattr(subprocess, "run", hang)
+def test_a_pdflatex_that_hangs_is_stopped(tmp_path: Path) -> None:
+    hanging = str(_bin_folder(tmp_path, "exec sleep 60\n") / "pdflatex")
     with pytest.raises(LatexFailedError, match="did not finish within 1 seconds"):
-        compile_pdf(MINIMAL, timeout=1.0)
+        compile_pdf(MINIMAL, timeout=1.0, engine=hanging)
 
 
 def test_library_errors_are_matgrad_errors() -> None:
@@ -216,7 +235,7 @@ def test_derive_writes_a_pdf_file_and_a_verified_summary(
 def test_derive_pdf_without_tex_exits_2_with_the_install_hint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pdf, "find_tex_engine", lambda: None)
+    monkeypatch.setenv("PATH", str(_bin_folder(tmp_path)))
     target = tmp_path / "layer.pdf"
     code, out, err = run(["derive", "--format", "pdf", "-o", str(target)], capsys)
     assert code == 2
@@ -230,10 +249,7 @@ def test_derive_pdf_without_tex_exits_2_with_the_install_hint(
 def test_derive_pdf_shows_the_log_excerpt_of_a_latex_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    require_pdflatex()
-    import matgrad_cli.present.latex as latex_module
-
-    monkeypatch.setattr(latex_module, "latex_text", lambda *args, **kwargs: UNDEFINED)
+    monkeypatch.setenv("PATH", str(_bin_folder(tmp_path, BROKEN_TEX)))
     target = tmp_path / "layer.pdf"
     code, _, err = run(["derive", "--format", "pdf", "-o", str(target)], capsys)
     assert code == 2

@@ -1,8 +1,11 @@
 """From a result of the mathematics to text: ``render(result, format, **options)`` is the door.
 
-Each kind of result has one renderer per format, registered below; a new format is one printer
-module plus one line per kind here. Renderers are imported on first use, so that the command
-line pays only for the format it prints.
+Each kind of result has one builder of a Document, the one model of document.py (``_DOCUMENTS``),
+and each format one printer of any Document (``_PRINTERS``): a new format is one printer module
+plus one line in ``_PRINTERS``, a new kind of result one builder plus one line in
+``_DOCUMENTS`` (docs/how-it-works.md). JSON and the terminal views are renderings of the data
+itself (``_RENDERERS``). Everything is imported on first use, so that the command line pays only
+for the format it prints.
 """
 
 from __future__ import annotations

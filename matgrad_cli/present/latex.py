@@ -10,6 +10,7 @@ opens with a centred heading, and keeps each of its parts on one page when it fi
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from .document import Block, Display, Document, Heading, Lead, Paragraph, Section, Table
 
@@ -114,7 +115,9 @@ def _block(block: Block) -> str:
         return f"\\textbf{{{escape_text(block.label)}}} {escape_text(block.text)}"
     if isinstance(block, Display):
         return display_latex(block)
-    return _table(block)
+    if isinstance(block, Table):
+        return _table(block)
+    assert_never(block)
 
 
 def _section(section: Section, handout: bool) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from .document import Block, Display, Document, Lead, Paragraph, Table
 
 
@@ -32,7 +34,9 @@ def _block(block: Block) -> str:
         return f"**{block.label}** {block.text}"
     if isinstance(block, Display):
         return _display(block)
-    return _table(block)
+    if isinstance(block, Table):
+        return _table(block)
+    assert_never(block)
 
 
 def markdown_text(document: Document) -> str:

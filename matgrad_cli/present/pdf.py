@@ -51,18 +51,21 @@ class LatexFailedError(MatgradError):
         self.details = details
 
 
-def find_tex_engine() -> str | None:
-    """The path of pdflatex, or None when it is not installed."""
-    return shutil.which("pdflatex")
+def find_tex_engine(path: str | None = None) -> str | None:
+    """The path of pdflatex on the search ``path`` (the environment's PATH when None), or None
+    when it is not installed."""
+    return shutil.which("pdflatex", path=path)
 
 
-def require_tex_engine(without: str = "--format latex --standalone") -> str:
-    """The path of pdflatex, or a TexMissingError that says how to install it and names the
-    option (``without``) that writes the LaTeX instead.
+def require_tex_engine(
+    without: str = "--format latex --standalone", path: str | None = None
+) -> str:
+    """The path of pdflatex on the search ``path`` (PATH when None), or a TexMissingError that
+    says how to install it and names the option (``without``) that writes the LaTeX instead.
 
     Called before any work, so a missing engine costs no derivation.
     """
-    engine = find_tex_engine()
+    engine = find_tex_engine(path)
     if engine is None:
         raise TexMissingError(
             f"no TeX engine found (pdflatex is not on PATH): {INSTALL_HINT}; "
@@ -71,26 +74,30 @@ def require_tex_engine(without: str = "--format latex --standalone") -> str:
     return engine
 
 
-def check_pdf_destination(output: Path | None, stdout_is_terminal: bool) -> str:
+def check_pdf_destination(
+    output: Path | None, stdout_is_terminal: bool, path: str | None = None
+) -> str:
     """Refuse, before any work, a PDF that cannot be made or should not be shown.
 
     A PDF goes to ``-o FILE`` or to a redirected stdout, never to a terminal (as gzip refuses
-    to write compressed data to one). Returns the path of pdflatex.
+    to write compressed data to one). Returns the path of pdflatex, found on ``path`` (PATH
+    when None).
     """
     if output is None and stdout_is_terminal:
         raise InputError(
             "refusing to write a binary PDF to the terminal: use -o FILE.pdf, or redirect stdout"
         )
-    return require_tex_engine()
+    return require_tex_engine(path=path)
 
 
-def compile_pdf(latex: str, *, timeout: float = TIMEOUT) -> bytes:
-    """The PDF of a standalone LaTeX document, as bytes.
+def compile_pdf(latex: str, *, timeout: float = TIMEOUT, engine: str | None = None) -> bytes:
+    """The PDF of a standalone LaTeX document, as bytes, made by ``engine`` (pdflatex on PATH
+    when None).
 
     pdflatex runs in a temporary folder that is removed with every auxiliary file, whatever
     happens. Raises TexMissingError without pdflatex, LatexFailedError when it fails.
     """
-    engine = require_tex_engine()
+    engine = engine if engine is not None else require_tex_engine()
     with tempfile.TemporaryDirectory(prefix="matgrad-pdf-") as folder:
         work = Path(folder)
         (work / f"{_JOB}.tex").write_text(latex, encoding="utf-8")
