@@ -703,16 +703,12 @@ def test_a_dangling_symlinked_sheet_gets_its_target_created(tmp_path: Path) -> N
     )
 
 
-def test_an_unverified_solution_writes_no_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # write_sheets and solution_sheet take no derivation of their own: the solving is replaced.
-    failing = functools.partial(
-        solve_all, derive=lambda *a, **k: _with_failed_checks(derive(*a, **k))
-    )
-    monkeypatch.setattr(exercise, "solve_all", failing)
+def test_an_unverified_solution_writes_no_file(tmp_path: Path) -> None:
+    def failing(*args: Any, **kwargs: Any) -> Derivation:
+        return _with_failed_checks(derive(*args, **kwargs))
+
     with pytest.raises(UnverifiedSolutionError):
-        write_sheets(tmp_path / "sheet", 7)
+        write_sheets(tmp_path / "sheet", 7, derive=failing)
     assert files_in(tmp_path) == []
 
 
