@@ -30,6 +30,7 @@ from .derivation_notation import (
     verdict,
 )
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
+from .layer_latex import forward_latex
 from .limits import ENTRY_LIST, MATRIX_WIDTH, SUM_TERMS
 from .mathtex import (
     ROW_STRUT,
@@ -226,7 +227,7 @@ def _setup(derivation: Derivation, full: bool) -> Section:
         if derivation.bias
         else ""
     )
-    output = r"A = ZW + \mathbf{1}_m b" if derivation.bias else "A = ZW"
+    output = forward_latex(derivation.bias)
     matrices = [f"Z = {symbol_matrix(symbols.Z, full)}", f"W = {symbol_matrix(symbols.W, full)}"]
     if derivation.bias:
         matrices.append(f"b = {symbol_matrix((symbols.b,), full)}")
@@ -439,7 +440,7 @@ def _summary(derivation: Derivation) -> Section:
 def derivation_document(derivation: Derivation, full: bool = False) -> Document:
     """The document of SPEC section 2 for a derivation."""
     sizes = derivation.sizes
-    output = r"A = ZW + \mathbf{1}_m b" if derivation.bias else r"A = ZW"
+    output = forward_latex(derivation.bias)
     title = (
         f"Gradients of the matrix-multiplication layer ${output}$, "
         f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$"

@@ -19,6 +19,7 @@ from .derivation_notation import (
     verdict,
 )
 from .document import LINE_STRUT, Block, Display, Paragraph, Section
+from .layer_latex import forward_latex
 from .mathtex import bmatrix, expr_latex, partial_latex
 
 _DIFFERENTIATING = "Differentiating $L$ with respect to each $a_{i,j}$"
@@ -66,9 +67,8 @@ def _closed_form(loss: LossDerivation) -> Paragraph:
 
 def _through_the_layer(bias: bool) -> Paragraph:
     return Paragraph(
-        "Through the whole layer: with $A = ZW"
-        + (" + \\mathbf{1}_m b" if bias else "")
-        + "$ substituted into $L$, the CAS differentiated $L$ itself with respect to every "
+        f"Through the whole layer: with ${forward_latex(bias)}$ substituted into $L$, the CAS "
+        "differentiated $L$ itself with respect to every "
         "entry of "
         + ("$Z$, $W$ and $b$" if bias else "$Z$ and $W$")
         + ", with no chain rule written by matgrad, and compared the results with the "

@@ -7,9 +7,10 @@ derivation_loss.py; so are the verdict of a Check in words and the entries of th
 from __future__ import annotations
 
 from ..core.checks import Check
-from ..core.layer import Variable
+from ..core.layer import LAYER, Variable
 from ..core.model import LayerDerivation
 from .document import Paragraph
+from .layer_latex import UPSTREAM_INLINE, rule_latex
 from .limits import FORWARD_LIST
 from .mathtex import elide, expr_latex, partial_latex, sum_lines
 
@@ -18,18 +19,12 @@ NAMES: dict[Variable, str] = {"Z": "Z", "W": "W", "b": "b"}
 #: The generic entry of each variable.
 GENERIC: dict[Variable, str] = {"Z": "z_{i,r}", "W": "w_{r,j}", "b": "b_j"}
 
-#: The matrix forms of the gradients (the Matrix Cookbook, eqs. 69-71, in gradient layout).
-PRODUCTS: dict[Variable, str] = {
-    "Z": r"\frac{\partial L}{\partial A} W^\top",
-    "W": r"Z^\top \frac{\partial L}{\partial A}",
-    "b": r"\mathbf{1}_m^\top \frac{\partial L}{\partial A}",
-}
+#: The matrix forms of the gradients, from the layer's backward rules.
+PRODUCTS: dict[Variable, str] = {name: rule_latex(name) for name in LAYER.variables(bias=True)}
 
 #: The same products for running text, with ∂L/∂A slashed.
 INLINE_PRODUCTS: dict[Variable, str] = {
-    "Z": r"(\partial L/\partial A) W^\top",
-    "W": r"Z^\top (\partial L/\partial A)",
-    "b": r"\mathbf{1}_m^\top (\partial L/\partial A)",
+    name: rule_latex(name, UPSTREAM_INLINE) for name in LAYER.variables(bias=True)
 }
 
 #: The line that marks entries left out of an aligned list.

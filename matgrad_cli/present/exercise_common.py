@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..core.exercise import Problem, Solution
-from ..core.layer import Index, Variable
+from ..core.layer import LAYER, Index, Variable
 from .document import Block, Document, Heading, Paragraph, Section
+from .layer_latex import UPSTREAM_INLINE, rule_latex
 
 
 @dataclass(frozen=True)
@@ -32,25 +33,11 @@ class SolutionSheet:
 
 _LETTERS: dict[Variable, str] = {"Z": "z", "W": "w", "b": "b"}
 
-#: The matrix forms in running text, ∂L/∂A slashed (the Matrix Cookbook, eqs. 69-71, in
-#: gradient layout).
+#: The matrix forms in running text, ∂L/∂A slashed and set off by a thin space on its right.
 INLINE_PRODUCTS: dict[Variable, str] = {
-    "Z": r"(\partial L/\partial A)\, W^\top",
-    "W": r"Z^\top (\partial L/\partial A)",
-    "b": r"\mathbf{1}_m^\top (\partial L/\partial A)",
+    name: rule_latex(name, UPSTREAM_INLINE, after_upstream=r"\, ")
+    for name in LAYER.variables(bias=True)
 }
-
-#: ∂L/∂A as a display fraction, the upstream factor of a matrix form.
-UPSTREAM = r"\frac{\partial L}{\partial A}"
-
-
-def product_latex(variable: Variable, upstream: str = UPSTREAM) -> str:
-    """The matrix form of ∂L/∂``variable`` for a display, with ``upstream`` for ∂L/∂A."""
-    if variable == "Z":
-        return f"{upstream} W^\\top"
-    if variable == "W":
-        return f"Z^\\top {upstream}"
-    return f"\\mathbf{{1}}_m^\\top {upstream}"
 
 
 def times(rows: int, cols: int) -> str:
@@ -68,11 +55,6 @@ def entry_name(variable: Variable, index: Index) -> str:
 def slashed(name: str) -> str:
     """∂L/∂x written with a slash, for running text."""
     return rf"\partial L/\partial {name}"
-
-
-def layer_latex(bias: bool) -> str:
-    """The layer: A = ZW, or A = ZW + 1_m b."""
-    return r"A = ZW + \mathbf{1}_m b" if bias else "A = ZW"
 
 
 def and_list(items: Sequence[str]) -> str:

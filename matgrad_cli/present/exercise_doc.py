@@ -17,7 +17,6 @@ from .exercise_common import (
     ProblemSheet,
     SolutionSheet,
     entry_name,
-    layer_latex,
     notation,
     part,
     sheet,
@@ -26,6 +25,7 @@ from .exercise_common import (
 )
 from .exercise_solutions import solution_document
 from .latex import latex_text
+from .layer_latex import forward_latex
 from .mathtex import bmatrix
 
 _WHAT = {"Z": "the input $Z$", "W": "the weights $W$", "b": "the bias $b$"}
@@ -38,7 +38,7 @@ def _sizes_sentence(problem: Problem) -> str:
     return (
         f"Sizes $m = {m}$, $k = {k}$, $n = {n}$: the input $Z$ is ${times(m, k)}$, "
         f"the weights $W$ are ${times(k, n)}${bias}, and the output "
-        f"${layer_latex(problem.bias)}$ is ${times(m, n)}$."
+        f"${forward_latex(problem.bias)}$ is ${times(m, n)}$."
     )
 
 

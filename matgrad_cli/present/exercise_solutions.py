@@ -21,14 +21,13 @@ from .exercise_common import (
     and_list,
     at_entries,
     entry_name,
-    layer_latex,
     notation,
     part,
-    product_latex,
     sheet,
     slashed,
     times,
 )
+from .layer_latex import forward_latex, rule_latex
 from .limits import SHEET_LINE_WIDTH, SHEET_MATRIX_WIDTH
 from .mathtex import (
     bmatrix,
@@ -207,7 +206,7 @@ def _with_loss_product(solution: Solution) -> list[Block]:
         factors = f"{symbol_matrix(tuple(zip(*symbols.Z, strict=True)))} {upstream}"
     else:
         factors = f"{bmatrix(1, rows, lambda i, j: '1')} {upstream}"
-    product = product_latex(target, f"\\left({loss.definition.closed_form_latex}\\right)")
+    product = rule_latex(target, f"\\left({loss.definition.closed_form_latex}\\right)")
     lines = [f"{partial_latex('L', target)} = {product} &= {factors}"]
     shown = _multiplied_out(solution) if loss.definition.constant_gradient else []
     # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the count
@@ -320,7 +319,7 @@ def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
                 *more,
                 f"{LINE_STRUT} &= {value_first}",
                 *value_more,
-                rf"{LINE_STRUT} &= \left({product_latex(target)}\right)_{{{position}}}",
+                rf"{LINE_STRUT} &= \left({rule_latex(target)}\right)_{{{position}}}",
                 *loss_lines,
             ),
             aligned=True,
@@ -353,7 +352,7 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
     rows, cols = solution.problem.shape
     gradient = solution.layer.gradients[target]
     upstream_first = _upstream_first(target)
-    head = f"{partial_latex('L', target)} = {product_latex(target)} &= {_factors(solution)}"
+    head = f"{partial_latex('L', target)} = {rule_latex(target)} &= {_factors(solution)}"
     blocks: list[Block] = [
         Paragraph(
             f"${slashed(target)}$ has the shape of ${target}$, ${times(rows, cols)}$, and "
@@ -408,7 +407,7 @@ def _solution_part(solution: Solution) -> Section:
     sizes = problem.sizes
     blocks: list[Block] = [
         Paragraph(
-            f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, ${layer_latex(problem.bias)}$; "
+            f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, ${forward_latex(problem.bias)}$; "
             f"asked for {_asked(problem)}."
         )
     ]

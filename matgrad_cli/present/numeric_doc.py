@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from ..core.layer import Variable
 from ..core.numeric import METHOD, NumericCheck, NumericResult
 from .document import Document, Paragraph, Section, Table
+from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 
-_IDENTITIES = {
-    "Z": r"\partial L/\partial Z = (\partial L/\partial A) W^\top",
-    "W": r"\partial L/\partial W = Z^\top (\partial L/\partial A)",
-    "b": r"\partial L/\partial b = \mathbf{1}_m^\top (\partial L/\partial A)",
-}
+
+def _identity(variable: Variable) -> str:
+    """∂L/∂X = its matrix form, from the layer's backward rule."""
+    return rf"\partial L/\partial {variable} = {rule_latex(variable, UPSTREAM_INLINE)}"
 
 
 def _how(check: NumericCheck) -> str:
@@ -33,10 +34,10 @@ def numeric_document(result: NumericResult, full: bool = False) -> Document:
     """The numeric check of every identity, as a short document."""
     sizes = result.sizes
     low, high = -result.entry_range, result.entry_range
-    layer = r"A = ZW + \mathbf{1}_m b" if result.bias else "A = ZW"
+    layer = forward_latex(result.bias)
     rows = tuple(
         (
-            f"${_IDENTITIES[check.variable]}$",
+            f"${_identity(check.variable)}$",
             f"${check.shape[0]} \\times {check.shape[1]}$",
             _how(check),
             _result(check),
