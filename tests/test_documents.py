@@ -19,6 +19,7 @@ from matgrad_cli.present import render
 from matgrad_cli.present.document import Display, Document, Lead, Paragraph, Section, Table
 from matgrad_cli.present.json import render_json
 from matgrad_cli.present.latex import latex_text, preamble
+from matgrad_cli.present.layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 from matgrad_cli.present.markdown import markdown_text
 from matgrad_cli.present.mathtex import ROW_STRUT, bmatrix
 from matgrad_cli.present.text import render_text
@@ -267,3 +268,12 @@ def test_the_preamble_is_built_from_its_settings() -> None:
 def test_the_standalone_model_document_compiles(tmp_path: Path) -> None:
     result = run_pdflatex(latex_text(EVERY_BLOCK, standalone=True), tmp_path, "blocks")
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_layers_notation_is_read_off_its_description() -> None:
+    assert forward_latex(bias=False) == "A = ZW"
+    assert forward_latex(bias=True) == r"A = ZW + \mathbf{1}_m b"
+    assert rule_latex("Z") == r"\frac{\partial L}{\partial A} W^\top"
+    assert rule_latex("W", UPSTREAM_INLINE) == r"Z^\top (\partial L/\partial A)"
+    assert rule_latex("b", "G", after_upstream=r"\, ") == r"\mathbf{1}_m^\top G"
+    assert rule_latex("Z", "G", after_upstream=r"\, ") == r"G\, W^\top"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..core.exercise import Problem
+from ..core.exercise import Problem, solve_all
 from ..core.losses import concrete_loss
 from .document import Block, Display, Document, Lead, Paragraph
 from .exercise_common import (
@@ -135,7 +135,5 @@ def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
 
     Raises UnverifiedSolutionError rather than print an answer whose check failed.
     """
-    from ..core.exercise import solve_all
-
     solutions = SolutionSheet(solve_all(problems), seed)
     return latex_text(solution_document(solutions), standalone=True)
