@@ -90,10 +90,12 @@ def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
 
 
 def _terms_per_entry(entries: tuple[tuple[int, ...], ...]) -> int:
+    """The most terms any entry's sum has."""
     return max((count for row in entries for count in row), default=0)
 
 
 def _fits_as_matrix(cols: int, terms: int, full: bool) -> bool:
+    """Whether a matrix of sums fits the width of a page (MATRIX_WIDTH, present/limits.py)."""
     shown_cols = len(visible(cols, full))
     shown_terms = min(terms, 4) if not full else terms
     return shown_cols * max(shown_terms, 1) <= MATRIX_WIDTH
@@ -220,6 +222,7 @@ def _gradient_section(
 
 
 def _setup(derivation: Derivation, full: bool) -> Section:
+    """Section 1: the sizes, Z, W (and b) written out, the convention and ∂L/∂A."""
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
     bias_text = (
@@ -260,6 +263,7 @@ def _matrices_display(matrices: list[str], columns: int) -> tuple[Display, ...]:
 
 
 def _forward(derivation: Derivation, full: bool) -> Section:
+    """Section 2: each entry of A = ZW as a sum over the shared index."""
     sizes = derivation.sizes
     more = (
         " (a few entries; the others follow the same pattern)"
@@ -278,6 +282,8 @@ def _forward(derivation: Derivation, full: bool) -> Section:
 
 
 def _bias(derivation: Derivation, full: bool) -> Section | None:
+    """The bias: its broadcast, ∂L/∂b as column sums, verified, and ∂L/∂Z and ∂L/∂W unchanged;
+    None without the bias."""
     layer = derivation.biased
     if layer is None:
         return None
@@ -410,6 +416,7 @@ def _general(derivation: Derivation) -> Section:
 
 
 def _summary(derivation: Derivation) -> Section:
+    """Every check in a table, and the verdict on all of them."""
     rows = []
     for check in derivation.checks:
         if check.holds:

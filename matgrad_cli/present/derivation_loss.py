@@ -66,6 +66,7 @@ def _closed_form(loss: LossDerivation) -> Paragraph:
 
 
 def _through_the_layer(bias: bool) -> Paragraph:
+    """How L itself was differentiated through the whole layer."""
     return Paragraph(
         f"Through the whole layer: with ${forward_latex(bias)}$ substituted into $L$, the CAS "
         "differentiated $L$ itself with respect to every "

@@ -48,6 +48,7 @@ def _named_matrix(letter: str, rows: int, cols: int) -> str:
 
 
 def _layer_display(problem: Problem) -> Display:
+    """Z, W (and b) with their named entries, side by side."""
     m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
     parts = [f"Z = {_named_matrix('z', m, k)}", f"W = {_named_matrix('w', k, n)}"]
     if problem.bias:

@@ -87,6 +87,7 @@ def _verdict(check: Check) -> str:
 
 
 def _verdicts(solution: Solution) -> Lead:
+    """Every check the answer rests on, in words, after the closed form of ∂L/∂A."""
     verdicts = [_verdict(check) for check in solution.checks]
     loss = solution.derivation.loss
     if loss is not None:
@@ -144,6 +145,7 @@ def _loss_blocks(solution: Solution) -> list[Block]:
 
 
 def _parenthesised(latex: str) -> str:
+    """A sum or difference in parentheses, as a factor of a product."""
     return rf"\left({latex}\right)" if " - " in latex or " + " in latex else latex
 
 
@@ -267,6 +269,7 @@ def _upstream_first(variable: Variable) -> bool:
 
 
 def _rule(solution: Solution, index: Index) -> ChainRule:
+    """The chain-rule sum of one entry of the target (1-based index)."""
     gradient = solution.layer.gradients[solution.problem.target]
     return gradient.entries[index[0] - 1][index[1] - 1]
 
@@ -397,12 +400,14 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
 
 
 def _asked(problem: Problem) -> str:
+    """What the problem asked for, in words."""
     if problem.entry is not None:
         return f"${slashed(entry_name(problem.target, problem.entry))}$"
     return f"${slashed(problem.target)}$ in matrix form"
 
 
 def _solution_part(solution: Solution) -> Section:
+    """One problem's answer: its layer, the loss, the answer and the checks it rests on."""
     problem = solution.problem
     sizes = problem.sizes
     blocks: list[Block] = [

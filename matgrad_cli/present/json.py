@@ -74,6 +74,7 @@ def linear_form_text(form: LinearForm, upstream_first: bool) -> str:
 
 
 def _check(check: Check) -> dict[str, Any]:
+    """One check of the derivation: the identity, where it was compared, what differed."""
     return {
         "identity": check.identity,
         "variable": check.variable,
@@ -153,6 +154,7 @@ def render_json(derivation: Derivation) -> str:
 
 
 def _number(value: Fraction) -> int | str:
+    """An exact number: a JSON integer, or its decimal text."""
     from ..core.claims import number_text
 
     if value.denominator == 1:
@@ -165,6 +167,7 @@ def _number_matrix(matrix: NumberMatrix) -> list[list[int | str]]:
 
 
 def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
+    """One claim's verdict, with its shapes, first difference, counterexample and hint."""
     difference = verdict.first_difference
     example = verdict.counterexample
     return {
@@ -226,6 +229,7 @@ def render_check_json(report: CheckReport) -> str:
 
 
 def _jacobian_check(check: JacobianCheck) -> dict[str, Any]:
+    """One check of the Jacobian view."""
     return {
         "kind": check.kind,
         "variable": check.variable,
@@ -351,6 +355,7 @@ def _json_number(value: Any) -> int | float | str:
 
 
 def _numeric_check(check: NumericCheck) -> dict[str, Any]:
+    """One identity checked at random integers: what was compared, and what differed."""
     return {
         "identity": check.identity,
         "variable": check.variable,

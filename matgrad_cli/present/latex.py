@@ -98,6 +98,7 @@ def display_latex(block: Display) -> str:
 
 
 def _table(block: Table) -> str:
+    """A centred tabular, its header in bold."""
     columns = "l" * len(block.header)
     header = " & ".join(rf"\textbf{{{escape_text(cell)}}}" for cell in block.header)
     rows = [" & ".join(escape_text(cell) for cell in row) + r" \\" for row in block.rows]
@@ -109,6 +110,7 @@ def _table(block: Table) -> str:
 
 
 def _block(block: Block) -> str:
+    """One block of the model in LaTeX."""
     if isinstance(block, Paragraph):
         return escape_text(block.text)
     if isinstance(block, Lead):
@@ -140,6 +142,7 @@ def _section(section: Section, handout: bool) -> str:
 
 
 def _sections(document: Document) -> str:
+    """Every section, one blank line apart."""
     handout = document.heading is not None
     return "\n\n".join(_section(section, handout) for section in document.sections)
 

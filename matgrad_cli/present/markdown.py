@@ -8,6 +8,7 @@ from .document import Block, Display, Document, Lead, Paragraph, Table
 
 
 def _display(block: Display) -> str:
+    """$$ … $$, with aligned (not align*) for aligned lines, as GitHub and Jupyter render."""
     if not block.aligned:
         return "$$\n" + "\n".join(block.lines) + "\n$$"
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(block.lines) + "\n\\end{aligned}\n$$"
@@ -19,6 +20,7 @@ def _cell(text: str) -> str:
 
 
 def _table(block: Table) -> str:
+    """A pipe table."""
     lines = [
         "| " + " | ".join(_cell(cell) for cell in block.header) + " |",
         "|" + "---|" * len(block.header),
@@ -28,6 +30,7 @@ def _table(block: Table) -> str:
 
 
 def _block(block: Block) -> str:
+    """One block of the model in Markdown."""
     if isinstance(block, Paragraph):
         return block.text
     if isinstance(block, Lead):

@@ -14,6 +14,7 @@ def _identity(variable: Variable) -> str:
 
 
 def _how(check: NumericCheck) -> str:
+    """What was compared: every entry or a sample, and how many directions."""
     entries = (
         f"all {check.entries:,} entries"
         if check.every_entry
@@ -23,6 +24,7 @@ def _how(check: NumericCheck) -> str:
 
 
 def _result(check: NumericCheck) -> str:
+    """The result of one identity, for the table."""
     if check.holds:
         return "holds"
     if check.claimed_shape != check.shape:
