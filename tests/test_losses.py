@@ -279,7 +279,7 @@ class _Cubic(ConcreteLoss):
 
     name = "cubic"
     title = "cubic"
-    latex = r"L = \frac{1}{3} \sum_{i,j} a_{i,j}^3"
+    definition_latex = r"\frac{1}{3} \sum_{i,j} a_{i,j}^3"
     text = "L = ⅓ Σ_{i,j} a_{i,j}³"
     closed_form_latex = r"A \circ A"
     closed_form_text = "A ∘ A"

@@ -107,8 +107,8 @@ class ConcreteLoss(Loss):
     (docs/how-it-works.md, "Adding a loss").
     """
 
-    #: L in LaTeX (a display line ``L = …``) and in plain text.
-    latex: ClassVar[str]
+    #: The right-hand side of L's definition in LaTeX, and the whole line ``L = …`` in plain text.
+    definition_latex: ClassVar[str]
     text: ClassVar[str]
     #: ∂L/∂A in closed form, in LaTeX and in plain text.
     closed_form_latex: ClassVar[str]
@@ -128,6 +128,11 @@ class ConcreteLoss(Loss):
     shorthand_latex: ClassVar[str | None] = None
     #: ∂L/∂A is a constant matrix, so that products with it multiply out short.
     constant_gradient: ClassVar[bool] = False
+
+    @property
+    def latex(self) -> str:
+        """L's definition in LaTeX, as a display line ``L = …``."""
+        return f"L = {self.definition_latex}"
 
     def expression(self, a: Any, y: Any) -> Any:
         """L as a SymPy expression in the entries of ``a`` (and of the targets ``y``)."""
@@ -163,7 +168,7 @@ class SumLoss(ConcreteLoss):
 
     name = "sum"
     title = "sum"
-    latex = r"L = \sum_{i=1}^{m} \sum_{j=1}^{n} a_{i,j}"
+    definition_latex = r"\sum_{i=1}^{m} \sum_{j=1}^{n} a_{i,j}"
     text = "L = Σ_{i,j} a_{i,j}"
     closed_form_latex = r"\mathbf{1}_m \mathbf{1}_n^\top"
     closed_form_text = "all ones"
@@ -188,7 +193,7 @@ class SquaredError(ConcreteLoss):
     name = "squared-error"
     title = "squared error"
     has_targets = True
-    latex = r"L = \frac{1}{2} \sum_{i=1}^{m} \sum_{j=1}^{n} (a_{i,j} - y_{i,j})^2"
+    definition_latex = r"\frac{1}{2} \sum_{i=1}^{m} \sum_{j=1}^{n} (a_{i,j} - y_{i,j})^2"
     text = "L = ½ Σ_{i,j} (a_{i,j} − y_{i,j})²"
     closed_form_latex = "A - Y"
     closed_form_text = "A − Y"
@@ -221,8 +226,8 @@ class SoftmaxCrossEntropy(ConcreteLoss):
     title = "softmax cross entropy"
     has_targets = True
     polynomial = False
-    latex = (
-        r"L = -\sum_{i=1}^{m} \sum_{j=1}^{n} y_{i,j} \log \operatorname{softmax}(a_{i,:})_j"
+    definition_latex = (
+        r"-\sum_{i=1}^{m} \sum_{j=1}^{n} y_{i,j} \log \operatorname{softmax}(a_{i,:})_j"
         r" = -\sum_{i=1}^{m} \sum_{j=1}^{n} y_{i,j} "
         r"\Bigl(a_{i,j} - \log \sum_{q=1}^{n} e^{a_{i,q}}\Bigr)"
     )
