@@ -20,7 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matgrad_cli.cli.exercise import sheet_paths, write_sheets
-from matgrad_cli.core import exercise
 from matgrad_cli.core.derive import derive
 from matgrad_cli.core.exercise import (
     CONCRETE_LOSSES,
@@ -556,10 +555,9 @@ def test_bad_output_stems_are_refused_before_any_work(
 ) -> None:
     (tmp_path / "a-file").write_text("x", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(exercise, "make_problems", _no_work)
     target = tmp_path / stem if stem not in (".", "") else Path(stem)
     with pytest.raises(OutputError, match=re.escape(message.format(tmp=tmp_path))):
-        write_sheets(target, 7)
+        write_sheets(target, 7, make_problems=_no_work)
     assert files_in(tmp_path) == ["a-file"]
 
 
@@ -654,7 +652,7 @@ def test_a_failing_second_write_leaves_the_folder_as_it_was(tmp_path: Path, forc
     ],
 )
 def test_something_in_the_way_of_the_second_sheet_stops_both_before_any_work(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_the_way: str, message: str
+    tmp_path: Path, in_the_way: str, message: str
 ) -> None:
     solutions = tmp_path / "sheet-solutions.tex"
     if in_the_way == "directory":
@@ -663,9 +661,8 @@ def test_something_in_the_way_of_the_second_sheet_stops_both_before_any_work(
         os.mkfifo(solutions)
     else:
         solutions.write_text("keep me", encoding="utf-8")
-    monkeypatch.setattr(exercise, "make_problems", _no_work)
     with pytest.raises(OutputError) as raised:
-        write_sheets(tmp_path / "sheet", 7)
+        write_sheets(tmp_path / "sheet", 7, make_problems=_no_work)
     assert str(raised.value) == message.format(path=solutions)
     assert files_in(tmp_path) == ["sheet-solutions.tex"]  # the first sheet was not written
 
@@ -741,9 +738,8 @@ def test_a_missing_tex_engine_is_refused_before_any_work(
     sheets = tmp_path / "sheets"
     sheets.mkdir()
     _without_tex(tmp_path, monkeypatch)
-    monkeypatch.setattr(exercise, "make_problems", _no_work)
     with pytest.raises(TexMissingError) as raised:
-        write_sheets(sheets / "sheet", 7, as_pdf=True)
+        write_sheets(sheets / "sheet", 7, as_pdf=True, make_problems=_no_work)
     message = str(raised.value)
     assert "apt-get install texlive-latex-base" in message
     assert "`--format latex` works without it" in message

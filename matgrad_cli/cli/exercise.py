@@ -26,6 +26,7 @@ from .options import (
 )
 
 if TYPE_CHECKING:
+    from ..core.exercise import Problem
     from ..core.model import Derivation
 
 
@@ -100,17 +101,20 @@ def write_sheets(
     as_pdf: bool = False,
     force: bool = False,
     *,
+    make_problems: Callable[[int, int, bool], tuple[Problem, ...]] | None = None,
     derive: Callable[..., Derivation] | None = None,
 ) -> list[Path]:
     """Write the problem and solution sheets next to ``stem``; the paths written, in order.
 
     All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
     written and a missing TeX engine are refused before any work; then files.write_all writes
-    every file or, whatever fails, none (a symbolic link is written through). ``derive`` makes
-    the derivations the solutions come from (core.derive.derive when None); a test may pass a
-    wrong one, which no sheet survives.
+    every file or, whatever fails, none (a symbolic link is written through). The work is
+    ``make_problems`` drawing the problems and ``derive`` making the derivations of their
+    solutions (core's when None): a test may pass a spy, or a wrong derivation that no sheet
+    survives.
     """
-    from ..core.exercise import make_problems, solve_all, validate_count, validate_seed
+    from ..core import exercise as drawing
+    from ..core.exercise import solve_all, validate_count, validate_seed
     from ..files import check_writable, write_all
     from ..present import render
     from ..present.exercise_common import ProblemSheet, SolutionSheet
@@ -126,7 +130,7 @@ def write_sheets(
         from ..present.pdf import require_tex_engine
 
         require_tex_engine(without="--format latex")
-    problems = make_problems(seed, count, bias)
+    problems = (make_problems or drawing.make_problems)(seed, count, bias)
     solutions = solve_all(problems) if derive is None else solve_all(problems, derive)
     sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
     sources = [render(sheet, "latex", standalone=True) for sheet in sheets]
