@@ -23,14 +23,13 @@ the story in LaTeX, Markdown and plain text (present/prove_story.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import suppress
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from . import bridge
-from .layer import Variable
+from .layer import LAYER, Variable
 from .proof_cas import (
     STEP_SECONDS,
     CASFailure,
@@ -192,40 +191,6 @@ class ProofReport:
 
 
 # ---------------------------------------------------------------------------------------------
-# The lines of a derivation
-
-
-class _Unproved(Exception):
-    """The derivation stops at a step that is not proved."""
-
-
-class _Lines:
-    """The lines of one derivation as it is built."""
-
-    def __init__(self) -> None:
-        self.steps: list[ProofStep] = []
-
-    def add(
-        self,
-        kind: StepKind,
-        expr: Any,
-        detail: StepDetail = None,
-        *,
-        proved: bool = True,
-        summed: Any = None,
-    ) -> None:
-        """A line; one that is not proved ends the derivation."""
-        self.steps.append(ProofStep(kind, expr, proved, detail, summed))
-        if not proved:
-            raise _Unproved
-
-    def failed(self, kind: StepKind, failure: StepFailed, summed: Any = None) -> NoReturn:
-        """A line for a step the CAS could not carry out, which ends the derivation."""
-        self.steps.append(ProofStep(kind, None, False, failure.failure, summed))
-        raise _Unproved
-
-
-# ---------------------------------------------------------------------------------------------
 # The proof of one identity
 
 
@@ -245,28 +210,24 @@ def prove_identity(
     st = setting()
     target = target_of(variable, st)
     claim = claim if claim is not None else STANDARD_CLAIMS[variable]
-    lines = _Lines()
-    with suppress(_Unproved):  # the derivation stopped at a step that is not proved
-        _derive(lines, target, st, bias, claim, step_seconds, cas or CASSteps())
-    proved = bool(lines.steps) and all(step.proved for step in lines.steps)
-    return Proof(variable, claim, target, tuple(lines.steps), proved, bias)
+    steps: list[ProofStep] = []
+    for step in _derive(target, st, bias, claim, step_seconds, cas or CASSteps()):
+        steps.append(step)
+        if not step.proved:  # the derivation stops at a step that is not proved
+            break
+    proved = bool(steps) and all(step.proved for step in steps)
+    return Proof(variable, claim, target, tuple(steps), proved, bias)
 
 
 def _derive(
-    lines: _Lines,
-    target: Target,
-    st: Setting,
-    bias: bool,
-    claim: Claim,
-    seconds: float,
-    cas: CASSteps,
-) -> None:
-    """The steps of one proof, into ``lines``; raises _Unproved at a step that is not proved."""
+    target: Target, st: Setting, bias: bool, claim: Claim, seconds: float, cas: CASSteps
+) -> Iterator[ProofStep]:
+    """The steps of one proof, in order; the caller stops at the first that is not proved."""
     import sympy
 
     # 1. The forward pass, the definition of a_{p,q} (SPEC section 1).
     forward = forward_entry(st, bias)
-    lines.add("definition", forward)
+    yield ProofStep("definition", forward, True)
 
     # 2. The local partial ∂a_{p,q}/∂x, by sympy.diff.
     x = target.entry
@@ -278,12 +239,13 @@ def _derive(
             else None
         )
     except StepFailed as failure:
-        lines.failed("sympy.diff", failure)
-    lines.add("sympy.diff", derivative, LocalPartial(from_bias))
+        yield ProofStep("sympy.diff", None, False, failure.failure)
+        return
+    yield ProofStep("sympy.diff", derivative, True, LocalPartial(from_bias))
 
     # 3. The chain rule through every a_{p,q} (SPEC section 1).
     expr = sympy.Sum(st.G[st.p, st.q] * derivative, (st.q, 1, st.n), (st.p, 1, st.m))
-    lines.add("chain rule", expr)
+    yield ProofStep("chain rule", expr, True)
 
     # 4. Each sum a Kronecker delta collapses, innermost first, by SymPy's delta summation.
     facts = cas.range_facts(target)
@@ -291,22 +253,19 @@ def _derive(
         found = next_delta_sum(expr)
         if found is None:
             break
-        expr = _sum_out(lines, expr, found, facts, seconds, cas)
+        step = _sum_out(expr, found, facts, seconds, cas)
+        yield step
+        expr = step.expr
     if expr.has(sympy.KroneckerDelta) or expr.has(sympy.Piecewise):
-        lines.add("deltas", None, DeltasRemain(), proved=False)
+        yield ProofStep("deltas", None, False, DeltasRemain())
 
     # 5. The claimed matrix form: its entry computed by SymPy, compared with the derived one.
-    _compare(lines, target, st, expr, claim, seconds, cas)
+    yield _compare(target, st, expr, claim, seconds, cas)
 
 
 def _sum_out(
-    lines: _Lines,
-    expr: Any,
-    found: tuple[Any, Any],
-    facts: set[Any],
-    seconds: float,
-    cas: CASSteps,
-) -> Any:
+    expr: Any, found: tuple[Any, Any], facts: set[Any], seconds: float, cas: CASSteps
+) -> ProofStep:
     """One sum a Kronecker delta collapses, carried out by SymPy, its conditions discharged."""
     import sympy
 
@@ -314,7 +273,7 @@ def _sum_out(
     try:
         summed = guarded(partial(cas.sum_out, expr, index), "sum", seconds)
     except StepFailed as failure:
-        lines.failed("sum over", failure, summed=index)
+        return ProofStep("sum over", None, False, failure.failure, index)
     resolved, used, left = resolve_conditions(summed, facts)
     value = next(argument for argument in delta.args if argument != index)
     undone = any(
@@ -322,19 +281,12 @@ def _sum_out(
         for node in sympy.preorder_traversal(resolved)
     )
     detail = DeltaSum(delta, value, tuple(used), tuple(left), undone)
-    lines.add("sum over", resolved, detail, proved=not (left or undone), summed=index)
-    return resolved
+    return ProofStep("sum over", resolved, not (left or undone), detail, index)
 
 
 def _compare(
-    lines: _Lines,
-    target: Target,
-    st: Setting,
-    derived: Any,
-    claim: Claim,
-    seconds: float,
-    cas: CASSteps,
-) -> None:
+    target: Target, st: Setting, derived: Any, claim: Claim, seconds: float, cas: CASSteps
+) -> ProofStep:
     """The last line: the derived entry against the claim's. Proved only if the shapes agree and
     the difference simplifies to 0."""
     import sympy
@@ -346,23 +298,21 @@ def _compare(
         if is_matrix:
             shape = tuple(built.shape)
             if shape != target.shape:
-                lines.add(kind, None, ShapeMismatch(shape), proved=False)
+                return ProofStep(kind, None, False, ShapeMismatch(shape))
             claimed = guarded(lambda: matrix_entry(built, target.indices, st), "entry", seconds)
         else:
             kind = "claimed entry"
             claimed = built
         gap = guarded(lambda: cas.difference(derived, claimed), "difference", seconds)
     except StepFailed as failure:
-        lines.failed(kind, failure)
+        return ProofStep(kind, None, False, failure.failure)
     if gap == 0 and not derived.has(sympy.KroneckerDelta, sympy.Piecewise):
-        lines.add(kind, claimed, Comparison(is_matrix, claimed, gap, True))
-        return
+        return ProofStep(kind, claimed, True, Comparison(is_matrix, claimed, gap, True))
     try:
         found = guarded(lambda: counterexample(derived, claimed, target, st), "search", seconds)
     except StepFailed:
         found = None
-    refuted = Comparison(is_matrix, claimed, gap, False, found)
-    lines.add(kind, claimed, refuted, proved=False)
+    return ProofStep(kind, claimed, False, Comparison(is_matrix, claimed, gap, False, found))
 
 
 def prove(
@@ -376,10 +326,9 @@ def prove(
     ``claims`` replaces the right side of some identities (to show that a wrong one fails), and
     ``cas`` some CAS steps (to show that a step that fails leaves its identity unproved).
     """
-    variables: tuple[Variable, ...] = ("Z", "W", "b") if bias else ("Z", "W")
     chosen = claims or {}
     proofs = tuple(
         prove_identity(variable, bias, chosen.get(variable), step_seconds, cas)
-        for variable in variables
+        for variable in LAYER.variables(bias)
     )
     return ProofReport(bias=bias, proofs=proofs)

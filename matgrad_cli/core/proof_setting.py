@@ -48,44 +48,28 @@ class Setting:
 
     def extent(self, base: Any) -> tuple[Any, ...]:
         """The upper bounds of an indexed base's indices: z is m×k, b has n entries."""
-        extents: dict[Any, tuple[Any, ...]] = {
-            self.z: (self.m, self.k),
-            self.w: (self.k, self.n),
-            self.b: (self.n,),
-            self.G: (self.m, self.n),
-        }
-        return extents[base]
+        m, k, n = self.m, self.k, self.n
+        return {self.z: (m, k), self.w: (k, n), self.b: (n,), self.G: (m, n)}[base]
 
 
 @cache
 def setting() -> Setting:
-    """The symbols, made once; SymPy is imported only when a proof runs."""
+    """The symbols, made once, the matrices shaped as the layer describes them (core/layer.py);
+    SymPy is imported only when a proof runs."""
     import sympy
 
     m, k, n = sympy.symbols("m k n", integer=True, positive=True)
     i, r, j, p, q, s = sympy.symbols("i r j p q s", integer=True, positive=True)
-    return Setting(
-        m=m,
-        k=k,
-        n=n,
-        i=i,
-        r=r,
-        j=j,
-        p=p,
-        q=q,
-        s=s,
-        z=sympy.IndexedBase("z"),
-        w=sympy.IndexedBase("w"),
-        b=sympy.IndexedBase("b"),
-        G=sympy.IndexedBase("G"),
-        Z_matrix=sympy.MatrixSymbol("Z", m, k),
-        W_matrix=sympy.MatrixSymbol("W", k, n),
-        b_matrix=sympy.MatrixSymbol("b", 1, n),
-        G_matrix=sympy.MatrixSymbol("G", m, n),
-        ones=sympy.OneMatrix(m, 1),
-        a=sympy.IndexedBase("a"),
-        L=sympy.Symbol("L"),
-    )
+    size = {"m": m, "k": k, "n": n, "1": 1}
+
+    def matrix(name: str) -> Any:
+        described = LAYER.matrix(name)
+        return sympy.MatrixSymbol(name, size[described.rows], size[described.cols])
+
+    z, w, b, G, a = map(sympy.IndexedBase, "zwbGa")
+    matrices = (matrix("Z"), matrix("W"), matrix("b"), matrix("G"))
+    ones = sympy.OneMatrix(size[LAYER.matrix("1").rows], 1)
+    return Setting(m, k, n, i, r, j, p, q, s, z, w, b, G, *matrices, ones, a, sympy.Symbol("L"))
 
 
 @dataclass(frozen=True)
@@ -95,14 +79,14 @@ class Claim:
     ``build`` returns either a SymPy matrix expression in the setting's matrix symbols, whose
     shape and entry SymPy then computes, or directly an index expression for the entry of ∂L/∂X
     at the free indices (i, r for Z; r, j for W; j for b). ``latex`` and ``text`` are how whoever
-    states the claim writes it; ``inline_latex`` is its form for running text (∂L/∂A slashed).
+    states the claim writes it; ``inline_latex``, its form in running text (∂L/∂A slashed),
+    defaults to ``latex``.
     """
 
     variable: Variable
     latex: str
     text: str
     build: Callable[[Setting], Any]
-    #: The right side for running text, with ∂L/∂A slashed; defaults to ``latex``.
     inline_latex: str = ""
 
     @property

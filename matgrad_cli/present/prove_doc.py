@@ -7,27 +7,29 @@ says NOT proved and why (SPEC section 4: a verification that could not fail is w
 
 from __future__ import annotations
 
+from ..core.layer import LAYER
 from ..core.proof import ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
-from .prove_notation import ProofNotation, expr_latex, proof_notation
-from .prove_notes import LayerEquation
-
-_TITLES = {
-    "Z": "The gradient with respect to Z",
-    "W": "The gradient with respect to W",
-    "b": "The gradient with respect to the bias b",
-}
-_SHAPES = {"Z": r"m \times k", "W": r"k \times n", "b": r"1 \times n"}
+from .layer_latex import forward_latex
+from .prove_notation import ProofNotation, proof_notation
 
 
-def _layer(bias: bool) -> str:
-    return expr_latex(LayerEquation(bias))
+def _shape(variable: str) -> str:
+    """The shape of the matrix the layer calls ``variable``: m \\times k."""
+    matrix = LAYER.matrix(variable)
+    return rf"{matrix.rows} \times {matrix.cols}"
+
+
+def _title(variable: str) -> str:
+    """The gradient with respect to W, or to the bias b."""
+    bias = "the bias " if LAYER.matrix(variable).role == "bias" else ""
+    return f"The gradient with respect to {bias}{variable}"
 
 
 def _statement_line(proof: ProofNotation) -> str:
     """The identity for an aligned display: lhs &= rhs, with its shape."""
     left, right = proof.gradient_latex, proof.claim_latex
-    return rf"{LINE_STRUT} {left} &= {right} && ({_SHAPES[proof.variable]})"
+    return rf"{LINE_STRUT} {left} &= {right} && ({_shape(proof.variable)})"
 
 
 def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
@@ -51,7 +53,7 @@ def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Sectio
         (
             Paragraph(
                 f"For all positive integers $m$, $k$, $n$, all matrices {matrices}, and any "
-                f"scalar loss $L$ of ${_layer(bias)}$:"
+                f"scalar loss $L$ of ${forward_latex(bias)}$:"
             ),
             Display(tuple(_statement_line(proof) for proof in proofs), aligned=True),
             Paragraph(
@@ -74,7 +76,7 @@ def _setting(report: ProofReport) -> Section:
         rows.append(("$b$", r"$1 \times n$", "$b_q$", r"$1 \le q \le n$"))
     rows += [
         (
-            f"${_layer(report.bias)}$",
+            f"${forward_latex(report.bias)}$",
             r"$m \times n$",
             "$a_{p,q}$",
             r"$1 \le p \le m$, $1 \le q \le n$",
@@ -153,14 +155,14 @@ def _identity_section(proof: ProofNotation) -> Section:
                 f"${proof.inline_statement_latex}$."
             )
         )
-    return Section(_TITLES[proof.variable], tuple(blocks))
+    return Section(_title(proof.variable), tuple(blocks))
 
 
 def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
     rows = tuple(
         (
             f"${proof.inline_statement_latex}$",
-            f"${_SHAPES[proof.variable]}$",
+            f"${_shape(proof.variable)}$",
             "proved" if proof.proved else "NOT proved",
         )
         for proof in proofs
@@ -193,7 +195,7 @@ def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
 def proof_document(report: ProofReport, full: bool = False) -> Document:
     """The statement, the setting, one derivation per identity, and the closing argument."""
     proofs = tuple(proof_notation(proof) for proof in report.proofs)
-    title = f"A proof for every size: the gradients of ${_layer(report.bias)}$"
+    title = f"A proof for every size: the gradients of ${forward_latex(report.bias)}$"
     sections = [_statement(report, proofs), _setting(report)]
     sections += [_identity_section(proof) for proof in proofs]
     sections.append(_closing(report, proofs))

@@ -1,10 +1,9 @@
 """The notation of `matgrad prove`: a proof's expressions and notes in LaTeX and in plain text.
 
-Two SymPy printers, one per notation, each with a ``_print_<Type>`` method for the index
-expressions of a proof (z_{p,s}, ∂L/∂a_{p,q}, δ_{i,p}, nested sums) and for the mathematical
-objects its notes are made of (prove_notes.py: the layer's equation, a partial, the chain rule,
-index ranges …). ``proof_notation`` writes a whole Proof with them, once, for the
-document, the terminal view and the JSON.
+Two SymPy printers, one per notation, print the index expressions of a proof (z_{p,s},
+∂L/∂a_{p,q}, δ_{i,p}, nested sums) and the mathematical parts of its notes (prove_story.py).
+``proof_notation`` writes a whole Proof with them, once, for the document, the terminal view and
+the JSON.
 """
 
 from __future__ import annotations
@@ -12,29 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, ClassVar
 
 from sympy import GreaterThan, Indexed, KroneckerDelta, Le, Sum
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..core.proof import Proof, ProofReport, ProofStep
-from .prove_notes import (
-    Assignments,
+from .mathtex import partial_latex
+from .prove_story import (
     ChainRule,
-    ClaimedEntry,
-    ClaimedForm,
-    EntryIndex,
     Equation,
-    IndexRanges,
-    LayerEquation,
     Note,
     Partial,
-    Shape,
     SymPyCall,
-    Unknown,
+    Written,
+    index_ranges,
+    proof_reason,
+    step_description,
+    step_lhs,
+    step_right,
 )
-from .prove_story import proof_reason, step_description, step_lhs, step_right
 
 #: The relation written before a line that is not proved.
 UNPROVED = r"\overset{?}{=}"
@@ -56,35 +53,6 @@ def _factor_rank(factor: Any) -> int:
     return len(FACTOR_ORDER) + 1
 
 
-def _product(expr: Any, show: Callable[[Any], str], open_: str, close: str, minus: str) -> str:
-    """A product in FACTOR_ORDER, sums among its factors parenthesised."""
-    coefficient, factors = expr.as_coeff_mul()
-    ordered = sorted(factors, key=_factor_rank)  # stable: SymPy's order among equals
-    body = " ".join(
-        f"{open_}{show(factor)}{close}" if factor.is_Add else show(factor) for factor in ordered
-    )
-    if coefficient == 1:
-        return body
-    if coefficient == -1:
-        return f"{minus}{body}"
-    return f"{show(coefficient)} {body}"
-
-
-def _terms(expr: Any, show: Callable[[Any], str], minus: str) -> str:
-    """A sum with + and ``minus``, its sums first (Σ_s z_{p,s} w_{s,q} + b_q), then SymPy's
-    order."""
-    terms = sorted(expr.as_ordered_terms(), key=lambda term: not term.has(Sum))
-    text = ""
-    for number, term in enumerate(terms):
-        negative = bool(term.could_extract_minus_sign())
-        shown = show(-term if negative else term)
-        if number == 0:
-            text = f"{minus}{shown}" if negative else shown
-        else:
-            text += f" {minus if negative else '+'} {shown}"
-    return text
-
-
 def _upper_bound_form(condition: Any) -> Any:
     """k ≥ r written the way the ranges are, as r ≤ k."""
     if isinstance(condition, GreaterThan):
@@ -92,17 +60,85 @@ def _upper_bound_form(condition: Any) -> Any:
     return condition
 
 
-def _subscript(indices: tuple[Any, ...]) -> str:
-    """i,r: indices as a subscript."""
-    return ",".join(str(index) for index in indices)
+class _ProofPrinting:
+    """What both notations print alike, each with its own symbols (the class constants)."""
+
+    NOTATION: ClassVar[str]  # the field of Written mathematics this printer takes
+    MINUS: ClassVar[str]
+    DELTA: ClassVar[str]
+    SUM: ClassVar[str]  # one summation sign, with {var}, {low} and {high}
+    OPEN: ClassVar[str]
+    CLOSE: ClassVar[str]
+    CALL: ClassVar[str]  # a call of a SymPy function, with {name} and {arguments}
+    _print: Callable[[Any], str]
+
+    def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
+        return f"{self.DELTA}_{{{','.join(self._print(index) for index in expr.args[:2])}}}"
+
+    def _print_Sum(self, expr: Any) -> str:
+        signs = " ".join(
+            self.SUM.format(var=self._print(var), low=self._print(low), high=self._print(high))
+            for var, low, high in reversed(expr.limits)
+        )
+        body = self._print(expr.function)
+        return (
+            f"{signs} {self.OPEN}{body}{self.CLOSE}" if expr.function.is_Add else f"{signs} {body}"
+        )
+
+    def _print_Add(self, expr: Any, order: Any = None) -> str:
+        """A sum, its sums first (Σ_s z_{p,s} w_{s,q} + b_q), then in SymPy's order."""
+        terms = sorted(expr.as_ordered_terms(), key=lambda term: not term.has(Sum))
+        text = ""
+        for number, term in enumerate(terms):
+            negative = bool(term.could_extract_minus_sign())
+            shown = self._print(-term if negative else term)
+            if number == 0:
+                text = f"{self.MINUS}{shown}" if negative else shown
+            else:
+                text += f" {self.MINUS if negative else '+'} {shown}"
+        return text
+
+    def _print_Mul(self, expr: Any) -> str:
+        """A product in FACTOR_ORDER, sums among its factors parenthesised."""
+        coefficient, factors = expr.as_coeff_mul()
+        ordered = sorted(factors, key=_factor_rank)  # stable: SymPy's order among equals
+        body = " ".join(
+            f"{self.OPEN}{self._factor(factor)}{self.CLOSE}"
+            if factor.is_Add
+            else self._factor(factor)
+            for factor in ordered
+        )
+        if coefficient == 1:
+            return body
+        if coefficient == -1:
+            return f"{self.MINUS}{body}"
+        return f"{self._print(coefficient)} {body}"
+
+    def _factor(self, factor: Any) -> str:
+        return self._print(factor)
+
+    def _print_Equation(self, item: Equation) -> str:
+        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
+
+    def _print_SymPyCall(self, item: SymPyCall) -> str:
+        arguments = ", ".join(self._print(argument) for argument in item.arguments)
+        return self.CALL.format(name=item.name, arguments=arguments)
+
+    def _print_Written(self, item: Written) -> str:
+        return str(getattr(item, self.NOTATION))
 
 
-class ProofLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stubs
+class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # sympy: no stubs
     """z_{p,s}, \\frac{\\partial L}{\\partial a_{p,q}}, \\delta_{i,p}, nested sums.
 
     With ``inline``, for running text, ∂L/∂a_{p,q} and every partial are slashed (in
     parentheses inside a product) instead of fractions.
     """
+
+    NOTATION, MINUS, DELTA = "latex", "-", r"\delta"
+    SUM = r"\sum_{{{var}={low}}}^{{{high}}}"
+    OPEN, CLOSE = r"\left(", r"\right)"
+    CALL = r"\mathrm{{{name}}}({arguments})"
 
     def __init__(self, inline: bool = False) -> None:
         super().__init__({"mul_symbol": None})
@@ -113,51 +149,20 @@ class ProofLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stu
         if str(expr.base.label) == "G":
             if self.inline:
                 return rf"\partial L/\partial a_{{{indices}}}"
-            return rf"\frac{{\partial L}}{{\partial a_{{{indices}}}}}"
+            return partial_latex("L", f"a_{{{indices}}}")
         return f"{expr.base.label}_{{{indices}}}"
 
-    def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
-        return rf"\delta_{{{','.join(self._print(index) for index in expr.args[:2])}}}"
-
-    def _print_Sum(self, expr: Any) -> str:
-        signs = " ".join(
-            rf"\sum_{{{self._print(var)}={self._print(low)}}}^{{{self._print(high)}}}"
-            for var, low, high in reversed(expr.limits)
-        )
-        body = self._print(expr.function)
-        return rf"{signs} \left({body}\right)" if expr.function.is_Add else f"{signs} {body}"
-
-    def _print_Add(self, expr: Any, order: Any = None) -> str:
-        return _terms(expr, self._print, "-")
-
-    def _print_Mul(self, expr: Any) -> str:
-        def show(factor: Any) -> str:
-            text = str(self._print(factor))
-            slashed = self.inline and isinstance(factor, Indexed) and "/" in text
-            return f"({text})" if slashed else text
-
-        return _product(expr, show, r"\left(", r"\right)", "-")
+    def _factor(self, factor: Any) -> str:
+        text = str(self._print(factor))
+        slashed = self.inline and isinstance(factor, Indexed) and "/" in text
+        return f"({text})" if slashed else text
 
     def _print_Relational(self, expr: Any) -> str:
         return str(super()._print_Relational(_upper_bound_form(expr)))
 
-    # The objects of a proof's notes (prove_notes.py).
-
-    def _print_LayerEquation(self, item: LayerEquation) -> str:
-        return r"A = ZW + \mathbf{1}_m b" if item.bias else "A = ZW"
-
     def _print_Partial(self, item: Partial) -> str:
         of, wrt = self._print(item.of), self._print(item.wrt)
-        if self.inline:
-            return rf"\partial {of}/\partial {wrt}"
-        return rf"\frac{{\partial {of}}}{{\partial {wrt}}}"
-
-    def _print_Equation(self, item: Equation) -> str:
-        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
-
-    def _print_SymPyCall(self, item: SymPyCall) -> str:
-        arguments = ", ".join(self._print(argument) for argument in item.arguments)
-        return rf"\mathrm{{{item.name}}}({arguments})"
+        return rf"\partial {of}/\partial {wrt}" if self.inline else partial_latex(of, wrt)
 
     def _print_ChainRule(self, item: ChainRule) -> str:
         x, output = self._print(item.entry), self._print(item.output)
@@ -167,33 +172,16 @@ class ProofLatexPrinter(LatexPrinter):  # type: ignore[misc]  # sympy has no stu
             rf"(\partial {output}/\partial {x})"
         )
 
-    def _print_IndexRanges(self, item: IndexRanges) -> str:
-        return r",\ ".join(rf"1 \le {index} \le {bound}" for index, bound in item.ranges)
 
-    def _print_EntryIndex(self, item: EntryIndex) -> str:
-        return _entry_index(item)
-
-    def _print_Shape(self, item: Shape) -> str:
-        return r" \times ".join(str(size) for size in item.sizes)
-
-    def _print_Assignments(self, item: Assignments) -> str:
-        return _assignments(item)
-
-    def _print_ClaimedForm(self, item: ClaimedForm) -> str:
-        return item.claim.running_latex
-
-    def _print_ClaimedEntry(self, item: ClaimedEntry) -> str:
-        return rf"\left({item.claim.latex}\right)_{{{_subscript(item.indices)}}}"
-
-    def _print_Unknown(self, item: Unknown) -> str:
-        return r"\;?"
-
-
-class ProofTextPrinter(StrPrinter):  # type: ignore[misc]
+class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
     """The same notation in plain text: g_{p,q} for ∂L/∂a_{p,q}, Σ_{s=1}^{k} for sums."""
 
     # Not "_sympystr": Indexed has that method, which would bypass _print_Indexed.
     printmethod = "_matgrad_text"
+    NOTATION, MINUS, DELTA = "text", "−", "δ"
+    SUM = "Σ_{{{var}={low}}}^{{{high}}}"
+    OPEN, CLOSE = "(", ")"
+    CALL = "{name}({arguments})"
 
     def _print_Indexed(self, expr: Any) -> str:
         indices = [self._print(index) for index in expr.indices]
@@ -201,23 +189,6 @@ class ProofTextPrinter(StrPrinter):  # type: ignore[misc]
         if len(indices) == 1 and len(indices[0]) == 1:
             return f"{letter}_{indices[0]}"
         return f"{letter}_{{{','.join(indices)}}}"
-
-    def _print_KroneckerDelta(self, expr: Any) -> str:
-        return f"δ_{{{','.join(self._print(index) for index in expr.args[:2])}}}"
-
-    def _print_Sum(self, expr: Any) -> str:
-        signs = " ".join(
-            f"Σ_{{{self._print(var)}={self._print(low)}}}^{{{self._print(high)}}}"
-            for var, low, high in reversed(expr.limits)
-        )
-        body = self._print(expr.function)
-        return f"{signs} ({body})" if expr.function.is_Add else f"{signs} {body}"
-
-    def _print_Add(self, expr: Any, order: Any = None) -> str:
-        return _terms(expr, self._print, "−")
-
-    def _print_Mul(self, expr: Any) -> str:
-        return _product(expr, self._print, "(", ")", "−")
 
     def _print_Relational(self, expr: Any) -> str:
         expr = _upper_bound_form(expr)
@@ -233,58 +204,13 @@ class ProofTextPrinter(StrPrinter):  # type: ignore[misc]
         ]
         return "{" + "; ".join(branches) + "}"
 
-    # The objects of a proof's notes (prove_notes.py).
-
-    def _print_LayerEquation(self, item: LayerEquation) -> str:
-        return "A = ZW + 1ₘb" if item.bias else "A = ZW"
-
     def _print_Partial(self, item: Partial) -> str:
         return f"∂{self._print(item.of)}/∂{self._print(item.wrt)}"
-
-    def _print_Equation(self, item: Equation) -> str:
-        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
-
-    def _print_SymPyCall(self, item: SymPyCall) -> str:
-        arguments = ", ".join(self._print(argument) for argument in item.arguments)
-        return f"{item.name}({arguments})"
 
     def _print_ChainRule(self, item: ChainRule) -> str:
         x, output = self._print(item.entry), self._print(item.output)
         over = ",".join(self._print(index) for index in item.output.indices)
         return f"∂L/∂{x} = Σ_{{{over}}} {self._print(item.upstream)} ∂{output}/∂{x}"
-
-    def _print_IndexRanges(self, item: IndexRanges) -> str:
-        return ", ".join(f"1 ≤ {index} ≤ {bound}" for index, bound in item.ranges)
-
-    def _print_EntryIndex(self, item: EntryIndex) -> str:
-        return _entry_index(item)
-
-    def _print_Shape(self, item: Shape) -> str:
-        return " × ".join(str(size) for size in item.sizes)
-
-    def _print_Assignments(self, item: Assignments) -> str:
-        return _assignments(item)
-
-    def _print_ClaimedForm(self, item: ClaimedForm) -> str:
-        return item.claim.text
-
-    def _print_ClaimedEntry(self, item: ClaimedEntry) -> str:
-        return f"({item.claim.text})_{{{_subscript(item.indices)}}}"
-
-    def _print_Unknown(self, item: Unknown) -> str:
-        return "?"
-
-
-def _entry_index(item: EntryIndex) -> str:
-    """(i, r), or j alone: the same in both notations."""
-    if len(item.indices) == 1:
-        return str(item.indices[0])
-    return "(" + ", ".join(str(index) for index in item.indices) + ")"
-
-
-def _assignments(item: Assignments) -> str:
-    """m = 2, k = 3, n = 4: the same in both notations."""
-    return ", ".join(f"{name} = {value}" for name, value in item.values)
 
 
 @cache
@@ -322,7 +248,7 @@ def note_text(note: Note) -> str:
 
 @dataclass(frozen=True)
 class StepNotation:
-    """One step written out: its description, right and left sides, label and relation."""
+    """One step written out: what was done, its two sides, its label and relation in a display."""
 
     description: str
     description_latex: str
@@ -344,20 +270,15 @@ class ProofNotation:
     identity: str
     gradient_latex: str
     claim_latex: str
+    statement_latex: str
     inline_statement_latex: str
     entry_latex: str
-    entry: str
     ranges_latex: str
     ranges: str
     steps: tuple[StepNotation, ...]
     proved: bool
     reason: str
     reason_latex: str
-
-    @property
-    def statement_latex(self) -> str:
-        """∂L/∂X = (matrix form), for a display."""
-        return f"{self.gradient_latex} = {self.claim_latex}"
 
 
 def _label(step: ProofStep) -> str:
@@ -391,18 +312,19 @@ def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
 def proof_notation(proof: Proof) -> ProofNotation:
     """A proof in both notations, as the document, the terminal view and the JSON write it."""
     variable, claim, target = proof.variable, proof.claim, proof.target
-    ranges = IndexRanges(target.ranges)
+    gradient = partial_latex("L", variable)
+    ranges = index_ranges(target.ranges)
     reason = proof_reason(proof)
     return ProofNotation(
         variable=variable,
         identity=proof.identity,
-        gradient_latex=rf"\frac{{\partial L}}{{\partial {variable}}}",
+        gradient_latex=gradient,
         claim_latex=claim.latex,
+        statement_latex=f"{gradient} = {claim.latex}",
         inline_statement_latex=rf"\partial L/\partial {variable} = {claim.running_latex}",
         entry_latex=expr_latex(target.entry),
-        entry=expr_text(target.entry),
-        ranges_latex=expr_latex(ranges),
-        ranges=expr_text(ranges),
+        ranges_latex=ranges.latex,
+        ranges=ranges.text,
         steps=tuple(step_notation(step, proof) for step in proof.steps),
         proved=proof.proved,
         reason=note_text(reason),

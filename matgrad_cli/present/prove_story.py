@@ -1,13 +1,17 @@
 """What each step of a proof says: its description, its two sides and, if it is not proved, why.
 
-core/proof.py records what each step did and what the CAS found on the way; this module tells it,
-in notes of words and mathematical objects (prove_notes.py) that prove_notation.py writes in
-LaTeX and in plain text. A step that is not proved says so, with the reason, and the reason of
-the whole identity is that of the step where its derivation stopped.
+core/proof.py records what each step did and what the CAS found on the way; this module tells it
+in notes. A ``Note`` is words (``str`` parts) and mathematics (every other part): a SymPy
+expression, one of the small objects below, or ``Written`` mathematics that reads the same to
+both printers but for its symbols. prove_notation.py prints each note in LaTeX and in plain text,
+so the proof is told once. The reason an identity is not proved is that of the step where its
+derivation stopped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sympy
@@ -22,23 +26,115 @@ from ..core.proof import (
     ShapeMismatch,
 )
 from ..core.proof_cas import CASFailure
-from ..core.proof_setting import setting
-from .prove_notes import (
-    Assignments,
-    ChainRule,
-    ClaimedEntry,
-    ClaimedForm,
-    EntryIndex,
-    Equation,
-    IndexRanges,
-    LayerEquation,
-    Note,
-    Partial,
-    Shape,
-    SymPyCall,
-    Unknown,
-    note,
-)
+from ..core.proof_setting import Claim, setting
+from .layer_latex import forward_latex
+
+# ---------------------------------------------------------------------------------------------
+# The parts of a note
+
+
+@dataclass(frozen=True)
+class Note:
+    """A description or a reason: words (``str``) and mathematics (any other part), in order."""
+
+    parts: tuple[Any, ...] = ()
+
+    def __add__(self, other: Note) -> Note:
+        return Note(self.parts + other.parts)
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+
+def note(*parts: Any) -> Note:
+    """A Note of these parts, leaving out empty words."""
+    return Note(tuple(part for part in parts if not (isinstance(part, str) and not part)))
+
+
+@dataclass(frozen=True)
+class Written:
+    """Mathematics written out in each notation: the layer's equation, index ranges, a shape …"""
+
+    latex: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Partial:
+    """∂of/∂wrt: a fraction on the left of an equation, slashed in running text."""
+
+    of: Any
+    wrt: Any
+
+
+@dataclass(frozen=True)
+class Equation:
+    """lhs = rhs, as stated (nothing is evaluated)."""
+
+    lhs: Any
+    rhs: Any
+
+
+@dataclass(frozen=True)
+class SymPyCall:
+    """A call of a SymPy function, such as diff(a_{p,q}, z_{i,r})."""
+
+    name: str
+    arguments: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    """The chain rule through every entry of A: ∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x."""
+
+    entry: Any
+    upstream: Any
+    output: Any
+
+
+def layer_equation(bias: bool) -> Written:
+    """The layer's definition, A = ZW + 1ₘb, or A = ZW without the bias."""
+    return Written(forward_latex(bias), "A = ZW + 1ₘb" if bias else "A = ZW")
+
+
+def index_ranges(ranges: Sequence[tuple[Any, Any]]) -> Written:
+    """1 ≤ i ≤ m, 1 ≤ r ≤ k: each index with its upper bound."""
+    latex = r",\ ".join(rf"1 \le {index} \le {bound}" for index, bound in ranges)
+    return Written(latex, ", ".join(f"1 ≤ {index} ≤ {bound}" for index, bound in ranges))
+
+
+def _shape(sizes: Sequence[Any]) -> Written:
+    """The shape of a matrix, m × k."""
+    return Written(r" \times ".join(map(str, sizes)), " × ".join(map(str, sizes)))
+
+
+def _same(text: str) -> Written:
+    """Mathematics written the same in both notations: an entry's place, values of symbols."""
+    return Written(text, text)
+
+
+def _entry_index(indices: Sequence[Any]) -> Written:
+    """Where an entry sits: (i, r), or j alone."""
+    if len(indices) == 1:
+        return _same(str(indices[0]))
+    return _same("(" + ", ".join(map(str, indices)) + ")")
+
+
+def _assignments(names: Sequence[Any], values: Sequence[int]) -> Written:
+    """Values given to symbols, m = 2, k = 3, n = 4."""
+    return _same(", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True)))
+
+
+def _claimed_form(claim: Claim) -> Written:
+    """The claimed right side as its claim writes it in a sentence."""
+    return Written(claim.running_latex, claim.text)
+
+
+#: The right side of a step the CAS could not carry out.
+_UNKNOWN = Written(r"\;?", "?")
+
+# ---------------------------------------------------------------------------------------------
+# The story of a proof
 
 #: How a CAS call is named when it fails; "sum" names the index it sums over.
 _CALLS = {
@@ -64,12 +160,15 @@ def step_lhs(step: ProofStep, proof: Proof) -> Any:
 
 
 def step_right(step: ProofStep, proof: Proof) -> Any:
-    """The right side as written: the result, the claimed entry, or ? where the CAS gave none."""
-    detail = step.detail
+    """The right side as written: the result, the claimed entry (∂L/∂A · Wᵀ)_{i,r}, or ? where
+    the CAS gave none."""
+    detail, claim = step.detail, proof.claim
     if isinstance(detail, CASFailure | DeltasRemain):
-        return Unknown()
+        return _UNKNOWN
     if isinstance(detail, ShapeMismatch) or (isinstance(detail, Comparison) and detail.matrix):
-        return ClaimedEntry(proof.claim, proof.target.indices)
+        subscript = ",".join(map(str, proof.target.indices))
+        latex = rf"\left({claim.latex}\right)_{{{subscript}}}"
+        return Written(latex, f"({claim.text})_{{{subscript}}}")
     return step.expr
 
 
@@ -84,21 +183,24 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
         return _delta_sum(step, detail, proof)
     if isinstance(detail, Comparison):
         return _comparison(step, detail, proof)
-    if step.kind == "chain rule":
-        return _chain_rule(proof)
-    return _definition(proof.bias)
-
-
-def _definition(bias: bool) -> Note:
-    """Step 1: the forward pass, written in from the definition (SPEC section 1)."""
     st = setting()
+    if step.kind == "chain rule":
+        chain = ChainRule(proof.target.entry, st.G[st.p, st.q], st.a[st.p, st.q])
+        return note(
+            "The chain rule through every entry of ",
+            sympy.Symbol("A"),
+            ": ",
+            chain,
+            ", with the local partial above.",
+        )
+    # The forward pass, written in from the definition (SPEC section 1).
     description = note(
         "The forward pass, by definition: each entry of ",
-        LayerEquation(bias),
+        layer_equation(proof.bias),
         " is a sum over the shared index ",
         st.s,
     )
-    if bias:
+    if proof.bias:
         description += note(", plus the bias ", st.b[st.q], " of its column")
     return description + note(".")
 
@@ -125,19 +227,6 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
     return description + note(".")
 
 
-def _chain_rule(proof: Proof) -> Note:
-    """Step 3: the chain rule through every entry of A, written in."""
-    st = setting()
-    chain = ChainRule(proof.target.entry, st.G[st.p, st.q], st.a[st.p, st.q])
-    return note(
-        "The chain rule through every entry of ",
-        sympy.Symbol("A"),
-        ": ",
-        chain,
-        ", with the local partial above.",
-    )
-
-
 def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
     """Step 4: one sum a Kronecker delta collapses, and the conditions SymPy stated."""
     index = step.summed
@@ -155,7 +244,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
             description += note(" and " if number else "", condition)
         named = set().union(*(condition.free_symbols for condition in detail.used))
         ranges = tuple(pair for pair in proof.target.ranges if pair[0] in named)
-        description += note(", which holds because ", IndexRanges(ranges))
+        description += note(", which holds because ", index_ranges(ranges))
     description += note(".")
     if step.proved:
         return description
@@ -165,9 +254,9 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
 def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
     """Step 5: the claimed entry, and whether the difference simplified to 0."""
     target = proof.target
-    where = EntryIndex(target.indices)
+    where = _entry_index(target.indices)
     if detail.matrix:
-        description = note("SymPy's own entry ", where, " of ", ClaimedForm(proof.claim))
+        description = note("SymPy's own entry ", where, " of ", _claimed_form(proof.claim))
         description += note(
             ", computed from MatrixSymbol objects and shifted to 1-based indices, is "
         )
@@ -179,8 +268,8 @@ def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
         if detail.matrix:
             matrix = sympy.Symbol(target.variable)
             description += note(", and both sides have the shape of ", matrix, ", ")
-            description += note(Shape(target.shape))
-        return description + note(": the two agree for every ", IndexRanges(target.ranges), ".")
+            description += note(_shape(target.shape))
+        return description + note(": the two agree for every ", index_ranges(target.ranges), ".")
     description += note(
         ". The difference of the two sides does not simplify to 0: it is ", detail.gap
     )
@@ -206,36 +295,22 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
         return reason
     if isinstance(detail, DeltasRemain):
         return note("a Kronecker delta or a condition remains after the sums were carried out")
-    if isinstance(detail, ShapeMismatch):
-        return _shape_mismatch(detail, proof)
-    if isinstance(detail, Comparison):
-        return _refutation(detail, proof)
-    return Note()
-
-
-def _shape_mismatch(detail: ShapeMismatch, proof: Proof) -> Note:
-    """The claimed matrix has the wrong shape for a gradient in denominator layout."""
     target, st = proof.target, setting()
-    matrix = sympy.Symbol(target.variable)
-    reason = note("the claimed form ", ClaimedForm(proof.claim), " is ", Shape(detail.shape))
-    reason += note(", but ", Partial(st.L, matrix), " has the shape of ", matrix, ", ")
-    return reason + note(Shape(target.shape), " (denominator layout)")
-
-
-def _refutation(detail: Comparison, proof: Proof) -> Note:
-    """The claim is false where a counterexample was found; otherwise SymPy could not show it."""
-    target, st = proof.target, setting()
+    matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof.claim)
+    if isinstance(detail, ShapeMismatch):  # the wrong shape for a gradient (denominator layout)
+        reason = note("the claimed form ", claimed, " is ", _shape(detail.shape))
+        reason += note(", but ", Partial(st.L, matrix), " has the shape of ", matrix, ", ")
+        return reason + note(_shape(target.shape), " (denominator layout)")
+    if not isinstance(detail, Comparison):
+        return Note()
     if detail.counterexample is None:
-        gradient = Partial(st.L, sympy.Symbol(target.variable))
-        return note("SymPy could not show that ", gradient, " equals ", ClaimedForm(proof.claim))
+        return note("SymPy could not show that ", Partial(st.L, matrix), " equals ", claimed)
     sizes, point = detail.counterexample
-    at = Assignments(tuple(zip((st.m, st.k, st.n), sizes, strict=True)))
-    indices = Assignments(tuple(zip(target.indices, point, strict=True)))
     return note(
         "the claim is false: with the sums written out at ",
-        at,
+        _assignments((st.m, st.k, st.n), sizes),
         ", the two sides differ at ",
-        indices,
+        _assignments(target.indices, point),
     )
 
 
