@@ -11,36 +11,43 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from ..checks import Check
-from ..compare import compare_matrix
 from ..derive import build_symbols, derive_layer
-from ..engine import Engine, get_engine, linear_value
+from ..engine import get_engine, linear_value
 from ..equality import compare_expressions
-from ..layer import Shape, Sizes
+from ..layer import LAYER, BackwardRule, Shape, Sizes
 from ..losses import LOSSES
-from ..model import Gradient, Symbols
 from .evaluation import evaluate
-from .shapes import ShapeMismatch, ShapeStep, shape_of, shape_text
-from .tree import Node, Target, to_text
+from .shapes import ShapeMismatch, ShapeStep, operand_shape, shape_of, shape_text
+from .tree import LOSS_TARGETS, Node, Target, to_text
 
 #: The entries of counterexample matrices are drawn from this range, from a fixed seed.
 ENTRY_RANGE = (-3, 3)
 COUNTEREXAMPLE_SEED = 20240601
 COUNTEREXAMPLE_ATTEMPTS = 50
 
-#: The right answers, in the claim syntax, each verified by derive.py at every size checked.
+
+def _in_claim_syntax(rule: BackwardRule) -> str:
+    """A backward rule of the layer as a claim, e.g. ``dZ = G @ W.T``; 1ᵀ·G, which adds up each
+    column of G, is written ``sum(G, axis=0)``."""
+    left, right = (factor.matrix + (".T" if factor.transposed else "") for factor in rule.factors)
+    ones = rule.left.matrix == LAYER.role("ones").name
+    return f"d{rule.variable} = " + (f"sum({right}, axis=0)" if ones else f"{left} @ {right}")
+
+
+#: The right answers, in the claim syntax: what a wrong claim is shown. The judge never reads
+#: them; the tests check them like any claim.
 CORRECT_FORMULAS: dict[Target, str] = {
-    "Z": "dZ = G @ W.T",
-    "W": "dW = Z.T @ G",
-    "b": "db = sum(G, axis=0)",
+    rule.variable: _in_claim_syntax(rule) for rule in LAYER.backward
 }
-GRADIENT_NAMES: dict[Target, str] = {"Z": "∂L/∂Z", "W": "∂L/∂W", "b": "∂L/∂b"}
-#: The operands drawn for a trial, in the order a counterexample shows them (then Y).
-OPERAND_ORDER = ("Z", "W", "b", "G")
+GRADIENT_NAMES: dict[Target, str] = {name: f"∂L/∂{name}" for name in LAYER.variables(bias=True)}
+#: The operands drawn for a trial under the generic loss, in the order a counterexample shows
+#: them: the layer's variables and G = ∂L/∂A.
+OPERAND_ORDER = (*LAYER.variables(bias=True), LAYER.role("upstream").name)
 #: The concrete losses that have targets Y.
 LOSSES_WITH_TARGETS = frozenset(name for name, loss in LOSSES.items() if loss.has_targets)
 #: Losses whose values at integers are exact rationals, so that counterexamples can be shown.
@@ -52,20 +59,16 @@ POLYNOMIAL_LOSSES = frozenset(name for name, loss in LOSSES.items() if loss.poly
 
 @dataclass(frozen=True)
 class VerifiedLayer:
-    """The elementwise derivation of A = ZW + 1_m b at one size, and its symbols as matrices.
+    """The verified ∂L/∂Z, ∂L/∂W, ∂L/∂b of A = ZW + 1_m b at one size, as SymPy matrices over
+    the ``operands`` a claim is evaluated on.
 
-    For the generic loss the gradients are the chain rule's linear forms in G; for a concrete
-    loss ``expected`` holds ∂L/∂Z, ∂L/∂W, ∂L/∂b from differentiating L through the whole layer,
-    and the operand G is that loss's ∂L/∂A with A = ZW + 1_m b substituted.
+    For the generic loss they are the chain rule's sums over the symbols of G; for a concrete
+    loss, L differentiated through the whole layer, the operand G being that loss's ∂L/∂A with
+    A = ZW + 1_m b substituted, and Y its targets.
     """
 
-    sizes: Sizes
-    engine: Engine
-    symbols: Symbols
-    gradients: Mapping[Target, Gradient]
     operands: Mapping[str, Any]
-    loss: str = "generic"
-    expected: Mapping[Target, Any] = field(default_factory=dict)
+    expected: Mapping[Target, Any]
 
 
 @lru_cache(maxsize=32)
@@ -74,45 +77,54 @@ def layer_at(sizes: Sizes, loss: str = "generic") -> VerifiedLayer:
     (∂L/∂Z and ∂L/∂W are the same with or without it, SPEC section 1)."""
     import sympy
 
+    if loss != "generic":
+        return _loss_layer_at(sizes, loss)
     engine = get_engine("sympy")
     symbols = build_symbols(sizes, engine)
     derivation = derive_layer(symbols, sizes, True, engine)
     if not all(identity.holds for identity in derivation.checks):
-        # The right answers (CORRECT_FORMULAS) are only as good as this verification.
+        # The right answers are only as good as this verification.
         raise RuntimeError(f"the derivation at {sizes} did not verify; check cannot judge claims")
-    operands = {
-        "Z": sympy.ImmutableMatrix(symbols.Z),
-        "W": sympy.ImmutableMatrix(symbols.W),
-        "b": sympy.ImmutableMatrix([symbols.b]),
-        "G": sympy.ImmutableMatrix(symbols.upstream),
+    operands = {name: sympy.ImmutableMatrix(symbols.rows(name)) for name in OPERAND_ORDER}
+    expected = {
+        target: sympy.ImmutableMatrix(
+            [
+                [linear_value(rule.terms, symbols.upstream, engine) for rule in row]
+                for row in gradient.entries
+            ]
+        )
+        for target, gradient in derivation.gradients.items()
     }
-    if loss == "generic":
-        return VerifiedLayer(sizes, engine, symbols, derivation.gradients, operands)
+    return VerifiedLayer(operands, expected)
+
+
+def _loss_layer_at(sizes: Sizes, loss: str) -> VerifiedLayer:
+    """The layer under a concrete loss, differentiated through the whole layer."""
+    import sympy
+
     from ..losses import derive_loss
 
     concrete = derive_loss(loss, sizes, bias=True)
     if not concrete.verified:
         raise RuntimeError(f"the {loss} loss at {sizes} did not verify; check cannot judge claims")
-    forward = {
-        concrete.symbols.A[i, j]: (concrete.symbols.Z * concrete.symbols.W)[i, j]
-        + concrete.symbols.b[j]
-        for i in range(sizes.m)
-        for j in range(sizes.n)
-    }
+    symbols = concrete.symbols
+    forward = dict(
+        zip(symbols.A, symbols.Z * symbols.W + sympy.ones(sizes.m, 1) * symbols.b, strict=True)
+    )
     operands = {
-        "Z": sympy.ImmutableMatrix(concrete.symbols.Z),
-        "W": sympy.ImmutableMatrix(concrete.symbols.W),
-        "b": sympy.ImmutableMatrix(concrete.symbols.b),
-        "Y": sympy.ImmutableMatrix(concrete.symbols.Y),
+        "Z": sympy.ImmutableMatrix(symbols.Z),
+        "W": sympy.ImmutableMatrix(symbols.W),
+        "b": sympy.ImmutableMatrix(symbols.b),
+        LOSS_TARGETS: sympy.ImmutableMatrix(symbols.Y),
         "G": sympy.ImmutableMatrix(concrete.upstream.xreplace(forward)),
     }
     expected = {name: sympy.ImmutableMatrix(m) for name, m in concrete.elementwise.items()}
-    return VerifiedLayer(sizes, engine, symbols, derivation.gradients, operands, loss, expected)
+    return VerifiedLayer(operands, expected)
 
 
 @dataclass(frozen=True)
 class Trial:
-    """Integer values for Z, W, b and G, and the chain rule's gradients at those values."""
+    """Integer values for the operands, and the right answers at those values."""
 
     values: Mapping[str, tuple[tuple[int, ...], ...]]
     operands: Mapping[str, Any]
@@ -129,65 +141,25 @@ def _draw(rng: random.Random, rows: int, cols: int) -> tuple[tuple[int, ...], ..
 
 @lru_cache(maxsize=256)
 def trial(sizes: Sizes, attempt: int, loss: str = "generic") -> Trial:
-    """The ``attempt``-th deterministic draw at these sizes, from a fixed seed."""
-    import sympy
-
-    if loss != "generic":
-        return _loss_trial(sizes, attempt, loss)
-    layer = layer_at(sizes)
-    rng = random.Random(COUNTEREXAMPLE_SEED + attempt)
-    values = {name: _draw(rng, *sizes.shape_of(name)) for name in OPERAND_ORDER}
-    symbol_rows = {
-        "Z": layer.symbols.Z,
-        "W": layer.symbols.W,
-        "b": (layer.symbols.b,),
-        "G": layer.symbols.upstream,
-    }
-    substitution = {
-        symbol: sympy.Integer(value)
-        for name, rows in symbol_rows.items()
-        for symbol_row, value_row in zip(rows, values[name], strict=True)
-        for symbol, value in zip(symbol_row, value_row, strict=True)
-    }
-    # The right answer at these numbers comes from the chain rule, not from a formula.
-    expected = {
-        target: sympy.ImmutableMatrix(
-            [
-                [
-                    linear_value(rule.terms, layer.symbols.upstream, layer.engine).xreplace(
-                        substitution
-                    )
-                    for rule in row
-                ]
-                for row in gradient.entries
-            ]
-        )
-        for target, gradient in layer.gradients.items()
-    }
-    operands = {name: sympy.ImmutableMatrix(matrix) for name, matrix in values.items()}
-    return Trial(values, operands, expected)
-
-
-def _loss_trial(sizes: Sizes, attempt: int, loss: str) -> Trial:
-    """A draw of Z, W, b and Y for a polynomial loss; the right answer is L's own derivative at
-    those numbers, and the operand G is that loss's ∂L/∂A there."""
+    """The ``attempt``-th deterministic draw at these sizes, from a fixed seed: Z, W, b and G, or
+    under a concrete loss Z, W, b and Y with G that loss's ∂L/∂A there. The right answer at
+    these numbers comes from the verified derivation, not from a formula."""
     import sympy
 
     layer = layer_at(sizes, loss)
     rng = random.Random(COUNTEREXAMPLE_SEED + attempt)
-    names = ("Z", "W", "b", "Y")
-    shapes = {"Z": sizes.shape_of("Z"), "W": sizes.shape_of("W"), "b": (1, sizes.n)}
-    shapes["Y"] = (sizes.m, sizes.n)
-    values = {name: _draw(rng, *shapes[name]) for name in names}
+    drawn = OPERAND_ORDER if loss == "generic" else (*LAYER.variables(bias=True), LOSS_TARGETS)
+    values = {name: _draw(rng, *operand_shape(name, sizes)) for name in drawn}
     substitution = {
         symbol: sympy.Integer(value)
-        for name in names
+        for name in drawn
         for symbol, value in zip(
             layer.operands[name], [v for row in values[name] for v in row], strict=True
         )
     }
-    operands = {name: sympy.ImmutableMatrix(values[name]) for name in names}
-    operands["G"] = layer.operands["G"].xreplace(substitution)
+    operands = {name: sympy.ImmutableMatrix(values[name]) for name in drawn}
+    if loss != "generic":
+        operands["G"] = layer.operands["G"].xreplace(substitution)
     expected = {target: matrix.xreplace(substitution) for target, matrix in layer.expected.items()}
     return Trial(values, operands, expected)
 
@@ -225,10 +197,6 @@ def symbolic_check(
     layer = layer_at(sizes, loss)
     claimed = evaluate(expr, layer.operands, sizes, expand=loss in POLYNOMIAL_LOSSES)
     compared = claimed if scale == 1 else claimed / scale
-    if loss == "generic":
-        return compare_matrix(
-            layer.gradients[target], compared, to_text(expr), True, layer.symbols, layer.engine
-        )
     return compare_expressions(target, to_text(expr), True, layer.expected[target], compared)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from ...errors import ClaimSyntaxError, InputError, SizeError
 from ..checks import Check
 from ..derive import validate_sizes
-from ..layer import Sizes
+from ..layer import LAYER, Sizes
 from ..losses import LOSSES, loss_named, validate_loss
 from .answers import (
     CORRECT_FORMULAS,
@@ -31,7 +31,7 @@ from .answers import (
 )
 from .evaluation import evaluate
 from .parser import parse_claim
-from .repairs import Hint, find_hint
+from .repairs import find_hint
 from .shapes import ShapeMismatch, shape_of
 from .tree import Claim, MatMul, Name, Node, SumAxis, Target, names, subtrees
 from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
@@ -44,11 +44,11 @@ CHECK_SIZE_LIMIT = 1000
 #: Largest number of scalar multiplications a claim's products may need at one size.
 EVALUATION_BUDGET = 1_000_000
 
-#: The operands each right answer uses, for choosing what a counterexample shows.
+#: The operands each right answer uses (the factors of its backward rule but the column of
+#: ones), for choosing what a counterexample shows.
 _FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
-    "Z": frozenset({"G", "W"}),
-    "W": frozenset({"Z", "G"}),
-    "b": frozenset({"G"}),
+    rule.variable: frozenset(factor.matrix for factor in rule.factors) - {LAYER.role("ones").name}
+    for rule in LAYER.backward
 }
 _Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join(
     name for name, loss in LOSSES.items() if loss.has_targets
@@ -158,90 +158,50 @@ def _smallest_first(sizes_list: Sequence[Sizes]) -> list[Sizes]:
     return sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n)
 
 
-def _wrong_shape(
-    claim: Claim, sizes_list: tuple[Sizes, ...], sizes: Sizes, failure: ShapeFailure, loss: str
+def _verdict(
+    claim: Claim,
+    sizes_list: tuple[Sizes, ...],
+    loss: str,
+    sizes: Sizes,
+    failure: ShapeFailure | None = None,
+    failed: Check | None = None,
 ) -> ClaimVerdict:
-    """The verdict on a claim whose shapes do not fit at ``sizes``."""
-    hint = find_hint(claim, sizes_list, None, loss)
-    return ClaimVerdict(
-        claim=claim.text,
-        target=claim.target,
-        correct=False,
-        reason="shape",
-        sizes_checked=sizes_list,
-        reported_at=sizes,
-        expected_shape=sizes.shape_of(claim.target),
-        claimed_shape=failure.claimed_shape,
-        shape_steps=failure.steps,
-        shape_message=failure.message,
-        first_difference=None,
-        counterexample=None,
-        hint=_message(hint),
-        hint_kind=hint.kind if hint else None,
-        correct_formula=CORRECT_FORMULAS[claim.target],
-        loss=loss,
-    )
-
-
-def _wrong_values(
-    claim: Claim, sizes_list: tuple[Sizes, ...], sizes: Sizes, failed: Check, loss: str
-) -> ClaimVerdict:
-    """The verdict on a claim of the right shape that differs from the right answer at ``sizes``."""
-    mismatch = failed.mismatches[0]
-    hint = find_hint(claim, sizes_list, failed, loss)
-    shape, steps = shape_of(claim.expr, sizes)
-    return ClaimVerdict(
-        claim=claim.text,
-        target=claim.target,
-        correct=False,
-        reason="values",
-        sizes_checked=sizes_list,
-        reported_at=sizes,
-        expected_shape=sizes.shape_of(claim.target),
-        claimed_shape=shape,
-        shape_steps=steps,
-        shape_message=None,
-        first_difference=EntryDifference(
+    """The verdict on a claim, reported at ``sizes``: its shapes there do not fit (``failure``),
+    its values differ from the right answer (``failed``), or neither, and it is right."""
+    correct = failure is None and failed is None
+    hint = None if correct else find_hint(claim, sizes_list, failed, loss)
+    difference = None
+    if failure is not None:
+        shape, steps = failure.claimed_shape, failure.steps
+    else:
+        shape, steps = shape_of(claim.expr, sizes)
+    if failed is not None:
+        mismatch = failed.mismatches[0]
+        difference = EntryDifference(
             mismatch.index,
             str(mismatch.claimed),
             str(mismatch.elementwise),
             mismatch.claimed,
             mismatch.elementwise,
-        ),
-        counterexample=_counterexample(claim, sizes, loss),
-        hint=_message(hint),
+        )
+    return ClaimVerdict(
+        claim=claim.text,
+        target=claim.target,
+        correct=correct,
+        reason="shape" if failure is not None else "values" if failed is not None else "ok",
+        sizes_checked=sizes_list,
+        reported_at=sizes,
+        expected_shape=sizes.shape_of(claim.target),
+        claimed_shape=shape,
+        shape_steps=steps,
+        shape_message=failure.message if failure is not None else None,
+        first_difference=difference,
+        counterexample=_counterexample(claim, sizes, loss) if failed is not None else None,
+        hint=hint.message if hint else None,
         hint_kind=hint.kind if hint else None,
         correct_formula=CORRECT_FORMULAS[claim.target],
         loss=loss,
     )
-
-
-def _right(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str) -> ClaimVerdict:
-    """The verdict on a claim that equals the right answer at every size, reported at the first."""
-    first = sizes_list[0]
-    shape, steps = shape_of(claim.expr, first)
-    return ClaimVerdict(
-        claim=claim.text,
-        target=claim.target,
-        correct=True,
-        reason="ok",
-        sizes_checked=sizes_list,
-        reported_at=first,
-        expected_shape=first.shape_of(claim.target),
-        claimed_shape=shape,
-        shape_steps=steps,
-        shape_message=None,
-        first_difference=None,
-        counterexample=None,
-        hint=None,
-        hint_kind=None,
-        correct_formula=CORRECT_FORMULAS[claim.target],
-        loss=loss,
-    )
-
-
-def _message(hint: Hint | None) -> str | None:
-    return hint.message if hint else None
 
 
 def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -> ClaimVerdict:
@@ -250,12 +210,12 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -
     for sizes in sizes_list:
         failure = shape_failure(claim.expr, claim.target, sizes)
         if failure is not None:
-            return _wrong_shape(claim, sizes_list, sizes, failure, loss)
+            return _verdict(claim, sizes_list, loss, sizes, failure=failure)
     for sizes in _smallest_first(sizes_list):
         compared = symbolic_check(claim.expr, claim.target, sizes, 1, loss)
         if not compared.holds:
-            return _wrong_values(claim, sizes_list, sizes, compared, loss)
-    return _right(claim, sizes_list, loss)
+            return _verdict(claim, sizes_list, loss, sizes, failed=compared)
+    return _verdict(claim, sizes_list, loss, sizes_list[0])
 
 
 def check(

@@ -13,25 +13,9 @@ from pathlib import Path
 from typing import Literal, NamedTuple, NoReturn, TypeAlias
 
 from ...errors import ClaimSyntaxError, InputError
-from .tree import (
-    Add,
-    Claim,
-    Dim,
-    MatMul,
-    Name,
-    Neg,
-    Node,
-    Number,
-    Ones,
-    OperandName,
-    ScalarMul,
-    SizeName,
-    Span,
-    Sub,
-    SumAxis,
-    Target,
-    Transpose,
-)
+from ..layer import LAYER
+from . import tree
+from .tree import OPERANDS, Claim, Dim, Node, OperandName, SizeName, Span, Target
 
 MAX_CLAIM_LENGTH = 10_000
 MAX_NESTING = 64
@@ -40,11 +24,13 @@ MAX_ONES_SIZE = 100  # literal sizes in ones(r, c); keeps evaluation cheap
 #: A claims file larger than this is refused before it is read.
 MAX_FILE_BYTES = 1_000_000
 
-_OPERANDS: dict[str, OperandName] = {"Z": "Z", "W": "W", "b": "b", "G": "G", "Y": "Y", "dA": "G"}
-_TARGETS: dict[str, Target] = {"dZ": "Z", "dW": "W", "db": "b"}
+#: The operands by spelling: ∂L/∂A, the upstream gradient, may also be written dA.
+_OPERANDS: dict[str, OperandName] = {name: name for name in OPERANDS}
+_OPERANDS["d" + LAYER.role("output").name] = LAYER.role("upstream").name
+_TARGETS: dict[str, Target] = {f"d{name}": name for name in LAYER.variables(bias=True)}
 _SIZE_NAMES: dict[str, SizeName] = {"m": "m", "k": "k", "n": "n"}
 _AXES: dict[str, Literal[0, 1]] = {"0": 0, "1": 1}
-_NAME_LIST = "Z, W, b, G, Y"
+_NAME_LIST = ", ".join(OPERANDS)
 
 # --- tokenizer -----------------------------------------------------------------------------
 
@@ -274,7 +260,9 @@ class _Parser:
             operator = self._advance()
             right, right_height = self._term()
             span = Span(node.span.start, right.span.end)
-            node = Add(node, right, span) if operator.text == "+" else Sub(node, right, span)
+            node = (
+                tree.Add(node, right, span) if operator.text == "+" else tree.Sub(node, right, span)
+            )
             height = self._grown(max(height, right_height) + 1, operator)
         return node, height
 
@@ -286,7 +274,9 @@ class _Parser:
             right, right_height = self._unary()
             span = Span(node.span.start, right.span.end)
             node = (
-                ScalarMul(node, right, span) if operator.text == "*" else MatMul(node, right, span)
+                tree.ScalarMul(node, right, span)
+                if operator.text == "*"
+                else tree.MatMul(node, right, span)
             )
             height = self._grown(max(height, right_height) + 1, operator)
         return node, height
@@ -302,7 +292,7 @@ class _Parser:
         span = Span(sign.start, operand.span.end)
         if sign.text == "+":
             return replace(operand, span=span), height
-        return Neg(operand, span), self._grown(height + 1, sign)
+        return tree.Neg(operand, span), self._grown(height + 1, sign)
 
     def _postfix(self) -> _Parsed:
         """Any number of transposes: ``.T``, ``^T``, ``'`` or ``ᵀ``."""
@@ -319,7 +309,7 @@ class _Parser:
                 end = self._letter_t("expected 'T' after '^' (^ only writes transposes)")
             else:
                 return node, height
-            node = Transpose(node, Span(node.span.start, end))
+            node = tree.Transpose(node, Span(node.span.start, end))
             height = self._grown(height + 1, marker)
 
     def _letter_t(self, message: str) -> int:
@@ -332,7 +322,7 @@ class _Parser:
         token = self._not_at_end()
         if token.kind == "number":
             self._advance()
-            return Number(Fraction(token.text), Span(token.start, token.end)), 0
+            return tree.Number(Fraction(token.text), Span(token.start, token.end)), 0
         if token.kind == "name":
             return self._named(token)
         if self._at("("):
@@ -355,7 +345,7 @@ class _Parser:
         if operand is None:
             self._fail(_unknown_name_message(self._raw(token)), token)
         self._advance()
-        return Name(operand, Span(token.start, token.end)), 0
+        return tree.Name(operand, Span(token.start, token.end)), 0
 
     def _sum_call(self, name: _Token) -> _Parsed:
         opening = self._expect("(", "expected '(' after 'sum'")
@@ -367,7 +357,7 @@ class _Parser:
         axis = self._axis()
         close = self._expect(")", "expected ')' to close 'sum('")
         self._leave()
-        return SumAxis(arg, axis, Span(name.start, close.end)), self._grown(height + 1, name)
+        return tree.SumAxis(arg, axis, Span(name.start, close.end)), self._grown(height + 1, name)
 
     def _axis(self) -> Literal[0, 1]:
         token = self._peek()
@@ -391,7 +381,7 @@ class _Parser:
         cols = self._size()
         close = self._expect(")", "expected ')' to close 'ones('")
         self._leave()
-        return Ones(rows, cols, Span(name.start, close.end)), 0
+        return tree.Ones(rows, cols, Span(name.start, close.end)), 0
 
     def _size(self) -> Dim:
         token = self._not_at_end()

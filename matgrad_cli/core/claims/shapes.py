@@ -10,8 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn, assert_never
 
-from ..layer import Sizes
+from ..layer import LAYER, Shape, Sizes
 from .tree import (
+    LOSS_TARGETS,
+    OPERANDS,
     Add,
     Dim,
     MatMul,
@@ -21,7 +23,6 @@ from .tree import (
     Number,
     Ones,
     ScalarMul,
-    Shape,
     Sub,
     SumAxis,
     Transpose,
@@ -53,15 +54,12 @@ def _shape_text(shape: Shape | None) -> str:
 
 def resolve(dim: Dim, sizes: Sizes) -> int:
     """A size in ``ones(r, c)``, a literal or m, k, n, as a number at these sizes."""
-    match dim:
-        case "m":
-            return sizes.m
-        case "k":
-            return sizes.k
-        case "n":
-            return sizes.n
-        case _:
-            return dim
+    return dim if isinstance(dim, int) else sizes.size(dim)
+
+
+def operand_shape(name: str, sizes: Sizes) -> Shape:
+    """The shape of an operand at ``sizes``: its own in the layer, the output's for the targets."""
+    return sizes.shape_of(LAYER.role("output").name if name == LOSS_TARGETS else name)
 
 
 class _ShapeChecker:
@@ -142,16 +140,10 @@ def shape_of(
 ) -> tuple[tuple[int, int], tuple[ShapeStep, ...]]:
     """The shape of ``node`` and every matrix-valued step, innermost first; a number is 1×1.
 
-    ``shapes`` overrides the default operand shapes Z m×k, W k×n, b 1×n, G m×n and Y m×n.
+    ``shapes`` overrides the operand shapes of the layer (Z m×k, W k×n, b 1×n, G and Y m×n).
     Raises ShapeMismatch, naming the failing sub-expression, when the claim cannot be computed.
     """
-    operand_shapes: dict[str, Shape] = {
-        "Z": (sizes.m, sizes.k),
-        "W": (sizes.k, sizes.n),
-        "b": (1, sizes.n),
-        "G": (sizes.m, sizes.n),
-        "Y": (sizes.m, sizes.n),
-    }
+    operand_shapes = {name: operand_shape(name, sizes) for name in OPERANDS}
     operand_shapes.update(shapes or {})
     checker = _ShapeChecker(sizes, operand_shapes)
     shape = checker.visit(node)

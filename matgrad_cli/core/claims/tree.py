@@ -12,11 +12,18 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal, TypeAlias, assert_never
 
-OperandName: TypeAlias = Literal["Z", "W", "b", "G", "Y"]
-Target: TypeAlias = Literal["Z", "W", "b"]
+from ..layer import LAYER, Variable
+
+#: A gradient a claim is about: ``dZ``, ``dW`` or ``db`` names a variable of the layer.
+Target: TypeAlias = Variable
+#: The targets of a concrete loss, a matrix of the shape of the layer's output.
+LOSS_TARGETS = "Y"
+#: The operands a claim may name: the layer's variables, G = ∂L/∂A, and the targets Y.
+OPERANDS: tuple[str, ...] = (*LAYER.variables(bias=True), LAYER.role("upstream").name, LOSS_TARGETS)
+#: One of OPERANDS.
+OperandName: TypeAlias = str
 SizeName: TypeAlias = Literal["m", "k", "n"]
 Dim: TypeAlias = int | SizeName
-Shape: TypeAlias = tuple[int, int]
 
 # --- syntax tree ---------------------------------------------------------------------------
 
@@ -67,55 +74,44 @@ class SumAxis:
 
 
 @dataclass(frozen=True)
-class Transpose:
+class _Unary:
+    """An operation on one operand; the subclass says which."""
+
+    arg: Node
+    span: Span = field(compare=False)
+
+
+class Transpose(_Unary):
     """Postfix transpose, written ``.T``, ``^T``, ``'`` or ``ᵀ``."""
 
-    arg: Node
-    span: Span = field(compare=False)
 
-
-@dataclass(frozen=True)
-class MatMul:
-    """The matrix product ``left @ right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class ScalarMul:
-    """``left * right``, where one side must be a number."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Add:
-    """``left + right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Sub:
-    """``left - right``."""
-
-    left: Node
-    right: Node
-    span: Span = field(compare=False)
-
-
-@dataclass(frozen=True)
-class Neg:
+class Neg(_Unary):
     """Unary minus."""
 
-    arg: Node
+
+@dataclass(frozen=True)
+class _Binary:
+    """An operation on two operands; the subclass says which."""
+
+    left: Node
+    right: Node
     span: Span = field(compare=False)
+
+
+class MatMul(_Binary):
+    """The matrix product ``left @ right``."""
+
+
+class ScalarMul(_Binary):
+    """``left * right``, where one side must be a number."""
+
+
+class Add(_Binary):
+    """``left + right``."""
+
+
+class Sub(_Binary):
+    """``left - right``."""
 
 
 Node: TypeAlias = Name | Number | Ones | SumAxis | Transpose | MatMul | ScalarMul | Add | Sub | Neg
@@ -216,11 +212,9 @@ TreePath: TypeAlias = tuple[str, ...]
 
 def _children(node: Node) -> tuple[tuple[str, Node], ...]:
     match node:
-        case SumAxis(arg=arg) | Transpose(arg=arg) | Neg(arg=arg):
+        case SumAxis(arg=arg) | _Unary(arg=arg):
             return (("arg", arg),)
-        case MatMul(left=left, right=right) | ScalarMul(left=left, right=right):
-            return (("left", left), ("right", right))
-        case Add(left=left, right=right) | Sub(left=left, right=right):
+        case _Binary(left=left, right=right):
             return (("left", left), ("right", right))
         case _:
             return ()
@@ -235,9 +229,9 @@ def subtrees(node: Node, path: TreePath = ()) -> Iterator[tuple[TreePath, Node]]
 
 def _with_child(node: Node, slot: str, child: Node) -> Node:
     match node:
-        case SumAxis() | Transpose() | Neg():
+        case SumAxis() | _Unary():
             return replace(node, arg=child)
-        case MatMul() | ScalarMul() | Add() | Sub():
+        case _Binary():
             return replace(node, left=child) if slot == "left" else replace(node, right=child)
         case _:
             raise ValueError(f"{type(node).__name__} has no {slot}")
