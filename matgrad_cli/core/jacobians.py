@@ -20,8 +20,8 @@ reshaped into the shapes of W and Z (gradients keep the shape of their variable)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal, get_args
 
 from ..errors import InputError, SizeError
@@ -30,16 +30,7 @@ from .checks import MISMATCHES_KEPT, Mismatch
 from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
-from .kronecker import (
-    Matrix,
-    identity,
-    is_exact_one,
-    is_exact_zero,
-    kronecker,
-    transposed,
-    vec,
-    vec_order,
-)
+from .kronecker import Matrix, identity, is_exact_zero, kronecker, transposed, vec, vec_order
 from .layer import LAYER, Shape, Sizes
 from .matrix import matrix_forms
 from .model import MatrixForm, OutputEntry, Symbols
@@ -218,43 +209,21 @@ def compare_matrices(
     shape, claimed_shape = _shape(computed), _shape(claimed)
     if shape != claimed_shape:
         return JacobianCheck(kind, variable, identity_text, shape, claimed_shape, False, 0)
-    mismatches: list[Mismatch] = []
-    count = 0
-    for row, (computed_row, claimed_row) in enumerate(zip(computed, claimed, strict=True)):
-        for col, (value, other) in enumerate(zip(computed_row, claimed_row, strict=True)):
-            if not _equal(value, other, engine):
-                count += 1
-                if len(mismatches) < MISMATCHES_KEPT:
-                    mismatches.append(Mismatch((row + 1, col + 1), value, other))
+    mismatches = [
+        Mismatch((row + 1, col + 1), value, other)
+        for row, (computed_row, claimed_row) in enumerate(zip(computed, claimed, strict=True))
+        for col, (value, other) in enumerate(zip(computed_row, claimed_row, strict=True))
+        if not _equal(value, other, engine)
+    ]
+    count, entries = len(mismatches), shape[0] * shape[1]
+    kept = tuple(mismatches[:MISMATCHES_KEPT])
     return JacobianCheck(
-        kind,
-        variable,
-        identity_text,
-        shape,
-        claimed_shape,
-        count == 0,
-        shape[0] * shape[1],
-        tuple(mismatches),
-        count,
+        kind, variable, identity_text, shape, claimed_shape, count == 0, entries, kept, count
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# The computed route: derivatives of the expanded entries of A
-
-
-def _differentiated(
-    outputs: tuple[tuple[OutputEntry, ...], ...],
-    variables: Sequence[Any],
-    engine: Engine,
-) -> Matrix:
-    """∂vec(A)/∂vec(X)ᵀ: row p is a_{i,j} at position p of vec(A), column c the c-th entry of
-    vec(X), each entry the engine's derivative of the expanded a_{i,j}."""
-    rows, cols = len(outputs), len(outputs[0])
-    return tuple(
-        tuple(engine.diff(outputs[i - 1][j - 1].value, symbol) for symbol in variables)
-        for i, j in vec_order(rows, cols)
-    )
+# The two routes: derivatives of the expanded entries of A, and Kronecker products
 
 
 def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
@@ -268,6 +237,9 @@ KRONECKER_FORMULAS: dict[tuple[JacobianVariable, Layout], str] = {
     ("Z", "numerator"): "Wᵀ ⊗ I_m",
     ("Z", "denominator"): "W ⊗ I_m",
 }
+
+#: vec(A) as the numerator-layout Kronecker product times vec(X) (Matrix Cookbook §10.2.2).
+VEC_IDENTITIES: dict[JacobianVariable, str] = {"W": "(I_n ⊗ Z) vec(W)", "Z": "(Wᵀ ⊗ I_m) vec(Z)"}
 
 
 def jacobian_name(variable: JacobianVariable, layout: Layout) -> str:
@@ -285,69 +257,49 @@ def _build_jacobian(
     sizes: Sizes,
     engine: Engine,
 ) -> Jacobian:
-    m, k, n = sizes.m, sizes.k, sizes.n
+    """∂vec(A)/∂vec(X)ᵀ from the engine's derivatives (row p is a_{i,j} at position p of vec(A),
+    column c the c-th entry of vec(X)), and its Kronecker product; in denominator layout the
+    transpose, its Kronecker product built from its own factors, not by transposing."""
+    m, n = sizes.m, sizes.n
+    denominator = layout == "denominator"
     if variable == "W":
-        computed = _differentiated(outputs, vec(symbols.W), engine)
-        columns = _labels("w", k, n)
-        # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z, each m×k.
-        numerator_kronecker = kronecker(identity(n), symbols.Z)
-        block: Shape = (m, k)
+        # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z.
+        left, right = identity(n), transposed(symbols.Z) if denominator else symbols.Z
     else:
-        computed = _differentiated(outputs, vec(symbols.Z), engine)
-        columns = _labels("z", m, k)
-        # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m, each m×m.
-        numerator_kronecker = kronecker(transposed(symbols.W), identity(m))
-        block = (m, m)
-    rows = _labels("a", m, n)
+        # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m.
+        left, right = symbols.W if denominator else transposed(symbols.W), identity(m)
+    entries = vec(symbols.rows(variable))
+    computed = tuple(
+        tuple(engine.diff(outputs[i - 1][j - 1].value, x) for x in entries)
+        for i, j in vec_order(m, n)
+    )
+    rows, columns = _labels("a", m, n), _labels(variable.lower(), *sizes.shape_of(variable))
+    if denominator:
+        computed, rows, columns = transposed(computed), columns, rows
     formula = KRONECKER_FORMULAS[(variable, layout)]
-    if layout == "numerator":
-        return Jacobian(
-            variable, layout, computed, rows, columns, formula, numerator_kronecker, block
-        )
-    # The denominator-layout Kronecker form is built from its own factors, not by transposing.
-    if variable == "W":
-        denominator_kronecker = kronecker(identity(n), transposed(symbols.Z))
-    else:
-        denominator_kronecker = kronecker(symbols.W, identity(m))
     return Jacobian(
-        variable,
-        layout,
-        transposed(computed),
-        columns,
-        rows,
-        formula,
-        denominator_kronecker,
-        (block[1], block[0]),
+        variable, layout, computed, rows, columns, formula, kronecker(left, right), _shape(right)
     )
 
 
-def _vec_product(
-    variable: JacobianVariable,
-    jacobian: Jacobian,
-    symbols: Symbols,
-) -> VecProduct:
+def _vec_product(jacobian: Jacobian, symbols: Symbols) -> VecProduct:
     """(I_n ⊗ Z) vec(W) or (Wᵀ ⊗ I_m) vec(Z), multiplied out from the numerator-layout
     Kronecker product (built independently of the derivatives)."""
-    factor = (
-        jacobian.kronecker if jacobian.layout == "numerator" else transposed(jacobian.kronecker)
-    )
-    vector = vec(symbols.W if variable == "W" else symbols.Z)
+    variable, product = jacobian.variable, jacobian.kronecker
+    factor = product if jacobian.layout == "numerator" else transposed(product)
+    vector = vec(symbols.rows(variable))
     terms = tuple(
-        tuple(
-            entry if is_exact_one(value) else entry * value
-            for entry, value in zip(row, vector, strict=True)
-            if not is_exact_zero(entry)
-        )
+        tuple(entry * x for entry, x in zip(row, vector, strict=True) if not is_exact_zero(entry))
         for row in factor
     )
-    formula = "(I_n ⊗ Z) vec(W)" if variable == "W" else "(Wᵀ ⊗ I_m) vec(Z)"
-    return VecProduct(variable, formula, terms)
+    return VecProduct(variable, VEC_IDENTITIES[variable], terms)
 
 
-def _contraction(variable: JacobianVariable, jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
+def _contraction(jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
     """vec(∂L/∂X) = J_Xᵀ vec(G), entry c = Σ_p J[p][c] ∂L/∂(vec(A))_p, reshaped into the shape
     of X column by column. Only the computed Jacobian enters."""
-    numerator = jacobian.entries if jacobian.layout == "numerator" else transposed(jacobian.entries)
+    variable, layout = jacobian.variable, jacobian.layout
+    numerator = jacobian.entries if layout == "numerator" else transposed(jacobian.entries)
     outputs = vec_order(sizes.m, sizes.n)
     shape = sizes.shape_of(variable)
     column_of = {index: c for c, index in enumerate(vec_order(*shape))}
@@ -362,57 +314,8 @@ def _contraction(variable: JacobianVariable, jacobian: Jacobian, sizes: Sizes) -
         )
         for row in range(1, shape[0] + 1)
     )
-    name = (
-        f"J_{variable}ᵀ"
-        if jacobian.layout == "numerator"
-        else jacobian_name(variable, "denominator")
-    )
+    name = f"J_{variable}ᵀ" if layout == "numerator" else jacobian_name(variable, layout)
     return MatrixForm(f"{name} vec(G)", shape, entries)
-
-
-def _identity_text(kind: CheckKind, variable: JacobianVariable, layout: Layout) -> str:
-    if kind == "jacobian":
-        return f"{jacobian_name(variable, layout)} = {KRONECKER_FORMULAS[(variable, layout)]}"
-    if kind == "vec":
-        return f"vec(A) = {'(I_n ⊗ Z) vec(W)' if variable == 'W' else '(Wᵀ ⊗ I_m) vec(Z)'}"
-    # The contraction: the gradient from the Jacobian against the layer's backward rule.
-    return LAYER.rule(variable).identity
-
-
-def _kronecker_check(jacobian: Jacobian, engine: Engine) -> JacobianCheck:
-    """The computed Jacobian against its Kronecker product, built independently."""
-    text = _identity_text("jacobian", jacobian.variable, jacobian.layout)
-    return compare_matrices(
-        "jacobian", jacobian.variable, text, jacobian.entries, jacobian.kronecker, engine
-    )
-
-
-def _vec_check(product: VecProduct, vec_a: Matrix, layout: Layout, engine: Engine) -> JacobianCheck:
-    """vec(A) from the forward pass against the vec identity multiplied out."""
-    text = _identity_text("vec", product.variable, layout)
-    multiplied = tuple((engine.add(terms),) for terms in product.terms)
-    return compare_matrices("vec", product.variable, text, vec_a, multiplied, engine)
-
-
-def _forms_check(
-    variable: JacobianVariable,
-    identity_text: str,
-    computed: MatrixForm,
-    claimed: MatrixForm,
-    symbols: Symbols,
-    engine: Engine,
-) -> JacobianCheck:
-    """Two matrices of linear forms in G compared as expressions, entry by entry."""
-
-    def values(form: MatrixForm) -> Matrix:
-        return tuple(
-            tuple(linear_value(entry, symbols.upstream, engine) for entry in row)
-            for row in form.entries
-        )
-
-    return compare_matrices(
-        "contraction", variable, identity_text, values(computed), values(claimed), engine
-    )
 
 
 def claim_check(jacobian: Jacobian, claimed: Matrix, formula: str, engine: Engine) -> JacobianCheck:
@@ -467,6 +370,39 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     return BlockForm("entries")
 
 
+def _verify(
+    jacobians: dict[JacobianVariable, Jacobian],
+    vec_products: dict[JacobianVariable, VecProduct],
+    contractions: dict[JacobianVariable, MatrixForm],
+    products: dict[JacobianVariable, MatrixForm],
+    vec_a: Matrix,
+    symbols: Symbols,
+    engine: Engine,
+) -> tuple[JacobianCheck, ...]:
+    """Every check, by kind in document order: each Jacobian against its Kronecker product, vec(A)
+    against each vec identity multiplied out, each contraction against the layer's backward rule
+    (matrix.matrix_forms)."""
+    compare = partial(compare_matrices, engine=engine)
+
+    def values(form: MatrixForm) -> Matrix:
+        return tuple(
+            tuple(linear_value(entry, symbols.upstream, engine) for entry in row)
+            for row in form.entries
+        )
+
+    checks: list[JacobianCheck] = []
+    for v, found in jacobians.items():
+        name, product, rule = jacobian_name(v, found.layout), vec_products[v], LAYER.rule(v)
+        multiplied = tuple((engine.add(terms),) for terms in product.terms)
+        checks += [
+            compare("jacobian", v, f"{name} = {found.formula}", found.entries, found.kronecker),
+            compare("vec", v, f"vec(A) = {product.formula}", vec_a, multiplied),
+            compare("contraction", v, rule.identity, values(contractions[v]), values(products[v])),
+        ]
+    kinds = get_args(CheckKind)
+    return tuple(sorted(checks, key=lambda check: kinds.index(check.kind)))
+
+
 # ---------------------------------------------------------------------------------------------
 # The entry point
 
@@ -485,7 +421,8 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
             f"a side of {longest} is above the limit of {SIDE_LIMIT} for the Jacobian view, "
             "which is for small layers"
         )
-    entries = jacobian_entry_count(sizes)
+    # (mn)·(kn) entries of ∂A/∂W plus (mn)·(mk) of ∂A/∂Z.
+    entries = sizes.m * sizes.n * sizes.k * (sizes.n + sizes.m)
     if entries > ENTRY_LIMIT:
         raise SizeError(
             f"the Jacobians at m={sizes.m}, k={sizes.k}, n={sizes.n} have {entries} entries, "
@@ -493,12 +430,6 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
             "(matgrad derive verifies the gradients at larger sizes)"
         )
     return sizes
-
-
-def jacobian_entry_count(sizes: Sizes) -> int:
-    """(mn)·(kn) entries of ∂A/∂W plus (mn)·(mk) of ∂A/∂Z."""
-    outputs = sizes.m * sizes.n
-    return outputs * sizes.k * sizes.n + outputs * sizes.m * sizes.k
 
 
 def validate_layout(layout: str) -> Layout:
@@ -527,28 +458,14 @@ def jacobian(
     cas = get_engine(engine)
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)
-    products_all = matrix_forms(symbols, sizes, False, cas)
     variables: tuple[JacobianVariable, ...] = ("W", "Z")
     jacobians = {v: _build_jacobian(v, chosen, outputs, symbols, sizes, cas) for v in variables}
-    vec_products = {v: _vec_product(v, jacobians[v], symbols) for v in variables}
-    contractions = {v: _contraction(v, jacobians[v], sizes) for v in variables}
-    products = {v: products_all[v] for v in variables}
+    vec_products = {v: _vec_product(jacobians[v], symbols) for v in variables}
+    contractions = {v: _contraction(jacobians[v], sizes) for v in variables}
+    forms = matrix_forms(symbols, sizes, False, cas)
+    products = {v: forms[v] for v in variables}
     vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
-    checks = (
-        *(_kronecker_check(jacobians[v], cas) for v in variables),
-        *(_vec_check(vec_products[v], vec_a, chosen, cas) for v in variables),
-        *(
-            _forms_check(
-                v,
-                _identity_text("contraction", v, chosen),
-                contractions[v],
-                products[v],
-                symbols,
-                cas,
-            )
-            for v in variables
-        ),
-    )
+    checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
     notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
     return JacobianDerivation(
         sizes,

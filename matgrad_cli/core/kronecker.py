@@ -41,33 +41,19 @@ def is_exact_zero(value: Any) -> bool:
     return bool(value == 0)
 
 
-def is_exact_one(value: Any) -> bool:
-    """True for an entry that is exactly 1."""
-    return bool(value == 1)
+def _scaled(scale: Any, entry: Any) -> Any:
+    """scale·entry, the integer 0 when either is exactly 0: zero blocks stay visibly zero."""
+    if is_exact_zero(scale) or is_exact_zero(entry):
+        return 0
+    if bool(scale == 1):
+        return entry
+    return scale if bool(entry == 1) else scale * entry
 
 
 def kronecker(left: Matrix, right: Matrix) -> Matrix:
-    """left ⊗ right: block (s, t) is left[s][t]·right (Matrix Cookbook §10.2.1).
-
-    Entries that are exactly 0 on either side give the integer 0, so zero blocks stay visibly
-    zero; everything else is a plain product.
-    """
-    height, width = len(right), len(right[0])
-    rows = []
-    for s in range(len(left)):
-        for i in range(height):
-            row = []
-            for t in range(len(left[0])):
-                scale = left[s][t]
-                for j in range(width):
-                    entry = right[i][j]
-                    if is_exact_zero(scale) or is_exact_zero(entry):
-                        row.append(0)
-                    elif is_exact_one(scale):
-                        row.append(entry)
-                    elif is_exact_one(entry):
-                        row.append(scale)
-                    else:
-                        row.append(scale * entry)
-            rows.append(tuple(row))
-    return tuple(rows)
+    """left ⊗ right: block (s, t) is left[s][t]·right (Matrix Cookbook §10.2.1)."""
+    return tuple(
+        tuple(_scaled(scale, entry) for scale in left_row for entry in right_row)
+        for left_row in left
+        for right_row in right
+    )
