@@ -11,49 +11,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..core.exercise import Problem, solve_all
+from ..core.layer import LAYER
 from ..core.losses import concrete_loss
+from . import layer_latex as layer
 from .document import Block, Display, Document, Lead, Paragraph
-from .exercise_common import (
-    ProblemSheet,
-    SolutionSheet,
-    entry_name,
-    notation,
-    part,
-    sheet,
-    slashed,
-    times,
-)
+from .exercise_common import ProblemSheet, SolutionSheet, notation, part, sheet
 from .exercise_solutions import solution_document
 from .latex import latex_text
-from .layer_latex import forward_latex
-from .mathtex import bmatrix
-
-_WHAT = {"Z": "the input $Z$", "W": "the weights $W$", "b": "the bias $b$"}
+from .mathtex import shape_latex, slashed
 
 
 def _sizes_sentence(problem: Problem) -> str:
     """The sizes and the shapes of every matrix of the layer."""
-    m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
-    bias = f", the bias $b$ is ${times(1, n)}$" if problem.bias else ""
+    sizes = problem.sizes
+    bias = f", the bias $b$ is ${shape_latex(*sizes.shape_of('b'))}$" if problem.bias else ""
     return (
-        f"Sizes $m = {m}$, $k = {k}$, $n = {n}$: the input $Z$ is ${times(m, k)}$, "
-        f"the weights $W$ are ${times(k, n)}${bias}, and the output "
-        f"${forward_latex(problem.bias)}$ is ${times(m, n)}$."
+        f"Sizes $m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$: the input $Z$ is "
+        f"${shape_latex(*sizes.shape_of('Z'))}$, the weights $W$ are "
+        f"${shape_latex(*sizes.shape_of('W'))}${bias}, and the output "
+        f"${layer.forward_latex(problem.bias)}$ is ${shape_latex(*sizes.shape_of('A'))}$."
     )
-
-
-def _named_matrix(letter: str, rows: int, cols: int) -> str:
-    """A matrix of named entries such as z_{i,r}, for the problem sheet."""
-    return bmatrix(rows, cols, lambda i, j: f"{letter}_{{{i + 1},{j + 1}}}")
-
-
-def _layer_display(problem: Problem) -> Display:
-    """Z, W (and b) with their named entries, side by side."""
-    m, k, n = problem.sizes.m, problem.sizes.k, problem.sizes.n
-    parts = [f"Z = {_named_matrix('z', m, k)}", f"W = {_named_matrix('w', k, n)}"]
-    if problem.bias:
-        parts.append(f"b = {bmatrix(1, n, lambda i, j: f'b_{{{j + 1}}}')}")
-    return Display((r",\qquad ".join(parts),))
 
 
 def _loss_statement(problem: Problem) -> list[Block]:
@@ -64,48 +41,38 @@ def _loss_statement(problem: Problem) -> list[Block]:
     loss = concrete_loss(problem.loss)
     parameters = "$Z$, $W$ or $b$" if problem.bias else "$Z$ or $W$"
     targets = loss.sheet_targets.format(parameters=parameters)
-    return [
-        Paragraph(f"The loss is {loss.sheet_words}{targets}:"),
-        Display((loss.latex,)),
-    ]
-
-
-def _entry_task(problem: Problem, index: tuple[int, int]) -> Lead:
-    """The task of finding one entry, as a chain-rule sum."""
-    concrete = problem.loss != "generic"
-    name = entry_name(problem.target, index)
-    chain_rule = (
-        rf"\sum_{{p,q}} (\partial L/\partial a_{{p,q}})(\partial a_{{p,q}}/\partial {name})"
-    )
-    first = (
-        "Work out $\\partial L/\\partial a_{p,q}$ for this loss first. Then name"
-        if concrete
-        else "Name"
-    )
-    last = ", leaving each $a_{p,q}$ as it is" if concrete else ""
-    return Lead(
-        "Task.",
-        f"Find ${slashed(name)}$. {first} the entries $a_{{p,q}}$ of $A$ that ${name}$ "
-        f"appears in, work out each local derivative, and write the chain-rule sum "
-        f"${chain_rule}$ over them{last}.",
-    )
+    return [Paragraph(f"The loss is {loss.sheet_words}{targets}:"), Display((loss.latex,))]
 
 
 def _task(problem: Problem) -> Lead:
-    """What the problem asks for, without giving the answer away."""
+    """What the problem asks for, without giving the answer away: one entry as a chain-rule sum,
+    or the whole gradient as a matrix product."""
+    concrete = problem.loss != "generic"
     if problem.entry is not None:
-        return _entry_task(problem, problem.entry)
+        name = layer.entry_name(problem.target, problem.entry)
+        chain_rule = (
+            rf"\sum_{{p,q}} (\partial L/\partial a_{{p,q}})(\partial a_{{p,q}}/\partial {name})"
+        )
+        first = "Work out $\\partial L/\\partial a_{p,q}$ for this loss first. Then name"
+        last = ", leaving each $a_{p,q}$ as it is" if concrete else ""
+        return Lead(
+            "Task.",
+            f"Find ${slashed(name)}$. {first if concrete else 'Name'} the entries $a_{{p,q}}$ of "
+            f"$A$ that ${name}$ appears in, work out each local derivative, and write the "
+            f"chain-rule sum ${chain_rule}$ over them{last}.",
+        )
     symbol = problem.target
     upstream = (
         "Work out $\\partial L/\\partial A$ for this loss as a matrix. Then give its shape"
-        if problem.loss != "generic"
+        if concrete
         else "Give its shape"
     )
     return Lead(
         "Task.",
-        f"Find ${slashed(symbol)}$, the gradient with respect to {_WHAT[symbol]}. {upstream}, "
-        "write it as a matrix product of $\\partial L/\\partial A$ with $Z$, $W$ or a "
-        "vector of ones (transposed where needed), and multiply the product out.",
+        f"Find ${slashed(symbol)}$, the gradient with respect to the "
+        f"{LAYER.matrix(symbol).role} ${symbol}$. {upstream}, write it as a matrix product of "
+        "$\\partial L/\\partial A$ with $Z$, $W$ or a vector of ones (transposed where needed), "
+        "and multiply the product out.",
     )
 
 
@@ -114,11 +81,15 @@ def problem_document(problems: ProblemSheet, full: bool = False) -> Document:
     (``full`` is taken like every builder's; a sheet shows everything)."""
     del full
     chosen = problems.problems
-    parts = [part("Notation", (notation(any(problem.bias for problem in chosen)),))]
+    parts = [part("Notation", (notation(chosen),))]
     for problem in chosen:
+        matrices = [
+            f"{name} = {layer.named_matrix(name, problem.sizes)}"
+            for name in LAYER.variables(problem.bias)
+        ]
         blocks = (
             Paragraph(_sizes_sentence(problem)),
-            _layer_display(problem),
+            Display((r",\qquad ".join(matrices),)),
             *_loss_statement(problem),
             _task(problem),
         )

@@ -1,13 +1,16 @@
 """The layer's notation in LaTeX, read off its description (core/layer.py).
 
-The forward pass ``A = ZW + \\mathbf{1}_m b`` and the backward rules such as
-``\\frac{\\partial L}{\\partial A} W^\\top`` are written from LAYER's operations and factors, so
-that a document states the layer the way the mathematics describes it.
+The forward pass ``A = ZW + \\mathbf{1}_m b``, the backward rules such as
+``\\frac{\\partial L}{\\partial A} W^\\top``, the names of entries and the factors of a rule written
+out are made from LAYER's matrices, operations and factors, so that every document states the layer
+the way the mathematics describes it.
 """
 
 from __future__ import annotations
 
-from ..core.layer import LAYER, BiasBroadcast, Factor, MatrixProduct, Variable
+from ..core.layer import LAYER, BiasBroadcast, Factor, Index, MatrixProduct, Sizes
+from ..core.model import Symbols
+from .mathtex import bmatrix, slashed, symbol_matrix
 
 #: ∂L/∂A as a display fraction, and slashed for running text.
 UPSTREAM = r"\frac{\partial L}{\partial A}"
@@ -27,12 +30,22 @@ def factor_latex(factor: Factor, upstream: str = UPSTREAM) -> str:
     return text + (r"^\top" if factor.transposed else "")
 
 
-def rule_latex(variable: Variable, upstream: str = UPSTREAM, after_upstream: str = " ") -> str:
+def rule_latex(variable: str, upstream: str = UPSTREAM, after_upstream: str = " ") -> str:
     """The matrix form of ∂L/∂``variable``, its factors side by side (the Matrix Cookbook,
     eqs. 69-71, in gradient layout); ``after_upstream`` separates ∂L/∂A from a factor after it."""
     left, right = LAYER.rule(variable).factors
     separator = after_upstream if LAYER.matrix(left.matrix).role == "upstream" else " "
     return f"{factor_latex(left, upstream)}{separator}{factor_latex(right, upstream)}"
+
+
+def rule_claim(variable: str, after_upstream: str = " ") -> str:
+    """∂L/∂X = its matrix form, for running text."""
+    return f"{slashed(variable)} = {rule_latex(variable, UPSTREAM_INLINE, after_upstream)}"
+
+
+def upstream_first(variable: str) -> bool:
+    """Whether ∂L/∂A is the left factor of the rule, so that its terms read ∂L/∂a·w, not z·∂L/∂a."""
+    return LAYER.matrix(LAYER.rule(variable).left.matrix).role == "upstream"
 
 
 def forward_latex(bias: bool) -> str:
@@ -47,3 +60,49 @@ def forward_latex(bias: bool) -> str:
             ones = LAYER.matrix(operation.ones)
             parts.append(rf"\mathbf{{1}}_{ones.rows} {operation.bias}")
     return f"{output} = " + " + ".join(parts)
+
+
+def position(variable: str, index: Index) -> str:
+    """The subscript of an entry (1-based): ``i,r``, or one index for a row vector such as b."""
+    return f"{index[1]}" if LAYER.matrix(variable).rows == "1" else f"{index[0]},{index[1]}"
+
+
+def entry_name(variable: str, index: Index) -> str:
+    """The name of an entry (1-based): z_{1,2}, w_{2,1}, b_{3}."""
+    return f"{LAYER.matrix(variable).entry}_{{{position(variable, index)}}}"
+
+
+def generic_entry(variable: str) -> str:
+    """The entry with the layer's letter indices: z_{i,r}, w_{r,j}, b_j."""
+    matrix = LAYER.matrix(variable)
+    indices = ",".join(matrix.indices)
+    return (
+        f"{matrix.entry}_{{{indices}}}" if len(matrix.indices) > 1 else f"{matrix.entry}_{indices}"
+    )
+
+
+def named_matrix(variable: str, sizes: Sizes) -> str:
+    """The matrix of a variable with its named entries, as a problem states it."""
+    rows, cols = sizes.shape_of(variable)
+    return bmatrix(rows, cols, lambda i, j: entry_name(variable, (i + 1, j + 1)))
+
+
+def factors_latex(
+    variable: str, symbols: Symbols, sizes: Sizes, upstream: str, full: bool = False
+) -> str:
+    """The two factors of ∂L/∂``variable``'s matrix form written out: ``upstream`` for ∂L/∂A, the
+    symbols of Z or W, or a row of ones, each transposed where the rule says."""
+    written = []
+    for factor in LAYER.rule(variable).factors:
+        matrix = LAYER.matrix(factor.matrix)
+        if matrix.role == "upstream":
+            written.append(upstream)
+        elif matrix.role == "ones":
+            rows, cols = factor.shape(sizes)
+            written.append(bmatrix(rows, cols, lambda i, j: "1", full))
+        else:
+            entries = symbols.rows(factor.matrix)
+            if factor.transposed:
+                entries = tuple(zip(*entries, strict=True))
+            written.append(symbol_matrix(entries, full))
+    return " ".join(written)

@@ -46,6 +46,21 @@ def partial_latex(numerator: str, denominator: str) -> str:
     return rf"\frac{{\partial {numerator}}}{{\partial {denominator}}}"
 
 
+def grad(variable: str) -> str:
+    """∂L/∂x as a display fraction."""
+    return partial_latex("L", variable)
+
+
+def slashed(variable: str) -> str:
+    """∂L/∂x written with a slash, for running text and tables."""
+    return rf"\partial L/\partial {variable}"
+
+
+def shape_latex(rows: int, cols: int) -> str:
+    """rows × cols."""
+    return rf"{rows} \times {cols}"
+
+
 def upstream_latex(index: tuple[int, int]) -> str:
     """The entry ∂L/∂a_{i,j} of the upstream gradient."""
     return partial_latex("L", f"a_{{{index[0]},{index[1]}}}")
@@ -142,6 +157,29 @@ def term_latex(upstream: tuple[int, int], factor: Any, upstream_first: bool) -> 
     return f"{gradient} {other}" if upstream_first else f"{other} {gradient}"
 
 
+def chain_rule_lines(
+    name: str, terms: LinearForm, upstream_first: bool, full: bool
+) -> tuple[list[str], list[str]]:
+    """The chain-rule sum of the entry ``name`` as lines of an aligned display: the partials
+    ∂L/∂a_{p,q} ∂a_{p,q}/∂x, then their values."""
+    partials = [
+        f"{upstream_latex(output)} {partial_latex(f'a_{{{output[0]},{output[1]}}}', name)}"
+        for output, _ in terms
+    ]
+    values = [term_latex(output, factor, upstream_first) for output, factor in terms]
+    return sum_lines(partials, full), sum_lines(values, full)
+
+
+def and_list(items: Sequence[str]) -> str:
+    """$x$, $y$ and $z$ (elided in the middle when long)."""
+    shown = [f"${item}$" for item in items]
+    if len(shown) > SUM_TERMS:
+        shown = [*shown[:2], "…", shown[-1]]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
 def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False) -> str:
     """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order."""
     return join_sum([term_latex(output, factor, upstream_first) for output, factor in form], full)
@@ -196,8 +234,3 @@ def sum_lines(items: Sequence[str], full: bool = False, per_line: int = 4) -> li
 def symbol_matrix(symbols: Sequence[Sequence[Any]], full: bool = False) -> str:
     """A matrix of engine symbols."""
     return bmatrix(len(symbols), len(symbols[0]), lambda i, j: expr_latex(symbols[i][j]), full)
-
-
-def upstream_matrix(rows: int, cols: int, full: bool = False) -> str:
-    """The matrix ∂L/∂A written out entry by entry."""
-    return bmatrix(rows, cols, lambda i, j: upstream_latex((i + 1, j + 1)), full)
