@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
+import typer.main
 
 from .conftest import run_cli as run
 
@@ -285,3 +287,26 @@ def test_the_entry_limit_too_switches_to_the_numeric_check(
         "matgrad: m·k·n = 4000 is above the symbolic limit; running the exact numeric check "
         "instead\n"
     )
+
+
+def test_the_format_choices_are_the_formats_of_the_door() -> None:
+    # A format registered in present's door is offered by every command that prints a kind of
+    # result it renders, the command's default first; derive and exercise also compile a PDF.
+    from matgrad_cli.cli import app
+    from matgrad_cli.present import formats
+
+    root = typer.main.get_command(app)
+    context = typer.Context(root)
+
+    def choices(name: str) -> list[str]:
+        command = root.get_command(context, name)  # type: ignore[attr-defined]
+        option = next(p for p in command.params if p.name == "output_format")
+        return list(option.type_descriptor.choices)
+
+    assert choices("derive") == [*formats("Derivation"), "pdf"]
+    assert formats("Derivation") == formats("NumericResult")
+    assert choices("check") == ["text", "latex", "markdown", "json"]
+    assert set(choices("check")) == set(formats("CheckReport"))
+    assert choices("prove") == list(formats("ProofReport"))
+    assert choices("jacobian") == list(formats("JacobianDerivation"))
+    assert choices("exercise") == ["latex", "pdf"]

@@ -8,34 +8,22 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import ClaimSyntaxError, InputError, SizeError
+from . import options
 from .deliver import deliver
-from .options import (
-    CheckKOption,
-    CheckMOption,
-    CheckNOption,
-    ClaimsArgument,
-    ClaimsFileOption,
-    Format,
-    LossOption,
-    ReportFormatOption,
-    StandaloneOption,
-    parse_size,
-    require_latex_for_standalone,
-)
 
 if TYPE_CHECKING:
     from ..core.layer import Sizes
 
 
 def check(
-    claims: ClaimsArgument = None,
-    claims_file: ClaimsFileOption = None,
-    m: CheckMOption = None,
-    k: CheckKOption = None,
-    n: CheckNOption = None,
-    output_format: ReportFormatOption = Format.text,
-    standalone: StandaloneOption = False,
-    loss: LossOption = "generic",
+    claims: options.ClaimsArgument = None,
+    claims_file: options.ClaimsFileOption = None,
+    m: options.CheckMOption = None,
+    k: options.CheckKOption = None,
+    n: options.CheckNOption = None,
+    output_format: options.ReportFormatOption = "text",
+    standalone: options.StandaloneOption = False,
+    loss: options.LossOption = "generic",
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
 
@@ -49,7 +37,7 @@ def check(
     from ..core.claims import check as check_claims
     from ..core.claims import read_claims_file
 
-    require_latex_for_standalone(output_format, standalone)
+    options.require_latex_for_standalone(output_format, standalone)
     sizes = _sizes(m, k, n)
     texts = list(claims or [])
     file_lines = [] if claims_file is None else read_claims_file(claims_file)
@@ -71,19 +59,16 @@ def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
     """The sizes of --m, --k and --n: all three, or none (the claims are checked at several)."""
     from ..core.layer import Sizes
 
-    given = [(name, text) for name, text in (("m", m), ("k", k), ("n", n)) if text is not None]
+    given = [text for text in (m, k, n) if text is not None]
     if not given:
         return None
     if len(given) < 3:
         raise SizeError("give all three of --m, --k and --n, or none of them")
-    return Sizes(*(parse_size(name, text) for name, text in given))
+    return Sizes(*options.parse_sizes(*given))
 
 
 def _located(
-    error: ClaimSyntaxError,
-    texts: list[str],
-    claims_file: Path | None,
-    file_lines: list[int],
+    error: ClaimSyntaxError, texts: list[str], claims_file: Path | None, file_lines: list[int]
 ) -> ClaimSyntaxError:
     """The error of a claim read from --file, its message prefixed with the file and line."""
     # Claims are parsed in order, so the first one equal to the failing source is it; the claims

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from ..present import render
-from .options import Format
+import typer
+
+from ..present import render, summary
 
 
 def _output_path(text: str | None) -> Path | None:
@@ -23,7 +24,7 @@ def _output_path(text: str | None) -> Path | None:
     return None if text is None or text == "-" else parse_output_path(text)
 
 
-def prepare_output(text: str | None, output_format: Format, force: bool) -> Path | None:
+def prepare_output(text: str | None, output_format: str, force: bool) -> Path | None:
     """The destination of ``-o TEXT``, refused before any work if it cannot or may not be
     written: a file in use without --force, or a PDF without pdflatex or bound for a terminal."""
     from ..files import check_writable
@@ -31,27 +32,27 @@ def prepare_output(text: str | None, output_format: Format, force: bool) -> Path
     destination = _output_path(text)
     if destination is not None:
         check_writable(destination, force)
-    if output_format is Format.pdf:
+    if output_format == "pdf":
         from ..present.pdf import check_pdf_destination
 
         check_pdf_destination(destination, sys.stdout.isatty())
     return destination
 
 
-def _render_options(output_format: Format, standalone: bool, full: bool | None) -> dict[str, Any]:
+def _render_options(output_format: str, standalone: bool, full: bool | None) -> dict[str, Any]:
     """The options ``render`` takes for ``output_format``: LaTeX standalone or a fragment, and
     (for the results that elide, ``full`` given) every entry or an elided view; JSON takes none."""
     options: dict[str, Any] = {}
-    if output_format is Format.latex:
+    if output_format == "latex":
         options["standalone"] = standalone
-    if full is not None and output_format is not Format.json:
+    if full is not None and output_format != "json":
         options["full"] = full
     return options
 
 
 def deliver(
     result: object,
-    output_format: Format,
+    output_format: str,
     destination: Path | None,
     force: bool,
     *,
@@ -62,21 +63,29 @@ def deliver(
 
     ``full`` is None for results that have no elided view.
     """
-    if output_format is Format.pdf:
+    if output_format == "pdf":
         from ..present.pdf import compile_pdf
 
-        latex = render(result, Format.latex.value, **_render_options(Format.latex, True, full))
+        latex = render(result, "latex", **_render_options("latex", True, full))
         _write(compile_pdf(latex), destination, force)
         return
     options = _render_options(output_format, standalone, full)
     on_terminal = destination is None and sys.stdout.isatty()
-    if output_format is Format.text:
+    if output_format == "text":
         options.update(_terminal_layout() if on_terminal else {"color": False, "width": 80})
-    text = render(result, output_format.value, **options)
-    if on_terminal and output_format is not Format.text:
-        _highlight(text, output_format.value)
+    text = render(result, output_format, **options)
+    if on_terminal and output_format != "text":
+        _highlight(text, output_format)
         return
     _write(text, destination, force)
+
+
+def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
+    """Exit 0 if ``holds``, else 1, after ``result``'s one-line verdict on stderr, unless
+    ``told``: its text view, which tells the verdict, went to stdout."""
+    if not told:
+        sys.stderr.write(f"matgrad: {summary(result)}\n")
+    raise typer.Exit(0 if holds else 1)
 
 
 def _terminal_layout() -> dict[str, Any]:

@@ -5,31 +5,11 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
-
-import typer
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AboveSymbolicLimit, InputError
-from .deliver import deliver, prepare_output
-from .options import (
-    BiasOption,
-    DeriveFormatOption,
-    EngineOption,
-    ForceOption,
-    Format,
-    FullOption,
-    KOption,
-    LossOption,
-    MOption,
-    NOption,
-    NumericOption,
-    OutputOption,
-    SeedOption,
-    StandaloneOption,
-    parse_sizes,
-    require_latex_for_standalone,
-)
+from . import options
+from .deliver import conclude, deliver, prepare_output
 
 if TYPE_CHECKING:
     from ..core.layer import Sizes
@@ -37,19 +17,19 @@ if TYPE_CHECKING:
 
 
 def derive(
-    m: MOption = "2",
-    k: KOption = "2",
-    n: NOption = "2",
-    bias: BiasOption = True,
-    output_format: DeriveFormatOption = Format.latex,
-    standalone: StandaloneOption = False,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    full: FullOption = False,
-    engine: EngineOption = None,
-    loss: LossOption = "generic",
-    numeric: NumericOption = False,
-    seed: SeedOption = 0,
+    m: options.MOption = "2",
+    k: options.KOption = "2",
+    n: options.NOption = "2",
+    bias: options.BiasOption = True,
+    output_format: options.DeriveFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
+    full: options.FullOption = False,
+    engine: options.EngineOption = None,
+    loss: options.LossOption = "generic",
+    numeric: options.NumericOption = False,
+    seed: options.SeedOption = 0,
 ) -> None:
     """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
 
@@ -60,18 +40,19 @@ def derive(
     """
     from ..core.layer import Sizes
 
-    sizes = Sizes(*parse_sizes(m, k, n))
-    engine_name = engine.value if engine is not None else None
-    require_latex_for_standalone(output_format, standalone)
-    numeric = _numeric_route(sizes, engine_name, loss, numeric)
+    sizes = Sizes(*options.parse_sizes(m, k, n))
+    options.require_latex_for_standalone(output_format, standalone)
+    numeric = _numeric_route(sizes, engine, loss, numeric)
     destination = prepare_output(output, output_format, force)
     if numeric:
-        _numeric(sizes, bias, seed, output_format, standalone, destination, force)
-    derivation = _derive(sizes, bias, engine_name, loss)
+        from ..core.numeric import numeric_verify
+
+        result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed)
+        deliver(result, output_format, destination, force, standalone=standalone)
+        conclude(result, result.verified)
+    derivation = _derive(sizes, bias, engine, loss)
     deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
-    if output_format is not Format.text or destination is not None:
-        sys.stderr.write(f"matgrad: {summary_line(derivation)}\n")
-    raise typer.Exit(0 if derivation.verified else 1)
+    conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
 
 
 def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -> bool:
@@ -84,19 +65,19 @@ def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -
     if numeric and loss_named(loss).concrete:
         raise InputError("--numeric checks the generic loss only; drop --loss or --numeric")
     validate_loss(loss, sizes)
-    if not numeric:
-        try:
-            validate_sizes(sizes.m, sizes.k, sizes.n, engine)
-        except AboveSymbolicLimit:
-            validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
-            sys.stderr.write(
-                f"matgrad: m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit; "
-                "running the exact numeric check instead\n"
-            )
-            return True
     if numeric:
         validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
-    return numeric
+        return True
+    try:
+        validate_sizes(sizes.m, sizes.k, sizes.n, engine)
+    except AboveSymbolicLimit:
+        validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
+        sys.stderr.write(
+            f"matgrad: m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit; "
+            "running the exact numeric check instead\n"
+        )
+        return True
+    return False
 
 
 def _derive(sizes: Sizes, bias: bool, engine: str | None, loss: str) -> Derivation:
@@ -106,72 +87,16 @@ def _derive(sizes: Sizes, bias: bool, engine: str | None, loss: str) -> Derivati
     progress = TerminalProgress() if sys.stderr.isatty() else None
     try:
         return derive_layer(
-            sizes.m,
-            sizes.k,
-            sizes.n,
-            bias=bias,
-            engine=engine,
-            loss=loss,
-            progress=progress,
+            sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
         )
     finally:
         if progress is not None:
             progress.close()
 
 
-def _numeric(
-    sizes: Sizes,
-    bias: bool,
-    seed: int,
-    output_format: Format,
-    standalone: bool,
-    destination: Path | None,
-    force: bool,
-) -> NoReturn:
-    """The numeric check in the chosen format; exits 0 when every identity holds, else 1."""
-    from ..core.numeric import METHOD, numeric_verify
-
-    result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed)
-    deliver(result, output_format, destination, force, standalone=standalone)
-    held = sum(check.holds for check in result.checks)
-    verdict = "verified" if result.verified else "NOT verified"
-    sys.stderr.write(
-        f"matgrad: {verdict} by {METHOD} (m={sizes.m}, k={sizes.k}, n={sizes.n}): "
-        f"{held} of {len(result.checks)} identities hold\n"
-    )
-    raise typer.Exit(0 if result.verified else 1)
-
-
-def summary_line(derivation: Derivation) -> str:
-    """The one-line verdict for stderr: the identities verified, or the checks that failed."""
-    from ..core.checks import comparand_text
-
-    sizes = derivation.sizes
-    failed = [check.identity for check in derivation.checks if not check.holds]
-    if derivation.loss is not None and not derivation.loss.closed_form_holds:
-        failed.insert(0, "the closed form of ∂L/∂A")
-    layer = "with and without the bias" if derivation.bias else "without bias"
-    where = f"m={sizes.m}, k={sizes.k}, n={sizes.n}, {layer}"
-    if derivation.loss is not None:
-        where += f", loss {derivation.loss_name}"
-    if failed:
-        return f"NOT verified ({where}): {len(failed)} checks fail: {'; '.join(failed)}"
-    identities: dict[str, str] = {}
-    for check in derivation.checks:
-        # The first check of each gradient names its identity, without the loss it was made
-        # under: the loss is named once, in ``where``.
-        identities.setdefault(
-            check.variable, f"∂L/∂{check.variable} = {comparand_text(check.against)}"
-        )
-    listed = "; ".join(identities.values())
-    return f"verified ({where}): {listed}; {len(derivation.checks)} checks hold"
-
-
 class TerminalProgress:
-    """A rich progress bar on stderr, shown only once a run has taken about a second.
-
-    Only used when stderr is a terminal, so piped documents and logs stay clean.
-    """
+    """A rich progress bar on stderr, shown only once a run has taken about a second, and only
+    when stderr is a terminal, so piped documents and logs stay clean."""
 
     def __init__(self, delay: float = 0.8) -> None:
         self._start = time.monotonic()

@@ -15,15 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import OutputError
-from .options import (
-    CountOption,
-    ExerciseBiasOption,
-    ExerciseSeedOption,
-    ForceOption,
-    Format,
-    SheetFormatOption,
-    SheetOutputOption,
-)
+from . import options
 
 if TYPE_CHECKING:
     from ..core.exercise import Problem
@@ -31,12 +23,12 @@ if TYPE_CHECKING:
 
 
 def exercise(
-    seed: ExerciseSeedOption,
-    output: SheetOutputOption,
-    count: CountOption = "5",
-    bias: ExerciseBiasOption = False,
-    output_format: SheetFormatOption = Format.latex,
-    force: ForceOption = False,
+    seed: options.ExerciseSeedOption,
+    output: options.SheetOutputOption,
+    count: options.CountOption = "5",
+    bias: options.ExerciseBiasOption = False,
+    output_format: options.SheetFormatOption = "latex",
+    force: options.ForceOption = False,
 ) -> None:
     """Write a problem sheet and its solution sheet: random small layers, gradients to find.
 
@@ -48,36 +40,32 @@ def exercise(
     Described in docs/exercises.md.
     """
     from ..core.exercise import parse_count, parse_seed
-    from ..files import shown
+    from ..files import parse_output_path, shown
 
     seed_value, count_value = parse_seed(seed), parse_count(count)
+    # A folder is refused before parse_output_path refuses it as a file: -o names a stem.
+    if output.endswith(os.sep) or _is_folder(Path(output)):
+        raise _not_a_stem(Path(output))
     written = write_sheets(
-        sheet_stem(output),
+        parse_output_path(output),
         seed_value,
         count_value,
         bias=bias,
-        as_pdf=output_format is Format.pdf,
+        as_pdf=output_format == "pdf",
         force=force,
     )
     sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
     raise typer.Exit(0)
 
 
+def _is_folder(stem: Path) -> bool:
+    return stem.name in ("", ".", "..") or stem.is_dir()
+
+
 def _not_a_stem(stem: Path) -> OutputError:
     from ..files import shown
 
     return OutputError(f"-o takes a file stem such as sheets/week3, not the folder {shown(stem)}")
-
-
-def sheet_stem(text: str) -> Path:
-    """The stem ``-o STEM`` names: a folder (a name ending in a separator, or ``.``) is refused,
-    and so is what ``parse_output_path`` refuses in a file name."""
-    from ..files import parse_output_path
-
-    stem = Path(text)
-    if text.endswith(os.sep) or stem.name in ("", ".", "..") or stem.is_dir():
-        raise _not_a_stem(stem)
-    return parse_output_path(text)
 
 
 def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
@@ -114,14 +102,14 @@ def write_sheets(
     survives.
     """
     from ..core import exercise as drawing
-    from ..core.exercise import solve_all, validate_count, validate_seed
+    from ..core.derive import derive as derive_layer
     from ..files import check_writable, write_all
     from ..present import render
     from ..present.exercise_common import ProblemSheet, SolutionSheet
 
-    validate_seed(seed)
-    validate_count(count)
-    if not stem.name or stem.name in (".", "..") or stem.is_dir():
+    drawing.validate_seed(seed)
+    drawing.validate_count(count)
+    if _is_folder(stem):
         raise _not_a_stem(stem)
     paths = sheet_paths(stem, as_pdf)
     for path in paths:
@@ -131,7 +119,7 @@ def write_sheets(
 
         require_tex_engine(without="--format latex")
     problems = (make_problems or drawing.make_problems)(seed, count, bias)
-    solutions = solve_all(problems) if derive is None else solve_all(problems, derive)
+    solutions = drawing.solve_all(problems, derive or derive_layer)
     sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
     sources = [render(sheet, "latex", standalone=True) for sheet in sheets]
     contents = [source.encode("utf-8") for source in sources]

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING
-
-import typer
-
-from .deliver import deliver, prepare_output
-from .options import (
-    ForceOption,
-    Format,
-    FormatOption,
-    FullOption,
-    JacobianLayout,
-    KOption,
-    LayoutOption,
-    MOption,
-    NOption,
-    OutputOption,
-    StandaloneOption,
-    parse_sizes,
-    require_latex_for_standalone,
-)
-
-if TYPE_CHECKING:
-    from ..core.jacobians import JacobianDerivation
+from . import options
+from .deliver import conclude, deliver, prepare_output
 
 
 def jacobian(
-    m: MOption = "2",
-    k: KOption = "2",
-    n: NOption = "2",
-    layout: LayoutOption = JacobianLayout.numerator,
-    output_format: FormatOption = Format.latex,
-    standalone: StandaloneOption = False,
-    output: OutputOption = None,
-    force: ForceOption = False,
-    full: FullOption = False,
+    m: options.MOption = "2",
+    k: options.KOption = "2",
+    n: options.NOption = "2",
+    layout: options.LayoutOption = "numerator",
+    output_format: options.JacobianFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
+    full: options.FullOption = False,
 ) -> None:
     """Show the Jacobians ∂A/∂W and ∂A/∂Z of A = ZW as matrices and verify them entry by entry.
 
@@ -49,24 +27,10 @@ def jacobian(
     from ..core.jacobians import jacobian as compute_jacobians
     from ..core.jacobians import validate_jacobian_sizes
 
-    rows, inner, cols = parse_sizes(m, k, n)
-    require_latex_for_standalone(output_format, standalone)
-    validate_jacobian_sizes(rows, inner, cols)
+    sizes = options.parse_sizes(m, k, n)
+    options.require_latex_for_standalone(output_format, standalone)
+    validate_jacobian_sizes(*sizes)
     destination = prepare_output(output, output_format, force)
-    view = compute_jacobians(rows, inner, cols, layout=layout.value)
+    view = compute_jacobians(*sizes, layout=layout)
     deliver(view, output_format, destination, force, standalone=standalone, full=full)
-    if output_format is not Format.text or destination is not None:
-        sys.stderr.write(f"matgrad: {summary_line(view)}\n")
-    raise typer.Exit(0 if view.verified else 1)
-
-
-def summary_line(view: JacobianDerivation) -> str:
-    """The one-line verdict for stderr, with what became of the notes' ∂A/∂W = Zᵀ."""
-    sizes = view.sizes
-    held = sum(check.holds for check in view.checks)
-    verdict = "verified" if view.verified else "NOT verified"
-    notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
-    return (
-        f"{verdict} (m={sizes.m}, k={sizes.k}, n={sizes.n}, {view.layout} layout): "
-        f"{held} of {len(view.checks)} checks hold; the notes' ∂A/∂W = Zᵀ: {notes}"
-    )
+    conclude(view, view.verified, told=output_format == "text" and destination is None)

@@ -1,12 +1,13 @@
 """The options of the matgrad commands, each defined once as an ``Annotated`` alias, and the
 parsing of the values typer hands over as text (sizes and output paths, SPEC section 3).
 
-Typer reads these annotations at run time, so ``Optional[...]`` stays spelled out.
+Typer reads these annotations at run time, so ``Optional[...]`` stays spelled out, and offers
+the values of a ``Literal`` as choices: those of --loss are the losses of core/losses.py, those
+of --format the formats present's door renders the command's results in.
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
@@ -14,96 +15,76 @@ import typer
 
 from ..core.losses import LOSS_NAMES
 from ..errors import InputError, SizeError
+from ..present import formats
 
 
-class Format(StrEnum):
-    """Every output format. A command offers the ones it writes, as a Literal of these below."""
-
-    latex = "latex"
-    text = "text"
-    markdown = "markdown"
-    json = "json"
-    pdf = "pdf"
-
-
-#: The formats of a printed result: prove and jacobian (and derive, with pdf).
-DocumentFormat = Literal[Format.latex, Format.text, Format.markdown, Format.json]
-#: derive also compiles its standalone LaTeX to a PDF (docs/exercises.md).
-DeriveFormat = Literal[Format.latex, Format.text, Format.markdown, Format.json, Format.pdf]
-#: check prints its report to the terminal by default, so text comes first.
-ReportFormat = Literal[Format.text, Format.latex, Format.markdown, Format.json]
-#: The exercise sheets are LaTeX, optionally compiled.
-SheetFormat = Literal[Format.latex, Format.pdf]
+def _format_option(
+    kinds: tuple[str, ...], default: str, help_text: str, *, compiled: bool = False
+) -> Any:
+    """The --format option of a command that prints results of ``kinds``: the formats the door
+    renders every one of them in, the default first, then pdf (the LaTeX compiled) if offered."""
+    offered = [fmt for fmt in formats(kinds[0]) if all(fmt in formats(kind) for kind in kinds)]
+    offered.sort(key=lambda fmt: fmt != default)
+    choices = Literal[(*offered, *(["pdf"] if compiled else []))]  # type: ignore[valid-type]
+    return Annotated[choices, typer.Option("--format", "-f", help=help_text, case_sensitive=False)]
 
 
-class EngineName(StrEnum):
-    """Computer algebra engines."""
-
-    symengine = "symengine"
-    sympy = "sympy"
+def _size_option(letter: str, help_text: str) -> Any:
+    """A size, taken as text: parse_size says what is wrong with a bad one."""
+    return typer.Option(f"--{letter}", f"-{letter}", help=help_text, metavar="INT")
 
 
-class JacobianLayout(StrEnum):
-    """Jacobian conventions of ``matgrad jacobian``."""
-
-    numerator = "numerator"
-    denominator = "denominator"
-
-
-# The names of the losses (core/losses.py), any scalar loss (generic) or a concrete one
-# differentiated through the layer: typer offers the values of a Literal as choices, as it does
-# a str Enum's, and a new loss is a new choice with no change here.
 if TYPE_CHECKING:
     LossName = str
+    DeriveFormatOption = str
+    ReportFormatOption = str
+    ProofFormatOption = str
+    JacobianFormatOption = str
 else:
     LossName = Literal[LOSS_NAMES]
+    DeriveFormatOption = _format_option(
+        ("Derivation", "NumericResult"),
+        "latex",
+        "Output format; pdf compiles the standalone LaTeX with pdflatex.",
+        compiled=True,
+    )
+    ReportFormatOption = _format_option(("CheckReport",), "text", "Output format.")
+    ProofFormatOption = _format_option(("ProofReport",), "latex", "Output format.")
+    JacobianFormatOption = _format_option(("JacobianDerivation",), "latex", "Output format.")
 
-
-def _format_option(help_text: str) -> Any:
-    """The --format option of a command, with its help text (the choices are its annotation's)."""
-    return typer.Option("--format", "-f", help=help_text, case_sensitive=False)
-
-
-MOption = Annotated[str, typer.Option("--m", "-m", help="Rows of Z and of A.", metavar="INT")]
-KOption = Annotated[
-    str,
-    typer.Option("--k", "-k", help="Columns of Z, rows of W (the summed index).", metavar="INT"),
+#: The exercise sheets are always written as LaTeX; pdf adds them compiled.
+SheetFormatOption = Annotated[
+    Literal["latex", "pdf"],
+    typer.Option(
+        "--format", "-f", help="latex, or pdf for the .tex and the .pdf.", case_sensitive=False
+    ),
 ]
-NOption = Annotated[str, typer.Option("--n", "-n", help="Columns of W and of A.", metavar="INT")]
+MOption = Annotated[str, _size_option("m", "Rows of Z and of A.")]
+KOption = Annotated[str, _size_option("k", "Columns of Z, rows of W (the summed index).")]
+NOption = Annotated[str, _size_option("n", "Columns of W and of A.")]
 CheckMOption = Annotated[
     Optional[str],  # noqa: UP045  typer reads the annotation at run time
-    typer.Option("--m", "-m", help="Rows of Z and of A (with --k and --n).", metavar="INT"),
+    _size_option("m", "Rows of Z and of A (with --k and --n)."),
 ]
 CheckKOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--k", "-k", help="Columns of Z, rows of W (with --m and --n).", metavar="INT"),
+    _size_option("k", "Columns of Z, rows of W (with --m and --n)."),
 ]
 CheckNOption = Annotated[
     Optional[str],  # noqa: UP045
-    typer.Option("--n", "-n", help="Columns of W and of A (with --m and --k).", metavar="INT"),
+    _size_option("n", "Columns of W and of A (with --m and --k)."),
 ]
 BiasOption = Annotated[
     bool,
     typer.Option(
-        "--bias/--no-bias",
-        help="Include the bias b, a 1×n row added to every row of ZW.",
+        "--bias/--no-bias", help="Include the bias b, a 1×n row added to every row of ZW."
     ),
 ]
 ExerciseBiasOption = Annotated[
     bool,
     typer.Option(
-        "--bias/--no-bias",
-        help="Layers A = ZW + 1_m b, with problems that ask for ∂L/∂b.",
+        "--bias/--no-bias", help="Layers A = ZW + 1_m b, with problems that ask for ∂L/∂b."
     ),
-]
-FormatOption = Annotated[DocumentFormat, _format_option("Output format.")]
-DeriveFormatOption = Annotated[
-    DeriveFormat,
-    _format_option("Output format; pdf compiles the standalone LaTeX with pdflatex."),
-]
-ReportFormatOption = Annotated[ReportFormat, _format_option("Output format.")]
-SheetFormatOption = Annotated[
-    SheetFormat, _format_option("latex, or pdf for the .tex and the .pdf.")
 ]
 StandaloneOption = Annotated[
     bool,
@@ -163,11 +144,11 @@ SeedOption = Annotated[
     typer.Option("--seed", help="Random seed of the numeric check.", min=0, max=2**32 - 1),
 ]
 EngineOption = Annotated[
-    Optional[EngineName],  # noqa: UP045
+    Optional[Literal["symengine", "sympy"]],  # noqa: UP045
     typer.Option("--engine", help="Computer algebra engine (default: symengine if installed)."),
 ]
 LayoutOption = Annotated[
-    JacobianLayout,
+    Literal["numerator", "denominator"],
     typer.Option(
         "--layout",
         help=(
@@ -226,7 +207,7 @@ def parse_sizes(m: str, k: str, n: str) -> tuple[int, int, int]:
     return parse_size("m", m), parse_size("k", k), parse_size("n", n)
 
 
-def require_latex_for_standalone(output_format: Format, standalone: bool) -> None:
+def require_latex_for_standalone(output_format: str, standalone: bool) -> None:
     """--standalone shapes LaTeX only (and the LaTeX a PDF is compiled from, always standalone)."""
-    if standalone and output_format not in (Format.latex, Format.pdf):
+    if standalone and output_format not in ("latex", "pdf"):
         raise InputError("--standalone applies to --format latex only")

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-
-import typer
-
-from .deliver import deliver, prepare_output
-from .options import (
-    BiasOption,
-    ForceOption,
-    Format,
-    FormatOption,
-    OutputOption,
-    StandaloneOption,
-    require_latex_for_standalone,
-)
+from . import options
+from .deliver import conclude, deliver, prepare_output
 
 
 def prove(
-    bias: BiasOption = True,
-    output_format: FormatOption = Format.latex,
-    standalone: StandaloneOption = False,
-    output: OutputOption = None,
-    force: ForceOption = False,
+    bias: options.BiasOption = True,
+    output_format: options.ProofFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
 ) -> None:
     """Prove ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for every size, in index notation, with SymPy.
 
@@ -34,12 +22,9 @@ def prove(
     is not, 2 for bad input.
     """
     from ..core.proof import prove as prove_identities
-    from ..present.prove_notation import summary_line
 
-    require_latex_for_standalone(output_format, standalone)
+    options.require_latex_for_standalone(output_format, standalone)
     destination = prepare_output(output, output_format, force)
     report = prove_identities(bias=bias)
     deliver(report, output_format, destination, force, standalone=standalone)
-    if output_format is not Format.text or destination is not None:
-        sys.stderr.write(f"matgrad: {summary_line(report)}\n")
-    raise typer.Exit(0 if report.proved else 1)
+    conclude(report, report.proved, told=output_format == "text" and destination is None)

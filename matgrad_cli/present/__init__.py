@@ -1,11 +1,11 @@
 """From a result of the mathematics to text: ``render(result, format, **options)`` is the door.
 
 Each kind of result has one builder of a Document, the one model of document.py (``_DOCUMENTS``),
-and each format one printer of any Document (``_PRINTERS``): a new format is one printer module
-plus one line in ``_PRINTERS``, a new kind of result one builder plus one line in
+and each format one printer of any Document (``_FORMATS``): a new format is one printer module
+plus one line in ``_FORMATS``, a new kind of result one builder plus one line in
 ``_DOCUMENTS`` (docs/how-it-works.md). JSON and the terminal views are renderings of the data
 itself (``_RENDERERS``). Everything is imported on first use, so that the command line pays only
-for the format it prints.
+for the format it prints, and ``formats(kind)`` lists its choices without importing any of it.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ _DOCUMENTS: dict[str, str] = {
     "SolutionSheet": "exercise_solutions:solution_document",
 }
 
-#: The printers of documents: ``printer(document, **options) -> str``. A new format of every
-#: document is one printer module and one line here.
-_PRINTERS: dict[str, str] = {
+#: Every format, in the order the command line offers them, with its printer of documents:
+#: ``printer(document, **options) -> str``; None for a format rendered from the data of each kind
+#: (``_RENDERERS``). A new format of every document is one printer module and one line here.
+_FORMATS: dict[str, str | None] = {
     "latex": "latex:latex_text",
+    "text": None,
     "markdown": "markdown:markdown_text",
+    "json": None,
 }
 
 #: Renderings that are not a printed document: data (JSON) and the terminal views, and the
@@ -47,6 +50,14 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
 }
 
+#: kind of result → its one-line verdict (``summary``).
+_SUMMARIES: dict[str, str] = {
+    "Derivation": "summary:derivation_summary",
+    "NumericResult": "summary:numeric_summary",
+    "ProofReport": "prove_notation:summary_line",
+    "JacobianDerivation": "summary:jacobian_summary",
+}
+
 #: kind of result → the rich renderable of its terminal view.
 _VIEWS: dict[str, str] = {
     "Derivation": "text:DerivationView",
@@ -62,12 +73,13 @@ def _load(reference: str) -> Callable[..., Any]:
     return loaded
 
 
-def formats(result: object) -> tuple[str, ...]:
-    """The formats ``result`` can be rendered in."""
-    kind = type(result).__name__
-    printed = tuple(_PRINTERS) if kind in _DOCUMENTS else ()
-    special = tuple(fmt for (known, fmt) in _RENDERERS if known == kind)
-    return tuple(dict.fromkeys(printed + special))
+def formats(kind: str) -> tuple[str, ...]:
+    """The formats of the kind of result named ``kind``, in the order of ``_FORMATS``."""
+    return tuple(
+        fmt
+        for fmt, printer in _FORMATS.items()
+        if (kind, fmt) in _RENDERERS or (printer is not None and kind in _DOCUMENTS)
+    )
 
 
 def render(result: object, output_format: str, **options: Any) -> str:
@@ -77,10 +89,16 @@ def render(result: object, output_format: str, **options: Any) -> str:
     reference = _RENDERERS.get((kind, output_format))
     if reference is not None:
         return str(_load(reference)(result, **options))
-    if kind not in _DOCUMENTS or output_format not in _PRINTERS:
+    printer = _FORMATS.get(output_format)
+    if kind not in _DOCUMENTS or printer is None:
         raise ValueError(f"no {output_format} rendering of {kind}")
     document = _load(_DOCUMENTS[kind])(result, full=options.pop("full", False))
-    return str(_load(_PRINTERS[output_format])(document, **options))
+    return str(_load(printer)(document, **options))
+
+
+def summary(result: object) -> str:
+    """The one line that sums up ``result``'s verdict, which the command line writes on stderr."""
+    return str(_load(_SUMMARIES[type(result).__name__])(result))
 
 
 def terminal_view(result: object, **options: Any) -> Any:

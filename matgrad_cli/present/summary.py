@@ -1,0 +1,61 @@
+"""The one-line verdicts the command line writes on stderr beside a derivation, a numeric check
+and the Jacobians (the proof's is in prove_notation.py); each kind's is registered in the door."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..core.checks import comparand_text
+
+if TYPE_CHECKING:
+    from ..core.jacobians import JacobianDerivation
+    from ..core.layer import Sizes
+    from ..core.model import Derivation
+    from ..core.numeric import NumericResult
+
+
+def _at(sizes: Sizes) -> str:
+    return f"m={sizes.m}, k={sizes.k}, n={sizes.n}"
+
+
+def derivation_summary(derivation: Derivation) -> str:
+    """The identities verified, each once, or the checks that failed."""
+    failed = [check.identity for check in derivation.checks if not check.holds]
+    if derivation.loss is not None and not derivation.loss.closed_form_holds:
+        failed.insert(0, "the closed form of ∂L/∂A")
+    layer = "with and without the bias" if derivation.bias else "without bias"
+    where = f"{_at(derivation.sizes)}, {layer}"
+    if derivation.loss is not None:
+        where += f", loss {derivation.loss_name}"
+    if failed:
+        return f"NOT verified ({where}): {len(failed)} checks fail: {'; '.join(failed)}"
+    identities: dict[str, str] = {}
+    for check in derivation.checks:
+        # The first check of each gradient names its identity, without the loss it was made
+        # under: the loss is named once, in ``where``.
+        identities.setdefault(
+            check.variable, f"∂L/∂{check.variable} = {comparand_text(check.against)}"
+        )
+    listed = "; ".join(identities.values())
+    return f"verified ({where}): {listed}; {len(derivation.checks)} checks hold"
+
+
+def numeric_summary(result: NumericResult) -> str:
+    """How many identities held, and by what method: not a proof."""
+    held = sum(check.holds for check in result.checks)
+    verdict = "verified" if result.verified else "NOT verified"
+    return (
+        f"{verdict} by {result.method} ({_at(result.sizes)}): "
+        f"{held} of {len(result.checks)} identities hold"
+    )
+
+
+def jacobian_summary(view: JacobianDerivation) -> str:
+    """The checks that held, with what became of the notes' ∂A/∂W = Zᵀ."""
+    held = sum(check.holds for check in view.checks)
+    verdict = "verified" if view.verified else "NOT verified"
+    notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
+    return (
+        f"{verdict} ({_at(view.sizes)}, {view.layout} layout): "
+        f"{held} of {len(view.checks)} checks hold; the notes' ∂A/∂W = Zᵀ: {notes}"
+    )
