@@ -226,7 +226,8 @@ def compare_matrices(
 # The two routes: derivatives of the expanded entries of A, and Kronecker products
 
 
-def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
+def vec_labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
+    """Which entry each position of vec(X) holds: (letter, i, j), column by column."""
     return tuple((letter, i, j) for i, j in vec_order(rows, cols))
 
 
@@ -273,7 +274,7 @@ def _build_jacobian(
         tuple(engine.diff(outputs[i - 1][j - 1].value, x) for x in entries)
         for i, j in vec_order(m, n)
     )
-    rows, columns = _labels("a", m, n), _labels(variable.lower(), *sizes.shape_of(variable))
+    rows, columns = vec_labels("a", m, n), vec_labels(variable.lower(), *sizes.shape_of(variable))
     if denominator:
         computed, rows, columns = transposed(computed), columns, rows
     formula = KRONECKER_FORMULAS[(variable, layout)]

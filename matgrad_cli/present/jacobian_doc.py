@@ -20,28 +20,24 @@ from ..core.jacobians import (
     Layout,
     VecEntry,
     read_block,
+    vec_labels,
 )
-from ..core.kronecker import transposed, vec_order
+from ..core.kronecker import transposed
+from . import jacobian_gradients as gradients
 from .document import Block, Display, Document, Paragraph, Section
-from .jacobian_gradients import (
-    contraction_section,
-    general_section,
-    notes_claim_section,
-    summary_section,
-)
 from .jacobian_notation import (
+    ENTRY,
     KRONECKER,
     VEC,
-    VEC_IDENTITY,
     column_latex,
     jacobian_latex,
     matrix_latex,
-    shape_latex,
     short_name,
+    vec_identity,
     verdict,
 )
 from .limits import MATRIX_WIDTH
-from .mathtex import bmatrix, expr_latex, symbol_matrix, visible
+from .mathtex import bmatrix, expr_latex, shape_latex, symbol_matrix, visible
 
 
 def _entry(label: VecEntry) -> str:
@@ -52,10 +48,6 @@ def _entry(label: VecEntry) -> str:
 def _row_vector(labels: Sequence[VecEntry], full: bool) -> str:
     """[x_1 … x_p]ᵀ: a vec written as a transposed row to save height."""
     return bmatrix(1, len(labels), lambda i, j: _entry(labels[j]), full) + r"^\top"
-
-
-def _labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
-    return tuple((letter, i, j) for i, j in vec_order(rows, cols))
 
 
 def _side_by_side(matrices: list[str], columns: int) -> tuple[Display, ...]:
@@ -98,9 +90,9 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
     vectors = (
-        f"{VEC}(A) &= {_row_vector(_labels('a', m, n), full)}",
-        f"{VEC}(W) &= {_row_vector(_labels('w', k, n), full)}",
-        f"{VEC}(Z) &= {_row_vector(_labels('z', m, k), full)}",
+        f"{VEC}(A) &= {_row_vector(vec_labels('a', m, n), full)}",
+        f"{VEC}(W) &= {_row_vector(vec_labels('w', k, n), full)}",
+        f"{VEC}(Z) &= {_row_vector(vec_labels('z', m, k), full)}",
     )
     return Section(
         "Setup and conventions",
@@ -147,35 +139,23 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     return matrix_latex(jacobian.block(down, across), full=False)
 
 
-def _block_description(jacobian: Jacobian, layout: Layout, zeros: bool) -> str:
-    """Which partials each block of the block matrix holds."""
-    shape = f"${shape_latex(*jacobian.block_shape)}$"
-    if jacobian.variable == "W":
-        if layout == "numerator":
-            text = (
-                f"In blocks of {shape} ($m \\times k$), one block row for each column $j$ of "
-                "$A$ and one block column for each column $q$ of $W$: block $(j,q)$ holds the "
-                "partials of column $j$ of $A$ with respect to column $q$ of $W$"
-            )
-        else:
-            text = (
-                f"In blocks of {shape} ($k \\times m$), one block row for each column $q$ of "
-                "$W$ and one block column for each column $j$ of $A$: block $(q,j)$ holds the "
-                "partials of column $j$ of $A$ with respect to column $q$ of $W$"
-            )
-    elif layout == "numerator":
-        text = (
-            f"In blocks of {shape} ($m \\times m$), one block row for each column $j$ of $A$ "
-            "and one block column for each column $r$ of $Z$: block $(j,r)$ holds the "
-            "partials of column $j$ of $A$ with respect to column $r$ of $Z$"
-        )
-    else:
-        text = (
-            f"In blocks of {shape} ($m \\times m$), one block row for each column $r$ of $Z$ "
-            "and one block column for each column $j$ of $A$: block $(r,j)$ holds the "
-            "partials of column $j$ of $A$ with respect to column $r$ of $Z$"
-        )
-    return text + (", and $0$ is a block of zeros:" if zeros else ":")
+def _block_description(jacobian: Jacobian, zeros: bool) -> str:
+    """Which partials each block of the block matrix holds: a block row for each column of A and
+    a block column for each column of X in numerator layout, the other way round in denominator
+    layout."""
+    variable = jacobian.variable
+    index = "q" if variable == "W" else "r"
+    down, across = ("j", "A"), (index, variable)
+    rows, cols = ("m", "k") if variable == "W" else ("m", "m")  # the shape of Z, or of I_m
+    if jacobian.layout == "denominator":
+        down, across, rows, cols = across, down, cols, rows
+    return (
+        f"In blocks of ${shape_latex(*jacobian.block_shape)}$ (${rows} \\times {cols}$), one block "
+        f"row for each column ${down[0]}$ of ${down[1]}$ and one block column for each column "
+        f"${across[0]}$ of ${across[1]}$: block $({down[0]},{across[0]})$ holds the partials of "
+        f"column $j$ of $A$ with respect to column ${index}$ of ${variable}$"
+        + (", and $0$ is a block of zeros:" if zeros else ":")
+    )
 
 
 _KRONECKER_DEFINITION: dict[tuple[JacobianVariable, Layout], str] = {
@@ -192,7 +172,7 @@ def _jacobian_section(
     """The computed Jacobian, its blocks, the Kronecker check and the vec identity."""
     layout = derivation.layout
     jacobian = derivation.jacobians[variable]
-    entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
+    entry = ENTRY[variable]
     expected = "z_{i,r} \\delta_{j,q}" if variable == "W" else "\\delta_{i,p} w_{r,j}"
     name = jacobian_latex(variable, layout)
     short = short_name(variable, layout)
@@ -213,7 +193,7 @@ def _jacobian_section(
             f"${shape_latex(*jacobian.shape)}$ matrix:"
         ),
         Display((f"{short} = {name} = {matrix_latex(jacobian.entries, full)}",)),
-        Paragraph(_block_description(jacobian, layout, zeros)),
+        Paragraph(_block_description(jacobian, zeros)),
         Display((f"{short} = {blocks}",)),
         Paragraph(
             f"Independently, the Kronecker product ${kronecker}$ was built block by block from "
@@ -234,39 +214,31 @@ def _vec_blocks(
 ) -> list[Block]:
     """vec(A) = (I_n ⊗ Z) vec(W) or (Wᵀ ⊗ I_m) vec(Z), multiplied out and checked."""
     jacobian = derivation.jacobians[variable]
-    product = derivation.vec_products[variable]
-    factor = (
-        jacobian.kronecker if jacobian.layout == "numerator" else transposed(jacobian.kronecker)
-    )
-    symbols = derivation.symbols
-    vector = symbols.W if variable == "W" else symbols.Z
-    labels = _labels(variable.lower(), len(vector), len(vector[0]))
-    check = derivation.check("vec", variable)
-    identity = VEC_IDENTITY[variable]
-    kronecker = r"I_n \otimes Z" if variable == "W" else r"W^\top \otimes I_m"
+    numerator = jacobian.layout == "numerator"
+    factor = jacobian.kronecker if numerator else transposed(jacobian.kronecker)
+    shape = derivation.sizes.shape_of(variable)
+    vector = [_entry(label) for label in vec_labels(variable.lower(), *shape)]
+    identity, kronecker = vec_identity(variable), KRONECKER[(variable, "numerator")]
     source = "$\\operatorname{vec}(PXQ) = (Q^\\top \\otimes P) \\operatorname{vec}(X)$ with " + (
         "$P = Z$, $X = W$, $Q = I_n$" if variable == "W" else "$P = I_m$, $X = Z$, $Q = W$"
     )
-    sums = [" + ".join(expr_latex(term) for term in terms) or "0" for terms in product.terms]
+    terms = derivation.vec_products[variable].terms
+    sums = [" + ".join(expr_latex(term) for term in row) or "0" for row in terms]
     lines = (
-        f"{identity} &= {matrix_latex(factor, full)} {column_latex([_entry(label) for label in labels], full)}",  # noqa: E501
+        f"{identity} &= {matrix_latex(factor, full)} {column_latex(vector, full)}",
         f"&= {column_latex(sums, full)}",
     )
-    transpose_note = "" if jacobian.layout == "numerator" else ", the transpose of the matrix above"
-    parts: list[Block] = [
+    transpose_note = "" if numerator else ", the transpose of the matrix above"
+    check = derivation.check("vec", variable)
+    return [
         Paragraph(
             "Read as a product, the Jacobian gives $A$ back (Matrix Cookbook section 10.2.2, "
             f"{source}): ${VEC}(A) = {identity}$. Multiplied out from "
             f"${kronecker}${transpose_note}:"
         ),
         Display(lines, aligned=True),
-        verdict(
-            check,
-            f"{VEC}(A) = {identity}",
-            f"${VEC}(A)$ from the expanded entries of $A$",
-        ),
+        verdict(check, f"{VEC}(A) = {identity}", f"${VEC}(A)$ from the expanded entries of $A$"),
     ]
-    return parts
 
 
 def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) -> Document:
@@ -282,10 +254,10 @@ def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) 
             _setup(derivation, full),
             _jacobian_section("W", derivation, full),
             _jacobian_section("Z", derivation, full),
-            contraction_section(derivation, full),
-            notes_claim_section(derivation),
-            general_section(derivation),
-            summary_section(derivation),
+            gradients.contraction_section(derivation, full),
+            gradients.notes_claim_section(derivation),
+            gradients.general_section(derivation),
+            gradients.summary_section(derivation),
         ),
         matrix_columns=max_matrix_columns(derivation, full),
     )

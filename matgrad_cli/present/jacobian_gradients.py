@@ -12,28 +12,19 @@ from ..core.kronecker import vec_order
 from ..core.model import LinearForm, MatrixForm
 from .document import Block, Display, Paragraph, Section, Table
 from .jacobian_notation import (
+    ENTRY,
     KRONECKER,
     VEC,
-    VEC_IDENTITY,
     column_latex,
     jacobian_latex,
-    shape_latex,
+    rejection,
     short_name,
+    vec_identity,
     verdict,
 )
+from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
 from .limits import MATRIX_WIDTH, VECTOR_TERMS
-from .mathtex import bmatrix, elide, partial_latex, term_latex, visible
-
-_PRODUCTS: dict[JacobianVariable, str] = {
-    "W": r"Z^\top \frac{\partial L}{\partial A}",
-    "Z": r"\frac{\partial L}{\partial A} W^\top",
-}
-
-
-_INLINE_PRODUCTS: dict[JacobianVariable, str] = {
-    "W": r"Z^\top (\partial L/\partial A)",
-    "Z": r"(\partial L/\partial A) W^\top",
-}
+from .mathtex import bmatrix, elide, grad, shape_latex, slashed, term_latex, visible
 
 
 def _check_latex(check: JacobianCheck, layout: Layout) -> str:
@@ -42,18 +33,15 @@ def _check_latex(check: JacobianCheck, layout: Layout) -> str:
     if check.kind == "jacobian":
         return f"{short_name(variable, layout)} = {KRONECKER[(variable, layout)]}"
     if check.kind == "vec":
-        return f"{VEC}(A) = {VEC_IDENTITY[variable]}"
+        return f"{VEC}(A) = {vec_identity(variable)}"
     if check.kind == "contraction":
-        return rf"\partial L/\partial {variable} = {_INLINE_PRODUCTS[variable]}"
+        return rule_claim(variable)
     return rf"{short_name(variable, layout)} = \text{{a claimed form}}"
 
 
-def _slashed(variable: str) -> str:
-    return rf"\partial L/\partial {variable}"
-
-
-def _linear_form(form: LinearForm, upstream_first: bool, full: bool) -> str:
-    items = [term_latex(output, factor, upstream_first) for output, factor in form]
+def _linear_form(form: LinearForm, leads: bool, full: bool) -> str:
+    """A linear form in the entries of ∂L/∂A, ∂L/∂a_{i,j} first when ``leads``."""
+    items = [term_latex(output, factor, leads) for output, factor in form]
     shown = elide(items, VECTOR_TERMS, full)
     return " + ".join(shown) if shown else "0"
 
@@ -64,16 +52,15 @@ def _contraction_blocks(
     layout = derivation.layout
     contraction: MatrixForm = derivation.contractions[variable]
     rows, cols = contraction.shape
-    upstream_first = variable == "Z"
-    entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
+    leads = upstream_first(variable)
+    entry = ENTRY[variable]
     in_vec = [contraction.entries[i - 1][j - 1] for i, j in vec_order(rows, cols)]
     factor = f"J_{variable}^\\top" if layout == "numerator" else jacobian_latex(variable, layout)
-    gradient = partial_latex("L", variable)
-    upstream = partial_latex("L", "A")
+    gradient, upstream = grad(variable), grad("A")
     place = "column" if layout == "numerator" else "row"
     lines = (
         f"{VEC}\\left({gradient}\\right) &= {factor} {VEC}\\left({upstream}\\right)",
-        "&= " + column_latex([_linear_form(form, upstream_first, full) for form in in_vec], full),
+        "&= " + column_latex([_linear_form(form, leads, full) for form in in_vec], full),
     )
     parts: list[Block] = [
         Paragraph(
@@ -97,7 +84,7 @@ def _contraction_blocks(
         matrix = bmatrix(
             rows,
             cols,
-            lambda i, j: _linear_form(contraction.entries[i][j], upstream_first, full),
+            lambda i, j: _linear_form(contraction.entries[i][j], leads, full),
             full,
         )
         parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
@@ -106,17 +93,15 @@ def _contraction_blocks(
         index = "r,q" if variable == "W" else "p,r"
         parts.append(
             Paragraph(
-                f"{reshape}, entry $({index})$ of ${_slashed(variable)}$ is entry "
+                f"{reshape}, entry $({index})$ of ${slashed(variable)}$ is entry "
                 f"${first}$ of this vector (the matrix is too wide to print here)."
             )
         )
     check = derivation.check("contraction", variable)
-    claim = f"{_slashed(variable)} = {_INLINE_PRODUCTS[variable]}"
-    parts.append(
-        verdict(check, claim, f"${_INLINE_PRODUCTS[variable]}$ multiplied out independently")
-    )
+    product = rule_latex(variable, UPSTREAM_INLINE)
+    parts.append(verdict(check, rule_claim(variable), f"${product}$ multiplied out independently"))
     if check.holds:
-        parts.append(Display((rf"\boxed{{{gradient} = {_PRODUCTS[variable]}}}",)))
+        parts.append(Display((rf"\boxed{{{gradient} = {rule_latex(variable)}}}",)))
     return parts
 
 
@@ -152,7 +137,7 @@ def notes_claim_section(derivation: JacobianDerivation) -> Section:
     else:
         verdict = (
             f"Checked as a claim about the matrix above, ${short} = Z^\\top$ is rejected: "
-            f"{_rejection(claim)}."
+            f"{rejection(claim)}."
         )
     return Section(
         "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
@@ -236,14 +221,6 @@ def _result(check: JacobianCheck) -> str:
     return f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
 
 
-def _rejection(check: JacobianCheck) -> str:
-    """Why a claim failed, in words."""
-    if check.claimed_shape != check.shape:
-        shapes = f"${shape_latex(*check.shape)}$ against ${shape_latex(*check.claimed_shape)}$"
-        return f"the shapes differ ({shapes})"
-    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
-
-
 def summary_section(derivation: JacobianDerivation) -> Section:
     """A table of every check, the verdict, and the fate of the notes' claim."""
     layout = derivation.layout
@@ -264,7 +241,7 @@ def summary_section(derivation: JacobianDerivation) -> Section:
     notes = "The notes' claim $\\partial A/\\partial W = Z^\\top$ " + (
         "agrees at these sizes only because they are degenerate (see above)."
         if claim.holds
-        else f"is rejected, {_rejection(claim)}."
+        else f"is rejected, {rejection(claim)}."
     )
     return Section(
         "Summary",

@@ -11,15 +11,13 @@ from collections.abc import Sequence
 from ..core.jacobians import JacobianCheck, JacobianVariable, Layout
 from ..core.kronecker import Matrix
 from .document import Paragraph
-from .mathtex import bmatrix, expr_latex
+from .mathtex import bmatrix, expr_latex, shape_latex
 
 #: The vec operator, which stacks the columns of a matrix.
 VEC = r"\operatorname{vec}"
 
-
-def shape_latex(rows: int, cols: int) -> str:
-    """rows \\times cols."""
-    return rf"{rows} \times {cols}"
+#: The entry of W and of Z that a column of the numerator-layout Jacobian belongs to.
+ENTRY = {"W": "w_{r,q}", "Z": "z_{p,r}"}
 
 
 def jacobian_latex(variable: JacobianVariable, layout: Layout) -> str:
@@ -43,11 +41,9 @@ KRONECKER: dict[tuple[JacobianVariable, Layout], str] = {
 }
 
 
-#: vec(A) as a Kronecker product times vec(W) or vec(Z) (Matrix Cookbook section 10.2.2).
-VEC_IDENTITY: dict[JacobianVariable, str] = {
-    "W": rf"(I_n \otimes Z) {VEC}(W)",
-    "Z": rf"(W^\top \otimes I_m) {VEC}(Z)",
-}
+def vec_identity(variable: JacobianVariable) -> str:
+    """vec(A) as a Kronecker product times vec(W) or vec(Z) (Matrix Cookbook section 10.2.2)."""
+    return rf"({KRONECKER[(variable, 'numerator')]}) {VEC}({variable})"
 
 
 def verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
@@ -58,16 +54,21 @@ def verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
             f"Verified entry by entry: all {count} entries agree with {against}, so ${claim}$."
         )
     if check.claimed_shape != check.shape:
-        return Paragraph(
-            f"NOT verified: ${claim}$ fails, the shapes differ "
-            f"(${shape_latex(*check.shape)}$ against ${shape_latex(*check.claimed_shape)}$)."
-        )
+        return Paragraph(f"NOT verified: ${claim}$ fails, {rejection(check)}.")
     first = check.mismatches[0]
     return Paragraph(
         f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; at entry "
         f"${first.index[0]},{first.index[1]}$ the computed value is "
         f"${expr_latex(first.elementwise)}$ but {against} gives ${expr_latex(first.claimed)}$."
     )
+
+
+def rejection(check: JacobianCheck) -> str:
+    """Why a check failed, in words: the shapes differ, or how many entries."""
+    if check.claimed_shape != check.shape:
+        shapes = f"${shape_latex(*check.shape)}$ against ${shape_latex(*check.claimed_shape)}$"
+        return f"the shapes differ ({shapes})"
+    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
 
 
 def matrix_latex(entries: Matrix, full: bool) -> str:
