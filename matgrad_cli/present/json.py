@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..core.checks import Check, Mismatch
-from ..core.layer import Sizes, Variable
+from ..core.layer import LAYER, Sizes
 from ..core.model import Derivation, LinearForm
+from .layer_latex import upstream_first
 
 if TYPE_CHECKING:
     from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix
@@ -39,13 +41,25 @@ def _sizes(sizes: Sizes) -> dict[str, int]:
     return {"m": sizes.m, "k": sizes.k, "n": sizes.n}
 
 
-def _mismatches(mismatches: tuple[Mismatch, ...], computed: str = "elementwise") -> list[Any]:
-    """The first differing entries of a check; ``computed`` names the elementwise side."""
+def _fields(record: object, names: str) -> dict[str, Any]:
+    """The attributes of ``record`` named in ``names`` (separated by spaces), in that order;
+    tuples, such as shapes, as JSON lists."""
+    values = {name: getattr(record, name) for name in names.split()}
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in values.items()}
+
+
+def _mismatches(
+    mismatches: tuple[Mismatch, ...],
+    computed: str = "elementwise",
+    value: Callable[[Any], Any] = str,
+) -> list[Any]:
+    """The first differing entries of a check; ``computed`` names the elementwise side, and
+    ``value`` writes each side (as text unless told)."""
     return [
         {
             "index": list(mismatch.index),
-            computed: str(mismatch.elementwise),
-            "claimed": str(mismatch.claimed),
+            computed: value(mismatch.elementwise),
+            "claimed": value(mismatch.claimed),
         }
         for mismatch in mismatches
     ]
@@ -63,7 +77,7 @@ def linear_form_text(form: LinearForm, upstream_first: bool) -> str:
     """Σ dA_p_q·factor as a Python expression, in the stored term order; 0 when empty."""
     terms = []
     for (p, q), factor in form:
-        upstream = f"dA_{p}_{q}"
+        upstream = LAYER.role("upstream").symbol_name(p, q)
         if str(factor) == "1":
             terms.append(upstream)
         elif upstream_first:
@@ -75,17 +89,8 @@ def linear_form_text(form: LinearForm, upstream_first: bool) -> str:
 
 def _check(check: Check) -> dict[str, Any]:
     """One check of the derivation: the identity, where it was compared, what differed."""
-    return {
-        "identity": check.identity,
-        "variable": check.variable,
-        "bias": check.bias,
-        "holds": check.holds,
-        "shape": list(check.shape),
-        "claimed_shape": list(check.claimed_shape),
-        "entries_checked": check.entries_checked,
-        "mismatch_count": check.mismatch_count,
-        "mismatches": _mismatches(check.mismatches),
-    }
+    fields = "identity variable bias holds shape claimed_shape entries_checked mismatch_count"
+    return {**_fields(check, fields), "mismatches": _mismatches(check.mismatches)}
 
 
 _DERIVATION_VARIABLES = {
@@ -103,10 +108,10 @@ _LOSS_VARIABLES = {
 def derivation_data(derivation: Derivation) -> dict[str, Any]:
     """The derivation's JSON document as Python data."""
     layer = derivation.biased if derivation.biased is not None else derivation.plain
-    order: dict[Variable, bool] = {"Z": True, "W": False, "b": True}
     gradients = {
         name: [
-            [linear_form_text(rule.terms, order[name]) for rule in row] for row in gradient.entries
+            [linear_form_text(rule.terms, upstream_first(name)) for rule in row]
+            for row in gradient.entries
         ]
         for name, gradient in layer.gradients.items()
     }
@@ -171,26 +176,17 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
     difference = verdict.first_difference
     example = verdict.counterexample
     return {
-        "claim": verdict.claim,
-        "target": verdict.target,
-        "loss": verdict.loss,
-        "correct": verdict.correct,
-        "reason": verdict.reason,
+        **_fields(verdict, "claim target loss correct reason"),
         "sizes_checked": [_sizes(sizes) for sizes in verdict.sizes_checked],
         "reported_at": _sizes(verdict.reported_at),
-        "expected_shape": list(verdict.expected_shape),
-        "claimed_shape": list(verdict.claimed_shape) if verdict.claimed_shape else None,
+        **_fields(verdict, "expected_shape claimed_shape"),
         "shape_steps": [
             {"expression": step.text, "shape": list(step.shape)} for step in verdict.shape_steps
         ],
         "shape_message": verdict.shape_message,
         "first_difference": None
         if difference is None
-        else {
-            "index": list(difference.index),
-            "claimed": difference.claimed,
-            "correct": difference.correct,
-        },
+        else _fields(difference, "index claimed correct"),
         "counterexample": None
         if example is None
         else {
@@ -199,9 +195,7 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
             "claimed": _number_matrix(example.claimed),
             "correct": _number_matrix(example.correct),
         },
-        "hint_kind": verdict.hint_kind,
-        "hint": verdict.hint,
-        "correct_formula": verdict.correct_formula,
+        **_fields(verdict, "hint_kind hint correct_formula"),
     }
 
 
@@ -230,17 +224,8 @@ def render_check_json(report: CheckReport) -> str:
 
 def _jacobian_check(check: JacobianCheck) -> dict[str, Any]:
     """One check of the Jacobian view."""
-    return {
-        "kind": check.kind,
-        "variable": check.variable,
-        "identity": check.identity,
-        "holds": check.holds,
-        "shape": list(check.shape),
-        "claimed_shape": list(check.claimed_shape),
-        "entries_checked": check.entries_checked,
-        "mismatch_count": check.mismatch_count,
-        "mismatches": _mismatches(check.mismatches, computed="computed"),
-    }
+    fields = "kind variable identity holds shape claimed_shape entries_checked mismatch_count"
+    return {**_fields(check, fields), "mismatches": _mismatches(check.mismatches, "computed")}
 
 
 def _label_text(label: VecEntry) -> str:
@@ -280,7 +265,10 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
         },
         "kronecker": {name: jacobian.formula for name, jacobian in found.items()},
         "gradients": {
-            name: [[linear_form_text(entry, name == "Z") for entry in row] for row in form.entries]
+            name: [
+                [linear_form_text(entry, upstream_first(name)) for entry in row]
+                for row in form.entries
+            ]
             for name, form in derivation.contractions.items()
         },
         "conventions": {
@@ -356,27 +344,13 @@ def _json_number(value: Any) -> int | float | str:
 
 def _numeric_check(check: NumericCheck) -> dict[str, Any]:
     """One identity checked at random integers: what was compared, and what differed."""
+    fields = (
+        "identity variable holds shape claimed_shape entries entries_by_difference every_entry "
+        "directions failed_directions escape_probability mismatch_count"
+    )
     return {
-        "identity": check.identity,
-        "variable": check.variable,
-        "holds": check.holds,
-        "shape": list(check.shape),
-        "claimed_shape": list(check.claimed_shape),
-        "entries": check.entries,
-        "entries_by_difference": check.entries_by_difference,
-        "every_entry": check.every_entry,
-        "directions": check.directions,
-        "failed_directions": check.failed_directions,
-        "escape_probability": check.escape_probability,
-        "mismatch_count": check.mismatch_count,
-        "mismatches": [
-            {
-                "index": list(mismatch.index),
-                "elementwise": _json_number(mismatch.elementwise),
-                "claimed": _json_number(mismatch.claimed),
-            }
-            for mismatch in check.mismatches
-        ],
+        **_fields(check, fields),
+        "mismatches": _mismatches(check.mismatches, value=_json_number),
     }
 
 
