@@ -52,19 +52,15 @@ class LatexFailedError(MatgradError):
 
 
 def find_tex_engine(path: str | None = None) -> str | None:
-    """The path of pdflatex on the search ``path`` (the environment's PATH when None), or None
-    when it is not installed."""
+    """The path of pdflatex on the search ``path`` (PATH when None), or None."""
     return shutil.which("pdflatex", path=path)
 
 
 def require_tex_engine(
     without: str = "--format latex --standalone", path: str | None = None
 ) -> str:
-    """The path of pdflatex on the search ``path`` (PATH when None), or a TexMissingError that
-    says how to install it and names the option (``without``) that writes the LaTeX instead.
-
-    Called before any work, so a missing engine costs no derivation.
-    """
+    """The path of pdflatex on ``path``, or a TexMissingError that says how to install it and
+    names the option (``without``) that writes the LaTeX instead; called before any work."""
     engine = find_tex_engine(path)
     if engine is None:
         raise TexMissingError(
@@ -77,12 +73,8 @@ def require_tex_engine(
 def check_pdf_destination(
     output: Path | None, stdout_is_terminal: bool, path: str | None = None
 ) -> str:
-    """Refuse, before any work, a PDF that cannot be made or should not be shown.
-
-    A PDF goes to ``-o FILE`` or to a redirected stdout, never to a terminal (as gzip refuses
-    to write compressed data to one). Returns the path of pdflatex, found on ``path`` (PATH
-    when None).
-    """
+    """The path of pdflatex on ``path``, or a refusal, before any work, of a PDF that cannot be
+    made or would go to a terminal (as gzip refuses to write compressed data to one)."""
     if output is None and stdout_is_terminal:
         raise InputError(
             "refusing to write a binary PDF to the terminal: use -o FILE.pdf, or redirect stdout"
@@ -91,12 +83,8 @@ def check_pdf_destination(
 
 
 def compile_pdf(latex: str, *, timeout: float = TIMEOUT, engine: str | None = None) -> bytes:
-    """The PDF of a standalone LaTeX document, as bytes, made by ``engine`` (pdflatex on PATH
-    when None).
-
-    pdflatex runs in a temporary folder that is removed with every auxiliary file, whatever
-    happens. Raises TexMissingError without pdflatex, LatexFailedError when it fails.
-    """
+    """The PDF of a standalone LaTeX document, made by ``engine`` (pdflatex on PATH when None)
+    in a temporary folder removed with every auxiliary file, whatever happens."""
     engine = engine if engine is not None else require_tex_engine()
     with tempfile.TemporaryDirectory(prefix="matgrad-pdf-") as folder:
         work = Path(folder)
@@ -119,16 +107,10 @@ def _run(engine: str, work: Path, timeout: float) -> str:
     environment.setdefault("SOURCE_DATE_EPOCH", "0")
     environment["FORCE_SOURCE_DATE"] = "1"
     environment["max_print_line"] = "1000"
-    command = [
-        engine,
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-no-shell-escape",
-        f"{_JOB}.tex",
-    ]
+    options = ["-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape"]
     try:
         result = subprocess.run(
-            command,
+            [engine, *options, f"{_JOB}.tex"],
             cwd=work,
             env=environment,
             stdin=subprocess.DEVNULL,
