@@ -2,11 +2,12 @@
 
 The document shows ∂A/∂W and ∂A/∂Z laid out as matrices through the column-major vec operator,
 first entry by entry and then in blocks, checks them against the Kronecker products of the vec
-identities, contracts them with ∂L/∂A to recover Zᵀ·∂L/∂A and ∂L/∂A·Wᵀ, and explains why the
-original notes' "∂Y/∂W = Xᵀ" is wrong (SPEC section 5; those sections: jacobian_gradients.py).
-Every statement of a result is read off a JacobianCheck; the layout of every matrix is read off
-the computed Jacobian. The document states how many columns its widest matrix has, so that the
-LaTeX printer can raise amsmath's limit of 10 when it must.
+identities, contracts them with ∂L/∂A to recover Zᵀ·∂L/∂A and ∂L/∂A·Wᵀ, explains why the
+original notes' "∂Y/∂W = Xᵀ" is wrong (SPEC section 5), does the same calculation in index
+notation for any sizes, and sums up every check. Every statement of a result is read off a
+JacobianCheck; the layout of every matrix is read off the computed Jacobian. The document states
+how many columns its widest matrix has, so that the LaTeX printer can raise amsmath's limit of 10
+when it must.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from ..core.jacobians import (
     Jacobian,
+    JacobianCheck,
     JacobianDerivation,
     JacobianVariable,
     Layout,
@@ -22,22 +24,96 @@ from ..core.jacobians import (
     read_block,
     vec_labels,
 )
-from ..core.kronecker import transposed
-from . import jacobian_gradients as gradients
-from .document import Block, Display, Document, Paragraph, Section
-from .jacobian_notation import (
-    ENTRY,
-    KRONECKER,
-    VEC,
-    column_latex,
-    jacobian_latex,
-    matrix_latex,
-    short_name,
-    vec_identity,
-    verdict,
+from ..core.kronecker import Matrix, transposed, vec_order
+from ..core.model import LinearForm
+from .document import Block, Display, Document, Paragraph, Section, Table
+from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
+from .limits import MATRIX_WIDTH, VECTOR_TERMS
+from .mathtex import (
+    bmatrix,
+    elide,
+    expr_latex,
+    grad,
+    shape_latex,
+    slashed,
+    symbol_matrix,
+    term_latex,
+    visible,
 )
-from .limits import MATRIX_WIDTH
-from .mathtex import bmatrix, expr_latex, shape_latex, symbol_matrix, visible
+
+# ---------------------------------------------------------------------------------------------
+# The notation every section shares: ∂vec(A)/∂vec(W)ᵀ, J_W, I_n ⊗ Z, a check's verdict
+
+#: The vec operator, which stacks the columns of a matrix.
+_VEC = r"\operatorname{vec}"
+
+#: The entry of W and of Z that a column of the numerator-layout Jacobian belongs to.
+_ENTRY = {"W": "w_{r,q}", "Z": "z_{p,r}"}
+
+
+def _jacobian_latex(variable: JacobianVariable, layout: Layout) -> str:
+    """∂vec(A)/∂vec(W)ᵀ in numerator layout, ∂vec(A)ᵀ/∂vec(W) in denominator layout."""
+    if layout == "numerator":
+        return rf"\frac{{\partial {_VEC}(A)}}{{\partial {_VEC}({variable})^\top}}"
+    return rf"\frac{{\partial {_VEC}(A)^\top}}{{\partial {_VEC}({variable})}}"
+
+
+def _short_name(variable: JacobianVariable, layout: Layout) -> str:
+    """J_W, or J_W^⊤ for the denominator-layout matrix."""
+    return f"J_{variable}" if layout == "numerator" else rf"J_{variable}^\top"
+
+
+#: Each Jacobian as a Kronecker product, in each layout.
+_KRONECKER: dict[tuple[JacobianVariable, Layout], str] = {
+    ("W", "numerator"): r"I_n \otimes Z",
+    ("W", "denominator"): r"I_n \otimes Z^\top",
+    ("Z", "numerator"): r"W^\top \otimes I_m",
+    ("Z", "denominator"): r"W \otimes I_m",
+}
+
+
+def _vec_identity(variable: JacobianVariable) -> str:
+    """vec(A) as a Kronecker product times vec(W) or vec(Z) (Matrix Cookbook section 10.2.2)."""
+    return rf"({_KRONECKER[(variable, 'numerator')]}) {_VEC}({variable})"
+
+
+def _verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
+    """What a check found, in words; ``against`` names the independent side."""
+    count = check.entries_checked
+    if check.holds:
+        return Paragraph(
+            f"Verified entry by entry: all {count} entries agree with {against}, so ${claim}$."
+        )
+    if check.claimed_shape != check.shape:
+        return Paragraph(f"NOT verified: ${claim}$ fails, {_rejection(check)}.")
+    first = check.mismatches[0]
+    return Paragraph(
+        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; at entry "
+        f"${first.index[0]},{first.index[1]}$ the computed value is "
+        f"${expr_latex(first.elementwise)}$ but {against} gives ${expr_latex(first.claimed)}$."
+    )
+
+
+def _rejection(check: JacobianCheck) -> str:
+    """Why a check failed, in words: the shapes differ, or how many entries."""
+    if check.claimed_shape != check.shape:
+        shapes = f"${shape_latex(*check.shape)}$ against ${shape_latex(*check.claimed_shape)}$"
+        return f"the shapes differ ({shapes})"
+    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
+
+
+def _matrix_latex(entries: Matrix, full: bool) -> str:
+    """A matrix of engine expressions as a bmatrix, elided unless ``full``."""
+    return bmatrix(len(entries), len(entries[0]), lambda i, j: expr_latex(entries[i][j]), full)
+
+
+def _column_latex(items: Sequence[str], full: bool) -> str:
+    """A column of LaTeX items as a bmatrix, elided unless ``full``."""
+    return bmatrix(len(items), 1, lambda i, j: items[i], full)
+
+
+# ---------------------------------------------------------------------------------------------
+# The setup and the Jacobians
 
 
 def _entry(label: VecEntry) -> str:
@@ -64,23 +140,23 @@ def _convention(derivation: JacobianDerivation) -> str:
     if layout == "numerator":
         return (
             "Convention: numerator layout (the Jacobian convention). "
-            f"$J_W = {jacobian_latex('W', layout)}$ has one row for each entry of "
-            f"${VEC}(A)$ and one column for each entry of ${VEC}(W)$: row $(j-1)m + i$, "
+            f"$J_W = {_jacobian_latex('W', layout)}$ has one row for each entry of "
+            f"${_VEC}(A)$ and one column for each entry of ${_VEC}(W)$: row $(j-1)m + i$, "
             "column $(q-1)k + r$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So $J_W$ is "
             f"$mn \\times kn = {shape_latex(*jacobian_w.shape)}$, and "
-            f"$J_Z = {jacobian_latex('Z', layout)}$ is "
+            f"$J_Z = {_jacobian_latex('Z', layout)}$ is "
             f"$mn \\times mk = {shape_latex(*jacobian_z.shape)}$. Denominator layout "
             "(--layout denominator) prints their transposes."
         )
     return (
         "Convention: denominator layout. This document prints "
-        f"${jacobian_latex('W', layout)} = J_W^\\top$, with one row for each entry of "
-        f"${VEC}(W)$ and one column for each entry of ${VEC}(A)$: row $(q-1)k + r$, "
+        f"${_jacobian_latex('W', layout)} = J_W^\\top$, with one row for each entry of "
+        f"${_VEC}(W)$ and one column for each entry of ${_VEC}(A)$: row $(q-1)k + r$, "
         "column $(j-1)m + i$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So it is "
         f"$kn \\times mn = {shape_latex(*jacobian_w.shape)}$, the transpose of the "
-        f"numerator-layout Jacobian $J_W = {jacobian_latex('W', 'numerator')}$ "
+        f"numerator-layout Jacobian $J_W = {_jacobian_latex('W', 'numerator')}$ "
         "(--layout numerator); likewise "
-        f"${jacobian_latex('Z', layout)} = J_Z^\\top$ is "
+        f"${_jacobian_latex('Z', layout)} = J_Z^\\top$ is "
         f"$mk \\times mn = {shape_latex(*jacobian_z.shape)}$."
     )
 
@@ -90,9 +166,9 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
     vectors = (
-        f"{VEC}(A) &= {_row_vector(vec_labels('a', m, n), full)}",
-        f"{VEC}(W) &= {_row_vector(vec_labels('w', k, n), full)}",
-        f"{VEC}(Z) &= {_row_vector(vec_labels('z', m, k), full)}",
+        f"{_VEC}(A) &= {_row_vector(vec_labels('a', m, n), full)}",
+        f"{_VEC}(W) &= {_row_vector(vec_labels('w', k, n), full)}",
+        f"{_VEC}(Z) &= {_row_vector(vec_labels('z', m, k), full)}",
     )
     return Section(
         "Setup and conventions",
@@ -112,8 +188,8 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
                 "for every pair of an entry of $A$ and an entry of $W$, "
                 "$\\partial a_{i,j}/\\partial w_{r,q}$: four indices, "
                 f"$mn \\cdot kn = {m * n * k * n}$ numbers. To set it out as a matrix, "
-                f"${VEC}$ stacks the columns of a matrix into one column (column-major), so "
-                f"$a_{{i,j}}$ is entry $(j-1)m + i$ of ${VEC}(A)$:"
+                f"${_VEC}$ stacks the columns of a matrix into one column (column-major), so "
+                f"$a_{{i,j}}$ is entry $(j-1)m + i$ of ${_VEC}(A)$:"
             ),
             Display(vectors, aligned=True),
             Paragraph(_convention(derivation)),
@@ -136,7 +212,7 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     if form.kind == "scaled identity":
         size = jacobian.block_shape[0]
         return rf"{expr_latex(form.scale)} \, I_{{{size}}}"
-    return matrix_latex(jacobian.block(down, across), full=False)
+    return _matrix_latex(jacobian.block(down, across), full=False)
 
 
 def _block_description(jacobian: Jacobian, zeros: bool) -> str:
@@ -172,10 +248,10 @@ def _jacobian_section(
     """The computed Jacobian, its blocks, the Kronecker check and the vec identity."""
     layout = derivation.layout
     jacobian = derivation.jacobians[variable]
-    entry = ENTRY[variable]
+    entry = _ENTRY[variable]
     expected = "z_{i,r} \\delta_{j,q}" if variable == "W" else "\\delta_{i,p} w_{r,j}"
-    name = jacobian_latex(variable, layout)
-    short = short_name(variable, layout)
+    name = _jacobian_latex(variable, layout)
+    short = _short_name(variable, layout)
     grid = jacobian.block_grid
     blocks = bmatrix(grid[0], grid[1], lambda i, j: _block_latex(jacobian, i, j, derivation), full)
     zeros = any(
@@ -184,7 +260,7 @@ def _jacobian_section(
         for j in range(grid[1])
     )
     check = derivation.check("jacobian", variable)
-    kronecker = KRONECKER[(variable, layout)]
+    kronecker = _KRONECKER[(variable, layout)]
     parts: list[Block] = [
         Paragraph(
             f"Every entry is {derivation.engine}'s derivative of an expanded entry "
@@ -192,7 +268,7 @@ def _jacobian_section(
             f"notation predicts $\\partial a_{{i,j}}/\\partial {entry} = {expected}$). The "
             f"${shape_latex(*jacobian.shape)}$ matrix:"
         ),
-        Display((f"{short} = {name} = {matrix_latex(jacobian.entries, full)}",)),
+        Display((f"{short} = {name} = {_matrix_latex(jacobian.entries, full)}",)),
         Paragraph(_block_description(jacobian, zeros)),
         Display((f"{short} = {blocks}",)),
         Paragraph(
@@ -200,7 +276,7 @@ def _jacobian_section(
             f"its definition ({_KRONECKER_DEFINITION[(variable, layout)]}) and compared with "
             "the computed matrix."
         ),
-        verdict(check, f"{short} = {kronecker}", f"${kronecker}$"),
+        _verdict(check, f"{short} = {kronecker}", f"${kronecker}$"),
     ]
     if check.holds:
         parts.append(Display((rf"\boxed{{{name} = {kronecker}}}",)))
@@ -218,27 +294,253 @@ def _vec_blocks(
     factor = jacobian.kronecker if numerator else transposed(jacobian.kronecker)
     shape = derivation.sizes.shape_of(variable)
     vector = [_entry(label) for label in vec_labels(variable.lower(), *shape)]
-    identity, kronecker = vec_identity(variable), KRONECKER[(variable, "numerator")]
+    identity, kronecker = _vec_identity(variable), _KRONECKER[(variable, "numerator")]
     source = "$\\operatorname{vec}(PXQ) = (Q^\\top \\otimes P) \\operatorname{vec}(X)$ with " + (
         "$P = Z$, $X = W$, $Q = I_n$" if variable == "W" else "$P = I_m$, $X = Z$, $Q = W$"
     )
     terms = derivation.vec_products[variable].terms
     sums = [" + ".join(expr_latex(term) for term in row) or "0" for row in terms]
     lines = (
-        f"{identity} &= {matrix_latex(factor, full)} {column_latex(vector, full)}",
-        f"&= {column_latex(sums, full)}",
+        f"{identity} &= {_matrix_latex(factor, full)} {_column_latex(vector, full)}",
+        f"&= {_column_latex(sums, full)}",
     )
     transpose_note = "" if numerator else ", the transpose of the matrix above"
     check = derivation.check("vec", variable)
     return [
         Paragraph(
             "Read as a product, the Jacobian gives $A$ back (Matrix Cookbook section 10.2.2, "
-            f"{source}): ${VEC}(A) = {identity}$. Multiplied out from "
+            f"{source}): ${_VEC}(A) = {identity}$. Multiplied out from "
             f"${kronecker}${transpose_note}:"
         ),
         Display(lines, aligned=True),
-        verdict(check, f"{VEC}(A) = {identity}", f"${VEC}(A)$ from the expanded entries of $A$"),
+        _verdict(check, f"{_VEC}(A) = {identity}", f"${_VEC}(A)$ from the expanded entries of $A$"),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# From the Jacobians to the gradients, and the summary
+
+
+def _check_latex(check: JacobianCheck, layout: Layout) -> str:
+    """The identity a check is about, in LaTeX, for the summary table."""
+    variable = check.variable
+    if check.kind == "jacobian":
+        return f"{_short_name(variable, layout)} = {_KRONECKER[(variable, layout)]}"
+    if check.kind == "vec":
+        return f"{_VEC}(A) = {_vec_identity(variable)}"
+    if check.kind == "contraction":
+        return rule_claim(variable)
+    return rf"{_short_name(variable, layout)} = \text{{a claimed form}}"
+
+
+def _linear_form(form: LinearForm, leads: bool, full: bool) -> str:
+    """A linear form in the entries of ∂L/∂A, ∂L/∂a_{i,j} first when ``leads``."""
+    items = [term_latex(output, factor, leads) for output, factor in form]
+    shown = elide(items, VECTOR_TERMS, full)
+    return " + ".join(shown) if shown else "0"
+
+
+def _contraction_blocks(
+    variable: JacobianVariable, derivation: JacobianDerivation, full: bool
+) -> list[Block]:
+    layout = derivation.layout
+    contraction = derivation.contractions[variable]
+    rows, cols = contraction.shape
+    leads = upstream_first(variable)
+    entry = _ENTRY[variable]
+    in_vec = [contraction.entries[i - 1][j - 1] for i, j in vec_order(rows, cols)]
+    factor = f"J_{variable}^\\top" if layout == "numerator" else _jacobian_latex(variable, layout)
+    gradient, upstream = grad(variable), grad("A")
+    place = "column" if layout == "numerator" else "row"
+    lines = (
+        f"{_VEC}\\left({gradient}\\right) &= {factor} {_VEC}\\left({upstream}\\right)",
+        "&= " + _column_latex([_linear_form(form, leads, full) for form in in_vec], full),
+    )
+    parts: list[Block] = [
+        Paragraph(
+            f"For ${entry}$ the chain rule sums over every entry of $A$: "
+            f"$\\partial L/\\partial {entry} = \\sum_{{i,j}} "
+            f"(\\partial L/\\partial a_{{i,j}})(\\partial a_{{i,j}}/\\partial {entry})$, the "
+            f"{place} of the Jacobian that belongs to ${entry}$ times "
+            f"${_VEC}(\\partial L/\\partial A)$. With the computed Jacobian"
+            + ("" if layout == "numerator" else " (in denominator layout no transpose is needed)")
+            + ":"
+        ),
+        Display(lines, aligned=True),
+    ]
+    terms = max((len(form) for form in in_vec), default=0)
+    shown_terms = terms if full else min(terms, VECTOR_TERMS)
+    reshape = (
+        f"Reshaped column by column into the shape of ${variable}$ "
+        f"(${shape_latex(rows, cols)}$), as a gradient in denominator layout"
+    )
+    if len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH:
+        matrix = bmatrix(
+            rows,
+            cols,
+            lambda i, j: _linear_form(contraction.entries[i][j], leads, full),
+            full,
+        )
+        parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
+    else:
+        first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"
+        index = "r,q" if variable == "W" else "p,r"
+        parts.append(
+            Paragraph(
+                f"{reshape}, entry $({index})$ of ${slashed(variable)}$ is entry "
+                f"${first}$ of this vector (the matrix is too wide to print here)."
+            )
+        )
+    check = derivation.check("contraction", variable)
+    product = rule_latex(variable, UPSTREAM_INLINE)
+    parts.append(_verdict(check, rule_claim(variable), f"${product}$ multiplied out independently"))
+    if check.holds:
+        parts.append(Display((rf"\boxed{{{gradient} = {rule_latex(variable)}}}",)))
+    return parts
+
+
+def _contraction_section(derivation: JacobianDerivation, full: bool) -> Section:
+    """Each Jacobian contracted with ∂L/∂A, checked against the matrix product."""
+    blocks: list[Block] = [
+        Paragraph(
+            "A scalar loss $L$ has the upstream gradient $\\partial L/\\partial A$, a "
+            f"${shape_latex(derivation.sizes.m, derivation.sizes.n)}$ matrix with entries "
+            "$\\partial L/\\partial a_{i,j}$. Contracting a Jacobian with it, summing over "
+            "the two indices of $A$, leaves a gradient with the shape of the variable."
+        )
+    ]
+    blocks += _contraction_blocks("W", derivation, full)
+    blocks += _contraction_blocks("Z", derivation, full)
+    return Section("Contracting with $\\partial L/\\partial A$", tuple(blocks))
+
+
+def _notes_claim_section(derivation: JacobianDerivation) -> Section:
+    """Why "∂Y/∂W = Xᵀ" is wrong, with the checker's verdict on it at these sizes."""
+    sizes, layout = derivation.sizes, derivation.layout
+    m, k, n = sizes.m, sizes.k, sizes.n
+    claim = derivation.notes_claim
+    jacobian = derivation.jacobians["W"]
+    short = _short_name("W", layout)
+    if claim.holds:
+        reason = "$n = 1$" if layout == "denominator" else "$m = k = n = 1$"
+        verdict = (
+            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ happens to agree "
+            f"entry by entry at these sizes, only because {reason}; for $n > 1$ the "
+            "Jacobian is larger than $Z^\\top$ and the claim fails."
+        )
+    else:
+        verdict = (
+            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ is rejected: "
+            f"{_rejection(claim)}."
+        )
+    return Section(
+        "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
+        (
+            Paragraph(
+                "The original notes write the layer as $Y = XW$ and claim "
+                "$\\partial Y/\\partial W = X^\\top$; in this document's names, "
+                "$\\partial A/\\partial W = Z^\\top$. It mistakes the derivative of the matrix $A$ "
+                "for the gradient of a scalar."
+            ),
+            Paragraph(
+                "$\\partial A/\\partial W$ is a fourth-order tensor: its entries "
+                "$\\partial a_{i,j}/\\partial w_{r,q} = z_{i,r} \\delta_{j,q}$ carry four "
+                f"indices, $mn \\cdot kn = {m * n * k * n}$ numbers here. Laid out as a "
+                f"matrix it is ${_short_name('W', layout)} = {_KRONECKER[('W', layout)]}$, "
+                f"${shape_latex(*jacobian.shape)}$, while $Z^\\top$ is $k \\times m = "
+                f"{shape_latex(k, m)}$, {k * m} numbers."
+                + (" Even the shapes do not match." if claim.claimed_shape != claim.shape else "")
+            ),
+            Paragraph(verdict),
+            Paragraph(
+                "$Z^\\top$ appears only after contracting with $\\partial L/\\partial A$: "
+                "$\\partial L/\\partial W = Z^\\top (\\partial L/\\partial A)$"
+                + (
+                    ", as verified above"
+                    if derivation.check("contraction", "W").holds
+                    else " (NOT verified above)"
+                )
+                + ". That is the gradient of a scalar, a $k \\times n$ matrix with the shape "
+                "of $W$, not the derivative of the matrix $A$. In denominator layout, "
+                f"${_jacobian_latex('W', 'denominator')} = I_n \\otimes Z^\\top$ holds $n$ "
+                "copies of $Z^\\top$ on its block diagonal, which may be where the shortcut "
+                "comes from; it is $Z^\\top$ itself only when $n = 1$."
+            ),
+        ),
+    )
+
+
+def _general_section(derivation: JacobianDerivation) -> Section:
+    """The same calculation for any sizes, in index notation with Kronecker deltas."""
+    sizes = derivation.sizes
+    return Section(
+        "The general case in index notation",
+        (
+            Paragraph(
+                f"The computation above is the instance $m = {sizes.m}$, $k = {sizes.k}$, "
+                f"$n = {sizes.n}$ of the same calculation for any sizes, with $\\delta$ the "
+                "Kronecker delta:"
+            ),
+            Display(
+                (
+                    r"a_{i,j} &= \sum_{s=1}^{k} z_{i,s} w_{s,j}",
+                    r"\frac{\partial a_{i,j}}{\partial w_{r,q}} &= z_{i,r} \delta_{j,q}, "
+                    r"\qquad \frac{\partial a_{i,j}}{\partial z_{p,r}} = \delta_{i,p} w_{r,j}",
+                    r"\frac{\partial L}{\partial w_{r,q}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
+                    r"\frac{\partial L}{\partial a_{i,j}} z_{i,r} \delta_{j,q} "
+                    r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,q}} "
+                    r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,q}",
+                    r"\frac{\partial L}{\partial z_{p,r}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
+                    r"\frac{\partial L}{\partial a_{i,j}} \delta_{i,p} w_{r,j} "
+                    r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{p,j}} w_{r,j} "
+                    r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{p,r}",
+                ),
+                aligned=True,
+            ),
+            Paragraph(
+                "Collecting the partials by blocks gives $J_W = I_n \\otimes Z$ and "
+                "$J_Z = W^\\top \\otimes I_m$ in numerator layout, and their transposes "
+                "$I_n \\otimes Z^\\top$ and $W \\otimes I_m$ in denominator layout, since "
+                "$(P \\otimes Q)^\\top = P^\\top \\otimes Q^\\top$."
+            ),
+        ),
+    )
+
+
+def _result(check: JacobianCheck) -> str:
+    if check.holds:
+        return f"holds ({check.entries_checked} of {check.entries_checked} entries)"
+    if check.claimed_shape != check.shape:
+        return "FAILS (shapes differ)"
+    return f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
+
+
+def _summary_section(derivation: JacobianDerivation) -> Section:
+    """A table of every check, the verdict, and the fate of the notes' claim."""
+    layout = derivation.layout
+    rows = tuple(
+        (
+            f"${_check_latex(check, layout)}$",
+            f"${shape_latex(*check.shape)}$",
+            _result(check),
+        )
+        for check in derivation.checks
+    )
+    verdict = (
+        "Every identity holds at every entry."
+        if derivation.verified
+        else "Some identities FAIL: see above."
+    )
+    claim = derivation.notes_claim
+    notes = "The notes' claim $\\partial A/\\partial W = Z^\\top$ " + (
+        "agrees at these sizes only because they are degenerate (see above)."
+        if claim.holds
+        else f"is rejected, {_rejection(claim)}."
+    )
+    return Section(
+        "Summary",
+        (Table(("identity", "shape", "result"), rows), Paragraph(verdict), Paragraph(notes)),
+    )
 
 
 def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) -> Document:
@@ -254,10 +556,10 @@ def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) 
             _setup(derivation, full),
             _jacobian_section("W", derivation, full),
             _jacobian_section("Z", derivation, full),
-            gradients.contraction_section(derivation, full),
-            gradients.notes_claim_section(derivation),
-            gradients.general_section(derivation),
-            gradients.summary_section(derivation),
+            _contraction_section(derivation, full),
+            _notes_claim_section(derivation),
+            _general_section(derivation),
+            _summary_section(derivation),
         ),
         matrix_columns=max_matrix_columns(derivation, full),
     )

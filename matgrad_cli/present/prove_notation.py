@@ -232,14 +232,13 @@ def expr_text(item: Any) -> str:
 def note_latex(note: Note) -> str:
     """A note as LaTeX prose: its words as they are, its mathematics between $ signs."""
     return "".join(
-        part if isinstance(part, str) else f"${expr_latex(part, inline=True)}$"
-        for part in note.parts
+        part if isinstance(part, str) else f"${expr_latex(part, inline=True)}$" for part in note
     )
 
 
 def note_text(note: Note) -> str:
     """A note in plain text."""
-    return "".join(part if isinstance(part, str) else expr_text(part) for part in note.parts)
+    return "".join(part if isinstance(part, str) else expr_text(part) for part in note)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -33,22 +33,15 @@ from .layer_latex import forward_latex
 # The parts of a note
 
 
-@dataclass(frozen=True)
-class Note:
-    """A description or a reason: words (``str``) and mathematics (any other part), in order."""
-
-    parts: tuple[Any, ...] = ()
-
-    def __add__(self, other: Note) -> Note:
-        return Note(self.parts + other.parts)
-
-    def __bool__(self) -> bool:
-        return bool(self.parts)
+#: A description or a reason: words (``str``) and mathematics (any other part), in order.
+Note = tuple[Any, ...]
 
 
-def note(*parts: Any) -> Note:
-    """A Note of these parts, leaving out empty words."""
-    return Note(tuple(part for part in parts if not (isinstance(part, str) and not part)))
+def _joined(items: Sequence[Any], separator: str) -> Note:
+    """Mathematical items with words between them: r ≤ k and i ≤ m."""
+    return tuple(
+        part for number, item in enumerate(items) for part in (separator, item)[not number :]
+    )
 
 
 @dataclass(frozen=True)
@@ -113,13 +106,6 @@ def _same(text: str) -> Written:
     return Written(text, text)
 
 
-def _entry_index(indices: Sequence[Any]) -> Written:
-    """Where an entry sits: (i, r), or j alone."""
-    if len(indices) == 1:
-        return _same(str(indices[0]))
-    return _same("(" + ", ".join(map(str, indices)) + ")")
-
-
 def _assignments(names: Sequence[Any], values: Sequence[int]) -> Written:
     """Values given to symbols, m = 2, k = 3, n = 4."""
     return _same(", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True)))
@@ -176,7 +162,7 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
     """What was done to get the line, and what SymPy found; NOT proved and why, if so."""
     detail = step.detail
     if isinstance(detail, CASFailure | DeltasRemain | ShapeMismatch):
-        return note("NOT proved: ") + step_reason(step, proof) + note(".")
+        return ("NOT proved: ", *step_reason(step, proof), ".")
     if isinstance(detail, LocalPartial):
         return _local_partial(detail, proof)
     if isinstance(detail, DeltaSum):
@@ -186,7 +172,7 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
     st = setting()
     if step.kind == "chain rule":
         chain = ChainRule(proof.target.entry, st.G[st.p, st.q], st.a[st.p, st.q])
-        return note(
+        return (
             "The chain rule through every entry of ",
             sympy.Symbol("A"),
             ": ",
@@ -194,15 +180,15 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
             ", with the local partial above.",
         )
     # The forward pass, written in from the definition (SPEC section 1).
-    description = note(
+    description: Note = (
         "The forward pass, by definition: each entry of ",
         layer_equation(proof.bias),
         " is a sum over the shared index ",
         st.s,
     )
     if proof.bias:
-        description += note(", plus the bias ", st.b[st.q], " of its column")
-    return description + note(".")
+        description += (", plus the bias ", st.b[st.q], " of its column")
+    return (*description, ".")
 
 
 def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
@@ -210,7 +196,7 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
     st = setting()
     x = proof.target.entry
     first, second = sympy.symbols("x y")
-    description = note(
+    description: Note = (
         "Computed by SymPy, ",
         SymPyCall("diff", (st.a[st.p, st.q], x)),
         ": it differentiates the indexed entries into Kronecker deltas, ",
@@ -221,16 +207,16 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
     )
     if detail.from_bias is not None:
         bias_term = Equation(Partial(st.b[st.q], x), detail.from_bias)
-        description += note("; the bias term gives ", bias_term)
+        description += ("; the bias term gives ", bias_term)
         if detail.from_bias == 0:
-            description += note(", so the bias leaves this gradient unchanged")
-    return description + note(".")
+            description += (", so the bias leaves this gradient unchanged",)
+    return (*description, ".")
 
 
 def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
     """Step 4: one sum a Kronecker delta collapses, and the conditions SymPy stated."""
     index = step.summed
-    description = note(
+    description: Note = (
         "The sum over ",
         index,
         " carried out by SymPy (Kronecker-delta summation, Sum.doit): ",
@@ -239,74 +225,82 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
         Equation(index, detail.value),
     )
     if detail.used:
-        description += note(". SymPy gives the result under the condition ")
-        for number, condition in enumerate(detail.used):
-            description += note(" and " if number else "", condition)
         named = set().union(*(condition.free_symbols for condition in detail.used))
         ranges = tuple(pair for pair in proof.target.ranges if pair[0] in named)
-        description += note(", which holds because ", index_ranges(ranges))
-    description += note(".")
+        description += (
+            ". SymPy gives the result under the condition ",
+            *_joined(detail.used, " and "),
+            ", which holds because ",
+            index_ranges(ranges),
+        )
     if step.proved:
-        return description
-    return description + note(" NOT proved: ") + step_reason(step, proof) + note(".")
+        return (*description, ".")
+    return (*description, ". NOT proved: ", *step_reason(step, proof), ".")
 
 
 def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
     """Step 5: the claimed entry, and whether the difference simplified to 0."""
-    target = proof.target
-    where = _entry_index(target.indices)
+    target, claimed = proof.target, _claimed_form(proof.claim)
+    indices = target.indices
+    where = _same(str(indices[0]) if len(indices) == 1 else f"({', '.join(map(str, indices))})")
     if detail.matrix:
-        description = note("SymPy's own entry ", where, " of ", _claimed_form(proof.claim))
-        description += note(
-            ", computed from MatrixSymbol objects and shifted to 1-based indices, is "
+        description: Note = (
+            "SymPy's own entry ",
+            where,
+            " of ",
+            claimed,
+            ", computed from MatrixSymbol objects and shifted to 1-based indices, is ",
         )
     else:
-        description = note("The claimed entry ", where, " is ")
-    description += note(detail.claimed)
+        description = ("The claimed entry ", where, " is ")
+    description += (detail.claimed,)
     if detail.agrees:
-        description += note(". SymPy simplifies the difference of the two sides to 0")
+        description += (". SymPy simplifies the difference of the two sides to 0",)
         if detail.matrix:
             matrix = sympy.Symbol(target.variable)
-            description += note(", and both sides have the shape of ", matrix, ", ")
-            description += note(_shape(target.shape))
-        return description + note(": the two agree for every ", index_ranges(target.ranges), ".")
-    description += note(
-        ". The difference of the two sides does not simplify to 0: it is ", detail.gap
-    )
-    return description + note(". NOT proved: ") + step_reason(step, proof) + note(".")
+            description += (
+                ", and both sides have the shape of ",
+                matrix,
+                ", ",
+                _shape(target.shape),
+            )
+        return (*description, ": the two agree for every ", index_ranges(target.ranges), ".")
+    description += (". The difference of the two sides does not simplify to 0: it is ", detail.gap)
+    return (*description, ". NOT proved: ", *step_reason(step, proof), ".")
 
 
 def step_reason(step: ProofStep, proof: Proof) -> Note:
     """Why a step is not proved; empty for a step that is."""
     detail = step.detail
     if step.proved:
-        return Note()
+        return ()
     if isinstance(detail, CASFailure):
         what = _CALLS.get(detail.call, f"the sum over {step.summed}")
         if detail.seconds is not None:
-            return note(f"{what}: SymPy did not finish within {detail.seconds:g} s")
-        return note(f"{what}: SymPy raised {detail.error}")
+            return (f"{what}: SymPy did not finish within {detail.seconds:g} s",)
+        return (f"{what}: SymPy raised {detail.error}",)
     if isinstance(detail, DeltaSum):
         if not detail.left:
-            return note("SymPy did not carry out the sum over ", step.summed)
-        reason = note("SymPy left a condition that the index ranges do not settle: ")
-        for number, condition in enumerate(detail.left):
-            reason += note(", " if number else "", condition)
-        return reason
+            return ("SymPy did not carry out the sum over ", step.summed)
+        return (
+            "SymPy left a condition that the index ranges do not settle: ",
+            *_joined(detail.left, ", "),
+        )
     if isinstance(detail, DeltasRemain):
-        return note("a Kronecker delta or a condition remains after the sums were carried out")
+        return ("a Kronecker delta or a condition remains after the sums were carried out",)
     target, st = proof.target, setting()
     matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof.claim)
+    gradient = Partial(st.L, matrix)
     if isinstance(detail, ShapeMismatch):  # the wrong shape for a gradient (denominator layout)
-        reason = note("the claimed form ", claimed, " is ", _shape(detail.shape))
-        reason += note(", but ", Partial(st.L, matrix), " has the shape of ", matrix, ", ")
-        return reason + note(_shape(target.shape), " (denominator layout)")
+        reason: Note = ("the claimed form ", claimed, " is ", _shape(detail.shape), ", but ")
+        reason += (gradient, " has the shape of ", matrix, ", ", _shape(target.shape))
+        return (*reason, " (denominator layout)")
     if not isinstance(detail, Comparison):
-        return Note()
+        return ()
     if detail.counterexample is None:
-        return note("SymPy could not show that ", Partial(st.L, matrix), " equals ", claimed)
+        return ("SymPy could not show that ", gradient, " equals ", claimed)
     sizes, point = detail.counterexample
-    return note(
+    return (
         "the claim is false: with the sums written out at ",
         _assignments((st.m, st.k, st.n), sizes),
         ", the two sides differ at ",
@@ -317,7 +311,7 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
 def proof_reason(proof: Proof) -> Note:
     """Why the identity is not proved: the reason of the step where its derivation stopped."""
     if proof.proved:
-        return Note()
+        return ()
     failing = next((step for step in proof.steps if not step.proved), None)
-    reason = step_reason(failing, proof) if failing is not None else Note()
-    return reason or note("a step of the derivation was not proved")
+    reason = step_reason(failing, proof) if failing is not None else ()
+    return reason or ("a step of the derivation was not proved",)
