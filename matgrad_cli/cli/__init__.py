@@ -53,10 +53,6 @@ class Commands(TyperGroup):
 
 app = typer.Typer(
     name="matgrad",
-    help=(
-        "Derive and verify the gradients of a matrix-multiplication layer A = ZW (+ b), "
-        "entry by entry, and write the derivation as LaTeX, text, Markdown or JSON."
-    ),
     cls=Commands,
     add_completion=True,
     no_args_is_help=True,
@@ -84,16 +80,11 @@ def root(
         ),
     ] = False,
 ) -> None:
-    """Derive and verify the gradients of A = ZW (+ b), entry by entry."""
+    """Derive and verify the gradients of a matrix-multiplication layer A = ZW (+ b), entry by
+    entry, and write the derivation as LaTeX, text, Markdown or JSON."""
 
 
-for command in (
-    derive.derive,
-    check.check,
-    prove.prove,
-    jacobian.jacobian,
-    exercise.exercise,
-):
+for command in (derive.derive, check.check, prove.prove, jacobian.jacobian, exercise.exercise):
     app.command()(command)
 
 

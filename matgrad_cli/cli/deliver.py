@@ -1,6 +1,6 @@
 """From a result to where it goes, the one way every command takes: rendered through present's
-door (``render``), then written by files.py or printed on stdout. files.py is imported when a file
-is named, so that ``matgrad --help`` does not pay for it.
+door (``render``), then written by files.py or printed on stdout, and its verdict on stderr.
+files.py is imported when a file is named, so that ``matgrad --help`` does not pay for it.
 
 A PDF is the standalone LaTeX compiled with pdflatex. On a terminal the text view is laid out for
 its width, in colour, and the other formats are highlighted; anything else gets the plain bytes.
@@ -17,37 +17,21 @@ import typer
 from ..present import render, summary
 
 
-def _output_path(text: str | None) -> Path | None:
-    """The file ``-o TEXT`` names, or None for stdout (no -o, or ``-o -`` as in most tools)."""
-    from ..files import parse_output_path
-
-    return None if text is None or text == "-" else parse_output_path(text)
-
-
 def prepare_output(text: str | None, output_format: str, force: bool) -> Path | None:
-    """The destination of ``-o TEXT``, refused before any work if it cannot or may not be
-    written: a file in use without --force, or a PDF without pdflatex or bound for a terminal."""
-    from ..files import check_writable
+    """The file ``-o TEXT`` names, or None for stdout (no -o, or ``-o -`` as in most tools),
+    refused before any work if it cannot or may not be written: a file in use without --force,
+    or a PDF without pdflatex or bound for a terminal."""
+    destination = None
+    if text is not None and text != "-":
+        from ..files import check_writable, parse_output_path
 
-    destination = _output_path(text)
-    if destination is not None:
+        destination = parse_output_path(text)
         check_writable(destination, force)
     if output_format == "pdf":
         from ..present.pdf import check_pdf_destination
 
         check_pdf_destination(destination, sys.stdout.isatty())
     return destination
-
-
-def _render_options(output_format: str, standalone: bool, full: bool | None) -> dict[str, Any]:
-    """The options ``render`` takes for ``output_format``: LaTeX standalone or a fragment, and
-    (for the results that elide, ``full`` given) every entry or an elided view; JSON takes none."""
-    options: dict[str, Any] = {}
-    if output_format == "latex":
-        options["standalone"] = standalone
-    if full is not None and output_format != "json":
-        options["full"] = full
-    return options
 
 
 def deliver(
@@ -61,23 +45,31 @@ def deliver(
 ) -> None:
     """``result`` in ``output_format`` to ``destination`` (atomically), or to stdout if None.
 
-    ``full`` is None for results that have no elided view.
+    ``full`` (every entry, or an elided view) is None for results that have no elided view.
     """
+    options: dict[str, Any] = {} if full is None or output_format == "json" else {"full": full}
     if output_format == "pdf":
         from ..present.pdf import compile_pdf
 
-        latex = render(result, "latex", **_render_options("latex", True, full))
+        latex = render(result, "latex", standalone=True, **options)
         _write(compile_pdf(latex), destination, force)
         return
-    options = _render_options(output_format, standalone, full)
     on_terminal = destination is None and sys.stdout.isatty()
-    if output_format == "text":
-        options.update(_terminal_layout() if on_terminal else {"color": False, "width": 80})
+    if output_format == "latex":
+        options["standalone"] = standalone
+    elif output_format == "text":
+        import shutil
+
+        width = shutil.get_terminal_size((80, 24)).columns if on_terminal else 80
+        options.update(color=on_terminal, width=width)
     text = render(result, output_format, **options)
     if on_terminal and output_format != "text":
-        _highlight(text, output_format)
-        return
-    _write(text, destination, force)
+        from rich.console import Console
+        from rich.syntax import Syntax
+
+        Console().print(Syntax(text, output_format, theme="ansi_dark", word_wrap=True))
+    else:
+        _write(text, destination, force)
 
 
 def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
@@ -86,21 +78,6 @@ def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
     if not told:
         sys.stderr.write(f"matgrad: {summary(result)}\n")
     raise typer.Exit(0 if holds else 1)
-
-
-def _terminal_layout() -> dict[str, Any]:
-    """Colour, and the terminal's width, for a text view printed to a terminal."""
-    import shutil
-
-    return {"color": True, "width": shutil.get_terminal_size((80, 24)).columns}
-
-
-def _highlight(text: str, syntax: str) -> None:
-    """The document on the terminal, highlighted as ``syntax``."""
-    from rich.console import Console
-    from rich.syntax import Syntax
-
-    Console().print(Syntax(text, syntax, theme="ansi_dark", word_wrap=True))
 
 
 def _write(content: str | bytes, destination: Path | None, force: bool) -> None:
