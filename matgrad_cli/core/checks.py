@@ -8,6 +8,7 @@ and ``identity`` are computed from them for the JSON output and the Python API.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,3 +89,32 @@ class Check:
     def identity(self) -> str:
         """The identity in plain text, e.g. ``∂L/∂Z = ∂L/∂A · Wᵀ``."""
         return f"∂L/∂{self.variable} = {self.formula}"
+
+
+def checked(
+    variable: Variable,
+    against: Comparand,
+    bias: bool,
+    shape: Shape,
+    claimed_shape: Shape,
+    differing: Iterable[tuple[Index, Any, Any]],
+    loss: str | None = None,
+    shown: Callable[[Any], Any] | None = None,
+) -> Check:
+    """The check from the entries that differ, (index, elementwise, claimed), all counted and the
+    first MISMATCHES_KEPT kept (each side through ``shown``, when given, to be read); a claimed
+    matrix of the wrong shape fails without comparing entries."""
+    if claimed_shape != shape:
+        return Check(variable, against, bias, shape, claimed_shape, False, 0, loss=loss)
+    kept: list[Mismatch] = []
+    count = 0
+    for index, elementwise, claimed in differing:
+        count += 1
+        if len(kept) < MISMATCHES_KEPT:
+            if shown is not None:
+                elementwise, claimed = shown(elementwise), shown(claimed)
+            kept.append(Mismatch(index, elementwise, claimed))
+    entries = shape[0] * shape[1]
+    return Check(
+        variable, against, bias, shape, claimed_shape, count == 0, entries, tuple(kept), count, loss
+    )

@@ -7,11 +7,12 @@ as ordinary matrices of expressions (``matgrad check``) are compared through ``c
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from .checks import MISMATCHES_KEPT, Check, Mismatch, WithoutBias
+from .checks import Check, WithoutBias, checked
 from .engine import Engine, linear_value
-from .layer import Shape, Variable
+from .layer import Index, Variable
 from .model import Gradient, LinearForm, MatrixForm, Symbols
 
 
@@ -39,37 +40,21 @@ def compare(
     symbols: Symbols,
     engine: Engine,
 ) -> Check:
-    """Compare every elementwise partial of ``gradient`` with the same entry of ``form``.
-
-    A form of the wrong shape fails without comparing entries.
-    """
-    if form.shape != gradient.shape:
-        return Check(gradient.variable, form.of, bias, gradient.shape, form.shape, False, 0)
-    mismatches: list[Mismatch] = []
-    mismatch_count = 0
-    for rule_row, form_row in zip(gradient.entries, form.entries, strict=True):
-        for rule, claimed in zip(rule_row, form_row, strict=True):
-            if not _forms_equal(rule.terms, claimed, engine):
-                mismatch_count += 1
-                if len(mismatches) < MISMATCHES_KEPT:
-                    mismatches.append(
-                        Mismatch(
-                            rule.index,
-                            linear_value(rule.terms, symbols.upstream, engine),
-                            linear_value(claimed, symbols.upstream, engine),
-                        )
-                    )
-    rows, cols = gradient.shape
-    return Check(
+    """Compare every elementwise partial of ``gradient`` with the same entry of ``form``."""
+    differing = (
+        (rule.index, rule.terms, claimed)
+        for rule_row, form_row in zip(gradient.entries, form.entries, strict=True)
+        for rule, claimed in zip(rule_row, form_row, strict=True)
+        if not _forms_equal(rule.terms, claimed, engine)
+    )
+    return checked(
         gradient.variable,
         form.of,
         bias,
         gradient.shape,
         form.shape,
-        mismatch_count == 0,
-        rows * cols,
-        tuple(mismatches),
-        mismatch_count,
+        differing,
+        shown=lambda terms: linear_value(terms, symbols.upstream, engine),
     )
 
 
@@ -82,31 +67,17 @@ def compare_matrix(
     engine: Engine,
 ) -> Check:
     """Compare the elementwise partials with a claimed matrix of expressions, entry by entry."""
-    claimed_shape: Shape = (int(claimed.shape[0]), int(claimed.shape[1]))
-    if claimed_shape != gradient.shape:
-        return Check(gradient.variable, formula, bias, gradient.shape, claimed_shape, False, 0)
-    mismatches: list[Mismatch] = []
-    mismatch_count = 0
-    for row in gradient.entries:
-        for rule in row:
-            value = linear_value(rule.terms, symbols.upstream, engine)
-            other = claimed[rule.index[0] - 1, rule.index[1] - 1]
-            if not _factors_equal(value, other, engine):
-                mismatch_count += 1
-                if len(mismatches) < MISMATCHES_KEPT:
-                    mismatches.append(Mismatch(rule.index, value, other))
-    rows, cols = gradient.shape
-    return Check(
-        gradient.variable,
-        formula,
-        bias,
-        gradient.shape,
-        claimed_shape,
-        mismatch_count == 0,
-        rows * cols,
-        tuple(mismatches),
-        mismatch_count,
-    )
+    claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
+
+    def differing() -> Iterator[tuple[Index, Any, Any]]:
+        for row in gradient.entries:
+            for rule in row:
+                value = linear_value(rule.terms, symbols.upstream, engine)
+                other = claimed[rule.index[0] - 1, rule.index[1] - 1]
+                if not _factors_equal(value, other, engine):
+                    yield rule.index, value, other
+
+    return checked(gradient.variable, formula, bias, gradient.shape, claimed_shape, differing())
 
 
 def verify_gradients(

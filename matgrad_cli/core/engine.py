@@ -25,7 +25,6 @@ class Engine(Protocol):
 
     def symbol(self, name: str) -> Any: ...
     def add(self, terms: Sequence[Any]) -> Any: ...
-    def terms(self, expr: Any) -> tuple[Any, ...]: ...
     def free_symbols(self, expr: Any) -> Any: ...
     def diff(self, expr: Any, symbol: Any) -> Any: ...
     def is_zero(self, expr: Any) -> bool: ...
@@ -50,9 +49,6 @@ class SymengineEngine:
 
     def add(self, terms: Sequence[Any]) -> Any:
         return self._se.Add(*terms) if terms else self._se.Integer(0)
-
-    def terms(self, expr: Any) -> tuple[Any, ...]:
-        return tuple(expr.args) if isinstance(expr, self._se.Add) else (expr,)
 
     def free_symbols(self, expr: Any) -> Any:
         return expr.free_symbols
@@ -90,9 +86,6 @@ class SympyEngine:
 
     def add(self, terms: Sequence[Any]) -> Any:
         return self._sp.Add(*terms)
-
-    def terms(self, expr: Any) -> tuple[Any, ...]:
-        return tuple(expr.args) if expr.is_Add else (expr,)
 
     def free_symbols(self, expr: Any) -> Any:
         return expr.free_symbols

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .checks import MISMATCHES_KEPT, Check, Comparand, Mismatch
+from .checks import Check, Comparand, checked
 from .layer import Variable
 
 
@@ -72,29 +72,14 @@ def compare_expressions(
     loss: str | None = None,
 ) -> Check:
     """Every entry of ``elementwise`` against ``claimed`` (the matrix of ``against``), with
-    ``expressions_equal``; a claimed matrix of the wrong shape fails without comparing entries.
-    ``loss`` names the concrete loss both sides were differentiated under, if any."""
+    ``expressions_equal``; ``loss`` names the concrete loss both sides were differentiated under,
+    if any."""
     shape = (int(elementwise.shape[0]), int(elementwise.shape[1]))
     claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
-    if shape != claimed_shape:
-        return Check(variable, against, bias, shape, claimed_shape, False, 0, loss=loss)
-    mismatches: list[Mismatch] = []
-    count = 0
-    for i in range(shape[0]):
-        for j in range(shape[1]):
-            if not expressions_equal(elementwise[i, j], claimed[i, j]):
-                count += 1
-                if len(mismatches) < MISMATCHES_KEPT:
-                    mismatches.append(Mismatch((i + 1, j + 1), elementwise[i, j], claimed[i, j]))
-    return Check(
-        variable,
-        against,
-        bias,
-        shape,
-        claimed_shape,
-        count == 0,
-        shape[0] * shape[1],
-        tuple(mismatches),
-        count,
-        loss,
+    differing = (
+        ((i + 1, j + 1), elementwise[i, j], claimed[i, j])
+        for i in range(shape[0])
+        for j in range(shape[1])
+        if not expressions_equal(elementwise[i, j], claimed[i, j])
     )
+    return checked(variable, against, bias, shape, claimed_shape, differing, loss)

@@ -381,17 +381,17 @@ class LossDerivation:
 
 
 def loss_symbols(sizes: Sizes) -> LossSymbols:
-    """The symbols, named as everywhere in matgrad (z_i_r, w_r_j, b_j, y_i_j, a_i_j)."""
+    """The layer's symbols, named as everywhere in matgrad (z_i_r, w_r_j, b_j, a_i_j), and the
+    targets y_i_j, which have the shape of A."""
     import sympy
 
-    m, k, n = sizes.m, sizes.k, sizes.n
-    return LossSymbols(
-        Z=sympy.Matrix(m, k, lambda i, r: sympy.Symbol(f"z_{i + 1}_{r + 1}")),
-        W=sympy.Matrix(k, n, lambda r, j: sympy.Symbol(f"w_{r + 1}_{j + 1}")),
-        b=sympy.Matrix(1, n, lambda _, j: sympy.Symbol(f"b_{j + 1}")),
-        Y=sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"y_{i + 1}_{j + 1}")),
-        A=sympy.Matrix(m, n, lambda i, j: sympy.Symbol(f"a_{i + 1}_{j + 1}")),
-    )
+    def symbols_of(name: str) -> Any:
+        matrix = LAYER.matrix(name)
+        rows, cols = matrix.shape(sizes)
+        return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(matrix.symbol_name(i + 1, j + 1)))
+
+    targets = sympy.Matrix(sizes.m, sizes.n, lambda i, j: sympy.Symbol(f"y_{i + 1}_{j + 1}"))
+    return LossSymbols(symbols_of("Z"), symbols_of("W"), symbols_of("b"), targets, symbols_of("A"))
 
 
 def closed_form_shown(loss: LossDerivation) -> Any:

@@ -33,7 +33,7 @@ from .evaluation import evaluate
 from .parser import parse_claim
 from .repairs import find_hint
 from .shapes import ShapeMismatch, shape_of
-from .tree import Claim, MatMul, Name, Node, SumAxis, Target, names, subtrees
+from .tree import LOSS_TARGETS, Claim, MatMul, Name, Node, SumAxis, Target, names, subtrees
 from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
 
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
@@ -97,7 +97,7 @@ def _parsed(text: str, sizes_list: Sequence[Sizes], loss: str = "generic") -> Cl
     products far too large."""
     claim = parse_claim(text)
     for _, node in subtrees(claim.expr):
-        if isinstance(node, Name) and node.name == "Y" and loss not in LOSSES_WITH_TARGETS:
+        if isinstance(node, Name) and node.name == LOSS_TARGETS and loss not in LOSSES_WITH_TARGETS:
             message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
             raise ClaimSyntaxError(message, text, node.span.start)
     for sizes in sizes_list:
@@ -132,10 +132,10 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
         return None
     shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
     if loss != "generic":
-        # The right answer depends on Z, W, b (and Y) through L, not on a free G.
-        shown = (
-            (shown - {"G"}) | {"Z", "W", "b"} | ({"Y"} if loss in LOSSES_WITH_TARGETS else set())
-        )
+        # The right answer depends on Z, W, b (and Y) through L; G is computed from them.
+        shown |= set(LAYER.variables(bias=True))
+        if loss in LOSSES_WITH_TARGETS:
+            shown.add(LOSS_TARGETS)
     for attempt in range(COUNTEREXAMPLE_ATTEMPTS):
         drawn = trial(sizes, attempt, loss)
         claimed = evaluate(claim.expr, drawn.operands, sizes)
@@ -143,7 +143,7 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
         if claimed != correct:
             operands = tuple(
                 (name, tuple(tuple(Fraction(v) for v in row) for row in drawn.values[name]))
-                for name in (*OPERAND_ORDER, "Y")
+                for name in (*OPERAND_ORDER, LOSS_TARGETS)
                 if name in shown and name in drawn.values
             )
             return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
@@ -170,19 +170,18 @@ def _verdict(
     its values differ from the right answer (``failed``), or neither, and it is right."""
     correct = failure is None and failed is None
     hint = None if correct else find_hint(claim, sizes_list, failed, loss)
+    shape, steps = (
+        (failure.claimed_shape, failure.steps) if failure else shape_of(claim.expr, sizes)
+    )
     difference = None
-    if failure is not None:
-        shape, steps = failure.claimed_shape, failure.steps
-    else:
-        shape, steps = shape_of(claim.expr, sizes)
     if failed is not None:
-        mismatch = failed.mismatches[0]
+        first = failed.mismatches[0]
         difference = EntryDifference(
-            mismatch.index,
-            str(mismatch.claimed),
-            str(mismatch.elementwise),
-            mismatch.claimed,
-            mismatch.elementwise,
+            first.index,
+            str(first.claimed),
+            str(first.elementwise),
+            first.claimed,
+            first.elementwise,
         )
     return ClaimVerdict(
         claim=claim.text,
