@@ -38,8 +38,8 @@ from matgrad_cli.core.claims.answers import ENTRY_RANGE
 from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
 from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
+from matgrad_cli.present.check_doc import upstream_note
 from matgrad_cli.present.check_text import caret_excerpt, render_check_text
-from matgrad_cli.present.check_words import upstream_note
 from matgrad_cli.present.json import render_check_json
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"

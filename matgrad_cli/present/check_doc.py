@@ -1,19 +1,45 @@
-"""A check report as a document, for LaTeX and Markdown: the same findings as the terminal view."""
+"""A check report as a document, for LaTeX and Markdown, and the phrases it shares with the
+terminal view (check_text.py): the gradient claimed, what it was compared with, and what G stands
+for under a concrete loss."""
 
 from __future__ import annotations
 
-from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..core.claims import (
+    GRADIENT_NAMES,
+    CheckReport,
+    ClaimVerdict,
+    NumberMatrix,
+    number_text,
+    shape_text,
+)
 from ..core.layer import Sizes
-from ..core.losses import loss_named
-from .check_words import upstream_note
+from ..core.losses import ConcreteLoss, loss_named
 from .document import Block, Display, Document, Paragraph, Section, Table
-from .mathtex import bmatrix, expr_latex
+from .layer_latex import forward_latex
+from .mathtex import bmatrix, expr_latex, slashed
 
-_GRADIENTS = {
-    "Z": r"\partial L/\partial Z",
-    "W": r"\partial L/\partial W",
-    "b": r"\partial L/\partial b",
-}
+
+def gradient_name(verdict: ClaimVerdict) -> str:
+    """The gradient claimed, e.g. ``∂L/∂W``."""
+    return GRADIENT_NAMES[verdict.target]
+
+
+def compared_with(verdict: ClaimVerdict, loss: str = "L", layer: str = "A = ZW + b") -> str:
+    """What the claim was compared with, in words (plain text unless ``loss`` and ``layer`` are
+    given as math)."""
+    if verdict.loss == "generic":
+        return f"the elementwise chain rule through {layer}"
+    return f"{loss} = {loss_named(verdict.loss).title} differentiated through {layer}"
+
+
+def upstream_note(verdict: ClaimVerdict) -> str | None:
+    """What G stands for under a concrete loss, or None for the generic one."""
+    loss = loss_named(verdict.loss)
+    if not isinstance(loss, ConcreteLoss):
+        return None
+    condition = loss.condition
+    closed = loss.closed_form_text + (f", {condition.text}" if condition else "")
+    return f"here G = ∂L/∂A = {closed}"
 
 
 def _code(text: str) -> str:
@@ -34,20 +60,13 @@ def _numbers(matrix: NumberMatrix) -> str:
     return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]).replace("−", "-"))
 
 
-def _compared_with(verdict: ClaimVerdict) -> str:
-    """What the claim was compared with, with its mathematics set as math."""
-    layer = r"$A = ZW + \mathbf{1}_m b$"
-    if verdict.loss == "generic":
-        return f"the elementwise chain rule through {layer}"
-    return f"$L$ = {loss_named(verdict.loss).title} differentiated through {layer}"
-
-
 def _correct(verdict: ClaimVerdict) -> list[Block]:
     where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
     return [
         Paragraph(
-            f"Correct: it equals ${_GRADIENTS[verdict.target]}$ entry by entry, compared with "
-            f"{_compared_with(verdict)} at $m \\times k \\times n$ = {where}."
+            f"Correct: it equals ${slashed(verdict.target)}$ entry by entry, compared with "
+            f"{compared_with(verdict, '$L$', f'${forward_latex(True)}$')} at "
+            f"$m \\times k \\times n$ = {where}."
         )
     ]
 
@@ -99,7 +118,7 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
             Display(
                 (
                     rf"\text{{your claim}} = {_numbers(example.claimed)} \quad\text{{but}}\quad "
-                    rf"{_GRADIENTS[verdict.target]} = {_numbers(example.correct)}",
+                    rf"{slashed(verdict.target)} = {_numbers(example.correct)}",
                 )
             )
         )

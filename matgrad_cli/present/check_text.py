@@ -26,7 +26,7 @@ from ..core.claims import (
     shape_text,
 )
 from ..errors import ClaimSyntaxError
-from .check_words import compared_with, gradient_name, upstream_note
+from .check_doc import compared_with, gradient_name, upstream_note
 from .limits import SHAPE_STEPS
 from .notation import pretty_expr, sizes_text
 from .terminal import (
