@@ -16,7 +16,6 @@ from rich.console import Console, RenderableType
 from matgrad_cli.core.checks import Check
 from matgrad_cli.present.limits import ENTRY_LIST, MATRIX_SIDE, SUM_TERMS
 from matgrad_cli.present.notation import (
-    chain_rule_sum,
     dimensions,
     elide_terms,
     elided_list,
@@ -256,7 +255,9 @@ def test_linear_forms_read_in_the_order_of_their_product() -> None:
     assert product_entry(form, upstream_first=True, full=False) == "g₁,₁ w₁,₂ + g₁,₂"
     assert product_entry((((2, 1), z),), upstream_first=False, full=False) == "z₂,₁ g₂,₁"
     assert product_entry((), upstream_first=True, full=False) == "0"
-    assert chain_rule_sum((((1, 1), w + z),), full=False) == "g₁,₁ (w₁,₂ + z₂,₁)"
+    assert (
+        product_entry((((1, 1), w + z),), upstream_first=True, full=False) == "g₁,₁ (w₁,₂ + z₂,₁)"
+    )
 
 
 def test_number_matrices_elide_like_symbol_matrices() -> None:

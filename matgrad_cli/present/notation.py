@@ -11,11 +11,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from ..core.layer import Sizes
+from ..core.layer import LAYER, MatrixProduct, Sizes
 from ..core.model import LinearForm, UpstreamTerm
 from .limits import SUM_TERMS
 
-_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_SUBSCRIPTS = str.maketrans("0123456789mkn", "₀₁₂₃₄₅₆₇₈₉ₘₖₙ")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
 #: Display letters of the engine's symbol prefixes; dA_i_j is ∂L/∂a_{i,j}, written g.
@@ -25,8 +25,8 @@ _FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "b": 3, "a": 4, "y": 5}
 
 
 def subscript(index: int | str) -> str:
-    """``11`` → ``₁₁``."""
-    return str(index).translate(_SUBSCRIPT_DIGITS)
+    """``11`` → ``₁₁``, ``m`` → ``ₘ``."""
+    return str(index).translate(_SUBSCRIPTS)
 
 
 def pretty_index(index: Sequence[int]) -> str:
@@ -168,47 +168,64 @@ def expr_terms(expr: Any, full: bool) -> list[str]:
     return elide_terms([_pretty_sympy(term) for term in converted.as_ordered_terms()], full)
 
 
-def _is_one(factor: Any) -> bool:
-    return bool(factor == 1)
-
-
-def _is_atom(factor: Any) -> bool:
-    return bool(getattr(factor, "is_Symbol", False))
-
-
-def upstream_entry(output: tuple[int, int]) -> str:
-    """g₁,₂: the entry ∂L/∂a_{1,2} of G."""
-    return "g" + pretty_index(output)
-
-
-def chain_rule_term(term: UpstreamTerm) -> str:
-    """One term ∂L/∂a_{p,q} · ∂a_{p,q}/∂x of a chain-rule sum, written ``g₁,₁ w₂,₁``."""
+def product_term(term: UpstreamTerm, upstream_first: bool) -> str:
+    """One term of a linear form in G, in its product's order: ``g₁,₁ w₁,₁`` in G·Wᵀ and in a
+    chain-rule sum, ``z₁,₁ g₁,₁`` in Zᵀ·G."""
     output, factor = term
-    upstream = upstream_entry(output)
-    if _is_one(factor):
+    upstream = "g" + pretty_index(output)
+    if factor == 1:
         return upstream
     shown = pretty_expr(factor)
-    return f"{upstream} {shown}" if _is_atom(factor) else f"{upstream} ({shown})"
-
-
-def product_term(term: UpstreamTerm, upstream_first: bool) -> str:
-    """One term of a product's entry in the product's own order: ``g₁,₁ w₁,₁`` in G·Wᵀ and
-    ``z₁,₁ g₁,₁`` in Zᵀ·G."""
-    output, factor = term
-    upstream = upstream_entry(output)
-    if _is_one(factor):
-        return upstream
-    shown = pretty_expr(factor) if _is_atom(factor) else f"({pretty_expr(factor)})"
+    if not getattr(factor, "is_Symbol", False):
+        shown = f"({shown})"
     return f"{upstream} {shown}" if upstream_first else f"{shown} {upstream}"
 
 
 def product_entry(form: LinearForm, upstream_first: bool, full: bool) -> str:
-    """An entry of a matrix product with G, its terms in the product's order: ``g₁,₁ w₁,₁ + …``
-    (``0`` for an empty sum)."""
+    """A linear form in G on one line, its terms in the product's order: ``g₁,₁ w₁,₁ + …``
+    (``0`` for an empty sum, as of an entry that feeds nothing)."""
     terms = [product_term(term, upstream_first) for term in form]
     return " + ".join(elide_terms(terms, full)) or "0"
 
 
-def chain_rule_sum(form: LinearForm, full: bool) -> str:
-    """A chain-rule sum Σ g_{p,q} ∂a_{p,q}/∂x on one line (``0`` when x feeds nothing)."""
-    return " + ".join(elide_terms([chain_rule_term(term) for term in form], full)) or "0"
+# The layer's notation, read off its description (core/layer.py)
+
+
+def forward_text(bias: bool) -> str:
+    """The forward pass as the views write it: ``A = ZW``, or ``A = ZW + 1ₘb`` with the bias."""
+    parts: list[str] = []
+    for operation in LAYER.operations:
+        if isinstance(operation, MatrixProduct):
+            parts.append(operation.left + operation.right)
+        elif bias:
+            ones = LAYER.matrix(operation.ones)
+            parts.append(f"{ones.text}{subscript(ones.rows)}{operation.bias}")
+    return f"{LAYER.operations[0].output} = " + " + ".join(parts)
+
+
+def shape_letters(name: str, times: str = "×") -> str:
+    """The shape of the layer's matrix ``name`` in size letters: ``m×k``."""
+    matrix = LAYER.matrix(name)
+    return f"{matrix.rows}{times}{matrix.cols}"
+
+
+def sized_shape(name: str, sizes: Sizes) -> str:
+    """Its shape in letters and at ``sizes``: ``m×k = 2×3``."""
+    return f"{shape_letters(name)} = {dimensions(sizes.shape_of(name))}"
+
+
+def product_name(variable: str) -> str:
+    """The backward rule of ∂L/∂``variable`` by the names of its factors: ``G Wᵀ``, ``1ᵀ G``."""
+    factors = LAYER.rule(variable).factors
+    return " ".join(factor.matrix + ("ᵀ" if factor.transposed else "") for factor in factors)
+
+
+def reads_upstream_first(variable: str) -> bool:
+    """Whether G is the left factor of ∂L/∂``variable``'s rule (G Wᵀ, not Zᵀ G)."""
+    return LAYER.matrix(LAYER.rule(variable).left.matrix).role == "upstream"
+
+
+def pretty_entry(variable: str, index: Sequence[int]) -> str:
+    """An entry of the layer's matrix ``variable``: z₁,₂, or b₂ with one index for the row b."""
+    matrix = LAYER.matrix(variable)
+    return matrix.entry + pretty_index(index[-1:] if matrix.rows == "1" else index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..core.layer import LAYER
 from ..core.numeric import NumericCheck, NumericResult
 from .notation import dimensions
 
@@ -29,7 +30,9 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
         f"compared with one-entry difference quotients L({name} + E) − L({name})"
     )
     if check.directions:
-        part = {"Z": "row", "W": "column", "b": "entry"}[name]
+        # Row i of A depends on row i of Z alone, column j on column j of W and on b_j.
+        matrix = LAYER.matrix(name)
+        part = "row" if matrix.role == "input" else "entry" if matrix.rows == "1" else "column"
         outcome = (
             "all equal"
             if not check.failed_directions
@@ -71,45 +74,35 @@ def render_numeric_text(result: NumericResult, width: int = 80, color: bool = Fa
     """The result as plain text for a terminal or a log, folded to ``width`` columns; it is
     plain on a terminal too (``color`` is taken, like every text view's, and not used)."""
     del color
-    return (
-        "\n".join(
-            folded for line in _numeric_lines(result) for folded in (_wrapped(line, width) or [""])
-        )
-        + "\n"
-    )
+    lines = [folded for line in _numeric_lines(result) for folded in _wrapped(line, width)]
+    return "\n".join(lines) + "\n"
 
 
 def _numeric_lines(result: NumericResult) -> list[str]:
     """What was checked, and the verdict, one logical line each."""
-    sizes = result.sizes
-    layer = "A = ZW + 1_m b" if result.bias else "A = ZW"
-    names = "Z, W, b and G = ∂L/∂A" if result.bias else "Z, W and G = ∂L/∂A"
-    lines = [
+    sizes, bound = result.sizes, result.entry_range
+    upstream = LAYER.role("upstream")
+    names = ", ".join(LAYER.variables(result.bias)) + f" and {upstream.name} = {upstream.text}"
+    failed = sum(not check.holds for check in result.checks)
+    verdict = (
+        "Every identity held at this draw. This is a numeric check at random integer values, not "
+        "a symbolic proof."
+        if result.verified
+        else f"NOT verified: {failed} of {len(result.checks)} identities fail at this draw "
+        "(numeric check, not a symbolic proof)."
+    )
+    return [
         f"matgrad: {result.method}",
-        f"Layer {layer} with m={sizes.m}, k={sizes.k}, n={sizes.n}; {names} drawn from "
-        f"−{result.entry_range}..{result.entry_range} (seed {result.seed}); "
+        f"Layer {LAYER.forward_text(result.bias)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
+        f"{names} drawn from −{bound}..{bound} (seed {result.seed}); "
         "loss L = Σ G_{p,q}·a_{p,q}, so ∂L/∂A = G.",
         "",
-    ]
-    for check in result.checks:
-        lines.extend(_check_lines(check, result.direction_range))
-    lines.append("")
-    lines.append(
+        *(line for check in result.checks for line in _check_lines(check, result.direction_range)),
+        "",
         "Gradients are in denominator layout: ∂L/∂X has the shape of X. A formula that is wrong "
         "in general could still agree at one particular draw (for a single entry, with "
-        f"probability at most 2/{2 * result.entry_range + 1}, by Schwartz–Zippel); another "
-        "--seed repeats the check with an independent draw."
-    )
-    lines.append("")
-    if result.verified:
-        lines.append(
-            "Every identity held at this draw. This is a numeric check at random integer "
-            "values, not a symbolic proof."
-        )
-    else:
-        failed = sum(not check.holds for check in result.checks)
-        lines.append(
-            f"NOT verified: {failed} of {len(result.checks)} identities fail at this draw "
-            "(numeric check, not a symbolic proof)."
-        )
-    return lines
+        f"probability at most 2/{2 * bound + 1}, by Schwartz–Zippel); another "
+        "--seed repeats the check with an independent draw.",
+        "",
+        verdict,
+    ]

@@ -8,22 +8,24 @@ an identity whose Proof is proved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import ClassVar
 
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
+from ..core.layer import LAYER
 from ..core.proof import ProofReport
+from .notation import forward_text, shape_letters
 from .prove_notation import ProofNotation, proof_notation
 from .terminal import (
     STYLE_BAD,
     STYLE_GOOD,
     STYLE_NOTE,
     Hanging,
+    Section,
     Sections,
-    Titled,
     blank,
     hanging_lines,
     outcome,
@@ -31,159 +33,132 @@ from .terminal import (
     results_table,
 )
 
-_SHAPES = {"Z": "m × k", "W": "k × n", "b": "1 × n"}
-_TITLES = {"Z": "∂L/∂Z", "W": "∂L/∂W", "b": "∂L/∂b, the bias"}
+
+def _shape(variable: str) -> str:
+    return shape_letters(variable, " × ")
 
 
-def _layer(bias: bool) -> str:
-    return "A = ZW + 1ₘb" if bias else "A = ZW"
-
-
-@dataclass(frozen=True)
-class StatementView:
+def _statement(report: ProofReport) -> Iterator[RenderableType]:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
-
-    report: ProofReport
-    title: ClassVar[str] = "Statement"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        report = self.report
-        matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
-        identity_width = max(cell_len(proof.identity) for proof in report.proofs)
-        yield Hanging(
-            f"For all positive integers m, k, n, all matrices {matrices}, and any scalar "
-            f"loss L of {_layer(report.bias)}:"
-        )
-        for proof in report.proofs:
-            padding = " " * (identity_width - cell_len(proof.identity))
-            yield Text(f"  {proof.identity}{padding}   ({_SHAPES[proof.variable]})")
+    matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
+    identity_width = max(cell_len(proof.identity) for proof in report.proofs)
+    yield Hanging(
+        f"For all positive integers m, k, n, all matrices {matrices}, and any scalar "
+        f"loss L of {forward_text(report.bias)}:"
+    )
+    for proof in report.proofs:
+        padding = " " * (identity_width - cell_len(proof.identity))
+        yield Text(f"  {proof.identity}{padding}   ({_shape(proof.variable)})")
+    yield blank()
+    yield Hanging(
+        "This is the size-independent proof that the explicit-size derivation "
+        "illustrates: matgrad derive writes every entry out at chosen sizes, while here "
+        "m, k, n are symbols, the entries are indexed symbols, and every sum is "
+        "symbolic."
+    )
+    if report.bias:
         yield blank()
         yield Hanging(
-            "This is the size-independent proof that the explicit-size derivation "
-            "illustrates: matgrad derive writes every entry out at chosen sizes, while here "
-            "m, k, n are symbols, the entries are indexed symbols, and every sum is "
-            "symbolic."
+            "With the bias, ∂L/∂Z and ∂L/∂W are claimed to be unchanged: the "
+            "derivations below include b_q in every a_{p,q}, so they prove this too."
         )
-        if report.bias:
-            yield blank()
-            yield Hanging(
-                "With the bias, ∂L/∂Z and ∂L/∂W are claimed to be unchanged: the "
-                "derivations below include b_q in every a_{p,q}, so they prove this too."
-            )
 
 
-@dataclass(frozen=True)
-class SettingView:
+def _setting(bias: bool) -> Iterator[RenderableType]:
     """The symbols, the layout, and what SymPy computes."""
-
-    bias: bool
-    title: ClassVar[str] = "Setting"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if self.bias else "")
-        yield Hanging(
-            "The sizes m, k, n are SymPy symbols: positive integers with no value. The "
-            f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
-            "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
-        )
-        yield blank()
-        yield Hanging(
-            "Gradient (denominator) layout: ∂L/∂X has the shape of X, as in the Matrix "
-            "Cookbook, PyTorch and NumPy. δ_{x,y} is the Kronecker delta: 1 when x = y, "
-            "0 otherwise."
-        )
-        yield blank()
-        yield Hanging(
-            "Every line below is computed by SymPy: sympy.diff for ∂a_{p,q}/∂x, "
-            "Kronecker-delta summation (Sum.doit) for each sum a delta collapses, and "
-            "simplify for the comparison with the entry of the matrix product, which "
-            "SymPy computes on its own. Only the forward pass (the definition) and the "
-            "chain rule are written in. A condition SymPy attaches, such as r ≤ k, is "
-            "accepted only when it is the range of an index; anything SymPy cannot finish "
-            "is marked NOT proved."
-        )
-
-
-def _derivation(proof: ProofNotation, width: int) -> list[Text]:
-    """The numbered lines, their = signs aligned under each other."""
-    steps = proof.steps
-    tags = [f" ({number})" for number in range(1, len(steps) + 1)]
-    tag_width = max(cell_len(tag) for tag in tags)
-    lhs_width = max(cell_len(step.lhs) for step in steps)
-    relations = ["=" if step.proved else "?=" for step in steps]
-    relation_width = max(cell_len(relation) for relation in relations)
-    lines: list[Text] = []
-    for tag, step, relation in zip(tags, steps, relations, strict=True):
-        lhs = " " * (lhs_width - cell_len(step.lhs)) + step.lhs
-        prefix = f"{tag:<{tag_width}} {lhs} {relation:>{relation_width}} "
-        text = "\n".join(hanging_lines(prefix, step.text, width))
-        lines.append(Text(text, style="" if step.proved else STYLE_BAD, overflow="fold"))
-    return lines
+    entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if bias else "")
+    yield Hanging(
+        "The sizes m, k, n are SymPy symbols: positive integers with no value. The "
+        f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
+        "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
+    )
+    yield blank()
+    yield Hanging(
+        "Gradient (denominator) layout: ∂L/∂X has the shape of X, as in the Matrix "
+        "Cookbook, PyTorch and NumPy. δ_{x,y} is the Kronecker delta: 1 when x = y, "
+        "0 otherwise."
+    )
+    yield blank()
+    yield Hanging(
+        "Every line below is computed by SymPy: sympy.diff for ∂a_{p,q}/∂x, "
+        "Kronecker-delta summation (Sum.doit) for each sum a delta collapses, and "
+        "simplify for the comparison with the entry of the matrix product, which "
+        "SymPy computes on its own. Only the forward pass (the definition) and the "
+        "chain rule are written in. A condition SymPy attaches, such as r ≤ k, is "
+        "accepted only when it is the range of an index; anything SymPy cannot finish "
+        "is marked NOT proved."
+    )
 
 
 @dataclass(frozen=True)
-class IdentityView:
-    """One identity: what is to be proved, the numbered derivation, what each step did, and
-    the verdict (✓ only when the Proof is proved)."""
+class NumberedSteps:
+    """The numbered lines of a proof, their = signs aligned, each wrapped to the width."""
 
     proof: ProofNotation
 
-    @property
-    def title(self) -> str:
-        """``∂L/∂b, the bias``."""
-        return _TITLES[self.proof.variable]
-
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width, proof = options.max_width, self.proof
-        yield Hanging(f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.")
-        yield blank()
-        yield from _derivation(proof, width)
-        yield blank()
-        for number, step in enumerate(proof.steps, start=1):
-            style = STYLE_NOTE if step.proved else STYLE_BAD
-            yield Hanging(step.description, f" ({number}) ", style)
-        yield blank()
-        if proof.proved:
-            yield Text.assemble(("✓ Proved for every m, k, n: ", STYLE_GOOD), proof.identity)
-        else:
-            verdict = f"{proof.reason}. This does not establish {proof.identity}."
-            yield Hanging(verdict, "✗ NOT proved: ", STYLE_BAD)
+        steps = self.proof.steps
+        tags = [f" ({number})" for number in range(1, len(steps) + 1)]
+        tag_width = max(cell_len(tag) for tag in tags)
+        lhs_width = max(cell_len(step.lhs) for step in steps)
+        relations = ["=" if step.proved else "?=" for step in steps]
+        relation_width = max(cell_len(relation) for relation in relations)
+        for tag, step, relation in zip(tags, steps, relations, strict=True):
+            lhs = " " * (lhs_width - cell_len(step.lhs)) + step.lhs
+            prefix = f"{tag:<{tag_width}} {lhs} {relation:>{relation_width}} "
+            text = "\n".join(hanging_lines(prefix, step.text, options.max_width))
+            yield Text(text, style="" if step.proved else STYLE_BAD, overflow="fold")
 
 
-@dataclass(frozen=True)
-class ClosingView:
+def _identity(proof: ProofNotation) -> Iterator[RenderableType]:
+    """One identity: what is to be proved, the numbered derivation, what each step did, and
+    the verdict (✓ only when the Proof is proved)."""
+    yield Hanging(f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.")
+    yield blank()
+    yield NumberedSteps(proof)
+    yield blank()
+    for number, step in enumerate(proof.steps, start=1):
+        yield Hanging(step.description, f" ({number}) ", STYLE_NOTE if step.proved else STYLE_BAD)
+    yield blank()
+    if proof.proved:
+        yield Text.assemble(("✓ Proved for every m, k, n: ", STYLE_GOOD), proof.identity)
+    else:
+        verdict = f"{proof.reason}. This does not establish {proof.identity}."
+        yield Hanging(verdict, "✗ NOT proved: ", STYLE_BAD)
+
+
+def _title(variable: str) -> str:
+    """``∂L/∂Z``, or ``∂L/∂b, the bias``."""
+    bias = LAYER.matrix(variable).role == "bias"
+    return f"∂L/∂{variable}" + (", the bias" if bias else "")
+
+
+def _closing(report: ProofReport) -> Iterator[RenderableType]:
     """Every identity with its result, and what the proof establishes."""
-
-    report: ProofReport
-    title: ClassVar[str] = "For every size"
-
-    def _verdict(self) -> str:
-        report = self.report
-        if report.proved:
-            return (
-                "This proof holds for every m, k, n: the sizes stayed symbols throughout, and "
-                "the only facts used about the indices are their ranges. matgrad derive "
-                "illustrates it at explicit sizes, entry by entry."
-            )
-        if any(proof.proved for proof in report.proofs):
-            return (
-                "The identities marked NOT proved are not established here; the others hold "
-                "for every m, k, n."
-            )
-        return "None of the identities is established here."
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        rows = [
-            (
-                proof.identity,
-                _SHAPES[proof.variable],
-                outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
-            )
-            for proof in self.report.proofs
-        ]
-        yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape", "result"))
-        yield blank()
-        yield Hanging(self._verdict())
+    rows = [
+        (
+            proof.identity,
+            _shape(proof.variable),
+            outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
+        )
+        for proof in report.proofs
+    ]
+    yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape", "result"))
+    yield blank()
+    if report.proved:
+        verdict = (
+            "This proof holds for every m, k, n: the sizes stayed symbols throughout, and "
+            "the only facts used about the indices are their ranges. matgrad derive "
+            "illustrates it at explicit sizes, entry by entry."
+        )
+    elif any(proof.proved for proof in report.proofs):
+        verdict = (
+            "The identities marked NOT proved are not established here; the others hold "
+            "for every m, k, n."
+        )
+    else:
+        verdict = "None of the identities is established here."
+    yield Hanging(verdict)
 
 
 @dataclass(frozen=True)
@@ -193,18 +168,21 @@ class ProofView:
 
     report: ProofReport
 
-    def sections(self) -> list[Titled]:
+    def sections(self) -> list[Section]:
         """The sections in order, each identity's written in the proof's notation."""
         report = self.report
         return [
-            StatementView(report),
-            SettingView(report.bias),
-            *(IdentityView(proof_notation(proof)) for proof in report.proofs),
-            ClosingView(report),
+            Section("Statement", tuple(_statement(report))),
+            Section("Setting", tuple(_setting(report.bias))),
+            *(
+                Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
+                for proof in report.proofs
+            ),
+            Section("For every size", tuple(_closing(report))),
         ]
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        title = f"A proof for every size: the gradients of {_layer(self.report.bias)}"
+        title = f"A proof for every size: the gradients of {forward_text(self.report.bias)}"
         yield Sections(self.sections(), lead=Hanging(title, style="bold"))
 
 

@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from rich import box
 from rich.cells import cell_len
@@ -24,7 +24,12 @@ from rich.table import Table
 from rich.text import Text
 
 from .limits import ENTRY_LIST, MATRIX_SIDE
-from .notation import pretty_expr
+from .notation import elide_terms, pretty_expr, product_term
+
+if TYPE_CHECKING:
+    from ..core.checks import Check
+    from ..core.jacobians import JacobianCheck
+    from ..core.model import MatrixForm
 
 STYLE_HEADING = "bold cyan"
 STYLE_GOOD = "bold green"
@@ -323,17 +328,28 @@ def more_entries(count: int) -> str:
     return f"{count} more entries of the same form"
 
 
+def entry_listing(
+    form: MatrixForm,
+    label: Callable[[int, int], str],
+    upstream_first: bool,
+    full: bool,
+    indent: str = "  ",
+) -> Listing:
+    """A product with G entry by entry, ``label(i, j) = t₁ + t₂ + …``, the = signs aligned."""
+    rows, cols = form.shape
+    flat = [(i, j) for i in range(rows) for j in range(cols)]
+    lhs_width = cell_len(label(rows - 1, cols - 1))
+
+    def show(number: int) -> list[RenderableType]:
+        i, j = flat[number]
+        terms = [product_term(term, upstream_first) for term in form.entries[i][j]]
+        return [Equation(indent, label(i, j), elide_terms(terms, full), lhs_width=lhs_width)]
+
+    return Listing(len(flat), show, more_entries, full=full)
+
+
 # ---------------------------------------------------------------------------------------------
 # Sections
-
-
-class Titled(Protocol):
-    """A section of a view: a renderable with a title."""
-
-    @property
-    def title(self) -> str: ...
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult: ...
 
 
 @dataclass(frozen=True)
@@ -357,7 +373,7 @@ class Sections:
     """The sections numbered from 1, each under its heading, a blank line apart (and apart from
     the ``lead`` line above them, when there is one)."""
 
-    sections: Sequence[Titled]
+    sections: Sequence[Section]
     lead: RenderableType | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -372,23 +388,6 @@ class Sections:
 
 # ---------------------------------------------------------------------------------------------
 # Verdicts
-
-
-class Checked(Protocol):
-    """What the summary reads off any check: whether it holds, over how many entries, and the
-    shapes of its two sides."""
-
-    @property
-    def holds(self) -> bool: ...
-
-    @property
-    def entries_checked(self) -> int: ...
-
-    @property
-    def shape(self) -> tuple[int, int]: ...
-
-    @property
-    def claimed_shape(self) -> tuple[int, int]: ...
 
 
 def all_entries(count: int) -> str:
@@ -416,7 +415,7 @@ def outcome(text: str, holds: bool) -> Text:
     return Text(text, style=STYLE_GOOD if holds else STYLE_BAD)
 
 
-def summary_result(check: Checked, differing: str | None) -> str:
+def summary_result(check: Check | JacobianCheck, differing: str | None) -> str:
     """The result column of a summary: ``✓ holds, 4/4 entries`` or ``✗ fails at 2/4 entries``;
     ``differing`` is how many entries differ, or None when the check kept none of them."""
     entries = check.entries_checked

@@ -1,45 +1,67 @@
 """The derivation's terminal view, rendered with rich (SPEC sections 2 and 3).
 
-The view follows SPEC section 2, one renderable per section: setup, forward pass, (the loss,)
-∂L/∂Z, ∂L/∂W, the bias, the general case in index notation and a summary table. Matrices are
-drawn with unicode brackets and elided with ⋯ ⋮ ⋱ beyond the limits of present/limits.py unless
-``full`` is set; everything is laid out to fit the console width (80 columns at the default
-sizes). Every stated result is read off a Check of the derivation.
+The view follows SPEC section 2, one section each: setup, forward pass, (the loss,) ∂L/∂Z, ∂L/∂W,
+the bias, the general case in index notation and a summary table. Each gradient's section shows
+every entry's chain-rule sum, the sums assembled in the shape of the variable, the matrix product
+multiplied out independently, and the check's verdict. Matrices are drawn with unicode brackets
+and elided with ⋯ ⋮ ⋱ beyond the limits of present/limits.py unless ``full`` is set; everything
+is laid out to fit the console width (80 columns at the default sizes). Every stated result is
+read off a Check of the derivation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
-from ..core.layer import Variable
+from ..core.checks import MISMATCHES_KEPT, Check
+from ..core.layer import LAYER, Factor, Sizes, Variable
 from ..core.losses import LossDerivation
-from ..core.model import Derivation, LayerDerivation, OutputEntry
-from .gradient_text import (
-    ENTRY_NAMES,
-    Assembled,
-    ChainRules,
-    CheckVerdict,
-    Product,
-    check_result,
-    find_check,
-    general_entry,
+from ..core.model import (
+    ChainRule,
+    Derivation,
+    Gradient,
+    LayerDerivation,
+    MatrixForm,
+    OutputEntry,
+    Symbols,
 )
-from .limits import FORWARD_LIST
-from .notation import dimensions, elide_terms, pretty_expr, pretty_index, sizes_text
+from .layer_latex import generic_entry
+from .limits import ENTRY_LIST, FORWARD_LIST
+from .notation import (
+    dimensions,
+    elide_terms,
+    elided_list,
+    expr_terms,
+    forward_text,
+    pretty_entry,
+    pretty_expr,
+    pretty_index,
+    product_entry,
+    product_name,
+    product_term,
+    reads_upstream_first,
+    sized_shape,
+    sizes_text,
+)
 from .terminal import (
+    STYLE_BAD,
     STYLE_GOOD,
+    STYLE_NOTE,
+    Block,
     BlockRows,
     Equation,
     Figure,
     Listing,
+    Section,
     Sections,
-    Titled,
+    beside,
     blank,
+    entry_listing,
     fails,
     labelled,
     line,
@@ -52,303 +74,416 @@ from .terminal import (
     render_to_text,
     results_table,
     shown_indices,
+    summary_result,
     symbol_matrix,
+    text_block,
+    verified,
 )
 
 
-@dataclass(frozen=True)
-class SetupView:
-    """Sizes, the explicit matrices, the product and the convention (SPEC section 1)."""
+def find_check(checks: Iterable[Check], variable: str) -> Check | None:
+    """The check of ∂L/∂``variable`` among ``checks``, if one was made."""
+    return next((check for check in checks if check.variable == variable), None)
 
-    derivation: Derivation
+
+def mismatch_count(check: Check, at_least: str = "at least ") -> str:
+    """How many entries differ: the check counts them all, though it keeps only the first
+    MISMATCHES_KEPT; a hand-made Check without a count falls back to what it kept."""
+    if check.mismatch_count:
+        return str(check.mismatch_count)
+    kept = len(check.mismatches)
+    if kept < MISMATCHES_KEPT or kept == check.entries_checked:
+        return str(kept)
+    return f"{at_least}{kept}"
+
+
+def check_result(check: Check) -> str:
+    """The result column of the summary: ``✓ holds, 4/4 entries`` or ``✗ fails at 2/4 entries``."""
+    return summary_result(check, mismatch_count(check, "≥") if check.mismatches else None)
+
+
+def check_verdict(
+    check: Check | None, context: str = "", *, full: bool
+) -> Iterator[RenderableType]:
+    """The outcome of one check, in words ("verified" only when it holds), and the first
+    mismatching entries of a failure, both sides written out."""
+    if check is None:
+        yield line("? This identity was not checked.", style=STYLE_BAD)
+        return
+    if check.holds:
+        yield verified(check.entries_checked, f"{check.identity}{context}")
+        return
+    if check.claimed_shape != check.shape:
+        detail = (
+            f"{check.identity}{context} does not hold: the right side is "
+            f"{dimensions(check.claimed_shape)}, ∂L/∂{check.variable} is "
+            f"{dimensions(check.shape)}."
+        )
+    else:
+        detail = (
+            f"{check.identity}{context} does not hold: the two sides differ at "
+            f"{mismatch_count(check)} of {check.entries_checked} entries."
+        )
+    yield fails(detail)
+    if check.mismatches:
+        yield line("  First mismatching entries:")
+    for mismatch in check.mismatches:
+        row, col = mismatch.index
+        where = f"    entry ({row},{col}):  "
+        yield Equation(where, "chain rule", expr_terms(mismatch.elementwise, full))
+        yield Equation(
+            " " * cell_len(where),
+            "formula",
+            expr_terms(mismatch.claimed, full),
+            lhs_width=cell_len("chain rule"),
+        )
+
+
+def gradient_steps(
+    derivation: Derivation, layer: LayerDerivation, name: Variable, *, full: bool
+) -> Iterator[RenderableType]:
+    """After the prose of a gradient's section: its chain rules, assembled, the product, the
+    verdict."""
+    check = find_check(layer.checks, name)
+    yield ChainRules(layer.gradients[name], check, full=full)
+    yield Assembled(layer.gradients[name], full=full)
+    yield Product(layer.products[name], name, derivation.sizes, derivation.symbols, full=full)
+    yield blank()
+    yield from check_verdict(check, full=full)
+
+
+@dataclass(frozen=True)
+class ChainRules:
+    """Each entry x of Z, W or b: the a's it feeds and its chain-rule sum, on one line when
+    every shown entry fits, else the a's above the sum."""
+
+    gradient: Gradient
+    check: Check | None
     _: KW_ONLY
     full: bool
-    title: ClassVar[str] = "Setup"
+
+    def _shown(self, rules: Sequence[ChainRule]) -> list[int]:
+        if self.full or len(rules) <= ENTRY_LIST:
+            return list(range(len(rules)))
+        return [0, 1, 2, len(rules) - 1]
+
+    def _more(self, count: int, total: int) -> str:
+        if self.check is not None and self.check.holds:
+            return f"{count} more not shown; all {total} were verified (see below)"
+        return f"{count} more not shown; see the check below"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation, full = self.derivation, self.full
-        sizes, symbols = derivation.sizes, derivation.symbols
-        m, k, n = sizes.m, sizes.k, sizes.n
-        bias_shape = f", the bias b is 1×n = 1×{n} (a row)" if derivation.bias else ""
-        yield prose(
-            f"Sizes m = {m}, k = {k}, n = {n}: the input Z is m×k = {m}×{k}, the weights W are "
-            f"k×n = {k}×{n}{bias_shape}, and the output A is m×n = {m}×{n}."
+        full = self.full
+        rules = [rule for row in self.gradient.entries for rule in row]
+        shown = self._shown(rules)
+        names = {
+            number: pretty_entry(rules[number].variable, rules[number].index) for number in shown
+        }
+        feeds = {}
+        for number in shown:
+            outputs = ["a" + pretty_index(output) for output, _ in rules[number].terms]
+            feeds[number] = f"{names[number]} feeds {elided_list(outputs, full) or 'nothing'}:"
+        sums = {
+            number: elide_terms([product_term(t, True) for t in rules[number].terms], full)
+            for number in shown
+        }
+        feeds_width = max(cell_len(text) for text in feeds.values())
+        one_line = all(
+            2 + feeds_width + 2 + cell_len(f"∂L/∂{names[number]} = " + " + ".join(sums[number]))
+            <= options.max_width
+            for number in shown
         )
-        yield blank()
-        blocks = [
-            labelled("Z = ", symbol_matrix(symbols.Z, full)),
-            labelled("W = ", symbol_matrix(symbols.W, full)),
-        ]
-        if derivation.bias:
-            blocks.append(labelled("b = ", symbol_matrix([symbols.b], full)))
-        yield BlockRows(blocks)
-        yield blank()
-        if derivation.bias:
-            yield prose(
-                f"A = ZW + 1ₘb, where 1ₘ is the column of m = {m} ones: the row b is added to "
-                f"every row of ZW, so b_j is added to column j."
-            )
-        else:
-            yield prose("A = ZW (no bias).")
-        yield blank()
-        yield prose(
-            "Gradient (denominator) layout: ∂L/∂X has the shape of X (as in the Matrix "
-            "Cookbook, PyTorch and NumPy). Indices are 1-based. g_{i,j} stands for ∂L/∂a_{i,j}, "
-            "the upstream gradient G = ∂L/∂A, for any scalar loss L."
-        )
-
-
-@dataclass(frozen=True)
-class ForwardView:
-    """Every a_{i,j} written out as its sum, in summation order (with b_j when ``bias``)."""
-
-    outputs: tuple[tuple[OutputEntry, ...], ...]
-    _: KW_ONLY
-    bias: bool
-    full: bool
-    title: ClassVar[str] = "Forward pass"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        entries = [entry for row in self.outputs for entry in row]
-        if self.bias:
-            yield prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
-        else:
-            yield prose(
-                "Each a_{i,j} is row i of Z times column j of W: a_{i,j} = Σ_r z_{i,r} w_{r,j}."
-            )
-        lhs_width = cell_len("a" + pretty_index(entries[-1].index))
+        lhs_width = max(cell_len(f"∂L/∂{name}") for name in names.values())
 
         def show(number: int) -> list[RenderableType]:
-            entry = entries[number]
-            terms = elide_terms([pretty_expr(term) for term in entry.terms], self.full)
-            return [Equation("  ", "a" + pretty_index(entry.index), terms, lhs_width=lhs_width)]
+            lhs = f"∂L/∂{names[number]}"
+            if one_line:
+                padded = feeds[number] + " " * (feeds_width - cell_len(feeds[number]))
+                return [Equation(f"  {padded}  ", lhs, sums[number], lhs_width=lhs_width)]
+            return [line(f"  {feeds[number]}"), Equation("      ", lhs, sums[number])]
 
-        yield Listing(len(entries), show, more_entries, full=self.full, limit=FORWARD_LIST)
+        yield Listing(len(rules), show, lambda count: self._more(count, len(rules)), full=full)
 
 
 @dataclass(frozen=True)
-class LossView:
+class Assembled:
+    """The elementwise results put in the shape of the variable (gradient layout), or, when
+    the sums are too wide for that, where each one goes."""
+
+    gradient: Gradient
+    _: KW_ONLY
+    full: bool
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        gradient, full = self.gradient, self.full
+        name = gradient.variable
+        rows, cols = gradient.shape
+        yield blank()
+        yield prose(f"Assembled in the shape of {name} ({dimensions(gradient.shape)}):")
+        label = f"∂L/∂{name} = "
+
+        def sum_of(i: int, j: int) -> str:
+            return product_entry(gradient.entries[i][j].terms, True, full)
+
+        sums = labelled(label, matrix_block(matrix_cells(rows, cols, sum_of, full)))
+        if 2 + sums.width <= options.max_width:
+            yield Figure(sums, 2)
+            return
+
+        def name_of(i: int, j: int) -> str:
+            return "∂L/∂" + pretty_entry(name, gradient.entries[i][j].index)
+
+        names = labelled(label, matrix_block(matrix_cells(rows, cols, name_of, full)))
+        if 2 + names.width <= options.max_width:
+            yield Figure(names, 2)
+        indices = LAYER.matrix(name).indices
+        where = f"({','.join(indices)})" if len(indices) > 1 else indices[0]
+        yield prose(
+            f"(the sums are too wide to write in place: entry {where} holds the sum "
+            f"∂L/∂{generic_entry(name)} listed above)",
+            style=STYLE_NOTE,
+            indent=2,
+        )
+
+
+@dataclass(frozen=True)
+class Product:
+    """The backward rule of ``variable`` with G multiplied out, independently of the chain rule:
+    the factors, then the entries, as a matrix when it fits and else entry by entry."""
+
+    form: MatrixForm
+    variable: Variable
+    sizes: Sizes
+    symbols: Symbols
+    _: KW_ONLY
+    full: bool
+
+    def _factor(self, factor: Factor) -> Block:
+        """A factor written out: the symbols of Z, W or G, or a row of ones."""
+        if LAYER.matrix(factor.matrix).role == "ones":
+            rows, cols = factor.shape(self.sizes)
+            return matrix_block(matrix_cells(rows, cols, lambda i, j: "1", self.full))
+        entries = self.symbols.rows(factor.matrix)
+        return symbol_matrix(entries, self.full, transpose=factor.transposed)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        form, full, width = self.form, self.full, options.max_width
+        short, upstream_first = product_name(self.variable), reads_upstream_first(self.variable)
+        rows, cols = form.shape
+        yield blank()
+        yield prose(f"{form.formula} multiplied out, independently of the chain rule:")
+        label = f"{short} = "
+
+        def entry(i: int, j: int) -> str:
+            return product_entry(form.entries[i][j], upstream_first, full)
+
+        factors = [self._factor(factor) for factor in LAYER.rule(self.variable).factors]
+        first = labelled(label, beside(*factors, gap=1))
+        result = matrix_block(matrix_cells(rows, cols, entry, full))
+        together = beside(first, text_block(" = "), result)
+        if 2 + together.width <= width:
+            yield Figure(together, 2)
+            return
+        factors_shown = 2 + first.width <= width
+        if factors_shown:
+            yield Figure(first, 2)
+        second = labelled(" " * (cell_len(label) - 2) + "= ", result)
+        if 2 + second.width <= width:
+            yield Figure(second, 2)
+            return
+        yield prose("so, entry by entry:" if factors_shown else "entry by entry:", indent=2)
+
+        def entry_label(i: int, j: int) -> str:
+            return f"({short})" + pretty_index((j + 1,) if rows == 1 else (i + 1, j + 1))
+
+        yield entry_listing(form, entry_label, upstream_first, full, indent="    ")
+
+
+def _setup(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
+    """Sizes, the explicit matrices, the product and the convention (SPEC section 1)."""
+    sizes, bias = derivation.sizes, derivation.bias
+    bias_shape = f", the bias b is {sized_shape('b', sizes)} (a row)" if bias else ""
+    yield prose(
+        f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
+        f"{sized_shape('W', sizes)}{bias_shape}, and the output A is {sized_shape('A', sizes)}."
+    )
+    yield blank()
+    yield BlockRows(
+        [
+            labelled(f"{name} = ", symbol_matrix(derivation.symbols.rows(name), full))
+            for name in LAYER.variables(bias)
+        ]
+    )
+    yield blank()
+    if bias:
+        yield prose(
+            f"{forward_text(bias)}, where 1ₘ is the column of m = {sizes.m} ones: the row b is "
+            "added to every row of ZW, so b_j is added to column j."
+        )
+    else:
+        yield prose(f"{forward_text(bias)} (no bias).")
+    yield blank()
+    yield prose(
+        "Gradient (denominator) layout: ∂L/∂X has the shape of X (as in the Matrix "
+        "Cookbook, PyTorch and NumPy). Indices are 1-based. g_{i,j} stands for ∂L/∂a_{i,j}, "
+        "the upstream gradient G = ∂L/∂A, for any scalar loss L."
+    )
+
+
+def _forward(
+    outputs: tuple[tuple[OutputEntry, ...], ...], bias: bool, full: bool
+) -> Iterator[RenderableType]:
+    """Every a_{i,j} written out as its sum, in summation order (with b_j when ``bias``)."""
+    entries = [entry for row in outputs for entry in row]
+    if bias:
+        yield prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
+    else:
+        yield prose(
+            "Each a_{i,j} is row i of Z times column j of W: a_{i,j} = Σ_r z_{i,r} w_{r,j}."
+        )
+    lhs_width = cell_len("a" + pretty_index(entries[-1].index))
+
+    def show(number: int) -> list[RenderableType]:
+        entry = entries[number]
+        terms = elide_terms([pretty_expr(term) for term in entry.terms], full)
+        return [Equation("  ", "a" + pretty_index(entry.index), terms, lhs_width=lhs_width)]
+
+    yield Listing(len(entries), show, more_entries, full=full, limit=FORWARD_LIST)
+
+
+def _upstream(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
+    """∂L/∂a_{i,j} from the CAS, for the shown entries (a softmax's over one denominator)."""
+    upstream = loss.upstream
+    if not loss.definition.polynomial:
+        import sympy
+
+        upstream = upstream.applyfunc(sympy.together)
+    for p in shown_indices(loss.sizes.m, full):
+        for q in shown_indices(loss.sizes.n, full):
+            if p is not None and q is not None:
+                yield line(f"  ∂L/∂a{pretty_index((p + 1, q + 1))} = {pretty_expr(upstream[p, q])}")
+
+
+def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     """A concrete loss: L, ∂L/∂A from the CAS and in closed form, and the checks made by
     differentiating L through the whole layer."""
-
-    loss: LossDerivation
-    _: KW_ONLY
-    full: bool
-
-    @property
-    def title(self) -> str:
-        """``The loss: squared error``."""
-        return f"The loss: {self.loss.definition.title}"
-
-    def _upstream(self) -> list[RenderableType]:
-        """∂L/∂a_{i,j} from the CAS, for the shown entries (a softmax's over one denominator)."""
-        loss, sizes = self.loss, self.loss.sizes
-        upstream = loss.upstream
-        if not loss.definition.polynomial:
-            import sympy
-
-            upstream = upstream.applyfunc(sympy.together)
-        rows = [p for p in shown_indices(sizes.m, self.full) if p is not None]
-        cols = [q for q in shown_indices(sizes.n, self.full) if q is not None]
-        return [
-            line(f"  ∂L/∂a{pretty_index((p + 1, q + 1))} = {pretty_expr(upstream[p, q])}")
-            for p in rows
-            for q in cols
-        ]
-
-    def _closed_form(self) -> Text:
-        loss = self.loss
-        closed_form = loss.definition.closed_form_text
-        if loss.closed_form_holds:
-            condition = f" {loss.condition}" if loss.condition else ""
-            return Text.assemble(
-                ("✓ Verified at every entry: ", STYLE_GOOD),
-                f"∂L/∂A = {closed_form}{condition}.",
-            )
-        return fails(f"∂L/∂A is not {closed_form}.")
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        loss, bias = self.loss, self.loss.bias
-        definition = loss.definition
-        targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
-        yield prose(f"{definition.text}{targets}.")
-        yield prose("Differentiating L with respect to each a_{i,j}:")
-        yield from self._upstream()
-        yield self._closed_form()
-        yield blank()
-        yield prose(
-            "Through the whole layer: with A = ZW"
-            + (" + 1ₘb" if bias else "")
-            + " substituted into L, the CAS differentiated L itself with respect to every entry"
-            " of " + ("Z, W and b" if bias else "Z and W") + ", and compared the results "
-            "with the matrix forms built from ∂L/∂A above:"
+    definition = loss.definition
+    targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
+    yield prose(f"{definition.text}{targets}.")
+    yield prose("Differentiating L with respect to each a_{i,j}:")
+    yield from _upstream(loss, full)
+    closed_form = definition.closed_form_text
+    if loss.closed_form_holds:
+        condition = f" {loss.condition}" if loss.condition else ""
+        yield Text.assemble(
+            ("✓ Verified at every entry: ", STYLE_GOOD), f"∂L/∂A = {closed_form}{condition}."
         )
-        for check in loss.checks:
-            yield CheckVerdict(check, full=self.full)
-        yield blank()
-        yield prose(
-            "The chain-rule derivation that follows holds for any loss, this one included: "
-            "read g_{i,j} = ∂L/∂a_{i,j} as the entries above."
-        )
+    else:
+        yield fails(f"∂L/∂A is not {closed_form}.")
+    yield blank()
+    yield prose(
+        f"Through the whole layer: with {forward_text(loss.bias)} substituted into L, the CAS "
+        "differentiated L itself with respect to every entry of "
+        + ("Z, W and b" if loss.bias else "Z and W")
+        + ", and compared the results with the matrix forms built from ∂L/∂A above:"
+    )
+    for check in loss.checks:
+        yield from check_verdict(check, full=full)
+    yield blank()
+    yield prose(
+        "The chain-rule derivation that follows holds for any loss, this one included: "
+        "read g_{i,j} = ∂L/∂a_{i,j} as the entries above."
+    )
 
 
-@dataclass(frozen=True)
-class GradientView:
+def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[RenderableType]:
     """∂L/∂Z or ∂L/∂W: chain rule per entry, assembled, the matrix product, the check."""
-
-    derivation: Derivation
-    name: Variable
-    _: KW_ONLY
-    full: bool
-
-    @property
-    def title(self) -> str:
-        """``∂L/∂Z``."""
-        return f"∂L/∂{self.name}"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation, name, full = self.derivation, self.name, self.full
-        layer, symbols = derivation.plain, derivation.symbols
-        check = find_check(layer.checks, name)
-        entry = general_entry(*ENTRY_NAMES[name])
-        yield prose(
-            f"By the chain rule, ∂L/∂{entry} = Σ_{{p,q}} g_{{p,q}} ∂a_{{p,q}}/∂{entry}, summed "
-            f"over the a_{{p,q}} that {entry} feeds; {derivation.engine} differentiated each "
-            f"∂a_{{p,q}}/∂{entry} from the forward pass."
-        )
-        yield ChainRules(layer.gradients[name], check, full=full)
-        yield Assembled(layer.gradients[name], full=full)
-        upstream = symbol_matrix(symbols.upstream, full)
-        if name == "Z":
-            factors = [upstream, symbol_matrix(symbols.W, full, transpose=True)]
-            yield Product(layer.products[name], "G Wᵀ", factors, upstream_first=True, full=full)
-        else:
-            factors = [symbol_matrix(symbols.Z, full, transpose=True), upstream]
-            yield Product(layer.products[name], "Zᵀ G", factors, upstream_first=False, full=full)
-        yield blank()
-        yield CheckVerdict(check, full=full)
+    entry = generic_entry(name)
+    yield prose(
+        f"By the chain rule, ∂L/∂{entry} = Σ_{{p,q}} g_{{p,q}} ∂a_{{p,q}}/∂{entry}, summed "
+        f"over the a_{{p,q}} that {entry} feeds; {derivation.engine} differentiated each "
+        f"∂a_{{p,q}}/∂{entry} from the forward pass."
+    )
+    yield from gradient_steps(derivation, derivation.plain, name, full=full)
 
 
-@dataclass(frozen=True)
-class BiasView:
+def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterator[RenderableType]:
     """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
-
-    derivation: Derivation
-    layer: LayerDerivation
-    _: KW_ONLY
-    full: bool
-    title: ClassVar[str] = "Bias"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation, layer, full = self.derivation, self.layer, self.full
-        sizes, symbols = derivation.sizes, derivation.symbols
-        yield prose(
-            f"b is a 1×{sizes.n} row vector; 1ₘb stacks m = {sizes.m} copies of it, one per row, "
-            f"so b_j is added to every entry of column j of A:"
-        )
-        ones_b = matrix_cells(sizes.m, sizes.n, lambda i, j: pretty_expr(symbols.b[j]), full)
-        yield Figure(labelled("1ₘb = ", matrix_block(ones_b)), 2)
-        yield blank()
-        yield ForwardView(layer.outputs, bias=True, full=full)
-        yield blank()
-        check = find_check(layer.checks, "b")
-        yield prose(
-            f"b_j feeds every a_{{i,j}} in column j, each with ∂a_{{i,j}}/∂b_j = 1 (from "
-            f"{derivation.engine}), so ∂L/∂b_j = Σ_i g_{{i,j}}, the column sums of G:"
-        )
-        yield ChainRules(layer.gradients["b"], check, full=full)
-        yield Assembled(layer.gradients["b"], full=full)
-        ones = matrix_block(matrix_cells(1, sizes.m, lambda i, j: "1", full))
-        factors = [ones, symbol_matrix(symbols.upstream, full)]
-        yield Product(layer.products["b"], "1ᵀ G", factors, upstream_first=False, full=full)
-        yield blank()
-        yield CheckVerdict(check, full=full)
-        yield blank()
-        yield prose(
-            "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
-            "∂a_{p,q}/∂z_{i,r} and no ∂a_{p,q}/∂w_{r,j}."
-        )
-        for name in ("Z", "W"):
-            yield CheckVerdict(find_check(layer.checks, name), ", with the bias too", full=full)
-        for extra in derivation.extra_checks:
-            yield CheckVerdict(extra, full=full)
+    sizes, symbols = derivation.sizes, derivation.symbols
+    yield prose(
+        f"b is a 1×{sizes.n} row vector; 1ₘb stacks m = {sizes.m} copies of it, one per row, "
+        f"so b_j is added to every entry of column j of A:"
+    )
+    ones_b = matrix_cells(sizes.m, sizes.n, lambda i, j: pretty_expr(symbols.b[j]), full)
+    yield Figure(labelled("1ₘb = ", matrix_block(ones_b)), 2)
+    yield blank()
+    yield from _forward(layer.outputs, True, full)
+    yield blank()
+    yield prose(
+        f"b_j feeds every a_{{i,j}} in column j, each with ∂a_{{i,j}}/∂b_j = 1 (from "
+        f"{derivation.engine}), so ∂L/∂b_j = Σ_i g_{{i,j}}, the column sums of G:"
+    )
+    yield from gradient_steps(derivation, layer, "b", full=full)
+    yield blank()
+    yield prose(
+        "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
+        "∂a_{p,q}/∂z_{i,r} and no ∂a_{p,q}/∂w_{r,j}."
+    )
+    for name in LAYER.variables(bias=False):
+        yield from check_verdict(find_check(layer.checks, name), ", with the bias too", full=full)
+    for extra in derivation.extra_checks:
+        yield from check_verdict(extra, full=full)
 
 
-@dataclass(frozen=True)
-class GeneralView:
+def _general(bias: bool) -> Iterator[RenderableType]:
     """Index notation for any m, k, n: the textbook argument, stated as such."""
-
-    bias: bool
-    title: ClassVar[str] = "The general case: why it holds at every size"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        bias = self.bias
-        yield prose(
-            "For any m, k, n, in index notation (textbook reasoning, not machine-checked "
-            "here; δ is the Kronecker delta):"
-        )
-        chains = [
-            ["a_{i,j}", "Σ_r z_{i,r} w_{r,j}" + (" + b_j" if bias else "")],
-            ["∂a_{p,q}/∂z_{i,r}", "δ_{p,i} w_{r,q}"],
-            [
-                "∂L/∂z_{i,r}",
-                "Σ_{p,q} g_{p,q} δ_{p,i} w_{r,q}",
-                "Σ_j g_{i,j} w_{r,j}",
-                "(G Wᵀ)_{i,r}",
-            ],
-            ["∂a_{p,q}/∂w_{r,j}", "z_{p,r} δ_{q,j}"],
-            [
-                "∂L/∂w_{r,j}",
-                "Σ_{p,q} g_{p,q} z_{p,r} δ_{q,j}",
-                "Σ_i z_{i,r} g_{i,j}",
-                "(Zᵀ G)_{r,j}",
-            ],
-        ]
-        if bias:
-            chains += [["∂a_{p,q}/∂b_j", "δ_{q,j}"], ["∂L/∂b_j", "Σ_i g_{i,j}", "(1ᵀ G)_j"]]
-        for lhs, *sides in chains:
-            yield Equation("  ", lhs, sides, join="=")
-        yield blank()
-        yield prose(
-            "Note: ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}; it is not "
-            "Zᵀ. Zᵀ appears only after contracting it with G."
-        )
+    yield prose(
+        "For any m, k, n, in index notation (textbook reasoning, not machine-checked "
+        "here; δ is the Kronecker delta):"
+    )
+    chains = [
+        ["a_{i,j}", "Σ_r z_{i,r} w_{r,j}" + (" + b_j" if bias else "")],
+        ["∂a_{p,q}/∂z_{i,r}", "δ_{p,i} w_{r,q}"],
+        ["∂L/∂z_{i,r}", "Σ_{p,q} g_{p,q} δ_{p,i} w_{r,q}", "Σ_j g_{i,j} w_{r,j}", "(G Wᵀ)_{i,r}"],
+        ["∂a_{p,q}/∂w_{r,j}", "z_{p,r} δ_{q,j}"],
+        ["∂L/∂w_{r,j}", "Σ_{p,q} g_{p,q} z_{p,r} δ_{q,j}", "Σ_i z_{i,r} g_{i,j}", "(Zᵀ G)_{r,j}"],
+    ]
+    if bias:
+        chains += [["∂a_{p,q}/∂b_j", "δ_{q,j}"], ["∂L/∂b_j", "Σ_i g_{i,j}", "(1ᵀ G)_j"]]
+    for lhs, *sides in chains:
+        yield Equation("  ", lhs, sides, join="=")
+    yield blank()
+    yield prose(
+        "Note: ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}; it is not "
+        "Zᵀ. Zᵀ appears only after contracting it with G."
+    )
 
 
-@dataclass(frozen=True)
-class SummaryView:
+def _summary(derivation: Derivation) -> Iterator[RenderableType]:
     """Every check in a table, and the verdict on the whole derivation."""
-
-    derivation: Derivation
-    title: ClassVar[str] = "Summary"
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation = self.derivation
-        checks = derivation.checks
-        rows = [
-            (
-                check.identity,
-                "with bias" if check.bias else "no bias",
-                dimensions(check.shape),
-                outcome(check_result(check), check.holds),
-            )
-            for check in checks
-        ]
-        columns = ("identity", "layer", "shape", "result")
-        yield results_table(columns, rows, no_wrap=("layer", "shape"))
-        failed = [check for check in checks if not check.holds]
-        if derivation.loss is not None and not derivation.loss.closed_form_holds:
-            yield marked(False, "∂L/∂A does not match its closed form.")
-        if derivation.verified:
-            sizes = derivation.sizes
-            yield marked(
-                True,
-                f"{'Both' if len(checks) == 2 else f'All {len(checks)}'} checks hold at every "
-                f"entry, at {sizes_text(sizes)}.",
-            )
-        elif failed:
-            verb = "fails" if len(failed) == 1 else "fail"
-            yield marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
+    checks = derivation.checks
+    rows = [
+        (
+            check.identity,
+            "with bias" if check.bias else "no bias",
+            dimensions(check.shape),
+            outcome(check_result(check), check.holds),
+        )
+        for check in checks
+    ]
+    columns = ("identity", "layer", "shape", "result")
+    yield results_table(columns, rows, no_wrap=("layer", "shape"))
+    failed = [check for check in checks if not check.holds]
+    if derivation.loss is not None and not derivation.loss.closed_form_holds:
+        yield marked(False, "∂L/∂A does not match its closed form.")
+    if derivation.verified:
+        count = "Both" if len(checks) == 2 else f"All {len(checks)}"
+        yield marked(
+            True, f"{count} checks hold at every entry, at {sizes_text(derivation.sizes)}."
+        )
+    elif failed:
+        verb = "fails" if len(failed) == 1 else "fail"
+        yield marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
 
 
 @dataclass(frozen=True)
@@ -359,22 +494,23 @@ class DerivationView:
     _: KW_ONLY
     full: bool = False
 
-    def sections(self) -> list[Titled]:
+    def sections(self) -> list[Section]:
         """The sections in order; the loss and the bias only when the derivation has them."""
         derivation, full = self.derivation, self.full
-        sections: list[Titled] = [
-            SetupView(derivation, full=full),
-            ForwardView(derivation.plain.outputs, bias=False, full=full),
+        sections = [
+            Section("Setup", tuple(_setup(derivation, full))),
+            Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
         ]
         if derivation.loss is not None:
-            sections.append(LossView(derivation.loss, full=full))
-        sections += [
-            GradientView(derivation, "Z", full=full),
-            GradientView(derivation, "W", full=full),
-        ]
+            title = f"The loss: {derivation.loss.definition.title}"
+            sections.append(Section(title, tuple(_loss(derivation.loss, full))))
+        for name in LAYER.variables(bias=False):
+            sections.append(Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
         if derivation.biased is not None:
-            sections.append(BiasView(derivation, derivation.biased, full=full))
-        sections += [GeneralView(derivation.bias), SummaryView(derivation)]
+            sections.append(Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
+        general = "The general case: why it holds at every size"
+        sections.append(Section(general, tuple(_general(derivation.bias))))
+        sections.append(Section("Summary", tuple(_summary(derivation))))
         return sections
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
