@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
 
+import sympy
+
 from . import bridge
 from .layer import LAYER, Variable
 from .proof_cas import (
@@ -53,10 +55,6 @@ StepKind = Literal[
     "definition", "sympy.diff", "chain rule", "sum over", "deltas", "matrix product",
     "claimed entry",
 ]  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# What a step found
 
 
 @dataclass(frozen=True)
@@ -107,10 +105,6 @@ class Comparison:
 
 #: What a step found, by kind: None for the definition and the chain rule, which are written in.
 StepDetail = LocalPartial | DeltaSum | DeltasRemain | ShapeMismatch | Comparison | CASFailure | None
-
-
-# ---------------------------------------------------------------------------------------------
-# The results
 
 
 @dataclass(frozen=True)
@@ -190,10 +184,6 @@ class ProofReport:
         yield bridge.terminal_view(self)
 
 
-# ---------------------------------------------------------------------------------------------
-# The proof of one identity
-
-
 def prove_identity(
     variable: Variable,
     bias: bool = True,
@@ -223,8 +213,6 @@ def _derive(
     target: Target, st: Setting, bias: bool, claim: Claim, seconds: float, cas: CASSteps
 ) -> Iterator[ProofStep]:
     """The steps of one proof, in order; the caller stops at the first that is not proved."""
-    import sympy
-
     # 1. The forward pass, the definition of a_{p,q} (SPEC section 1).
     forward = forward_entry(st, bias)
     yield ProofStep("definition", forward, True)
@@ -267,8 +255,6 @@ def _sum_out(
     expr: Any, found: tuple[Any, Any], facts: set[Any], seconds: float, cas: CASSteps
 ) -> ProofStep:
     """One sum a Kronecker delta collapses, carried out by SymPy, its conditions discharged."""
-    import sympy
-
     index, delta = found
     try:
         summed = guarded(partial(cas.sum_out, expr, index), "sum", seconds)
@@ -289,8 +275,6 @@ def _compare(
 ) -> ProofStep:
     """The last line: the derived entry against the claim's. Proved only if the shapes agree and
     the difference simplifies to 0."""
-    import sympy
-
     kind: StepKind = "matrix product"
     try:
         built = guarded(lambda: claim.build(st), "build", seconds)

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+import sympy
+from sympy.matrices.expressions.matexpr import MatrixElement
+
 from .proof_setting import Setting, Target
 
 #: Longest time one CAS step may take before it is abandoned, leaving the identity unproved.
@@ -25,10 +28,6 @@ STEP_SECONDS = 5.0
 COUNTEREXAMPLE_SIZES = ((2, 3, 4), (3, 3, 3), (3, 2, 2))
 
 T = TypeVar("T")
-
-
-# ---------------------------------------------------------------------------------------------
-# Guarded CAS calls
 
 
 class CASTimeout(BaseException):
@@ -94,22 +93,14 @@ def guarded(action: Callable[[], T], call: CASCall, seconds: float = STEP_SECOND
         raise StepFailed(CASFailure(call, error=detail)) from error
 
 
-# ---------------------------------------------------------------------------------------------
-# The CAS steps
-
-
 def forward_entry(st: Setting, bias: bool) -> Any:
     """a_{p,q} = Σ_{s=1}^{k} z_{p,s} w_{s,q} (+ b_q): the forward pass, by definition."""
-    import sympy
-
     product = sympy.Sum(st.z[st.p, st.s] * st.w[st.s, st.q], (st.s, 1, st.k))
     return product + st.b[st.q] if bias else product
 
 
 def local_partial(output: Any, entry: Any) -> Any:
     """∂a_{p,q}/∂x, differentiated by SymPy from the forward pass."""
-    import sympy
-
     return sympy.diff(output, entry)
 
 
@@ -119,7 +110,6 @@ def sum_out(expr: Any, variable: Any) -> Any:
     That sum is moved innermost (the limits are constants, so sums commute) and evaluated with
     ``Sum.doit``; the other sums are kept as they are.
     """
-    import sympy
 
     def carry_out(node: Any) -> Any:
         mine = next(limit for limit in node.limits if limit[0] == variable)
@@ -139,9 +129,6 @@ def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
     ``MatrixElement`` objects, 0-based. Those become the 1-based entries z_{p,s}, w_{s,q}, b_q and
     ∂L/∂a_{p,q}, and each summation index is shifted to run from 1, named after its range.
     """
-    import sympy
-    from sympy.matrices.expressions.matexpr import MatrixElement
-
     row, col = (indices[0], indices[1]) if len(indices) == 2 else (1, indices[0])
     element = matrix[row - 1, col - 1]
     bases = {st.Z_matrix: st.z, st.W_matrix: st.w, st.G_matrix: st.G}
@@ -168,19 +155,11 @@ def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
 
 def difference(left: Any, right: Any) -> Any:
     """left − right, simplified by SymPy: 0 when SymPy shows the two equal."""
-    import sympy
-
     return sympy.simplify(left - right)
-
-
-# ---------------------------------------------------------------------------------------------
-# Conditions, deltas and counterexamples
 
 
 def range_facts(target: Target) -> set[Any]:
     """The ranges of the free indices as canonical relations: r ≤ k and r ≥ 1, …"""
-    import sympy
-
     facts = set()
     for index, bound in target.ranges:
         facts.add(sympy.Le(index, bound).canonical)
@@ -190,8 +169,6 @@ def range_facts(target: Target) -> set[Any]:
 
 def _implied(condition: Any, facts: set[Any]) -> bool:
     """True when ``condition`` is one of ``facts``, or a conjunction of them."""
-    import sympy
-
     if condition is sympy.true:
         return True
     if isinstance(condition, sympy.And):
@@ -207,8 +184,6 @@ def resolve_conditions(expr: Any, facts: set[Any]) -> tuple[Any, list[Any], list
     Returns the new expression, the conditions discharged, and those that could not be (their
     Piecewise is kept, so the step is not proved).
     """
-    import sympy
-
     used: list[Any] = []
     left: list[Any] = []
 
@@ -227,8 +202,6 @@ def resolve_conditions(expr: Any, facts: set[Any]) -> tuple[Any, list[Any], list
 
 def next_delta_sum(expr: Any) -> tuple[Any, Any] | None:
     """The innermost summation index that a Kronecker delta in its summand fixes, with it."""
-    import sympy
-
     best: tuple[tuple[int, int], Any, Any] | None = None
 
     def visit(node: Any, depth: int) -> None:
@@ -254,8 +227,6 @@ def counterexample(
 
     Only instantiations whose entries all lie inside their matrices count.
     """
-    import sympy
-
     for sizes in COUNTEREXAMPLE_SIZES:
         values = dict(zip((st.m, st.k, st.n), sizes, strict=True))
         ranges = [range(1, int(bound.subs(values)) + 1) for bound in target.bounds]

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import sympy
+
 from .layer import LAYER, Factor, Variable
 
 
@@ -54,10 +56,7 @@ class Setting:
 
 @cache
 def setting() -> Setting:
-    """The symbols, made once, the matrices shaped as the layer describes them (core/layer.py);
-    SymPy is imported only when a proof runs."""
-    import sympy
-
+    """The symbols, made once, the matrices shaped as the layer describes them (core/layer.py)."""
     m, k, n = sympy.symbols("m k n", integer=True, positive=True)
     i, r, j, p, q, s = sympy.symbols("i r j p q s", integer=True, positive=True)
     size = {"m": m, "k": k, "n": n, "1": 1}

@@ -241,10 +241,6 @@ def note_text(note: Note) -> str:
     return "".join(part if isinstance(part, str) else expr_text(part) for part in note)
 
 
-# ---------------------------------------------------------------------------------------------
-# A proof written out
-
-
 @dataclass(frozen=True)
 class StepNotation:
     """One step written out: what was done, its two sides, its label and relation in a display."""

@@ -29,19 +29,13 @@ from ..core.proof_cas import CASFailure
 from ..core.proof_setting import Claim, setting
 from .layer_latex import forward_latex
 
-# ---------------------------------------------------------------------------------------------
-# The parts of a note
-
-
 #: A description or a reason: words (``str``) and mathematics (any other part), in order.
 Note = tuple[Any, ...]
 
 
 def _joined(items: Sequence[Any], separator: str) -> Note:
     """Mathematical items with words between them: r ≤ k and i ≤ m."""
-    return tuple(
-        part for number, item in enumerate(items) for part in (separator, item)[not number :]
-    )
+    return tuple(part for item in items for part in (separator, item))[1:]
 
 
 @dataclass(frozen=True)
@@ -119,8 +113,6 @@ def _claimed_form(claim: Claim) -> Written:
 #: The right side of a step the CAS could not carry out.
 _UNKNOWN = Written(r"\;?", "?")
 
-# ---------------------------------------------------------------------------------------------
-# The story of a proof
 
 #: How a CAS call is named when it fails; "sum" names the index it sums over.
 _CALLS = {
