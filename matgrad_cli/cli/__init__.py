@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import ClaimSyntaxError, MatgradError
-from . import check, derive, exercise, jacobian, prove
+from . import commands, exercise
 
 if TYPE_CHECKING:
     from typer._click import Context
@@ -84,8 +84,9 @@ def root(
     entry, and write the derivation as LaTeX, text, Markdown or JSON."""
 
 
-for command in (derive.derive, check.check, prove.prove, jacobian.jacobian, exercise.exercise):
+for command in (commands.derive, commands.check, commands.prove, commands.jacobian):
     app.command()(command)
+app.command()(exercise.exercise)
 
 
 def main() -> None:

@@ -1,15 +1,14 @@
 """The options of the matgrad commands, each defined once as an ``Annotated`` alias, and the
 parsing of the values typer hands over as text (sizes and output paths, SPEC section 3).
 
-Typer reads these annotations at run time, so ``Optional[...]`` stays spelled out, and offers
-the values of a ``Literal`` as choices: those of --loss are the losses of core/losses.py, those
-of --format the formats present's door renders the command's results in.
+Typer offers the values of a ``Literal`` as choices: those of --loss are the losses of
+core/losses.py, those of --format the formats present's door renders the command's results in.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -29,7 +28,7 @@ def _format_option(
     return Annotated[choices, typer.Option("--format", "-f", help=help_text, case_sensitive=False)]
 
 
-def _size_option(letter: str, help_text: str) -> Any:
+def _size(letter: str, help_text: str) -> Any:
     """A size, taken as text: parse_size says what is wrong with a bad one."""
     return typer.Option(f"--{letter}", f"-{letter}", help=help_text, metavar="INT")
 
@@ -59,21 +58,12 @@ SheetFormatOption = Annotated[
         "--format", "-f", help="latex, or pdf for the .tex and the .pdf.", case_sensitive=False
     ),
 ]
-MOption = Annotated[str, _size_option("m", "Rows of Z and of A.")]
-KOption = Annotated[str, _size_option("k", "Columns of Z, rows of W (the summed index).")]
-NOption = Annotated[str, _size_option("n", "Columns of W and of A.")]
-CheckMOption = Annotated[
-    Optional[str],  # noqa: UP045  typer reads the annotation at run time
-    _size_option("m", "Rows of Z and of A (with --k and --n)."),
-]
-CheckKOption = Annotated[
-    Optional[str],  # noqa: UP045
-    _size_option("k", "Columns of Z, rows of W (with --m and --n)."),
-]
-CheckNOption = Annotated[
-    Optional[str],  # noqa: UP045
-    _size_option("n", "Columns of W and of A (with --m and --k)."),
-]
+MOption = Annotated[str, _size("m", "Rows of Z and of A.")]
+KOption = Annotated[str, _size("k", "Columns of Z, rows of W (the summed index).")]
+NOption = Annotated[str, _size("n", "Columns of W and of A.")]
+CheckMOption = Annotated[str | None, _size("m", "Rows of Z and of A (with --k and --n).")]
+CheckKOption = Annotated[str | None, _size("k", "Columns of Z, rows of W (with --m and --n).")]
+CheckNOption = Annotated[str | None, _size("n", "Columns of W and of A (with --m and --k).")]
 BiasOption = Annotated[
     bool,
     typer.Option(
@@ -94,7 +84,7 @@ StandaloneOption = Annotated[
     ),
 ]
 OutputOption = Annotated[
-    Optional[str],  # noqa: UP045
+    str | None,
     typer.Option(
         "--output",
         "-o",
@@ -144,7 +134,7 @@ SeedOption = Annotated[
     typer.Option("--seed", help="Random seed of the numeric check.", min=0, max=2**32 - 1),
 ]
 EngineOption = Annotated[
-    Optional[Literal["symengine", "sympy"]],  # noqa: UP045
+    Literal["symengine", "sympy"] | None,
     typer.Option("--engine", help="Computer algebra engine (default: symengine if installed)."),
 ]
 LayoutOption = Annotated[
@@ -159,7 +149,7 @@ LayoutOption = Annotated[
     ),
 ]
 ClaimsArgument = Annotated[
-    Optional[list[str]],  # noqa: UP045
+    list[str] | None,
     typer.Argument(
         help="Claims such as 'dZ = G @ W.T', 'dW = Z.T @ G', 'db = sum(G, axis=0)'.",
         metavar="CLAIM",
@@ -167,7 +157,7 @@ ClaimsArgument = Annotated[
     ),
 ]
 ClaimsFileOption = Annotated[
-    Optional[Path],  # noqa: UP045
+    Path | None,
     typer.Option(
         "--file",
         help="Read claims from this file, one a line; blank lines and # comments are skipped.",

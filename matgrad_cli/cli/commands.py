@@ -1,0 +1,251 @@
+"""The commands that print a result: ``matgrad derive``, ``check``, ``prove`` and ``jacobian``.
+
+Each parses its options, calls the mathematics once, and hands the result to deliver.py, which
+renders it through present's door and writes it; derive, prove and jacobian add a one-line
+verdict on stderr. derive turns to the exact numeric check above the symbolic limit.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ..errors import AboveSymbolicLimit, ClaimSyntaxError, InputError, SizeError
+from . import options
+from .deliver import conclude, deliver, prepare_output
+
+if TYPE_CHECKING:
+    from ..core.layer import Sizes
+    from ..core.model import Derivation
+
+
+def derive(
+    m: options.MOption = "2",
+    k: options.KOption = "2",
+    n: options.NOption = "2",
+    bias: options.BiasOption = True,
+    output_format: options.DeriveFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
+    full: options.FullOption = False,
+    engine: options.EngineOption = None,
+    loss: options.LossOption = "generic",
+    numeric: options.NumericOption = False,
+    seed: options.SeedOption = 0,
+) -> None:
+    """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
+
+    Prints the whole derivation; with the default sizes it is the 2×2×2 example. A short
+    verification summary goes to stderr. Above the symbolic limit (or with --numeric) the
+    identities are checked numerically instead, and the output says so. Exit code 0 when every
+    identity holds, 1 when one fails, 2 for bad input.
+    """
+    from ..core.layer import Sizes
+
+    sizes = Sizes(*options.parse_sizes(m, k, n))
+    options.require_latex_for_standalone(output_format, standalone)
+    numeric = _numeric_route(sizes, engine, loss, numeric)
+    destination = prepare_output(output, output_format, force)
+    if numeric:
+        from ..core.numeric import numeric_verify
+
+        result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed)
+        deliver(result, output_format, destination, force, standalone=standalone)
+        conclude(result, result.verified)
+    derivation = _derive(sizes, bias, engine, loss)
+    deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
+    conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
+
+
+def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -> bool:
+    """Whether the numeric check runs: asked for, or the sizes are above the symbolic limit
+    (said on stderr). Refuses, before any work, what neither route can do."""
+    from ..core.derive import validate_sizes
+    from ..core.losses import loss_named, validate_loss
+    from ..core.numeric import validate_numeric_sizes
+
+    if numeric and loss_named(loss).concrete:
+        raise InputError("--numeric checks the generic loss only; drop --loss or --numeric")
+    validate_loss(loss, sizes)
+    if numeric:
+        validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
+        return True
+    try:
+        validate_sizes(sizes.m, sizes.k, sizes.n, engine)
+    except AboveSymbolicLimit:
+        validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
+        sys.stderr.write(
+            f"matgrad: m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit; "
+            "running the exact numeric check instead\n"
+        )
+        return True
+    return False
+
+
+def _derive(sizes: Sizes, bias: bool, engine: str | None, loss: str) -> Derivation:
+    """The derivation, with a progress bar on stderr when it is a terminal."""
+    from ..core.derive import derive as derive_layer
+
+    progress = TerminalProgress() if sys.stderr.isatty() else None
+    try:
+        return derive_layer(
+            sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def check(
+    claims: options.ClaimsArgument = None,
+    claims_file: options.ClaimsFileOption = None,
+    m: options.CheckMOption = None,
+    k: options.CheckKOption = None,
+    n: options.CheckNOption = None,
+    output_format: options.ReportFormatOption = "text",
+    standalone: options.StandaloneOption = False,
+    loss: options.LossOption = "generic",
+) -> None:
+    """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
+
+    Each claim is compared entry by entry with the verified elementwise derivation, at several
+    sizes (or at exactly --m/--k/--n). A wrong claim gets the shapes or the first differing
+    entry, a counterexample, a hint and the right answer. With a concrete --loss, G is that
+    loss's ∂L/∂A and Y its targets. The claim language is described in docs/claims.md. Exit
+    code 0 when every claim is correct, 1 when one is wrong, 2 for a claim that does not parse
+    or other bad input.
+    """
+    from ..core.claims import check as check_claims
+    from ..core.claims import read_claims_file
+
+    options.require_latex_for_standalone(output_format, standalone)
+    sizes = _sizes(m, k, n)
+    texts = list(claims or [])
+    file_lines = [] if claims_file is None else read_claims_file(claims_file)
+    texts += [line.text for line in file_lines]
+    if not texts and claims_file is not None:
+        raise InputError(f"{claims_file} holds no claims, only blank lines and comments")
+    if not texts:
+        raise InputError("no claims to check: give claims as arguments or --file FILE")
+    try:
+        report = check_claims(texts, sizes=sizes, loss=loss)
+    except ClaimSyntaxError as error:
+        lines = [line.line for line in file_lines]
+        raise _located(error, texts, claims_file, lines) from None
+    deliver(report, output_format, None, False, standalone=standalone)
+    raise typer.Exit(0 if report.correct else 1)
+
+
+def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
+    """The sizes of --m, --k and --n: all three, or none (the claims are checked at several)."""
+    from ..core.layer import Sizes
+
+    given = [text for text in (m, k, n) if text is not None]
+    if not given:
+        return None
+    if len(given) < 3:
+        raise SizeError("give all three of --m, --k and --n, or none of them")
+    return Sizes(*options.parse_sizes(*given))
+
+
+def _located(
+    error: ClaimSyntaxError, texts: list[str], claims_file: Path | None, file_lines: list[int]
+) -> ClaimSyntaxError:
+    """The error of a claim read from --file, its message prefixed with the file and line."""
+    # Claims are parsed in order, so the first one equal to the failing source is it; the claims
+    # given as arguments come first.
+    index = texts.index(error.source) if error.source in texts else 0
+    from_file = index - (len(texts) - len(file_lines))
+    if from_file < 0:
+        return error
+    where = f"{claims_file}, line {file_lines[from_file]}: "
+    return ClaimSyntaxError(where + error.message, error.source, error.position)
+
+
+def prove(
+    bias: options.BiasOption = True,
+    output_format: options.ProofFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
+) -> None:
+    """Prove ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for every size, in index notation, with SymPy.
+
+    m, k and n stay symbols and the entries are indexed symbols. Each step (the partial
+    derivatives, each sum a Kronecker delta collapses, the comparison with the entry of the
+    matrix product) is computed by the CAS; a step it cannot finish is reported as NOT proved.
+    A one-line summary goes to stderr. Exit code 0 when every identity is proved, 1 when one
+    is not, 2 for bad input.
+    """
+    from ..core.proof import prove as prove_identities
+
+    options.require_latex_for_standalone(output_format, standalone)
+    destination = prepare_output(output, output_format, force)
+    report = prove_identities(bias=bias)
+    deliver(report, output_format, destination, force, standalone=standalone)
+    conclude(report, report.proved, told=output_format == "text" and destination is None)
+
+
+def jacobian(
+    m: options.MOption = "2",
+    k: options.KOption = "2",
+    n: options.NOption = "2",
+    layout: options.LayoutOption = "numerator",
+    output_format: options.JacobianFormatOption = "latex",
+    standalone: options.StandaloneOption = False,
+    output: options.OutputOption = None,
+    force: options.ForceOption = False,
+    full: options.FullOption = False,
+) -> None:
+    """Show the Jacobians ∂A/∂W and ∂A/∂Z of A = ZW as matrices and verify them entry by entry.
+
+    Lays ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q} out through vec(A) = (I_n ⊗ Z) vec(W) =
+    (Wᵀ ⊗ I_m) vec(Z), checks both identities, contracts with ∂L/∂A to get Zᵀ·∂L/∂A and
+    ∂L/∂A·Wᵀ, and explains why "∂Y/∂W = Xᵀ" is wrong. A short verification summary goes to
+    stderr. Exit code 0 when every identity holds, 1 when one fails, 2 for bad input.
+    """
+    from ..core.jacobians import jacobian as compute_jacobians
+    from ..core.jacobians import validate_jacobian_sizes
+
+    sizes = options.parse_sizes(m, k, n)
+    options.require_latex_for_standalone(output_format, standalone)
+    validate_jacobian_sizes(*sizes)
+    destination = prepare_output(output, output_format, force)
+    view = compute_jacobians(*sizes, layout=layout)
+    deliver(view, output_format, destination, force, standalone=standalone, full=full)
+    conclude(view, view.verified, told=output_format == "text" and destination is None)
+
+
+class TerminalProgress:
+    """A rich progress bar on stderr, shown only once a run has taken about a second, and only
+    when stderr is a terminal, so piped documents and logs stay clean."""
+
+    def __init__(self, delay: float = 0.8) -> None:
+        self._start = time.monotonic()
+        self._delay = delay
+        self._progress: Any = None
+        self._tasks: dict[str, Any] = {}
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if self._progress is None:
+            if time.monotonic() - self._start < self._delay:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._progress = Progress(console=Console(stderr=True), transient=True)
+            self._progress.start()
+        task = self._tasks.get(phase)
+        if task is None:
+            task = self._tasks[phase] = self._progress.add_task(phase, total=total)
+        self._progress.update(task, completed=done)
+
+    def close(self) -> None:
+        """Remove the bar from the terminal."""
+        if self._progress is not None:
+            self._progress.stop()
