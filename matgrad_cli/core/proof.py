@@ -79,11 +79,6 @@ class DeltaSum:
 
 
 @dataclass(frozen=True)
-class DeltasRemain:
-    """A Kronecker delta or a condition is left after every sum was carried out."""
-
-
-@dataclass(frozen=True)
 class ShapeMismatch:
     """The claimed matrix has ``shape``, not the shape of the variable (denominator layout)."""
 
@@ -103,18 +98,16 @@ class Comparison:
     counterexample: tuple[tuple[int, int, int], tuple[int, ...]] | None = None
 
 
-#: What a step found, by kind: None for the definition and the chain rule, which are written in.
-StepDetail = LocalPartial | DeltaSum | DeltasRemain | ShapeMismatch | Comparison | CASFailure | None
+#: What a step found: None for the definition and the chain rule, which are written in, and for
+#: the "deltas" step, which finds a Kronecker delta or a condition left after every sum.
+StepDetail = LocalPartial | DeltaSum | ShapeMismatch | Comparison | CASFailure | None
 
 
 @dataclass(frozen=True)
 class ProofStep:
-    """One line of a derivation: what was done, the CAS's result, and what it found.
-
-    ``expr`` is the SymPy result, None when the CAS gave none. ``proved`` is True only when the
-    CAS completed the step and every condition it stated was discharged. ``summed`` is the index
-    a "sum over" step carries out.
-    """
+    """One line of a derivation: what was done, the CAS's result (None when it gave none), what
+    it found, and for a "sum over" step the index ``summed``. ``proved`` only when the CAS
+    completed the step and every condition it stated was discharged."""
 
     kind: StepKind
     expr: Any
@@ -125,11 +118,8 @@ class ProofStep:
 
 @dataclass(frozen=True)
 class Proof:
-    """The derivation of one identity ∂L/∂X = (matrix form), for symbolic sizes.
-
-    ``target`` is the entry differentiated with its index ranges. When the identity is not
-    proved, the derivation stopped at its one step that is not, and that step says why.
-    """
+    """The derivation of one identity ∂L/∂X = (matrix form) for symbolic sizes, of the entry
+    ``target``; when not proved, it stopped at its one step that is not, which says why."""
 
     variable: Variable
     claim: Claim
@@ -191,12 +181,8 @@ def prove_identity(
     step_seconds: float = STEP_SECONDS,
     cas: CASSteps | None = None,
 ) -> Proof:
-    """Prove ∂L/∂X = claim for symbolic m, k, n, step by step with SymPy.
-
-    ``claim`` defaults to the identity of SPEC section 1; ``cas`` replaces CAS steps (a test
-    breaks one). The Proof is proved only when every step was carried out by the CAS and the
-    final difference simplified to 0.
-    """
+    """Prove ∂L/∂X = claim (by default SPEC section 1's) for symbolic m, k, n, step by step with
+    SymPy; ``cas`` replaces CAS steps, as a test that breaks one does."""
     st = setting()
     target = target_of(variable, st)
     claim = claim if claim is not None else STANDARD_CLAIMS[variable]
@@ -245,7 +231,7 @@ def _derive(
         yield step
         expr = step.expr
     if expr.has(sympy.KroneckerDelta) or expr.has(sympy.Piecewise):
-        yield ProofStep("deltas", None, False, DeltasRemain())
+        yield ProofStep("deltas", None, False)
 
     # 5. The claimed matrix form: its entry computed by SymPy, compared with the derived one.
     yield _compare(target, st, expr, claim, seconds, cas)

@@ -36,7 +36,7 @@ class CASTimeout(BaseException):
 
 
 #: The CAS calls a proof makes: sympy.diff, one delta summation, the claim's matrix expression,
-#: the entry of that matrix, and the simplified difference of the two sides.
+#: the entry of that matrix, the simplified difference of the two sides, a counterexample.
 CASCall = Literal["diff", "sum", "build", "entry", "difference", "search"]
 
 
@@ -105,11 +105,8 @@ def local_partial(output: Any, entry: Any) -> Any:
 
 
 def sum_out(expr: Any, variable: Any) -> Any:
-    """Carry out the sum over ``variable`` wherever it is summed, by SymPy's delta summation.
-
-    That sum is moved innermost (the limits are constants, so sums commute) and evaluated with
-    ``Sum.doit``; the other sums are kept as they are.
-    """
+    """Carry out the sum over ``variable`` wherever it is summed, by SymPy's delta summation: that
+    sum is moved innermost (its limits are constants, so sums commute) and done by ``Sum.doit``."""
 
     def carry_out(node: Any) -> Any:
         mine = next(limit for limit in node.limits if limit[0] == variable)
@@ -145,9 +142,7 @@ def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
         for var, low, high in node.limits:
             if low == 0:
                 name = names.get(high + 1)
-                if name is None or name in node.free_symbols:
-                    name = None
-                node = node.change_index(var, var + 1, name)
+                node = node.change_index(var, var + 1, None if name in node.free_symbols else name)
         return node
 
     return element.replace(lambda node: isinstance(node, sympy.Sum), one_based)
@@ -160,11 +155,11 @@ def difference(left: Any, right: Any) -> Any:
 
 def range_facts(target: Target) -> set[Any]:
     """The ranges of the free indices as canonical relations: r ≤ k and r ≥ 1, …"""
-    facts = set()
-    for index, bound in target.ranges:
-        facts.add(sympy.Le(index, bound).canonical)
-        facts.add(sympy.Ge(index, 1).canonical)
-    return facts
+    return {
+        fact.canonical
+        for index, bound in target.ranges
+        for fact in (sympy.Le(index, bound), sympy.Ge(index, 1))
+    }
 
 
 def _implied(condition: Any, facts: set[Any]) -> bool:
@@ -179,11 +174,8 @@ def _implied(condition: Any, facts: set[Any]) -> bool:
 
 
 def resolve_conditions(expr: Any, facts: set[Any]) -> tuple[Any, list[Any], list[Any]]:
-    """Replace each Piecewise whose first condition follows from ``facts`` by its first branch.
-
-    Returns the new expression, the conditions discharged, and those that could not be (their
-    Piecewise is kept, so the step is not proved).
-    """
+    """Each Piecewise whose first condition follows from ``facts`` replaced by its first branch:
+    the new expression, the conditions discharged, and those left (their Piecewise kept)."""
     used: list[Any] = []
     left: list[Any] = []
 
@@ -223,10 +215,8 @@ def next_delta_sum(expr: Any) -> tuple[Any, Any] | None:
 def counterexample(
     left: Any, right: Any, target: Target, st: Setting
 ) -> tuple[tuple[int, int, int], tuple[int, ...]] | None:
-    """Sizes and an entry at which the two sides differ once the sums are written out, or None.
-
-    Only instantiations whose entries all lie inside their matrices count.
-    """
+    """Sizes and an entry at which the two sides differ once the sums are written out, or None;
+    only instantiations whose entries all lie inside their matrices count."""
     for sizes in COUNTEREXAMPLE_SIZES:
         values = dict(zip((st.m, st.k, st.n), sizes, strict=True))
         ranges = [range(1, int(bound.subs(values)) + 1) for bound in target.bounds]

@@ -19,13 +19,9 @@ from .layer import LAYER, Factor, Variable
 
 @dataclass(frozen=True)
 class Setting:
-    """The symbols of the proof; indices are 1-based (SPEC section 1).
-
-    ``G`` is ∂L/∂A, an ``IndexedBase`` whose entries stand for ∂L/∂a_{p,q}; ``a`` names the
-    entries of A and ``L`` the loss, for the statements of the steps. The ``MatrixSymbol``
-    objects (``Z_matrix`` …) serve only to let SymPy compute the entries of a claimed matrix
-    product on its own (0-based, as SymPy indexes matrices).
-    """
+    """The symbols of the proof, indices 1-based (SPEC section 1): ``G[p, q]`` stands for
+    ∂L/∂a_{p,q}, ``a`` and ``L`` serve the statements of the steps, and the ``MatrixSymbol``
+    objects (``Z_matrix`` …) let SymPy compute the entries of a claimed product on its own."""
 
     m: Any
     k: Any
@@ -73,14 +69,10 @@ def setting() -> Setting:
 
 @dataclass(frozen=True)
 class Claim:
-    """A claimed right side of ∂L/∂X, with the names it is written by.
-
-    ``build`` returns either a SymPy matrix expression in the setting's matrix symbols, whose
-    shape and entry SymPy then computes, or directly an index expression for the entry of ∂L/∂X
-    at the free indices (i, r for Z; r, j for W; j for b). ``latex`` and ``text`` are how whoever
-    states the claim writes it; ``inline_latex``, its form in running text (∂L/∂A slashed),
-    defaults to ``latex``.
-    """
+    """A claimed right side of ∂L/∂X, as whoever states it writes it (``inline_latex``, for
+    running text, defaults to ``latex``). ``build`` returns a SymPy matrix expression in the
+    setting's matrix symbols, or the index expression of the entry at the free indices (i, r for
+    Z; r, j for W; j for b)."""
 
     variable: Variable
     latex: str

@@ -18,7 +18,6 @@ import sympy
 
 from ..core.proof import (
     Comparison,
-    DeltasRemain,
     DeltaSum,
     LocalPartial,
     Proof,
@@ -141,7 +140,7 @@ def step_right(step: ProofStep, proof: Proof) -> Any:
     """The right side as written: the result, the claimed entry (∂L/∂A · Wᵀ)_{i,r}, or ? where
     the CAS gave none."""
     detail, claim = step.detail, proof.claim
-    if isinstance(detail, CASFailure | DeltasRemain):
+    if isinstance(detail, CASFailure) or step.kind == "deltas":
         return _UNKNOWN
     if isinstance(detail, ShapeMismatch) or (isinstance(detail, Comparison) and detail.matrix):
         subscript = ",".join(map(str, proof.target.indices))
@@ -153,7 +152,7 @@ def step_right(step: ProofStep, proof: Proof) -> Any:
 def step_description(step: ProofStep, proof: Proof) -> Note:
     """What was done to get the line, and what SymPy found; NOT proved and why, if so."""
     detail = step.detail
-    if isinstance(detail, CASFailure | DeltasRemain | ShapeMismatch):
+    if isinstance(detail, CASFailure | ShapeMismatch) or step.kind == "deltas":
         return ("NOT proved: ", *step_reason(step, proof), ".")
     if isinstance(detail, LocalPartial):
         return _local_partial(detail, proof)
@@ -278,7 +277,7 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
             "SymPy left a condition that the index ranges do not settle: ",
             *_joined(detail.left, ", "),
         )
-    if isinstance(detail, DeltasRemain):
+    if step.kind == "deltas":
         return ("a Kronecker delta or a condition remains after the sums were carried out",)
     target, st = proof.target, setting()
     matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof.claim)
