@@ -16,7 +16,7 @@ from ..core.layer import Sizes
 from ..core.losses import ConcreteLoss, loss_named
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex
-from .mathtex import bmatrix, expr_latex, slashed
+from .mathtex import bmatrix, expr_latex, shape_latex, slashed
 
 
 def gradient_name(verdict: ClaimVerdict) -> str:
@@ -42,17 +42,8 @@ def upstream_note(verdict: ClaimVerdict) -> str | None:
     return f"here G = ∂L/∂A = {closed}"
 
 
-def _code(text: str) -> str:
-    """Claim text as code: a Markdown code span, \\texttt in LaTeX."""
-    return f"`{text}`"
-
-
 def _sizes(sizes: Sizes) -> str:
     return f"$m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$"
-
-
-def _shape(shape: tuple[int, int]) -> str:
-    return f"${shape[0]} \\times {shape[1]}$"
 
 
 def _numbers(matrix: NumberMatrix) -> str:
@@ -60,19 +51,11 @@ def _numbers(matrix: NumberMatrix) -> str:
     return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]).replace("−", "-"))
 
 
-def _correct(verdict: ClaimVerdict) -> list[Block]:
-    where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
-    return [
-        Paragraph(
-            f"Correct: it equals ${slashed(verdict.target)}$ entry by entry, compared with "
-            f"{compared_with(verdict, '$L$', f'${forward_latex(True)}$')} at "
-            f"$m \\times k \\times n$ = {where}."
-        )
-    ]
-
-
 def _shapes(verdict: ClaimVerdict) -> list[Block]:
-    rows = tuple((_code(step.text), _shape(step.shape)) for step in verdict.shape_steps)
+    """A claim of the wrong shape: the shapes of its parts, step by step, and what does not fit."""
+    rows = tuple(
+        (f"`{step.text}`", f"${shape_latex(*step.shape)}$") for step in verdict.shape_steps
+    )
     blocks: list[Block] = [
         Paragraph(f"Wrong shape. The shapes, step by step, at {_sizes(verdict.reported_at)}:")
     ]
@@ -84,6 +67,7 @@ def _shapes(verdict: ClaimVerdict) -> list[Block]:
 
 
 def _values(verdict: ClaimVerdict) -> list[Block]:
+    """A claim of the right shape and wrong values: its first differing entry, a counterexample."""
     blocks: list[Block] = [
         Paragraph(
             f"The shape is right ({shape_text(verdict.expected_shape)}, the shape of "
@@ -93,63 +77,63 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
     difference = verdict.first_difference
     if difference is not None:
         i, j = difference.index
-        blocks.append(
+        claimed, right = difference.claimed_value, difference.correct_value
+        blocks += [
             Paragraph(
                 f"At {_sizes(verdict.reported_at)}, entry $({i},{j})$ is the first that differs:"
-            )
-        )
-        blocks.append(
+            ),
             Display(
                 (
-                    rf"\text{{your claim}} &= {expr_latex(difference.claimed_value)}",
-                    rf"\text{{right}} &= {expr_latex(difference.correct_value)}",
+                    rf"\text{{your claim}} &= {expr_latex(claimed)}",
+                    rf"\text{{right}} &= {expr_latex(right)}",
                 ),
                 aligned=True,
-            )
-        )
+            ),
+        ]
     example = verdict.counterexample
     if example is not None:
         operands = ",\\quad ".join(
             f"{name} = {_numbers(matrix)}" for name, matrix in example.operands
         )
-        blocks.append(Paragraph("A counterexample in small integers:"))
-        blocks.append(Display((operands,)))
-        blocks.append(
+        blocks += [
+            Paragraph("A counterexample in small integers:"),
+            Display((operands,)),
             Display(
                 (
                     rf"\text{{your claim}} = {_numbers(example.claimed)} \quad\text{{but}}\quad "
                     rf"{slashed(verdict.target)} = {_numbers(example.correct)}",
                 )
-            )
-        )
+            ),
+        ]
     return blocks
 
 
 def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
+    """One claim: what was found, and for a wrong one the hint and the right answer."""
     status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}[verdict.reason]
     if verdict.reason == "ok":
-        blocks = _correct(verdict)
-    elif verdict.reason == "shape":
-        blocks = _shapes(verdict)
+        where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
+        blocks: list[Block] = [
+            Paragraph(
+                f"Correct: it equals ${slashed(verdict.target)}$ entry by entry, compared with "
+                f"{compared_with(verdict, '$L$', f'${forward_latex(True)}$')} at "
+                f"$m \\times k \\times n$ = {where}."
+            )
+        ]
     else:
-        blocks = _values(verdict)
-    if not verdict.correct:
+        blocks = _shapes(verdict) if verdict.reason == "shape" else _values(verdict)
         if verdict.hint:
             blocks.append(Paragraph(f"Hint: {verdict.hint}."))
         upstream = upstream_note(verdict)
         note = f" ({upstream})" if upstream else ""
-        blocks.append(Paragraph(f"Right answer: {_code(verdict.correct_formula)}{note}"))
-    return Section(f"Claim {number}: {_code(verdict.claim)}, {status}", tuple(blocks))
+        blocks.append(Paragraph(f"Right answer: `{verdict.correct_formula}`{note}"))
+    return Section(f"Claim {number}: `{verdict.claim}`, {status}", tuple(blocks))
 
 
 def check_document(report: CheckReport, full: bool = False) -> Document:
     """Every verdict of a report, one section each, and a closing count."""
     right = sum(verdict.correct for verdict in report.verdicts)
     sections = [_verdict_section(number, v) for number, v in enumerate(report.verdicts, 1)]
-    sections.append(
-        Section(
-            "Summary",
-            (Paragraph(f"{right} of {len(report.verdicts)} claims correct."),),
-        )
-    )
+    count = Paragraph(f"{right} of {len(report.verdicts)} claims correct.")
+    sections.append(Section("Summary", (count,)))
     return Document("Checking gradient claims against the verified derivation", tuple(sections))

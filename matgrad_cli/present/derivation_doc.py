@@ -263,33 +263,34 @@ _GENERAL_UPSTREAM = (
 )
 
 
+#: Each variable's local derivative ∂a_{p,q}/∂x in index notation, and the chain-rule sum once
+#: the Kronecker delta has contracted it (the Matrix Cookbook, eqs. 69-71, written by hand).
+_INDEX_FORMS = {
+    "Z": (r"\delta_{p,i} w_{r,q}", r"\sum_{j=1}^{n} \frac{\partial L}{\partial a_{i,j}} w_{r,j}"),
+    "W": (r"z_{p,r} \delta_{q,j}", r"\sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,j}}"),
+    "b": (r"\delta_{q,j}", r"\sum_{i=1}^{m} \frac{\partial L}{\partial a_{i,j}}"),
+}
+
+
 def _general(derivation: Derivation) -> Section:
     """The textbook argument in index notation, for every size."""
     sizes = derivation.sizes
-    bias = derivation.bias
-    definitions = [
-        r"a_{p,q} &= \sum_{s=1}^{k} z_{p,s} w_{s,q}" + (" + b_q" if bias else ""),
-        r"\frac{\partial a_{p,q}}{\partial z_{i,r}} &= \delta_{p,i} w_{r,q}, \qquad "
-        r"\frac{\partial a_{p,q}}{\partial w_{r,j}} = z_{p,r} \delta_{q,j}"
-        + (r", \qquad \frac{\partial a_{p,q}}{\partial b_j} = \delta_{q,j}" if bias else ""),
+    variables = LAYER.variables(derivation.bias)
+    # The first local derivative is aligned with the forward pass above it.
+    local = [
+        f"{partial_latex('a_{p,q}', layer.generic_entry(name))} {'=' if number else '&='} "
+        + _INDEX_FORMS[name][0]
+        for number, name in enumerate(variables)
     ]
     sums = [
-        r"\frac{\partial L}{\partial z_{i,r}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-        r"\frac{\partial L}{\partial a_{p,q}} \delta_{p,i} w_{r,q} "
-        r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{i,j}} w_{r,j} "
-        r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{i,r}",
-        r"\frac{\partial L}{\partial w_{r,j}} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-        r"\frac{\partial L}{\partial a_{p,q}} z_{p,r} \delta_{q,j} "
-        r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,j}} "
-        r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,j}",
+        f"{grad(layer.generic_entry(name))} &= \\sum_{{p=1}}^{{m}} \\sum_{{q=1}}^{{n}} "
+        f"\\frac{{\\partial L}}{{\\partial a_{{p,q}}}} {_INDEX_FORMS[name][0]} "
+        f"= {_INDEX_FORMS[name][1]} "
+        f"= \\left({layer.rule_latex(name)}\\right)_{{{','.join(LAYER.matrix(name).indices)}}}"
+        for name in variables
     ]
-    if bias:
-        sums.append(
-            r"\frac{\partial L}{\partial b_j} &= \sum_{p=1}^{m} \sum_{q=1}^{n} "
-            r"\frac{\partial L}{\partial a_{p,q}} \delta_{q,j} "
-            r"= \sum_{i=1}^{m} \frac{\partial L}{\partial a_{i,j}} "
-            r"= \left(\mathbf{1}_m^\top \frac{\partial L}{\partial A}\right)_{j}"
-        )
+    forward = r"a_{p,q} &= \sum_{s=1}^{k} z_{p,s} w_{s,q}" + (" + b_q" if derivation.bias else "")
+    definitions = (forward, r", \qquad ".join(local))
     return Section(
         "Why it holds at every size",
         (
@@ -300,7 +301,7 @@ def _general(derivation: Derivation) -> Section:
                 "textbook argument, written out by hand; the command matgrad prove carries it "
                 "out step by step with the computer algebra system, for symbolic $m$, $k$, $n$."
             ),
-            Display(tuple(definitions), aligned=True),
+            Display(definitions, aligned=True),
             Display(tuple(sums), aligned=True),
             Paragraph("In matrix form, with every index in its place:"),
             Display(

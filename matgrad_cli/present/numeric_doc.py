@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from ..core.layer import Variable
 from ..core.numeric import METHOD, NumericCheck, NumericResult
 from .document import Document, Paragraph, Section, Table
-from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
-
-
-def _identity(variable: Variable) -> str:
-    """∂L/∂X = its matrix form, from the layer's backward rule."""
-    return rf"\partial L/\partial {variable} = {rule_latex(variable, UPSTREAM_INLINE)}"
+from .layer_latex import forward_latex, rule_claim
+from .mathtex import shape_latex
 
 
 def _how(check: NumericCheck) -> str:
@@ -39,8 +34,8 @@ def numeric_document(result: NumericResult, full: bool = False) -> Document:
     layer = forward_latex(result.bias)
     rows = tuple(
         (
-            f"${_identity(check.variable)}$",
-            f"${check.shape[0]} \\times {check.shape[1]}$",
+            f"${rule_claim(check.variable)}$",
+            f"${shape_latex(*check.shape)}$",
             _how(check),
             _result(check),
         )
