@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from .answers import CORRECT_FORMULAS, GRADIENT_NAMES
 from .judge import DEFAULT_SIZES, check
-from .parser import ClaimLine, parse_claim, read_claims_file
-from .repairs import HintKind
+from .parser import ClaimLine, read_claims_file
 from .shapes import shape_text
 from .tree import number_text
 from .verdict import (
@@ -19,7 +18,6 @@ from .verdict import (
     Counterexample,
     EntryDifference,
     NumberMatrix,
-    Reason,
 )
 
 __all__ = [
@@ -31,12 +29,9 @@ __all__ = [
     "ClaimVerdict",
     "Counterexample",
     "EntryDifference",
-    "HintKind",
     "NumberMatrix",
-    "Reason",
     "check",
     "number_text",
-    "parse_claim",
     "read_claims_file",
     "shape_text",
 ]

@@ -10,20 +10,9 @@ from collections.abc import Mapping
 from typing import Any, assert_never
 
 from ..layer import Sizes
+from . import tree
 from .shapes import resolve, shape_of
-from .tree import (
-    Add,
-    MatMul,
-    Name,
-    Neg,
-    Node,
-    Number,
-    Ones,
-    ScalarMul,
-    Sub,
-    SumAxis,
-    Transpose,
-)
+from .tree import Node
 
 
 class _Evaluator:
@@ -37,32 +26,32 @@ class _Evaluator:
     def value(self, node: Node) -> Any:
         sympy = self._sympy
         match node:
-            case Name(name=name):
+            case tree.Name(name=name):
                 if name not in self._operands:
                     raise ValueError(f"evaluate needs a value for {name}")
                 return sympy.ImmutableMatrix(self._operands[name])
-            case Number(value=value):
+            case tree.Number(value=value):
                 return sympy.Rational(value.numerator, value.denominator)
-            case Ones(rows=rows, cols=cols):
+            case tree.Ones(rows=rows, cols=cols):
                 return sympy.ones(resolve(rows, self._sizes), resolve(cols, self._sizes))
-            case SumAxis(arg=arg, axis=axis):
+            case tree.SumAxis(arg=arg, axis=axis):
                 matrix = self.value(arg)
                 if axis == 0:
                     return sympy.ones(1, matrix.rows) @ matrix
                 return matrix @ sympy.ones(matrix.cols, 1)
-            case Transpose(arg=arg):
+            case tree.Transpose(arg=arg):
                 inner = self.value(arg)
                 return inner.T if self._is_matrix(inner) else inner
-            case Neg(arg=arg):
+            case tree.Neg(arg=arg):
                 return -self.value(arg)
-            case MatMul(left=left, right=right):
+            case tree.MatMul(left=left, right=right):
                 return self.value(left) @ self.value(right)
-            case ScalarMul(left=left, right=right):
+            case tree.ScalarMul(left=left, right=right):
                 return self.value(left) * self.value(right)
-            case Add(left=left, right=right):
+            case tree.Add(left=left, right=right):
                 augend, addend = self._rows_matched(self.value(left), self.value(right))
                 return augend + addend
-            case Sub(left=left, right=right):
+            case tree.Sub(left=left, right=right):
                 minuend, subtrahend = self._rows_matched(self.value(left), self.value(right))
                 return minuend - subtrahend
             case _:

@@ -7,6 +7,8 @@ number sizes are capped before any tree is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -150,6 +152,7 @@ def _tokenize(source: str) -> list[_Token]:
 # --- parser --------------------------------------------------------------------------------
 
 _Parsed: TypeAlias = tuple[Node, int]  # a subtree and its height in operations
+_BinaryNode: TypeAlias = Callable[[Node, Node, Span], Node]
 
 
 class _Parser:
@@ -205,7 +208,9 @@ class _Parser:
             self._fail(message, self._peek())
         return self._advance()
 
-    def _enter(self, token: _Token) -> None:
+    @contextmanager
+    def _nested(self, token: _Token) -> Iterator[None]:
+        """One level deeper in parentheses, unary signs or calls, refused beyond MAX_NESTING."""
         self._nesting += 1
         if self._nesting > MAX_NESTING:
             self._fail(
@@ -213,8 +218,7 @@ class _Parser:
                 "(parentheses, unary minus or calls)",
                 token,
             )
-
-    def _leave(self) -> None:
+        yield
         self._nesting -= 1
 
     def _grown(self, height: int, token: _Token) -> int:
@@ -255,29 +259,21 @@ class _Parser:
 
     def _expression(self) -> _Parsed:
         """Binary ``+`` and ``-``, left-associative, loosest binding."""
-        node, height = self._term()
-        while self._at("+") or self._at("-"):
-            operator = self._advance()
-            right, right_height = self._term()
-            span = Span(node.span.start, right.span.end)
-            node = (
-                tree.Add(node, right, span) if operator.text == "+" else tree.Sub(node, right, span)
-            )
-            height = self._grown(max(height, right_height) + 1, operator)
-        return node, height
+        return self._left_associative(self._term, {"+": tree.Add, "-": tree.Sub})
 
     def _term(self) -> _Parsed:
         """``*`` and ``@`` share one level, left-associative, as in Python."""
-        node, height = self._unary()
-        while self._at("*") or self._at("@"):
+        return self._left_associative(self._unary, {"*": tree.ScalarMul, "@": tree.MatMul})
+
+    def _left_associative(
+        self, operand: Callable[[], _Parsed], operators: Mapping[str, _BinaryNode]
+    ) -> _Parsed:
+        """Operands joined by the binary ``operators`` of one precedence level, left to right."""
+        node, height = operand()
+        while self._peek().kind == "symbol" and self._peek().text in operators:
             operator = self._advance()
-            right, right_height = self._unary()
-            span = Span(node.span.start, right.span.end)
-            node = (
-                tree.ScalarMul(node, right, span)
-                if operator.text == "*"
-                else tree.MatMul(node, right, span)
-            )
+            right, right_height = operand()
+            node = operators[operator.text](node, right, Span(node.span.start, right.span.end))
             height = self._grown(max(height, right_height) + 1, operator)
         return node, height
 
@@ -286,9 +282,8 @@ class _Parser:
         if not (self._at("-") or self._at("+")):
             return self._postfix()
         sign = self._advance()
-        self._enter(sign)
-        operand, height = self._unary()
-        self._leave()
+        with self._nested(sign):
+            operand, height = self._unary()
         span = Span(sign.start, operand.span.end)
         if sign.text == "+":
             return replace(operand, span=span), height
@@ -327,10 +322,9 @@ class _Parser:
             return self._named(token)
         if self._at("("):
             self._advance()
-            self._enter(token)
-            inner, height = self._expression()
-            close = self._expect(")", "expected ')' to close '('")
-            self._leave()
+            with self._nested(token):
+                inner, height = self._expression()
+                close = self._expect(")", "expected ')' to close '('")
             return replace(inner, span=Span(token.start, close.end)), height
         if self._at("="):
             self._fail("only one '=' is allowed", token)
@@ -349,14 +343,13 @@ class _Parser:
 
     def _sum_call(self, name: _Token) -> _Parsed:
         opening = self._expect("(", "expected '(' after 'sum'")
-        self._enter(opening)
-        arg, height = self._expression()
-        if self._at(")"):
-            self._fail("sum needs an axis: sum(X, axis=0) or sum(X, axis=1)", self._peek())
-        self._expect(",", "expected ',' and an axis, as in sum(X, axis=0)")
-        axis = self._axis()
-        close = self._expect(")", "expected ')' to close 'sum('")
-        self._leave()
+        with self._nested(opening):
+            arg, height = self._expression()
+            if self._at(")"):
+                self._fail("sum needs an axis: sum(X, axis=0) or sum(X, axis=1)", self._peek())
+            self._expect(",", "expected ',' and an axis, as in sum(X, axis=0)")
+            axis = self._axis()
+            close = self._expect(")", "expected ')' to close 'sum('")
         return tree.SumAxis(arg, axis, Span(name.start, close.end)), self._grown(height + 1, name)
 
     def _axis(self) -> Literal[0, 1]:
@@ -375,12 +368,11 @@ class _Parser:
 
     def _ones_call(self, name: _Token) -> _Parsed:
         opening = self._expect("(", "expected '(' after 'ones'")
-        self._enter(opening)
-        rows = self._size()
-        self._expect(",", "expected ',' between the sizes, as in ones(m, 1)")
-        cols = self._size()
-        close = self._expect(")", "expected ')' to close 'ones('")
-        self._leave()
+        with self._nested(opening):
+            rows = self._size()
+            self._expect(",", "expected ',' between the sizes, as in ones(m, 1)")
+            cols = self._size()
+            close = self._expect(")", "expected ')' to close 'ones('")
         return tree.Ones(rows, cols, Span(name.start, close.end)), 0
 
     def _size(self) -> Dim:

@@ -15,24 +15,9 @@ from typing import Any, Literal, TypeAlias
 
 from ..checks import Check
 from ..layer import Sizes
+from . import tree
 from .answers import GRADIENT_NAMES, POLYNOMIAL_LOSSES, right_everywhere
-from .tree import (
-    Add,
-    Claim,
-    MatMul,
-    Name,
-    Neg,
-    Node,
-    Number,
-    Sub,
-    SumAxis,
-    Transpose,
-    names,
-    number_text,
-    replaced,
-    subtrees,
-    to_text,
-)
+from .tree import Claim, Node, names, number_text, replaced, subtrees, to_text
 
 HintKind: TypeAlias = Literal[
     "transposed_result",
@@ -94,11 +79,11 @@ def _mentions_b(node: Node) -> bool:
 def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
     """The whole claim is the transpose of the right answer."""
     expr, whole = claim.expr, to_text(claim.expr)
-    if isinstance(expr, Transpose):
+    if isinstance(expr, tree.Transpose):
         message = f"{whole} is the transpose of the right answer: drop the outer transpose"
         yield Repair(expr.arg, message)
         return
-    flipped = Transpose(expr, expr.span)
+    flipped = tree.Transpose(expr, expr.span)
     gradient = GRADIENT_NAMES[claim.target]
     message = f"{whole} is the transpose of the right answer: {to_text(flipped)} is {gradient}"
     yield Repair(flipped, message)
@@ -112,7 +97,7 @@ def _wrong_sum_axis(claim: Claim, loss: str) -> Iterator[Repair]:
         else "use"
     )
     for path, node in subtrees(claim.expr):
-        if isinstance(node, SumAxis):
+        if isinstance(node, tree.SumAxis):
             other: Literal[0, 1] = 1 if node.axis == 0 else 0
             yield Repair(
                 replaced(claim.expr, path, replace(node, axis=other)),
@@ -125,16 +110,14 @@ def _sign_error(claim: Claim, loss: str) -> Iterator[Repair]:
     """The claim, a minus sign in it, or one of its + and − is the wrong way round."""
     expr = claim.expr
     message = f"sign error: {to_text(expr)} is the negative of the right answer"
-    yield Repair(Neg(expr, expr.span), message)
+    yield Repair(tree.Neg(expr, expr.span), message)
     for path, node in subtrees(expr):
-        if isinstance(node, Neg):
+        if isinstance(node, tree.Neg):
             message = f"sign error: the minus sign in {to_text(node)} does not belong"
             yield Repair(replaced(expr, path, node.arg), message)
-        elif isinstance(node, Add | Sub):
-            flipped: Node = (
-                Sub(node.left, node.right, node.span)
-                if isinstance(node, Add)
-                else Add(node.left, node.right, node.span)
+        elif isinstance(node, tree.Add | tree.Sub):
+            flipped = (tree.Sub if isinstance(node, tree.Add) else tree.Add)(
+                node.left, node.right, node.span
             )
             message = f"sign error: {to_text(node)} should be {to_text(flipped)}"
             yield Repair(replaced(expr, path, flipped), message)
@@ -143,8 +126,8 @@ def _sign_error(claim: Claim, loss: str) -> Iterator[Repair]:
 def _swapped_factors(claim: Claim, loss: str) -> Iterator[Repair]:
     """The factors of a matrix product are in the wrong order."""
     for path, node in subtrees(claim.expr):
-        if isinstance(node, MatMul):
-            swapped = MatMul(node.right, node.left, node.span)
+        if isinstance(node, tree.MatMul):
+            swapped = tree.MatMul(node.right, node.left, node.span)
             yield Repair(
                 replaced(claim.expr, path, swapped),
                 f"factors in the wrong order: {to_text(node)} should be {to_text(swapped)} "
@@ -155,7 +138,7 @@ def _swapped_factors(claim: Claim, loss: str) -> Iterator[Repair]:
 def _extra_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
     """A part is transposed that should not be."""
     for path, node in subtrees(claim.expr):
-        if isinstance(node, Transpose) and path:  # the outermost one is a transposed result
+        if isinstance(node, tree.Transpose) and path:  # the outermost one is a transposed result
             message = f"extra transpose: {to_text(node)} should be {to_text(node.arg)}"
             yield Repair(replaced(claim.expr, path, node.arg), message)
 
@@ -166,11 +149,11 @@ def _missing_transpose(claim: Claim, loss: str) -> Iterator[Repair]:
     for path, node in nodes.items():
         # Not the whole claim (a transposed result), not a number, and not next to another
         # transpose, where adding one is removing one (an extra transpose).
-        if not path or isinstance(node, Number | Transpose):
+        if not path or isinstance(node, tree.Number | tree.Transpose):
             continue
-        if isinstance(nodes[path[:-1]], Transpose):
+        if isinstance(nodes[path[:-1]], tree.Transpose):
             continue
-        transposed = Transpose(node, node.span)
+        transposed = tree.Transpose(node, node.span)
         message = f"missing transpose: {to_text(node)} should be {to_text(transposed)}"
         yield Repair(replaced(claim.expr, path, transposed), message)
 
@@ -187,14 +170,14 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
     else:
         why = f"b is added after the product ZW, so it leaves {gradient} unchanged"
     for path, node in subtrees(claim.expr):
-        if not isinstance(node, Add | Sub):
+        if not isinstance(node, tree.Add | tree.Sub):
             continue
         for kept, dropped in ((node.left, node.right), (node.right, node.left)):
             if not _mentions_b(dropped) or (_mentions_b(kept) and loss == "generic"):
                 continue
             # x - b keeps x; b - x keeps -x.
-            negated = isinstance(node, Sub) and kept is node.right
-            remainder = Neg(kept, kept.span) if negated else kept
+            negated = isinstance(node, tree.Sub) and kept is node.right
+            remainder = tree.Neg(kept, kept.span) if negated else kept
             yield Repair(
                 replaced(claim.expr, path, remainder),
                 f"extra bias term: drop {to_text(dropped)} from {to_text(node)}; {why}",
@@ -203,8 +186,8 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
 
 def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
     """∂L/∂b is claimed without the sum down each column."""
-    if claim.target == "b" and not isinstance(claim.expr, SumAxis):
-        summed = SumAxis(claim.expr, 0, claim.expr.span)
+    if claim.target == "b" and not isinstance(claim.expr, tree.SumAxis):
+        summed = tree.SumAxis(claim.expr, 0, claim.expr.span)
         yield Repair(
             summed,
             "missing sum: b_j is added to every row, so ∂L/∂b_j adds up column j of "
@@ -215,8 +198,8 @@ def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
 def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
     """b should be added to or subtracted from the whole claim."""
     expr = claim.expr
-    bias = Name("b", expr.span)
-    for repaired in (Add(expr, bias, expr.span), Sub(expr, bias, expr.span)):
+    bias = tree.Name("b", expr.span)
+    for repaired in (tree.Add(expr, bias, expr.span), tree.Sub(expr, bias, expr.span)):
         message = f"missing bias term: {to_text(repaired)} would be right"
         yield Repair(repaired, message)
 

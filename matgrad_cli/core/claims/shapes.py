@@ -11,23 +11,8 @@ from dataclasses import dataclass
 from typing import NoReturn, assert_never
 
 from ..layer import LAYER, Shape, Sizes
-from .tree import (
-    LOSS_TARGETS,
-    OPERANDS,
-    Add,
-    Dim,
-    MatMul,
-    Name,
-    Neg,
-    Node,
-    Number,
-    Ones,
-    ScalarMul,
-    Sub,
-    SumAxis,
-    Transpose,
-    to_text,
-)
+from . import tree
+from .tree import LOSS_TARGETS, OPERANDS, Dim, Node, to_text
 
 
 @dataclass(frozen=True)
@@ -81,32 +66,32 @@ class _ShapeChecker:
 
     def _shape(self, node: Node) -> Shape | None:
         match node:
-            case Name(name=name):
+            case tree.Name(name=name):
                 return self._operand_shapes[name]
-            case Number():
+            case tree.Number():
                 return None
-            case Ones(rows=rows, cols=cols):
+            case tree.Ones(rows=rows, cols=cols):
                 return resolve(rows, self._sizes), resolve(cols, self._sizes)
-            case SumAxis(arg=arg, axis=axis):
+            case tree.SumAxis(arg=arg, axis=axis):
                 inner = self.visit(arg)
                 if inner is None:
                     self._fail(node, "sum needs a matrix, not a number")
                 return (1, inner[1]) if axis == 0 else (inner[0], 1)
-            case Transpose(arg=arg):
+            case tree.Transpose(arg=arg):
                 inner = self.visit(arg)
                 return None if inner is None else (inner[1], inner[0])
-            case Neg(arg=arg):
+            case tree.Neg(arg=arg):
                 return self.visit(arg)
-            case MatMul(left=left, right=right):
+            case tree.MatMul(left=left, right=right):
                 return self._product_shape(node, self.visit(left), self.visit(right))
-            case ScalarMul(left=left, right=right):
+            case tree.ScalarMul(left=left, right=right):
                 left_shape, right_shape = self.visit(left), self.visit(right)
                 if left_shape is not None and right_shape is not None:
                     self._fail(node, "* is the scalar product; one side must be a number")
                 return right_shape if left_shape is None else left_shape
-            case Add(left=left, right=right):
+            case tree.Add(left=left, right=right):
                 return self._sum_shape(node, "+", self.visit(left), self.visit(right))
-            case Sub(left=left, right=right):
+            case tree.Sub(left=left, right=right):
                 return self._sum_shape(node, "-", self.visit(left), self.visit(right))
             case _:
                 assert_never(node)
