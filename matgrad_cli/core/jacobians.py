@@ -20,6 +20,7 @@ reshaped into the shapes of W and Z (gradients keep the shape of their variable)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal, get_args
@@ -31,7 +32,7 @@ from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
 from .kronecker import Matrix, identity, is_exact_zero, kronecker, transposed, vec, vec_order
-from .layer import LAYER, Shape, Sizes
+from .layer import LAYER, Shape, Sizes, Variable
 from .matrix import matrix_forms
 from .model import MatrixForm, OutputEntry, Symbols
 
@@ -57,12 +58,9 @@ CheckKind = Literal["jacobian", "vec", "contraction", "claim"]
 
 @dataclass(frozen=True)
 class JacobianCheck:
-    """One verified (or refuted) statement about a Jacobian, compared entry by entry.
-
-    ``shape`` is that of the computed side, ``claimed_shape`` that of the independent side; a
-    pair of different shapes fails without comparing entries. Mismatch indices are 1-based
-    (row, column) of the matrices compared; a vector's entries are (position, 1).
-    """
+    """One verified (or refuted) statement about a Jacobian, compared entry by entry: ``shape``
+    is the computed side's, ``claimed_shape`` the independent side's; mismatch indices are 1-based
+    (row, column) of the matrices compared, a vector's entries (position, 1)."""
 
     kind: CheckKind
     variable: JacobianVariable
@@ -77,12 +75,9 @@ class JacobianCheck:
 
 @dataclass(frozen=True)
 class Jacobian:
-    """∂A/∂X arranged as a matrix in ``layout``, each entry the engine's derivative.
-
-    Numerator layout: rows follow vec(A) and columns vec(X), so the shape is (mn)×(size of X);
-    denominator layout is the transpose. ``kronecker`` is the same matrix built independently
-    as a Kronecker product (``formula``), and ``block_shape`` the shape of one block of it.
-    """
+    """∂A/∂X as a matrix in ``layout``, each entry the engine's derivative: rows follow vec(A)
+    and columns vec(X) in numerator layout, the transpose in denominator layout. ``kronecker`` is
+    the same matrix built independently as ``formula``, in blocks of ``block_shape``."""
 
     variable: JacobianVariable
     layout: Layout
@@ -131,13 +126,10 @@ class JacobianDerivation:
     layout: Layout
     engine: str
     symbols: Symbols
-    outputs: tuple[tuple[OutputEntry, ...], ...]
     jacobians: dict[JacobianVariable, Jacobian]
     vec_products: dict[JacobianVariable, VecProduct]
     #: The Jacobian contracted with vec(G), reshaped into the shape of the variable.
     contractions: dict[JacobianVariable, MatrixForm]
-    #: Zᵀ·G and G·Wᵀ multiplied out independently (matrix.matrix_forms).
-    products: dict[JacobianVariable, MatrixForm]
     checks: tuple[JacobianCheck, ...]
     #: The original notes' "∂Y/∂W = Xᵀ", checked as a claim about the Jacobian (SPEC §5).
     notes_claim: JacobianCheck
@@ -151,8 +143,7 @@ class JacobianDerivation:
         """The check of one kind about one variable."""
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
 
-    # Views, each the same text as `matgrad jacobian` with the same options; the renderers are
-    # imported on first use, so this module holds no rendering code.
+    # Views, each the same text as `matgrad jacobian` with the same options (through bridge.py).
 
     def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
         """The view as LaTeX, as `matgrad jacobian` prints it."""
@@ -375,7 +366,7 @@ def _verify(
     jacobians: dict[JacobianVariable, Jacobian],
     vec_products: dict[JacobianVariable, VecProduct],
     contractions: dict[JacobianVariable, MatrixForm],
-    products: dict[JacobianVariable, MatrixForm],
+    products: Mapping[Variable, MatrixForm],
     vec_a: Matrix,
     symbols: Symbols,
     engine: Engine,
@@ -463,21 +454,10 @@ def jacobian(
     jacobians = {v: _build_jacobian(v, chosen, outputs, symbols, sizes, cas) for v in variables}
     vec_products = {v: _vec_product(jacobians[v], symbols) for v in variables}
     contractions = {v: _contraction(jacobians[v], sizes) for v in variables}
-    forms = matrix_forms(symbols, sizes, False, cas)
-    products = {v: forms[v] for v in variables}
     vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
+    products = matrix_forms(symbols, sizes, False, cas)
     checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
     notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
     return JacobianDerivation(
-        sizes,
-        chosen,
-        cas.name,
-        symbols,
-        outputs,
-        jacobians,
-        vec_products,
-        contractions,
-        products,
-        checks,
-        notes,
+        sizes, chosen, cas.name, symbols, jacobians, vec_products, contractions, checks, notes
     )
