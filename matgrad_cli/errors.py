@@ -5,10 +5,8 @@ from __future__ import annotations
 
 class MatgradError(Exception):
     """Base of every error matgrad reports to a person; ``exit_code`` follows SPEC section 4.
-
-    ``details`` is what a person needs under the one-line message to act on it (the lines of a
-    LaTeX log around the error), or empty.
-    """
+    ``details``, if any, is what a person needs under the one line to act on it (a LaTeX log's
+    lines around the error)."""
 
     exit_code: int = 2
     details: str = ""
@@ -32,11 +30,8 @@ class OutputError(InputError):
 
 
 class ClaimSyntaxError(InputError):
-    """A ``matgrad check`` claim that does not parse.
-
-    ``position`` is the 0-based offset of the offending character in ``source``; the CLI prints
-    the source with a caret under it.
-    """
+    """A ``matgrad check`` claim that does not parse, at ``position``, the 0-based offset of the
+    offending character in ``source``; the CLI prints the source with a caret under it."""
 
     def __init__(self, message: str, source: str, position: int) -> None:
         super().__init__(message)

@@ -1,40 +1,26 @@
 """Writing output files, for every command: atomic, no clobbering, all or nothing, signal-safe.
 
-``write_all`` writes a set of files as one transaction and ``write_atomic`` is ``write_all`` of
-one file, so there is one mechanism:
+``write_all`` writes a set of files as one transaction; ``write_atomic`` is it for one file.
 
 1. Check, before any work (``check_writable``): each path is followed through its symbolic
    links to the file the bytes land in; a directory, a device or pipe, a missing or unwritable
    folder, a looping link and (without ``force``) an existing file are refused, in one line.
-2. Stage: each content goes to a temporary in its target's folder, an anonymous O_TMPFILE on
-   Linux or else a named ``.mg-<pid>-<8 hex>.tmp``; it gets the replaced file's mode (and
-   owner, where allowed), or 0o666 less the umask for a new file, and is fsync'd.
-3. Commit: a new file is hard-linked into place, and link(2) fails if the name appeared
-   meanwhile, so two writers of one new path cannot both win and the loser says "already
-   exists". With ``force`` an existing file is first hard-linked aside to ``.mg-<pid>-<8
-   hex>.old``, then renamed over. If a step fails, the files already committed are put back or
-   removed, newest first: the folder holds the old set, and no temporary is left.
+2. Stage: each content goes to a temporary in its target's folder (an anonymous O_TMPFILE on
+   Linux, else a named ``.mg-<pid>-<8 hex>.tmp``) with its final mode, fsync'd.
+3. Commit: a new file is hard-linked into place, so that of two writers of one new path the
+   loser says "already exists"; with ``force`` an existing file is linked aside (``.old``), then
+   renamed over. If a step fails, the files committed are put back or removed, newest first:
+   the folder holds the old set, and no temporary is left.
 
-Decisions:
+A symbolic link is written through: the file it points at is replaced (keeping its mode) and
+the link stays a link; a dangling link gets its target created, as a new file.
 
-- A symbolic link is written through: the file it points at is replaced (keeping its mode) and
-  the link stays a link. A dangling link gets its target created, a new file that needs no
-  ``force``. A link that loops is refused and left alone.
-- SIGINT, SIGTERM and SIGHUP (unless ignored) are caught while ``write_all`` runs in the main
-  thread. While contents are written they stop the write at once; around opens, links and
-  renames they are held until the next safe point. Either way the temporaries are removed and
-  the old set is restored, even if the signal came during the commit, and then the signal is
-  re-delivered to the handler it had before: SIGINT raises KeyboardInterrupt (the CLI prints
-  ``matgrad: interrupted`` and exits 130), and SIGTERM and SIGHUP end the process by that
-  signal (status 128+signum). Re-delivering, rather than raising an exception of our own, asks
-  nothing of callers and keeps what death by a signal means to a shell. Should a previous
-  handler return, OutputError("... interrupted") is raised: the files were not written.
-- SIGKILL cannot be caught. An anonymous temporary vanishes with the process. Named ones (all
-  temporaries without O_TMPFILE; during a commit, for an instant, the one being renamed and
-  the ``.old`` links) stay, and a later write to the same folder removes them once their pid
-  is gone and they are a minute old: the age spares writers on another host or in another
-  container, whose pids are not visible here. A kill during a commit can leave a set half
-  replaced, the ``.old`` files holding the old versions until that clean-up.
+SIGINT, SIGTERM and SIGHUP, unless ignored, stop a write in the main thread at the next safe
+point (``_Guard``); the old set is restored and the signal re-delivered to its previous handler,
+so that SIGINT raises KeyboardInterrupt (the CLI exits 130) and SIGTERM and SIGHUP end the
+process by that signal, as a shell expects, asking nothing of callers. SIGKILL cannot be
+caught: the named temporaries and ``.old`` links it leaves are removed by a later write to the
+same folder (``_remove_stale``).
 """
 
 from __future__ import annotations
@@ -60,6 +46,8 @@ __all__ = ["check_writable", "parse_output_path", "shown", "write_all", "write_a
 
 T = TypeVar("T")
 _Handler = Callable[[int, FrameType | None], Any] | int
+#: A committed file and, if it replaced one, the link to the old file kept for undoing.
+_Done = tuple[Path, Path | None]
 
 #: Whether temporaries are anonymous (O_TMPFILE, linked in through /proc/self/fd) when the file
 #: system allows; tests turn it off to exercise named temporaries.
@@ -220,14 +208,12 @@ def _inspect_all(
 class _Interrupted(BaseException):
     """A signal that stops a write; caught by ``write_all``, which then re-delivers it."""
 
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
 
 class _Guard:
     """SIGINT, SIGTERM and SIGHUP during a write: raised as _Interrupted while ``interruptible``
-    (writing contents), otherwise held until ``check``; re-delivered by ``redeliver``."""
+    (writing contents), otherwise held until ``check``, the next safe point after an open, link
+    or rename; re-delivered by ``redeliver``. Should the previous handler return, the write
+    fails with OutputError "... interrupted by SIG...": the files were not written."""
 
     def __init__(self) -> None:
         self.pending: int | None = None
@@ -294,14 +280,6 @@ class _Staged:
         self.name = None
 
 
-@dataclass(frozen=True)
-class _Done:
-    """A committed file and, if it replaced one, the link to the old file kept for undoing."""
-
-    file: Path
-    backup: Path | None
-
-
 def _transaction(targets: Sequence[tuple[_Target, bytes]], force: bool, guard: _Guard) -> None:
     """Stage every file, then commit them all; on any failure or signal, undo the commits."""
     staged: list[_Staged] = []
@@ -322,8 +300,8 @@ def _transaction(targets: Sequence[tuple[_Target, bytes]], force: bool, guard: _
     finally:
         for item in staged:
             item.discard()
-    for committed in done:
-        _unlink(committed.backup)
+    for _, backup in done:
+        _unlink(backup)
 
 
 def _stage(target: _Target, data: bytes, staged: list[_Staged], guard: _Guard) -> None:
@@ -349,11 +327,9 @@ def _stage(target: _Target, data: bytes, staged: list[_Staged], guard: _Guard) -
 
 
 def _open_temporary(item: _Staged) -> None:
-    """Open ``item``'s temporary in its target's folder: anonymous where the system allows.
-
-    Opened 0o666 for a new file, so the umask (or a default ACL) applies as to any new file;
-    0o600 for a replacement, which gets the old file's mode once written.
-    """
+    """Open ``item``'s temporary in its target's folder, anonymous where the system allows:
+    0o666 for a new file, so that the umask (or a default ACL) applies as to any new file; 0o600
+    for a replacement, which gets the old file's mode (and owner) once written."""
     folder = item.target.file.parent
     mode = 0o600 if item.target.existing is not None else 0o666
     if _ANONYMOUS:
@@ -395,7 +371,7 @@ def _commit(item: _Staged, force: bool, done: list[_Done]) -> None:
                 if not force:
                     raise _exists_error(target.path) from None
             else:
-                done.append(_Done(target.file, None))
+                done.append((target.file, None))
                 return
         backup = _set_aside(target.file)
         try:
@@ -405,7 +381,7 @@ def _commit(item: _Staged, force: bool, done: list[_Done]) -> None:
         except BaseException:
             _unlink(backup)
             raise
-        done.append(_Done(target.file, backup))
+        done.append((target.file, backup))
     except OSError as error:
         raise _failure(target.path, error) from error
 
@@ -482,17 +458,17 @@ def _fresh(folder: Path, suffix: str, make: Callable[[Path], T]) -> tuple[Path, 
 
 def _roll_back(done: Sequence[_Done]) -> None:
     """Undo the commits made, newest first: put each replaced file back, remove each new one."""
-    for item in reversed(done):
+    for file, backup in reversed(done):
         with contextlib.suppress(OSError):
-            if item.backup is None:
-                os.unlink(item.file)
+            if backup is None:
+                os.unlink(file)
             else:
-                os.replace(item.backup, item.file)
+                os.replace(backup, file)
 
 
 def _sync_folders(done: Sequence[_Done]) -> None:
     """fsync each folder written to, so that the new names survive a power cut."""
-    for folder in dict.fromkeys(item.file.parent for item in done):
+    for folder in dict.fromkeys(file.parent for file, _ in done):
         with contextlib.suppress(OSError):
             handle = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
@@ -513,7 +489,10 @@ def _unlink(path: Path | None) -> None:
 
 def _remove_stale(folder: Path) -> None:
     """Remove the named temporaries and set-aside files that killed writers left in ``folder``:
-    those whose process is gone and that are a minute old (see the module docstring)."""
+    those whose process is gone and that are a minute old. The age spares writers on another
+    host or in another container, whose pids are not visible here. (An anonymous temporary
+    vanishes with its process; a kill during a commit may leave a set half replaced, the .old
+    files holding the old versions until then.)"""
     try:
         names = os.listdir(folder)
     except OSError:

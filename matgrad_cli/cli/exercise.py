@@ -40,32 +40,13 @@ def exercise(
     Described in docs/exercises.md.
     """
     from ..core.exercise import parse_count, parse_seed
-    from ..files import parse_output_path, shown
-
-    seed_value, count_value = parse_seed(seed), parse_count(count)
-    # A folder is refused before parse_output_path refuses it as a file: -o names a stem.
-    if output.endswith(os.sep) or _is_folder(Path(output)):
-        raise _not_a_stem(Path(output))
-    written = write_sheets(
-        parse_output_path(output),
-        seed_value,
-        count_value,
-        bias=bias,
-        as_pdf=output_format == "pdf",
-        force=force,
-    )
-    sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
-    raise typer.Exit(0)
-
-
-def _is_folder(stem: Path) -> bool:
-    return stem.name in ("", ".", "..") or stem.is_dir()
-
-
-def _not_a_stem(stem: Path) -> OutputError:
     from ..files import shown
 
-    return OutputError(f"-o takes a file stem such as sheets/week3, not the folder {shown(stem)}")
+    seed_value, count_value = parse_seed(seed), parse_count(count)
+    as_pdf = output_format == "pdf"
+    written = write_sheets(output, seed_value, count_value, bias=bias, as_pdf=as_pdf, force=force)
+    sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
+    raise typer.Exit(0)
 
 
 def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
@@ -82,7 +63,7 @@ def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
 
 
 def write_sheets(
-    stem: Path,
+    stem: Path | str,
     seed: int,
     count: int = 5,
     bias: bool = False,
@@ -94,24 +75,28 @@ def write_sheets(
 ) -> list[Path]:
     """Write the problem and solution sheets next to ``stem``; the paths written, in order.
 
-    All or nothing: bad input, a file that exists (without ``force``), a folder that cannot be
-    written and a missing TeX engine are refused before any work; then files.write_all writes
-    every file or, whatever fails, none (a symbolic link is written through). The work is
-    ``make_problems`` drawing the problems and ``derive`` making the derivations of their
-    solutions (core's when None): a test may pass a spy, or a wrong derivation that no sheet
-    survives.
+    All or nothing: bad input (a stem naming a folder, such as ``x/`` or ``.``), a file that
+    exists (without ``force``), a folder that cannot be written and a missing TeX engine are
+    refused before any work; then files.write_all writes every file or, whatever fails, none (a
+    symbolic link is written through). The work is ``make_problems`` drawing the problems and
+    ``derive`` making the derivations of their solutions (core's when None): a test may pass a
+    spy, or a wrong derivation that no sheet survives.
     """
     from ..core import exercise as drawing
     from ..core.derive import derive as derive_layer
-    from ..files import check_writable, write_all
+    from ..files import check_writable, parse_output_path, shown, write_all
     from ..present import render
     from ..present.exercise_common import ProblemSheet, SolutionSheet
 
     drawing.validate_seed(seed)
     drawing.validate_count(count)
-    if _is_folder(stem):
-        raise _not_a_stem(stem)
-    paths = sheet_paths(stem, as_pdf)
+    text = os.fspath(stem)
+    named = Path(text)
+    if text.endswith(os.sep) or named.name in ("", ".", "..") or named.is_dir():
+        raise OutputError(
+            f"-o takes a file stem such as sheets/week3, not the folder {shown(named)}"
+        )
+    paths = sheet_paths(parse_output_path(text), as_pdf)
     for path in paths:
         check_writable(path, force)
     if as_pdf:
