@@ -21,9 +21,7 @@ from ..core.proof import Proof, ProofReport, ProofStep
 from .mathtex import partial_latex
 from .prove_story import (
     ChainRule,
-    Equation,
     Note,
-    Partial,
     SymPyCall,
     Written,
     index_ranges,
@@ -117,9 +115,6 @@ class _ProofPrinting:
     def _factor(self, factor: Any) -> str:
         return self._print(factor)
 
-    def _print_Equation(self, item: Equation) -> str:
-        return f"{self._print(item.lhs)} = {self._print(item.rhs)}"
-
     def _print_SymPyCall(self, item: SymPyCall) -> str:
         arguments = ", ".join(self._print(argument) for argument in item.arguments)
         return self.CALL.format(name=item.name, arguments=arguments)
@@ -160,8 +155,8 @@ class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # 
     def _print_Relational(self, expr: Any) -> str:
         return str(super()._print_Relational(_upper_bound_form(expr)))
 
-    def _print_Partial(self, item: Partial) -> str:
-        of, wrt = self._print(item.of), self._print(item.wrt)
+    def _print_Derivative(self, expr: Any) -> str:
+        of, wrt = self._print(expr.expr), self._print(expr.variables[0])
         return rf"\partial {of}/\partial {wrt}" if self.inline else partial_latex(of, wrt)
 
     def _print_ChainRule(self, item: ChainRule) -> str:
@@ -204,8 +199,8 @@ class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
         ]
         return "{" + "; ".join(branches) + "}"
 
-    def _print_Partial(self, item: Partial) -> str:
-        return f"∂{self._print(item.of)}/∂{self._print(item.wrt)}"
+    def _print_Derivative(self, expr: Any) -> str:
+        return f"∂{self._print(expr.expr)}/∂{self._print(expr.variables[0])}"
 
     def _print_ChainRule(self, item: ChainRule) -> str:
         x, output = self._print(item.entry), self._print(item.output)

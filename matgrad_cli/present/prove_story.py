@@ -46,22 +46,6 @@ class Written:
 
 
 @dataclass(frozen=True)
-class Partial:
-    """∂of/∂wrt: a fraction on the left of an equation, slashed in running text."""
-
-    of: Any
-    wrt: Any
-
-
-@dataclass(frozen=True)
-class Equation:
-    """lhs = rhs, as stated (nothing is evaluated)."""
-
-    lhs: Any
-    rhs: Any
-
-
-@dataclass(frozen=True)
 class SymPyCall:
     """A call of a SymPy function, such as diff(a_{p,q}, z_{i,r})."""
 
@@ -130,9 +114,9 @@ def step_lhs(step: ProofStep, proof: Proof) -> Any:
     if step.kind == "definition":
         return st.a[st.p, st.q]
     if step.kind == "sympy.diff":
-        return Partial(st.a[st.p, st.q], proof.target.entry)
+        return sympy.Derivative(st.a[st.p, st.q], proof.target.entry)
     if step.kind == "chain rule":
-        return Partial(st.L, proof.target.entry)
+        return sympy.Derivative(st.L, proof.target.entry)
     return None
 
 
@@ -191,13 +175,13 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
         "Computed by SymPy, ",
         SymPyCall("diff", (st.a[st.p, st.q], x)),
         ": it differentiates the indexed entries into Kronecker deltas, ",
-        Equation(sympy.KroneckerDelta(first, second), sympy.S.One),
+        sympy.Eq(sympy.KroneckerDelta(first, second), sympy.S.One, evaluate=False),
         " when ",
-        Equation(first, second),
+        sympy.Eq(first, second, evaluate=False),
         " and 0 otherwise",
     )
     if detail.from_bias is not None:
-        bias_term = Equation(Partial(st.b[st.q], x), detail.from_bias)
+        bias_term = sympy.Eq(sympy.Derivative(st.b[st.q], x), detail.from_bias, evaluate=False)
         description += ("; the bias term gives ", bias_term)
         if detail.from_bias == 0:
             description += (", so the bias leaves this gradient unchanged",)
@@ -213,7 +197,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
         " carried out by SymPy (Kronecker-delta summation, Sum.doit): ",
         detail.delta,
         " keeps only the term with ",
-        Equation(index, detail.value),
+        sympy.Eq(index, detail.value, evaluate=False),
     )
     if detail.used:
         named = set().union(*(condition.free_symbols for condition in detail.used))
@@ -281,7 +265,7 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
         return ("a Kronecker delta or a condition remains after the sums were carried out",)
     target, st = proof.target, setting()
     matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof.claim)
-    gradient = Partial(st.L, matrix)
+    gradient = sympy.Derivative(st.L, matrix)
     if isinstance(detail, ShapeMismatch):  # the wrong shape for a gradient (denominator layout)
         reason: Note = ("the claimed form ", claimed, " is ", _shape(detail.shape), ", but ")
         reason += (gradient, " has the shape of ", matrix, ", ", _shape(target.shape))
