@@ -22,7 +22,6 @@ from .mathtex import partial_latex
 from .prove_story import (
     ChainRule,
     Note,
-    SymPyCall,
     Written,
     index_ranges,
     proof_reason,
@@ -115,9 +114,10 @@ class _ProofPrinting:
     def _factor(self, factor: Any) -> str:
         return self._print(factor)
 
-    def _print_SymPyCall(self, item: SymPyCall) -> str:
-        arguments = ", ".join(self._print(argument) for argument in item.arguments)
-        return self.CALL.format(name=item.name, arguments=arguments)
+    def _print_AppliedUndef(self, expr: Any) -> str:
+        """A call of a SymPy function written out, such as diff(a_{p,q}, z_{i,r})."""
+        arguments = ", ".join(self._print(argument) for argument in expr.args)
+        return self.CALL.format(name=expr.func.__name__, arguments=arguments)
 
     def _print_Written(self, item: Written) -> str:
         return str(getattr(item, self.NOTATION))

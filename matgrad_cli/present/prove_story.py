@@ -2,10 +2,10 @@
 
 core/proof.py records what each step did and what the CAS found on the way; this module tells it
 in notes. A ``Note`` is words (``str`` parts) and mathematics (every other part): a SymPy
-expression, one of the small objects below, or ``Written`` mathematics that reads the same to
-both printers but for its symbols. prove_notation.py prints each note in LaTeX and in plain text,
-so the proof is told once. The reason an identity is not proved is that of the step where its
-derivation stopped.
+expression (unevaluated partials, equations and calls among them), the chain rule, or
+``Written`` mathematics such as index ranges. prove_notation.py prints each note in LaTeX and in
+plain text, so the proof is told once. The reason an identity is not proved is that of the step
+where its derivation stopped.
 """
 
 from __future__ import annotations
@@ -43,14 +43,6 @@ class Written:
 
     latex: str
     text: str
-
-
-@dataclass(frozen=True)
-class SymPyCall:
-    """A call of a SymPy function, such as diff(a_{p,q}, z_{i,r})."""
-
-    name: str
-    arguments: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -173,7 +165,7 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
     first, second = sympy.symbols("x y")
     description: Note = (
         "Computed by SymPy, ",
-        SymPyCall("diff", (st.a[st.p, st.q], x)),
+        sympy.Function("diff")(st.a[st.p, st.q], x),
         ": it differentiates the indexed entries into Kronecker deltas, ",
         sympy.Eq(sympy.KroneckerDelta(first, second), sympy.S.One, evaluate=False),
         " when ",
