@@ -15,21 +15,10 @@ from ..core.layer import LAYER
 from ..core.losses import LossDerivation
 from ..core.model import Derivation, LayerDerivation
 from . import layer_latex as layer
+from . import mathtex as tex
 from .derivation_gradients import GAP_LINE, check_for, gradient_section, verdict, worked
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .limits import FORWARD_LIST, MATRIX_WIDTH
-from .mathtex import (
-    ROW_STRUT,
-    bmatrix,
-    elide,
-    expr_latex,
-    grad,
-    partial_latex,
-    shape_latex,
-    slashed,
-    sum_lines,
-    symbol_matrix,
-)
 
 
 def _setup(derivation: Derivation, full: bool) -> Section:
@@ -37,12 +26,13 @@ def _setup(derivation: Derivation, full: bool) -> Section:
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
     bias_text = (
-        f", and the bias $b$ of size ${shape_latex(1, n)}$, a row vector added to every row of $ZW$"
+        f", and the bias $b$ of size ${tex.shape_latex(1, n)}$, a row vector added to every row "
+        "of $ZW$"
         if derivation.bias
         else ""
     )
     matrices = [
-        f"{name} = {symbol_matrix(symbols.rows(name), full)}"
+        f"{name} = {tex.symbol_matrix(symbols.rows(name), full)}"
         for name in LAYER.variables(derivation.bias)
     ]
     # Z, W (and b) side by side when they fit on a line, else one display each.
@@ -54,19 +44,20 @@ def _setup(derivation: Derivation, full: bool) -> Section:
         "Setup",
         (
             Paragraph(
-                f"The layer has the input $Z$ of size ${shape_latex(m, k)}$ and the weights $W$ of "
-                f"size ${shape_latex(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$){bias_text}. "
+                f"The layer has the input $Z$ of size ${tex.shape_latex(m, k)}$ and the weights "
+                f"$W$ of size ${tex.shape_latex(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$)"
+                f"{bias_text}. "
                 f"Its output is ${layer.forward_latex(derivation.bias)}$, of size "
-                f"${shape_latex(m, n)}$, and $L$ is any scalar loss computed from $A$."
+                f"${tex.shape_latex(m, n)}$, and $L$ is any scalar loss computed from $A$."
             ),
             *displays,
             Paragraph(
                 "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
                 "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy. Indices "
                 "are 1-based. The upstream gradient $\\partial L/\\partial A$ is an arbitrary "
-                f"${shape_latex(m, n)}$ matrix:"
+                f"${tex.shape_latex(m, n)}$ matrix:"
             ),
-            Display((f"{grad('A')} = {symbol_matrix(symbols.upstream, full)}",)),
+            Display((f"{tex.grad('A')} = {tex.symbol_matrix(symbols.upstream, full)}",)),
         ),
     )
 
@@ -90,9 +81,9 @@ def _forward_lines(derived: LayerDerivation, full: bool) -> tuple[str, ...]:
             lines.append(GAP_LINE)
             continue
         p, q = entry
-        terms = [expr_latex(term) for term in derived.outputs[p][q].terms]
+        terms = [tex.expr_latex(term) for term in derived.outputs[p][q].terms]
         bias = [terms.pop()] if derived.bias else []
-        first, *more = sum_lines(elide(terms, full=full) + bias, full=True)
+        first, *more = tex.sum_lines(tex.elide(terms, full=full) + bias, full=True)
         lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
     return tuple(lines)
 
@@ -130,16 +121,16 @@ def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Bl
         upstream = upstream.applyfunc(sympy.together)
         lead = Paragraph(f"{_DIFFERENTIATING} (each result brought over a common denominator):")
     elif cols <= 3:
-        matrix = bmatrix(rows, cols, lambda i, j: expr_latex(upstream[i, j]), full)
-        return [lead, Display((f"{grad('A')} = {matrix}",))]
+        matrix = tex.bmatrix(rows, cols, lambda i, j: tex.expr_latex(upstream[i, j]), full)
+        return [lead, Display((f"{tex.grad('A')} = {matrix}",))]
     lines: list[str] = []
     for entry in _forward_entries(rows, cols, full):
         if entry is None:
             lines.append(GAP_LINE)
             continue
         i, j = entry
-        left = partial_latex("L", f"a_{{{i + 1},{j + 1}}}")
-        lines.append(f"{LINE_STRUT} {left} &= {expr_latex(upstream[i, j])}")
+        left = tex.partial_latex("L", f"a_{{{i + 1},{j + 1}}}")
+        lines.append(f"{LINE_STRUT} {left} &= {tex.expr_latex(upstream[i, j])}")
     return [lead, Display(tuple(lines), aligned=True)]
 
 
@@ -161,12 +152,12 @@ def _closed_form(loss: LossDerivation) -> Paragraph:
 def _example(example: Any) -> list[Block]:
     """∂L/∂z_{1,1} written out, two terms a line: each is a whole entry of A minus its target,
     wide on the page."""
-    terms = [expr_latex(term) for term in example.as_ordered_terms()]
+    terms = [tex.expr_latex(term) for term in example.as_ordered_terms()]
     chunks = [" + ".join(terms[start : start + 2]) for start in range(0, len(terms), 2)]
     first, *more = [chunks[0], *(rf"&\quad + {chunk}" for chunk in chunks[1:])]
     return [
         Paragraph("For example:"),
-        Display((f"{grad('z_{1,1}')} &= {first}", *more), aligned=True),
+        Display((f"{tex.grad('z_{1,1}')} &= {first}", *more), aligned=True),
     ]
 
 
@@ -214,7 +205,7 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
     if derived is None:
         return []
     sizes, symbols = derivation.sizes, derivation.symbols
-    broadcast = bmatrix(sizes.m, sizes.n, lambda i, j: expr_latex(symbols.b[j]), full)
+    broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.b[j]), full)
     blocks: list[Block] = [
         Paragraph(
             "With the bias, $A = ZW + \\mathbf{1}_m b$: the row $b$ is repeated for every row "
@@ -256,9 +247,9 @@ _GENERAL_ZT = (
 _CORNER = r"\displaystyle \frac{\partial L}{\partial a_{%s}}"
 _GENERAL_UPSTREAM = (
     "\\begin{bmatrix}\n"
-    f"{ROW_STRUT} {_CORNER % '1,1'} & \\cdots & {_CORNER % '1,n'} \\\\\n"
+    f"{tex.ROW_STRUT} {_CORNER % '1,1'} & \\cdots & {_CORNER % '1,n'} \\\\\n"
     "\\vdots & \\ddots & \\vdots \\\\\n"
-    f"{ROW_STRUT} {_CORNER % 'm,1'} & \\cdots & {_CORNER % 'm,n'}"
+    f"{tex.ROW_STRUT} {_CORNER % 'm,1'} & \\cdots & {_CORNER % 'm,n'}"
     "\n\\end{bmatrix}"
 )
 
@@ -278,12 +269,12 @@ def _general(derivation: Derivation) -> Section:
     variables = LAYER.variables(derivation.bias)
     # The first local derivative is aligned with the forward pass above it.
     local = [
-        f"{partial_latex('a_{p,q}', layer.generic_entry(name))} {'=' if number else '&='} "
+        f"{tex.partial_latex('a_{p,q}', layer.generic_entry(name))} {'=' if number else '&='} "
         + _INDEX_FORMS[name][0]
         for number, name in enumerate(variables)
     ]
     sums = [
-        f"{grad(layer.generic_entry(name))} &= \\sum_{{p=1}}^{{m}} \\sum_{{q=1}}^{{n}} "
+        f"{tex.grad(layer.generic_entry(name))} &= \\sum_{{p=1}}^{{m}} \\sum_{{q=1}}^{{n}} "
         f"\\frac{{\\partial L}}{{\\partial a_{{p,q}}}} {_INDEX_FORMS[name][0]} "
         f"= {_INDEX_FORMS[name][1]} "
         f"= \\left({layer.rule_latex(name)}\\right)_{{{','.join(LAYER.matrix(name).indices)}}}"
@@ -325,7 +316,7 @@ def _general(derivation: Derivation) -> Section:
 
 def _identity(check: Check) -> str:
     """The identity a check is about, in LaTeX, read off what it compared."""
-    symbol = slashed(check.variable)
+    symbol = tex.slashed(check.variable)
     if check.unchanged_by_bias:
         return rf"{symbol}\big\vert_{{\text{{with }} b}} = {symbol}\big\vert_{{b = 0}}"
     rule = check.rule
@@ -351,7 +342,7 @@ def _summary(derivation: Derivation) -> Section:
         where = "with bias" if check.bias else "without bias"
         if check.loss is not None and derivation.loss is not None:
             where += ", " + derivation.loss.definition.title
-        rows.append((f"${_identity(check)}$", f"${shape_latex(*check.shape)}$", where, result))
+        rows.append((f"${_identity(check)}$", f"${tex.shape_latex(*check.shape)}$", where, result))
     overall = (
         "Every identity holds at every entry."
         if derivation.verified

@@ -47,11 +47,8 @@ Block = Paragraph | Lead | Display | Table
 
 @dataclass(frozen=True)
 class Section:
-    """A titled section of the document.
-
-    ``kept_together`` keeps it on one page when it fits, as a problem of an exercise sheet is;
-    a section longer than a page still breaks across pages.
-    """
+    """A titled section; ``kept_together`` keeps it on one page when it fits, as a problem of an
+    exercise sheet is (a section longer than a page still breaks across pages)."""
 
     title: str
     blocks: tuple[Block, ...]
@@ -69,16 +66,13 @@ class Heading:
 
 @dataclass(frozen=True)
 class Document:
-    """A whole document, ready to print.
-
-    A document with a ``heading`` is a handout (an exercise sheet): the heading stands in for a
-    title block, its sections sit one level down, and each display follows its paragraph closely.
-    """
+    """A whole document, ready to print. With a ``heading`` it is a handout (an exercise sheet):
+    the heading stands in for a title block, and its sections sit one level down."""
 
     title: str
     sections: tuple[Section, ...]
-    #: The most columns any matrix of the document has, when its builder knows it: the LaTeX
-    #: printer raises amsmath's MaxMatrixCols to it (else it counts the columns it printed).
+    #: The most columns any matrix has, when the builder knows it (else the LaTeX printer counts
+    #: the columns it printed), for amsmath's MaxMatrixCols.
     matrix_columns: int | None = None
     heading: Heading | None = None
 

@@ -16,23 +16,10 @@ from ..core.layer import LAYER, Index
 from ..core.losses import LossDerivation, closed_form_shown
 from ..core.model import ChainRule
 from . import layer_latex as layer
+from . import mathtex as tex
 from .document import LINE_STRUT, Block, Display, Document, Lead, Paragraph, Section
 from .exercise_common import SolutionSheet, notation, part, sheet
 from .limits import SHEET_LINE_WIDTH, SHEET_MATRIX_WIDTH
-from .mathtex import (
-    and_list,
-    bmatrix,
-    chain_rule_lines,
-    expr_latex,
-    grad,
-    linear_form_latex,
-    partial_latex,
-    shape_latex,
-    slashed,
-    sum_lines,
-    term_latex,
-    upstream_latex,
-)
 
 #: A strut for each cell of a matrix of display fractions. mathtex's ROW_STRUT only just spans
 #: one \\frac{\\partial L}{\\partial a_{i,j}}, so on paper the rows of such a matrix touch;
@@ -75,7 +62,7 @@ def _verdict(check: Check) -> str:
         raise ValueError(f"refusing to print an unverified solution: {check.identity} fails")
     where = _at_entries(check.entries_checked)
     if check.unchanged_by_bias:
-        return f"with the bias, ${slashed(check.variable)}$ is the same as without it {where}"
+        return f"with the bias, ${tex.slashed(check.variable)}$ is the same as without it {where}"
     rule = check.rule
     if rule is None or rule.variable != check.variable:
         raise ValueError(f"no LaTeX for the identity {check.identity}")
@@ -111,13 +98,13 @@ def _closed_entries(loss: LossDerivation) -> list[list[str]]:
     """The entries of ∂L/∂A in closed form, as a sheet shows them, in LaTeX."""
     shown = closed_form_shown(loss)
     rows, cols = shown.shape
-    return [[expr_latex(shown[i, j]) for j in range(cols)] for i in range(rows)]
+    return [[tex.expr_latex(shown[i, j]) for j in range(cols)] for i in range(rows)]
 
 
 def _closed_matrix(loss: LossDerivation) -> str:
     """∂L/∂A in closed form, entry by entry, as a matrix."""
     closed = _closed_entries(loss)
-    return bmatrix(len(closed), len(closed[0]), lambda i, j: closed[i][j], True)
+    return tex.bmatrix(len(closed), len(closed[0]), lambda i, j: closed[i][j], True)
 
 
 def _closed_form_inline(loss: LossDerivation) -> str:
@@ -128,7 +115,7 @@ def _closed_form_inline(loss: LossDerivation) -> str:
 def _loss_blocks(loss: LossDerivation) -> list[Block]:
     """A concrete loss: L, and ∂L/∂A in closed form, entry by entry."""
     definition = loss.definition
-    upstream = f"{grad('A')} &= {definition.closed_form_latex} = {_closed_matrix(loss)}"
+    upstream = f"{tex.grad('A')} &= {definition.closed_form_latex} = {_closed_matrix(loss)}"
     if definition.shorthand_latex is not None:
         upstream += rf",\qquad {definition.shorthand_latex}"
     stated = definition.condition
@@ -156,21 +143,21 @@ def _with_loss_lines(solution: Solution, loss: LossDerivation, rule: ChainRule) 
     upstream_first = layer.upstream_first(rule.variable)
     terms = []
     for (p, q), factor in rule.terms:
-        value, local = closed[p - 1][q - 1], expr_latex(factor)
+        value, local = closed[p - 1][q - 1], tex.expr_latex(factor)
         if value == "1" or local == "1":
             # A factor 1 is left out: ∂L/∂a = 1 for the sum, ∂a/∂b = 1 for the bias.
             terms.append(local if value == "1" else _parenthesised(value))
         else:
             pair = (_parenthesised(value), local)
             terms.append(" ".join(pair if upstream_first else reversed(pair)))
-    first, *more = sum_lines(terms, full=True)
+    first, *more = tex.sum_lines(terms, full=True)
     lines = [f"{LINE_STRUT} &= {first}", *more]
     to_sympy = get_engine(solution.derivation.engine).to_sympy
     total = sympy.Add(
         *(loss.closed_form[p - 1, q - 1] * to_sympy(factor) for (p, q), factor in rule.terms)
     )
     if total.is_Integer and len(rule.terms) > 1:
-        lines.append(f"{LINE_STRUT} &= {expr_latex(total)}")
+        lines.append(f"{LINE_STRUT} &= {tex.expr_latex(total)}")
     return lines
 
 
@@ -203,14 +190,16 @@ def _with_loss_product(solution: Solution) -> list[Block]:
     upstream = _closed_matrix(loss)
     factors = layer.factors_latex(target, derivation.symbols, derivation.sizes, upstream)
     product = layer.rule_latex(target, f"\\left({loss.definition.closed_form_latex}\\right)")
-    lines = [f"{grad(target)} = {product} &= {factors}"]
+    lines = [f"{tex.grad(target)} = {product} &= {factors}"]
     if loss.definition.constant_gradient:
         # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the
         # count of rows), so it is written out too, when its rows fit the page.
-        shown = _multiplied_out(loss, target).tolist()
-        widths = [sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown]
+        shown = _multiplied_out(loss, target)
+        widths = [
+            sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown.tolist()
+        ]
         if max(widths) <= SHEET_MATRIX_WIDTH:
-            matrix = bmatrix(len(shown), len(shown[0]), lambda i, j: expr_latex(shown[i][j]), True)
+            matrix = tex.bmatrix(*shown.shape, lambda i, j: tex.expr_latex(shown[i, j]), True)
             lines.append(f"&= {matrix}")
     return [
         Paragraph(f"With {_closed_form_inline(loss)}:"),
@@ -227,15 +216,15 @@ def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
     fed = [output for output, _ in rule.terms]
     forward = [
         f"a_{{{p},{q}}} &= "
-        + " + ".join(expr_latex(term) for term in solution.layer.outputs[p - 1][q - 1].terms)
+        + " + ".join(tex.expr_latex(term) for term in solution.layer.outputs[p - 1][q - 1].terms)
         for p, q in fed
     ]
     local = [
-        f"{partial_latex(f'a_{{{p},{q}}}', name)} = {expr_latex(factor)}"
+        f"{tex.partial_latex(f'a_{{{p},{q}}}', name)} = {tex.expr_latex(factor)}"
         for (p, q), factor in rule.terms
     ]
     upstream_first = layer.upstream_first(target)
-    (first, *more), (value_first, *value_more) = chain_rule_lines(
+    (first, *more), (value_first, *value_more) = tex.chain_rule_lines(
         name, rule.terms, upstream_first, True
     )
     matrix_form = rf"\left({layer.rule_latex(target)}\right)_{{{layer.position(target, index)}}}"
@@ -246,14 +235,14 @@ def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
         loss_lines = _with_loss_lines(solution, loss, rule)
         chain_rule += f", and in the last line with {_closed_form_inline(loss)}"
     return [
-        Paragraph(f"${name}$ appears in {and_list([f'a_{{{p},{q}}}' for p, q in fed])}:"),
+        Paragraph(f"${name}$ appears in {tex.and_list([f'a_{{{p},{q}}}' for p, q in fed])}:"),
         Display(tuple(forward), aligned=True),
         Paragraph(f"Differentiating each of them with respect to ${name}$:"),
         Display((r",\qquad ".join(local),)),
         Paragraph(f"{chain_rule}:"),
         Display(
             (
-                f"{LINE_STRUT} {grad(name)} &= {first}",
+                f"{LINE_STRUT} {tex.grad(name)} &= {first}",
                 *more,
                 f"{LINE_STRUT} &= {value_first}",
                 *value_more,
@@ -291,22 +280,22 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
     gradient = solution.layer.gradients[target]
     upstream_first = layer.upstream_first(target)
     m, n = derivation.sizes.m, derivation.sizes.n
-    upstream = bmatrix(m, n, lambda i, j: f"{CELL_STRUT} {upstream_latex((i + 1, j + 1))}")
+    upstream = tex.bmatrix(m, n, lambda i, j: f"{CELL_STRUT} {tex.upstream_latex((i + 1, j + 1))}")
     factors = layer.factors_latex(target, derivation.symbols, derivation.sizes, upstream)
-    head = f"{grad(target)} = {layer.rule_latex(target)} &= {factors}"
+    head = f"{tex.grad(target)} = {layer.rule_latex(target)} &= {factors}"
     blocks: list[Block] = [
         Paragraph(
-            f"${slashed(target)}$ has the shape of ${target}$, ${shape_latex(rows, cols)}$, and "
-            f"equals ${layer.rule_latex(target, layer.UPSTREAM_INLINE, THIN)}$:"
+            f"${tex.slashed(target)}$ has the shape of ${target}$, ${tex.shape_latex(rows, cols)}$,"
+            f" and equals ${layer.rule_latex(target, layer.UPSTREAM_INLINE, THIN)}$:"
         )
     ]
     if cols * _entry_width(solution) <= SHEET_MATRIX_WIDTH:
-        assembled = bmatrix(
+        assembled = tex.bmatrix(
             rows,
             cols,
             lambda i, j: (
                 f"{CELL_STRUT} "
-                + linear_form_latex(gradient.entries[i][j].terms, upstream_first, True)
+                + tex.linear_form_latex(gradient.entries[i][j].terms, upstream_first, True)
                 # A wider gap between columns, so that the sums read apart.
                 + (r" \quad" if j < cols - 1 else "")
             ),
@@ -323,9 +312,9 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
             equations = []
             for rule in row[start : start + per_line]:
                 terms = [
-                    term_latex(output, factor, upstream_first) for output, factor in rule.terms
+                    tex.term_latex(output, factor, upstream_first) for output, factor in rule.terms
                 ]
-                left = grad(layer.entry_name(target, rule.index))
+                left = tex.grad(layer.entry_name(target, rule.index))
                 equations.append(f"{left} &= {' + '.join(terms)}")
             # align* sets the equations of a line side by side, each column aligned at its =.
             lines.append(f"{strut} " + r" & \qquad ".join(equations))
@@ -342,9 +331,9 @@ def _solution_part(solution: Solution) -> Section:
     problem = solution.problem
     sizes = problem.sizes
     asked = (
-        f"${slashed(problem.target)}$ in matrix form"
+        f"${tex.slashed(problem.target)}$ in matrix form"
         if problem.entry is None
-        else f"${slashed(layer.entry_name(problem.target, problem.entry))}$"
+        else f"${tex.slashed(layer.entry_name(problem.target, problem.entry))}$"
     )
     blocks: list[Block] = [
         Paragraph(
