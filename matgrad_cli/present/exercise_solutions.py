@@ -199,7 +199,8 @@ def _with_loss_product(solution: Solution) -> list[Block]:
             sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown.tolist()
         ]
         if max(widths) <= SHEET_MATRIX_WIDTH:
-            matrix = tex.bmatrix(*shown.shape, lambda i, j: tex.expr_latex(shown[i, j]), True)
+            rows, cols = shown.shape
+            matrix = tex.bmatrix(rows, cols, lambda i, j: tex.expr_latex(shown[i, j]), True)
             lines.append(f"&= {matrix}")
     return [
         Paragraph(f"With {_closed_form_inline(loss)}:"),
