@@ -23,3 +23,21 @@ def terminal_view(result: object, **options: Any) -> Any:
     from ..present import terminal_view as present_view
 
     return present_view(result, **options)
+
+
+class Rendered:
+    """A result that shows itself as the command line prints it: as JSON, as rendered Markdown in
+    Jupyter, and as its terminal view in rich. Each result adds ``to_latex``, ``to_markdown`` and
+    ``to_text`` with the options of its command."""
+
+    def to_json(self) -> str:
+        """The result as JSON, as its command prints it with ``--format json``."""
+        return render(self, "json")
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter shows the result as rendered Markdown."""
+        return render(self, "markdown")
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        """rich prints the terminal view."""
+        yield terminal_view(self)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import bridge
 from .checks import Check, Comparand, comparand_text
-from .engine import get_engine, linear_value
+from .engine import Engine, get_engine, linear_value
 from .layer import LAYER, Index, Shape, Sizes, Variable
 
 if TYPE_CHECKING:
@@ -89,6 +89,12 @@ class Gradient:
     shape: Shape
     entries: tuple[tuple[ChainRule, ...], ...]
 
+    def values(self, upstream: Sequence[Sequence[Any]], engine: Engine) -> list[list[Any]]:
+        """Each partial as one expression, Σ ∂L/∂a_{p,q} · ∂a_{p,q}/∂x over the symbols of G."""
+        return [
+            [linear_value(rule.terms, upstream, engine) for rule in row] for row in self.entries
+        ]
+
 
 @dataclass(frozen=True)
 class MatrixForm:
@@ -121,7 +127,7 @@ class LayerDerivation:
 
 
 @dataclass(frozen=True)
-class Derivation:
+class Derivation(bridge.Rendered):
     """The whole derivation: the layer without bias and, when asked for, with it (SPEC §2)."""
 
     sizes: Sizes
@@ -163,18 +169,9 @@ class Derivation:
         """∂L/∂X as a SymPy Matrix of the elementwise results (with the bias when there is one)."""
         import sympy
 
-        engine = get_engine(self.engine)
         layer = self.biased if self.biased is not None else self.plain
-        gradient = layer.gradients[variable]
-        return sympy.Matrix(
-            [
-                [
-                    sympy.sympify(linear_value(rule.terms, self.symbols.upstream, engine))
-                    for rule in row
-                ]
-                for row in gradient.entries
-            ]
-        )
+        values = layer.gradients[variable].values(self.symbols.upstream, get_engine(self.engine))
+        return sympy.Matrix([[sympy.sympify(value) for value in row] for row in values])
 
     def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
         """The derivation as LaTeX, as `matgrad derive` prints it."""
@@ -184,18 +181,6 @@ class Derivation:
         """The derivation as Markdown, as `matgrad derive --format markdown` prints it."""
         return bridge.render(self, "markdown", full=full)
 
-    def to_json(self) -> str:
-        """The derivation as JSON, as `matgrad derive --format json` prints it."""
-        return bridge.render(self, "json")
-
     def to_text(self, *, width: int = 80, full: bool = False) -> str:
         """The terminal view, as `matgrad derive --format text` prints it when piped."""
         return bridge.render(self, "text", width=width, full=full)
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows the derivation as rendered Markdown with math."""
-        return self.to_markdown()
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        """rich prints the terminal view."""
-        yield bridge.terminal_view(self)

@@ -44,10 +44,6 @@ from .numeric_layer import ENTRY_RANGE, Integers, Matrix, RandomLayer, matmul
 
 #: Largest size per dimension of the numeric check: 1024³ takes well under 2 s.
 NUMERIC_LIMIT = 1024
-#: A wrong formula whose entry differs from the true one as a polynomial of degree ≤ 2 agrees
-#: with it at a uniform random draw from 2·ENTRY_RANGE + 1 values with probability at most
-#: 2/(2·ENTRY_RANGE + 1) (Schwartz–Zippel): the chance that one such entry hides.
-DRAW_COINCIDENCE = 2 / (2 * ENTRY_RANGE + 1)
 #: Entries of the directions are drawn uniformly from ±1..±DIRECTION_RANGE, never 0.
 DIRECTION_RANGE = 10**6
 #: Random directions per gradient.
@@ -110,8 +106,8 @@ class NumericCheck:
     whole matrix along ``directions`` random directions. ``escape_probability`` bounds the chance
     that a claimed matrix that differs from the true gradient *at this draw* passes every
     comparison made (0 when every entry was compared). A formula that is wrong in general but
-    happens to agree at this draw is a separate risk, bounded per entry by Schwartz–Zippel
-    (see ``DRAW_COINCIDENCE``).
+    happens to agree at this draw is a separate risk: an entry that differs by a polynomial of
+    degree ≤ 2 agrees with probability at most 2/(2·ENTRY_RANGE + 1) (Schwartz–Zippel).
     ``mismatch_count`` counts the wrong entries found, all of them when every entry was compared.
     """
 
@@ -176,14 +172,9 @@ def validate_numeric_sizes(m: object, k: object, n: object) -> Sizes:
 
 
 def _require_exact(sizes: Sizes) -> None:
-    """Refuse sizes at which a float64 product or sum could stop being exact.
-
-    A sum of t products of entries at most x and y in magnitude has every partial sum at most
-    t·x·y. The largest entries multiplied here are those of Z or W moved along a direction,
-    ENTRY_RANGE + DIRECTION_RANGE, so an entry of A along a direction is at most
-    k·(R + D)·R + R + D, and the loss carried by a row or column of A at most max(m, n) times
-    that times R. Every other product (the matrix forms, the one-entry perturbations) is smaller.
-    """
+    """Refuse sizes at which a float64 product or sum could stop being exact: an entry of A along
+    a direction is at most k·(R + D)·R + R + D, the loss of a row or column of A max(m, n)·R
+    times that, and every other product is smaller (the module's docstring)."""
     entry, moved = ENTRY_RANGE, ENTRY_RANGE + DIRECTION_RANGE
     output = sizes.k * moved * entry + moved
     loss_part = max(sizes.m, sizes.n) * output * entry

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..checks import Check
 from ..derive import build_symbols, derive_layer
-from ..engine import get_engine, linear_value
+from ..engine import get_engine
 from ..equality import compare_expressions
 from ..layer import LAYER, BackwardRule, Shape, Sizes
 from ..losses import LOSSES
@@ -87,12 +87,7 @@ def layer_at(sizes: Sizes, loss: str = "generic") -> VerifiedLayer:
         raise RuntimeError(f"the derivation at {sizes} did not verify; check cannot judge claims")
     operands = {name: sympy.ImmutableMatrix(symbols.rows(name)) for name in OPERAND_ORDER}
     expected = {
-        target: sympy.ImmutableMatrix(
-            [
-                [linear_value(rule.terms, symbols.upstream, engine) for rule in row]
-                for row in gradient.entries
-            ]
-        )
+        target: sympy.ImmutableMatrix(gradient.values(symbols.upstream, engine))
         for target, gradient in derivation.gradients.items()
     }
     return VerifiedLayer(operands, expected)

@@ -79,7 +79,7 @@ class ClaimVerdict:
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(bridge.Rendered):
     """The verdicts on every claim, in the order given."""
 
     verdicts: tuple[ClaimVerdict, ...]
@@ -116,10 +116,6 @@ class CheckReport:
         """The terminal view, as `matgrad check` prints it when piped."""
         return bridge.render(self, "text", width=width)
 
-    def to_json(self) -> str:
-        """The report as JSON, as `matgrad check --format json` prints it."""
-        return bridge.render(self, "json")
-
     def to_latex(self, *, standalone: bool = False) -> str:
         """The report as LaTeX, as `matgrad check --format latex` prints it."""
         return bridge.render(self, "latex", standalone=standalone)
@@ -127,11 +123,3 @@ class CheckReport:
     def to_markdown(self) -> str:
         """The report as Markdown, as `matgrad check --format markdown` prints it."""
         return bridge.render(self, "markdown")
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows the report as rendered Markdown."""
-        return self.to_markdown()
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        """rich prints the terminal view."""
-        yield bridge.terminal_view(self)
