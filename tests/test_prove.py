@@ -19,9 +19,8 @@ import sympy
 import matgrad_cli.core.proof as proof_module
 from matgrad_cli import derive
 from matgrad_cli.core.layer import Variable
-from matgrad_cli.core.proof import Proof, ProofReport, prove, prove_identity
-from matgrad_cli.core.proof_cas import STEP_SECONDS, CASSteps, local_partial
-from matgrad_cli.core.proof_setting import STANDARD_CLAIMS, Claim, Setting, setting
+from matgrad_cli.core.proof import STANDARD_CLAIMS, Claim, Proof, ProofReport, prove, prove_identity
+from matgrad_cli.core.proof_cas import STEP_SECONDS, CASSteps, Setting, local_partial, setting
 from matgrad_cli.present import render
 from matgrad_cli.present.json import proof_data
 from matgrad_cli.present.latex import latex_text

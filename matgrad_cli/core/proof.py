@@ -16,14 +16,15 @@ when it is one of the ranges (1 ≤ i ≤ m, …) of the entry being differentia
 so. Anything else (an exception, a time-out, a delta or a condition left over, a difference that
 is not 0) leaves the identity NOT proved, with the reason: nothing unproved is reported as proved.
 
-The result is data: each step holds SymPy's expression, what was done, and what the CAS found on
-the way (the bias term's partial, the conditions of a sum, the counterexample …); present/ tells
-the story in LaTeX, Markdown and plain text (present/prove_story.py).
+A claim is the right side of ∂L/∂X: the standard claims are the identities of SPEC section 1, and
+a test replaces one by a wrong form to show that it is refused. The result is data: each step
+holds SymPy's expression, what was done, and what the CAS found on the way (the bias term's
+partial, the conditions of a sum, the counterexample …); present/prove_story.py tells the story.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -31,20 +32,23 @@ from typing import Any, Literal
 import sympy
 
 from . import bridge
-from .layer import LAYER, Variable
+from .layer import LAYER, Factor, Variable
 from .proof_cas import (
     STEP_SECONDS,
     CASFailure,
     CASSteps,
+    Setting,
     StepFailed,
+    Target,
     counterexample,
     forward_entry,
     guarded,
     matrix_entry,
     next_delta_sum,
     resolve_conditions,
+    setting,
+    target_of,
 )
-from .proof_setting import STANDARD_CLAIMS, Claim, Setting, Target, setting, target_of
 
 #: The most delta-collapsing steps one derivation may take (each removes one sum).
 COLLAPSE_LIMIT = 6
@@ -55,6 +59,60 @@ StepKind = Literal[
     "definition", "sympy.diff", "chain rule", "sum over", "deltas", "matrix product",
     "claimed entry",
 ]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed right side of ∂L/∂X, as whoever states it writes it (``inline_latex``, for
+    running text, defaults to ``latex``). ``build`` returns a SymPy matrix expression in the
+    setting's matrix symbols, or the index expression of the entry at the free indices (i, r for
+    Z; r, j for W; j for b)."""
+
+    variable: Variable
+    latex: str
+    text: str
+    build: Callable[[Setting], Any]
+    inline_latex: str = ""
+
+    @property
+    def running_latex(self) -> str:
+        """The right side as it is written in a sentence."""
+        return self.inline_latex or self.latex
+
+
+def _factor(factor: Factor, st: Setting) -> Any:
+    """A factor of a backward rule as SymPy's matrix symbol, transposed when it is."""
+    matrices = {"Z": st.Z_matrix, "W": st.W_matrix, "G": st.G_matrix, "1": st.ones}
+    matrix = matrices[factor.matrix]
+    return matrix.T if factor.transposed else matrix
+
+
+def _standard_claim(variable: Variable, latex: str, inline_latex: str) -> Claim:
+    """The layer's backward rule for ``variable`` as a claim: its text and its product are the
+    rule's own (core/layer.py); ``latex`` and ``inline_latex`` write it for documents."""
+    rule = LAYER.rule(variable)
+
+    def build(st: Setting) -> Any:
+        left, right = (_factor(factor, st) for factor in rule.factors)
+        return left * right
+
+    return Claim(variable, latex, rule.text, build, inline_latex)
+
+
+#: The identities of SPEC section 1: ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G, ∂L/∂b = 1ᵀ·G.
+STANDARD_CLAIMS: Mapping[Variable, Claim] = {
+    "Z": _standard_claim(
+        "Z", r"\frac{\partial L}{\partial A} W^\top", r"(\partial L/\partial A)\, W^\top"
+    ),
+    "W": _standard_claim(
+        "W", r"Z^\top \frac{\partial L}{\partial A}", r"Z^\top (\partial L/\partial A)"
+    ),
+    "b": _standard_claim(
+        "b",
+        r"\mathbf{1}_m^\top \frac{\partial L}{\partial A}",
+        r"\mathbf{1}_m^\top (\partial L/\partial A)",
+    ),
+}
 
 
 @dataclass(frozen=True)

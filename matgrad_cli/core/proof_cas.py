@@ -1,9 +1,10 @@
-"""The computer-algebra steps of `matgrad prove`, each guarded by a time limit.
+"""The setting of `matgrad prove` and its computer-algebra steps, each guarded by a time limit.
 
-Every line of a proof is one of these calls into SymPy: the forward pass, ``sympy.diff``, the
-delta summation of one sum (``Sum.doit``), the entry of a matrix product, and the simplified
-difference of two sides. ``CASSteps`` bundles the replaceable ones, so that a test can break one
-and see the identity reported as NOT proved.
+The sizes m, k, n are SymPy symbols and the entries are indexed symbols, 1-based (SPEC
+section 1). Every line of a proof is one of these calls into SymPy: the forward pass,
+``sympy.diff``, the delta summation of one sum (``Sum.doit``), the entry of a matrix product, and
+the simplified difference of two sides. ``CASSteps`` bundles the replaceable ones, so that a test
+can break one and see the identity reported as NOT proved.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 import sympy
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from .proof_setting import Setting, Target
+from .layer import LAYER, Variable
 
 #: Longest time one CAS step may take before it is abandoned, leaving the identity unproved.
 STEP_SECONDS = 5.0
@@ -28,6 +30,84 @@ STEP_SECONDS = 5.0
 COUNTEREXAMPLE_SIZES = ((2, 3, 4), (3, 3, 3), (3, 2, 2))
 
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The symbols of the proof, indices 1-based (SPEC section 1): ``G[p, q]`` stands for
+    ∂L/∂a_{p,q}, ``a`` and ``L`` serve the statements of the steps, and the ``MatrixSymbol``
+    objects (``Z_matrix`` …) let SymPy compute the entries of a claimed product on its own."""
+
+    m: Any
+    k: Any
+    n: Any
+    i: Any
+    r: Any
+    j: Any
+    p: Any
+    q: Any
+    s: Any
+    z: Any
+    w: Any
+    b: Any
+    G: Any
+    Z_matrix: Any
+    W_matrix: Any
+    b_matrix: Any
+    G_matrix: Any
+    ones: Any
+    a: Any
+    L: Any
+
+    def extent(self, base: Any) -> tuple[Any, ...]:
+        """The upper bounds of an indexed base's indices: z is m×k, b has n entries."""
+        m, k, n = self.m, self.k, self.n
+        return {self.z: (m, k), self.w: (k, n), self.b: (n,), self.G: (m, n)}[base]
+
+
+@cache
+def setting() -> Setting:
+    """The symbols, made once, the matrices shaped as the layer describes them (core/layer.py)."""
+    m, k, n = sympy.symbols("m k n", integer=True, positive=True)
+    i, r, j, p, q, s = sympy.symbols("i r j p q s", integer=True, positive=True)
+    size = {"m": m, "k": k, "n": n, "1": 1}
+
+    def matrix(name: str) -> Any:
+        described = LAYER.matrix(name)
+        return sympy.MatrixSymbol(name, size[described.rows], size[described.cols])
+
+    z, w, b, G, a = map(sympy.IndexedBase, "zwbGa")
+    matrices = (matrix("Z"), matrix("W"), matrix("b"), matrix("G"))
+    ones = sympy.OneMatrix(size[LAYER.matrix("1").rows], 1)
+    return Setting(m, k, n, i, r, j, p, q, s, z, w, b, G, *matrices, ones, a, sympy.Symbol("L"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is differentiated: the entry x of X, its free indices with their bounds, X's shape."""
+
+    variable: Variable
+    entry: Any
+    indices: tuple[Any, ...]
+    bounds: tuple[Any, ...]
+    shape: tuple[Any, Any]
+
+    @property
+    def ranges(self) -> tuple[tuple[Any, Any], ...]:
+        """Each free index with its upper bound: (i, m), (r, k)."""
+        return tuple(zip(self.indices, self.bounds, strict=True))
+
+
+def target_of(variable: Variable, st: Setting) -> Target:
+    """The generic entry of Z (z_{i,r}), W (w_{r,j}) or b (b_j), with the names and shape the
+    layer gives the matrix (core/layer.py)."""
+    matrix = LAYER.matrix(variable)
+    indices = tuple(getattr(st, name) for name in matrix.indices)
+    shape = tuple(
+        1 if letter == "1" else getattr(st, letter) for letter in (matrix.rows, matrix.cols)
+    )
+    entry = getattr(st, matrix.entry)[indices]
+    return Target(variable, entry, indices, shape[-len(indices) :], (shape[0], shape[1]))
 
 
 class CASTimeout(BaseException):

@@ -17,6 +17,7 @@ from typing import Any
 import sympy
 
 from ..core.proof import (
+    Claim,
     Comparison,
     DeltaSum,
     LocalPartial,
@@ -24,8 +25,7 @@ from ..core.proof import (
     ProofStep,
     ShapeMismatch,
 )
-from ..core.proof_cas import CASFailure
-from ..core.proof_setting import Claim, setting
+from ..core.proof_cas import CASFailure, setting
 from .layer_latex import forward_latex
 
 #: A description or a reason: words (``str``) and mathematics (any other part), in order.
