@@ -110,17 +110,13 @@ class VerdictView:
 
     def _heading(self) -> Text:
         verdict = self.verdict
-        heading = Text()
-        if verdict.correct:
-            heading.append("✓ ", style=STYLE_GOOD)
-        else:
-            heading.append("✗ ", style=STYLE_BAD)
-        heading.append(_one_line(verdict.claim), style=_STYLE_CLAIM)
+        style = STYLE_GOOD if verdict.correct else STYLE_BAD
         status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
-        heading.append(
-            "   " + status[verdict.reason], style=STYLE_GOOD if verdict.correct else STYLE_BAD
+        return Text.assemble(
+            ("✓ " if verdict.correct else "✗ ", style),
+            (_one_line(verdict.claim), _STYLE_CLAIM),
+            ("   " + status[verdict.reason], style),
         )
-        return heading
 
     def _correct(self) -> list[RenderableType]:
         verdict = self.verdict
@@ -199,17 +195,12 @@ class VerdictView:
         verdict = self.verdict
         items: list[RenderableType] = [Text("")]
         if verdict.hint is not None:
-            hint = Text()
-            hint.append("Hint: ", style="bold " + _STYLE_HINT)
-            hint.append(verdict.hint + ".", style=_STYLE_HINT)
-            items.append(hint)
-        answer = Text()
-        answer.append("Right answer: ", style="bold")
-        answer.append(verdict.correct_formula)
+            items.append(
+                Text.assemble(("Hint: ", "bold " + _STYLE_HINT), (verdict.hint + ".", _STYLE_HINT))
+            )
         note = upstream_note(verdict)
-        if note is not None:
-            answer.append(f" ({note})")
-        items.append(answer)
+        answer = verdict.correct_formula + (f" ({note})" if note is not None else "")
+        items.append(Text.assemble(("Right answer: ", "bold"), answer))
         return items
 
 

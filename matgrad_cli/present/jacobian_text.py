@@ -46,7 +46,6 @@ from .terminal import (
     STYLE_BAD,
     STYLE_NOTE,
     Block,
-    BlockRows,
     Equation,
     Figure,
     Listing,
@@ -58,6 +57,7 @@ from .terminal import (
     entry_listing,
     fails,
     labelled,
+    layer_matrices,
     line,
     marked,
     matrix_block,
@@ -69,7 +69,6 @@ from .terminal import (
     results_table,
     shown_indices,
     summary_result,
-    symbol_matrix,
     text_block,
     verified,
 )
@@ -152,27 +151,6 @@ def _verdict(check: JacobianCheck, statement: str) -> Iterator[RenderableType]:
         )
 
 
-@dataclass(frozen=True)
-class WideFigure:
-    """A block when it fits the width, else a note that ``what`` does not."""
-
-    block: Block
-    what: str
-    indent: int = 2
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        if self.indent + self.block.width <= width:
-            yield Figure(self.block, self.indent)
-            return
-        yield prose(
-            f"({self.what} is too wide for {width} columns; --format latex prints it, or run "
-            "without --full to elide it)",
-            style=STYLE_NOTE,
-            indent=self.indent,
-        )
-
-
 def _layout(derivation: JacobianDerivation) -> RenderableType:
     """Which Jacobians the layout prints, and their shapes."""
     shape_w = dimensions(derivation.jacobians["W"].shape)
@@ -193,17 +171,17 @@ def _layout(derivation: JacobianDerivation) -> RenderableType:
     )
 
 
-def _vec(name: str, sizes: Sizes, full: bool) -> WideFigure:
+def _vec(name: str, sizes: Sizes, full: bool) -> Figure:
     """vec(X) = [x₁,₁  x₂,₁  …]ᵀ, the entries of the layer's matrix in column-major order."""
     labels = [pretty_entry(name, index) for index in vec_order(*sizes.shape_of(name))]
     cells = matrix_cells(1, len(labels), lambda i, j: labels[j], full)
     vector = beside(text_block(f"vec({name}) = "), matrix_block(cells), text_block("ᵀ"))
-    return WideFigure(vector, f"vec({name})")
+    return Figure(vector, 2, f"vec({name})")
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableType]:
     """Sizes, Z and W, vec, and the layout of the Jacobians."""
-    sizes, symbols = derivation.sizes, derivation.symbols
+    sizes = derivation.sizes
     m, k, n = sizes.m, sizes.k, sizes.n
     yield prose(
         f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
@@ -211,12 +189,7 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableTyp
         "bias would add a constant to each a_{i,j} and change neither Jacobian, so it is left out."
     )
     yield blank()
-    yield BlockRows(
-        [
-            labelled(f"{name} = ", symbol_matrix(symbols.rows(name), full))
-            for name in LAYER.variables(bias=False)
-        ]
-    )
+    yield layer_matrices(derivation.symbols, LAYER.variables(bias=False), full)
     yield blank()
     yield prose(
         f"∂A/∂W has an entry ∂a_{{i,j}}/∂w_{{r,q}} for every pair of entries: four indices, "
@@ -250,13 +223,13 @@ def _matrix(
     )
     yield blank()
     labelled_matrix = _labelled_matrix(jacobian.entries, jacobian.rows, jacobian.columns, full)
-    yield WideFigure(labelled_matrix, short)
+    yield Figure(labelled_matrix, 2, short)
     yield blank()
     # The Jacobian in blocks, each read as 0, a named matrix or a multiple of I.
     down, across = jacobian.block_grid
     blocks = matrix_cells(down, across, lambda i, j: _block_text(jacobian, i, j, derivation), full)
     yield prose(f"In blocks of {dimensions(jacobian.block_shape)}, {_BLOCKS[(variable, layout)]}:")
-    yield WideFigure(labelled(f"{short} = ", matrix_block(blocks)), "the block matrix")
+    yield Figure(labelled(f"{short} = ", matrix_block(blocks)), 2, "the block matrix")
     yield blank()
     check = derivation.check("jacobian", variable)
     yield from _verdict(
@@ -425,8 +398,7 @@ class JacobianView:
     _: KW_ONLY
     full: bool = False
 
-    def sections(self) -> list[Section]:
-        """Setup, ∂A/∂W, ∂A/∂Z, the contractions, the notes' claim, the general case, summary."""
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, full = self.derivation, self.full
         contractions = (
             prose(
@@ -437,7 +409,7 @@ class JacobianView:
             Contraction(derivation, "W", full=full),
             Contraction(derivation, "Z", full=full),
         )
-        return [
+        sections = [
             Section("Setup and conventions", tuple(_setup(derivation, full))),
             Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
             Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
@@ -446,9 +418,7 @@ class JacobianView:
             Section("The general case", tuple(_general())),
             Section("Summary", tuple(_summary(derivation))),
         ]
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Sections(self.sections())
+        yield Sections(sections)
 
 
 def render_jacobian_text(

@@ -168,10 +168,9 @@ class ProofView:
 
     report: ProofReport
 
-    def sections(self) -> list[Section]:
-        """The sections in order, each identity's written in the proof's notation."""
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
-        return [
+        sections = [
             Section("Statement", tuple(_statement(report))),
             Section("Setting", tuple(_setting(report.bias))),
             *(
@@ -180,10 +179,8 @@ class ProofView:
             ),
             Section("For every size", tuple(_closing(report))),
         ]
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        title = f"A proof for every size: the gradients of {forward_text(self.report.bias)}"
-        yield Sections(self.sections(), lead=Hanging(title, style="bold"))
+        title = f"A proof for every size: the gradients of {forward_text(report.bias)}"
+        yield Sections(sections, lead=Hanging(title, style="bold"))
 
 
 def render_proof_text(report: ProofReport, *, width: int = 80, color: bool = False) -> str:

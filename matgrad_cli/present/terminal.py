@@ -29,7 +29,7 @@ from .notation import elide_terms, pretty_expr, product_term
 if TYPE_CHECKING:
     from ..core.checks import Check
     from ..core.jacobians import JacobianCheck
-    from ..core.model import MatrixForm
+    from ..core.model import MatrixForm, Symbols
 
 STYLE_HEADING = "bold cyan"
 STYLE_GOOD = "bold green"
@@ -129,16 +129,8 @@ def bracketed(bodies: Sequence[str]) -> list[str]:
     """Rows in unicode brackets: ⎡ ⎤ ⎢ ⎥ ⎣ ⎦, or [ ] around a single row."""
     if len(bodies) == 1:
         return [f"[{bodies[0]}]"]
-    lines = []
-    for number, body in enumerate(bodies):
-        if number == 0:
-            left, right = "⎡", "⎤"
-        elif number == len(bodies) - 1:
-            left, right = "⎣", "⎦"
-        else:
-            left, right = "⎢", "⎥"
-        lines.append(f"{left}{body}{right}")
-    return lines
+    sides = ["⎡⎤", *["⎢⎥"] * (len(bodies) - 2), "⎣⎦"]
+    return [f"{side[0]}{body}{side[1]}" for side, body in zip(sides, bodies, strict=True)]
 
 
 def matrix_block(cells: list[list[str]], align: Literal["left", "right"] = "left") -> Block:
@@ -165,10 +157,9 @@ def matrix_block(cells: list[list[str]], align: Literal["left", "right"] = "left
 
 def symbol_matrix(entries: Sequence[Sequence[Any]], full: bool, transpose: bool = False) -> Block:
     """A matrix of engine symbols (Z, W, G or a transpose), elided when large."""
-    rows, cols = len(entries), len(entries[0])
-    if transpose:
-        return matrix_block(matrix_cells(cols, rows, lambda i, j: pretty_expr(entries[j][i]), full))
-    return matrix_block(matrix_cells(rows, cols, lambda i, j: pretty_expr(entries[i][j]), full))
+    shown = list(zip(*entries, strict=True)) if transpose else entries
+    cells = matrix_cells(len(shown), len(shown[0]), lambda i, j: pretty_expr(shown[i][j]), full)
+    return matrix_block(cells)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,22 +221,30 @@ class Hanging:
 @dataclass(frozen=True)
 class Figure:
     """A block indented by ``indent``, or, when it is wider than the console, a note saying so
-    (folding would break a matrix's rows apart)."""
+    (folding would break a matrix's rows apart); the note names ``what`` when it is given."""
 
     block: Block
     indent: int = 0
+    what: str = ""
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        block, indent = self.block, self.indent
-        if indent + block.width > options.max_width:
+        block, indent, width = self.block, self.indent, options.max_width
+        if indent + block.width <= width:
+            for text in block.lines:
+                yield line(" " * indent + text if text else "")
+        elif self.what:
+            yield prose(
+                f"({self.what} is too wide for {width} columns; --format latex prints it, or run "
+                "without --full to elide it)",
+                style=STYLE_NOTE,
+                indent=indent,
+            )
+        else:
             yield line(
                 " " * indent + f"(this matrix is {block.width} columns wide, too wide for this "
                 f"terminal; --format latex or markdown shows it whole)",
                 style=STYLE_NOTE,
             )
-            return
-        for text in block.lines:
-            yield line(" " * indent + text if text else "")
 
 
 @dataclass(frozen=True)
@@ -262,13 +261,16 @@ class BlockRows:
             yield Figure(row)
 
 
+def layer_matrices(symbols: Symbols, names: Iterable[str], full: bool) -> BlockRows:
+    """``Z = ⎡…⎤    W = ⎡…⎤``: the symbols of the layer's matrices, side by side as they fit."""
+    matrices = [labelled(f"{name} = ", symbol_matrix(symbols.rows(name), full)) for name in names]
+    return BlockRows(matrices)
+
+
 @dataclass(frozen=True)
 class Equation:
-    """``lhs = t₁ + t₂ + …``, broken before a + (or ``join``) under the =, to fit the width.
-
-    ``lhs`` is padded to ``lhs_width`` so that the = of a list of equations line up; an empty
-    sum is 0.
-    """
+    """``lhs = t₁ + t₂ + …``, broken before a + (or ``join``) under the =, to fit the width;
+    ``lhs`` padded to ``lhs_width`` lines up the = of a list of equations. An empty sum is 0."""
 
     prefix: str
     lhs: str
@@ -363,11 +365,6 @@ class Section:
         yield from self.body
 
 
-def heading(number: int, title: str) -> Rule:
-    """``3. ∂L/∂Z ────`` across the width."""
-    return Rule(Text(f"{number}. {title}", style=STYLE_HEADING), align="left")
-
-
 @dataclass(frozen=True)
 class Sections:
     """The sections numbered from 1, each under its heading, a blank line apart (and apart from
@@ -382,7 +379,7 @@ class Sections:
         for number, section in enumerate(self.sections, start=1):
             if number > 1 or self.lead is not None:
                 yield blank()
-            yield heading(number, section.title)
+            yield Rule(Text(f"{number}. {section.title}", style=STYLE_HEADING), align="left")
             yield section
 
 

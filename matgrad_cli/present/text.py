@@ -11,7 +11,7 @@ read off a Check of the derivation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import KW_ONLY, dataclass
 
 from rich.cells import cell_len
@@ -19,17 +19,9 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
 from ..core.checks import MISMATCHES_KEPT, Check
-from ..core.layer import LAYER, Factor, Sizes, Variable
+from ..core.layer import LAYER, Factor, Variable
 from ..core.losses import LossDerivation
-from ..core.model import (
-    ChainRule,
-    Derivation,
-    Gradient,
-    LayerDerivation,
-    MatrixForm,
-    OutputEntry,
-    Symbols,
-)
+from ..core.model import Derivation, Gradient, LayerDerivation, MatrixForm, OutputEntry
 from .layer_latex import generic_entry
 from .limits import ENTRY_LIST, FORWARD_LIST
 from .notation import (
@@ -53,7 +45,6 @@ from .terminal import (
     STYLE_GOOD,
     STYLE_NOTE,
     Block,
-    BlockRows,
     Equation,
     Figure,
     Listing,
@@ -64,6 +55,7 @@ from .terminal import (
     entry_listing,
     fails,
     labelled,
+    layer_matrices,
     line,
     marked,
     matrix_block,
@@ -147,7 +139,7 @@ def gradient_steps(
     check = find_check(layer.checks, name)
     yield ChainRules(layer.gradients[name], check, full=full)
     yield Assembled(layer.gradients[name], full=full)
-    yield Product(layer.products[name], name, derivation.sizes, derivation.symbols, full=full)
+    yield Product(layer.products[name], name, derivation, full=full)
     yield blank()
     yield from check_verdict(check, full=full)
 
@@ -162,10 +154,10 @@ class ChainRules:
     _: KW_ONLY
     full: bool
 
-    def _shown(self, rules: Sequence[ChainRule]) -> list[int]:
-        if self.full or len(rules) <= ENTRY_LIST:
-            return list(range(len(rules)))
-        return [0, 1, 2, len(rules) - 1]
+    def _shown(self, count: int) -> list[int]:
+        if self.full or count <= ENTRY_LIST:
+            return list(range(count))
+        return [0, 1, 2, count - 1]
 
     def _more(self, count: int, total: int) -> str:
         if self.check is not None and self.check.holds:
@@ -175,7 +167,7 @@ class ChainRules:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         full = self.full
         rules = [rule for row in self.gradient.entries for rule in row]
-        shown = self._shown(rules)
+        shown = self._shown(len(rules))
         names = {
             number: pretty_entry(rules[number].variable, rules[number].index) for number in shown
         }
@@ -253,17 +245,16 @@ class Product:
 
     form: MatrixForm
     variable: Variable
-    sizes: Sizes
-    symbols: Symbols
+    derivation: Derivation
     _: KW_ONLY
     full: bool
 
     def _factor(self, factor: Factor) -> Block:
         """A factor written out: the symbols of Z, W or G, or a row of ones."""
         if LAYER.matrix(factor.matrix).role == "ones":
-            rows, cols = factor.shape(self.sizes)
+            rows, cols = factor.shape(self.derivation.sizes)
             return matrix_block(matrix_cells(rows, cols, lambda i, j: "1", self.full))
-        entries = self.symbols.rows(factor.matrix)
+        entries = self.derivation.symbols.rows(factor.matrix)
         return symbol_matrix(entries, self.full, transpose=factor.transposed)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -308,12 +299,7 @@ def _setup(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
         f"{sized_shape('W', sizes)}{bias_shape}, and the output A is {sized_shape('A', sizes)}."
     )
     yield blank()
-    yield BlockRows(
-        [
-            labelled(f"{name} = ", symbol_matrix(derivation.symbols.rows(name), full))
-            for name in LAYER.variables(bias)
-        ]
-    )
+    yield layer_matrices(derivation.symbols, LAYER.variables(bias), full)
     yield blank()
     if bias:
         yield prose(
@@ -494,8 +480,7 @@ class DerivationView:
     _: KW_ONLY
     full: bool = False
 
-    def sections(self) -> list[Section]:
-        """The sections in order; the loss and the bias only when the derivation has them."""
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, full = self.derivation, self.full
         sections = [
             Section("Setup", tuple(_setup(derivation, full))),
@@ -511,10 +496,7 @@ class DerivationView:
         general = "The general case: why it holds at every size"
         sections.append(Section(general, tuple(_general(derivation.bias))))
         sections.append(Section("Summary", tuple(_summary(derivation))))
-        return sections
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield Sections(self.sections())
+        yield Sections(sections)
 
 
 def render_text(
