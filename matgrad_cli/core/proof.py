@@ -32,7 +32,7 @@ from typing import Any, Literal
 import sympy
 
 from . import bridge
-from .layer import LAYER, Factor, Variable
+from .layer import LAYER, BackwardRule, Factor, Variable
 from .proof_cas import (
     STEP_SECONDS,
     CASFailure,
@@ -63,21 +63,16 @@ StepKind = Literal[
 
 @dataclass(frozen=True)
 class Claim:
-    """A claimed right side of ∂L/∂X, as whoever states it writes it (``inline_latex``, for
-    running text, defaults to ``latex``). ``build`` returns a SymPy matrix expression in the
-    setting's matrix symbols, or the index expression of the entry at the free indices (i, r for
-    Z; r, j for W; j for b)."""
+    """A claimed right side of ∂L/∂X, written as whoever states it writes it, or the layer's
+    backward ``rule``, whose notation is read off the rule. ``build`` returns a SymPy matrix
+    expression in the setting's matrix symbols, or the index expression of the entry at the free
+    indices (i, r for Z; r, j for W; j for b)."""
 
     variable: Variable
     latex: str
     text: str
     build: Callable[[Setting], Any]
-    inline_latex: str = ""
-
-    @property
-    def running_latex(self) -> str:
-        """The right side as it is written in a sentence."""
-        return self.inline_latex or self.latex
+    rule: BackwardRule | None = None
 
 
 def _factor(factor: Factor, st: Setting) -> Any:
@@ -87,31 +82,21 @@ def _factor(factor: Factor, st: Setting) -> Any:
     return matrix.T if factor.transposed else matrix
 
 
-def _standard_claim(variable: Variable, latex: str, inline_latex: str) -> Claim:
-    """The layer's backward rule for ``variable`` as a claim: its text and its product are the
-    rule's own (core/layer.py); ``latex`` and ``inline_latex`` write it for documents."""
+def _standard_claim(variable: Variable) -> Claim:
+    """The layer's backward rule for ``variable`` as a claim, its product that of the rule's
+    factors (core/layer.py)."""
     rule = LAYER.rule(variable)
 
     def build(st: Setting) -> Any:
         left, right = (_factor(factor, st) for factor in rule.factors)
         return left * right
 
-    return Claim(variable, latex, rule.text, build, inline_latex)
+    return Claim(variable, "", rule.text, build, rule)
 
 
 #: The identities of SPEC section 1: ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G, ∂L/∂b = 1ᵀ·G.
 STANDARD_CLAIMS: Mapping[Variable, Claim] = {
-    "Z": _standard_claim(
-        "Z", r"\frac{\partial L}{\partial A} W^\top", r"(\partial L/\partial A)\, W^\top"
-    ),
-    "W": _standard_claim(
-        "W", r"Z^\top \frac{\partial L}{\partial A}", r"Z^\top (\partial L/\partial A)"
-    ),
-    "b": _standard_claim(
-        "b",
-        r"\mathbf{1}_m^\top \frac{\partial L}{\partial A}",
-        r"\mathbf{1}_m^\top (\partial L/\partial A)",
-    ),
+    variable: _standard_claim(variable) for variable in LAYER.variables(bias=True)
 }
 
 

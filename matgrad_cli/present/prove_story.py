@@ -26,7 +26,7 @@ from ..core.proof import (
     ShapeMismatch,
 )
 from ..core.proof_cas import CASFailure, setting
-from .layer_latex import forward_latex
+from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 
 #: A description or a reason: words (``str``) and mathematics (any other part), in order.
 Note = tuple[Any, ...]
@@ -80,9 +80,19 @@ def _assignments(names: Sequence[Any], values: Sequence[int]) -> Written:
     return _same(", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True)))
 
 
+def claim_latex(claim: Claim, inline: bool = False) -> str:
+    """The claimed right side in LaTeX: the layer's rule, with ∂L/∂A slashed in running text
+    (``inline``), or as the claim writes it."""
+    if claim.rule is None:
+        return claim.latex
+    if inline:
+        return rule_latex(claim.variable, UPSTREAM_INLINE, after_upstream=r"\, ")
+    return rule_latex(claim.variable)
+
+
 def _claimed_form(claim: Claim) -> Written:
-    """The claimed right side as its claim writes it in a sentence."""
-    return Written(claim.running_latex, claim.text)
+    """The claimed right side as it is written in a sentence."""
+    return Written(claim_latex(claim, inline=True), claim.text)
 
 
 #: The right side of a step the CAS could not carry out.
@@ -120,7 +130,7 @@ def step_right(step: ProofStep, proof: Proof) -> Any:
         return _UNKNOWN
     if isinstance(detail, ShapeMismatch) or (isinstance(detail, Comparison) and detail.matrix):
         subscript = ",".join(map(str, proof.target.indices))
-        latex = rf"\left({claim.latex}\right)_{{{subscript}}}"
+        latex = rf"\left({claim_latex(claim)}\right)_{{{subscript}}}"
         return Written(latex, f"({claim.text})_{{{subscript}}}")
     return step.expr
 
