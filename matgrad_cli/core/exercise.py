@@ -108,18 +108,21 @@ def parse_count(text: str) -> int:
     return validate_count(int(cleaned))
 
 
+def _in_range(value: object, name: str, low: int, high: int) -> int:
+    """``value`` if it is an integer from ``low`` to ``high``, else an InputError."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
 def validate_seed(seed: object) -> int:
     """``seed`` if it is an integer from 0 to MAX_SEED, else an InputError."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
-    return seed
+    return _in_range(seed, "seed", 0, MAX_SEED)
 
 
 def validate_count(count: object) -> int:
     """``count`` if it is an integer from 1 to MAX_COUNT, else an InputError."""
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise InputError(f"count must be an integer from 1 to {MAX_COUNT}, got {count!r}")
-    return count
+    return _in_range(count, "count", 1, MAX_COUNT)
 
 
 def _balanced(rng: random.Random, choices: Sequence[T], count: int) -> list[T]:
@@ -132,12 +135,6 @@ def _balanced(rng: random.Random, choices: Sequence[T], count: int) -> list[T]:
     return picks[:count]
 
 
-def _summed_size(sizes: Sizes, target: Variable) -> int:
-    """How many terms the chain-rule sum of one entry of ∂L/∂X has: n for Z, m for W and b (the
-    inner size of the target's backward rule)."""
-    return LAYER.rule(target).inner_size(sizes)
-
-
 def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
     """Sizes from SIZES, not all equal (so some matrix is not square), at most one of them 1,
     and at least two terms in each chain-rule sum of the target (else the answer is a copy)."""
@@ -146,7 +143,8 @@ def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
         sizes = Sizes(m, k, n)
         if m == k == n or (m, k, n).count(1) > 1:
             continue
-        if _summed_size(sizes, target) < 2:
+        # The terms of the chain-rule sum of one entry: n for Z, m for W and b.
+        if LAYER.rule(target).inner_size(sizes) < 2:
             continue
         return sizes
 

@@ -48,14 +48,6 @@ Repairs: TypeAlias = Callable[[Claim, str], Iterator[Repair]]
 
 
 @dataclass(frozen=True)
-class SlipRule:
-    """One kind of slip and the repairs that would undo it."""
-
-    kind: HintKind
-    repairs: Repairs
-
-
-@dataclass(frozen=True)
 class Hint:
     """The first repair that makes a claim right at every size, and its kind."""
 
@@ -67,10 +59,6 @@ def _sum_axis_text(axis: int) -> str:
     if axis == 0:
         return "adds down each column, giving a row"
     return "adds along each row, giving a column"
-
-
-def _mentions_b(node: Node) -> bool:
-    return "b" in names(node)
 
 
 # One rule per kind of slip: each yields the claim repaired in every way of that kind.
@@ -173,7 +161,7 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
         if not isinstance(node, tree.Add | tree.Sub):
             continue
         for kept, dropped in ((node.left, node.right), (node.right, node.left)):
-            if not _mentions_b(dropped) or (_mentions_b(kept) and loss == "generic"):
+            if "b" not in names(dropped) or ("b" in names(kept) and loss == "generic"):
                 continue
             # x - b keeps x; b - x keeps -x.
             negated = isinstance(node, tree.Sub) and kept is node.right
@@ -204,19 +192,19 @@ def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
         yield Repair(repaired, message)
 
 
-#: The rules in the order their repairs are tried: the likeliest slips first. A scaled answer
-#: is not a rewrite of the tree, so it is tried last, by _scaled.
-RULES: tuple[SlipRule, ...] = (
-    SlipRule("transposed_result", _transposed_result),
-    SlipRule("wrong_sum_axis", _wrong_sum_axis),
-    SlipRule("sign_error", _sign_error),
-    SlipRule("swapped_factors", _swapped_factors),
-    SlipRule("extra_transpose", _extra_transpose),
-    SlipRule("missing_transpose", _missing_transpose),
-    SlipRule("extra_bias_term", _extra_bias_term),
-    SlipRule("missing_sum", _missing_sum),
-    SlipRule("missing_bias_term", _missing_bias_term),
-)
+#: The rules by kind, in the order their repairs are tried: the likeliest slips first. A scaled
+#: answer is not a rewrite of the tree, so it is tried last, by _scaled.
+RULES: dict[HintKind, Repairs] = {
+    "transposed_result": _transposed_result,
+    "wrong_sum_axis": _wrong_sum_axis,
+    "sign_error": _sign_error,
+    "swapped_factors": _swapped_factors,
+    "extra_transpose": _extra_transpose,
+    "missing_transpose": _missing_transpose,
+    "extra_bias_term": _extra_bias_term,
+    "missing_sum": _missing_sum,
+    "missing_bias_term": _missing_bias_term,
+}
 
 
 def _ratio(check: Check) -> Any:
@@ -248,10 +236,10 @@ def find_hint(
     """The first one-step repair that makes the claim right at every size."""
     if sum(1 for _ in subtrees(claim.expr)) > HINT_NODE_LIMIT:
         return None
-    for rule in RULES:
-        for repair in rule.repairs(claim, loss):
+    for kind, repairs in RULES.items():
+        for repair in repairs(claim, loss):
             if right_everywhere(repair.expr, claim.target, sizes_list, 1, loss):
-                return Hint(rule.kind, repair.message)
+                return Hint(kind, repair.message)
     # The ratio of two softmax expressions is a costly cancellation: only polynomial losses
     # are searched for a scaled answer.
     if failed is not None and loss in POLYNOMIAL_LOSSES:
