@@ -54,11 +54,9 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     """Import a lazily exported name from its module on first use (PEP 562)."""
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _LAZY:
         raise AttributeError(f"module 'matgrad_cli' has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
+    value = globals()[name] = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     return value

@@ -63,9 +63,6 @@ _NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.
 _NO_ANONYMOUS = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
 
 
-# -- public API ------------------------------------------------------------------------------
-
-
 def shown(path: str | os.PathLike[str]) -> str:
     """``path`` for a message: printable characters as they are, the rest escaped as repr does,
     so that a file name can neither move the cursor nor recolour the terminal."""
@@ -89,7 +86,7 @@ def parse_output_path(text: str) -> Path:
 def check_writable(path: Path | str, force: bool) -> None:
     """Fail early, before any work, with one line if ``path`` cannot or may not be written.
     A ``str`` is read by ``parse_output_path``, so ``x.tex/`` is refused."""
-    _inspect(_as_path(path), force)
+    _inspect(path, force)
 
 
 def write_atomic(path: Path | str, content: str | bytes, force: bool) -> None:
@@ -99,25 +96,17 @@ def write_atomic(path: Path | str, content: str | bytes, force: bool) -> None:
 
 
 def write_all(files: Sequence[tuple[Path | str, bytes]], force: bool) -> None:
-    """Write several files as one: all are replaced or none is, whatever fails or interrupts.
-
-    ``force`` allows replacing existing files. Raises OutputError with one line; a signal is
-    re-delivered after the old set is restored (see the module docstring).
-    """
+    """Write several files as one: all are replaced (existing ones only with ``force``) or none
+    is, whatever fails (OutputError, one line) or interrupts (the signal is re-delivered)."""
     targets = _inspect_all(files, force)
     if not targets:
         return
     guard = _Guard()
     try:
-        with guard:
+        with contextlib.suppress(_Interrupted), guard:
             _transaction(targets, force, guard)
-    except _Interrupted:
-        pass
     finally:
         guard.redeliver(targets[0][0].path)
-
-
-# -- checking --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -139,11 +128,6 @@ def _escaped(char: str) -> str:
     return repr(char)[1:-1]
 
 
-def _as_path(path: Path | str) -> Path:
-    """A str from the command line is parsed, so that its trailing separator is not lost."""
-    return parse_output_path(path) if isinstance(path, str) else path
-
-
 def _failure(path: Path, error: OSError | ValueError) -> OutputError:
     """The one line an OSError (or a NUL in a path) becomes."""
     reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -155,8 +139,10 @@ def _exists_error(path: Path) -> OutputError:
     return OutputError(f"{shown(path)} already exists; use --force to replace it")
 
 
-def _inspect(path: Path, force: bool) -> _Target:
-    """Where a write to ``path`` lands and what is there; OutputError if it may not be written."""
+def _inspect(given: Path | str, force: bool) -> _Target:
+    """Where a write to ``given`` lands and what is there; OutputError if it may not be written.
+    A str from the command line is parsed, so that its trailing separator is not lost."""
+    path = parse_output_path(given) if isinstance(given, str) else given
     try:
         existing: os.stat_result | None = os.stat(path)  # follows links; ELOOP for a loop
     except (FileNotFoundError, NotADirectoryError):
@@ -194,15 +180,12 @@ def _inspect_all(
     targets: list[tuple[_Target, bytes]] = []
     seen: set[Path] = set()
     for path, data in files:
-        target = _inspect(_as_path(path), force)
+        target = _inspect(path, force)
         if target.file in seen:
             raise OutputError(f"cannot write {shown(target.path)}: it is named twice")
         seen.add(target.file)
         targets.append((target, data))
     return targets
-
-
-# -- signals ---------------------------------------------------------------------------------
 
 
 class _Interrupted(BaseException):
@@ -256,9 +239,6 @@ class _Guard:
         signal.raise_signal(signum)
         name = signal.Signals(signum).name
         raise OutputError(f"cannot write {shown(path)}: interrupted by {name}")
-
-
-# -- the transaction -------------------------------------------------------------------------
 
 
 @dataclass
@@ -482,9 +462,6 @@ def _unlink(path: Path | None) -> None:
     if path is not None:
         with contextlib.suppress(OSError):
             os.unlink(path)
-
-
-# -- temporaries left by SIGKILL -------------------------------------------------------------
 
 
 def _remove_stale(folder: Path) -> None:

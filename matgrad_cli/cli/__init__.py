@@ -9,7 +9,9 @@ pipe.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -26,28 +28,23 @@ if TYPE_CHECKING:
 __all__ = ["app", "main"]
 
 
-def error_message(error: MatgradError) -> str:
-    """What stderr says of a library error: its one line, then what its type carries to show
-    where it is (a claim with a caret under the culprit, a LaTeX log's excerpt)."""
-    message = f"matgrad: error: {error}\n"
-    if isinstance(error, ClaimSyntaxError):
-        from ..present.check_text import caret_excerpt
-
-        source, caret = caret_excerpt(error)
-        return f"{message}{source}\n{caret}\n"
-    # Indented as a block, so that the l.NN context keeps its column under the error.
-    return message + "".join(f"  {line}\n" for line in error.details.splitlines())
-
-
 class Commands(TyperGroup):
-    """matgrad's commands, whose library errors are reported here, whoever runs them: the
-    installed command, ``python -m matgrad_cli`` or a test's CliRunner."""
+    """matgrad's commands, whose library errors are reported here, whoever runs them (the
+    installed command, ``python -m matgrad_cli`` or a test's CliRunner): their one line, then
+    what their type carries to show where they are (a claim with a caret under the culprit, a
+    LaTeX log's excerpt)."""
 
     def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except MatgradError as error:
-            sys.stderr.write(error_message(error))
+            sys.stderr.write(f"matgrad: error: {error}\n")
+            if isinstance(error, ClaimSyntaxError):
+                from ..present.check_text import caret_excerpt
+
+                sys.stderr.write("".join(f"{line}\n" for line in caret_excerpt(error)))
+            # Indented as a block, so that the l.NN context keeps its column under the error.
+            sys.stderr.write("".join(f"  {line}\n" for line in error.details.splitlines()))
             raise typer.Exit(error.exit_code) from None
 
 
@@ -106,23 +103,17 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("matgrad: interrupted\n")
         sys.exit(130)
-    except BrokenPipeError:
-        # The reader went away (``matgrad derive | head``): nothing more to say to anyone.
-        _silence_stdout()
-        sys.exit(2)
     except OSError as error:
         _silence_stdout()
-        sys.stderr.write(f"matgrad: error: cannot write the output: {error.strerror or error}\n")
+        # A reader that went away (``matgrad derive | head``) is told nothing more.
+        if not isinstance(error, BrokenPipeError):
+            reason = error.strerror or error
+            sys.stderr.write(f"matgrad: error: cannot write the output: {reason}\n")
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so that the interpreter's final flush cannot fail again."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

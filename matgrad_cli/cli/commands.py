@@ -1,9 +1,5 @@
-"""The commands that print a result: ``matgrad derive``, ``check``, ``prove`` and ``jacobian``.
-
-Each parses its options, calls the mathematics once, and hands the result to deliver.py, which
-renders it through present's door and writes it; derive, prove and jacobian add a one-line
-verdict on stderr. derive turns to the exact numeric check above the symbolic limit.
-"""
+"""The commands that print a result, ``matgrad derive``, ``check``, ``prove`` and ``jacobian``,
+each handing it to deliver.py; derive turns to the exact numeric check above the symbolic limit."""
 
 from __future__ import annotations
 
@@ -20,7 +16,6 @@ from .deliver import conclude, deliver, prepare_output
 
 if TYPE_CHECKING:
     from ..core.layer import Sizes
-    from ..core.model import Derivation
 
 
 def derive(
@@ -57,7 +52,12 @@ def derive(
         result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed)
         deliver(result, output_format, destination, force, standalone=standalone)
         conclude(result, result.verified)
-    derivation = _derive(sizes, bias, engine, loss)
+    from ..core.derive import derive as derive_layer
+
+    with TerminalProgress() as progress:
+        derivation = derive_layer(
+            sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
+        )
     deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
 
@@ -85,20 +85,6 @@ def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -
         )
         return True
     return False
-
-
-def _derive(sizes: Sizes, bias: bool, engine: str | None, loss: str) -> Derivation:
-    """The derivation, with a progress bar on stderr when it is a terminal."""
-    from ..core.derive import derive as derive_layer
-
-    progress = TerminalProgress() if sys.stderr.isatty() else None
-    try:
-        return derive_layer(
-            sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
-        )
-    finally:
-        if progress is not None:
-            progress.close()
 
 
 def check(
@@ -223,13 +209,21 @@ def jacobian(
 
 class TerminalProgress:
     """A rich progress bar on stderr, shown only once a run has taken about a second, and only
-    when stderr is a terminal, so piped documents and logs stay clean."""
+    when stderr is a terminal, so piped documents and logs stay clean; gone at the end of its
+    ``with`` block."""
 
     def __init__(self, delay: float = 0.8) -> None:
         self._start = time.monotonic()
         self._delay = delay
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> TerminalProgress | None:
+        return self if sys.stderr.isatty() else None
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if self._progress is None:
@@ -244,8 +238,3 @@ class TerminalProgress:
         if task is None:
             task = self._tasks[phase] = self._progress.add_task(phase, total=total)
         self._progress.update(task, completed=done)
-
-    def close(self) -> None:
-        """Remove the bar from the terminal."""
-        if self._progress is not None:
-            self._progress.stop()

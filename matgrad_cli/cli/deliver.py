@@ -1,7 +1,6 @@
 """From a result to where it goes, the one way every command takes: rendered through present's
 door (``render``), then written by files.py or printed on stdout, and its verdict on stderr.
 files.py is imported when a file is named, so that ``matgrad --help`` does not pay for it.
-
 A PDF is the standalone LaTeX compiled with pdflatex. On a terminal the text view is laid out for
 its width, in colour, and the other formats are highlighted; anything else gets the plain bytes.
 """

@@ -1,8 +1,6 @@
-"""``matgrad exercise``: a problem sheet and its verified solution sheet, written as one.
-
-The mathematics draws the problems and verifies every solution (core/exercise.py), present's door
-typesets the two sheets (``render``), files.py writes them all or none.
-"""
+"""``matgrad exercise``: a problem sheet and its verified solution sheet, written as one; the
+mathematics (core/exercise.py) draws the problems and verifies every solution, present's door
+typesets the two sheets, and files.py writes them all or none."""
 
 from __future__ import annotations
 

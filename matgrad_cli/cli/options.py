@@ -1,9 +1,6 @@
 """The options of the matgrad commands, each defined once as an ``Annotated`` alias, and the
-parsing of the values typer hands over as text (sizes and output paths, SPEC section 3).
-
-Typer offers the values of a ``Literal`` as choices: those of --loss are the losses of
-core/losses.py, those of --format the formats present's door renders the command's results in.
-"""
+parsing of the sizes typer hands over as text. Typer offers the values of a ``Literal`` as
+choices: --loss those of core/losses.py, --format the formats present's door renders in."""
 
 from __future__ import annotations
 
@@ -17,15 +14,16 @@ from ..errors import InputError, SizeError
 from ..present import formats
 
 
-def _format_option(
-    kinds: tuple[str, ...], default: str, help_text: str, *, compiled: bool = False
-) -> Any:
-    """The --format option of a command that prints results of ``kinds``: the formats the door
-    renders every one of them in, the default first, then pdf (the LaTeX compiled) if offered."""
+def _formats(*kinds: str, default: str) -> list[str]:
+    """The formats present's door renders every one of ``kinds`` in, ``default`` first."""
     offered = [fmt for fmt in formats(kinds[0]) if all(fmt in formats(kind) for kind in kinds)]
-    offered.sort(key=lambda fmt: fmt != default)
-    choices = Literal[(*offered, *(["pdf"] if compiled else []))]  # type: ignore[valid-type]
-    return Annotated[choices, typer.Option("--format", "-f", help=help_text, case_sensitive=False)]
+    return sorted(offered, key=lambda fmt: fmt != default)
+
+
+def _format_option(choices: list[str], help_text: str) -> Any:
+    """The --format option, offering ``choices`` in this order."""
+    literal = Literal[tuple(choices)]  # type: ignore[valid-type]
+    return Annotated[literal, typer.Option("--format", "-f", help=help_text, case_sensitive=False)]
 
 
 def _size(letter: str, help_text: str) -> Any:
@@ -39,25 +37,21 @@ if TYPE_CHECKING:
     ReportFormatOption = str
     ProofFormatOption = str
     JacobianFormatOption = str
+    SheetFormatOption = str
 else:
     LossName = Literal[LOSS_NAMES]
+    # derive also compiles its standalone LaTeX to a PDF (present/pdf.py).
     DeriveFormatOption = _format_option(
-        ("Derivation", "NumericResult"),
-        "latex",
+        [*_formats("Derivation", "NumericResult", default="latex"), "pdf"],
         "Output format; pdf compiles the standalone LaTeX with pdflatex.",
-        compiled=True,
     )
-    ReportFormatOption = _format_option(("CheckReport",), "text", "Output format.")
-    ProofFormatOption = _format_option(("ProofReport",), "latex", "Output format.")
-    JacobianFormatOption = _format_option(("JacobianDerivation",), "latex", "Output format.")
-
-#: The exercise sheets are always written as LaTeX; pdf adds them compiled.
-SheetFormatOption = Annotated[
-    Literal["latex", "pdf"],
-    typer.Option(
-        "--format", "-f", help="latex, or pdf for the .tex and the .pdf.", case_sensitive=False
-    ),
-]
+    ReportFormatOption = _format_option(_formats("CheckReport", default="text"), "Output format.")
+    ProofFormatOption = _format_option(_formats("ProofReport", default="latex"), "Output format.")
+    JacobianFormatOption = _format_option(
+        _formats("JacobianDerivation", default="latex"), "Output format."
+    )
+    # The exercise sheets are always written as LaTeX; pdf adds them compiled.
+    SheetFormatOption = _format_option(["latex", "pdf"], "latex, or pdf for the .tex and the .pdf.")
 MOption = Annotated[str, _size("m", "Rows of Z and of A.")]
 KOption = Annotated[str, _size("k", "Columns of Z, rows of W (the summed index).")]
 NOption = Annotated[str, _size("n", "Columns of W and of A.")]
