@@ -83,8 +83,7 @@ def generic_entry(variable: str) -> str:
 
 def named_matrix(variable: str, sizes: Sizes) -> str:
     """The matrix of a variable with its named entries, as a problem states it."""
-    rows, cols = sizes.shape_of(variable)
-    return bmatrix(rows, cols, lambda i, j: entry_name(variable, (i + 1, j + 1)))
+    return bmatrix(*sizes.shape_of(variable), lambda i, j: entry_name(variable, (i + 1, j + 1)))
 
 
 def factors_latex(

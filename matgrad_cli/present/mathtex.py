@@ -123,18 +123,6 @@ def expr_latex(expr: Any) -> str:
     return str(_printer().doprint(sympy_expr))
 
 
-def _is_one(expr: Any) -> bool:
-    if isinstance(expr, int):
-        return expr == 1
-    return bool(getattr(expr, "is_Integer", False) and expr == 1)
-
-
-def _factor_latex(factor: Any) -> str:
-    """A factor of a product term, parenthesised when it is itself a sum."""
-    text = expr_latex(factor)
-    return f"\\left({text}\\right)" if getattr(factor, "is_Add", False) else text
-
-
 def elide(items: Sequence[str], limit: int = SUM_TERMS, full: bool = False) -> list[str]:
     """The items of a sum to show: all of them, or the first two, \\cdots and the last."""
     if full or len(items) <= limit:
@@ -142,18 +130,15 @@ def elide(items: Sequence[str], limit: int = SUM_TERMS, full: bool = False) -> l
     return [*items[:2], r"\cdots", items[-1]]
 
 
-def join_sum(items: Sequence[str], full: bool = False) -> str:
-    """Terms joined with +, elided when long; an empty sum is 0."""
-    shown = elide(items, full=full)
-    return " + ".join(shown) if shown else "0"
-
-
 def term_latex(upstream: tuple[int, int], factor: Any, upstream_first: bool) -> str:
-    """One term ∂L/∂a_{p,q}·factor, written in the order of the product it comes from."""
+    """One term ∂L/∂a_{p,q}·factor, written in the order of the product it comes from: a factor 1
+    left out, a factor that is a sum in parentheses."""
     gradient = upstream_latex(upstream)
-    if _is_one(factor):
+    if str(factor) == "1":
         return gradient
-    other = _factor_latex(factor)
+    other = expr_latex(factor)
+    if getattr(factor, "is_Add", False):
+        other = rf"\left({other}\right)"
     return f"{gradient} {other}" if upstream_first else f"{other} {gradient}"
 
 
@@ -181,8 +166,10 @@ def and_list(items: Sequence[str]) -> str:
 
 
 def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False) -> str:
-    """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order."""
-    return join_sum([term_latex(output, factor, upstream_first) for output, factor in form], full)
+    """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order,
+    elided when long; 0 when empty."""
+    shown = elide([term_latex(*term, upstream_first) for term in form], full=full)
+    return " + ".join(shown) if shown else "0"
 
 
 def visible(count: int, full: bool = False) -> list[int | None]:
@@ -219,9 +206,10 @@ def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = 
     return "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
 
 
-def sum_lines(items: Sequence[str], full: bool = False, per_line: int = 4) -> list[str]:
+def sum_lines(items: Sequence[str], full: bool = False) -> list[str]:
     """A sum for an aligned display: one line, or with ``full`` and many terms, several lines
-    of ``per_line`` terms, each continuation starting ``&\\quad +``."""
+    of four terms, each continuation starting ``&\\quad +``."""
+    per_line = 4
     shown = elide(items, full=full)
     if not shown:
         return ["0"]
