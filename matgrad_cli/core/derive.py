@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from ..errors import AboveSymbolicLimit, SizeError
+from ..errors import AboveSymbolicLimit
 from .compare import compare_unchanged, verify_gradients
 from .elementwise import (
     Differentiator,
@@ -25,7 +25,7 @@ from .elementwise import (
     products_of_entries,
 )
 from .engine import Engine, get_engine
-from .layer import LAYER, Sizes, Variable
+from .layer import LAYER, Sizes, Variable, positive_sizes
 from .losses import derive_loss, validate_loss
 from .matrix import MatrixRoute, matrix_forms
 from .model import Derivation, LayerDerivation, MatrixForm, Progress, Symbols
@@ -36,12 +36,7 @@ SYMBOLIC_LIMITS = {"symengine": 96**3, "sympy": 32**3}
 
 def validate_sizes(m: object, k: object, n: object, engine: str | None = None) -> Sizes:
     """Check that the sizes are positive integers the engine can finish with, before any work."""
-    for name, value in (("m", m), ("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
-        if value < 1:
-            raise SizeError(f"size {name} must be a positive integer, got {value}")
-    sizes = Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+    sizes = positive_sizes(m, k, n)
     engine_name = get_engine(engine).name
     limit = SYMBOLIC_LIMITS[engine_name]
     if sizes.m * sizes.k * sizes.n > limit:

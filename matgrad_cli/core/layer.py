@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..errors import SizeError
+
 Variable = Literal["Z", "W", "b"]
 Index = tuple[int, int]
 Shape = tuple[int, int]
@@ -38,6 +40,21 @@ class Sizes:
     def shape_of(self, name: str) -> Shape:
         """The shape of the matrix called ``name`` (Z, W, b, A or G)."""
         return LAYER.matrix(name).shape(self)
+
+
+def positive_sizes(m: object, k: object, n: object, limit: tuple[str, int] | None = None) -> Sizes:
+    """The sizes when each is a positive integer, and at most a ``limit`` per dimension given by
+    its name and value; else a SizeError naming the first that is not."""
+    for name, value in (("m", m), ("k", k), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
+        if value < 1:
+            raise SizeError(f"size {name} must be a positive integer, got {value}")
+        if limit is not None and value > limit[1]:
+            raise SizeError(
+                f"size {name} = {value} is above the {limit[0]} of {limit[1]} per dimension"
+            )
+    return Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import SizeError
 from .checks import MISMATCHES_KEPT, Mismatch
-from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable
+from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable, positive_sizes
 from .model import Progress
 from .numeric_layer import ENTRY_RANGE, Integers, Matrix, RandomLayer, matmul
 
@@ -159,16 +158,7 @@ class NumericResult:
 
 def validate_numeric_sizes(m: object, k: object, n: object) -> Sizes:
     """Positive integer sizes no larger than NUMERIC_LIMIT, or a SizeError naming the bad one."""
-    for name, value in (("m", m), ("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
-        if value < 1:
-            raise SizeError(f"size {name} must be a positive integer, got {value}")
-        if value > NUMERIC_LIMIT:
-            raise SizeError(
-                f"size {name} = {value} is above the numeric limit of {NUMERIC_LIMIT} per dimension"
-            )
-    return Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+    return positive_sizes(m, k, n, ("numeric limit", NUMERIC_LIMIT))
 
 
 def _require_exact(sizes: Sizes) -> None:
