@@ -170,10 +170,6 @@ class JacobianDerivation:
         yield bridge.terminal_view(self)
 
 
-# ---------------------------------------------------------------------------------------------
-# Comparing the two routes
-
-
 def _shape(matrix: Matrix) -> Shape:
     return (len(matrix), len(matrix[0]) if matrix else 0)
 
@@ -211,10 +207,6 @@ def compare_matrices(
     return JacobianCheck(
         kind, variable, identity_text, shape, claimed_shape, count == 0, entries, kept, count
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# The two routes: derivatives of the expanded entries of A, and Kronecker products
 
 
 def vec_labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
@@ -395,10 +387,6 @@ def _verify(
     return tuple(sorted(checks, key=lambda check: kinds.index(check.kind)))
 
 
-# ---------------------------------------------------------------------------------------------
-# The entry point
-
-
 def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
     """Positive integer sizes whose Jacobians are small enough to compute and read."""
     for name, value in (("m", m), ("k", k), ("n", n)):
@@ -426,9 +414,8 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
 
 def validate_layout(layout: str) -> Layout:
     """The layout name, or an InputError naming the choices."""
-    for known in LAYOUTS:
-        if layout == known:
-            return known
+    if layout in LAYOUTS:
+        return layout
     raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
 
 

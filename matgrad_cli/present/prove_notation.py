@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any
 
 from sympy import GreaterThan, Indexed, KroneckerDelta, Le, Sum
 from sympy.printing.latex import LatexPrinter
@@ -59,15 +59,14 @@ def _upper_bound_form(condition: Any) -> Any:
 
 
 class _ProofPrinting:
-    """What both notations print alike, each with its own symbols (the class constants)."""
+    """What both notations print alike, with the symbols of plain text; the LaTeX printer
+    replaces them with its own."""
 
-    NOTATION: ClassVar[str]  # the field of Written mathematics this printer takes
-    MINUS: ClassVar[str]
-    DELTA: ClassVar[str]
-    SUM: ClassVar[str]  # one summation sign, with {var}, {low} and {high}
-    OPEN: ClassVar[str]
-    CLOSE: ClassVar[str]
-    CALL: ClassVar[str]  # a call of a SymPy function, with {name} and {arguments}
+    NOTATION = "text"  # the field of Written mathematics this printer takes
+    MINUS, DELTA = "−", "δ"
+    SUM = "Σ_{{{var}={low}}}^{{{high}}}"  # one summation sign
+    OPEN, CLOSE = "(", ")"
+    CALL = "{name}({arguments})"  # a call of a SymPy function
     _print: Callable[[Any], str]
 
     def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
@@ -174,10 +173,6 @@ class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
 
     # Not "_sympystr": Indexed has that method, which would bypass _print_Indexed.
     printmethod = "_matgrad_text"
-    NOTATION, MINUS, DELTA = "text", "−", "δ"
-    SUM = "Σ_{{{var}={low}}}^{{{high}}}"
-    OPEN, CLOSE = "(", ")"
-    CALL = "{name}({arguments})"
 
     def _print_Indexed(self, expr: Any) -> str:
         indices = [self._print(index) for index in expr.indices]
