@@ -87,11 +87,16 @@ def _verdicts(solution: Solution) -> Lead:
         condition = loss.definition.condition
         verdicts.insert(
             0,
-            f"{_closed_form_inline(loss)} equals the derivative of $L$ by each $a_{{i,j}}$ "
+            f"{_closed_form(loss)} equals the derivative of $L$ by each $a_{{i,j}}$ "
             f"{_at_entries(rows * cols)}"
             + (f" {condition.latex}" if condition is not None else ""),
         )
     return Lead("Check.", f"$\\checkmark$ Verified by matgrad: {'; '.join(verdicts)}.")
+
+
+def _closed_form(loss: LossDerivation) -> str:
+    """∂L/∂A = A − Y (or the loss's closed form), as inline math."""
+    return f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$"
 
 
 def _closed_entries(loss: LossDerivation) -> list[list[str]]:
@@ -105,11 +110,6 @@ def _closed_matrix(loss: LossDerivation) -> str:
     """∂L/∂A in closed form, entry by entry, as a matrix."""
     closed = _closed_entries(loss)
     return tex.bmatrix(len(closed), len(closed[0]), lambda i, j: closed[i][j], True)
-
-
-def _closed_form_inline(loss: LossDerivation) -> str:
-    """∂L/∂A = A − Y (or the loss's closed form), as inline math."""
-    return f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$"
 
 
 def _loss_blocks(loss: LossDerivation) -> list[Block]:
@@ -166,13 +166,8 @@ def _multiplied_out(loss: LossDerivation, target: str) -> Any:
     (∂L/∂A)·Wᵀ, Zᵀ·(∂L/∂A) or 1ᵀ·(∂L/∂A), from the layer's backward rule."""
     import sympy
 
-    closed = loss.closed_form
-    operands = {
-        "G": closed,
-        "Z": loss.symbols.Z,
-        "W": loss.symbols.W,
-        "1": sympy.ones(closed.shape[0], 1),
-    }
+    closed, ones = loss.closed_form, sympy.ones(loss.closed_form.shape[0], 1)
+    operands = {"G": closed, "Z": loss.symbols.Z, "W": loss.symbols.W, "1": ones}
     left, right = (
         operands[factor.matrix].T if factor.transposed else operands[factor.matrix]
         for factor in LAYER.rule(target).factors
@@ -203,7 +198,7 @@ def _with_loss_product(solution: Solution) -> list[Block]:
             matrix = tex.bmatrix(rows, cols, lambda i, j: tex.expr_latex(shown[i, j]), True)
             lines.append(f"&= {matrix}")
     return [
-        Paragraph(f"With {_closed_form_inline(loss)}:"),
+        Paragraph(f"With {_closed_form(loss)}:"),
         Display(tuple(lines), aligned=True),
     ]
 
@@ -234,7 +229,7 @@ def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
     loss = solution.derivation.loss
     if loss is not None:
         loss_lines = _with_loss_lines(solution, loss, rule)
-        chain_rule += f", and in the last line with {_closed_form_inline(loss)}"
+        chain_rule += f", and in the last line with {_closed_form(loss)}"
     return [
         Paragraph(f"${name}$ appears in {tex.and_list([f'a_{{{p},{q}}}' for p, q in fed])}:"),
         Display(tuple(forward), aligned=True),
@@ -312,9 +307,7 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
             strut = ROW_GAP_STRUT if number > 0 and start == 0 and per_line < cols else LINE_STRUT
             equations = []
             for rule in row[start : start + per_line]:
-                terms = [
-                    tex.term_latex(output, factor, upstream_first) for output, factor in rule.terms
-                ]
+                terms = [tex.term_latex(*term, upstream_first) for term in rule.terms]
                 left = tex.grad(layer.entry_name(target, rule.index))
                 equations.append(f"{left} &= {' + '.join(terms)}")
             # align* sets the equations of a line side by side, each column aligned at its =.
