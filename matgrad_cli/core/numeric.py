@@ -195,17 +195,20 @@ def _plain_number(value: float) -> int | float:
     return int(value) if np.isfinite(value) and float(value).is_integer() else float(value)
 
 
-class _Mismatches:
-    """The wrong entries found so far, with their difference quotients and claimed values."""
+class _Comparison:
+    """A claimed gradient against the random layer's difference quotients and directional
+    derivatives: the wrong entries found so far, with their quotients and claimed values."""
 
-    def __init__(self, claimed: Matrix) -> None:
-        self._claimed = claimed
+    def __init__(self, layer: RandomLayer, variable: Variable, claimed: Matrix) -> None:
+        self.layer = layer
+        self.variable = variable
+        self.claimed = claimed
         self.found: dict[tuple[int, int], tuple[int, int | float]] = {}
 
     def add(self, rows: Integers, cols: Integers, partials: Integers) -> None:
         """Record the entries (rows[t], cols[t]) whose difference quotient is partials[t]."""
         for row, col, partial in zip(rows.tolist(), cols.tolist(), partials.tolist(), strict=True):
-            self.found[(row, col)] = (partial, _plain_number(self._claimed[row, col]))
+            self.found[(row, col)] = (partial, _plain_number(self.claimed[row, col]))
 
     def first(self) -> tuple[Mismatch, ...]:
         """The first few mismatches in index order, with 1-based indices."""
@@ -213,6 +216,61 @@ class _Mismatches:
             Mismatch((row + 1, col + 1), partial, claim)
             for (row, col), (partial, claim) in sorted(self.found.items())[:MISMATCHES_KEPT]
         )
+
+    def every_difference(self, exact_claim: Integers) -> int:
+        """Every entry compared with its difference quotient; the number that differ."""
+        all_partials = self.layer.all_partials(self.variable)
+        row_ids, col_ids = np.nonzero(all_partials != exact_claim)
+        # np.nonzero lists them in index order: the first few are the ones to show.
+        shown = slice(0, MISMATCHES_KEPT)
+        self.add(row_ids[shown], col_ids[shown], all_partials[row_ids[shown], col_ids[shown]])
+        return len(row_ids)
+
+    def sampled_differences(
+        self, exact_claim: Integers, rng: np.random.Generator, sample_size: int
+    ) -> int:
+        """A seeded sample of entries compared with their difference quotients; how many were."""
+        rows_count, cols_count = exact_claim.shape
+        entries = rows_count * cols_count
+        positions = np.sort(rng.choice(entries, size=min(sample_size, entries), replace=False))
+        row_ids, col_ids = np.divmod(positions, cols_count)
+        partials = self.layer.partials(self.variable, row_ids, col_ids)
+        differs = partials != exact_claim[row_ids, col_ids]
+        self.add(row_ids[differs], col_ids[differs], partials[differs])
+        return len(positions)
+
+    def directional_checks(
+        self, exact_claim: Integers, rng: np.random.Generator, directions: int, locate: bool
+    ) -> int:
+        """Directional derivatives, resolved by row of Z, by column of W and b; how many failed.
+
+        With ``locate``, unless enough wrong entries are known already, the wrong entries of the
+        first few failing rows (Z) or columns (W) are found: a part whose directional derivative
+        differs holds one at least.
+        """
+        rows_count, cols_count = exact_claim.shape
+        # Row i of A depends on row i of Z only; column j on column j of W and on b_j.
+        by_rows = LAYER.matrix(self.variable).role == "input"
+        failed_directions = 0
+        failing_parts: set[int] = set()
+        for _ in range(directions):
+            direction = _directions(rng, (rows_count, cols_count))
+            change = self.layer.directional(self.variable, direction.astype(np.float64))
+            along = (exact_claim * direction).sum(axis=1 if by_rows else 0)
+            residual = np.nonzero(change != along)[0]
+            if residual.size:
+                failed_directions += 1
+                failing_parts.update(residual.tolist())
+        if locate and len(self.found) < MISMATCHES_KEPT:
+            for part in sorted(failing_parts)[:MISMATCHES_KEPT]:
+                if by_rows:
+                    rows, cols = np.full(cols_count, part), np.arange(cols_count)
+                else:
+                    rows, cols = np.arange(rows_count), np.full(rows_count, part)
+                partials = self.layer.partials(self.variable, rows, cols)
+                differs = partials != exact_claim[rows, cols]
+                self.add(rows[differs], cols[differs], partials[differs])
+        return failed_directions
 
 
 def _check_gradient(
@@ -230,7 +288,7 @@ def _check_gradient(
     claimed, claimed_shape = _claimed_matrix(value)
     if claimed_shape != shape:
         return NumericCheck(variable, formula.text, shape, claimed_shape, False, 0, 0, 0, 0.0, 0)
-    wrong = _Mismatches(claimed)
+    wrong = _Comparison(layer, variable, claimed)
 
     # A claimed entry that is not an integer of plausible size cannot be a partial of the loss.
     # (NaN fails the first comparison, ±inf the first or the second.)
@@ -246,93 +304,20 @@ def _check_gradient(
     # One-entry difference quotients: every entry (always for b, n of them), or a seeded sample.
     every_entry = full or LAYER.matrix(variable).role == "bias"
     if every_entry:
-        found_by_difference = _every_difference(layer, variable, exact_claim, wrong)
+        found_by_difference = wrong.every_difference(exact_claim)
         compared = shape[0] * shape[1]
     else:
-        compared = _sampled_differences(layer, variable, exact_claim, wrong, rng, sample_size)
-    failed_directions = _directional_checks(
-        layer, variable, exact_claim, wrong, rng, directions, locate=not every_entry
-    )
+        compared = wrong.sampled_differences(exact_claim, rng, sample_size)
+    failed_directions = wrong.directional_checks(exact_claim, rng, directions, not every_entry)
     count = found_by_difference if every_entry else len(wrong.found)
     return _result(variable, formula, shape, wrong, count, compared, directions, failed_directions)
-
-
-def _every_difference(
-    layer: RandomLayer, variable: Variable, exact_claim: Integers, wrong: _Mismatches
-) -> int:
-    """Every entry compared with its difference quotient; the number that differ."""
-    all_partials = layer.all_partials(variable)
-    row_ids, col_ids = np.nonzero(all_partials != exact_claim)
-    # np.nonzero lists them in index order: the first few are the ones to show.
-    shown = slice(0, MISMATCHES_KEPT)
-    wrong.add(row_ids[shown], col_ids[shown], all_partials[row_ids[shown], col_ids[shown]])
-    return len(row_ids)
-
-
-def _sampled_differences(
-    layer: RandomLayer,
-    variable: Variable,
-    exact_claim: Integers,
-    wrong: _Mismatches,
-    rng: np.random.Generator,
-    sample_size: int,
-) -> int:
-    """A seeded sample of entries compared with their difference quotients; how many were."""
-    rows_count, cols_count = exact_claim.shape
-    entries = rows_count * cols_count
-    positions = np.sort(rng.choice(entries, size=min(sample_size, entries), replace=False))
-    row_ids, col_ids = np.divmod(positions, cols_count)
-    partials = layer.partials(variable, row_ids, col_ids)
-    differs = partials != exact_claim[row_ids, col_ids]
-    wrong.add(row_ids[differs], col_ids[differs], partials[differs])
-    return len(positions)
-
-
-def _directional_checks(
-    layer: RandomLayer,
-    variable: Variable,
-    exact_claim: Integers,
-    wrong: _Mismatches,
-    rng: np.random.Generator,
-    directions: int,
-    locate: bool,
-) -> int:
-    """Directional derivatives, resolved by row of Z, by column of W and b; how many failed.
-
-    With ``locate``, unless enough wrong entries are known already, the wrong entries of the first
-    few failing rows (Z) or columns (W) are found: a part whose directional derivative differs
-    holds one at least.
-    """
-    rows_count, cols_count = exact_claim.shape
-    # Row i of A depends on row i of Z only; column j on column j of W and on b_j.
-    by_rows = LAYER.matrix(variable).role == "input"
-    failed_directions = 0
-    failing_parts: set[int] = set()
-    for _ in range(directions):
-        direction = _directions(rng, (rows_count, cols_count))
-        change = layer.directional(variable, direction.astype(np.float64))
-        along = (exact_claim * direction).sum(axis=1 if by_rows else 0)
-        residual = np.nonzero(change != along)[0]
-        if residual.size:
-            failed_directions += 1
-            failing_parts.update(residual.tolist())
-    if locate and len(wrong.found) < MISMATCHES_KEPT:
-        for part in sorted(failing_parts)[:MISMATCHES_KEPT]:
-            if by_rows:
-                part_rows, part_cols = np.full(cols_count, part), np.arange(cols_count)
-            else:
-                part_rows, part_cols = np.arange(rows_count), np.full(rows_count, part)
-            part_partials = layer.partials(variable, part_rows, part_cols)
-            part_differs = part_partials != exact_claim[part_rows, part_cols]
-            wrong.add(part_rows[part_differs], part_cols[part_differs], part_partials[part_differs])
-    return failed_directions
 
 
 def _result(
     variable: Variable,
     formula: Formula,
     shape: Shape,
-    wrong: _Mismatches,
+    wrong: _Comparison,
     mismatch_count: int,
     compared: int,
     directions: int,
