@@ -11,6 +11,7 @@ from ..core.layer import LAYER
 from ..core.proof import ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex
+from .mathtex import grad
 from .prove_notation import ProofNotation, proof_notation
 
 
@@ -28,7 +29,7 @@ def _title(variable: str) -> str:
 
 def _statement_line(proof: ProofNotation) -> str:
     """The identity for an aligned display: lhs &= rhs, with its shape."""
-    left, right = proof.gradient_latex, proof.claim_latex
+    left, right = grad(proof.variable), proof.claim_latex
     return rf"{LINE_STRUT} {left} &= {right} && ({_shape(proof.variable)})"
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from sympy import GreaterThan, Indexed, KroneckerDelta, Le, Sum
@@ -18,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..core.proof import Proof, ProofReport, ProofStep
-from .mathtex import partial_latex
+from .mathtex import grad, partial_latex, slashed
 from .prove_story import (
     ChainRule,
     Note,
@@ -204,20 +203,18 @@ class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
         return f"∂L/∂{x} = Σ_{{{over}}} {self._print(item.upstream)} ∂{output}/∂{x}"
 
 
-@cache
-def _printers() -> tuple[ProofLatexPrinter, ProofLatexPrinter, ProofTextPrinter]:
-    """The printers for display LaTeX, running LaTeX and plain text, made once."""
-    return ProofLatexPrinter(), ProofLatexPrinter(inline=True), ProofTextPrinter()
+#: The printers for display LaTeX, running LaTeX and plain text.
+_DISPLAY, _RUNNING, _TEXT = ProofLatexPrinter(), ProofLatexPrinter(inline=True), ProofTextPrinter()
 
 
 def expr_latex(item: Any, inline: bool = False) -> str:
     """A proof expression in LaTeX; ``inline`` for running text (∂L/∂a_{p,q} slashed)."""
-    return str(_printers()[1 if inline else 0].doprint(item))
+    return str((_RUNNING if inline else _DISPLAY).doprint(item))
 
 
 def expr_text(item: Any) -> str:
     """A proof expression in plain text (g_{p,q} stands for ∂L/∂a_{p,q})."""
-    return str(_printers()[2].doprint(item))
+    return str(_TEXT.doprint(item))
 
 
 def note_latex(note: Note) -> str:
@@ -254,7 +251,6 @@ class ProofNotation:
 
     variable: str
     identity: str
-    gradient_latex: str
     claim_latex: str
     statement_latex: str
     inline_statement_latex: str
@@ -297,18 +293,15 @@ def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
 
 def proof_notation(proof: Proof) -> ProofNotation:
     """A proof in both notations, as the document, the terminal view and the JSON write it."""
-    variable, claim, target = proof.variable, proof.claim, proof.target
-    gradient = partial_latex("L", variable)
-    ranges = index_ranges(target.ranges)
-    reason = proof_reason(proof)
+    variable, right = proof.variable, claim_latex(proof.claim)
+    ranges, reason = index_ranges(proof.target.ranges), proof_reason(proof)
     return ProofNotation(
         variable=variable,
         identity=proof.identity,
-        gradient_latex=gradient,
-        claim_latex=claim_latex(claim),
-        statement_latex=f"{gradient} = {claim_latex(claim)}",
-        inline_statement_latex=rf"\partial L/\partial {variable} = {claim_latex(claim, True)}",
-        entry_latex=expr_latex(target.entry),
+        claim_latex=right,
+        statement_latex=f"{grad(variable)} = {right}",
+        inline_statement_latex=f"{slashed(variable)} = {claim_latex(proof.claim, inline=True)}",
+        entry_latex=expr_latex(proof.target.entry),
         ranges_latex=ranges.latex,
         ranges=ranges.text,
         steps=tuple(step_notation(step, proof) for step in proof.steps),
