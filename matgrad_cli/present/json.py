@@ -162,9 +162,7 @@ def _number(value: Fraction) -> int | str:
     """An exact number: a JSON integer, or its decimal text."""
     from ..core.claims import number_text
 
-    if value.denominator == 1:
-        return value.numerator
-    return number_text(value)
+    return value.numerator if value.denominator == 1 else number_text(value)
 
 
 def _number_matrix(matrix: NumberMatrix) -> list[list[int | str]]:
@@ -201,15 +199,12 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
 
 def check_data(report: CheckReport) -> dict[str, Any]:
     """The check report's JSON document as Python data."""
+    total = len(report.verdicts)
     right = sum(1 for verdict in report.verdicts if verdict.correct)
     return {
         "schema": SCHEMA_VERSION,
         "correct": report.correct,
-        "counts": {
-            "claims": len(report.verdicts),
-            "correct": right,
-            "wrong": len(report.verdicts) - right,
-        },
+        "counts": {"claims": total, "correct": right, "wrong": total - right},
         "claims": [_verdict(verdict) for verdict in report.verdicts],
     }
 
@@ -228,15 +223,15 @@ def _jacobian_check(check: JacobianCheck) -> dict[str, Any]:
     return {**_fields(check, fields), "mismatches": _mismatches(check.mismatches, "computed")}
 
 
-def _label_text(label: VecEntry) -> str:
-    letter, i, j = label
-    return f"{letter}_{i}_{j}"
-
-
 def _layout_convention(layout: str) -> str:
     if layout == "numerator":
         return "numerator: rows follow vec(A), columns vec(X), so the Jacobian is (mn)×(size of X)"
     return "denominator: rows follow vec(X), columns vec(A), the transpose of numerator"
+
+
+def _label(entry: VecEntry) -> str:
+    """An entry of vec(X) as the name of its symbol, such as w_2_1."""
+    return "_".join(map(str, entry))
 
 
 def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
@@ -256,11 +251,9 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
             for name, jacobian in found.items()
         },
         "shapes": {name: list(jacobian.shape) for name, jacobian in found.items()},
-        "rows": {
-            name: [_label_text(row) for row in jacobian.rows] for name, jacobian in found.items()
-        },
+        "rows": {name: [_label(row) for row in jacobian.rows] for name, jacobian in found.items()},
         "columns": {
-            name: [_label_text(column) for column in jacobian.columns]
+            name: [_label(column) for column in jacobian.columns]
             for name, jacobian in found.items()
         },
         "kronecker": {name: jacobian.formula for name, jacobian in found.items()},
