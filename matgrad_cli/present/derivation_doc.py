@@ -1,9 +1,7 @@
-"""The derivation document of SPEC section 2: setup, forward pass, the loss, the gradients, the
-bias, why it holds, and a summary.
+"""The derivation document of SPEC section 2: setup, forward pass, the loss, the gradients
+(derivation_gradients.py), the bias, why it holds, and a summary.
 
-Built once on the document model (document.py), printed by every printer, so the LaTeX and the
-Markdown say the same things. Every statement about the verification is read off a Check; nothing
-here asserts a result. The gradient sections are derivation_gradients.py.
+Every statement about the verification is read off a Check; nothing here asserts a result.
 """
 
 from __future__ import annotations

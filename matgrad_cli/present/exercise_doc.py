@@ -1,9 +1,7 @@
-"""The problem sheet, and both sheets as LaTeX.
+"""The problem sheet, and both sheets as LaTeX (the solution sheet is exercise_solutions.py).
 
 The problem sheet needs no derivation: it names the entries of Z, W and b, states the loss when
-a problem has a concrete one, and says what to find without giving the answer away. The solution
-sheet is exercise_solutions.py. Both are handouts on the one document model, printed by latex.py
-like every document.
+a problem has a concrete one, and says what to find without giving the answer away.
 """
 
 from __future__ import annotations
@@ -103,9 +101,7 @@ def problem_sheet(problems: Sequence[Problem], seed: int) -> str:
 
 
 def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
-    """The solution sheet as a standalone LaTeX document, every answer verified.
-
-    Raises UnverifiedSolutionError rather than print an answer whose check failed.
-    """
+    """The solution sheet as a standalone LaTeX document, every answer verified: raises
+    UnverifiedSolutionError rather than print an answer whose check failed."""
     solutions = SolutionSheet(solve_all(problems), seed)
     return latex_text(solution_document(solutions), standalone=True)

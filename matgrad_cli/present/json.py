@@ -1,10 +1,9 @@
 """Every result as JSON, for autograders and scripts (docs/json.md, docs/claims.md, docs/prove.md).
 
-One function per kind of result gives its data (``derivation_data``, ``check_data``,
-``jacobian_data``, ``proof_data``, ``numeric_data``) and one its text (``render_*_json``); keys
-come in a fixed order and every text ends in a newline. Expressions are in Python/SymPy syntax
-over z_i_j, w_i_j, b_j and dA_i_j (the entries of G = ∂L/∂A), 1-based, with terms in
-summation-index order, so that a script can evaluate them.
+One function per kind of result gives its data (``*_data``) and one its text (``render_*json``),
+keys in a fixed order. Expressions are in Python/SymPy syntax over z_i_j, w_i_j, b_j and dA_i_j
+(the entries of G = ∂L/∂A), 1-based, terms in summation-index order, so that a script can
+evaluate them.
 """
 
 from __future__ import annotations

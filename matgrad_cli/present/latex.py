@@ -2,9 +2,7 @@
 
 The standalone document compiles with pdflatex using only amsmath, amssymb and geometry, all in
 Debian's texlive-latex-base (SPEC section 3). Nothing time-dependent is written, so the same
-arguments give byte-identical output. An article (a derivation, report, proof) opens with a title
-block and numbered-less sections; a handout (an exercise sheet, a Document with a ``heading``)
-opens with a centred heading, and keeps each of its parts on one page when it fits.
+arguments give byte-identical output.
 """
 
 from __future__ import annotations
@@ -167,10 +165,9 @@ def matrix_columns(body: str) -> int:
 def latex_text(document: Document, *, standalone: bool = False) -> str:
     """Any matgrad document as LaTeX; ``standalone`` wraps it in a document that compiles.
 
-    A fragment whose matrices are wider than amsmath's default of 10 columns starts by raising
-    that limit, so that it compiles in any preamble that loads amsmath. An article opens with
-    comments naming it and, standalone, a title block; a handout with comments naming it and its
-    command, and its centred heading.
+    An article (a derivation, report, proof) opens with a title block when standalone; a handout
+    (an exercise sheet, a Document with a ``heading``) opens with its centred heading. A fragment
+    with matrices wider than amsmath's 10 columns raises that limit first, to compile anywhere.
     """
     heading = document.heading
     sections = "\n\n".join(

@@ -1,9 +1,6 @@
-"""The layer's notation in LaTeX, read off its description (core/layer.py).
-
-The forward pass ``A = ZW + \\mathbf{1}_m b``, the backward rules such as
-``\\frac{\\partial L}{\\partial A} W^\\top``, the names of entries and the factors of a rule written
-out are made from LAYER's matrices, operations and factors, so that every document states the layer
-the way the mathematics describes it.
+"""The layer's notation in LaTeX, read off its description (core/layer.py): the forward pass, the
+backward rules, the names of entries and the factors of a rule written out, so that every document
+states the layer the way the mathematics describes it.
 """
 
 from __future__ import annotations

@@ -133,12 +133,9 @@ def _run(engine: str, work: Path, timeout: float) -> str:
 
 
 def log_excerpt(log: str) -> tuple[str, str]:
-    """The error of a pdflatex log as one line, and the few log lines that locate it.
-
-    The line is the first ``! …`` message (with the source line number when the log gives
-    one); the excerpt runs from it to the ``l.NN`` context and the line after, at most
-    EXCERPT_LINES lines. A log with no ``!`` line gives its last lines.
-    """
+    """The first ``! …`` error of a pdflatex log as one line (with its source line number), and
+    the log from it to its ``l.NN`` context and the line after (at most EXCERPT_LINES lines); the
+    last lines of a log with no ``!`` line."""
     lines = log.splitlines()
     start = next(
         (
