@@ -375,12 +375,8 @@ def _contraction_blocks(
         f"(${shape_latex(rows, cols)}$), as a gradient in denominator layout"
     )
     if len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH:
-        matrix = bmatrix(
-            rows,
-            cols,
-            lambda i, j: _linear_form(contraction.entries[i][j], leads, full),
-            full,
-        )
+        entries = contraction.entries
+        matrix = bmatrix(rows, cols, lambda i, j: _linear_form(entries[i][j], leads, full), full)
         parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
     else:
         first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"
