@@ -26,21 +26,10 @@ from ..core.claims import (
     shape_text,
 )
 from ..errors import ClaimSyntaxError
+from . import notation as plain
+from . import terminal as ui
 from .check_doc import compared_with, gradient_name, upstream_note
 from .limits import SHAPE_STEPS
-from .notation import pretty_expr, sizes_text
-from .terminal import (
-    STYLE_BAD,
-    STYLE_GOOD,
-    STYLE_NOTE,
-    Block,
-    labelled,
-    matrix_block,
-    matrix_cells,
-    render_to_text,
-    rows_of_blocks,
-    text_block,
-)
 
 _STYLE_CLAIM = "bold"
 _STYLE_HINT = "yellow"
@@ -69,14 +58,14 @@ def _number(value: Fraction) -> str:
     return number_text(value).replace("-", "−")
 
 
-def _labelled(label: str, matrix: NumberMatrix) -> Block:
+def _labelled(label: str, matrix: NumberMatrix) -> ui.Block:
     """``label`` on the middle line of the matrix, e.g. ``W = ⎡…⎤``: the numbers right-aligned
     in unicode brackets, elided beyond MATRIX_SIDE rows or columns."""
-    cells = matrix_cells(len(matrix), len(matrix[0]), lambda i, j: _number(matrix[i][j]), False)
-    return labelled(label, matrix_block(cells, align="right"))
+    cells = ui.matrix_cells(len(matrix), len(matrix[0]), lambda i, j: _number(matrix[i][j]), False)
+    return ui.labelled(label, ui.matrix_block(cells, align="right"))
 
 
-def _block_text(block: Block) -> Text:
+def _block_text(block: ui.Block) -> Text:
     return Text("\n".join(block.lines), no_wrap=True, overflow="ellipsis")
 
 
@@ -110,7 +99,7 @@ class VerdictView:
 
     def _heading(self) -> Text:
         verdict = self.verdict
-        style = STYLE_GOOD if verdict.correct else STYLE_BAD
+        style = ui.STYLE_GOOD if verdict.correct else ui.STYLE_BAD
         status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
         return Text.assemble(
             ("✓ " if verdict.correct else "✗ ", style),
@@ -125,7 +114,7 @@ class VerdictView:
         where = (
             f"m×k×n = {_listed(triples)}"
             if len(triples) > 1
-            else sizes_text(verdict.sizes_checked[0])
+            else plain.sizes_text(verdict.sizes_checked[0])
         )
         return [
             Text(
@@ -142,14 +131,14 @@ class VerdictView:
         grid.add_column(no_wrap=True)
         if len(steps) > SHAPE_STEPS:
             hidden = len(steps) - SHAPE_STEPS + 1
-            grid.add_row(Text(f"⋮ {hidden} earlier parts", style=STYLE_NOTE), "")
+            grid.add_row(Text(f"⋮ {hidden} earlier parts", style=ui.STYLE_NOTE), "")
             steps = steps[-(SHAPE_STEPS - 1) :]
         for step in steps:
             grid.add_row(step.text, f"({shape_text(step.shape)})")
         return [
-            Text(f"The shapes, step by step, at {sizes_text(verdict.reported_at)}:"),
+            Text(f"The shapes, step by step, at {plain.sizes_text(verdict.reported_at)}:"),
             _detail(grid),
-            _detail(Text(verdict.shape_message or "", style=STYLE_BAD)),
+            _detail(Text(verdict.shape_message or "", style=ui.STYLE_BAD)),
         ]
 
     def _values(self, width: int) -> list[RenderableType]:
@@ -161,19 +150,19 @@ class VerdictView:
         difference = verdict.first_difference
         if difference is not None:
             i, j = difference.index
-            where = sizes_text(verdict.reported_at)
+            where = plain.sizes_text(verdict.reported_at)
             items.append(Text(f"At {where}, entry ({i},{j}) is the first that differs:"))
             grid = Table.grid(padding=(0, 2))
             grid.add_column(no_wrap=True)
             grid.add_column(overflow="fold")
-            claimed = pretty_expr(difference.claimed_value)
-            correct = pretty_expr(difference.correct_value)
+            claimed = plain.pretty_expr(difference.claimed_value)
+            correct = plain.pretty_expr(difference.correct_value)
             grid.add_row("your claim", claimed)
             grid.add_row("right", correct)
             items.append(_detail(grid))
             if "g" in claimed + correct:
                 note = "(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)"
-                items.append(_detail(Text(note, style=STYLE_NOTE)))
+                items.append(_detail(Text(note, style=ui.STYLE_NOTE)))
         if verdict.counterexample is not None:
             items += self._counterexample(verdict.counterexample, width)
         return items
@@ -183,11 +172,11 @@ class VerdictView:
         inputs = [_labelled(f"{name} = ", matrix) for name, matrix in example.operands]
         results = [
             _labelled("your claim = ", example.claimed),
-            text_block("but"),
+            ui.text_block("but"),
             _labelled(f"{gradient_name(verdict)} = ", example.correct),
         ]
         items: list[RenderableType] = [Text(""), Text("A counterexample in small integers:")]
-        for row in [*rows_of_blocks(inputs, width), *rows_of_blocks(results, width)]:
+        for row in [*ui.rows_of_blocks(inputs, width), *ui.rows_of_blocks(results, width)]:
             items.append(_detail(_block_text(row)))
         return items
 
@@ -224,13 +213,13 @@ class CheckView:
             yield Text("")
             yield Text(
                 f"{right} of {len(verdicts)} claims correct.",
-                style=STYLE_GOOD if right == len(verdicts) else STYLE_BAD,
+                style=ui.STYLE_GOOD if right == len(verdicts) else ui.STYLE_BAD,
             )
 
 
 def render_check_text(report: CheckReport, *, width: int = 80, color: bool = False) -> str:
     """The report as text laid out for ``width`` columns, with ANSI colours if ``color``."""
-    return render_to_text(CheckView(report), width=width, color=color)
+    return ui.render_to_text(CheckView(report), width=width, color=color)
 
 
 #: Unicode categories shown as a replacement character: controls, formats, surrogates, unassigned.

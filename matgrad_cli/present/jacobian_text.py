@@ -28,50 +28,8 @@ from ..core.jacobians import (
 )
 from ..core.kronecker import Matrix, vec_order
 from ..core.layer import LAYER, Sizes
-from .notation import (
-    dimensions,
-    elide_terms,
-    forward_text,
-    pretty_entry,
-    pretty_expr,
-    pretty_index,
-    product_entry,
-    product_name,
-    reads_upstream_first,
-    sized_shape,
-    sizes_text,
-    subscript,
-)
-from .terminal import (
-    STYLE_BAD,
-    STYLE_NOTE,
-    Block,
-    Equation,
-    Figure,
-    Listing,
-    Section,
-    Sections,
-    beside,
-    blank,
-    bracketed,
-    entry_listing,
-    fails,
-    labelled,
-    layer_matrices,
-    line,
-    marked,
-    matrix_block,
-    matrix_cells,
-    more_entries,
-    outcome,
-    prose,
-    render_to_text,
-    results_table,
-    shown_indices,
-    summary_result,
-    text_block,
-    verified,
-)
+from . import notation as plain
+from . import terminal as ui
 
 #: What block (s, t) of each Jacobian holds.
 _BLOCKS = {
@@ -84,7 +42,7 @@ _BLOCKS = {
 
 def _label(entry: VecEntry) -> str:
     letter, i, j = entry
-    return letter + pretty_index((i, j))
+    return letter + plain.pretty_index((i, j))
 
 
 def _short(variable: JacobianVariable, layout: str) -> str:
@@ -93,10 +51,12 @@ def _short(variable: JacobianVariable, layout: str) -> str:
 
 def _labelled_matrix(
     entries: Matrix, rows: Sequence[VecEntry], columns: Sequence[VecEntry], full: bool
-) -> Block:
+) -> ui.Block:
     """A matrix in unicode brackets with its column labels above and row labels to the left."""
-    shown_rows, shown_cols = shown_indices(len(rows), full), shown_indices(len(columns), full)
-    cells = matrix_cells(len(rows), len(columns), lambda i, j: pretty_expr(entries[i][j]), full)
+    shown_rows, shown_cols = ui.shown_indices(len(rows), full), ui.shown_indices(len(columns), full)
+    cells = ui.matrix_cells(
+        len(rows), len(columns), lambda i, j: plain.pretty_expr(entries[i][j]), full
+    )
     heads = [_label(columns[j]) if j is not None else "⋯" for j in shown_cols]
     lefts = [_label(rows[i]) if i is not None else "⋮" for i in shown_rows]
     widths = [
@@ -108,10 +68,10 @@ def _labelled_matrix(
         return text + " " * (width - cell_len(text))
 
     gap = "  "
-    bodies = bracketed([gap.join(map(fit, row, widths)) for row in cells])
+    bodies = ui.bracketed([gap.join(map(fit, row, widths)) for row in cells])
     lines = [" " * (left_width + 2) + gap.join(map(fit, heads, widths)).rstrip()]
     lines += [f"{fit(left, left_width)} {body}" for left, body in zip(lefts, bodies, strict=True)]
-    return Block(tuple(lines), 1 + (len(cells) - 1) // 2)
+    return ui.Block(tuple(lines), 1 + (len(cells) - 1) // 2)
 
 
 def _block_text(jacobian: Jacobian, down: int, across: int, derivation: JacobianDerivation) -> str:
@@ -122,47 +82,49 @@ def _block_text(jacobian: Jacobian, down: int, across: int, derivation: Jacobian
     if form.kind == "matrix":
         return form.name
     if form.kind == "scaled identity":
-        return f"{pretty_expr(form.scale)} I{subscript(jacobian.block_shape[0])}"
+        return f"{plain.pretty_expr(form.scale)} I{plain.subscript(jacobian.block_shape[0])}"
     block = jacobian.block(down, across)
-    return "[" + "; ".join(" ".join(pretty_expr(value) for value in row) for row in block) + "]"
+    return (
+        "[" + "; ".join(" ".join(plain.pretty_expr(value) for value in row) for row in block) + "]"
+    )
 
 
 def _verdict(check: JacobianCheck, statement: str) -> Iterator[RenderableType]:
     """The outcome of one check: "verified" only when it holds, else how it fails and where."""
     if check.holds:
-        yield verified(check.entries_checked, statement)
+        yield ui.verified(check.entries_checked, statement)
         return
     if check.claimed_shape != check.shape:
         detail = (
-            f"{statement} does not hold: the sides are {dimensions(check.shape)} and "
-            f"{dimensions(check.claimed_shape)}."
+            f"{statement} does not hold: the sides are {plain.dimensions(check.shape)} and "
+            f"{plain.dimensions(check.claimed_shape)}."
         )
     else:
         detail = (
             f"{statement} does not hold: the sides differ at {check.mismatch_count} of "
             f"{check.entries_checked} entries."
         )
-    yield fails(detail)
+    yield ui.fails(detail)
     for mismatch in check.mismatches:
         row, col = mismatch.index
-        yield line(
-            f"  entry ({row},{col}): computed {pretty_expr(mismatch.elementwise)}, "
-            f"claimed {pretty_expr(mismatch.claimed)}"
+        yield ui.line(
+            f"  entry ({row},{col}): computed {plain.pretty_expr(mismatch.elementwise)}, "
+            f"claimed {plain.pretty_expr(mismatch.claimed)}"
         )
 
 
 def _layout(derivation: JacobianDerivation) -> RenderableType:
     """Which Jacobians the layout prints, and their shapes."""
-    shape_w = dimensions(derivation.jacobians["W"].shape)
-    shape_z = dimensions(derivation.jacobians["Z"].shape)
+    shape_w = plain.dimensions(derivation.jacobians["W"].shape)
+    shape_z = plain.dimensions(derivation.jacobians["Z"].shape)
     if derivation.layout == "numerator":
-        return prose(
+        return ui.prose(
             "Numerator layout (the Jacobian convention): J_W = ∂vec(A)/∂vec(W)ᵀ has a row "
             "for each entry of vec(A) and a column for each entry of vec(W), so it is "
             f"mn×kn = {shape_w}; J_Z = ∂vec(A)/∂vec(Z)ᵀ is mn×mk = {shape_z}. --layout "
             "denominator prints the transposes."
         )
-    return prose(
+    return ui.prose(
         "Denominator layout: ∂vec(A)ᵀ/∂vec(W) = J_Wᵀ has a row for each entry of "
         "vec(W) and a column for each entry of vec(A), so it is "
         f"kn×mn = {shape_w}, the transpose of the numerator-layout "
@@ -171,37 +133,37 @@ def _layout(derivation: JacobianDerivation) -> RenderableType:
     )
 
 
-def _vec(name: str, sizes: Sizes, full: bool) -> Figure:
+def _vec(name: str, sizes: Sizes, full: bool) -> ui.Figure:
     """vec(X) = [x₁,₁  x₂,₁  …]ᵀ, the entries of the layer's matrix in column-major order."""
-    labels = [pretty_entry(name, index) for index in vec_order(*sizes.shape_of(name))]
-    cells = matrix_cells(1, len(labels), lambda i, j: labels[j], full)
-    vector = beside(text_block(f"vec({name}) = "), matrix_block(cells), text_block("ᵀ"))
-    return Figure(vector, 2, f"vec({name})")
+    labels = [plain.pretty_entry(name, index) for index in vec_order(*sizes.shape_of(name))]
+    cells = ui.matrix_cells(1, len(labels), lambda i, j: labels[j], full)
+    vector = ui.beside(ui.text_block(f"vec({name}) = "), ui.matrix_block(cells), ui.text_block("ᵀ"))
+    return ui.Figure(vector, 2, f"vec({name})")
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableType]:
     """Sizes, Z and W, vec, and the layout of the Jacobians."""
     sizes = derivation.sizes
     m, k, n = sizes.m, sizes.k, sizes.n
-    yield prose(
-        f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
-        f"{sized_shape('W', sizes)}, and {forward_text(False)} is {sized_shape('A', sizes)}. A "
-        "bias would add a constant to each a_{i,j} and change neither Jacobian, so it is left out."
+    yield ui.prose(
+        f"{plain.layer_sizes(sizes)}, and {plain.forward_text(False)} is "
+        f"{plain.sized_shape('A', sizes)}. A bias would add a constant to each a_{{i,j}} and "
+        "change neither Jacobian, so it is left out."
     )
-    yield blank()
-    yield layer_matrices(derivation.symbols, LAYER.variables(bias=False), full)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.layer_matrices(derivation.symbols, LAYER.variables(bias=False), full)
+    yield ui.blank()
+    yield ui.prose(
         f"∂A/∂W has an entry ∂a_{{i,j}}/∂w_{{r,q}} for every pair of entries: four indices, "
         f"mn·kn = {m * n * k * n} numbers. vec stacks the columns of a matrix into one "
         "column (column-major), so a_{i,j} is entry (j−1)m + i of vec(A):"
     )
     for name in ("A", "W", "Z"):
         yield _vec(name, sizes, full)
-    yield blank()
+    yield ui.blank()
     yield _layout(derivation)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.prose(
         "Gradients stay in denominator layout: ∂L/∂X has the shape of X. Indices are "
         "1-based. g_{i,j} stands for ∂L/∂a_{i,j}, the entries of G = ∂L/∂A."
     )
@@ -216,26 +178,30 @@ def _matrix(
     short = _short(variable, layout)
     entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
     expected = "z_{i,r} δ_{j,q}" if variable == "W" else "δ_{i,p} w_{r,j}"
-    yield prose(
+    yield ui.prose(
         f"{derivation.engine} differentiated every a_{{i,j}} with respect to every {entry} "
         f"(index notation predicts ∂a_{{i,j}}/∂{entry} = {expected}). "
-        f"{short} = {jacobian_name(variable, layout)}, {dimensions(jacobian.shape)}:"
+        f"{short} = {jacobian_name(variable, layout)}, {plain.dimensions(jacobian.shape)}:"
     )
-    yield blank()
+    yield ui.blank()
     labelled_matrix = _labelled_matrix(jacobian.entries, jacobian.rows, jacobian.columns, full)
-    yield Figure(labelled_matrix, 2, short)
-    yield blank()
+    yield ui.Figure(labelled_matrix, 2, short)
+    yield ui.blank()
     # The Jacobian in blocks, each read as 0, a named matrix or a multiple of I.
     down, across = jacobian.block_grid
-    blocks = matrix_cells(down, across, lambda i, j: _block_text(jacobian, i, j, derivation), full)
-    yield prose(f"In blocks of {dimensions(jacobian.block_shape)}, {_BLOCKS[(variable, layout)]}:")
-    yield Figure(labelled(f"{short} = ", matrix_block(blocks)), 2, "the block matrix")
-    yield blank()
+    blocks = ui.matrix_cells(
+        down, across, lambda i, j: _block_text(jacobian, i, j, derivation), full
+    )
+    yield ui.prose(
+        f"In blocks of {plain.dimensions(jacobian.block_shape)}, {_BLOCKS[(variable, layout)]}:"
+    )
+    yield ui.Figure(ui.labelled(f"{short} = ", ui.matrix_block(blocks)), 2, "the block matrix")
+    yield ui.blank()
     check = derivation.check("jacobian", variable)
     yield from _verdict(
         check, f"{check.identity} (the Kronecker product, built block by block independently)"
     )
-    yield blank()
+    yield ui.blank()
     yield from _vec_identity(derivation, variable, full)
 
 
@@ -244,18 +210,22 @@ def _vec_identity(
 ) -> Iterator[RenderableType]:
     """vec(A) = (Kronecker product)·vec(X) multiplied out, entry by entry, and its check."""
     product = derivation.vec_products[variable]
-    labels = [pretty_entry("A", index) for index in vec_order(*derivation.sizes.shape_of("A"))]
+    labels = [
+        plain.pretty_entry("A", index) for index in vec_order(*derivation.sizes.shape_of("A"))
+    ]
     lhs_width = cell_len(labels[-1])
 
     def show(number: int) -> list[RenderableType]:
-        terms = elide_terms([pretty_expr(term) for term in product.terms[number]] or ["0"], full)
-        return [Equation("  ", labels[number], terms, lhs_width=lhs_width)]
+        terms = plain.elide_terms(
+            [plain.pretty_expr(term) for term in product.terms[number]] or ["0"], full
+        )
+        return [ui.Equation("  ", labels[number], terms, lhs_width=lhs_width)]
 
-    yield prose(
+    yield ui.prose(
         f"vec(A) = {product.formula}: the Kronecker product times vec({variable}), "
         "multiplied out, against the entries of A from the forward pass:"
     )
-    yield Listing(len(labels), show, more_entries, full=full)
+    yield ui.Listing(len(labels), show, ui.more_entries, full=full)
     vec_check = derivation.check("vec", variable)
     yield from _verdict(vec_check, vec_check.identity)
 
@@ -275,28 +245,28 @@ class Contraction:
         layout = derivation.layout
         form = derivation.contractions[variable]
         rows, cols = form.shape
-        upstream_first = reads_upstream_first(variable)
+        upstream_first = plain.reads_upstream_first(variable)
         factor = f"J_{variable}ᵀ" if layout == "numerator" else jacobian_name(variable, layout)
-        yield blank()
-        yield prose(
+        yield ui.blank()
+        yield ui.prose(
             f"vec(∂L/∂{variable}) = {factor} vec(G), reshaped into {variable}'s shape "
-            f"({dimensions(form.shape)}):"
+            f"({plain.dimensions(form.shape)}):"
         )
 
         def entry_text(i: int, j: int) -> str:
-            return product_entry(form.entries[i][j], upstream_first, full)
+            return plain.product_entry(form.entries[i][j], upstream_first, full)
 
         def entry_label(i: int, j: int) -> str:
-            return "∂L/∂" + pretty_entry(variable, (i + 1, j + 1))
+            return "∂L/∂" + plain.pretty_entry(variable, (i + 1, j + 1))
 
-        cells = matrix_cells(rows, cols, entry_text, full)
-        matrix = labelled(f"∂L/∂{variable} = ", matrix_block(cells))
+        cells = ui.matrix_cells(rows, cols, entry_text, full)
+        matrix = ui.labelled(f"∂L/∂{variable} = ", ui.matrix_block(cells))
         if 2 + matrix.width <= options.max_width:
-            yield Figure(matrix, 2)
+            yield ui.Figure(matrix, 2)
         else:
-            yield entry_listing(form, entry_label, upstream_first, full)
+            yield ui.entry_listing(form, entry_label, upstream_first, full)
         check = derivation.check("contraction", variable)
-        independent = product_name(variable)
+        independent = plain.product_name(variable)
         yield from _verdict(check, f"{check.identity} ({independent} multiplied out independently)")
 
 
@@ -306,18 +276,18 @@ def _notes_claim(derivation: JacobianDerivation) -> Text:
     if claim.holds:
         reason = "n = 1" if derivation.layout == "denominator" else "m = k = n = 1"
         return Text.assemble(
-            ("! ", STYLE_NOTE),
+            ("! ", ui.STYLE_NOTE),
             f"{claim.identity} happens to agree entry by entry here, only because "
             f"{reason}; for n > 1 the Jacobian is larger than Zᵀ.",
         )
     if claim.claimed_shape != claim.shape:
         why = (
-            f"the shapes differ ({dimensions(claim.shape)} against "
-            f"{dimensions(claim.claimed_shape)})."
+            f"the shapes differ ({plain.dimensions(claim.shape)} against "
+            f"{plain.dimensions(claim.claimed_shape)})."
         )
     else:
         why = f"{claim.mismatch_count} of {claim.entries_checked} entries differ."
-    return Text.assemble(("✗ Rejected: ", STYLE_BAD), f"{claim.identity}: {why}")
+    return Text.assemble(("✗ Rejected: ", ui.STYLE_BAD), f"{claim.identity}: {why}")
 
 
 def _notes(derivation: JacobianDerivation) -> Iterator[RenderableType]:
@@ -325,17 +295,17 @@ def _notes(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     sizes, layout = derivation.sizes, derivation.layout
     m, k, n = sizes.m, sizes.k, sizes.n
     jacobian = derivation.jacobians["W"]
-    yield prose(
+    yield ui.prose(
         "The original notes write Y = XW and claim ∂Y/∂W = Xᵀ; in these names, "
         "∂A/∂W = Zᵀ. ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, "
         f"with mn·kn = {m * n * k * n} entries; as a matrix it is "
-        f"{_short('W', layout)} = {jacobian.formula}, {dimensions(jacobian.shape)}, while Zᵀ "
+        f"{_short('W', layout)} = {jacobian.formula}, {plain.dimensions(jacobian.shape)}, while Zᵀ "
         f"is k×m = {k}×{m}."
     )
-    yield blank()
+    yield ui.blank()
     yield _notes_claim(derivation)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.prose(
         "Zᵀ appears only after contracting with G: ∂L/∂W = Zᵀ G, the gradient of a scalar "
         "with the shape of W (section 4), not the derivative of the matrix A. In "
         "denominator layout ∂vec(A)ᵀ/∂vec(W) = I_n ⊗ Zᵀ has n copies of Zᵀ on its block "
@@ -345,20 +315,20 @@ def _notes(derivation: JacobianDerivation) -> Iterator[RenderableType]:
 
 def _general() -> Iterator[RenderableType]:
     """Index notation for any m, k, n: the Jacobians and the contractions."""
-    yield prose(
+    yield ui.prose(
         "For any m, k, n, in index notation (textbook reasoning, checked above at these "
         "sizes; δ is the Kronecker delta):"
     )
-    yield Equation("  ", "a_{i,j}", ["Σ_s z_{i,s} w_{s,j}"], join="=")
-    yield line("  ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, so J_W = I_n ⊗ Z")
-    yield line("  ∂a_{i,j}/∂z_{p,r} = δ_{i,p} w_{r,j}, so J_Z = Wᵀ ⊗ I_m")
+    yield ui.Equation("  ", "a_{i,j}", ["Σ_s z_{i,s} w_{s,j}"], join="=")
+    yield ui.line("  ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, so J_W = I_n ⊗ Z")
+    yield ui.line("  ∂a_{i,j}/∂z_{p,r} = δ_{i,p} w_{r,j}, so J_Z = Wᵀ ⊗ I_m")
     chains = [
         ["∂L/∂w_{r,q}", "Σ_{i,j} g_{i,j} z_{i,r} δ_{j,q}", "Σ_i z_{i,r} g_{i,q}", "(Zᵀ G)_{r,q}"],
         ["∂L/∂z_{p,r}", "Σ_{i,j} g_{i,j} δ_{i,p} w_{r,j}", "Σ_j g_{p,j} w_{r,j}", "(G Wᵀ)_{p,r}"],
     ]
     for lhs, *sides in chains:
-        yield Equation("  ", lhs, sides, join="=")
-    yield prose(
+        yield ui.Equation("  ", lhs, sides, join="=")
+    yield ui.prose(
         "In denominator layout the Jacobians are the transposes, I_n ⊗ Zᵀ and W ⊗ I_m, "
         "since (P ⊗ Q)ᵀ = Pᵀ ⊗ Qᵀ."
     )
@@ -370,23 +340,23 @@ def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     rows = [
         (
             check.identity,
-            dimensions(check.shape),
-            outcome(summary_result(check, str(check.mismatch_count)), check.holds),
+            plain.dimensions(check.shape),
+            ui.outcome(ui.summary_result(check, str(check.mismatch_count)), check.holds),
         )
         for check in checks
     ]
-    yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
+    yield ui.results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
     failed = [check for check in checks if not check.holds]
-    where = f"at {sizes_text(derivation.sizes)}, {derivation.layout} layout"
+    where = f"at {plain.sizes_text(derivation.sizes)}, {derivation.layout} layout"
     if failed:
-        yield marked(False, f"{len(failed)} of the {len(checks)} checks fail {where}.")
+        yield ui.marked(False, f"{len(failed)} of the {len(checks)} checks fail {where}.")
     else:
-        yield marked(True, f"All {len(checks)} checks hold at every entry, {where}.")
+        yield ui.marked(True, f"All {len(checks)} checks hold at every entry, {where}.")
     claim = derivation.notes_claim
-    yield prose(
+    yield ui.prose(
         f"The notes' claim {claim.identity} "
         + ("agrees here only at degenerate sizes." if claim.holds else "is rejected."),
-        style=STYLE_NOTE,
+        style=ui.STYLE_NOTE,
     )
 
 
@@ -401,7 +371,7 @@ class JacobianView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, full = self.derivation, self.full
         contractions = (
-            prose(
+            ui.prose(
                 "The chain rule sums over every entry of A: ∂L/∂x = Σ_{i,j} g_{i,j} ∂a_{i,j}/∂x. "
                 "In vec form that is a product with the Jacobian, and the result, reshaped "
                 "column by column, has the shape of the variable."
@@ -410,19 +380,19 @@ class JacobianView:
             Contraction(derivation, "Z", full=full),
         )
         sections = [
-            Section("Setup and conventions", tuple(_setup(derivation, full))),
-            Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
-            Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
-            Section("Contracting with G = ∂L/∂A", contractions),
-            Section("Why ∂Y/∂W = Xᵀ is wrong", tuple(_notes(derivation))),
-            Section("The general case", tuple(_general())),
-            Section("Summary", tuple(_summary(derivation))),
+            ui.Section("Setup and conventions", tuple(_setup(derivation, full))),
+            ui.Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
+            ui.Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
+            ui.Section("Contracting with G = ∂L/∂A", contractions),
+            ui.Section("Why ∂Y/∂W = Xᵀ is wrong", tuple(_notes(derivation))),
+            ui.Section("The general case", tuple(_general())),
+            ui.Section("Summary", tuple(_summary(derivation))),
         ]
-        yield Sections(sections)
+        yield ui.Sections(sections)
 
 
 def render_jacobian_text(
     derivation: JacobianDerivation, *, width: int = 80, full: bool = False, color: bool = False
 ) -> str:
     """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return render_to_text(JacobianView(derivation, full=full), width=width, color=color)
+    return ui.render_to_text(JacobianView(derivation, full=full), width=width, color=color)

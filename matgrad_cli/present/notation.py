@@ -229,3 +229,11 @@ def pretty_entry(variable: str, index: Sequence[int]) -> str:
     """An entry of the layer's matrix ``variable``: z₁,₂, or b₂ with one index for the row b."""
     matrix = LAYER.matrix(variable)
     return matrix.entry + pretty_index(index[-1:] if matrix.rows == "1" else index)
+
+
+def layer_sizes(sizes: Sizes) -> str:
+    """``Sizes m = 2, k = 3, n = 4: the input Z is m×k = 2×3, the weights W are k×n = 3×4``."""
+    return (
+        f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
+        f"{sized_shape('W', sizes)}"
+    )

@@ -17,48 +17,36 @@ from rich.text import Text
 
 from ..core.layer import LAYER
 from ..core.proof import ProofReport
-from .notation import forward_text, shape_letters
+from . import notation as plain
+from . import terminal as ui
 from .prove_notation import ProofNotation, proof_notation
-from .terminal import (
-    STYLE_BAD,
-    STYLE_GOOD,
-    STYLE_NOTE,
-    Hanging,
-    Section,
-    Sections,
-    blank,
-    hanging_lines,
-    outcome,
-    render_to_text,
-    results_table,
-)
 
 
 def _shape(variable: str) -> str:
-    return shape_letters(variable, " × ")
+    return plain.shape_letters(variable, " × ")
 
 
 def _statement(report: ProofReport) -> Iterator[RenderableType]:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
     matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
     identity_width = max(cell_len(proof.identity) for proof in report.proofs)
-    yield Hanging(
+    yield ui.Hanging(
         f"For all positive integers m, k, n, all matrices {matrices}, and any scalar "
-        f"loss L of {forward_text(report.bias)}:"
+        f"loss L of {plain.forward_text(report.bias)}:"
     )
     for proof in report.proofs:
         padding = " " * (identity_width - cell_len(proof.identity))
         yield Text(f"  {proof.identity}{padding}   ({_shape(proof.variable)})")
-    yield blank()
-    yield Hanging(
+    yield ui.blank()
+    yield ui.Hanging(
         "This is the size-independent proof that the explicit-size derivation "
         "illustrates: matgrad derive writes every entry out at chosen sizes, while here "
         "m, k, n are symbols, the entries are indexed symbols, and every sum is "
         "symbolic."
     )
     if report.bias:
-        yield blank()
-        yield Hanging(
+        yield ui.blank()
+        yield ui.Hanging(
             "With the bias, ∂L/∂Z and ∂L/∂W are claimed to be unchanged: the "
             "derivations below include b_q in every a_{p,q}, so they prove this too."
         )
@@ -67,19 +55,19 @@ def _statement(report: ProofReport) -> Iterator[RenderableType]:
 def _setting(bias: bool) -> Iterator[RenderableType]:
     """The symbols, the layout, and what SymPy computes."""
     entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if bias else "")
-    yield Hanging(
+    yield ui.Hanging(
         "The sizes m, k, n are SymPy symbols: positive integers with no value. The "
         f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
         "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
     )
-    yield blank()
-    yield Hanging(
+    yield ui.blank()
+    yield ui.Hanging(
         "Gradient (denominator) layout: ∂L/∂X has the shape of X, as in the Matrix "
         "Cookbook, PyTorch and NumPy. δ_{x,y} is the Kronecker delta: 1 when x = y, "
         "0 otherwise."
     )
-    yield blank()
-    yield Hanging(
+    yield ui.blank()
+    yield ui.Hanging(
         "Every line below is computed by SymPy: sympy.diff for ∂a_{p,q}/∂x, "
         "Kronecker-delta summation (Sum.doit) for each sum a delta collapses, and "
         "simplify for the comparison with the entry of the matrix product, which "
@@ -106,25 +94,27 @@ class NumberedSteps:
         for tag, step, relation in zip(tags, steps, relations, strict=True):
             lhs = " " * (lhs_width - cell_len(step.lhs)) + step.lhs
             prefix = f"{tag:<{tag_width}} {lhs} {relation:>{relation_width}} "
-            text = "\n".join(hanging_lines(prefix, step.text, options.max_width))
-            yield Text(text, style="" if step.proved else STYLE_BAD, overflow="fold")
+            text = "\n".join(ui.hanging_lines(prefix, step.text, options.max_width))
+            yield Text(text, style="" if step.proved else ui.STYLE_BAD, overflow="fold")
 
 
 def _identity(proof: ProofNotation) -> Iterator[RenderableType]:
     """One identity: what is to be proved, the numbered derivation, what each step did, and
     the verdict (✓ only when the Proof is proved)."""
-    yield Hanging(f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.")
-    yield blank()
+    yield ui.Hanging(f"To prove: {proof.identity}, entry by entry, for every {proof.ranges}.")
+    yield ui.blank()
     yield NumberedSteps(proof)
-    yield blank()
+    yield ui.blank()
     for number, step in enumerate(proof.steps, start=1):
-        yield Hanging(step.description, f" ({number}) ", STYLE_NOTE if step.proved else STYLE_BAD)
-    yield blank()
+        yield ui.Hanging(
+            step.description, f" ({number}) ", ui.STYLE_NOTE if step.proved else ui.STYLE_BAD
+        )
+    yield ui.blank()
     if proof.proved:
-        yield Text.assemble(("✓ Proved for every m, k, n: ", STYLE_GOOD), proof.identity)
+        yield Text.assemble(("✓ Proved for every m, k, n: ", ui.STYLE_GOOD), proof.identity)
     else:
         verdict = f"{proof.reason}. This does not establish {proof.identity}."
-        yield Hanging(verdict, "✗ NOT proved: ", STYLE_BAD)
+        yield ui.Hanging(verdict, "✗ NOT proved: ", ui.STYLE_BAD)
 
 
 def _title(variable: str) -> str:
@@ -139,12 +129,12 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
         (
             proof.identity,
             _shape(proof.variable),
-            outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
+            ui.outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
         )
         for proof in report.proofs
     ]
-    yield results_table(("identity", "shape", "result"), rows, no_wrap=("shape", "result"))
-    yield blank()
+    yield ui.results_table(("identity", "shape", "result"), rows, no_wrap=("shape", "result"))
+    yield ui.blank()
     if report.proved:
         verdict = (
             "This proof holds for every m, k, n: the sizes stayed symbols throughout, and "
@@ -158,7 +148,7 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
         )
     else:
         verdict = "None of the identities is established here."
-    yield Hanging(verdict)
+    yield ui.Hanging(verdict)
 
 
 @dataclass(frozen=True)
@@ -171,18 +161,18 @@ class ProofView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         report = self.report
         sections = [
-            Section("Statement", tuple(_statement(report))),
-            Section("Setting", tuple(_setting(report.bias))),
+            ui.Section("Statement", tuple(_statement(report))),
+            ui.Section("Setting", tuple(_setting(report.bias))),
             *(
-                Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
+                ui.Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
                 for proof in report.proofs
             ),
-            Section("For every size", tuple(_closing(report))),
+            ui.Section("For every size", tuple(_closing(report))),
         ]
-        title = f"A proof for every size: the gradients of {forward_text(report.bias)}"
-        yield Sections(sections, lead=Hanging(title, style="bold"))
+        title = f"A proof for every size: the gradients of {plain.forward_text(report.bias)}"
+        yield ui.Sections(sections, lead=ui.Hanging(title, style="bold"))
 
 
 def render_proof_text(report: ProofReport, *, width: int = 80, color: bool = False) -> str:
     """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return render_to_text(ProofView(report), width=width, color=color)
+    return ui.render_to_text(ProofView(report), width=width, color=color)

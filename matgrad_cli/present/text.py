@@ -22,55 +22,10 @@ from ..core.checks import MISMATCHES_KEPT, Check
 from ..core.layer import LAYER, Factor, Variable
 from ..core.losses import LossDerivation
 from ..core.model import Derivation, Gradient, LayerDerivation, MatrixForm, OutputEntry
+from . import notation as plain
+from . import terminal as ui
 from .layer_latex import generic_entry
 from .limits import ENTRY_LIST, FORWARD_LIST
-from .notation import (
-    dimensions,
-    elide_terms,
-    elided_list,
-    expr_terms,
-    forward_text,
-    pretty_entry,
-    pretty_expr,
-    pretty_index,
-    product_entry,
-    product_name,
-    product_term,
-    reads_upstream_first,
-    sized_shape,
-    sizes_text,
-)
-from .terminal import (
-    STYLE_BAD,
-    STYLE_GOOD,
-    STYLE_NOTE,
-    Block,
-    Equation,
-    Figure,
-    Listing,
-    Section,
-    Sections,
-    beside,
-    blank,
-    entry_listing,
-    fails,
-    labelled,
-    layer_matrices,
-    line,
-    marked,
-    matrix_block,
-    matrix_cells,
-    more_entries,
-    outcome,
-    prose,
-    render_to_text,
-    results_table,
-    shown_indices,
-    summary_result,
-    symbol_matrix,
-    text_block,
-    verified,
-)
 
 
 def find_check(checks: Iterable[Check], variable: str) -> Check | None:
@@ -91,7 +46,7 @@ def mismatch_count(check: Check, at_least: str = "at least ") -> str:
 
 def check_result(check: Check) -> str:
     """The result column of the summary: ``✓ holds, 4/4 entries`` or ``✗ fails at 2/4 entries``."""
-    return summary_result(check, mismatch_count(check, "≥") if check.mismatches else None)
+    return ui.summary_result(check, mismatch_count(check, "≥") if check.mismatches else None)
 
 
 def check_verdict(
@@ -100,33 +55,33 @@ def check_verdict(
     """The outcome of one check, in words ("verified" only when it holds), and the first
     mismatching entries of a failure, both sides written out."""
     if check is None:
-        yield line("? This identity was not checked.", style=STYLE_BAD)
+        yield ui.line("? This identity was not checked.", style=ui.STYLE_BAD)
         return
     if check.holds:
-        yield verified(check.entries_checked, f"{check.identity}{context}")
+        yield ui.verified(check.entries_checked, f"{check.identity}{context}")
         return
     if check.claimed_shape != check.shape:
         detail = (
             f"{check.identity}{context} does not hold: the right side is "
-            f"{dimensions(check.claimed_shape)}, ∂L/∂{check.variable} is "
-            f"{dimensions(check.shape)}."
+            f"{plain.dimensions(check.claimed_shape)}, ∂L/∂{check.variable} is "
+            f"{plain.dimensions(check.shape)}."
         )
     else:
         detail = (
             f"{check.identity}{context} does not hold: the two sides differ at "
             f"{mismatch_count(check)} of {check.entries_checked} entries."
         )
-    yield fails(detail)
+    yield ui.fails(detail)
     if check.mismatches:
-        yield line("  First mismatching entries:")
+        yield ui.line("  First mismatching entries:")
     for mismatch in check.mismatches:
         row, col = mismatch.index
         where = f"    entry ({row},{col}):  "
-        yield Equation(where, "chain rule", expr_terms(mismatch.elementwise, full))
-        yield Equation(
+        yield ui.Equation(where, "chain rule", plain.expr_terms(mismatch.elementwise, full))
+        yield ui.Equation(
             " " * cell_len(where),
             "formula",
-            expr_terms(mismatch.claimed, full),
+            plain.expr_terms(mismatch.claimed, full),
             lhs_width=cell_len("chain rule"),
         )
 
@@ -140,7 +95,7 @@ def gradient_steps(
     yield ChainRules(layer.gradients[name], check, full=full)
     yield Assembled(layer.gradients[name], full=full)
     yield Product(layer.products[name], name, derivation, full=full)
-    yield blank()
+    yield ui.blank()
     yield from check_verdict(check, full=full)
 
 
@@ -169,14 +124,19 @@ class ChainRules:
         rules = [rule for row in self.gradient.entries for rule in row]
         shown = self._shown(len(rules))
         names = {
-            number: pretty_entry(rules[number].variable, rules[number].index) for number in shown
+            number: plain.pretty_entry(rules[number].variable, rules[number].index)
+            for number in shown
         }
         feeds = {}
         for number in shown:
-            outputs = ["a" + pretty_index(output) for output, _ in rules[number].terms]
-            feeds[number] = f"{names[number]} feeds {elided_list(outputs, full) or 'nothing'}:"
+            outputs = ["a" + plain.pretty_index(output) for output, _ in rules[number].terms]
+            feeds[number] = (
+                f"{names[number]} feeds {plain.elided_list(outputs, full) or 'nothing'}:"
+            )
         sums = {
-            number: elide_terms([product_term(t, True) for t in rules[number].terms], full)
+            number: plain.elide_terms(
+                [plain.product_term(t, True) for t in rules[number].terms], full
+            )
             for number in shown
         }
         feeds_width = max(cell_len(text) for text in feeds.values())
@@ -191,10 +151,10 @@ class ChainRules:
             lhs = f"∂L/∂{names[number]}"
             if one_line:
                 padded = feeds[number] + " " * (feeds_width - cell_len(feeds[number]))
-                return [Equation(f"  {padded}  ", lhs, sums[number], lhs_width=lhs_width)]
-            return [line(f"  {feeds[number]}"), Equation("      ", lhs, sums[number])]
+                return [ui.Equation(f"  {padded}  ", lhs, sums[number], lhs_width=lhs_width)]
+            return [ui.line(f"  {feeds[number]}"), ui.Equation("      ", lhs, sums[number])]
 
-        yield Listing(len(rules), show, lambda count: self._more(count, len(rules)), full=full)
+        yield ui.Listing(len(rules), show, lambda count: self._more(count, len(rules)), full=full)
 
 
 @dataclass(frozen=True)
@@ -210,30 +170,30 @@ class Assembled:
         gradient, full = self.gradient, self.full
         name = gradient.variable
         rows, cols = gradient.shape
-        yield blank()
-        yield prose(f"Assembled in the shape of {name} ({dimensions(gradient.shape)}):")
+        yield ui.blank()
+        yield ui.prose(f"Assembled in the shape of {name} ({plain.dimensions(gradient.shape)}):")
         label = f"∂L/∂{name} = "
 
         def sum_of(i: int, j: int) -> str:
-            return product_entry(gradient.entries[i][j].terms, True, full)
+            return plain.product_entry(gradient.entries[i][j].terms, True, full)
 
-        sums = labelled(label, matrix_block(matrix_cells(rows, cols, sum_of, full)))
+        sums = ui.labelled(label, ui.matrix_block(ui.matrix_cells(rows, cols, sum_of, full)))
         if 2 + sums.width <= options.max_width:
-            yield Figure(sums, 2)
+            yield ui.Figure(sums, 2)
             return
 
         def name_of(i: int, j: int) -> str:
-            return "∂L/∂" + pretty_entry(name, gradient.entries[i][j].index)
+            return "∂L/∂" + plain.pretty_entry(name, gradient.entries[i][j].index)
 
-        names = labelled(label, matrix_block(matrix_cells(rows, cols, name_of, full)))
+        names = ui.labelled(label, ui.matrix_block(ui.matrix_cells(rows, cols, name_of, full)))
         if 2 + names.width <= options.max_width:
-            yield Figure(names, 2)
+            yield ui.Figure(names, 2)
         indices = LAYER.matrix(name).indices
         where = f"({','.join(indices)})" if len(indices) > 1 else indices[0]
-        yield prose(
+        yield ui.prose(
             f"(the sums are too wide to write in place: entry {where} holds the sum "
             f"∂L/∂{generic_entry(name)} listed above)",
-            style=STYLE_NOTE,
+            style=ui.STYLE_NOTE,
             indent=2,
         )
 
@@ -249,67 +209,70 @@ class Product:
     _: KW_ONLY
     full: bool
 
-    def _factor(self, factor: Factor) -> Block:
+    def _factor(self, factor: Factor) -> ui.Block:
         """A factor written out: the symbols of Z, W or G, or a row of ones."""
         if LAYER.matrix(factor.matrix).role == "ones":
             rows, cols = factor.shape(self.derivation.sizes)
-            return matrix_block(matrix_cells(rows, cols, lambda i, j: "1", self.full))
+            return ui.matrix_block(ui.matrix_cells(rows, cols, lambda i, j: "1", self.full))
         entries = self.derivation.symbols.rows(factor.matrix)
-        return symbol_matrix(entries, self.full, transpose=factor.transposed)
+        return ui.symbol_matrix(entries, self.full, transpose=factor.transposed)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         form, full, width = self.form, self.full, options.max_width
-        short, upstream_first = product_name(self.variable), reads_upstream_first(self.variable)
+        short, upstream_first = (
+            plain.product_name(self.variable),
+            plain.reads_upstream_first(self.variable),
+        )
         rows, cols = form.shape
-        yield blank()
-        yield prose(f"{form.formula} multiplied out, independently of the chain rule:")
+        yield ui.blank()
+        yield ui.prose(f"{form.formula} multiplied out, independently of the chain rule:")
         label = f"{short} = "
 
         def entry(i: int, j: int) -> str:
-            return product_entry(form.entries[i][j], upstream_first, full)
+            return plain.product_entry(form.entries[i][j], upstream_first, full)
 
         factors = [self._factor(factor) for factor in LAYER.rule(self.variable).factors]
-        first = labelled(label, beside(*factors, gap=1))
-        result = matrix_block(matrix_cells(rows, cols, entry, full))
-        together = beside(first, text_block(" = "), result)
+        first = ui.labelled(label, ui.beside(*factors, gap=1))
+        result = ui.matrix_block(ui.matrix_cells(rows, cols, entry, full))
+        together = ui.beside(first, ui.text_block(" = "), result)
         if 2 + together.width <= width:
-            yield Figure(together, 2)
+            yield ui.Figure(together, 2)
             return
         factors_shown = 2 + first.width <= width
         if factors_shown:
-            yield Figure(first, 2)
-        second = labelled(" " * (cell_len(label) - 2) + "= ", result)
+            yield ui.Figure(first, 2)
+        second = ui.labelled(" " * (cell_len(label) - 2) + "= ", result)
         if 2 + second.width <= width:
-            yield Figure(second, 2)
+            yield ui.Figure(second, 2)
             return
-        yield prose("so, entry by entry:" if factors_shown else "entry by entry:", indent=2)
+        yield ui.prose("so, entry by entry:" if factors_shown else "entry by entry:", indent=2)
 
         def entry_label(i: int, j: int) -> str:
-            return f"({short})" + pretty_index((j + 1,) if rows == 1 else (i + 1, j + 1))
+            return f"({short})" + plain.pretty_index((j + 1,) if rows == 1 else (i + 1, j + 1))
 
-        yield entry_listing(form, entry_label, upstream_first, full, indent="    ")
+        yield ui.entry_listing(form, entry_label, upstream_first, full, indent="    ")
 
 
 def _setup(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
     """Sizes, the explicit matrices, the product and the convention (SPEC section 1)."""
     sizes, bias = derivation.sizes, derivation.bias
-    bias_shape = f", the bias b is {sized_shape('b', sizes)} (a row)" if bias else ""
-    yield prose(
-        f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
-        f"{sized_shape('W', sizes)}{bias_shape}, and the output A is {sized_shape('A', sizes)}."
+    bias_shape = f", the bias b is {plain.sized_shape('b', sizes)} (a row)" if bias else ""
+    yield ui.prose(
+        f"{plain.layer_sizes(sizes)}{bias_shape}, and the output A is "
+        f"{plain.sized_shape('A', sizes)}."
     )
-    yield blank()
-    yield layer_matrices(derivation.symbols, LAYER.variables(bias), full)
-    yield blank()
+    yield ui.blank()
+    yield ui.layer_matrices(derivation.symbols, LAYER.variables(bias), full)
+    yield ui.blank()
     if bias:
-        yield prose(
-            f"{forward_text(bias)}, where 1ₘ is the column of m = {sizes.m} ones: the row b is "
-            "added to every row of ZW, so b_j is added to column j."
+        yield ui.prose(
+            f"{plain.forward_text(bias)}, where 1ₘ is the column of m = {sizes.m} ones: the row "
+            "b is added to every row of ZW, so b_j is added to column j."
         )
     else:
-        yield prose(f"{forward_text(bias)} (no bias).")
-    yield blank()
-    yield prose(
+        yield ui.prose(f"{plain.forward_text(bias)} (no bias).")
+    yield ui.blank()
+    yield ui.prose(
         "Gradient (denominator) layout: ∂L/∂X has the shape of X (as in the Matrix "
         "Cookbook, PyTorch and NumPy). Indices are 1-based. g_{i,j} stands for ∂L/∂a_{i,j}, "
         "the upstream gradient G = ∂L/∂A, for any scalar loss L."
@@ -322,19 +285,21 @@ def _forward(
     """Every a_{i,j} written out as its sum, in summation order (with b_j when ``bias``)."""
     entries = [entry for row in outputs for entry in row]
     if bias:
-        yield prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
+        yield ui.prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
     else:
-        yield prose(
+        yield ui.prose(
             "Each a_{i,j} is row i of Z times column j of W: a_{i,j} = Σ_r z_{i,r} w_{r,j}."
         )
-    lhs_width = cell_len("a" + pretty_index(entries[-1].index))
+    lhs_width = cell_len("a" + plain.pretty_index(entries[-1].index))
 
     def show(number: int) -> list[RenderableType]:
         entry = entries[number]
-        terms = elide_terms([pretty_expr(term) for term in entry.terms], full)
-        return [Equation("  ", "a" + pretty_index(entry.index), terms, lhs_width=lhs_width)]
+        terms = plain.elide_terms([plain.pretty_expr(term) for term in entry.terms], full)
+        return [
+            ui.Equation("  ", "a" + plain.pretty_index(entry.index), terms, lhs_width=lhs_width)
+        ]
 
-    yield Listing(len(entries), show, more_entries, full=full, limit=FORWARD_LIST)
+    yield ui.Listing(len(entries), show, ui.more_entries, full=full, limit=FORWARD_LIST)
 
 
 def _upstream(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
@@ -344,10 +309,11 @@ def _upstream(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
         import sympy
 
         upstream = upstream.applyfunc(sympy.together)
-    for p in shown_indices(loss.sizes.m, full):
-        for q in shown_indices(loss.sizes.n, full):
+    for p in ui.shown_indices(loss.sizes.m, full):
+        for q in ui.shown_indices(loss.sizes.n, full):
             if p is not None and q is not None:
-                yield line(f"  ∂L/∂a{pretty_index((p + 1, q + 1))} = {pretty_expr(upstream[p, q])}")
+                entry = plain.pretty_entry("A", (p + 1, q + 1))
+                yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
 
 
 def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
@@ -355,28 +321,28 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     differentiating L through the whole layer."""
     definition = loss.definition
     targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
-    yield prose(f"{definition.text}{targets}.")
-    yield prose("Differentiating L with respect to each a_{i,j}:")
+    yield ui.prose(f"{definition.text}{targets}.")
+    yield ui.prose("Differentiating L with respect to each a_{i,j}:")
     yield from _upstream(loss, full)
     closed_form = definition.closed_form_text
     if loss.closed_form_holds:
         condition = f" {loss.condition}" if loss.condition else ""
         yield Text.assemble(
-            ("✓ Verified at every entry: ", STYLE_GOOD), f"∂L/∂A = {closed_form}{condition}."
+            ("✓ Verified at every entry: ", ui.STYLE_GOOD), f"∂L/∂A = {closed_form}{condition}."
         )
     else:
-        yield fails(f"∂L/∂A is not {closed_form}.")
-    yield blank()
-    yield prose(
-        f"Through the whole layer: with {forward_text(loss.bias)} substituted into L, the CAS "
-        "differentiated L itself with respect to every entry of "
+        yield ui.fails(f"∂L/∂A is not {closed_form}.")
+    yield ui.blank()
+    yield ui.prose(
+        f"Through the whole layer: with {plain.forward_text(loss.bias)} substituted into L, the "
+        "CAS differentiated L itself with respect to every entry of "
         + ("Z, W and b" if loss.bias else "Z and W")
         + ", and compared the results with the matrix forms built from ∂L/∂A above:"
     )
     for check in loss.checks:
         yield from check_verdict(check, full=full)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.prose(
         "The chain-rule derivation that follows holds for any loss, this one included: "
         "read g_{i,j} = ∂L/∂a_{i,j} as the entries above."
     )
@@ -385,7 +351,7 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
 def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[RenderableType]:
     """∂L/∂Z or ∂L/∂W: chain rule per entry, assembled, the matrix product, the check."""
     entry = generic_entry(name)
-    yield prose(
+    yield ui.prose(
         f"By the chain rule, ∂L/∂{entry} = Σ_{{p,q}} g_{{p,q}} ∂a_{{p,q}}/∂{entry}, summed "
         f"over the a_{{p,q}} that {entry} feeds; {derivation.engine} differentiated each "
         f"∂a_{{p,q}}/∂{entry} from the forward pass."
@@ -396,22 +362,22 @@ def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[Re
 def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterator[RenderableType]:
     """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
     sizes, symbols = derivation.sizes, derivation.symbols
-    yield prose(
+    yield ui.prose(
         f"b is a 1×{sizes.n} row vector; 1ₘb stacks m = {sizes.m} copies of it, one per row, "
         f"so b_j is added to every entry of column j of A:"
     )
-    ones_b = matrix_cells(sizes.m, sizes.n, lambda i, j: pretty_expr(symbols.b[j]), full)
-    yield Figure(labelled("1ₘb = ", matrix_block(ones_b)), 2)
-    yield blank()
+    ones_b = ui.matrix_cells(sizes.m, sizes.n, lambda i, j: plain.pretty_expr(symbols.b[j]), full)
+    yield ui.Figure(ui.labelled("1ₘb = ", ui.matrix_block(ones_b)), 2)
+    yield ui.blank()
     yield from _forward(layer.outputs, True, full)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.prose(
         f"b_j feeds every a_{{i,j}} in column j, each with ∂a_{{i,j}}/∂b_j = 1 (from "
         f"{derivation.engine}), so ∂L/∂b_j = Σ_i g_{{i,j}}, the column sums of G:"
     )
     yield from gradient_steps(derivation, layer, "b", full=full)
-    yield blank()
-    yield prose(
+    yield ui.blank()
+    yield ui.prose(
         "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
         "∂a_{p,q}/∂z_{i,r} and no ∂a_{p,q}/∂w_{r,j}."
     )
@@ -423,7 +389,7 @@ def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterato
 
 def _general(bias: bool) -> Iterator[RenderableType]:
     """Index notation for any m, k, n: the textbook argument, stated as such."""
-    yield prose(
+    yield ui.prose(
         "For any m, k, n, in index notation (textbook reasoning, not machine-checked "
         "here; δ is the Kronecker delta):"
     )
@@ -437,9 +403,9 @@ def _general(bias: bool) -> Iterator[RenderableType]:
     if bias:
         chains += [["∂a_{p,q}/∂b_j", "δ_{q,j}"], ["∂L/∂b_j", "Σ_i g_{i,j}", "(1ᵀ G)_j"]]
     for lhs, *sides in chains:
-        yield Equation("  ", lhs, sides, join="=")
-    yield blank()
-    yield prose(
+        yield ui.Equation("  ", lhs, sides, join="=")
+    yield ui.blank()
+    yield ui.prose(
         "Note: ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}; it is not "
         "Zᵀ. Zᵀ appears only after contracting it with G."
     )
@@ -452,24 +418,24 @@ def _summary(derivation: Derivation) -> Iterator[RenderableType]:
         (
             check.identity,
             "with bias" if check.bias else "no bias",
-            dimensions(check.shape),
-            outcome(check_result(check), check.holds),
+            plain.dimensions(check.shape),
+            ui.outcome(check_result(check), check.holds),
         )
         for check in checks
     ]
     columns = ("identity", "layer", "shape", "result")
-    yield results_table(columns, rows, no_wrap=("layer", "shape"))
+    yield ui.results_table(columns, rows, no_wrap=("layer", "shape"))
     failed = [check for check in checks if not check.holds]
     if derivation.loss is not None and not derivation.loss.closed_form_holds:
-        yield marked(False, "∂L/∂A does not match its closed form.")
+        yield ui.marked(False, "∂L/∂A does not match its closed form.")
     if derivation.verified:
         count = "Both" if len(checks) == 2 else f"All {len(checks)}"
-        yield marked(
-            True, f"{count} checks hold at every entry, at {sizes_text(derivation.sizes)}."
+        yield ui.marked(
+            True, f"{count} checks hold at every entry, at {plain.sizes_text(derivation.sizes)}."
         )
     elif failed:
         verb = "fails" if len(failed) == 1 else "fail"
-        yield marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
+        yield ui.marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
 
 
 @dataclass(frozen=True)
@@ -483,24 +449,24 @@ class DerivationView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, full = self.derivation, self.full
         sections = [
-            Section("Setup", tuple(_setup(derivation, full))),
-            Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
+            ui.Section("Setup", tuple(_setup(derivation, full))),
+            ui.Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
         ]
         if derivation.loss is not None:
             title = f"The loss: {derivation.loss.definition.title}"
-            sections.append(Section(title, tuple(_loss(derivation.loss, full))))
+            sections.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
         for name in LAYER.variables(bias=False):
-            sections.append(Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
+            sections.append(ui.Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
         if derivation.biased is not None:
-            sections.append(Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
+            sections.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
         general = "The general case: why it holds at every size"
-        sections.append(Section(general, tuple(_general(derivation.bias))))
-        sections.append(Section("Summary", tuple(_summary(derivation))))
-        yield Sections(sections)
+        sections.append(ui.Section(general, tuple(_general(derivation.bias))))
+        sections.append(ui.Section("Summary", tuple(_summary(derivation))))
+        yield ui.Sections(sections)
 
 
 def render_text(
     derivation: Derivation, *, width: int = 80, full: bool = False, color: bool = False
 ) -> str:
     """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return render_to_text(DerivationView(derivation, full=full), width=width, color=color)
+    return ui.render_to_text(DerivationView(derivation, full=full), width=width, color=color)
