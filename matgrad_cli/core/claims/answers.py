@@ -59,13 +59,9 @@ POLYNOMIAL_LOSSES = frozenset(name for name, loss in LOSSES.items() if loss.poly
 
 @dataclass(frozen=True)
 class VerifiedLayer:
-    """The verified ∂L/∂Z, ∂L/∂W, ∂L/∂b of A = ZW + 1_m b at one size, as SymPy matrices over
-    the ``operands`` a claim is evaluated on.
-
-    For the generic loss they are the chain rule's sums over the symbols of G; for a concrete
-    loss, L differentiated through the whole layer, the operand G being that loss's ∂L/∂A with
-    A = ZW + 1_m b substituted, and Y its targets.
-    """
+    """The verified ∂L/∂Z, ∂L/∂W, ∂L/∂b at one size as SymPy matrices, over the ``operands`` a
+    claim is evaluated on: the layer's symbols, and under a concrete loss its targets Y and G, its
+    ∂L/∂A with A = ZW + 1_m b substituted."""
 
     operands: Mapping[str, Any]
     expected: Mapping[Target, Any]
@@ -198,12 +194,9 @@ def symbolic_check(
 def right_everywhere(
     expr: Node, target: Target, sizes_list: Sequence[Sizes], scale: Any = 1, loss: str = "generic"
 ) -> bool:
-    """True when ``expr`` (divided by ``scale``) is the right answer at every size.
-
-    Integer values rule most candidates out cheaply (for losses whose values at integers are
-    exact); a survivor is confirmed symbolically by the same entry-by-entry comparison as the
-    claim itself.
-    """
+    """True when ``expr`` (divided by ``scale``) is the right answer at every size: integer values
+    rule most candidates out cheaply (when they are exact), and a survivor is confirmed by the
+    same symbolic comparison as the claim itself."""
     if any(shape_failure(expr, target, sizes) is not None for sizes in sizes_list):
         return False
     if loss in POLYNOMIAL_LOSSES:

@@ -18,17 +18,8 @@ from ..checks import Check
 from ..derive import validate_sizes
 from ..layer import LAYER, Sizes
 from ..losses import LOSSES, loss_named, validate_loss
-from .answers import (
-    CORRECT_FORMULAS,
-    COUNTEREXAMPLE_ATTEMPTS,
-    LOSSES_WITH_TARGETS,
-    OPERAND_ORDER,
-    POLYNOMIAL_LOSSES,
-    ShapeFailure,
-    shape_failure,
-    symbolic_check,
-    trial,
-)
+from . import answers
+from .answers import ShapeFailure
 from .evaluation import evaluate
 from .parser import parse_claim
 from .repairs import find_hint
@@ -96,8 +87,9 @@ def _parsed(text: str, sizes_list: Sequence[Sizes], loss: str = "generic") -> Cl
     """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss, or
     products far too large."""
     claim = parse_claim(text)
+    has_targets = loss in answers.LOSSES_WITH_TARGETS
     for _, node in subtrees(claim.expr):
-        if isinstance(node, Name) and node.name == LOSS_TARGETS and loss not in LOSSES_WITH_TARGETS:
+        if isinstance(node, Name) and node.name == LOSS_TARGETS and not has_targets:
             message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
             raise ClaimSyntaxError(message, text, node.span.start)
     for sizes in sizes_list:
@@ -128,22 +120,22 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
 
     None for the softmax loss, whose values at integers are not exact numbers.
     """
-    if loss not in POLYNOMIAL_LOSSES:
+    if loss not in answers.POLYNOMIAL_LOSSES:
         return None
     shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
     if loss != "generic":
         # The right answer depends on Z, W, b (and Y) through L; G is computed from them.
         shown |= set(LAYER.variables(bias=True))
-        if loss in LOSSES_WITH_TARGETS:
+        if loss in answers.LOSSES_WITH_TARGETS:
             shown.add(LOSS_TARGETS)
-    for attempt in range(COUNTEREXAMPLE_ATTEMPTS):
-        drawn = trial(sizes, attempt, loss)
+    for attempt in range(answers.COUNTEREXAMPLE_ATTEMPTS):
+        drawn = answers.trial(sizes, attempt, loss)
         claimed = evaluate(claim.expr, drawn.operands, sizes)
         correct = drawn.expected[claim.target]
         if claimed != correct:
             operands = tuple(
                 (name, tuple(tuple(Fraction(v) for v in row) for row in drawn.values[name]))
-                for name in (*OPERAND_ORDER, LOSS_TARGETS)
+                for name in (*answers.OPERAND_ORDER, LOSS_TARGETS)
                 if name in shown and name in drawn.values
             )
             return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
@@ -198,7 +190,7 @@ def _verdict(
         counterexample=_counterexample(claim, sizes, loss) if failed is not None else None,
         hint=hint.message if hint else None,
         hint_kind=hint.kind if hint else None,
-        correct_formula=CORRECT_FORMULAS[claim.target],
+        correct_formula=answers.CORRECT_FORMULAS[claim.target],
         loss=loss,
     )
 
@@ -207,11 +199,11 @@ def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -
     """Shapes first, at every size in the given order (non-square first, so that m, k and n can
     be told apart in the report); then values, smallest size first (the easiest to follow)."""
     for sizes in sizes_list:
-        failure = shape_failure(claim.expr, claim.target, sizes)
+        failure = answers.shape_failure(claim.expr, claim.target, sizes)
         if failure is not None:
             return _verdict(claim, sizes_list, loss, sizes, failure=failure)
     for sizes in _smallest_first(sizes_list):
-        compared = symbolic_check(claim.expr, claim.target, sizes, 1, loss)
+        compared = answers.symbolic_check(claim.expr, claim.target, sizes, 1, loss)
         if not compared.holds:
             return _verdict(claim, sizes_list, loss, sizes, failed=compared)
     return _verdict(claim, sizes_list, loss, sizes_list[0])

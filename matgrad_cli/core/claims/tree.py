@@ -147,8 +147,9 @@ def _precedence(node: Node) -> int:
             return _ATOM
 
 
-def _format_number(value: Fraction) -> str:
-    """Exact decimal text when one exists (1/2 -> "0.5"); otherwise "p/q", for messages only."""
+def number_text(value: Fraction) -> str:
+    """An exact number as the claim language writes it (``3``, ``-2``, ``0.5``): exact decimal
+    text when one exists; otherwise "p/q", for messages only."""
     sign, magnitude = ("-" if value < 0 else ""), abs(value)
     rest, twos, fives = magnitude.denominator, 0, 0
     while rest % 2 == 0:
@@ -178,7 +179,7 @@ def to_text(node: Node) -> str:
         case Name(name=name):
             return name
         case Number(value=value):
-            return _format_number(value)
+            return number_text(value)
         case Ones(rows=rows, cols=cols):
             return f"ones({rows}, {cols})"
         case SumAxis(arg=arg, axis=axis):
@@ -197,11 +198,6 @@ def to_text(node: Node) -> str:
             return _binary_text(left, "-", right, _ADDITIVE)
         case _:
             assert_never(node)
-
-
-def number_text(value: Fraction) -> str:
-    """An exact number as the claim language writes it: ``3``, ``-2``, ``0.5``."""
-    return to_text(Number(value, Span(0, 0)))
 
 
 # --- walking the tree ----------------------------------------------------------------------
