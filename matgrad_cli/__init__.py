@@ -25,10 +25,8 @@ _LAZY = {
     **dict.fromkeys(
         ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "core.claims"
     ),
-    "jacobian": "core.jacobians",
-    "JacobianDerivation": "core.jacobians",
-    "prove": "core.proof",
-    "ProofReport": "core.proof",
+    **dict.fromkeys(("JacobianDerivation", "jacobian"), "core.jacobians"),
+    **dict.fromkeys(("ProofReport", "prove"), "core.proof"),
 }
 
 __all__ = [

@@ -1,10 +1,8 @@
 """The `matgrad` command: each command parses its options, calls the mathematics once, renders
-the result through present's door and writes it (deliver.py, over files.py).
-
-Library errors become one line on stderr and their exit code in one place, ``Commands.invoke``,
-by their type (SPEC section 4): 0 verified or correct, 1 a verification failed or an answer is
-wrong, 2 bad input. ``main`` adds what only a process has: usage errors, interrupts, a closed
-pipe.
+the result through present's door and writes it (deliver.py, over files.py). Library errors
+become one line on stderr and their exit code in one place, ``Commands.invoke``, by their type
+(SPEC section 4): 0 verified or correct, 1 a verification failed or an answer is wrong, 2 bad
+input. ``main`` adds what only a process has: usage errors, interrupts, a closed pipe.
 """
 
 from __future__ import annotations

@@ -6,16 +6,14 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
+from ..core.layer import Sizes
 from ..errors import AboveSymbolicLimit, ClaimSyntaxError, InputError, SizeError
 from . import options
 from .deliver import conclude, deliver, prepare_output
-
-if TYPE_CHECKING:
-    from ..core.layer import Sizes
 
 
 def derive(
@@ -40,9 +38,7 @@ def derive(
     identities are checked numerically instead, and the output says so. Exit code 0 when every
     identity holds, 1 when one fails, 2 for bad input.
     """
-    from ..core.layer import Sizes
-
-    sizes = Sizes(*options.parse_sizes(m, k, n))
+    sizes = options.parse_sizes(m, k, n)
     options.require_latex_for_standalone(output_format, standalone)
     numeric = _numeric_route(sizes, engine, loss, numeric)
     destination = prepare_output(output, output_format, force)
@@ -121,22 +117,19 @@ def check(
     try:
         report = check_claims(texts, sizes=sizes, loss=loss)
     except ClaimSyntaxError as error:
-        lines = [line.line for line in file_lines]
-        raise _located(error, texts, claims_file, lines) from None
+        raise _located(error, texts, claims_file, [line.line for line in file_lines]) from None
     deliver(report, output_format, None, False, standalone=standalone)
     raise typer.Exit(0 if report.correct else 1)
 
 
 def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
     """The sizes of --m, --k and --n: all three, or none (the claims are checked at several)."""
-    from ..core.layer import Sizes
-
     given = [text for text in (m, k, n) if text is not None]
     if not given:
         return None
     if len(given) < 3:
         raise SizeError("give all three of --m, --k and --n, or none of them")
-    return Sizes(*options.parse_sizes(*given))
+    return options.parse_sizes(*given)
 
 
 def _located(
@@ -200,9 +193,9 @@ def jacobian(
 
     sizes = options.parse_sizes(m, k, n)
     options.require_latex_for_standalone(output_format, standalone)
-    validate_jacobian_sizes(*sizes)
+    validate_jacobian_sizes(sizes.m, sizes.k, sizes.n)
     destination = prepare_output(output, output_format, force)
-    view = compute_jacobians(*sizes, layout=layout)
+    view = compute_jacobians(sizes.m, sizes.k, sizes.n, layout=layout)
     deliver(view, output_format, destination, force, standalone=standalone, full=full)
     conclude(view, view.verified, told=output_format == "text" and destination is None)
 
@@ -212,9 +205,10 @@ class TerminalProgress:
     when stderr is a terminal, so piped documents and logs stay clean; gone at the end of its
     ``with`` block."""
 
-    def __init__(self, delay: float = 0.8) -> None:
+    DELAY = 0.8  # seconds
+
+    def __init__(self) -> None:
         self._start = time.monotonic()
-        self._delay = delay
         self._progress: Any = None
         self._tasks: dict[str, Any] = {}
 
@@ -227,14 +221,13 @@ class TerminalProgress:
 
     def __call__(self, phase: str, done: int, total: int) -> None:
         if self._progress is None:
-            if time.monotonic() - self._start < self._delay:
+            if time.monotonic() - self._start < self.DELAY:
                 return
             from rich.console import Console
             from rich.progress import Progress
 
             self._progress = Progress(console=Console(stderr=True), transient=True)
             self._progress.start()
-        task = self._tasks.get(phase)
-        if task is None:
-            task = self._tasks[phase] = self._progress.add_task(phase, total=total)
-        self._progress.update(task, completed=done)
+        if phase not in self._tasks:
+            self._tasks[phase] = self._progress.add_task(phase, total=total)
+        self._progress.update(self._tasks[phase], completed=done)

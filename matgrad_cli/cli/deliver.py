@@ -17,9 +17,8 @@ from ..present import render, summary
 
 
 def prepare_output(text: str | None, output_format: str, force: bool) -> Path | None:
-    """The file ``-o TEXT`` names, or None for stdout (no -o, or ``-o -`` as in most tools),
-    refused before any work if it cannot or may not be written: a file in use without --force,
-    or a PDF without pdflatex or bound for a terminal."""
+    """The file ``-o TEXT`` names (None for stdout: no -o, or ``-o -``), refused before any work
+    if it may not be written: a file in use without --force, a PDF without pdflatex or to a tty."""
     destination = None
     if text is not None and text != "-":
         from ..files import check_writable, parse_output_path
@@ -42,10 +41,8 @@ def deliver(
     standalone: bool = False,
     full: bool | None = None,
 ) -> None:
-    """``result`` in ``output_format`` to ``destination`` (atomically), or to stdout if None.
-
-    ``full`` (every entry, or an elided view) is None for results that have no elided view.
-    """
+    """``result`` in ``output_format`` to ``destination`` (atomically), or to stdout if None;
+    ``full`` (every entry, or an elided view) is None for results that have no elided view."""
     options: dict[str, Any] = {} if full is None or output_format == "json" else {"full": full}
     if output_format == "pdf":
         from ..present.pdf import compile_pdf

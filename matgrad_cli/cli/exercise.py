@@ -73,12 +73,11 @@ def write_sheets(
 ) -> list[Path]:
     """Write the problem and solution sheets next to ``stem``; the paths written, in order.
 
-    All or nothing: bad input (a stem naming a folder, such as ``x/`` or ``.``), a file that
-    exists (without ``force``), a folder that cannot be written and a missing TeX engine are
-    refused before any work; then files.write_all writes every file or, whatever fails, none (a
-    symbolic link is written through). The work is ``make_problems`` drawing the problems and
-    ``derive`` making the derivations of their solutions (core's when None): a test may pass a
-    spy, or a wrong derivation that no sheet survives.
+    All or nothing: bad input (a stem naming a folder, such as ``x/``), a file that exists
+    (without ``force``), an unwritable folder and a missing TeX engine are refused before any
+    work, that is ``make_problems`` drawing the problems and ``derive`` the derivations of their
+    solutions (core's when None; a test may pass a spy, or a wrong derivation that no sheet
+    survives); then files.write_all writes every file (through a symbolic link) or none.
     """
     from ..core import exercise as drawing
     from ..core.derive import derive as derive_layer

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from ..core.layer import Sizes
 from ..core.losses import LOSS_NAMES
 from ..errors import InputError, SizeError
 from ..present import formats
@@ -186,9 +187,9 @@ def parse_size(name: str, text: str) -> int:
     return value
 
 
-def parse_sizes(m: str, k: str, n: str) -> tuple[int, int, int]:
+def parse_sizes(m: str, k: str, n: str) -> Sizes:
     """--m, --k and --n as positive integers, checked in that order."""
-    return parse_size("m", m), parse_size("k", k), parse_size("n", n)
+    return Sizes(parse_size("m", m), parse_size("k", k), parse_size("n", n))
 
 
 def require_latex_for_standalone(output_format: str, standalone: bool) -> None:
