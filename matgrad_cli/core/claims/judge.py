@@ -145,11 +145,6 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
 # --- verdicts ------------------------------------------------------------------------------
 
 
-def _smallest_first(sizes_list: Sequence[Sizes]) -> list[Sizes]:
-    """Sizes by m·k·n, keeping the given order among equals: the first failure is the smallest."""
-    return sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n)
-
-
 def _verdict(
     claim: Claim,
     sizes_list: tuple[Sizes, ...],
@@ -197,12 +192,13 @@ def _verdict(
 
 def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -> ClaimVerdict:
     """Shapes first, at every size in the given order (non-square first, so that m, k and n can
-    be told apart in the report); then values, smallest size first (the easiest to follow)."""
+    be told apart in the report); then values, smallest m·k·n first (the easiest to follow), the
+    given order kept among equals."""
     for sizes in sizes_list:
         failure = answers.shape_failure(claim.expr, claim.target, sizes)
         if failure is not None:
             return _verdict(claim, sizes_list, loss, sizes, failure=failure)
-    for sizes in _smallest_first(sizes_list):
+    for sizes in sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n):
         compared = answers.symbolic_check(claim.expr, claim.target, sizes, 1, loss)
         if not compared.holds:
             return _verdict(claim, sizes_list, loss, sizes, failed=compared)
