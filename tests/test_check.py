@@ -40,7 +40,7 @@ from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
 from matgrad_cli.present.check_doc import upstream_note
 from matgrad_cli.present.check_text import caret_excerpt, render_check_text
-from matgrad_cli.present.json import render_check_json
+from matgrad_cli.present.json import render_json
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"
 UPDATE_GOLDEN = os.environ.get("MATGRAD_UPDATE_GOLDEN") == "1"
@@ -451,7 +451,7 @@ def test_large_counterexamples_are_elided() -> None:
 
 
 def test_json_has_the_documented_keys_in_a_stable_order() -> None:
-    data = json.loads(render_check_json(check(["dZ = G @ W.T", "dZ = -G @ W.T"])))
+    data = json.loads(render_json(check(["dZ = G @ W.T", "dZ = -G @ W.T"])))
     assert list(data) == ["schema", "correct", "counts", "claims"]
     assert data["correct"] is False
     assert data["counts"] == {"claims": 2, "correct": 1, "wrong": 1}
@@ -488,13 +488,13 @@ def test_json_example_in_the_docs_is_what_matgrad_prints() -> None:
     section = docs.split("## Checking claims: `matgrad check`", 1)[1]
     example = section.split("```json\n", 1)[1].split("```", 1)[0]
     documented = json.loads(example)
-    actual = json.loads(render_check_json(check(documented["claims"][0]["claim"])))
+    actual = json.loads(render_json(check(documented["claims"][0]["claim"])))
     assert documented == actual
     assert list(documented["claims"][0]) == list(actual["claims"][0])
 
 
 def test_json_writes_decimal_results_as_exact_strings() -> None:
-    data = json.loads(render_check_json(check("dZ = 0.5 * G @ W.T")))
+    data = json.loads(render_json(check("dZ = 0.5 * G @ W.T")))
     entries = [entry for row in data["claims"][0]["counterexample"]["claimed"] for entry in row]
     assert all(isinstance(entry, int) or Fraction(entry) * 2 % 1 == 0 for entry in entries)
     assert any(isinstance(entry, str) for entry in entries)

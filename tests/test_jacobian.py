@@ -31,7 +31,7 @@ from matgrad_cli.errors import InputError, MatgradError, SizeError
 from matgrad_cli.present import render
 from matgrad_cli.present.jacobian_doc import build_jacobian_document
 from matgrad_cli.present.jacobian_text import render_jacobian_text
-from matgrad_cli.present.json import jacobian_data, render_jacobian_json
+from matgrad_cli.present.json import jacobian_data, render_json
 
 from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run
@@ -145,7 +145,7 @@ def test_both_engines_give_the_same_jacobians(layout: str) -> None:
         assert as_sympy(with_symengine.jacobians[variable].entries) == sympy.Matrix(
             with_sympy.jacobians[variable].entries
         )
-    assert render_jacobian_json(with_symengine) == render_jacobian_json(with_sympy)
+    assert render_json(with_symengine) == render_json(with_sympy)
 
 
 def test_vec_follows_column_major_order() -> None:
@@ -271,7 +271,7 @@ def test_a_failed_check_is_reported_as_failing_in_every_format() -> None:
     assert "NOT verified" in render_jacobian_latex(tampered)
     assert "Some identities FAIL" in render_jacobian_markdown(tampered)
     assert "✗ FAILS" in render_jacobian_text(tampered)
-    assert '"verified": false' in render_jacobian_json(tampered)
+    assert '"verified": false' in render_json(tampered)
     assert (
         r"\boxed{\frac{\partial \operatorname{vec}(A)}{\partial \operatorname{vec}(W)^\top}"
         not in (render_jacobian_latex(tampered))
@@ -290,7 +290,7 @@ def test_golden_documents_for_the_default_layer(
         render_jacobian_latex(default_view, standalone=True), "jacobian/2x2x2-standalone.tex"
     )
     assert_golden(render_jacobian_markdown(default_view), "jacobian/2x2x2.md")
-    assert_golden(render_jacobian_json(default_view), "jacobian/2x2x2.json")
+    assert_golden(render_json(default_view), "jacobian/2x2x2.json")
     assert_golden(render_jacobian_text(default_view, width=80), "jacobian/2x2x2.txt")
     assert_golden(render_jacobian_markdown(denominator_view), "jacobian/2x2x2-denominator.md")
     assert_golden(
@@ -385,7 +385,7 @@ def test_markdown_uses_only_display_math_that_renders_on_github(
 
 def test_documents_are_byte_identical_for_the_same_arguments() -> None:
     assert render_jacobian_latex(jacobian(2, 3, 2)) == render_jacobian_latex(jacobian(2, 3, 2))
-    assert render_jacobian_json(jacobian(2, 3, 2)) == render_jacobian_json(jacobian(2, 3, 2))
+    assert render_json(jacobian(2, 3, 2)) == render_json(jacobian(2, 3, 2))
 
 
 @pytest.mark.parametrize(
@@ -410,7 +410,7 @@ def test_text_view_labels_rows_and_columns(default_view: JacobianDerivation) -> 
 
 
 def test_json_has_the_documented_fields(default_view: JacobianDerivation) -> None:
-    data = json.loads(render_jacobian_json(default_view))
+    data = json.loads(render_json(default_view))
     assert data["kind"] == "jacobian"
     assert data["layout"] == "numerator"
     assert data["sizes"] == {"m": 2, "k": 2, "n": 2}
@@ -432,7 +432,7 @@ def test_json_has_the_documented_fields(default_view: JacobianDerivation) -> Non
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_json_entries_evaluate_to_sympys_jacobian(layout: str) -> None:
     m, k, n = 2, 3, 2
-    data = json.loads(render_jacobian_json(jacobian(m, k, n, layout=layout)))
+    data = json.loads(render_json(jacobian(m, k, n, layout=layout)))
     z, w, a = sympy_layer(m, k, n)
     for name, variable in (("W", w), ("Z", z)):
         expected = a.vec().jacobian(variable.vec())

@@ -40,13 +40,13 @@ _FORMATS: dict[str, str | None] = {
 _RENDERERS: dict[tuple[str, str], str] = {
     ("Derivation", "json"): "json:render_json",
     ("Derivation", "text"): "text:render_text",
-    ("CheckReport", "json"): "json:render_check_json",
+    ("CheckReport", "json"): "json:render_json",
     ("CheckReport", "text"): "check_text:render_check_text",
-    ("ProofReport", "json"): "json:render_proof_json",
+    ("ProofReport", "json"): "json:render_json",
     ("ProofReport", "text"): "prove_text:render_proof_text",
-    ("JacobianDerivation", "json"): "json:render_jacobian_json",
+    ("JacobianDerivation", "json"): "json:render_json",
     ("JacobianDerivation", "text"): "jacobian_text:render_jacobian_text",
-    ("NumericResult", "json"): "json:render_numeric_json",
+    ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
 }
 

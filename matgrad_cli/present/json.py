@@ -1,9 +1,9 @@
 """Every result as JSON, for autograders and scripts (docs/json.md, docs/claims.md, docs/prove.md).
 
-One function per kind of result gives its data (``*_data``) and one its text (``render_*json``),
-keys in a fixed order. Expressions are in Python/SymPy syntax over z_i_j, w_i_j, b_j and dA_i_j
-(the entries of G = ∂L/∂A), 1-based, terms in summation-index order, so that a script can
-evaluate them.
+One function per kind of result gives its data (``*_data``), keys in a fixed order, and
+``render_json`` the text of any of them. Expressions are in Python/SymPy syntax over z_i_j, w_i_j,
+b_j and dA_i_j (the entries of G = ∂L/∂A), 1-based, terms in summation-index order, so that a
+script can evaluate them.
 """
 
 from __future__ import annotations
@@ -29,11 +29,6 @@ if TYPE_CHECKING:
 #: The schema of the derivation, check and Jacobian documents; bumped whenever a field changes
 #: meaning or disappears.
 SCHEMA_VERSION = 1
-
-
-def _dumps(data: dict[str, Any]) -> str:
-    """JSON text, indented, non-ASCII kept, ending in a newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _sizes(sizes: Sizes) -> dict[str, int]:
@@ -148,11 +143,6 @@ def _loss_gradients(loss: LossDerivation) -> dict[str, Any]:
     }
 
 
-def render_json(derivation: Derivation) -> str:
-    """The derivation as a JSON text."""
-    return _dumps(derivation_data(derivation))
-
-
 # The verdicts of matgrad check. Numbers in counterexamples are JSON integers, or exact decimal
 # strings such as "0.5" when a claim scales by a decimal.
 
@@ -206,11 +196,6 @@ def check_data(report: CheckReport) -> dict[str, Any]:
         "counts": {"claims": total, "correct": right, "wrong": total - right},
         "claims": [_verdict(verdict) for verdict in report.verdicts],
     }
-
-
-def render_check_json(report: CheckReport) -> str:
-    """The check report as JSON text."""
-    return _dumps(check_data(report))
 
 
 # The Jacobian view (matgrad jacobian --format json).
@@ -277,11 +262,6 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
     }
 
 
-def render_jacobian_json(derivation: JacobianDerivation) -> str:
-    """The Jacobian view as JSON text."""
-    return _dumps(jacobian_data(derivation))
-
-
 # The proofs (matgrad prove --format json).
 
 
@@ -317,11 +297,6 @@ def proof_data(report: ProofReport) -> dict[str, Any]:
             for proof in map(proof_notation, report.proofs)
         ],
     }
-
-
-def render_proof_json(report: ProofReport) -> str:
-    """The proofs as JSON text."""
-    return _dumps(proof_data(report))
 
 
 # The numeric check (matgrad derive --numeric --format json).
@@ -361,6 +336,17 @@ def numeric_data(result: NumericResult) -> dict[str, Any]:
     }
 
 
-def render_numeric_json(result: NumericResult) -> str:
-    """The numeric check as JSON text."""
-    return _dumps(numeric_data(result))
+#: Each kind of result's data.
+_DATA: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "Derivation": derivation_data,
+    "CheckReport": check_data,
+    "JacobianDerivation": jacobian_data,
+    "ProofReport": proof_data,
+    "NumericResult": numeric_data,
+}
+
+
+def render_json(result: object) -> str:
+    """Any result as JSON text: its data, indented, non-ASCII kept, ending in a newline."""
+    data = _DATA[type(result).__name__](result)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
