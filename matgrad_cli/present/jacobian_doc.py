@@ -321,18 +321,6 @@ def _vec_blocks(
 # From the Jacobians to the gradients, and the summary
 
 
-def _check_latex(check: JacobianCheck, layout: Layout) -> str:
-    """The identity a check is about, in LaTeX, for the summary table."""
-    variable = check.variable
-    if check.kind == "jacobian":
-        return f"{_short_name(variable, layout)} = {_KRONECKER[(variable, layout)]}"
-    if check.kind == "vec":
-        return f"{_VEC}(A) = {_vec_identity(variable)}"
-    if check.kind == "contraction":
-        return rule_claim(variable)
-    return rf"{_short_name(variable, layout)} = \text{{a claimed form}}"
-
-
 def _linear_form(form: LinearForm, leads: bool, full: bool) -> str:
     """A linear form in the entries of ∂L/∂A, ∂L/∂a_{i,j} first when ``leads``."""
     items = [term_latex(output, factor, leads) for output, factor in form]
@@ -503,25 +491,30 @@ def _general_section(derivation: JacobianDerivation) -> Section:
     )
 
 
-def _result(check: JacobianCheck) -> str:
+def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
+    """The identity a check is about, its shape and its result, for the summary table."""
+    variable, short = check.variable, _short_name(check.variable, layout)
+    if check.kind == "jacobian":
+        identity = f"{short} = {_KRONECKER[(variable, layout)]}"
+    elif check.kind == "vec":
+        identity = f"{_VEC}(A) = {_vec_identity(variable)}"
+    elif check.kind == "contraction":
+        identity = rule_claim(variable)
+    else:
+        identity = rf"{short} = \text{{a claimed form}}"
     if check.holds:
-        return f"holds ({check.entries_checked} of {check.entries_checked} entries)"
-    if check.claimed_shape != check.shape:
-        return "FAILS (shapes differ)"
-    return f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
+        result = f"holds ({check.entries_checked} of {check.entries_checked} entries)"
+    elif check.claimed_shape != check.shape:
+        result = "FAILS (shapes differ)"
+    else:
+        result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
+    return (f"${identity}$", f"${shape_latex(*check.shape)}$", result)
 
 
 def _summary_section(derivation: JacobianDerivation) -> Section:
     """A table of every check, the verdict, and the fate of the notes' claim."""
     layout = derivation.layout
-    rows = tuple(
-        (
-            f"${_check_latex(check, layout)}$",
-            f"${shape_latex(*check.shape)}$",
-            _result(check),
-        )
-        for check in derivation.checks
-    )
+    rows = tuple(_summary_row(check, layout) for check in derivation.checks)
     verdict = (
         "Every identity holds at every entry."
         if derivation.verified

@@ -75,20 +75,9 @@ def _setting(report: ProofReport) -> Section:
     ]
     if report.bias:
         rows.append(("$b$", r"$1 \times n$", "$b_q$", r"$1 \le q \le n$"))
-    rows += [
-        (
-            f"${forward_latex(report.bias)}$",
-            r"$m \times n$",
-            "$a_{p,q}$",
-            r"$1 \le p \le m$, $1 \le q \le n$",
-        ),
-        (
-            r"$\partial L/\partial A$",
-            r"$m \times n$",
-            r"$\partial L/\partial a_{p,q}$",
-            r"$1 \le p \le m$, $1 \le q \le n$",
-        ),
-    ]
+    shape, indices = r"$m \times n$", r"$1 \le p \le m$, $1 \le q \le n$"  # of A and ∂L/∂A
+    rows.append((f"${forward_latex(report.bias)}$", shape, "$a_{p,q}$", indices))
+    rows.append((r"$\partial L/\partial A$", shape, r"$\partial L/\partial a_{p,q}$", indices))
     return Section(
         "Setting",
         (
