@@ -79,19 +79,15 @@ def _printer() -> Any:
             return known if known is not None else str(super()._print_Symbol(expr, style))
 
         def _print_Mul(self, expr: Any) -> str:
-            # A product of matgrad symbols is written in the order of the layer's own formulas,
-            # z w (as in a = Σ z w), not SymPy's alphabetical w z; a numeric factor leads.
             coefficient, rest = expr.as_coeff_Mul()
-            factors = rest.args if rest.is_Mul else (rest,)
-            if all(getattr(f, "is_Symbol", False) and _rank(f.name) < 9 for f in factors):
-                ordered = sorted(factors, key=lambda f: _rank(f.name))
-                body = " ".join(self._print(factor) for factor in ordered)
-                if coefficient == 1:
-                    return body
-                if coefficient == -1:
-                    return f"- {body}"
-                return f"{self._print(coefficient)} {body}"
-            return str(super()._print_Mul(expr))
+            body = _product_latex(rest.args if rest.is_Mul else (rest,))
+            if body is None:
+                return str(super()._print_Mul(expr))
+            if coefficient == 1:
+                return body
+            if coefficient == -1:
+                return f"- {body}"
+            return f"{self._print(coefficient)} {body}"
 
     return MatgradLatexPrinter({"mul_symbol": None})
 
@@ -104,6 +100,16 @@ def _symbol_name(expr: Any) -> str | None:
     return None
 
 
+def _product_latex(factors: Sequence[Any]) -> str | None:
+    """A product of matgrad symbols (or one symbol) in the order of the layer's own formulas, z w
+    (as in a = Σ z w), not SymPy's alphabetical w z; None when a factor is something else. A
+    numeric factor leads it (MatgradLatexPrinter)."""
+    names = [_symbol_name(factor) for factor in factors]
+    if not all(names):
+        return None
+    return " ".join(symbol_latex(name) or name for name in sorted(filter(None, names), key=_rank))
+
+
 def expr_latex(expr: Any) -> str:
     """Any engine expression in LaTeX.
 
@@ -111,14 +117,9 @@ def expr_latex(expr: Any) -> str:
     directly: going through SymPy's printer would import all of SymPy, half a second of a
     2×2×2 run. Everything else goes through ``MatgradLatexPrinter``.
     """
-    name = _symbol_name(expr)
-    if name is not None:
-        return symbol_latex(name) or name
-    if getattr(expr, "is_Mul", False):
-        names = [_symbol_name(factor) for factor in expr.args]
-        if all(names):
-            ordered = sorted((n for n in names if n), key=_rank)
-            return " ".join(symbol_latex(n) or n for n in ordered)
+    product = _product_latex(expr.args if getattr(expr, "is_Mul", False) else (expr,))
+    if product is not None:
+        return product
     sympy_expr = expr._sympy_() if hasattr(expr, "_sympy_") else expr
     return str(_printer().doprint(sympy_expr))
 
