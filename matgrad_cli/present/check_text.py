@@ -8,7 +8,7 @@ small integers, a hint and the right answer. Laid out for 80 columns; colour is 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -17,14 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..core.claims import (
-    CheckReport,
-    ClaimVerdict,
-    Counterexample,
-    NumberMatrix,
-    number_text,
-    shape_text,
-)
+from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
 from ..errors import ClaimSyntaxError
 from . import notation as plain
 from . import terminal as ui
@@ -77,120 +70,110 @@ def _detail(renderable: RenderableType) -> Padding:
 # --- one verdict ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VerdictView:
-    """One claim's verdict as a rich renderable."""
+def _heading(verdict: ClaimVerdict) -> Text:
+    """``✓ claim   correct``, or ✗ and what is wrong with it."""
+    style = ui.STYLE_GOOD if verdict.correct else ui.STYLE_BAD
+    status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
+    return Text.assemble(
+        ("✓ " if verdict.correct else "✗ ", style),
+        (_one_line(verdict.claim), _STYLE_CLAIM),
+        ("   " + status[verdict.reason], style),
+    )
 
-    verdict: ClaimVerdict
 
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        verdict = self.verdict
-        yield self._heading()
-        body: list[RenderableType]
-        if verdict.reason == "ok":
-            body = self._correct()
-        elif verdict.reason == "shape":
-            body = self._shapes()
-        else:
-            body = self._values(options.max_width - INDENT - DETAIL)
-        if not verdict.correct:
-            body += self._advice()
-        yield Padding(Group(*body), (0, 0, 0, INDENT))
+def _correct(verdict: ClaimVerdict) -> Iterator[RenderableType]:
+    """Where the claim was found to equal the gradient."""
+    # m×k×n triples contain no spaces, so a line never breaks inside one.
+    triples = [f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked]
+    where = (
+        f"m×k×n = {_listed(triples)}"
+        if len(triples) > 1
+        else plain.sizes_text(verdict.sizes_checked[0])
+    )
+    yield Text(
+        f"Correct: it equals {gradient_name(verdict)} entry by entry, compared with "
+        f"{compared_with(verdict)} at {where}."
+    )
 
-    def _heading(self) -> Text:
-        verdict = self.verdict
-        style = ui.STYLE_GOOD if verdict.correct else ui.STYLE_BAD
-        status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
-        return Text.assemble(
-            ("✓ " if verdict.correct else "✗ ", style),
-            (_one_line(verdict.claim), _STYLE_CLAIM),
-            ("   " + status[verdict.reason], style),
-        )
 
-    def _correct(self) -> list[RenderableType]:
-        verdict = self.verdict
-        # m×k×n triples contain no spaces, so a line never breaks inside one.
-        triples = [f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked]
-        where = (
-            f"m×k×n = {_listed(triples)}"
-            if len(triples) > 1
-            else plain.sizes_text(verdict.sizes_checked[0])
-        )
-        return [
-            Text(
-                f"Correct: it equals {gradient_name(verdict)} entry by entry, compared with "
-                f"{compared_with(verdict)} at {where}."
-            )
-        ]
+def _shapes(verdict: ClaimVerdict) -> Iterator[RenderableType]:
+    """The shape algebra, step by step, up to the first misfit."""
+    steps = verdict.shape_steps
+    grid = Table.grid(padding=(0, 3))
+    grid.add_column(overflow="fold")
+    grid.add_column(no_wrap=True)
+    if len(steps) > SHAPE_STEPS:
+        hidden = len(steps) - SHAPE_STEPS + 1
+        grid.add_row(Text(f"⋮ {hidden} earlier parts", style=ui.STYLE_NOTE), "")
+        steps = steps[-(SHAPE_STEPS - 1) :]
+    for step in steps:
+        grid.add_row(step.text, f"({shape_text(step.shape)})")
+    yield Text(f"The shapes, step by step, at {plain.sizes_text(verdict.reported_at)}:")
+    yield _detail(grid)
+    yield _detail(Text(verdict.shape_message or "", style=ui.STYLE_BAD))
 
-    def _shapes(self) -> list[RenderableType]:
-        verdict = self.verdict
-        steps = verdict.shape_steps
-        grid = Table.grid(padding=(0, 3))
-        grid.add_column(overflow="fold")
+
+def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
+    """The first differing entry, both sides, and a counterexample in small integers."""
+    shape = f"{shape_text(verdict.expected_shape)}, the shape of {verdict.target}"
+    yield Text(f"The shape is right ({shape}), but the values are not.")
+    difference = verdict.first_difference
+    if difference is not None:
+        i, j = difference.index
+        where = plain.sizes_text(verdict.reported_at)
+        yield Text(f"At {where}, entry ({i},{j}) is the first that differs:")
+        grid = Table.grid(padding=(0, 2))
         grid.add_column(no_wrap=True)
-        if len(steps) > SHAPE_STEPS:
-            hidden = len(steps) - SHAPE_STEPS + 1
-            grid.add_row(Text(f"⋮ {hidden} earlier parts", style=ui.STYLE_NOTE), "")
-            steps = steps[-(SHAPE_STEPS - 1) :]
-        for step in steps:
-            grid.add_row(step.text, f"({shape_text(step.shape)})")
-        return [
-            Text(f"The shapes, step by step, at {plain.sizes_text(verdict.reported_at)}:"),
-            _detail(grid),
-            _detail(Text(verdict.shape_message or "", style=ui.STYLE_BAD)),
-        ]
-
-    def _values(self, width: int) -> list[RenderableType]:
-        verdict = self.verdict
-        shape = f"{shape_text(verdict.expected_shape)}, the shape of {verdict.target}"
-        items: list[RenderableType] = [
-            Text(f"The shape is right ({shape}), but the values are not.")
-        ]
-        difference = verdict.first_difference
-        if difference is not None:
-            i, j = difference.index
-            where = plain.sizes_text(verdict.reported_at)
-            items.append(Text(f"At {where}, entry ({i},{j}) is the first that differs:"))
-            grid = Table.grid(padding=(0, 2))
-            grid.add_column(no_wrap=True)
-            grid.add_column(overflow="fold")
-            claimed = plain.pretty_expr(difference.claimed_value)
-            correct = plain.pretty_expr(difference.correct_value)
-            grid.add_row("your claim", claimed)
-            grid.add_row("right", correct)
-            items.append(_detail(grid))
-            if "g" in claimed + correct:
-                note = "(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)"
-                items.append(_detail(Text(note, style=ui.STYLE_NOTE)))
-        if verdict.counterexample is not None:
-            items += self._counterexample(verdict.counterexample, width)
-        return items
-
-    def _counterexample(self, example: Counterexample, width: int) -> list[RenderableType]:
-        verdict = self.verdict
+        grid.add_column(overflow="fold")
+        claimed = plain.pretty_expr(difference.claimed_value)
+        correct = plain.pretty_expr(difference.correct_value)
+        grid.add_row("your claim", claimed)
+        grid.add_row("right", correct)
+        yield _detail(grid)
+        if "g" in claimed + correct:
+            yield _detail(Text("(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)", style=ui.STYLE_NOTE))
+    example = verdict.counterexample
+    if example is not None:
         inputs = [_labelled(f"{name} = ", matrix) for name, matrix in example.operands]
         results = [
             _labelled("your claim = ", example.claimed),
             ui.text_block("but"),
             _labelled(f"{gradient_name(verdict)} = ", example.correct),
         ]
-        items: list[RenderableType] = [Text(""), Text("A counterexample in small integers:")]
+        yield Text("")
+        yield Text("A counterexample in small integers:")
         for row in [*ui.rows_of_blocks(inputs, width), *ui.rows_of_blocks(results, width)]:
-            items.append(_detail(_block_text(row)))
-        return items
+            yield _detail(_block_text(row))
 
-    def _advice(self) -> list[RenderableType]:
+
+def _advice(verdict: ClaimVerdict) -> Iterator[RenderableType]:
+    """A hint, and the right answer."""
+    yield Text("")
+    if verdict.hint is not None:
+        yield Text.assemble(("Hint: ", "bold " + _STYLE_HINT), (verdict.hint + ".", _STYLE_HINT))
+    note = upstream_note(verdict)
+    answer = verdict.correct_formula + (f" ({note})" if note is not None else "")
+    yield Text.assemble(("Right answer: ", "bold"), answer)
+
+
+@dataclass(frozen=True)
+class VerdictView:
+    """One claim's verdict: its heading, then what a tutor would say, indented under it."""
+
+    verdict: ClaimVerdict
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         verdict = self.verdict
-        items: list[RenderableType] = [Text("")]
-        if verdict.hint is not None:
-            items.append(
-                Text.assemble(("Hint: ", "bold " + _STYLE_HINT), (verdict.hint + ".", _STYLE_HINT))
-            )
-        note = upstream_note(verdict)
-        answer = verdict.correct_formula + (f" ({note})" if note is not None else "")
-        items.append(Text.assemble(("Right answer: ", "bold"), answer))
-        return items
+        yield _heading(verdict)
+        if verdict.reason == "ok":
+            body = [*_correct(verdict)]
+        elif verdict.reason == "shape":
+            body = [*_shapes(verdict)]
+        else:
+            body = [*_values(verdict, options.max_width - INDENT - DETAIL)]
+        if not verdict.correct:
+            body += _advice(verdict)
+        yield Padding(Group(*body), (0, 0, 0, INDENT))
 
 
 # --- the report ----------------------------------------------------------------------------

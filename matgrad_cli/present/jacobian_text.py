@@ -113,26 +113,6 @@ def _verdict(check: JacobianCheck, statement: str) -> Iterator[RenderableType]:
         )
 
 
-def _layout(derivation: JacobianDerivation) -> RenderableType:
-    """Which Jacobians the layout prints, and their shapes."""
-    shape_w = plain.dimensions(derivation.jacobians["W"].shape)
-    shape_z = plain.dimensions(derivation.jacobians["Z"].shape)
-    if derivation.layout == "numerator":
-        return ui.prose(
-            "Numerator layout (the Jacobian convention): J_W = ∂vec(A)/∂vec(W)ᵀ has a row "
-            "for each entry of vec(A) and a column for each entry of vec(W), so it is "
-            f"mn×kn = {shape_w}; J_Z = ∂vec(A)/∂vec(Z)ᵀ is mn×mk = {shape_z}. --layout "
-            "denominator prints the transposes."
-        )
-    return ui.prose(
-        "Denominator layout: ∂vec(A)ᵀ/∂vec(W) = J_Wᵀ has a row for each entry of "
-        "vec(W) and a column for each entry of vec(A), so it is "
-        f"kn×mn = {shape_w}, the transpose of the numerator-layout "
-        f"J_W = ∂vec(A)/∂vec(W)ᵀ; ∂vec(A)ᵀ/∂vec(Z) = J_Zᵀ is "
-        f"mk×mn = {shape_z}. --layout numerator prints J_W and J_Z."
-    )
-
-
 def _vec(name: str, sizes: Sizes, full: bool) -> ui.Figure:
     """vec(X) = [x₁,₁  x₂,₁  …]ᵀ, the entries of the layer's matrix in column-major order."""
     labels = [plain.pretty_entry(name, index) for index in vec_order(*sizes.shape_of(name))]
@@ -142,7 +122,7 @@ def _vec(name: str, sizes: Sizes, full: bool) -> ui.Figure:
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableType]:
-    """Sizes, Z and W, vec, and the layout of the Jacobians."""
+    """Sizes, Z and W, vec, and the layout of the Jacobians with their shapes."""
     sizes = derivation.sizes
     m, k, n = sizes.m, sizes.k, sizes.n
     yield ui.prose(
@@ -161,7 +141,23 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableTyp
     for name in ("A", "W", "Z"):
         yield _vec(name, sizes, full)
     yield ui.blank()
-    yield _layout(derivation)
+    shape_w = plain.dimensions(derivation.jacobians["W"].shape)
+    shape_z = plain.dimensions(derivation.jacobians["Z"].shape)
+    if derivation.layout == "numerator":
+        yield ui.prose(
+            "Numerator layout (the Jacobian convention): J_W = ∂vec(A)/∂vec(W)ᵀ has a row "
+            "for each entry of vec(A) and a column for each entry of vec(W), so it is "
+            f"mn×kn = {shape_w}; J_Z = ∂vec(A)/∂vec(Z)ᵀ is mn×mk = {shape_z}. --layout "
+            "denominator prints the transposes."
+        )
+    else:
+        yield ui.prose(
+            "Denominator layout: ∂vec(A)ᵀ/∂vec(W) = J_Wᵀ has a row for each entry of "
+            "vec(W) and a column for each entry of vec(A), so it is "
+            f"kn×mn = {shape_w}, the transpose of the numerator-layout "
+            f"J_W = ∂vec(A)/∂vec(W)ᵀ; ∂vec(A)ᵀ/∂vec(Z) = J_Zᵀ is "
+            f"mk×mn = {shape_z}. --layout numerator prints J_W and J_Z."
+        )
     yield ui.blank()
     yield ui.prose(
         "Gradients stay in denominator layout: ∂L/∂X has the shape of X. Indices are "

@@ -45,10 +45,8 @@ def sizes_text(sizes: Sizes) -> str:
 
 
 def pretty_symbol(name: str) -> str:
-    """An engine symbol name as a person writes it: ``z_1_11`` → ``z₁,₁₁``, ``dA_1_2`` → ``g₁,₂``.
-
-    Names that are not matgrad's entry symbols come back unchanged.
-    """
+    """An engine symbol name as a person writes it: ``z_1_11`` → ``z₁,₁₁``, ``dA_1_2`` → ``g₁,₂``;
+    names that are not matgrad's entry symbols come back unchanged."""
     match = _SYMBOL_NAME.fullmatch(name)
     if match is None:
         return name
@@ -136,11 +134,8 @@ def _pretty_sympy(expr: Any) -> str:
 
 
 def pretty_expr(expr: Any) -> str:
-    """An engine (or SymPy) expression in the document's notation: ``dA_1_1*w_2_1`` → ``g₁,₁ w₂,₁``.
-
-    Products list z, g, w, b in that order (so z_{1,1}·w_{1,1} reads z₁,₁ w₁,₁); sums are
-    written out with + and −.
-    """
+    """An engine (or SymPy) expression in the views' notation: ``dA_1_1*w_2_1`` → ``g₁,₁ w₂,₁``,
+    products listing z, g, w, b in that order, sums written out with + and −."""
     if isinstance(expr, int):
         return _pretty_number(expr)
     if getattr(expr, "is_Symbol", False):

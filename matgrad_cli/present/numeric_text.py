@@ -9,10 +9,6 @@ from ..core.numeric import NumericCheck, NumericResult
 from .notation import dimensions
 
 
-def _count(value: int) -> str:
-    return f"{value:,}"
-
-
 def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
     shape = dimensions(check.shape)
     verdict = "holds" if check.holds else "FAILS"
@@ -26,7 +22,7 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
     which = "every entry" if check.every_entry else "a seeded random sample"
     name = check.variable
     lines.append(
-        f"  {_count(check.entries_by_difference)} of {_count(check.entries)} entries ({which}) "
+        f"  {check.entries_by_difference:,} of {check.entries:,} entries ({which}) "
         f"compared with one-entry difference quotients L({name} + E) − L({name})"
     )
     if check.directions:
@@ -39,7 +35,7 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
             else f"{check.failed_directions} of {check.directions} differ"
         )
         lines.append(
-            f"  {check.directions} random directions V (entries ±1..±{_count(direction_range)}): "
+            f"  {check.directions} random directions V (entries ±1..±{direction_range:,}): "
             f"L({name} + V) − L({name}) = ⟨∂L/∂{name}, V⟩ compared {part} by {part}: {outcome}"
         )
     if check.holds and not check.every_entry:
@@ -50,7 +46,7 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
     if not check.holds:
         at_least = "" if check.every_entry else "at least "
         noun = "entry" if check.mismatch_count == 1 else "entries"
-        lines.append(f"  {at_least}{_count(check.mismatch_count)} wrong {noun}; first:")
+        lines.append(f"  {at_least}{check.mismatch_count:,} wrong {noun}; first:")
         for mismatch in check.mismatches:
             row, col = mismatch.index
             lines.append(

@@ -22,10 +22,6 @@ from . import terminal as ui
 from .prove_notation import ProofNotation, proof_notation
 
 
-def _shape(variable: str) -> str:
-    return plain.shape_letters(variable, " × ")
-
-
 def _statement(report: ProofReport) -> Iterator[RenderableType]:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
     matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
@@ -36,7 +32,7 @@ def _statement(report: ProofReport) -> Iterator[RenderableType]:
     )
     for proof in report.proofs:
         padding = " " * (identity_width - cell_len(proof.identity))
-        yield Text(f"  {proof.identity}{padding}   ({_shape(proof.variable)})")
+        yield Text(f"  {proof.identity}{padding}   ({plain.shape_letters(proof.variable, ' × ')})")
     yield ui.blank()
     yield ui.Hanging(
         "This is the size-independent proof that the explicit-size derivation "
@@ -128,7 +124,7 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
     rows = [
         (
             proof.identity,
-            _shape(proof.variable),
+            plain.shape_letters(proof.variable, " × "),
             ui.outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
         )
         for proof in report.proofs

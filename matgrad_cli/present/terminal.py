@@ -39,8 +39,7 @@ STYLE_NOTE = "dim"
 _MARKERS = frozenset({"⋯", "⋮", "⋱"})
 
 
-# ---------------------------------------------------------------------------------------------
-# Text blocks: several lines of fixed width with a baseline, joined side by side like a formula
+# --- Text blocks: lines of fixed width with a baseline, set side by side like a formula ---------
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,7 @@ def rows_of_blocks(blocks: Sequence[Block], width: int, gap: int = 4) -> list[Bl
     return rows
 
 
-# ---------------------------------------------------------------------------------------------
-# Matrices
+# --- Matrices ------------------------------------------------------------------------------------
 
 
 def shown_indices(count: int, full: bool = False) -> list[int | None]:
@@ -162,8 +160,7 @@ def symbol_matrix(entries: Sequence[Sequence[Any]], full: bool, transpose: bool 
     return matrix_block(cells)
 
 
-# ---------------------------------------------------------------------------------------------
-# Lines and paragraphs
+# --- Lines and paragraphs ------------------------------------------------------------------------
 
 
 def line(text: str, style: str = "") -> Text:
@@ -350,8 +347,7 @@ def entry_listing(
     return Listing(len(flat), show, more_entries, full=full)
 
 
-# ---------------------------------------------------------------------------------------------
-# Sections
+# --- Sections ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -383,8 +379,7 @@ class Sections:
             yield section
 
 
-# ---------------------------------------------------------------------------------------------
-# Verdicts
+# --- Verdicts ------------------------------------------------------------------------------------
 
 
 def all_entries(count: int) -> str:
@@ -440,8 +435,7 @@ def results_table(
     return table
 
 
-# ---------------------------------------------------------------------------------------------
-# The console
+# --- The console ---------------------------------------------------------------------------------
 
 
 def render_to_text(renderable: Any, *, width: int = 80, color: bool = False) -> str:

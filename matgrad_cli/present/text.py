@@ -28,12 +28,12 @@ from .layer_latex import generic_entry
 from .limits import ENTRY_LIST, FORWARD_LIST
 
 
-def find_check(checks: Iterable[Check], variable: str) -> Check | None:
+def _find_check(checks: Iterable[Check], variable: str) -> Check | None:
     """The check of ∂L/∂``variable`` among ``checks``, if one was made."""
     return next((check for check in checks if check.variable == variable), None)
 
 
-def mismatch_count(check: Check, at_least: str = "at least ") -> str:
+def _mismatch_count(check: Check, at_least: str = "at least ") -> str:
     """How many entries differ: the check counts them all, though it keeps only the first
     MISMATCHES_KEPT; a hand-made Check without a count falls back to what it kept."""
     if check.mismatch_count:
@@ -44,12 +44,12 @@ def mismatch_count(check: Check, at_least: str = "at least ") -> str:
     return f"{at_least}{kept}"
 
 
-def check_result(check: Check) -> str:
+def _check_result(check: Check) -> str:
     """The result column of the summary: ``✓ holds, 4/4 entries`` or ``✗ fails at 2/4 entries``."""
-    return ui.summary_result(check, mismatch_count(check, "≥") if check.mismatches else None)
+    return ui.summary_result(check, _mismatch_count(check, "≥") if check.mismatches else None)
 
 
-def check_verdict(
+def _check_verdict(
     check: Check | None, context: str = "", *, full: bool
 ) -> Iterator[RenderableType]:
     """The outcome of one check, in words ("verified" only when it holds), and the first
@@ -69,7 +69,7 @@ def check_verdict(
     else:
         detail = (
             f"{check.identity}{context} does not hold: the two sides differ at "
-            f"{mismatch_count(check)} of {check.entries_checked} entries."
+            f"{_mismatch_count(check)} of {check.entries_checked} entries."
         )
     yield ui.fails(detail)
     if check.mismatches:
@@ -86,17 +86,17 @@ def check_verdict(
         )
 
 
-def gradient_steps(
+def _gradient_steps(
     derivation: Derivation, layer: LayerDerivation, name: Variable, *, full: bool
 ) -> Iterator[RenderableType]:
     """After the prose of a gradient's section: its chain rules, assembled, the product, the
     verdict."""
-    check = find_check(layer.checks, name)
+    check = _find_check(layer.checks, name)
     yield ChainRules(layer.gradients[name], check, full=full)
     yield Assembled(layer.gradients[name], full=full)
     yield Product(layer.products[name], name, derivation, full=full)
     yield ui.blank()
-    yield from check_verdict(check, full=full)
+    yield from _check_verdict(check, full=full)
 
 
 @dataclass(frozen=True)
@@ -290,30 +290,15 @@ def _forward(
         yield ui.prose(
             "Each a_{i,j} is row i of Z times column j of W: a_{i,j} = Σ_r z_{i,r} w_{r,j}."
         )
-    lhs_width = cell_len("a" + plain.pretty_index(entries[-1].index))
+    lhs_width = cell_len(plain.pretty_entry("A", entries[-1].index))
 
     def show(number: int) -> list[RenderableType]:
         entry = entries[number]
         terms = plain.elide_terms([plain.pretty_expr(term) for term in entry.terms], full)
-        return [
-            ui.Equation("  ", "a" + plain.pretty_index(entry.index), terms, lhs_width=lhs_width)
-        ]
+        lhs = plain.pretty_entry("A", entry.index)
+        return [ui.Equation("  ", lhs, terms, lhs_width=lhs_width)]
 
     yield ui.Listing(len(entries), show, ui.more_entries, full=full, limit=FORWARD_LIST)
-
-
-def _upstream(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
-    """∂L/∂a_{i,j} from the CAS, for the shown entries (a softmax's over one denominator)."""
-    upstream = loss.upstream
-    if not loss.definition.polynomial:
-        import sympy
-
-        upstream = upstream.applyfunc(sympy.together)
-    for p in ui.shown_indices(loss.sizes.m, full):
-        for q in ui.shown_indices(loss.sizes.n, full):
-            if p is not None and q is not None:
-                entry = plain.pretty_entry("A", (p + 1, q + 1))
-                yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
 
 
 def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
@@ -323,7 +308,17 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
     yield ui.prose(f"{definition.text}{targets}.")
     yield ui.prose("Differentiating L with respect to each a_{i,j}:")
-    yield from _upstream(loss, full)
+    # ∂L/∂a_{i,j} from the CAS, for the shown entries (a softmax's over one denominator).
+    upstream = loss.upstream
+    if not definition.polynomial:
+        import sympy
+
+        upstream = upstream.applyfunc(sympy.together)
+    for p in ui.shown_indices(loss.sizes.m, full):
+        for q in ui.shown_indices(loss.sizes.n, full):
+            if p is not None and q is not None:
+                entry = plain.pretty_entry("A", (p + 1, q + 1))
+                yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
     closed_form = definition.closed_form_text
     if loss.closed_form_holds:
         condition = f" {loss.condition}" if loss.condition else ""
@@ -340,7 +335,7 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
         + ", and compared the results with the matrix forms built from ∂L/∂A above:"
     )
     for check in loss.checks:
-        yield from check_verdict(check, full=full)
+        yield from _check_verdict(check, full=full)
     yield ui.blank()
     yield ui.prose(
         "The chain-rule derivation that follows holds for any loss, this one included: "
@@ -356,7 +351,7 @@ def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[Re
         f"over the a_{{p,q}} that {entry} feeds; {derivation.engine} differentiated each "
         f"∂a_{{p,q}}/∂{entry} from the forward pass."
     )
-    yield from gradient_steps(derivation, derivation.plain, name, full=full)
+    yield from _gradient_steps(derivation, derivation.plain, name, full=full)
 
 
 def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterator[RenderableType]:
@@ -375,16 +370,16 @@ def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterato
         f"b_j feeds every a_{{i,j}} in column j, each with ∂a_{{i,j}}/∂b_j = 1 (from "
         f"{derivation.engine}), so ∂L/∂b_j = Σ_i g_{{i,j}}, the column sums of G:"
     )
-    yield from gradient_steps(derivation, layer, "b", full=full)
+    yield from _gradient_steps(derivation, layer, "b", full=full)
     yield ui.blank()
     yield ui.prose(
         "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
         "∂a_{p,q}/∂z_{i,r} and no ∂a_{p,q}/∂w_{r,j}."
     )
     for name in LAYER.variables(bias=False):
-        yield from check_verdict(find_check(layer.checks, name), ", with the bias too", full=full)
+        yield from _check_verdict(_find_check(layer.checks, name), ", with the bias too", full=full)
     for extra in derivation.extra_checks:
-        yield from check_verdict(extra, full=full)
+        yield from _check_verdict(extra, full=full)
 
 
 def _general(bias: bool) -> Iterator[RenderableType]:
@@ -419,7 +414,7 @@ def _summary(derivation: Derivation) -> Iterator[RenderableType]:
             check.identity,
             "with bias" if check.bias else "no bias",
             plain.dimensions(check.shape),
-            ui.outcome(check_result(check), check.holds),
+            ui.outcome(_check_result(check), check.holds),
         )
         for check in checks
     ]
