@@ -137,21 +137,16 @@ def log_excerpt(log: str) -> tuple[str, str]:
     the log from it to its ``l.NN`` context and the line after (at most EXCERPT_LINES lines); the
     last lines of a log with no ``!`` line."""
     lines = log.splitlines()
-    start = next(
-        (
-            index
-            for index, line in enumerate(lines)
-            if line.startswith("!") and not line.startswith("!  ==>")
-        ),
-        None,
-    )
-    if start is None:
+    fatal = "!  ==>"  # pdflatex's last word, not an error in the document
+    errors = [at for at, line in enumerate(lines) if line[:1] == "!" and not line.startswith(fatal)]
+    if not errors:
         tail = [line for line in lines if line.strip()][-EXCERPT_LINES:]
         return "see the log below", "\n".join(tail)
+    start = errors[0]
     excerpt: list[str] = []
     source_line: str | None = None
     for line in lines[start : start + 20]:
-        if line.startswith("Here is how much") or line.startswith("!  ==>"):
+        if line.startswith(("Here is how much", fatal)):
             break
         if line.strip():
             excerpt.append(line.rstrip())
