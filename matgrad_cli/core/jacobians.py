@@ -32,7 +32,7 @@ from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
 from .kronecker import Matrix, identity, is_exact_zero, kronecker, transposed, vec, vec_order
-from .layer import LAYER, Shape, Sizes, Variable
+from .layer import LAYER, Shape, Sizes, Variable, positive_sizes
 from .matrix import matrix_forms
 from .model import MatrixForm, OutputEntry, Symbols
 
@@ -118,7 +118,7 @@ class VecProduct:
 
 
 @dataclass(frozen=True)
-class JacobianDerivation:
+class JacobianDerivation(bridge.Rendered):
     """The Jacobian view of A = ZW at explicit sizes: both Jacobians, the vec identities, the
     contractions with G = ∂L/∂A, and every check made."""
 
@@ -143,7 +143,7 @@ class JacobianDerivation:
         """The check of one kind about one variable."""
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
 
-    # Views, each the same text as `matgrad jacobian` with the same options (through bridge.py).
+    # Views with the options of `matgrad jacobian`; JSON, Jupyter and rich come with Rendered.
 
     def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
         """The view as LaTeX, as `matgrad jacobian` prints it."""
@@ -153,21 +153,9 @@ class JacobianDerivation:
         """The view as Markdown, as `matgrad jacobian --format markdown` prints it."""
         return bridge.render(self, "markdown", full=full)
 
-    def to_json(self) -> str:
-        """The view as JSON, as `matgrad jacobian --format json` prints it."""
-        return bridge.render(self, "json")
-
     def to_text(self, *, width: int = 80, full: bool = False) -> str:
         """The terminal view, as `matgrad jacobian --format text` prints it when piped."""
         return bridge.render(self, "text", width=width, full=full)
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows the view as rendered Markdown with math."""
-        return self.to_markdown()
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        """rich prints the terminal view."""
-        yield bridge.terminal_view(self)
 
 
 def _shape(matrix: Matrix) -> Shape:
@@ -389,12 +377,7 @@ def _verify(
 
 def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
     """Positive integer sizes whose Jacobians are small enough to compute and read."""
-    for name, value in (("m", m), ("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
-        if value < 1:
-            raise SizeError(f"size {name} must be a positive integer, got {value}")
-    sizes = Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+    sizes = positive_sizes(m, k, n)
     longest = max(sizes.m, sizes.k, sizes.n)
     if longest > SIDE_LIMIT:
         raise SizeError(

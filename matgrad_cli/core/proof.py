@@ -178,7 +178,7 @@ class Proof:
 
 
 @dataclass(frozen=True)
-class ProofReport:
+class ProofReport(bridge.Rendered):
     """The proofs of ∂L/∂Z, ∂L/∂W and, with the bias, ∂L/∂b."""
 
     bias: bool
@@ -189,8 +189,7 @@ class ProofReport:
         """True when every identity was proved."""
         return all(proof.proved for proof in self.proofs)
 
-    # Views, each the same text as `matgrad prove` with the same options; the renderers are
-    # imported on first use, so this module holds no rendering code.
+    # Views with the options of `matgrad prove`; JSON, Jupyter and rich come with Rendered.
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """The proof as LaTeX, as `matgrad prove` prints it."""
@@ -200,21 +199,9 @@ class ProofReport:
         """The proof as Markdown, as `matgrad prove --format markdown` prints it."""
         return bridge.render(self, "markdown")
 
-    def to_json(self) -> str:
-        """The proof as JSON, as `matgrad prove --format json` prints it."""
-        return bridge.render(self, "json")
-
     def to_text(self, *, width: int = 80) -> str:
         """The terminal view, as `matgrad prove --format text` prints it when piped."""
         return bridge.render(self, "text", width=width)
-
-    def _repr_markdown_(self) -> str:
-        """Jupyter shows the proof as rendered Markdown with math."""
-        return self.to_markdown()
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        """rich prints the terminal view."""
-        yield bridge.terminal_view(self)
 
 
 def prove_identity(
