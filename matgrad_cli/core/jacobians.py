@@ -297,10 +297,7 @@ def claim_check(jacobian: Jacobian, claimed: Matrix, formula: str, engine: Engin
 
 
 def check_claim(
-    derivation: JacobianDerivation,
-    variable: JacobianVariable,
-    claimed: Matrix,
-    formula: str,
+    derivation: JacobianDerivation, variable: JacobianVariable, claimed: Matrix, formula: str
 ) -> JacobianCheck:
     """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one.
 
@@ -403,12 +400,7 @@ def validate_layout(layout: str) -> Layout:
 
 
 def jacobian(
-    m: int = 2,
-    k: int = 2,
-    n: int = 2,
-    *,
-    layout: str = "numerator",
-    engine: str | None = None,
+    m: int = 2, k: int = 2, n: int = 2, *, layout: str = "numerator", engine: str | None = None
 ) -> JacobianDerivation:
     """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW at the given sizes, in ``layout``.
 

@@ -176,10 +176,7 @@ def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
             "None of the identities is established by this document. matgrad derive checks "
             "them at explicit sizes."
         )
-    return Section(
-        "For every size",
-        (Table(("identity", "shape", "result"), rows), verdict),
-    )
+    return Section("For every size", (Table(("identity", "shape", "result"), rows), verdict))
 
 
 def proof_document(report: ProofReport, full: bool = False) -> Document:

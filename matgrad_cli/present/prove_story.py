@@ -16,15 +16,7 @@ from typing import Any
 
 import sympy
 
-from ..core.proof import (
-    Claim,
-    Comparison,
-    DeltaSum,
-    LocalPartial,
-    Proof,
-    ProofStep,
-    ShapeMismatch,
-)
+from ..core.proof import Claim, Comparison, DeltaSum, LocalPartial, Proof, ProofStep, ShapeMismatch
 from ..core.proof_cas import CASFailure, setting
 from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 
