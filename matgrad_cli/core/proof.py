@@ -31,24 +31,9 @@ from typing import Any, Literal
 
 import sympy
 
-from . import bridge
+from . import bridge, proof_cas
 from .layer import LAYER, BackwardRule, Factor, Variable
-from .proof_cas import (
-    STEP_SECONDS,
-    CASFailure,
-    CASSteps,
-    Setting,
-    StepFailed,
-    Target,
-    counterexample,
-    forward_entry,
-    guarded,
-    matrix_entry,
-    next_delta_sum,
-    resolve_conditions,
-    setting,
-    target_of,
-)
+from .proof_cas import STEP_SECONDS, CASFailure, CASSteps, Setting, StepFailed, Target, guarded
 
 #: The most delta-collapsing steps one derivation may take (each removes one sum).
 COLLAPSE_LIMIT = 6
@@ -213,8 +198,8 @@ def prove_identity(
 ) -> Proof:
     """Prove ∂L/∂X = claim (by default SPEC section 1's) for symbolic m, k, n, step by step with
     SymPy; ``cas`` replaces CAS steps, as a test that breaks one does."""
-    st = setting()
-    target = target_of(variable, st)
+    st = proof_cas.setting()
+    target = proof_cas.target_of(variable, st)
     claim = claim if claim is not None else STANDARD_CLAIMS[variable]
     steps: list[ProofStep] = []
     for step in _derive(target, st, bias, claim, step_seconds, cas or CASSteps()):
@@ -230,7 +215,7 @@ def _derive(
 ) -> Iterator[ProofStep]:
     """The steps of one proof, in order; the caller stops at the first that is not proved."""
     # 1. The forward pass, the definition of a_{p,q} (SPEC section 1).
-    forward = forward_entry(st, bias)
+    forward = proof_cas.forward_entry(st, bias)
     yield ProofStep("definition", forward, True)
 
     # 2. The local partial ∂a_{p,q}/∂x, by sympy.diff.
@@ -254,7 +239,7 @@ def _derive(
     # 4. Each sum a Kronecker delta collapses, innermost first, by SymPy's delta summation.
     facts = cas.range_facts(target)
     for _ in range(COLLAPSE_LIMIT):
-        found = next_delta_sum(expr)
+        found = proof_cas.next_delta_sum(expr)
         if found is None:
             break
         step = _sum_out(expr, found, facts, seconds, cas)
@@ -276,7 +261,7 @@ def _sum_out(
         summed = guarded(partial(cas.sum_out, expr, index), "sum", seconds)
     except StepFailed as failure:
         return ProofStep("sum over", None, False, failure.failure, index)
-    resolved, used, left = resolve_conditions(summed, facts)
+    resolved, used, left = proof_cas.resolve_conditions(summed, facts)
     value = next(argument for argument in delta.args if argument != index)
     undone = any(
         isinstance(node, sympy.Sum) and index in node.variables
@@ -299,7 +284,9 @@ def _compare(
             shape = tuple(built.shape)
             if shape != target.shape:
                 return ProofStep(kind, None, False, ShapeMismatch(shape))
-            claimed = guarded(lambda: matrix_entry(built, target.indices, st), "entry", seconds)
+            claimed = guarded(
+                lambda: proof_cas.matrix_entry(built, target.indices, st), "entry", seconds
+            )
         else:
             kind = "claimed entry"
             claimed = built
@@ -309,7 +296,9 @@ def _compare(
     if gap == 0 and not derived.has(sympy.KroneckerDelta, sympy.Piecewise):
         return ProofStep(kind, claimed, True, Comparison(is_matrix, claimed, gap, True))
     try:
-        found = guarded(lambda: counterexample(derived, claimed, target, st), "search", seconds)
+        found = guarded(
+            lambda: proof_cas.counterexample(derived, claimed, target, st), "search", seconds
+        )
     except StepFailed:
         found = None
     return ProofStep(kind, claimed, False, Comparison(is_matrix, claimed, gap, False, found))
