@@ -17,18 +17,9 @@ from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..core.proof import Proof, ProofReport, ProofStep
+from . import prove_story as story
 from .mathtex import grad, partial_latex, slashed
-from .prove_story import (
-    ChainRule,
-    Note,
-    Written,
-    claim_latex,
-    index_ranges,
-    proof_reason,
-    step_description,
-    step_lhs,
-    step_right,
-)
+from .prove_story import ChainRule, Note, Written
 
 #: The relation written before a line that is not proved.
 UNPROVED = r"\overset{?}{=}"
@@ -275,8 +266,8 @@ def _label(step: ProofStep) -> str:
 
 def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
     """A step of ``proof`` in both notations."""
-    lhs, right = step_lhs(step, proof), step_right(step, proof)
-    description = step_description(step, proof)
+    lhs, right = story.step_lhs(step, proof), story.step_right(step, proof)
+    description = story.step_description(step, proof)
     return StepNotation(
         description=note_text(description),
         description_latex=note_latex(description),
@@ -293,14 +284,14 @@ def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
 
 def proof_notation(proof: Proof) -> ProofNotation:
     """A proof in both notations, as the document, the terminal view and the JSON write it."""
-    variable, right = proof.variable, claim_latex(proof.claim)
-    ranges, reason = index_ranges(proof.target.ranges), proof_reason(proof)
+    variable, right = proof.variable, story.claim_latex(proof.claim)
+    ranges, reason = story.index_ranges(proof.target.ranges), story.proof_reason(proof)
     return ProofNotation(
         variable=variable,
         identity=proof.identity,
         claim_latex=right,
         statement_latex=f"{grad(variable)} = {right}",
-        inline_statement_latex=f"{slashed(variable)} = {claim_latex(proof.claim, inline=True)}",
+        inline_statement_latex=f"{slashed(variable)} = {story.claim_latex(proof.claim, True)}",
         entry_latex=expr_latex(proof.target.entry),
         ranges_latex=ranges.latex,
         ranges=ranges.text,
@@ -318,4 +309,4 @@ def summary_line(report: ProofReport) -> str:
         listed = "; ".join(proof.identity for proof in report.proofs)
         return f"proved for every m, k, n: {listed}"
     listed = "; ".join(proof.identity for proof in failed)
-    return f"NOT proved: {listed} ({note_text(proof_reason(failed[0]))})"
+    return f"NOT proved: {listed} ({note_text(story.proof_reason(failed[0]))})"
