@@ -166,10 +166,8 @@ def _equal(left: Any, right: Any, engine: Engine) -> bool:
     """Exact equality: the same object first, then the expanded difference is zero."""
     if bool(left == right):
         return True
-    difference = left - right
-    if isinstance(difference, int):
-        return difference == 0
-    return engine.is_zero(engine.expand(difference))
+    difference = left - right  # two unequal integers differ by a nonzero integer
+    return not isinstance(difference, int) and engine.is_zero(engine.expand(difference))
 
 
 def compare_matrices(

@@ -126,13 +126,6 @@ def _row_vector(labels: Sequence[VecEntry], full: bool) -> str:
     return bmatrix(1, len(labels), lambda i, j: _entry(labels[j]), full) + r"^\top"
 
 
-def _side_by_side(matrices: list[str], columns: int) -> tuple[Display, ...]:
-    """The matrices on one line when they fit, else one display each."""
-    if columns <= MATRIX_WIDTH * 2:
-        return (Display((r",\quad ".join(matrices),)),)
-    return tuple(Display((matrix,)) for matrix in matrices)
-
-
 def _convention(derivation: JacobianDerivation) -> str:
     """Which layout the Jacobians are printed in, and what their rows and columns hold."""
     layout = derivation.layout
@@ -170,6 +163,9 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
         f"{_VEC}(W) &= {_row_vector(vec_labels('w', k, n), full)}",
         f"{_VEC}(Z) &= {_row_vector(vec_labels('z', m, k), full)}",
     )
+    matrices = [f"Z = {symbol_matrix(symbols.Z, full)}", f"W = {symbol_matrix(symbols.W, full)}"]
+    if len(visible(k, full)) + len(visible(n, full)) <= MATRIX_WIDTH * 2:  # one line when they fit
+        matrices = [r",\quad ".join(matrices)]
     return Section(
         "Setup and conventions",
         (
@@ -179,10 +175,7 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
                 f"$A = ZW$, of size ${shape_latex(m, n)}$. A bias $b$ would add a constant to each "
                 "$a_{i,j}$ and change neither Jacobian, so it is left out."
             ),
-            *_side_by_side(
-                [f"Z = {symbol_matrix(symbols.Z, full)}", f"W = {symbol_matrix(symbols.W, full)}"],
-                len(visible(k, full)) + len(visible(n, full)),
-            ),
+            *(Display((matrix,)) for matrix in matrices),
             Paragraph(
                 "The derivative of the matrix $A$ with respect to the matrix $W$ has one entry "
                 "for every pair of an entry of $A$ and an entry of $W$, "
