@@ -58,10 +58,6 @@ def _labelled(label: str, matrix: NumberMatrix) -> ui.Block:
     return ui.labelled(label, ui.matrix_block(cells, align="right"))
 
 
-def _block_text(block: ui.Block) -> Text:
-    return Text("\n".join(block.lines), no_wrap=True, overflow="ellipsis")
-
-
 def _detail(renderable: RenderableType) -> Padding:
     """Material under a sentence of the verdict: the shape steps, the entries, the matrices."""
     return Padding(renderable, (0, 0, 0, DETAIL - INDENT))
@@ -143,7 +139,7 @@ def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
         yield Text("")
         yield Text("A counterexample in small integers:")
         for row in [*ui.rows_of_blocks(inputs, width), *ui.rows_of_blocks(results, width)]:
-            yield _detail(_block_text(row))
+            yield _detail(Text("\n".join(row.lines), no_wrap=True, overflow="ellipsis"))
 
 
 def _advice(verdict: ClaimVerdict) -> Iterator[RenderableType]:

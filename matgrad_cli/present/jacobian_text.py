@@ -10,7 +10,7 @@ is read off a JacobianCheck.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import KW_ONLY, dataclass
 
 from rich.cells import cell_len
@@ -26,7 +26,7 @@ from ..core.jacobians import (
     jacobian_name,
     read_block,
 )
-from ..core.kronecker import Matrix, vec_order
+from ..core.kronecker import vec_order
 from ..core.layer import LAYER, Sizes
 from . import notation as plain
 from . import terminal as ui
@@ -41,21 +41,20 @@ _BLOCKS = {
 
 
 def _label(entry: VecEntry) -> str:
-    letter, i, j = entry
-    return letter + plain.pretty_index((i, j))
+    """An entry of a vec, its letter and its indices: a₂,₁."""
+    return entry[0] + plain.pretty_index(entry[1:])
 
 
 def _short(variable: JacobianVariable, layout: str) -> str:
     return f"J_{variable}" if layout == "numerator" else f"J_{variable}ᵀ"
 
 
-def _labelled_matrix(
-    entries: Matrix, rows: Sequence[VecEntry], columns: Sequence[VecEntry], full: bool
-) -> ui.Block:
-    """A matrix in unicode brackets with its column labels above and row labels to the left."""
+def _labelled_matrix(jacobian: Jacobian, full: bool) -> ui.Block:
+    """The Jacobian in unicode brackets, its column labels above and row labels to the left."""
+    rows, columns = jacobian.rows, jacobian.columns
     shown_rows, shown_cols = ui.shown_indices(len(rows), full), ui.shown_indices(len(columns), full)
     cells = ui.matrix_cells(
-        len(rows), len(columns), lambda i, j: plain.pretty_expr(entries[i][j]), full
+        len(rows), len(columns), lambda i, j: plain.pretty_expr(jacobian.entries[i][j]), full
     )
     heads = [_label(columns[j]) if j is not None else "⋯" for j in shown_cols]
     lefts = [_label(rows[i]) if i is not None else "⋮" for i in shown_rows]
@@ -180,8 +179,7 @@ def _matrix(
         f"{short} = {jacobian_name(variable, layout)}, {plain.dimensions(jacobian.shape)}:"
     )
     yield ui.blank()
-    labelled_matrix = _labelled_matrix(jacobian.entries, jacobian.rows, jacobian.columns, full)
-    yield ui.Figure(labelled_matrix, 2, short)
+    yield ui.Figure(_labelled_matrix(jacobian, full), 2, short)
     yield ui.blank()
     # The Jacobian in blocks, each read as 0, a named matrix or a multiple of I.
     down, across = jacobian.block_grid
@@ -221,7 +219,7 @@ def _vec_identity(
         f"vec(A) = {product.formula}: the Kronecker product times vec({variable}), "
         "multiplied out, against the entries of A from the forward pass:"
     )
-    yield ui.Listing(len(labels), show, ui.more_entries, full=full)
+    yield ui.Listing(len(labels), show, full=full)
     vec_check = derivation.check("vec", variable)
     yield from _verdict(vec_check, vec_check.identity)
 

@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterator
 
 from ..core.layer import LAYER
 from ..core.numeric import NumericCheck, NumericResult
 from .notation import dimensions
 
 
-def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
+def _check_lines(check: NumericCheck, direction_range: int) -> Iterator[str]:
+    """One identity: its verdict, what was compared, and the first wrong entries."""
     shape = dimensions(check.shape)
-    verdict = "holds" if check.holds else "FAILS"
-    lines = [f"{check.identity}  ({shape}): {verdict}"]
+    yield f"{check.identity}  ({shape}): {'holds' if check.holds else 'FAILS'}"
     if check.claimed_shape != check.shape:
-        lines.append(
+        yield (
             f"  the matrix form is {dimensions(check.claimed_shape)}, but ∂L/∂{check.variable} "
             f"is {shape}"
         )
-        return lines
+        return
     which = "every entry" if check.every_entry else "a seeded random sample"
     name = check.variable
-    lines.append(
+    yield (
         f"  {check.entries_by_difference:,} of {check.entries:,} entries ({which}) "
         f"compared with one-entry difference quotients L({name} + E) − L({name})"
     )
@@ -34,26 +35,25 @@ def _check_lines(check: NumericCheck, direction_range: int) -> list[str]:
             if not check.failed_directions
             else f"{check.failed_directions} of {check.directions} differ"
         )
-        lines.append(
+        yield (
             f"  {check.directions} random directions V (entries ±1..±{direction_range:,}): "
             f"L({name} + V) − L({name}) = ⟨∂L/∂{name}, V⟩ compared {part} by {part}: {outcome}"
         )
     if check.holds and not check.every_entry:
-        lines.append(
+        yield (
             f"  a matrix that differs at this draw passes with probability at most "
             f"{check.escape_probability:.1e}; a single differing entry cannot pass"
         )
     if not check.holds:
         at_least = "" if check.every_entry else "at least "
         noun = "entry" if check.mismatch_count == 1 else "entries"
-        lines.append(f"  {at_least}{check.mismatch_count:,} wrong {noun}; first:")
+        yield f"  {at_least}{check.mismatch_count:,} wrong {noun}; first:"
         for mismatch in check.mismatches:
             row, col = mismatch.index
-            lines.append(
+            yield (
                 f"    ({row},{col}): elementwise {mismatch.elementwise}, "
                 f"matrix form {mismatch.claimed}"
             )
-    return lines
 
 
 def _wrapped(line: str, width: int) -> list[str]:
@@ -61,9 +61,7 @@ def _wrapped(line: str, width: int) -> list[str]:
     if len(line) <= width:
         return [line]
     indent = " " * (len(line) - len(line.lstrip()))
-    return textwrap.wrap(
-        line, width, initial_indent="", subsequent_indent=indent + "  ", break_on_hyphens=False
-    )
+    return textwrap.wrap(line, width, subsequent_indent=indent + "  ", break_on_hyphens=False)
 
 
 def render_numeric_text(result: NumericResult, width: int = 80, color: bool = False) -> str:

@@ -115,8 +115,7 @@ def _identity(proof: ProofNotation) -> Iterator[RenderableType]:
 
 def _title(variable: str) -> str:
     """``∂L/∂Z``, or ``∂L/∂b, the bias``."""
-    bias = LAYER.matrix(variable).role == "bias"
-    return f"∂L/∂{variable}" + (", the bias" if bias else "")
+    return f"∂L/∂{variable}" + (", the bias" if LAYER.matrix(variable).role == "bias" else "")
 
 
 def _closing(report: ProofReport) -> Iterator[RenderableType]:

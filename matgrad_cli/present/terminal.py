@@ -114,13 +114,12 @@ def matrix_cells(
 ) -> list[list[str]]:
     """The displayed cells of a matrix, with ⋯ ⋮ ⋱ standing for elided rows and columns."""
     shown_cols = shown_indices(cols, full)
-    cells = []
-    for row in shown_indices(rows, full):
-        if row is None:
-            cells.append(["⋮" if col is not None else "⋱" for col in shown_cols])
-        else:
-            cells.append([cell(row, col) if col is not None else "⋯" for col in shown_cols])
-    return cells
+    return [
+        [cell(row, col) if col is not None else "⋯" for col in shown_cols]
+        if row is not None
+        else ["⋮" if col is not None else "⋱" for col in shown_cols]
+        for row in shown_indices(rows, full)
+    ]
 
 
 def bracketed(bodies: Sequence[str]) -> list[str]:
@@ -301,11 +300,11 @@ class Equation:
 @dataclass(frozen=True)
 class Listing:
     """Items 0…count−1, or, beyond ``limit`` (unless ``full``), the first three, a ⋮ line
-    saying what ``more`` of them are not shown, and the last."""
+    saying what ``more`` of them are not shown (entries of the same form), and the last."""
 
     count: int
     show: Callable[[int], Iterable[RenderableType]]
-    more: Callable[[int], str]
+    more: Callable[[int], str] | None = None
     _: KW_ONLY
     full: bool
     limit: int = ENTRY_LIST
@@ -318,13 +317,10 @@ class Listing:
             return
         for number in range(3):
             yield from self.show(number)
-        yield line(f"    ⋮   {self.more(count - 4)}", style=STYLE_NOTE)
+        hidden = count - 4
+        more = self.more(hidden) if self.more else f"{hidden} more entries of the same form"
+        yield line(f"    ⋮   {more}", style=STYLE_NOTE)
         yield from self.show(count - 1)
-
-
-def more_entries(count: int) -> str:
-    """What the ⋮ line of a listing of entries that all look alike says."""
-    return f"{count} more entries of the same form"
 
 
 def entry_listing(
@@ -344,7 +340,7 @@ def entry_listing(
         terms = [product_term(term, upstream_first) for term in form.entries[i][j]]
         return [Equation(indent, label(i, j), elide_terms(terms, full), lhs_width=lhs_width)]
 
-    return Listing(len(flat), show, more_entries, full=full)
+    return Listing(len(flat), show, full=full)
 
 
 # --- Sections ------------------------------------------------------------------------------------

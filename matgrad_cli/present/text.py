@@ -109,11 +109,6 @@ class ChainRules:
     _: KW_ONLY
     full: bool
 
-    def _shown(self, count: int) -> list[int]:
-        if self.full or count <= ENTRY_LIST:
-            return list(range(count))
-        return [0, 1, 2, count - 1]
-
     def _more(self, count: int, total: int) -> str:
         if self.check is not None and self.check.holds:
             return f"{count} more not shown; all {total} were verified (see below)"
@@ -122,28 +117,26 @@ class ChainRules:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         full = self.full
         rules = [rule for row in self.gradient.entries for rule in row]
-        shown = self._shown(len(rules))
-        names = {
-            number: plain.pretty_entry(rules[number].variable, rules[number].index)
-            for number in shown
-        }
-        feeds = {}
+        names: dict[int, str] = {}
+        feeds: dict[int, str] = {}
+        sums: dict[int, list[str]] = {}
+        count = len(rules)
+        shown = range(count) if self.full or count <= ENTRY_LIST else [0, 1, 2, count - 1]
         for number in shown:
-            outputs = ["a" + plain.pretty_index(output) for output, _ in rules[number].terms]
+            rule = rules[number]
+            names[number] = plain.pretty_entry(rule.variable, rule.index)
+            outputs = [plain.pretty_entry("A", output) for output, _ in rule.terms]
             feeds[number] = (
                 f"{names[number]} feeds {plain.elided_list(outputs, full) or 'nothing'}:"
             )
-        sums = {
-            number: plain.elide_terms(
-                [plain.product_term(t, True) for t in rules[number].terms], full
+            sums[number] = plain.elide_terms(
+                [plain.product_term(t, True) for t in rule.terms], full
             )
-            for number in shown
-        }
         feeds_width = max(cell_len(text) for text in feeds.values())
         one_line = all(
             2 + feeds_width + 2 + cell_len(f"∂L/∂{names[number]} = " + " + ".join(sums[number]))
             <= options.max_width
-            for number in shown
+            for number in names
         )
         lhs_width = max(cell_len(f"∂L/∂{name}") for name in names.values())
 
@@ -154,7 +147,7 @@ class ChainRules:
                 return [ui.Equation(f"  {padded}  ", lhs, sums[number], lhs_width=lhs_width)]
             return [ui.line(f"  {feeds[number]}"), ui.Equation("      ", lhs, sums[number])]
 
-        yield ui.Listing(len(rules), show, lambda count: self._more(count, len(rules)), full=full)
+        yield ui.Listing(count, show, lambda more: self._more(more, count), full=full)
 
 
 @dataclass(frozen=True)
@@ -298,7 +291,7 @@ def _forward(
         lhs = plain.pretty_entry("A", entry.index)
         return [ui.Equation("  ", lhs, terms, lhs_width=lhs_width)]
 
-    yield ui.Listing(len(entries), show, ui.more_entries, full=full, limit=FORWARD_LIST)
+    yield ui.Listing(len(entries), show, full=full, limit=FORWARD_LIST)
 
 
 def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
