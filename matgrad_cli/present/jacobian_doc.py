@@ -158,10 +158,9 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
     """The layer, its matrices, vec, and the layout the Jacobians are printed in."""
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
-    vectors = (
-        f"{_VEC}(A) &= {_row_vector(vec_labels('a', m, n), full)}",
-        f"{_VEC}(W) &= {_row_vector(vec_labels('w', k, n), full)}",
-        f"{_VEC}(Z) &= {_row_vector(vec_labels('z', m, k), full)}",
+    vectors = tuple(
+        f"{_VEC}({name}) &= {_row_vector(vec_labels(name.lower(), *sizes.shape_of(name)), full)}"
+        for name in "AWZ"
     )
     matrices = [f"Z = {symbol_matrix(symbols.Z, full)}", f"W = {symbol_matrix(symbols.W, full)}"]
     if len(visible(k, full)) + len(visible(n, full)) <= MATRIX_WIDTH * 2:  # one line when they fit

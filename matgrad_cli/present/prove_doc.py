@@ -38,16 +38,9 @@ def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Sectio
     matrices = r"$Z$ ($m \times k$), $W$ ($k \times n$)" + (
         r" and $b$ ($1 \times n$)" if bias else ""
     )
-    unchanged = (
-        [
-            Paragraph(
-                "With the bias, $\\partial L/\\partial Z$ and $\\partial L/\\partial W$ are "
-                "claimed to be unchanged: the derivations below include $b_q$ in every "
-                "$a_{p,q}$, so they prove this too."
-            )
-        ]
-        if bias
-        else []
+    unchanged = Paragraph(
+        "With the bias, $\\partial L/\\partial Z$ and $\\partial L/\\partial W$ are claimed to be "
+        "unchanged: the derivations below include $b_q$ in every $a_{p,q}$, so they prove this too."
     )
     return Section(
         "Statement",
@@ -63,7 +56,7 @@ def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Sectio
                 "the products entry by entry, while here $m$, $k$, $n$ are symbols, the entries "
                 "are indexed symbols, and every sum is symbolic."
             ),
-            *unchanged,
+            *([unchanged] if bias else []),
         ),
     )
 
