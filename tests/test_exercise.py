@@ -38,8 +38,8 @@ from matgrad_cli.core.matrix import matrix_forms
 from matgrad_cli.core.model import Derivation, MatrixForm
 from matgrad_cli.errors import InputError, OutputError
 from matgrad_cli.present import formats, render
-from matgrad_cli.present.exercise_common import ProblemSheet, SolutionSheet
-from matgrad_cli.present.exercise_doc import problem_sheet, solution_sheet
+from matgrad_cli.present.exercise_doc import ProblemSheet, SolutionSheet, problem_sheet
+from matgrad_cli.present.exercise_solutions import solution_sheet
 from matgrad_cli.present.pdf import LatexFailedError, TexMissingError
 
 from .conftest import require_pdflatex, run_pdflatex

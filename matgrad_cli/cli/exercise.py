@@ -83,7 +83,7 @@ def write_sheets(
     from ..core.derive import derive as derive_layer
     from ..files import check_writable, parse_output_path, shown, write_all
     from ..present import render
-    from ..present.exercise_common import ProblemSheet, SolutionSheet
+    from ..present.exercise_doc import ProblemSheet, SolutionSheet
 
     drawing.validate_seed(seed)
     drawing.validate_count(count)

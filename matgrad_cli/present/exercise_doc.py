@@ -1,22 +1,77 @@
-"""The problem sheet, and both sheets as LaTeX (the solution sheet is exercise_solutions.py).
+"""The problem sheet, and what it shares with the solution sheet (exercise_solutions.py).
 
-The problem sheet needs no derivation: it names the entries of Z, W and b, states the loss when
-a problem has a concrete one, and says what to find without giving the answer away.
+A sheet is a handout on the one document model: a Document with a Heading (the seed, the count
+and the command that makes it again), whose sections are kept on one page when they fit. The
+problem sheet needs no derivation: it names the entries of Z, W and b, states the loss when a
+problem has a concrete one, and says what to find without giving the answer away.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from ..core.exercise import Problem, solve_all
+from ..core.exercise import Problem, Solution
 from ..core.layer import LAYER
 from ..core.losses import concrete_loss
 from . import layer_latex as layer
-from .document import Block, Display, Document, Lead, Paragraph
-from .exercise_common import ProblemSheet, SolutionSheet, notation, part, sheet
-from .exercise_solutions import solution_document
+from .document import Block, Display, Document, Heading, Lead, Paragraph, Section
 from .latex import latex_text
 from .mathtex import shape_latex, slashed
+
+
+@dataclass(frozen=True)
+class ProblemSheet:
+    """The problems of a sheet and the seed that drew them: the problem sheet's result."""
+
+    problems: tuple[Problem, ...]
+    seed: int
+
+
+@dataclass(frozen=True)
+class SolutionSheet:
+    """The verified solutions of a sheet's problems and the seed: the solution sheet's result."""
+
+    solutions: tuple[Solution, ...]
+    seed: int
+
+
+def part(title: str, blocks: Sequence[Block]) -> Section:
+    """A part of a sheet, the notes or one problem: kept on one page when it fits."""
+    return Section(title, tuple(blocks), kept_together=True)
+
+
+def sheet(title: str, problems: Sequence[Problem], seed: int, parts: Sequence[Section]) -> Document:
+    """A sheet: a handout under its heading, the seed, the count and the layers, and the command
+    that makes the sheets again."""
+    count = len(problems)
+    bias = any(problem.bias for problem in problems)
+    heading = Heading(
+        f"Seed {seed}, {count} problem{'s' if count != 1 else ''}, layers "
+        + ("with a bias" if bias else "without bias"),
+        f"matgrad exercise --seed {seed} --count {count}" + (" --bias" if bias else ""),
+    )
+    return Document(title, tuple(parts), heading=heading)
+
+
+def notation(problems: Sequence[Problem]) -> Paragraph:
+    """The conventions every problem uses."""
+    bias = any(problem.bias for problem in problems)
+    forward = layer.forward_latex(bias)
+    shape = (
+        f", and $b$ is a $1 \\times n$ row vector added to every row: ${forward}$, "
+        "with $\\mathbf{1}_m$ the column of $m$ ones"
+        if bias
+        else f", and the layer is ${forward}$"
+    )
+    return Paragraph(
+        "In every problem $Z$ is the $m \\times k$ input and $W$ the $k \\times n$ weights"
+        f"{shape}. $L$ is a scalar loss computed from $A$; the entries of the upstream "
+        "gradient $\\partial L/\\partial A$ are $\\partial L/\\partial a_{i,j}$, written "
+        "as fractions in displays. Gradients are in denominator layout: "
+        "$\\partial L/\\partial X$ has the shape of $X$. Indices are 1-based, with a comma: "
+        "$z_{i,r}$ is row $i$, column $r$ of $Z$."
+    )
 
 
 def _sizes_sentence(problem: Problem) -> str:
@@ -98,10 +153,3 @@ def problem_document(problems: ProblemSheet, full: bool = False) -> Document:
 def problem_sheet(problems: Sequence[Problem], seed: int) -> str:
     """The problem sheet as a standalone LaTeX document."""
     return latex_text(problem_document(ProblemSheet(tuple(problems), seed)), standalone=True)
-
-
-def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
-    """The solution sheet as a standalone LaTeX document, every answer verified: raises
-    UnverifiedSolutionError rather than print an answer whose check failed."""
-    solutions = SolutionSheet(solve_all(problems), seed)
-    return latex_text(solution_document(solutions), standalone=True)

@@ -7,18 +7,20 @@ as a solution (exercise.solve refuses it first; ``_verdict`` refuses it again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..core.checks import Check
 from ..core.engine import get_engine
-from ..core.exercise import Solution
+from ..core.exercise import Problem, Solution, solve_all
 from ..core.layer import LAYER, Index
 from ..core.losses import LossDerivation, closed_form_shown
 from ..core.model import ChainRule
 from . import layer_latex as layer
 from . import mathtex as tex
 from .document import LINE_STRUT, Block, Display, Document, Lead, Paragraph, Section
-from .exercise_common import SolutionSheet, notation, part, sheet
+from .exercise_doc import SolutionSheet, notation, part, sheet
+from .latex import latex_text
 from .limits import SHEET_LINE_WIDTH, SHEET_MATRIX_WIDTH
 
 #: A strut for each cell of a matrix of display fractions. mathtex's ROW_STRUT only just spans
@@ -360,3 +362,10 @@ def solution_document(solutions: SolutionSheet, full: bool = False) -> Document:
     return sheet(
         "Gradients of a linear layer: solutions", problems, solutions.seed, [notes, *answers]
     )
+
+
+def solution_sheet(problems: Sequence[Problem], seed: int) -> str:
+    """The solution sheet as a standalone LaTeX document, every answer verified: raises
+    UnverifiedSolutionError rather than print an answer whose check failed."""
+    solutions = SolutionSheet(solve_all(problems), seed)
+    return latex_text(solution_document(solutions), standalone=True)
