@@ -179,8 +179,8 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
         Paragraph(
             f"Through the whole layer: with ${layer.forward_latex(derivation.bias)}$ substituted "
             "into $L$, the CAS differentiated $L$ itself with respect to every entry of "
-            + ("$Z$, $W$ and $b$" if derivation.bias else "$Z$ and $W$")
-            + ", with no chain rule written by matgrad, and compared the results with the "
+            f"{tex.and_list(LAYER.variables(derivation.bias))}, with no chain rule written by "
+            "matgrad, and compared the results with the "
             "matrix forms built from the $\\partial L/\\partial A$ above."
         ),
     ]
@@ -206,8 +206,8 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
     broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.b[j]), full)
     blocks: list[Block] = [
         Paragraph(
-            "With the bias, $A = ZW + \\mathbf{1}_m b$: the row $b$ is repeated for every row "
-            "of $A$, so $b_j$ is added to every entry of column $j$:"
+            f"With the bias, ${layer.forward_latex(True)}$: the row $b$ is repeated for every "
+            "row of $A$, so $b_j$ is added to every entry of column $j$:"
         ),
         Display((rf"\mathbf{{1}}_m b = {broadcast}",)),
         Display(_forward_lines(derived, full), aligned=True),
