@@ -278,10 +278,7 @@ def proof_data(report: ProofReport) -> dict[str, Any]:
         "sizes": "symbolic",
         "identities": [
             {
-                "identity": proof.identity,
-                "variable": proof.variable,
-                "statement_latex": proof.statement_latex,
-                "proved": proof.proved,
+                **_fields(proof, "identity variable statement_latex proved"),
                 "reason": proof.reason or None,
                 "steps": [
                     {
