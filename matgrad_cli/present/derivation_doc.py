@@ -1,22 +1,195 @@
-"""The derivation document of SPEC section 2: setup, forward pass, the loss, the gradients
-(derivation_gradients.py), the bias, why it holds, and a summary.
+"""The derivation document of SPEC section 2: setup, forward pass, the loss, the gradients (the
+chain rule entry by entry, the sums assembled, the matrix form multiplied out), the bias, why it
+holds, and a summary.
 
-Every statement about the verification is read off a Check; nothing here asserts a result.
+Every statement about the verification is read off a Check (``_verdict``); nothing here asserts a
+result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..core.checks import Check
-from ..core.layer import LAYER
+from ..core.layer import LAYER, Variable
 from ..core.losses import LossDerivation
-from ..core.model import Derivation, LayerDerivation
+from ..core.model import ChainRule, Derivation, Gradient, LayerDerivation, MatrixForm
 from . import layer_latex as layer
 from . import mathtex as tex
-from .derivation_gradients import GAP_LINE, check_for, gradient_section, verdict, worked
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
-from .limits import FORWARD_LIST, MATRIX_WIDTH
+from .limits import ENTRY_LIST, FORWARD_LIST, MATRIX_WIDTH
+
+#: The line that marks entries left out of an aligned list.
+_GAP_LINE = r"& \;\;\vdots"
+
+
+def _check_for(derived: LayerDerivation, variable: Variable) -> Check:
+    """The check of ``variable``'s backward rule in ``derived``."""
+    return next(check for check in derived.checks if check.variable == variable)
+
+
+def _verdict(check: Check, claim: str) -> Paragraph:
+    """What the check found, in words; the only place a result is stated."""
+    count = check.entries_checked
+    shape, claimed_shape = tex.shape_latex(*check.shape), tex.shape_latex(*check.claimed_shape)
+    if check.holds:
+        agree = "the only entry agrees" if count == 1 else f"all {count} entries agree"
+        return Paragraph(f"Verified entry by entry: {agree}, so ${claim}$ (${shape}$).")
+    if check.claimed_shape != check.shape:
+        return Paragraph(
+            f"NOT verified: ${claim}$ fails, the shapes differ "
+            f"(${shape}$ against ${claimed_shape}$)."
+        )
+    first = check.mismatches[0]
+    return Paragraph(
+        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; "
+        f"at entry ${first.index[0]},{first.index[1]}$ the elementwise result is "
+        f"${tex.expr_latex(first.elementwise)}$ but the matrix form gives "
+        f"${tex.expr_latex(first.claimed)}$."
+    )
+
+
+def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule | None]:
+    """The entries whose sums are written out: all, or the first three, None for the gap, and
+    the last."""
+    flat = [rule for row in entries for rule in row]
+    if full or len(flat) <= ENTRY_LIST:
+        return list(flat)
+    return [*flat[:3], None, flat[-1]]
+
+
+def _equation_lines(left: str, items: Sequence[str], full: bool) -> list[str]:
+    """``left &= sum`` for an aligned display, the sum broken over lines when printed in full."""
+    first, *rest = tex.sum_lines(items, full)
+    return [f"{LINE_STRUT} {left} &= {first}", *rest]
+
+
+def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
+    """The a's an entry feeds, then its chain-rule sum: the partials, then their values."""
+    name = layer.entry_name(rule.variable, rule.index)
+    feeds = [f"a_{{{p},{q}}}" for (p, q), _ in rule.terms]
+    yield Paragraph(f"${name}$ appears in {tex.and_list(feeds)}:" if feeds else f"${name}$:")
+    (first, *more), (value_first, *value_more) = tex.chain_rule_lines(name, rule.terms, True, full)
+    yield Display(
+        (f"{tex.grad(name)} &= {first}", *more, f"&= {value_first}", *value_more), aligned=True
+    )
+
+
+def _fits_as_matrix(cols: int, terms: int, full: bool) -> bool:
+    """Whether a matrix of sums fits the width of a page (MATRIX_WIDTH, present/limits.py)."""
+    shown_terms = min(terms, 4) if not full else terms
+    return len(tex.visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH
+
+
+def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
+    """∂L/∂X assembled in the shape of X: a matrix, or its entries one per line when the sums
+    are too wide for a matrix on a page."""
+    rows, cols = gradient.shape
+    terms = max((len(rule.terms) for row in gradient.entries for rule in row), default=0)
+    symbol = gradient.variable
+    shape = f"Assembled in the shape of ${symbol}$ (${tex.shape_latex(rows, cols)}$)"
+    if _fits_as_matrix(cols, terms, full):
+        matrix = tex.bmatrix(
+            rows,
+            cols,
+            lambda i, j: tex.linear_form_latex(gradient.entries[i][j].terms, True, full),
+            full,
+        )
+        return (Paragraph(f"{shape}:"), Display((f"{tex.grad(symbol)} = {matrix}",)))
+    lines: list[str] = []
+    for rule in _listed(gradient.entries, full):
+        if rule is None:
+            lines.append(_GAP_LINE)
+            continue
+        items = [tex.term_latex(output, factor, True) for output, factor in rule.terms]
+        lines += _equation_lines(tex.grad(layer.entry_name(rule.variable, rule.index)), items, full)
+    return (
+        Paragraph(
+            f"{shape}, each entry of ${tex.slashed(symbol)}$ is the sum for "
+            f"${layer.generic_entry(symbol)}$; the sums are too wide to set as a matrix, so here "
+            "they are one per line:"
+        ),
+        Display(tuple(lines), aligned=True),
+    )
+
+
+def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full: bool) -> Block:
+    """The matrix form multiplied out, as the product of its factors and then entry by entry."""
+    rows, cols = form.shape
+    upstream_first = layer.upstream_first(variable)
+    terms = max((len(entry) for row in form.entries for entry in row), default=0)
+    symbols = derivation.symbols
+    upstream = tex.symbol_matrix(symbols.upstream, full)
+    factors = layer.factors_latex(variable, symbols, derivation.sizes, upstream, full)
+    head = f"{layer.rule_latex(variable)} &= {factors}"
+    if _fits_as_matrix(cols, terms, full):
+        matrix = tex.bmatrix(
+            rows,
+            cols,
+            lambda i, j: tex.linear_form_latex(form.entries[i][j], upstream_first, full),
+            full,
+        )
+        return Display((head, f"&= {matrix}"), aligned=True)
+    lines = [head]
+    for i in tex.visible(rows, full):
+        for j in tex.visible(cols, full):
+            if i is None or j is None:
+                if lines[-1] != _GAP_LINE:
+                    lines.append(_GAP_LINE)
+                continue
+            items = [tex.term_latex(*term, upstream_first) for term in form.entries[i][j]]
+            left = rf"\left({layer.rule_latex(variable)}\right)_{{{i + 1},{j + 1}}}"
+            lines += _equation_lines(left, items, full)
+    return Display(tuple(lines), aligned=True)
+
+
+def _worked(
+    variable: Variable,
+    derived: LayerDerivation,
+    derivation: Derivation,
+    full: bool,
+    others: str,
+    product: str,
+) -> list[Block]:
+    """The chain rule entry by entry (the first and the last unless ``full``; ``others`` says what
+    of the rest), assembled, the matrix form multiplied out (``product`` names it), the check's
+    verdict, the result."""
+    gradient = derived.gradients[variable]
+    total = gradient.shape[0] * gradient.shape[1]
+    listed = [rule for rule in _listed(gradient.entries, full) if rule is not None]
+    blocks: list[Block] = []
+    for rule in listed[:-1] if len(listed) < total else listed:
+        blocks.extend(_chain_rule_blocks(rule, full))
+    if len(listed) < total:
+        blocks.append(Paragraph(f"The other {total - len(listed)} entries {others}. The last:"))
+        blocks.extend(_chain_rule_blocks(listed[-1], full))
+    blocks.extend(_assembled(gradient, full))
+    inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE)
+    blocks.append(Paragraph(f"Independently, {product}${inline}$ multiplied out:"))
+    blocks.append(_product(variable, derived.products[variable], derivation, full))
+    check = _check_for(derived, variable)
+    blocks.append(_verdict(check, layer.rule_claim(variable)))
+    if check.holds:
+        blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {layer.rule_latex(variable)}}}",)))
+    return blocks
+
+
+def _gradient_section(variable: Variable, derivation: Derivation, full: bool) -> Section:
+    """Sections 3 and 4: the chain rule entry by entry, assembled, multiplied out, verified."""
+    entry = layer.generic_entry(variable)
+    intro = Paragraph(
+        f"By the chain rule, ${tex.slashed(entry)} = \\sum_{{p,q}} "
+        f"(\\partial L/\\partial a_{{p,q}})(\\partial a_{{p,q}}/\\partial {entry})$, "
+        f"where only the entries of $A$ that contain ${entry}$ contribute. "
+        "Differentiating the expanded entries of $A$:"
+    )
+    others = (
+        "are computed the same way (the option --full prints them all); every one is verified below"
+    )
+    blocks = _worked(variable, derivation.plain, derivation, full, others, "the matrix product ")
+    title = f"The gradient with respect to {'Z (the input)' if variable == 'Z' else 'W'}"
+    return Section(title, (intro, *blocks))
 
 
 def _setup(derivation: Derivation, full: bool) -> Section:
@@ -76,7 +249,7 @@ def _forward_lines(derived: LayerDerivation, full: bool) -> tuple[str, ...]:
     lines: list[str] = []
     for entry in _forward_entries(derived.sizes.m, derived.sizes.n, full):
         if entry is None:
-            lines.append(GAP_LINE)
+            lines.append(_GAP_LINE)
             continue
         p, q = entry
         terms = [tex.expr_latex(term) for term in derived.outputs[p][q].terms]
@@ -124,7 +297,7 @@ def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Bl
     lines: list[str] = []
     for entry in _forward_entries(rows, cols, full):
         if entry is None:
-            lines.append(GAP_LINE)
+            lines.append(_GAP_LINE)
             continue
         i, j = entry
         left = tex.partial_latex("L", f"a_{{{i + 1},{j + 1}}}")
@@ -186,7 +359,7 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
     ]
     if definition.polynomial:
         blocks += _example(loss.elementwise["Z"][0, 0])
-    blocks += [verdict(check, layer.rule_claim(check.variable)) for check in loss.checks]
+    blocks += [_verdict(check, layer.rule_claim(check.variable)) for check in loss.checks]
     blocks.append(
         Paragraph(
             "The chain-rule derivation that follows holds for any loss, this one included: "
@@ -215,7 +388,7 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
             "Each $b_j$ enters its column with local derivative 1, so by the chain rule "
             "$\\partial L/\\partial b_j$ is the sum of column $j$ of $\\partial L/\\partial A$:"
         ),
-        *worked("b", derived, derivation, full, "follow the same pattern", ""),
+        *_worked("b", derived, derivation, full, "follow the same pattern", ""),
         _unchanged(derivation, derived),
     ]
     return [Section("Adding the bias", tuple(blocks))]
@@ -223,7 +396,7 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
 
 def _unchanged(derivation: Derivation, derived: LayerDerivation) -> Paragraph:
     """The bias leaves ∂L/∂Z and ∂L/∂W unchanged: stated only as far as the checks found it."""
-    checks = [check_for(derived, "Z"), check_for(derived, "W"), *derivation.extra_checks]
+    checks = [_check_for(derived, "Z"), _check_for(derived, "W"), *derivation.extra_checks]
     if all(check.holds for check in checks):
         return Paragraph(
             "The bias appears in no product $z_{i,r} w_{r,j}$, so $\\partial L/\\partial Z$ and "
@@ -363,8 +536,8 @@ def derivation_document(derivation: Derivation, full: bool = False) -> Document:
         _setup(derivation, full),
         _forward(derivation, full),
         *_loss(derivation, full),
-        gradient_section("Z", derivation, full),
-        gradient_section("W", derivation, full),
+        _gradient_section("Z", derivation, full),
+        _gradient_section("W", derivation, full),
         *_bias(derivation, full),
         _general(derivation),
         _summary(derivation),
