@@ -67,14 +67,16 @@ def _factor_text(factor: Any) -> str:
     return f"({text})" if getattr(factor, "is_Add", False) else text
 
 
-def linear_form_text(form: LinearForm, upstream_first: bool) -> str:
-    """Σ dA_p_q·factor as a Python expression, in the stored term order; 0 when empty."""
+def linear_form_text(form: LinearForm, variable: str) -> str:
+    """Σ dA_p_q·factor, an entry of ∂L/∂``variable``, as a Python expression: terms in the stored
+    order, each in the order of its product (layer_latex.upstream_first); 0 when empty."""
+    first = upstream_first(variable)
     terms = []
     for (p, q), factor in form:
         upstream = LAYER.role("upstream").symbol_name(p, q)
         if str(factor) == "1":
             terms.append(upstream)
-        elif upstream_first:
+        elif first:
             terms.append(f"{upstream}*{_factor_text(factor)}")
         else:
             terms.append(f"{_factor_text(factor)}*{upstream}")
@@ -103,10 +105,7 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
     """The derivation's JSON document as Python data."""
     layer = derivation.biased if derivation.biased is not None else derivation.plain
     gradients = {
-        name: [
-            [linear_form_text(rule.terms, upstream_first(name)) for rule in row]
-            for row in gradient.entries
-        ]
+        name: [[linear_form_text(rule.terms, name) for rule in row] for row in gradient.entries]
         for name, gradient in layer.gradients.items()
     }
     data: dict[str, Any] = {
@@ -242,10 +241,7 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
         },
         "kronecker": {name: jacobian.formula for name, jacobian in found.items()},
         "gradients": {
-            name: [
-                [linear_form_text(entry, upstream_first(name)) for entry in row]
-                for row in form.entries
-            ]
+            name: [[linear_form_text(entry, name) for entry in row] for row in form.entries]
             for name, form in derivation.contractions.items()
         },
         "conventions": {
