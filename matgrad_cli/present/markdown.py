@@ -14,18 +14,11 @@ def _display(block: Display) -> str:
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(block.lines) + "\n\\end{aligned}\n$$"
 
 
-def _cell(text: str) -> str:
-    """A table cell, its | escaped so that it does not end the cell."""
-    return text.replace("|", "\\|")
-
-
 def _table(block: Table) -> str:
-    """A pipe table."""
-    lines = [
-        "| " + " | ".join(_cell(cell) for cell in block.header) + " |",
-        "|" + "---|" * len(block.header),
-    ]
-    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in block.rows]
+    """A pipe table, each cell's | escaped so that it does not end the cell."""
+    rows = [block.header, *block.rows]
+    lines = ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    lines.insert(1, "|" + "---|" * len(block.header))
     return "\n".join(lines)
 
 
