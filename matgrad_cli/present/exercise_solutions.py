@@ -50,11 +50,7 @@ _HOW_WITH_A_LOSS = (
 
 def _at_entries(count: int) -> str:
     """Where a check held: at its one entry, at both entries, at all n entries."""
-    if count == 1:
-        return "at its one entry"
-    if count == 2:
-        return "at both entries"
-    return f"at all {count} entries"
+    return {1: "at its one entry", 2: "at both entries"}.get(count, f"at all {count} entries")
 
 
 def _verdict(check: Check) -> str:
