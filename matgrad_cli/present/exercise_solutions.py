@@ -8,12 +8,11 @@ as a solution (exercise.solve refuses it first; ``_verdict`` refuses it again).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from ..core.checks import Check
 from ..core.engine import get_engine
 from ..core.exercise import Problem, Solution, solve_all
-from ..core.layer import LAYER, Index
+from ..core.layer import Index
 from ..core.losses import LossDerivation, closed_form_shown
 from ..core.model import ChainRule
 from . import layer_latex as layer
@@ -159,20 +158,6 @@ def _with_loss_lines(solution: Solution, loss: LossDerivation, rule: ChainRule) 
     return lines
 
 
-def _multiplied_out(loss: LossDerivation, target: str) -> Any:
-    """The target's matrix form with the closed form of ∂L/∂A, multiplied out by SymPy:
-    (∂L/∂A)·Wᵀ, Zᵀ·(∂L/∂A) or 1ᵀ·(∂L/∂A), from the layer's backward rule."""
-    import sympy
-
-    closed, ones = loss.closed_form, sympy.ones(loss.closed_form.shape[0], 1)
-    operands = {"G": closed, "Z": loss.symbols.Z, "W": loss.symbols.W, "1": ones}
-    left, right = (
-        operands[factor.matrix].T if factor.transposed else operands[factor.matrix]
-        for factor in LAYER.rule(target).factors
-    )
-    return left * right
-
-
 def _with_loss_product(solution: Solution) -> list[Block]:
     """The matrix form with this loss's ∂L/∂A written out as its second factor (or first, for
     ∂L/∂Z); nothing for the generic loss."""
@@ -186,8 +171,9 @@ def _with_loss_product(solution: Solution) -> list[Block]:
     lines = [f"{tex.grad(target)} = {product} &= {factors}"]
     if loss.definition.constant_gradient:
         # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the
-        # count of rows), so it is written out too, when its rows fit the page.
-        shown = _multiplied_out(loss, target)
+        # count of rows), so the matrix form the check compared is written out too, when its
+        # rows fit the page.
+        shown = loss.products[target]
         widths = [
             sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown.tolist()
         ]
