@@ -204,15 +204,12 @@ def _vec_identity(
 ) -> Iterator[RenderableType]:
     """vec(A) = (Kronecker product)·vec(X) multiplied out, entry by entry, and its check."""
     product = derivation.vec_products[variable]
-    labels = [
-        plain.pretty_entry("A", index) for index in vec_order(*derivation.sizes.shape_of("A"))
-    ]
+    shape = derivation.sizes.shape_of("A")
+    labels = [plain.pretty_entry("A", index) for index in vec_order(*shape)]
     lhs_width = cell_len(labels[-1])
 
     def show(number: int) -> list[RenderableType]:
-        terms = plain.elide_terms(
-            [plain.pretty_expr(term) for term in product.terms[number]] or ["0"], full
-        )
+        terms = plain.elide_terms([plain.pretty_expr(term) for term in product.terms[number]], full)
         return [ui.Equation("  ", labels[number], terms, lhs_width=lhs_width)]
 
     yield ui.prose(

@@ -212,10 +212,8 @@ class Product:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         form, full, width = self.form, self.full, options.max_width
-        short, upstream_first = (
-            plain.product_name(self.variable),
-            plain.reads_upstream_first(self.variable),
-        )
+        short = plain.product_name(self.variable)
+        upstream_first = plain.reads_upstream_first(self.variable)
         rows, cols = form.shape
         yield ui.blank()
         yield ui.prose(f"{form.formula} multiplied out, independently of the chain rule:")
