@@ -9,7 +9,7 @@ result.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.checks import Check
 from ..core.layer import LAYER, Variable
@@ -19,6 +19,9 @@ from . import layer_latex as layer
 from . import mathtex as tex
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .limits import ENTRY_LIST, FORWARD_LIST, MATRIX_WIDTH
+
+if TYPE_CHECKING:
+    from ..core.jacobians import JacobianCheck
 
 #: The line that marks entries left out of an aligned list.
 _GAP_LINE = r"& \;\;\vdots"
@@ -32,22 +35,50 @@ def _check_for(derived: LayerDerivation, variable: Variable) -> Check:
 def _verdict(check: Check, claim: str) -> Paragraph:
     """What the check found, in words; the only place a result is stated."""
     count = check.entries_checked
-    shape, claimed_shape = tex.shape_latex(*check.shape), tex.shape_latex(*check.claimed_shape)
     if check.holds:
         agree = "the only entry agrees" if count == 1 else f"all {count} entries agree"
+        shape = tex.shape_latex(*check.shape)
         return Paragraph(f"Verified entry by entry: {agree}, so ${claim}$ (${shape}$).")
+    return failure(check, claim)
+
+
+def failure(
+    check: Check | JacobianCheck,
+    claim: str,
+    computed: str = "the elementwise result",
+    against: str = "the matrix form",
+) -> Paragraph:
+    """How a check failed: the shapes, or its first differing entry, ``computed`` against what
+    ``against`` gives."""
     if check.claimed_shape != check.shape:
-        return Paragraph(
-            f"NOT verified: ${claim}$ fails, the shapes differ "
-            f"(${shape}$ against ${claimed_shape}$)."
-        )
+        return Paragraph(f"NOT verified: ${claim}$ fails, {rejection(check)}.")
     first = check.mismatches[0]
     return Paragraph(
-        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; "
-        f"at entry ${first.index[0]},{first.index[1]}$ the elementwise result is "
-        f"${tex.expr_latex(first.elementwise)}$ but the matrix form gives "
+        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {check.entries_checked} "
+        f"entries; at entry ${first.index[0]},{first.index[1]}$ {computed} is "
+        f"${tex.expr_latex(first.elementwise)}$ but {against} gives "
         f"${tex.expr_latex(first.claimed)}$."
     )
+
+
+def rejection(check: Check | JacobianCheck) -> str:
+    """Why a check failed, in words: the shapes differ, or how many entries."""
+    if check.claimed_shape != check.shape:
+        shapes = (
+            f"${tex.shape_latex(*check.shape)}$ against ${tex.shape_latex(*check.claimed_shape)}$"
+        )
+        return f"the shapes differ ({shapes})"
+    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
+
+
+def result_cell(check: Check | JacobianCheck, one_entry: str = "entry") -> str:
+    """A check's result in a summary table: holds and at how many entries, or FAILS and why."""
+    count = check.entries_checked
+    if check.holds:
+        return f"holds ({count} of {count} {one_entry if count == 1 else 'entries'})"
+    if check.claimed_shape != check.shape:
+        return "FAILS (shapes differ)"
+    return f"FAILS ({check.mismatch_count} of {count} entries differ)"
 
 
 def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule | None]:
@@ -503,17 +534,11 @@ def _summary(derivation: Derivation) -> Section:
     """Every check in a table, and the verdict on all of them."""
     rows = []
     for check in derivation.checks:
-        if check.holds:
-            count = check.entries_checked
-            result = f"holds ({count} of {count} {'entry' if count == 1 else 'entries'})"
-        elif check.claimed_shape != check.shape:
-            result = "FAILS (shapes differ)"
-        else:
-            result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
         where = "with bias" if check.bias else "without bias"
         if check.loss is not None and derivation.loss is not None:
             where += ", " + derivation.loss.definition.title
-        rows.append((f"${_identity(check)}$", f"${tex.shape_latex(*check.shape)}$", where, result))
+        shape = f"${tex.shape_latex(*check.shape)}$"
+        rows.append((f"${_identity(check)}$", shape, where, result_cell(check)))
     overall = (
         "Every identity holds at every entry."
         if derivation.verified

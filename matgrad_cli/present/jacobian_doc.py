@@ -26,6 +26,7 @@ from ..core.jacobians import (
 )
 from ..core.kronecker import Matrix, transposed, vec_order
 from ..core.model import LinearForm
+from .derivation_doc import failure, rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
 from .limits import MATRIX_WIDTH, VECTOR_TERMS
@@ -79,27 +80,12 @@ def _vec_identity(variable: JacobianVariable) -> str:
 
 def _verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
     """What a check found, in words; ``against`` names the independent side."""
-    count = check.entries_checked
     if check.holds:
         return Paragraph(
-            f"Verified entry by entry: all {count} entries agree with {against}, so ${claim}$."
+            f"Verified entry by entry: all {check.entries_checked} entries agree with {against}, "
+            f"so ${claim}$."
         )
-    if check.claimed_shape != check.shape:
-        return Paragraph(f"NOT verified: ${claim}$ fails, {_rejection(check)}.")
-    first = check.mismatches[0]
-    return Paragraph(
-        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {count} entries; at entry "
-        f"${first.index[0]},{first.index[1]}$ the computed value is "
-        f"${expr_latex(first.elementwise)}$ but {against} gives ${expr_latex(first.claimed)}$."
-    )
-
-
-def _rejection(check: JacobianCheck) -> str:
-    """Why a check failed, in words: the shapes differ, or how many entries."""
-    if check.claimed_shape != check.shape:
-        shapes = f"${shape_latex(*check.shape)}$ against ${shape_latex(*check.claimed_shape)}$"
-        return f"the shapes differ ({shapes})"
-    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
+    return failure(check, claim, "the computed value", against)
 
 
 def _matrix_latex(entries: Matrix, full: bool) -> str:
@@ -407,7 +393,7 @@ def _notes_claim_section(derivation: JacobianDerivation) -> Section:
     else:
         verdict = (
             f"Checked as a claim about the matrix above, ${short} = Z^\\top$ is rejected: "
-            f"{_rejection(claim)}."
+            f"{rejection(claim)}."
         )
     return Section(
         "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
@@ -494,13 +480,7 @@ def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
         identity = rule_claim(variable)
     else:
         identity = rf"{short} = \text{{a claimed form}}"
-    if check.holds:
-        result = f"holds ({check.entries_checked} of {check.entries_checked} entries)"
-    elif check.claimed_shape != check.shape:
-        result = "FAILS (shapes differ)"
-    else:
-        result = f"FAILS ({check.mismatch_count} of {check.entries_checked} entries differ)"
-    return (f"${identity}$", f"${shape_latex(*check.shape)}$", result)
+    return (f"${identity}$", f"${shape_latex(*check.shape)}$", result_cell(check, "entries"))
 
 
 def _summary_section(derivation: JacobianDerivation) -> Section:
@@ -516,7 +496,7 @@ def _summary_section(derivation: JacobianDerivation) -> Section:
     notes = "The notes' claim $\\partial A/\\partial W = Z^\\top$ " + (
         "agrees at these sizes only because they are degenerate (see above)."
         if claim.holds
-        else f"is rejected, {_rejection(claim)}."
+        else f"is rejected, {rejection(claim)}."
     )
     return Section(
         "Summary",
