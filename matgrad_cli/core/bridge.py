@@ -26,9 +26,20 @@ def terminal_view(result: object, **options: Any) -> Any:
 
 
 class Rendered:
-    """A result that shows itself as the command line prints it: as JSON, as rendered Markdown in
-    Jupyter, and as its terminal view in rich. Each result adds ``to_latex``, ``to_markdown`` and
-    ``to_text`` with the options of its command."""
+    """A result that shows itself as its command prints it: in LaTeX, Markdown, text and JSON, as
+    rendered Markdown in Jupyter, and as its terminal view in rich."""
+
+    def to_latex(self, *, standalone: bool = False) -> str:
+        """The result as LaTeX, as its command prints it."""
+        return render(self, "latex", standalone=standalone)
+
+    def to_markdown(self) -> str:
+        """The result as Markdown, as its command prints it with ``--format markdown``."""
+        return render(self, "markdown")
+
+    def to_text(self, *, width: int = 80) -> str:
+        """The terminal view, as its command prints it with ``--format text`` when piped."""
+        return render(self, "text", width=width)
 
     def to_json(self) -> str:
         """The result as JSON, as its command prints it with ``--format json``."""
@@ -41,3 +52,19 @@ class Rendered:
     def __rich_console__(self, console: Any, options: Any) -> Any:
         """rich prints the terminal view."""
         yield terminal_view(self)
+
+
+class RenderedInFull(Rendered):
+    """A result whose LaTeX, Markdown and text can show every entry, as ``--full`` does."""
+
+    def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
+        """The result as LaTeX, as its command prints it."""
+        return render(self, "latex", standalone=standalone, full=full)
+
+    def to_markdown(self, *, full: bool = False) -> str:
+        """The result as Markdown, as its command prints it with ``--format markdown``."""
+        return render(self, "markdown", full=full)
+
+    def to_text(self, *, width: int = 80, full: bool = False) -> str:
+        """The terminal view, as its command prints it with ``--format text`` when piped."""
+        return render(self, "text", width=width, full=full)

@@ -118,7 +118,7 @@ class VecProduct:
 
 
 @dataclass(frozen=True)
-class JacobianDerivation(bridge.Rendered):
+class JacobianDerivation(bridge.RenderedInFull):
     """The Jacobian view of A = ZW at explicit sizes: both Jacobians, the vec identities, the
     contractions with G = ∂L/∂A, and every check made."""
 
@@ -142,20 +142,6 @@ class JacobianDerivation(bridge.Rendered):
     def check(self, kind: CheckKind, variable: JacobianVariable) -> JacobianCheck:
         """The check of one kind about one variable."""
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
-
-    # Views with the options of `matgrad jacobian`; JSON, Jupyter and rich come with Rendered.
-
-    def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
-        """The view as LaTeX, as `matgrad jacobian` prints it."""
-        return bridge.render(self, "latex", standalone=standalone, full=full)
-
-    def to_markdown(self, *, full: bool = False) -> str:
-        """The view as Markdown, as `matgrad jacobian --format markdown` prints it."""
-        return bridge.render(self, "markdown", full=full)
-
-    def to_text(self, *, width: int = 80, full: bool = False) -> str:
-        """The terminal view, as `matgrad jacobian --format text` prints it when piped."""
-        return bridge.render(self, "text", width=width, full=full)
 
 
 def _shape(matrix: Matrix) -> Shape:

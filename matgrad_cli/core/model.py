@@ -127,7 +127,7 @@ class LayerDerivation:
 
 
 @dataclass(frozen=True)
-class Derivation(bridge.Rendered):
+class Derivation(bridge.RenderedInFull):
     """The whole derivation: the layer without bias and, when asked for, with it (SPEC §2)."""
 
     sizes: Sizes
@@ -162,9 +162,6 @@ class Derivation(bridge.Rendered):
         closed_form = self.loss is None or self.loss.closed_form_holds
         return closed_form and all(check.holds for check in self.checks)
 
-    # The views below import their renderer on first use, so the model itself holds no
-    # rendering code; each gives the same text as the command line with the same options.
-
     def gradient_matrix(self, variable: Variable) -> Any:
         """∂L/∂X as a SymPy Matrix of the elementwise results (with the bias when there is one)."""
         import sympy
@@ -172,15 +169,3 @@ class Derivation(bridge.Rendered):
         layer = self.biased if self.biased is not None else self.plain
         values = layer.gradients[variable].values(self.symbols.upstream, get_engine(self.engine))
         return sympy.Matrix([[sympy.sympify(value) for value in row] for row in values])
-
-    def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
-        """The derivation as LaTeX, as `matgrad derive` prints it."""
-        return bridge.render(self, "latex", standalone=standalone, full=full)
-
-    def to_markdown(self, *, full: bool = False) -> str:
-        """The derivation as Markdown, as `matgrad derive --format markdown` prints it."""
-        return bridge.render(self, "markdown", full=full)
-
-    def to_text(self, *, width: int = 80, full: bool = False) -> str:
-        """The terminal view, as `matgrad derive --format text` prints it when piped."""
-        return bridge.render(self, "text", width=width, full=full)

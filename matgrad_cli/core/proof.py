@@ -174,20 +174,6 @@ class ProofReport(bridge.Rendered):
         """True when every identity was proved."""
         return all(proof.proved for proof in self.proofs)
 
-    # Views with the options of `matgrad prove`; JSON, Jupyter and rich come with Rendered.
-
-    def to_latex(self, *, standalone: bool = False) -> str:
-        """The proof as LaTeX, as `matgrad prove` prints it."""
-        return bridge.render(self, "latex", standalone=standalone)
-
-    def to_markdown(self) -> str:
-        """The proof as Markdown, as `matgrad prove --format markdown` prints it."""
-        return bridge.render(self, "markdown")
-
-    def to_text(self, *, width: int = 80) -> str:
-        """The terminal view, as `matgrad prove --format text` prints it when piped."""
-        return bridge.render(self, "text", width=width)
-
 
 def prove_identity(
     variable: Variable,
