@@ -101,11 +101,22 @@ def checked(
     loss: str | None = None,
     shown: Callable[[Any], Any] | None = None,
 ) -> Check:
-    """The check from the entries that differ, (index, elementwise, claimed), all counted and the
-    first MISMATCHES_KEPT kept (each side through ``shown``, when given, to be read); a claimed
-    matrix of the wrong shape fails without comparing entries."""
+    """The check from the entries that differ, (index, elementwise, claimed), as kept_mismatches
+    keeps them; a claimed matrix of the wrong shape fails without comparing entries."""
     if claimed_shape != shape:
         return Check(variable, against, bias, shape, claimed_shape, False, 0, loss=loss)
+    kept, count = kept_mismatches(differing, shown)
+    entries = shape[0] * shape[1]
+    return Check(
+        variable, against, bias, shape, claimed_shape, count == 0, entries, kept, count, loss
+    )
+
+
+def kept_mismatches(
+    differing: Iterable[tuple[Index, Any, Any]], shown: Callable[[Any], Any] | None = None
+) -> tuple[tuple[Mismatch, ...], int]:
+    """The first MISMATCHES_KEPT of the entries that differ, each side through ``shown`` when
+    given, and how many differ in all."""
     kept: list[Mismatch] = []
     count = 0
     for index, elementwise, claimed in differing:
@@ -114,7 +125,4 @@ def checked(
             if shown is not None:
                 elementwise, claimed = shown(elementwise), shown(claimed)
             kept.append(Mismatch(index, elementwise, claimed))
-    entries = shape[0] * shape[1]
-    return Check(
-        variable, against, bias, shape, claimed_shape, count == 0, entries, tuple(kept), count, loss
-    )
+    return tuple(kept), count

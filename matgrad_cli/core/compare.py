@@ -16,8 +16,8 @@ from .layer import Index, Variable
 from .model import Gradient, LinearForm, MatrixForm, Symbols
 
 
-def _factors_equal(left: Any, right: Any, engine: Engine) -> bool:
-    """Exact equality: canonical forms first, then the expanded difference."""
+def exactly_equal(left: Any, right: Any, engine: Engine) -> bool:
+    """Exact equality of two entries: canonical forms first, then the expanded difference."""
     return bool(left == right) or engine.is_zero(engine.expand(left - right))
 
 
@@ -28,17 +28,13 @@ def _forms_equal(left: LinearForm, right: LinearForm, engine: Engine) -> bool:
     # A ∂L/∂a_{p,q} missing on one side has coefficient 0 there.
     left_terms, right_terms = dict(left), dict(right)
     return all(
-        _factors_equal(left_terms.get(output, 0), right_terms.get(output, 0), engine)
+        exactly_equal(left_terms.get(output, 0), right_terms.get(output, 0), engine)
         for output in left_terms.keys() | right_terms.keys()
     )
 
 
 def compare(
-    gradient: Gradient,
-    form: MatrixForm,
-    bias: bool,
-    symbols: Symbols,
-    engine: Engine,
+    gradient: Gradient, form: MatrixForm, bias: bool, symbols: Symbols, engine: Engine
 ) -> Check:
     """Compare every elementwise partial of ``gradient`` with the same entry of ``form``."""
     differing = (
@@ -59,12 +55,7 @@ def compare(
 
 
 def compare_matrix(
-    gradient: Gradient,
-    claimed: Any,
-    formula: str,
-    bias: bool,
-    symbols: Symbols,
-    engine: Engine,
+    gradient: Gradient, claimed: Any, formula: str, bias: bool, symbols: Symbols, engine: Engine
 ) -> Check:
     """Compare the elementwise partials with a claimed matrix of expressions, entry by entry."""
     claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
@@ -74,7 +65,7 @@ def compare_matrix(
             for rule in row:
                 value = linear_value(rule.terms, symbols.upstream, engine)
                 other = claimed[rule.index[0] - 1, rule.index[1] - 1]
-                if not _factors_equal(value, other, engine):
+                if not exactly_equal(value, other, engine):
                     yield rule.index, value, other
 
     return checked(gradient.variable, formula, bias, gradient.shape, claimed_shape, differing())

@@ -27,7 +27,8 @@ from typing import Any, Literal, get_args
 
 from ..errors import InputError, SizeError
 from . import bridge
-from .checks import MISMATCHES_KEPT, Mismatch
+from .checks import Mismatch, kept_mismatches
+from .compare import exactly_equal
 from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
@@ -148,14 +149,6 @@ def _shape(matrix: Matrix) -> Shape:
     return (len(matrix), len(matrix[0]) if matrix else 0)
 
 
-def _equal(left: Any, right: Any, engine: Engine) -> bool:
-    """Exact equality: the same object first, then the expanded difference is zero."""
-    if bool(left == right):
-        return True
-    difference = left - right  # two unequal integers differ by a nonzero integer
-    return not isinstance(difference, int) and engine.is_zero(engine.expand(difference))
-
-
 def compare_matrices(
     kind: CheckKind,
     variable: JacobianVariable,
@@ -168,14 +161,13 @@ def compare_matrices(
     shape, claimed_shape = _shape(computed), _shape(claimed)
     if shape != claimed_shape:
         return JacobianCheck(kind, variable, identity_text, shape, claimed_shape, False, 0)
-    mismatches = [
-        Mismatch((row + 1, col + 1), value, other)
+    kept, count = kept_mismatches(
+        ((row + 1, col + 1), value, other)
         for row, (computed_row, claimed_row) in enumerate(zip(computed, claimed, strict=True))
         for col, (value, other) in enumerate(zip(computed_row, claimed_row, strict=True))
-        if not _equal(value, other, engine)
-    ]
-    count, entries = len(mismatches), shape[0] * shape[1]
-    kept = tuple(mismatches[:MISMATCHES_KEPT])
+        if not exactly_equal(value, other, engine)
+    )
+    entries = shape[0] * shape[1]
     return JacobianCheck(
         kind, variable, identity_text, shape, claimed_shape, count == 0, entries, kept, count
     )
