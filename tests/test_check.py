@@ -38,8 +38,9 @@ from matgrad_cli.core.claims.answers import ENTRY_RANGE
 from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
 from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
+from matgrad_cli.present import render
 from matgrad_cli.present.check_doc import upstream_note
-from matgrad_cli.present.check_text import caret_excerpt, render_check_text
+from matgrad_cli.present.check_text import caret_excerpt
 from matgrad_cli.present.json import render_json
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "check"
@@ -432,7 +433,7 @@ SHOWCASE = [
 
 
 def test_text_fits_80_columns_and_has_no_colour_by_default() -> None:
-    text = render_check_text(check(SHOWCASE))
+    text = render(check(SHOWCASE), "text")
     assert "\x1b[" not in text
     for line in text.splitlines():
         assert cell_len(line) <= 80, line
@@ -440,11 +441,11 @@ def test_text_fits_80_columns_and_has_no_colour_by_default() -> None:
 
 
 def test_text_has_colour_when_asked() -> None:
-    assert "\x1b[" in render_check_text(check("dZ = -G @ W.T"), color=True)
+    assert "\x1b[" in render(check("dZ = -G @ W.T"), "text", color=True)
 
 
 def test_large_counterexamples_are_elided() -> None:
-    text = render_check_text(check("dZ = -G @ W.T", sizes=Sizes(8, 1, 1)))
+    text = render(check("dZ = -G @ W.T", sizes=Sizes(8, 1, 1)), "text")
     assert "⋮" in text
     for line in text.splitlines():
         assert cell_len(line) <= 80, line

@@ -22,7 +22,6 @@ from matgrad_cli.present.latex import latex_text, preamble
 from matgrad_cli.present.layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 from matgrad_cli.present.markdown import markdown_text
 from matgrad_cli.present.mathtex import ROW_STRUT, bmatrix
-from matgrad_cli.present.text import render_text
 
 from .conftest import assert_golden, run_pdflatex
 
@@ -55,8 +54,8 @@ def test_golden_documents_for_the_default_layer(default_derivation: Derivation) 
     )
     assert_golden(render(default_derivation, "markdown"), "derive/2x2x2.md")
     assert_golden(render_json(default_derivation), "derive/2x2x2.json")
-    assert_golden(render_text(default_derivation, width=80), "derive/2x2x2.txt")
-    assert_golden(render_text(derive(3, 2, 4, bias=False), width=80), "derive/3x2x4-no-bias.txt")
+    assert_golden(render(default_derivation, "text", width=80), "derive/2x2x2.txt")
+    assert_golden(render(derive(3, 2, 4, bias=False), "text", width=80), "derive/3x2x4-no-bias.txt")
 
 
 def test_sections_follow_the_specified_order(default_derivation: Derivation) -> None:

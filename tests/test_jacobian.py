@@ -30,7 +30,6 @@ from matgrad_cli.core.kronecker import Matrix, identity, kronecker, transposed, 
 from matgrad_cli.errors import InputError, MatgradError, SizeError
 from matgrad_cli.present import render
 from matgrad_cli.present.jacobian_doc import build_jacobian_document
-from matgrad_cli.present.jacobian_text import render_jacobian_text
 from matgrad_cli.present.json import jacobian_data, render_json
 
 from .conftest import assert_golden, run_pdflatex
@@ -270,7 +269,7 @@ def test_a_failed_check_is_reported_as_failing_in_every_format() -> None:
     assert not tampered.verified
     assert "NOT verified" in render_jacobian_latex(tampered)
     assert "Some identities FAIL" in render_jacobian_markdown(tampered)
-    assert "✗ FAILS" in render_jacobian_text(tampered)
+    assert "✗ FAILS" in render(tampered, "text")
     assert '"verified": false' in render_json(tampered)
     assert (
         r"\boxed{\frac{\partial \operatorname{vec}(A)}{\partial \operatorname{vec}(W)^\top}"
@@ -291,12 +290,10 @@ def test_golden_documents_for_the_default_layer(
     )
     assert_golden(render_jacobian_markdown(default_view), "jacobian/2x2x2.md")
     assert_golden(render_json(default_view), "jacobian/2x2x2.json")
-    assert_golden(render_jacobian_text(default_view, width=80), "jacobian/2x2x2.txt")
+    assert_golden(render(default_view, "text", width=80), "jacobian/2x2x2.txt")
     assert_golden(render_jacobian_markdown(denominator_view), "jacobian/2x2x2-denominator.md")
-    assert_golden(
-        render_jacobian_text(denominator_view, width=80), "jacobian/2x2x2-denominator.txt"
-    )
-    assert_golden(render_jacobian_text(jacobian(3, 2, 4), width=80), "jacobian/3x2x4.txt")
+    assert_golden(render(denominator_view, "text", width=80), "jacobian/2x2x2-denominator.txt")
+    assert_golden(render(jacobian(3, 2, 4), "text", width=80), "jacobian/3x2x4.txt")
 
 
 def test_the_document_follows_its_sections(default_view: JacobianDerivation) -> None:
@@ -368,7 +365,7 @@ def test_large_matrices_are_elided_unless_full() -> None:
         "MaxMatrixCols"
         not in render_jacobian_latex(view, full=True, standalone=True).split("\\begin{document}")[1]
     )
-    text = render_jacobian_text(view)
+    text = render(view, "text")
     assert "⋮" in text
     assert "⋯" in text
 
@@ -393,18 +390,18 @@ def test_documents_are_byte_identical_for_the_same_arguments() -> None:
 )
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_text_view_fits_80_columns(sizes: tuple[int, int, int], layout: str) -> None:
-    text = render_jacobian_text(jacobian(*sizes, layout=layout), width=80)
+    text = render(jacobian(*sizes, layout=layout), "text", width=80)
     assert max(cell_len(line) for line in text.splitlines()) <= 80
 
 
 def test_text_view_says_when_a_full_matrix_is_too_wide() -> None:
-    text = render_jacobian_text(jacobian(5, 4, 5), width=80, full=True)
+    text = render(jacobian(5, 4, 5), "text", width=80, full=True)
     assert "J_W is too wide for 80 columns" in text
     assert max(cell_len(line) for line in text.splitlines()) <= 80
 
 
 def test_text_view_labels_rows_and_columns(default_view: JacobianDerivation) -> None:
-    text = render_jacobian_text(default_view)
+    text = render(default_view, "text")
     assert "        w₁,₁  w₂,₁  w₁,₂  w₂,₂" in text
     assert "  a₁,₁ ⎡z₁,₁  z₁,₂  0     0   ⎤" in text
 

@@ -27,7 +27,6 @@ from matgrad_cli.present.latex import latex_text
 from matgrad_cli.present.markdown import markdown_text
 from matgrad_cli.present.prove_doc import proof_document
 from matgrad_cli.present.prove_notation import ProofNotation, proof_notation
-from matgrad_cli.present.prove_text import render_proof_text
 
 from .conftest import assert_golden, run_pdflatex
 from .conftest import run_cli as run
@@ -311,7 +310,7 @@ def test_a_wrong_form_is_never_boxed_and_exits_1(
     assert r"\boxed{\frac{\partial L}{\partial Z}" not in latex
     assert r"\boxed{\frac{\partial L}{\partial W}" in latex
     assert "NOT proved: the claim is false" in latex
-    text = render_proof_text(report)
+    text = render(report, "text")
     assert "✗ NOT proved: the claim is false" in text
     assert "✓ Proved for every m, k, n: ∂L/∂Z" not in text
     assert proof_data(report)["proved"] is False
@@ -400,8 +399,8 @@ def test_golden_documents(report: ProofReport, report_without_bias: ProofReport)
     assert_golden(latex_text(document, standalone=True), "prove/proof-standalone.tex")
     assert_golden(markdown_text(document), "prove/proof.md")
     assert_golden(render(report, "json"), "prove/proof.json")
-    assert_golden(render_proof_text(report, width=80), "prove/proof.txt")
-    assert_golden(render_proof_text(report_without_bias, width=80), "prove/proof-no-bias.txt")
+    assert_golden(render(report, "text", width=80), "prove/proof.txt")
+    assert_golden(render(report_without_bias, "text", width=80), "prove/proof-no-bias.txt")
 
 
 def test_the_document_says_what_the_proof_is(report: ProofReport) -> None:
@@ -419,7 +418,7 @@ def test_the_document_says_what_the_proof_is(report: ProofReport) -> None:
 def test_the_text_view_fits_80_columns(report: ProofReport) -> None:
     from rich.cells import cell_len
 
-    for line in render_proof_text(report, width=80).splitlines():
+    for line in render(report, "text", width=80).splitlines():
         assert cell_len(line) <= 80, line
 
 

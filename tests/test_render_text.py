@@ -16,8 +16,9 @@ from matgrad_cli.core.checks import Check
 from matgrad_cli.core.compare import compare
 from matgrad_cli.core.engine import get_engine
 from matgrad_cli.core.matrix import matmul, upstream_form
+from matgrad_cli.present import render
 from matgrad_cli.present.notation import pretty_expr, pretty_symbol
-from matgrad_cli.present.text import DerivationView, render_text
+from matgrad_cli.present.text import DerivationView
 
 SECTIONS = (
     "1. Setup",
@@ -38,7 +39,7 @@ def default_layer() -> Derivation:
 
 @pytest.fixture(scope="module")
 def default_text(default_layer: Derivation) -> str:
-    return render_text(default_layer)
+    return render(default_layer, "text")
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +79,14 @@ def matrix_after(text: str, label: str) -> list[list[str]]:
     ("sizes", "bias"), [((2, 2, 2), True), ((3, 2, 4), False), ((3, 2, 4), True), ((8, 7, 9), True)]
 )
 def test_no_line_is_wider_than_80_columns(sizes: tuple[int, int, int], bias: bool) -> None:
-    text = render_text(derive(*sizes, bias=bias), width=80)
+    text = render(derive(*sizes, bias=bias), "text", width=80)
     for line in text.splitlines():
         assert cell_len(line) <= 80, line
         assert len(line) <= 80, line
 
 
 def test_full_view_of_a_large_layer_still_fits_in_80_columns(large_layer: Derivation) -> None:
-    text = render_text(large_layer, width=80, full=True)
+    text = render(large_layer, "text", width=80, full=True)
     assert max(cell_len(line) for line in text.splitlines()) <= 80
 
 
@@ -95,7 +96,7 @@ def test_sections_follow_the_order_of_the_spec(default_text: str) -> None:
 
 
 def test_a_layer_without_bias_has_no_bias_section() -> None:
-    text = render_text(derive(3, 2, 4, bias=False))
+    text = render(derive(3, 2, 4, bias=False), "text")
     assert "Bias ─" not in text
     titles = ["1. Setup", "2. Forward pass", "3. ∂L/∂Z", "4. ∂L/∂W", "5. The general case"]
     positions = [text.index(title) for title in titles]
@@ -104,8 +105,8 @@ def test_a_layer_without_bias_has_no_bias_section() -> None:
 
 
 def test_plain_output_has_no_escape_codes_and_colour_output_has(default_layer: Derivation) -> None:
-    assert "\x1b[" not in render_text(default_layer)
-    assert "\x1b[" in render_text(default_layer, color=True)
+    assert "\x1b[" not in render(default_layer, "text")
+    assert "\x1b[" in render(default_layer, "text", color=True)
 
 
 def test_view_renders_in_any_rich_console(default_layer: Derivation) -> None:
@@ -212,13 +213,13 @@ def test_summary_says_every_check_holds(default_layer: Derivation, default_text:
 
 
 def test_large_layers_are_elided_and_full_shows_everything(large_layer: Derivation) -> None:
-    elided = render_text(large_layer)
+    elided = render(large_layer, "text")
     for marker in ELISION_MARKERS:
         assert marker in elided
     assert "52 more not shown; all 56 were verified" in elided
     assert "z₁,₄" not in section(elided, "Setup")
 
-    full = render_text(large_layer, full=True)
+    full = render(large_layer, "text", full=True)
     for marker in ELISION_MARKERS:
         assert marker not in full
     assert "z₁,₄" in section(full, "Setup")
@@ -226,12 +227,12 @@ def test_large_layers_are_elided_and_full_shows_everything(large_layer: Derivati
 
 
 def test_long_sums_show_their_first_two_terms_and_the_last(large_layer: Derivation) -> None:
-    text = render_text(large_layer)
+    text = render(large_layer, "text")
     assert "a₁,₁ = z₁,₁ w₁,₁ + z₁,₂ w₂,₁ + ⋯ + z₁,₇ w₇,₁" in text
 
 
 def test_indices_past_nine_keep_their_comma() -> None:
-    text = render_text(derive(11, 11, 1, bias=False))
+    text = render(derive(11, 11, 1, bias=False), "text")
     setup = section(text, "Setup")
     assert "z₁,₁₁" in setup
     assert "z₁₁,₁" in setup
@@ -285,7 +286,7 @@ def test_a_failing_check_is_reported_as_a_failure_not_as_holding() -> None:
         derivation.plain.gradients["Z"], wrong_form, False, derivation.symbols, engine
     )
     assert not failing.holds
-    text = render_text(broken(derivation, failing))
+    text = render(broken(derivation, failing), "text")
 
     z_section = section(text, "∂L/∂Z")
     assert "✗ FAILS: ∂L/∂Z = ∂L/∂A · W does not hold" in " ".join(z_section.split())
@@ -305,7 +306,7 @@ def test_a_failing_check_is_reported_as_a_failure_not_as_holding() -> None:
 def test_a_check_with_the_wrong_shape_is_reported_as_a_failure() -> None:
     derivation = derive(3, 2, 4, bias=False)
     wrong_shape = Check("Z", "∂L/∂A · W", False, (3, 2), (3, 4), False, 0)
-    text = render_text(broken(derivation, wrong_shape))
+    text = render(broken(derivation, wrong_shape), "text")
     flat = " ".join(section(text, "∂L/∂Z").split())
     assert "✗ FAILS: ∂L/∂Z = ∂L/∂A · W does not hold: the right side is 3×4" in flat
     assert "✗ fails: shape 3×4, not 3×2" in section(text, "Summary")
@@ -316,7 +317,7 @@ def test_elided_listing_does_not_claim_verification_when_the_check_fails(
     large_layer: Derivation,
 ) -> None:
     failing = dataclasses.replace(large_layer.plain.checks[0], holds=False)
-    text = render_text(broken(large_layer, failing))
+    text = render(broken(large_layer, failing), "text")
     z_section = section(text, "∂L/∂Z")
     assert "52 more not shown; see the check below" in z_section
     assert "verified" not in z_section.lower()

@@ -35,17 +35,13 @@ _FORMATS: dict[str, str | None] = {
     "json": None,
 }
 
-#: Renderings that are not a printed document: data (JSON) and the terminal views, and the
-#: special cases of a kind; they take precedence over the printers.
+#: Renderings that are not a printed document: data (JSON) and the plain text of a kind without
+#: a terminal view; they take precedence over the printers.
 _RENDERERS: dict[tuple[str, str], str] = {
     ("Derivation", "json"): "json:render_json",
-    ("Derivation", "text"): "text:render_text",
     ("CheckReport", "json"): "json:render_json",
-    ("CheckReport", "text"): "check_text:render_check_text",
     ("ProofReport", "json"): "json:render_json",
-    ("ProofReport", "text"): "prove_text:render_proof_text",
     ("JacobianDerivation", "json"): "json:render_json",
-    ("JacobianDerivation", "text"): "jacobian_text:render_jacobian_text",
     ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
 }
@@ -58,7 +54,7 @@ _SUMMARIES: dict[str, str] = {
     "JacobianDerivation": "summary:jacobian_summary",
 }
 
-#: kind of result → the rich renderable of its terminal view.
+#: kind of result → the rich renderable of its terminal view, which is also its "text" format.
 _VIEWS: dict[str, str] = {
     "Derivation": "text:DerivationView",
     "CheckReport": "check_text:CheckView",
@@ -78,17 +74,23 @@ def formats(kind: str) -> tuple[str, ...]:
     return tuple(
         fmt
         for fmt, printer in _FORMATS.items()
-        if (kind, fmt) in _RENDERERS or (printer is not None and kind in _DOCUMENTS)
+        if (kind, fmt) in _RENDERERS
+        or (fmt == "text" and kind in _VIEWS)
+        or (printer is not None and kind in _DOCUMENTS)
     )
 
 
 def render(result: object, output_format: str, **options: Any) -> str:
     """``result`` as text in ``output_format``; options such as ``standalone``, ``full``,
-    ``width`` and ``color`` are those the format's printer takes."""
+    ``width`` and ``color`` are those the format's printer (or the terminal view) takes."""
     kind = type(result).__name__
     reference = _RENDERERS.get((kind, output_format))
     if reference is not None:
         return str(_load(reference)(result, **options))
+    if output_format == "text" and kind in _VIEWS:
+        width, color = options.pop("width", 80), options.pop("color", False)
+        view = terminal_view(result, **options)
+        return str(_load("terminal:render_to_text")(view, width=width, color=color))
     printer = _FORMATS.get(output_format)
     if kind not in _DOCUMENTS or printer is None:
         raise ValueError(f"no {output_format} rendering of {kind}")

@@ -196,11 +196,6 @@ class CheckView:
             )
 
 
-def render_check_text(report: CheckReport, *, width: int = 80, color: bool = False) -> str:
-    """The report as text laid out for ``width`` columns, with ANSI colours if ``color``."""
-    return ui.render_to_text(CheckView(report), width=width, color=color)
-
-
 #: Unicode categories shown as a replacement character: controls, formats, surrogates, unassigned.
 _HIDDEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 

@@ -380,10 +380,3 @@ class JacobianView:
             ui.Section("Summary", tuple(_summary(derivation))),
         ]
         yield ui.Sections(sections)
-
-
-def render_jacobian_text(
-    derivation: JacobianDerivation, *, width: int = 80, full: bool = False, color: bool = False
-) -> str:
-    """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return ui.render_to_text(JacobianView(derivation, full=full), width=width, color=color)

@@ -166,8 +166,3 @@ class ProofView:
         ]
         title = f"A proof for every size: the gradients of {plain.forward_text(report.bias)}"
         yield ui.Sections(sections, lead=ui.Hanging(title, style="bold"))
-
-
-def render_proof_text(report: ProofReport, *, width: int = 80, color: bool = False) -> str:
-    """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return ui.render_to_text(ProofView(report), width=width, color=color)

@@ -449,10 +449,3 @@ class DerivationView:
         sections.append(ui.Section(general, tuple(_general(derivation.bias))))
         sections.append(ui.Section("Summary", tuple(_summary(derivation))))
         yield ui.Sections(sections)
-
-
-def render_text(
-    derivation: Derivation, *, width: int = 80, full: bool = False, color: bool = False
-) -> str:
-    """The text view as a string, laid out for ``width`` columns (ANSI colours if ``color``)."""
-    return ui.render_to_text(DerivationView(derivation, full=full), width=width, color=color)
