@@ -17,11 +17,11 @@ from matgrad_cli.core.checks import Check
 from matgrad_cli.present.limits import ENTRY_LIST, MATRIX_SIDE, SUM_TERMS
 from matgrad_cli.present.notation import (
     dimensions,
-    elide_terms,
-    elided_list,
+    elide,
     pretty_index,
     product_entry,
     subscript,
+    visible,
 )
 from matgrad_cli.present.terminal import (
     Block,
@@ -43,7 +43,6 @@ from matgrad_cli.present.terminal import (
     render_to_text,
     results_table,
     rows_of_blocks,
-    shown_indices,
     summary_result,
     text_block,
     verified,
@@ -118,9 +117,9 @@ def test_numbers_align_right_and_expressions_left() -> None:
 
 def test_large_matrices_are_elided_beyond_the_display_limit() -> None:
     side = MATRIX_SIDE + 1
-    assert shown_indices(MATRIX_SIDE) == list(range(MATRIX_SIDE))
-    assert shown_indices(side) == [0, 1, 2, None, side - 2, side - 1]
-    assert shown_indices(side, full=True) == list(range(side))
+    assert visible(MATRIX_SIDE) == list(range(MATRIX_SIDE))
+    assert visible(side) == [0, 1, 2, None, side - 2, side - 1]
+    assert visible(side, full=True) == list(range(side))
     cells = matrix_cells(side, side, lambda i, j: f"{i + 1}{j + 1}", full=False)
     assert cells[0] == ["11", "12", "13", "⋯", f"1{side - 1}", f"1{side}"]
     assert cells[3] == ["⋮", "⋮", "⋮", "⋱", "⋮", "⋮"]
@@ -242,9 +241,9 @@ def test_indices_are_subscripts_with_a_comma_and_shapes_use_a_times_sign() -> No
 
 def test_long_sums_and_lists_are_elided_to_their_first_two_and_last() -> None:
     terms = [f"t{number}" for number in range(SUM_TERMS + 1)]
-    assert elide_terms(terms, full=False) == ["t0", "t1", "⋯", f"t{SUM_TERMS}"]
-    assert elide_terms(terms, full=True) == terms
-    assert elided_list(terms[:3], full=False) == "t0, t1, t2"
+    assert elide(terms, full=False) == ["t0", "t1", "⋯", f"t{SUM_TERMS}"]
+    assert elide(terms, full=True) == terms
+    assert ", ".join(elide(terms[:3], full=False)) == "t0, t1, t2"
 
 
 def test_linear_forms_read_in_the_order_of_their_product() -> None:

@@ -19,6 +19,7 @@ from . import layer_latex as layer
 from . import mathtex as tex
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .limits import ENTRY_LIST, FORWARD_LIST, MATRIX_WIDTH
+from .notation import elide, visible
 
 if TYPE_CHECKING:
     from ..core.jacobians import JacobianCheck
@@ -110,7 +111,7 @@ def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
 def _fits_as_matrix(cols: int, terms: int, full: bool) -> bool:
     """Whether a matrix of sums fits the width of a page (MATRIX_WIDTH, present/limits.py)."""
     shown_terms = min(terms, 4) if not full else terms
-    return len(tex.visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH
+    return len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH
 
 
 def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
@@ -163,8 +164,8 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
         )
         return Display((head, f"&= {matrix}"), aligned=True)
     lines = [head]
-    for i in tex.visible(rows, full):
-        for j in tex.visible(cols, full):
+    for i in visible(rows, full):
+        for j in visible(cols, full):
             if i is None or j is None:
                 if lines[-1] != _GAP_LINE:
                     lines.append(_GAP_LINE)
@@ -285,7 +286,7 @@ def _forward_lines(derived: LayerDerivation, full: bool) -> tuple[str, ...]:
         p, q = entry
         terms = [tex.expr_latex(term) for term in derived.outputs[p][q].terms]
         bias = [terms.pop()] if derived.bias else []
-        first, *more = tex.sum_lines(tex.elide(terms, full=full) + bias, full=True)
+        first, *more = tex.sum_lines(elide(terms, full, marker=r"\cdots") + bias, full=True)
         lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
     return tuple(lines)
 

@@ -32,15 +32,14 @@ from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
 from .limits import MATRIX_WIDTH, VECTOR_TERMS
 from .mathtex import (
     bmatrix,
-    elide,
     expr_latex,
     grad,
     shape_latex,
     slashed,
     symbol_matrix,
     term_latex,
-    visible,
 )
+from .notation import elide, visible
 
 # ---------------------------------------------------------------------------------------------
 # The notation every section shares: ∂vec(A)/∂vec(W)ᵀ, J_W, I_n ⊗ Z, a check's verdict
@@ -302,7 +301,7 @@ def _vec_blocks(
 def _linear_form(form: LinearForm, leads: bool, full: bool) -> str:
     """A linear form in the entries of ∂L/∂A, ∂L/∂a_{i,j} first when ``leads``."""
     items = [term_latex(output, factor, leads) for output, factor in form]
-    shown = elide(items, VECTOR_TERMS, full)
+    shown = elide(items, full, VECTOR_TERMS, r"\cdots")
     return " + ".join(shown) if shown else "0"
 
 

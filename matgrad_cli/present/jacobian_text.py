@@ -30,6 +30,7 @@ from ..core.kronecker import vec_order
 from ..core.layer import LAYER, Sizes
 from . import notation as plain
 from . import terminal as ui
+from .layer_latex import upstream_first
 
 #: What block (s, t) of each Jacobian holds.
 _BLOCKS = {
@@ -52,7 +53,7 @@ def _short(variable: JacobianVariable, layout: str) -> str:
 def _labelled_matrix(jacobian: Jacobian, full: bool) -> ui.Block:
     """The Jacobian in unicode brackets, its column labels above and row labels to the left."""
     rows, columns = jacobian.rows, jacobian.columns
-    shown_rows, shown_cols = ui.shown_indices(len(rows), full), ui.shown_indices(len(columns), full)
+    shown_rows, shown_cols = plain.visible(len(rows), full), plain.visible(len(columns), full)
     cells = ui.matrix_cells(
         len(rows), len(columns), lambda i, j: plain.pretty_expr(jacobian.entries[i][j]), full
     )
@@ -209,7 +210,7 @@ def _vec_identity(
     lhs_width = cell_len(labels[-1])
 
     def show(number: int) -> list[RenderableType]:
-        terms = plain.elide_terms([plain.pretty_expr(term) for term in product.terms[number]], full)
+        terms = plain.elide([plain.pretty_expr(term) for term in product.terms[number]], full)
         return [ui.Equation("  ", labels[number], terms, lhs_width=lhs_width)]
 
     yield ui.prose(
@@ -236,7 +237,7 @@ class Contraction:
         layout = derivation.layout
         form = derivation.contractions[variable]
         rows, cols = form.shape
-        upstream_first = plain.reads_upstream_first(variable)
+        leads = upstream_first(variable)
         factor = f"J_{variable}ᵀ" if layout == "numerator" else jacobian_name(variable, layout)
         yield ui.blank()
         yield ui.prose(
@@ -245,7 +246,7 @@ class Contraction:
         )
 
         def entry_text(i: int, j: int) -> str:
-            return plain.product_entry(form.entries[i][j], upstream_first, full)
+            return plain.product_entry(form.entries[i][j], leads, full)
 
         def entry_label(i: int, j: int) -> str:
             return "∂L/∂" + plain.pretty_entry(variable, (i + 1, j + 1))
@@ -255,7 +256,7 @@ class Contraction:
         if 2 + matrix.width <= options.max_width:
             yield ui.Figure(matrix, 2)
         else:
-            yield ui.entry_listing(form, entry_label, upstream_first, full)
+            yield ui.entry_listing(form, entry_label, leads, full)
         check = derivation.check("contraction", variable)
         independent = plain.product_name(variable)
         yield from _verdict(check, f"{check.identity} ({independent} multiplied out independently)")

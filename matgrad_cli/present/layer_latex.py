@@ -5,9 +5,10 @@ states the layer the way the mathematics describes it.
 
 from __future__ import annotations
 
-from ..core.layer import LAYER, BiasBroadcast, Factor, Index, MatrixProduct, Sizes
+from ..core.layer import LAYER, Factor, Index, Sizes
 from ..core.model import Symbols
 from .mathtex import bmatrix, slashed, symbol_matrix
+from .notation import forward_text
 
 #: ∂L/∂A as a display fraction, and slashed for running text.
 UPSTREAM = r"\frac{\partial L}{\partial A}"
@@ -47,16 +48,7 @@ def upstream_first(variable: str) -> bool:
 
 def forward_latex(bias: bool) -> str:
     """The forward pass: ``A = ZW``, or with the bias ``A = ZW + \\mathbf{1}_m b``."""
-    parts: list[str] = []
-    output = ""
-    for operation in LAYER.operations:
-        output = operation.output
-        if isinstance(operation, MatrixProduct):
-            parts.append(operation.left + operation.right)
-        elif isinstance(operation, BiasBroadcast) and bias:
-            ones = LAYER.matrix(operation.ones)
-            parts.append(rf"\mathbf{{1}}_{ones.rows} {operation.bias}")
-    return f"{output} = " + " + ".join(parts)
+    return forward_text(bias, r"\mathbf{{{ones}}}_{rows} {bias}")
 
 
 def position(variable: str, index: Index) -> str:

@@ -13,7 +13,8 @@ from functools import cache
 from typing import Any
 
 from ..core.model import LinearForm
-from .limits import MATRIX_SIDE, SUM_TERMS
+from .limits import SUM_TERMS
+from .notation import elide, visible
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
@@ -124,13 +125,6 @@ def expr_latex(expr: Any) -> str:
     return str(_printer().doprint(sympy_expr))
 
 
-def elide(items: Sequence[str], limit: int = SUM_TERMS, full: bool = False) -> list[str]:
-    """The items of a sum to show: all of them, or the first two, \\cdots and the last."""
-    if full or len(items) <= limit:
-        return list(items)
-    return [*items[:2], r"\cdots", items[-1]]
-
-
 def term_latex(upstream: tuple[int, int], factor: Any, upstream_first: bool) -> str:
     """One term ∂L/∂a_{p,q}·factor, written in the order of the product it comes from: a factor 1
     left out, a factor that is a sum in parentheses."""
@@ -158,9 +152,7 @@ def chain_rule_lines(
 
 def and_list(items: Sequence[str]) -> str:
     """$x$, $y$ and $z$ (elided in the middle when long)."""
-    shown = [f"${item}$" for item in items]
-    if len(shown) > SUM_TERMS:
-        shown = [*shown[:2], "…", shown[-1]]
+    shown = elide([f"${item}$" for item in items], marker="…")
     if len(shown) <= 1:
         return "".join(shown)
     return ", ".join(shown[:-1]) + " and " + shown[-1]
@@ -169,15 +161,8 @@ def and_list(items: Sequence[str]) -> str:
 def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False) -> str:
     """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order,
     elided when long; 0 when empty."""
-    shown = elide([term_latex(*term, upstream_first) for term in form], full=full)
+    shown = elide([term_latex(*term, upstream_first) for term in form], full, marker=r"\cdots")
     return " + ".join(shown) if shown else "0"
-
-
-def visible(count: int, full: bool = False) -> list[int | None]:
-    """0-based indices to show along a dimension, None marking the elided middle (SPEC §2)."""
-    if full or count <= MATRIX_SIDE:
-        return list(range(count))
-    return [0, 1, 2, None, count - 2, count - 1]
 
 
 #: An invisible rule that gives a matrix row of display-style fractions room above and below.
@@ -211,7 +196,7 @@ def sum_lines(items: Sequence[str], full: bool = False) -> list[str]:
     """A sum for an aligned display: one line, or with ``full`` and many terms, several lines
     of four terms, each continuation starting ``&\\quad +``."""
     per_line = 4
-    shown = elide(items, full=full)
+    shown = elide(items, full, marker=r"\cdots")
     if not shown:
         return ["0"]
     if len(shown) <= SUM_TERMS:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.layer import LAYER, MatrixProduct, Sizes
 from ..core.model import LinearForm, UpstreamTerm
-from .limits import SUM_TERMS
+from .limits import MATRIX_SIDE, SUM_TERMS
 
 _SUBSCRIPTS = str.maketrans("0123456789mkn", "₀₁₂₃₄₅₆₇₈₉ₘₖₙ")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -143,16 +143,21 @@ def pretty_expr(expr: Any) -> str:
     return _pretty_sympy(_as_sympy(expr))
 
 
-def elide_terms(terms: Sequence[str], full: bool) -> list[str]:
-    """t₁ + t₂ + ⋯ + tₙ for a sum of more than SUM_TERMS terms, unless ``full``."""
-    if full or len(terms) <= SUM_TERMS:
-        return list(terms)
-    return [terms[0], terms[1], "⋯", terms[-1]]
+def elide(
+    items: Sequence[str], full: bool = False, limit: int = SUM_TERMS, marker: str = "⋯"
+) -> list[str]:
+    """The items of a sum or a list to show: all of them, or beyond ``limit`` (unless ``full``)
+    the first two, ``marker`` (LaTeX's \\cdots) and the last."""
+    if full or len(items) <= limit:
+        return list(items)
+    return [*items[:2], marker, items[-1]]
 
 
-def elided_list(items: Sequence[str], full: bool) -> str:
-    """A comma-separated list, elided like a sum: a₁,₁, a₁,₂, ⋯, a₁,₉."""
-    return ", ".join(elide_terms(items, full))
+def visible(count: int, full: bool = False) -> list[int | None]:
+    """The 0-based indices to show along a dimension, None marking the elided middle (SPEC §2)."""
+    if full or count <= MATRIX_SIDE:
+        return list(range(count))
+    return [0, 1, 2, None, count - 2, count - 1]
 
 
 def expr_terms(expr: Any, full: bool) -> list[str]:
@@ -160,7 +165,7 @@ def expr_terms(expr: Any, full: bool) -> list[str]:
     converted = _as_sympy(expr)
     if not converted.is_Add:
         return [_pretty_sympy(converted)]
-    return elide_terms([_pretty_sympy(term) for term in converted.as_ordered_terms()], full)
+    return elide([_pretty_sympy(term) for term in converted.as_ordered_terms()], full)
 
 
 def product_term(term: UpstreamTerm, upstream_first: bool) -> str:
@@ -180,21 +185,23 @@ def product_entry(form: LinearForm, upstream_first: bool, full: bool) -> str:
     """A linear form in G on one line, its terms in the product's order: ``g₁,₁ w₁,₁ + …``
     (``0`` for an empty sum, as of an entry that feeds nothing)."""
     terms = [product_term(term, upstream_first) for term in form]
-    return " + ".join(elide_terms(terms, full)) or "0"
+    return " + ".join(elide(terms, full)) or "0"
 
 
 # The layer's notation, read off its description (core/layer.py)
 
 
-def forward_text(bias: bool) -> str:
-    """The forward pass as the views write it: ``A = ZW``, or ``A = ZW + 1ₘb`` with the bias."""
+def forward_text(bias: bool, broadcast: str = "{ones}{sub}{bias}") -> str:
+    """The forward pass read off the layer: ``A = ZW``, or ``A = ZW + 1ₘb`` with the bias, its
+    term written by ``broadcast`` from the ones' name, rows (or ``sub``script) and the bias."""
     parts: list[str] = []
     for operation in LAYER.operations:
         if isinstance(operation, MatrixProduct):
             parts.append(operation.left + operation.right)
         elif bias:
             ones = LAYER.matrix(operation.ones)
-            parts.append(f"{ones.text}{subscript(ones.rows)}{operation.bias}")
+            rows, sub = ones.rows, subscript(ones.rows)
+            parts.append(broadcast.format(ones=ones.text, rows=rows, sub=sub, bias=operation.bias))
     return f"{LAYER.operations[0].output} = " + " + ".join(parts)
 
 
@@ -213,11 +220,6 @@ def product_name(variable: str) -> str:
     """The backward rule of ∂L/∂``variable`` by the names of its factors: ``G Wᵀ``, ``1ᵀ G``."""
     factors = LAYER.rule(variable).factors
     return " ".join(factor.matrix + ("ᵀ" if factor.transposed else "") for factor in factors)
-
-
-def reads_upstream_first(variable: str) -> bool:
-    """Whether G is the left factor of ∂L/∂``variable``'s rule (G Wᵀ, not Zᵀ G)."""
-    return LAYER.matrix(LAYER.rule(variable).left.matrix).role == "upstream"
 
 
 def pretty_entry(variable: str, index: Sequence[int]) -> str:

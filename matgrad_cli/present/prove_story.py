@@ -19,6 +19,7 @@ import sympy
 from ..core.proof import Claim, Comparison, DeltaSum, LocalPartial, Proof, ProofStep, ShapeMismatch
 from ..core.proof_cas import CASFailure, setting
 from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
+from .notation import forward_text
 
 #: A description or a reason: words (``str``) and mathematics (any other part), in order.
 Note = tuple[Any, ...]
@@ -48,7 +49,7 @@ class ChainRule:
 
 def layer_equation(bias: bool) -> Written:
     """The layer's definition, A = ZW + 1ₘb, or A = ZW without the bias."""
-    return Written(forward_latex(bias), "A = ZW + 1ₘb" if bias else "A = ZW")
+    return Written(forward_latex(bias), forward_text(bias))
 
 
 def index_ranges(ranges: Sequence[tuple[Any, Any]]) -> Written:

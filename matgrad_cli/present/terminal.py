@@ -23,8 +23,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from .limits import ENTRY_LIST, MATRIX_SIDE
-from .notation import elide_terms, pretty_expr, product_term
+from .limits import ENTRY_LIST
+from .notation import elide, pretty_expr, product_term, visible
 
 if TYPE_CHECKING:
     from ..core.checks import Check
@@ -102,23 +102,16 @@ def rows_of_blocks(blocks: Sequence[Block], width: int, gap: int = 4) -> list[Bl
 # --- Matrices ------------------------------------------------------------------------------------
 
 
-def shown_indices(count: int, full: bool = False) -> list[int | None]:
-    """The 0-based indices to display along a dimension; None marks the elided stretch."""
-    if full or count <= MATRIX_SIDE:
-        return list(range(count))
-    return [0, 1, 2, None, count - 2, count - 1]
-
-
 def matrix_cells(
     rows: int, cols: int, cell: Callable[[int, int], str], full: bool
 ) -> list[list[str]]:
     """The displayed cells of a matrix, with ⋯ ⋮ ⋱ standing for elided rows and columns."""
-    shown_cols = shown_indices(cols, full)
+    shown_cols = visible(cols, full)
     return [
         [cell(row, col) if col is not None else "⋯" for col in shown_cols]
         if row is not None
         else ["⋮" if col is not None else "⋱" for col in shown_cols]
-        for row in shown_indices(rows, full)
+        for row in visible(rows, full)
     ]
 
 
@@ -338,7 +331,7 @@ def entry_listing(
     def show(number: int) -> list[RenderableType]:
         i, j = flat[number]
         terms = [product_term(term, upstream_first) for term in form.entries[i][j]]
-        return [Equation(indent, label(i, j), elide_terms(terms, full), lhs_width=lhs_width)]
+        return [Equation(indent, label(i, j), elide(terms, full), lhs_width=lhs_width)]
 
     return Listing(len(flat), show, full=full)
 

@@ -24,7 +24,7 @@ from ..core.losses import LossDerivation
 from ..core.model import Derivation, Gradient, LayerDerivation, MatrixForm, OutputEntry
 from . import notation as plain
 from . import terminal as ui
-from .layer_latex import generic_entry
+from .layer_latex import generic_entry, upstream_first
 from .limits import ENTRY_LIST, FORWARD_LIST
 
 
@@ -127,11 +127,9 @@ class ChainRules:
             names[number] = plain.pretty_entry(rule.variable, rule.index)
             outputs = [plain.pretty_entry("A", output) for output, _ in rule.terms]
             feeds[number] = (
-                f"{names[number]} feeds {plain.elided_list(outputs, full) or 'nothing'}:"
+                f"{names[number]} feeds {', '.join(plain.elide(outputs, full)) or 'nothing'}:"
             )
-            sums[number] = plain.elide_terms(
-                [plain.product_term(t, True) for t in rule.terms], full
-            )
+            sums[number] = plain.elide([plain.product_term(t, True) for t in rule.terms], full)
         feeds_width = max(cell_len(text) for text in feeds.values())
         one_line = all(
             2 + feeds_width + 2 + cell_len(f"∂L/∂{names[number]} = " + " + ".join(sums[number]))
@@ -213,14 +211,14 @@ class Product:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         form, full, width = self.form, self.full, options.max_width
         short = plain.product_name(self.variable)
-        upstream_first = plain.reads_upstream_first(self.variable)
+        leads = upstream_first(self.variable)
         rows, cols = form.shape
         yield ui.blank()
         yield ui.prose(f"{form.formula} multiplied out, independently of the chain rule:")
         label = f"{short} = "
 
         def entry(i: int, j: int) -> str:
-            return plain.product_entry(form.entries[i][j], upstream_first, full)
+            return plain.product_entry(form.entries[i][j], leads, full)
 
         factors = [self._factor(factor) for factor in LAYER.rule(self.variable).factors]
         first = ui.labelled(label, ui.beside(*factors, gap=1))
@@ -241,7 +239,7 @@ class Product:
         def entry_label(i: int, j: int) -> str:
             return f"({short})" + plain.pretty_index((j + 1,) if rows == 1 else (i + 1, j + 1))
 
-        yield ui.entry_listing(form, entry_label, upstream_first, full, indent="    ")
+        yield ui.entry_listing(form, entry_label, leads, full, indent="    ")
 
 
 def _setup(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
@@ -285,7 +283,7 @@ def _forward(
 
     def show(number: int) -> list[RenderableType]:
         entry = entries[number]
-        terms = plain.elide_terms([plain.pretty_expr(term) for term in entry.terms], full)
+        terms = plain.elide([plain.pretty_expr(term) for term in entry.terms], full)
         lhs = plain.pretty_entry("A", entry.index)
         return [ui.Equation("  ", lhs, terms, lhs_width=lhs_width)]
 
@@ -305,8 +303,8 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
         import sympy
 
         upstream = upstream.applyfunc(sympy.together)
-    for p in ui.shown_indices(loss.sizes.m, full):
-        for q in ui.shown_indices(loss.sizes.n, full):
+    for p in plain.visible(loss.sizes.m, full):
+        for q in plain.visible(loss.sizes.n, full):
             if p is not None and q is not None:
                 entry = plain.pretty_entry("A", (p + 1, q + 1))
                 yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
