@@ -355,7 +355,6 @@ class LossDerivation:
     sizes: Sizes
     bias: bool
     symbols: LossSymbols
-    expression: Any
     upstream: Any
     closed_form: Any
     closed_form_holds: bool
@@ -418,6 +417,7 @@ def derive_loss(
     expression = definition.expression(symbols.A, symbols.Y)
     upstream = symbols.A.applyfunc(lambda entry: sympy.diff(expression, entry))
     textbook = definition.closed_form(symbols.A, symbols.Y)
+    holds = _closed_form_holds(definition.condition, symbols, upstream, textbook)
     elementwise, products = _through_the_layer(expression, upstream, symbols, bias, forms)
     checks = tuple(
         compare_expressions(
@@ -426,17 +426,7 @@ def derive_loss(
         for name in elementwise
     )
     return LossDerivation(
-        definition,
-        sizes,
-        bias,
-        symbols,
-        expression,
-        upstream,
-        textbook,
-        _closed_form_holds(definition.condition, symbols, upstream, textbook),
-        elementwise,
-        products,
-        checks,
+        definition, sizes, bias, symbols, upstream, textbook, holds, elementwise, products, checks
     )
 
 
