@@ -13,6 +13,7 @@ when it must.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from ..core.jacobians import (
     Jacobian,
@@ -24,8 +25,7 @@ from ..core.jacobians import (
     read_block,
     vec_labels,
 )
-from ..core.kronecker import Matrix, transposed, vec_order
-from ..core.model import LinearForm
+from ..core.kronecker import transposed, vec_order
 from .derivation_doc import failure, rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
@@ -34,12 +34,12 @@ from .mathtex import (
     bmatrix,
     expr_latex,
     grad,
+    linear_form_latex,
     shape_latex,
     slashed,
     symbol_matrix,
-    term_latex,
 )
-from .notation import elide, visible
+from .notation import visible
 
 # ---------------------------------------------------------------------------------------------
 # The notation every section shares: ∂vec(A)/∂vec(W)ᵀ, J_W, I_n ⊗ Z, a check's verdict
@@ -85,11 +85,6 @@ def _verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
             f"so ${claim}$."
         )
     return failure(check, claim, "the computed value", against)
-
-
-def _matrix_latex(entries: Matrix, full: bool) -> str:
-    """A matrix of engine expressions as a bmatrix, elided unless ``full``."""
-    return bmatrix(len(entries), len(entries[0]), lambda i, j: expr_latex(entries[i][j]), full)
 
 
 def _column_latex(items: Sequence[str], full: bool) -> str:
@@ -189,7 +184,7 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     if form.kind == "scaled identity":
         size = jacobian.block_shape[0]
         return rf"{expr_latex(form.scale)} \, I_{{{size}}}"
-    return _matrix_latex(jacobian.block(down, across), full=False)
+    return symbol_matrix(jacobian.block(down, across))
 
 
 def _block_description(jacobian: Jacobian, zeros: bool) -> str:
@@ -245,7 +240,7 @@ def _jacobian_section(
             f"notation predicts $\\partial a_{{i,j}}/\\partial {entry} = {expected}$). The "
             f"${shape_latex(*jacobian.shape)}$ matrix:"
         ),
-        Display((f"{short} = {name} = {_matrix_latex(jacobian.entries, full)}",)),
+        Display((f"{short} = {name} = {symbol_matrix(jacobian.entries, full)}",)),
         Paragraph(_block_description(jacobian, zeros)),
         Display((f"{short} = {blocks}",)),
         Paragraph(
@@ -278,7 +273,7 @@ def _vec_blocks(
     terms = derivation.vec_products[variable].terms
     sums = [" + ".join(expr_latex(term) for term in row) or "0" for row in terms]
     lines = (
-        f"{identity} &= {_matrix_latex(factor, full)} {_column_latex(vector, full)}",
+        f"{identity} &= {symbol_matrix(factor, full)} {_column_latex(vector, full)}",
         f"&= {_column_latex(sums, full)}",
     )
     transpose_note = "" if numerator else ", the transpose of the matrix above"
@@ -298,20 +293,15 @@ def _vec_blocks(
 # From the Jacobians to the gradients, and the summary
 
 
-def _linear_form(form: LinearForm, leads: bool, full: bool) -> str:
-    """A linear form in the entries of ∂L/∂A, ∂L/∂a_{i,j} first when ``leads``."""
-    items = [term_latex(output, factor, leads) for output, factor in form]
-    shown = elide(items, full, VECTOR_TERMS, r"\cdots")
-    return " + ".join(shown) if shown else "0"
-
-
 def _contraction_blocks(
     variable: JacobianVariable, derivation: JacobianDerivation, full: bool
 ) -> list[Block]:
     layout = derivation.layout
     contraction = derivation.contractions[variable]
     rows, cols = contraction.shape
-    leads = upstream_first(variable)
+    form_latex = partial(
+        linear_form_latex, upstream_first=upstream_first(variable), full=full, limit=VECTOR_TERMS
+    )
     entry = _ENTRY[variable]
     in_vec = [contraction.entries[i - 1][j - 1] for i, j in vec_order(rows, cols)]
     factor = f"J_{variable}^\\top" if layout == "numerator" else _jacobian_latex(variable, layout)
@@ -319,7 +309,7 @@ def _contraction_blocks(
     place = "column" if layout == "numerator" else "row"
     lines = (
         f"{_VEC}\\left({gradient}\\right) &= {factor} {_VEC}\\left({upstream}\\right)",
-        "&= " + _column_latex([_linear_form(form, leads, full) for form in in_vec], full),
+        "&= " + _column_latex([form_latex(form) for form in in_vec], full),
     )
     parts: list[Block] = [
         Paragraph(
@@ -341,7 +331,7 @@ def _contraction_blocks(
     )
     if len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH:
         entries = contraction.entries
-        matrix = bmatrix(rows, cols, lambda i, j: _linear_form(entries[i][j], leads, full), full)
+        matrix = bmatrix(rows, cols, lambda i, j: form_latex(entries[i][j]), full)
         parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
     else:
         first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"

@@ -158,10 +158,13 @@ def and_list(items: Sequence[str]) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def linear_form_latex(form: LinearForm, upstream_first: bool, full: bool = False) -> str:
+def linear_form_latex(
+    form: LinearForm, upstream_first: bool, full: bool = False, limit: int = SUM_TERMS
+) -> str:
     """A linear form in the entries of ∂L/∂A, term by term in its stored (summation) order,
-    elided when long; 0 when empty."""
-    shown = elide([term_latex(*term, upstream_first) for term in form], full, marker=r"\cdots")
+    elided beyond ``limit`` terms; 0 when empty."""
+    items = [term_latex(*term, upstream_first) for term in form]
+    shown = elide(items, full, limit, r"\cdots")
     return " + ".join(shown) if shown else "0"
 
 
