@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .engine import Engine, add_by_key
-from .layer import LAYER, Shape, Sizes, Variable
-from .model import ChainRule, Gradient, OutputEntry, Progress, Symbols, UpstreamTerm
+from .layer import LAYER, Sizes, Variable
+from .model import ChainRule, Gradient, OutputEntry, Outputs, Progress, Symbols, UpstreamTerm
 
 #: The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order.
 EntryProducts = tuple[tuple[tuple[Any, ...], ...], ...]
@@ -35,7 +35,7 @@ def forward(
     bias: bool,
     engine: Engine,
     entry_products: EntryProducts | None = None,
-) -> tuple[tuple[OutputEntry, ...], ...]:
+) -> Outputs:
     """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms (summed on demand)."""
     if entry_products is None:
         entry_products = products_of_entries(symbols, sizes)
@@ -116,21 +116,13 @@ class Differentiator:
 
 #: An elementwise route: the gradients of one layer from its forward pass, by the chain rule.
 ElementwiseRoute = Callable[
-    [
-        tuple[tuple[OutputEntry, ...], ...],
-        Symbols,
-        Sizes,
-        bool,
-        Differentiator,
-        Engine,
-        Progress | None,
-    ],
+    [Outputs, Symbols, Sizes, bool, Differentiator, Engine, Progress | None],
     dict[Variable, Gradient],
 ]
 
 
 def elementwise_gradients(
-    outputs: tuple[tuple[OutputEntry, ...], ...],
+    outputs: Outputs,
     symbols: Symbols,
     sizes: Sizes,
     bias: bool,
@@ -161,20 +153,17 @@ def elementwise_gradients(
         if progress is not None:
             progress("chain rule", (p + 1) * sizes.n, total)
 
-    shapes: dict[Variable, Shape] = {name: sizes.shape_of(name) for name in LAYER.variables(bias)}
-    cells: dict[Variable, list[list[ChainRule | None]]] = {
-        name: [[None] * cols for _ in range(rows)] for name, (rows, cols) in shapes.items()
-    }
-    for symbol_name, (name, row_index, col_index) in positions.items():
-        if name in cells:
-            cells[name][row_index][col_index] = ChainRule(
-                name, (row_index + 1, col_index + 1), tuple(collected[symbol_name])
-            )
     return {
         name: Gradient(
             name,
-            shapes[name],
-            tuple(tuple(rule for rule in row if rule is not None) for row in cells[name]),
+            sizes.shape_of(name),
+            tuple(
+                tuple(
+                    ChainRule(name, (i + 1, j + 1), tuple(collected[str(symbol)]))
+                    for j, symbol in enumerate(row)
+                )
+                for i, row in enumerate(symbols.rows(name))
+            ),
         )
-        for name in shapes
+        for name in LAYER.variables(bias)
     }

@@ -147,15 +147,12 @@ def linear_value(
 @cache
 def get_engine(name: str | None = None) -> Engine:
     """The engine called ``name``; by default symengine, or SymPy where symengine is missing."""
-    if name is None:
-        try:
-            return SymengineEngine()
-        except ImportError:
-            return SympyEngine()
-    if name == "symengine":
+    if name in (None, "symengine"):
         try:
             return SymengineEngine()
         except ImportError as error:
+            if name is None:
+                return SympyEngine()
             raise InputError(
                 "the symengine engine is not installed here (pip install symengine), "
                 "or use --engine sympy"

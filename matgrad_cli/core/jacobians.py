@@ -35,7 +35,7 @@ from .engine import Engine, get_engine, linear_value
 from .kronecker import Matrix, identity, is_exact_zero, kronecker, transposed, vec, vec_order
 from .layer import LAYER, Shape, Sizes, Variable, positive_sizes
 from .matrix import matrix_forms
-from .model import MatrixForm, OutputEntry, Symbols
+from .model import MatrixForm, Outputs, Symbols
 
 Layout = Literal["numerator", "denominator"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
@@ -200,7 +200,7 @@ def jacobian_name(variable: JacobianVariable, layout: Layout) -> str:
 def _build_jacobian(
     variable: JacobianVariable,
     layout: Layout,
-    outputs: tuple[tuple[OutputEntry, ...], ...],
+    outputs: Outputs,
     symbols: Symbols,
     sizes: Sizes,
     engine: Engine,

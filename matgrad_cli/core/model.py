@@ -59,6 +59,10 @@ class OutputEntry:
         return self.add(self.terms)
 
 
+#: The entries of A, row by row.
+Outputs = tuple[tuple[OutputEntry, ...], ...]
+
+
 #: One term ∂L/∂a_{p,q} · factor of a sum that is linear in the entries of G = ∂L/∂A, as the pair
 #: (output, factor): ``output`` is the index (p, q) of the entry of A, ``factor`` the expression
 #: it is multiplied by. Both sides of every identity are such sums: the chain rule
@@ -120,7 +124,7 @@ class LayerDerivation:
 
     sizes: Sizes
     bias: bool
-    outputs: tuple[tuple[OutputEntry, ...], ...]
+    outputs: Outputs
     gradients: dict[Variable, Gradient]
     products: dict[Variable, MatrixForm]
     checks: tuple[Check, ...]
