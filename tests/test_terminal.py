@@ -16,6 +16,7 @@ from rich.console import Console, RenderableType
 from matgrad_cli.core.checks import Check
 from matgrad_cli.present.limits import ENTRY_LIST, MATRIX_SIDE, SUM_TERMS
 from matgrad_cli.present.notation import (
+    all_entries,
     dimensions,
     elide,
     pretty_index,
@@ -32,7 +33,6 @@ from matgrad_cli.present.terminal import (
     Listing,
     Section,
     Sections,
-    all_entries,
     beside,
     fails,
     labelled,

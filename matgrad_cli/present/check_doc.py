@@ -18,6 +18,9 @@ from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex
 from .mathtex import bmatrix, expr_latex, shape_latex, slashed
 
+#: A verdict's reason, as its heading says it.
+STATUS = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
+
 
 def gradient_name(verdict: ClaimVerdict) -> str:
     """The gradient claimed, e.g. ``∂L/∂W``."""
@@ -110,7 +113,7 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
 
 def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     """One claim: what was found, and for a wrong one the hint and the right answer."""
-    status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}[verdict.reason]
+    status = STATUS[verdict.reason]
     if verdict.reason == "ok":
         where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
         blocks: list[Block] = [

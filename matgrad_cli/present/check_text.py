@@ -8,7 +8,7 @@ small integers, a hint and the right answer. Laid out for 80 columns; colour is 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -21,7 +21,7 @@ from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, 
 from ..errors import ClaimSyntaxError
 from . import notation as plain
 from . import terminal as ui
-from .check_doc import compared_with, gradient_name, upstream_note
+from .check_doc import STATUS, compared_with, gradient_name, upstream_note
 from .limits import SHAPE_STEPS
 
 _STYLE_CLAIM = "bold"
@@ -29,13 +29,6 @@ _STYLE_HINT = "yellow"
 #: Indent of the text under a claim's ✓/✗ line, and of the material under that text.
 INDENT = 2
 DETAIL = 4
-
-
-def _listed(items: Sequence[str]) -> str:
-    """a, b and c."""
-    if len(items) == 1:
-        return items[0]
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _one_line(text: str) -> str:
@@ -69,11 +62,10 @@ def _detail(renderable: RenderableType) -> Padding:
 def _heading(verdict: ClaimVerdict) -> Text:
     """``✓ claim   correct``, or ✗ and what is wrong with it."""
     style = ui.STYLE_GOOD if verdict.correct else ui.STYLE_BAD
-    status = {"ok": "correct", "shape": "wrong shape", "values": "wrong values"}
     return Text.assemble(
         ("✓ " if verdict.correct else "✗ ", style),
         (_one_line(verdict.claim), _STYLE_CLAIM),
-        ("   " + status[verdict.reason], style),
+        ("   " + STATUS[verdict.reason], style),
     )
 
 
@@ -82,7 +74,7 @@ def _correct(verdict: ClaimVerdict) -> Iterator[RenderableType]:
     # m×k×n triples contain no spaces, so a line never breaks inside one.
     triples = [f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked]
     where = (
-        f"m×k×n = {_listed(triples)}"
+        f"m×k×n = {plain.listed(triples)}"
         if len(triples) > 1
         else plain.sizes_text(verdict.sizes_checked[0])
     )

@@ -21,6 +21,7 @@ from .document import LINE_STRUT, Block, Display, Document, Lead, Paragraph, Sec
 from .exercise_doc import SolutionSheet, notation, part, sheet
 from .latex import latex_text
 from .limits import SHEET_LINE_WIDTH, SHEET_MATRIX_WIDTH
+from .notation import all_entries
 
 #: A strut for each cell of a matrix of display fractions. mathtex's ROW_STRUT only just spans
 #: one \\frac{\\partial L}{\\partial a_{i,j}}, so on paper the rows of such a matrix touch;
@@ -47,17 +48,12 @@ _HOW_WITH_A_LOSS = (
 )
 
 
-def _at_entries(count: int) -> str:
-    """Where a check held: at its one entry, at both entries, at all n entries."""
-    return {1: "at its one entry", 2: "at both entries"}.get(count, f"at all {count} entries")
-
-
 def _verdict(check: Check) -> str:
     """What a holding check established, in words, read off what it compared; a failed check is
     refused, never printed."""
     if not check.holds:
         raise ValueError(f"refusing to print an unverified solution: {check.identity} fails")
-    where = _at_entries(check.entries_checked)
+    where = f"at {all_entries(check.entries_checked)}"
     if check.unchanged_by_bias:
         return f"with the bias, ${tex.slashed(check.variable)}$ is the same as without it {where}"
     rule = check.rule
@@ -85,7 +81,7 @@ def _verdicts(solution: Solution) -> Lead:
         verdicts.insert(
             0,
             f"{_closed_form(loss)} equals the derivative of $L$ by each $a_{{i,j}}$ "
-            f"{_at_entries(rows * cols)}"
+            f"at {all_entries(rows * cols)}"
             + (f" {condition.latex}" if condition is not None else ""),
         )
     return Lead("Check.", f"$\\checkmark$ Verified by matgrad: {'; '.join(verdicts)}.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.model import LinearForm
 from .limits import SUM_TERMS
-from .notation import elide, visible
+from .notation import elide, listed, visible
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
@@ -152,10 +152,7 @@ def chain_rule_lines(
 
 def and_list(items: Sequence[str]) -> str:
     """$x$, $y$ and $z$ (elided in the middle when long)."""
-    shown = elide([f"${item}$" for item in items], marker="…")
-    if len(shown) <= 1:
-        return "".join(shown)
-    return ", ".join(shown[:-1]) + " and " + shown[-1]
+    return listed(elide([f"${item}$" for item in items], marker="…"))
 
 
 def linear_form_latex(

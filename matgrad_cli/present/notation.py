@@ -143,6 +143,18 @@ def pretty_expr(expr: Any) -> str:
     return _pretty_sympy(_as_sympy(expr))
 
 
+def all_entries(count: int) -> str:
+    """its one entry, both entries, all 4 entries."""
+    return {1: "its one entry", 2: "both entries"}.get(count, f"all {count} entries")
+
+
+def listed(items: Sequence[str]) -> str:
+    """a, b and c; a alone; nothing for no items."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def elide(
     items: Sequence[str], full: bool = False, limit: int = SUM_TERMS, marker: str = "⋯"
 ) -> list[str]:

@@ -12,13 +12,11 @@ from ..core.proof import ProofReport
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex
 from .mathtex import grad
+from .notation import shape_letters
 from .prove_notation import ProofNotation, proof_notation
 
-
-def _shape(variable: str) -> str:
-    """The shape of the matrix the layer calls ``variable``: m \\times k."""
-    matrix = LAYER.matrix(variable)
-    return rf"{matrix.rows} \times {matrix.cols}"
+#: The product sign of a shape: m \times k.
+_TIMES = r" \times "
 
 
 def _title(variable: str) -> str:
@@ -30,7 +28,7 @@ def _title(variable: str) -> str:
 def _statement_line(proof: ProofNotation) -> str:
     """The identity for an aligned display: lhs &= rhs, with its shape."""
     left, right = grad(proof.variable), proof.claim_latex
-    return rf"{LINE_STRUT} {left} &= {right} && ({_shape(proof.variable)})"
+    return rf"{LINE_STRUT} {left} &= {right} && ({shape_letters(proof.variable, _TIMES)})"
 
 
 def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
@@ -145,7 +143,7 @@ def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
     rows = tuple(
         (
             f"${proof.inline_statement_latex}$",
-            f"${_shape(proof.variable)}$",
+            f"${shape_letters(proof.variable, _TIMES)}$",
             "proved" if proof.proved else "NOT proved",
         )
         for proof in proofs

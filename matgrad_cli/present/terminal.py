@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from rich import box
 from rich.cells import cell_len
@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .limits import ENTRY_LIST
-from .notation import elide, pretty_expr, product_term, visible
+from .notation import all_entries, elide, pretty_expr, product_term, visible
 
 if TYPE_CHECKING:
     from ..core.checks import Check
@@ -339,15 +339,11 @@ def entry_listing(
 # --- Sections ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Section:
-    """A section made of given renderables."""
+class Section(NamedTuple):
+    """A section of a view: its title and its renderables."""
 
     title: str
     body: Sequence[RenderableType]
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield from self.body
 
 
 @dataclass(frozen=True)
@@ -365,15 +361,10 @@ class Sections:
             if number > 1 or self.lead is not None:
                 yield blank()
             yield Rule(Text(f"{number}. {section.title}", style=STYLE_HEADING), align="left")
-            yield section
+            yield from section.body
 
 
 # --- Verdicts ------------------------------------------------------------------------------------
-
-
-def all_entries(count: int) -> str:
-    """its one entry, both entries, all 4 entries."""
-    return {1: "its one entry", 2: "both entries"}.get(count, f"all {count} entries")
 
 
 def verified(count: int, statement: str) -> Text:
