@@ -20,13 +20,18 @@ from matgrad_cli.core.jacobians import (
     ENTRY_LIMIT,
     JacobianDerivation,
     JacobianVariable,
+    Matrix,
     check_claim,
     compare_matrices,
+    identity,
     jacobian,
+    kronecker,
     read_block,
+    transposed,
     validate_jacobian_sizes,
+    vec,
+    vec_order,
 )
-from matgrad_cli.core.kronecker import Matrix, identity, kronecker, transposed, vec, vec_order
 from matgrad_cli.errors import InputError, MatgradError, SizeError
 from matgrad_cli.present import render
 from matgrad_cli.present.jacobian_doc import build_jacobian_document

@@ -7,10 +7,10 @@ layout prints their transposes, ∂vec(A)ᵀ/∂vec(W) and ∂vec(A)ᵀ/∂vec(Z
 
 Two routes meet in every check and never share code:
 
-- the Jacobians are the engine's derivatives of the expanded entries of A (derive.forward);
+- the Jacobians are the engine's derivatives of the expanded entries of A (elementwise.forward);
 - the Kronecker products I_n ⊗ Z and Wᵀ ⊗ I_m are built block by block from the definition
-  A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1), and the gradients Zᵀ·G and G·Wᵀ are the matrix
-  products of matrix.matrix_forms.
+  A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1, ``kronecker``), and the gradients Zᵀ·G and
+  G·Wᵀ are the matrix products of matrix.matrix_forms.
 
 The checks: each Jacobian equals its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W) =
 (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), each vec identity holds when
@@ -32,8 +32,7 @@ from .compare import exactly_equal
 from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
-from .kronecker import Matrix, identity, is_exact_zero, kronecker, transposed, vec, vec_order
-from .layer import LAYER, Shape, Sizes, Variable, positive_sizes
+from .layer import LAYER, Index, Shape, Sizes, Variable, positive_sizes
 from .matrix import matrix_forms
 from .model import MatrixForm, Outputs, Symbols
 
@@ -42,6 +41,9 @@ LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 
 #: The variables A is differentiated with respect to.
 JacobianVariable = Literal["W", "Z"]
+
+#: A matrix as nested tuples of engine expressions (or the Python integers 0 and 1).
+Matrix = tuple[tuple[Any, ...], ...]
 
 #: Which entry a row or column of a Jacobian stands for: ("a", i, j), ("w", r, q), ("z", i, r).
 VecEntry = tuple[str, int, int]
@@ -170,6 +172,54 @@ def compare_matrices(
     entries = shape[0] * shape[1]
     return JacobianCheck(
         kind, variable, identity_text, shape, claimed_shape, count == 0, entries, kept, count
+    )
+
+
+# The independent route: vec, identity matrices and Kronecker products, each built from its
+# definition on nested tuples (vec stacks the columns); none of them differentiates anything.
+
+
+def vec_order(rows: int, cols: int) -> tuple[Index, ...]:
+    """The 1-based (row, column) of each entry of vec(X), column by column (column-major)."""
+    return tuple((i, j) for j in range(1, cols + 1) for i in range(1, rows + 1))
+
+
+def vec(matrix: Matrix) -> tuple[Any, ...]:
+    """The columns of ``matrix`` stacked into one vector."""
+    rows, cols = len(matrix), len(matrix[0])
+    return tuple(matrix[i - 1][j - 1] for i, j in vec_order(rows, cols))
+
+
+def identity(size: int) -> Matrix:
+    """I_size with the integers 0 and 1."""
+    return tuple(tuple(int(i == j) for j in range(size)) for i in range(size))
+
+
+def transposed(matrix: Matrix) -> Matrix:
+    """The transpose of a nested-tuple matrix."""
+    return tuple(zip(*matrix, strict=True))
+
+
+def is_exact_zero(value: Any) -> bool:
+    """True for an entry that is exactly 0 (the integer, or an engine's zero)."""
+    return bool(value == 0)
+
+
+def _scaled(scale: Any, entry: Any) -> Any:
+    """scale·entry, the integer 0 when either is exactly 0: zero blocks stay visibly zero."""
+    if is_exact_zero(scale) or is_exact_zero(entry):
+        return 0
+    if bool(scale == 1):
+        return entry
+    return scale if bool(entry == 1) else scale * entry
+
+
+def kronecker(left: Matrix, right: Matrix) -> Matrix:
+    """left ⊗ right: block (s, t) is left[s][t]·right (Matrix Cookbook §10.2.1)."""
+    return tuple(
+        tuple(_scaled(scale, entry) for scale in left_row for entry in right_row)
+        for left_row in left
+        for right_row in right
     )
 
 

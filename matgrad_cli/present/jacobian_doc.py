@@ -23,9 +23,10 @@ from ..core.jacobians import (
     Layout,
     VecEntry,
     read_block,
+    transposed,
     vec_labels,
+    vec_order,
 )
-from ..core.kronecker import transposed, vec_order
 from .derivation_doc import failure, rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first

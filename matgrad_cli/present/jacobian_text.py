@@ -25,8 +25,8 @@ from ..core.jacobians import (
     VecEntry,
     jacobian_name,
     read_block,
+    vec_order,
 )
-from ..core.kronecker import vec_order
 from ..core.layer import LAYER, Sizes
 from . import notation as plain
 from . import terminal as ui
@@ -352,32 +352,24 @@ def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     )
 
 
-@dataclass(frozen=True)
-class JacobianView:
+def jacobian_view(derivation: JacobianDerivation, *, full: bool = False) -> ui.Sections:
     """The Jacobian view as a rich renderable, in the sections of the LaTeX document."""
-
-    derivation: JacobianDerivation
-    _: KW_ONLY
-    full: bool = False
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation, full = self.derivation, self.full
-        contractions = (
-            ui.prose(
-                "The chain rule sums over every entry of A: ∂L/∂x = Σ_{i,j} g_{i,j} ∂a_{i,j}/∂x. "
-                "In vec form that is a product with the Jacobian, and the result, reshaped "
-                "column by column, has the shape of the variable."
-            ),
-            Contraction(derivation, "W", full=full),
-            Contraction(derivation, "Z", full=full),
-        )
-        sections = [
-            ui.Section("Setup and conventions", tuple(_setup(derivation, full))),
-            ui.Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
-            ui.Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
-            ui.Section("Contracting with G = ∂L/∂A", contractions),
-            ui.Section("Why ∂Y/∂W = Xᵀ is wrong", tuple(_notes(derivation))),
-            ui.Section("The general case", tuple(_general())),
-            ui.Section("Summary", tuple(_summary(derivation))),
-        ]
-        yield ui.Sections(sections)
+    contractions = (
+        ui.prose(
+            "The chain rule sums over every entry of A: ∂L/∂x = Σ_{i,j} g_{i,j} ∂a_{i,j}/∂x. "
+            "In vec form that is a product with the Jacobian, and the result, reshaped "
+            "column by column, has the shape of the variable."
+        ),
+        Contraction(derivation, "W", full=full),
+        Contraction(derivation, "Z", full=full),
+    )
+    sections = [
+        ui.Section("Setup and conventions", tuple(_setup(derivation, full))),
+        ui.Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
+        ui.Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
+        ui.Section("Contracting with G = ∂L/∂A", contractions),
+        ui.Section("Why ∂Y/∂W = Xᵀ is wrong", tuple(_notes(derivation))),
+        ui.Section("The general case", tuple(_general())),
+        ui.Section("Summary", tuple(_summary(derivation))),
+    ]
+    return ui.Sections(sections)
