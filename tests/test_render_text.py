@@ -18,7 +18,7 @@ from matgrad_cli.core.engine import get_engine
 from matgrad_cli.core.matrix import matmul, upstream_form
 from matgrad_cli.present import render
 from matgrad_cli.present.notation import pretty_expr, pretty_symbol
-from matgrad_cli.present.text import DerivationView
+from matgrad_cli.present.text import derivation_view
 
 SECTIONS = (
     "1. Setup",
@@ -111,7 +111,7 @@ def test_plain_output_has_no_escape_codes_and_colour_output_has(default_layer: D
 
 def test_view_renders_in_any_rich_console(default_layer: Derivation) -> None:
     buffer = io.StringIO()
-    Console(file=buffer, width=60, color_system=None).print(DerivationView(default_layer))
+    Console(file=buffer, width=60, color_system=None).print(derivation_view(default_layer))
     lines = buffer.getvalue().splitlines()
     assert lines[0].startswith("1. Setup")
     assert max(cell_len(line) for line in lines) <= 60

@@ -56,10 +56,10 @@ _SUMMARIES: dict[str, str] = {
 
 #: kind of result → the rich renderable of its terminal view, which is also its "text" format.
 _VIEWS: dict[str, str] = {
-    "Derivation": "text:DerivationView",
+    "Derivation": "text:derivation_view",
     "CheckReport": "check_text:CheckView",
-    "ProofReport": "prove_text:ProofView",
-    "JacobianDerivation": "jacobian_text:JacobianView",
+    "ProofReport": "prove_text:proof_view",
+    "JacobianDerivation": "jacobian_text:jacobian_view",
 }
 
 

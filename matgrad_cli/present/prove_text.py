@@ -146,23 +146,17 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
     yield ui.Hanging(verdict)
 
 
-@dataclass(frozen=True)
-class ProofView:
+def proof_view(report: ProofReport) -> ui.Sections:
     """The whole proof as rich renderables, laid out for the console's width: a title, then
     the statement, the setting, one section per identity and the closing table."""
-
-    report: ProofReport
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        report = self.report
-        sections = [
-            ui.Section("Statement", tuple(_statement(report))),
-            ui.Section("Setting", tuple(_setting(report.bias))),
-            *(
-                ui.Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
-                for proof in report.proofs
-            ),
-            ui.Section("For every size", tuple(_closing(report))),
-        ]
-        title = f"A proof for every size: the gradients of {plain.forward_text(report.bias)}"
-        yield ui.Sections(sections, lead=ui.Hanging(title, style="bold"))
+    sections = [
+        ui.Section("Statement", tuple(_statement(report))),
+        ui.Section("Setting", tuple(_setting(report.bias))),
+        *(
+            ui.Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
+            for proof in report.proofs
+        ),
+        ui.Section("For every size", tuple(_closing(report))),
+    ]
+    title = f"A proof for every size: the gradients of {plain.forward_text(report.bias)}"
+    return ui.Sections(sections, lead=ui.Hanging(title, style="bold"))

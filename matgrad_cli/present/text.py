@@ -416,28 +416,20 @@ def _summary(derivation: Derivation) -> Iterator[RenderableType]:
         yield ui.marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
 
 
-@dataclass(frozen=True)
-class DerivationView:
+def derivation_view(derivation: Derivation, *, full: bool = False) -> ui.Sections:
     """The whole derivation as a rich renderable, in the order of SPEC section 2."""
-
-    derivation: Derivation
-    _: KW_ONLY
-    full: bool = False
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        derivation, full = self.derivation, self.full
-        sections = [
-            ui.Section("Setup", tuple(_setup(derivation, full))),
-            ui.Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
-        ]
-        if derivation.loss is not None:
-            title = f"The loss: {derivation.loss.definition.title}"
-            sections.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
-        for name in LAYER.variables(bias=False):
-            sections.append(ui.Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
-        if derivation.biased is not None:
-            sections.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
-        general = "The general case: why it holds at every size"
-        sections.append(ui.Section(general, tuple(_general(derivation.bias))))
-        sections.append(ui.Section("Summary", tuple(_summary(derivation))))
-        yield ui.Sections(sections)
+    sections = [
+        ui.Section("Setup", tuple(_setup(derivation, full))),
+        ui.Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
+    ]
+    if derivation.loss is not None:
+        title = f"The loss: {derivation.loss.definition.title}"
+        sections.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
+    for name in LAYER.variables(bias=False):
+        sections.append(ui.Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
+    if derivation.biased is not None:
+        sections.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
+    general = "The general case: why it holds at every size"
+    sections.append(ui.Section(general, tuple(_general(derivation.bias))))
+    sections.append(ui.Section("Summary", tuple(_summary(derivation))))
+    return ui.Sections(sections)
