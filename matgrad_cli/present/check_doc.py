@@ -51,7 +51,7 @@ def _sizes(sizes: Sizes) -> str:
 
 def _numbers(matrix: NumberMatrix) -> str:
     rows, cols = len(matrix), len(matrix[0])
-    return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]).replace("−", "-"))
+    return bmatrix(rows, cols, lambda i, j: number_text(matrix[i][j]))
 
 
 def _shapes(verdict: ClaimVerdict) -> list[Block]:

@@ -92,17 +92,9 @@ def _closed_form(loss: LossDerivation) -> str:
     return f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$"
 
 
-def _closed_entries(loss: LossDerivation) -> list[list[str]]:
-    """The entries of ∂L/∂A in closed form, as a sheet shows them, in LaTeX."""
-    shown = closed_form_shown(loss)
-    rows, cols = shown.shape
-    return [[tex.expr_latex(shown[i, j]) for j in range(cols)] for i in range(rows)]
-
-
 def _closed_matrix(loss: LossDerivation) -> str:
-    """∂L/∂A in closed form, entry by entry, as a matrix."""
-    closed = _closed_entries(loss)
-    return tex.bmatrix(len(closed), len(closed[0]), lambda i, j: closed[i][j], True)
+    """∂L/∂A in closed form, entry by entry as a sheet shows them, as a matrix."""
+    return tex.symbol_matrix(closed_form_shown(loss).tolist(), full=True)
 
 
 def _loss_blocks(loss: LossDerivation) -> list[Block]:
@@ -132,11 +124,11 @@ def _with_loss_lines(solution: Solution, loss: LossDerivation, rule: ChainRule) 
     total when SymPy adds it up to a number (with the sum loss, ∂L/∂b_j is the count of rows)."""
     import sympy
 
-    closed = _closed_entries(loss)
+    closed = closed_form_shown(loss)
     upstream_first = layer.upstream_first(rule.variable)
     terms = []
     for (p, q), factor in rule.terms:
-        value, local = closed[p - 1][q - 1], tex.expr_latex(factor)
+        value, local = tex.expr_latex(closed[p - 1, q - 1]), tex.expr_latex(factor)
         if value == "1" or local == "1":
             # A factor 1 is left out: ∂L/∂a = 1 for the sum, ∂a/∂b = 1 for the bias.
             terms.append(local if value == "1" else _parenthesised(value))
@@ -169,14 +161,10 @@ def _with_loss_product(solution: Solution) -> list[Block]:
         # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the
         # count of rows), so the matrix form the check compared is written out too, when its
         # rows fit the page.
-        shown = loss.products[target]
-        widths = [
-            sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown.tolist()
-        ]
+        shown = loss.products[target].tolist()
+        widths = [sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown]
         if max(widths) <= SHEET_MATRIX_WIDTH:
-            rows, cols = shown.shape
-            matrix = tex.bmatrix(rows, cols, lambda i, j: tex.expr_latex(shown[i, j]), True)
-            lines.append(f"&= {matrix}")
+            lines.append(f"&= {tex.symbol_matrix(shown, full=True)}")
     return [
         Paragraph(f"With {_closed_form(loss)}:"),
         Display(tuple(lines), aligned=True),
