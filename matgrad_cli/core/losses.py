@@ -32,9 +32,6 @@ from .layer import LAYER, BackwardRule, Sizes, Variable
 MatrixForm = Callable[[Any, Any, Any], Any]
 
 
-# --- conditions on the targets -------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Condition:
     """What the targets must satisfy for a closed form of ∂L/∂A to hold, in words, and how it is
@@ -63,9 +60,6 @@ ROWS_SUM_TO_ONE = Condition(
     substitution_latex=r"y_{i,n} = 1 - \sum_{j<n} y_{i,j}",
     substitution=_row_sums_one,
 )
-
-
-# --- the losses ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -326,9 +320,6 @@ def validate_loss(loss: str, sizes: Sizes) -> None:
     loss_named(loss).validate(sizes)
 
 
-# --- the derivation ------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class LossSymbols:
     """SymPy matrices of the layer's symbols; ``A`` holds the symbols a_i_j, ``Y`` the targets."""
@@ -435,13 +426,9 @@ def _closed_form_holds(
 ) -> bool:
     """The CAS's ∂L/∂A equals the closed form at every entry, under the condition if any."""
     substitution = condition.substitution(symbols.Y) if condition is not None else {}
-    rows, cols = upstream.shape
     return all(
-        expressions_equal(
-            upstream[i, j].xreplace(substitution), textbook[i, j].xreplace(substitution)
-        )
-        for i in range(rows)
-        for j in range(cols)
+        expressions_equal(found.xreplace(substitution), closed.xreplace(substitution))
+        for found, closed in zip(upstream, textbook, strict=True)
     )
 
 
@@ -456,12 +443,11 @@ def _through_the_layer(
     the matrix forms built from ∂L/∂A, as (elementwise, products)."""
     import sympy
 
-    a = symbols.A
-    rows, cols = a.shape
+    rows = symbols.A.rows
     layer_output = symbols.Z * symbols.W
     if bias:
         layer_output += sympy.ones(rows, 1) * symbols.b
-    forward = {a[i, j]: layer_output[i, j] for i in range(rows) for j in range(cols)}
+    forward = dict(zip(symbols.A, layer_output, strict=True))
     composed = expression.xreplace(forward)
     matrices = {"Z": symbols.Z, "W": symbols.W, "b": symbols.b}
     variables = LAYER.variables(bias)

@@ -25,10 +25,8 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Symbols:
-    """The symbolic matrices as nested tuples of engine symbols.
-
-    ``upstream`` holds the entries of G = ∂L/∂A, the symbols dA_i_j.
-    """
+    """The symbolic matrices as nested tuples of engine symbols; ``upstream`` holds the entries of
+    G = ∂L/∂A, the symbols dA_i_j."""
 
     Z: tuple[tuple[Any, ...], ...]
     W: tuple[tuple[Any, ...], ...]
@@ -43,11 +41,8 @@ class Symbols:
 
 @dataclass(frozen=True)
 class OutputEntry:
-    """One entry a_{p,q} of A: its terms in summation order and, on demand, their sum.
-
-    ``add`` is the engine's sum; the summed expression is only made when something asks for
-    ``value`` (the chain rule differentiates the terms one by one and needs no sum).
-    """
+    """One entry a_{p,q} of A: its terms in summation order and, on demand, their sum by the
+    engine's ``add`` (the chain rule differentiates the terms one by one and needs no sum)."""
 
     index: Index
     terms: tuple[Any, ...]
@@ -62,7 +57,6 @@ class OutputEntry:
 #: The entries of A, row by row.
 Outputs = tuple[tuple[OutputEntry, ...], ...]
 
-
 #: One term ∂L/∂a_{p,q} · factor of a sum that is linear in the entries of G = ∂L/∂A, as the pair
 #: (output, factor): ``output`` is the index (p, q) of the entry of A, ``factor`` the expression
 #: it is multiplied by. Both sides of every identity are such sums: the chain rule
@@ -70,7 +64,6 @@ Outputs = tuple[tuple[OutputEntry, ...], ...]
 #: of the matrix products ((G·Wᵀ)_{i,r} = Σ_q ∂L/∂a_{i,q} · w_{r,q}). A plain pair, not a class:
 #: a 64³ derivation makes a million and a half of them, and a pair is made five times faster.
 UpstreamTerm = tuple[Index, Any]
-
 
 #: A sum of UpstreamTerms in summation-index order: an exact linear form in the entries of G.
 LinearForm = tuple[UpstreamTerm, ...]
@@ -103,10 +96,7 @@ class Gradient:
 @dataclass(frozen=True)
 class MatrixForm:
     """A matrix form such as G·Wᵀ, multiplied out: each entry a linear form in G's entries.
-
-    ``of`` says what it is the form of: a backward rule of the layer, the gradient without the
-    bias, or a form known by its text.
-    """
+    ``of`` is what it is the form of: a backward rule, the gradient without the bias, or a text."""
 
     of: Comparand
     shape: Shape

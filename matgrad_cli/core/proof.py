@@ -32,7 +32,7 @@ from typing import Any, Literal
 import sympy
 
 from . import bridge, proof_cas
-from .layer import LAYER, BackwardRule, Factor, Variable
+from .layer import LAYER, BackwardRule, Variable
 from .proof_cas import STEP_SECONDS, CASFailure, CASSteps, Setting, StepFailed, Target, guarded
 
 #: The most delta-collapsing steps one derivation may take (each removes one sum).
@@ -60,20 +60,16 @@ class Claim:
     rule: BackwardRule | None = None
 
 
-def _factor(factor: Factor, st: Setting) -> Any:
-    """A factor of a backward rule as SymPy's matrix symbol, transposed when it is."""
-    matrices = {"Z": st.Z_matrix, "W": st.W_matrix, "G": st.G_matrix, "1": st.ones}
-    matrix = matrices[factor.matrix]
-    return matrix.T if factor.transposed else matrix
-
-
 def _standard_claim(variable: Variable) -> Claim:
-    """The layer's backward rule for ``variable`` as a claim, its product that of the rule's
-    factors (core/layer.py)."""
+    """The layer's backward rule for ``variable`` as a claim: the product of its factors as
+    SymPy's matrix symbols, each transposed when it is (core/layer.py)."""
     rule = LAYER.rule(variable)
 
     def build(st: Setting) -> Any:
-        left, right = (_factor(factor, st) for factor in rule.factors)
+        matrices = {"Z": st.Z_matrix, "W": st.W_matrix, "G": st.G_matrix, "1": st.ones}
+        left, right = (
+            matrices[f.matrix].T if f.transposed else matrices[f.matrix] for f in rule.factors
+        )
         return left * right
 
     return Claim(variable, "", rule.text, build, rule)
