@@ -14,7 +14,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from ..core.checks import Check, Mismatch
+from ..core.checks import Check
 from ..core.layer import LAYER, Sizes
 from ..core.model import Derivation, LinearForm
 from .layer_latex import upstream_first
@@ -42,21 +42,23 @@ def _fields(record: object, names: str) -> dict[str, Any]:
     return {name: list(v) if isinstance(v, tuple) else v for name, v in values.items()}
 
 
-def _mismatches(
-    mismatches: tuple[Mismatch, ...],
+def _check(
+    check: Check | JacobianCheck | NumericCheck,
+    fields: str,
     computed: str = "elementwise",
     value: Callable[[Any], Any] = str,
-) -> list[Any]:
-    """The first differing entries of a check; ``computed`` names the elementwise side, and
-    ``value`` writes each side (as text unless told)."""
-    return [
+) -> dict[str, Any]:
+    """A check's attributes named in ``fields``, then its first differing entries: ``computed``
+    names the elementwise side, and ``value`` writes each side (as text unless told)."""
+    mismatches = [
         {
-            "index": list(mismatch.index),
-            computed: value(mismatch.elementwise),
-            "claimed": value(mismatch.claimed),
+            "index": list(miss.index),
+            computed: value(miss.elementwise),
+            "claimed": value(miss.claimed),
         }
-        for mismatch in mismatches
+        for miss in check.mismatches
     ]
+    return {**_fields(check, fields), "mismatches": mismatches}
 
 
 # The derivation (matgrad derive --format json).
@@ -83,10 +85,8 @@ def linear_form_text(form: LinearForm, variable: str) -> str:
     return " + ".join(terms) if terms else "0"
 
 
-def _check(check: Check) -> dict[str, Any]:
-    """One check of the derivation: the identity, where it was compared, what differed."""
-    fields = "identity variable bias holds shape claimed_shape entries_checked mismatch_count"
-    return {**_fields(check, fields), "mismatches": _mismatches(check.mismatches)}
+#: What a check of the derivation says: the identity, where it was compared, what differed.
+_CHECK = "identity variable bias holds shape claimed_shape entries_checked mismatch_count"
 
 
 _DERIVATION_VARIABLES = {
@@ -114,7 +114,7 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
         "bias": derivation.bias,
         "loss": derivation.loss_name,
         "verified": derivation.verified,
-        "checks": [_check(check) for check in derivation.checks],
+        "checks": [_check(check, _CHECK) for check in derivation.checks],
         "gradients": gradients,
         "conventions": {
             "layout": "denominator: dL/dX has the shape of X",
@@ -200,10 +200,8 @@ def check_data(report: CheckReport) -> dict[str, Any]:
 # The Jacobian view (matgrad jacobian --format json).
 
 
-def _jacobian_check(check: JacobianCheck) -> dict[str, Any]:
-    """One check of the Jacobian view."""
-    fields = "kind variable identity holds shape claimed_shape entries_checked mismatch_count"
-    return {**_fields(check, fields), "mismatches": _mismatches(check.mismatches, "computed")}
+#: What a check of the Jacobian view says.
+_JACOBIAN_CHECK = "kind variable identity holds shape claimed_shape entries_checked mismatch_count"
 
 
 def _layout_convention(layout: str) -> str:
@@ -227,8 +225,8 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
         "layout": derivation.layout,
         "sizes": _sizes(derivation.sizes),
         "verified": derivation.verified,
-        "checks": [_jacobian_check(check) for check in derivation.checks],
-        "notes_claim": _jacobian_check(derivation.notes_claim),
+        "checks": [_check(check, _JACOBIAN_CHECK, "computed") for check in derivation.checks],
+        "notes_claim": _check(derivation.notes_claim, _JACOBIAN_CHECK, "computed"),
         "jacobians": {
             name: [[str(value) for value in row] for row in jacobian.entries]
             for name, jacobian in found.items()
@@ -302,16 +300,11 @@ def _json_number(value: Any) -> int | float | str:
     return str(value)
 
 
-def _numeric_check(check: NumericCheck) -> dict[str, Any]:
-    """One identity checked at random integers: what was compared, and what differed."""
-    fields = (
-        "identity variable holds shape claimed_shape entries entries_by_difference every_entry "
-        "directions failed_directions escape_probability mismatch_count"
-    )
-    return {
-        **_fields(check, fields),
-        "mismatches": _mismatches(check.mismatches, value=_json_number),
-    }
+#: What an identity checked at random integers says: what was compared, and what differed.
+_NUMERIC_CHECK = (
+    "identity variable holds shape claimed_shape entries entries_by_difference every_entry "
+    "directions failed_directions escape_probability mismatch_count"
+)
 
 
 def numeric_data(result: NumericResult) -> dict[str, Any]:
@@ -325,7 +318,7 @@ def numeric_data(result: NumericResult) -> dict[str, Any]:
         "entry_range": [-result.entry_range, result.entry_range],
         "direction_range": result.direction_range,
         "verified": result.verified,
-        "checks": [_numeric_check(check) for check in result.checks],
+        "checks": [_check(check, _NUMERIC_CHECK, value=_json_number) for check in result.checks],
     }
 
 
