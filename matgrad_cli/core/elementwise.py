@@ -39,37 +39,17 @@ def forward(
     """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms (summed on demand)."""
     if entry_products is None:
         entry_products = products_of_entries(symbols, sizes)
-    rows = []
     add = engine.add
-    for p in range(sizes.m):
-        row = []
-        for q in range(sizes.n):
-            terms = entry_products[p][q] + ((symbols.b[q],) if bias else ())
-            row.append(OutputEntry((p + 1, q + 1), terms, add))
-        rows.append(tuple(row))
-    return tuple(rows)
-
-
-def _entry_positions(symbols: Symbols) -> dict[str, tuple[Variable, int, int]]:
-    """Where each differentiable symbol sits, by name: its matrix and 0-based row and column.
-
-    Keyed by name because comparing engine objects costs ten times more than comparing strings,
-    and this is looked up once per term of the layer.
-    """
-    positions: dict[str, tuple[Variable, int, int]] = {}
-    for name in LAYER.variables(bias=True):
-        for row_index, row in enumerate(symbols.rows(name)):
-            for col_index, symbol in enumerate(row):
-                positions[str(symbol)] = (name, row_index, col_index)
-    return positions
+    bias_terms = tuple((term,) if bias else () for term in symbols.b)
+    return tuple(
+        tuple(OutputEntry((p + 1, q + 1), products[q] + bias_terms[q], add) for q in range(sizes.n))
+        for p, products in enumerate(entry_products)
+    )
 
 
 class Differentiator:
-    """The engine's partial derivatives of single terms, remembered.
-
-    A term such as z_{1,2}·w_{2,3} occurs in the layer with and without the bias; its partials
-    are the same objects both times, so they are asked of the engine once.
-    """
+    """The engine's partial derivatives of single terms, remembered: a term such as z_{1,2}·w_{2,3}
+    occurs in the layer with and without the bias, and its partials are asked of the engine once."""
 
     def __init__(self, engine: Engine, symbols: Symbols | None = None) -> None:
         self._engine = engine
@@ -137,8 +117,15 @@ def elementwise_gradients(
     is read off the terms it occurs in. The result for x is the sum
     Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x, kept as its ordered terms.
     """
-    positions = _entry_positions(symbols)
-    collected: dict[str, list[UpstreamTerm]] = {name: [] for name in positions}
+    # Each symbol's terms are filed by its name: comparing engine objects costs ten times more
+    # than comparing strings, and this is looked up once per term of the layer.
+    names = {
+        name: [[str(symbol) for symbol in row] for row in symbols.rows(name)]
+        for name in LAYER.variables(bias=True)
+    }
+    collected: dict[str, list[UpstreamTerm]] = {
+        key: [] for rows in names.values() for row in rows for key in row
+    }
     partials_of = differentiator.entry_partials
     is_zero = engine.is_zero
     total = sizes.m * sizes.n
@@ -159,10 +146,10 @@ def elementwise_gradients(
             sizes.shape_of(name),
             tuple(
                 tuple(
-                    ChainRule(name, (i + 1, j + 1), tuple(collected[str(symbol)]))
-                    for j, symbol in enumerate(row)
+                    ChainRule(name, (i + 1, j + 1), tuple(collected[key]))
+                    for j, key in enumerate(row)
                 )
-                for i, row in enumerate(symbols.rows(name))
+                for i, row in enumerate(names[name])
             ),
         )
         for name in LAYER.variables(bias)
