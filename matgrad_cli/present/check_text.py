@@ -31,11 +31,6 @@ INDENT = 2
 DETAIL = 4
 
 
-def _one_line(text: str) -> str:
-    """A claim with its runs of whitespace (line breaks, tabs) shown as single spaces."""
-    return " ".join(text.split())
-
-
 # --- matrices of numbers, side by side ------------------------------------------------------
 
 
@@ -64,7 +59,7 @@ def _heading(verdict: ClaimVerdict) -> Text:
     style = ui.STYLE_GOOD if verdict.correct else ui.STYLE_BAD
     return Text.assemble(
         ("✓ " if verdict.correct else "✗ ", style),
-        (_one_line(verdict.claim), _STYLE_CLAIM),
+        (" ".join(verdict.claim.split()), _STYLE_CLAIM),  # line breaks and tabs as single spaces
         ("   " + STATUS[verdict.reason], style),
     )
 
