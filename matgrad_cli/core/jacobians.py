@@ -418,13 +418,6 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
     return sizes
 
 
-def validate_layout(layout: str) -> Layout:
-    """The layout name, or an InputError naming the choices."""
-    if layout in LAYOUTS:
-        return layout
-    raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
-
-
 def jacobian(
     m: int = 2, k: int = 2, n: int = 2, *, layout: str = "numerator", engine: str | None = None
 ) -> JacobianDerivation:
@@ -433,13 +426,14 @@ def jacobian(
     The bias plays no part: b_j enters a_{i,j} as a constant with respect to W and Z, so both
     Jacobians are those of A = ZW.
     """
-    chosen = validate_layout(layout)
+    if layout not in LAYOUTS:
+        raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
     sizes = validate_jacobian_sizes(m, k, n)
     cas = get_engine(engine)
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)
     variables: tuple[JacobianVariable, ...] = ("W", "Z")
-    jacobians = {v: _build_jacobian(v, chosen, outputs, symbols, sizes, cas) for v in variables}
+    jacobians = {v: _build_jacobian(v, layout, outputs, symbols, sizes, cas) for v in variables}
     vec_products = {v: _vec_product(jacobians[v], symbols) for v in variables}
     contractions = {v: _contraction(jacobians[v], sizes) for v in variables}
     vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
@@ -447,5 +441,5 @@ def jacobian(
     checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
     notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
     return JacobianDerivation(
-        sizes, chosen, cas.name, symbols, jacobians, vec_products, contractions, checks, notes
+        sizes, layout, cas.name, symbols, jacobians, vec_products, contractions, checks, notes
     )
