@@ -108,26 +108,13 @@ def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
     )
 
 
-def _fits_as_matrix(cols: int, terms: int, full: bool) -> bool:
-    """Whether a matrix of sums fits the width of a page (MATRIX_WIDTH, present/limits.py)."""
-    shown_terms = min(terms, 4) if not full else terms
-    return len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH
-
-
 def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
     """∂L/∂X assembled in the shape of X: a matrix, or its entries one per line when the sums
     are too wide for a matrix on a page."""
-    rows, cols = gradient.shape
-    terms = max((len(rule.terms) for row in gradient.entries for rule in row), default=0)
     symbol = gradient.variable
-    shape = f"Assembled in the shape of ${symbol}$ (${tex.shape_latex(rows, cols)}$)"
-    if _fits_as_matrix(cols, terms, full):
-        matrix = tex.bmatrix(
-            rows,
-            cols,
-            lambda i, j: tex.linear_form_latex(gradient.entries[i][j].terms, True, full),
-            full,
-        )
+    shape = f"Assembled in the shape of ${symbol}$ (${tex.shape_latex(*gradient.shape)}$)"
+    matrix = tex.sums_matrix([[rule.terms for rule in row] for row in gradient.entries], True, full)
+    if matrix is not None:
         return (Paragraph(f"{shape}:"), Display((f"{tex.grad(symbol)} = {matrix}",)))
     lines: list[str] = []
     for rule in _listed(gradient.entries, full):
@@ -150,18 +137,12 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
     """The matrix form multiplied out, as the product of its factors and then entry by entry."""
     rows, cols = form.shape
     upstream_first = layer.upstream_first(variable)
-    terms = max((len(entry) for row in form.entries for entry in row), default=0)
     symbols = derivation.symbols
     upstream = tex.symbol_matrix(symbols.upstream, full)
     factors = layer.factors_latex(variable, symbols, derivation.sizes, upstream, full)
     head = f"{layer.rule_latex(variable)} &= {factors}"
-    if _fits_as_matrix(cols, terms, full):
-        matrix = tex.bmatrix(
-            rows,
-            cols,
-            lambda i, j: tex.linear_form_latex(form.entries[i][j], upstream_first, full),
-            full,
-        )
+    matrix = tex.sums_matrix(form.entries, upstream_first, full)
+    if matrix is not None:
         return Display((head, f"&= {matrix}"), aligned=True)
     lines = [head]
     for i in visible(rows, full):

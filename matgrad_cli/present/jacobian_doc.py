@@ -38,6 +38,7 @@ from .mathtex import (
     linear_form_latex,
     shape_latex,
     slashed,
+    sums_matrix,
     symbol_matrix,
 )
 from .notation import visible
@@ -324,15 +325,12 @@ def _contraction_blocks(
         ),
         Display(lines, aligned=True),
     ]
-    terms = max((len(form) for form in in_vec), default=0)
-    shown_terms = terms if full else min(terms, VECTOR_TERMS)
     reshape = (
         f"Reshaped column by column into the shape of ${variable}$ "
         f"(${shape_latex(rows, cols)}$), as a gradient in denominator layout"
     )
-    if len(visible(cols, full)) * max(shown_terms, 1) <= MATRIX_WIDTH:
-        entries = contraction.entries
-        matrix = bmatrix(rows, cols, lambda i, j: form_latex(entries[i][j]), full)
+    matrix = sums_matrix(contraction.entries, upstream_first(variable), full, VECTOR_TERMS)
+    if matrix is not None:
         parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
     else:
         first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"

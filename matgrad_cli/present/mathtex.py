@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from ..core.model import LinearForm
-from .limits import SUM_TERMS
+from .limits import MATRIX_WIDTH, SUM_TERMS
 from .notation import elide, listed, visible
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
@@ -163,6 +163,23 @@ def linear_form_latex(
     items = [term_latex(*term, upstream_first) for term in form]
     shown = elide(items, full, limit, r"\cdots")
     return " + ".join(shown) if shown else "0"
+
+
+def sums_matrix(
+    forms: Sequence[Sequence[LinearForm]], upstream_first: bool, full: bool, limit: int = SUM_TERMS
+) -> str | None:
+    """Linear forms in ∂L/∂A as a bmatrix, or None when it would be too wide for a page: wider
+    than MATRIX_WIDTH in columns times the terms an entry shows (four when elided)."""
+    terms = max((len(form) for row in forms for form in row), default=0)
+    shown_terms = terms if full else min(terms, 4)
+    if len(visible(len(forms[0]), full)) * max(shown_terms, 1) > MATRIX_WIDTH:
+        return None
+    return bmatrix(
+        len(forms),
+        len(forms[0]),
+        lambda i, j: linear_form_latex(forms[i][j], upstream_first, full, limit),
+        full,
+    )
 
 
 #: An invisible rule that gives a matrix row of display-style fractions room above and below.
