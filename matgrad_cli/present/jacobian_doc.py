@@ -1,13 +1,9 @@
 """The Jacobian view (`matgrad jacobian`) as a Document, for the LaTeX and Markdown printers.
 
-The document shows ∂A/∂W and ∂A/∂Z laid out as matrices through the column-major vec operator,
-first entry by entry and then in blocks, checks them against the Kronecker products of the vec
-identities, contracts them with ∂L/∂A to recover Zᵀ·∂L/∂A and ∂L/∂A·Wᵀ, explains why the
-original notes' "∂Y/∂W = Xᵀ" is wrong (SPEC section 5), does the same calculation in index
-notation for any sizes, and sums up every check. Every statement of a result is read off a
-JacobianCheck; the layout of every matrix is read off the computed Jacobian. The document states
-how many columns its widest matrix has, so that the LaTeX printer can raise amsmath's limit of 10
-when it must.
+∂A/∂W and ∂A/∂Z laid out through the column-major vec operator, entry by entry and in blocks,
+checked against their Kronecker products, contracted with ∂L/∂A, and the notes' "∂Y/∂W = Xᵀ"
+shown wrong (SPEC section 5). Every stated result is read off a JacobianCheck, every layout off
+the computed Jacobian; the widest matrix's columns are stated, for amsmath's limit of 10.
 """
 
 from __future__ import annotations

@@ -1,11 +1,9 @@
 """The Jacobian view (`matgrad jacobian --format text`) for the terminal, rendered with rich.
 
-It follows the LaTeX document section by section, built from the terminal pieces of
-present/terminal.py and the notation of present/notation.py (unicode matrices, g_{i,j} for
-∂L/∂a_{i,j}). Jacobians are (mn)×(kn) matrices, so the view shows them with their row and column
-labels, elided with ⋯ ⋮ ⋱ beyond ``MATRIX_SIDE`` rows or columns unless ``full`` is set; a matrix
-wider than the console is left to the LaTeX document, with a note saying so. Every stated result
-is read off a JacobianCheck.
+It follows the LaTeX document section by section. The (mn)×(kn) Jacobians are shown with their
+row and column labels, elided beyond present/limits.py unless ``full``; a matrix wider than the
+console is left to the LaTeX document, with a note. Every stated result is read off a
+JacobianCheck.
 """
 
 from __future__ import annotations

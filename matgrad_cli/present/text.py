@@ -1,12 +1,9 @@
-"""The derivation's terminal view, rendered with rich (SPEC sections 2 and 3).
+"""The derivation's terminal view, rendered with rich, in the sections of SPEC section 2.
 
-The view follows SPEC section 2, one section each: setup, forward pass, (the loss,) ∂L/∂Z, ∂L/∂W,
-the bias, the general case in index notation and a summary table. Each gradient's section shows
-every entry's chain-rule sum, the sums assembled in the shape of the variable, the matrix product
-multiplied out independently, and the check's verdict. Matrices are drawn with unicode brackets
-and elided with ⋯ ⋮ ⋱ beyond the limits of present/limits.py unless ``full`` is set; everything
-is laid out to fit the console width (80 columns at the default sizes). Every stated result is
-read off a Check of the derivation.
+Each gradient's section shows every entry's chain-rule sum, the sums assembled, the matrix
+product multiplied out independently, and the verdict read off its Check. Matrices are drawn in
+unicode brackets, elided beyond present/limits.py unless ``full``, and everything is laid out to
+the console's width (80 columns at the default sizes).
 """
 
 from __future__ import annotations
