@@ -51,11 +51,8 @@ class Mismatch:
 
 @dataclass(frozen=True)
 class Check:
-    """One verified (or refuted) identity: elementwise ∂L/∂X against ``against``.
-
-    ``loss`` names the concrete loss the check was made under (L differentiated through the whole
-    layer), or is None for the generic loss.
-    """
+    """One verified (or refuted) identity: elementwise ∂L/∂X against ``against``, under the
+    concrete ``loss`` (L differentiated through the whole layer) or, when None, the generic one."""
 
     variable: Variable
     against: Comparand

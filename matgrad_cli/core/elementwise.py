@@ -110,13 +110,9 @@ def elementwise_gradients(
     engine: Engine,
     progress: Progress | None = None,
 ) -> dict[Variable, Gradient]:
-    """∂L/∂x for every entry x of Z, W (and b), by the chain rule through every a_{p,q}.
-
-    Each a_{p,q} is differentiated term by term, the derivative being linear: ∂a_{p,q}/∂x is the
-    sum of the engine's partials ∂t/∂x over the terms t of a_{p,q}, so which a's an entry feeds
-    is read off the terms it occurs in. The result for x is the sum
-    Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x, kept as its ordered terms.
-    """
+    """∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x for every entry x of Z, W (and b), kept as its
+    ordered terms. The derivative being linear, ∂a_{p,q}/∂x is the sum of the engine's partials
+    ∂t/∂x over the terms t of a_{p,q}: which a's an entry feeds is read off the terms it is in."""
     # Each symbol's terms are filed by its name: comparing engine objects costs ten times more
     # than comparing strings, and this is looked up once per term of the layer.
     names = {

@@ -16,13 +16,11 @@ from .layer import Variable
 def expressions_equal(left: Any, right: Any) -> bool:
     """Exact equality of two expressions built from polynomials, exp and log.
 
-    First a fast test: each softmax denominator (a sum of exponentials), each exponential and
-    each logarithm becomes a fresh symbol, and the difference is expanded; zero there means
-    equal. That can miss an equality that needs a denominator to be the sum it stands for, so
-    a nonzero result is decided again, completely: only each exp(±u) becomes a symbol (u runs
-    over distinct linear forms here, so their exponentials are independent), and the numerator
-    of the difference over a common denominator is expanded.
-    """
+    Fast first: each softmax denominator (a sum of exponentials), exponential and logarithm
+    becomes a fresh symbol and the difference is expanded; zero means equal. That misses an
+    equality that needs a denominator to be its sum, so a nonzero result is decided again: only
+    each exp(±u) becomes a symbol (the u are distinct linear forms, so their exponentials are
+    independent), and the numerator of the difference over a common denominator is expanded."""
     import sympy
 
     difference = left - right

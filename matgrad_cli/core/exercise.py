@@ -55,13 +55,10 @@ class UnverifiedSolutionError(MatgradError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One exercise: a layer at explicit sizes and the gradient asked for.
-
-    ``entry`` is the 1-based index of the single entry asked for, (row, column) of ∂L/∂X in the
-    shape of X ((1, j) for b_j), or None when the whole matrix form is asked for. ``loss`` is
-    ``generic`` (any L, the answer in terms of ∂L/∂A) or a concrete loss from CONCRETE_LOSSES,
-    stated on the sheet, whose ∂L/∂A is then part of the answer.
-    """
+    """One exercise: a layer at explicit sizes and the gradient asked for, the single entry at the
+    1-based ``entry`` of ∂L/∂X ((1, j) for b_j) or, when None, the whole matrix form. ``loss`` is
+    ``generic`` (the answer in terms of ∂L/∂A) or one of CONCRETE_LOSSES, stated on the sheet,
+    whose ∂L/∂A is then part of the answer."""
 
     number: int
     sizes: Sizes
@@ -78,13 +75,9 @@ class Problem:
 
 @dataclass(frozen=True)
 class Solution:
-    """A problem with the verified derivation that answers it.
-
-    ``checks`` are the checks the answer rests on, all holding: the matrix identity for the
-    target, for Z and W with the bias that the bias leaves the gradient unchanged, and with a
-    concrete loss the identity again with L differentiated through the whole layer (its closed
-    form of ∂L/∂A held too).
-    """
+    """A problem with the verified derivation that answers it and the checks the answer rests on,
+    all holding: the target's matrix identity, with the bias that it leaves ∂L/∂Z and ∂L/∂W
+    unchanged, and with a concrete loss the identity with L differentiated through the layer."""
 
     problem: Problem
     derivation: Derivation
@@ -161,12 +154,10 @@ def _draw_entry(rng: random.Random, shape: tuple[int, int]) -> Index:
 def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Problem, ...]:
     """``count`` problems drawn from ``random.Random(seed)``: the same seed, the same problems.
 
-    Targets and kinds are mixed: Z and W (and b with ``bias``) equally often, and about half
-    the problems ask for one entry as a chain-rule sum, the others for the whole matrix form.
-    With ``bias`` every layer is A = ZW + 1_m b. About a third of the problems (none of a
-    one-problem sheet) state a concrete loss, each drawn equally often (one that does not fit
-    the columns, such as the softmax, falls back to FALLBACK_LOSS); they are drawn last, so a seed's
-    sizes, targets and entries do not depend on them.
+    Z and W (and b, every layer then A = ZW + 1_m b) are targets equally often, and about half the
+    problems ask for one entry, the others for the whole matrix form. About a third (none of a
+    one-problem sheet) state a concrete loss, each equally often (FALLBACK_LOSS where its columns
+    do not fit); they are drawn last, so a seed's sizes, targets and entries do not depend on them.
     """
     validate_seed(seed)
     validate_count(count)
@@ -223,10 +214,8 @@ def solve(problem: Problem, derivation: Derivation) -> Solution:
 def solve_all(
     problems: Sequence[Problem], derive: Callable[..., Derivation] = derive_derivation
 ) -> tuple[Solution, ...]:
-    """Every problem derived (each layer once) and solved; UnverifiedSolutionError otherwise.
-
-    ``derive`` is called as ``derive(m, k, n, bias=…, loss=…)``; a test may pass a wrong one.
-    """
+    """Every problem derived (each layer once, by ``derive(m, k, n, bias=…, loss=…)``, which a
+    test may replace) and solved; UnverifiedSolutionError otherwise."""
     derivations: dict[tuple[Sizes, bool, str], Derivation] = {}
     solutions = []
     for problem in problems:

@@ -325,11 +325,8 @@ def claim_check(jacobian: Jacobian, claimed: Matrix, formula: str, engine: Engin
 def check_claim(
     derivation: JacobianDerivation, variable: JacobianVariable, claimed: Matrix, formula: str
 ) -> JacobianCheck:
-    """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one.
-
-    This is how a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or the notes'
-    Zᵀ, whose shape does not even match.
-    """
+    """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one, as
+    a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or Zᵀ, of another shape."""
     engine = get_engine(derivation.engine)
     return claim_check(derivation.jacobians[variable], claimed, formula, engine)
 
@@ -421,11 +418,8 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
 def jacobian(
     m: int = 2, k: int = 2, n: int = 2, *, layout: str = "numerator", engine: str | None = None
 ) -> JacobianDerivation:
-    """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW at the given sizes, in ``layout``.
-
-    The bias plays no part: b_j enters a_{i,j} as a constant with respect to W and Z, so both
-    Jacobians are those of A = ZW.
-    """
+    """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW at the given sizes, in ``layout``. The bias
+    plays no part: b_j is a constant with respect to W and Z."""
     if layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
     sizes = validate_jacobian_sizes(m, k, n)

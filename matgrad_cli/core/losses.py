@@ -95,11 +95,8 @@ class GenericLoss(Loss):
 
 
 class ConcreteLoss(Loss):
-    """A loss written out: L(A, Y), its ∂L/∂A in closed form, its names and its size limit.
-
-    A new loss is one subclass with these attributes and methods, listed in LOSSES
-    (docs/how-it-works.md, "Adding a loss").
-    """
+    """A loss written out: L(A, Y), its ∂L/∂A in closed form, its names and its size limit. A new
+    loss is one subclass listed in LOSSES (docs/how-it-works.md, "Adding a loss")."""
 
     #: The right-hand side of L's definition in LaTeX, and the whole line ``L = …`` in plain text.
     definition_latex: ClassVar[str]
@@ -333,13 +330,10 @@ class LossSymbols:
 
 @dataclass(frozen=True)
 class LossDerivation:
-    """A concrete loss differentiated through the layer, and what was verified about it.
-
-    ``upstream`` is ∂L/∂A from the CAS, over the symbols a_i_j and y_i_j; ``closed_form`` is the
-    textbook form it was compared with; ``elementwise`` holds ∂L/∂Z, ∂L/∂W (∂L/∂b) from
-    differentiating L(Z, W, b) itself, over z, w, b and y; ``products`` the matrix forms built
-    from ``upstream`` with A = ZW (+ 1_m b) substituted.
-    """
+    """A concrete loss differentiated through the layer: ``upstream`` is ∂L/∂A from the CAS (over
+    a_i_j and y_i_j), ``closed_form`` the textbook form it was compared with, ``elementwise`` ∂L/∂Z,
+    ∂L/∂W (∂L/∂b) of L(Z, W, b) itself, and ``products`` the matrix forms built from ``upstream``
+    with A = ZW (+ 1_m b) substituted."""
 
     #: The loss itself: its expression, closed form, names and limits.
     definition: ConcreteLoss
@@ -395,11 +389,8 @@ def derive_loss(
     bias: bool,
     forms: Mapping[Variable, MatrixForm] | None = None,
 ) -> LossDerivation:
-    """Differentiate a concrete loss through the layer and verify the three identities.
-
-    ``loss`` is a name from LOSSES or a ConcreteLoss itself. ``forms`` replaces the matrix forms
-    (G, Z, W) ↦ matrix, so that tests can show that a wrong form is rejected.
-    """
+    """Differentiate a concrete loss (named in LOSSES, or itself) through the layer and verify the
+    three identities; ``forms`` replaces matrix forms, for tests to show a wrong one rejected."""
     import sympy
 
     definition = loss if isinstance(loss, ConcreteLoss) else concrete_loss(loss)

@@ -45,12 +45,9 @@ def transpose(form: MatrixForm, of: Comparand | None = None) -> MatrixForm:
 def _linear_sum(
     pieces: Sequence[tuple[LinearForm, Any]], engine: Engine, scale_left: bool
 ) -> LinearForm:
-    """Σ scalar·form (or form·scalar) over ``pieces``, merging terms of the same ∂L/∂a_{p,q}.
-
-    Pieces whose scalar is None (a zero entry of the constant matrix) are skipped; a merged
-    coefficient that cancels to zero is dropped. Multiplying by the integer 1 (the coefficient
-    of G's own entries) is skipped: a 64³ product form has half a million such terms.
-    """
+    """Σ scalar·form (or form·scalar) over ``pieces``, merging terms of the same ∂L/∂a_{p,q}:
+    a None scalar (a zero of the constant matrix) and a coefficient that cancels are dropped, and
+    products with the integer 1 skipped (a 64³ product form has half a million such terms)."""
     pairs: list[UpstreamTerm] = []
     for form, scalar in pieces:
         if scalar is None:
@@ -97,11 +94,8 @@ def _is_zero(entry: Any, engine: Engine) -> bool:
 
 
 def matmul(left: Any, right: Any, engine: Engine, of: Comparand) -> MatrixForm:
-    """A matrix form times a constant matrix, or a constant matrix times a matrix form.
-
-    The constant is an engine matrix (entries such as z_{i,r}); exactly one side is a MatrixForm.
-    Raises ValueError when the inner sizes differ.
-    """
+    """A matrix form times a constant (engine) matrix, or a constant matrix times a matrix form;
+    ValueError when the inner sizes differ."""
     if isinstance(left, MatrixForm) == isinstance(right, MatrixForm):
         raise TypeError("matmul multiplies one matrix form by one constant matrix")
     left_shape = left.shape if isinstance(left, MatrixForm) else tuple(map(int, left.shape))

@@ -292,11 +292,8 @@ def prove(
     step_seconds: float = STEP_SECONDS,
     cas: CASSteps | None = None,
 ) -> ProofReport:
-    """Prove ∂L/∂Z, ∂L/∂W and (with the bias) ∂L/∂b for every size, in index notation.
-
-    ``claims`` replaces the right side of some identities (to show that a wrong one fails), and
-    ``cas`` some CAS steps (to show that a step that fails leaves its identity unproved).
-    """
+    """Prove ∂L/∂Z, ∂L/∂W and (with the bias) ∂L/∂b for every size, in index notation; ``claims``
+    and ``cas`` replace claims or CAS steps, to show a wrong claim or a failed step unproved."""
     chosen = claims or {}
     proofs = tuple(
         prove_identity(variable, bias, chosen.get(variable), step_seconds, cas)

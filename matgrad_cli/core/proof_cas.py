@@ -200,12 +200,9 @@ def sum_out(expr: Any, variable: Any) -> Any:
 
 
 def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
-    """The entry of a SymPy matrix expression at the 1-based symbolic ``indices``, in indices.
-
-    SymPy computes the entry itself: ``(G*W.T)[i-1, r-1]`` is a Sum of products of
-    ``MatrixElement`` objects, 0-based. Those become the 1-based entries z_{p,s}, w_{s,q}, b_q and
-    ∂L/∂a_{p,q}, and each summation index is shifted to run from 1, named after its range.
-    """
+    """The entry of a SymPy matrix expression at the 1-based symbolic ``indices``, computed by
+    SymPy: ``(G*W.T)[i-1, r-1]`` is a Sum of 0-based ``MatrixElement`` products, which become the
+    1-based z_{p,s}, w_{s,q}, b_q and ∂L/∂a_{p,q}, each summation index shifted to run from 1."""
     row, col = (indices[0], indices[1]) if len(indices) == 2 else (1, indices[0])
     element = matrix[row - 1, col - 1]
     bases = {st.Z_matrix: st.z, st.W_matrix: st.w, st.G_matrix: st.G}
