@@ -2,7 +2,9 @@
 door (``render``), then written by files.py or printed on stdout, and its verdict on stderr.
 files.py is imported when a file is named, so that ``matgrad --help`` does not pay for it.
 A PDF is the standalone LaTeX compiled with pdflatex. On a terminal the text view is laid out for
-its width, in colour, and the other formats are highlighted; anything else gets the plain bytes.
+its width, in colour, and the other formats are highlighted; anything else gets the plain bytes,
+in the ASCII notation (JSON with ``\\u`` escapes) if stdout cannot encode them (streams.py).
+A stdout that cannot be written is an error (exit code 2), so no verdict follows it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from typing import Any, NoReturn
 
 import typer
 
+from ..errors import OutputError
 from ..present import render, summary
+from . import streams
+
+#: Above this many characters a document on a terminal is printed plain, not highlighted: rich
+#: takes 1 to 3 µs a character (about a second here on a terminal 10 columns wide).
+HIGHLIGHT_LIMIT = 1 << 19
 
 
 def prepare_output(text: str | None, output_format: str, force: bool) -> Path | None:
@@ -25,6 +33,8 @@ def prepare_output(text: str | None, output_format: str, force: bool) -> Path | 
 
         destination = parse_output_path(text)
         check_writable(destination, force)
+    elif streams.stdout_closed():
+        raise OutputError(streams.CLOSED)
     if output_format == "pdf":
         from ..present.pdf import check_pdf_destination
 
@@ -59,12 +69,15 @@ def deliver(
         width = shutil.get_terminal_size((80, 24)).columns if on_terminal else 80
         options.update(color=on_terminal, width=width)
     text = render(result, output_format, **options)
-    if on_terminal and output_format != "text":
+    if on_terminal and output_format != "text" and len(text) <= HIGHLIGHT_LIMIT:
         from rich.console import Console
         from rich.syntax import Syntax
 
+        text = streams.output_text(text, output_format)
         Console().print(Syntax(text, output_format, theme="ansi_dark", word_wrap=True))
     else:
+        if destination is None:
+            text = streams.output_text(text, output_format)
         _write(text, destination, force)
 
 
@@ -77,15 +90,37 @@ def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
 
 
 def _write(content: str | bytes, destination: Path | None, force: bool) -> None:
-    """``content`` to its file, atomically, or to stdout as it is (a PDF as bytes, to a stdout
-    that prepare_output has checked is not a terminal)."""
+    """``content`` to its file, atomically, or to stdout (a PDF as bytes, to a stdout that
+    prepare_output has checked is not a terminal). A reader that went away is left to the
+    command line (BrokenPipeError: a quiet exit); any other failure is an OutputError."""
     if destination is not None:
         from ..files import write_atomic
 
         write_atomic(destination, content, force)
-    elif isinstance(content, bytes):
-        sys.stdout.buffer.write(content)
-        sys.stdout.buffer.flush()
-    else:
-        sys.stdout.write(content)
-        sys.stdout.flush()
+        return
+    try:
+        _put(content)
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise OutputError(f"cannot write to stdout: {error.strerror or error}") from error
+
+
+def _put(content: str | bytes) -> None:
+    """All of ``content`` on stdout, or an OSError. Through the binary stream, whose count of
+    bytes written is checked: when the reader of a pipe goes away during a write, the write
+    returns short, and a text stream would drop the rest without a word."""
+    stream = sys.stdout
+    binary = getattr(stream, "buffer", None)
+    if binary is None:  # a stream without bytes underneath (a notebook's, a test's)
+        stream.write(content if isinstance(content, str) else content.decode("utf-8"))
+        stream.flush()
+        return
+    if isinstance(content, str):
+        content = content.encode(stream.encoding or "utf-8", stream.errors or "strict")
+    stream.flush()
+    view = memoryview(content)
+    while view:
+        written = binary.write(view)
+        view = view[len(view) if written is None else written :]
+    binary.flush()
