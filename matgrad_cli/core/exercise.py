@@ -134,12 +134,10 @@ def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
     while True:
         m, k, n = (rng.choice(_SIZE_DRAW) for _ in range(3))
         sizes = Sizes(m, k, n)
-        if m == k == n or (m, k, n).count(1) > 1:
-            continue
         # The terms of the chain-rule sum of one entry: n for Z, m for W and b.
-        if LAYER.rule(target).inner_size(sizes) < 2:
-            continue
-        return sizes
+        terms = LAYER.rule(target).inner_size(sizes)
+        if not m == k == n and (m, k, n).count(1) <= 1 and terms >= 2:
+            return sizes
 
 
 def _draw_entry(rng: random.Random, shape: tuple[int, int]) -> Index:
@@ -162,13 +160,10 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     validate_seed(seed)
     validate_count(count)
     rng = random.Random(seed)
-    targets = LAYER.variables(bias)
-    chosen_targets = _balanced(rng, targets, count)
+    targets = _balanced(rng, LAYER.variables(bias), count)
     single_entries = _balanced(rng, (True, False), count)
     problems = []
-    for number, (target, single_entry) in enumerate(
-        zip(chosen_targets, single_entries, strict=True), start=1
-    ):
+    for number, (target, single_entry) in enumerate(zip(targets, single_entries, strict=True), 1):
         sizes = _draw_sizes(rng, target)
         entry = _draw_entry(rng, sizes.shape_of(target)) if single_entry else None
         problems.append(Problem(number, sizes, bias, target, entry))

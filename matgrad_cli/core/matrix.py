@@ -32,11 +32,11 @@ def upstream_form(sizes: Sizes) -> MatrixForm:
     )
 
 
-def transpose(form: MatrixForm, of: Comparand | None = None) -> MatrixForm:
+def transpose(form: MatrixForm) -> MatrixForm:
     """The transpose of a matrix form."""
     rows, cols = form.shape
     return MatrixForm(
-        of or f"({form.formula})ᵀ",
+        f"({form.formula})ᵀ",
         (cols, rows),
         tuple(tuple(form.entries[i][j] for i in range(rows)) for j in range(cols)),
     )

@@ -142,13 +142,9 @@ class Derivation(bridge.RenderedInFull):
     @property
     def checks(self) -> tuple[Check, ...]:
         """Every check made, in document order."""
-        layers = [self.plain] + ([self.biased] if self.biased is not None else [])
-        loss_checks = self.loss.checks if self.loss is not None else ()
-        return (
-            tuple(check for layer in layers for check in layer.checks)
-            + self.extra_checks
-            + loss_checks
-        )
+        biased = self.biased.checks if self.biased is not None else ()
+        loss = self.loss.checks if self.loss is not None else ()
+        return self.plain.checks + biased + self.extra_checks + loss
 
     @property
     def verified(self) -> bool:
