@@ -559,8 +559,8 @@ What is measured:
   verifies, and covers the bias.
 - **numeric check**: `matgrad_cli.core.numeric.numeric_verify`, exact integer arithmetic at random
   integer matrices, for sizes past the symbolic limit. Every entry is compared with a one-entry
-  difference quotient while m·k²·n ≤ 2³¹ (up to 215³); above that a seeded sample of 2,000
-  entries per gradient, and the whole gradient along random directions.
+  difference quotient while m·k²·n ≤ 2³¹ and k²·(m + n) ≤ 2²⁷ (up to 215³); above that a seeded
+  sample of 2,000 entries per gradient, and the whole gradient along random directions.
 """
 
 

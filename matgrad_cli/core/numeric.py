@@ -7,7 +7,7 @@ the elementwise side never uses them. It only evaluates L by forward passes:
 - one-entry difference quotients: L is linear in each single entry, so
   ∂L/∂z_{i,r} = L(Z + E_{i,r}) − L(Z) exactly, with L(Z + E_{i,r}) evaluated by re-running the
   forward pass for the one row of A that z_{i,r} feeds. Every entry is checked this way where that
-  fits the time budget (FULL_CHECK_LIMIT), a seeded random sample of SAMPLE_SIZE entries above it;
+  fits the time budget (every_entry_fits), a seeded random sample of SAMPLE_SIZE entries above it;
 - exact directional derivatives: L is linear in Z as a whole, so L(Z + V) − L(Z) = ⟨∂L/∂Z, V⟩ for
   any direction V. The two sides are compared row by row (row i of A depends on row i of Z only),
   for DIRECTIONS random integer directions whose entries are never zero. A claimed matrix that is
@@ -47,12 +47,17 @@ NUMERIC_LIMIT = 1024
 DIRECTION_RANGE = 10**6
 #: Random directions per gradient.
 DIRECTIONS = 2
-#: Entries per gradient checked by one-entry difference quotients above FULL_CHECK_LIMIT.
+#: Entries per gradient checked by one-entry difference quotients where every_entry_fits is false.
 SAMPLE_SIZE = 2000
 #: Every entry of Z and W is checked by a difference quotient while m·k·k·n, the multiply-adds
 #: of doing so for one gradient, stays at or below this: 2^31 ≈ 2.1·10^9, up to 215³, about 0.4 s
-#: for both gradients on an idle 2-core machine (measured with benchmarks/scale.py).
+#: for both gradients on an idle 2-core machine (measured with benchmarks/scale.py) ...
 FULL_CHECK_LIMIT = 2**31
+#: ... and k·k·(m + n), the entries of the perturbed copies of Z and W those products multiply
+#: (k per entry of Z or W), at or below this: 2^27 ≈ 1.3·10^8, about a second of writing memory.
+#: Without this bound a thin layer such as 1×1024×1024, with only 2^30 multiply-adds, would write
+#: 2^30 perturbed entries, one product of a row by a matrix at a time: 9 s.
+FULL_CHECK_COPIES = 2**27
 
 #: The description every result carries.
 METHOD = "numeric check (exact integer arithmetic), not a symbolic proof"
@@ -159,6 +164,13 @@ class NumericResult:
 def validate_numeric_sizes(m: object, k: object, n: object) -> Sizes:
     """Positive integer sizes no larger than NUMERIC_LIMIT, or a SizeError naming the bad one."""
     return positive_sizes(m, k, n, ("numeric limit", NUMERIC_LIMIT))
+
+
+def every_entry_fits(sizes: Sizes) -> bool:
+    """Whether comparing every entry of Z and W with its difference quotient fits the time
+    budget: m·k·k·n multiply-adds per gradient, and k·k·(m + n) perturbed entries written."""
+    m, k, n = sizes.m, sizes.k, sizes.n
+    return m * k * k * n <= FULL_CHECK_LIMIT and k * k * (m + n) <= FULL_CHECK_COPIES
 
 
 def _require_exact(sizes: Sizes) -> None:
@@ -359,15 +371,15 @@ def numeric_verify(
 
     ``forms`` replaces matrix forms under test (to show that a wrong one is rejected): a Formula
     or a bare function of Z, W and G. ``full`` forces (True) or forbids (False) comparing every
-    entry with its difference quotient; by default every entry is compared while m·k·k·n is at
-    most FULL_CHECK_LIMIT. ``progress`` is called as progress("numeric", done, total).
+    entry with its difference quotient; by default every entry is compared while that fits the
+    time budget (every_entry_fits). ``progress`` is called as progress("numeric", done, total).
     """
     sizes = validate_numeric_sizes(m, k, n)
     _require_exact(sizes)
     if directions < 0 or sample_size < 0:
         raise ValueError("directions and sample_size must not be negative")
     if full is None:
-        full = sizes.m * sizes.k * sizes.k * sizes.n <= FULL_CHECK_LIMIT
+        full = every_entry_fits(sizes)
     under_test: dict[Variable, Formula] = dict(FORMS)
     for name, given in (forms or {}).items():
         if name not in FORMS:

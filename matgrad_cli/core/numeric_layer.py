@@ -16,8 +16,18 @@ Integers = npt.NDArray[np.int64]
 
 #: Entries of Z, W, b and G are drawn uniformly from −ENTRY_RANGE..ENTRY_RANGE.
 ENTRY_RANGE = 9
-#: Largest number of float64 entries a chunk of perturbed forward passes holds at once (32 MB).
+#: Largest number of float64 entries an array of a chunk of perturbed forward passes holds (32 MB).
+#: A chunk is sized by the largest array it makes (the perturbed rows or columns of Z or W, and the
+#: rows or columns of A recomputed from them), never by m·k·n: with a few such arrays alive at once,
+#: and Z, W, G and A themselves (at most NUMERIC_LIMIT² entries each), the numeric check's peak
+#: memory stays near 200 MB at every size it accepts (tests/test_large.py measures it).
 _CHUNK_ENTRIES = 1 << 22
+
+
+def _chunk(*widths: int) -> int:
+    """How many perturbed rows (or blocks of rows) a chunk takes, when one of them adds the
+    largest of ``widths`` entries to some array of the chunk: at least one."""
+    return max(1, _CHUNK_ENTRIES // max(widths))
 
 
 def matmul(left: Matrix, right: Matrix) -> Matrix:
@@ -74,7 +84,8 @@ class RandomLayer:
         the row is recomputed as (Z_i + e_r)·W + b and its loss Σ_q G_{i,q}·a_{i,q} taken again.
         """
         partials = np.empty(len(rows), np.int64)
-        chunk = max(1, _CHUNK_ENTRIES // self.weights.shape[1])
+        # A chunk holds the perturbed rows of Z (k entries each) and the rows of A (n each).
+        chunk = _chunk(*self.weights.shape)
         for start in range(0, len(rows), chunk):
             row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
             perturbed = self.inputs[row_ids]
@@ -91,7 +102,8 @@ class RandomLayer:
         n = self.weights.shape[1]
         partials = np.empty((m, k), np.int64)
         identity = np.eye(k)
-        chunk = max(1, _CHUNK_ENTRIES // (k * n))
+        # Per row i: k perturbed rows of Z (k·k entries) and k rows of A (k·n).
+        chunk = _chunk(k * k, k * n)
         for start in range(0, m, chunk):
             stop = min(m, start + chunk)
             perturbed = (self.inputs[start:stop, None, :] + identity).reshape(-1, k)
@@ -110,7 +122,8 @@ class RandomLayer:
         w_{r,j} feeds column j of A only; the column is recomputed as Z·(W_j + e_r) + b_j.
         """
         partials = np.empty(len(rows), np.int64)
-        chunk = max(1, _CHUNK_ENTRIES // self.inputs.shape[0])
+        # A chunk holds the perturbed columns of W (k entries each) and the columns of A (m each).
+        chunk = _chunk(*self.inputs.shape)
         for start in range(0, len(rows), chunk):
             row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
             # Worked on transposed, so that every gather takes whole contiguous rows: row t of
@@ -129,7 +142,8 @@ class RandomLayer:
         n = self.weights.shape[1]
         partials = np.empty((k, n), np.int64)
         identity = np.eye(k)
-        chunk = max(1, _CHUNK_ENTRIES // (m * k))
+        # Per column j: k perturbed columns of W (k·k entries) and k columns of A (m·k).
+        chunk = _chunk(k * k, m * k)
         for start in range(0, n, chunk):
             stop = min(n, start + chunk)
             # Column (j, r) of the perturbed weights is W_j + e_r.
