@@ -12,6 +12,7 @@ import typer
 
 from ..core.layer import Sizes
 from ..errors import AboveSymbolicLimit, ClaimSyntaxError, InputError, SizeError
+from ..present.limits import require_full_fits
 from . import options
 from .deliver import conclude, deliver, prepare_output
 
@@ -41,6 +42,8 @@ def derive(
     sizes = options.parse_sizes(m, k, n)
     options.require_latex_for_standalone(output_format, standalone)
     numeric = _numeric_route(sizes, engine, loss, numeric)
+    if full and not numeric:
+        require_full_fits(sizes.m, sizes.k, sizes.n, bias, output_format)
     destination = prepare_output(output, output_format, force)
     if numeric:
         from ..core.numeric import numeric_verify

@@ -1,10 +1,13 @@
 """How much of a large result is shown, in one place for every format (SPEC section 2).
 
 The verification always covers every entry; these bounds only decide what a reader sees. Each
-view elides beyond them with ⋯ ⋮ ⋱ (or "…, the same for the rest"), and ``--full`` lifts them.
+view elides beyond them with ⋯ ⋮ ⋱ (or "…, the same for the rest"), and ``--full`` lifts them,
+up to the size of document FULL_TERMS allows.
 """
 
 from __future__ import annotations
+
+from ..errors import SizeError
 
 #: Above this many rows or columns, a matrix is elided on display.
 MATRIX_SIDE = 6
@@ -35,3 +38,34 @@ SHAPE_STEPS = 12
 #: compiling every size and looking at the pages).
 SHEET_MATRIX_WIDTH = 9.0
 SHEET_LINE_WIDTH = 12.0
+
+#: Most terms a derivation printed with ``--full`` may hold, per format: the terms of every
+#: chain-rule sum and of the forward pass, and every entry of the matrices shown (full_terms).
+#: Above it ``matgrad derive --full`` is refused before any work, as the document would take more
+#: than about 10 s or 1 GiB to write. Measured at about 200 characters and 20 µs a term in LaTeX
+#: and Markdown (2^18 terms, 43³: some 50 MB in 7 s), 40 characters and 250 µs a term in the
+#: terminal view (2^15, 21³), and 0.4 ms a term through pdflatex (2^14, 16³). JSON lists every
+#: entry without ``--full`` and has no limit here.
+FULL_TERMS = {"latex": 2**18, "markdown": 2**18, "text": 2**15, "pdf": 2**14}
+
+
+def full_terms(m: int, k: int, n: int, bias: bool) -> int:
+    """The terms a derivation printed with ``--full`` holds, from the sizes alone: the forward
+    pass has m·n entries of k terms (k + 1 with the bias), ∂L/∂Z m·k entries of n terms, ∂L/∂W
+    k·n entries of m terms, ∂L/∂b n entries of m terms; and Z, W, b, A and ∂L/∂A their entries."""
+    with_bias = int(bias)
+    sums = m * n * (k + with_bias) + m * k * n + k * n * m + with_bias * n * m
+    return sums + m * k + k * n + with_bias * n + 2 * m * n
+
+
+def require_full_fits(m: int, k: int, n: int, bias: bool, output_format: str) -> None:
+    """Refuse, with a SizeError, a derivation that ``--full`` would print in ``output_format``
+    with more than FULL_TERMS terms; before any work, as the count needs the sizes alone."""
+    limit = FULL_TERMS.get(output_format)
+    terms = full_terms(m, k, n, bias)
+    if limit is not None and terms > limit:
+        raise SizeError(
+            f"--full at m={m}, k={k}, n={n} would print {terms:,} terms, above the limit of "
+            f"{limit:,} for {output_format}; drop --full (large matrices are then elided), use "
+            "smaller sizes, or -f json (every entry, without --full)"
+        )
