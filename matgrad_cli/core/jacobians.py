@@ -242,9 +242,7 @@ VEC_IDENTITIES: dict[JacobianVariable, str] = {"W": "(I_n ⊗ Z) vec(W)", "Z": "
 
 def jacobian_name(variable: JacobianVariable, layout: Layout) -> str:
     """∂vec(A)/∂vec(W)ᵀ (numerator layout) or ∂vec(A)ᵀ/∂vec(W) (denominator layout)."""
-    if layout == "numerator":
-        return f"∂vec(A)/∂vec({variable})ᵀ"
-    return f"∂vec(A)ᵀ/∂vec({variable})"
+    return f"∂vec(A)/∂vec({variable})ᵀ" if layout == "numerator" else f"∂vec(A)ᵀ/∂vec({variable})"
 
 
 def _build_jacobian(
@@ -351,14 +349,9 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
         named = symbols.Z if jacobian.layout == "numerator" else transposed(symbols.Z)
         if block == named:
             return BlockForm("matrix", "Z" if jacobian.layout == "numerator" else "Zᵀ")
-    size = len(block)
-    if size == len(block[0]):
-        diagonal = block[0][0]
-        off_diagonal_zero = all(
-            is_exact_zero(block[i][j]) for i in range(size) for j in range(size) if i != j
-        )
-        if off_diagonal_zero and all(bool(block[i][i] == diagonal) for i in range(size)):
-            return BlockForm("scaled identity", scale=diagonal)
+    diagonal = block[0][0]
+    if len(block) == len(block[0]) and block == kronecker(((diagonal,),), identity(len(block))):
+        return BlockForm("scaled identity", scale=diagonal)
     return BlockForm("entries")
 
 
