@@ -32,7 +32,7 @@ def rule_latex(variable: str, upstream: str = UPSTREAM, after_upstream: str = " 
     """The matrix form of ∂L/∂``variable``, its factors side by side (the Matrix Cookbook,
     eqs. 69-71, in gradient layout); ``after_upstream`` separates ∂L/∂A from a factor after it."""
     left, right = LAYER.rule(variable).factors
-    separator = after_upstream if LAYER.matrix(left.matrix).role == "upstream" else " "
+    separator = after_upstream if upstream_first(variable) else " "
     return f"{factor_latex(left, upstream)}{separator}{factor_latex(right, upstream)}"
 
 
