@@ -178,12 +178,10 @@ def _inspect_all(
 ) -> list[tuple[_Target, bytes]]:
     """Every target checked, refusing a file named twice (the second write would undo the first)."""
     targets: list[tuple[_Target, bytes]] = []
-    seen: set[Path] = set()
     for path, data in files:
         target = _inspect(path, force)
-        if target.file in seen:
+        if any(target.file == earlier.file for earlier, _ in targets):
             raise OutputError(f"cannot write {shown(target.path)}: it is named twice")
-        seen.add(target.file)
         targets.append((target, data))
     return targets
 
@@ -355,8 +353,7 @@ def _commit(item: _Staged, force: bool, done: list[_Done]) -> None:
                 return
         backup = _set_aside(target.file)
         try:
-            name = _name(item)
-            os.replace(name, target.file)
+            os.replace(_name(item), target.file)
             item.name = None
         except BaseException:
             _unlink(backup)

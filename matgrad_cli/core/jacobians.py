@@ -27,6 +27,7 @@ from typing import Any, Literal, get_args
 
 from ..errors import InputError, SizeError
 from . import bridge
+from .arguments import optional_name
 from .checks import Mismatch, kept_mismatches
 from .compare import exactly_equal
 from .derive import build_symbols
@@ -177,8 +178,6 @@ def compare_matrices(
 
 # The independent route: vec, identity matrices and Kronecker products, each built from its
 # definition on nested tuples (vec stacks the columns); none of them differentiates anything.
-
-
 def vec_order(rows: int, cols: int) -> tuple[Index, ...]:
     """The 1-based (row, column) of each entry of vec(X), column by column (column-major)."""
     return tuple((i, j) for j in range(1, cols + 1) for i in range(1, rows + 1))
@@ -416,6 +415,7 @@ def jacobian(
     if layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
     sizes = validate_jacobian_sizes(m, k, n)
+    optional_name("engine", engine)
     cas = get_engine(engine)
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)
