@@ -11,11 +11,6 @@ Two routes meet in every check and never share code:
 - the Kronecker products I_n ⊗ Z and Wᵀ ⊗ I_m are built block by block from the definition
   A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1, ``kronecker``), and the gradients Zᵀ·G and
   G·Wᵀ are the matrix products of matrix.matrix_forms.
-
-The checks: each Jacobian equals its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W) =
-(Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), each vec identity holds when
-multiplied out, and contracting each Jacobian with vec(G) gives vec(Zᵀ G) and vec(G Wᵀ),
-reshaped into the shapes of W and Z (gradients keep the shape of their variable).
 """
 
 from __future__ import annotations
@@ -227,14 +222,6 @@ def vec_labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
     return tuple((letter, i, j) for i, j in vec_order(rows, cols))
 
 
-#: The Kronecker forms, in plain text, of each Jacobian in each layout.
-KRONECKER_FORMULAS: dict[tuple[JacobianVariable, Layout], str] = {
-    ("W", "numerator"): "I_n ⊗ Z",
-    ("W", "denominator"): "I_n ⊗ Zᵀ",
-    ("Z", "numerator"): "Wᵀ ⊗ I_m",
-    ("Z", "denominator"): "W ⊗ I_m",
-}
-
 #: vec(A) as the numerator-layout Kronecker product times vec(X) (Matrix Cookbook §10.2.2).
 VEC_IDENTITIES: dict[JacobianVariable, str] = {"W": "(I_n ⊗ Z) vec(W)", "Z": "(Wᵀ ⊗ I_m) vec(Z)"}
 
@@ -260,9 +247,11 @@ def _build_jacobian(
     if variable == "W":
         # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z.
         left, right = identity(n), transposed(symbols.Z) if denominator else symbols.Z
+        formula = "I_n ⊗ Zᵀ" if denominator else "I_n ⊗ Z"
     else:
         # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m.
         left, right = symbols.W if denominator else transposed(symbols.W), identity(m)
+        formula = "W ⊗ I_m" if denominator else "Wᵀ ⊗ I_m"
     entries = vec(symbols.rows(variable))
     computed = tuple(
         tuple(engine.diff(outputs[i - 1][j - 1].value, x) for x in entries)
@@ -271,7 +260,6 @@ def _build_jacobian(
     rows, columns = vec_labels("a", m, n), vec_labels(variable.lower(), *sizes.shape_of(variable))
     if denominator:
         computed, rows, columns = transposed(computed), columns, rows
-    formula = KRONECKER_FORMULAS[(variable, layout)]
     return Jacobian(
         variable, layout, computed, rows, columns, formula, kronecker(left, right), _shape(right)
     )
@@ -363,9 +351,10 @@ def _verify(
     symbols: Symbols,
     engine: Engine,
 ) -> tuple[JacobianCheck, ...]:
-    """Every check, by kind in document order: each Jacobian against its Kronecker product, vec(A)
-    against each vec identity multiplied out, each contraction against the layer's backward rule
-    (matrix.matrix_forms)."""
+    """Every check, by kind in document order: each Jacobian against its Kronecker product (vec(ZW)
+    = (I_n ⊗ Z) vec(W) = (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), vec(A)
+    against each vec identity multiplied out, and each contraction with vec(G), reshaped into the
+    shape of its variable, against the layer's backward rule (matrix.matrix_forms)."""
     compare = partial(compare_matrices, engine=engine)
 
     def values(form: MatrixForm) -> Matrix:

@@ -255,9 +255,7 @@ class SoftmaxCrossEntropy(ConcreteLoss):
         import sympy
 
         denominators = _softmax_denominators(a)
-        rows, cols = a.shape
-        softmax = sympy.Matrix(rows, cols, lambda i, j: sympy.exp(a[i, j]) / denominators[i])
-        return softmax - y
+        return sympy.Matrix(*a.shape, lambda i, j: sympy.exp(a[i, j]) / denominators[i]) - y
 
     def closed_form_shown(self, closed_form: Any, a: Any) -> Any:
         """Each exp(a_{i,j}) / Σ_q exp(a_{i,q}) becomes the symbol sigma_i_j (σ_{i,j},

@@ -105,28 +105,22 @@ def matmul(left: Any, right: Any, engine: Engine, of: Comparand) -> MatrixForm:
             f"{comparand_text(of)}: inner sizes {left_shape[1]} and {right_shape[0]} differ"
         )
     rows, inner, cols = left_shape[0], left_shape[1], right_shape[1]
-    if isinstance(left, MatrixForm):
-        constant = _constant_entries(right, engine)
-        entries = tuple(
-            tuple(
-                _linear_sum(
-                    [(left.entries[i][s], constant[s][c]) for s in range(inner)], engine, False
-                )
-                for c in range(cols)
+    form_left = isinstance(left, MatrixForm)
+    form = left.entries if form_left else right.entries
+    constant = _constant_entries(right if form_left else left, engine)
+    entries = tuple(
+        tuple(
+            _linear_sum(
+                [(form[i][s], constant[s][c]) for s in range(inner)]
+                if form_left
+                else [(form[s][c], constant[i][s]) for s in range(inner)],
+                engine,
+                not form_left,
             )
-            for i in range(rows)
+            for c in range(cols)
         )
-    else:
-        constant = _constant_entries(left, engine)
-        entries = tuple(
-            tuple(
-                _linear_sum(
-                    [(right.entries[s][c], constant[i][s]) for s in range(inner)], engine, True
-                )
-                for c in range(cols)
-            )
-            for i in range(rows)
-        )
+        for i in range(rows)
+    )
     return MatrixForm(of, (rows, cols), entries)
 
 
