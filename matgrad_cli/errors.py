@@ -16,8 +16,14 @@ class InputError(MatgradError):
     """Bad input: sizes, options, expressions or paths (exit code 2)."""
 
 
+class ArgumentError(InputError, TypeError):
+    """An argument of the Python API of the wrong type, such as ``bias="yes"`` or
+    ``to_text(width="wide")`` (exit code 2); a TypeError too, as Python's own would be."""
+
+
 class SizeError(InputError):
-    """Sizes that are not positive integers, or too large for the chosen engine."""
+    """Sizes that are not positive integers, or too large for the chosen engine. Any integer
+    is a size, a NumPy integer too (``operator.index``); a bool, a float or a str is not."""
 
 
 class AboveSymbolicLimit(SizeError):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ..core.arguments import flag
 from ..errors import OutputError
 from . import options
 
@@ -85,8 +86,8 @@ def write_sheets(
     from ..present import render
     from ..present.exercise_doc import ProblemSheet, SolutionSheet
 
-    drawing.validate_seed(seed)
-    drawing.validate_count(count)
+    seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
+    bias, as_pdf, force = flag("bias", bias), flag("as_pdf", as_pdf), flag("force", force)
     text = os.fspath(stem)
     named = Path(text)
     if text.endswith(os.sep) or named.name in ("", ".", "..") or named.is_dir():

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from .arguments import view_options
+
 
 def render(result: object, output_format: str, **options: Any) -> str:
-    """``result`` as text in ``output_format``, exactly as the command line prints it."""
+    """``result`` as text in ``output_format``, exactly as the command line prints it; its
+    options are checked first (arguments.view_options), as a caller of ``to_text`` gave them."""
     from ..present import render as present_render
 
-    return present_render(result, output_format, **options)
+    return present_render(result, output_format, **view_options(options))
 
 
 def terminal_view(result: object, **options: Any) -> Any:

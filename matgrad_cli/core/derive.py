@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import AboveSymbolicLimit
+from .arguments import flag, optional_callable, optional_name
 from .compare import compare_unchanged, verify_gradients
 from .elementwise import (
     Differentiator,
@@ -154,8 +155,12 @@ def derive(
     leaves ∂L/∂Z and ∂L/∂W unchanged compares the two elementwise results. The matrix forms
     G·Wᵀ and Zᵀ·G do not involve b, so both layers are checked against the same products.
     """
+    optional_name("engine", engine)
     sizes = validate_sizes(m, k, n, engine)
     validate_loss(loss, sizes)
+    bias = flag("bias", bias)
+    for name, hook in (("progress", progress), ("elementwise", elementwise), ("forms", forms)):
+        optional_callable(name, hook)
     cas = get_engine(engine)
     with _without_cycle_collector():
         symbols = build_symbols(sizes, cas)

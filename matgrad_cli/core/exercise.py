@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from ..errors import InputError, MatgradError
+from .arguments import integer
 from .checks import Check
 from .derive import derive as derive_derivation
 from .layer import LAYER, Index, Sizes, Variable
@@ -103,9 +104,10 @@ def parse_count(text: str) -> int:
 
 def _in_range(value: object, name: str, low: int, high: int) -> int:
     """``value`` if it is an integer from ``low`` to ``high``, else an InputError."""
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+    number = integer(value)  # a NumPy integer too
+    if number is None or not low <= number <= high:
         raise InputError(f"{name} must be an integer from {low} to {high}, got {value!r}")
-    return value
+    return number
 
 
 def validate_seed(seed: object) -> int:

@@ -22,6 +22,7 @@ from typing import Any, Literal, get_args
 
 from ..errors import InputError, SizeError
 from . import bridge
+from .arguments import optional_name
 from .checks import Mismatch, kept_mismatches
 from .compare import exactly_equal
 from .derive import build_symbols
@@ -403,6 +404,7 @@ def jacobian(
     if layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
     sizes = validate_jacobian_sizes(m, k, n)
+    optional_name("engine", engine)
     cas = get_engine(engine)
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import SizeError
+from .arguments import integer
 
 Variable = Literal["Z", "W", "b"]
 Index = tuple[int, int]
@@ -45,16 +46,19 @@ class Sizes:
 def positive_sizes(m: object, k: object, n: object, limit: tuple[str, int] | None = None) -> Sizes:
     """The sizes when each is a positive integer, and at most a ``limit`` per dimension given by
     its name and value; else a SizeError naming the first that is not."""
-    for name, value in (("m", m), ("k", k), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise SizeError(f"size {name} must be a positive integer, got {value!r}")
+    values = []
+    for name, given in (("m", m), ("k", k), ("n", n)):
+        value = integer(given)  # a NumPy integer is a size too
+        if value is None:
+            raise SizeError(f"size {name} must be a positive integer, got {given!r}")
         if value < 1:
             raise SizeError(f"size {name} must be a positive integer, got {value}")
         if limit is not None and value > limit[1]:
             raise SizeError(
                 f"size {name} = {value} is above the {limit[0]} of {limit[1]} per dimension"
             )
-    return Sizes(m, k, n)  # type: ignore[arg-type]  # checked to be ints just above
+        values.append(value)
+    return Sizes(*values)
 
 
 @dataclass(frozen=True)

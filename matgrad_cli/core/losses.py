@@ -296,7 +296,7 @@ LOSS_NAMES = tuple(LOSSES)
 
 def loss_named(name: str) -> Loss:
     """The loss called ``name``; InputError for an unknown name."""
-    loss = LOSSES.get(name)
+    loss = LOSSES.get(name) if isinstance(name, str) else None
     if loss is None:
         raise InputError(f"unknown loss {name!r} (choose from {', '.join(LOSS_NAMES)})")
     return loss

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ArgumentError, InputError
 from . import bridge
 from .checks import Check, Comparand, comparand_text
 from .engine import Engine, get_engine, linear_value
@@ -157,5 +158,9 @@ class Derivation(bridge.RenderedInFull):
         import sympy
 
         layer = self.biased if self.biased is not None else self.plain
+        if variable not in layer.gradients:  # Z, W, and b with the bias
+            names = ", ".join(layer.gradients)
+            error = InputError if isinstance(variable, str) else ArgumentError
+            raise error(f"no gradient with respect to {variable!r} (choose from {names})")
         values = layer.gradients[variable].values(self.symbols.upstream, get_engine(self.engine))
         return sympy.Matrix([[sympy.sympify(value) for value in row] for row in values])

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import sympy
 
 from . import bridge, proof_cas
+from .arguments import flag
 from .layer import LAYER, BackwardRule, Variable
 from .proof_cas import STEP_SECONDS, CASFailure, CASSteps, Setting, StepFailed, Target, guarded
 
@@ -294,6 +295,7 @@ def prove(
 ) -> ProofReport:
     """Prove ∂L/∂Z, ∂L/∂W and (with the bias) ∂L/∂b for every size, in index notation; ``claims``
     and ``cas`` replace claims or CAS steps, to show a wrong claim or a failed step unproved."""
+    bias = flag("bias", bias)
     chosen = claims or {}
     proofs = tuple(
         prove_identity(variable, bias, chosen.get(variable), step_seconds, cas)

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
-from ...errors import ClaimSyntaxError, InputError, SizeError
+from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
+from ..arguments import claim_texts
 from ..checks import Check
 from ..derive import validate_sizes
 from ..layer import LAYER, Sizes
@@ -217,7 +218,9 @@ def check(
     without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
     claim. Bad sizes or losses raise InputError (SizeError) and no claims at all InputError.
     """
-    texts = [claims] if isinstance(claims, str) else list(claims)
+    texts = claim_texts(claims)
+    if sizes is not None and not isinstance(sizes, Sizes):
+        raise ArgumentError(f"sizes must be a Sizes(m, k, n) or None, got {sizes!r}")
     if not texts:
         raise InputError("no claims to check")
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
