@@ -83,12 +83,6 @@ def parse_output_path(text: str) -> Path:
     return Path(text)
 
 
-def check_writable(path: Path | str, force: bool) -> None:
-    """Fail early, before any work, with one line if ``path`` cannot or may not be written.
-    A ``str`` is read by ``parse_output_path``, so ``x.tex/`` is refused."""
-    _inspect(path, force)
-
-
 def write_atomic(path: Path | str, content: str | bytes, force: bool) -> None:
     """Write ``content`` (a str as UTF-8) to ``path``: ``write_all`` of one file."""
     data = content.encode("utf-8") if isinstance(content, str) else content
@@ -139,9 +133,10 @@ def _exists_error(path: Path) -> OutputError:
     return OutputError(f"{shown(path)} already exists; use --force to replace it")
 
 
-def _inspect(given: Path | str, force: bool) -> _Target:
-    """Where a write to ``given`` lands and what is there; OutputError if it may not be written.
-    A str from the command line is parsed, so that its trailing separator is not lost."""
+def check_writable(given: Path | str, force: bool) -> _Target:
+    """Fail early, before any work, with one line if ``given`` cannot or may not be written; else
+    where the write lands and what is there. A ``str`` is read by ``parse_output_path``, so that
+    ``x.tex/`` is refused."""
     path = parse_output_path(given) if isinstance(given, str) else given
     try:
         existing: os.stat_result | None = os.stat(path)  # follows links; ELOOP for a loop
@@ -179,7 +174,7 @@ def _inspect_all(
     """Every target checked, refusing a file named twice (the second write would undo the first)."""
     targets: list[tuple[_Target, bytes]] = []
     for path, data in files:
-        target = _inspect(path, force)
+        target = check_writable(path, force)
         if any(target.file == earlier.file for earlier, _ in targets):
             raise OutputError(f"cannot write {shown(target.path)}: it is named twice")
         targets.append((target, data))

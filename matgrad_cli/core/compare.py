@@ -1,8 +1,7 @@
 """The comparison of the two routes, entry by entry, each recorded as a Check.
 
 The elementwise partials (elementwise.py) and the matrix forms (matrix.py) are both linear forms
-in the entries of G = ∂L/∂A; this module compares them and imports neither route. Claims written
-as ordinary matrices of expressions (``matgrad check``) are compared through ``compare_matrix``.
+in the entries of G = ∂L/∂A; this module compares them and imports neither route.
 """
 
 from __future__ import annotations
