@@ -165,10 +165,7 @@ def _with_loss_product(solution: Solution) -> list[Block]:
         widths = [sum(len(entry.args) if entry.is_Add else 1 for entry in row) for row in shown]
         if max(widths) <= SHEET_MATRIX_WIDTH:
             lines.append(f"&= {tex.symbol_matrix(shown, full=True)}")
-    return [
-        Paragraph(f"With {_closed_form(loss)}:"),
-        Display(tuple(lines), aligned=True),
-    ]
+    return [Paragraph(f"With {_closed_form(loss)}:"), Display(tuple(lines), aligned=True)]
 
 
 def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
