@@ -74,7 +74,7 @@ class Differentiator:
         diff = self._engine.diff
         canonical = self._canonical
         partials = []
-        for symbol in self._engine.free_symbols(term):
+        for symbol in term.free_symbols:
             partial = diff(term, symbol)
             if partial.is_Symbol:
                 partial = canonical.get(str(partial), partial)

@@ -25,7 +25,6 @@ class Engine(Protocol):
 
     def symbol(self, name: str) -> Any: ...
     def add(self, terms: Sequence[Any]) -> Any: ...
-    def free_symbols(self, expr: Any) -> Any: ...
     def diff(self, expr: Any, symbol: Any) -> Any: ...
     def is_zero(self, expr: Any) -> bool: ...
     def matrix(self, rows: Sequence[Sequence[Any]]) -> Any: ...
@@ -49,9 +48,6 @@ class SymengineEngine:
 
     def add(self, terms: Sequence[Any]) -> Any:
         return self._se.Add(*terms) if terms else self._se.Integer(0)
-
-    def free_symbols(self, expr: Any) -> Any:
-        return expr.free_symbols
 
     def diff(self, expr: Any, symbol: Any) -> Any:
         # Basic._diff is the one-symbol derivative without diff()'s argument handling: half
@@ -86,9 +82,6 @@ class SympyEngine:
 
     def add(self, terms: Sequence[Any]) -> Any:
         return self._sp.Add(*terms)
-
-    def free_symbols(self, expr: Any) -> Any:
-        return expr.free_symbols
 
     def diff(self, expr: Any, symbol: Any) -> Any:
         return self._sp.diff(expr, symbol)

@@ -432,10 +432,8 @@ def _through_the_layer(
     the matrix forms built from ∂L/∂A, as (elementwise, products)."""
     import sympy
 
-    rows = symbols.A.rows
-    layer_output = symbols.Z * symbols.W
-    if bias:
-        layer_output += sympy.ones(rows, 1) * symbols.b
+    ones = sympy.ones(symbols.A.rows, 1)
+    layer_output = symbols.Z * symbols.W + ones * symbols.b if bias else symbols.Z * symbols.W
     forward = dict(zip(symbols.A, layer_output, strict=True))
     composed = expression.xreplace(forward)
     matrices = {"Z": symbols.Z, "W": symbols.W, "b": symbols.b}
@@ -444,7 +442,7 @@ def _through_the_layer(
         name: matrices[name].applyfunc(lambda entry: sympy.diff(composed, entry))
         for name in variables
     }
-    operands = {**matrices, "G": upstream.xreplace(forward), "1": sympy.ones(rows, 1)}
+    operands = {**matrices, "G": upstream.xreplace(forward), "1": ones}
     products = {
         name: forms[name](operands["G"], symbols.Z, symbols.W)
         if forms is not None and name in forms
