@@ -286,7 +286,9 @@ def _stage(target: _Target, data: bytes, staged: list[_Staged], guard: _Guard) -
         guard.check()
         guard.interruptible = True
         try:
-            _write(item.fd, data)
+            view = memoryview(data)
+            while view:  # in chunks, so that a signal is acted on between them
+                view = view[os.write(item.fd, view[:_CHUNK]) :]
             _set_mode(item.fd, target.existing)
             os.fsync(item.fd)
         finally:
@@ -314,13 +316,6 @@ def _open_temporary(item: _Staged) -> None:
                 raise
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     item.name, item.fd = _fresh(folder, ".tmp", lambda name: os.open(name, flags, mode))
-
-
-def _write(fd: int, data: bytes) -> None:
-    """All of ``data``, in chunks, so that a signal is acted on between them."""
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view[:_CHUNK]) :]
 
 
 def _set_mode(fd: int, existing: os.stat_result | None) -> None:

@@ -1,25 +1,19 @@
 """`matgrad prove`: the gradient identities proved for every size, in index notation, by SymPy.
 
 The sizes m, k, n are symbols and the entries are indexed symbols, so every sum is symbolic. Each
-identity is derived as SPEC section 1 prescribes, every step computed by the computer algebra
-system and none filled in from the identity under test:
-
-1. the forward pass a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), the definition;
-2. the local partial ∂a_{p,q}/∂x by ``sympy.diff``, a sum of Kronecker-delta products;
-3. the chain rule ∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x;
-4. one line for each sum a Kronecker delta collapses, by SymPy's delta summation (``Sum.doit``);
-5. the comparison with the entry of the matrix product, which SymPy computes on its own from
-   ``MatrixSymbol`` objects: the difference must simplify to 0, and the shapes must agree.
+identity is derived in the five steps of SPEC section 1 (numbered in ``_derive``), every step
+computed by the computer algebra system and none filled in from the identity under test: the
+claimed side is the entry SymPy computes on its own from ``MatrixSymbol`` objects, and the
+difference must simplify to 0 with the shapes agreeing.
 
 SymPy states a collapsed sum under a condition such as r ≤ k. The condition is discharged only
 when it is one of the ranges (1 ≤ i ≤ m, …) of the entry being differentiated, and the step says
 so. Anything else (an exception, a time-out, a delta or a condition left over, a difference that
 is not 0) leaves the identity NOT proved, with the reason: nothing unproved is reported as proved.
 
-A claim is the right side of ∂L/∂X: the standard claims are the identities of SPEC section 1, and
-a test replaces one by a wrong form to show that it is refused. The result is data: each step
-holds SymPy's expression, what was done, and what the CAS found on the way (the bias term's
-partial, the conditions of a sum, the counterexample …); present/prove_story.py tells the story.
+The result is data: each step holds SymPy's expression, what was done, and what the CAS found on
+the way (the bias term's partial, the conditions of a sum, the counterexample …);
+present/prove_story.py tells the story.
 """
 
 from __future__ import annotations
@@ -201,7 +195,7 @@ def _derive(
     forward = proof_cas.forward_entry(st, bias)
     yield ProofStep("definition", forward, True)
 
-    # 2. The local partial ∂a_{p,q}/∂x, by sympy.diff.
+    # 2. The local partial ∂a_{p,q}/∂x by sympy.diff: a sum of Kronecker-delta products.
     x = target.entry
     try:
         derivative = guarded(lambda: cas.local_partial(forward, x), "diff", seconds)
@@ -231,7 +225,7 @@ def _derive(
     if expr.has(sympy.KroneckerDelta) or expr.has(sympy.Piecewise):
         yield ProofStep("deltas", None, False)
 
-    # 5. The claimed matrix form: its entry computed by SymPy, compared with the derived one.
+    # 5. The claimed side: its entry computed by SymPy, compared with the derived one.
     yield _compare(target, st, expr, claim, seconds, cas)
 
 
