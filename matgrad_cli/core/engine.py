@@ -120,13 +120,9 @@ def add_by_key(pairs: Sequence[tuple[Key, Any]], is_zero: Callable[[Any], bool])
     return merged
 
 
-def _times(left: Any, right: Any) -> Any:
-    """A product that skips multiplying by the integer 1, the coefficient of G's own entries."""
-    if isinstance(left, int) and left == 1:
-        return right
-    if isinstance(right, int) and right == 1:
-        return left
-    return left * right
+def _times(symbol: Any, factor: Any) -> Any:
+    """symbol·factor, skipping a factor of the integer 1, the coefficient of G's own entries."""
+    return symbol if isinstance(factor, int) and factor == 1 else symbol * factor
 
 
 def linear_value(

@@ -179,9 +179,8 @@ def forward_entry(st: Setting, bias: bool) -> Any:
     return product + st.b[st.q] if bias else product
 
 
-def local_partial(output: Any, entry: Any) -> Any:
-    """∂a_{p,q}/∂x, differentiated by SymPy from the forward pass."""
-    return sympy.diff(output, entry)
+#: ∂a_{p,q}/∂x, differentiated by SymPy from the forward pass.
+local_partial: Callable[[Any, Any], Any] = sympy.diff
 
 
 def sum_out(expr: Any, variable: Any) -> Any:
