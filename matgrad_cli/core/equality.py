@@ -72,8 +72,7 @@ def compare_expressions(
     """Every entry of ``elementwise`` against ``claimed`` (the matrix of ``against``), with
     ``expressions_equal``; ``loss`` names the concrete loss both sides were differentiated under,
     if any."""
-    shape = (int(elementwise.shape[0]), int(elementwise.shape[1]))
-    claimed_shape = (int(claimed.shape[0]), int(claimed.shape[1]))
+    shape, claimed_shape = elementwise.shape, claimed.shape
     differing = (
         ((i + 1, j + 1), elementwise[i, j], claimed[i, j])
         for i in range(shape[0])

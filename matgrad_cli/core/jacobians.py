@@ -351,10 +351,9 @@ def _verify(
     symbols: Symbols,
     engine: Engine,
 ) -> tuple[JacobianCheck, ...]:
-    """Every check, by kind in document order: each Jacobian against its Kronecker product (vec(ZW)
-    = (I_n ⊗ Z) vec(W) = (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2, read as derivatives), vec(A)
-    against each vec identity multiplied out, and each contraction with vec(G), reshaped into the
-    shape of its variable, against the layer's backward rule (matrix.matrix_forms)."""
+    """Every check, by kind: each Jacobian against its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W)
+    = (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2), vec(A) against each vec identity multiplied out,
+    each contraction with vec(G) against the layer's backward rule (matrix.matrix_forms)."""
     compare = partial(compare_matrices, engine=engine)
 
     def values(form: MatrixForm) -> Matrix:
