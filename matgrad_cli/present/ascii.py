@@ -2,12 +2,12 @@
 terminal or pipe in the C locale, ``PYTHONIOENCODING=ascii``).
 
 ``ascii_notation(text)`` rewrites a whole rendered document: z₁,₂ → z_1,2, ∂ → d, Wᵀ → W^T,
-Σ → sum, ⎡ ⎤ ⎣ ⎦ ⎢ ⎥ │ → [ ] [ ] | | |, ✓ → OK, ✗ → FAIL, × → x, − → -, ⋯ → ..., ⋮ → : and
-so on (``_SYMBOLS``), keeping the columns of matrices and tables aligned although many symbols
-grow. ``ascii_json(text)`` escapes JSON as ``json.dumps(ensure_ascii=True)`` would.
-``replace_unencodable`` is the same notation as a codecs error handler, for whatever else reaches
-a stream (help, messages). Nothing raises: a character without a notation is escaped as
-``backslashreplace`` does (\\u2603).
+Σ → sum, the brackets of a matrix ⎡ ⎢ ⎣ and ⎤ ⎥ ⎦ → [ and ], │ → |, ✓ → OK, ✗ → FAIL, × → x,
+− → -, ⋯ → ..., ⋮ → : and so on (``_SYMBOLS``), keeping the columns of matrices and tables
+aligned although many symbols grow. ``ascii_json(text)`` escapes JSON as
+``json.dumps(ensure_ascii=True)`` would. ``replace_unencodable`` is the same notation as a
+codecs error handler, for whatever else reaches a stream (messages). Nothing raises: a
+character without a notation is escaped as ``backslashreplace`` does (\\u2603).
 """
 
 from __future__ import annotations
@@ -128,10 +128,10 @@ _GROUPS = re.compile(
 _BOXES = range(0x2500, 0x2580)
 #: rich's colours and styles: zero width, kept as they are.
 _STYLE = re.compile(r"\x1b\[[0-9;]*m")
-#: Lines whose columns are aligned: a matrix bracket or a gap of two spaces after the indent.
-_TABULAR = re.compile(r"[⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠│┃]|\S  +\S")
 #: The brackets of matrices drawn over several lines, and the rulers of tables.
 _BRACKETS = "⎡⎢⎣⎤⎥⎦⎛⎜⎝⎞⎟⎠│┃"
+#: Lines whose columns are aligned: a matrix bracket, or two spaces between words.
+_TABULAR = re.compile(f"[{_BRACKETS}]|\\S  +\\S")
 _WORD = re.compile(f"[{_BRACKETS}]|[^ {_BRACKETS}]+")
 
 
