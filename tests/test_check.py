@@ -35,7 +35,7 @@ from matgrad_cli.core.claims import (
     read_claims_file,
 )
 from matgrad_cli.core.claims.answers import ENTRY_RANGE
-from matgrad_cli.core.claims.judge import EVALUATION_BUDGET
+from matgrad_cli.core.claims.cost import BUDGET, CheckTooCostly
 from matgrad_cli.core.layer import Sizes
 from matgrad_cli.errors import ClaimSyntaxError, InputError, SizeError
 from matgrad_cli.present import render
@@ -375,9 +375,11 @@ def test_every_claim_is_parsed_before_any_is_checked_and_the_first_error_wins() 
 
 def test_claims_too_costly_to_evaluate_are_refused() -> None:
     huge = " @ ".join(["ones(100, 100)"] * 3)
-    with pytest.raises(ClaimSyntaxError) as caught:
-        check(f"dZ = ones(m, 100) @ ({huge}) @ ones(100, k)")
-    assert f"{EVALUATION_BUDGET:,}" in caught.value.message
+    claim = f"dZ = ones(m, 100) @ ({huge}) @ ones(100, k)"
+    with pytest.raises(CheckTooCostly) as caught:
+        check(claim)
+    assert f"over the budget of {BUDGET:,}" in caught.value.message
+    assert caught.value.source == claim
 
 
 @pytest.mark.parametrize("sizes", [Sizes(0, 2, 2), Sizes(11, 10, 10)])
@@ -401,6 +403,44 @@ def test_claims_file_skips_blank_lines_and_comments_and_keeps_line_numbers(tmp_p
         encoding="utf-8",
     )
     assert read_claims_file(path) == [ClaimLine(3, "dZ = G @ W.T"), ClaimLine(5, "dW = Z.T @ G")]
+
+
+@pytest.mark.parametrize("separator", ["\f", "\v", "\x1c", "\x1d", "\x1e", "\x85", "\u2028"])
+def test_claims_file_lines_end_at_newlines_only(tmp_path: Path, separator: str) -> None:
+    # str.splitlines() would split at each of these too, and shift every line number after it.
+    path = tmp_path / "answers.txt"
+    path.write_text(f"dZ = G @ W.T\n{separator}\ndW = Z.T @ G\r\ndb = G{separator}\n")
+    assert read_claims_file(path) == [
+        ClaimLine(1, "dZ = G @ W.T"),
+        ClaimLine(3, "dW = Z.T @ G"),
+        ClaimLine(4, f"db = G{separator}".strip()),
+    ]
+
+
+def test_cli_names_the_right_line_after_a_form_feed(tmp_path: Path) -> None:
+    path = tmp_path / "answers.txt"
+    path.write_text("dZ = G @ W.T\n\f\ndW = Z.T @ G\ndW = Z.T @\fG\n")
+    code, stdout, stderr = run("check", "--file", str(path))
+    assert (code, stdout) == (2, "")
+    assert stderr.startswith(f"matgrad: error: {path}, line 4: non-printable character U+000C")
+
+
+def test_cli_shows_the_escape_sequences_of_a_file_name_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "\x1b[31mred\x07.txt"
+    code, stdout, stderr = run("check", "--file", str(path))
+    assert (code, stdout) == (2, "")
+    assert stderr == f"matgrad: error: {tmp_path}/\\x1b[31mred\\x07.txt: no such file\n"
+    path.write_text("dZ = G @ X\n")
+    _, _, stderr = run("check", "--file", str(path))
+    assert "\x1b" not in stderr
+    assert "\x07" not in stderr
+    assert stderr.startswith(f"matgrad: error: {tmp_path}/\\x1b[31mred\\x07.txt, line 1: ")
+    path.write_text("# nothing\n")
+    _, _, stderr = run("check", "--file", str(path))
+    assert stderr == (
+        f"matgrad: error: {tmp_path}/\\x1b[31mred\\x07.txt holds no claims, only blank lines "
+        "and comments\n"
+    )
 
 
 def test_claims_file_problems_are_one_line_input_errors(tmp_path: Path) -> None:
@@ -568,6 +608,7 @@ def test_cli_exit_code_is_1_when_any_claim_is_wrong() -> None:
         (["dZ = G @ W.T", "--m", "3"], "matgrad: error: give all three of --m, --k and --n"),
         (["dZ = G @ W.T", "-m", "x", "-k", "1", "-n", "1"], "matgrad: error: size m must be"),
         (["dZ = G @ W.T", "-m", "20", "-k", "20", "-n", "20"], "matgrad: error: m·k·n = 8000"),
+        (["dZ = G @ W.T", "-m", "1", "-k", "1", "-n", "2000"], "matgrad: error: m·k·n = 2000"),
         (["dZ = G @ W.T", "--file", "missing.txt"], "matgrad: error: missing.txt: no such file"),
     ],
 )
@@ -579,6 +620,7 @@ def test_cli_exit_code_is_2_for_bad_input_with_nothing_on_stdout(
     assert stdout == ""
     assert stderr.startswith(message)
     assert "Traceback" not in stderr
+    assert "--numeric" not in stderr  # derive's option; check has none
 
 
 def test_cli_syntax_error_prints_the_claim_and_a_caret() -> None:

@@ -6,15 +6,19 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ..core.layer import Sizes
-from ..errors import AboveSymbolicLimit, ClaimSyntaxError, InputError, SizeError
+from ..errors import AboveSymbolicLimit, ClaimSyntaxError, InputError, MatgradError, SizeError
+from ..files import shown
 from ..present.limits import require_full_fits
 from . import options
 from .deliver import conclude, deliver, prepare_output
+
+if TYPE_CHECKING:
+    from ..core.claims import CheckTooCostly
 
 
 def derive(
@@ -105,8 +109,8 @@ def check(
     code 0 when every claim is correct, 1 when one is wrong, 2 for a claim that does not parse
     or other bad input.
     """
+    from ..core.claims import CheckTooCostly, read_claims_file
     from ..core.claims import check as check_claims
-    from ..core.claims import read_claims_file
 
     options.require_latex_for_standalone(output_format, standalone)
     sizes = _sizes(m, k, n)
@@ -114,12 +118,12 @@ def check(
     file_lines = [] if claims_file is None else read_claims_file(claims_file)
     texts += [line.text for line in file_lines]
     if not texts and claims_file is not None:
-        raise InputError(f"{claims_file} holds no claims, only blank lines and comments")
+        raise InputError(f"{shown(claims_file)} holds no claims, only blank lines and comments")
     if not texts:
         raise InputError("no claims to check: give claims as arguments or --file FILE")
     try:
         report = check_claims(texts, sizes=sizes, loss=loss)
-    except ClaimSyntaxError as error:
+    except (ClaimSyntaxError, CheckTooCostly) as error:
         raise _located(error, texts, claims_file, [line.line for line in file_lines]) from None
     deliver(report, output_format, None, False, standalone=standalone)
     raise typer.Exit(0 if report.correct else 1)
@@ -136,17 +140,27 @@ def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
 
 
 def _located(
-    error: ClaimSyntaxError, texts: list[str], claims_file: Path | None, file_lines: list[int]
-) -> ClaimSyntaxError:
-    """The error of a claim read from --file, its message prefixed with the file and line."""
-    # Claims are parsed in order, so the first one equal to the failing source is it; the claims
-    # given as arguments come first.
+    error: ClaimSyntaxError | CheckTooCostly,
+    texts: list[str],
+    claims_file: Path | None,
+    file_lines: list[int],
+) -> MatgradError:
+    """The error of a claim read from --file, its message prefixed with the file and line; of
+    all the claims, prefixed with the file."""
+    if claims_file is None:
+        return error
+    if error.source is None:
+        return type(error)(f"{shown(claims_file)}: {error.message}")
+    # Claims are parsed (and weighed) in order, so the first one equal to the failing source is
+    # it; the claims given as arguments come first.
     index = texts.index(error.source) if error.source in texts else 0
     from_file = index - (len(texts) - len(file_lines))
     if from_file < 0:
         return error
-    where = f"{claims_file}, line {file_lines[from_file]}: "
-    return ClaimSyntaxError(where + error.message, error.source, error.position)
+    where = f"{shown(claims_file)}, line {file_lines[from_file]}: "
+    if isinstance(error, ClaimSyntaxError):
+        return ClaimSyntaxError(where + error.message, error.source, error.position)
+    return type(error)(where + error.message, error.source)
 
 
 def prove(

@@ -8,6 +8,7 @@ slip). The verdicts are data (verdict.py); present/ prints them.
 from __future__ import annotations
 
 from .answers import CORRECT_FORMULAS, GRADIENT_NAMES
+from .cost import CheckTooCostly
 from .judge import DEFAULT_SIZES, check
 from .parser import ClaimLine, read_claims_file
 from .shapes import shape_text
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_SIZES",
     "GRADIENT_NAMES",
     "CheckReport",
+    "CheckTooCostly",
     "ClaimLine",
     "ClaimVerdict",
     "Counterexample",

@@ -10,20 +10,29 @@ like any claim in the tests.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ..checks import Check
 from ..derive import build_symbols, derive_layer
 from ..engine import get_engine
-from ..equality import compare_expressions
+from ..equality import compare_expressions, completely_equal, expressions_equal, quickly_equal
 from ..layer import LAYER, BackwardRule, Shape, Sizes
 from ..losses import LOSSES
+from .cost import (
+    NODE_OVERHEAD,
+    CheckTooCostly,
+    Measure,
+    Meter,
+    compared_operations,
+    size_cost,
+)
 from .evaluation import evaluate
+from .parser import parse_claim
 from .shapes import ShapeMismatch, ShapeStep, operand_shape, shape_of, shape_text
-from .tree import LOSS_TARGETS, Node, Target, to_text
+from .tree import LOSS_TARGETS, Node, Target, subtrees, to_text
 
 #: The entries of counterexample matrices are drawn from this range, from a fixed seed.
 ENTRY_RANGE = (-3, 3)
@@ -44,6 +53,14 @@ def _in_claim_syntax(rule: BackwardRule) -> str:
 CORRECT_FORMULAS: dict[Target, str] = {
     rule.variable: _in_claim_syntax(rule) for rule in LAYER.backward
 }
+
+
+@cache
+def expected_tree(target: Target) -> Node:
+    """The right answer for ``target`` as a claim's tree: what a claim's cost is weighed with."""
+    return parse_claim(CORRECT_FORMULAS[target]).expr
+
+
 GRADIENT_NAMES: dict[Target, str] = {name: f"∂L/∂{name}" for name in LAYER.variables(bias=True)}
 #: The operands drawn for a trial under the generic loss, in the order a counterexample shows
 #: them: the layer's variables and G = ∂L/∂A.
@@ -155,6 +172,35 @@ def trial(sizes: Sizes, attempt: int, loss: str = "generic") -> Trial:
     return Trial(values, operands, expected)
 
 
+#: Under the softmax, whose values at integers are not exact numbers, a repair is first tried at
+#: the integers of the first draw with G and the right answer evaluated to this many digits.
+NUMERIC_DIGITS = 60
+#: A repair is ruled out there when an entry differs by more than 10^-NUMERIC_MARGIN relative to
+#: the largest number the claim may hold: far more than rounding at NUMERIC_DIGITS, far less
+#: than a wrong answer differs by. A survivor is checked symbolically, like any.
+NUMERIC_MARGIN = 30
+
+
+@lru_cache(maxsize=64)
+def numeric_trial(sizes: Sizes, loss: str) -> Trial:
+    """The first draw of ``trial``, with G and the right answers evaluated to NUMERIC_DIGITS."""
+    exact = trial(sizes, 0, loss)
+    operands = dict(exact.operands)
+    operands["G"] = exact.operands["G"].evalf(NUMERIC_DIGITS)
+    expected = {name: matrix.evalf(NUMERIC_DIGITS) for name, matrix in exact.expected.items()}
+    return Trial(exact.values, operands, expected)
+
+
+def _differs(claimed: Any, expected: Any, digits: int) -> bool:
+    """Whether two numeric matrices certainly differ: by more than rounding at NUMERIC_DIGITS
+    could make numbers of up to ``digits`` digits differ."""
+    margin = 10 ** (digits - NUMERIC_MARGIN)
+    return any(
+        abs(left - right) > margin * (1 + abs(right))
+        for left, right in zip(claimed, expected, strict=True)
+    )
+
+
 @dataclass(frozen=True)
 class ShapeFailure:
     """Why a claim has no shape, or the wrong one: its shape (None when it has none), the shapes
@@ -182,26 +228,88 @@ def shape_failure(expr: Node, target: Target, sizes: Sizes) -> ShapeFailure | No
 
 
 def symbolic_check(
-    expr: Node, target: Target, sizes: Sizes, scale: Any = 1, loss: str = "generic"
+    expr: Node,
+    target: Target,
+    sizes: Sizes,
+    scale: Any = 1,
+    loss: str = "generic",
+    meter: Meter | None = None,
 ) -> Check:
-    """The claim (divided by ``scale``) against the elementwise derivatives, entry by entry."""
+    """The claim (divided by ``scale``) against the elementwise derivatives, entry by entry; the
+    evaluation and then the comparison are charged to ``meter``, when given."""
     layer = layer_at(sizes, loss)
-    claimed = evaluate(expr, layer.operands, sizes, expand=loss in POLYNOMIAL_LOSSES)
+    claimed = evaluate(expr, layer.operands, sizes, expand=loss in POLYNOMIAL_LOSSES, meter=meter)
     compared = claimed if scale == 1 else claimed / scale
-    return compare_expressions(target, to_text(expr), True, layer.expected[target], compared)
+    expected = layer.expected[target]
+    equal = expressions_equal if meter is None else _metered(meter, sizes.n)
+    return compare_expressions(target, to_text(expr), True, expected, compared, equal=equal)
+
+
+def _metered(meter: Meter, n: int) -> Callable[[Any, Any], bool]:
+    """``expressions_equal`` charging ``meter`` as it goes: the quick test, and the complete
+    one, where needed, once the meter affords it (else OutOfShare)."""
+    measured: dict[Any, Measure] = {}
+
+    def equal(left: Any, right: Any) -> bool:
+        quick, complete = compared_operations(left, right, n, measured)
+        meter.charge(quick)
+        decided = quickly_equal(left, right)
+        if decided is not None:
+            return decided
+        _afford(meter, complete)
+        meter.charge(complete)
+        return completely_equal(left, right)
+
+    return equal
+
+
+class OutOfShare(CheckTooCostly):
+    """A step that the meter's current share cannot afford: a search stops there. Met anywhere
+    else, it means an estimate was wrong, and it is reported as the refusal it is."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "checking this claim would take more than its estimate; check it at smaller "
+            "--m/--k/--n, or shorten it"
+        )
 
 
 def right_everywhere(
-    expr: Node, target: Target, sizes_list: Sequence[Sizes], scale: Any = 1, loss: str = "generic"
+    expr: Node,
+    target: Target,
+    sizes_list: Sequence[Sizes],
+    scale: Any = 1,
+    loss: str = "generic",
+    meter: Meter | None = None,
 ) -> bool:
-    """True when ``expr`` (divided by ``scale``) is the right answer at every size: integer values
-    rule most candidates out cheaply (when they are exact), and a survivor is confirmed by the
-    same symbolic comparison as the claim itself."""
+    """True when ``expr`` (divided by ``scale``) is the right answer at every size: values at
+    integers rule most candidates out cheaply (exactly, or under the softmax to NUMERIC_DIGITS),
+    and a survivor is confirmed by the same symbolic comparison as the claim itself. With a
+    meter, each step is first estimated, and OutOfShare raised when its share cannot afford
+    it."""
+    costs = [size_cost(expr, expected_tree(target), sizes, loss) for sizes in sizes_list]
+    _afford(meter, sum(cost.trial for cost in costs))
+    if meter is not None:
+        meter.charge(sum(NODE_OVERHEAD * sum(1 for _ in subtrees(expr)) for _ in sizes_list))
     if any(shape_failure(expr, target, sizes) is not None for sizes in sizes_list):
         return False
-    if loss in POLYNOMIAL_LOSSES:
-        for sizes in sizes_list:
+    for sizes, cost in zip(sizes_list, costs, strict=True):
+        if loss in POLYNOMIAL_LOSSES:
             drawn = trial(sizes, 0, loss)
-            if evaluate(expr, drawn.operands, sizes) != drawn.expected[target] * scale:
+            claimed = evaluate(expr, drawn.operands, sizes, meter=meter)
+            if claimed != drawn.expected[target] * scale:
                 return False
-    return all(symbolic_check(expr, target, sizes, scale, loss).holds for sizes in sizes_list)
+        else:
+            drawn = numeric_trial(sizes, loss)
+            claimed = evaluate(expr, drawn.operands, sizes, expand=False, meter=meter)
+            if _differs(claimed, drawn.expected[target] * scale, cost.digits):
+                return False
+    _afford(meter, sum(cost.relaxed for cost in costs))
+    return all(
+        symbolic_check(expr, target, sizes, scale, loss, meter).holds for sizes in sizes_list
+    )
+
+
+def _afford(meter: Meter | None, operations: int) -> None:
+    if meter is not None and not meter.affords(operations):
+        raise OutOfShare

@@ -1,7 +1,9 @@
 """The value of a claim on given matrices: Z, W, b, G and Y as SymPy matrices, numbers exact.
 
 Shapes are checked first (shapes.py), so evaluation never starts on a claim that cannot be
-computed. SymPy is imported only when a claim is evaluated.
+computed. Each value built is measured and charged to a meter, when one is given (cost.py), in
+the unit the estimate of the claim's cost bounds. SymPy is imported only when a claim is
+evaluated.
 """
 
 from __future__ import annotations
@@ -11,19 +13,38 @@ from typing import Any, assert_never
 
 from ..layer import Sizes
 from . import tree
+from .cost import Measure, Meter, measure, node_operations
 from .shapes import resolve, shape_of
 from .tree import Node
 
 
 class _Evaluator:
-    """Computes values bottom-up: a sympy Rational for number-only parts, otherwise a matrix."""
+    """Computes values bottom-up: a sympy Rational for number-only parts, otherwise a matrix;
+    with a meter, charges each value's operations to it as it is built."""
 
-    def __init__(self, sympy: Any, operands: Mapping[str, Any], sizes: Sizes) -> None:
+    def __init__(
+        self, sympy: Any, operands: Mapping[str, Any], sizes: Sizes, meter: Meter | None
+    ) -> None:
         self._sympy = sympy
         self._operands = operands
         self._sizes = sizes
+        self._meter = meter
+        self._measured: dict[Any, Measure] = {}
+        #: The scalar products of the value just built (by @ or *), read once by value().
+        self._products = 0
 
     def value(self, node: Node) -> Any:
+        result = self._value(node)
+        products, self._products = self._products, 0
+        if self._meter is not None:
+            entries = list(result) if self._is_matrix(result) else [result]
+            parts = [measure(entry, self._measured) for entry in entries]
+            terms = sum(part.terms for part in parts)
+            degree = max(part.degree for part in parts)
+            self._meter.charge(node_operations(1, terms, degree, products))
+        return result
+
+    def _value(self, node: Node) -> Any:
         sympy = self._sympy
         match node:
             case tree.Name(name=name):
@@ -45,9 +66,13 @@ class _Evaluator:
             case tree.Neg(arg=arg):
                 return -self.value(arg)
             case tree.MatMul(left=left, right=right):
-                return self.value(left) @ self.value(right)
+                factor, other = self.value(left), self.value(right)
+                self._products = factor.rows * factor.cols * other.cols
+                return factor @ other
             case tree.ScalarMul(left=left, right=right):
-                return self.value(left) * self.value(right)
+                product = self.value(left) * self.value(right)
+                self._products = len(product) if self._is_matrix(product) else 1
+                return product
             case tree.Add(left=left, right=right):
                 augend, addend = self._rows_matched(self.value(left), self.value(right))
                 return augend + addend
@@ -69,11 +94,19 @@ class _Evaluator:
         return left, self._sympy.ones(left.rows, 1) @ right
 
 
-def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes, *, expand: bool = True) -> Any:
+def evaluate(
+    node: Node,
+    operands: Mapping[str, Any],
+    sizes: Sizes,
+    *,
+    expand: bool = True,
+    meter: Meter | None = None,
+) -> Any:
     """Compute ``node`` on sympy matrices named Z, W, b, G, Y; returns a Matrix, entries expanded.
 
     Shapes are checked first (against the operands' own shapes), so a wrong claim raises
-    ShapeMismatch before any arithmetic; a number-only claim becomes a 1×1 matrix.
+    ShapeMismatch before any arithmetic; a number-only claim becomes a 1×1 matrix. Each value
+    built is charged to ``meter``, when given, before the entries are multiplied out.
     """
     import sympy
 
@@ -81,7 +114,7 @@ def evaluate(node: Node, operands: Mapping[str, Any], sizes: Sizes, *, expand: b
         name: (int(value.shape[0]), int(value.shape[1])) for name, value in operands.items()
     }
     shape_of(node, sizes, operand_shapes)
-    result = _Evaluator(sympy, operands, sizes).value(node)
+    result = _Evaluator(sympy, operands, sizes, meter).value(node)
     if not isinstance(result, sympy.MatrixBase):
         result = sympy.Matrix([[result]])
     # Expanded entries compare structurally for polynomials; a caller comparing expressions with

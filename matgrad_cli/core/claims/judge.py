@@ -10,6 +10,7 @@ from repairs.py. The verdicts are data (verdict.py); present/ prints them.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
@@ -17,24 +18,32 @@ from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
 from ..arguments import claim_texts
 from ..checks import Check
 from ..derive import validate_sizes
-from ..layer import LAYER, Sizes
+from ..layer import LAYER, Sizes, positive_sizes
 from ..losses import LOSSES, loss_named, validate_loss
 from . import answers
 from .answers import ShapeFailure
+from .cost import (
+    CLAIM_OVERHEAD,
+    MAX_DIGITS,
+    CheckTooCostly,
+    ClaimCost,
+    Meter,
+    amount,
+    claim_cost,
+    size_cost,
+)
 from .evaluation import evaluate
 from .parser import parse_claim
-from .repairs import find_hint
-from .shapes import ShapeMismatch, shape_of
-from .tree import LOSS_TARGETS, Claim, MatMul, Name, Node, SumAxis, Target, names, subtrees
+from .repairs import find_hint, hinted
+from .shapes import shape_of
+from .tree import LOSS_TARGETS, Claim, Name, Node, Target, names, subtrees
 from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
 
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
 #: extra transpose changes a shape somewhere, and the square 2×2×2 case last.
 DEFAULT_SIZES: tuple[Sizes, ...] = (Sizes(2, 3, 4), Sizes(4, 2, 3), Sizes(3, 4, 2), Sizes(2, 2, 2))
-#: Largest m·k·n accepted by check: the symbolic comparison stays well under a second there.
+#: Largest m·k·n accepted by check: the layer's derivation there takes a few seconds.
 CHECK_SIZE_LIMIT = 1000
-#: Largest number of scalar multiplications a claim's products may need at one size.
-EVALUATION_BUDGET = 1_000_000
 
 #: The operands each right answer uses (the factors of its backward rule but the column of
 #: ones), for choosing what a counterexample shows.
@@ -51,59 +60,83 @@ _Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join
 
 
 def _validated(sizes: Sizes) -> Sizes:
-    """The sizes, refused when invalid or too large for a symbolic check of every claim."""
-    checked = validate_sizes(sizes.m, sizes.k, sizes.n, "sympy")
-    product = checked.m * checked.k * checked.n
+    """The sizes, refused when invalid or too large for a symbolic check of every claim (within
+    CHECK_SIZE_LIMIT, the layer's symbolic limits hold too, so their message, which offers
+    derive's --numeric, is never reached)."""
+    given = positive_sizes(sizes.m, sizes.k, sizes.n)
+    product = given.m * given.k * given.n
     if product > CHECK_SIZE_LIMIT:
         raise SizeError(
             f"m·k·n = {product} is too large for check (at most {CHECK_SIZE_LIMIT}); "
             "slips show at small sizes, and the default sizes are chosen to reveal them"
         )
-    return checked
+    return validate_sizes(given.m, given.k, given.n, "sympy")
 
 
-def _product_cost(node: Node, sizes: Sizes) -> tuple[int, Node | None]:
-    """The scalar multiplications the claim's products and sums need, and the costliest part."""
-    total, costliest, most = 0, None, 0
-    for _, sub in subtrees(node):
-        try:
-            if isinstance(sub, MatMul):
-                (rows, inner), _ = shape_of(sub.left, sizes)
-                cols = shape_of(sub.right, sizes)[0][1]
-                cost = rows * inner * cols
-            elif isinstance(sub, SumAxis):
-                rows, cols = shape_of(sub.arg, sizes)[0]
-                cost = rows * cols
-            else:
-                continue
-        except ShapeMismatch:
-            continue
-        total += cost
-        if cost > most:
-            costliest, most = sub, cost
-    return total, costliest
-
-
-def _parsed(text: str, sizes_list: Sequence[Sizes], loss: str = "generic") -> Claim:
-    """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss, or
-    products far too large."""
+def _parsed(text: str, loss: str = "generic") -> Claim:
+    """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss."""
     claim = parse_claim(text)
     has_targets = loss in answers.LOSSES_WITH_TARGETS
     for _, node in subtrees(claim.expr):
         if isinstance(node, Name) and node.name == LOSS_TARGETS and not has_targets:
             message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
             raise ClaimSyntaxError(message, text, node.span.start)
-    for sizes in sizes_list:
-        cost, costliest = _product_cost(claim.expr, sizes)
-        if cost > EVALUATION_BUDGET:
-            position = costliest.span.start if costliest is not None else 0
-            raise ClaimSyntaxError(
-                f"this claim needs over {EVALUATION_BUDGET:,} multiplications to evaluate; "
-                "check takes claims about the layer's own matrices, not large ones(…) products",
-                text,
-                position,
-            )
     return claim
+
+
+def _excerpt(text: str, width: int = 40) -> str:
+    """A claim on one line, quoted, cut at ``width`` characters."""
+    flat = " ".join(text.split())
+    return f'"{flat if len(flat) <= width else flat[: width - 1] + "…"}"'
+
+
+def _claim_cost(claim: Claim, sizes_list: Sequence[Sizes], loss: str, budget: int) -> ClaimCost:
+    """What checking ``claim`` may cost; CheckTooCostly when over ``budget``, or when its numbers
+    would grow too long to print."""
+    cost = claim_cost(
+        claim.expr, answers.expected_tree(claim.target), sizes_list, loss, hinted(claim.expr)
+    )
+    if cost.digits > MAX_DIGITS:
+        raise CheckTooCostly(
+            f"the claim {_excerpt(claim.text)} has numbers that would grow to about "
+            f"{cost.digits:,} digits, over the limit of {MAX_DIGITS:,}: use smaller numbers",
+            claim.text,
+        )
+    if cost.operations > budget:
+        sizes, terms, degree = cost.largest
+        raise CheckTooCostly(
+            f"the claim {_excerpt(claim.text)} would take about {amount(cost.operations)} "
+            f"operations to check, over the budget of {budget:,}: at m={sizes.m}, k={sizes.k}, "
+            f"n={sizes.n} its entries multiply out to up to {amount(terms)} terms of degree "
+            f"{degree}; check it at smaller --m/--k/--n, or shorten it",
+            claim.text,
+        )
+    return cost
+
+
+def _costs(
+    claims: Sequence[Claim], sizes_list: Sequence[Sizes], loss: str, budget: int
+) -> list[ClaimCost | None]:
+    """What each claim may cost, None for a repeat of an earlier claim (its verdict is reused);
+    CheckTooCostly, before any arithmetic, when one claim is over ``budget``, or as soon as
+    the claims so far are."""
+    seen: set[tuple[Target, Node]] = set()
+    costs: list[ClaimCost | None] = []
+    total = 0
+    for count, claim in enumerate(claims, start=1):
+        key = (claim.target, claim.expr)
+        cost = None if key in seen else _claim_cost(claim, sizes_list, loss, budget)
+        seen.add(key)
+        costs.append(cost)
+        total += CLAIM_OVERHEAD if cost is None else cost.operations
+        if total > budget:
+            part = max(1, budget * count // total)
+            raise CheckTooCostly(
+                f"the {len(claims):,} claims would take more than the budget of {budget:,} "
+                f"operations for one run (the first {count:,} about {amount(total)}): check "
+                f"them in parts of at most about {part:,} claims"
+            )
+    return costs
 
 
 # --- counterexamples -----------------------------------------------------------------------
@@ -116,13 +149,18 @@ def _exact(matrix: Any) -> NumberMatrix:
     )
 
 
-def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counterexample | None:
+def _counterexample(
+    claim: Claim, sizes: Sizes, loss: str = "generic", meter: Meter | None = None
+) -> Counterexample | None:
     """The first deterministic integer draw on which the claim and the right answer disagree.
 
-    None for the softmax loss, whose values at integers are not exact numbers.
+    None for the softmax loss, whose values at integers are not exact numbers, and when
+    ``meter`` affords no further draw.
     """
     if loss not in answers.POLYNOMIAL_LOSSES:
         return None
+    expected = answers.expected_tree(claim.target)
+    each = size_cost(claim.expr, expected, sizes, loss).trial
     shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
     if loss != "generic":
         # The right answer depends on Z, W, b (and Y) through L; G is computed from them.
@@ -130,8 +168,10 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
         if loss in answers.LOSSES_WITH_TARGETS:
             shown.add(LOSS_TARGETS)
     for attempt in range(answers.COUNTEREXAMPLE_ATTEMPTS):
+        if meter is not None and not meter.affords(each):
+            return None
         drawn = answers.trial(sizes, attempt, loss)
-        claimed = evaluate(claim.expr, drawn.operands, sizes)
+        claimed = evaluate(claim.expr, drawn.operands, sizes, meter=meter)
         correct = drawn.expected[claim.target]
         if claimed != correct:
             operands = tuple(
@@ -146,18 +186,36 @@ def _counterexample(claim: Claim, sizes: Sizes, loss: str = "generic") -> Counte
 # --- verdicts ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What every claim of one run is judged with: the sizes, the loss, and the meter."""
+
+    sizes_list: tuple[Sizes, ...]
+    loss: str
+    meter: Meter
+
+
 def _verdict(
     claim: Claim,
-    sizes_list: tuple[Sizes, ...],
-    loss: str,
+    run: _Run,
+    cost: ClaimCost,
     sizes: Sizes,
     failure: ShapeFailure | None = None,
     failed: Check | None = None,
 ) -> ClaimVerdict:
     """The verdict on a claim, reported at ``sizes``: its shapes there do not fit (``failure``),
-    its values differ from the right answer (``failed``), or neither, and it is right."""
+    its values differ from the right answer (``failed``), or neither, and it is right. The hint
+    and the counterexample are searched within their shares of the claim's ``cost``."""
     correct = failure is None and failed is None
-    hint = None if correct else find_hint(claim, sizes_list, failed, loss)
+    sizes_list, loss, meter = run.sizes_list, run.loss, run.meter
+    hint = None
+    if not correct:
+        with meter.share(cost.hints):
+            hint = find_hint(claim, sizes_list, failed, loss, meter)
+    counterexample = None
+    if failed is not None:
+        with meter.share(cost.counterexample):
+            counterexample = _counterexample(claim, sizes, loss, meter)
     shape, steps = (
         (failure.claimed_shape, failure.steps) if failure else shape_of(claim.expr, sizes)
     )
@@ -183,7 +241,7 @@ def _verdict(
         shape_steps=steps,
         shape_message=failure.message if failure is not None else None,
         first_difference=difference,
-        counterexample=_counterexample(claim, sizes, loss) if failed is not None else None,
+        counterexample=counterexample,
         hint=hint.message if hint else None,
         hint_kind=hint.kind if hint else None,
         correct_formula=answers.CORRECT_FORMULAS[claim.target],
@@ -191,19 +249,19 @@ def _verdict(
     )
 
 
-def _judge(claim: Claim, sizes_list: tuple[Sizes, ...], loss: str = "generic") -> ClaimVerdict:
+def _judge(claim: Claim, run: _Run, cost: ClaimCost) -> ClaimVerdict:
     """Shapes first, at every size in the given order (non-square first, so that m, k and n can
     be told apart in the report); then values, smallest m·k·n first (the easiest to follow), the
     given order kept among equals."""
-    for sizes in sizes_list:
+    for sizes in run.sizes_list:
         failure = answers.shape_failure(claim.expr, claim.target, sizes)
         if failure is not None:
-            return _verdict(claim, sizes_list, loss, sizes, failure=failure)
-    for sizes in sorted(sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n):
-        compared = answers.symbolic_check(claim.expr, claim.target, sizes, 1, loss)
+            return _verdict(claim, run, cost, sizes, failure=failure)
+    for sizes in sorted(run.sizes_list, key=lambda sizes: sizes.m * sizes.k * sizes.n):
+        compared = answers.symbolic_check(claim.expr, claim.target, sizes, 1, run.loss, run.meter)
         if not compared.holds:
-            return _verdict(claim, sizes_list, loss, sizes, failed=compared)
-    return _verdict(claim, sizes_list, loss, sizes_list[0])
+            return _verdict(claim, run, cost, sizes, failed=compared)
+    return _verdict(claim, run, cost, run.sizes_list[0])
 
 
 def check(
@@ -215,8 +273,11 @@ def check(
     With a concrete ``loss`` (see matgrad_cli.core.losses), G in a claim is that loss's ∂L/∂A, Y its
     targets, and the right answer is L differentiated through the whole layer. Every claim is
     parsed before any is checked; the first that cannot be (a syntax error, an unknown name, Y
-    without targets, a claim far too large) raises ClaimSyntaxError whose ``source`` is that
-    claim. Bad sizes or losses raise InputError (SizeError) and no claims at all InputError.
+    without targets) raises ClaimSyntaxError whose ``source`` is that claim. Then every claim's
+    cost is estimated (cost.py): one over the budget, or whose numbers would grow too long,
+    raises CheckTooCostly whose ``source`` is that claim, and claims over the budget together
+    raise it with no source, all before any arithmetic. Bad sizes or losses raise InputError
+    (SizeError) and no claims at all InputError.
     """
     texts = claim_texts(claims)
     if sizes is not None and not isinstance(sizes, Sizes):
@@ -233,5 +294,26 @@ def check(
                 f"for checking claims under --loss {loss} (each hint is a full "
                 "symbolic check); the default sizes stay within it"
             )
-    parsed = [_parsed(text, sizes_list, loss) for text in texts]
-    return CheckReport(tuple(_judge(claim, sizes_list, loss) for claim in parsed))
+    return judge_claims(texts, sizes_list, loss, Meter())
+
+
+def judge_claims(
+    texts: Sequence[str], sizes_list: tuple[Sizes, ...], loss: str, meter: Meter
+) -> CheckReport:
+    """The verdicts on ``texts`` at valid sizes under a valid loss, spending at most the meter's
+    budget: every claim is parsed, then its cost estimated, before any is checked; a claim
+    repeated (the same tree) gets the verdict of its first occurrence."""
+    parsed = [_parsed(text, loss) for text in texts]
+    costs = _costs(parsed, sizes_list, loss, meter.budget)
+    run = _Run(sizes_list, loss, meter)
+    verdicts: dict[tuple[Target, Node], ClaimVerdict] = {}
+    report = []
+    for claim, cost in zip(parsed, costs, strict=True):
+        key = (claim.target, claim.expr)
+        if cost is None:
+            report.append(replace(verdicts[key], claim=claim.text))
+            continue
+        meter.charge(CLAIM_OVERHEAD)
+        verdicts[key] = _judge(claim, run, cost)
+        report.append(verdicts[key])
+    return CheckReport(tuple(report))

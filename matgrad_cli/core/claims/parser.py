@@ -7,6 +7,8 @@ number sizes are capped before any tree is built.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple, NoReturn, TypeAlias
 
 from ...errors import ClaimSyntaxError, InputError
+from ...files import shown
 from ..layer import LAYER
 from . import tree
 from .tree import OPERANDS, Claim, Dim, Node, OperandName, SizeName, Span, Target
@@ -417,28 +420,55 @@ class ClaimLine(NamedTuple):
 
 def read_claims_file(path: Path) -> list[ClaimLine]:
     """The claims of a file, one a line; blank lines and ``#`` comments (whole-line or trailing)
-    are skipped. Raises InputError with a one-line message when the file cannot be read."""
-    try:
-        if path.is_dir():
-            raise InputError(f"{path} is a directory, not a file of claims")
-        with path.open("rb") as stream:  # read at most one byte too many, even from /dev/zero
-            data = stream.read(MAX_FILE_BYTES + 1)
-        if len(data) > MAX_FILE_BYTES:
-            raise InputError(f"{path} is larger than {MAX_FILE_BYTES:,} bytes")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as error:
-        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+    are skipped. Lines end at \\n or \\r\\n only, so that a form feed or another separator
+    inside a line cannot shift the line numbers of the lines after it (it is reported as the
+    character it is). Raises InputError with a one-line message, the path shown escaped, when
+    the file cannot be read: missing, a directory, not a regular file (a FIFO would block the
+    read forever), too large, or not UTF-8."""
+    data = _read_regular_file(path)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(
-            f"{path} is not UTF-8 text (byte {error.start + 1} cannot be decoded)"
+            f"{shown(path)} is not UTF-8 text (byte {error.start + 1} cannot be decoded)"
         ) from None
     claims = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        # The claim grammar has no '#', so everything after one is a comment.
+    for number, line in enumerate(text.split("\n"), start=1):
+        # The claim grammar has no '#', so everything after one is a comment; strip() takes the
+        # \r of a \r\n with the other spaces.
         claim = line.split("#", 1)[0].strip()
         if claim:
             claims.append(ClaimLine(number, claim))
     return claims
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``, at most MAX_FILE_BYTES. It is opened without blocking and refused
+    unless it is a regular file, before anything is read from it."""
+    name = shown(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name} is a directory, not a file of claims") from None
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error.strerror or error}") from None
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError(f"{name} is a directory, not a file of claims")
+        if not stat.S_ISREG(mode):
+            raise InputError(
+                f"{name} is not a regular file (a pipe, device or socket); "
+                "save the claims to a file and give that"
+            )
+        with os.fdopen(descriptor, "rb", closefd=False) as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error.strerror or error}") from None
+    finally:
+        os.close(descriptor)
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{name} is larger than {MAX_FILE_BYTES:,} bytes")
+    return data

@@ -16,7 +16,8 @@ from typing import Any, Literal, TypeAlias
 from ..checks import Check
 from ..layer import Sizes
 from . import tree
-from .answers import GRADIENT_NAMES, POLYNOMIAL_LOSSES, right_everywhere
+from .answers import GRADIENT_NAMES, POLYNOMIAL_LOSSES, OutOfShare, right_everywhere
+from .cost import Meter
 from .tree import Claim, Node, names, number_text, replaced, subtrees, to_text
 
 HintKind: TypeAlias = Literal[
@@ -220,28 +221,45 @@ def _ratio(check: Check) -> Any:
     return ratio
 
 
-def _scaled(claim: Claim, sizes_list: Sequence[Sizes], failed: Check, loss: str) -> Hint | None:
+def _scaled(
+    claim: Claim, sizes_list: Sequence[Sizes], failed: Check, loss: str, meter: Meter | None
+) -> Hint | None:
     """The claim is a constant multiple of the right answer, the constant read off the first
     differing entry."""
     ratio = _ratio(failed)
-    if ratio is None or not right_everywhere(claim.expr, claim.target, sizes_list, ratio, loss):
+    if ratio is None:
+        return None
+    if not right_everywhere(claim.expr, claim.target, sizes_list, ratio, loss, meter):
         return None
     times = number_text(Fraction(int(ratio.p), int(ratio.q)))
     return Hint("scaled", f"{to_text(claim.expr)} is {times} times the right answer")
 
 
 def find_hint(
-    claim: Claim, sizes_list: Sequence[Sizes], failed: Check | None, loss: str = "generic"
+    claim: Claim,
+    sizes_list: Sequence[Sizes],
+    failed: Check | None,
+    loss: str = "generic",
+    meter: Meter | None = None,
 ) -> Hint | None:
-    """The first one-step repair that makes the claim right at every size."""
-    if sum(1 for _ in subtrees(claim.expr)) > HINT_NODE_LIMIT:
+    """The first one-step repair that makes the claim right at every size; None when there is
+    none, or when the next repair to try costs more than ``meter`` still affords."""
+    if not hinted(claim.expr):
         return None
-    for kind, repairs in RULES.items():
-        for repair in repairs(claim, loss):
-            if right_everywhere(repair.expr, claim.target, sizes_list, 1, loss):
-                return Hint(kind, repair.message)
-    # The ratio of two softmax expressions is a costly cancellation: only polynomial losses
-    # are searched for a scaled answer.
-    if failed is not None and loss in POLYNOMIAL_LOSSES:
-        return _scaled(claim, sizes_list, failed, loss)
+    try:
+        for kind, repairs in RULES.items():
+            for repair in repairs(claim, loss):
+                if right_everywhere(repair.expr, claim.target, sizes_list, 1, loss, meter):
+                    return Hint(kind, repair.message)
+        # The ratio of two softmax expressions is a costly cancellation: only polynomial losses
+        # are searched for a scaled answer.
+        if failed is not None and loss in POLYNOMIAL_LOSSES:
+            return _scaled(claim, sizes_list, failed, loss, meter)
+    except OutOfShare:
+        pass
     return None
+
+
+def hinted(expr: tree.Node) -> bool:
+    """Whether a claim is small enough for a hint to be searched for (HINT_NODE_LIMIT)."""
+    return sum(1 for _ in subtrees(expr)) <= HINT_NODE_LIMIT

@@ -1,0 +1,536 @@
+"""What checking a claim costs, estimated from its tree and the sizes before any arithmetic, and
+the meter that counts what it spends.
+
+The unit is one *operation*: one term of an entry once multiplied out, times its degree plus one.
+An entry of X @ Y has at most inner × terms(X) × terms(Y) terms, of degree deg(X) + deg(Y), so
+bounding every node of the claim bottom-up bounds the expansion that evaluating it performs, and
+the comparison with the right answer after it. Under the softmax, a term costs more to compare,
+and where the quick test cannot tell, the complete one works over a common denominator, a sum
+of n exponentials for each row of G involved, which multiplies the terms by n for every such
+factor it adds. At integers (the counterexamples, and the first test of each repair) numbers
+are multiplied, TRIAL_DISCOUNT times cheaper.
+
+The judge refuses, before any arithmetic, a claim whose numbers would grow past MAX_DIGITS and
+claims whose estimates add up to more than BUDGET. As the work goes on, the Meter counts what is
+actually spent, measured on the values built (evaluation.py); the estimate bounds it, and the
+search for a hint stops where its share ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Literal, assert_never
+
+from ...errors import InputError
+from ..layer import Sizes
+from ..losses import loss_named
+from . import tree
+from .shapes import operand_shape, resolve
+from .tree import Node, subtrees
+
+#: Operations one run of check may spend on its claims, together. Measured, a run takes at most
+#: some 10 µs an estimated operation (4 s here), and spends under half its estimate, at some
+#: 30 µs an operation spent; the layer's own derivation, bounded by the sizes, comes on top.
+#: A single claim over it is refused on its own.
+BUDGET = 400_000
+#: What every claim costs besides arithmetic (parsing, shapes, its verdict and report), and each
+#: node of it at each size (the shapes of the claim and of its repairs).
+CLAIM_OVERHEAD = 60
+NODE_OVERHEAD = 1
+#: How many times cheaper an operation on numbers is than on symbols.
+TRIAL_DISCOUNT = 16
+#: How many times costlier comparing a term with softmax denominators is (measured): quickly,
+#: and completely, over a common denominator.
+QUICK_WEIGHT = 3
+SOFTMAX_WEIGHT = 8
+#: The most decimal digits a number in a claim's value or counterexample may have.
+MAX_DIGITS = 1_000
+#: The counterexample search draws at most this many integer trials (answers.py draws them).
+TRIALS = 50
+#: Counts stop growing here: far over any budget, and short enough to print.
+CEILING = 10**30
+
+
+def _capped(count: int) -> int:
+    return min(count, CEILING)
+
+
+def amount(count: int) -> str:
+    """A count for a message: ``123,456``, or ``10^31`` once it is that large."""
+    return f"{count:,}" if count < 10**12 else f"10^{len(str(count)) - 1}"
+
+
+class CheckTooCostly(InputError):
+    """Claims whose estimated cost is over the budget, or whose numbers would be too long to
+    print: refused before any arithmetic. ``source`` is the claim, or None for a whole run."""
+
+    def __init__(self, message: str, source: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.source = source
+
+
+# --- bounds on a claim's entries ------------------------------------------------------------
+
+
+#: Which rows of G (so which softmax denominators) an entry (i, j) involves: row i, row j, or
+#: all of them; at most two, or m.
+GRows = frozenset[Literal["i", "j", "all"]]
+_NO_ROWS: GRows = frozenset()
+
+
+def _g_rows_mapped(rows: GRows, i: Literal["i", "all"], j: Literal["j", "all"]) -> GRows:
+    """``rows`` of an entry (r, c) read where r is ``i`` and c is ``j`` (or runs over all)."""
+    return frozenset(i if index == "i" else j if index == "j" else "all" for index in rows)
+
+
+def _g_rows_transposed(rows: GRows) -> GRows:
+    return frozenset("j" if index == "i" else "i" if index == "j" else "all" for index in rows)
+
+
+def g_rows_count(rows: GRows, m: int) -> int:
+    """How many rows of G: m when all of them, else one for row i, one for row j."""
+    return m if "all" in rows else min(m, len(rows))
+
+
+@dataclass(frozen=True)
+class Bound:
+    """Upper bounds for every entry of a node's value at one size: its terms once multiplied out,
+    their degree (factors per term) and how many of those factors are softmax denominators, the
+    rows of G involved; and, for its numbers, a power of ten ``places`` that each denominator
+    divides and log10 of the numerator over it (operands being a trial's integers)."""
+
+    rows: int
+    cols: int
+    terms: int
+    degree: int
+    denominators: int
+    numerator: float
+    places: int
+    number: bool = False
+    g_rows: GRows = _NO_ROWS
+
+    @property
+    def entries(self) -> int:
+        return self.rows * self.cols
+
+    @property
+    def digits(self) -> int:
+        """Decimal digits of the largest numerator or denominator."""
+        return math.floor(max(self.numerator, self.places)) + 1
+
+
+def node_operations(entries: int, terms: int, degree: int, products: int) -> int:
+    """The operations of building one node's value: its entries' terms, times degree plus one,
+    and the scalar products of a matrix product; numbers (degree 0) at TRIAL_DISCOUNT."""
+    if degree == 0:
+        return _capped(1 + (entries * terms + products) // TRIAL_DISCOUNT)
+    return _capped(entries * terms * (degree + 1) + products)
+
+
+def comparison_operations(
+    entries: int, terms: int, degree: int, rows: int, denominators: int, n: int
+) -> tuple[int, int]:
+    """The operations of comparing ``entries`` entries of ``terms`` terms in all (both sides):
+    quickly, and completely where the quick test cannot tell (equality.py).
+
+    Without softmax denominators the quick test decides. With them (up to ``denominators`` a
+    term, from ``rows`` rows of G) it costs QUICK_WEIGHT times more a term, and the complete
+    test, over a common denominator whose other rows' sums of n exponentials multiply into
+    every term, SOFTMAX_WEIGHT times more, and more again with each row (measured: about four
+    times at m = 4, n = 3 for one denominator a term).
+    """
+    operations = _capped(entries * terms * (degree + 1))
+    if denominators == 0:
+        return operations, 0
+    exponent = (rows - 1) * denominators
+    spread = CEILING if exponent * math.log10(n) > 30 else int(n**exponent)
+    complete = _capped(operations * (SOFTMAX_WEIGHT + 3 * spread // 2))
+    return _capped(operations * QUICK_WEIGHT), complete
+
+
+def _operand(name: str, sizes: Sizes, loss: str) -> Bound:
+    """Z, W, b and Y are symbols (a trial's integers are at most 3); G is one too under the
+    generic loss, and under a concrete loss its ∂L/∂A with A = ZW + 1_m b put in: constant (the
+    sum), A − Y, k + 2 terms of degree 2 (the squared error), or Σ_q y_iq · e_ij / S_i − y_ij,
+    n + 1 terms with one softmax denominator S_i (the softmax)."""
+    rows, cols = operand_shape(name, sizes)
+    definition = loss_named(loss)
+    symbol = Bound(rows, cols, 1, 1, 0, math.log10(3), 0)
+    if name != "G" or not definition.concrete:
+        return symbol
+    if getattr(definition, "constant_gradient", False):
+        return replace(symbol, degree=0, numerator=0.0)
+    if definition.polynomial:
+        # |Σ_r z w + b − y| ≤ 9k + 6 at integers from −3 to 3.
+        return replace(symbol, terms=sizes.k + 2, degree=2, numerator=math.log10(9 * sizes.k + 6))
+    return replace(symbol, terms=sizes.n + 1, degree=3, denominators=1, g_rows=frozenset({"i"}))
+
+
+def _number(value: Fraction) -> Bound:
+    places, denominator = 0, value.denominator
+    while denominator != 1:  # a decimal's denominator divides a power of ten
+        places += 1
+        denominator //= math.gcd(denominator, 10)
+    numerator = abs(value.numerator) * 10**places // value.denominator
+    return Bound(1, 1, 1, 0, 0, math.log10(numerator) if numerator else 0.0, places, True)
+
+
+def _product(a: Bound, b: Bound, rows: int, cols: int, inner: int, g_rows: GRows) -> Bound:
+    """Each entry a sum of ``inner`` products of an entry of ``a`` and one of ``b``."""
+    return Bound(
+        rows,
+        cols,
+        _capped(inner * a.terms * b.terms),
+        a.degree + b.degree,
+        a.denominators + b.denominators,
+        a.numerator + b.numerator + math.log10(inner),
+        a.places + b.places,
+        a.number and b.number,
+        g_rows,
+    )
+
+
+def _sum(a: Bound, b: Bound) -> Bound:
+    """Entry by entry, a 1×c row repeated down the rows of the other side (its row of G, a
+    fixed one, counted as any)."""
+    places = max(a.places, b.places)
+    numerator = max(a.numerator + places - a.places, b.numerator + places - b.places)
+    g_a = _g_rows_mapped(a.g_rows, "all", "j") if a.rows == 1 < b.rows else a.g_rows
+    g_b = _g_rows_mapped(b.g_rows, "all", "j") if b.rows == 1 < a.rows else b.g_rows
+    return Bound(
+        max(a.rows, b.rows),
+        max(a.cols, b.cols),
+        _capped(a.terms + b.terms),
+        max(a.degree, b.degree),
+        max(a.denominators, b.denominators),
+        numerator + math.log10(2),
+        places,
+        a.number and b.number,
+        g_a | g_b,
+    )
+
+
+class _Misfit(Exception):
+    """The shapes of a claim do not fit at a size, so it is not evaluated there."""
+
+
+def _addable(a: Bound, b: Bound) -> bool:
+    """Two numbers, equal shapes, or a 1×c row and an r×c matrix (the rule of shapes.py)."""
+    if a.number or b.number:
+        return a.number and b.number
+    return (a.rows, a.cols) == (b.rows, b.cols) or (a.cols == b.cols and 1 in (a.rows, b.rows))
+
+
+class _Estimator:
+    """Bounds every node bottom-up at one size, adding up the operations of building each node's
+    value symbolically (``work``) and at integers (``trial_work``). Where the shapes do not fit
+    it raises _Misfit, or, ``relaxed``, goes on as if they did, the larger size winning: what
+    a repair of the claim that makes them fit may cost."""
+
+    def __init__(self, sizes: Sizes, loss: str, relaxed: bool = False) -> None:
+        self._sizes = sizes
+        self._loss = loss
+        self._relaxed = relaxed
+        self.work = 0
+        self.trial_work = 0
+        self.nodes = 0
+
+    def bound(self, node: Node) -> Bound:
+        result, products = self._bound(node)
+        self.nodes += 1
+        work = node_operations(result.entries, result.terms, result.degree, products)
+        self.work = _capped(self.work + work)
+        self.trial_work = _capped(self.trial_work + node_operations(result.entries, 1, 0, products))
+        return result
+
+    def _bound(self, node: Node) -> tuple[Bound, int]:
+        """The node's bound, and the scalar products that building it takes."""
+        match node:
+            case tree.Name(name=name):
+                return _operand(name, self._sizes, self._loss), 0
+            case tree.Number(value=value):
+                return _number(value), 0
+            case tree.Ones(rows=rows, cols=cols):
+                shape = resolve(rows, self._sizes), resolve(cols, self._sizes)
+                return Bound(*shape, 1, 0, 0, 0.0, 0), 0
+            case tree.SumAxis(arg=arg, axis=axis):
+                return self._summed(self.bound(arg), axis), 0
+            case tree.Transpose(arg=arg):
+                inner = self.bound(arg)
+                g_rows = _g_rows_transposed(inner.g_rows)
+                return replace(inner, rows=inner.cols, cols=inner.rows, g_rows=g_rows), 0
+            case tree.Neg(arg=arg):
+                return self.bound(arg), 0
+            case tree.MatMul(left=left, right=right):
+                return self._matmul(self.bound(left), self.bound(right))
+            case tree.ScalarMul(left=left, right=right):
+                return self._scaled(self.bound(left), self.bound(right))
+            case tree.Add(left=left, right=right) | tree.Sub(left=left, right=right):
+                a, b = self.bound(left), self.bound(right)
+                if not _addable(a, b):
+                    self._misfit()
+                return _sum(a, b), 0
+            case _:
+                assert_never(node)
+
+    def _misfit(self) -> None:
+        if not self._relaxed:
+            raise _Misfit
+
+    def _scaled(self, a: Bound, b: Bound) -> tuple[Bound, int]:
+        """``c * X``; relaxed, two matrices multiply entry by entry."""
+        if not (a.number or b.number):
+            self._misfit()
+        rows, cols = max(a.rows, b.rows), max(a.cols, b.cols)
+        return _product(a, b, rows, cols, 1, a.g_rows | b.g_rows), rows * cols
+
+    def _summed(self, inner: Bound, axis: int) -> Bound:
+        """``sum(X, axis)``: the rows (axis 0) or the columns (axis 1) of X added up."""
+        if inner.number:
+            self._misfit()
+        if axis == 0:  # entry (1, j) adds up column j
+            count, rows, cols = inner.rows, 1, inner.cols
+            g_rows = _g_rows_mapped(inner.g_rows, "all", "j")
+        else:
+            count, rows, cols = inner.cols, inner.rows, 1
+            g_rows = _g_rows_mapped(inner.g_rows, "i", "all")
+        return replace(
+            inner,
+            rows=rows,
+            cols=cols,
+            terms=_capped(inner.terms * count),
+            numerator=inner.numerator + math.log10(count),
+            g_rows=g_rows,
+        )
+
+    def _matmul(self, a: Bound, b: Bound) -> tuple[Bound, int]:
+        if a.number or b.number:
+            self._misfit()
+            return self._scaled(a, b)
+        if a.cols != b.rows:
+            self._misfit()
+            inner = max(a.cols, b.rows)
+            a, b = replace(a, cols=inner), replace(b, rows=inner)
+        # Entry (i, j) adds up a_il b_lj over l.
+        g_rows = _g_rows_mapped(a.g_rows, "i", "all") | _g_rows_mapped(b.g_rows, "all", "j")
+        return _product(a, b, a.rows, b.cols, a.cols, g_rows), a.rows * a.cols * b.cols
+
+
+# --- what a claim costs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeCost:
+    """A claim at one size: whether its shapes fit (and give the gradient's); the operations of
+    one symbolic check (its evaluation, then the comparison with the right answer, completely
+    where the quick test cannot tell); of one where the quick test tells, of the claim or of a
+    repair that makes the shapes fit (``relaxed``); of one evaluation at integers; the digits
+    its numbers may reach, and the terms and degree of its entries."""
+
+    fits: bool
+    symbolic: int
+    relaxed: int
+    trial: int
+    digits: int
+    terms: int
+    degree: int
+
+
+@lru_cache(maxsize=64)
+def _bound_of(expected: Node, sizes: Sizes, loss: str) -> Bound:
+    """The bound of a right answer, the same for every claim about its gradient."""
+    return _Estimator(sizes, loss).bound(expected)
+
+
+def size_cost(expr: Node, expected: Node, sizes: Sizes, loss: str) -> SizeCost:
+    """The cost of checking ``expr`` against the right answer ``expected`` at ``sizes``."""
+    right = _bound_of(expected, sizes, loss)
+    estimator = _Estimator(sizes, loss)
+    try:
+        claimed = estimator.bound(expr)
+        fits = (claimed.rows, claimed.cols) == (right.rows, right.cols)
+    except _Misfit:
+        estimator = _Estimator(sizes, loss, relaxed=True)
+        claimed, fits = estimator.bound(expr), False
+    rows = g_rows_count(claimed.g_rows | right.g_rows, sizes.m)
+    denominators = max(claimed.denominators, right.denominators)
+    degree = max(claimed.degree, right.degree)
+    entries = right.entries
+    quick, complete = comparison_operations(
+        entries, claimed.terms + right.terms, degree, rows, denominators, sizes.n
+    )
+    overhead = estimator.nodes * NODE_OVERHEAD
+    relaxed = estimator.work + quick + overhead
+    trial = estimator.trial_work + entries + overhead
+    return SizeCost(
+        fits,
+        relaxed + complete if fits else 0,
+        relaxed,
+        trial if fits else overhead,
+        claimed.digits,
+        claimed.terms,
+        claimed.degree,
+    )
+
+
+def repairs_bound(expr: Node) -> int:
+    """How many one-step repairs the search for a hint may try (the rules of repairs.py): one
+    per node and kind of slip at most, two for each + or −, and the scaled claim."""
+    nodes = sums = 0
+    for _, node in subtrees(expr):
+        nodes += 1
+        sums += isinstance(node, tree.Add | tree.Sub)
+    return 6 + 2 * nodes + 3 * sums
+
+
+@dataclass(frozen=True)
+class ClaimCost:
+    """The operations checking one claim may take: its symbolic checks at every size, the share
+    of its search for a hint and of its counterexample; and the most digits its numbers reach."""
+
+    symbolic: int
+    hints: int
+    counterexample: int
+    digits: int
+    #: Where the claim's entries have the most terms: the sizes, the terms and their degree.
+    largest: tuple[Sizes, int, int]
+
+    @property
+    def operations(self) -> int:
+        return CLAIM_OVERHEAD + self.symbolic + self.hints + self.counterexample
+
+
+def claim_cost(
+    expr: Node, expected: Node, sizes_list: Sequence[Sizes], loss: str, hinted: bool
+) -> ClaimCost:
+    """What checking ``expr`` may cost at every size in ``sizes_list``, before any arithmetic.
+
+    A claim whose shapes do not fit at some size is never evaluated, only its repairs are. Each
+    repair is tried at integers first, and one that passes there is checked symbolically, as
+    is a scaled answer: the share of the hint search affords one such check, of up to twice
+    the claim's own (a repair wraps the claim, or changes one part of it). ``hinted`` is False
+    for a claim too large for a hint search.
+    """
+    costs = [size_cost(expr, expected, sizes, loss) for sizes in sizes_list]
+    fits = all(cost.fits for cost in costs)
+    symbolic = sum(cost.symbolic for cost in costs) if fits else 0
+    relaxed = sum(cost.relaxed for cost in costs)
+    trial = sum(cost.trial for cost in costs)
+    repairs = repairs_bound(expr) if hinted else 0
+    hints = repairs * trial + 2 * relaxed if repairs else 0
+    counterexample = 0
+    if loss_named(loss).polynomial and fits:
+        counterexample = TRIALS * max(cost.trial for cost in costs)
+    largest = max(
+        ((sizes, cost.terms, cost.degree) for sizes, cost in zip(sizes_list, costs, strict=True)),
+        key=lambda item: item[1] * (item[2] + 1),
+    )
+    digits = max(cost.digits for cost in costs)
+    return ClaimCost(symbolic, hints, counterexample, digits, largest)
+
+
+# --- what a value costs, measured -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Measure:
+    """An expression's terms once multiplied out, their degree (the most factors of a term), the
+    most softmax denominators of a term, and the distinct denominators."""
+
+    terms: int
+    degree: int
+    denominators: int = 0
+    bases: frozenset[Any] = frozenset()
+
+
+_NUMBER = Measure(1, 0)
+_SYMBOL = Measure(1, 1)
+
+
+def measure(expr: Any, memo: dict[Any, Measure]) -> Measure:
+    """What the estimate bounds, read off a SymPy expression's tree without expanding it;
+    ``memo`` keeps the parts that a claim's entries share counted once."""
+    known = memo.get(expr)
+    if known is not None:
+        return known
+    if expr.is_Add or expr.is_Mul:
+        parts = [measure(arg, memo) for arg in expr.args]
+        bases = frozenset().union(*(part.bases for part in parts))
+        if expr.is_Add:
+            result = Measure(
+                sum(part.terms for part in parts),
+                max(part.degree for part in parts),
+                max(part.denominators for part in parts),
+                bases,
+            )
+        else:
+            result = Measure(
+                _capped(math.prod(part.terms for part in parts)),
+                sum(part.degree for part in parts),
+                sum(part.denominators for part in parts),
+                bases,
+            )
+    elif expr.is_Pow and expr.exp.is_Integer and expr.exp > 0:
+        base, power = measure(expr.base, memo), int(expr.exp)
+        result = Measure(
+            _capped(base.terms**power), base.degree * power, base.denominators * power, base.bases
+        )
+    elif expr.is_Pow and expr.exp.is_Integer:
+        # 1/S for S a sum of exponentials: one factor that a common denominator takes out.
+        result = Measure(1, 1, -int(expr.exp), frozenset({expr.base}))
+    else:
+        result = _NUMBER if expr.is_Number else _SYMBOL
+    memo[expr] = result
+    return result
+
+
+def compared_operations(left: Any, right: Any, n: int, memo: dict[Any, Measure]) -> tuple[int, int]:
+    """The operations of comparing two entries, quickly and completely, measured on them."""
+    a, b = measure(left, memo), measure(right, memo)
+    rows, denominators = len(a.bases | b.bases), max(a.denominators, b.denominators)
+    degree = max(a.degree, b.degree)
+    return comparison_operations(1, a.terms + b.terms, degree, rows, denominators, n)
+
+
+# --- the meter ------------------------------------------------------------------------------
+
+
+class Meter:
+    """Counts the operations a run of check spends, as the evaluator and the comparisons report
+    them; ``budget`` is the most the run may spend. A share (the search for a hint) is a part of
+    the budget a search may use: it asks ``affords`` before each step, and stops when not."""
+
+    def __init__(self, budget: int = BUDGET) -> None:
+        self.budget = budget
+        self.spent = 0
+        self._ceiling = budget
+
+    def charge(self, operations: int) -> None:
+        """Count ``operations`` as spent. Spending past the budget would mean that an estimate
+        was wrong; it is refused rather than run on."""
+        self.spent += operations
+        if self.spent > self.budget:
+            raise CheckTooCostly(
+                f"checking these claims took more than the budget of {self.budget:,} operations; "
+                "check fewer claims at a time, or at smaller --m/--k/--n"
+            )
+
+    def affords(self, operations: int) -> bool:
+        """Whether ``operations`` more fit in the current share."""
+        return self.spent + operations <= self._ceiling
+
+    @contextmanager
+    def share(self, operations: int) -> Iterator[None]:
+        """At most ``operations`` more may be spent inside the block, as ``affords`` tells."""
+        outer = self._ceiling
+        self._ceiling = min(outer, self.spent + operations)
+        try:
+            yield
+        finally:
+            self._ceiling = outer
