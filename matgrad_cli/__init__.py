@@ -7,21 +7,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .core.checks import Check
-from .core.derive import derive
-from .core.layer import Sizes
-from .core.model import Derivation, Gradient, LayerDerivation
 from .errors import MatgradError
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .core.checks import Check
     from .core.claims import CheckReport, ClaimVerdict, Counterexample, EntryDifference, check
+    from .core.derive import derive
     from .core.jacobians import JacobianDerivation, jacobian
+    from .core.layer import Sizes
+    from .core.model import Derivation, Gradient, LayerDerivation
     from .core.proof import ProofReport, prove
 
-#: Names imported on first use: the claim checker's import costs more than `matgrad --help`.
+#: Every name is imported on first use, so that importing the package costs almost nothing: the
+#: command starts by installing its Ctrl-C handling (matgrad_cli/launch.py) before anything else.
 _LAZY = {
+    "Check": "core.checks",
+    "derive": "core.derive",
+    "Sizes": "core.layer",
+    **dict.fromkeys(("Derivation", "Gradient", "LayerDerivation"), "core.model"),
     **dict.fromkeys(
         ("CheckReport", "ClaimVerdict", "Counterexample", "EntryDifference", "check"), "core.claims"
     ),

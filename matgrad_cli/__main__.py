@@ -1,5 +1,5 @@
 """python -m matgrad_cli runs the matgrad command."""
 
-from .cli import main
+from .launch import main
 
 main()

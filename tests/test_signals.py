@@ -323,3 +323,49 @@ def test_escape_sequences_in_paths_are_shown_escaped(args: list[str], tmp_path: 
     assert "\x07" not in result.stderr
     assert "\\x1b" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+#: A child that stops while the command line is being imported (at the import of typer), says so
+#: on one pipe and waits on another; then it runs the command as the installed entry point does.
+IMPORTING_CHILD = """
+import os, sys
+ready, go = int(sys.argv[1]), int(sys.argv[2])
+class Pause:
+    def find_spec(self, name, path=None, target=None):
+        if name == "typer":
+            sys.meta_path.remove(self)
+            os.write(ready, b"x")
+            os.read(go, 1)
+        return None
+sys.meta_path.insert(0, Pause())
+sys.argv = ["matgrad", "derive"]
+from matgrad_cli.launch import main
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_line_is_imported_says_interrupted() -> None:
+    ready_read, ready_write = os.pipe()
+    go_read, go_write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-c", IMPORTING_CHILD, str(ready_write), str(go_read)],
+        pass_fds=(ready_write, go_read),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    os.close(ready_write)
+    os.close(go_read)
+    try:
+        assert os.read(ready_read, 1) == b"x", "the child never reached the import"
+        process.send_signal(signal.SIGINT)
+        os.write(go_write, b"x")
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(ready_read)
+        os.close(go_write)
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert err.decode() == "matgrad: interrupted\n"
+    assert out == b""
