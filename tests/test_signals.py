@@ -272,6 +272,19 @@ def test_of_two_derive_o_runs_one_wins_and_the_loser_exits_2(
 # -- paths ----------------------------------------------------------------------------------------
 
 
+def _run_matgrad(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m matgrad_cli ARGS` run to its end in ``folder``."""
+    return subprocess.run(
+        [sys.executable, "-m", "matgrad_cli", *args],
+        cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -282,15 +295,7 @@ def test_of_two_derive_o_runs_one_wins_and_the_loser_exits_2(
     ids=["derive", "prove", "exercise"],
 )
 def test_a_trailing_separator_is_refused_by_the_command(args: list[str], tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "matgrad_cli", *args],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_matgrad(args, tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("matgrad: error: ")
     assert len(result.stderr.splitlines()) == 1
@@ -309,15 +314,7 @@ def test_a_trailing_separator_is_refused_by_the_command(args: list[str], tmp_pat
     ids=["derive", "prove", "jacobian", "exercise", "usage"],
 )
 def test_escape_sequences_in_paths_are_shown_escaped(args: list[str], tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "matgrad_cli", *args],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_matgrad(args, tmp_path)
     assert result.returncode == 2
     assert "\x1b" not in result.stderr
     assert "\x07" not in result.stderr
