@@ -7,6 +7,9 @@ text compared, as rich's own tests do.
 from __future__ import annotations
 
 import io
+import re
+import subprocess
+import sys
 from fractions import Fraction
 
 import pytest
@@ -263,3 +266,88 @@ def test_number_matrices_elide_like_symbol_matrices() -> None:
     side = MATRIX_SIDE + 2
     cells = matrix_cells(side, 1, lambda i, j: str(Fraction(i + 1)), full=False)
     assert [row[0] for row in cells] == ["1", "2", "3", "⋮", str(side - 1), str(side)]
+
+
+# --- Copy-safe highlighting: what is copied from a terminal is what a pipe gets -----------------
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_MATGRAD = [sys.executable, "-m", "matgrad_cli"]
+
+
+def _derive_and_jacobian() -> list[object]:
+    from matgrad_cli.core.derive import derive
+    from matgrad_cli.core.jacobians import jacobian
+
+    return [derive(2, 2, 2), derive(2, 3, 2, bias=False), jacobian(2, 2, 2)]
+
+
+@pytest.mark.parametrize("fmt", ["latex", "markdown", "json"])
+def test_highlighted_output_on_a_narrow_console_is_the_piped_text_line_for_line(fmt: str) -> None:
+    """Highlighted into a console 40 columns wide, with colour: the same lines, unwrapped and
+    unpadded, once the colour is stripped; so whatever is copied from the screen compiles (or
+    parses) exactly like the piped output."""
+    from matgrad_cli.cli.deliver import print_highlighted
+    from matgrad_cli.present import render
+
+    for result in _derive_and_jacobian():
+        options = {"standalone": True} if fmt == "latex" else {}
+        piped = render(result, fmt, **options)
+        assert max(len(line) for line in piped.splitlines()) > 40  # there is something to wrap
+        console = Console(file=io.StringIO(), width=40, force_terminal=True, record=True)
+        print_highlighted(piped, fmt, console)
+        shown = console.file.getvalue()  # type: ignore[attr-defined]
+        assert "\x1b[" in shown
+        assert _ANSI.sub("", shown).splitlines() == piped.splitlines()
+        assert console.export_text(styles=False) == piped
+
+
+def _on_pty(args: list[str], columns: int) -> str:
+    """What ``matgrad ARGS`` shows on a real pseudo-terminal ``columns`` wide, colour stripped."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": str(columns)}
+    env.pop("NO_COLOR", None)
+    command = [*_MATGRAD, *args]
+    child = subprocess.Popen(command, stdout=follower, stderr=subprocess.DEVNULL, env=env)
+    os.close(follower)
+    chunks = []
+    try:
+        while chunk := _read(leader):
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+        child.wait(timeout=120)
+    return _ANSI.sub("", b"".join(chunks).decode("utf-8")).replace("\r\n", "\n")
+
+
+def _read(descriptor: int) -> bytes:
+    """The next bytes of a pseudo-terminal, empty at its end (EIO once the child closed it)."""
+    import os
+
+    try:
+        return os.read(descriptor, 1 << 16)
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["derive"],
+        ["derive", "--standalone", "--loss", "softmax-cross-entropy"],
+        ["derive", "-f", "markdown", "-m", "3"],
+        ["jacobian"],
+        ["jacobian", "-f", "markdown"],
+    ],
+)
+def test_a_real_terminal_40_columns_wide_shows_the_piped_lines(args: list[str]) -> None:
+    piped = subprocess.run(
+        [*_MATGRAD, *args], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    assert _on_pty(args, 40).splitlines() == piped.splitlines()

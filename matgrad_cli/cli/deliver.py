@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from ..errors import OutputError
 from ..present import render, summary
 from . import streams
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 #: Above this many characters a document on a terminal is printed plain, not highlighted: rich
 #: takes 1 to 3 µs a character (about a second here on a terminal 10 columns wide).
@@ -71,14 +74,22 @@ def deliver(
     text = render(result, output_format, **options)
     if on_terminal and output_format != "text" and len(text) <= HIGHLIGHT_LIMIT:
         from rich.console import Console
-        from rich.syntax import Syntax
 
-        text = streams.output_text(text, output_format)
-        Console().print(Syntax(text, output_format, theme="ansi_dark", word_wrap=True))
+        print_highlighted(streams.output_text(text, output_format), output_format, Console())
     else:
         if destination is None:
             text = streams.output_text(text, output_format)
         _write(text, destination, force)
+
+
+def print_highlighted(text: str, output_format: str, console: Console) -> None:
+    """``text`` highlighted as ``output_format`` on ``console``, line for line as it is: never
+    wrapped, cropped or padded (soft wrap), so that the terminal folds a long line only on the
+    screen and what is copied from it is the text a pipe gets, and compiles the same."""
+    from rich.syntax import Syntax
+
+    highlighted = Syntax(text, output_format, theme="ansi_dark").highlight(text)
+    console.print(highlighted, soft_wrap=True, end="")
 
 
 def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
