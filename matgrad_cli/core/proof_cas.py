@@ -179,10 +179,6 @@ def forward_entry(st: Setting, bias: bool) -> Any:
     return product + st.b[st.q] if bias else product
 
 
-#: ∂a_{p,q}/∂x, differentiated by SymPy from the forward pass.
-local_partial: Callable[[Any, Any], Any] = sympy.diff
-
-
 def sum_out(expr: Any, variable: Any) -> Any:
     """Carry out the sum over ``variable`` wherever it is summed, by SymPy's delta summation: that
     sum is moved innermost (its limits are constants, so sums commute) and done by ``Sum.doit``."""
@@ -316,7 +312,7 @@ class CASSteps:
     """The CAS steps a proof calls, each replaceable: a test passes a broken one to see that an
     identity it cannot finish is reported as NOT proved."""
 
-    local_partial: Callable[[Any, Any], Any] = local_partial
+    local_partial: Callable[[Any, Any], Any] = sympy.diff  # ∂a_{p,q}/∂x from the forward pass
     sum_out: Callable[[Any, Any], Any] = sum_out
     difference: Callable[[Any, Any], Any] = difference
     range_facts: Callable[[Target], set[Any]] = range_facts

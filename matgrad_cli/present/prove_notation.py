@@ -21,9 +21,6 @@ from . import prove_story as story
 from .mathtex import grad, partial_latex, slashed
 from .prove_story import ChainRule, Note, Written
 
-#: The relation written before a line that is not proved.
-UNPROVED = r"\overset{?}{=}"
-
 #: The order of factors in a written product: z before ∂L/∂a before δ before w, so that the
 #: products read as in A = ZW, ∂L/∂A·Wᵀ and Zᵀ·∂L/∂A; sums come last.
 FACTOR_ORDER = ("z", "G", "delta", "w", "b")
@@ -57,6 +54,7 @@ class _ProofPrinting:
     SUM = "Σ_{{{var}={low}}}^{{{high}}}"  # one summation sign
     OPEN, CLOSE = "(", ")"
     CALL = "{name}({arguments})"  # a call of a SymPy function
+    CHAIN = "∂L/∂{x} = Σ_{{{over}}} {upstream} ∂{output}/∂{x}"  # the chain rule through A
     _print: Callable[[Any], str]
 
     def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
@@ -112,6 +110,11 @@ class _ProofPrinting:
     def _print_Written(self, item: Written) -> str:
         return str(getattr(item, self.NOTATION))
 
+    def _print_ChainRule(self, item: ChainRule) -> str:
+        x, upstream, output = map(self._print, (item.entry, item.upstream, item.output))
+        over = ",".join(map(self._print, item.output.indices))
+        return self.CHAIN.format(x=x, over=over, upstream=upstream, output=output)
+
 
 class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # sympy: no stubs
     """z_{p,s}, \\frac{\\partial L}{\\partial a_{p,q}}, \\delta_{i,p}, nested sums.
@@ -124,6 +127,9 @@ class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # 
     SUM = r"\sum_{{{var}={low}}}^{{{high}}}"
     OPEN, CLOSE = r"\left(", r"\right)"
     CALL = r"\mathrm{{{name}}}({arguments})"
+    CHAIN = (
+        r"\partial L/\partial {x} = \sum_{{{over}}} ({upstream})\,(\partial {output}/\partial {x})"
+    )
 
     def __init__(self, inline: bool = False) -> None:
         super().__init__({"mul_symbol": None})
@@ -148,14 +154,6 @@ class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # 
     def _print_Derivative(self, expr: Any) -> str:
         of, wrt = self._print(expr.expr), self._print(expr.variables[0])
         return rf"\partial {of}/\partial {wrt}" if self.inline else partial_latex(of, wrt)
-
-    def _print_ChainRule(self, item: ChainRule) -> str:
-        x, output = self._print(item.entry), self._print(item.output)
-        over = ",".join(self._print(index) for index in item.output.indices)
-        return (
-            rf"\partial L/\partial {x} = \sum_{{{over}}} ({self._print(item.upstream)})\,"
-            rf"(\partial {output}/\partial {x})"
-        )
 
 
 class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
@@ -187,11 +185,6 @@ class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
 
     def _print_Derivative(self, expr: Any) -> str:
         return f"∂{self._print(expr.expr)}/∂{self._print(expr.variables[0])}"
-
-    def _print_ChainRule(self, item: ChainRule) -> str:
-        x, output = self._print(item.entry), self._print(item.output)
-        over = ",".join(self._print(index) for index in item.output.indices)
-        return f"∂L/∂{x} = Σ_{{{over}}} {self._print(item.upstream)} ∂{output}/∂{x}"
 
 
 #: The printers for display LaTeX, running LaTeX and plain text.
@@ -276,7 +269,7 @@ def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
         label=_label(step),
         lhs_latex=expr_latex(lhs) if lhs is not None else "",
         lhs=expr_text(lhs) if lhs is not None else "",
-        relation="=" if step.proved else UNPROVED,
+        relation="=" if step.proved else r"\overset{?}{=}",
         proved=step.proved,
         expr=step.expr,
     )

@@ -47,11 +47,6 @@ class ChainRule:
     output: Any
 
 
-def layer_equation(bias: bool) -> Written:
-    """The layer's definition, A = ZW + 1ₘb, or A = ZW without the bias."""
-    return Written(forward_latex(bias), forward_text(bias))
-
-
 def index_ranges(ranges: Sequence[tuple[Any, Any]]) -> Written:
     """1 ≤ i ≤ m, 1 ≤ r ≤ k: each index with its upper bound."""
     latex = r",\ ".join(rf"1 \le {index} \le {bound}" for index, bound in ranges)
@@ -152,7 +147,7 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
     # The forward pass, written in from the definition (SPEC section 1).
     description: Note = (
         "The forward pass, by definition: each entry of ",
-        layer_equation(proof.bias),
+        Written(forward_latex(proof.bias), forward_text(proof.bias)),
         " is a sum over the shared index ",
         st.s,
     )
