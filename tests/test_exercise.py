@@ -525,6 +525,7 @@ def test_existing_files_are_kept_without_force_and_replaced_with_it(tmp_path: Pa
         (lambda: parse_count("0"), "count must be an integer from 1 to 50, got 0"),
         (lambda: parse_count("-2"), "count must be an integer from 1 to 50, got -2"),
         (lambda: parse_count("many"), "count must be an integer from 1 to 50, got 'many'"),
+        (lambda: parse_count("--5"), "count must be an integer from 1 to 50, got '--5'"),
     ],
 )
 def test_bad_numbers_are_one_line_input_errors(call: Callable[[], object], message: str) -> None:

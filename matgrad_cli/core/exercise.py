@@ -97,7 +97,7 @@ def parse_seed(text: str) -> int:
 def parse_count(text: str) -> int:
     """A --count option as an integer from 1 to MAX_COUNT, or an InputError."""
     cleaned = text.strip()
-    if not cleaned.isascii() or not cleaned.lstrip("-").isdigit() or len(cleaned) > 10:
+    if not cleaned.isascii() or not cleaned.removeprefix("-").isdigit() or len(cleaned) > 10:
         raise InputError(f"count must be an integer from 1 to {MAX_COUNT}, got {text!r}")
     return validate_count(int(cleaned))
 
