@@ -21,13 +21,6 @@ def render(result: object, output_format: str, **options: Any) -> str:
     return present_render(result, output_format, **view_options(options))
 
 
-def terminal_view(result: object, **options: Any) -> Any:
-    """A rich renderable of ``result``: its terminal view, laid out at the console's width."""
-    from ..present import terminal_view as present_view
-
-    return present_view(result, **options)
-
-
 class Rendered:
     """A result that shows itself as its command prints it: in LaTeX, Markdown, text and JSON, as
     rendered Markdown in Jupyter, and as its terminal view in rich."""
@@ -53,7 +46,9 @@ class Rendered:
         return render(self, "markdown")
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        """rich prints the terminal view."""
+        """rich prints the terminal view, laid out at the console's width."""
+        from ..present import terminal_view
+
         yield terminal_view(self)
 
 

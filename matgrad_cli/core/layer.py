@@ -175,32 +175,24 @@ class Layer:
 
     def matrix(self, name: str) -> LayerMatrix:
         """The matrix called ``name``; KeyError for a name the layer does not have."""
-        for matrix in self.matrices:
-            if matrix.name == name:
-                return matrix
-        raise KeyError(name)
+        return {matrix.name: matrix for matrix in self.matrices}[name]
 
     def role(self, role: Role) -> LayerMatrix:
         """The matrix with ``role``; KeyError when the layer has none."""
-        for matrix in self.matrices:
-            if matrix.role == role:
-                return matrix
-        raise KeyError(role)
+        return {matrix.role: matrix for matrix in self.matrices}[role]
 
     def rule(self, variable: str) -> BackwardRule:
-        """The backward rule for ∂L/∂``variable``."""
-        for rule in self.backward:
-            if rule.variable == variable:
-                return rule
-        raise KeyError(variable)
+        """The backward rule for ∂L/∂``variable``; KeyError for a matrix that has none."""
+        rules: dict[str, BackwardRule] = {rule.variable: rule for rule in self.backward}
+        return rules[variable]
 
     def variables(self, bias: bool) -> tuple[Variable, ...]:
         """The names of the matrices differentiated by, in order; the bias only with ``bias``."""
-        names: list[Variable] = []
-        for matrix in self.matrices:
-            if matrix.role in VARIABLE_ROLES and (bias or matrix.role != "bias"):
-                names.append(self.rule(matrix.name).variable)
-        return tuple(names)
+        return tuple(
+            self.rule(matrix.name).variable
+            for matrix in self.matrices
+            if matrix.role in VARIABLE_ROLES and (bias or matrix.role != "bias")
+        )
 
     def forward_text(self, bias: bool) -> str:
         """The forward pass in plain text: ``A = ZW`` or ``A = ZW + 1_m b``."""
