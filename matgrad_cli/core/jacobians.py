@@ -194,14 +194,9 @@ def transposed(matrix: Matrix) -> Matrix:
     return tuple(zip(*matrix, strict=True))
 
 
-def is_exact_zero(value: Any) -> bool:
-    """True for an entry that is exactly 0 (the integer, or an engine's zero)."""
-    return bool(value == 0)
-
-
 def _scaled(scale: Any, entry: Any) -> Any:
     """scale·entry, the integer 0 when either is exactly 0: zero blocks stay visibly zero."""
-    if is_exact_zero(scale) or is_exact_zero(entry):
+    if scale == 0 or entry == 0:
         return 0
     if bool(scale == 1):
         return entry
@@ -272,7 +267,7 @@ def _vec_product(jacobian: Jacobian, symbols: Symbols) -> VecProduct:
     factor = product if jacobian.layout == "numerator" else transposed(product)
     vector = vec(symbols.rows(variable))
     terms = tuple(
-        tuple(entry * x for entry, x in zip(row, vector, strict=True) if not is_exact_zero(entry))
+        tuple(entry * x for entry, x in zip(row, vector, strict=True) if entry != 0)
         for row in factor
     )
     return VecProduct(variable, VEC_IDENTITIES[variable], terms)
@@ -282,20 +277,15 @@ def _contraction(jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
     """vec(∂L/∂X) = J_Xᵀ vec(G), entry c = Σ_p J[p][c] ∂L/∂(vec(A))_p, reshaped into the shape
     of X column by column. Only the computed Jacobian enters."""
     variable, layout = jacobian.variable, jacobian.layout
-    numerator = jacobian.entries if layout == "numerator" else transposed(jacobian.entries)
-    outputs = vec_order(sizes.m, sizes.n)
-    shape = sizes.shape_of(variable)
-    column_of = {index: c for c, index in enumerate(vec_order(*shape))}
+    # Column c of the numerator layout: ∂(vec A)_p/∂(vec X)_c for every p.
+    columns = transposed(jacobian.entries) if layout == "numerator" else jacobian.entries
+    outputs, shape = vec_order(sizes.m, sizes.n), sizes.shape_of(variable)
+    terms = {
+        index: tuple((output, d) for output, d in zip(outputs, column, strict=True) if d != 0)
+        for index, column in zip(vec_order(*shape), columns, strict=True)
+    }
     entries = tuple(
-        tuple(
-            tuple(
-                (output, numerator[p][column_of[(row, col)]])
-                for p, output in enumerate(outputs)
-                if not is_exact_zero(numerator[p][column_of[(row, col)]])
-            )
-            for col in range(1, shape[1] + 1)
-        )
-        for row in range(1, shape[0] + 1)
+        tuple(terms[(row, col)] for col in range(1, shape[1] + 1)) for row in range(1, shape[0] + 1)
     )
     name = f"J_{variable}ᵀ" if layout == "numerator" else jacobian_name(variable, layout)
     return MatrixForm(f"{name} vec(G)", shape, entries)
@@ -330,7 +320,7 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     """The form of block (down, across), 0-based, read off the computed entries (for display;
     the verification compares every entry)."""
     block = jacobian.block(down, across)
-    if all(is_exact_zero(value) for row in block for value in row):
+    if all(value == 0 for row in block for value in row):
         return BlockForm("zero")
     if jacobian.variable == "W":
         named = symbols.Z if jacobian.layout == "numerator" else transposed(symbols.Z)
