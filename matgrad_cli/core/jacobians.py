@@ -291,19 +291,14 @@ def _contraction(jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
     return MatrixForm(f"{name} vec(G)", shape, entries)
 
 
-def claim_check(jacobian: Jacobian, claimed: Matrix, formula: str, engine: Engine) -> JacobianCheck:
-    """Compare a claimed matrix for ∂A/∂X (in the Jacobian's layout) with the computed one."""
-    text = f"{jacobian_name(jacobian.variable, jacobian.layout)} = {formula}"
-    return compare_matrices("claim", jacobian.variable, text, jacobian.entries, claimed, engine)
-
-
 def check_claim(
     derivation: JacobianDerivation, variable: JacobianVariable, claimed: Matrix, formula: str
 ) -> JacobianCheck:
     """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one, as
     a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or Zᵀ, of another shape."""
-    engine = get_engine(derivation.engine)
-    return claim_check(derivation.jacobians[variable], claimed, formula, engine)
+    text = f"{jacobian_name(variable, derivation.layout)} = {formula}"
+    found, engine = derivation.jacobians[variable].entries, get_engine(derivation.engine)
+    return compare_matrices("claim", variable, text, found, claimed, engine)
 
 
 @dataclass(frozen=True)
@@ -404,7 +399,10 @@ def jacobian(
     vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
     products = matrix_forms(symbols, sizes, False, cas)
     checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
-    notes = claim_check(jacobians["W"], transposed(symbols.Z), "Zᵀ", cas)
+    notes_text = f"{jacobian_name('W', layout)} = Zᵀ"  # the notes' ∂Y/∂W = Xᵀ (SPEC §5)
+    notes = compare_matrices(
+        "claim", "W", notes_text, jacobians["W"].entries, transposed(symbols.Z), cas
+    )
     return JacobianDerivation(
         sizes, layout, cas.name, symbols, jacobians, vec_products, contractions, checks, notes
     )
