@@ -32,6 +32,7 @@ _FORMATS: dict[str, str | None] = {
     "latex": "latex:latex_text",
     "text": None,
     "markdown": "markdown:markdown_text",
+    "html": "html:html_text",
     "json": None,
 }
 
