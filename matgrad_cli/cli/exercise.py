@@ -42,18 +42,21 @@ def exercise(
     from ..files import shown
 
     seed_value, count_value = parse_seed(seed), parse_count(count)
-    as_pdf = output_format == "pdf"
-    written = write_sheets(output, seed_value, count_value, bias=bias, as_pdf=as_pdf, force=force)
+    as_pdf, as_html = output_format == "pdf", output_format == "html"
+    written = write_sheets(
+        output, seed_value, count_value, bias=bias, as_pdf=as_pdf, as_html=as_html, force=force
+    )
     sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
     raise typer.Exit(0)
 
 
-def sheet_paths(stem: Path, as_pdf: bool) -> list[Path]:
+def sheet_paths(stem: Path, as_pdf: bool, as_html: bool = False) -> list[Path]:
     """The files ``write_sheets`` writes for ``stem``: STEM-problems.tex, STEM-solutions.tex
-    and, with ``as_pdf``, the two PDFs. A stem ending in .tex or .pdf loses that ending."""
-    if stem.suffix.lower() in (".tex", ".pdf"):
+    and, with ``as_pdf``, the two PDFs, with ``as_html`` the two HTML pages. A stem ending in
+    .tex, .pdf or .html loses that ending."""
+    if stem.suffix.lower() in (".tex", ".pdf", ".html"):
         stem = stem.with_suffix("")
-    extensions = (".tex", ".pdf") if as_pdf else (".tex",)
+    extensions = (".tex", *((".pdf",) if as_pdf else ()), *((".html",) if as_html else ()))
     return [
         stem.with_name(f"{stem.name}{kind}{extension}")
         for extension in extensions
@@ -69,10 +72,12 @@ def write_sheets(
     as_pdf: bool = False,
     force: bool = False,
     *,
+    as_html: bool = False,
     make_problems: Callable[[int, int, bool], tuple[Problem, ...]] | None = None,
     derive: Callable[..., Derivation] | None = None,
 ) -> list[Path]:
-    """Write the problem and solution sheets next to ``stem``; the paths written, in order.
+    """Write the problem and solution sheets next to ``stem`` (as LaTeX, and compiled with
+    ``as_pdf``, as web pages with ``as_html``); the paths written, in order.
 
     All or nothing: bad input (a stem naming a folder, such as ``x/``), a file that exists
     (without ``force``), an unwritable folder and a missing TeX engine are refused before any
@@ -88,13 +93,14 @@ def write_sheets(
 
     seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
     bias, as_pdf, force = flag("bias", bias), flag("as_pdf", as_pdf), flag("force", force)
+    as_html = flag("as_html", as_html)
     text = os.fspath(stem)
     named = Path(text)
     if text.endswith(os.sep) or named.name in ("", ".", "..") or named.is_dir():
         raise OutputError(
             f"-o takes a file stem such as sheets/week3, not the folder {shown(named)}"
         )
-    paths = sheet_paths(parse_output_path(text), as_pdf)
+    paths = sheet_paths(parse_output_path(text), as_pdf, as_html)
     for path in paths:
         check_writable(path, force)
     if as_pdf:
@@ -110,5 +116,7 @@ def write_sheets(
         from ..present.pdf import compile_pdf
 
         contents += [compile_pdf(source) for source in sources]
+    if as_html:
+        contents += [render(sheet, "html").encode("utf-8") for sheet in sheets]
     write_all(list(zip(paths, contents, strict=True)), force)
     return paths

@@ -51,8 +51,11 @@ else:
     JacobianFormatOption = _format_option(
         _formats("JacobianDerivation", default="latex"), "Output format."
     )
-    # The exercise sheets are always written as LaTeX; pdf adds them compiled.
-    SheetFormatOption = _format_option(["latex", "pdf"], "latex, or pdf for the .tex and the .pdf.")
+    # The exercise sheets are always written as LaTeX; pdf adds them compiled, html as web pages.
+    SheetFormatOption = _format_option(
+        ["latex", "pdf", "html"],
+        "latex; pdf for the .tex and the .pdf; html for the .tex and a web page of each sheet.",
+    )
 MOption = Annotated[str, _size("m", "Rows of Z and of A.")]
 KOption = Annotated[str, _size("k", "Columns of Z, rows of W (the summed index).")]
 NOption = Annotated[str, _size("n", "Columns of W and of A.")]
