@@ -92,7 +92,12 @@ def write_atomic(path: Path | str, content: str | bytes, force: bool) -> None:
 def write_all(files: Sequence[tuple[Path | str, bytes]], force: bool) -> None:
     """Write several files as one: all are replaced (existing ones only with ``force``) or none
     is, whatever fails (OutputError, one line) or interrupts (the signal is re-delivered)."""
-    targets = _inspect_all(files, force)
+    targets: list[tuple[_Target, bytes]] = []
+    for path, data in files:
+        target = check_writable(path, force)
+        if any(target.file == earlier.file for earlier, _ in targets):  # one would undo the other
+            raise OutputError(f"cannot write {shown(target.path)}: it is named twice")
+        targets.append((target, data))
     if not targets:
         return
     guard = _Guard()
@@ -166,19 +171,6 @@ def check_writable(given: Path | str, force: bool) -> _Target:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {shown(path)}: the folder {shown(named)} is not writable")
     return _Target(path, file, existing)
-
-
-def _inspect_all(
-    files: Sequence[tuple[Path | str, bytes]], force: bool
-) -> list[tuple[_Target, bytes]]:
-    """Every target checked, refusing a file named twice (the second write would undo the first)."""
-    targets: list[tuple[_Target, bytes]] = []
-    for path, data in files:
-        target = check_writable(path, force)
-        if any(target.file == earlier.file for earlier, _ in targets):
-            raise OutputError(f"cannot write {shown(target.path)}: it is named twice")
-        targets.append((target, data))
-    return targets
 
 
 class _Interrupted(BaseException):
@@ -289,7 +281,10 @@ def _stage(target: _Target, data: bytes, staged: list[_Staged], guard: _Guard) -
             view = memoryview(data)
             while view:  # in chunks, so that a signal is acted on between them
                 view = view[os.write(item.fd, view[:_CHUNK]) :]
-            _set_mode(item.fd, target.existing)
+            if target.existing is not None:  # a replacement: the old mode, the owner if allowed
+                with contextlib.suppress(OSError):
+                    os.fchown(item.fd, target.existing.st_uid, target.existing.st_gid)
+                os.fchmod(item.fd, stat.S_IMODE(target.existing.st_mode))
             os.fsync(item.fd)
         finally:
             guard.interruptible = False
@@ -316,15 +311,6 @@ def _open_temporary(item: _Staged) -> None:
                 raise
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW
     item.name, item.fd = _fresh(folder, ".tmp", lambda name: os.open(name, flags, mode))
-
-
-def _set_mode(fd: int, existing: os.stat_result | None) -> None:
-    """Give a replacement the old file's mode, and its owner where allowed (root, own group)."""
-    if existing is None:
-        return
-    with contextlib.suppress(OSError):
-        os.fchown(fd, existing.st_uid, existing.st_gid)
-    os.fchmod(fd, stat.S_IMODE(existing.st_mode))
 
 
 def _commit(item: _Staged, force: bool, done: list[_Done]) -> None:
