@@ -183,8 +183,7 @@ def prove_identity(
         steps.append(step)
         if not step.proved:  # the derivation stops at a step that is not proved
             break
-    proved = bool(steps) and all(step.proved for step in steps)
-    return Proof(variable, claim, target, tuple(steps), proved, bias)
+    return Proof(variable, claim, target, tuple(steps), steps[-1].proved, bias)
 
 
 def _derive(

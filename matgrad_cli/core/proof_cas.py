@@ -166,8 +166,6 @@ def guarded(action: Callable[[], T], call: CASCall, seconds: float = STEP_SECOND
             return action()
     except CASTimeout:
         raise StepFailed(CASFailure(call, seconds=seconds)) from None
-    except StepFailed:
-        raise
     except Exception as error:  # whatever the CAS raises, the step is not proved
         detail = f"{type(error).__name__}: {error}".strip().rstrip(":")
         raise StepFailed(CASFailure(call, error=detail)) from error
