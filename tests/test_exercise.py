@@ -420,7 +420,7 @@ def test_the_sheets_are_rendered_through_the_door_like_every_document() -> None:
     problems = make_problems(7, 4, bias=True)
     sheet = ProblemSheet(problems, 7)
     solutions = SolutionSheet(solve_all(problems), 7)
-    assert formats("ProblemSheet") == formats("SolutionSheet") == ("latex", "markdown")
+    assert formats("ProblemSheet") == formats("SolutionSheet") == ("latex", "markdown", "html")
     assert render(sheet, "latex", standalone=True) == problem_sheet(problems, 7)
     assert render(solutions, "latex", standalone=True) == solution_sheet(problems, 7)
 

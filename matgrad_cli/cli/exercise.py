@@ -90,6 +90,7 @@ def write_sheets(
     from ..files import check_writable, parse_output_path, shown, write_all
     from ..present import render
     from ..present.exercise_doc import ProblemSheet, SolutionSheet
+    from ..present.pdf import compile_pdf, require_tex_engine
 
     seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
     bias, as_pdf, force = flag("bias", bias), flag("as_pdf", as_pdf), flag("force", force)
@@ -104,8 +105,6 @@ def write_sheets(
     for path in paths:
         check_writable(path, force)
     if as_pdf:
-        from ..present.pdf import require_tex_engine
-
         require_tex_engine(without="--format latex")
     problems = (make_problems or drawing.make_problems)(seed, count, bias)
     solutions = drawing.solve_all(problems, derive or derive_layer)
@@ -113,8 +112,6 @@ def write_sheets(
     sources = [render(sheet, "latex", standalone=True) for sheet in sheets]
     contents = [source.encode("utf-8") for source in sources]
     if as_pdf:
-        from ..present.pdf import compile_pdf
-
         contents += [compile_pdf(source) for source in sources]
     if as_html:
         contents += [render(sheet, "html").encode("utf-8") for sheet in sheets]
