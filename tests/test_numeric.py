@@ -25,7 +25,7 @@ from matgrad_cli.core.numeric import (
     NumericResult,
     numeric_verify,
 )
-from matgrad_cli.core.numeric_layer import ENTRY_RANGE, Matrix
+from matgrad_cli.core.numeric_model import ENTRY_RANGE, Matrix
 from matgrad_cli.errors import SizeError
 from matgrad_cli.present.json import numeric_data
 from matgrad_cli.present.numeric_text import render_numeric_text

@@ -30,16 +30,38 @@ This is a numeric check at random values, not a symbolic proof; the result says 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from .checks import MISMATCHES_KEPT, Mismatch
 from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable, positive_sizes
+from .losses import loss_named
 from .model import Progress
-from .numeric_layer import ENTRY_RANGE, Integers, Matrix, RandomLayer, matmul
+from .numeric_layer import Integers, RandomLayer, matmul
+from .numeric_losses import verify_concrete
+from .numeric_model import (
+    ENTRY_RANGE,
+    METHOD,
+    FormFunction,
+    Formula,
+    Matrix,
+    NumericCheck,
+    NumericResult,
+)
+
+__all__ = [
+    "DIRECTION_RANGE",
+    "METHOD",
+    "NUMERIC_LIMIT",
+    "FormFunction",
+    "Formula",
+    "NumericCheck",
+    "NumericResult",
+    "numeric_verify",
+    "validate_numeric_sizes",
+]
 
 #: Largest size per dimension of the numeric check: 1024³ takes well under 2 s.
 NUMERIC_LIMIT = 1024
@@ -59,25 +81,12 @@ FULL_CHECK_LIMIT = 2**31
 #: 2^30 perturbed entries, one product of a row by a matrix at a time: 9 s.
 FULL_CHECK_COPIES = 2**27
 
-#: The description every result carries.
-METHOD = "numeric check (exact integer arithmetic), not a symbolic proof"
-
 #: Integers up to this magnitude are exact in float64.
 _EXACT_LIMIT = 2**53
 #: Claimed entries beyond this magnitude cannot be a partial of the generic loss (each is at most
 #: NUMERIC_LIMIT·ENTRY_RANGE² ≈ 8.3·10^4 in magnitude); they are reported as wrong without any
 #: arithmetic, which keeps ⟨claimed, V⟩ within int64.
 _CLAIM_LIMIT = 2**31
-
-#: A matrix form: a function of Z, W and G (float64 arrays holding integers) giving a matrix.
-FormFunction = Callable[[Matrix, Matrix, Matrix], Any]
-
-
-class Formula(NamedTuple):
-    """A matrix form under test: its formula as text and the function computing it."""
-
-    text: str
-    compute: FormFunction
 
 
 def _rule_form(rule: BackwardRule) -> FormFunction:
@@ -100,65 +109,6 @@ def _rule_form(rule: BackwardRule) -> FormFunction:
 FORMS: dict[Variable, Formula] = {
     rule.variable: Formula(rule.text, _rule_form(rule)) for rule in LAYER.backward
 }
-
-
-@dataclass(frozen=True)
-class NumericCheck:
-    """One identity checked numerically: what was compared, and where it failed.
-
-    ``entries_by_difference`` entries were compared with one-entry difference quotients, and the
-    whole matrix along ``directions`` random directions. ``escape_probability`` bounds the chance
-    that a claimed matrix that differs from the true gradient *at this draw* passes every
-    comparison made (0 when every entry was compared). A formula that is wrong in general but
-    happens to agree at this draw is a separate risk: an entry that differs by a polynomial of
-    degree ≤ 2 agrees with probability at most 2/(2·ENTRY_RANGE + 1) (Schwartz–Zippel).
-    ``mismatch_count`` counts the wrong entries found, all of them when every entry was compared.
-    """
-
-    variable: Variable
-    formula: str
-    shape: Shape
-    claimed_shape: Shape
-    holds: bool
-    entries_by_difference: int
-    directions: int
-    failed_directions: int
-    escape_probability: float
-    mismatch_count: int
-    mismatches: tuple[Mismatch, ...] = ()
-
-    @property
-    def entries(self) -> int:
-        """The number of entries of the gradient."""
-        return self.shape[0] * self.shape[1]
-
-    @property
-    def every_entry(self) -> bool:
-        """True when every entry was compared with its difference quotient."""
-        return self.entries_by_difference == self.entries
-
-    @property
-    def identity(self) -> str:
-        """The identity in plain text, e.g. ``∂L/∂Z = ∂L/∂A · Wᵀ``."""
-        return f"∂L/∂{self.variable} = {self.formula}"
-
-
-@dataclass(frozen=True)
-class NumericResult:
-    """The numeric check of every identity at one draw of random integer matrices."""
-
-    sizes: Sizes
-    bias: bool
-    seed: int
-    checks: tuple[NumericCheck, ...]
-    entry_range: int = ENTRY_RANGE
-    direction_range: int = DIRECTION_RANGE
-    method: str = METHOD
-
-    @property
-    def verified(self) -> bool:
-        """True when every identity held in every comparison made."""
-        return all(check.holds for check in self.checks)
 
 
 def validate_numeric_sizes(m: object, k: object, n: object) -> Sizes:
@@ -354,6 +304,19 @@ def _result(
     )
 
 
+def _under_test(forms: Mapping[Variable, Formula | FormFunction]) -> dict[Variable, Formula]:
+    """The layer's backward rules, with those ``forms`` replaces (a bare function is a Formula
+    called "a supplied form")."""
+    under_test: dict[Variable, Formula] = dict(FORMS)
+    for name, given in forms.items():
+        if name not in FORMS:
+            raise ValueError(f"no matrix form for {name!r}: choose from Z, W, b")
+        under_test[name] = (
+            given if isinstance(given, Formula) else Formula("a supplied form", given)
+        )
+    return under_test
+
+
 def numeric_verify(
     m: int,
     k: int,
@@ -366,6 +329,7 @@ def numeric_verify(
     directions: int = DIRECTIONS,
     sample_size: int = SAMPLE_SIZE,
     full: bool | None = None,
+    loss: str = "generic",
 ) -> NumericResult:
     """Check ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G (and ∂L/∂b = 1ᵀ·G) numerically, exactly, at one draw.
 
@@ -373,20 +337,20 @@ def numeric_verify(
     or a bare function of Z, W and G. ``full`` forces (True) or forbids (False) comparing every
     entry with its difference quotient; by default every entry is compared while that fits the
     time budget (every_entry_fits). ``progress`` is called as progress("numeric", done, total).
+
+    With a concrete ``loss`` (``sum``, ``squared-error``, ``softmax-cross-entropy``) L is that
+    loss of A at random integer targets, and every entry is compared with its chain-rule sum
+    (numeric_losses.py); ``directions``, ``sample_size`` and ``full`` concern the generic loss.
     """
     sizes = validate_numeric_sizes(m, k, n)
+    under_test = _under_test(forms or {})
+    if loss_named(loss).concrete:
+        return verify_concrete(loss, sizes, bias, seed, under_test, progress)
     _require_exact(sizes)
     if directions < 0 or sample_size < 0:
         raise ValueError("directions and sample_size must not be negative")
     if full is None:
         full = every_entry_fits(sizes)
-    under_test: dict[Variable, Formula] = dict(FORMS)
-    for name, given in (forms or {}).items():
-        if name not in FORMS:
-            raise ValueError(f"no matrix form for {name!r}: choose from Z, W, b")
-        under_test[name] = (
-            given if isinstance(given, Formula) else Formula("a supplied form", given)
-        )
     variables = LAYER.variables(bias)
     rng = np.random.default_rng(seed)
     layer = RandomLayer(sizes, bias, rng)
@@ -408,4 +372,4 @@ def numeric_verify(
         )
         if progress is not None:
             progress("numeric", done, len(variables))
-    return NumericResult(sizes, bias, seed, tuple(checks))
+    return NumericResult(sizes, bias, seed, tuple(checks), direction_range=DIRECTION_RANGE)

@@ -10,12 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from .layer import LAYER, Sizes, Variable
+from .numeric_model import ENTRY_RANGE, Matrix
 
-Matrix = npt.NDArray[np.float64]
 Integers = npt.NDArray[np.int64]
 
-#: Entries of Z, W, b and G are drawn uniformly from −ENTRY_RANGE..ENTRY_RANGE.
-ENTRY_RANGE = 9
 #: Largest number of float64 entries an array of a chunk of perturbed forward passes holds (32 MB).
 #: A chunk is sized by the largest array it makes (the perturbed rows or columns of Z or W, and the
 #: rows or columns of A recomputed from them), never by m·k·n: with a few such arrays alive at once,
