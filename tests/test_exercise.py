@@ -441,7 +441,9 @@ def test_a_sheet_in_markdown_has_its_heading_tasks_and_checks() -> None:
 def test_a_sheet_fragment_defines_what_keeps_its_parts_together(tmp_path: Path) -> None:
     problems = make_problems(7, 2)
     fragment = render(ProblemSheet(problems, 7), "latex")
-    assert fragment.startswith("% A part starts a new page")
+    assert fragment.startswith("% Gradients of a linear layer: exercises.")
+    assert "% Needs \\usepackage{amsmath} and \\usepackage{amssymb}" in fragment
+    assert "% A part starts a new page" in fragment
     assert "\\documentclass" not in fragment
     document = (
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"

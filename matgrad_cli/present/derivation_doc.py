@@ -11,75 +11,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..core.checks import Check
 from ..core.layer import LAYER, Variable
 from ..core.losses import LossDerivation
 from ..core.model import ChainRule, Derivation, Gradient, LayerDerivation, MatrixForm
 from . import layer_latex as layer
 from . import mathtex as tex
-from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, Table
-from .limits import ENTRY_LIST, FORWARD_LIST, MATRIX_WIDTH
+from .derivation_checks import check_for, summary_section, verdict
+from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section
+from .limits import ENTRY_LIST, EXAMPLE_COLUMNS, FORWARD_LINE_TERMS, FORWARD_LIST, SETUP_COLUMNS
 from .notation import elide, visible
 
 if TYPE_CHECKING:
-    from ..core.jacobians import JacobianCheck
+    pass
 
 #: The line that marks entries left out of an aligned list.
 _GAP_LINE = r"& \;\;\vdots"
-
-
-def _check_for(derived: LayerDerivation, variable: Variable) -> Check:
-    """The check of ``variable``'s backward rule in ``derived``."""
-    return next(check for check in derived.checks if check.variable == variable)
-
-
-def _verdict(check: Check, claim: str) -> Paragraph:
-    """What the check found, in words; the only place a result is stated."""
-    count = check.entries_checked
-    if check.holds:
-        agree = "the only entry agrees" if count == 1 else f"all {count} entries agree"
-        shape = tex.shape_latex(*check.shape)
-        return Paragraph(f"Verified entry by entry: {agree}, so ${claim}$ (${shape}$).")
-    return failure(check, claim)
-
-
-def failure(
-    check: Check | JacobianCheck,
-    claim: str,
-    computed: str = "the elementwise result",
-    against: str = "the matrix form",
-) -> Paragraph:
-    """How a check failed: the shapes, or its first differing entry, ``computed`` against what
-    ``against`` gives."""
-    if check.claimed_shape != check.shape:
-        return Paragraph(f"NOT verified: ${claim}$ fails, {rejection(check)}.")
-    first = check.mismatches[0]
-    return Paragraph(
-        f"NOT verified: ${claim}$ fails at {check.mismatch_count} of {check.entries_checked} "
-        f"entries; at entry ${first.index[0]},{first.index[1]}$ {computed} is "
-        f"${tex.expr_latex(first.elementwise)}$ but {against} gives "
-        f"${tex.expr_latex(first.claimed)}$."
-    )
-
-
-def rejection(check: Check | JacobianCheck) -> str:
-    """Why a check failed, in words: the shapes differ, or how many entries."""
-    if check.claimed_shape != check.shape:
-        shapes = (
-            f"${tex.shape_latex(*check.shape)}$ against ${tex.shape_latex(*check.claimed_shape)}$"
-        )
-        return f"the shapes differ ({shapes})"
-    return f"{check.mismatch_count} of {check.entries_checked} entries differ"
-
-
-def result_cell(check: Check | JacobianCheck, one_entry: str = "entry") -> str:
-    """A check's result in a summary table: holds and at how many entries, or FAILS and why."""
-    count = check.entries_checked
-    if check.holds:
-        return f"holds ({count} of {count} {one_entry if count == 1 else 'entries'})"
-    if check.claimed_shape != check.shape:
-        return "FAILS (shapes differ)"
-    return f"FAILS ({check.mismatch_count} of {count} entries differ)"
 
 
 def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule | None]:
@@ -134,27 +80,43 @@ def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
 
 
 def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full: bool) -> Block:
-    """The matrix form multiplied out, as the product of its factors and then entry by entry."""
+    """The matrix form multiplied out, as the product of its factors (when they fit on a line)
+    and then entry by entry: as a matrix, or the entries listed as the chain-rule sums are."""
     rows, cols = form.shape
     upstream_first = layer.upstream_first(variable)
-    symbols = derivation.symbols
-    upstream = tex.symbol_matrix(symbols.upstream, full)
-    factors = layer.factors_latex(variable, symbols, derivation.sizes, upstream, full)
-    head = f"{layer.rule_latex(variable)} &= {factors}"
+    symbols, sizes = derivation.symbols, derivation.sizes
+    head = layer.rule_latex(variable)
+    # A column of display fractions (∂L/∂A) is half as wide again as a column of symbols.
+    factor_columns = sum(
+        len(visible(factor.shape(sizes)[1], full))
+        * (1.5 if LAYER.matrix(factor.matrix).role == "upstream" else 1)
+        for factor in LAYER.rule(variable).factors
+    )
+    if factor_columns <= SETUP_COLUMNS:
+        upstream = tex.symbol_matrix(symbols.upstream, full)
+        head += " &= " + layer.factors_latex(variable, symbols, sizes, upstream, full)
     matrix = tex.sums_matrix(form.entries, upstream_first, full)
     if matrix is not None:
-        return Display((head, f"&= {matrix}"), aligned=True)
-    lines = [head]
-    for i in visible(rows, full):
-        for j in visible(cols, full):
-            if i is None or j is None:
-                if lines[-1] != _GAP_LINE:
-                    lines.append(_GAP_LINE)
-                continue
-            items = [tex.term_latex(*term, upstream_first) for term in form.entries[i][j]]
-            left = rf"\left({layer.rule_latex(variable)}\right)_{{{i + 1},{j + 1}}}"
-            lines += _equation_lines(left, items, full)
+        return Display((head, f"&= {matrix}") if "&" in head else (f"{head} &= {matrix}",), True)
+    lines = [head] if "&" in head else []
+    for index in _listed_indices(rows, cols, full):
+        if index is None:
+            lines.append(_GAP_LINE)
+            continue
+        i, j = index
+        items = [tex.term_latex(*term, upstream_first) for term in form.entries[i][j]]
+        left = rf"\left({layer.rule_latex(variable)}\right)_{{{i + 1},{j + 1}}}"
+        lines += _equation_lines(left, items, full)
     return Display(tuple(lines), aligned=True)
+
+
+def _listed_indices(rows: int, cols: int, full: bool) -> list[tuple[int, int] | None]:
+    """The (0-based) entries of a rows × cols matrix listed one per line: all, or the first
+    three, None for the gap, and the last (as _listed samples the chain-rule sums)."""
+    every: list[tuple[int, int] | None] = [(i, j) for i in range(rows) for j in range(cols)]
+    if full or len(every) <= ENTRY_LIST:
+        return every
+    return [*every[:3], None, every[-1]]
 
 
 def _worked(
@@ -181,8 +143,8 @@ def _worked(
     inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE)
     blocks.append(Paragraph(f"Independently, {product}${inline}$ multiplied out:"))
     blocks.append(_product(variable, derived.products[variable], derivation, full))
-    check = _check_for(derived, variable)
-    blocks.append(_verdict(check, layer.rule_claim(variable)))
+    check = check_for(derived, variable)
+    blocks.append(verdict(check, layer.rule_claim(variable)))
     if check.holds:
         blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {layer.rule_latex(variable)}}}",)))
     return blocks
@@ -220,7 +182,8 @@ def _setup(derivation: Derivation, full: bool) -> Section:
         for name in LAYER.variables(derivation.bias)
     ]
     # Z, W (and b) side by side when they fit on a line, else one display each.
-    if k + n * (2 if derivation.bias else 1) <= MATRIX_WIDTH * 2:
+    columns = len(visible(k, full)) + len(visible(n, full)) * (2 if derivation.bias else 1)
+    if columns <= SETUP_COLUMNS:
         displays = [Display((r",\quad ".join(matrices),))]
     else:
         displays = [Display((matrix,)) for matrix in matrices]
@@ -267,7 +230,8 @@ def _forward_lines(derived: LayerDerivation, full: bool) -> tuple[str, ...]:
         p, q = entry
         terms = [tex.expr_latex(term) for term in derived.outputs[p][q].terms]
         bias = [terms.pop()] if derived.bias else []
-        first, *more = tex.sum_lines(elide(terms, full, marker=r"\cdots") + bias, full=True)
+        shown = elide(terms, full, marker=r"\cdots") + bias
+        first, *more = tex.sum_lines(shown, full=True, per_line=FORWARD_LINE_TERMS)
         lines += [f"a_{{{p + 1},{q + 1}}} &= {first}", *more]
     return tuple(lines)
 
@@ -291,19 +255,19 @@ def _forward(derivation: Derivation, full: bool) -> Section:
     )
 
 
-_DIFFERENTIATING = "Differentiating $L$ with respect to each $a_{i,j}$"
-
-
 def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Block]:
-    """∂L/∂A from the CAS: a matrix, or one entry a line when the entries are wide."""
+    """∂L/∂A as differentiated entry by entry: a matrix, or one entry a line when wide (over a
+    common denominator for a loss with exp or log)."""
     upstream = loss.upstream
-    lead = Paragraph(f"{_DIFFERENTIATING}:")
+    lead = Paragraph("Differentiating $L$ with respect to each $a_{i,j}$:")
     if not loss.definition.polynomial:
         import sympy
 
-        # The CAS's own result, brought over a common denominator by the CAS for legibility.
         upstream = upstream.applyfunc(sympy.together)
-        lead = Paragraph(f"{_DIFFERENTIATING} (each result brought over a common denominator):")
+        lead = Paragraph(
+            "Differentiating $L$ with respect to each $a_{i,j}$, each result over a common "
+            "denominator:"
+        )
     elif cols <= 3:
         matrix = tex.bmatrix(rows, cols, lambda i, j: tex.expr_latex(upstream[i, j]), full)
         return [lead, Display((f"{tex.grad('A')} = {matrix}",))]
@@ -318,27 +282,53 @@ def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Bl
     return [lead, Display(tuple(lines), aligned=True)]
 
 
-def _closed_form(loss: LossDerivation) -> Paragraph:
-    """The closed form of ∂L/∂A, verified or not, with the condition it holds under."""
+def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
+    """∂L/∂A in closed form first, then the check that differentiating L entry by entry gives it
+    (read off ``closed_form_holds``), with the condition it holds under."""
     definition = loss.definition
-    closed = f"\\partial L/\\partial A = {definition.closed_form_latex}"
+    entries = loss.sizes.m * loss.sizes.n
+    blocks: list[Block] = [
+        Paragraph("In closed form, its gradient with respect to $A$ is"),
+        Display((f"{tex.grad('A')} = {definition.closed_form_latex}",)),
+    ]
+    if definition.shorthand_latex is not None:
+        blocks += [
+            Paragraph("with the softmax taken along each row of $A$:"),
+            Display((rf"\operatorname{{softmax}}(A)_{{i,j}} = {definition.shorthand_latex}",)),
+        ]
+    where = " in the appendix" if full else " with the option --full"
+    condition = definition.condition
     if not loss.closed_form_holds:
-        return Paragraph(f"NOT verified: the closed form ${closed}$ does not match.")
-    condition = (
-        f" {definition.condition.latex} (checked after substituting "
-        f"${definition.condition.substitution_latex}$)"
-        if definition.condition is not None
+        closed = f"\\partial L/\\partial A = {definition.closed_form_latex}"
+        blocks.append(
+            Paragraph(
+                f"NOT verified: the closed form ${closed}$ is not what differentiating $L$ with "
+                "respect to each $a_{i,j}$ gives, entry by entry."
+            )
+        )
+        return [*blocks, *_upstream(loss, loss.sizes.m, loss.sizes.n, full)]
+    under = (
+        f", {condition.latex} (imposed as ${condition.substitution_latex}$)"
+        if condition is not None
         else ""
     )
-    return Paragraph(f"In closed form, ${closed}${condition}: verified entry by entry.")
+    blocks.append(
+        Paragraph(
+            f"Check: differentiating $L$ with respect to each of the {entries} entries $a_{{i,j}}$ "
+            f"gives exactly these entries{under}; the derivatives entry by entry are printed"
+            f"{where}."
+        )
+    )
+    return blocks
 
 
-def _example(example: Any) -> list[Block]:
-    """∂L/∂z_{1,1} written out, two terms a line: each is a whole entry of A minus its target,
-    wide on the page."""
+def _example(example: Any, k: int) -> list[Block]:
+    """∂L/∂z_{1,1} written out, a term a line: each is a whole entry of A less its target, wide
+    on the page; only for k ≤ EXAMPLE_COLUMNS, as a wider one overflows a line."""
+    if k > EXAMPLE_COLUMNS:
+        return []
     terms = [tex.expr_latex(term) for term in example.as_ordered_terms()]
-    chunks = [" + ".join(terms[start : start + 2]) for start in range(0, len(terms), 2)]
-    first, *more = [chunks[0], *(rf"&\quad + {chunk}" for chunk in chunks[1:])]
+    first, *more = [terms[0], *(rf"&\quad + {term}" for term in terms[1:])]
     return [
         Paragraph("For example:"),
         Display((f"{tex.grad('z_{1,1}')} &= {first}", *more), aligned=True),
@@ -346,7 +336,7 @@ def _example(example: Any) -> list[Block]:
 
 
 def _loss(derivation: Derivation, full: bool) -> list[Section]:
-    """A concrete loss: L, its ∂L/∂A from the CAS and in closed form, and the checks made by
+    """A concrete loss: L, its ∂L/∂A in closed form and checked, and the checks made by
     differentiating L itself through the whole layer; no section for the generic loss."""
     loss = derivation.loss
     if loss is None:
@@ -358,28 +348,36 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
         else ""
     )
     blocks: list[Block] = [
-        Paragraph(f"The loss is {definition.title}{targets}:"),
+        Paragraph(f"The loss is the {definition.title}{targets}:"),
         Display((definition.latex,)),
-        *_upstream(loss, derivation.sizes.m, derivation.sizes.n, full),
-        _closed_form(loss),
+        *_closed_form(loss, full),
         Paragraph(
             f"Through the whole layer: with ${layer.forward_latex(derivation.bias)}$ substituted "
-            "into $L$, the CAS differentiated $L$ itself with respect to every entry of "
-            f"{tex.and_list(LAYER.variables(derivation.bias))}, with no chain rule written by "
-            "matgrad, and compared the results with the "
-            "matrix forms built from the $\\partial L/\\partial A$ above."
+            "into $L$, $L$ itself was differentiated with respect to every entry of "
+            f"{tex.and_list(LAYER.variables(derivation.bias))}, with no chain rule written out, "
+            "and the results were compared with the matrix forms built from "
+            "$\\partial L/\\partial A$."
         ),
     ]
     if definition.polynomial:
-        blocks += _example(loss.elementwise["Z"][0, 0])
-    blocks += [_verdict(check, layer.rule_claim(check.variable)) for check in loss.checks]
+        blocks += _example(loss.elementwise["Z"][0, 0], derivation.sizes.k)
+    blocks += [verdict(check, layer.rule_claim(check.variable)) for check in loss.checks]
     blocks.append(
         Paragraph(
             "The chain-rule derivation that follows holds for any loss, this one included: "
-            "read $\\partial L/\\partial a_{i,j}$ as the entries above."
+            "read $\\partial L/\\partial a_{i,j}$ as the entries of the closed form above."
         )
     )
     return [Section(f"The loss: {definition.title}", tuple(blocks))]
+
+
+def _appendix(derivation: Derivation, full: bool) -> list[Section]:
+    """With ``full`` and a concrete loss, ∂L/∂A as differentiated entry by entry."""
+    loss = derivation.loss
+    if loss is None or not full:
+        return []
+    blocks = _upstream(loss, derivation.sizes.m, derivation.sizes.n, full)
+    return [Section("Appendix: the loss differentiated entry by entry", tuple(blocks))]
 
 
 def _bias(derivation: Derivation, full: bool) -> list[Section]:
@@ -409,7 +407,7 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
 
 def _unchanged(derivation: Derivation, derived: LayerDerivation) -> Paragraph:
     """The bias leaves ∂L/∂Z and ∂L/∂W unchanged: stated only as far as the checks found it."""
-    checks = [_check_for(derived, "Z"), _check_for(derived, "W"), *derivation.extra_checks]
+    checks = [check_for(derived, "Z"), check_for(derived, "W"), *derivation.extra_checks]
     if all(check.holds for check in checks):
         return Paragraph(
             "The bias appears in no product $z_{i,r} w_{r,j}$, so $\\partial L/\\partial Z$ and "
@@ -488,47 +486,15 @@ def _general(derivation: Derivation) -> Section:
                 )
             ),
             Paragraph(
-                "The Jacobian $\\partial A/\\partial W$ itself is a fourth-order tensor, with "
-                "entries $\\partial a_{p,q}/\\partial w_{r,j} = z_{p,r} \\delta_{q,j}$; the "
-                "matrix $Z^\\top$ appears only after contracting it with "
-                "$\\partial L/\\partial A$, so writing $\\partial A/\\partial W = Z^\\top$ is a "
-                "mistake."
+                "A common mistake is to write $\\partial A/\\partial W = Z^\\top$. The Jacobian "
+                "$\\partial A/\\partial W$ is a fourth-order tensor, with the entries"
+            ),
+            Display((r"\frac{\partial a_{p,q}}{\partial w_{r,j}} = z_{p,r} \delta_{q,j},",)),
+            Paragraph(
+                "and the matrix $Z^\\top$ appears only after contracting it with "
+                "$\\partial L/\\partial A$."
             ),
         ),
-    )
-
-
-def _identity(check: Check) -> str:
-    """The identity a check is about, in LaTeX, read off what it compared."""
-    symbol = tex.slashed(check.variable)
-    if check.unchanged_by_bias:
-        return rf"{symbol}\big\vert_{{\text{{with }} b}} = {symbol}\big\vert_{{b = 0}}"
-    rule = check.rule
-    right = (
-        layer.rule_latex(rule.variable, layer.UPSTREAM_INLINE)
-        if rule is not None
-        else r"\text{a claimed form}"
-    )
-    return f"{symbol} = {right}"
-
-
-def _summary(derivation: Derivation) -> Section:
-    """Every check in a table, and the verdict on all of them."""
-    rows = []
-    for check in derivation.checks:
-        where = "with bias" if check.bias else "without bias"
-        if check.loss is not None and derivation.loss is not None:
-            where += ", " + derivation.loss.definition.title
-        shape = f"${tex.shape_latex(*check.shape)}$"
-        rows.append((f"${_identity(check)}$", shape, where, result_cell(check)))
-    overall = (
-        "Every identity holds at every entry."
-        if derivation.verified
-        else "Some identities FAIL: see above."
-    )
-    return Section(
-        "Summary",
-        (Table(("identity", "shape", "layer", "result"), tuple(rows)), Paragraph(overall)),
     )
 
 
@@ -547,6 +513,7 @@ def derivation_document(derivation: Derivation, full: bool = False) -> Document:
         _gradient_section("W", derivation, full),
         *_bias(derivation, full),
         _general(derivation),
-        _summary(derivation),
+        summary_section(derivation),
+        *_appendix(derivation, full),
     ]
     return Document(title, tuple(sections))

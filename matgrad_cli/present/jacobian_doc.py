@@ -23,7 +23,7 @@ from ..core.jacobians import (
     vec_labels,
     vec_order,
 )
-from .derivation_doc import failure, rejection, result_cell
+from .derivation_checks import failure, rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
 from .limits import MATRIX_WIDTH, VECTOR_TERMS
@@ -464,7 +464,7 @@ def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
         identity = rule_claim(variable)
     else:
         identity = rf"{short} = \text{{a claimed form}}"
-    return (f"${identity}$", f"${shape_latex(*check.shape)}$", result_cell(check, "entries"))
+    return (f"${identity}$", f"${shape_latex(*check.shape)}$", result_cell(check))
 
 
 def _summary_section(derivation: JacobianDerivation) -> Section:
@@ -484,7 +484,11 @@ def _summary_section(derivation: JacobianDerivation) -> Section:
     )
     return Section(
         "Summary",
-        (Table(("identity", "shape", "result"), rows), Paragraph(verdict), Paragraph(notes)),
+        (
+            Table(("identity", "shape", "result"), rows),
+            Paragraph(verdict),
+            Paragraph(notes),
+        ),
     )
 
 

@@ -21,9 +21,29 @@ ENTRY_LIST = 8
 #: Above this many entries, the forward pass lists a sample of the a_{i,j}.
 FORWARD_LIST = 16
 
-#: A LaTeX matrix whose columns times terms per entry exceed this is listed entry by entry, so
-#: that it fits the width of a printed page.
-MATRIX_WIDTH = 6
+#: LaTeX is laid out to fit the narrowest page it is pasted into: the 345 pt text width of a plain
+#: article at 10 pt (the numbers below were set by compiling every size and reading the log).
+#: A LaTeX matrix whose columns times terms per entry exceed this is listed entry by entry.
+MATRIX_WIDTH = 4
+
+#: Most terms a line of a LaTeX sum holds: ∂L/∂a_{p,q} w_{r,q} is about 60 pt wide, and a
+#: chain-rule partial ∂L/∂a_{p,q} ∂a_{p,q}/∂z_{i,r} about 70 pt.
+LINE_TERMS = 4
+PARTIAL_LINE_TERMS = 4
+
+#: Most columns k at which a concrete loss's ∂L/∂z_{1,1} is written out as an example: each of
+#: its terms holds a whole entry of A.
+EXAMPLE_COLUMNS = 3
+
+#: Most terms a line of the forward pass holds: z_{p,s} w_{s,q} is about 40 pt wide.
+FORWARD_LINE_TERMS = 6
+
+#: Most columns of symbols (Z, W and b together) the setup sets side by side on one line.
+SETUP_COLUMNS = 9
+
+#: Most lines of one LaTeX display: a longer aligned display is set as several, so that a page
+#: may break between them without \\allowdisplaybreaks (one entry's steps stay together).
+DISPLAY_LINES = 10
 
 #: Above this many terms, an entry of a vectorised product is elided (the Jacobian view).
 VECTOR_TERMS = 4

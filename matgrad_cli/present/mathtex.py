@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from ..core.model import LinearForm
-from .limits import MATRIX_WIDTH, SUM_TERMS
+from .limits import LINE_TERMS, MATRIX_WIDTH, PARTIAL_LINE_TERMS, SUM_TERMS
 from .notation import elide, listed, visible
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
@@ -147,7 +147,7 @@ def chain_rule_lines(
         for output, _ in terms
     ]
     values = [term_latex(output, factor, upstream_first) for output, factor in terms]
-    return sum_lines(partials, full), sum_lines(values, full)
+    return sum_lines(partials, full, PARTIAL_LINE_TERMS), sum_lines(values, full)
 
 
 def and_list(items: Sequence[str]) -> str:
@@ -169,9 +169,10 @@ def sums_matrix(
     forms: Sequence[Sequence[LinearForm]], upstream_first: bool, full: bool, limit: int = SUM_TERMS
 ) -> str | None:
     """Linear forms in ∂L/∂A as a bmatrix, or None when it would be too wide for a page: wider
-    than MATRIX_WIDTH in columns times the terms an entry shows (four when elided)."""
+    than MATRIX_WIDTH in columns times the terms an entry shows (four when elided: two, ⋯ and the
+    last)."""
     terms = max((len(form) for row in forms for form in row), default=0)
-    shown_terms = terms if full else min(terms, 4)
+    shown_terms = terms if full or terms <= limit else 4  # elided: two, ⋯ and the last
     if len(visible(len(forms[0]), full)) * max(shown_terms, 1) > MATRIX_WIDTH:
         return None
     return bmatrix(
@@ -209,15 +210,13 @@ def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = 
     return "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
 
 
-def sum_lines(items: Sequence[str], full: bool = False) -> list[str]:
-    """A sum for an aligned display: one line, or with ``full`` and many terms, several lines
-    of four terms, each continuation starting ``&\\quad +``."""
-    per_line = 4
+def sum_lines(items: Sequence[str], full: bool = False, per_line: int = LINE_TERMS) -> list[str]:
+    """A sum for an aligned display, elided unless ``full``: one line of at most ``per_line``
+    terms, or several, each continuation starting ``&\\quad +``, so that it fits the text width
+    of a plain article (limits.LINE_TERMS)."""
     shown = elide(items, full, marker=r"\cdots")
     if not shown:
         return ["0"]
-    if len(shown) <= SUM_TERMS:
-        return [" + ".join(shown)]
     chunks = [shown[start : start + per_line] for start in range(0, len(shown), per_line)]
     return [" + ".join(chunks[0])] + [r"&\quad + " + " + ".join(chunk) for chunk in chunks[1:]]
 
