@@ -19,6 +19,7 @@ from .deliver import conclude, deliver, prepare_output
 
 if TYPE_CHECKING:
     from ..core.claims import CheckTooCostly
+    from ..core.losses import Loss
 
 
 def derive(
@@ -52,7 +53,7 @@ def derive(
     if numeric:
         from ..core.numeric import numeric_verify
 
-        result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed)
+        result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed, loss=loss)
         deliver(result, output_format, destination, force, standalone=standalone)
         conclude(result, result.verified)
     from ..core.derive import derive as derive_layer
@@ -69,25 +70,39 @@ def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -
     """Whether the numeric check runs: asked for, or the sizes are above the symbolic limit
     (said on stderr). Refuses, before any work, what neither route can do."""
     from ..core.derive import validate_sizes
-    from ..core.losses import loss_named, validate_loss
+    from ..core.losses import loss_named
     from ..core.numeric import validate_numeric_sizes
 
-    if numeric and loss_named(loss).concrete:
-        raise InputError("--numeric checks the generic loss only; drop --loss or --numeric")
-    validate_loss(loss, sizes)
+    definition = loss_named(loss)
     if numeric:
         validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
         return True
     try:
+        # The sizes are positive integers: a SizeError of a concrete loss is its symbolic limit.
+        definition.validate(sizes)
         validate_sizes(sizes.m, sizes.k, sizes.n, engine)
-    except AboveSymbolicLimit:
+    except SizeError as error:
+        if not (isinstance(error, AboveSymbolicLimit) or definition.concrete):
+            raise
         validate_numeric_sizes(sizes.m, sizes.k, sizes.n)
-        sys.stderr.write(
+        sys.stderr.write(_switch_notice(sizes, definition))
+        return True
+    return False
+
+
+def _switch_notice(sizes: Sizes, definition: Loss) -> str:
+    """What derive says on stderr when it turns to the numeric check by itself."""
+    if not definition.concrete:
+        return (
             f"matgrad: m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit; "
             "running the exact numeric check instead\n"
         )
-        return True
-    return False
+    # exp and log have no exact figures: the numeric check encloses them in intervals.
+    kind = "exact numeric check" if definition.polynomial else "numeric check to within a bound"
+    return (
+        f"matgrad: m={sizes.m}, k={sizes.k}, n={sizes.n} is above the symbolic limit of "
+        f"--loss {definition.name}; running the {kind} instead\n"
+    )
 
 
 def check(
