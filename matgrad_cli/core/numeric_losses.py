@@ -128,14 +128,18 @@ class _NumericLoss(NamedTuple):
     closed_form: Callable[[Matrix, Matrix | None], Any]
     targets: Callable[[np.random.Generator, Sizes], Matrix | None]
     exact: bool
+    #: How ``targets`` draws Y (NumericResult.targets).
+    targets_drawn: str
 
 
 #: Every concrete loss the numeric check takes, by the name ``--loss`` gives it.
 NUMERIC_LOSSES: Mapping[str, _NumericLoss] = {
-    "sum": _NumericLoss(_sum_row_loss, _sum_closed_form, lambda rng, sizes: None, True),
-    "squared-error": _NumericLoss(_squared_row_loss, _squared_closed_form, _integer_targets, True),
+    "sum": _NumericLoss(_sum_row_loss, _sum_closed_form, lambda rng, sizes: None, True, ""),
+    "squared-error": _NumericLoss(
+        _squared_row_loss, _squared_closed_form, _integer_targets, True, "integers"
+    ),
     "softmax-cross-entropy": _NumericLoss(
-        _softmax_row_loss, _softmax_closed_form, _one_hot_targets, False
+        _softmax_row_loss, _softmax_closed_form, _one_hot_targets, False, "one-hot"
     ),
 }
 
@@ -381,4 +385,5 @@ def verify_concrete(
         exact=numeric.exact,
         closed_form=closed_form_check,
         grid_bits=bits,
+        targets=numeric.targets_drawn,
     )

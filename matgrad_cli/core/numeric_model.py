@@ -107,6 +107,9 @@ class NumericResult:
     closed_form: NumericCheck | None = None
     #: The fixed-point grid 2^-grid_bits on which interval figures are added up exactly.
     grid_bits: int = 0
+    #: How the targets Y were drawn: "integers" (from the entry range), "one-hot" (one 1 per
+    #: row at a random class), or "" when the loss has none.
+    targets: str = ""
 
     @property
     def verified(self) -> bool:

@@ -308,7 +308,10 @@ _NUMERIC_CHECK = (
 
 
 def numeric_data(result: NumericResult) -> dict[str, Any]:
-    """The numeric check as JSON-able data, marked ``"kind": "numeric"``."""
+    """The numeric check as JSON-able data, marked ``"kind": "numeric"``; under a concrete loss
+    with the loss, its targets, the closed form's check, and each check's ``bound``."""
+    if result.closed_form is not None:
+        return _concrete_numeric_data(result, result.closed_form)
     return {
         "kind": "numeric",
         "method": result.method,
@@ -319,6 +322,30 @@ def numeric_data(result: NumericResult) -> dict[str, Any]:
         "direction_range": result.direction_range,
         "verified": result.verified,
         "checks": [_check(check, _NUMERIC_CHECK, value=_json_number) for check in result.checks],
+    }
+
+
+#: An identity checked under a concrete loss: every entry compared, exactly or to within a bound.
+_CONCRETE_CHECK = "identity variable holds shape claimed_shape entries mismatch_count bound"
+
+
+def _concrete_numeric_data(result: NumericResult, closed_form: NumericCheck) -> dict[str, Any]:
+    """The numeric check under a concrete loss."""
+    return {
+        "kind": "numeric",
+        "method": result.method,
+        "loss": result.loss,
+        "exact": result.exact,
+        "bound": result.bound,
+        "grid_bits": result.grid_bits,
+        "sizes": _sizes(result.sizes),
+        "bias": result.bias,
+        "seed": result.seed,
+        "entry_range": [-result.entry_range, result.entry_range],
+        "targets": result.targets or None,
+        "verified": result.verified,
+        "closed_form": _check(closed_form, _CONCRETE_CHECK, value=_json_number),
+        "checks": [_check(check, _CONCRETE_CHECK, value=_json_number) for check in result.checks],
     }
 
 

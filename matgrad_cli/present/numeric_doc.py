@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..core.losses import concrete_loss
 from ..core.numeric import METHOD, NumericCheck, NumericResult
 from .document import Document, Paragraph, Section, Table
 from .layer_latex import forward_latex, rule_claim
 from .mathtex import shape_latex
+from .numeric_text import result_check, within
 
 
 def _how(check: NumericCheck) -> str:
@@ -29,6 +31,8 @@ def _result(check: NumericCheck) -> str:
 
 def numeric_document(result: NumericResult, full: bool = False) -> Document:
     """The numeric check of every identity, as a short document."""
+    if result.closed_form is not None:
+        return _concrete_document(result, result.closed_form)
     sizes = result.sizes
     low, high = -result.entry_range, result.entry_range
     layer = forward_latex(result.bias)
@@ -79,6 +83,98 @@ def numeric_document(result: NumericResult, full: bool = False) -> Document:
                         verdict + " A numeric check at random integer values is evidence, "
                         "not a symbolic proof; at sizes within the symbolic limit, matgrad derive "
                         "checks every entry symbolically."
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+#: How the targets were drawn (NumericResult.targets), after the layer's matrices.
+_TARGETS = {
+    "": "",
+    "integers": " The targets $Y$ are random integers from ${low}$ to ${high}$ as well.",
+    "one-hot": " The targets $Y$ are one-hot: one 1 per row, at a random class, so that every "
+    "row of $Y$ sums to 1.",
+}
+
+
+def _concrete_result(check: NumericCheck) -> str:
+    """The result of one comparison under a concrete loss, for the table."""
+    return f"holds {within(check, latex=True)}" if check.holds else _result(check)
+
+
+def _concrete_document(result: NumericResult, closed_form: NumericCheck) -> Document:
+    """The numeric check under a concrete loss: ∂L/∂A against its closed form, then each rule."""
+    sizes, loss = result.sizes, concrete_loss(result.loss)
+    low, high = -result.entry_range, result.entry_range
+    names = "$Z$, $W$" + (" and $b$" if result.bias else "")
+    rows = [
+        (
+            f"$\\partial L/\\partial A = {loss.closed_form_latex}$",
+            f"${shape_latex(*closed_form.shape)}$",
+            f"all {closed_form.entries:,} entries",
+            _concrete_result(closed_form),
+        ),
+        *(
+            (
+                f"${rule_claim(check.variable)}$",
+                f"${shape_latex(*check.shape)}$",
+                f"all {check.entries:,} entries",
+                _concrete_result(check),
+            )
+            for check in result.checks
+        ),
+    ]
+    how = (
+        "Every figure is an integer, computed exactly."
+        if result.exact
+        else "The exponentials and logarithms are enclosed in intervals (mpmath), every other "
+        "operation is rounded outward, and the sums are added exactly on a grid of "
+        f"$2^{{-{result.grid_bits}}}$. An entry holds when the enclosures of its two sides "
+        "overlap; their true values then differ by at most the bound in the table, computed "
+        "from the enclosures' widths, and enclosures that do not overlap prove the rule wrong at "
+        "this draw."
+    )
+    verdict = (
+        f"Every identity held at this draw, {within(result_check(result), latex=True)}."
+        if result.verified
+        else "Some identities FAIL at this draw."
+    )
+    return Document(
+        f"Numeric check of the gradients of ${forward_latex(result.bias)}$ under the "
+        f"{loss.title}, $(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$",
+        (
+            Section(
+                "What was checked",
+                (
+                    Paragraph(
+                        f"This is a {result.method}. The entries of {names} are random integers "
+                        f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is "
+                        f"${loss.latex}$." + _TARGETS[result.targets].format(low=low, high=high)
+                    ),
+                    Paragraph(
+                        "The elementwise route finds $\\partial L/\\partial a_{p,q}$ by "
+                        "forward-mode differentiation (dual numbers) of the definition of $L$, "
+                        "by the sum, product and chain rules alone; the partials "
+                        "$\\partial a_{p,q}/\\partial x$ of the forward pass come from forward "
+                        "passes, and each $\\partial L/\\partial x$ is the chain-rule sum "
+                        "$\\sum_{p,q} \\partial L/\\partial a_{p,q} \\cdot "
+                        "\\partial a_{p,q}/\\partial x$ over the entries of $A$ that $x$ "
+                        "feeds. The matrix route evaluates each rule at the closed form "
+                        f"$\\partial L/\\partial A = {loss.closed_form_latex}$. Every entry is "
+                        f"compared. {how} Gradients are in denominator layout: "
+                        "$\\partial L/\\partial X$ has the shape of $X$."
+                    ),
+                ),
+            ),
+            Section(
+                "Result",
+                (
+                    Table(("identity", "shape", "compared", "result"), tuple(rows)),
+                    Paragraph(
+                        verdict + " A numeric check at random integer values is evidence, "
+                        "not a symbolic proof."
                     ),
                 ),
             ),

@@ -6,8 +6,29 @@ import textwrap
 from collections.abc import Iterator
 
 from ..core.layer import LAYER
+from ..core.losses import concrete_loss
 from ..core.numeric import NumericCheck, NumericResult
 from .notation import dimensions
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def scientific(value: float, latex: bool = False) -> str:
+    """A positive figure in two significant digits: ``1.9·10⁻⁸``, or ``1.9 \\cdot 10^{-8}``."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    power = int(exponent)
+    if latex:
+        return f"{mantissa} \\cdot 10^{{{power}}}"
+    return f"{mantissa}·10{str(power).translate(_SUPERSCRIPTS)}"
+
+
+def within(check: NumericCheck, latex: bool = False) -> str:
+    """How closely a check that holds was shown: exactly, or to within its bound (in inline
+    maths for a document)."""
+    if check.bound == 0:
+        return "exactly"
+    figure = scientific(check.bound, latex)
+    return f"to within ${figure}$" if latex else f"to within {figure}"
 
 
 def _check_lines(check: NumericCheck, direction_range: int) -> Iterator[str]:
@@ -74,6 +95,8 @@ def render_numeric_text(result: NumericResult, width: int = 80, color: bool = Fa
 
 def _numeric_lines(result: NumericResult) -> list[str]:
     """What was checked, and the verdict, one logical line each."""
+    if result.closed_form is not None:
+        return _concrete_lines(result, result.closed_form)
     sizes, bound = result.sizes, result.entry_range
     upstream = LAYER.role("upstream")
     names = ", ".join(LAYER.variables(result.bias)) + f" and {upstream.name} = {upstream.text}"
@@ -100,3 +123,91 @@ def _numeric_lines(result: NumericResult) -> list[str]:
         "",
         verdict,
     ]
+
+
+#: How the targets were drawn, after the layer's matrices (NumericResult.targets).
+_TARGETS = {
+    "": "",
+    "integers": "; Y drawn from −{bound}..{bound}",
+    "one-hot": "; Y one-hot (one 1 per row at a random class, so every row sums to 1)",
+}
+
+
+def _concrete_check_lines(check: NumericCheck, compared: str) -> Iterator[str]:
+    """One identity under a concrete loss: its verdict, what was compared, its wrong entries."""
+    shape = dimensions(check.shape)
+    verdict = f"holds {within(check)}" if check.holds else "FAILS"
+    yield f"{check.identity}  ({shape}): {verdict}"
+    if check.claimed_shape != check.shape:
+        yield f"  the matrix form is {dimensions(check.claimed_shape)}, but it should be {shape}"
+        return
+    yield f"  all {check.entries:,} entries {compared}"
+    if not check.holds:
+        noun = "entry" if check.mismatch_count == 1 else "entries"
+        yield f"  {check.mismatch_count:,} wrong {noun}; first:"
+        for mismatch in check.mismatches:
+            row, col = mismatch.index
+            yield (
+                f"    ({row},{col}): elementwise {mismatch.elementwise}, "
+                f"matrix form {mismatch.claimed}"
+            )
+
+
+def _concrete_lines(result: NumericResult, closed_form: NumericCheck) -> list[str]:
+    """A concrete loss: the closed form of ∂L/∂A, then each identity, and how it was done."""
+    sizes, bound = result.sizes, result.entry_range
+    loss = concrete_loss(result.loss)
+    drawn = ", ".join(LAYER.variables(result.bias))
+    targets = _TARGETS[result.targets].format(bound=bound)
+    failed = sum(not check.holds for check in (closed_form, *result.checks))
+    how = (
+        "Every figure is an integer, computed exactly."
+        if result.exact
+        else "exp and log are enclosed in intervals (mpmath), every other operation is rounded "
+        "outward, and the sums are added exactly on a grid of "
+        f"2{str(-result.grid_bits).translate(_SUPERSCRIPTS)}. An entry holds when the "
+        "enclosures of its two sides overlap; the two sides' true values then differ by at most "
+        "the bound stated, computed from the enclosures' widths, and enclosures that do not "
+        "overlap prove the rule wrong at this draw."
+    )
+    verdict = (
+        f"Every identity held at this draw, {within(result_check(result))}. This is a numeric "
+        "check at random integer values, not a symbolic proof."
+        if result.verified
+        else f"NOT verified: {failed} of {len(result.checks) + 1} comparisons fail at this draw "
+        "(numeric check, not a symbolic proof)."
+    )
+    return [
+        f"matgrad: {result.method}",
+        f"Layer {LAYER.forward_text(result.bias)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
+        f"{drawn} drawn from −{bound}..{bound} (seed {result.seed}){targets}; {loss.text}.",
+        "",
+        *_concrete_check_lines(
+            closed_form, "of ∂L/∂A, by dual numbers from L's definition, against the closed form"
+        ),
+        *(
+            line
+            for check in result.checks
+            for line in _concrete_check_lines(
+                check,
+                f"compared with their chain-rule sums Σ ∂L/∂a_(p,q)·∂a_(p,q)/∂{check.variable}",
+            )
+        ),
+        "",
+        "∂L/∂A is found by forward-mode differentiation (dual numbers) of L's definition, the "
+        "partials ∂a_(p,q)/∂x from forward passes, and each ∂L/∂x as the chain-rule sum over the "
+        "entries of A that x feeds; the matrix forms are evaluated at the closed form of ∂L/∂A. "
+        f"{how} Gradients are in denominator layout: ∂L/∂X has the shape of X. A formula that is "
+        "wrong in general could still agree at one particular draw; another --seed repeats the "
+        "check with an independent draw.",
+        "",
+        verdict,
+    ]
+
+
+def result_check(result: NumericResult) -> NumericCheck:
+    """The comparison with the widest bound, which the verdict states."""
+    checks: list[NumericCheck] = [*result.checks]
+    if result.closed_form is not None:
+        checks.append(result.closed_form)
+    return max(checks, key=lambda check: check.bound)
