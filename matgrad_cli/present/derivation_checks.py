@@ -120,9 +120,28 @@ def summary_section(derivation: Derivation) -> Section:
             Paragraph(f"For the {loss.definition.title}, through the whole layer:"),
             Table(header, (closed, *_rows(loss.checks))),
         ]
-    overall = (
-        "Every identity holds at every entry."
-        if derivation.verified
-        else "Some identities FAIL: see above."
+    if not derivation.verified:
+        return Section("Summary", (*blocks, Paragraph("Some identities FAIL: see above.")))
+    return Section(
+        "Summary",
+        (
+            *blocks,
+            Paragraph("Every identity holds at every entry."),
+            Paragraph(provenance(derivation.engine)),
+        ),
     )
-    return Section("Summary", (*blocks, Paragraph(overall)))
+
+
+#: How the closing line of a verified document begins; the one place a document names the
+#: software behind it.
+PROVENANCE = "Every equality above was verified by matgrad"
+
+
+def provenance(engine: str) -> str:
+    """The closing line of a verified document: who verified every equality, and how."""
+    name = "SymPy" if engine == "sympy" else engine
+    return (
+        f"{PROVENANCE}, in exact symbolic arithmetic ({name}): each gradient differentiated "
+        "entry by entry from the expanded entries of $A$, and compared entry by entry with the "
+        "matrix product multiplied out independently."
+    )

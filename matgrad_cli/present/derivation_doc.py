@@ -472,7 +472,7 @@ def _general(derivation: Derivation) -> Section:
                 f"$m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$ of the same calculation in "
                 "index notation, with $\\delta$ the Kronecker delta. This section is the "
                 "textbook argument, written out by hand; the command matgrad prove carries it "
-                "out step by step with the computer algebra system, for symbolic $m$, $k$, $n$."
+                "out step by step, symbolically, for symbolic $m$, $k$, $n$."
             ),
             Display(definitions, aligned=True),
             Display(tuple(sums), aligned=True),

@@ -36,14 +36,14 @@ THIN = r"\, "
 
 _HOW = (
     "Each answer was derived by matgrad entry by entry with the chain rule, every "
-    "local derivative $\\partial a_{p,q}/\\partial x$ computed by a computer algebra "
-    "system from the expanded entries of $A$, and then compared entry by entry with "
+    "local derivative $\\partial a_{p,q}/\\partial x$ computed symbolically "
+    "from the expanded entries of $A$, and then compared entry by entry with "
     "the matrix product computed separately. The result of that check is stated "
     "under each answer; matgrad writes no solution whose check failed."
 )
 _HOW_WITH_A_LOSS = (
     " Where a problem states a concrete loss, $\\partial L/\\partial A$ is "
-    "the CAS's derivative of $L$, checked against its closed form, and $L$ is "
+    "the derivative of $L$, checked against its closed form, and $L$ is "
     "also differentiated through the whole layer and compared with the answer."
 )
 

@@ -1,7 +1,7 @@
 """The Jacobian view (`matgrad jacobian`) as a Document, for the LaTeX and Markdown printers.
 
 ∂A/∂W and ∂A/∂Z laid out through the column-major vec operator, entry by entry and in blocks,
-checked against their Kronecker products, contracted with ∂L/∂A, and the notes' "∂Y/∂W = Xᵀ"
+checked against their Kronecker products, contracted with ∂L/∂A, and the common mistake "∂Y/∂W = Xᵀ"
 shown wrong (SPEC section 5). Every stated result is read off a JacobianCheck, every layout off
 the computed Jacobian; the widest matrix's columns are stated, for amsmath's limit of 10.
 """
@@ -233,7 +233,7 @@ def _jacobian_section(
     kronecker = _KRONECKER[(variable, layout)]
     parts: list[Block] = [
         Paragraph(
-            f"Every entry is {derivation.engine}'s derivative of an expanded entry "
+            "Every entry is the derivative of an expanded entry "
             f"$a_{{i,j}} = \\sum_s z_{{i,s}} w_{{s,j}}$ of $A$ with respect to ${entry}$ (index "
             f"notation predicts $\\partial a_{{i,j}}/\\partial {entry} = {expected}$). The "
             f"${shape_latex(*jacobian.shape)}$ matrix:"
@@ -383,7 +383,7 @@ def _notes_claim_section(derivation: JacobianDerivation) -> Section:
         "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
         (
             Paragraph(
-                "The original notes write the layer as $Y = XW$ and claim "
+                "A common mistake, for a layer written $Y = XW$, is to claim "
                 "$\\partial Y/\\partial W = X^\\top$; in this document's names, "
                 "$\\partial A/\\partial W = Z^\\top$. It mistakes the derivative of the matrix $A$ "
                 "for the gradient of a scalar."
@@ -468,7 +468,7 @@ def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
 
 
 def _summary_section(derivation: JacobianDerivation) -> Section:
-    """A table of every check, the verdict, and the fate of the notes' claim."""
+    """A table of every check, the verdict, and what became of the common mistake ∂A/∂W = Zᵀ."""
     layout = derivation.layout
     rows = tuple(_summary_row(check, layout) for check in derivation.checks)
     verdict = (
@@ -477,7 +477,7 @@ def _summary_section(derivation: JacobianDerivation) -> Section:
         else "Some identities FAIL: see above."
     )
     claim = derivation.notes_claim
-    notes = "The notes' claim $\\partial A/\\partial W = Z^\\top$ " + (
+    notes = "The common mistake $\\partial A/\\partial W = Z^\\top$ " + (
         "agrees at these sizes only because they are degenerate (see above)."
         if claim.holds
         else f"is rejected, {rejection(claim)}."

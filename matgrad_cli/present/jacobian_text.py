@@ -173,7 +173,7 @@ def _matrix(
     entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
     expected = "z_{i,r} δ_{j,q}" if variable == "W" else "δ_{i,p} w_{r,j}"
     yield ui.prose(
-        f"{derivation.engine} differentiated every a_{{i,j}} with respect to every {entry} "
+        f"Each a_{{i,j}} is differentiated with respect to each {entry} "
         f"(index notation predicts ∂a_{{i,j}}/∂{entry} = {expected}). "
         f"{short} = {jacobian_name(variable, layout)}, {plain.dimensions(jacobian.shape)}:"
     )
@@ -261,7 +261,7 @@ class Contraction:
 
 
 def _notes_claim(derivation: JacobianDerivation) -> Text:
-    """What the check of the notes' claim found."""
+    """What the check of the common mistake ∂A/∂W = Zᵀ found."""
     claim = derivation.notes_claim
     if claim.holds:
         reason = "n = 1" if derivation.layout == "denominator" else "m = k = n = 1"
@@ -281,12 +281,12 @@ def _notes_claim(derivation: JacobianDerivation) -> Text:
 
 
 def _notes(derivation: JacobianDerivation) -> Iterator[RenderableType]:
-    """Why the notes' ∂Y/∂W = Xᵀ is wrong, and what the check of it found."""
+    """Why the common mistake ∂Y/∂W = Xᵀ is wrong, and what the check of it found."""
     sizes, layout = derivation.sizes, derivation.layout
     m, k, n = sizes.m, sizes.k, sizes.n
     jacobian = derivation.jacobians["W"]
     yield ui.prose(
-        "The original notes write Y = XW and claim ∂Y/∂W = Xᵀ; in these names, "
+        "A common mistake, for a layer written Y = XW, is to claim ∂Y/∂W = Xᵀ; in these names, "
         "∂A/∂W = Zᵀ. ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, "
         f"with mn·kn = {m * n * k * n} entries; as a matrix it is "
         f"{_short('W', layout)} = {jacobian.formula}, {plain.dimensions(jacobian.shape)}, while Zᵀ "
@@ -325,7 +325,7 @@ def _general() -> Iterator[RenderableType]:
 
 
 def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
-    """Every check in a table, the verdict, and what became of the notes' claim."""
+    """Every check in a table, the verdict, and what became of the common mistake ∂A/∂W = Zᵀ."""
     checks = derivation.checks
     rows = [
         (
@@ -344,7 +344,7 @@ def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
         yield ui.marked(True, f"All {len(checks)} checks hold at every entry, {where}.")
     claim = derivation.notes_claim
     yield ui.prose(
-        f"The notes' claim {claim.identity} "
+        f"The common mistake {claim.identity} "
         + ("agrees here only at degenerate sizes." if claim.holds else "is rejected."),
         style=ui.STYLE_NOTE,
     )

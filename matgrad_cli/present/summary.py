@@ -51,11 +51,11 @@ def numeric_summary(result: NumericResult) -> str:
 
 
 def jacobian_summary(view: JacobianDerivation) -> str:
-    """The checks that held, with what became of the notes' ∂A/∂W = Zᵀ."""
+    """The checks that held, with what became of the common mistake ∂A/∂W = Zᵀ."""
     held = sum(check.holds for check in view.checks)
     verdict = "verified" if view.verified else "NOT verified"
     notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
     return (
         f"{verdict} ({_at(view.sizes)}, {view.layout} layout): "
-        f"{held} of {len(view.checks)} checks hold; the notes' ∂A/∂W = Zᵀ: {notes}"
+        f"{held} of {len(view.checks)} checks hold; the common mistake ∂A/∂W = Zᵀ: {notes}"
     )

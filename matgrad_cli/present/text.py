@@ -283,13 +283,13 @@ def _forward(
 
 
 def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
-    """A concrete loss: L, ∂L/∂A from the CAS and in closed form, and the checks made by
+    """A concrete loss: L, ∂L/∂A differentiated and in closed form, and the checks made by
     differentiating L through the whole layer."""
     definition = loss.definition
     targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
     yield ui.prose(f"{definition.text}{targets}.")
     yield ui.prose("Differentiating L with respect to each a_{i,j}:")
-    # ∂L/∂a_{i,j} from the CAS, for the shown entries (a softmax's over one denominator).
+    # ∂L/∂a_{i,j} as differentiated, for the shown entries (a softmax's over one denominator).
     upstream = loss.upstream
     if not definition.polynomial:
         import sympy
@@ -311,9 +311,9 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     yield ui.blank()
     yield ui.prose(
         f"Through the whole layer: with {plain.forward_text(loss.bias)} substituted into L, the "
-        "CAS differentiated L itself with respect to every entry of "
+        "L itself was differentiated with respect to every entry of "
         + ("Z, W and b" if loss.bias else "Z and W")
-        + ", and compared the results with the matrix forms built from ∂L/∂A above:"
+        + ", and the results compared with the matrix forms built from ∂L/∂A above:"
     )
     for check in loss.checks:
         yield from _check_verdict(check, full=full)
@@ -329,8 +329,8 @@ def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[Re
     entry = generic_entry(name)
     yield ui.prose(
         f"By the chain rule, ∂L/∂{entry} = Σ_{{p,q}} g_{{p,q}} ∂a_{{p,q}}/∂{entry}, summed "
-        f"over the a_{{p,q}} that {entry} feeds; {derivation.engine} differentiated each "
-        f"∂a_{{p,q}}/∂{entry} from the forward pass."
+        f"over the a_{{p,q}} that {entry} feeds, each ∂a_{{p,q}}/∂{entry} differentiated "
+        "from the forward pass."
     )
     yield from _gradient_steps(derivation, derivation.plain, name, full=full)
 
@@ -348,8 +348,8 @@ def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterato
     yield from _forward(layer.outputs, True, full)
     yield ui.blank()
     yield ui.prose(
-        f"b_j feeds every a_{{i,j}} in column j, each with ∂a_{{i,j}}/∂b_j = 1 (from "
-        f"{derivation.engine}), so ∂L/∂b_j = Σ_i g_{{i,j}}, the column sums of G:"
+        "b_j feeds every a_{i,j} in column j, each with ∂a_{i,j}/∂b_j = 1 (differentiated "
+        "from the forward pass), so ∂L/∂b_j = Σ_i g_{i,j}, the column sums of G:"
     )
     yield from _gradient_steps(derivation, layer, "b", full=full)
     yield ui.blank()
