@@ -104,11 +104,46 @@ def _concrete_result(check: NumericCheck) -> str:
     return f"holds {within(check, latex=True)}" if check.holds else _result(check)
 
 
+def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
+    """The draw and the loss, then how each side was computed and compared."""
+    loss = concrete_loss(result.loss)
+    low, high = -result.entry_range, result.entry_range
+    names = "$Z$, $W$" + (" and $b$" if result.bias else "")
+    how = (
+        "Every figure is an integer, computed exactly."
+        if result.exact
+        else "The exponentials and logarithms are enclosed in intervals (mpmath), every other "
+        "operation is rounded outward, and the sums are added exactly on a grid of "
+        f"$2^{{-{result.grid_bits}}}$. An entry holds when the enclosures of its two sides "
+        "overlap; their true values then differ by at most the bound in the table, computed "
+        "from the enclosures' widths, and enclosures that do not overlap prove the rule wrong at "
+        "this draw."
+    )
+    return (
+        Paragraph(
+            f"This is a {result.method}. The entries of {names} are random integers "
+            f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is "
+            f"${loss.latex}$." + _TARGETS[result.targets].format(low=low, high=high)
+        ),
+        Paragraph(
+            "The elementwise route finds $\\partial L/\\partial a_{p,q}$ by "
+            "forward-mode differentiation (dual numbers) of the definition of $L$, "
+            "by the sum, product and chain rules alone; the partials "
+            "$\\partial a_{p,q}/\\partial x$ of the forward pass come from forward "
+            "passes, and each $\\partial L/\\partial x$ is the chain-rule sum "
+            "$\\sum_{p,q} \\partial L/\\partial a_{p,q} \\cdot "
+            "\\partial a_{p,q}/\\partial x$ over the entries of $A$ that $x$ "
+            "feeds. The matrix route evaluates each rule at the closed form "
+            f"$\\partial L/\\partial A = {loss.closed_form_latex}$. Every entry is "
+            f"compared. {how} Gradients are in denominator layout: "
+            "$\\partial L/\\partial X$ has the shape of $X$."
+        ),
+    )
+
+
 def _concrete_document(result: NumericResult, closed_form: NumericCheck) -> Document:
     """The numeric check under a concrete loss: ∂L/∂A against its closed form, then each rule."""
     sizes, loss = result.sizes, concrete_loss(result.loss)
-    low, high = -result.entry_range, result.entry_range
-    names = "$Z$, $W$" + (" and $b$" if result.bias else "")
     rows = [
         (
             f"$\\partial L/\\partial A = {loss.closed_form_latex}$",
@@ -126,16 +161,6 @@ def _concrete_document(result: NumericResult, closed_form: NumericCheck) -> Docu
             for check in result.checks
         ),
     ]
-    how = (
-        "Every figure is an integer, computed exactly."
-        if result.exact
-        else "The exponentials and logarithms are enclosed in intervals (mpmath), every other "
-        "operation is rounded outward, and the sums are added exactly on a grid of "
-        f"$2^{{-{result.grid_bits}}}$. An entry holds when the enclosures of its two sides "
-        "overlap; their true values then differ by at most the bound in the table, computed "
-        "from the enclosures' widths, and enclosures that do not overlap prove the rule wrong at "
-        "this draw."
-    )
     verdict = (
         f"Every identity held at this draw, {within(result_check(result), latex=True)}."
         if result.verified
@@ -147,26 +172,7 @@ def _concrete_document(result: NumericResult, closed_form: NumericCheck) -> Docu
         (
             Section(
                 "What was checked",
-                (
-                    Paragraph(
-                        f"This is a {result.method}. The entries of {names} are random integers "
-                        f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is "
-                        f"${loss.latex}$." + _TARGETS[result.targets].format(low=low, high=high)
-                    ),
-                    Paragraph(
-                        "The elementwise route finds $\\partial L/\\partial a_{p,q}$ by "
-                        "forward-mode differentiation (dual numbers) of the definition of $L$, "
-                        "by the sum, product and chain rules alone; the partials "
-                        "$\\partial a_{p,q}/\\partial x$ of the forward pass come from forward "
-                        "passes, and each $\\partial L/\\partial x$ is the chain-rule sum "
-                        "$\\sum_{p,q} \\partial L/\\partial a_{p,q} \\cdot "
-                        "\\partial a_{p,q}/\\partial x$ over the entries of $A$ that $x$ "
-                        "feeds. The matrix route evaluates each rule at the closed form "
-                        f"$\\partial L/\\partial A = {loss.closed_form_latex}$. Every entry is "
-                        f"compared. {how} Gradients are in denominator layout: "
-                        "$\\partial L/\\partial X$ has the shape of $X$."
-                    ),
-                ),
+                _what_was_checked(result),
             ),
             Section(
                 "Result",
