@@ -130,6 +130,8 @@ class _NumericLoss(NamedTuple):
     exact: bool
     #: How ``targets`` draws Y (NumericResult.targets).
     targets_drawn: str
+    #: Z, W and b are drawn from −entry_range..entry_range.
+    entry_range: int = ENTRY_RANGE
 
 
 #: Every concrete loss the numeric check takes, by the name ``--loss`` gives it.
@@ -138,8 +140,10 @@ NUMERIC_LOSSES: Mapping[str, _NumericLoss] = {
     "squared-error": _NumericLoss(
         _squared_row_loss, _squared_closed_form, _integer_targets, True, "integers"
     ),
+    # Entries from −2..2 keep a row's softmax spread over several classes at small k (each a_{i,j}
+    # has a standard deviation of 2√k); from −9..9 it is one-hot to many digits at every size.
     "softmax-cross-entropy": _NumericLoss(
-        _softmax_row_loss, _softmax_closed_form, _one_hot_targets, False, "one-hot"
+        _softmax_row_loss, _softmax_closed_form, _one_hot_targets, False, "one-hot", 2
     ),
 }
 
@@ -161,7 +165,7 @@ class _Draw:
 def _draw(sizes: Sizes, bias: bool, rng: np.random.Generator, loss: _NumericLoss) -> _Draw:
     """Z, W, b, then the targets: drawn in this order whatever the options, so a seed names one
     draw."""
-    low, high = -ENTRY_RANGE, ENTRY_RANGE + 1
+    low, high = -loss.entry_range, loss.entry_range + 1
     inputs = rng.integers(low, high, (sizes.m, sizes.k), dtype=np.int8).astype(np.float64)
     weights = rng.integers(low, high, (sizes.k, sizes.n), dtype=np.int8).astype(np.float64)
     drawn_bias = rng.integers(low, high, (1, sizes.n), dtype=np.int8).astype(np.float64)
@@ -233,11 +237,11 @@ def _magnitude(values: Any) -> float:
     return float(np.abs(values).max())
 
 
-def _grid_bits(sizes: Sizes, magnitude: float, exact: bool) -> int:
+def _grid_bits(sizes: Sizes, magnitude: float, exact: bool, entry_range: int) -> int:
     """The finest grid 2^-bits on which every sum of products of an enclosure of ∂L/∂A (entries
-    at most ``magnitude``) with the layer's integers (at most ENTRY_RANGE, or 1) stays below 2^53,
+    at most ``magnitude``) with the layer's integers (at most ``entry_range``) stays below 2^53,
     so that float64 adds it up exactly; 0 for exact figures, which must fit at that grid."""
-    terms = max(sizes.m, sizes.n) * ENTRY_RANGE
+    terms = max(sizes.m, sizes.n) * entry_range
     room = _EXACT_LIMIT / terms
     if exact:
         if magnitude >= room:
@@ -268,18 +272,28 @@ class _Sides:
 def _compare(variable: Checked, formula: str, sides: _Sides) -> NumericCheck:
     """Every entry compared: it holds where the two enclosures overlap."""
     shape = (int(sides.elementwise.center.shape[0]), int(sides.elementwise.center.shape[1]))
-    claimed_shape = (int(sides.claimed.shape[0]), int(sides.claimed.shape[1]))
+    claimed_shape = (
+        (int(sides.claimed.shape[0]), int(sides.claimed.shape[1]))
+        if sides.claimed.ndim == 2
+        else (0, 0)
+    )
     if claimed_shape != shape:
         return NumericCheck(variable, formula, shape, claimed_shape, False, 0, 0, 0, 0.0, 0)
     scale = 2.0**sides.bits
     scaled = sides.claimed * scale
-    # A claimed entry off the grid, not finite or too large cannot be compared exactly: wrong.
+    # A claimed entry that is not finite, or too large to compare exactly, is wrong. Off the
+    # grid it is taken as the grid interval around it; for exact figures, whose true values are
+    # integers, it is wrong.
     usable = np.isfinite(scaled) & (np.abs(scaled) < _EXACT_LIMIT)
-    usable &= scaled == np.round(np.where(usable, scaled, 0.0))
-    claimed = np.where(usable, scaled, 0.0).astype(np.int64)
+    safe = np.where(usable, scaled, 0.0)
+    if sides.exact:
+        usable &= safe == np.round(safe)
+    low, high = np.floor(safe).astype(np.int64), np.ceil(safe).astype(np.int64)
     center = sides.elementwise.center.astype(np.int64)
     allowed = sides.elementwise.radius.astype(np.int64) + sides.claimed_radius.astype(np.int64)
-    apart = np.abs(claimed - center)
+    # The gap between the claimed grid interval [low, high] and the elementwise center.
+    apart = np.maximum(np.maximum(low - center, center - high), 0)
+    farthest = np.maximum(np.abs(low - center), np.abs(high - center))
     agrees = usable & (apart <= allowed)
     rows, cols = np.nonzero(~agrees)
     mismatches = tuple(
@@ -292,7 +306,7 @@ def _compare(variable: Checked, formula: str, sides: _Sides) -> NumericCheck:
             rows[:MISMATCHES_KEPT].tolist(), cols[:MISMATCHES_KEPT].tolist(), strict=True
         )
     )
-    widest = float((apart + allowed)[agrees].max(initial=0)) / scale
+    widest = float((farthest + allowed)[agrees].max(initial=0)) / scale
     holds = not len(rows)
     entries = shape[0] * shape[1]
     return NumericCheck(
@@ -359,7 +373,7 @@ def verify_concrete(
     upstream_values = numeric.row_loss(seed(values), draw.targets).tangent
     closed_values = numeric.closed_form(draw.outputs, draw.targets)
     magnitude = max(_magnitude(upstream_values), _magnitude(closed_values))
-    bits = _grid_bits(sizes, magnitude, numeric.exact)
+    bits = _grid_bits(sizes, magnitude, numeric.exact, numeric.entry_range)
     upstream, closed = _on_grid(upstream_values, bits), _on_grid(closed_values, bits)
     closed_form_check = _compare(
         "A",
@@ -386,4 +400,5 @@ def verify_concrete(
         closed_form=closed_form_check,
         grid_bits=bits,
         targets=numeric.targets_drawn,
+        entry_range=numeric.entry_range,
     )
