@@ -106,7 +106,6 @@ def prepare() -> None:
 
 
 def stdout_closed() -> bool:
-    """Whether the process started with stdout closed."""
     return isinstance(sys.stdout, ClosedStdout)
 
 

@@ -89,7 +89,6 @@ class Jacobian:
 
     @property
     def shape(self) -> Shape:
-        """(rows, columns) of the matrix."""
         return (len(self.rows), len(self.columns))
 
     @property
@@ -139,7 +138,6 @@ class JacobianDerivation(bridge.RenderedInFull):
         return all(check.holds for check in self.checks)
 
     def check(self, kind: CheckKind, variable: JacobianVariable) -> JacobianCheck:
-        """The check of one kind about one variable."""
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
 
 

@@ -80,14 +80,11 @@ class LayerMatrix:
     text: str
 
     def shape(self, sizes: Sizes) -> Shape:
-        """Its shape at ``sizes``."""
         return (sizes.size(self.rows), sizes.size(self.cols))
 
     def symbol_name(self, row: int, col: int) -> str:
         """The name of the symbol of entry (row, col), 1-based; a row vector keeps one index."""
-        if self.rows == "1":
-            return f"{self.symbol}_{col}"
-        return f"{self.symbol}_{row}_{col}"
+        return f"{self.symbol}_{col}" if self.rows == "1" else f"{self.symbol}_{row}_{col}"
 
 
 @dataclass(frozen=True)
@@ -143,7 +140,6 @@ class BackwardRule:
 
     @property
     def factors(self) -> tuple[Factor, Factor]:
-        """The two factors, left to right."""
         return (self.left, self.right)
 
     @property

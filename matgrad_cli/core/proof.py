@@ -162,7 +162,6 @@ class ProofReport(bridge.Rendered):
 
     @property
     def proved(self) -> bool:
-        """True when every identity was proved."""
         return all(proof.proved for proof in self.proofs)
 
 

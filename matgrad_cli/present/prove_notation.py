@@ -209,7 +209,6 @@ def note_latex(note: Note) -> str:
 
 
 def note_text(note: Note) -> str:
-    """A note in plain text."""
     return "".join(part if isinstance(part, str) else expr_text(part) for part in note)
 
 
@@ -258,7 +257,6 @@ def _label(step: ProofStep) -> str:
 
 
 def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
-    """A step of ``proof`` in both notations."""
     lhs, right = story.step_lhs(step, proof), story.step_right(step, proof)
     description = story.step_description(step, proof)
     return StepNotation(

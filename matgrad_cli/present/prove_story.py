@@ -205,8 +205,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
 
 def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
     """Step 5: the claimed entry, and whether the difference simplified to 0."""
-    target, claimed = proof.target, _claimed_form(proof.claim)
-    indices = target.indices
+    target, claimed, indices = proof.target, _claimed_form(proof.claim), proof.target.indices
     where = _same(str(indices[0]) if len(indices) == 1 else f"({', '.join(map(str, indices))})")
     if detail.matrix:
         description: Note = (
