@@ -33,6 +33,7 @@ _FORMATS: dict[str, str | None] = {
     "text": None,
     "markdown": "markdown:markdown_text",
     "html": "html:html_text",
+    "beamer": "beamer:beamer_text",
     "json": None,
 }
 

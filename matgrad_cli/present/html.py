@@ -40,8 +40,8 @@ th, td { padding: 0.35rem 0.8rem; text-align: left; vertical-align: middle; }
 th { border-bottom: 1px solid #444; }
 td { border-bottom: 1px solid #e2e2e2; }
 mtd { padding: 0.7ex 0.5em; }
-mtd[columnalign="right"] { text-align: right; padding-right: 0; }
-mtd[columnalign="left"] { text-align: left; padding-left: 0; }
+mtd[columnalign="right"] { text-align: right; text-align: -webkit-right; padding-right: 0; }
+mtd[columnalign="left"] { text-align: left; text-align: -webkit-left; padding-left: 0; }
 menclose[notation~="box"] { border: 1px solid currentColor; padding: 0.35em 0.5em; }
 [mathvariant="bold"] { font-weight: bold; }
 @media (max-width: 36rem) {

@@ -35,6 +35,9 @@ _NORMALISED = (
     (re.compile(r"\\end\{bmatrix\}"), r"\\end{bmatrix}}"),
 )
 
+#: The text of an "operator" that is an ordinary symbol in TeX: a name, or ∂.
+_ORDINARY = re.compile(r"[A-Za-z]{2,}|∂")
+
 #: The number of children each element of MathML Core with a fixed form has.
 _ARITY = {
     "mfrac": 2,
@@ -60,12 +63,18 @@ def normalised(latex: str) -> str:
 
 
 def _repaired(element: ElementTree.Element) -> None:
-    """Two fixes of the converter's tree, in place: a ``\\displaystyle`` that opens a matrix cell
-    comes out as an empty ``<mstyle>`` before the cell's formula, which is moved inside it, as in
-    LaTeX the command applies to the rest of its group; and a solidus (∂L/∂A) is spaced as the
-    ordinary symbol it is in TeX, not as an operator."""
-    for parent in element.iter():
-        children = list(parent)
+    """Fixes of the converter's tree, in place. The formula of a table cell is made one row,
+    which the page aligns as a whole at the cell's side. A ``\\displaystyle`` that opens a matrix
+    cell comes out as an empty ``<mstyle>`` before the cell's formula, which is moved inside it,
+    as in LaTeX the command applies to the rest of its group. A solidus (∂L/∂A) is spaced as the
+    ordinary symbol it is in TeX, not as an operator. So are ∂ and an operator's name
+    (``\\operatorname``: vec, softmax), which become identifiers, set close to what follows as in
+    LaTeX (a name of several letters is upright), and a thin space from an argument that follows
+    it without brackets (log x, log softmax)."""
+    for node in list(element.iter()):
+        parent, children = node, list(node)
+        if node.tag == f"{_NAMESPACE}mtd" and len(children) > 1:
+            parent = _grouped(node, children)
         for index, child in enumerate(children):
             name = child.tag.removeprefix(_NAMESPACE)
             if name == "mstyle" and len(child) == 0 and child.text is None:
@@ -76,6 +85,34 @@ def _repaired(element: ElementTree.Element) -> None:
             if name == "mo" and child.text == "/":
                 child.set("lspace", "0")
                 child.set("rspace", "0")
+            elif name == "mo" and child.text is not None and _ORDINARY.fullmatch(child.text):
+                child.tag = f"{_NAMESPACE}mi"
+            following = children[index + 1] if index + 1 < len(children) else None
+            if _is_name(child) and following is not None and not _is_operator(following):
+                space = ElementTree.Element(f"{_NAMESPACE}mspace", width="0.1667em")
+                parent.insert(list(parent).index(child) + 1, space)
+
+
+def _is_operator(node: ElementTree.Element) -> bool:
+    """Whether ``node`` is an operator once repaired (not ∂, not a name)."""
+    text = node.text or ""
+    return node.tag == f"{_NAMESPACE}mo" and not _ORDINARY.fullmatch(text)
+
+
+def _is_name(node: ElementTree.Element) -> bool:
+    """Whether ``node`` is a function's name (log, softmax), which TeX sets a thin space from
+    an argument that follows without brackets."""
+    text = node.text or ""
+    return node.tag == f"{_NAMESPACE}mi" and len(text) > 1 and text.isalpha()
+
+
+def _grouped(cell: ElementTree.Element, children: list[ElementTree.Element]) -> ElementTree.Element:
+    """The formula of a table cell made one row (returned), which the page aligns as a whole."""
+    for child in children:
+        cell.remove(child)
+    row = ElementTree.SubElement(cell, f"{_NAMESPACE}mrow")
+    row.extend(children)
+    return row
 
 
 def _check(element: ElementTree.Element, latex: str) -> None:
@@ -94,7 +131,10 @@ def _check(element: ElementTree.Element, latex: str) -> None:
 def latex_to_mathml(latex: str, *, display: bool) -> str:
     """The ``<math>`` element of ``latex`` (one formula; ``align*`` for aligned lines), a block
     for a display and inline otherwise. MathMLError if the result would not show."""
-    text = convert(normalised(latex), display="block" if display else "inline")
+    try:
+        text = convert(normalised(latex), display="block" if display else "inline")
+    except Exception as error:  # the converter's own errors share no base class
+        raise MathMLError(f"the converter cannot read {latex!r}: {error!r}") from error
     try:
         element = ElementTree.fromstring(text)
     except ElementTree.ParseError as error:

@@ -1,0 +1,144 @@
+"""Any document as a beamer deck: one frame per section, its steps revealed one by one.
+
+A frame opens with the section's prose up to its first formula, which stays on screen. Then
+each step (the prose that leads to a formula, and the formula) is shown in turn in the same
+place, and the lines of an aligned formula appear one after another, so the chain rule of an
+entry unfolds line by line. A derivation's frame for a gradient thus walks through its entries,
+the assembled matrix and the matrix product, and ends on the boxed identity. A formula too
+wide or too tall for the slide is scaled down to fit (graphicx, which beamer loads), so no slide
+overflows. The deck compiles with pdflatex and beamer (Debian's texlive-latex-recommended).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import assert_never
+
+from .document import Block, Display, Document, Lead, Paragraph, Section, Table
+from .latex import escape_text, matrix_columns
+
+#: Above this share of the slide's text height a formula is scaled down.
+_MAX_HEIGHT = "0.55\\textheight"
+
+_PREAMBLE = r"""\documentclass[11pt,aspectratio=169]{beamer}
+\usepackage{amsmath}
+\usepackage{amssymb}
+\setbeamertemplate{navigation symbols}{}
+\setbeamerfont{frametitle}{size=\large}
+\setcounter{MaxMatrixCols}{COLUMNS}
+% A formula, scaled down when it is wider than the line or taller than the slide allows.
+\newsavebox{\matgradbox}
+\newcommand{\fitdisplay}[1]{%
+  \sbox{\matgradbox}{$\displaystyle #1$}%
+  \ifdim\wd\matgradbox>\linewidth
+    \sbox{\matgradbox}{\resizebox{\linewidth}{!}{\usebox{\matgradbox}}}\fi
+  \ifdim\dimexpr\ht\matgradbox+\dp\matgradbox\relax>HEIGHT
+    \sbox{\matgradbox}{\resizebox*{!}{HEIGHT}{\usebox{\matgradbox}}}\fi
+  \par\smallskip{\centering\usebox{\matgradbox}\par}\smallskip}
+"""
+
+
+@dataclass(frozen=True)
+class _Step:
+    """Blocks shown together on one or more slides of a frame: ``slides`` of them, from
+    ``first`` on (an aligned formula takes one slide per line)."""
+
+    blocks: tuple[Block, ...]
+    first: int
+    slides: int
+
+
+def _steps(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], list[_Step]]:
+    """The blocks that open a frame (its prose before the paragraph that introduces its first
+    formula or table) and the steps that follow: a paragraph with the formula it introduces, or
+    a paragraph by itself."""
+    opening = 0
+    while opening < len(blocks) and isinstance(blocks[opening], Paragraph | Lead):
+        opening += 1
+    # The paragraph just before the first formula introduces it, and goes with it.
+    opening = max(opening - 1, 0) if opening < len(blocks) else 0
+    steps, pending, slide = [], list[Block](), 1
+    for block in blocks[opening:]:
+        if pending and not isinstance(block, Display | Table):
+            # Prose not followed by its formula: a slide of its own, so that no slide overflows.
+            steps.append(_Step(tuple(pending), slide, 1))
+            slide, pending = slide + 1, []
+        pending.append(block)
+        if isinstance(block, Display | Table):
+            slides = len(block.lines) if isinstance(block, Display) and block.aligned else 1
+            steps.append(_Step(tuple(pending), slide, slides))
+            slide, pending = slide + slides, []
+    if pending:
+        steps.append(_Step(tuple(pending), slide, 1))
+    return blocks[:opening], steps
+
+
+def _aligned(block: Display, first: int) -> str:
+    """Aligned lines, the i-th uncovered from slide ``first + i`` on, cell by cell (an overlay
+    command cannot span an &)."""
+    lines = []
+    for index, line in enumerate(block.lines):
+        cells = line.split("&")
+        shown = [f"\\uncover<{first + index}->{{{cell}}}" for cell in cells[:1]] + [
+            f"\\uncover<{first + index}->{{{{}}{cell}}}" for cell in cells[1:]
+        ]
+        lines.append(" & ".join(shown))
+    return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+
+def _table(block: Table) -> str:
+    """A table, scaled down with the formulas when it is too wide."""
+    columns = "l" * len(block.header)
+    header = " & ".join(rf"\textbf{{{escape_text(cell)}}}" for cell in block.header)
+    rows = [" & ".join(escape_text(cell) for cell in row) + r" \\" for row in block.rows]
+    body = "\n".join([header + r" \\", r"\hline", *rows])
+    return f"\\fitdisplay{{\\begin{{tabular}}{{{columns}}}\n{body}\n\\end{{tabular}}}}"
+
+
+def _block(block: Block, first: int) -> str:
+    """One block of the model on a slide; an aligned formula's lines from slide ``first`` on."""
+    if isinstance(block, Paragraph):
+        return escape_text(block.text) + "\\par"
+    if isinstance(block, Lead):
+        return f"\\textbf{{{escape_text(block.label)}}} {escape_text(block.text)}\\par"
+    if isinstance(block, Display):
+        body = _aligned(block, first) if block.aligned else "\n".join(block.lines)
+        return f"\\fitdisplay{{{body}}}"
+    if isinstance(block, Table):
+        return _table(block)
+    assert_never(block)
+
+
+def _frame(section: Section) -> str:
+    """A section as one frame: its opening prose, then each step in turn."""
+    opening, steps = _steps(section.blocks)
+    parts = [_block(block, 1) for block in opening]
+    for step in steps:
+        body = "\n".join(_block(block, step.first) for block in step.blocks)
+        last = step.first + step.slides - 1
+        span = f"{step.first}" if step.slides == 1 else f"{step.first}-{last}"
+        parts.append(f"\\only<{span}>{{%\n{body}}}")
+    title = escape_text(section.title)
+    return f"\\begin{{frame}}{{{title}}}\n" + "\n".join(parts) + "\n\\end{frame}"
+
+
+def beamer_text(document: Document) -> str:
+    """Any matgrad document as a beamer deck that compiles with pdflatex: a title slide, then
+    one frame per section."""
+    frames = "\n\n".join(_frame(section) for section in document.sections)
+    columns = max(10, matrix_columns(frames))
+    subtitle = (
+        f"\\subtitle{{{escape_text(document.heading.subtitle)}}}\n"
+        if document.heading is not None
+        else ""
+    )
+    # The PDF's title (its metadata) is the title's prose: a PDF string holds no maths.
+    prose = " ".join(document.title.split("$")[::2]).replace(" ,", ",").strip(" ,")
+    title = f"\\texorpdfstring{{{escape_text(document.title)}}}{{{escape_text(prose)}}}"
+    return (
+        f"% {document.title.replace('$', '')}\n% Generated by matgrad.\n"
+        + _PREAMBLE.replace("COLUMNS", str(columns)).replace("HEIGHT", _MAX_HEIGHT)
+        + f"\\title{{{title}}}\n{subtitle}\\author{{}}\n\\date{{}}\n\n"
+        "\\begin{document}\n\n\\begin{frame}\n\\titlepage\n\\end{frame}\n\n"
+        f"{frames}\n\n\\end{{document}}\n"
+    )
