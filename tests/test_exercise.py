@@ -158,7 +158,13 @@ def test_the_problem_sheet_states_sizes_matrices_and_task_but_no_answer() -> Non
         assert f"Sizes $m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$" in text
     assert text.count("Z = \\begin{bmatrix}") == 4
     assert text.count("b = \\begin{bmatrix}") == 4
-    assert "matgrad exercise -{}-seed 3 -{}-count 4 -{}-bias" in text
+    # Neither the seed nor the command that would make the solution sheet again.
+    assert "4 problems, layers with a bias" in text
+    assert "matgrad exercise" not in text
+    assert "seed" not in text.lower()
+    solutions = solution_sheet(problems, 3)
+    assert "matgrad exercise -{}-seed 3 -{}-count 4 -{}-bias" in solutions
+    assert "Seed 3, 4 problems, layers with a bias" in solutions
     assert "Verified" not in text
     assert "\\checkmark" not in text
 
@@ -429,8 +435,8 @@ def test_a_sheet_in_markdown_has_its_heading_tasks_and_checks() -> None:
     problems = make_problems(7, 3)
     problems_text = render(ProblemSheet(problems, 7), "markdown")
     assert problems_text.startswith(
-        "# Gradients of a linear layer: exercises\n\nSeed 7, 3 problems, layers without bias\n\n"
-        "`matgrad exercise --seed 7 --count 3`\n\n## Notation\n\n"
+        "# Gradients of a linear layer: exercises\n\n3 problems, layers without bias\n\n"
+        "## Notation\n\n"
     )
     assert problems_text.count("**Task.** ") == 3
     solutions_text = render(SolutionSheet(solve_all(problems), 7), "markdown")

@@ -58,7 +58,7 @@ class Section:
 @dataclass(frozen=True)
 class Heading:
     """The centred heading of a handout, under its title: a subtitle, and a line in typewriter
-    type (the command that makes the document again)."""
+    type (the command that makes the document again), empty when the handout must not show it."""
 
     subtitle: str
     command: str

@@ -41,17 +41,25 @@ def part(title: str, blocks: Sequence[Block]) -> Section:
     return Section(title, tuple(blocks), kept_together=True)
 
 
-def sheet(title: str, problems: Sequence[Problem], seed: int, parts: Sequence[Section]) -> Document:
-    """A sheet: a handout under its heading, the seed, the count and the layers, and the command
-    that makes the sheets again."""
+def sheet(
+    title: str,
+    problems: Sequence[Problem],
+    seed: int,
+    parts: Sequence[Section],
+    for_instructor: bool = False,
+) -> Document:
+    """A sheet: a handout under its heading, the count and the layers; ``for_instructor`` (the
+    solution sheet) adds the seed and the command that makes the sheets again, which a problem
+    sheet must not show, as they would give its solutions away."""
     count = len(problems)
     bias = any(problem.bias for problem in problems)
-    heading = Heading(
-        f"Seed {seed}, {count} problem{'s' if count != 1 else ''}, layers "
-        + ("with a bias" if bias else "without bias"),
-        f"matgrad exercise --seed {seed} --count {count}" + (" --bias" if bias else ""),
+    layers = f"{count} problem{'s' if count != 1 else ''}, layers " + (
+        "with a bias" if bias else "without bias"
     )
-    return Document(title, tuple(parts), heading=heading)
+    if not for_instructor:
+        return Document(title, tuple(parts), heading=Heading(layers, ""))
+    command = f"matgrad exercise --seed {seed} --count {count}" + (" --bias" if bias else "")
+    return Document(title, tuple(parts), heading=Heading(f"Seed {seed}, {layers}", command))
 
 
 def notation(problems: Sequence[Problem]) -> Paragraph:

@@ -322,9 +322,8 @@ def solution_document(solutions: SolutionSheet, full: bool = False) -> Document:
         (Paragraph(_HOW + (_HOW_WITH_A_LOSS if concrete else "")), notation(problems)),
     )
     answers = [_solution_part(solution) for solution in solutions.solutions]
-    return sheet(
-        "Gradients of a linear layer: solutions", problems, solutions.seed, [notes, *answers]
-    )
+    title = "Gradients of a linear layer: solutions"
+    return sheet(title, problems, solutions.seed, [notes, *answers], for_instructor=True)
 
 
 def solution_sheet(problems: Sequence[Problem], seed: int) -> str:

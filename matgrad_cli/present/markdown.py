@@ -39,7 +39,9 @@ def markdown_text(document: Document) -> str:
     """Any matgrad document in Markdown; a handout's heading is its subtitle and its command."""
     parts = [f"# {document.title}"]
     if document.heading is not None:
-        parts += [document.heading.subtitle, f"`{document.heading.command}`"]
+        parts.append(document.heading.subtitle)
+        if document.heading.command:
+            parts.append(f"`{document.heading.command}`")
     for section in document.sections:
         parts.append(f"## {section.title}")
         parts.extend(_block(block) for block in section.blocks)
