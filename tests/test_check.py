@@ -196,7 +196,7 @@ def test_notes_dw_equals_zt_dw_is_not_a_claim_it_names_dw_on_the_right() -> None
     """ "∂L/∂W = Zᵀ ∂L/∂W": dW is not a name the right side may use, so it does not parse."""
     with pytest.raises(ClaimSyntaxError) as caught:
         check("dW = Z.T @ dW")
-    assert "unknown name 'dW'" in caught.value.message
+    assert "not ∂L/∂W, the gradient claimed" in caught.value.message
     assert caught.value.caret_lines() == ("dW = Z.T @ dW", " " * 11 + "^")
 
 
@@ -601,7 +601,7 @@ def test_cli_exit_code_is_1_when_any_claim_is_wrong() -> None:
     ("args", "message"),
     [
         (["dZ = G @ X"], "matgrad: error: unknown name 'X'"),
-        (["dW = Z.T @ dW"], "matgrad: error: unknown name 'dW'"),
+        (["dW = Z.T @ dW"], "matgrad: error: the right side may use ∂L/∂A (G), not ∂L/∂W"),
         (["dZ = Y @ W.T"], "matgrad: error: Y, the targets, needs a loss that has them"),
         (["dZ = G @ W.T", "dZ = (G"], "matgrad: error: expected ')' to close '('"),
         ([], "matgrad: error: no claims to check"),
@@ -626,7 +626,7 @@ def test_cli_exit_code_is_2_for_bad_input_with_nothing_on_stdout(
 def test_cli_syntax_error_prints_the_claim_and_a_caret() -> None:
     _, _, stderr = run("check", "dZ = G @ X")
     assert stderr.splitlines() == [
-        "matgrad: error: unknown name 'X' (names: Z, W, b, G, Y)",
+        "matgrad: error: unknown name 'X' (names: Z, W, b, G, Y, A)",
         "dZ = G @ X",
         "         ^",
     ]
@@ -647,7 +647,8 @@ def test_cli_names_the_line_of_a_bad_claim_in_a_file(tmp_path: Path) -> None:
     assert code == 2
     assert stdout == ""
     assert stderr.splitlines() == [
-        f"matgrad: error: {path}, line 4: unknown name 'dW' (names: Z, W, b, G, Y)",
+        f"matgrad: error: {path}, line 4: the right side may use ∂L/∂A (G), not ∂L/∂W, "
+        "the gradient claimed",
         "dW = Z.T @ dW",
         "           ^",
     ]
@@ -776,7 +777,10 @@ def test_any_input_ends_in_exit_0_1_or_2_without_traceback_or_files(claims: Sequ
 def test_softmax_claims_that_rely_on_rows_of_g_summing_to_zero_are_accepted() -> None:
     # Each row of the softmax's ∂L/∂A sums to 0, so these are right answers written differently.
     report = check(
-        ["dZ = G @ (W + ones(k, n)).T", "dZ = G @ W.T + sum(G, axis=1) @ ones(1, k)"],
+        [
+            "dZ = G @ (W + ones(k, n)).T",
+            "dZ = G @ W.T + sum(G, axis=1, keepdims=True) @ ones(1, k)",
+        ],
         loss="softmax-cross-entropy",
     )
     assert report.correct

@@ -21,18 +21,25 @@ from matgrad_cli.core.claims.shapes import ShapeMismatch, ShapeStep, shape_of
 from matgrad_cli.core.claims.tree import (
     Add,
     Claim,
+    Div,
+    Hadamard,
     MatMul,
     Name,
     Neg,
     Node,
     Number,
     Ones,
+    OnesLike,
     OperandName,
     ScalarMul,
+    Size,
+    SizeName,
+    Softmax,
     Span,
     Sub,
     SumAxis,
     Transpose,
+    is_scalar,
     to_text,
 )
 from matgrad_cli.core.layer import Sizes
@@ -177,47 +184,59 @@ def test_claim_keeps_the_original_text() -> None:
     [
         ("", "empty claim", 0),
         ("   ", "empty claim", 3),
-        ("dZ = X", "unknown name 'X' (names: Z, W, b, G, Y)", 5),
+        ("dZ = X", "unknown name 'X' (names: Z, W, b, G, Y, A)", 5),
         (
             "dZ = G @ z",
-            "unknown name 'z' (names: Z, W, b, G, Y; names are case-sensitive, did you mean 'Z'?)",
+            "unknown name 'z' (names: Z, W, b, G, Y, A; names are case-sensitive, "
+            "did you mean 'Z'?)",
             9,
         ),
-        ("dZ = m", "'m' is a size; sizes may appear only inside ones(r, c)", 5),
         ("dZ = (G @ W.T", "expected ')' to close '('", 13),
-        ("dZ = (G @ W.T X", "expected ')' to close '('", 14),
+        ("dZ = (G @ W.T W", "expected ')' to close '('", 15),
         ("dZ = G @ W.T)", "unmatched ')'", 12),
-        ("dZ = G @ W.T W", "expected an operator or the end of the claim, found 'W'", 13),
-        ("dZ = 2G", "expected an operator or the end of the claim, found 'G'", 6),
+        ("dZ = G @ W.T 2", "write an operator such as * before a number", 13),
+        ("dZ = 2 3 G", "write an operator such as * before a number", 7),
         ("dZ = G @", "unexpected end of claim", 8),
-        ("dZ = sum(G, axis=2)", "axis must be 0 or 1", 17),
-        ("dZ = sum(G, -1)", "axis must be 0 or 1", 12),
-        ("dZ = sum(G)", "sum needs an axis: sum(X, axis=0) or sum(X, axis=1)", 10),
-        ("dZ = sum(G, keepdims=1)", "unknown keyword 'keepdims' (sum takes only axis)", 12),
+        ("dZ = sum(G, axis=2)", "an axis of a matrix is 0 or 1 (or -2, -1)", 17),
+        ("dZ = sum(G, -3)", "an axis of a matrix is 0 or 1 (or -2, -1)", 13),
+        (
+            "dZ = sum(G)",
+            "sum needs an axis: sum(X, axis=0) adds down each column, sum(X, axis=1) along each "
+            "row (without one, it is a single number)",
+            10,
+        ),
+        ("dZ = sum(G, keepdims=1)", "expected True or False after 'keepdims='", 21),
+        (
+            "dZ = sum(G, axis=0, dtype=1)",
+            "unknown keyword 'dtype' (sum takes axis or dim, and keepdims)",
+            20,
+        ),
         ("dZ = sum G", "expected '(' after 'sum'", 9),
         (
             "dZ = ones(0, 1)",
-            f"a size in ones(r, c) must be m, k, n or a whole number 1..{MAX_ONES_SIZE}",
+            f"a size must be m, k, n, X.shape[0] or a whole number 1..{MAX_ONES_SIZE}",
             10,
         ),
         ("dZ = ones(m 1)", "expected ',' between the sizes, as in ones(m, 1)", 12),
         ("dX = G", "'dX' is not a gradient matgrad checks (use dZ, dW or db)", 0),
-        ("dL/dA = G", "'dL/dA' is not a gradient matgrad checks (use dZ, dW or db)", 0),
+        ("dL/dA = G", "∂L/∂A is G, given; a claim is about dZ, dW or db", 0),
         ("G @ W.T", "a claim starts with dZ, dW or db, then '='", 0),
         ("dZ G @ W.T", "expected '=' after 'dZ'", 3),
         ("dZ", "expected '=' after 'dZ'", 2),
         ("dZ = G = W", "only one '=' is allowed", 7),
-        ("dZ = __import__('os')", "unknown name '__import__' (names: Z, W, b, G, Y)", 5),
-        ("dZ = np.sum(G)", "unknown name 'np' (names: Z, W, b, G, Y)", 5),
-        ("dZ = G.shape", "only .T (transpose) may follow '.'", 7),
+        ("dZ = __import__('os')", "unknown name '__import__' (names: Z, W, b, G, Y, A)", 5),
+        ("dZ = os.system(G)", "unknown name 'os' (names: Z, W, b, G, Y, A)", 5),
+        ("dZ = np.exp(G)", "unknown function 'exp'", 8),
+        ("dZ = G.shape", "expected '[' after '.shape'", 12),
+        ("dZ = G.foo", "unknown attribute or method '.foo'", 7),
         ("dZ = G ** 2", "'**' is not an operator here (there are no powers)", 7),
+        ("dZ = G^{-1}", "there are no inverses or powers; ^ writes transposes", 8),
+        ("dZ = \\exp(G)", "unknown LaTeX command '\\exp'", 5),
         ("dZ = G^2", "expected 'T' after '^' (^ only writes transposes)", 7),
-        ("dZ = G / 2", "there is no division; write 0.5 * G to halve G", 7),
-        ("dZ = G[0]", "unexpected character '['", 6),
-        ("dZ = G; W", "unexpected character ';'", 6),
+        ("dZ = G[0]", "indexing with [ ] is not part of a claim", 6),
+        ("dZ = G; W", "expected an operator or the end of the claim, found ';'", 6),
         ('dZ = "G"', "unexpected character '\"'", 5),
         ("dZ = 'G'", "expected a name, number or '(', found \"'\"", 5),
-        ("dZ = .5 * G", "write numbers with a leading digit, as in 0.5", 5),
         ("dZ = G\x00", "non-printable character U+0000", 6),
         ("dZ = \x1b[31mG", "non-printable character U+001B", 5),
         ("dL/ = G", "expected a name such as dZ after 'dL/'", 4),
@@ -344,7 +363,8 @@ def test_shape_of_records_every_matrix_step_innermost_first() -> None:
     [
         ("dW = Z.T @ G", (3, 4)),
         ("db = sum(G, axis=0)", (1, 4)),
-        ("db = sum(G, axis=1)", (2, 1)),
+        ("db = sum(G, axis=1)", (1, 2)),
+        ("db = sum(G, axis=1, keepdims=True)", (2, 1)),
         ("db = ones(m, 1).T @ G", (1, 4)),
         ("dZ = Z @ W + b", (2, 4)),
         ("dZ = b - Z @ W", (2, 4)),
@@ -372,12 +392,17 @@ def test_matrix_product_mismatch_names_both_shapes_and_the_inner_sizes() -> None
         ("dZ = G + Z", "G + Z: (2×4) + (2×3), the shapes differ"),
         ("dZ = G - Z @ Z.T", "G - Z @ Zᵀ: (2×4) - (2×2), the shapes differ"),
         ("dZ = G + b.T", "G + bᵀ: (2×4) + (4×1), the shapes differ"),
-        ("dZ = G + sum(G, axis=1)", "G + sum(G, axis=1): (2×4) + (2×1), the shapes differ"),
-        ("dZ = G * W", "G * W: * is the scalar product; one side must be a number"),
         (
-            "dZ = sum(G, 0) * G",
-            "sum(G, axis=0) * G: * is the scalar product; one side must be a number",
+            "dZ = G + sum(G, axis=1, keepdims=True)",
+            "G + sum(G, axis=1, keepdims=True): (2×4) + (2×1), the shapes differ",
         ),
+        (
+            "dZ = G * W",
+            "G * W: (2×4) * (3×4): * multiplies entry by entry in NumPy, and these shapes do "
+            "not match",
+        ),
+        ("dZ = G / Z", "G / Z: / divides by a number or a size, not by a matrix"),
+        ("dZ = G / (m - 2)", "G / (m - 2): division by zero at m = 2, k = 3, n = 4"),
         ("dZ = 2 @ G", "2 @ G: @ is the matrix product; use * to scale by a number"),
         (
             "dZ = G + 1",
@@ -392,15 +417,15 @@ def test_shape_mismatch_messages(claim: str, message: str) -> None:
 
 def test_row_broadcast_is_the_only_broadcast() -> None:
     assert shape_of(expr_of("dZ = G + b"), SIZES)[0] == (2, 4)
-    assert mismatch("dZ = G + sum(G, axis=1)").message.endswith("the shapes differ")
+    assert mismatch("dZ = G + sum(G, axis=1, keepdims=True)").message.endswith("shapes differ")
     assert mismatch("dZ = ones(1, 1) + G").message == (
         "ones(1, 1) + G: (1×1) + (2×4), the shapes differ"
     )
 
 
 def test_a_one_by_one_matrix_is_not_a_number() -> None:
-    error = mismatch("dZ = ones(1, 1) * G")
-    assert error.message == "ones(1, 1) * G: * is the scalar product; one side must be a number"
+    error = mismatch("dZ = G / ones(1, 1)")
+    assert error.message == "G / ones(1, 1): / divides by a number or a size, not by a matrix"
 
 
 def test_shape_of_accepts_operand_shape_overrides() -> None:
@@ -450,7 +475,8 @@ def test_evaluate_matrix_product_matches_sympy() -> None:
 
 def test_evaluate_sum_over_axes_matches_products_with_ones() -> None:
     assert value_of("db = sum(G, axis=0)") == sympy.ones(1, 2) * VALUES["G"]
-    assert value_of("db = sum(G, 1)") == VALUES["G"] * sympy.ones(2, 1)
+    assert value_of("db = sum(G, 1, keepdims=True)") == VALUES["G"] * sympy.ones(2, 1)
+    assert value_of("db = sum(G, 1)") == (VALUES["G"] * sympy.ones(2, 1)).T
 
 
 def test_evaluate_broadcasts_the_bias_row_like_ones_times_b() -> None:
@@ -555,7 +581,8 @@ def test_any_text_parses_or_raises_claim_syntax_error_with_a_valid_position(text
         assert shape.message.startswith(to_text(shape.node) + ": ")
 
 
-OPERAND_NAMES: tuple[OperandName, ...] = ("Z", "W", "b", "G", "Y")
+OPERAND_NAMES: tuple[OperandName, ...] = ("Z", "W", "b", "G", "Y", "A")
+SIZE_LETTERS: tuple[SizeName, ...] = ("m", "k", "n")
 dims = st.one_of(st.sampled_from(("m", "k", "n")), st.integers(1, MAX_ONES_SIZE))
 leaves = st.one_of(
     st.sampled_from(OPERAND_NAMES).map(name),
@@ -565,17 +592,35 @@ leaves = st.one_of(
         st.integers(0, 4),
     ),
     st.builds(Ones, dims, dims, st.just(NOWHERE)),
+    st.builds(lambda length: Ones(1, length, NOWHERE, flat=True), dims),
+    st.builds(Size, st.sampled_from(SIZE_LETTERS), st.just(NOWHERE)),
+    st.just(Softmax(NOWHERE)),
 )
 
 
 def with_operators(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
     span = st.just(NOWHERE)
+    scalars = st.one_of(
+        st.integers(0, 99).map(lambda value: Number(Fraction(value), NOWHERE)),
+        st.sampled_from(SIZE_LETTERS).map(lambda size: Size(size, NOWHERE)),
+    )
     return st.one_of(
         st.builds(Transpose, children, span),
         st.builds(Neg, children, span),
-        st.builds(SumAxis, children, st.sampled_from((0, 1)), span),
+        st.builds(SumAxis, children, st.sampled_from((0, 1)), span, st.booleans(), st.booleans()),
         st.builds(MatMul, children, children, span),
-        st.builds(ScalarMul, children, children, span),
+        st.builds(ScalarMul, scalars, children, span),
+        st.builds(ScalarMul, children, scalars, span),
+        # * between matrices is elementwise; with a number on one side it scales
+        st.builds(
+            lambda left, right: (ScalarMul if is_scalar(left) or is_scalar(right) else Hadamard)(
+                left, right, NOWHERE
+            ),
+            children,
+            children,
+        ),
+        st.builds(Div, children, children, span),
+        st.builds(OnesLike, children, span),
         st.builds(Add, children, children, span),
         st.builds(Sub, children, children, span),
     )

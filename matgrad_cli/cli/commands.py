@@ -114,6 +114,7 @@ def check(
     output_format: options.ReportFormatOption = "text",
     standalone: options.StandaloneOption = False,
     loss: options.LossOption = "generic",
+    dialect: options.DialectOption = "numpy",
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
 
@@ -137,7 +138,7 @@ def check(
     if not texts:
         raise InputError("no claims to check: give claims as arguments or --file FILE")
     try:
-        report = check_claims(texts, sizes=sizes, loss=loss)
+        report = check_claims(texts, sizes=sizes, loss=loss, dialect=dialect)
     except (ClaimSyntaxError, CheckTooCostly) as error:
         raise _located(error, texts, claims_file, [line.line for line in file_lines]) from None
     deliver(report, output_format, None, False, standalone=standalone)

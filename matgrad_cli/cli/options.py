@@ -117,6 +117,18 @@ LossOption = Annotated[
         case_sensitive=False,
     ),
 ]
+DialectOption = Annotated[
+    Literal["numpy", "matlab", "math"],
+    typer.Option(
+        "--dialect",
+        help=(
+            "How * between two matrices is read: elementwise, as in NumPy (numpy), or as the "
+            "matrix product, as in MATLAB (matlab, which also counts a sum's dimension from 1) "
+            "and on paper (math)."
+        ),
+        case_sensitive=False,
+    ),
+]
 NumericOption = Annotated[
     bool,
     typer.Option(

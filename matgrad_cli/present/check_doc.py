@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..core.claims import (
     GRADIENT_NAMES,
+    LEADING_HINTS,
     CheckReport,
     ClaimVerdict,
     NumberMatrix,
@@ -111,12 +112,22 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
     return blocks
 
 
+def _reading(verdict: ClaimVerdict) -> list[Block]:
+    """A hint that explains the claim's first problem, then how the claim was read."""
+    blocks: list[Block] = []
+    if verdict.hint and verdict.hint_kind in LEADING_HINTS:
+        blocks.append(Paragraph(f"Hint: {verdict.hint}."))
+    blocks += [Paragraph(f"Read: {note}.") for note in verdict.notes]
+    return blocks
+
+
 def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     """One claim: what was found, and for a wrong one the hint and the right answer."""
     status = STATUS[verdict.reason]
+    blocks = _reading(verdict)
     if verdict.reason == "ok":
         where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
-        blocks: list[Block] = [
+        blocks += [
             Paragraph(
                 f"Correct: it equals ${slashed(verdict.target)}$ entry by entry, compared with "
                 f"{compared_with(verdict, '$L$', f'${forward_latex(True)}$')} at "
@@ -124,8 +135,8 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
             )
         ]
     else:
-        blocks = _shapes(verdict) if verdict.reason == "shape" else _values(verdict)
-        if verdict.hint:
+        blocks += _shapes(verdict) if verdict.reason == "shape" else _values(verdict)
+        if verdict.hint and verdict.hint_kind not in LEADING_HINTS:
             blocks.append(Paragraph(f"Hint: {verdict.hint}."))
         upstream = upstream_note(verdict)
         note = f" ({upstream})" if upstream else ""

@@ -17,7 +17,14 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, number_text, shape_text
+from ..core.claims import (
+    LEADING_HINTS,
+    CheckReport,
+    ClaimVerdict,
+    NumberMatrix,
+    number_text,
+    shape_text,
+)
 from ..errors import ClaimSyntaxError
 from . import notation as plain
 from . import terminal as ui
@@ -129,11 +136,23 @@ def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
             yield _detail(Text("\n".join(row.lines), no_wrap=True, overflow="ellipsis"))
 
 
+def _hint(verdict: ClaimVerdict) -> Text:
+    return Text.assemble(("Hint: ", "bold " + _STYLE_HINT), (f"{verdict.hint}.", _STYLE_HINT))
+
+
+def _reading(verdict: ClaimVerdict) -> Iterator[RenderableType]:
+    """A hint that explains the claim's first problem, then how the claim was read."""
+    if verdict.hint is not None and verdict.hint_kind in LEADING_HINTS:
+        yield _hint(verdict)
+    for note in verdict.notes:
+        yield Text(f"Read: {note}.", style=ui.STYLE_NOTE)
+
+
 def _advice(verdict: ClaimVerdict) -> Iterator[RenderableType]:
-    """A hint, and the right answer."""
+    """A hint, unless it came first, and the right answer."""
     yield Text("")
-    if verdict.hint is not None:
-        yield Text.assemble(("Hint: ", "bold " + _STYLE_HINT), (verdict.hint + ".", _STYLE_HINT))
+    if verdict.hint is not None and verdict.hint_kind not in LEADING_HINTS:
+        yield _hint(verdict)
     note = upstream_note(verdict)
     answer = verdict.correct_formula + (f" ({note})" if note is not None else "")
     yield Text.assemble(("Right answer: ", "bold"), answer)
@@ -148,12 +167,13 @@ class VerdictView:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         verdict = self.verdict
         yield _heading(verdict)
+        body = [*_reading(verdict)]
         if verdict.reason == "ok":
-            body = [*_correct(verdict)]
+            body += _correct(verdict)
         elif verdict.reason == "shape":
-            body = [*_shapes(verdict)]
+            body += _shapes(verdict)
         else:
-            body = [*_values(verdict, options.max_width - INDENT - DETAIL)]
+            body += _values(verdict, options.max_width - INDENT - DETAIL)
         if not verdict.correct:
             body += _advice(verdict)
         yield Padding(Group(*body), (0, 0, 0, INDENT))

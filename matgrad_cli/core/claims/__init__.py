@@ -10,7 +10,8 @@ from __future__ import annotations
 from .answers import CORRECT_FORMULAS, GRADIENT_NAMES
 from .cost import CheckTooCostly
 from .judge import DEFAULT_SIZES, check
-from .parser import ClaimLine, read_claims_file
+from .parser import DIALECTS, ClaimLine, Dialect, read_claims_file
+from .repairs import LEADING_HINTS
 from .shapes import shape_text
 from .tree import number_text
 from .verdict import (
@@ -24,12 +25,15 @@ from .verdict import (
 __all__ = [
     "CORRECT_FORMULAS",
     "DEFAULT_SIZES",
+    "DIALECTS",
     "GRADIENT_NAMES",
+    "LEADING_HINTS",
     "CheckReport",
     "CheckTooCostly",
     "ClaimLine",
     "ClaimVerdict",
     "Counterexample",
+    "Dialect",
     "EntryDifference",
     "NumberMatrix",
     "check",

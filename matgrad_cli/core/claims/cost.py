@@ -31,7 +31,7 @@ from ..layer import Sizes
 from ..losses import loss_named
 from . import tree
 from .shapes import operand_shape, resolve
-from .tree import Node, subtrees
+from .tree import OUTPUT, Node, flat_parts, subtrees
 
 #: Operations one run of check may spend on its claims, together. Measured, a run takes at most
 #: some 10 µs an estimated operation (4 s here), and spends under half its estimate, at some
@@ -114,6 +114,9 @@ class Bound:
     places: int
     number: bool = False
     g_rows: GRows = _NO_ROWS
+    #: Whether a denominator may be other than a power of ten (after a division by 3, or by m):
+    #: then a sum's denominators multiply, rather than the larger dividing the other.
+    fractional: bool = False
 
     @property
     def entries(self) -> int:
@@ -162,6 +165,9 @@ def _operand(name: str, sizes: Sizes, loss: str) -> Bound:
     rows, cols = operand_shape(name, sizes)
     definition = loss_named(loss)
     symbol = Bound(rows, cols, 1, 1, 0, math.log10(3), 0)
+    if name == OUTPUT:
+        # Σ_r z_ir w_rj + b_j: k + 1 terms of degree 2, at most 9k + 3 at a trial's integers.
+        return replace(symbol, terms=sizes.k + 1, degree=2, numerator=math.log10(9 * sizes.k + 3))
     if name != "G" or not definition.concrete:
         return symbol
     if getattr(definition, "constant_gradient", False):
@@ -193,13 +199,27 @@ def _product(a: Bound, b: Bound, rows: int, cols: int, inner: int, g_rows: GRows
         a.places + b.places,
         a.number and b.number,
         g_rows,
+        a.fractional or b.fractional,
     )
+
+
+def _reciprocal(b: Bound) -> Bound:
+    """1/x for a number x of the bound ``b``: its denominator becomes the numerator."""
+    return replace(
+        b, numerator=float(b.places), places=math.floor(b.numerator) + 1, fractional=True
+    )
+
+
+def _divided(a: Bound, count: int) -> Bound:
+    """``a`` divided by a whole number ``count`` (a mean)."""
+    return replace(a, places=a.places + len(str(count)), fractional=True)
 
 
 def _sum(a: Bound, b: Bound) -> Bound:
     """Entry by entry, a 1×c row repeated down the rows of the other side (its row of G, a
     fixed one, counted as any)."""
-    places = max(a.places, b.places)
+    fractional = a.fractional or b.fractional
+    places = a.places + b.places if fractional else max(a.places, b.places)
     numerator = max(a.numerator + places - a.places, b.numerator + places - b.places)
     g_a = _g_rows_mapped(a.g_rows, "all", "j") if a.rows == 1 < b.rows else a.g_rows
     g_b = _g_rows_mapped(b.g_rows, "all", "j") if b.rows == 1 < a.rows else b.g_rows
@@ -213,6 +233,7 @@ def _sum(a: Bound, b: Bound) -> Bound:
         places,
         a.number and b.number,
         g_a | g_b,
+        fractional,
     )
 
 
@@ -233,10 +254,11 @@ class _Estimator:
     it raises _Misfit, or, ``relaxed``, goes on as if they did, the larger size winning: what
     a repair of the claim that makes them fit may cost."""
 
-    def __init__(self, sizes: Sizes, loss: str, relaxed: bool = False) -> None:
+    def __init__(self, sizes: Sizes, loss: str, root: Node, relaxed: bool = False) -> None:
         self._sizes = sizes
         self._loss = loss
         self._relaxed = relaxed
+        self._flat = flat_parts(root)
         self.work = 0
         self.trial_work = 0
         self.nodes = 0
@@ -250,27 +272,58 @@ class _Estimator:
         return result
 
     def _bound(self, node: Node) -> tuple[Bound, int]:
-        """The node's bound, and the scalar products that building it takes."""
+        """The node's bound, and the products of entries that building it takes."""
         match node:
             case tree.Name(name=name):
                 return _operand(name, self._sizes, self._loss), 0
             case tree.Number(value=value):
                 return _number(value), 0
+            case tree.Size(name=name):
+                return _number(Fraction(self._sizes.size(name))), 0
             case tree.Ones(rows=rows, cols=cols):
                 shape = resolve(rows, self._sizes), resolve(cols, self._sizes)
                 return Bound(*shape, 1, 0, 0, 0.0, 0), 0
-            case tree.SumAxis(arg=arg, axis=axis):
-                return self._summed(self.bound(arg), axis), 0
+            case tree.Softmax():
+                # G + Y under the softmax loss: G's n + 1 terms and y_ij.
+                upstream = _operand("G", self._sizes, self._loss)
+                return replace(upstream, terms=upstream.terms + 1), upstream.entries
+            case tree.SumAxis(arg=arg, axis=axis, mean=mean):
+                inner = self.bound(arg)
+                if id(arg) in self._flat:
+                    axis = 1  # a 1-D array, held as a row, adds up along it
+                summed = self._summed(inner, axis)
+                if not node.keepdims and summed.cols == 1 < summed.rows:
+                    g_rows = _g_rows_transposed(summed.g_rows)
+                    summed = replace(summed, rows=1, cols=summed.rows, g_rows=g_rows)
+                count = inner.rows if axis == 0 else inner.cols
+                return (_divided(summed, count) if mean else summed), inner.entries
             case tree.Transpose(arg=arg):
                 inner = self.bound(arg)
+                if id(arg) in self._flat:
+                    return inner, 0
                 g_rows = _g_rows_transposed(inner.g_rows)
                 return replace(inner, rows=inner.cols, cols=inner.rows, g_rows=g_rows), 0
             case tree.Neg(arg=arg):
                 return self.bound(arg), 0
+            case tree.OnesLike(arg=arg):
+                inner = self.bound(arg)
+                return Bound(inner.rows, inner.cols, 1, 0, 0, 0.0, 0), 0
             case tree.MatMul(left=left, right=right):
-                return self._matmul(self.bound(left), self.bound(right))
+                a, b = self.bound(left), self.bound(right)
+                if id(right) in self._flat and not b.number:
+                    column = replace(b, rows=b.cols, cols=1, g_rows=_g_rows_transposed(b.g_rows))
+                    product, products = self._matmul(a, column)
+                    return replace(product, rows=1, cols=product.rows), products
+                return self._matmul(a, b)
             case tree.ScalarMul(left=left, right=right):
                 return self._scaled(self.bound(left), self.bound(right))
+            case tree.Hadamard(left=left, right=right):
+                return self._elementwise(self.bound(left), self.bound(right))
+            case tree.Div(left=left, right=right):
+                a, b = self.bound(left), self.bound(right)
+                if not b.number:
+                    self._misfit()
+                return self._scaled(a, _reciprocal(b) if b.number else b)
             case tree.Add(left=left, right=right) | tree.Sub(left=left, right=right):
                 a, b = self.bound(left), self.bound(right)
                 if not _addable(a, b):
@@ -278,6 +331,15 @@ class _Estimator:
                 return _sum(a, b), 0
             case _:
                 assert_never(node)
+
+    def _elementwise(self, a: Bound, b: Bound) -> tuple[Bound, int]:
+        """Entry by entry, numpy's broadcasting stretching a side of 1 row or column."""
+        if a.number or b.number:
+            return self._scaled(a, b)
+        if not all(x == y or 1 in (x, y) for x, y in ((a.rows, b.rows), (a.cols, b.cols))):
+            self._misfit()
+        rows, cols = max(a.rows, b.rows), max(a.cols, b.cols)
+        return _product(a, b, rows, cols, 1, a.g_rows | b.g_rows), rows * cols
 
     def _misfit(self) -> None:
         if not self._relaxed:
@@ -345,18 +407,18 @@ class SizeCost:
 @lru_cache(maxsize=64)
 def _bound_of(expected: Node, sizes: Sizes, loss: str) -> Bound:
     """The bound of a right answer, the same for every claim about its gradient."""
-    return _Estimator(sizes, loss).bound(expected)
+    return _Estimator(sizes, loss, expected).bound(expected)
 
 
 def size_cost(expr: Node, expected: Node, sizes: Sizes, loss: str) -> SizeCost:
     """The cost of checking ``expr`` against the right answer ``expected`` at ``sizes``."""
     right = _bound_of(expected, sizes, loss)
-    estimator = _Estimator(sizes, loss)
+    estimator = _Estimator(sizes, loss, expr)
     try:
         claimed = estimator.bound(expr)
         fits = (claimed.rows, claimed.cols) == (right.rows, right.cols)
     except _Misfit:
-        estimator = _Estimator(sizes, loss, relaxed=True)
+        estimator = _Estimator(sizes, loss, expr, relaxed=True)
         claimed, fits = estimator.bound(expr), False
     rows = g_rows_count(claimed.g_rows | right.g_rows, sizes.m)
     denominators = max(claimed.denominators, right.denominators)

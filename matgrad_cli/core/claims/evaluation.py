@@ -15,7 +15,7 @@ from ..layer import Sizes
 from . import tree
 from .cost import Measure, Meter, measure, node_operations
 from .shapes import resolve, shape_of
-from .tree import Node
+from .tree import LOSS_TARGETS, OUTPUT, Node, flat_parts
 
 
 class _Evaluator:
@@ -23,12 +23,18 @@ class _Evaluator:
     with a meter, charges each value's operations to it as it is built."""
 
     def __init__(
-        self, sympy: Any, operands: Mapping[str, Any], sizes: Sizes, meter: Meter | None
+        self,
+        sympy: Any,
+        operands: Mapping[str, Any],
+        sizes: Sizes,
+        meter: Meter | None,
+        flat: set[int],
     ) -> None:
         self._sympy = sympy
         self._operands = operands
         self._sizes = sizes
         self._meter = meter
+        self._flat = flat
         self._measured: dict[Any, Measure] = {}
         #: The scalar products of the value just built (by @ or *), read once by value().
         self._products = 0
@@ -48,31 +54,39 @@ class _Evaluator:
         sympy = self._sympy
         match node:
             case tree.Name(name=name):
-                if name not in self._operands:
-                    raise ValueError(f"evaluate needs a value for {name}")
-                return sympy.ImmutableMatrix(self._operands[name])
+                return self._operand(name)
             case tree.Number(value=value):
                 return sympy.Rational(value.numerator, value.denominator)
+            case tree.Size(name=name):
+                return sympy.Integer(self._sizes.size(name))
             case tree.Ones(rows=rows, cols=cols):
                 return sympy.ones(resolve(rows, self._sizes), resolve(cols, self._sizes))
-            case tree.SumAxis(arg=arg, axis=axis):
-                matrix = self.value(arg)
-                if axis == 0:
-                    return sympy.ones(1, matrix.rows) @ matrix
-                return matrix @ sympy.ones(matrix.cols, 1)
+            case tree.Softmax():
+                return self._softmax()
+            case tree.SumAxis():
+                return self._summed(node)
             case tree.Transpose(arg=arg):
                 inner = self.value(arg)
-                return inner.T if self._is_matrix(inner) else inner
+                flat = id(arg) in self._flat
+                return inner.T if self._is_matrix(inner) and not flat else inner
             case tree.Neg(arg=arg):
                 return -self.value(arg)
+            case tree.OnesLike(arg=arg):
+                return sympy.ones(*self.value(arg).shape)
             case tree.MatMul(left=left, right=right):
-                factor, other = self.value(left), self.value(right)
-                self._products = factor.rows * factor.cols * other.cols
-                return factor @ other
+                return self._matmul(left, right)
             case tree.ScalarMul(left=left, right=right):
                 product = self.value(left) * self.value(right)
                 self._products = len(product) if self._is_matrix(product) else 1
                 return product
+            case tree.Hadamard(left=left, right=right):
+                first, second = self._broadcast(self.value(left), self.value(right))
+                self._products = len(first)
+                return first.multiply_elementwise(second)
+            case tree.Div(left=left, right=right):
+                quotient = self.value(left) * (1 / self.value(right))
+                self._products = len(quotient) if self._is_matrix(quotient) else 1
+                return quotient
             case tree.Add(left=left, right=right):
                 augend, addend = self._rows_matched(self.value(left), self.value(right))
                 return augend + addend
@@ -81,6 +95,59 @@ class _Evaluator:
                 return minuend - subtrahend
             case _:
                 assert_never(node)
+
+    def _operand(self, name: str) -> Any:
+        """An operand's matrix; the output A, when not given, computed from Z, W and b."""
+        sympy = self._sympy
+        if name == OUTPUT and name not in self._operands:
+            z, w, b = (self._operand(part) for part in ("Z", "W", "b"))
+            self._products = z.rows * z.cols * w.cols + z.rows * b.cols
+            return sympy.ImmutableMatrix(z @ w + sympy.ones(z.rows, 1) @ b)
+        if name not in self._operands:
+            raise ValueError(f"evaluate needs a value for {name}")
+        return sympy.ImmutableMatrix(self._operands[name])
+
+    def _softmax(self) -> Any:
+        """softmax(A) times the sum of each row of Y, that is G + Y under the softmax loss
+        (∂L/∂A = (Σ_q y_iq)·softmax(A) − Y): softmax(A) itself where the rows of Y sum to 1,
+        the condition under which the loss's closed form softmax(A) − Y holds."""
+        self._products = len(self._operand("G"))
+        return self._operand("G") + self._operand(LOSS_TARGETS)
+
+    def _summed(self, node: tree.SumAxis) -> Any:
+        sympy = self._sympy
+        matrix = self.value(node.arg)
+        if node.axis == 0 and id(node.arg) not in self._flat:
+            count, total = matrix.rows, sympy.ones(1, matrix.rows) @ matrix
+        else:
+            count, total = matrix.cols, matrix @ sympy.ones(matrix.cols, 1)
+            if not node.keepdims:
+                total = total.T  # 1-D, held as a row
+        self._products = len(matrix)
+        return total / count if node.mean else total
+
+    def _matmul(self, left: Node, right: Node) -> Any:
+        """A matrix product; a 1-D array on the right is a column, and the result a row."""
+        factor, other = self.value(left), self.value(right)
+        if id(right) in self._flat:
+            self._products = factor.rows * factor.cols
+            return (factor @ other.T).T
+        self._products = factor.rows * factor.cols * other.cols
+        return factor @ other
+
+    def _broadcast(self, left: Any, right: Any) -> tuple[Any, Any]:
+        """Both sides of an elementwise product stretched to one shape, as numpy broadcasts."""
+        sympy = self._sympy
+        rows, cols = max(left.rows, right.rows), max(left.cols, right.cols)
+
+        def stretched(matrix: Any) -> Any:
+            if matrix.rows < rows:
+                matrix = sympy.ones(rows, 1) @ matrix
+            if matrix.cols < cols:
+                matrix = matrix @ sympy.ones(1, cols)
+            return matrix
+
+        return stretched(left), stretched(right)
 
     def _is_matrix(self, value: Any) -> bool:
         return isinstance(value, self._sympy.MatrixBase)
@@ -114,7 +181,7 @@ def evaluate(
         name: (int(value.shape[0]), int(value.shape[1])) for name, value in operands.items()
     }
     shape_of(node, sizes, operand_shapes)
-    result = _Evaluator(sympy, operands, sizes, meter).value(node)
+    result = _Evaluator(sympy, operands, sizes, meter, flat_parts(node)).value(node)
     if not isinstance(result, sympy.MatrixBase):
         result = sympy.Matrix([[result]])
     # Expanded entries compare structurally for polynomials; a caller comparing expressions with

@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
+from ...errors import ArgumentError, InputError, SizeError
 from ..arguments import claim_texts
 from ..checks import Check
 from ..derive import validate_sizes
 from ..layer import LAYER, Sizes, positive_sizes
-from ..losses import LOSSES, loss_named, validate_loss
+from ..losses import loss_named, validate_loss
 from . import answers
 from .answers import ShapeFailure
 from .cost import (
@@ -33,10 +33,10 @@ from .cost import (
     size_cost,
 )
 from .evaluation import evaluate
-from .parser import parse_claim
+from .parser import DIALECTS, Dialect, check_notation, parse_claim
 from .repairs import find_hint, hinted
 from .shapes import shape_of
-from .tree import LOSS_TARGETS, Claim, Name, Node, Target, names, subtrees
+from .tree import LOSS_TARGETS, Claim, Node, Target, names
 from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
 
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
@@ -51,9 +51,6 @@ _FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
     rule.variable: frozenset(factor.matrix for factor in rule.factors) - {LAYER.role("ones").name}
     for rule in LAYER.backward
 }
-_Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join(
-    name for name, loss in LOSSES.items() if loss.has_targets
-)
 
 
 # --- what check accepts --------------------------------------------------------------------
@@ -73,14 +70,11 @@ def _validated(sizes: Sizes) -> Sizes:
     return validate_sizes(given.m, given.k, given.n, "sympy")
 
 
-def _parsed(text: str, loss: str = "generic") -> Claim:
-    """Parse one claim and refuse what check cannot evaluate: Y without targets in the loss."""
-    claim = parse_claim(text)
-    has_targets = loss in answers.LOSSES_WITH_TARGETS
-    for _, node in subtrees(claim.expr):
-        if isinstance(node, Name) and node.name == LOSS_TARGETS and not has_targets:
-            message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
-            raise ClaimSyntaxError(message, text, node.span.start)
+def _parsed(text: str, loss: str = "generic", dialect: Dialect = "numpy") -> Claim:
+    """Parse one claim and refuse what check cannot evaluate under the loss: Y without targets,
+    softmax(A) under another loss, a claim naming another loss."""
+    claim = parse_claim(text, dialect)
+    check_notation(claim, loss)
     return claim
 
 
@@ -246,6 +240,7 @@ def _verdict(
         hint_kind=hint.kind if hint else None,
         correct_formula=answers.CORRECT_FORMULAS[claim.target],
         loss=loss,
+        notes=claim.notes,
     )
 
 
@@ -265,7 +260,11 @@ def _judge(claim: Claim, run: _Run, cost: ClaimCost) -> ClaimVerdict:
 
 
 def check(
-    claims: str | Sequence[str], *, sizes: Sizes | None = None, loss: str = "generic"
+    claims: str | Sequence[str],
+    *,
+    sizes: Sizes | None = None,
+    loss: str = "generic",
+    dialect: Dialect = "numpy",
 ) -> CheckReport:
     """Check each claim against the verified elementwise derivation.
 
@@ -277,13 +276,16 @@ def check(
     cost is estimated (cost.py): one over the budget, or whose numbers would grow too long,
     raises CheckTooCostly whose ``source`` is that claim, and claims over the budget together
     raise it with no source, all before any arithmetic. Bad sizes or losses raise InputError
-    (SizeError) and no claims at all InputError.
+    (SizeError) and no claims at all InputError. ``dialect`` says how ``*`` between matrices is
+    read: elementwise (``numpy``), or as the matrix product (``matlab``, ``math``).
     """
     texts = claim_texts(claims)
     if sizes is not None and not isinstance(sizes, Sizes):
         raise ArgumentError(f"sizes must be a Sizes(m, k, n) or None, got {sizes!r}")
     if not texts:
         raise InputError("no claims to check")
+    if dialect not in DIALECTS:
+        raise InputError(f"unknown dialect {dialect!r} (dialects: {', '.join(DIALECTS)})")
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
     for each in sizes_list:
         validate_loss(loss, each)
@@ -294,16 +296,20 @@ def check(
                 f"for checking claims under --loss {loss} (each hint is a full "
                 "symbolic check); the default sizes stay within it"
             )
-    return judge_claims(texts, sizes_list, loss, Meter())
+    return judge_claims(texts, sizes_list, loss, Meter(), dialect)
 
 
 def judge_claims(
-    texts: Sequence[str], sizes_list: tuple[Sizes, ...], loss: str, meter: Meter
+    texts: Sequence[str],
+    sizes_list: tuple[Sizes, ...],
+    loss: str,
+    meter: Meter,
+    dialect: Dialect = "numpy",
 ) -> CheckReport:
     """The verdicts on ``texts`` at valid sizes under a valid loss, spending at most the meter's
     budget: every claim is parsed, then its cost estimated, before any is checked; a claim
     repeated (the same tree) gets the verdict of its first occurrence."""
-    parsed = [_parsed(text, loss) for text in texts]
+    parsed = [_parsed(text, loss, dialect) for text in texts]
     costs = _costs(parsed, sizes_list, loss, meter.budget)
     run = _Run(sizes_list, loss, meter)
     verdicts: dict[tuple[Target, Node], ClaimVerdict] = {}

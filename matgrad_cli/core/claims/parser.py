@@ -1,411 +1,481 @@
-"""Reading claims: the tokenizer and recursive-descent parser of ``dW = Z.T @ G``, and claims files.
+"""Reading claims: the recursive-descent parser of ``dW = Z.T @ G`` in all its spellings, and
+claims files.
 
-User text is read only by the hand-written tokenizer and parser below; nothing here hands it to
-Python, so a claim can describe a matrix expression and do nothing else. Length, nesting and
-number sizes are capped before any tree is built.
+A claim may be written as in NumPy, PyTorch or JAX (``dW = np.matmul(Z.T, G)``), MATLAB
+(``dW = Z' * G``), or maths and LaTeX (``\\frac{\\partial L}{\\partial W} = Z^\\top G``); the
+spellings are listed in spellings.py, the characters read by lexer.py, and calls by calls.py.
+User text is read only by this hand-written code; nothing here hands it to Python, so a claim
+can describe a matrix expression and do nothing else. Length, nesting and number sizes are
+capped before any tree is built.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal, NamedTuple, NoReturn, TypeAlias
+from typing import NamedTuple
 
 from ...errors import ClaimSyntaxError, InputError
 from ...files import shown
-from ..layer import LAYER
-from . import tree
-from .tree import OPERANDS, Claim, Dim, Node, OperandName, SizeName, Span, Target
+from ..losses import LOSSES, SoftmaxCrossEntropy, loss_named
+from . import spellings, tree
+from .calls import MAX_ONES_SIZE, CallParser, Parsed
+from .lexer import MAX_NESTING, MAX_NUMBER_DIGITS, Token, quote
+from .shapes import inferred_ones, reading_notes
+from .spellings import DIALECTS, Dialect
+from .tree import OUTPUT, Claim, Node, Span, Target
+
+__all__ = [
+    "DIALECTS",
+    "MAX_CLAIM_LENGTH",
+    "MAX_FILE_BYTES",
+    "MAX_NESTING",
+    "MAX_NUMBER_DIGITS",
+    "MAX_ONES_SIZE",
+    "ClaimLine",
+    "Dialect",
+    "check_notation",
+    "parse_claim",
+    "read_claims_file",
+]
 
 MAX_CLAIM_LENGTH = 10_000
-MAX_NESTING = 64
-MAX_NUMBER_DIGITS = 100
-MAX_ONES_SIZE = 100  # literal sizes in ones(r, c); keeps evaluation cheap
 #: A claims file larger than this is refused before it is read.
 MAX_FILE_BYTES = 1_000_000
 
-#: The operands by spelling: ∂L/∂A, the upstream gradient, may also be written dA.
-_OPERANDS: dict[str, OperandName] = {name: name for name in OPERANDS}
-_OPERANDS["d" + LAYER.role("output").name] = LAYER.role("upstream").name
-_TARGETS: dict[str, Target] = {f"d{name}": name for name in LAYER.variables(bias=True)}
-_SIZE_NAMES: dict[str, SizeName] = {"m": "m", "k": "k", "n": "n"}
-_AXES: dict[str, Literal[0, 1]] = {"0": 0, "1": 1}
-_NAME_LIST = ", ".join(OPERANDS)
-
-# --- tokenizer -----------------------------------------------------------------------------
-
-TokenKind: TypeAlias = Literal["name", "number", "symbol", "end"]
-
-_SYMBOLS = frozenset("+-*@(),=.^'ᵀ")
-_WHITESPACE = frozenset(" \t\r\n")
+_NAME_LIST = ", ".join(("Z", "W", "b", "G", "Y", OUTPUT))
+SOFTMAX_LOSS = SoftmaxCrossEntropy.name
+_Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join(
+    name for name, loss in LOSSES.items() if loss.has_targets
+)
+#: Operators between two operands, by their canonical token; ``·`` stands for ``·``, ``⋅``,
+#: ``×``, ``\\cdot`` and ``\\times``, ``⊙`` for ``.*``, ``⊙`` and ``\\odot``.
+_PRODUCTS = {"@": "@", "*": "*", "·": "·", "⊙": "⊙", ".*": "⊙", "/": "/", "./": "/"}
+#: Tokens that may begin an operand written right after another (a product by juxtaposition).
+_OPERAND_STARTS = frozenset({"(", "{", "∂", "∇", "frac"})
 
 
-@dataclass(frozen=True)
-class _Token:
-    """One token; ``text`` is canonical ("dZ" for "∂L/∂Z"), the raw text is source[start:end]."""
-
-    kind: TokenKind
-    text: str
-    start: int
-    end: int
-
-
-def _is_word_char(char: str) -> bool:
-    return char.isascii() and (char.isalnum() or char == "_")
-
-
-def _is_digit(char: str) -> bool:
-    return "0" <= char <= "9"
-
-
-def _quote(text: str) -> str:
-    return f'"{text}"' if "'" in text else f"'{text}'"
-
-
-def _word_end(source: str, index: int) -> int:
-    while index < len(source) and _is_word_char(source[index]):
-        index += 1
-    return index
-
-
-def _skip_spaces(source: str, index: int) -> int:
-    while index < len(source) and source[index] in _WHITESPACE:
-        index += 1
-    return index
-
-
-def _scan_word(source: str, start: int) -> _Token:
-    """A name, folding the spellings ``∂X``, ``dL/dX`` and ``∂L/∂X`` into ``dX``."""
-    if source[start] == "∂":
-        end = _word_end(source, start + 1)
-        if end == start + 1 or _is_digit(source[start + 1]):
-            raise ClaimSyntaxError("expected a name after '∂', as in ∂L/∂Z", source, start + 1)
-        word = "d" + source[start + 1 : end]
-    else:
-        end = _word_end(source, start)
-        word = source[start:end]
-    if word == "dL":
-        slash = _skip_spaces(source, end)
-        if slash < len(source) and source[slash] == "/":
-            after = _skip_spaces(source, slash + 1)
-            name_end = _word_end(source, after + 1)
-            if (
-                after < len(source)
-                and source[after] in "d∂"
-                and name_end > after + 1
-                and not _is_digit(source[after + 1])
-            ):
-                return _Token("name", "d" + source[after + 1 : name_end], start, name_end)
-            raise ClaimSyntaxError("expected a name such as dZ after 'dL/'", source, after)
-    return _Token("name", word, start, end)
-
-
-def _scan_number(source: str, start: int) -> _Token:
-    """Digits with an optional fractional part; kept as text so the value stays exact."""
-    end = start
-    while end < len(source) and _is_digit(source[end]):
-        end += 1
-    if end + 1 < len(source) and source[end] == "." and _is_digit(source[end + 1]):
-        end += 1
-        while end < len(source) and _is_digit(source[end]):
-            end += 1
-    if end - start > MAX_NUMBER_DIGITS:
-        raise ClaimSyntaxError(f"number has more than {MAX_NUMBER_DIGITS} digits", source, start)
-    return _Token("number", source[start:end], start, end)
-
-
-def _tokenize(source: str) -> list[_Token]:
-    """Split a claim into tokens, rejecting any character the grammar has no use for."""
-    tokens: list[_Token] = []
-    index = 0
-    while index < len(source):
-        char = source[index]
-        if char in _WHITESPACE:
-            index += 1
-            continue
-        if not char.isprintable():
-            raise ClaimSyntaxError(f"non-printable character U+{ord(char):04X}", source, index)
-        if _is_digit(char):
-            token = _scan_number(source, index)
-        elif (_is_word_char(char) and not _is_digit(char)) or char == "∂":
-            token = _scan_word(source, index)
-        elif source.startswith("**", index):
-            raise ClaimSyntaxError(
-                "'**' is not an operator here (there are no powers)", source, index
-            )
-        elif char == "." and index + 1 < len(source) and _is_digit(source[index + 1]):
-            raise ClaimSyntaxError("write numbers with a leading digit, as in 0.5", source, index)
-        elif char in _SYMBOLS:
-            token = _Token("symbol", char, index, index + 1)
-        elif char == "/":
-            raise ClaimSyntaxError("there is no division; write 0.5 * G to halve G", source, index)
-        else:
-            raise ClaimSyntaxError(f"unexpected character {_quote(char)}", source, index)
-        tokens.append(token)
-        index = token.end
-    tokens.append(_Token("end", "", len(source), len(source)))
-    return tokens
-
-
-# --- parser --------------------------------------------------------------------------------
-
-_Parsed: TypeAlias = tuple[Node, int]  # a subtree and its height in operations
-_BinaryNode: TypeAlias = Callable[[Node, Node, Span], Node]
-
-
-class _Parser:
+class _Parser(CallParser):
     """Recursive descent over the tokens of one claim, one method per precedence level.
 
     Recursion happens only at parentheses, unary signs and calls, which are capped at
     MAX_NESTING; the tree height is capped too, so printing and comparing it cannot overflow.
     """
 
-    def __init__(self, source: str) -> None:
-        self._source = source
-        self._tokens = _tokenize(source)
-        self._index = 0
-        self._nesting = 0
-
     def claim(self) -> Claim:
-        target, target_token = self._target()
+        target, target_tokens = self._target()
         if not self._at("="):
-            self._fail(f"expected '=' after {_quote(self._raw(target_token))}", self._peek())
+            written = self._source[target_tokens[0].start : target_tokens[1].end]
+            raise self._fail(f"expected '=' after {quote(written)}", self._peek())
         self._advance()
         expr, _ = self._expression()
+        loss = self._loss_named()
         self._finish()
-        return Claim(target, expr, self._source)
+        expr = inferred_ones(expr)
+        notes = reading_notes(expr, self.marks, self._dialect)
+        return Claim(target, expr, self._source, notes, frozenset(self.marks), loss)
 
-    # token helpers
+    # --- gradients ------------------------------------------------------------------------
 
-    def _peek(self, ahead: int = 0) -> _Token:
-        return self._tokens[min(self._index + ahead, len(self._tokens) - 1)]
-
-    def _advance(self) -> _Token:
-        token = self._peek()
-        self._index = min(self._index + 1, len(self._tokens) - 1)
-        return token
-
-    def _at(self, symbol: str) -> bool:
-        token = self._peek()
-        return token.kind == "symbol" and token.text == symbol
-
-    def _raw(self, token: _Token) -> str:
-        return self._source[token.start : token.end]
-
-    def _fail(self, message: str, token: _Token) -> NoReturn:
-        raise ClaimSyntaxError(message, self._source, token.start)
-
-    def _not_at_end(self) -> _Token:
-        token = self._peek()
-        if token.kind == "end":
-            self._fail("unexpected end of claim", token)
-        return token
-
-    def _expect(self, symbol: str, message: str) -> _Token:
-        if not self._at(symbol):
-            self._fail(message, self._peek())
-        return self._advance()
-
-    @contextmanager
-    def _nested(self, token: _Token) -> Iterator[None]:
-        """One level deeper in parentheses, unary signs or calls, refused beyond MAX_NESTING."""
-        self._nesting += 1
-        if self._nesting > MAX_NESTING:
-            self._fail(
-                f"claim is nested more than {MAX_NESTING} levels deep "
-                "(parentheses, unary minus or calls)",
-                token,
+    def _target(self) -> tuple[Target, tuple[Token, Token]]:
+        first = self._peek()
+        if first.kind == "end":
+            raise ClaimSyntaxError("empty claim", self._source, first.start)
+        found = self._gradient()
+        if found is not None and found in spellings.TARGETS:
+            return spellings.TARGETS[found], (first, self._peek(-1))
+        if found is not None:
+            raise self._fail("∂L/∂A is G, given; a claim is about dZ, dW or db", first)
+        if first.kind == "name" and first.text.startswith("d") and len(first.text) > 1:
+            raise self._fail(
+                f"{quote(self._raw(first))} is not a gradient matgrad checks (use dZ, dW or db)",
+                first,
             )
-        yield
-        self._nesting -= 1
+        raise self._fail("a claim starts with dZ, dW or db, then '='", first)
 
-    def _grown(self, height: int, token: _Token) -> int:
-        if height > MAX_NESTING:
-            self._fail(f"expression has more than {MAX_NESTING} nested operations", token)
-        return height
-
-    # grammar
-
-    def _target(self) -> tuple[Target, _Token]:
+    def _gradient(self) -> str | None:
+        """The name X of a gradient written here, ∂L/∂X in any spelling (``dX``, ``dL/dX``,
+        ``∂X``, ``∂L/∂X``, ``\\frac{\\partial L}{\\partial X}``, ``\\nabla_X L``,
+        ``X.grad``), its tokens taken; None, nothing taken, when there is none."""
+        start = self._index
         token = self._peek()
-        if token.kind == "end":
-            raise ClaimSyntaxError("empty claim", self._source, token.start)
-        if token.kind == "name":
-            target = _TARGETS.get(token.text)
-            if target is not None:
-                return target, self._advance()
-            if token.text.startswith("d") and len(token.text) > 1:
-                self._fail(
-                    f"{_quote(self._raw(token))} is not a gradient matgrad checks "
-                    "(use dZ, dW or db)",
-                    token,
-                )
-        self._fail("a claim starts with dZ, dW or db, then '='", token)
+        found: str | None = None
+        if token.kind == "name" and token.text == "dL" and self._at("/", ahead=1):
+            self._advance()
+            self._advance()
+            found = self._differential("d")
+        elif token.kind == "name" and token.text in spellings.GRADIENT_WORDS:
+            self._advance()
+            found = spellings.GRADIENT_WORDS[token.text]
+        elif self._at("∂"):
+            found = self._partial()
+        elif self._at("frac"):
+            found = self._fraction_gradient()
+        elif self._at("∇"):
+            found = self._nabla()
+        elif self._at_name(*spellings.GRADIENT_OF) and self._at_name("grad", ahead=2):
+            found = token.text if self._at(".", ahead=1) else None
+            self._index += 3
+        if found is None:
+            self._index = start
+        return found
+
+    def _differential(self, letter: str) -> str | None:
+        """``dX`` after ``dL/``, or ``∂X`` after ``∂L/``: the name X."""
+        token = self._peek()
+        word = token.text if token.kind == "name" else ""
+        if letter == "d" and word.startswith("d") and word[1:] in spellings.GRADIENT_OF:
+            self._advance()
+            return word[1:]
+        if letter == "∂" and self._at("∂") and self._at_name(*spellings.GRADIENT_OF, ahead=1):
+            self._advance()
+            return self._advance().text
+        raise self._fail(f"expected a name such as {letter}Z after {quote(letter + 'L/')}", token)
+
+    def _partial(self) -> str | None:
+        """``∂X``, ``∂L/∂X`` or ``∂L`` over ``∂X`` in a fraction (then None, ``∂L`` taken)."""
+        self._advance()
+        if self._at_name("L"):
+            self._advance()
+            if self._at("/"):
+                self._advance()
+                return self._differential("∂")
+            return None
+        if self._at_name(*spellings.GRADIENT_OF):
+            return self._advance().text
+        raise self._fail("expected a name after '∂', as in ∂L/∂Z", self._peek())
+
+    def _fraction_gradient(self) -> str | None:
+        """``\\frac{\\partial L}{\\partial X}`` or ``\\frac{dL}{dX}``; None for another fraction."""
+        self._advance()
+        if not self._at("{"):
+            return None
+        self._advance()
+        if self._at_name("dL"):
+            self._advance()
+            letter = "d"
+        elif self._at("∂") and self._at_name("L", ahead=1):
+            self._index += 2
+            letter = "∂"
+        else:
+            return None
+        if not (self._at("}") and self._at("{", ahead=1)):
+            return None
+        self._index += 2
+        if letter == "∂" and self._at("∂"):
+            self._advance()
+            name = self._peek()
+            found = name.text if self._at_name(*spellings.GRADIENT_OF) else None
+        else:
+            name = self._peek()
+            word = name.text if name.kind == "name" else ""
+            found = word[1:] if word.startswith("d") and word[1:] in spellings.GRADIENT_OF else None
+        if found is None:
+            raise self._fail("expected the variable of the gradient, as in \\partial W", name)
+        self._advance()
+        self._expect("}", "expected '}' to close the fraction")
+        return found
+
+    def _nabla(self) -> str | None:
+        """``∇_X L``, ``\\nabla_{X} L`` (the ``L`` may be left out)."""
+        self._advance()
+        self._expect("_", "expected '_' and a name after '∇', as in ∇_W L")
+        braced = self._at("{")
+        if braced:
+            self._advance()
+        name = self._peek()
+        if not self._at_name(*spellings.GRADIENT_OF):
+            raise self._fail("expected the variable after '∇_', as in ∇_W L", name)
+        self._advance()
+        if braced:
+            self._expect("}", "expected '}'")
+        if self._at_name("L"):
+            self._advance()
+        return name.text
+
+    def _loss_named(self) -> str | None:
+        """``, L = squared-error`` after the expression, as matgrad's identities name the loss."""
+        if not (self._at(",") and self._at_name("L", ahead=1) and self._at("=", ahead=2)):
+            return None
+        self._index += 3
+        first = self._not_at_end()
+        while self._peek().kind != "end" and not self._at(";"):
+            self._advance()
+        return self._source[first.start : self._peek(-1).end].strip()
 
     def _finish(self) -> None:
+        if self._at(";") and self._peek(1).kind == "end":
+            self._advance()  # MATLAB's statement end
         token = self._peek()
         if token.kind == "end":
             return
-        if self._at(")"):
-            self._fail("unmatched ')'", token)
+        if self._at(")") or self._at("}"):
+            raise self._fail(f"unmatched {quote(token.text)}", token)
         if self._at("="):
-            self._fail("only one '=' is allowed", token)
-        self._fail(
-            f"expected an operator or the end of the claim, found {_quote(self._raw(token))}",
+            raise self._fail("only one '=' is allowed", token)
+        raise self._fail(
+            f"expected an operator or the end of the claim, found {quote(self._raw(token))}",
             token,
         )
 
-    def _expression(self) -> _Parsed:
+    # --- expressions ----------------------------------------------------------------------
+
+    def _expression(self) -> Parsed:
         """Binary ``+`` and ``-``, left-associative, loosest binding."""
-        return self._left_associative(self._term, {"+": tree.Add, "-": tree.Sub})
-
-    def _term(self) -> _Parsed:
-        """``*`` and ``@`` share one level, left-associative, as in Python."""
-        return self._left_associative(self._unary, {"*": tree.ScalarMul, "@": tree.MatMul})
-
-    def _left_associative(
-        self, operand: Callable[[], _Parsed], operators: Mapping[str, _BinaryNode]
-    ) -> _Parsed:
-        """Operands joined by the binary ``operators`` of one precedence level, left to right."""
-        node, height = operand()
-        while self._peek().kind == "symbol" and self._peek().text in operators:
+        node, height = self._term()
+        while self._at("+") or self._at("-"):
             operator = self._advance()
-            right, right_height = operand()
-            node = operators[operator.text](node, right, Span(node.span.start, right.span.end))
+            right, right_height = self._term()
+            kind = tree.Add if operator.text == "+" else tree.Sub
+            node = kind(node, right, Span(node.span.start, right.span.end))
             height = self._grown(max(height, right_height) + 1, operator)
         return node, height
 
-    def _unary(self) -> _Parsed:
-        """Unary minus (and a harmless unary plus), binding tighter than ``*`` and ``@``."""
+    def _term(self) -> Parsed:
+        """Products and quotients on one level, left-associative, as in Python: ``@``, ``*``,
+        ``·``, ``⊙``, ``/``, and two operands written side by side (``Z^T G``, ``2 G``)."""
+        node, height = self._unary()
+        while True:
+            token = self._peek()
+            if token.kind == "symbol" and token.text in _PRODUCTS:
+                symbol = _PRODUCTS[self._advance().text]
+                right, right_height = self._unary()
+            elif self._starts_operand(token):
+                symbol = "·"
+                right, right_height = self._postfix()
+                if isinstance(right, tree.Number):
+                    raise self._fail("write an operator such as * before a number", token)
+            else:
+                return node, height
+            span = Span(node.span.start, right.span.end)
+            if symbol == "/":
+                node = tree.Div(node, right, span)
+            else:
+                node = self._product(symbol, node, right, span)
+            height = self._grown(max(height, right_height) + 1, token)
+
+    def _starts_operand(self, token: Token) -> bool:
+        if token.kind in ("name", "number", "ones"):
+            return not (token.kind == "name" and token.text == "L")
+        return token.kind == "symbol" and token.text in _OPERAND_STARTS
+
+    def _unary(self) -> Parsed:
+        """Unary minus (and a harmless unary plus), binding tighter than the products."""
         if not (self._at("-") or self._at("+")):
             return self._postfix()
         sign = self._advance()
-        with self._nested(sign):
-            operand, height = self._unary()
+        self._enter(sign)
+        operand, height = self._unary()
+        self._leave()
         span = Span(sign.start, operand.span.end)
         if sign.text == "+":
             return replace(operand, span=span), height
         return tree.Neg(operand, span), self._grown(height + 1, sign)
 
-    def _postfix(self) -> _Parsed:
-        """Any number of transposes: ``.T``, ``^T``, ``'`` or ``ᵀ``."""
+    def _postfix(self) -> Parsed:
+        """Transposes (``'``, ``ᵀ``, ``^T``, ``^{\\top}``, ``.T``, ``.t()``, ``.transpose()``) and
+        methods (``.dot(B)``, ``.sum(0)``), any number of them."""
         node, height = self._primary()
         while True:
             marker = self._peek()
             if self._at("'") or self._at("ᵀ"):
+                if self._at("'"):
+                    self.marks.add("quote")
                 end = self._advance().end
-            elif self._at("."):
-                self._advance()
-                end = self._letter_t("only .T (transpose) may follow '.'")
+                node = tree.Transpose(node, Span(node.span.start, end))
             elif self._at("^"):
                 self._advance()
-                end = self._letter_t("expected 'T' after '^' (^ only writes transposes)")
+                node = tree.Transpose(node, Span(node.span.start, self._superscript_t()))
+            elif self._at(".") and self._peek(1).kind == "name":
+                node = self._attribute(node)
+            elif self._at("["):
+                raise self._fail("indexing with [ ] is not part of a claim", marker)
             else:
                 return node, height
-            node = tree.Transpose(node, Span(node.span.start, end))
             height = self._grown(height + 1, marker)
 
-    def _letter_t(self, message: str) -> int:
+    def _superscript_t(self) -> int:
+        """After ``^``: ``T``, ``ᵀ`` (also ``⊤``, ``\\top``), or one of them in braces."""
+        braced = self._at("{")
+        if braced:
+            self._advance()
         token = self._peek()
-        if token.kind != "name" or token.text != "T":
-            self._fail(message, token)
-        return self._advance().end
+        if not (self._at_name("T") or self._at("ᵀ")):
+            if self._at("-"):
+                raise self._fail("there are no inverses or powers; ^ writes transposes", token)
+            raise self._fail("expected 'T' after '^' (^ only writes transposes)", token)
+        end = self._advance().end
+        if braced:
+            end = self._expect("}", "expected '}' after the transpose").end
+        return end
 
-    def _primary(self) -> _Parsed:
+    def _attribute(self, node: Node) -> Node:
+        """``.T``, ``.shape[i]`` of a name, or a method call, at the dot."""
+        self._advance()
+        name = self._advance()
+        if name.text in spellings.TRANSPOSE_ATTRIBUTES:
+            return tree.Transpose(node, Span(node.span.start, name.end))
+        function = spellings.METHODS.get(name.text)
+        if function is not None:
+            return self._method(node, function, name)
+        raise self._fail(f"unknown attribute or method {quote('.' + self._raw(name))}", name)
+
+    def _primary(self) -> Parsed:
         token = self._not_at_end()
         if token.kind == "number":
+            return self._number(token), 0
+        if token.kind == "ones":
             self._advance()
-            return tree.Number(Fraction(token.text), Span(token.start, token.end)), 0
+            return self._ones_vector(token), 0
+        if token.kind == "name" or self._at("∂") or self._at("∇") or self._at("frac"):
+            found = self._gradient()
+            if found is not None:
+                return self._gradient_operand(found, token), 0
         if token.kind == "name":
             return self._named(token)
-        if self._at("("):
-            self._advance()
-            with self._nested(token):
-                inner, height = self._expression()
-                close = self._expect(")", "expected ')' to close '('")
-            return replace(inner, span=Span(token.start, close.end)), height
+        if self._at("(") or self._at("{"):
+            return self._group(token)
+        if self._at("frac"):
+            return self._fraction(token)
         if self._at("="):
-            self._fail("only one '=' is allowed", token)
-        self._fail(f"expected a name, number or '(', found {_quote(self._raw(token))}", token)
+            raise self._fail("only one '=' is allowed", token)
+        if self._at("_"):
+            word = self._source[token.start :].split(None, 1)[0].split("(", 1)[0]
+            raise self._fail(_unknown_name_message(word), token)
+        raise self._fail(f"expected a name, number or '(', found {quote(self._raw(token))}", token)
 
-    def _named(self, token: _Token) -> _Parsed:
-        if token.text == "sum":
-            return self._sum_call(self._advance())
-        if token.text == "ones":
-            return self._ones_call(self._advance())
-        operand = _OPERANDS.get(token.text)
-        if operand is None:
-            self._fail(_unknown_name_message(self._raw(token)), token)
+    def _number(self, token: Token) -> Node:
+        """A number, or the column of ones when a ``1`` is transposed or given a size
+        (``1ᵀ G``, ``1_m``)."""
         self._advance()
-        return tree.Name(operand, Span(token.start, token.end)), 0
+        if token.text == "1" and (
+            self._at("ᵀ")
+            or self._at("'")
+            or self._at("^")
+            or self._at("_")
+            or (self._at(".") and self._at_name("T", ahead=1))
+        ):
+            return self._ones_vector(token)
+        return tree.Number(Fraction(token.text), Span(token.start, token.end))
 
-    def _sum_call(self, name: _Token) -> _Parsed:
-        opening = self._expect("(", "expected '(' after 'sum'")
-        with self._nested(opening):
-            arg, height = self._expression()
-            if self._at(")"):
-                self._fail("sum needs an axis: sum(X, axis=0) or sum(X, axis=1)", self._peek())
-            self._expect(",", "expected ',' and an axis, as in sum(X, axis=0)")
-            axis = self._axis()
-            close = self._expect(")", "expected ')' to close 'sum('")
-        return tree.SumAxis(arg, axis, Span(name.start, close.end)), self._grown(height + 1, name)
-
-    def _axis(self) -> Literal[0, 1]:
-        token = self._peek()
-        if token.kind == "name" and token.text == "axis":
-            self._advance()
-            self._expect("=", "expected '=' after 'axis'")
-        elif token.kind == "name" and self._peek(1).text == "=":
-            self._fail(f"unknown keyword {_quote(self._raw(token))} (sum takes only axis)", token)
-        token = self._not_at_end()
-        axis = _AXES.get(token.text) if token.kind == "number" else None
-        if axis is None:
-            self._fail("axis must be 0 or 1", token)
+    def _ones_vector(self, token: Token) -> Node:
+        """The column of ones, ``1_m`` or, without a size, as long as its neighbour needs."""
+        if not self._at("_"):
+            return tree.Ones("m", 1, Span(token.start, token.end), inferred=True)
         self._advance()
-        return axis
-
-    def _ones_call(self, name: _Token) -> _Parsed:
-        opening = self._expect("(", "expected '(' after 'ones'")
-        with self._nested(opening):
-            rows = self._size()
-            self._expect(",", "expected ',' between the sizes, as in ones(m, 1)")
-            cols = self._size()
-            close = self._expect(")", "expected ')' to close 'ones('")
-        return tree.Ones(rows, cols, Span(name.start, close.end)), 0
-
-    def _size(self) -> Dim:
-        token = self._not_at_end()
-        if token.kind == "name" and token.text in _SIZE_NAMES:
+        braced = self._at("{")
+        if braced:
             self._advance()
-            return _SIZE_NAMES[token.text]
-        if token.kind == "number" and token.text.isdigit() and 0 < int(token.text) <= MAX_ONES_SIZE:
+        size = self._size()
+        end = self._expect("}", "expected '}'").end if braced else self._peek(-1).end
+        return tree.Ones(size, 1, Span(token.start, end))
+
+    def _gradient_operand(self, found: str, token: Token) -> Node:
+        if found != OUTPUT:
+            raise self._fail(
+                f"the right side may use ∂L/∂A (G), not ∂L/∂{found}, the gradient claimed", token
+            )
+        return tree.Name(spellings.UPSTREAM, Span(token.start, self._peek(-1).end))
+
+    def _named(self, token: Token) -> Parsed:
+        """A name: an operand, a size, or a function (after an optional library prefix)."""
+        prefixed = False
+        while token.text in spellings.PREFIX_WORDS and self._at(".", ahead=1):
             self._advance()
-            return int(token.text)
-        self._fail(
-            f"a size in ones(r, c) must be m, k, n or a whole number 1..{MAX_ONES_SIZE}", token
-        )
+            self._advance()
+            token, prefixed = self._not_at_end(), True
+            if token.kind != "name":
+                raise self._fail("expected a function name after the '.'", token)
+        function = spellings.FUNCTIONS.get(token.text)
+        if function is not None and self._at("(", ahead=1):
+            if token.text in spellings.PREFIXED_ONLY and not prefixed:
+                raise self._fail(_unknown_name_message(token.text), token)
+            self._advance()
+            return self._call(function, token)
+        if prefixed:
+            raise self._fail(f"unknown function {quote(self._raw(token))}", token)
+        if function is not None and token.text not in spellings.OPERAND_WORDS:
+            raise self._fail(f"expected '(' after {quote(token.text)}", self._peek(1))
+        operand = spellings.OPERAND_WORDS.get(token.text)
+        if operand is not None:
+            if self._at(".", ahead=1) and self._at_name("shape", "size", ahead=2):
+                return self._size_node(token), 0
+            self._advance()
+            return tree.Name(operand, Span(token.start, token.end)), 0
+        if token.text in spellings.SIZE_NAMES:
+            self._advance()
+            return tree.Size(spellings.SIZE_NAMES[token.text], Span(token.start, token.end)), 0
+        raise self._fail(_unknown_name_message(self._raw(token)), token)
+
+    def _group(self, opening: Token) -> Parsed:
+        """``( … )`` or a LaTeX group ``{ … }``."""
+        closing = ")" if opening.text == "(" else "}"
+        self._advance()
+        self._enter(opening)
+        inner, height = self._expression()
+        close = self._expect(closing, f"expected {quote(closing)} to close {quote(opening.text)}")
+        self._leave()
+        return replace(inner, span=Span(opening.start, close.end)), height
+
+    def _fraction(self, token: Token) -> Parsed:
+        """``\\frac{X}{Y}``: X divided by Y."""
+        self._advance()
+        numerator, top = self._group(self._expect_group())
+        denominator, bottom = self._group(self._expect_group())
+        span = Span(token.start, denominator.span.end)
+        return tree.Div(numerator, denominator, span), self._grown(max(top, bottom) + 1, token)
+
+    def _expect_group(self) -> Token:
+        if not self._at("{"):
+            raise self._fail("expected '{' after \\frac, as in \\frac{1}{m}", self._peek())
+        return self._peek()
 
 
 def _unknown_name_message(name: str) -> str:
-    if name in _SIZE_NAMES:
-        return f"'{name}' is a size; sizes may appear only inside ones(r, c)"
-    near = [known for known in _OPERANDS if known.lower() == name.lower()]
+    known = [*spellings.OPERAND_WORDS, *spellings.GRADIENT_WORDS]
+    near = [word for word in known if word.lower() == name.lower()]
     hint = f"; names are case-sensitive, did you mean '{near[0]}'?" if near else ""
-    return f"unknown name {_quote(name)} (names: {_NAME_LIST}{hint})"
+    return f"unknown name {quote(name)} (names: {_NAME_LIST}{hint})"
 
 
-def parse_claim(text: str) -> Claim:
-    """Parse ``dZ = G @ W.T`` and friends; every problem is a ClaimSyntaxError with a position."""
+def parse_claim(text: str, dialect: Dialect = "numpy") -> Claim:
+    """Parse ``dZ = G @ W.T`` and friends; every problem is a ClaimSyntaxError with a position.
+    ``dialect`` says how ``*`` between matrices is read: elementwise (``numpy``), or as the
+    matrix product (``matlab``, ``math``)."""
     if len(text) > MAX_CLAIM_LENGTH:
         raise ClaimSyntaxError(
             f"claim is longer than {MAX_CLAIM_LENGTH} characters", text, MAX_CLAIM_LENGTH
         )
-    return _Parser(text).claim()
+    return _Parser(text, dialect).claim()
+
+
+def check_notation(claim: Claim, loss: str) -> None:
+    """Refuse what ``loss`` does not provide, as a ClaimSyntaxError at the offending part: Y
+    without a loss that has targets, ``softmax(A)`` under another loss than the softmax, and a
+    claim naming another loss (``…, L = squared-error``) than the one it is checked under."""
+    has_targets = loss_named(loss).has_targets
+    for _, node in tree.subtrees(claim.expr):
+        if isinstance(node, tree.Name) and node.name == tree.LOSS_TARGETS and not has_targets:
+            message = _Y_MESSAGE if loss == "generic" else f"the {loss} loss has no targets Y"
+            raise ClaimSyntaxError(message, claim.text, node.span.start)
+        if isinstance(node, tree.Softmax) and loss != SOFTMAX_LOSS:
+            raise ClaimSyntaxError(
+                f"softmax(A) stands in ∂L/∂A only under --loss {SOFTMAX_LOSS}",
+                claim.text,
+                node.span.start,
+            )
+    if claim.loss is not None and claim.loss != loss:
+        where = claim.text.rfind(claim.loss)
+        raise ClaimSyntaxError(
+            f"the claim names the loss {quote(claim.loss)}: check it with --loss {claim.loss}"
+            if claim.loss in LOSSES
+            else f"unknown loss {quote(claim.loss)} (losses: {', '.join(LOSSES)})",
+            claim.text,
+            max(where, 0),
+        )
 
 
 # --- claims files ------------------------------------------------------------------------

@@ -8,6 +8,7 @@ slip is one more rule in RULES (and its name in HintKind).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
@@ -21,6 +22,7 @@ from .cost import Meter
 from .tree import Claim, Node, names, number_text, replaced, subtrees, to_text
 
 HintKind: TypeAlias = Literal[
+    "elementwise_product",
     "transposed_result",
     "wrong_sum_axis",
     "sign_error",
@@ -30,8 +32,14 @@ HintKind: TypeAlias = Literal[
     "extra_bias_term",
     "missing_sum",
     "missing_bias_term",
+    "divided",
+    "mean_not_sum",
     "scaled",
 ]
+#: Hints that explain the claim's first problem, so that a report gives them first.
+LEADING_HINTS: frozenset[HintKind] = frozenset({"elementwise_product"})
+#: The first words of the elementwise_product hint.
+ELEMENTWISE_MESSAGE = "`*` is elementwise in NumPy; as a matrix product (`@`) your answer is right"
 #: Claims with more nodes than this get no hint (the repair search grows with the tree).
 HINT_NODE_LIMIT = 64
 
@@ -63,6 +71,32 @@ def _sum_axis_text(axis: int) -> str:
 
 
 # One rule per kind of slip: each yields the claim repaired in every way of that kind.
+
+
+def _as_matrix_product(expr: Node) -> Node:
+    """``expr`` with every elementwise ``*`` read as ``@``, outermost first (a matrix product
+    has the same slots, so the paths of the inner ones still hold)."""
+    for path, node in list(subtrees(expr)):
+        if isinstance(node, tree.Hadamard):
+            current = functools.reduce(getattr, path, expr)
+            assert isinstance(current, tree.Hadamard)
+            expr = replaced(expr, path, tree.MatMul(current.left, current.right, node.span))
+    return expr
+
+
+def _elementwise_product(claim: Claim, loss: str) -> Iterator[Repair]:
+    """``*`` between matrices, elementwise in NumPy, meant as the matrix product."""
+    if not any(isinstance(node, tree.Hadamard) for _, node in subtrees(claim.expr)):
+        return
+    message = ELEMENTWISE_MESSAGE
+    if "quote" in claim.marks:
+        message += (
+            "; the claim writes MATLAB's ' for a transpose, and with --dialect matlab "
+            "* is the matrix product"
+        )
+    else:
+        message += "; with --dialect matlab or math, * is the matrix product"
+    yield Repair(_as_matrix_product(claim.expr), message)
 
 
 def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
@@ -193,9 +227,34 @@ def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
         yield Repair(repaired, message)
 
 
+def _divided(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A division, by m for example, that does not belong."""
+    for path, node in subtrees(claim.expr):
+        if isinstance(node, tree.Div):
+            yield Repair(
+                replaced(claim.expr, path, node.left),
+                f"{to_text(node)} divides by {to_text(node.right)}, and without the division "
+                "the claim is right: G = ∂L/∂A already holds any 1/m of a loss averaged over "
+                "the rows",
+            )
+
+
+def _mean_not_sum(claim: Claim, loss: str) -> Iterator[Repair]:
+    """A mean where the chain rule adds up."""
+    for path, node in subtrees(claim.expr):
+        if isinstance(node, tree.SumAxis) and node.mean:
+            summed = replace(node, mean=False)
+            yield Repair(
+                replaced(claim.expr, path, summed),
+                f"{to_text(node)} averages, but the chain rule adds up every row's share: "
+                f"{to_text(summed)}",
+            )
+
+
 #: The rules by kind, in the order their repairs are tried: the likeliest slips first. A scaled
 #: answer is not a rewrite of the tree, so it is tried last, by _scaled.
 RULES: dict[HintKind, Repairs] = {
+    "elementwise_product": _elementwise_product,
     "transposed_result": _transposed_result,
     "wrong_sum_axis": _wrong_sum_axis,
     "sign_error": _sign_error,
@@ -205,6 +264,8 @@ RULES: dict[HintKind, Repairs] = {
     "extra_bias_term": _extra_bias_term,
     "missing_sum": _missing_sum,
     "missing_bias_term": _missing_bias_term,
+    "divided": _divided,
+    "mean_not_sum": _mean_not_sum,
 }
 
 

@@ -18,8 +18,16 @@ from ..layer import LAYER, Variable
 Target: TypeAlias = Variable
 #: The targets of a concrete loss, a matrix of the shape of the layer's output.
 LOSS_TARGETS = "Y"
-#: The operands a claim may name: the layer's variables, G = ∂L/∂A, and the targets Y.
-OPERANDS: tuple[str, ...] = (*LAYER.variables(bias=True), LAYER.role("upstream").name, LOSS_TARGETS)
+#: The layer's output, A = ZW + 1_m b: a claim may name it, and it is computed from Z, W and b.
+OUTPUT = LAYER.role("output").name
+#: The operands a claim may name: the layer's variables, G = ∂L/∂A, the targets Y and the
+#: output A.
+OPERANDS: tuple[str, ...] = (
+    *LAYER.variables(bias=True),
+    LAYER.role("upstream").name,
+    LOSS_TARGETS,
+    OUTPUT,
+)
 #: One of OPERANDS.
 OperandName: TypeAlias = str
 SizeName: TypeAlias = Literal["m", "k", "n"]
@@ -56,21 +64,44 @@ class Number:
 
 
 @dataclass(frozen=True)
+class Size:
+    """One of the sizes m, k, n used as a number, as in ``G / m``."""
+
+    name: SizeName
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True)
 class Ones:
-    """``ones(rows, cols)``: the all-ones matrix, sized by literals or by m, k, n."""
+    """``ones(rows, cols)``: the all-ones matrix, sized by literals or by m, k, n; ``flat`` for
+    numpy's one-dimensional ``ones(m)``, held as the 1×m row it is compared as."""
 
     rows: Dim
     cols: Dim
+    span: Span = field(compare=False)
+    flat: bool = False
+    #: Written ``1ᵀ`` or ``\\mathbf{1}`` without a size: the size is taken from its neighbour in
+    #: a product (shapes.inferred_ones), and ``rows`` is only a placeholder until then.
+    inferred: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Softmax:
+    """``softmax(A)``, the softmax of each row of the layer's output (under the softmax loss)."""
+
     span: Span = field(compare=False)
 
 
 @dataclass(frozen=True)
 class SumAxis:
-    """``sum(arg, axis=...)`` with numpy semantics, keeping the result two-dimensional."""
+    """``sum(arg, axis=...)`` with numpy semantics; ``mean`` divides by the count added up, and
+    without ``keepdims`` the result is one-dimensional, held as the row it is compared as."""
 
     arg: Node
     axis: Literal[0, 1]
     span: Span = field(compare=False)
+    keepdims: bool = False
+    mean: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +120,10 @@ class Neg(_Unary):
     """Unary minus."""
 
 
+class OnesLike(_Unary):
+    """``ones_like(arg)``: ones of the shape of ``arg``, whose values do not matter."""
+
+
 @dataclass(frozen=True)
 class _Binary:
     """An operation on two operands; the subclass says which."""
@@ -103,7 +138,15 @@ class MatMul(_Binary):
 
 
 class ScalarMul(_Binary):
-    """``left * right``, where one side must be a number."""
+    """``left * right``, where one side is a number: scaling."""
+
+
+class Hadamard(_Binary):
+    """The elementwise product, numpy's ``*`` between two matrices (``.*``, ``⊙``)."""
+
+
+class Div(_Binary):
+    """``left / right``, where ``right`` is a number or a size."""
 
 
 class Add(_Binary):
@@ -114,16 +157,41 @@ class Sub(_Binary):
     """``left - right``."""
 
 
-Node: TypeAlias = Name | Number | Ones | SumAxis | Transpose | MatMul | ScalarMul | Add | Sub | Neg
+Node: TypeAlias = (
+    Name
+    | Number
+    | Size
+    | Ones
+    | Softmax
+    | SumAxis
+    | Transpose
+    | Neg
+    | OnesLike
+    | MatMul
+    | ScalarMul
+    | Hadamard
+    | Div
+    | Add
+    | Sub
+)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A parsed claim ``d<target> = expr``; ``text`` is the claim exactly as given."""
+    """A parsed claim ``d<target> = expr``; ``text`` is the claim exactly as given.
+
+    ``notes`` say how notation that could be read more than one way was read (a 1-D result,
+    ``*`` as a matrix product); ``marks`` name spellings a hint may refer to, such as MATLAB's
+    ``'`` transpose (``"quote"``); ``loss`` is the loss the claim names, as in the identities
+    matgrad prints (``…, L = squared-error``), or None.
+    """
 
     target: Target
     expr: Node
     text: str
+    notes: tuple[str, ...] = field(default=(), compare=False)
+    marks: frozenset[str] = field(default=frozenset(), compare=False)
+    loss: str | None = field(default=None, compare=False)
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -135,7 +203,7 @@ def _precedence(node: Node) -> int:
     match node:
         case Add() | Sub():
             return _ADDITIVE
-        case MatMul() | ScalarMul():
+        case MatMul() | ScalarMul() | Hadamard() | Div():
             return _MULTIPLICATIVE
         case Neg():
             return _NEGATION
@@ -180,18 +248,29 @@ def to_text(node: Node) -> str:
             return name
         case Number(value=value):
             return number_text(value)
-        case Ones(rows=rows, cols=cols):
-            return f"ones({rows}, {cols})"
-        case SumAxis(arg=arg, axis=axis):
-            return f"sum({to_text(arg)}, axis={axis})"
+        case Size(name=name):
+            return name
+        case Ones(rows=rows, cols=cols, flat=flat):
+            return f"ones({cols})" if flat else f"ones({rows}, {cols})"
+        case Softmax():
+            return "softmax(A)"
+        case SumAxis(arg=arg, axis=axis, keepdims=keepdims, mean=mean):
+            keep = ", keepdims=True" if keepdims else ""
+            return f"{'mean' if mean else 'sum'}({to_text(arg)}, axis={axis}{keep})"
         case Transpose(arg=arg):
-            return _wrapped(arg, _POSTFIX) + "ᵀ"
+            # (1)ᵀ: a bare 1ᵀ is the row of ones
+            inner = f"({to_text(arg)})" if isinstance(arg, Number) else _wrapped(arg, _POSTFIX)
+            return inner + "ᵀ"
         case Neg(arg=arg):
             return "-" + _wrapped(arg, _POSTFIX)
+        case OnesLike(arg=arg):
+            return f"ones_like({to_text(arg)})"
         case MatMul(left=left, right=right):
             return _binary_text(left, "@", right, _MULTIPLICATIVE)
-        case ScalarMul(left=left, right=right):
+        case ScalarMul(left=left, right=right) | Hadamard(left=left, right=right):
             return _binary_text(left, "*", right, _MULTIPLICATIVE)
+        case Div(left=left, right=right):
+            return _binary_text(left, "/", right, _MULTIPLICATIVE)
         case Add(left=left, right=right):
             return _binary_text(left, "+", right, _ADDITIVE)
         case Sub(left=left, right=right):
@@ -244,3 +323,47 @@ def replaced(root: Node, path: TreePath, new: Node) -> Node:
 def names(node: Node) -> set[str]:
     """The operands a tree mentions."""
     return {sub.name for _, sub in subtrees(node) if isinstance(sub, Name)}
+
+
+def is_scalar(node: Node) -> bool:
+    """Whether a part of a claim is a number (made of numbers and sizes only): this is known
+    from its form, since names, ``ones`` and sums are always matrices."""
+    match node:
+        case Number() | Size():
+            return True
+        case Neg(arg=arg) | Transpose(arg=arg):
+            return is_scalar(arg)
+        case ScalarMul(left=left, right=right) | Div(left=left, right=right):
+            return is_scalar(left) and is_scalar(right)
+        case Add(left=left, right=right) | Sub(left=left, right=right):
+            return is_scalar(left) and is_scalar(right)
+        case MatMul(left=left, right=right) | Hadamard(left=left, right=right):
+            return is_scalar(left) and is_scalar(right)
+        case _:
+            return False
+
+
+def flat_parts(root: Node) -> set[int]:
+    """The ids of the parts of ``root`` that are one-dimensional in numpy: ``ones(m)``, a sum
+    without keepdims, and what a matrix product, transpose, sign or scaling makes of them (an
+    elementwise operation with a matrix broadcasts them to one). One walk, children first."""
+    flat: set[int] = set()
+    for _, node in reversed(list(subtrees(root))):
+        match node:
+            case Ones(flat=True) | SumAxis(keepdims=False):
+                is_flat = True
+            case Transpose(arg=arg) | Neg(arg=arg) | OnesLike(arg=arg):
+                is_flat = id(arg) in flat
+            case MatMul(left=left, right=right) | ScalarMul(left=left, right=right):
+                is_flat = id(left) in flat or id(right) in flat
+            case Div(left=left):
+                is_flat = id(left) in flat
+            case Add(left=left, right=right) | Sub(left=left, right=right):
+                is_flat = id(left) in flat and id(right) in flat
+            case Hadamard(left=left, right=right):
+                is_flat = id(left) in flat and id(right) in flat
+            case _:
+                is_flat = False
+        if is_flat:
+            flat.add(id(node))
+    return flat

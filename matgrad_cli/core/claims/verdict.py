@@ -76,6 +76,9 @@ class ClaimVerdict:
     correct_formula: str
     #: ``generic``, or the concrete loss whose G = ∂L/∂A and targets Y the claim was read with.
     loss: str = "generic"
+    #: How notation that could be read more than one way was read (a 1-D result compared as a
+    #: row, ``*`` as the matrix product, the size of a ``1``), one sentence each.
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
