@@ -280,17 +280,20 @@ def _compare(variable: Checked, formula: str, sides: _Sides) -> NumericCheck:
     if claimed_shape != shape:
         return NumericCheck(variable, formula, shape, claimed_shape, False, 0, 0, 0, 0.0, 0)
     scale = 2.0**sides.bits
-    scaled = sides.claimed * scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = sides.claimed * scale
     # A claimed entry that is not finite, or too large to compare exactly, is wrong. Off the
     # grid it is taken as the grid interval around it; for exact figures, whose true values are
     # integers, it is wrong.
     usable = np.isfinite(scaled) & (np.abs(scaled) < _EXACT_LIMIT)
+    usable &= np.isfinite(sides.claimed_radius) & (sides.claimed_radius < _EXACT_LIMIT)
     safe = np.where(usable, scaled, 0.0)
     if sides.exact:
         usable &= safe == np.round(safe)
     low, high = np.floor(safe).astype(np.int64), np.ceil(safe).astype(np.int64)
     center = sides.elementwise.center.astype(np.int64)
-    allowed = sides.elementwise.radius.astype(np.int64) + sides.claimed_radius.astype(np.int64)
+    claimed_radius = np.where(usable, sides.claimed_radius, 0.0).astype(np.int64)
+    allowed = sides.elementwise.radius.astype(np.int64) + claimed_radius
     # The gap between the claimed grid interval [low, high] and the elementwise center.
     apart = np.maximum(np.maximum(low - center, center - high), 0)
     farthest = np.maximum(np.abs(low - center), np.abs(high - center))
@@ -346,7 +349,8 @@ def _claimed(formula: Formula, draw: _Draw, closed_form: _Grid, bits: int) -> tu
     inputs, weights = np.abs(draw.inputs), np.abs(draw.weights)
     moved = np.asarray(formula.compute(inputs, weights, closed_form.radius * scale))
     still = np.asarray(formula.compute(inputs, weights, np.zeros(closed_form.radius.shape)))
-    change = np.abs(moved - still).reshape(claimed.shape) / scale
+    with np.errstate(over="ignore", invalid="ignore"):
+        change = np.abs(moved - still).reshape(claimed.shape) / scale
     return claimed, np.ceil(change)
 
 
