@@ -41,6 +41,21 @@ CASES: dict[str, list[str]] = {
         "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--standalone", "--seed", "9",
     ],
     "numeric-automatic-200x3x2-text": ["derive", "-m", "200", "-k", "3", "-n", "2", "-f", "text"],
+    # the numeric check of the concrete losses: exact, and to within a computed bound
+    "numeric-sum-4x3x5-text": [
+        "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--loss", "sum", "-f", "text",
+    ],
+    **{f"numeric-{loss}-4x3x5-{f}":
+       ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--loss", loss, "-f", f]
+       for loss in ("squared-error", "softmax-cross-entropy") for f in _FORMATS},
+    "numeric-softmax-cross-entropy-4x3x5-standalone": [
+        "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--loss", "softmax-cross-entropy",
+        "--standalone", "--seed", "9",
+    ],
+    "numeric-automatic-softmax-200x200x200-text": [
+        "derive", "-m", "200", "-k", "200", "-n", "200", "--loss", "softmax-cross-entropy",
+        "-f", "text",
+    ],
     # check: right, wrong shape, wrong values, several claims, losses, fixed sizes, bad input
     **{f"check-correct-{f}": ["check", "dW = Z.T @ G", "-f", f] for f in _FORMATS},
     **{f"check-wrong-shape-{f}": ["check", "dW = G @ Z.T", "-f", f] for f in _FORMATS},
