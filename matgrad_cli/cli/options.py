@@ -134,8 +134,9 @@ NumericOption = Annotated[
     typer.Option(
         "--numeric",
         help=(
-            "Check the identities numerically, with exact integer arithmetic at random values "
-            "(sizes up to 1024); used by itself above the symbolic limit."
+            "Check the identities numerically at random values (sizes up to 1024): exactly, in "
+            "integers, or for the softmax to within a computed bound; used by itself above the "
+            "symbolic limit."
         ),
     ),
 ]
