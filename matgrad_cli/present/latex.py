@@ -131,19 +131,16 @@ def _block(block: Block) -> str:
 
 
 def _section(section: Section, handout: bool) -> str:
-    """A section: its unnumbered heading, then its blocks, each after a blank line; in a handout
-    a subsection, each display on the line after its paragraph (a blank line would end the
-    paragraph and leave an empty line's height above the display)."""
-    if handout:
-        title = f"\\subsection*{{{escape_text(section.title)}}}"
-        body = "".join(
-            ("\n" if isinstance(block, Display) else "\n\n") + _block(block)
-            for block in section.blocks
-        ).lstrip("\n")
-        text = f"{title}\n\n{body}"
-    else:
-        title = f"\\section*{{{escape_text(section.title)}}}"
-        text = "\n\n".join([title, *(_block(block) for block in section.blocks)])
+    """A section: its unnumbered heading (in a handout a subsection), then its blocks, each after
+    a blank line but a display, which goes on the line after its paragraph: a blank line would end
+    the paragraph, leave an empty line's height above the display, and let a page break between
+    a sentence and the display it introduces."""
+    level = "subsection" if handout else "section"
+    title = f"\\{level}*{{{escape_text(section.title)}}}"
+    body = "".join(
+        ("\n" if isinstance(block, Display) else "\n\n") + _block(block) for block in section.blocks
+    ).lstrip("\n")
+    text = f"{title}\n\n{body}"
     if section.kept_together:
         return f"\\begin{{{KEPT_TOGETHER}}}\n{text}\n\\end{{{KEPT_TOGETHER}}}"
     return text
