@@ -426,7 +426,10 @@ def test_the_sheets_are_rendered_through_the_door_like_every_document() -> None:
     problems = make_problems(7, 4, bias=True)
     sheet = ProblemSheet(problems, 7)
     solutions = SolutionSheet(solve_all(problems), 7)
-    assert formats("ProblemSheet") == formats("SolutionSheet") == ("latex", "markdown", "html")
+    # Every printer of documents, as for the proof; a sheet has no terminal view and no JSON.
+    printed = tuple(fmt for fmt in formats("ProofReport") if fmt not in ("text", "json"))
+    assert formats("ProblemSheet") == formats("SolutionSheet") == printed
+    assert {"latex", "markdown"} <= set(printed)
     assert render(sheet, "latex", standalone=True) == problem_sheet(problems, 7)
     assert render(solutions, "latex", standalone=True) == solution_sheet(problems, 7)
 

@@ -159,9 +159,8 @@ def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Proble
     one-problem sheet) state a concrete loss, each equally often (FALLBACK_LOSS where its columns
     do not fit); they are drawn last, so a seed's sizes, targets and entries do not depend on them.
     """
-    validate_seed(seed)
-    validate_count(count)
-    rng = random.Random(seed)
+    count = validate_count(count)
+    rng = random.Random(validate_seed(seed))
     targets = _balanced(rng, LAYER.variables(bias), count)
     single_entries = _balanced(rng, (True, False), count)
     problems = []

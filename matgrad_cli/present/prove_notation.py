@@ -72,15 +72,14 @@ class _ProofPrinting:
 
     def _print_Add(self, expr: Any, order: Any = None) -> str:
         """A sum, its sums first (Σ_s z_{p,s} w_{s,q} + b_q), then in SymPy's order."""
-        terms = sorted(expr.as_ordered_terms(), key=lambda term: not term.has(Sum))
         text = ""
-        for number, term in enumerate(terms):
+        for term in sorted(expr.as_ordered_terms(), key=lambda term: not term.has(Sum)):
             negative = bool(term.could_extract_minus_sign())
             shown = self._print(-term if negative else term)
-            if number == 0:
-                text = f"{self.MINUS}{shown}" if negative else shown
-            else:
+            if text:
                 text += f" {self.MINUS if negative else '+'} {shown}"
+            else:
+                text = f"{self.MINUS}{shown}" if negative else shown
         return text
 
     def _print_Mul(self, expr: Any) -> str:
