@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..errors import InputError
 from .checks import MISMATCHES_KEPT, Mismatch
 from .layer import LAYER, Sizes, Variable
 from .losses import concrete_loss
@@ -367,7 +368,7 @@ def verify_concrete(
     definition = concrete_loss(loss)
     numeric = NUMERIC_LOSSES.get(definition.name)
     if numeric is None:
-        raise ValueError(f"the numeric check does not know the {definition.name} loss")
+        raise InputError(f"the numeric check does not cover --loss {definition.name}")
     rng = np.random.default_rng(seed_value)
     draw = _draw(sizes, bias, rng, numeric)
     variables = LAYER.variables(bias)
