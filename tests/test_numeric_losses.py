@@ -35,6 +35,7 @@ from matgrad_cli.present import render
 from matgrad_cli.present.json import numeric_data
 
 from .conftest import run_cli, run_pdflatex
+from .test_large import MATGRAD, MIB, NUMERIC_PEAK, _run_measured
 
 Form = Callable[[Matrix, Matrix, Matrix], Matrix]
 
@@ -430,3 +431,14 @@ def test_sizes_above_the_numeric_limit_are_refused_with_a_concrete_loss(
     assert code == 2
     assert not out
     assert err.startswith("matgrad: error: size m = 1025 is above the numeric limit")
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(1024, 1024, 1024), (1, 1024, 1024), (1024, 1, 1024)])
+def test_the_softmax_check_needs_memory_of_the_largest_matrix(
+    m: int, k: int, n: int, tmp_path: Path
+) -> None:
+    args = [*MATGRAD, "derive", "--numeric", "--loss", SOFTMAX, "--m", str(m), "--k", str(k)]
+    finished = _run_measured([*args, "--n", str(n), "-f", "json"], tmp_path)
+    assert finished.returncode == 0, finished.stderr.decode()
+    assert json.loads(finished.stdout)["verified"] is True
+    assert finished.peak_bytes < NUMERIC_PEAK, f"peak RSS {finished.peak_bytes / MIB:.0f} MiB"
