@@ -14,7 +14,8 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
-#: Each kind of result's document builder: ``builder(result, full=...) -> Document``.
+#: Each kind of result's document builder: ``builder(result, full=...) -> Document`` (the
+#: derivation's also takes ``sections=`` and ``brief=``).
 _DOCUMENTS: dict[str, str] = {
     "Derivation": "derivation_doc:derivation_document",
     "CheckReport": "check_doc:check_document",
@@ -96,7 +97,9 @@ def render(result: object, output_format: str, **options: Any) -> str:
     printer = _FORMATS.get(output_format)
     if kind not in _DOCUMENTS or printer is None:
         raise ValueError(f"no {output_format} rendering of {kind}")
-    document = _load(_DOCUMENTS[kind])(result, full=options.pop("full", False))
+    # What goes into the document (the derivation's ``sections`` and ``brief``), for its builder.
+    chosen = {key: options.pop(key) for key in ("sections", "brief") if key in options}
+    document = _load(_DOCUMENTS[kind])(result, full=options.pop("full", False), **chosen)
     return str(_load(printer)(document, **options))
 
 

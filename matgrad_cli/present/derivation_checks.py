@@ -101,9 +101,22 @@ def _rows(checks: Sequence[Check]) -> tuple[tuple[str, ...], ...]:
     )
 
 
-def summary_section(derivation: Derivation) -> Section:
+def summary_section(derivation: Derivation, brief: bool = False) -> Section:
     """Every check in a table (those of a concrete loss in a second one, with the check of its
-    closed form), and the verdict on all of them; narrow enough for a plain article."""
+    closed form), and the verdict on all of them; narrow enough for a plain article. ``brief``:
+    the verdict on all of them in one sentence, unless one failed."""
+    if brief and derivation.verified:
+        checks = derivation.checks
+        entries = sum(check.entries_checked for check in checks)
+        return Section(
+            "Summary",
+            (
+                Paragraph(
+                    f"All {len(checks)} checks hold ({entries} entries): {_claims(derivation)}."
+                ),
+                Paragraph(provenance(derivation.engine)),
+            ),
+        )
     header = ("identity", "shape", "layer", "result (entries)")
     general = [check for check in derivation.checks if check.loss is None]
     blocks: list[Block] = [Table(header, _rows(general))]
@@ -132,6 +145,20 @@ def summary_section(derivation: Derivation) -> Section:
     )
 
 
+def _claims(derivation: Derivation) -> str:
+    """The identities a verified derivation's checks established, in words."""
+    rules = [f"${layer.rule_claim(check.variable)}$" for check in derivation.plain.checks]
+    text = ", ".join(rules[:-1]) + f" and {rules[-1]}" if len(rules) > 1 else rules[0]
+    if derivation.biased is not None:
+        text += (
+            f", with and without the bias, and ${layer.rule_claim('b')}$; the bias leaves "
+            "$\\partial L/\\partial Z$ and $\\partial L/\\partial W$ unchanged"
+        )
+    if derivation.loss is not None:
+        text += f"; under the {derivation.loss.definition.title} as well"
+    return text
+
+
 #: How the closing line of a verified document begins; the one place a document names the
 #: software behind it.
 PROVENANCE = "Every equality above was verified by matgrad"
@@ -141,7 +168,6 @@ def provenance(engine: str) -> str:
     """The closing line of a verified document: who verified every equality, and how."""
     name = "SymPy" if engine == "sympy" else engine
     return (
-        f"{PROVENANCE}, in exact symbolic arithmetic ({name}): each gradient differentiated "
-        "entry by entry from the expanded entries of $A$, and compared entry by entry with the "
-        "matrix product multiplied out independently."
+        f"{PROVENANCE} in exact symbolic arithmetic ({name}): every entry differentiated from the "
+        "expanded entries of $A$ and compared with the matrix product multiplied out on its own."
     )

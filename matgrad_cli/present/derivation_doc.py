@@ -8,7 +8,7 @@ result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..core.layer import LAYER, Variable
@@ -17,6 +17,7 @@ from ..core.model import ChainRule, Derivation, Gradient, LayerDerivation, Matri
 from . import layer_latex as layer
 from . import mathtex as tex
 from .derivation_checks import check_for, summary_section, verdict
+from .derivation_sections import NOT_BRIEF, SECTIONS
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section
 from .limits import ENTRY_LIST, EXAMPLE_COLUMNS, FORWARD_LINE_TERMS, FORWARD_LIST, SETUP_COLUMNS
 from .notation import elide, visible
@@ -126,31 +127,42 @@ def _worked(
     full: bool,
     others: str,
     product: str,
+    brief: bool = False,
 ) -> list[Block]:
     """The chain rule entry by entry (the first and the last unless ``full``; ``others`` says what
     of the rest), assembled, the matrix form multiplied out (``product`` names it), the check's
-    verdict, the result."""
+    verdict, the result; ``brief``: the first entry alone, then the assembled matrix and the
+    check."""
     gradient = derived.gradients[variable]
     total = gradient.shape[0] * gradient.shape[1]
     listed = [rule for rule in _listed(gradient.entries, full) if rule is not None]
+    if brief:
+        listed = listed[:1]
     blocks: list[Block] = []
     for rule in listed[:-1] if len(listed) < total else listed:
         blocks.extend(_chain_rule_blocks(rule, full))
-    if len(listed) < total:
+    if brief and total > 1:
+        blocks.extend(_chain_rule_blocks(listed[0], full))
+        rest = "The other entry follows" if total == 2 else f"The other {total - 1} entries follow"
+        blocks.append(Paragraph(f"{rest} the same pattern."))
+    elif len(listed) < total:
         blocks.append(Paragraph(f"The other {total - len(listed)} entries {others}. The last:"))
         blocks.extend(_chain_rule_blocks(listed[-1], full))
     blocks.extend(_assembled(gradient, full))
-    inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE)
-    blocks.append(Paragraph(f"Independently, {product}${inline}$ multiplied out:"))
-    blocks.append(_product(variable, derived.products[variable], derivation, full))
+    if not brief:
+        inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE)
+        blocks.append(Paragraph(f"Independently, {product}${inline}$ multiplied out:"))
+        blocks.append(_product(variable, derived.products[variable], derivation, full))
     check = check_for(derived, variable)
     blocks.append(verdict(check, layer.rule_claim(variable)))
-    if check.holds:
+    if check.holds and not brief:  # brief: the verdict states the identity
         blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {layer.rule_latex(variable)}}}",)))
     return blocks
 
 
-def _gradient_section(variable: Variable, derivation: Derivation, full: bool) -> Section:
+def _gradient_section(
+    variable: Variable, derivation: Derivation, full: bool, brief: bool = False
+) -> Section:
     """Sections 3 and 4: the chain rule entry by entry, assembled, multiplied out, verified."""
     entry = layer.generic_entry(variable)
     intro = Paragraph(
@@ -162,12 +174,13 @@ def _gradient_section(variable: Variable, derivation: Derivation, full: bool) ->
     others = (
         "are computed the same way (the option --full prints them all); every one is verified below"
     )
-    blocks = _worked(variable, derivation.plain, derivation, full, others, "the matrix product ")
+    product = "the matrix product "
+    blocks = _worked(variable, derivation.plain, derivation, full, others, product, brief)
     title = f"The gradient with respect to {'Z (the input)' if variable == 'Z' else 'W'}"
     return Section(title, (intro, *blocks))
 
 
-def _setup(derivation: Derivation, full: bool) -> Section:
+def _setup(derivation: Derivation, full: bool, brief: bool = False) -> Section:
     """Section 1: the sizes, Z, W (and b) written out, the convention and ∂L/∂A."""
     sizes, symbols = derivation.sizes, derivation.symbols
     m, k, n = sizes.m, sizes.k, sizes.n
@@ -187,6 +200,8 @@ def _setup(derivation: Derivation, full: bool) -> Section:
         displays = [Display((r",\quad ".join(matrices),))]
     else:
         displays = [Display((matrix,)) for matrix in matrices]
+    matrix_of_a = tex.symbol_matrix(symbols.upstream, full)
+    upstream = [] if brief else [Display((f"{tex.grad('A')} = {matrix_of_a}",))]
     return Section(
         "Setup",
         (
@@ -202,9 +217,10 @@ def _setup(derivation: Derivation, full: bool) -> Section:
                 "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
                 "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy. Indices "
                 "are 1-based. The upstream gradient $\\partial L/\\partial A$ is an arbitrary "
-                f"${tex.shape_latex(m, n)}$ matrix:"
+                f"${tex.shape_latex(m, n)}$ matrix"
+                + (", with the entries $\\partial L/\\partial a_{i,j}$." if brief else ":")
             ),
-            Display((f"{tex.grad('A')} = {tex.symbol_matrix(symbols.upstream, full)}",)),
+            *upstream,
         ),
     )
 
@@ -380,7 +396,7 @@ def _appendix(derivation: Derivation, full: bool) -> list[Section]:
     return [Section("Appendix: the loss differentiated entry by entry", tuple(blocks))]
 
 
-def _bias(derivation: Derivation, full: bool) -> list[Section]:
+def _bias(derivation: Derivation, full: bool, brief: bool = False) -> list[Section]:
     """The bias: its broadcast, ∂L/∂b as column sums, verified, and ∂L/∂Z and ∂L/∂W unchanged;
     no section without the bias."""
     derived = derivation.biased
@@ -388,19 +404,26 @@ def _bias(derivation: Derivation, full: bool) -> list[Section]:
         return []
     sizes, symbols = derivation.sizes, derivation.symbols
     broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.b[j]), full)
-    blocks: list[Block] = [
+    broadcast_blocks: list[Block] = [
         Paragraph(
             f"With the bias, ${layer.forward_latex(True)}$: the row $b$ is repeated for every "
-            "row of $A$, so $b_j$ is added to every entry of column $j$:"
+            "row of $A$, so $b_j$ is added to every entry of column $j$"
+            + (", $a_{i,j} = \\sum_r z_{i,r} w_{r,j} + b_j$." if brief else ":")
         ),
-        Display((rf"\mathbf{{1}}_m b = {broadcast}",)),
-        Display(_forward_lines(derived, full), aligned=True),
+    ]
+    if not brief:
+        broadcast_blocks += [
+            Display((rf"\mathbf{{1}}_m b = {broadcast}",)),
+            Display(_forward_lines(derived, full), aligned=True),
+        ]
+    blocks: list[Block] = [
+        *broadcast_blocks,
         Paragraph(
             "Each $b_j$ enters its column with local derivative 1, so by the chain rule "
             "$\\partial L/\\partial b_j$ is the sum of column $j$ of $\\partial L/\\partial A$:"
         ),
-        *_worked("b", derived, derivation, full, "follow the same pattern", ""),
-        _unchanged(derivation, derived),
+        *_worked("b", derived, derivation, full, "follow the same pattern", "", brief),
+        *([] if brief else [_unchanged(derivation, derived)]),  # brief: said in the summary
     ]
     return [Section("Adding the bias", tuple(blocks))]
 
@@ -498,22 +521,34 @@ def _general(derivation: Derivation) -> Section:
     )
 
 
-def derivation_document(derivation: Derivation, full: bool = False) -> Document:
-    """The document of SPEC section 2 for a derivation."""
+def derivation_document(
+    derivation: Derivation,
+    full: bool = False,
+    sections: Sequence[str] | None = None,
+    brief: bool = False,
+) -> Document:
+    """The document of SPEC section 2 for a derivation: every section, or those named in
+    ``sections`` (SECTIONS); ``brief`` works one entry of each gradient, shows the assembled
+    matrix and the check, and leaves out the argument in index notation unless it is named."""
     sizes = derivation.sizes
     title = (
         f"Gradients of the matrix-multiplication layer ${layer.forward_latex(derivation.bias)}$, "
         f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$"
     )
-    sections = [
-        _setup(derivation, full),
-        _forward(derivation, full),
-        *_loss(derivation, full),
-        _gradient_section("Z", derivation, full),
-        _gradient_section("W", derivation, full),
-        *_bias(derivation, full),
-        _general(derivation),
-        summary_section(derivation),
-        *_appendix(derivation, full),
-    ]
-    return Document(title, tuple(sections))
+    if sections is None:
+        sections = [name for name in SECTIONS if not (brief and name in NOT_BRIEF)]
+    chosen = set(sections)
+    builders: dict[str, Callable[[], list[Section]]] = {
+        "setup": lambda: [_setup(derivation, full, brief)],
+        "forward": lambda: [_forward(derivation, full)],
+        "loss": lambda: _loss(derivation, full),
+        "Z": lambda: [_gradient_section("Z", derivation, full, brief)],
+        "W": lambda: [_gradient_section("W", derivation, full, brief)],
+        "b": lambda: _bias(derivation, full, brief),
+        "general": lambda: [_general(derivation)],
+        "summary": lambda: [summary_section(derivation, brief)],
+    }
+    parts = [part for name in SECTIONS if name in chosen for part in builders[name]()]
+    if "loss" in chosen:
+        parts += _appendix(derivation, full)
+    return Document(title, tuple(parts))

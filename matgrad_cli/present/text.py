@@ -8,7 +8,7 @@ the console's width (80 columns at the default sizes).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import KW_ONLY, dataclass
 
 from rich.cells import cell_len
@@ -21,6 +21,7 @@ from ..core.losses import LossDerivation
 from ..core.model import Derivation, Gradient, LayerDerivation, MatrixForm, OutputEntry
 from . import notation as plain
 from . import terminal as ui
+from .derivation_sections import NOT_BRIEF, SECTIONS
 from .layer_latex import generic_entry, upstream_first
 from .limits import ENTRY_LIST, FORWARD_LIST
 
@@ -79,14 +80,15 @@ def _check_verdict(
 
 
 def _gradient_steps(
-    derivation: Derivation, layer: LayerDerivation, name: Variable, *, full: bool
+    derivation: Derivation, layer: LayerDerivation, name: Variable, *, full: bool, brief: bool
 ) -> Iterator[RenderableType]:
     """After the prose of a gradient's section: its chain rules, assembled, the product, the
-    verdict."""
+    verdict; ``brief``: one chain rule, assembled, the verdict."""
     check = _find_check(layer.checks, name)
-    yield ChainRules(layer.gradients[name], check, full=full)
+    yield ChainRules(layer.gradients[name], check, full=full, brief=brief)
     yield Assembled(layer.gradients[name], full=full)
-    yield Product(layer.products[name], name, derivation, full=full)
+    if not brief:
+        yield Product(layer.products[name], name, derivation, full=full)
     yield ui.blank()
     yield from _check_verdict(check, full=full)
 
@@ -100,6 +102,8 @@ class ChainRules:
     check: Check | None
     _: KW_ONLY
     full: bool
+    #: The first entry alone, the others said to follow the same pattern.
+    brief: bool = False
 
     def _more(self, count: int, total: int) -> str:
         if self.check is not None and self.check.holds:
@@ -114,6 +118,8 @@ class ChainRules:
         sums: dict[int, list[str]] = {}
         count = len(rules)
         shown = range(count) if self.full or count <= ENTRY_LIST else [0, 1, 2, count - 1]
+        if self.brief:
+            shown = range(1)
         for number in shown:
             rule = rules[number]
             names[number] = plain.pretty_entry(rule.variable, rule.index)
@@ -137,6 +143,12 @@ class ChainRules:
                 return [ui.Equation(f"  {padded}  ", lhs, sums[number], lhs_width=lhs_width)]
             return [ui.line(f"  {feeds[number]}"), ui.Equation("      ", lhs, sums[number])]
 
+        if self.brief:
+            yield from show(0)
+            if count > 1:
+                rest = "The other entry follows" if count == 2 else f"The other {count - 1} follow"
+                yield ui.line(f"  {rest} the same pattern.", style=ui.STYLE_NOTE)
+            return
         yield ui.Listing(count, show, lambda more: self._more(more, count), full=full)
 
 
@@ -324,7 +336,9 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     )
 
 
-def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[RenderableType]:
+def _gradient(
+    derivation: Derivation, name: Variable, full: bool, brief: bool = False
+) -> Iterator[RenderableType]:
     """∂L/∂Z or ∂L/∂W: chain rule per entry, assembled, the matrix product, the check."""
     entry = generic_entry(name)
     yield ui.prose(
@@ -332,10 +346,12 @@ def _gradient(derivation: Derivation, name: Variable, full: bool) -> Iterator[Re
         f"over the a_{{p,q}} that {entry} feeds, each ∂a_{{p,q}}/∂{entry} differentiated "
         "from the forward pass."
     )
-    yield from _gradient_steps(derivation, derivation.plain, name, full=full)
+    yield from _gradient_steps(derivation, derivation.plain, name, full=full, brief=brief)
 
 
-def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterator[RenderableType]:
+def _bias(
+    derivation: Derivation, layer: LayerDerivation, full: bool, brief: bool = False
+) -> Iterator[RenderableType]:
     """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
     sizes, symbols = derivation.sizes, derivation.symbols
     yield ui.prose(
@@ -351,7 +367,7 @@ def _bias(derivation: Derivation, layer: LayerDerivation, full: bool) -> Iterato
         "b_j feeds every a_{i,j} in column j, each with ∂a_{i,j}/∂b_j = 1 (differentiated "
         "from the forward pass), so ∂L/∂b_j = Σ_i g_{i,j}, the column sums of G:"
     )
-    yield from _gradient_steps(derivation, layer, "b", full=full)
+    yield from _gradient_steps(derivation, layer, "b", full=full, brief=brief)
     yield ui.blank()
     yield ui.prose(
         "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
@@ -413,20 +429,37 @@ def _summary(derivation: Derivation) -> Iterator[RenderableType]:
         yield ui.marked(False, f"{len(failed)} of the {len(checks)} checks {verb}.")
 
 
-def derivation_view(derivation: Derivation, *, full: bool = False) -> ui.Sections:
-    """The whole derivation as a rich renderable, in the order of SPEC section 2."""
-    sections = [
-        ui.Section("Setup", tuple(_setup(derivation, full))),
-        ui.Section("Forward pass", tuple(_forward(derivation.plain.outputs, False, full))),
-    ]
-    if derivation.loss is not None:
+def derivation_view(
+    derivation: Derivation,
+    *,
+    full: bool = False,
+    sections: Sequence[str] | None = None,
+    brief: bool = False,
+) -> ui.Sections:
+    """The derivation as a rich renderable, in the order of SPEC section 2: every section, or
+    those named in ``sections`` (SECTIONS); ``brief``: one chain rule per gradient, and no
+    general case unless it is named."""
+    if sections is None:
+        sections = [name for name in SECTIONS if not (brief and name in NOT_BRIEF)]
+    chosen = set(sections)
+    parts = []
+    if "setup" in chosen:
+        parts.append(ui.Section("Setup", tuple(_setup(derivation, full))))
+    if "forward" in chosen:
+        forward = tuple(_forward(derivation.plain.outputs, False, full))
+        parts.append(ui.Section("Forward pass", forward))
+    if derivation.loss is not None and "loss" in chosen:
         title = f"The loss: {derivation.loss.definition.title}"
-        sections.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
+        parts.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
     for name in LAYER.variables(bias=False):
-        sections.append(ui.Section(f"∂L/∂{name}", tuple(_gradient(derivation, name, full))))
-    if derivation.biased is not None:
-        sections.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full))))
-    general = "The general case: why it holds at every size"
-    sections.append(ui.Section(general, tuple(_general(derivation.bias))))
-    sections.append(ui.Section("Summary", tuple(_summary(derivation))))
-    return ui.Sections(sections)
+        if name in chosen:
+            steps = tuple(_gradient(derivation, name, full, brief))
+            parts.append(ui.Section(f"∂L/∂{name}", steps))
+    if derivation.biased is not None and "b" in chosen:
+        parts.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full, brief))))
+    if "general" in chosen:
+        general = "The general case: why it holds at every size"
+        parts.append(ui.Section(general, tuple(_general(derivation.bias))))
+    if "summary" in chosen:
+        parts.append(ui.Section("Summary", tuple(_summary(derivation))))
+    return ui.Sections(parts)
