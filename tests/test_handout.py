@@ -113,3 +113,113 @@ def test_the_jacobian_document_names_the_mistake_as_a_common_one(
     assert "A common mistake, for a layer written $Y = XW$, is to claim" in out
     assert "The common mistake $\\partial A/\\partial W = Z^\\top$ is rejected" in out
     assert "the common mistake ∂A/∂W = Zᵀ: rejected" in err
+
+
+# --- Choosing what goes in: --sections and --brief --------------------------------------------
+
+
+def _section_titles(latex: str) -> list[str]:
+    return re.findall(r"\\section\*\{(.*?)\}", latex)
+
+
+def test_sections_choose_the_parts_in_the_document_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(["derive", "--sections", "summary, W,forward"], capsys)
+    assert code == 0
+    assert _section_titles(out) == ["Forward pass", "The gradient with respect to W", "Summary"]
+    code, whole, _ = run_cli(["derive"], capsys)
+    assert len(_section_titles(whole)) == 7  # the full document stays the default
+    code, text, _ = run_cli(["derive", "--sections", "Z", "-f", "text"], capsys)
+    assert code == 0
+    assert "∂L/∂Z ──" in text
+    assert "∂L/∂W ──" not in text
+    assert "Setup" not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sections", "forward,weights"], "unknown section 'weights' in --sections; choose "),
+        (["--sections", "b", "--no-bias"], "--sections b needs the bias"),
+        (["--sections", "loss"], "--sections loss needs a concrete --loss"),
+        (["--brief", "-f", "json"], "json lists everything"),
+        (["--brief", "--full"], "--brief and --full exclude each other"),
+        (["--sections", "W", "--numeric"], "not --numeric"),
+    ],
+)
+def test_a_choice_that_cannot_apply_is_one_line_and_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(["derive", *args], capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith("matgrad: error: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_the_help_lists_the_section_names(capsys: pytest.CaptureFixture[str]) -> None:
+    from matgrad_cli.present.derivation_sections import SECTIONS
+
+    code, out, _ = run_cli(["derive", "--help"], capsys)
+    assert code == 0
+    assert all(name in " ".join(out.split()) for name in SECTIONS)
+
+
+def test_brief_works_one_entry_per_gradient_and_keeps_the_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run_cli(["derive", "--brief"], capsys)
+    assert code == 0
+    assert out.count(" appears in ") == 3  # one entry of Z, of W and of b
+    assert out.count("The other 3 entries follow the same pattern.") == 2
+    assert "The other entry follows the same pattern." in out
+    assert out.count("Assembled in the shape of") == 3
+    assert out.count("Verified entry by entry: all") == 3
+    assert "multiplied out:" not in out
+    assert "Why it holds at every size" not in out
+    assert "All 7 checks hold (26 entries)" in out
+    code, text, _ = run_cli(["derive", "--brief", "-f", "text"], capsys)
+    assert text.count("follow the same pattern.") == 2
+
+
+def test_brief_with_a_failed_check_shows_the_whole_summary() -> None:
+    """The one-sentence summary is for a verified derivation; a failure keeps its table. The
+    ∂L/∂W check is made against the transposed form (Zᵀ·G)ᵀ, which must fail."""
+    from dataclasses import replace
+
+    from matgrad_cli import derive
+    from matgrad_cli.core.compare import compare
+    from matgrad_cli.core.engine import get_engine
+    from matgrad_cli.core.matrix import matmul, transpose, upstream_form
+    from matgrad_cli.present import render
+
+    derivation = derive(2, 3, 2)
+    engine = get_engine(derivation.engine)
+    symbols, plain = derivation.symbols, derivation.plain
+    upstream = upstream_form(derivation.sizes)
+    true_form = matmul(engine.matrix(symbols.Z).T, upstream, engine, "Zᵀ · ∂L/∂A")
+    failing = compare(plain.gradients["W"], transpose(true_form), False, symbols, engine)
+    checks = tuple(failing if check.variable == "W" else check for check in plain.checks)
+    broken = replace(derivation, plain=replace(plain, checks=checks))
+    text = render(broken, "latex", brief=True)
+    assert "NOT verified" in text
+    assert "Some identities FAIL" in text
+    assert "checks hold (" not in text
+    assert "\\begin{tabular}" in text
+
+
+def test_the_brief_2x2x2_pdf_is_at_most_two_pages(tmp_path: Any) -> None:
+    from matgrad_cli import derive
+    from matgrad_cli.present import render
+
+    from .conftest import run_pdflatex
+
+    latex = render(derive(2, 2, 2), "latex", standalone=True, brief=True)
+    result = run_pdflatex(latex, tmp_path, "brief")
+    assert result.returncode == 0
+    log = (tmp_path / "brief.log").read_text(encoding="utf-8", errors="replace")
+    pages = re.search(r"Output written on brief\.pdf \((\d+) pages?", log)
+    assert pages is not None
+    assert int(pages.group(1)) <= 2
+    assert "Overfull" not in log

@@ -36,6 +36,8 @@ def derive(
     loss: options.LossOption = "generic",
     numeric: options.NumericOption = False,
     seed: options.SeedOption = 0,
+    sections: options.SectionsOption = None,
+    brief: options.BriefOption = False,
 ) -> None:
     """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
 
@@ -46,7 +48,10 @@ def derive(
     """
     sizes = options.parse_sizes(m, k, n)
     options.require_latex_for_standalone(output_format, standalone)
+    chosen = options.document_choice(sections, brief, full, output_format, bias=bias, loss=loss)
     numeric = _numeric_route(sizes, engine, loss, numeric)
+    if chosen and numeric:
+        raise InputError("--sections and --brief shape the symbolic derivation, not --numeric")
     if full and not numeric:
         require_full_fits(sizes.m, sizes.k, sizes.n, bias, output_format)
     destination = prepare_output(output, output_format, force)
@@ -62,7 +67,15 @@ def derive(
         derivation = derive_layer(
             sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
         )
-    deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
+    deliver(
+        derivation,
+        output_format,
+        destination,
+        force,
+        standalone=standalone,
+        full=full,
+        chosen=chosen,
+    )
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
 
 

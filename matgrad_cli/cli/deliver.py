@@ -53,10 +53,13 @@ def deliver(
     *,
     standalone: bool = False,
     full: bool | None = None,
+    chosen: dict[str, Any] | None = None,
 ) -> None:
     """``result`` in ``output_format`` to ``destination`` (atomically), or to stdout if None;
-    ``full`` (every entry, or an elided view) is None for results that have no elided view."""
+    ``full`` (every entry, or an elided view) is None for results that have no elided view;
+    ``chosen`` what goes into the document (a derivation's ``sections`` and ``brief``)."""
     options: dict[str, Any] = {} if full is None or output_format == "json" else {"full": full}
+    options.update(chosen or {})
     if output_format == "pdf":
         from ..present.pdf import compile_pdf
 

@@ -13,6 +13,7 @@ from ..core.layer import Sizes
 from ..core.losses import LOSS_NAMES
 from ..errors import InputError, SizeError
 from ..present import formats
+from ..present.derivation_sections import SECTIONS, parse_sections
 
 
 def _formats(*kinds: str, default: str) -> list[str]:
@@ -105,6 +106,28 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Replace an existing 
 FullOption = Annotated[
     bool,
     typer.Option("--full", help="Print every entry of large matrices instead of eliding."),
+]
+SectionsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--sections",
+        help=(
+            "Only these parts of the derivation, comma-separated, from "
+            f"{', '.join(SECTIONS)} (for example forward,W,summary)."
+        ),
+        metavar="NAMES",
+        show_default=False,
+    ),
+]
+BriefOption = Annotated[
+    bool,
+    typer.Option(
+        "--brief",
+        help=(
+            "One worked entry per gradient (the others follow the same pattern), the assembled "
+            "matrix and the check; the full document is the default."
+        ),
+    ),
 ]
 LossOption = Annotated[
     LossName,
@@ -212,3 +235,20 @@ def require_latex_for_standalone(output_format: str, standalone: bool) -> None:
     """--standalone shapes LaTeX only (and the LaTeX a PDF is compiled from, always standalone)."""
     if standalone and output_format not in ("latex", "pdf"):
         raise InputError("--standalone applies to --format latex only")
+
+
+def document_choice(
+    sections: str | None, brief: bool, full: bool, output_format: str, *, bias: bool, loss: str
+) -> dict[str, Any]:
+    """--sections and --brief as the options of the derivation's document, refused (one line,
+    exit 2) where they cannot apply: in JSON, which lists everything, or with --full."""
+    if sections is None and not brief:
+        return {}
+    if output_format == "json":
+        raise InputError("--sections and --brief shape a printed document; json lists everything")
+    if brief and full:
+        raise InputError("--brief and --full exclude each other")
+    chosen: dict[str, Any] = {"brief": brief}
+    if sections is not None:
+        chosen["sections"] = parse_sections(sections, bias=bias, concrete_loss=loss != "generic")
+    return chosen
