@@ -514,6 +514,7 @@ def test_json_has_the_documented_keys_in_a_stable_order() -> None:
         "hint_kind",
         "hint",
         "correct_formula",
+        "notes",
     ]
     assert right["reason"] == "ok"
     assert right["sizes_checked"][0] == {"m": 2, "k": 3, "n": 4}

@@ -182,6 +182,7 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
             "correct": _number_matrix(example.correct),
         },
         **_fields(verdict, "hint_kind hint correct_formula"),
+        "notes": list(verdict.notes),
     }
 
 

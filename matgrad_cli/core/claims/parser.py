@@ -246,7 +246,10 @@ class _Parser(CallParser):
             elif self._starts_operand(token):
                 symbol = "·"
                 right, right_height = self._postfix()
-                if isinstance(right, tree.Number):
+                if isinstance(right, tree.Number) and right.value == 1:
+                    # G 1: on paper, the column of ones
+                    right = tree.Ones("m", 1, right.span, inferred=True)
+                elif isinstance(right, tree.Number):
                     raise self._fail("write an operator such as * before a number", token)
             else:
                 return node, height
