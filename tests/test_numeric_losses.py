@@ -305,6 +305,23 @@ def test_interval_operations_enclose_the_exact_rational_results(
     assert _encloses(sum_of_columns(x), [sum(exact_x, Fraction(0))])
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=40, max_size=300),
+    st.floats(0, 1e-3),
+)
+def test_long_row_sums_enclose_the_exact_rational_sums(values: list[float], width: float) -> None:
+    # Above a few dozen columns the rows are summed in fixed point.
+    row = np.array([values])
+    bounds = Interval(row - width, row + width)
+    sums = sum_of_columns(bounds)
+    lower = sum((Fraction(v) for v in bounds.lo[0].tolist()), Fraction(0))
+    upper = sum((Fraction(v) for v in bounds.hi[0].tolist()), Fraction(0))
+    assert Fraction(float(sums.lo[0, 0])) <= lower
+    assert upper <= Fraction(float(sums.hi[0, 0]))
+    assert float(sums.hi[0, 0] - sums.lo[0, 0]) <= 2 * width * len(values) + 1e-9
+
+
 def test_sums_of_integers_stay_exact_in_intervals() -> None:
     shifted = Interval.exact(np.array([[5.0, -3.0]])) - np.array([[5.0]])
     assert np.array_equal(shifted.lo, shifted.hi)

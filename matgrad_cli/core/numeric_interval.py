@@ -18,6 +18,7 @@ derivative by each entry of A, found from L's definition alone.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -77,13 +78,18 @@ class Interval:
         return _as_interval(other) + (-self)
 
     def __mul__(self, other: Interval | Any) -> Interval:
-        other = _as_interval(other)
-        corners = (
-            self.lo * other.lo,
-            self.lo * other.hi,
-            self.hi * other.lo,
-            self.hi * other.hi,
-        )
+        if not isinstance(other, Interval):
+            # By exact numbers the products of the two bounds are the only corners.
+            other = np.asarray(other, dtype=np.float64)
+            corners: tuple[Any, ...] = (self.lo * other, self.hi * other)
+            other = Interval.exact(other)
+        else:
+            corners = (
+                self.lo * other.lo,
+                self.lo * other.hi,
+                self.hi * other.lo,
+                self.hi * other.hi,
+            )
         lower, upper = np.minimum.reduce(corners), np.maximum.reduce(corners)
         # A product of integers below 2^53 is exact: such bounds are kept as they are.
         exact = _integral(self.lo, self.hi, other.lo, other.hi) & (np.abs(upper) < _EXACT)
@@ -169,12 +175,34 @@ def sum_of_columns(values: Any) -> Any:
     interval; for exact numbers (integers and halves far below 2^53) numpy's sum is exact."""
     if not isinstance(values, Interval):
         return np.asarray(values).sum(axis=1, keepdims=True)
-    total = Interval.exact(np.zeros((values.shape[0], 1)))
-    for column in range(values.shape[1]):
-        total = total + Interval(
-            values.lo[:, column : column + 1], values.hi[:, column : column + 1]
-        )
-    return total
+    if values.shape[1] <= _TERMWISE_COLUMNS:
+        total = Interval.exact(np.zeros((values.shape[0], 1)))
+        for column in range(values.shape[1]):
+            total = total + Interval(
+                values.lo[:, column : column + 1], values.hi[:, column : column + 1]
+            )
+        return total
+    return _fixed_point_sum(values)
+
+
+#: Up to this many columns an interval's rows are summed term by term; above it in fixed point.
+_TERMWISE_COLUMNS = 32
+
+
+def _fixed_point_sum(values: Interval) -> Interval:
+    """Row sums of an interval in fixed point: each lower bound rounded down and each upper bound
+    up to a multiple of 2^−shift, with shift chosen so that a row's n terms add up below 2^62 in
+    int64, exactly; the integer sums are read back into float64 rounded outward."""
+    magnitude = float(max(np.abs(values.lo).max(), np.abs(values.hi).max()))
+    if not magnitude:
+        return Interval.exact(np.zeros((values.shape[0], 1)))
+    _, exponent = math.frexp(magnitude)  # magnitude < 2^exponent
+    shift = 62 - exponent - math.ceil(math.log2(values.shape[1] + 1))
+    scale = 2.0**shift
+    # Scaling by a power of two is exact, and float64 values of 2^53 or more are integers.
+    lower = np.floor(values.lo * scale).astype(np.int64).sum(axis=1, keepdims=True)
+    upper = np.ceil(values.hi * scale).astype(np.int64).sum(axis=1, keepdims=True)
+    return Interval(_down(lower.astype(np.float64)) / scale, _up(upper.astype(np.float64)) / scale)
 
 
 @dataclass(frozen=True)
