@@ -498,21 +498,26 @@ def read_claims_file(path: Path) -> list[ClaimLine]:
     character it is). Raises InputError with a one-line message, the path shown escaped, when
     the file cannot be read: missing, a directory, not a regular file (a FIFO would block the
     read forever), too large, or not UTF-8."""
-    data = _read_regular_file(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"{shown(path)} is not UTF-8 text (byte {error.start + 1} cannot be decoded)"
-        ) from None
     claims = []
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(read_text_file(path).split("\n"), start=1):
         # The claim grammar has no '#', so everything after one is a comment; strip() takes the
         # \r of a \r\n with the other spaces.
         claim = line.split("#", 1)[0].strip()
         if claim:
             claims.append(ClaimLine(number, claim))
     return claims
+
+
+def read_text_file(path: Path) -> str:
+    """The UTF-8 text of a regular file of at most MAX_FILE_BYTES (claims, an answer key);
+    InputError, with the path shown escaped, when it cannot be read."""
+    data = _read_regular_file(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"{shown(path)} is not UTF-8 text (byte {error.start + 1} cannot be decoded)"
+        ) from None
 
 
 def _read_regular_file(path: Path) -> bytes:
