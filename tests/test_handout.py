@@ -223,3 +223,72 @@ def test_the_brief_2x2x2_pdf_is_at_most_two_pages(tmp_path: Any) -> None:
     assert pages is not None
     assert int(pages.group(1)) <= 2
     assert "Overfull" not in log
+
+
+# --- Closed forms first ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("loss", "closed"),
+    [
+        ("squared-error", "\\frac{\\partial L}{\\partial A} = A - Y"),
+        (
+            "softmax-cross-entropy",
+            "\\frac{\\partial L}{\\partial A} = \\operatorname{softmax}(A) - Y",
+        ),
+        ("sum", "\\frac{\\partial L}{\\partial A} = \\mathbf{1}_m \\mathbf{1}_n^\\top"),
+    ],
+)
+def test_a_concrete_loss_shows_its_closed_form_and_the_raw_derivatives_only_with_full(
+    loss: str, closed: str
+) -> None:
+    from matgrad_cli import derive
+    from matgrad_cli.present import render
+
+    derivation = derive(2, 2, 2, loss=loss)
+    text = render(derivation, "latex")
+    assert closed in text
+    assert "Check: differentiating $L$ with respect to each of the 4 entries" in text
+    raw = "Differentiating $L$ with respect to each $a_{i,j}$"
+    assert "Appendix" not in text
+    assert raw not in text
+    full = render(derivation, "latex", full=True)
+    appendix = full[full.index("\\section*{Appendix: the loss differentiated entry by entry}") :]
+    assert full.count(raw) == appendix.count(raw) == 1
+    assert "printed in the appendix." in full
+
+
+class _WrongSquaredError:
+    """Builds the squared error with a wrong closed form, A + Y, for the check to reject."""
+
+    @staticmethod
+    def derivation() -> Any:
+        from dataclasses import replace
+
+        from matgrad_cli import derive
+        from matgrad_cli.core.layer import Sizes
+        from matgrad_cli.core.losses import SquaredError, derive_loss
+
+        class Wrong(SquaredError):
+            closed_form_latex = "A + Y"
+
+            def closed_form(self, a: Any, y: Any) -> Any:
+                return a + y
+
+        wrong = derive_loss(Wrong(), Sizes(2, 2, 2), bias=True)
+        return replace(derive(2, 2, 2, loss="squared-error"), loss=wrong)
+
+
+def test_a_wrong_closed_form_is_reported_with_the_derivatives_it_does_not_match() -> None:
+    from matgrad_cli.present import render
+
+    derivation = _WrongSquaredError.derivation()
+    assert not derivation.verified
+    text = render(derivation, "latex")
+    assert "NOT verified: the closed form $\\partial L/\\partial A = A + Y$" in text
+    assert "Check: differentiating" not in text
+    # The derivatives it was compared with are shown at once, not left to --full.
+    assert "\\frac{\\partial L}{\\partial A} = \\begin{bmatrix}" in text
+    assert "a_{1,1} - y_{1,1}" in text
+    summary = text[text.index("\\section*{Summary}") :]
+    assert "$\\partial L/\\partial A = A + Y$ & $2 \\times 2$ &  & FAILS" in summary
