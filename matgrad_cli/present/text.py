@@ -295,15 +295,43 @@ def _forward(
 
 
 def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
-    """A concrete loss: L, ∂L/∂A differentiated and in closed form, and the checks made by
-    differentiating L through the whole layer."""
+    """A concrete loss: L, ∂L/∂A in closed form and the check that differentiating L entry by
+    entry gives it (the derivatives themselves with ``full``, or when the check fails), and the
+    checks made by differentiating L through the whole layer."""
     definition = loss.definition
     targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
     yield ui.prose(f"{definition.text}{targets}.")
-    yield ui.prose("Differentiating L with respect to each a_{i,j}:")
-    # ∂L/∂a_{i,j} as differentiated, for the shown entries (a softmax's over one denominator).
+    closed_form = definition.closed_form_text
+    yield ui.prose("In closed form, checked against L differentiated with respect to each a_{i,j}:")
+    if loss.closed_form_holds:
+        condition = f" {loss.condition}" if loss.condition else ""
+        yield Text.assemble(
+            ("✓ Verified at every entry: ", ui.STYLE_GOOD), f"∂L/∂A = {closed_form}{condition}."
+        )
+    else:
+        yield ui.fails(f"∂L/∂A is not {closed_form}: differentiating L entry by entry gives")
+    if full or not loss.closed_form_holds:
+        yield from _upstream_entries(loss, full)
+    yield ui.blank()
+    yield ui.prose(
+        f"Through the whole layer: with {plain.forward_text(loss.bias)} substituted into L, "
+        "L itself was differentiated with respect to every entry of "
+        + ("Z, W and b" if loss.bias else "Z and W")
+        + ", and the results compared with the matrix forms built from ∂L/∂A:"
+    )
+    for check in loss.checks:
+        yield from _check_verdict(check, full=full)
+    yield ui.blank()
+    yield ui.prose(
+        "The chain-rule derivation that follows holds for any loss, this one included: "
+        "read g_{i,j} = ∂L/∂a_{i,j} as the entries of the closed form."
+    )
+
+
+def _upstream_entries(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
+    """∂L/∂a_{i,j} as differentiated, for the shown entries (a softmax's over one denominator)."""
     upstream = loss.upstream
-    if not definition.polynomial:
+    if not loss.definition.polynomial:
         import sympy
 
         upstream = upstream.applyfunc(sympy.together)
@@ -312,28 +340,6 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
             if p is not None and q is not None:
                 entry = plain.pretty_entry("A", (p + 1, q + 1))
                 yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
-    closed_form = definition.closed_form_text
-    if loss.closed_form_holds:
-        condition = f" {loss.condition}" if loss.condition else ""
-        yield Text.assemble(
-            ("✓ Verified at every entry: ", ui.STYLE_GOOD), f"∂L/∂A = {closed_form}{condition}."
-        )
-    else:
-        yield ui.fails(f"∂L/∂A is not {closed_form}.")
-    yield ui.blank()
-    yield ui.prose(
-        f"Through the whole layer: with {plain.forward_text(loss.bias)} substituted into L, the "
-        "L itself was differentiated with respect to every entry of "
-        + ("Z, W and b" if loss.bias else "Z and W")
-        + ", and the results compared with the matrix forms built from ∂L/∂A above:"
-    )
-    for check in loss.checks:
-        yield from _check_verdict(check, full=full)
-    yield ui.blank()
-    yield ui.prose(
-        "The chain-rule derivation that follows holds for any loss, this one included: "
-        "read g_{i,j} = ∂L/∂a_{i,j} as the entries above."
-    )
 
 
 def _gradient(
