@@ -130,7 +130,7 @@ class Bound:
 
 def node_operations(entries: int, terms: int, degree: int, products: int) -> int:
     """The operations of building one node's value: its entries' terms, times degree plus one,
-    and the scalar products of a matrix product; numbers (degree 0) at TRIAL_DISCOUNT."""
+    and the products of entries of a matrix product; numbers (degree 0) at TRIAL_DISCOUNT."""
     if degree == 0:
         return _capped(1 + (entries * terms + products) // TRIAL_DISCOUNT)
     return _capped(entries * terms * (degree + 1) + products)

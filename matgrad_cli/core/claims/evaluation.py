@@ -36,7 +36,7 @@ class _Evaluator:
         self._meter = meter
         self._flat = flat
         self._measured: dict[Any, Measure] = {}
-        #: The scalar products of the value just built (by @ or *), read once by value().
+        #: The products of entries the value just built took (by @ or *), read once by value().
         self._products = 0
 
     def value(self, node: Node) -> Any:
