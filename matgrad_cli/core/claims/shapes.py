@@ -82,15 +82,18 @@ class _ShapeChecker:
     """Computes shapes bottom-up and records every matrix-valued step; None marks a number. A
     one-dimensional part (tree.flat_parts) is held as the row it is compared as."""
 
-    def __init__(self, sizes: Sizes, operand_shapes: Mapping[str, Shape], root: Node) -> None:
+    def __init__(
+        self, sizes: Sizes, operand_shapes: Mapping[str, Shape], root: Node, record: bool = True
+    ) -> None:
         self._sizes = sizes
         self._operand_shapes = operand_shapes
         self._flat = tree.flat_parts(root)
+        self._record = record
         self.steps: list[ShapeStep] = []
 
     def visit(self, node: Node) -> Shape | None:
         shape = self._shape(node)
-        if shape is not None:
+        if shape is not None and self._record:
             self.steps.append(ShapeStep(to_text(node), shape))
         return shape
 
@@ -265,12 +268,19 @@ def _sized(node: Node, length: Dim) -> Node:
     return replace(node, rows=length)
 
 
-def _neighbour_dim(sibling: Node, axis: int) -> Dim | None:
+def _probe_shape(node: Node) -> Shape | None:
+    """The shape of ``node`` at the probe sizes, None when it does not fit; no steps are
+    written down, so that this stays linear in the size of the tree."""
+    operand_shapes = {name: operand_shape(name, _PROBE) for name in OPERANDS}
     try:
-        shape, _ = shape_of(sibling, _PROBE)
+        return _ShapeChecker(_PROBE, operand_shapes, node, record=False).visit(node) or (1, 1)
     except ShapeMismatch:
         return None
-    return _probe_dim(shape[axis])
+
+
+def _neighbour_dim(sibling: Node, axis: int) -> Dim | None:
+    shape = _probe_shape(sibling)
+    return None if shape is None else _probe_dim(shape[axis])
 
 
 def inferred_ones(node: Node) -> Node:
@@ -300,15 +310,12 @@ def reading_notes(expr: Node, marks: frozenset[str] | set[str], dialect: str) ->
     """How notation that could be read more than one way was read: a 1-D result compared as a
     row, ``*`` as the matrix product, a ``1`` of inferred size, the softmax's targets."""
     notes = []
-    if id(expr) in tree.flat_parts(expr):
-        try:
-            length = _probe_dim(shape_of(expr, _PROBE)[0][1])
-            notes.append(
-                f"{to_text(expr)} is a 1-D array in NumPy (no keepdims=True); "
-                f"it was compared as the 1×{length} row"
-            )
-        except ShapeMismatch:
-            pass
+    shape = _probe_shape(expr) if id(expr) in tree.flat_parts(expr) else None
+    if shape is not None:
+        notes.append(
+            f"{to_text(expr)} is a 1-D array in NumPy (no keepdims=True); "
+            f"it was compared as the 1×{_probe_dim(shape[1])} row"
+        )
     for _, sub in tree.subtrees(expr):
         if isinstance(sub, tree.Ones) and sub.inferred:
             notes.append(f"1 was read as the column of {sub.rows} ones, ones({sub.rows}, 1)")
