@@ -53,6 +53,24 @@ def test_a_fragment_compiles_in_a_plain_article_without_overfull_boxes(
     assert int(pages.group(1)) > 1  # long enough to break across pages
 
 
+_JACOBIAN_CASES = [(2, "numerator"), (3, "denominator"), (4, "numerator"), (6, "numerator"),
+                   (12, "denominator")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("size", "layout"), _JACOBIAN_CASES)
+def test_a_jacobian_fragment_compiles_in_a_plain_article_without_overfull_boxes(
+    size: int, layout: str, tmp_path: Path
+) -> None:
+    from matgrad_cli.core.jacobians import jacobian
+
+    fragment = render(jacobian(size, size, size, layout=layout), "latex")
+    assert fragment.splitlines()[2] == FRAGMENT_NEEDS
+    result = run_pdflatex(_ARTICLE % fragment, tmp_path, "host")
+    log = (tmp_path / "host.log").read_text(encoding="utf-8", errors="replace")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert _problems(log) == []
+
+
 def test_the_log_reader_finds_overfull_boxes_and_errors(tmp_path: Path) -> None:
     """The check above can fail: a rule wider than the page and one taller than it are found."""
     too_wide = "\\noindent\\rule{500pt}{1pt}\\par\n"

@@ -37,7 +37,7 @@ from .mathtex import (
     sums_matrix,
     symbol_matrix,
 )
-from .notation import visible
+from .notation import elide, visible
 
 # ---------------------------------------------------------------------------------------------
 # The notation every section shares: ∂vec(A)/∂vec(W)ᵀ, J_W, I_n ⊗ Z, a check's verdict
@@ -269,7 +269,11 @@ def _vec_blocks(
         "$P = Z$, $X = W$, $Q = I_n$" if variable == "W" else "$P = I_m$, $X = Z$, $Q = W$"
     )
     terms = derivation.vec_products[variable].terms
-    sums = [" + ".join(expr_latex(term) for term in row) or "0" for row in terms]
+    # A long sum elided as a vectorised product's entries are, to fit the width of a page.
+    sums = [
+        " + ".join(elide([expr_latex(term) for term in row], full, VECTOR_TERMS, r"\cdots")) or "0"
+        for row in terms
+    ]
     lines = (
         f"{identity} &= {symbol_matrix(factor, full)} {_column_latex(vector, full)}",
         f"&= {_column_latex(sums, full)}",
@@ -310,11 +314,15 @@ def _contraction_blocks(
         "&= " + _column_latex([form_latex(form) for form in in_vec], full),
     )
     parts: list[Block] = [
+        Paragraph(f"For ${entry}$ the chain rule sums over every entry of $A$:"),
+        Display(
+            (
+                f"{grad(entry)} = \\sum_{{i,j}} {grad('a_{i,j}')} "
+                f"\\frac{{\\partial a_{{i,j}}}}{{\\partial {entry}}}.",
+            )
+        ),
         Paragraph(
-            f"For ${entry}$ the chain rule sums over every entry of $A$: "
-            f"$\\partial L/\\partial {entry} = \\sum_{{i,j}} "
-            f"(\\partial L/\\partial a_{{i,j}})(\\partial a_{{i,j}}/\\partial {entry})$, the "
-            f"{place} of the Jacobian that belongs to ${entry}$ times "
+            f"This is the {place} of the Jacobian that belongs to ${entry}$ times "
             f"${_VEC}(\\partial L/\\partial A)$. With the computed Jacobian"
             + ("" if layout == "numerator" else " (in denominator layout no transpose is needed)")
             + ":"
