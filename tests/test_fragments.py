@@ -100,3 +100,17 @@ def test_a_long_aligned_display_is_split_between_equations_only() -> None:
     assert [row for group in groups for row in group.split(" \\\\\n")] == lines
     short = display_latex(Display(("a &= b", "&= c"), aligned=True))
     assert short.count("\\begin{align*}") == 1
+
+
+def test_one_entrys_chain_rule_steps_stay_together() -> None:
+    """Each entry's sentence is followed at once (no blank line, so no page break) by one align*
+    that holds its partials and their values; no document allows breaks inside a display."""
+    latex = render(derive(4, 4, 4), "latex", standalone=True, full=True)
+    assert "\\allowdisplaybreaks" not in latex
+    entries = re.findall(
+        r"appears in [^\n]*:\n(\\begin\{align\*\}\n.*?\n\\end\{align\*\})(\n?)", latex, re.DOTALL
+    )
+    assert len(entries) == 16 + 16 + 4  # every entry of Z, W and b
+    for display, _ in entries:
+        assert display.count("\\begin{align*}") == 1
+        assert display.count("&= ") == 2  # the partials, then their values
