@@ -390,6 +390,11 @@ SKIPPED = (
         _reads_pdf,
     ),
     SkipRule(
+        ("chromium",),
+        "takes the gallery's browser screenshots: tests/test_html.py opens every kind of HTML "
+        "page in headless chromium",
+    ),
+    SkipRule(
         ("matgrad", "--install-completion"),
         "changes the shell's start-up files in $HOME, for the shell that runs it: "
         "test_install_completion_writes_the_files_the_page_names runs it in a temporary HOME",

@@ -21,7 +21,7 @@ from .latex import escape_text, matrix_columns
 #: own height from it, and a formula is scaled down to fit what is left.
 _ROOM = "0.78\\textheight"
 
-_PREAMBLE = r"""\documentclass[11pt,aspectratio=169]{beamer}
+_PREAMBLE = r"""\documentclass[12pt,aspectratio=169]{beamer}
 \usepackage{amsmath}
 \usepackage{amssymb}
 \setbeamertemplate{navigation symbols}{}

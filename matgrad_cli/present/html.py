@@ -32,9 +32,14 @@ h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; border-bottom: 1px solid #ccc; }
 code { font-family: "Latin Modern Mono", "DejaVu Sans Mono", monospace; font-size: 0.92em;
   overflow-wrap: anywhere; }
 math { font-family: "Latin Modern Math", "STIX Two Math", math; }
-.display { overflow-x: auto; overflow-y: hidden; margin: 0.8rem 0; padding: 0.2rem 0; }
+.display, .table { overflow-x: auto; overflow-y: hidden; margin: 0.8rem 0; padding: 0.2rem 0;
+  /* A shadow at a side where more of a wide formula is scrolled out of sight. */
+  background: linear-gradient(to right, #fff 30%, #fff0), linear-gradient(to left, #fff 30%, #fff0)
+    100% 0, radial-gradient(farthest-side at 0 50%, #0003, #0000),
+    radial-gradient(farthest-side at 100% 50%, #0003, #0000) 100% 0;
+  background-repeat: no-repeat; background-size: 2.5rem 100%, 2.5rem 100%, 0.8rem 100%, 0.8rem 100%;
+  background-attachment: local, local, scroll, scroll; }
 .display math { margin: 0; }
-.table { overflow-x: auto; margin: 0.8rem 0; }
 table { border-collapse: collapse; margin: 0 auto; }
 th, td { padding: 0.35rem 0.8rem; text-align: left; vertical-align: middle; }
 th { border-bottom: 1px solid #444; }
@@ -49,11 +54,12 @@ menclose[notation~="box"] { border: 1px solid currentColor; padding: 0.35em 0.5e
   main { padding: 0.8rem 0.7rem 2rem; }
   h1 { font-size: 1.3rem; }
 }
+@page { margin: 1.8cm 1.6cm; }
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   h2 { break-after: avoid; }
-  .display, .table { overflow: visible; break-inside: avoid; }
+  .display, .table { overflow: visible; break-inside: avoid; background: none; }
   .kept { break-inside: avoid; }
   p:has(+ .display) { break-after: avoid; }
 }
