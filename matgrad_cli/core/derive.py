@@ -12,7 +12,6 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
 
 from ..errors import AboveSymbolicLimit
 from .arguments import flag, optional_callable, optional_name
@@ -27,9 +26,11 @@ from .elementwise import (
 )
 from .engine import Engine, get_engine
 from .layer import LAYER, Sizes, Variable, positive_sizes
-from .losses import derive_loss, validate_loss
+from .losses import Layer, derive_loss, validate_loss
 from .matrix import MatrixRoute, matrix_forms
-from .model import Derivation, LayerDerivation, MatrixForm, Progress, Symbols
+from .model import Derivation, LayerDerivation, MatrixForm, Progress, Symbols, build_symbols
+
+__all__ = ["SYMBOLIC_LIMITS", "build_symbols", "derive", "derive_layer", "validate_sizes"]
 
 #: Largest m·k·n the symbolic engines take; beyond it a run would not finish in about a minute.
 SYMBOLIC_LIMITS = {"symengine": 96**3, "sympy": 32**3}
@@ -57,23 +58,6 @@ def validate_sizes(m: object, k: object, n: object, engine: str | None = None) -
             "with exact integer arithmetic"
         )
     return sizes
-
-
-def build_symbols(sizes: Sizes, engine: Engine) -> Symbols:
-    """One symbol per entry, named so that no two indices collide (z_1_11 is not z_11_1)."""
-
-    def symbols_of(name: str) -> tuple[tuple[Any, ...], ...]:
-        matrix = LAYER.matrix(name)
-        rows, cols = matrix.shape(sizes)
-        return tuple(
-            tuple(engine.symbol(matrix.symbol_name(i, j)) for j in range(1, cols + 1))
-            for i in range(1, rows + 1)
-        )
-
-    upstream = LAYER.role("upstream").name
-    return Symbols(
-        Z=symbols_of("Z"), W=symbols_of("W"), b=symbols_of("b")[0], upstream=symbols_of(upstream)
-    )
 
 
 def derive_layer(
@@ -193,7 +177,14 @@ def derive(
 
 
 def _with_loss(derivation: Derivation, loss: str) -> Derivation:
-    """The derivation, with a concrete loss differentiated through the layer when one is asked."""
+    """The derivation, with a concrete loss differentiated through the layer when one is asked:
+    through the layer just derived, its forward pass and its matrix forms."""
     if loss == "generic":
         return derivation
-    return replace(derivation, loss=derive_loss(loss, derivation.sizes, derivation.bias))
+    derived = derivation.biased if derivation.biased is not None else derivation.plain
+    layer = Layer(derivation.symbols, derived.outputs, derived.products)
+    with _without_cycle_collector():
+        concrete = derive_loss(
+            loss, derivation.sizes, derivation.bias, engine=derivation.engine, layer=layer
+        )
+    return replace(derivation, loss=concrete)

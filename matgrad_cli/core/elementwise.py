@@ -4,16 +4,28 @@ Nothing here knows the matrix identities under test, and nothing here imports th
 (matrix.py): the two meet only in compare.py. Each partial ∂a_{p,q}/∂x is computed by the engine
 from the expanded entry a_{p,q} (the list of its terms), term by term, and summed by the chain rule
 ∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (SPEC section 1).
+
+A concrete loss L = Σ_p ℓ_p(a_p) is differentiated by the engine itself, through the layer
+(``loss_gradients``): no chain rule is written here, and ∂L/∂A is never used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Engine, add_by_key
 from .layer import LAYER, Sizes, Variable
-from .model import ChainRule, Gradient, OutputEntry, Outputs, Progress, Symbols, UpstreamTerm
+from .loss_base import RowGradient, RowTerm
+from .model import (
+    ChainRule,
+    Gradient,
+    OutputEntry,
+    Outputs,
+    Progress,
+    Symbols,
+    UpstreamTerm,
+)
 
 #: The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order.
 EntryProducts = tuple[tuple[tuple[Any, ...], ...], ...]
@@ -150,3 +162,120 @@ def elementwise_gradients(
         )
         for name in LAYER.variables(bias)
     }
+
+
+def loss_gradients(
+    outputs: Outputs,
+    row_losses: Sequence[Any],
+    entries: Sequence[Sequence[Any]],
+    symbols: Symbols,
+    sizes: Sizes,
+    bias: bool,
+    engine: Engine,
+) -> dict[Variable, RowGradient]:
+    """∂L/∂x for every entry x of Z, W (and b), by the engine, of L = Σ_p ℓ_p(a_p) through the
+    layer: ``row_losses`` are the ℓ_p over the symbols ``entries`` (a_{p,q}) and the targets.
+
+    Which entries a_{p,q} hold x, and in which of their terms, is read off the forward pass (as
+    ``elementwise_gradients`` does): z_{p,r} is in every entry of row p, w_{r,q} and b_q in column
+    q of every row. For each row p that x is in, the engine differentiates by x the terms of ℓ_p
+    that hold such an a_{p,q}, with each of those a_{p,q} written as the layer's terms that hold x
+    plus ν_{p,q}, a fresh symbol for the rest of the entry (which does not depend on x); the
+    result is read at ν_{p,q} = a_{p,q} − (those terms). So each share ∂ℓ_p/∂x is the derivative
+    of ℓ_p composed with the layer, as the engine's own chain rule gives it, written over the
+    entries of A (the comparison puts A = ZW (+ 1_m b) in where it needs to). ℓ_p's other terms
+    and entries do not depend on x, and the other rows not at all."""
+    fed = _entries_fed(outputs, symbols, bias, engine)
+    rows = _RowLosses(row_losses, entries, engine)
+    return {
+        name: RowGradient(
+            name,
+            sizes.shape_of(name),
+            tuple(
+                tuple(rows.shares(symbol, fed[str(symbol)]) for symbol in row)
+                for row in symbols.rows(name)
+            ),
+        )
+        for name in LAYER.variables(bias)
+    }
+
+
+#: For one entry x: the rows p (0-based) of A it is in and, in each, the columns q of the entries
+#: a_{p,q} that hold it, with the sum of the terms of a_{p,q} that hold it.
+EntriesFed = dict[int, list[tuple[int, Any]]]
+
+
+def _entries_fed(
+    outputs: Outputs, symbols: Symbols, bias: bool, engine: Engine
+) -> dict[str, EntriesFed]:
+    """EntriesFed for each symbol of Z, W (and b), by name, from the terms of the forward pass."""
+    holding: dict[str, dict[int, dict[int, list[Any]]]] = {
+        str(symbol): {}
+        for name in LAYER.variables(bias)
+        for row in symbols.rows(name)
+        for symbol in row
+    }
+    for p, row in enumerate(outputs):
+        for q, output in enumerate(row):
+            for term in output.terms:
+                for symbol in term.free_symbols:
+                    holding[str(symbol)].setdefault(p, {}).setdefault(q, []).append(term)
+    return {
+        name: {
+            p: [
+                (q, terms[0] if len(terms) == 1 else engine.add(terms))
+                for q, terms in columns.items()
+            ]
+            for p, columns in rows.items()
+        }
+        for name, rows in holding.items()
+    }
+
+
+class _RowLosses:
+    """The rows' losses ℓ_p split into their terms once, each term with the columns of the
+    entries a_{p,q} it holds, and the fresh symbols ν_{p,q}."""
+
+    def __init__(
+        self, row_losses: Sequence[Any], entries: Sequence[Sequence[Any]], engine: Engine
+    ) -> None:
+        self._engine = engine
+        self._entries = entries
+        self._rests = [
+            [engine.symbol(f"matgrad_nu_{p}_{q}") for q in range(1, len(row) + 1)]
+            for p, row in enumerate(entries, start=1)
+        ]
+        self._terms: list[list[tuple[Any, frozenset[int]]]] = []
+        for p, loss in enumerate(row_losses):
+            index = {entry: q for q, entry in enumerate(entries[p])}
+            terms = loss.args if loss.is_Add else (loss,)
+            self._terms.append(
+                [
+                    (term, frozenset(index[s] for s in term.free_symbols if s in index))
+                    for term in terms
+                ]
+            )
+        self._parts: dict[tuple[int, tuple[int, ...]], Any] = {}
+
+    def _part(self, p: int, columns: tuple[int, ...]) -> Any:
+        """The sum of the terms of ℓ_p that hold an a_{p,q} of ``columns``."""
+        key = (p, columns)
+        part = self._parts.get(key)
+        if part is None:
+            chosen = set(columns)
+            part = self._engine.add([term for term, held in self._terms[p] if held & chosen])
+            self._parts[key] = part
+        return part
+
+    def shares(self, symbol: Any, fed: EntriesFed) -> tuple[RowTerm, ...]:
+        """(p, ∂ℓ_p/∂x) for each row p that the entry ``symbol`` is in, 1-based, in row order."""
+        engine = self._engine
+        mapping, substitute, diff = engine.mapping, engine.substitute, engine.diff
+        shares: list[RowTerm] = []
+        for p, columns in sorted(fed.items()):
+            entries, rests = self._entries[p], self._rests[p]
+            part = self._part(p, tuple(q for q, _ in columns))
+            through = mapping({entries[q]: held + rests[q] for q, held in columns})
+            back = mapping({rests[q]: entries[q] - held for q, held in columns})
+            shares.append((p + 1, substitute(diff(substitute(part, through), symbol), back)))
+        return tuple(shares)

@@ -26,10 +26,15 @@ class Engine(Protocol):
     def symbol(self, name: str) -> Any: ...
     def add(self, terms: Sequence[Any]) -> Any: ...
     def diff(self, expr: Any, symbol: Any) -> Any: ...
+    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]: ...
     def is_zero(self, expr: Any) -> bool: ...
     def matrix(self, rows: Sequence[Sequence[Any]]) -> Any: ...
     def expand(self, expr: Any) -> Any: ...
     def to_sympy(self, expr: Any) -> Any: ...
+    def from_sympy(self, expr: Any) -> Any: ...
+    def exp(self, expr: Any) -> Any: ...
+    def substitute(self, expr: Any, mapping: Any) -> Any: ...
+    def mapping(self, pairs: dict[Any, Any]) -> Any: ...
 
 
 class SymengineEngine:
@@ -42,6 +47,9 @@ class SymengineEngine:
 
         self._se = symengine
         self._fast_diff = hasattr(self._se.Symbol("x"), "_diff")
+        from symengine.lib.symengine_wrapper import DictBasic
+
+        self._dict_basic = DictBasic
 
     def symbol(self, name: str) -> Any:
         return self._se.Symbol(name)
@@ -54,6 +62,11 @@ class SymengineEngine:
         # the cost, which matters at a million calls.
         return expr._diff(symbol) if self._fast_diff else self._se.diff(expr, symbol)
 
+    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]:
+        # One call for all: the Jacobian of the 1×1 matrix [expr] by the symbols.
+        se = self._se
+        return list(se.DenseMatrix([expr]).jacobian(se.DenseMatrix(list(symbols))))
+
     def is_zero(self, expr: Any) -> bool:
         return bool(expr.is_zero)
 
@@ -65,6 +78,20 @@ class SymengineEngine:
 
     def to_sympy(self, expr: Any) -> Any:
         return expr._sympy_()
+
+    def from_sympy(self, expr: Any) -> Any:
+        return self._se.sympify(expr)
+
+    def exp(self, expr: Any) -> Any:
+        return self._se.exp(expr)
+
+    def substitute(self, expr: Any, mapping: Any) -> Any:
+        # Whole subexpressions equal to a key are replaced, never a part of a sum or product.
+        return expr.xreplace(mapping)
+
+    def mapping(self, pairs: dict[Any, Any]) -> Any:
+        # Made once: a Python dict would be converted on every substitution.
+        return self._dict_basic(pairs)
 
 
 class SympyEngine:
@@ -86,6 +113,9 @@ class SympyEngine:
     def diff(self, expr: Any, symbol: Any) -> Any:
         return self._sp.diff(expr, symbol)
 
+    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]:
+        return [self._sp.diff(expr, symbol) for symbol in symbols]
+
     def is_zero(self, expr: Any) -> bool:
         return bool(expr == 0)
 
@@ -97,6 +127,18 @@ class SympyEngine:
 
     def to_sympy(self, expr: Any) -> Any:
         return expr
+
+    def from_sympy(self, expr: Any) -> Any:
+        return expr
+
+    def exp(self, expr: Any) -> Any:
+        return self._sp.exp(expr)
+
+    def substitute(self, expr: Any, mapping: Any) -> Any:
+        return expr.xreplace(mapping)
+
+    def mapping(self, pairs: dict[Any, Any]) -> Any:
+        return pairs
 
 
 def add_by_key(pairs: Sequence[tuple[Key, Any]], is_zero: Callable[[Any], bool]) -> dict[Key, Any]:

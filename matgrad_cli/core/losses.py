@@ -18,32 +18,55 @@ inside the functions, so that the command line can list the losses without it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any
 
 from ..errors import InputError, SizeError
 from .checks import Check
-from .equality import compare_expressions, expressions_equal
-from .layer import LAYER, BackwardRule, Sizes, Variable
+from .compare import compare_row_totals, compare_rows
+from .elementwise import forward, loss_gradients
+from .engine import Engine, get_engine
+from .equality import RowExponentials
+from .layer import LAYER, Sizes, Variable
+from .loss_base import (
+    ConcreteLoss,
+    Condition,
+    Loss,
+    LossDerivation,
+    LossSymbols,
+    MatrixForm,
+    RowGradient,
+    layer_output,
+)
+from .matrix import matrix_forms
+from .model import MatrixForm as ModelMatrixForm
+from .model import Outputs, Symbols, build_symbols
 
-#: A matrix form (G, Z, W) ↦ matrix, G being ∂L/∂A with A = ZW (+ 1_m b) substituted.
-MatrixForm = Callable[[Any, Any, Any], Any]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """What the targets must satisfy for a closed form of ∂L/∂A to hold, in words, and how it is
-    imposed on the symbolic targets (``substitution(Y)``) before the closed form is compared."""
-
-    text: str
-    latex: str
-    #: The condition as a noun phrase, for a remark in parentheses.
-    latex_noun: str
-    #: The substitution that imposes it, in LaTeX.
-    substitution_latex: str
-    substitution: Callable[[Any], dict[Any, Any]]
+__all__ = [
+    "LOSSES",
+    "LOSS_NAMES",
+    "ROWS_SUM_TO_ONE",
+    "ConcreteLoss",
+    "Condition",
+    "GenericLoss",
+    "Layer",
+    "Loss",
+    "LossDerivation",
+    "LossSymbols",
+    "MatrixForm",
+    "RowGradient",
+    "SoftmaxCrossEntropy",
+    "SquaredError",
+    "SumLoss",
+    "closed_form_shown",
+    "concrete_loss",
+    "derive_loss",
+    "loss_named",
+    "loss_symbols",
+    "validate_loss",
+]
 
 
 def _row_sums_one(y: Any) -> dict[Any, Any]:
@@ -62,91 +85,11 @@ ROWS_SUM_TO_ONE = Condition(
 )
 
 
-@dataclass(frozen=True)
-class Loss:
-    """A scalar loss L of the layer's output A, as ``--loss`` and ``derive(loss=…)`` name it."""
-
-    name: ClassVar[str]
-    #: The name in prose and headings, such as ``softmax cross entropy``.
-    title: ClassVar[str]
-    #: L depends on targets Y, which a claim may then use.
-    has_targets: ClassVar[bool] = False
-    #: L and ∂L/∂A are polynomials in the entries: their values at integers are exact rationals
-    #: (so counterexamples can be shown) and expanding decides their equality.
-    polynomial: ClassVar[bool] = True
-    #: The largest m·k·n at which claims are checked under this loss (matgrad check); None for
-    #: no limit of its own.
-    claims_limit: ClassVar[int | None] = None
-
-    @property
-    def concrete(self) -> bool:
-        """True when L is written out and also differentiated through the whole layer."""
-        return isinstance(self, ConcreteLoss)
-
-    def validate(self, sizes: Sizes) -> None:
-        """Refuse sizes too large to differentiate this loss at, before any work."""
-
-
 class GenericLoss(Loss):
     """Any scalar L: ∂L/∂A stays the matrix of symbols g_{i,j}, and the chain rule is all."""
 
     name = "generic"
     title = "generic"
-
-
-class ConcreteLoss(Loss):
-    """A loss written out: L(A, Y), its ∂L/∂A in closed form, its names and its size limit. A new
-    loss is one subclass listed in LOSSES (docs/how-it-works.md, "Adding a loss")."""
-
-    #: The right-hand side of L's definition in LaTeX, and the whole line ``L = …`` in plain text.
-    definition_latex: ClassVar[str]
-    text: ClassVar[str]
-    #: ∂L/∂A in closed form, in LaTeX and in plain text.
-    closed_form_latex: ClassVar[str]
-    closed_form_text: ClassVar[str]
-    #: What the targets must satisfy for the closed form to hold; None when nothing.
-    condition: ClassVar[Condition | None] = None
-    #: The largest m·k·n L is derived at: L is differentiated through the whole composition
-    #: once per entry of Z, W and b, which grows as (mkn)².
-    size_limit: ClassVar[int]
-    #: The numbers of columns at which an exercise sheet states this loss; None for any.
-    exercise_columns: ClassVar[range | None] = None
-    #: The loss in words on an exercise sheet (LaTeX), and what its targets are, with
-    #: ``{parameters}`` for the matrices they do not depend on.
-    sheet_words: ClassVar[str]
-    sheet_targets: ClassVar[str] = ""
-    #: The definition of a symbol the shown closed form uses, in LaTeX; None when it uses none.
-    shorthand_latex: ClassVar[str | None] = None
-    #: ∂L/∂A is a constant matrix, so that products with it multiply out short.
-    constant_gradient: ClassVar[bool] = False
-
-    @property
-    def latex(self) -> str:
-        """L's definition in LaTeX, as a display line ``L = …``."""
-        return f"L = {self.definition_latex}"
-
-    def expression(self, a: Any, y: Any) -> Any:
-        """L as a SymPy expression in the entries of ``a`` (and of the targets ``y``)."""
-        raise NotImplementedError
-
-    def closed_form(self, a: Any, y: Any) -> Any:
-        """The textbook ∂L/∂A, built from its definition, not from the CAS derivative."""
-        raise NotImplementedError
-
-    def closed_form_shown(self, closed_form: Any, a: Any) -> Any:
-        """The closed form as a sheet shows it, entry by entry: as it is, unless a loss names a
-        part of it (``shorthand_latex``)."""
-        return closed_form
-
-    def validate(self, sizes: Sizes) -> None:
-        """Refuse m·k·n above ``size_limit``."""
-        volume = sizes.m * sizes.k * sizes.n
-        if volume > self.size_limit:
-            raise SizeError(
-                f"m·k·n = {volume} is above the limit of {self.size_limit} for "
-                f"--loss {self.name}, which differentiates L through the whole layer per entry; "
-                "the generic loss goes much further"
-            )
 
 
 def _cells(a: Any) -> list[tuple[int, int]]:
@@ -315,53 +258,6 @@ def validate_loss(loss: str, sizes: Sizes) -> None:
     loss_named(loss).validate(sizes)
 
 
-@dataclass(frozen=True)
-class LossSymbols:
-    """SymPy matrices of the layer's symbols; ``A`` holds the symbols a_i_j, ``Y`` the targets."""
-
-    Z: Any
-    W: Any
-    b: Any
-    Y: Any
-    A: Any
-
-
-@dataclass(frozen=True)
-class LossDerivation:
-    """A concrete loss differentiated through the layer: ``upstream`` is ∂L/∂A from the CAS (over
-    a_i_j and y_i_j), ``closed_form`` the textbook form it was compared with, ``elementwise`` ∂L/∂Z,
-    ∂L/∂W (∂L/∂b) of L(Z, W, b) itself, and ``products`` the matrix forms built from ``upstream``
-    with A = ZW (+ 1_m b) substituted."""
-
-    #: The loss itself: its expression, closed form, names and limits.
-    definition: ConcreteLoss
-    sizes: Sizes
-    bias: bool
-    symbols: LossSymbols
-    upstream: Any
-    closed_form: Any
-    closed_form_holds: bool
-    elementwise: dict[Variable, Any]
-    products: dict[Variable, Any]
-    checks: tuple[Check, ...]
-
-    @property
-    def loss(self) -> str:
-        """The name of the loss, as ``--loss`` takes it."""
-        return self.definition.name
-
-    @property
-    def condition(self) -> str | None:
-        """What the targets must satisfy for the closed form to hold, or None."""
-        condition = self.definition.condition
-        return condition.text if condition is not None else None
-
-    @property
-    def verified(self) -> bool:
-        """True when the closed form and every identity held at every entry."""
-        return self.closed_form_holds and all(check.holds for check in self.checks)
-
-
 def loss_symbols(sizes: Sizes) -> LossSymbols:
     """The layer's symbols, named as everywhere in matgrad (z_i_r, w_r_j, b_j, a_i_j), and the
     targets y_i_j, which have the shape of A."""
@@ -381,81 +277,212 @@ def closed_form_shown(loss: LossDerivation) -> Any:
     return loss.definition.closed_form_shown(loss.closed_form, loss.symbols.A)
 
 
+@dataclass(frozen=True)
+class Layer:
+    """The layer a loss is differentiated through, on an engine: its symbols, its forward pass
+    and the matrix forms under test (matgrad's derive hands over its own)."""
+
+    symbols: Symbols
+    outputs: Outputs
+    products: Mapping[Variable, ModelMatrixForm]
+
+
 def derive_loss(
     loss: str | ConcreteLoss,
     sizes: Sizes,
     bias: bool,
     forms: Mapping[Variable, MatrixForm] | None = None,
+    *,
+    engine: str | None = None,
+    layer: Layer | None = None,
 ) -> LossDerivation:
     """Differentiate a concrete loss (named in LOSSES, or itself) through the layer and verify the
-    three identities; ``forms`` replaces matrix forms, for tests to show a wrong one rejected."""
-    import sympy
+    three identities on ``engine``; ``forms`` replaces matrix forms by SymPy ones (G, Z, W) ↦
+    matrix, for tests to show a wrong one rejected, and ``layer`` hands over the layer's forward
+    pass and matrix forms (the matrix route's, or those a test puts in their place).
 
+    L = Σ_p ℓ_p(a_p) (checked: L is the sum of its rows' losses). The elementwise route
+    (elementwise.loss_gradients) differentiates each ℓ_p through the layer; ∂L/∂A is ∂ℓ_p/∂a_{p,q}
+    by the engine; compare.py compares the two, row by row, with the exact test of
+    equality.RowExponentials."""
     definition = loss if isinstance(loss, ConcreteLoss) else concrete_loss(loss)
     definition.validate(sizes)
+    cas = get_engine(engine)
+    if layer is None:
+        layer = _layer(sizes, bias, cas)
     symbols = loss_symbols(sizes)
-    expression = definition.expression(symbols.A, symbols.Y)
-    upstream = symbols.A.applyfunc(lambda entry: sympy.diff(expression, entry))
+    entries = [[cas.from_sympy(a) for a in symbols.A.row(p)] for p in range(sizes.m)]
+    row_losses = _row_losses(definition, symbols, cas)
+    upstream_rows = tuple(
+        tuple(cas.diff(row_loss, a) for a in row)
+        for row_loss, row in zip(row_losses, entries, strict=True)
+    )
     textbook = definition.closed_form(symbols.A, symbols.Y)
-    holds = _closed_form_holds(definition.condition, symbols, upstream, textbook)
-    elementwise, products = _through_the_layer(expression, upstream, symbols, bias, forms)
+    holds = _closed_form_holds(definition, symbols, entries, upstream_rows, textbook, cas)
+    gradients = loss_gradients(layer.outputs, row_losses, entries, layer.symbols, sizes, bias, cas)
+    through = {
+        a: output.value
+        for row, outputs in zip(entries, layer.outputs, strict=True)
+        for a, output in zip(row, outputs, strict=True)
+    }
+    given = _given_products(forms, symbols, upstream_rows, bias, cas)
+    comparison = _Comparison(definition, bias, cas, entries, through)
     checks = tuple(
-        compare_expressions(
-            name, LAYER.rule(name), bias, elementwise[name], products[name], definition.name
-        )
-        for name in elementwise
+        comparison.with_matrix(gradients[name], given[name][1])
+        if name in given
+        else comparison.with_form(gradients[name], layer.products[name], upstream_rows)
+        for name in gradients
     )
     return LossDerivation(
-        definition, sizes, bias, symbols, upstream, textbook, holds, elementwise, products, checks
+        definition,
+        sizes,
+        bias,
+        symbols,
+        textbook,
+        holds,
+        checks,
+        cas.name,
+        upstream_rows,
+        gradients,
+        through,
+        {name: matrix for name, (matrix, _) in given.items()},
     )
+
+
+class _Comparison:
+    """How a concrete loss's two sides are compared on the engine: row by row over the entries
+    of A, and as wholes with the layer put in for A (compare.compare_rows)."""
+
+    def __init__(
+        self,
+        definition: ConcreteLoss,
+        bias: bool,
+        engine: Engine,
+        entries: list[list[Any]],
+        through: dict[Any, Any],
+    ) -> None:
+        self._named = (definition.name, bias, self.shown)
+        self._engine = engine
+        exponentials = not definition.polynomial
+        self._equal = RowExponentials(engine, entries if exponentials else ()).equal
+        sums = [[through[a] for a in row] for row in entries]
+        self._equal_composed = RowExponentials(engine, sums if exponentials else ()).equal
+        self._layer = engine.mapping(through)
+
+    def through_layer(self, left: Any, right: Any) -> bool:
+        """left = right, proved with A = ZW (+ 1_m b) put in."""
+        engine, layer = self._engine, self._layer
+        return self._equal_composed(engine.substitute(left, layer), engine.substitute(right, layer))
+
+    def shown(self, expr: Any) -> Any:
+        """An expression over the entries of A as a SymPy expression of the layer."""
+        return self._engine.to_sympy(self._engine.substitute(expr, self._layer))
+
+    def with_form(self, gradient: RowGradient, form: ModelMatrixForm, upstream: Any) -> Check:
+        """The check of ``gradient`` against a matrix form at G = ``upstream``."""
+        return compare_rows(
+            gradient, form, upstream, self._equal, self.through_layer, self._engine, *self._named
+        )
+
+    def with_matrix(self, gradient: RowGradient, claimed: Any) -> Check:
+        """The check of ``gradient`` against a matrix of expressions on the engine."""
+        rule = LAYER.rule(gradient.variable)
+        return compare_row_totals(
+            gradient, claimed, rule, self.through_layer, self._engine, *self._named
+        )
+
+
+def _layer(sizes: Sizes, bias: bool, engine: Engine) -> Layer:
+    """The layer on ``engine``: its symbols, its forward pass and the matrix route's forms."""
+    symbols = build_symbols(sizes, engine)
+    return Layer(
+        symbols, forward(symbols, sizes, bias, engine), matrix_forms(symbols, sizes, bias, engine)
+    )
+
+
+def _row_losses(definition: ConcreteLoss, symbols: LossSymbols, engine: Engine) -> list[Any]:
+    """ℓ_p, the loss of row p of A alone, on the engine: ``expression`` of row 1, converted once,
+    with each row's symbols put in. ValueError unless L of the first two rows is the sum of
+    their losses (the same SymPy expression once the sum is flattened), as a loss defined as
+    Σ_i Σ_j … is: L = Σ_p ℓ_p(a_p) is what the route stands on."""
+    import sympy
+
+    a, y = symbols.A, symbols.Y
+    first = definition.expression(a[0, :], y[0, :])
+    if a.rows > 1:
+        second = definition.expression(a[1, :], y[1, :])
+        if sympy.Add(first, second) != definition.expression(a[:2, :], y[:2, :]):
+            raise ValueError(f"the {definition.name} loss is not the sum of its rows' losses")
+    template = engine.from_sympy(first)
+    named = [engine.from_sympy(entry) for entry in (*a[0, :], *y[0, :])]
+    return [
+        engine.substitute(
+            template,
+            engine.mapping(
+                dict(zip(named, (engine.from_sympy(e) for e in (*a[p, :], *y[p, :])), strict=True))
+            ),
+        )
+        for p in range(a.rows)
+    ]
 
 
 def _closed_form_holds(
-    condition: Condition | None, symbols: LossSymbols, upstream: Any, textbook: Any
+    definition: ConcreteLoss,
+    symbols: LossSymbols,
+    entries: list[list[Any]],
+    upstream_rows: tuple[tuple[Any, ...], ...],
+    textbook: Any,
+    engine: Engine,
 ) -> bool:
     """The CAS's ∂L/∂A equals the closed form at every entry, under the condition if any."""
-    substitution = condition.substitution(symbols.Y) if condition is not None else {}
+    condition = definition.condition
+    substitution = engine.mapping(
+        {
+            engine.from_sympy(target): engine.from_sympy(value)
+            for target, value in (condition.substitution(symbols.Y) if condition else {}).items()
+        }
+    )
+    equal = RowExponentials(engine, () if definition.polynomial else entries).equal
+
+    def imposed(expr: Any) -> Any:
+        return engine.substitute(expr, substitution) if condition else expr
+
     return all(
-        expressions_equal(found.xreplace(substitution), closed.xreplace(substitution))
-        for found, closed in zip(upstream, textbook, strict=True)
+        equal(imposed(found), imposed(engine.from_sympy(textbook[p, q])))
+        for p, row in enumerate(upstream_rows)
+        for q, found in enumerate(row)
     )
 
 
-def _through_the_layer(
-    expression: Any,
-    upstream: Any,
-    symbols: LossSymbols,
-    bias: bool,
+def _given_products(
     forms: Mapping[Variable, MatrixForm] | None,
-) -> tuple[dict[Variable, Any], dict[Variable, Any]]:
-    """With A = ZW (+ 1_m b) substituted: L differentiated by each entry of Z, W (and b), and
-    the matrix forms built from ∂L/∂A, as (elementwise, products)."""
+    symbols: LossSymbols,
+    upstream_rows: tuple[tuple[Any, ...], ...],
+    bias: bool,
+    engine: Engine,
+) -> dict[Variable, tuple[Any, Any]]:
+    """The matrix forms given in place of the layer's, as (SymPy matrix, engine matrix)."""
+    if not forms:
+        return {}
     import sympy
 
-    ones = sympy.ones(symbols.A.rows, 1)
-    layer_output = symbols.Z * symbols.W + ones * symbols.b if bias else symbols.Z * symbols.W
-    forward = dict(zip(symbols.A, layer_output, strict=True))
-    composed = expression.xreplace(forward)
-    matrices = {"Z": symbols.Z, "W": symbols.W, "b": symbols.b}
-    variables = LAYER.variables(bias)
-    elementwise = {
-        name: matrices[name].applyfunc(lambda entry: sympy.diff(composed, entry))
-        for name in variables
-    }
-    operands = {**matrices, "G": upstream.xreplace(forward), "1": ones}
-    products = {
-        name: forms[name](operands["G"], symbols.Z, symbols.W)
-        if forms is not None and name in forms
-        else _multiplied(LAYER.rule(name), operands)
-        for name in variables
-    }
-    return elementwise, products
+    to_sympy = engine.to_sympy
+    upstream = sympy.Matrix([[to_sympy(entry) for entry in row] for row in upstream_rows])
+    through_layer = upstream.xreplace(layer_output(symbols, bias))
+    given = {}
+    for name in LAYER.variables(bias):
+        if name in forms:
+            matrix = forms[name](through_layer, symbols.Z, symbols.W)
+            given[name] = (matrix, _EngineMatrix(matrix, engine))
+    return given
 
 
-def _multiplied(rule: BackwardRule, operands: Mapping[str, Any]) -> Any:
-    """The layer's backward rule (G·Wᵀ, Zᵀ·G, 1ᵀ·G) as a product of SymPy matrices."""
-    left, right = (
-        operands[factor.matrix].T if factor.transposed else operands[factor.matrix]
-        for factor in rule.factors
-    )
-    return left * right
+class _EngineMatrix:
+    """A SymPy matrix's entries on the engine, with ``shape`` and ``[i, j]``."""
+
+    def __init__(self, matrix: Any, engine: Engine) -> None:
+        self.shape = matrix.shape
+        self._rows = [[engine.from_sympy(entry) for entry in row] for row in matrix.tolist()]
+
+    def __getitem__(self, index: tuple[int, int]) -> Any:
+        return self._rows[index[0]][index[1]]

@@ -18,7 +18,7 @@ from .engine import Engine, get_engine, linear_value
 from .layer import LAYER, Index, Shape, Sizes, Variable
 
 if TYPE_CHECKING:
-    from .losses import LossDerivation
+    from .loss_base import LossDerivation
 
 #: A progress callback, progress(phase, done, total), for long derivations and checks.
 Progress = Callable[[str, int, int], None]
@@ -38,6 +38,23 @@ class Symbols:
         """The symbols of the layer's matrix called ``name`` (Z, W, b or G), row by row."""
         by_role = {"input": self.Z, "weights": self.W, "bias": (self.b,), "upstream": self.upstream}
         return by_role[LAYER.matrix(name).role]
+
+
+def build_symbols(sizes: Sizes, engine: Engine) -> Symbols:
+    """One symbol per entry, named so that no two indices collide (z_1_11 is not z_11_1)."""
+
+    def symbols_of(name: str) -> tuple[tuple[Any, ...], ...]:
+        matrix = LAYER.matrix(name)
+        rows, cols = matrix.shape(sizes)
+        return tuple(
+            tuple(engine.symbol(matrix.symbol_name(i, j)) for j in range(1, cols + 1))
+            for i in range(1, rows + 1)
+        )
+
+    upstream = LAYER.role("upstream").name
+    return Symbols(
+        Z=symbols_of("Z"), W=symbols_of("W"), b=symbols_of("b")[0], upstream=symbols_of(upstream)
+    )
 
 
 @dataclass(frozen=True)
