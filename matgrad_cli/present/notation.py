@@ -17,9 +17,7 @@ from .limits import MATRIX_SIDE, SUM_TERMS
 
 _SUBSCRIPTS = str.maketrans("0123456789mkn", "₀₁₂₃₄₅₆₇₈₉ₘₖₙ")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SYMBOL_NAME = re.compile(
-    r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a|sigma)((?:_[0-9]+)+)(?![A-Za-z0-9_])"
-)
+_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a|sigma)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
 #: Display letters of the engine's symbol prefixes; dA_i_j is ∂L/∂a_{i,j}, written g, and
 #: sigma_i_j the softmax's σ_{i,j}.
 _LETTERS = {"z": "z", "w": "w", "b": "b", "dA": "g", "y": "y", "a": "a", "sigma": "σ"}
