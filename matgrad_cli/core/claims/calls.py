@@ -51,14 +51,14 @@ class CallParser(TokenReader):
 
     def _product(self, symbol: str, left: Node, right: Node, span: Span) -> Node:
         """The node of a product written ``symbol`` (``@``, ``*``, ``·`` for a product written
-        ``·``, ``×`` or by juxtaposition, ``⊙`` for an elementwise one): scaling when a side is a
+        ``·``, ``×`` or by juxtaposition, ``.*`` for an elementwise one): scaling when a side is a
         number; between matrices, ``*`` is elementwise in NumPy and the matrix product in
         MATLAB and on paper."""
         if symbol == "@":
             return tree.MatMul(left, right, span)
         if tree.is_scalar(left) or tree.is_scalar(right):
             return tree.ScalarMul(left, right, span)
-        if symbol == "⊙" or (symbol == "*" and self._dialect == "numpy"):
+        if symbol == ".*" or (symbol == "*" and self._dialect == "numpy"):
             return tree.Hadamard(left, right, span)
         if symbol == "*":
             self.marks.add("star-matmul")
@@ -85,7 +85,7 @@ class CallParser(TokenReader):
         if function in ("matmul", "elementwise"):
             self._expect(",", f"{self._raw(name)} takes two arguments, as in matmul(A, B)")
             other, other_height = self._expression()
-            symbol = "@" if function == "matmul" else "⊙"
+            symbol = "@" if function == "matmul" else ".*"
             span = Span(arg.span.start, other.span.end)
             return self._product(symbol, arg, other, span), max(height, other_height)
         if function == "transpose":
@@ -100,7 +100,7 @@ class CallParser(TokenReader):
         self._enter(name)
         if function in ("matmul", "elementwise"):
             other, _ = self._expression()
-            symbol = "@" if function == "matmul" else "⊙"
+            symbol = "@" if function == "matmul" else ".*"
             result = self._product(symbol, node, other, Span(node.span.start, other.span.end))
         elif function == "transpose":
             result = self._transposed(node, name, after_argument=False)

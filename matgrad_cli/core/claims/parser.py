@@ -52,8 +52,8 @@ _Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join
     name for name, loss in LOSSES.items() if loss.has_targets
 )
 #: Operators between two operands, by their canonical token; ``·`` stands for ``·``, ``⋅``,
-#: ``×``, ``\\cdot`` and ``\\times``, ``⊙`` for ``.*``, ``⊙`` and ``\\odot``.
-_PRODUCTS = {"@": "@", "*": "*", "·": "·", "⊙": "⊙", ".*": "⊙", "/": "/", "./": "/"}
+#: ``×``, ``\\cdot`` and ``\\times``, ``.*`` for ``.*``, the circled dot and ``\\odot``.
+_PRODUCTS = {"@": "@", "*": "*", "·": "·", ".*": ".*", "/": "/", "./": "/"}
 #: Tokens that may begin an operand written right after another (a product by juxtaposition).
 _OPERAND_STARTS = frozenset({"(", "{", "∂", "∇", "frac"})
 
@@ -236,7 +236,7 @@ class _Parser(CallParser):
 
     def _term(self) -> Parsed:
         """Products and quotients on one level, left-associative, as in Python: ``@``, ``*``,
-        ``·``, ``⊙``, ``/``, and two operands written side by side (``Z^T G``, ``2 G``)."""
+        ``·``, ``.*``, ``/``, and two operands written side by side (``Z^T G``, ``2 G``)."""
         node, height = self._unary()
         while True:
             token = self._peek()

@@ -104,8 +104,8 @@ CHARACTERS = {
     "⋅": "·",
     "∙": "·",
     "×": "·",
-    "⊙": "⊙",
-    "∘": "⊙",
+    "\u2299": ".*",  # the circled dot
+    "\u2218": ".*",  # the ring operator
     "′": "'",
     "’": "'",
     "ᵀ": "ᵀ",
@@ -131,8 +131,8 @@ COMMAND_SYMBOLS = {
     "cdot": "·",
     "times": "·",
     "ast": "*",
-    "odot": "⊙",
-    "circ": "⊙",
+    "odot": ".*",
+    "circ": ".*",
     "frac": "frac",
     "dfrac": "frac",
     "tfrac": "frac",

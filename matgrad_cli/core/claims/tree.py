@@ -142,7 +142,7 @@ class ScalarMul(_Binary):
 
 
 class Hadamard(_Binary):
-    """The elementwise product, numpy's ``*`` between two matrices (``.*``, ``⊙``)."""
+    """The elementwise product, numpy's ``*`` between two matrices (``.*``, ``\\odot``)."""
 
 
 class Div(_Binary):
