@@ -1,6 +1,6 @@
 """--format beamer: decks that compile with pdflatex and beamer without an error or an overfull
 box, one frame per section, a gradient's chain-rule lines revealed one slide at a time and its
-boxed identity last, and golden decks of derive."""
+boxed identity last (the golden decks of derive are cases of tests/test_golden_cli.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from matgrad_cli.present.beamer import beamer_text
 from matgrad_cli.present.document import Display, Document, Paragraph, Section
 
 from .browser import ink
-from .conftest import assert_golden, run_cli, run_pdflatex
+from .conftest import run_cli, run_pdflatex
 
 
 def _require_beamer() -> None:
@@ -187,19 +187,3 @@ def test_a_bad_combination_is_one_line_and_exit_2(
     assert (code, out) == (2, "")
     assert err.startswith("matgrad: error: ")
     assert err.count("\n") == 1
-
-
-@pytest.mark.parametrize(
-    ("name", "args"),
-    [
-        ("derive-2x2x2-beamer", ["derive", "-f", "beamer"]),
-        ("derive-3x2x4-softmax-beamer", ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
-                                         "softmax-cross-entropy", "-f", "beamer"]),
-    ],
-)  # fmt: skip
-def test_beamer_of_derive_is_unchanged(
-    name: str, args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run_cli(args, capsys)
-    assert code == 0, err
-    assert_golden(out, f"cli/{name}.out")

@@ -79,6 +79,14 @@ CASES: dict[str, list[str]] = {
     "jacobian-standalone": ["jacobian", "--standalone"],
     **{f"jacobian-3x2x4-{f}": ["jacobian", "-m", "3", "-k", "2", "-n", "4", "-f", f]
        for f in ("latex", "text")},
+    # a web page and slides: derive at two sizes and losses, one page of every other kind
+    **{f"derive-2x2x2-{f}": ["derive", "-f", f] for f in ("html", "beamer")},
+    **{f"derive-3x2x4-softmax-{f}": ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
+                                     "softmax-cross-entropy", "-f", f] for f in ("html", "beamer")},
+    "check-wrong-shape-html": ["check", "dW = G @ Z.T", "-f", "html"],
+    "numeric-4x3x5-html": ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "-f", "html"],
+    "prove-html": ["prove", "-f", "html"],
+    "jacobian-2x2x2-html": ["jacobian", "-f", "html"],
     # bad input
     "derive-bad-size": ["derive", "-m", "0"],
     "derive-bad-format": ["derive", "-f", "docx"],

@@ -18,7 +18,7 @@ from matgrad_cli.present.html import html_text
 from matgrad_cli.present.mathml import MathMLError, latex_to_mathml, normalised
 
 from .browser import ink, open_page, visible_text
-from .conftest import assert_golden, run_cli
+from .conftest import run_cli
 
 M = "{http://www.w3.org/1998/Math/MathML}"
 
@@ -217,25 +217,6 @@ def test_exercise_writes_the_web_pages_with_the_latex(
     ]
     problems = (tmp_path / "week3-problems.html").read_text(encoding="utf-8")
     assert "<h2>Problem 2</h2>" in problems
-
-
-# The golden pages of derive.
-
-
-@pytest.mark.parametrize(
-    ("name", "args"),
-    [
-        ("derive-2x2x2-html", ["derive", "-f", "html"]),
-        ("derive-3x2x4-softmax-html", ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
-                                       "softmax-cross-entropy", "-f", "html"]),
-    ],
-)  # fmt: skip
-def test_html_of_derive_is_unchanged(
-    name: str, args: list[str], capsys: pytest.CaptureFixture[str]
-) -> None:
-    code, out, err = run_cli(args, capsys)
-    assert code == 0, err
-    assert_golden(out, f"cli/{name}.out")
 
 
 # In the browser.
