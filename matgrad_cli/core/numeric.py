@@ -25,7 +25,9 @@ is 1024·(9 + 10^6)·9 ≈ 9.2·10^9 for an entry of A along a direction and 102
 are held as int64 and compared exactly; ⟨claimed, V⟩ is summed in int64, where
 1024·2^31·10^6 ≈ 2.2·10^18 stays below 2^63 ≈ 9.2·10^18.
 
-This is a numeric check at random values, not a symbolic proof; the result says so.
+This is a numeric check at random values, not a symbolic proof; the result says so. The concrete
+losses (``numeric_verify(loss=…)``) are checked by numeric_losses.py: every entry, exactly for the
+sum and the squared error, to within a computed bound for the softmax cross-entropy.
 """
 
 from __future__ import annotations
