@@ -344,3 +344,14 @@ def test_the_browser_checks_catch_a_bad_page(tmp_path: Path) -> None:
     assert shown.requests == ("https://example.org/x.png",)
     assert "<merror" in shown.dom
     assert ink(shown.screenshot) == (0.0, 0)
+
+
+def test_full_is_refused_before_any_work_when_the_page_would_be_too_large(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run_cli(
+        ["derive", "-m", "11", "-k", "11", "-n", "11", "--full", "-f", "html"], capsys
+    )
+    assert (code, out) == (2, "")
+    assert err.startswith("matgrad: error: --full at m=11, k=11, n=11 would print 4,730 terms")
+    assert "for html" in err

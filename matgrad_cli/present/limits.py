@@ -64,9 +64,17 @@ SHEET_LINE_WIDTH = 12.0
 #: Above it ``matgrad derive --full`` is refused before any work, as the document would take more
 #: than about 10 s or 1 GiB to write. Measured at about 200 characters and 20 µs a term in LaTeX
 #: and Markdown (2^18 terms, 43³: some 50 MB in 7 s), 40 characters and 250 µs a term in the
-#: terminal view (2^15, 21³), and 0.4 ms a term through pdflatex (2^14, 16³). JSON lists every
-#: entry without ``--full`` and has no limit here.
-FULL_TERMS = {"latex": 2**18, "markdown": 2**18, "text": 2**15, "pdf": 2**14}
+#: terminal view (2^15, 21³), and 0.4 ms a term through pdflatex (2^14, 16³). The web page
+#: converts its maths to MathML at about 1.2 ms a term (2^12, 10³ in 5 s); a beamer deck is
+#: written like LaTeX. JSON lists every entry without ``--full`` and has no limit here.
+FULL_TERMS = {
+    "latex": 2**18,
+    "markdown": 2**18,
+    "text": 2**15,
+    "pdf": 2**14,
+    "html": 2**12,
+    "beamer": 2**18,
+}
 
 
 def full_terms(m: int, k: int, n: int, bias: bool) -> int:
