@@ -163,16 +163,15 @@ class CallParser(TokenReader):
                 axis, keep = self._sum_keyword(token, axis, keep)
             else:
                 axis = self._positional_axis()
+        span = Span(name.start, self._peek().end)
+        if axis is None and self._dialect != "matlab":
+            # Every entry added up: the column sums, then those, one number (0-d in NumPy).
+            self.marks.add("total-mean" if mean else "total-sum")
+            columns = tree.SumAxis(arg, 0, span, False, mean)
+            return tree.SumAxis(columns, 0, span, keep, mean)
         if axis is None:
-            if self._dialect != "matlab":
-                word = "mean" if mean else "sum"
-                raise self._fail(
-                    f"{word} needs an axis: {word}(X, axis=0) adds down each column, "
-                    f"{word}(X, axis=1) along each row (without one, it is a single number)",
-                    self._peek(),
-                )
             axis = 0  # MATLAB's sum(X) adds down each column
-        return tree.SumAxis(arg, axis, Span(name.start, self._peek().end), keep, mean)
+        return tree.SumAxis(arg, axis, span, keep, mean)
 
     def _sum_keyword(
         self, token: Token, axis: Literal[0, 1] | None, keep: bool

@@ -311,7 +311,7 @@ def reading_notes(expr: Node, marks: frozenset[str] | set[str], dialect: str) ->
     row, ``*`` as the matrix product, a ``1`` of inferred size, the softmax's targets."""
     notes = []
     shape = _probe_shape(expr) if id(expr) in tree.flat_parts(expr) else None
-    if shape is not None:
+    if shape is not None and shape != (1, 1):
         notes.append(
             f"{to_text(expr)} is a 1-D array in NumPy (no keepdims=True); "
             f"it was compared as the 1×{_probe_dim(shape[1])} row"
@@ -322,6 +322,12 @@ def reading_notes(expr: Node, marks: frozenset[str] | set[str], dialect: str) ->
             break
     if "star-matmul" in marks:
         notes.append(f"* between matrices was read as the matrix product (--dialect {dialect})")
+    for mark, word in (("total-sum", "sum"), ("total-mean", "mean")):
+        if mark in marks:
+            notes.append(
+                f"{word}(X) without an axis takes every entry into one number (read as the "
+                f"{word} of the column {word}s); {word}(X, axis=0) gives one for each column"
+            )
     if "matlab-axis" in marks:
         notes.append("a sum's dimension was counted from 1, as in MATLAB: 1 adds down each column")
     if "softmax" in marks:
