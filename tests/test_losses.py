@@ -195,8 +195,10 @@ def test_unknown_losses_and_sizes_above_the_limit_are_refused() -> None:
     with pytest.raises(InputError, match="unknown loss 'hinge'"):
         validate_loss("hinge", Sizes(2, 2, 2))
     limit = SoftmaxCrossEntropy.size_limit
-    with pytest.raises(SizeError, match=f"above the limit of {limit}"):
-        derive(5, 5, 5, loss="softmax-cross-entropy")
+    with pytest.raises(SizeError, match=f"above the symbolic limit of {limit}"):
+        derive(64, 64, 8, loss="softmax-cross-entropy")
+    with pytest.raises(SizeError, match=f"m·k·n·n = 327680 is above the symbolic limit of {2**18}"):
+        derive(5, 4, 128, loss="softmax-cross-entropy")
 
 
 @pytest.mark.parametrize("loss", CONCRETE)
@@ -269,8 +271,10 @@ def test_the_softmax_states_its_condition_and_its_limits() -> None:
     assert not softmax.polynomial
     assert softmax.claims_limit == 24
     assert softmax.exercise_columns == range(2, 4)
-    with pytest.raises(SizeError, match="n = 7 is above the limit of 6 columns"):
-        validate_loss("softmax-cross-entropy", Sizes(1, 1, 7))
+    with pytest.raises(SizeError, match="n = 129 is above the limit of 128 columns"):
+        validate_loss("softmax-cross-entropy", Sizes(1, 1, 129))
+    validate_loss("softmax-cross-entropy", Sizes(4, 4, 100))  # a hundred classes
+    validate_loss("softmax-cross-entropy", Sizes(32, 32, 10))
     assert all(concrete_loss(name).polynomial for name in ("sum", "squared-error"))
 
 
@@ -304,7 +308,7 @@ def test_a_new_loss_is_one_class_and_is_verified_through_the_layer() -> None:
         "∂L/∂W = Zᵀ · ∂L/∂A, L = cubic",
         "∂L/∂b = 1ᵀ · ∂L/∂A, L = cubic",
     ]
-    with pytest.raises(SizeError, match="above the limit of 8 for --loss cubic"):
+    with pytest.raises(SizeError, match="above the symbolic limit of 8 for --loss cubic"):
         derive_loss(_Cubic(), Sizes(2, 2, 3), bias=True)
 
 

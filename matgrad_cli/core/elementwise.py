@@ -256,6 +256,7 @@ class _RowLosses:
                 ]
             )
         self._parts: dict[tuple[int, tuple[int, ...]], Any] = {}
+        self._logarithms = [sorted(engine.logarithms(loss), key=str) for loss in row_losses]
 
     def _part(self, p: int, columns: tuple[int, ...]) -> Any:
         """The sum of the terms of ℓ_p that hold an a_{p,q} of ``columns``."""
@@ -275,7 +276,21 @@ class _RowLosses:
         for p, columns in sorted(fed.items()):
             entries, rests = self._entries[p], self._rests[p]
             part = self._part(p, tuple(q for q, _ in columns))
-            through = mapping({entries[q]: held + rests[q] for q, held in columns})
-            back = mapping({rests[q]: entries[q] - held for q, held in columns})
-            shares.append((p + 1, substitute(diff(substitute(part, through), symbol), back)))
+            through = {entries[q]: held + rests[q] for q, held in columns}
+            back = {rests[q]: entries[q] - held for q, held in columns}
+            back.update(
+                (composed, entries[q])
+                for q, composed in zip(
+                    (q for q, _ in columns), (held + rests[q] for q, held in columns), strict=True
+                )
+            )
+            # A logarithm of the row (the softmax's log Σ_q exp(a_{p,q})) occurs in every term:
+            # its argument is composed once here, not once per occurrence, and named back.
+            inner = mapping(through)
+            for logarithm in self._logarithms[p]:
+                argument = substitute(logarithm.args[0], inner)
+                through[logarithm] = engine.log(argument)
+                back[argument] = logarithm.args[0]
+            derivative = diff(substitute(part, mapping(through)), symbol)
+            shares.append((p + 1, substitute(derivative, mapping(back))))
         return tuple(shares)

@@ -33,6 +33,8 @@ class Engine(Protocol):
     def to_sympy(self, expr: Any) -> Any: ...
     def from_sympy(self, expr: Any) -> Any: ...
     def exp(self, expr: Any) -> Any: ...
+    def log(self, expr: Any) -> Any: ...
+    def logarithms(self, expr: Any) -> set[Any]: ...
     def substitute(self, expr: Any, mapping: Any) -> Any: ...
     def mapping(self, pairs: dict[Any, Any]) -> Any: ...
 
@@ -85,6 +87,12 @@ class SymengineEngine:
     def exp(self, expr: Any) -> Any:
         return self._se.exp(expr)
 
+    def log(self, expr: Any) -> Any:
+        return self._se.log(expr)
+
+    def logarithms(self, expr: Any) -> set[Any]:
+        return set(expr.atoms(type(self._se.log(self._se.Symbol("x")))))
+
     def substitute(self, expr: Any, mapping: Any) -> Any:
         # Whole subexpressions equal to a key are replaced, never a part of a sum or product.
         return expr.xreplace(mapping)
@@ -133,6 +141,12 @@ class SympyEngine:
 
     def exp(self, expr: Any) -> Any:
         return self._sp.exp(expr)
+
+    def log(self, expr: Any) -> Any:
+        return self._sp.log(expr)
+
+    def logarithms(self, expr: Any) -> set[Any]:
+        return set(expr.atoms(self._sp.log))
 
     def substitute(self, expr: Any, mapping: Any) -> Any:
         return expr.xreplace(mapping)

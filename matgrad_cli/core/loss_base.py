@@ -72,8 +72,9 @@ class ConcreteLoss(Loss):
     closed_form_text: ClassVar[str]
     #: What the targets must satisfy for the closed form to hold; None when nothing.
     condition: ClassVar[Condition | None] = None
-    #: The largest m·k·n L is derived at: L is differentiated through the whole composition
-    #: once per entry of Z, W and b, which grows as (mkn)².
+    #: The largest m·k·n L is derived at symbolically (about a minute of work; benchmarks/scale.py
+    #: measures it): each row's loss is differentiated once for each entry of Z, W and b that
+    #: reaches it, m·k·n + m·k + m·n derivatives.
     size_limit: ClassVar[int]
     #: The numbers of columns at which an exercise sheet states this loss; None for any.
     exercise_columns: ClassVar[range | None] = None
@@ -109,9 +110,8 @@ class ConcreteLoss(Loss):
         volume = sizes.m * sizes.k * sizes.n
         if volume > self.size_limit:
             raise SizeError(
-                f"m·k·n = {volume} is above the limit of {self.size_limit} for "
-                f"--loss {self.name}, which differentiates L through the whole layer per entry; "
-                "the generic loss goes much further"
+                f"m·k·n = {volume} is above the symbolic limit of {self.size_limit} for "
+                f"--loss {self.name} (about a minute of work); --numeric checks larger layers"
             )
 
 

@@ -106,7 +106,9 @@ class SumLoss(ConcreteLoss):
     text = "L = Σ_{i,j} a_{i,j}"
     closed_form_latex = r"\mathbf{1}_m \mathbf{1}_n^\top"
     closed_form_text = "all ones"
-    size_limit = 216
+    size_limit = 64**3
+    #: matgrad check judges each claim with SymPy, entry by entry: it keeps its own limit.
+    claims_limit = 216
     sheet_words = "the sum of the entries of $A$"
     constant_gradient = True
 
@@ -131,7 +133,9 @@ class SquaredError(ConcreteLoss):
     text = "L = ½ Σ_{i,j} (a_{i,j} − y_{i,j})²"
     closed_form_latex = "A - Y"
     closed_form_text = "A − Y"
-    size_limit = 216
+    size_limit = 64**3
+    #: matgrad check judges each claim with SymPy, entry by entry: it keeps its own limit.
+    claims_limit = 216
     sheet_words = "the squared error"
     sheet_targets = ", with targets $y_{{i,j}}$ that do not depend on {parameters}"
 
@@ -169,11 +173,11 @@ class SoftmaxCrossEntropy(ConcreteLoss):
     closed_form_latex = r"\operatorname{softmax}(A) - Y"
     closed_form_text = "softmax(A) − Y (softmax of each row)"
     condition = ROWS_SUM_TO_ONE
-    # The softmax's expressions grow fastest.
-    size_limit = 64
-    #: Its cost grows with the square of the columns as well (each row's denominator holds n
-    #: exponentials): a 1×1×64 layer would take minutes.
-    column_limit = 6
+    size_limit = 16384
+    #: Its cost grows with the square of the columns as well: every entry of a row feeds every
+    #: exponential of that row, so each derivative has n terms; m·k·n·n is capped too.
+    column_limit = 128
+    cost_limit = 2**18
     #: The default sizes of matgrad check reach 24; each hint is a full symbolic check.
     claims_limit = 24
     #: A row of more than 3 exponentials is too long to work with by hand, and a row of one is
@@ -220,13 +224,21 @@ class SoftmaxCrossEntropy(ConcreteLoss):
         return shown
 
     def validate(self, sizes: Sizes) -> None:
-        """Refuse more than ``column_limit`` columns, then m·k·n above ``size_limit``."""
+        """Refuse more than ``column_limit`` columns, then m·k·n above ``size_limit``, then
+        m·k·n·n above ``cost_limit``."""
         if sizes.n > self.column_limit:
             raise SizeError(
                 f"n = {sizes.n} is above the limit of {self.column_limit} columns for --loss "
                 f"{self.name}: every entry of a row feeds every exponential of that row"
             )
         super().validate(sizes)
+        cost = sizes.m * sizes.k * sizes.n * sizes.n
+        if cost > self.cost_limit:
+            raise SizeError(
+                f"m·k·n·n = {cost} is above the symbolic limit of {self.cost_limit} for --loss "
+                f"{self.name} (every entry of a row feeds every exponential of that row); "
+                "--numeric checks larger layers"
+            )
 
 
 #: Every loss by name, in the order the command line lists them (and exercise sheets draw the
