@@ -21,7 +21,7 @@ from typer.core import TyperGroup
 
 from .. import __version__
 from ..errors import ClaimSyntaxError, MatgradError, OutputError
-from . import commands, exercise, streams
+from . import check, commands, exercise, streams
 
 if TYPE_CHECKING:
     from typer._click import Context
@@ -117,7 +117,7 @@ def root(
     entry, and write the derivation as LaTeX, text, Markdown or JSON."""
 
 
-for command in (commands.derive, commands.check, commands.prove, commands.jacobian):
+for command in (commands.derive, check.check, commands.prove, commands.jacobian):
     app.command()(command)
 app.command()(exercise.exercise)
 

@@ -190,6 +190,21 @@ ClaimsArgument = Annotated[
         show_default=False,
     ),
 ]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        help=(
+            "Grade a file of named answers (the one argument, NAME: CLAIM a line) against this "
+            "answer key (TOML: the questions, their gradients and points; docs/autograding.md)."
+        ),
+        metavar="KEY",
+    ),
+]
+GrammarOption = Annotated[
+    bool,
+    typer.Option("--grammar", help="Print the claim language (names, operators, examples)."),
+]
 ClaimsFileOption = Annotated[
     Path | None,
     typer.Option(

@@ -36,6 +36,7 @@ _FORMATS: dict[str, str | None] = {
     "html": "html:html_text",
     "beamer": "beamer:beamer_text",
     "json": None,
+    "gradescope": None,
 }
 
 #: Renderings that are not a printed document: data (JSON) and the plain text of a kind without
@@ -43,6 +44,7 @@ _FORMATS: dict[str, str | None] = {
 _RENDERERS: dict[tuple[str, str], str] = {
     ("Derivation", "json"): "json:render_json",
     ("CheckReport", "json"): "json:render_json",
+    ("CheckReport", "gradescope"): "gradescope:render_gradescope",
     ("ProofReport", "json"): "json:render_json",
     ("JacobianDerivation", "json"): "json:render_json",
     ("NumericResult", "json"): "json:render_json",

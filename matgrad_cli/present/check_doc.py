@@ -4,12 +4,15 @@ for under a concrete loss."""
 
 from __future__ import annotations
 
+import re
+
 from ..core.claims import (
     GRADIENT_NAMES,
     LEADING_HINTS,
     CheckReport,
     ClaimVerdict,
     NumberMatrix,
+    RefusedClaim,
     number_text,
     shape_text,
 )
@@ -44,6 +47,61 @@ def upstream_note(verdict: ClaimVerdict) -> str | None:
     condition = loss.condition
     closed = loss.closed_form_text + (f", {condition.text}" if condition else "")
     return f"here G = ∂L/∂A = {closed}"
+
+
+def every_size(verdict: ClaimVerdict, math: bool = False) -> str | None:
+    """For a right claim, that it was also compared at its general sizes, which show that it is
+    right at every size (None when it was not compared there); ``math`` for a document."""
+    if not verdict.correct or not verdict.general_sizes:
+        return None
+    triples = [f"{s.m}×{s.k}×{s.n}" for s in verdict.general_sizes]
+    where = ", ".join(triples[:-1]) + " and " + triples[-1] if len(triples) > 1 else triples[0]
+    sizes = "$m \\times k \\times n$" if math else "m×k×n"
+    return (
+        f"It is right at every size, too: it also agrees at {sizes} = {where}, "
+        "where any dependence on the sizes that the gradient does not have would show."
+    )
+
+
+#: What the letters of a first differing entry stand for: (the symbols' prefix, in text, in
+#: a document's maths, where ∂L/∂a_{i,j} is written out).
+_LETTERS = (
+    (
+        "dA_",
+        "g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G",
+        None,
+    ),
+    ("a_", "a_{i,j} is entry (i,j) of A = ZW + b", r"$a_{i,j}$ is entry $(i,j)$ of $A = ZW + b$"),
+    (
+        "sigma_",
+        "σ_{i,j} = softmax(a_{i,:})_j",
+        r"$\sigma_{i,j} = \operatorname{softmax}(a_{i,:})_j$",
+    ),
+)
+
+
+def entry_note(verdict: ClaimVerdict, math: bool = False) -> str | None:
+    """What the letters of a first differing entry stand for, beyond Z, W, b and Y, and for
+    which targets it is shown; ``math`` for a document."""
+    difference = verdict.first_difference
+    if difference is None:
+        return None
+    words = set(re.findall(r"[A-Za-z]+_", difference.claimed + " " + difference.correct))
+    shown = [(latex if math else text) for prefix, text, latex in _LETTERS if prefix in words]
+    notes = [note for note in shown if note is not None]
+    if difference.condition:
+        notes.append(f"shown for {difference.condition}")
+    return "; ".join(notes) if notes else None
+
+
+def refusal(entry: RefusedClaim) -> str:
+    """Why a claim was not judged, with where it came from."""
+    where = f"{entry.where}: " if entry.where else ""
+    return f"{where}{entry.message}"
+
+
+#: Where a claim that does not parse is pointed to.
+GRAMMAR_POINTER = "the claim language: matgrad check --grammar"
 
 
 def _sizes(sizes: Sizes) -> str:
@@ -94,6 +152,9 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
                 aligned=True,
             ),
         ]
+        note = entry_note(verdict, math=True)
+        if note:
+            blocks.append(Paragraph(f"({note})"))
     example = verdict.counterexample
     if example is not None:
         operands = ",\\quad ".join(
@@ -134,6 +195,9 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
                 f"$m \\times k \\times n$ = {where}."
             )
         ]
+        general = every_size(verdict, math=True)
+        if general:
+            blocks.append(Paragraph(general))
     else:
         blocks += _shapes(verdict) if verdict.reason == "shape" else _values(verdict)
         if verdict.hint and verdict.hint_kind not in LEADING_HINTS:
@@ -144,10 +208,28 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     return Section(f"Claim {number}: `{verdict.claim}`, {status}", tuple(blocks))
 
 
-def check_document(report: CheckReport, full: bool = False) -> Document:
-    """Every verdict of a report, one section each, and a closing count."""
+def summary_count(report: CheckReport) -> str:
+    """``3 of 4 claims correct.``, and how many could not be checked."""
     right = sum(verdict.correct for verdict in report.verdicts)
-    sections = [_verdict_section(number, v) for number, v in enumerate(report.verdicts, 1)]
-    count = Paragraph(f"{right} of {len(report.verdicts)} claims correct.")
+    total = len(report.verdicts) + len(report.refused)
+    refused = f" ({len(report.refused)} not checked)" if report.refused else ""
+    return f"{right} of {total} claims correct{refused}."
+
+
+def _refused_section(number: int, entry: RefusedClaim) -> Section:
+    """A claim that was not judged: why, and where the claim language is described."""
+    blocks = (Paragraph(f"Not checked: {refusal(entry)}."), Paragraph(f"See {GRAMMAR_POINTER}."))
+    return Section(f"Claim {number}: `{' '.join(entry.claim.split())}`, not checked", blocks)
+
+
+def check_document(report: CheckReport, full: bool = False) -> Document:
+    """Every verdict (or refusal) of a report, one section each, and a closing count."""
+    sections = [
+        _refused_section(number, entry)
+        if isinstance(entry, RefusedClaim)
+        else _verdict_section(number, entry)
+        for number, entry in enumerate(report.entries, 1)
+    ]
+    count = Paragraph(summary_count(report))
     sections.append(Section("Summary", (count,)))
     return Document("Checking gradient claims against the verified derivation", tuple(sections))

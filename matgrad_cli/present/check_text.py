@@ -22,13 +22,24 @@ from ..core.claims import (
     CheckReport,
     ClaimVerdict,
     NumberMatrix,
+    RefusedClaim,
     number_text,
     shape_text,
 )
 from ..errors import ClaimSyntaxError
 from . import notation as plain
 from . import terminal as ui
-from .check_doc import STATUS, compared_with, gradient_name, upstream_note
+from .check_doc import (
+    GRAMMAR_POINTER,
+    STATUS,
+    compared_with,
+    entry_note,
+    every_size,
+    gradient_name,
+    refusal,
+    summary_count,
+    upstream_note,
+)
 from .limits import SHAPE_STEPS
 
 _STYLE_CLAIM = "bold"
@@ -84,6 +95,9 @@ def _correct(verdict: ClaimVerdict) -> Iterator[RenderableType]:
         f"Correct: it equals {gradient_name(verdict)} entry by entry, compared with "
         f"{compared_with(verdict)} at {where}."
     )
+    general = every_size(verdict)
+    if general:
+        yield Text(general)
 
 
 def _shapes(verdict: ClaimVerdict) -> Iterator[RenderableType]:
@@ -120,8 +134,9 @@ def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
         grid.add_row("your claim", claimed)
         grid.add_row("right", correct)
         yield _detail(grid)
-        if "g" in claimed + correct:
-            yield _detail(Text("(g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G)", style=ui.STYLE_NOTE))
+        note = entry_note(verdict)
+        if note:
+            yield _detail(Text(f"({note})", style=ui.STYLE_NOTE))
     example = verdict.counterexample
     if example is not None:
         inputs = [_labelled(f"{name} = ", matrix) for name, matrix in example.operands]
@@ -189,18 +204,40 @@ class CheckView:
     report: CheckReport
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        verdicts = self.report.verdicts
-        for number, verdict in enumerate(verdicts):
+        entries = self.report.entries
+        for number, entry in enumerate(entries):
             if number:
                 yield Text("")
-            yield VerdictView(verdict)
-        if len(verdicts) > 1:
-            right = sum(1 for verdict in verdicts if verdict.correct)
+            yield RefusedView(entry) if isinstance(entry, RefusedClaim) else VerdictView(entry)
+        if len(entries) > 1:
             yield Text("")
             yield Text(
-                f"{right} of {len(verdicts)} claims correct.",
-                style=ui.STYLE_GOOD if right == len(verdicts) else ui.STYLE_BAD,
+                summary_count(self.report),
+                style=ui.STYLE_GOOD if self.report.correct else ui.STYLE_BAD,
             )
+
+
+@dataclass(frozen=True)
+class RefusedView:
+    """A claim that was not judged: why, with a caret under the character that does not parse,
+    and where the claim language is described."""
+
+    entry: RefusedClaim
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        entry = self.entry
+        yield Text.assemble(
+            ("✗ ", ui.STYLE_BAD),
+            (" ".join(entry.claim.split()), _STYLE_CLAIM),
+            ("   not checked", ui.STYLE_BAD),
+        )
+        body: list[RenderableType] = [Text(f"Not checked: {refusal(entry)}.")]
+        if isinstance(entry.error, ClaimSyntaxError):
+            width = options.max_width - DETAIL
+            line, caret = caret_excerpt(entry.error, width)
+            body.append(_detail(Text(f"{line}\n{caret}", no_wrap=True, overflow="ellipsis")))
+        body.append(Text(f"See {GRAMMAR_POINTER}.", style=ui.STYLE_NOTE))
+        yield Padding(Group(*body), (0, 0, 0, INDENT))
 
 
 #: Unicode categories shown as a replacement character: controls, formats, surrogates, unassigned.

@@ -20,7 +20,7 @@ from ..core.model import Derivation, LinearForm
 from .layer_latex import upstream_first
 
 if TYPE_CHECKING:
-    from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix
+    from ..core.claims import CheckReport, ClaimVerdict, NumberMatrix, RefusedClaim
     from ..core.jacobians import JacobianCheck, JacobianDerivation, VecEntry
     from ..core.losses import LossDerivation
     from ..core.numeric import NumericCheck, NumericResult
@@ -183,19 +183,54 @@ def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
         },
         **_fields(verdict, "hint_kind hint correct_formula"),
         "notes": list(verdict.notes),
+        "general_sizes": [_sizes(sizes) for sizes in verdict.general_sizes],
+    }
+
+
+def _refused(entry: RefusedClaim) -> dict[str, Any]:
+    """A claim that was not checked: why, where, and the offending character (0-based)."""
+    return {
+        "claim": entry.claim,
+        "checked": False,
+        "message": entry.message,
+        "position": entry.position,
+        "where": entry.where,
     }
 
 
 def check_data(report: CheckReport) -> dict[str, Any]:
     """The check report's JSON document as Python data."""
-    total = len(report.verdicts)
+    from ..core.claims import RefusedClaim
+
+    total = len(report.entries)
     right = sum(1 for verdict in report.verdicts if verdict.correct)
-    return {
+    wrong = len(report.verdicts) - right
+    data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "correct": report.correct,
-        "counts": {"claims": total, "correct": right, "wrong": total - right},
-        "claims": [_verdict(verdict) for verdict in report.verdicts],
+        "counts": {"claims": total, "correct": right, "wrong": wrong},
+        "claims": [
+            _refused(entry) if isinstance(entry, RefusedClaim) else _verdict(entry)
+            for entry in report.entries
+        ],
     }
+    if report.refused:
+        data["counts"]["not_checked"] = len(report.refused)
+    if report.marks:
+        earned, points = report.score
+        data["score"] = {"earned": earned, "points": points}
+        data["marks"] = [
+            {
+                "question": mark.question,
+                "gradient": f"d{mark.target}",
+                "points": mark.points,
+                "score": mark.score,
+                "claim": None if mark.order is None else mark.order,
+                "why": mark.why,
+            }
+            for mark in report.marks
+        ]
+    return data
 
 
 # The Jacobian view (matgrad jacobian --format json).

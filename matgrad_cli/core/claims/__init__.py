@@ -20,6 +20,7 @@ from .verdict import (
     Counterexample,
     EntryDifference,
     NumberMatrix,
+    RefusedClaim,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Dialect",
     "EntryDifference",
     "NumberMatrix",
+    "RefusedClaim",
     "check",
     "number_text",
     "read_claims_file",

@@ -14,13 +14,13 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ...errors import ArgumentError, InputError, SizeError
+from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
 from ..arguments import claim_texts
 from ..checks import Check
 from ..derive import validate_sizes
 from ..layer import LAYER, Sizes, positive_sizes
 from ..losses import loss_named, validate_loss
-from . import answers
+from . import answers, tree
 from .answers import ShapeFailure
 from .cost import (
     CLAIM_OVERHEAD,
@@ -33,11 +33,27 @@ from .cost import (
     size_cost,
 )
 from .evaluation import evaluate
+from .generality import (
+    DRAWS,
+    GRID_LIMIT,
+    SIZE_LIMIT,
+    first_general_failure,
+    general_counterexample,
+    general_sizes,
+    size_dependence,
+)
 from .parser import DIALECTS, Dialect, check_notation, parse_claim
 from .repairs import find_hint, hinted
 from .shapes import shape_of
-from .tree import LOSS_TARGETS, Claim, Node, Target, names
-from .verdict import CheckReport, ClaimVerdict, Counterexample, EntryDifference, NumberMatrix
+from .tree import LOSS_TARGETS, OUTPUT, Claim, Node, Target, names
+from .verdict import (
+    CheckReport,
+    ClaimVerdict,
+    Counterexample,
+    EntryDifference,
+    NumberMatrix,
+    RefusedClaim,
+)
 
 #: Sizes checked when none are given: distinct, non-square triples first, so that a missing or
 #: extra transpose changes a shape somewhere, and the square 2×2×2 case last.
@@ -84,12 +100,25 @@ def _excerpt(text: str, width: int = 40) -> str:
     return f'"{flat if len(flat) <= width else flat[: width - 1] + "…"}"'
 
 
-def _claim_cost(claim: Claim, sizes_list: Sequence[Sizes], loss: str, budget: int) -> ClaimCost:
-    """What checking ``claim`` may cost; CheckTooCostly when over ``budget``, or when its numbers
-    would grow too long to print."""
-    cost = claim_cost(
-        claim.expr, answers.expected_tree(claim.target), sizes_list, loss, hinted(claim.expr)
-    )
+def _claim_cost(
+    claim: Claim, sizes_list: Sequence[Sizes], loss: str, budget: int
+) -> tuple[ClaimCost, tuple[Sizes, ...]]:
+    """What checking ``claim`` may cost, at the sizes checked and at its general sizes (which
+    it returns); CheckTooCostly when over ``budget``, when its numbers would grow too long to
+    print, or when its dependence on the sizes needs too many general sizes."""
+    expected = answers.expected_tree(claim.target)
+    cost = claim_cost(claim.expr, expected, sizes_list, loss, hinted(claim.expr))
+    _within(claim, cost, budget)
+    general = _general_sizes(claim, loss)
+    trials = [size_cost(claim.expr, expected, sizes, loss).trial for sizes in general]
+    attempts = answers.COUNTEREXAMPLE_ATTEMPTS if loss in answers.POLYNOMIAL_LOSSES else 0
+    cost = replace(cost, symbolic=cost.symbolic + DRAWS * sum(trials) + attempts * max(trials))
+    _within(claim, cost, budget)
+    return cost, general
+
+
+def _within(claim: Claim, cost: ClaimCost, budget: int) -> None:
+    """CheckTooCostly when ``cost`` is over ``budget``, or its numbers would grow too long."""
     if cost.digits > MAX_DIGITS:
         raise CheckTooCostly(
             f"the claim {_excerpt(claim.text)} has numbers that would grow to about "
@@ -105,32 +134,101 @@ def _claim_cost(claim: Claim, sizes_list: Sequence[Sizes], loss: str, budget: in
             f"{degree}; check it at smaller --m/--k/--n, or shorten it",
             claim.text,
         )
-    return cost
 
 
-def _costs(
-    claims: Sequence[Claim], sizes_list: Sequence[Sizes], loss: str, budget: int
-) -> list[ClaimCost | None]:
-    """What each claim may cost, None for a repeat of an earlier claim (its verdict is reused);
-    CheckTooCostly, before any arithmetic, when one claim is over ``budget``, or as soon as
-    the claims so far are."""
-    seen: set[tuple[Target, Node]] = set()
-    costs: list[ClaimCost | None] = []
+def _general_sizes(claim: Claim, loss: str) -> tuple[Sizes, ...]:
+    """The general sizes of the claim (generality.py); CheckTooCostly when its dependence on
+    the sizes would need more of them, or larger ones, than the limits."""
+    dependence = size_dependence(claim.expr, answers.expected_tree(claim.target), loss)
+    general = general_sizes(dependence)
+    largest = max(max(sizes.m, sizes.k, sizes.n) for sizes in general)
+    if len(general) > GRID_LIMIT or largest > SIZE_LIMIT:
+        degrees = ", ".join(
+            f"{degree} in {size}" for degree, size in zip(dependence.degrees, "mkn", strict=True)
+        )
+        raise CheckTooCostly(
+            f"the claim {_excerpt(claim.text)} may depend on the sizes through polynomials of "
+            f"degree {degrees}, with up to {dependence.factors} factors a term: showing that it "
+            f"holds at every size would take {len(general):,} sizes up to {largest} (at most "
+            f"{GRID_LIMIT} sizes up to {SIZE_LIMIT}); shorten it",
+            claim.text,
+        )
+    return general
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A claim read and weighed: its cost (None for a repeat, whose verdict is reused) and its
+    general sizes."""
+
+    claim: Claim
+    cost: ClaimCost | None
+    general: tuple[Sizes, ...]
+
+
+def _refused(error: ClaimSyntaxError | CheckTooCostly, text: str, order: int) -> RefusedClaim:
+    position = error.position if isinstance(error, ClaimSyntaxError) else None
+    return RefusedClaim(order, text, error.message, position, error)
+
+
+def _read(
+    texts: Sequence[str], loss: str, dialect: Dialect, keep_going: bool
+) -> list[Claim | RefusedClaim]:
+    """Every claim parsed; one that cannot be raises ClaimSyntaxError, or with ``keep_going``
+    is refused on its own."""
+    read: list[Claim | RefusedClaim] = []
+    for order, text in enumerate(texts):
+        try:
+            read.append(_parsed(text, loss, dialect))
+        except ClaimSyntaxError as error:
+            if not keep_going:
+                raise
+            read.append(_refused(error, text, order))
+    return read
+
+
+def _plans(
+    texts: Sequence[str],
+    sizes_list: Sequence[Sizes],
+    loss: str,
+    budget: int,
+    dialect: Dialect,
+    keep_going: bool,
+) -> list[_Plan | RefusedClaim]:
+    """Every claim read, then weighed, before any arithmetic. A claim that cannot be read or is
+    over ``budget`` raises (ClaimSyntaxError, CheckTooCostly with that claim as ``source``), or
+    with ``keep_going`` is refused on its own; claims over the budget together always raise."""
+    read = _read(texts, loss, dialect, keep_going)
+    seen: dict[tuple[Target, Node], tuple[Sizes, ...]] = {}
+    plans: list[_Plan | RefusedClaim] = []
     total = 0
-    for count, claim in enumerate(claims, start=1):
+    for order, claim in enumerate(read):
+        if isinstance(claim, RefusedClaim):
+            plans.append(claim)
+            continue
         key = (claim.target, claim.expr)
-        cost = None if key in seen else _claim_cost(claim, sizes_list, loss, budget)
-        seen.add(key)
-        costs.append(cost)
-        total += CLAIM_OVERHEAD if cost is None else cost.operations
+        if key in seen:
+            plans.append(_Plan(claim, None, seen[key]))
+            total += CLAIM_OVERHEAD
+        else:
+            try:
+                cost, general = _claim_cost(claim, sizes_list, loss, budget)
+            except CheckTooCostly as error:
+                if not keep_going:
+                    raise
+                plans.append(_refused(error, claim.text, order))
+                continue
+            seen[key] = general
+            plans.append(_Plan(claim, cost, general))
+            total += cost.operations
         if total > budget:
-            part = max(1, budget * count // total)
+            part = max(1, budget * (order + 1) // total)
             raise CheckTooCostly(
-                f"the {len(claims):,} claims would take more than the budget of {budget:,} "
-                f"operations for one run (the first {count:,} about {amount(total)}): check "
+                f"the {len(texts):,} claims would take more than the budget of {budget:,} "
+                f"operations for one run (the first {order + 1:,} about {amount(total)}): check "
                 f"them in parts of at most about {part:,} claims"
             )
-    return costs
+    return plans
 
 
 # --- counterexamples -----------------------------------------------------------------------
@@ -141,6 +239,17 @@ def _exact(matrix: Any) -> NumberMatrix:
         tuple(Fraction(int(entry.p), int(entry.q)) for entry in matrix.row(i))
         for i in range(matrix.rows)
     )
+
+
+def _shown(claim: Claim, loss: str) -> set[str]:
+    """The operands a counterexample shows: those of the claim and of the right answer, and
+    under a concrete loss Z, W, b (and Y), which G is computed from."""
+    shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
+    if loss != "generic":
+        shown |= set(LAYER.variables(bias=True))
+        if loss in answers.LOSSES_WITH_TARGETS:
+            shown.add(LOSS_TARGETS)
+    return shown
 
 
 def _counterexample(
@@ -155,12 +264,7 @@ def _counterexample(
         return None
     expected = answers.expected_tree(claim.target)
     each = size_cost(claim.expr, expected, sizes, loss).trial
-    shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
-    if loss != "generic":
-        # The right answer depends on Z, W, b (and Y) through L; G is computed from them.
-        shown |= set(LAYER.variables(bias=True))
-        if loss in answers.LOSSES_WITH_TARGETS:
-            shown.add(LOSS_TARGETS)
+    shown = _shown(claim, loss)
     for attempt in range(answers.COUNTEREXAMPLE_ATTEMPTS):
         if meter is not None and not meter.affords(each):
             return None
@@ -174,6 +278,45 @@ def _counterexample(
                 if name in shown and name in drawn.values
             )
             return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
+    return None
+
+
+# --- the first difference, in the loss's own terms -----------------------------------------
+
+#: The condition under which the softmax's ∂L/∂A is σ − Y, under which its entries are shown.
+ROWS_SUM_TO_ONE = "rows of Y that sum to 1"
+
+
+def _shown_difference(
+    claim: Claim, sizes: Sizes, loss: str, index: tuple[int, int]
+) -> EntryDifference | None:
+    """Under the squared error and the softmax, the entry ``index`` of the claim and of the right
+    answer with A's entries as a_{i,j} and softmax(A)'s as σ_{i,j}, rather than multiplied out
+    into exponentials of Σ z w + b: G is A − Y, and under the softmax σ − Y for rows of Y that sum
+    to 1 (said in ``condition``), or (Σ_q y_{i,q})·σ − Y where the two sides agree on such rows.
+    The right answer is its backward rule there, which the comparison just made verified."""
+    definition = loss_named(loss)
+    if loss == "generic" or getattr(definition, "constant_gradient", False):
+        return None
+    import sympy
+
+    layer = answers.layer_at(sizes, loss)
+    m, n = sizes.m, sizes.n
+    a = sympy.ImmutableMatrix(m, n, lambda i, j: sympy.Symbol(f"a_{i + 1}_{j + 1}"))
+    sigma = sympy.ImmutableMatrix(m, n, lambda i, j: sympy.Symbol(f"sigma_{i + 1}_{j + 1}"))
+    targets = layer.operands[LOSS_TARGETS]
+    forms: list[tuple[Any, str | None]] = [(a - targets, None)]
+    if not definition.polynomial:
+        sums = sympy.diag(*(sum(targets.row(i)) for i in range(m)))
+        forms = [(sigma - targets, ROWS_SUM_TO_ONE), (sums * sigma - targets, None)]
+    i, j = index[0] - 1, index[1] - 1
+    expected = answers.expected_tree(claim.target)
+    for upstream, condition in forms:
+        operands = {**layer.operands, "G": upstream, OUTPUT: a}
+        claimed = evaluate(claim.expr, operands, sizes, expand=False)[i, j]
+        correct = evaluate(expected, operands, sizes, expand=False)[i, j]
+        if sympy.expand(claimed - correct) != 0:
+            return EntryDifference(index, str(claimed), str(correct), claimed, correct, condition)
     return None
 
 
@@ -216,7 +359,7 @@ def _verdict(
     difference = None
     if failed is not None:
         first = failed.mismatches[0]
-        difference = EntryDifference(
+        difference = _shown_difference(claim, sizes, loss, first.index) or EntryDifference(
             first.index,
             str(first.claimed),
             str(first.elementwise),
@@ -244,10 +387,11 @@ def _verdict(
     )
 
 
-def _judge(claim: Claim, run: _Run, cost: ClaimCost) -> ClaimVerdict:
+def _judge(claim: Claim, run: _Run, cost: ClaimCost, general: tuple[Sizes, ...]) -> ClaimVerdict:
     """Shapes first, at every size in the given order (non-square first, so that m, k and n can
     be told apart in the report); then values, smallest m·k·n first (the easiest to follow), the
-    given order kept among equals."""
+    given order kept among equals; then, for a claim right so far, its shapes and values at its
+    general sizes, which show that it is right at every size (generality.py)."""
     for sizes in run.sizes_list:
         failure = answers.shape_failure(claim.expr, claim.target, sizes)
         if failure is not None:
@@ -256,7 +400,41 @@ def _judge(claim: Claim, run: _Run, cost: ClaimCost) -> ClaimVerdict:
         compared = answers.symbolic_check(claim.expr, claim.target, sizes, 1, run.loss, run.meter)
         if not compared.holds:
             return _verdict(claim, run, cost, sizes, failed=compared)
-    return _verdict(claim, run, cost, run.sizes_list[0])
+    for sizes in general:
+        failure = answers.shape_failure(claim.expr, claim.target, sizes)
+        if failure is not None:
+            verdict = _verdict(claim, run, cost, sizes, failure=failure)
+            return replace(verdict, general_sizes=general)
+    expected = answers.expected_tree(claim.target)
+    failed_at = first_general_failure(claim.expr, expected, general, run.loss, run.meter)
+    verdict = replace(_verdict(claim, run, cost, run.sizes_list[0]), general_sizes=general)
+    if failed_at is None:
+        return verdict
+    example = None
+    if run.loss in answers.POLYNOMIAL_LOSSES:
+        with run.meter.share(cost.counterexample + cost.symbolic):
+            example = general_counterexample(
+                claim.expr, expected, failed_at, run.loss, _shown(claim, run.loss), run.meter
+            )
+    shape, steps = shape_of(claim.expr, failed_at)
+    small = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in run.sizes_list)
+    return replace(
+        verdict,
+        correct=False,
+        reason="values",
+        reported_at=failed_at,
+        expected_shape=failed_at.shape_of(claim.target),
+        claimed_shape=shape,
+        shape_steps=steps,
+        counterexample=example,
+        hint_kind="size_dependent",
+        hint=(
+            f"{tree.to_text(claim.expr)} equals {answers.GRADIENT_NAMES[claim.target]} at "
+            f"m×k×n = {small} but not at m = {failed_at.m}, k = {failed_at.k}, "
+            f"n = {failed_at.n}: it depends on the sizes (as ones(1, m) @ ones(m, 1) is [[m]]) "
+            f"in a way {answers.GRADIENT_NAMES[claim.target]} does not"
+        ),
+    )
 
 
 def check(
@@ -265,10 +443,13 @@ def check(
     sizes: Sizes | None = None,
     loss: str = "generic",
     dialect: Dialect = "numpy",
+    keep_going: bool = False,
 ) -> CheckReport:
     """Check each claim against the verified elementwise derivation.
 
-    Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``.
+    Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``;
+    a claim right there is compared at its general sizes too, which show that it is right at
+    every size (generality.py).
     With a concrete ``loss`` (see matgrad_cli.core.losses), G in a claim is that loss's ∂L/∂A, Y its
     targets, and the right answer is L differentiated through the whole layer. Every claim is
     parsed before any is checked; the first that cannot be (a syntax error, an unknown name, Y
@@ -277,7 +458,9 @@ def check(
     raises CheckTooCostly whose ``source`` is that claim, and claims over the budget together
     raise it with no source, all before any arithmetic. Bad sizes or losses raise InputError
     (SizeError) and no claims at all InputError. ``dialect`` says how ``*`` between matrices is
-    read: elementwise (``numpy``), or as the matrix product (``matlab``, ``math``).
+    read: elementwise (``numpy``), or as the matrix product (``matlab``, ``math``). With
+    ``keep_going``, a claim that cannot be parsed or is over the budget by itself is not raised
+    but refused in the report (``CheckReport.refused``), and the others are judged.
     """
     texts = claim_texts(claims)
     if sizes is not None and not isinstance(sizes, Sizes):
@@ -296,7 +479,7 @@ def check(
                 f"for checking claims under --loss {loss} (each hint is a full "
                 "symbolic check); the default sizes stay within it"
             )
-    return judge_claims(texts, sizes_list, loss, Meter(), dialect)
+    return judge_claims(texts, sizes_list, loss, Meter(), dialect, keep_going)
 
 
 def judge_claims(
@@ -305,21 +488,27 @@ def judge_claims(
     loss: str,
     meter: Meter,
     dialect: Dialect = "numpy",
+    keep_going: bool = False,
 ) -> CheckReport:
     """The verdicts on ``texts`` at valid sizes under a valid loss, spending at most the meter's
     budget: every claim is parsed, then its cost estimated, before any is checked; a claim
-    repeated (the same tree) gets the verdict of its first occurrence."""
-    parsed = [_parsed(text, loss, dialect) for text in texts]
-    costs = _costs(parsed, sizes_list, loss, meter.budget)
+    repeated (the same tree) gets the verdict of its first occurrence. With ``keep_going`` a
+    claim that cannot be read, or is over the budget by itself, is refused in the report and
+    the others are judged."""
+    plans = _plans(texts, sizes_list, loss, meter.budget, dialect, keep_going)
     run = _Run(sizes_list, loss, meter)
     verdicts: dict[tuple[Target, Node], ClaimVerdict] = {}
-    report = []
-    for claim, cost in zip(parsed, costs, strict=True):
-        key = (claim.target, claim.expr)
-        if cost is None:
-            report.append(replace(verdicts[key], claim=claim.text))
+    report: list[ClaimVerdict] = []
+    refused: list[RefusedClaim] = []
+    for plan in plans:
+        if isinstance(plan, RefusedClaim):
+            refused.append(plan)
+            continue
+        claim, key = plan.claim, (plan.claim.target, plan.claim.expr)
+        if plan.cost is None:
+            report.append(replace(verdicts[key], claim=claim.text, notes=claim.notes))
             continue
         meter.charge(CLAIM_OVERHEAD)
-        verdicts[key] = _judge(claim, run, cost)
+        verdicts[key] = _judge(claim, run, plan.cost, plan.general)
         report.append(verdicts[key])
-    return CheckReport(tuple(report))
+    return CheckReport(tuple(report), tuple(refused))

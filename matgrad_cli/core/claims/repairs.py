@@ -35,6 +35,7 @@ HintKind: TypeAlias = Literal[
     "divided",
     "mean_not_sum",
     "scaled",
+    "size_dependent",
 ]
 #: Hints that explain the claim's first problem, so that a report gives them first.
 LEADING_HINTS: frozenset[HintKind] = frozenset({"elementwise_product"})

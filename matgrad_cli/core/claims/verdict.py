@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Literal, TypeAlias
 
+from ...errors import MatgradError
 from .. import bridge
 from ..layer import Index, Shape, Sizes
 from .repairs import HintKind
@@ -34,6 +35,9 @@ class EntryDifference:
     correct: str
     claimed_value: Any = field(compare=False, repr=False)
     correct_value: Any = field(compare=False, repr=False)
+    #: When the entries are shown only for some targets (the softmax's σ − Y form for rows of
+    #: Y that sum to 1), what they are: ``rows of Y that sum to 1``.
+    condition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,37 @@ class ClaimVerdict:
     #: How notation that could be read more than one way was read (a 1-D result compared as a
     #: row, ``*`` as the matrix product, the size of a ``1``), one sentence each.
     notes: tuple[str, ...] = ()
+    #: The general sizes at which the claim was compared too, which show that a claim right
+    #: there is right at every size (generality.py); empty when it failed before them.
+    general_sizes: tuple[Sizes, ...] = ()
+
+
+@dataclass(frozen=True)
+class RefusedClaim:
+    """A claim that was not judged: it cannot be read (``position`` is then the offending
+    character), or checking it would cost too much. ``order`` is its place among the claims
+    given, ``where`` what the command line adds to say where it came from (a file and line)."""
+
+    order: int
+    claim: str
+    message: str
+    position: int | None
+    error: MatgradError = field(compare=False, repr=False)
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Mark:
+    """What one question of an answer key earned (key.py): its ``points``, the ``score`` the
+    answer earned, the place of the answer among the report's entries (None when the question
+    was not answered) and why, in a few words."""
+
+    question: str
+    target: Target
+    points: float
+    score: float
+    order: int | None
+    why: str
 
 
 @dataclass(frozen=True)
@@ -86,11 +121,38 @@ class CheckReport(bridge.Rendered):
     """The verdicts on every claim, in the order given."""
 
     verdicts: tuple[ClaimVerdict, ...]
+    #: The claims that were not judged (check(..., keep_going=True)), each with its place.
+    refused: tuple[RefusedClaim, ...] = ()
+    #: With an answer key, each question's mark, in the key's order.
+    marks: tuple[Mark, ...] = ()
+
+    @property
+    def score(self) -> tuple[float, float]:
+        """With an answer key: the points earned and the points there are."""
+        return sum(mark.score for mark in self.marks), sum(mark.points for mark in self.marks)
 
     @property
     def correct(self) -> bool:
-        """True when every claim is right."""
-        return all(verdict.correct for verdict in self.verdicts)
+        """True when every claim was judged, and is right."""
+        return not self.refused and all(verdict.correct for verdict in self.verdicts)
+
+    @property
+    def exit_code(self) -> int:
+        """The worst of the claims (SPEC section 4): 2 when one was refused, 1 when one is
+        wrong, else 0; graded against a key, 0 for full marks and 1 otherwise (an answer that
+        cannot be checked earns no points, like a wrong one)."""
+        if self.marks:
+            earned, total = self.score
+            return 0 if earned == total else 1
+        return 2 if self.refused else 0 if self.correct else 1
+
+    @property
+    def entries(self) -> tuple[ClaimVerdict | RefusedClaim, ...]:
+        """Every claim's verdict or refusal, in the order the claims were given."""
+        verdicts = iter(self.verdicts)
+        refused = {entry.order: entry for entry in self.refused}
+        total = len(self.verdicts) + len(self.refused)
+        return tuple(refused[i] if i in refused else next(verdicts) for i in range(total))
 
     @property
     def _first_finding(self) -> ClaimVerdict:

@@ -1,0 +1,171 @@
+"""``matgrad check``: claims from the command line, a file, or a student's answers graded against
+an instructor's key; every claim gets its own verdict, and the run exits with the worst."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from ..core.layer import Sizes
+from ..errors import ClaimSyntaxError, InputError, MatgradError, SizeError
+from ..files import shown
+from . import options
+from .deliver import deliver
+
+if TYPE_CHECKING:
+    from ..core.claims import CheckReport, CheckTooCostly
+
+#: What a message about a claim that does not parse ends with.
+GRAMMAR_HINT = "the claim language: matgrad check --grammar"
+
+
+def check(
+    claims: options.ClaimsArgument = None,
+    claims_file: options.ClaimsFileOption = None,
+    key: options.KeyOption = None,
+    m: options.CheckMOption = None,
+    k: options.CheckKOption = None,
+    n: options.CheckNOption = None,
+    output_format: options.ReportFormatOption = "text",
+    standalone: options.StandaloneOption = False,
+    loss: options.LossOption = "generic",
+    dialect: options.DialectOption = "numpy",
+    grammar: options.GrammarOption = False,
+) -> None:
+    """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G".
+
+    Each claim is compared entry by entry with the verified elementwise derivation, at several
+    sizes (or at exactly --m/--k/--n); a claim right there is also compared at general sizes,
+    which show that it is right at every size. A wrong claim gets the shapes or the first
+    differing entry, a counterexample, a hint and the right answer. With a concrete --loss, G is
+    that loss's ∂L/∂A and Y its targets. --grammar prints the claim language. With --key KEY,
+    the one argument is a file of named answers, graded against the key. Exit code 0 when every
+    claim is correct, 1 when one is wrong, 2 for a claim that cannot be checked or other bad
+    input (graded against a key: 0 for full marks, else 1).
+    """
+    if grammar:
+        from ..present.check_grammar import grammar_text
+
+        sys.stdout.write(grammar_text())
+        raise typer.Exit(0)
+    options.require_latex_for_standalone(output_format, standalone)
+    sizes = _sizes(m, k, n)
+    if key is not None:
+        report = _graded(key, claims, claims_file, sizes, loss, dialect)
+    else:
+        report = _checked(claims, claims_file, sizes, loss, dialect)
+    deliver(report, output_format, None, False, standalone=standalone)
+    if report.refused and not report.marks:
+        first = report.refused[0]
+        where = f"{first.where}: " if first.where else ""
+        sys.stderr.write(
+            f"matgrad: error: {len(report.refused)} of {len(report.entries)} claims could not be "
+            f"checked (the first: {where}{first.message}); {GRAMMAR_HINT}\n"
+        )
+    raise typer.Exit(report.exit_code)
+
+
+def _checked(
+    claims: list[str] | None, claims_file: Path | None, sizes: Sizes | None, loss: str, dialect: str
+) -> CheckReport:
+    """The claims given and those of --file, each with its verdict or why it was not checked;
+    when none could be checked, the first one's error (exit code 2, nothing on stdout)."""
+    from ..core.claims import CheckTooCostly, read_claims_file
+    from ..core.claims import check as check_claims
+
+    texts = list(claims or [])
+    file_lines = [] if claims_file is None else read_claims_file(claims_file)
+    texts += [line.text for line in file_lines]
+    if not texts and claims_file is not None:
+        raise InputError(f"{shown(claims_file)} holds no claims, only blank lines and comments")
+    if not texts:
+        raise InputError("no claims to check: give claims as arguments or --file FILE")
+    lines = [line.line for line in file_lines]
+    try:
+        report = check_claims(texts, sizes=sizes, loss=loss, dialect=dialect, keep_going=True)  # type: ignore[arg-type]
+    except (ClaimSyntaxError, CheckTooCostly) as error:
+        raise _located(error, texts, claims_file, lines) from None
+    from_file = len(texts) - len(lines)
+    refused = tuple(
+        replace(entry, where=f"{shown(claims_file)}, line {lines[entry.order - from_file]}")
+        if claims_file is not None and entry.order >= from_file
+        else entry
+        for entry in report.refused
+    )
+    if not report.verdicts:
+        first = report.refused[0]
+        raise _located(first.error, texts, claims_file, lines)  # type: ignore[arg-type]
+    return replace(report, refused=refused)
+
+
+def _graded(
+    key: Path,
+    claims: list[str] | None,
+    claims_file: Path | None,
+    sizes: Sizes | None,
+    loss: str,
+    dialect: str,
+) -> CheckReport:
+    """The answers file (the one argument) graded against ``key``: its settings, not --loss,
+    --dialect or the sizes, say how."""
+    from ..core.claims import CheckReport
+    from ..core.claims import check as check_claims
+    from ..core.claims.key import grade, read_answers, read_key
+
+    if claims_file is not None or len(claims or []) != 1:
+        raise InputError("with --key, give one file of answers: matgrad check --key KEY ANSWERS")
+    if sizes is not None or loss != "generic" or dialect != "numpy":
+        raise InputError("with --key, the key sets the loss, the dialect and the sizes")
+    answers_path = Path((claims or [""])[0])
+    answer_key = read_key(key)
+    answers = read_answers(answers_path, answer_key)
+    report = CheckReport(())
+    if answers:
+        report = check_claims(
+            [answer.claim for answer in answers],
+            sizes=answer_key.sizes,
+            loss=answer_key.loss,
+            dialect=answer_key.dialect,
+            keep_going=True,
+        )
+    return grade(answer_key, answers, report, shown(answers_path))
+
+
+def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
+    """The sizes of --m, --k and --n: all three, or none (the claims are checked at several)."""
+    given = [text for text in (m, k, n) if text is not None]
+    if not given:
+        return None
+    if len(given) < 3:
+        raise SizeError("give all three of --m, --k and --n, or none of them")
+    return options.parse_sizes(*given)
+
+
+def _located(
+    error: ClaimSyntaxError | CheckTooCostly,
+    texts: list[str],
+    claims_file: Path | None,
+    file_lines: list[int],
+) -> MatgradError:
+    """The error of a claim, pointing to the claim language when it does not parse; from
+    --file, its message prefixed with the file and line; of all the claims, with the file."""
+    if isinstance(error, ClaimSyntaxError):
+        error = ClaimSyntaxError(f"{error.message}; {GRAMMAR_HINT}", error.source, error.position)
+    if claims_file is None:
+        return error
+    if error.source is None:
+        return type(error)(f"{shown(claims_file)}: {error.message}")
+    # Claims are parsed (and weighed) in order, so the first one equal to the failing source is
+    # it; the claims given as arguments come first.
+    index = texts.index(error.source) if error.source in texts else 0
+    from_file = index - (len(texts) - len(file_lines))
+    if from_file < 0:
+        return error
+    where = f"{shown(claims_file)}, line {file_lines[from_file]}: "
+    if isinstance(error, ClaimSyntaxError):
+        return ClaimSyntaxError(where + error.message, error.source, error.position)
+    return type(error)(where + error.message, error.source)

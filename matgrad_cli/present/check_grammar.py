@@ -1,0 +1,68 @@
+"""The claim language of ``matgrad check``, as ``matgrad check --grammar`` prints it.
+
+It ships inside the package, so an installed matgrad can tell a student what it reads; every
+example below is parsed by the tests, so the text cannot drift from the parser.
+"""
+
+from __future__ import annotations
+
+#: Claims that show the notation, each with what it says; the tests parse every one, and check
+#: the right ones right.
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("dZ = G @ W.T", "∂L/∂Z, in NumPy's notation"),
+    ("dW = Z.T @ G", "∂L/∂W"),
+    ("db = sum(G, axis=0)", "∂L/∂b, the column sums of G"),
+    ("dW = Z^T G", "juxtaposition is the matrix product"),
+    ("dZ = G Wᵀ", "ᵀ, ^T, ^{T}, ', ^⊤, ^\\top, .T, .t(), .transpose() all transpose"),
+    ("dZ = G · W'", "· ⋅ × and @ are the matrix product too"),
+    ("dW = np.matmul(Z.T, G)", "matmul, dot, mm, with or without np., torch., jnp."),
+    ("dW = Z.T.dot(G)", "methods: .dot(), .mm(), .matmul()"),
+    ("db = G.sum(axis=0, keepdims=True)", "sum and mean: axis=, dim=, keepdims, keepdim"),
+    ("db = ones((m, 1)).T @ G", "ones((r, c)), ones(r, c), ones(m), ones_like(G)"),
+    ("dL/dW = Z' @ dL/dA", "dL/dX, ∂L/∂X, dX; G, dA, delta, dL/dA all mean ∂L/∂A"),
+    ("∂L/∂Z = ∂L/∂A · Wᵀ", "the identities matgrad prints"),
+    ("\\frac{\\partial L}{\\partial W} = Z^\\top \\frac{\\partial L}{\\partial A}", "LaTeX"),
+    ("\\nabla_b L = \\mathbf{1}^\\top G", "\\nabla_X L; the size of 1 is inferred"),
+    ("dZ = 2 * G @ W.T", "a number scales: 2 * X, 2 X, X / 2 (a wrong answer here)"),
+    ("dW = Z.T @ G / m", "/ by a number or a size (wrong here: G already holds any 1/m)"),
+    ("dZ = −G @ W.T", "the Unicode minus − (a wrong answer here)"),
+)
+
+_HEADER = """\
+The claim language of matgrad check
+
+A claim is a gradient, '=', and a matrix expression:  dW = Z.T @ G
+
+  The layer:  A = Z W + b   Z is m×k, W is k×n, b is 1×n (added to every row), A is m×n.
+  Left side:  dZ, dW, db; also dL/dW, ∂L/∂W, ∂W, \\frac{\\partial L}{\\partial W}, \\nabla_W L.
+  Names:      Z, W, b; G = ∂L/∂A (also dA, dL/dA, ∂L/∂A, delta); Y, the targets, and A
+              and softmax(A) under a concrete --loss; m, k, n as sizes and numbers.
+  Numbers:    2, 0.5, 1e-3 are exact; a number scales (2 * G, 2 G) or divides (G / m).
+
+Operators, tightest first:
+  transpose   X.T  X^T  X^{T}  X'  Xᵀ  X^⊤  X^\\top  X.t()  X.transpose()  np.transpose(X)
+  sign        -X, −X (a harmless +X too)
+  product     X @ Y, X Y (juxtaposition), X · Y, X ⋅ Y, X × Y, matmul(X, Y), X.dot(Y);
+              X * Y and X ⊙ Y are elementwise (--dialect matlab or math: * is X @ Y);
+              c * X and X / c scale by a number or a size
+  sum         X + Y, X - Y; a 1×c row is added to every row of an r×c matrix
+
+Functions (np., numpy., torch., jnp. may come first):
+  sum(X, axis=0) adds up the rows (also X.sum(0), sum(X, dim=0), keepdims=True, keepdim=True);
+  mean(X, axis=0) averages them; ones(r, c), ones((r, c)), ones(m), ones_like(X);
+  without keepdims a sum is 1-D, and is compared as a row (the report says how it was read).
+
+Examples:
+"""
+
+_FOOTER = """
+Nothing is run as code: matgrad reads claims with its own parser. A claim may be at most
+10,000 characters and nested 64 levels deep. The documentation (docs/claims.md) has more.
+"""
+
+
+def grammar_text() -> str:
+    """The claim language, its operators, functions and examples, as plain text."""
+    width = max(len(claim) for claim, _ in EXAMPLES)
+    lines = [f"  {claim.ljust(width)}   {meaning}" for claim, meaning in EXAMPLES]
+    return _HEADER + "\n".join(lines) + "\n" + _FOOTER
