@@ -355,3 +355,33 @@ def test_full_is_refused_before_any_work_when_the_page_would_be_too_large(
     assert (code, out) == (2, "")
     assert err.startswith("matgrad: error: --full at m=11, k=11, n=11 would print 4,730 terms")
     assert "for html" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["derive", "-m", "1", "-k", "1", "-n", "1"],
+        ["derive", "-m", "11", "-k", "1", "-n", "2"],
+        ["derive", "-m", "12", "-k", "12", "-n", "12"],
+        ["derive", "-m", "3", "-k", "2", "-n", "4", "--no-bias"],
+        ["derive", "--loss", "sum"],
+        ["derive", "--loss", "squared-error", "--full"],
+        ["derive", "-m", "3", "-k", "2", "-n", "3", "--loss", "softmax-cross-entropy", "--full"],
+        ["derive", "-m", "200", "-k", "3", "-n", "2"],
+        ["check", "--loss", "softmax-cross-entropy", "dW = Z.T @ G", "dZ = (G - Y) @ W.T"],
+        ["check", "dW = (G.T @ Z).T.T", "db = sum(G, axis=0)"],
+        ["prove", "--no-bias"],
+        ["jacobian", "--layout", "denominator"],
+        ["jacobian", "-m", "3", "-k", "2", "-n", "4"],
+    ],
+)
+def test_every_document_converts_to_mathml(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each construct of every document passes mathml.py's checks (it raises on any that does
+    not convert), so the page is written."""
+    code, out, err = run_cli([*args, "-f", "html"], capsys)
+    assert code in (0, 1), err
+    assert "Traceback" not in err
+    assert out.endswith("</html>\n")
+    assert "merror" not in out
