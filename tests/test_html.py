@@ -385,3 +385,21 @@ def test_every_document_converts_to_mathml(
     assert "Traceback" not in err
     assert out.endswith("</html>\n")
     assert "merror" not in out
+
+
+def test_the_python_api_gives_the_same_page_and_deck(capsys: pytest.CaptureFixture[str]) -> None:
+    from matgrad_cli import check, derive, jacobian, prove
+
+    derivation = derive(2, 3, 4)
+    for output_format, method in (("html", derivation.to_html), ("beamer", derivation.to_beamer)):
+        code, out, _ = run_cli(
+            ["derive", "-m", "2", "-k", "3", "-n", "4", "-f", output_format], capsys
+        )
+        assert code == 0
+        assert out == method()
+    assert (
+        run_cli(["check", "dW = G @ Z.T", "-f", "html"], capsys)[1]
+        == check(["dW = G @ Z.T"]).to_html()
+    )
+    assert run_cli(["prove", "-f", "html"], capsys)[1] == prove().to_html()
+    assert run_cli(["jacobian", "-f", "html"], capsys)[1] == jacobian().to_html()

@@ -22,8 +22,8 @@ def render(result: object, output_format: str, **options: Any) -> str:
 
 
 class Rendered:
-    """A result that shows itself as its command prints it: in LaTeX, Markdown, text and JSON, as
-    rendered Markdown in Jupyter, and as its terminal view in rich."""
+    """A result that shows itself as its command prints it: in LaTeX, Markdown, HTML, beamer,
+    text and JSON, as rendered Markdown in Jupyter, and as its terminal view in rich."""
 
     def to_latex(self, *, standalone: bool = False) -> str:
         """The result as LaTeX, as its command prints it."""
@@ -32,6 +32,15 @@ class Rendered:
     def to_markdown(self) -> str:
         """The result as Markdown, as its command prints it with ``--format markdown``."""
         return render(self, "markdown")
+
+    def to_html(self) -> str:
+        """The result as one self-contained web page, as its command prints it with
+        ``--format html``."""
+        return render(self, "html")
+
+    def to_beamer(self) -> str:
+        """The result as a beamer deck, as its command prints it with ``--format beamer``."""
+        return render(self, "beamer")
 
     def to_text(self, *, width: int = 80) -> str:
         """The terminal view, as its command prints it with ``--format text`` when piped."""
@@ -53,7 +62,8 @@ class Rendered:
 
 
 class RenderedInFull(Rendered):
-    """A result whose LaTeX, Markdown and text can show every entry, as ``--full`` does."""
+    """A result whose LaTeX, Markdown, HTML, beamer and text can show every entry, as ``--full``
+    does."""
 
     def to_latex(self, *, standalone: bool = False, full: bool = False) -> str:
         """The result as LaTeX, as its command prints it."""
@@ -62,6 +72,15 @@ class RenderedInFull(Rendered):
     def to_markdown(self, *, full: bool = False) -> str:
         """The result as Markdown, as its command prints it with ``--format markdown``."""
         return render(self, "markdown", full=full)
+
+    def to_html(self, *, full: bool = False) -> str:
+        """The result as one self-contained web page, as its command prints it with
+        ``--format html``."""
+        return render(self, "html", full=full)
+
+    def to_beamer(self, *, full: bool = False) -> str:
+        """The result as a beamer deck, as its command prints it with ``--format beamer``."""
+        return render(self, "beamer", full=full)
 
     def to_text(self, *, width: int = 80, full: bool = False) -> str:
         """The terminal view, as its command prints it with ``--format text`` when piped."""
