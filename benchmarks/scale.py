@@ -5,9 +5,11 @@ symbolic verification of the biased layer (build, differentiate, verify), the wh
 (``derive``: both layers) and its LaTeX rendering, each N in a fresh process so that the peak RSS
 is that size's own. It compares with the naive route, ``sympy.diff`` of the expanded loss for every
 entry, with the pure-SymPy engine at small N, and times the numeric check at 128 to 1024 and the
-start-up of the command line.
+start-up of the command line. Then the concrete losses (scale_losses.py): their symbolic
+verification up to 64³ and a softmax classifier of 10 and 100 classes, the route it replaced,
+``check`` latency, and their numeric check.
 
-    .venv/bin/python benchmarks/scale.py                 # print the tables (two minutes or so)
+    .venv/bin/python benchmarks/scale.py                 # print the tables (five minutes or so)
     .venv/bin/python benchmarks/scale.py --write-docs    # and write docs/benchmarks.md
     .venv/bin/python benchmarks/scale.py --help          # sizes, repeats, the baseline's range
 """
@@ -27,6 +29,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_losses import run_losses  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -529,6 +534,11 @@ def run(args: argparse.Namespace) -> tuple[list[str], bool]:
             f"numeric check at 1024³ ≤ 2 s (first run): {_seconds(numeric_times[1024])}",
             numeric_times[1024] <= 2.0,
         )
+    if not args.skip_losses:
+        loss_report, loss_targets = run_losses(repeat, args.loss_numeric_sizes)
+        report += loss_report
+        for text, ok in loss_targets:
+            target(text, ok)
     if targets:
         report += ["### Targets", "", *targets, ""]
     return report, met
@@ -617,6 +627,16 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-cli", action="store_true", help="do not time the command line")
     parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.relative_to(ROOT)}")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--skip-losses", action="store_true", help="do not measure the concrete losses"
+    )
+    parser.add_argument(
+        "--loss-numeric-sizes",
+        nargs="*",
+        type=int,
+        default=[128, 256, 512, 1024],
+        help="N for the numeric check of the concrete losses",
+    )
     parser.add_argument(
         "--worker", choices=["layer", "document", "baseline", "numeric"], help=argparse.SUPPRESS
     )
