@@ -305,8 +305,8 @@ def test_the_format_choices_are_the_formats_of_the_door() -> None:
 
     assert choices("derive") == [*formats("Derivation"), "pdf"]
     assert formats("Derivation") == formats("NumericResult")
-    assert choices("check") == ["text", "latex", "markdown", "json"]
+    assert choices("check") == ["text", "latex", "markdown", "html", "beamer", "json"]
     assert set(choices("check")) == set(formats("CheckReport"))
     assert choices("prove") == list(formats("ProofReport"))
     assert choices("jacobian") == list(formats("JacobianDerivation"))
-    assert choices("exercise") == ["latex", "pdf"]
+    assert choices("exercise") == ["latex", "pdf", "html"]
