@@ -296,7 +296,10 @@ def test_the_browser_shows_every_kind_of_document(
     result = results[kind]
     document = _load(_DOCUMENTS[type(result).__name__])(result, full=False)
     page = tmp_path / f"{kind}.html"
-    page.write_text(render(result, "html"), encoding="utf-8")
+    source = render(result, "html")
+    for reference in ("src=", "href=", "url(", "@import", "<script", "<link", "<iframe"):
+        assert reference not in source
+    page.write_text(source, encoding="utf-8")
     shown = open_page(page, 1000, 1400)
     share, rows = ink(shown.screenshot)
     assert share > 0.01, f"the screenshot of {kind} is blank"
