@@ -11,6 +11,7 @@ from ..core.claims import (
     LEADING_HINTS,
     CheckReport,
     ClaimVerdict,
+    Mark,
     NumberMatrix,
     RefusedClaim,
     number_text,
@@ -208,11 +209,28 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
     return Section(f"Claim {number}: `{verdict.claim}`, {status}", tuple(blocks))
 
 
+def points_text(points: float) -> str:
+    """``2``, ``1.5``: points as people write them."""
+    return f"{points:g}"
+
+
+def mark_line(mark: Mark) -> str:
+    """``Question 1a (∂L/∂W): 1 of 2 points, wrong values``."""
+    unit = "point" if mark.points == 1 else "points"
+    return (
+        f"Question {mark.question} ({GRADIENT_NAMES[mark.target]}): {points_text(mark.score)} "
+        f"of {points_text(mark.points)} {unit}, {mark.why}"
+    )
+
+
 def summary_count(report: CheckReport) -> str:
     """``3 of 4 claims correct.``, and how many could not be checked."""
     right = sum(verdict.correct for verdict in report.verdicts)
     total = len(report.verdicts) + len(report.refused)
     refused = f" ({len(report.refused)} not checked)" if report.refused else ""
+    if report.marks:
+        earned, points = report.score
+        return f"Score: {points_text(earned)} of {points_text(points)} points."
     return f"{right} of {total} claims correct{refused}."
 
 
@@ -220,6 +238,19 @@ def _refused_section(number: int, entry: RefusedClaim) -> Section:
     """A claim that was not judged: why, and where the claim language is described."""
     blocks = (Paragraph(f"Not checked: {refusal(entry)}."), Paragraph(f"See {GRAMMAR_POINTER}."))
     return Section(f"Claim {number}: `{' '.join(entry.claim.split())}`, not checked", blocks)
+
+
+def _graded_sections(report: CheckReport, answered: list[Section]) -> list[Section]:
+    """Graded against a key: a section per question, its mark first, then its answer's."""
+    sections = []
+    for mark in report.marks:
+        if mark.order is None:
+            blocks: tuple[Block, ...] = (Paragraph("No answer."),)
+        else:
+            claim = " ".join(report.entries[mark.order].claim.split())
+            blocks = (Paragraph(f"Answer: `{claim}`"), *answered[mark.order].blocks)
+        sections.append(Section(mark_line(mark), blocks))
+    return sections
 
 
 def check_document(report: CheckReport, full: bool = False) -> Document:
@@ -230,6 +261,8 @@ def check_document(report: CheckReport, full: bool = False) -> Document:
         else _verdict_section(number, entry)
         for number, entry in enumerate(report.entries, 1)
     ]
+    if report.marks:
+        sections = _graded_sections(report, sections)
     count = Paragraph(summary_count(report))
     sections.append(Section("Summary", (count,)))
     return Document("Checking gradient claims against the verified derivation", tuple(sections))

@@ -36,6 +36,8 @@ from .check_doc import (
     entry_note,
     every_size,
     gradient_name,
+    mark_line,
+    points_text,
     refusal,
     summary_count,
     upstream_note,
@@ -204,6 +206,9 @@ class CheckView:
     report: CheckReport
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.report.marks:
+            yield from self._graded()
+            return
         entries = self.report.entries
         for number, entry in enumerate(entries):
             if number:
@@ -215,6 +220,26 @@ class CheckView:
                 summary_count(self.report),
                 style=ui.STYLE_GOOD if self.report.correct else ui.STYLE_BAD,
             )
+
+
+    def _graded(self) -> Iterator[RenderableType]:
+        """Graded against a key: each question's mark, then its answer's verdict, and the
+        score."""
+        entries = self.report.entries
+        for number, mark in enumerate(self.report.marks):
+            if number:
+                yield Text("")
+            style = ui.STYLE_GOOD if mark.score >= mark.points else ui.STYLE_BAD
+            yield Text(mark_line(mark), style="bold " + style)
+            if mark.order is None:
+                yield Padding(Text("No answer."), (0, 0, 0, INDENT))
+                continue
+            entry = entries[mark.order]
+            yield RefusedView(entry) if isinstance(entry, RefusedClaim) else VerdictView(entry)
+        yield Text("")
+        earned, points = self.report.score
+        style = ui.STYLE_GOOD if earned >= points else ui.STYLE_BAD
+        yield Text(f"Score: {points_text(earned)} of {points_text(points)} points.", style=style)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .verdict import (
     ClaimVerdict,
     Counterexample,
     EntryDifference,
+    Mark,
     NumberMatrix,
     RefusedClaim,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "Counterexample",
     "Dialect",
     "EntryDifference",
+    "Mark",
     "NumberMatrix",
     "RefusedClaim",
     "check",
