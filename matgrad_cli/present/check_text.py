@@ -221,7 +221,6 @@ class CheckView:
                 style=ui.STYLE_GOOD if self.report.correct else ui.STYLE_BAD,
             )
 
-
     def _graded(self) -> Iterator[RenderableType]:
         """Graded against a key: each question's mark, then its answer's verdict, and the
         score."""
