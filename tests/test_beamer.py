@@ -124,6 +124,7 @@ def test_the_derivation_deck_reveals_each_chain_rule_line(tmp_path: Path) -> Non
         ("derive-3x2x4-softmax", ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
                                   "softmax-cross-entropy"]),
         ("derive-12x12x12", ["derive", "-m", "12", "-k", "12", "-n", "12"]),
+        ("derive-brief", ["derive", "-m", "3", "-k", "2", "-n", "4", "--brief"]),
         ("check", ["check", "dZ = G @ W.T", "dW = G @ Z.T"]),
         ("prove", ["prove"]),
         ("jacobian", ["jacobian", "-m", "3", "-k", "2", "-n", "4"]),

@@ -364,6 +364,8 @@ def test_full_is_refused_before_any_work_when_the_page_would_be_too_large(
     "args",
     [
         ["derive", "-m", "1", "-k", "1", "-n", "1"],
+        ["derive", "-m", "3", "-k", "2", "-n", "4", "--brief"],
+        ["derive", "--sections", "W,summary"],
         ["derive", "-m", "11", "-k", "1", "-n", "2"],
         ["derive", "-m", "12", "-k", "12", "-n", "12"],
         ["derive", "-m", "3", "-k", "2", "-n", "4", "--no-bias"],
