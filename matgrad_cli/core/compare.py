@@ -107,7 +107,9 @@ def _row_values(
         by_row.setdefault(p, []).append(
             value if factor.__class__ is int and factor == 1 else factor * value
         )
-    return {p: engine.add(values) for p, values in by_row.items()}
+    return {
+        p: values[0] if len(values) == 1 else engine.add(values) for p, values in by_row.items()
+    }
 
 
 def compare_rows(

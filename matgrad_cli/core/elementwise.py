@@ -276,21 +276,21 @@ class _RowLosses:
         for p, columns in sorted(fed.items()):
             entries, rests = self._entries[p], self._rests[p]
             part = self._part(p, tuple(q for q, _ in columns))
-            through = {entries[q]: held + rests[q] for q, held in columns}
-            back = {rests[q]: entries[q] - held for q, held in columns}
-            back.update(
-                (composed, entries[q])
-                for q, composed in zip(
-                    (q for q, _ in columns), (held + rests[q] for q, held in columns), strict=True
-                )
-            )
+            through, back = {}, {}
+            for q, held in columns:
+                composed = held + rests[q]
+                through[entries[q]] = composed
+                back[composed] = entries[q]  # where the entry stands whole, as in exp(a)
+                back[rests[q]] = entries[q] - held
             # A logarithm of the row (the softmax's log Σ_q exp(a_{p,q})) occurs in every term:
             # its argument is composed once here, not once per occurrence, and named back.
-            inner = mapping(through)
-            for logarithm in self._logarithms[p]:
-                argument = substitute(logarithm.args[0], inner)
-                through[logarithm] = engine.log(argument)
-                back[argument] = logarithm.args[0]
+            logarithms = self._logarithms[p]
+            if logarithms:
+                inner = mapping(through)
+                for logarithm in logarithms:
+                    argument = substitute(logarithm.args[0], inner)
+                    through[logarithm] = engine.log(argument)
+                    back[argument] = logarithm.args[0]
             derivative = diff(substitute(part, mapping(through)), symbol)
             shares.append((p + 1, substitute(derivative, mapping(back))))
         return tuple(shares)
