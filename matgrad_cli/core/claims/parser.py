@@ -292,6 +292,10 @@ class _Parser(CallParser):
             elif self._at("^"):
                 self._advance()
                 node = tree.Transpose(node, Span(node.span.start, self._superscript_t()))
+            elif self._at(".") and self._at("'", ahead=1):  # MATLAB's .'
+                self.marks.add("quote")
+                self._advance()
+                node = tree.Transpose(node, Span(node.span.start, self._advance().end))
             elif self._at(".") and self._peek(1).kind == "name":
                 node = self._attribute(node)
             elif self._at("["):
