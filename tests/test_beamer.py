@@ -188,3 +188,19 @@ def test_a_bad_combination_is_one_line_and_exit_2(
     assert (code, out) == (2, "")
     assert err.startswith("matgrad: error: ")
     assert err.count("\n") == 1
+
+
+def test_a_deck_on_a_terminal_is_highlighted_as_latex_and_never_wrapped() -> None:
+    import io
+
+    from rich.console import Console
+
+    from matgrad_cli.cli.deliver import print_highlighted
+
+    text = render(derive(2, 2, 2), "beamer")
+    screen = io.StringIO()
+    console = Console(file=screen, width=30, force_terminal=True, color_system="standard")
+    print_highlighted(text, "beamer", console)
+    shown = screen.getvalue()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", shown) == text
+    assert re.search(r"\x1b\[[0-9;]*m\\documentclass", shown)

@@ -91,7 +91,8 @@ def print_highlighted(text: str, output_format: str, console: Console) -> None:
     screen and what is copied from it is the text a pipe gets, and compiles the same."""
     from rich.syntax import Syntax
 
-    highlighted = Syntax(text, output_format, theme="ansi_dark").highlight(text)
+    lexer = "latex" if output_format == "beamer" else output_format  # a deck is LaTeX
+    highlighted = Syntax(text, lexer, theme="ansi_dark").highlight(text)
     console.print(highlighted, soft_wrap=True, end="")
 
 
