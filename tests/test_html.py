@@ -217,6 +217,11 @@ def test_exercise_writes_the_web_pages_with_the_latex(
     ]
     problems = (tmp_path / "week3-problems.html").read_text(encoding="utf-8")
     assert "<h2>Problem 2</h2>" in problems
+    # the problem sheet does not give away the command that makes its solutions; theirs does
+    assert "matgrad exercise" not in problems
+    assert 'class="command"' not in problems
+    solutions = (tmp_path / "week3-solutions.html").read_text(encoding="utf-8")
+    assert '<p class="command"><code>matgrad exercise --seed 7 --count 2</code></p>' in solutions
 
 
 # In the browser.

@@ -132,10 +132,9 @@ def html_text(document: Document) -> str:
     heading = document.heading
     top = [f"<h1>{inline_html(document.title)}</h1>"]
     if heading is not None:
-        top += [
-            f'<p class="subtitle">{inline_html(heading.subtitle)}</p>',
-            f'<p class="command"><code>{html.escape(heading.command)}</code></p>',
-        ]
+        top.append(f'<p class="subtitle">{inline_html(heading.subtitle)}</p>')
+        if heading.command:  # empty where the handout must not show it (a problem sheet)
+            top.append(f'<p class="command"><code>{html.escape(heading.command)}</code></p>')
     sections = "\n".join(_section(section) for section in document.sections)
     title = html.escape(
         "".join(
