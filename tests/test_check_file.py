@@ -43,7 +43,7 @@ def test_every_line_gets_its_own_verdict_and_the_worst_exit_code(tmp_path: Path)
     headings = [line for line in run.stdout.splitlines() if line[:2] in ("✓ ", "✗ ")]
     assert headings == [
         "✓ dZ = G @ W.T   correct",
-        "✗ dW = G.T @ Z   wrong values",
+        "✗ dW = G.T @ Z   wrong shape",
         "✗ db = sum(G, axis=0 +   not checked",
         "✗ dZ = G @ X   not checked",
         "✓ dW = Z.T @ G   correct",
