@@ -45,11 +45,15 @@ def run(*args: str) -> tuple[int, str, str]:
 #: An identity about ∂L/∂Z, ∂L/∂W or ∂L/∂b as the text views print it, up to where the sentence
 #: or the table cell goes on (", entry by entry", three spaces, a semicolon, a final stop).
 _TEXT_IDENTITY = re.compile(
-    r"∂L/∂[ZWb] = (?![⎡\[])[^,;\n]*?(?:, L =\s+[a-z-]+)?(?=, |   |;|\.?$|\.\s)", re.MULTILINE
+    r"∂L/∂[ZWb] = (?![⎡\[])[^,;\n<]*?(?:, L =\s+[a-z-]+)?(?=, |   | \(|;|<|\.?$|\.\s)",
+    re.MULTILINE,
 )
 #: The same in LaTeX and Markdown: inline maths, and boxed displays.
 _LATEX_INLINE = re.compile(r"\$(\\partial L/\\partial [ZWb] = [^$]*)\$")
-_LATEX_BOXED = re.compile(r"\\boxed\{(\\frac\{\\partial L\}\{\\partial [ZWb]\} = .*)\}$", re.M)
+_LATEX_BOXED = "\\boxed{"
+#: How an identity about a gradient of L begins; the Jacobians' identities (vec(A) = …) are
+#: about ∂A/∂W, not a gradient a claim is about.
+_GRADIENT_STARTS = ("∂L/∂", "\\partial L/", "\\frac{\\partial L}")
 #: Identities that are no formula: the gradient with the bias equals the one without it.
 _NOT_A_FORMULA = "without the bias"
 
@@ -68,14 +72,26 @@ def _matgrad(*args: str) -> tuple[str, str]:
     return done.stdout, done.stderr
 
 
+def _boxed(output: str) -> Iterator[str]:
+    """What each ``\\boxed{…}`` holds, up to its matching brace."""
+    start = output.find(_LATEX_BOXED)
+    while start >= 0:
+        depth, end = 1, start + len(_LATEX_BOXED)
+        while depth and end < len(output):
+            depth += {"{": 1, "}": -1}.get(output[end], 0)
+            end += 1
+        yield output[start + len(_LATEX_BOXED) : end - 1]
+        start = output.find(_LATEX_BOXED, end)
+
+
 def _identities(output: str, fmt: str) -> Iterator[str]:
     if fmt == "json":
         for match in re.finditer(r'"identity": "([^"]*)"', output):
             yield json.loads(f'"{match.group(1)}"')
         return
-    if fmt in ("latex", "markdown"):
+    if fmt in ("latex", "markdown", "beamer"):
         yield from _LATEX_INLINE.findall(output)
-        yield from _LATEX_BOXED.findall(output)
+        yield from _boxed(output)
     # A long line wraps before the loss's name: the identity is taken across the break.
     yield from (" ".join(match.group(0).split()) for match in _TEXT_IDENTITY.finditer(output))
 
@@ -90,12 +106,16 @@ def printed_identities() -> dict[tuple[str, str], str]:
         for loss in LOSSES
         for fmt in ("text", "json", "latex", "markdown")
     ]
+    runs += [(("derive", "--format", fmt), "generic") for fmt in ("beamer", "html")]
     runs += [(("prove", "--format", fmt), "generic") for fmt in ("text", "json", "latex")]
+    runs += [
+        (("jacobian", "--format", fmt), "generic") for fmt in ("text", "json", "latex", "markdown")
+    ]
     for args, loss in runs:
         fmt = args[-1]
         stdout, stderr = _matgrad(*args)
         for identity in (*_identities(stdout, fmt), *_identities(stderr, "text")):
-            if _NOT_A_FORMULA not in identity:
+            if identity.startswith(_GRADIENT_STARTS) and _NOT_A_FORMULA not in identity:
                 found.setdefault((identity.strip(), loss), " ".join(args))
     return found
 
