@@ -38,8 +38,10 @@ def _gradient_words() -> dict[str, str]:
 
 #: A word that is a gradient, and the name it is the gradient of (``dW`` → ``W``).
 GRADIENT_WORDS = _gradient_words()
-#: Words for ∂L/∂A besides the gradient spellings: G, delta (also written δ or \\delta).
-UPSTREAM_WORDS = frozenset({UPSTREAM, "delta"})
+#: Words for ∂L/∂A besides the gradient spellings: G, delta (also written δ or \\delta), and
+#: the upstream gradient's names in code: dout (as in many course notes) and PyTorch's
+#: grad_output.
+UPSTREAM_WORDS = frozenset({UPSTREAM, "delta", "dout", "grad_output"})
 #: The operands by word.
 OPERAND_WORDS: dict[str, OperandName] = {name: name for name in OPERANDS if name != UPSTREAM}
 OPERAND_WORDS.update(dict.fromkeys(UPSTREAM_WORDS, UPSTREAM))
