@@ -343,6 +343,24 @@ class Upstream:
     y: Any
     sigma: Any
     gradient: Any
+    #: The same entries as the engine holds them, with its engine: put numbers in them quickly.
+    engine_entries: tuple[Any, ...] = ()
+    engine: Any = None
+
+    def at(self, values: dict[Any, int]) -> Any:
+        """The gradient with integers (or exact numbers) put for its symbols, as SymPy."""
+        import sympy
+
+        if self.engine is None:
+            return self.gradient.xreplace({k: sympy.Integer(v) for k, v in values.items()})
+        put = {
+            self.engine.from_sympy(k): self.engine.from_sympy(sympy.Integer(v))
+            for k, v in values.items()
+        }
+        entries = [
+            self.engine.to_sympy(self.engine.substitute(e, put)) for e in self.engine_entries
+        ]
+        return sympy.ImmutableMatrix(*self.gradient.shape, entries)
 
 
 @lru_cache(maxsize=16)
@@ -372,7 +390,7 @@ def upstream(sizes: Sizes, loss: str) -> Upstream:
     matrix = sympy.ImmutableMatrix(m, n, [engine.to_sympy(entry) for entry in gradient])
     if matrix.atoms(sympy.exp, sympy.log):
         raise RuntimeError(f"∂L/∂A of the {loss} loss is not a function of softmax(A)")
-    return Upstream(a, y, sigma, matrix)
+    return Upstream(a, y, sigma, matrix, tuple(gradient), engine)
 
 
 def _symbols(sympy: Any, letter: str, rows: int, cols: int) -> Any:
@@ -418,11 +436,11 @@ def draw_operands(sizes: Sizes, loss: str, draw: Draw) -> Drawn:
     if loss != "generic":
         form = upstream(sizes, loss)
         forward = operands["Z"] * operands["W"] + sympy.ones(m, 1) * operands["b"]
-        put = dict(zip(form.a, forward, strict=True))
-        put.update(zip(form.y, operands[LOSS_TARGETS], strict=True))
+        put = {symbol: int(value) for symbol, value in zip(form.a, forward, strict=True)}
+        put.update(zip(form.y, (v for row in values[LOSS_TARGETS] for v in row), strict=True))
         sigma = draw(*form.sigma.shape) if len(form.sigma) else ()
-        put.update(zip(form.sigma, (sympy.Integer(v) for row in sigma for v in row), strict=True))
-        operands["G"] = form.gradient.xreplace(put)
+        put.update(zip(form.sigma, (v for row in sigma for v in row), strict=True))
+        operands["G"] = form.at(put)
     return Drawn(values, operands)
 
 
