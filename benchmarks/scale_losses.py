@@ -105,7 +105,11 @@ def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def work_derive(loss: str, size: Size) -> Row:
-    """The full symbolic verification with the bias, as ``matgrad derive --loss`` runs it."""
+    """The full symbolic verification with the bias, as ``matgrad derive --loss`` runs it (the
+    modules it uses imported first, as the baseline's are)."""
+    import symengine  # noqa: F401
+    import sympy  # noqa: F401
+
     from matgrad_cli.core.derive import derive
 
     derivation, seconds = _timed(lambda: derive(*size, bias=True, loss=loss))
