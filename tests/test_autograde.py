@@ -323,3 +323,43 @@ def test_the_documented_run_autograder_writes_results_json(tmp_path: Path, answe
     else:
         assert results["score"] == 0
         assert "an answer is NAME: CLAIM" in results["output"]
+
+
+#: Each spelling the grammar's text lists (the fragment it shows), in a claim that uses it.
+GRAMMAR_SPELLINGS = [
+    ("X.T", "dZ = G @ W.T"),
+    ("X^T", "dZ = G @ W^T"),
+    ("X^{T}", "dZ = G @ W^{T}"),
+    ("X'", "dZ = G @ W'"),
+    ("Xᵀ", "dZ = G @ Wᵀ"),
+    ("X^⊤", "dZ = G @ W^⊤"),
+    ("X^\\top", "dZ = G @ W^\\top"),
+    ("X.t()", "dZ = G @ W.t()"),
+    ("X.transpose()", "dZ = G @ W.transpose()"),
+    ("np.transpose(X)", "dZ = G @ np.transpose(W)"),
+    ("−X", "dZ = −(G @ W.T)"),
+    ("X Y (juxtaposition)", "dZ = G W.T"),
+    ("X · Y", "dZ = G · W.T"),
+    ("X ⋅ Y", "dZ = G ⋅ W.T"),
+    ("X × Y", "dZ = G × W.T"),
+    ("matmul(X, Y)", "dZ = matmul(G, W.T)"),
+    ("X.dot(Y)", "dZ = G.dot(W.T)"),
+    ("X * Y and X ⊙ Y are elementwise", "dZ = G ⊙ W.T"),
+    ("X / c", "dZ = G @ W.T / 2"),
+    ("X.sum(0)", "db = G.sum(0)"),
+    ("sum(X, dim=0)", "db = sum(G, dim=0)"),
+    ("keepdim=True", "db = sum(G, dim=0, keepdim=True)"),
+    ("mean(X, axis=0)", "db = mean(G, axis=0)"),
+    ("ones((r, c))", "db = ones((m, 1)).T @ G"),
+    ("ones(m)", "db = ones(m) @ G"),
+    ("ones_like(X)", "db = sum(ones_like(G) * G, axis=0)"),
+    ("1e-3", "dZ = 1e-3 * G @ W.T"),
+    ("delta", "dZ = delta @ W.T"),
+    ("\\nabla_W L", "\\nabla_Z L = G W^T"),
+]
+
+
+@pytest.mark.parametrize(("shown", "claim"), GRAMMAR_SPELLINGS)
+def test_every_spelling_the_grammar_lists_is_read(shown: str, claim: str) -> None:
+    assert shown in grammar_text()
+    check(claim)  # parses and is judged, right or wrong
