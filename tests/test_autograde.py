@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from matgrad_cli.cli import app
 from matgrad_cli.core.claims import check
 from matgrad_cli.present.check_grammar import EXAMPLES, grammar_text
-from tests.conftest import assert_golden
+from tests.conftest import assert_golden, run_pdflatex
 
 ROOT = Path(__file__).resolve().parent.parent
 MATGRAD = Path(sys.executable).parent / "matgrad"
@@ -363,3 +363,15 @@ GRAMMAR_SPELLINGS = [
 def test_every_spelling_the_grammar_lists_is_read(shown: str, claim: str) -> None:
     assert shown in grammar_text()
     check(claim)  # parses and is judged, right or wrong
+
+
+def test_graded_and_refused_reports_compile_with_pdflatex(graded: Path) -> None:
+    (graded / "claims.txt").write_text("dZ = G @ W.T\ndZ = G @@ W\n", encoding="utf-8")
+    for args in (
+        ["--key", "key.toml", "answers.txt"],
+        ["--file", "claims.txt"],
+    ):
+        code, latex, _ = run("check", *args, "-f", "latex", "--standalone")
+        assert code in (1, 2)
+        compiled = run_pdflatex(latex, graded, "report")
+        assert compiled.returncode == 0, compiled.stdout[-2000:]
