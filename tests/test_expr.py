@@ -510,7 +510,7 @@ def test_evaluate_reports_a_missing_operand() -> None:
 
 
 #: The modules of the claim language: they read user text and must never evaluate it.
-LANGUAGE_MODULES = ("tree", "parser", "shapes", "evaluation")
+LANGUAGE_MODULES = ("tree", "lexer", "spellings", "calls", "parser", "shapes", "evaluation")
 
 
 def test_importing_the_parser_pulls_in_neither_sympy_nor_the_cli_libraries() -> None:
