@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from matgrad_cli import derive
 from matgrad_cli.core.checks import Check, WithoutBias
 from matgrad_cli.core.layer import LAYER, BiasBroadcast, Factor, MatrixProduct, Sizes
+from matgrad_cli.present.notation import forward_text
 
 sizes_strategy = st.builds(Sizes, st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
 
@@ -35,8 +36,9 @@ def test_the_matrices_have_the_shapes_names_and_symbols_of_spec_section_1() -> N
 def test_the_operations_and_convention_are_those_of_the_layer() -> None:
     assert LAYER.operations == (MatrixProduct("Z", "W", "A"), BiasBroadcast("1", "b", "A"))
     assert LAYER.samples == "rows"
-    assert LAYER.forward_text(bias=True) == "A = ZW + 1_m b"
-    assert LAYER.forward_text(bias=False) == "A = ZW"
+    # The forward pass as every view writes it is read off these operations.
+    assert forward_text(bias=True, broadcast="{ones}_{rows} {bias}") == "A = ZW + 1_m b"
+    assert forward_text(bias=False) == "A = ZW"
     assert LAYER.variables(bias=True) == ("Z", "W", "b")
     assert LAYER.variables(bias=False) == ("Z", "W")
 

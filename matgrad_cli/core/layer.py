@@ -190,19 +190,6 @@ class Layer:
             if matrix.role in VARIABLE_ROLES and (bias or matrix.role != "bias")
         )
 
-    def forward_text(self, bias: bool) -> str:
-        """The forward pass in plain text: ``A = ZW`` or ``A = ZW + 1_m b``."""
-        parts: list[str] = []
-        output = ""
-        for operation in self.operations:
-            output = operation.output
-            if isinstance(operation, MatrixProduct):
-                parts.append(operation.left + operation.right)
-            elif bias:
-                ones = self.matrix(operation.ones)
-                parts.append(f"{ones.text}_{ones.rows} {operation.bias}")
-        return f"{output} = " + " + ".join(parts)
-
 
 #: The layer of SPEC section 1: A = ZW + 1_m b, samples as the rows of Z.
 LAYER = Layer(

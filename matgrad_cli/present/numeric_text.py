@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from ..core.layer import LAYER
 from ..core.losses import concrete_loss
 from ..core.numeric import NumericCheck, NumericResult
-from .notation import dimensions
+from .notation import dimensions, forward_text
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+#: The bias term as the one-line summaries write it: 1_m b.
+_BIAS = "{ones}_{rows} {bias}"
 
 
 def scientific(value: float, latex: bool = False) -> str:
@@ -110,7 +112,7 @@ def _numeric_lines(result: NumericResult) -> list[str]:
     )
     return [
         f"matgrad: {result.method}",
-        f"Layer {LAYER.forward_text(result.bias)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
+        f"Layer {forward_text(result.bias, _BIAS)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
         f"{names} drawn from −{bound}..{bound} (seed {result.seed}); "
         "loss L = Σ G_{p,q}·a_{p,q}, so ∂L/∂A = G.",
         "",
@@ -179,7 +181,7 @@ def _concrete_lines(result: NumericResult, closed_form: NumericCheck) -> list[st
     )
     return [
         f"matgrad: {result.method}",
-        f"Layer {LAYER.forward_text(result.bias)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
+        f"Layer {forward_text(result.bias, _BIAS)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
         f"{drawn} drawn from −{bound}..{bound} (seed {result.seed}){targets}; {loss.text}.",
         "",
         *_concrete_check_lines(
