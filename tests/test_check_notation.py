@@ -443,3 +443,9 @@ def test_each_row_of_the_docs_table_reads_as_it_says(wrote: str, read: str) -> N
     parsed = parse_claim(claim, dialect)  # type: ignore[arg-type]
     shown = f"d{parsed.target} = {to_text(parsed.expr)}" if "=" in read else to_text(parsed.expr)
     assert shown == read
+
+
+def test_a_counterexample_shows_what_a_and_the_softmax_are_computed_from() -> None:
+    example = check("dW = Z.T @ A").counterexample
+    assert example is not None
+    assert [name for name, _ in example.operands] == ["Z", "W", "b", "G"]

@@ -320,9 +320,24 @@ def replaced(root: Node, path: TreePath, new: Node) -> Node:
     return _with_child(root, slot, replaced(getattr(root, slot), path[1:], new))
 
 
+#: The operands the layer's output A, and its softmax, are computed from.
+_COMPUTED_FROM: dict[str, tuple[str, ...]] = {
+    OUTPUT: tuple(LAYER.variables(bias=True)),
+    "softmax": (*LAYER.variables(bias=True), LOSS_TARGETS),
+}
+
+
 def names(node: Node) -> set[str]:
-    """The operands a tree mentions."""
-    return {sub.name for _, sub in subtrees(node) if isinstance(sub, Name)}
+    """The operands a tree mentions, and those that A and softmax(A) are computed from (so that
+    a counterexample shows every matrix the claim's value depends on)."""
+    found: set[str] = set()
+    for _, sub in subtrees(node):
+        if isinstance(sub, Name):
+            found.add(sub.name)
+            found.update(_COMPUTED_FROM.get(sub.name, ()))
+        elif isinstance(sub, Softmax):
+            found.update(_COMPUTED_FROM["softmax"])
+    return found
 
 
 def is_scalar(node: Node) -> bool:
