@@ -305,7 +305,7 @@ def test_the_format_choices_are_the_formats_of_the_door() -> None:
 
     assert choices("derive") == [*formats("Derivation"), "pdf"]
     assert formats("Derivation") == formats("NumericResult")
-    assert choices("check") == ["text", "latex", "markdown", "html", "beamer", "json"]
+    assert choices("check") == ["text", "latex", "markdown", "html", "beamer", "json", "gradescope"]
     assert set(choices("check")) == set(formats("CheckReport"))
     assert choices("prove") == list(formats("ProofReport"))
     assert choices("jacobian") == list(formats("JacobianDerivation"))
