@@ -207,8 +207,8 @@ class _Parser(CallParser):
         return self._source[first.start : self._peek(-1).end].strip()
 
     def _finish(self) -> None:
-        if self._at(";") and self._peek(1).kind == "end":
-            self._advance()  # MATLAB's statement end
+        if (self._at(";") or self._at(".")) and self._peek(1).kind == "end":
+            self._advance()  # MATLAB's statement end, or the full stop of a sentence
         token = self._peek()
         if token.kind == "end":
             return
