@@ -96,6 +96,32 @@ def open_page(page: Path, width: int, height: int) -> Page:
     return Page(result.stdout, shot, _page_requests(net_log, url))
 
 
+def print_page(page: Path) -> Path:
+    """``page`` printed to PDF by headless Chromium (its print style sheet), once."""
+    printed = page.with_suffix(".pdf")
+    result = subprocess.run(
+        [
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            f"--user-data-dir={page.parent / 'chromium-profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={printed}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return printed
+
+
 def visible_text(dom: str) -> str:
     """The text a reader sees: the body without its tags, spaces collapsed."""
     body = dom[dom.index("<body") :]

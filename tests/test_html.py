@@ -5,6 +5,7 @@ elsewhere, and the page's visible text against the document's content)."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from matgrad_cli.present.document import Display, Document, Lead, Paragraph, Sec
 from matgrad_cli.present.html import html_text
 from matgrad_cli.present.mathml import MathMLError, latex_to_mathml, normalised
 
-from .browser import ink, open_page, visible_text
+from .browser import ink, open_page, print_page, visible_text
 from .conftest import run_cli
 
 M = "{http://www.w3.org/1998/Math/MathML}"
@@ -413,3 +414,27 @@ def test_the_python_api_gives_the_same_page_and_deck(capsys: pytest.CaptureFixtu
     )
     assert run_cli(["prove", "-f", "html"], capsys)[1] == prove().to_html()
     assert run_cli(["jacobian", "-f", "html"], capsys)[1] == jacobian().to_html()
+
+
+def test_the_page_prints_with_every_part_and_no_empty_page(tmp_path: Path) -> None:
+    """Printed (its @media print style), the 2×2×2 derivation takes a few pages, each with
+    text, and every section is on paper, the last one included."""
+    import subprocess
+
+    derivation = derive(2, 2, 2)
+    document = _load(_DOCUMENTS["Derivation"])(derivation, full=False)
+    page = tmp_path / "derive.html"
+    page.write_text(render(derivation, "html"), encoding="utf-8")
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(print_page(page)), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    pages = text.split("\f")[:-1]
+    assert 2 <= len(pages) <= 12
+    assert all(printed.strip() for printed in pages)
+    squeezed = re.sub(r"\s+", "", text)
+    for section in document.sections:
+        assert re.sub(r"\s+", "", section.title.split("$")[0]) in squeezed
