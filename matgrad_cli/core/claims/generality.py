@@ -330,8 +330,21 @@ DRAWS = 2
 DRAW_BITS = 62
 #: The most general sizes one claim is compared at, and the largest value of m, k or n among
 #: them: a claim whose dependence on the sizes needs more is refused as too costly.
-GRID_LIMIT = 27
-SIZE_LIMIT = 40
+GRID_LIMIT = 16
+SIZE_LIMIT = 20
+#: The most work the derivatives of a concrete loss's L at the general sizes may take, counted
+#: as upstream_work counts it (about a second of the engine's time here).
+UPSTREAM_LIMIT = 6_000
+
+
+def upstream_work(sizes_list: tuple[Sizes, ...], loss: str) -> int:
+    """The terms differentiated for ∂L/∂A at each distinct m×n of ``sizes_list``: m·n, and m·n²
+    under the softmax, whose every term holds a row's n exponentials; none for the generic
+    loss, whose G is free."""
+    if loss == "generic":
+        return 0
+    spread = 1 if loss_named(loss).polynomial else 0
+    return sum(m * n * (1 if spread else n) for m, n in {(s.m, s.n) for s in sizes_list})
 
 
 @dataclass(frozen=True)
@@ -377,20 +390,41 @@ def upstream(sizes: Sizes, loss: str) -> Upstream:
     engine = get_engine()
     a = _symbols(sympy, "a", m, n)
     y = _symbols(sympy, "y", m, n)
-    value = engine.from_sympy(definition.expression(a, y))  # type: ignore[attr-defined]
-    gradient = [engine.diff(value, engine.from_sympy(symbol)) for symbol in a]
+    gradient = _differentiated(engine, definition.expression(a, y), a)  # type: ignore[attr-defined]
     sigma = sympy.zeros(m, 0)
     if not definition.polynomial:
         sigma = _symbols(sympy, "sigma", m, n - 1) if n > 1 else sigma
-        ratios = {
-            engine.from_sympy(power): engine.from_sympy(ratio)
-            for power, ratio in _softmax_ratios(sympy, a, sigma).items()
-        }
-        gradient = [engine.substitute(entry, ratios) for entry in gradient]
+        ratios = _softmax_ratios(sympy, a, sigma)
+        # An entry of row i holds only that row's exponentials: put in only theirs.
+        rows = [
+            {
+                engine.from_sympy(sympy.exp(a[i, q])): engine.from_sympy(ratios[sympy.exp(a[i, q])])
+                for q in range(n)
+            }
+            for i in range(m)
+        ]
+        gradient = [
+            engine.substitute(entry, rows[index // n]) for index, entry in enumerate(gradient)
+        ]
     matrix = sympy.ImmutableMatrix(m, n, [engine.to_sympy(entry) for entry in gradient])
     if matrix.atoms(sympy.exp, sympy.log):
         raise RuntimeError(f"∂L/∂A of the {loss} loss is not a function of softmax(A)")
     return Upstream(a, y, sigma, matrix, tuple(gradient), engine)
+
+
+def _differentiated(engine: Any, value: Any, a: Any) -> list[Any]:
+    """∂value/∂a_{i,j} for every entry, by the engine: each term of the sum differentiated only
+    by the entries of A it contains (a term of the softmax holds one row's n of them), so the
+    work grows as m·n² rather than (m·n)²."""
+    import sympy
+
+    place = {symbol: index for index, symbol in enumerate(a)}
+    parts: list[list[Any]] = [[] for _ in place]
+    for term in sympy.Add.make_args(value):
+        converted = engine.from_sympy(term)
+        for symbol in term.free_symbols & place.keys():
+            parts[place[symbol]].append(engine.diff(converted, engine.from_sympy(symbol)))
+    return [engine.add(part) if part else engine.from_sympy(sympy.Integer(0)) for part in parts]
 
 
 def _symbols(sympy: Any, letter: str, rows: int, cols: int) -> Any:

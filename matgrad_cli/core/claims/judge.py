@@ -37,10 +37,12 @@ from .generality import (
     DRAWS,
     GRID_LIMIT,
     SIZE_LIMIT,
+    UPSTREAM_LIMIT,
     first_general_failure,
     general_counterexample,
     general_sizes,
     size_dependence,
+    upstream_work,
 )
 from .parser import DIALECTS, Dialect, check_notation, parse_claim
 from .repairs import find_hint, hinted
@@ -138,11 +140,13 @@ def _within(claim: Claim, cost: ClaimCost, budget: int) -> None:
 
 def _general_sizes(claim: Claim, loss: str) -> tuple[Sizes, ...]:
     """The general sizes of the claim (generality.py); CheckTooCostly when its dependence on
-    the sizes would need more of them, or larger ones, than the limits."""
+    the sizes would need more of them, or larger ones, than the limits, or ∂L/∂A of the loss
+    would take too long to differentiate at them (UPSTREAM_LIMIT)."""
     dependence = size_dependence(claim.expr, answers.expected_tree(claim.target), loss)
     general = general_sizes(dependence)
     largest = max(max(sizes.m, sizes.k, sizes.n) for sizes in general)
-    if len(general) > GRID_LIMIT or largest > SIZE_LIMIT:
+    heavy = upstream_work(general, loss) > UPSTREAM_LIMIT
+    if len(general) > GRID_LIMIT or largest > SIZE_LIMIT or heavy:
         degrees = ", ".join(
             f"{degree} in {size}" for degree, size in zip(dependence.degrees, "mkn", strict=True)
         )
@@ -150,7 +154,9 @@ def _general_sizes(claim: Claim, loss: str) -> tuple[Sizes, ...]:
             f"the claim {_excerpt(claim.text)} may depend on the sizes through polynomials of "
             f"degree {degrees}, with up to {dependence.factors} factors a term: showing that it "
             f"holds at every size would take {len(general):,} sizes up to {largest} (at most "
-            f"{GRID_LIMIT} sizes up to {SIZE_LIMIT}); shorten it",
+            f"{GRID_LIMIT} sizes up to {SIZE_LIMIT}"
+            + (", fewer under this loss" if heavy else "")
+            + "); shorten it",
             claim.text,
         )
     return general
