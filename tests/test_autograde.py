@@ -344,7 +344,7 @@ GRAMMAR_SPELLINGS = [
     ("X × Y", "dZ = G × W.T"),
     ("matmul(X, Y)", "dZ = matmul(G, W.T)"),
     ("X.dot(Y)", "dZ = G.dot(W.T)"),
-    ("X * Y and X ⊙ Y are elementwise", "dZ = G ⊙ W.T"),
+    ("X ⊙ Y", "dZ = G ⊙ W.T"),
     ("X / c", "dZ = G @ W.T / 2"),
     ("X.sum(0)", "db = G.sum(0)"),
     ("sum(X, dim=0)", "db = sum(G, dim=0)"),
@@ -355,6 +355,10 @@ GRAMMAR_SPELLINGS = [
     ("ones_like(X)", "db = sum(ones_like(G) * G, axis=0)"),
     ("1e-3", "dZ = 1e-3 * G @ W.T"),
     ("delta", "dZ = delta @ W.T"),
+    ("X .* Y", "dZ = (G .* G) @ W.T"),
+    ("multiply(X, Y)", "dZ = multiply(G, G) @ W.T"),
+    ("G 1 is a column of ones", "db = (G 1)ᵀ"),
+    ("Z W + b", "dW = Z.T @ (Z W + b)"),
     ("\\nabla_W L", "\\nabla_Z L = G W^T"),
 ]
 

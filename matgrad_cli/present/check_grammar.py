@@ -43,13 +43,16 @@ Operators, tightest first:
   transpose   X.T  X^T  X^{T}  X'  Xᵀ  X^⊤  X^\\top  X.t()  X.transpose()  np.transpose(X)
   sign        -X, −X (a harmless +X too)
   product     X @ Y, X Y (juxtaposition), X · Y, X ⋅ Y, X × Y, matmul(X, Y), X.dot(Y);
-              X * Y and X ⊙ Y are elementwise (--dialect matlab or math: * is X @ Y);
+              X * Y, X .* Y, X ⊙ Y and multiply(X, Y) are elementwise (--dialect matlab
+              or math: * is X @ Y);
               c * X and X / c scale by a number or a size
   sum         X + Y, X - Y; a 1×c row is added to every row of an r×c matrix
 
 Functions (np., numpy., torch., jnp. may come first):
   sum(X, axis=0) adds up the rows (also X.sum(0), sum(X, dim=0), keepdims=True, keepdim=True);
   mean(X, axis=0) averages them; ones(r, c), ones((r, c)), ones(m), ones_like(X);
+  1ᵀ and \\mathbf{1} take their size from the product they are in, and G 1 is a column of ones;
+  softmax(A) under --loss softmax-cross-entropy; A and Z W + b, the layer's output;
   without keepdims a sum is 1-D, and is compared as a row (the report says how it was read).
 
 Examples:
@@ -63,6 +66,5 @@ Nothing is run as code: matgrad reads claims with its own parser. A claim may be
 
 def grammar_text() -> str:
     """The claim language, its operators, functions and examples, as plain text."""
-    width = max(len(claim) for claim, _ in EXAMPLES)
-    lines = [f"  {claim.ljust(width)}   {meaning}" for claim, meaning in EXAMPLES]
+    lines = [f"  {claim}\n      {meaning}" for claim, meaning in EXAMPLES]
     return _HEADER + "\n".join(lines) + "\n" + _FOOTER
