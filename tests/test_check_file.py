@@ -118,3 +118,25 @@ def test_a_claim_too_costly_to_check_is_refused_on_its_own(tmp_path: Path) -> No
     assert "✓ dZ = G @ W.T   correct" in run.stdout
     assert "over the budget" in " ".join(run.stdout.split())
     assert "could not be checked (the first: answers.txt, line 2: the claim" in run.stderr
+
+
+def test_the_api_keeps_going_past_a_bad_claim_only_when_asked() -> None:
+    from matgrad_cli.core.claims import RefusedClaim, check
+    from matgrad_cli.errors import ArgumentError, ClaimSyntaxError
+
+    claims = ["dZ = G @ W.T", "dZ = G @@ W", "dW = G.T @ Z"]
+    with pytest.raises(ClaimSyntaxError):
+        check(claims)
+    report = check(claims, keep_going=True)
+    assert [type(entry).__name__ for entry in report.entries] == [
+        "ClaimVerdict",
+        "RefusedClaim",
+        "ClaimVerdict",
+    ]
+    refused = report.entries[1]
+    assert isinstance(refused, RefusedClaim)
+    assert (refused.order, refused.position) == (1, len("dZ = G @"))
+    assert (report.correct, report.exit_code) == (False, 2)
+    assert check(claims[::2], keep_going=True).exit_code == 1
+    with pytest.raises(ArgumentError, match="keep_going must be True or False"):
+        check(claims, keep_going="yes")  # type: ignore[arg-type]

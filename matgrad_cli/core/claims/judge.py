@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
-from ..arguments import claim_texts
+from ..arguments import claim_texts, flag
 from ..checks import Check
 from ..derive import validate_sizes
 from ..layer import LAYER, Sizes, positive_sizes
@@ -475,6 +475,7 @@ def check(
         raise InputError("no claims to check")
     if dialect not in DIALECTS:
         raise InputError(f"unknown dialect {dialect!r} (dialects: {', '.join(DIALECTS)})")
+    keep_going = flag("keep_going", keep_going)
     sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
     for each in sizes_list:
         validate_loss(loss, each)
