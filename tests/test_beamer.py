@@ -204,3 +204,45 @@ def test_a_deck_on_a_terminal_is_highlighted_as_latex_and_never_wrapped() -> Non
     shown = screen.getvalue()
     assert re.sub(r"\x1b\[[0-9;]*m", "", shown) == text
     assert re.search(r"\x1b\[[0-9;]*m\\documentclass", shown)
+
+
+def test_a_line_is_split_at_its_own_ampersands_only() -> None:
+    from matgrad_cli.present.beamer import _cells
+
+    line = r"P &= \begin{bmatrix} x & y \\ z & w \end{bmatrix} + \{ a \& b \} & \text{(1)}"
+    assert _cells(line) == [
+        "P ",
+        r"= \begin{bmatrix} x & y \\ z & w \end{bmatrix} + \{ a \& b \} ",
+        r" \text{(1)}",
+    ]
+    assert _cells(r"\frac{a &}{b} &= c") == [r"\frac{a &}{b} ", "= c"]
+
+
+def _overlay_arguments(deck: str) -> list[str]:
+    """The argument of every \\uncover in ``deck``, read to its matching brace."""
+    arguments = []
+    for match in re.finditer(r"\\uncover<\d+->\{", deck):
+        depth, position = 1, match.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(deck[position], 0)
+            position += 2 if deck[position] == "\\" else 1  # an escape: \\{ is no brace
+        arguments.append(deck[match.end() : position - 1])
+    return arguments
+
+
+def test_every_overlay_holds_whole_matrices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matgrad_cli.present import beamer
+
+    def whole(deck: str) -> bool:
+        return all(
+            argument.count(r"\begin{bmatrix}") == argument.count(r"\end{bmatrix}")
+            for argument in _overlay_arguments(deck)
+        )
+
+    derivation = derive(2, 2, 2)
+    deck = render(derivation, "beamer")
+    assert len(_overlay_arguments(deck)) > 20
+    assert whole(deck)
+    # split at every & instead, the lines of the matrix product would part its matrices
+    monkeypatch.setattr(beamer, "_cells", lambda line: line.split("&"))
+    assert not whole(render(derivation, "beamer"))

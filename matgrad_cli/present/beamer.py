@@ -11,6 +11,7 @@ overflows. The deck compiles with pdflatex and beamer (Debian's texlive-latex-re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import assert_never
 
@@ -86,12 +87,32 @@ def _steps(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], list[_Step]]:
     return blocks[:opening], steps
 
 
+#: What an aligned line's & may be inside of: an environment, a group; and escapes such as \&.
+_TOKEN = re.compile(r"\\begin\{[^}]*\}|\\end\{[^}]*\}|\\[A-Za-z]+|\\.|[{}&]")
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of an aligned line: split at its own &, not at those of a matrix inside it or
+    within braces."""
+    cells, start, depth = [], 0, 0
+    for token in _TOKEN.finditer(line):
+        text = token.group()
+        if text == "{" or text.startswith("\\begin{"):
+            depth += 1
+        elif text == "}" or text.startswith("\\end{"):
+            depth -= 1
+        elif text == "&" and depth == 0:
+            cells.append(line[start : token.start()])
+            start = token.end()
+    return [*cells, line[start:]]
+
+
 def _aligned(block: Display, first: int) -> str:
     """Aligned lines, the i-th uncovered from slide ``first + i`` on, cell by cell (an overlay
     command cannot span an &)."""
     lines = []
     for index, line in enumerate(block.lines):
-        cells = line.split("&")
+        cells = _cells(line)
         shown = [f"\\uncover<{first + index}->{{{cell}}}" for cell in cells[:1]] + [
             f"\\uncover<{first + index}->{{{{}}{cell}}}" for cell in cells[1:]
         ]
