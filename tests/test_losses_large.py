@@ -168,5 +168,7 @@ def test_both_engines_verify_a_concrete_loss_alike() -> None:
         assert symengine_result is not None
         assert sympy_result is not None
         for name in LAYER.variables(True):
-            difference = symengine_result.elementwise[name] - sympy_result.elementwise[name]
+            difference = sympy.Matrix(symengine_result.elementwise[name]) - sympy.Matrix(
+                sympy_result.elementwise[name]
+            )
             assert difference.applyfunc(sympy.expand) == sympy.zeros(*difference.shape)

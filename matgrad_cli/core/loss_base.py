@@ -132,6 +132,39 @@ class RowGradient:
     entries: tuple[tuple[tuple[RowTerm, ...], ...], ...]
 
 
+class LayerGradient:
+    """∂L/∂X of a concrete loss as SymPy expressions of Z, W, b and Y, each entry made from its
+    rows' shares when first read and then kept: at layer size the whole gradient holds millions
+    of terms, and a document shows a few entries. Read as a SymPy matrix is: ``[i, j]``, a flat
+    index, ``shape``; SymPy's and NumPy's matrix constructors take it whole."""
+
+    def __init__(self, gradient: RowGradient, composed: Callable[[tuple[RowTerm, ...]], Any]):
+        self.shape = gradient.shape
+        self._entries = gradient.entries
+        self._composed = composed
+        self._made: dict[tuple[int, int], Any] = {}
+
+    def __getitem__(self, index: int | tuple[int, int]) -> Any:
+        i, j = index if isinstance(index, tuple) else divmod(index, self.shape[1])
+        made = self._made.get((i, j))
+        if made is None:
+            made = self._made[i, j] = self._composed(self._entries[i][j])
+        return made
+
+    def tolist(self) -> list[list[Any]]:
+        """Every entry, row by row."""
+        return [[self[i, j] for j in range(self.shape[1])] for i in range(self.shape[0])]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        import numpy
+
+        array = numpy.empty(self.shape, dtype=object)
+        for i, row in enumerate(self.tolist()):
+            for j, entry in enumerate(row):
+                array[i, j] = entry
+        return array
+
+
 @dataclass(frozen=True)
 class LossSymbols:
     """SymPy matrices of the layer's symbols; ``A`` holds the symbols a_i_j, ``Y`` the targets."""
@@ -196,24 +229,21 @@ class LossDerivation:
         return sympy.Matrix([[to_sympy(entry) for entry in row] for row in self.upstream_rows])
 
     @cached_property
-    def elementwise(self) -> dict[Variable, Any]:
-        """∂L/∂Z, ∂L/∂W (∂L/∂b) of L(Z, W, b), as SymPy matrices: each entry its rows' shares."""
-        import sympy
-
+    def elementwise(self) -> dict[Variable, LayerGradient]:
+        """∂L/∂Z, ∂L/∂W (∂L/∂b) of L(Z, W, b) as SymPy expressions, each entry made from its
+        rows' shares when first read (LayerGradient)."""
         engine = get_engine(self.engine)
         layer = engine.mapping(dict(self.through_layer))
 
-        def composed(share: Any) -> Any:
-            return engine.to_sympy(engine.substitute(share, layer))
+        def composed(shares: tuple[RowTerm, ...]) -> Any:
+            import sympy
+
+            return sympy.Add(
+                *(engine.to_sympy(engine.substitute(share, layer)) for _, share in shares)
+            )
 
         return {
-            name: sympy.Matrix(
-                [
-                    [sympy.Add(*(composed(share) for _, share in shares)) for shares in row]
-                    for row in gradient.entries
-                ]
-            )
-            for name, gradient in self.gradients.items()
+            name: LayerGradient(gradient, composed) for name, gradient in self.gradients.items()
         }
 
     @cached_property
