@@ -26,7 +26,6 @@ class Engine(Protocol):
     def symbol(self, name: str) -> Any: ...
     def add(self, terms: Sequence[Any]) -> Any: ...
     def diff(self, expr: Any, symbol: Any) -> Any: ...
-    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]: ...
     def is_zero(self, expr: Any) -> bool: ...
     def matrix(self, rows: Sequence[Sequence[Any]]) -> Any: ...
     def expand(self, expr: Any) -> Any: ...
@@ -63,11 +62,6 @@ class SymengineEngine:
         # Basic._diff is the one-symbol derivative without diff()'s argument handling: half
         # the cost, which matters at a million calls.
         return expr._diff(symbol) if self._fast_diff else self._se.diff(expr, symbol)
-
-    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]:
-        # One call for all: the Jacobian of the 1×1 matrix [expr] by the symbols.
-        se = self._se
-        return list(se.DenseMatrix([expr]).jacobian(se.DenseMatrix(list(symbols))))
 
     def is_zero(self, expr: Any) -> bool:
         return bool(expr.is_zero)
@@ -120,9 +114,6 @@ class SympyEngine:
 
     def diff(self, expr: Any, symbol: Any) -> Any:
         return self._sp.diff(expr, symbol)
-
-    def derivatives(self, expr: Any, symbols: Sequence[Any]) -> list[Any]:
-        return [self._sp.diff(expr, symbol) for symbol in symbols]
 
     def is_zero(self, expr: Any) -> bool:
         return bool(expr == 0)
