@@ -279,8 +279,12 @@ def _symbolic_section(derived: dict[tuple[str, Size], Row]) -> list[str]:
         "",
     ]
     for loss in LOSSES:
+        first = SERIES[loss][0]
+        # One shape grown: the cubes, or the softmax at its first number of classes.
         series = [
-            (size, derived[loss, size]) for size in SERIES[loss] if size[2] == SERIES[loss][0][2]
+            (size, derived[loss, size])
+            for size in SERIES[loss]
+            if size[0] == size[1] and size[2] in (size[0], first[2])
         ]
         if len(series) >= 2:
             slope = fit_exponent(
