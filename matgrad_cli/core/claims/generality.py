@@ -330,7 +330,7 @@ DRAWS = 2
 DRAW_BITS = 62
 #: The most general sizes one claim is compared at, and the largest value of m, k or n among
 #: them: a claim whose dependence on the sizes needs more is refused as too costly.
-GRID_LIMIT = 16
+GRID_LIMIT = 27
 SIZE_LIMIT = 20
 #: The most work the derivatives of a concrete loss's L at the general sizes may take, counted
 #: as upstream_work counts it (about a second of the engine's time here).
