@@ -326,8 +326,7 @@ def derive_loss(
     entries = [[cas.from_sympy(a) for a in symbols.A.row(p)] for p in range(sizes.m)]
     row_losses = _row_losses(definition, symbols, cas)
     upstream_rows = tuple(
-        tuple(cas.diff(row_loss, a) for a in row)
-        for row_loss, row in zip(row_losses, entries, strict=True)
+        _upstream_row(row_loss, row, cas) for row_loss, row in zip(row_losses, entries, strict=True)
     )
     textbook = definition.closed_form(symbols.A, symbols.Y)
     holds = _closed_form_holds(definition, symbols, entries, upstream_rows, textbook, cas)
@@ -436,6 +435,17 @@ def _row_losses(definition: ConcreteLoss, symbols: LossSymbols, engine: Engine) 
         )
         for p in range(a.rows)
     ]
+
+
+def _upstream_row(row_loss: Any, row: list[Any], engine: Engine) -> tuple[Any, ...]:
+    """∂ℓ_p/∂a_{p,q} for each entry of row p by the engine, from the terms of ℓ_p that hold
+    a_{p,q} (the others have derivative 0): a squared error's row has n terms, one per entry."""
+    holding: dict[Any, list[Any]] = {a: [] for a in row}
+    for term in row_loss.args if row_loss.is_Add else (row_loss,):
+        for symbol in term.free_symbols:
+            if symbol in holding:
+                holding[symbol].append(term)
+    return tuple(engine.diff(engine.add(holding[a]), a) for a in row)
 
 
 def _closed_form_holds(
