@@ -28,6 +28,7 @@ h1 { font-size: 1.55rem; line-height: 1.3; margin: 0.6rem 0 1.2rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 0.6rem; border-bottom: 1px solid #ccc; }
 .handout h1 { text-align: center; margin-bottom: 0.3rem; }
 .subtitle { text-align: center; margin: 0; }
+.nobreak { white-space: nowrap; }
 .command { text-align: center; margin: 0.2rem 0 1.5rem; font-size: 0.85rem; }
 code { font-family: "Latin Modern Mono", "DejaVu Sans Mono", monospace; font-size: 0.92em;
   overflow-wrap: anywhere; }
@@ -66,6 +67,10 @@ menclose[notation~="box"] { border: 1px solid currentColor; padding: 0.35em 0.5e
 """
 
 
+#: Punctuation that stays on the line of the formula before it.
+_CLINGING = ",.;:!?)"
+
+
 def _prose(text: str) -> str:
     """Prose with `code spans` as code, everything else escaped."""
     pieces = text.split("`")
@@ -76,12 +81,19 @@ def _prose(text: str) -> str:
 
 
 def inline_html(text: str) -> str:
-    """Text with its inline maths between $ signs as MathML, its prose escaped."""
+    """Text with its inline maths between $ signs as MathML, its prose escaped. A formula and the
+    punctuation right after it are kept on one line, so that no line starts with a comma."""
     pieces = text.split("$")
-    return "".join(
-        latex_to_mathml(piece, display=False) if index % 2 else _prose(piece)
-        for index, piece in enumerate(pieces)
-    )
+    out = [_prose(pieces[0])]
+    for formula, prose in zip(pieces[1::2], pieces[2::2], strict=False):
+        rest = prose.lstrip(_CLINGING)
+        punctuation = html.escape(prose[: len(prose) - len(rest)])
+        maths = latex_to_mathml(formula, display=False)
+        out.append(f'<span class="nobreak">{maths}{punctuation}</span>' if punctuation else maths)
+        out.append(_prose(rest))
+    if len(pieces) % 2 == 0:  # an unclosed $: the last formula has no prose after it
+        out.append(latex_to_mathml(pieces[-1], display=False))
+    return "".join(out)
 
 
 def _display(block: Display) -> str:
