@@ -41,12 +41,16 @@ def derivation_summary(derivation: Derivation) -> str:
 
 
 def numeric_summary(result: NumericResult) -> str:
-    """How many identities held, and by what method: not a proof."""
-    held = sum(check.holds for check in result.checks)
+    """How many identities held (under a concrete loss, ∂L/∂A's closed form among them), and by
+    what method: not a proof; a bounded check says its bound."""
+    closed = () if result.closed_form is None else (result.closed_form,)
+    checks = (*closed, *result.checks)
+    held = sum(check.holds for check in checks)
     verdict = "verified" if result.verified else "NOT verified"
+    within = "" if result.exact else f", to within {result.bound:.1e}"
     return (
         f"{verdict} by {result.method} ({_at(result.sizes)}): "
-        f"{held} of {len(result.checks)} identities hold"
+        f"{held} of {len(checks)} identities hold{within}"
     )
 
 
