@@ -9,7 +9,7 @@ result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..core.layer import LAYER, Variable
 from ..core.losses import LossDerivation
@@ -19,23 +19,17 @@ from . import mathtex as tex
 from .derivation_checks import check_for, summary_section, verdict
 from .derivation_sections import NOT_BRIEF, SECTIONS
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section
-from .limits import ENTRY_LIST, EXAMPLE_COLUMNS, FORWARD_LINE_TERMS, FORWARD_LIST, SETUP_COLUMNS
-from .notation import elide, visible
-
-if TYPE_CHECKING:
-    pass
+from .limits import EXAMPLE_COLUMNS, FORWARD_LINE_TERMS, FORWARD_LIST, SETUP_COLUMNS
+from .notation import elide, sampled, visible
 
 #: The line that marks entries left out of an aligned list.
 _GAP_LINE = r"& \;\;\vdots"
 
 
 def _listed(entries: tuple[tuple[ChainRule, ...], ...], full: bool) -> list[ChainRule | None]:
-    """The entries whose sums are written out: all, or the first three, None for the gap, and
-    the last."""
+    """The entries whose sums are written out (notation.sampled), None for the gap."""
     flat = [rule for row in entries for rule in row]
-    if full or len(flat) <= ENTRY_LIST:
-        return list(flat)
-    return [*flat[:3], None, flat[-1]]
+    return [None if number is None else flat[number] for number in sampled(len(flat), full)]
 
 
 def _equation_lines(left: str, items: Sequence[str], full: bool) -> list[str]:
@@ -100,24 +94,15 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
     if matrix is not None:
         return Display((head, f"&= {matrix}") if "&" in head else (f"{head} &= {matrix}",), True)
     lines = [head] if "&" in head else []
-    for index in _listed_indices(rows, cols, full):
-        if index is None:
+    for number in sampled(rows * cols, full):
+        if number is None:
             lines.append(_GAP_LINE)
             continue
-        i, j = index
+        i, j = divmod(number, cols)
         items = [tex.term_latex(*term, upstream_first) for term in form.entries[i][j]]
         left = rf"\left({layer.rule_latex(variable)}\right)_{{{i + 1},{j + 1}}}"
         lines += _equation_lines(left, items, full)
     return Display(tuple(lines), aligned=True)
-
-
-def _listed_indices(rows: int, cols: int, full: bool) -> list[tuple[int, int] | None]:
-    """The (0-based) entries of a rows × cols matrix listed one per line: all, or the first
-    three, None for the gap, and the last (as _listed samples the chain-rule sums)."""
-    every: list[tuple[int, int] | None] = [(i, j) for i in range(rows) for j in range(cols)]
-    if full or len(every) <= ENTRY_LIST:
-        return every
-    return [*every[:3], None, every[-1]]
 
 
 def _worked(

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..core.layer import LAYER, MatrixProduct, Sizes
 from ..core.model import LinearForm, UpstreamTerm
-from .limits import MATRIX_SIDE, SUM_TERMS
+from .limits import ENTRY_LIST, MATRIX_SIDE, SUM_TERMS
 
 _SUBSCRIPTS = str.maketrans("0123456789mkn", "₀₁₂₃₄₅₆₇₈₉ₘₖₙ")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -171,6 +171,14 @@ def visible(count: int, full: bool = False) -> list[int | None]:
     if full or count <= MATRIX_SIDE:
         return list(range(count))
     return [0, 1, 2, None, count - 2, count - 1]
+
+
+def sampled(count: int, full: bool, limit: int = ENTRY_LIST) -> list[int | None]:
+    """The 0-based items of a list to show one per line: all, or beyond ``limit`` (unless
+    ``full``) the first three, None for the gap, and the last."""
+    if full or count <= limit:
+        return list(range(count))
+    return [0, 1, 2, None, count - 1]
 
 
 def expr_terms(expr: Any, full: bool) -> list[str]:

@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .limits import ENTRY_LIST
-from .notation import all_entries, elide, pretty_expr, product_term, visible
+from .notation import all_entries, elide, pretty_expr, product_term, sampled, visible
 
 if TYPE_CHECKING:
     from ..core.checks import Check
@@ -303,17 +303,13 @@ class Listing:
     limit: int = ENTRY_LIST
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        count = self.count
-        if self.full or count <= self.limit:
-            for number in range(count):
+        for number in sampled(self.count, self.full, self.limit):
+            if number is not None:
                 yield from self.show(number)
-            return
-        for number in range(3):
-            yield from self.show(number)
-        hidden = count - 4
-        more = self.more(hidden) if self.more else f"{hidden} more entries of the same form"
-        yield line(f"    ⋮   {more}", style=STYLE_NOTE)
-        yield from self.show(count - 1)
+                continue
+            hidden = self.count - 4
+            more = self.more(hidden) if self.more else f"{hidden} more entries of the same form"
+            yield line(f"    ⋮   {more}", style=STYLE_NOTE)
 
 
 def entry_listing(

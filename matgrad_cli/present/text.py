@@ -23,7 +23,7 @@ from . import notation as plain
 from . import terminal as ui
 from .derivation_sections import NOT_BRIEF, SECTIONS
 from .layer_latex import generic_entry, upstream_first
-from .limits import ENTRY_LIST, FORWARD_LIST
+from .limits import FORWARD_LIST
 
 
 def _find_check(checks: Iterable[Check], variable: str) -> Check | None:
@@ -117,9 +117,9 @@ class ChainRules:
         feeds: dict[int, str] = {}
         sums: dict[int, list[str]] = {}
         count = len(rules)
-        shown = range(count) if self.full or count <= ENTRY_LIST else [0, 1, 2, count - 1]
+        shown = [number for number in plain.sampled(count, full) if number is not None]
         if self.brief:
-            shown = range(1)
+            shown = [0]
         for number in shown:
             rule = rules[number]
             names[number] = plain.pretty_entry(rule.variable, rule.index)
