@@ -68,15 +68,18 @@ def _check_lines(check: NumericCheck, direction_range: int) -> Iterator[str]:
             f"{check.escape_probability:.1e}; a single differing entry cannot pass"
         )
     if not check.holds:
-        at_least = "" if check.every_entry else "at least "
-        noun = "entry" if check.mismatch_count == 1 else "entries"
-        yield f"  {at_least}{check.mismatch_count:,} wrong {noun}; first:"
-        for mismatch in check.mismatches:
-            row, col = mismatch.index
-            yield (
-                f"    ({row},{col}): elementwise {mismatch.elementwise}, "
-                f"matrix form {mismatch.claimed}"
-            )
+        yield from _mismatch_lines(check, "" if check.every_entry else "at least ")
+
+
+def _mismatch_lines(check: NumericCheck, at_least: str = "") -> Iterator[str]:
+    """How many entries are wrong (``at_least`` when not all were compared), and the first."""
+    noun = "entry" if check.mismatch_count == 1 else "entries"
+    yield f"  {at_least}{check.mismatch_count:,} wrong {noun}; first:"
+    for mismatch in check.mismatches:
+        row, col = mismatch.index
+        yield (
+            f"    ({row},{col}): elementwise {mismatch.elementwise}, matrix form {mismatch.claimed}"
+        )
 
 
 def _wrapped(line: str, width: int) -> list[str]:
@@ -145,14 +148,7 @@ def _concrete_check_lines(check: NumericCheck, compared: str) -> Iterator[str]:
         return
     yield f"  all {check.entries:,} entries {compared}"
     if not check.holds:
-        noun = "entry" if check.mismatch_count == 1 else "entries"
-        yield f"  {check.mismatch_count:,} wrong {noun}; first:"
-        for mismatch in check.mismatches:
-            row, col = mismatch.index
-            yield (
-                f"    ({row},{col}): elementwise {mismatch.elementwise}, "
-                f"matrix form {mismatch.claimed}"
-            )
+        yield from _mismatch_lines(check)
 
 
 def _concrete_lines(result: NumericResult, closed_form: NumericCheck) -> list[str]:
