@@ -32,6 +32,7 @@ sum and the squared error, to within a computed bound for the softmax cross-entr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -358,20 +359,12 @@ def numeric_verify(
     layer = RandomLayer(sizes, bias, rng)
     if progress is not None:
         progress("numeric", 0, len(variables))
+    check = functools.partial(
+        _check_gradient, layer, full=full, rng=rng, directions=directions, sample_size=sample_size
+    )
     checks = []
     for done, name in enumerate(variables, start=1):
-        checks.append(
-            _check_gradient(
-                layer,
-                name,
-                under_test[name],
-                sizes.shape_of(name),
-                full,
-                rng,
-                directions,
-                sample_size,
-            )
-        )
+        checks.append(check(name, under_test[name], sizes.shape_of(name)))
         if progress is not None:
             progress("numeric", done, len(variables))
     return NumericResult(sizes, bias, seed, tuple(checks), direction_range=DIRECTION_RANGE)
