@@ -343,46 +343,28 @@ _NUMERIC_CHECK = (
 )
 
 
-def numeric_data(result: NumericResult) -> dict[str, Any]:
-    """The numeric check as JSON-able data, marked ``"kind": "numeric"``; under a concrete loss
-    with the loss, its targets, the closed form's check, and each check's ``bound``."""
-    if result.closed_form is not None:
-        return _concrete_numeric_data(result, result.closed_form)
-    return {
-        "kind": "numeric",
-        "method": result.method,
-        "sizes": _sizes(result.sizes),
-        "bias": result.bias,
-        "seed": result.seed,
-        "entry_range": [-result.entry_range, result.entry_range],
-        "direction_range": result.direction_range,
-        "verified": result.verified,
-        "checks": [_check(check, _NUMERIC_CHECK, value=_json_number) for check in result.checks],
-    }
-
-
 #: An identity checked under a concrete loss: every entry compared, exactly or to within a bound.
 _CONCRETE_CHECK = "identity variable holds shape claimed_shape entries mismatch_count bound"
 
 
-def _concrete_numeric_data(result: NumericResult, closed_form: NumericCheck) -> dict[str, Any]:
-    """The numeric check under a concrete loss."""
-    return {
+def numeric_data(result: NumericResult) -> dict[str, Any]:
+    """The numeric check as JSON-able data, marked ``"kind": "numeric"``; under a concrete loss
+    with the loss, its targets, the closed form's check, and each check's ``bound``."""
+    concrete = result.closed_form is not None
+    data: dict[str, Any] = {
         "kind": "numeric",
-        "method": result.method,
-        "loss": result.loss,
-        "exact": result.exact,
-        "bound": result.bound,
-        "grid_bits": result.grid_bits,
+        **_fields(result, "method loss exact bound grid_bits" if concrete else "method"),
         "sizes": _sizes(result.sizes),
-        "bias": result.bias,
-        "seed": result.seed,
+        **_fields(result, "bias seed"),
         "entry_range": [-result.entry_range, result.entry_range],
-        "targets": result.targets or None,
+        **({"targets": result.targets or None} if concrete else _fields(result, "direction_range")),
         "verified": result.verified,
-        "closed_form": _check(closed_form, _CONCRETE_CHECK, value=_json_number),
-        "checks": [_check(check, _CONCRETE_CHECK, value=_json_number) for check in result.checks],
     }
+    fields = _CONCRETE_CHECK if concrete else _NUMERIC_CHECK
+    if result.closed_form is not None:
+        data["closed_form"] = _check(result.closed_form, fields, value=_json_number)
+    data["checks"] = [_check(check, fields, value=_json_number) for check in result.checks]
+    return data
 
 
 #: Each kind of result's data.
