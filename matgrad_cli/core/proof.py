@@ -33,10 +33,11 @@ from .proof_cas import STEP_SECONDS, CASFailure, CASSteps, Setting, StepFailed, 
 #: The most delta-collapsing steps one derivation may take (each removes one sum).
 COLLAPSE_LIMIT = 6
 
-#: What a step did: the definition, sympy.diff, the chain rule, one sum carried out, the check
-#: that no delta is left, and the comparison with a matrix product or a claimed entry.
+#: What a step did: the definition, its differentiation (sympy.diff), the chain rule, one sum
+#: carried out, the check that no delta is left, and the comparison with a matrix product or a
+#: claimed entry.
 StepKind = Literal[
-    "definition", "sympy.diff", "chain rule", "sum over", "deltas", "matrix product",
+    "definition", "differentiation", "chain rule", "sum over", "deltas", "matrix product",
     "claimed entry",
 ]  # fmt: skip
 
@@ -203,9 +204,9 @@ def _derive(
             else None
         )
     except StepFailed as failure:
-        yield ProofStep("sympy.diff", None, False, failure.failure)
+        yield ProofStep("differentiation", None, False, failure.failure)
         return
-    yield ProofStep("sympy.diff", derivative, True, LocalPartial(from_bias))
+    yield ProofStep("differentiation", derivative, True, LocalPartial(from_bias))
 
     # 3. The chain rule through every a_{p,q} (SPEC section 1).
     expr = sympy.Sum(st.G[st.p, st.q] * derivative, (st.q, 1, st.n), (st.p, 1, st.m))

@@ -2,7 +2,8 @@
 
 Every line of a derivation is a ProofStep that SymPy computed; this module only lays them out.
 A statement is boxed, and called proved, only when its Proof says so; otherwise the document
-says NOT proved and why (SPEC section 4: a verification that could not fail is worthless).
+says NOT proved and why (SPEC section 4: a verification that could not fail is worthless). The
+body speaks of the mathematics; one closing line says how matgrad verified it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section, 
 from .layer_latex import forward_latex
 from .mathtex import grad
 from .notation import shape_letters
-from .prove_notation import ProofNotation, proof_notation
+from .prove_notation import ProofNotation, note_latex, proof_notation
+from .prove_story import provenance
 
 #: The product sign of a shape: m \times k.
 _TIMES = r" \times "
@@ -50,8 +52,8 @@ def _statement(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Sectio
             Display(tuple(_statement_line(proof) for proof in proofs), aligned=True),
             Paragraph(
                 "This is the size-independent proof that the explicit-size derivation "
-                "illustrates: matgrad derive writes every entry out at chosen sizes and checks "
-                "the products entry by entry, while here $m$, $k$, $n$ are symbols, the entries "
+                "illustrates: there every entry is written out at chosen sizes and the products "
+                "are checked entry by entry, while here $m$, $k$, $n$ are symbols, the entries "
                 "are indexed symbols, and every sum is symbolic."
             ),
             *([unchanged] if bias else []),
@@ -73,29 +75,28 @@ def _setting(report: ProofReport) -> Section:
         "Setting",
         (
             Paragraph(
-                "The sizes $m$, $k$, $n$ are SymPy symbols: positive integers with no value. "
-                "The entries are indexed symbols, with 1-based indices:"
+                "The sizes $m$, $k$, $n$ are symbols: positive integers with no particular "
+                "value. The entries are indexed symbols, with 1-based indices:"
             ),
             Table(("matrix", "shape", "entry", "indices"), tuple(rows)),
             Paragraph(
                 "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
                 "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy; its entry "
                 "at $(i, r)$ is $\\partial L/\\partial x_{i,r}$. The Kronecker delta "
-                "$\\delta_{x,y}$ is 1 when $x = y$ and 0 otherwise. In SymPy, "
-                "$\\partial L/\\partial A$ is the indexed symbol G."
+                "$\\delta_{x,y}$ is 1 when $x = y$ and 0 otherwise."
             ),
             Paragraph(
-                "Method: every line below is an expression computed by SymPy. Only the forward "
-                "pass (the definition of $a_{p,q}$) and the chain rule "
-                "$\\partial L/\\partial x = \\sum_{p,q} (\\partial L/\\partial a_{p,q})\\,"
-                "(\\partial a_{p,q}/\\partial x)$ are written in. sympy.diff differentiates "
-                "$a_{p,q}$; Kronecker-delta summation (Sum.doit) carries out each sum that a "
-                "delta collapses, one sum per line; and the result is compared with the entry "
-                "of the matrix product, which SymPy computes on its own from matrix symbols: "
-                "the difference must simplify to 0. Where SymPy states a result under a "
-                "condition such as $r \\le k$, the condition is accepted only when it is the "
-                "range of an index, and the line says so. A line SymPy could not complete is "
-                "marked NOT proved, and so is its identity."
+                "Method: two lines are written in, the forward pass (the definition of "
+                "$a_{p,q}$) and the chain rule $\\partial L/\\partial x = \\sum_{p,q} "
+                "(\\partial L/\\partial a_{p,q})\\,(\\partial a_{p,q}/\\partial x)$; every "
+                "other line is computed. Differentiating $a_{p,q}$ turns the indexed entries "
+                "into Kronecker deltas; each sum that a delta collapses is carried out, one sum "
+                "per line; and the result is compared with "
+                "the entry of the matrix product, multiplied out on its own: the difference "
+                "must simplify to 0. A collapsed sum keeps its term only under a condition such "
+                "as $r \\le k$; the condition is accepted only when it is the range of an index, "
+                "and the line says so. A line that could not be carried out is marked NOT "
+                "proved, and so is its identity."
             ),
         ),
     )
@@ -151,23 +152,20 @@ def _closing(report: ProofReport, proofs: tuple[ProofNotation, ...]) -> Section:
     if report.proved:
         verdict = Paragraph(
             "This proof holds for every $m$, $k$, $n$: the sizes stayed symbols throughout, and "
-            "the only facts used about the indices are their ranges. matgrad derive "
-            "illustrates it at explicit sizes, writing out every entry, differentiating each, "
-            "and checking the products entry by entry; every such instance is a case of the "
-            "identities proved here."
+            "the only facts used about the indices are their ranges. Writing out every entry "
+            "at explicit sizes, differentiating each and checking the products entry by entry "
+            "gives a case of the identities proved here."
         )
     elif any(proof.proved for proof in report.proofs):
         verdict = Paragraph(
             "The identities marked NOT proved are not established by this document; the "
-            "others hold for every $m$, $k$, $n$. matgrad derive checks the identities at "
-            "explicit sizes."
+            "others hold for every $m$, $k$, $n$."
         )
     else:
-        verdict = Paragraph(
-            "None of the identities is established by this document. matgrad derive checks "
-            "them at explicit sizes."
-        )
-    return Section("For every size", (Table(("identity", "shape", "result"), rows), verdict))
+        verdict = Paragraph("None of the identities is established by this document.")
+    closing = Paragraph(note_latex(provenance(report)))
+    table = Table(("identity", "shape", "result"), rows)
+    return Section("For every size", (table, verdict, closing))
 
 
 def proof_document(report: ProofReport, full: bool = False) -> Document:

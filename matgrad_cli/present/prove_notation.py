@@ -53,7 +53,6 @@ class _ProofPrinting:
     MINUS, DELTA = "−", "δ"
     SUM = "Σ_{{{var}={low}}}^{{{high}}}"  # one summation sign
     OPEN, CLOSE = "(", ")"
-    CALL = "{name}({arguments})"  # a call of a SymPy function
     CHAIN = "∂L/∂{x} = Σ_{{{over}}} {upstream} ∂{output}/∂{x}"  # the chain rule through A
     _print: Callable[[Any], str]
 
@@ -101,11 +100,6 @@ class _ProofPrinting:
     def _factor(self, factor: Any) -> str:
         return self._print(factor)
 
-    def _print_AppliedUndef(self, expr: Any) -> str:
-        """A call of a SymPy function written out, such as diff(a_{p,q}, z_{i,r})."""
-        arguments = ", ".join(self._print(argument) for argument in expr.args)
-        return self.CALL.format(name=expr.func.__name__, arguments=arguments)
-
     def _print_Written(self, item: Written) -> str:
         return str(getattr(item, self.NOTATION))
 
@@ -125,7 +119,6 @@ class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # 
     NOTATION, MINUS, DELTA = "latex", "-", r"\delta"
     SUM = r"\sum_{{{var}={low}}}^{{{high}}}"
     OPEN, CLOSE = r"\left(", r"\right)"
-    CALL = r"\mathrm{{{name}}}({arguments})"
     CHAIN = (
         r"\partial L/\partial {x} = \sum_{{{over}}} ({upstream})\,(\partial {output}/\partial {x})"
     )
@@ -245,12 +238,17 @@ class ProofNotation:
     reason_latex: str
 
 
+#: The label of a step whose kind does not say it in words: the check that every Kronecker
+#: delta has collapsed.
+_LABELS = {"deltas": "no delta left"}
+
+
 def _label(step: ProofStep) -> str:
     """What was done, for the aligned line: \\text{sum over } s, NOT proved when it is not."""
     label = (
         rf"\text{{sum over }} {step.summed}"
         if step.kind == "sum over"
-        else rf"\text{{{step.kind}}}"
+        else rf"\text{{{_LABELS.get(step.kind, step.kind)}}}"
     )
     return label if step.proved else rf"\text{{NOT proved: }} {label}"
 

@@ -1,11 +1,15 @@
 """What each step of a proof says: its description, its two sides and, if it is not proved, why.
 
-core/proof.py records what each step did and what the CAS found on the way; this module tells it
+core/proof.py records what each step did and what SymPy found on the way; this module tells it
 in notes. A ``Note`` is words (``str`` parts) and mathematics (every other part): a SymPy
-expression (unevaluated partials, equations and calls among them), the chain rule, or
-``Written`` mathematics such as index ranges. prove_notation.py prints each note in LaTeX and in
-plain text, so the proof is told once. The reason an identity is not proved is that of the step
-where its derivation stopped.
+expression (unevaluated partials and equations among them), the chain rule, or ``Written``
+mathematics such as index ranges. prove_notation.py prints each note in LaTeX and in plain text,
+so the proof is told once. The reason an identity is not proved is that of the step where its
+derivation stopped.
+
+The notes speak of the mathematics: what was done to a line ("the sum over s carried out") and,
+for a step that failed, why in mathematical terms ("a condition the index ranges do not settle").
+Only the closing line, ``provenance``, says that matgrad verified every equality, and how.
 """
 
 from __future__ import annotations
@@ -16,8 +20,18 @@ from typing import Any
 
 import sympy
 
-from ..core.proof import Claim, Comparison, DeltaSum, LocalPartial, Proof, ProofStep, ShapeMismatch
+from ..core.proof import (
+    Claim,
+    Comparison,
+    DeltaSum,
+    LocalPartial,
+    Proof,
+    ProofReport,
+    ProofStep,
+    ShapeMismatch,
+)
 from ..core.proof_cas import CASFailure, setting
+from .derivation_checks import PROVENANCE
 from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 from .notation import forward_text
 
@@ -83,17 +97,19 @@ def _claimed_form(claim: Claim) -> Written:
     return Written(claim_latex(claim, inline=True), claim.text)
 
 
-#: The right side of a step the CAS could not carry out.
+#: The right side of a step that could not be carried out.
 _UNKNOWN = Written(r"\;?", "?")
 
+#: The relation of a line that is not proved.
+_UNPROVED = Written(r"\overset{?}{=}", "?=")
 
-#: How a CAS call is named when it fails; "sum" names the index it sums over.
-_CALLS = {
-    "diff": "sympy.diff",
-    "build": "the claimed form",
-    "entry": "the claimed entry",
-    "difference": "the comparison",
-    "search": "the search",
+#: What a computation that failed was, and what could not be done with it (the derivative and
+#: the sum name their mathematics in ``_failed_work``).
+_WORK = {
+    "build": ("the claimed form", "formed"),
+    "entry": ("the entry of the claimed product", "multiplied out"),
+    "difference": ("the difference of the two sides", "simplified"),
+    "search": ("the search for an entry where the two sides differ", "completed"),
 }
 
 
@@ -103,7 +119,7 @@ def step_lhs(step: ProofStep, proof: Proof) -> Any:
     st = setting()
     if step.kind == "definition":
         return st.a[st.p, st.q]
-    if step.kind == "sympy.diff":
+    if step.kind == "differentiation":
         return sympy.Derivative(st.a[st.p, st.q], proof.target.entry)
     if step.kind == "chain rule":
         return sympy.Derivative(st.L, proof.target.entry)
@@ -124,7 +140,7 @@ def step_right(step: ProofStep, proof: Proof) -> Any:
 
 
 def step_description(step: ProofStep, proof: Proof) -> Note:
-    """What was done to get the line, and what SymPy found; NOT proved and why, if so."""
+    """What was done to get the line, and what it showed; NOT proved and why, if so."""
     detail = step.detail
     if isinstance(detail, CASFailure | ShapeMismatch) or step.kind == "deltas":
         return ("NOT proved: ", *step_reason(step, proof), ".")
@@ -157,19 +173,21 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
 
 
 def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
-    """Step 2: sympy.diff, and what the bias term contributes."""
+    """Step 2: the definition differentiated, an entry's partial by an entry of the same matrix
+    (a product of Kronecker deltas), and what the bias term contributes."""
     st = setting()
     x = proof.target.entry
-    first, second = sympy.symbols("x y")
-    description: Note = (
-        "Computed by SymPy, ",
-        sympy.Function("diff")(st.a[st.p, st.q], x),
-        ": it differentiates the indexed entries into Kronecker deltas, ",
-        sympy.Eq(sympy.KroneckerDelta(first, second), sympy.S.One, evaluate=False),
-        " when ",
-        sympy.Eq(first, second, evaluate=False),
-        " and 0 otherwise",
-    )
+    description: Note = ("Differentiating the definition with respect to ", x)
+    forward = proof.steps[0].expr
+    same = [entry for entry in forward.atoms(sympy.Indexed) if entry.base == x.base]
+    if len(same) == 1:  # the entry of x's matrix in a_{p,q}, z_{p,s}, w_{s,q} or b_q
+        partial = sympy.diff(same[0], x)
+        description += (
+            ", where an entry of ",
+            sympy.Symbol(proof.target.variable),
+            " varies only with itself: ",
+            sympy.Eq(sympy.Derivative(same[0], x), partial, evaluate=False),
+        )
     if detail.from_bias is not None:
         bias_term = sympy.Eq(sympy.Derivative(st.b[st.q], x), detail.from_bias, evaluate=False)
         description += ("; the bias term gives ", bias_term)
@@ -184,7 +202,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
     description: Note = (
         "The sum over ",
         index,
-        " carried out by SymPy (Kronecker-delta summation, Sum.doit): ",
+        " carried out: ",
         detail.delta,
         " keeps only the term with ",
         sympy.Eq(index, detail.value, evaluate=False),
@@ -193,7 +211,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
         named = set().union(*(condition.free_symbols for condition in detail.used))
         ranges = tuple(pair for pair in proof.target.ranges if pair[0] in named)
         description += (
-            ". SymPy gives the result under the condition ",
+            ". That term lies in the sum under the condition ",
             *_joined(detail.used, " and "),
             ", which holds because ",
             index_ranges(ranges),
@@ -209,17 +227,17 @@ def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
     where = _same(str(indices[0]) if len(indices) == 1 else f"({', '.join(map(str, indices))})")
     if detail.matrix:
         description: Note = (
-            "SymPy's own entry ",
+            "Multiplied out on its own from the matrices, the entry ",
             where,
             " of ",
             claimed,
-            ", computed from MatrixSymbol objects and shifted to 1-based indices, is ",
+            " is ",
         )
     else:
         description = ("The claimed entry ", where, " is ")
     description += (detail.claimed,)
     if detail.agrees:
-        description += (". SymPy simplifies the difference of the two sides to 0",)
+        description += (". The difference of the two sides simplifies to 0",)
         if detail.matrix:
             matrix = sympy.Symbol(target.variable)
             description += (
@@ -239,15 +257,20 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
     if step.proved:
         return ()
     if isinstance(detail, CASFailure):
-        what = _CALLS.get(detail.call, f"the sum over {step.summed}")
-        if detail.seconds is not None:
-            return (f"{what}: SymPy did not finish within {detail.seconds:g} s",)
-        return (f"{what}: SymPy raised {detail.error}",)
+        return _failed_work(step, detail, proof)
     if isinstance(detail, DeltaSum):
         if not detail.left:
-            return ("SymPy did not carry out the sum over ", step.summed)
+            return (
+                "the sum over ",
+                step.summed,
+                " remains: ",
+                detail.delta,
+                " did not collapse it",
+            )
         return (
-            "SymPy left a condition that the index ranges do not settle: ",
+            "the sum over ",
+            step.summed,
+            " holds only under a condition that the index ranges do not settle: ",
             *_joined(detail.left, ", "),
         )
     if step.kind == "deltas":
@@ -262,7 +285,13 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
     if not isinstance(detail, Comparison):
         return ()
     if detail.counterexample is None:
-        return ("SymPy could not show that ", gradient, " equals ", claimed)
+        return (
+            "the difference of the two sides does not simplify to 0, and no entry was found "
+            "where they differ, so it is neither shown nor refuted that ",
+            gradient,
+            " equals ",
+            claimed,
+        )
     sizes, point = detail.counterexample
     return (
         "the claim is false: with the sums written out at ",
@@ -270,6 +299,37 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
         ", the two sides differ at ",
         _assignments(target.indices, point),
     )
+
+
+def _failed_work(step: ProofStep, failure: CASFailure, proof: Proof) -> Note:
+    """Why a computation gave no result, in the terms of what it was to compute: the derivative
+    ∂a_{p,q}/∂x could not be computed within the time allowed (5 s)."""
+    if failure.call == "diff":
+        st = setting()
+        what: Note = ("the derivative ", sympy.Derivative(st.a[st.p, st.q], proof.target.entry))
+        done = "computed"
+    elif failure.call == "sum":
+        what, done = ("the sum over ", step.summed), "carried out"
+    else:
+        words, done = _WORK[failure.call]
+        what = (words,)
+    if failure.seconds is not None:
+        return (*what, f" could not be {done} within the time allowed ({failure.seconds:g} s)")
+    return (*what, f" could not be {done} ({failure.error})")
+
+
+def provenance(report: ProofReport) -> Note:
+    """The closing line: that matgrad verified every equality, and how; with a line that is not
+    proved, which lines it could not verify."""
+    note: Note = (
+        f"{PROVENANCE} in exact symbolic arithmetic (SymPy), with the sizes kept as symbols: "
+        "every derivative, collapsed sum and difference computed rather than written in, every "
+        "condition checked against the index ranges, and each right side multiplied out on its "
+        "own from the matrices",
+    )
+    if not report.proved:
+        note += ("; a line written with ", _UNPROVED, " is one it could not verify")
+    return (*note, ". matgrad derive checks the same identities at explicit sizes, entry by entry.")
 
 
 def proof_reason(proof: Proof) -> Note:

@@ -1,9 +1,9 @@
 """The proof of `matgrad prove` for the terminal, rendered with rich (80 columns by default).
 
 The same content as the document: the statement, the setting, then per identity the derivation
-with one numbered line per CAS step and what was done for each, and a closing table. g_{p,q}
-stands for ∂L/∂a_{p,q} (SPEC section 1 lets plain output abbreviate it). A ✓ is printed only for
-an identity whose Proof is proved.
+with one numbered line per step and what was done for each, and a closing table with the one
+line that says how matgrad verified it. g_{p,q} stands for ∂L/∂a_{p,q} (SPEC section 1 lets
+plain output abbreviate it). A ✓ is printed only for an identity whose Proof is proved.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from ..core.layer import LAYER
 from ..core.proof import ProofReport
 from . import notation as plain
 from . import terminal as ui
-from .prove_notation import ProofNotation, proof_notation
+from .prove_notation import ProofNotation, note_text, proof_notation
+from .prove_story import provenance
 
 
 def _statement(report: ProofReport) -> Iterator[RenderableType]:
@@ -36,7 +37,7 @@ def _statement(report: ProofReport) -> Iterator[RenderableType]:
     yield ui.blank()
     yield ui.Hanging(
         "This is the size-independent proof that the explicit-size derivation "
-        "illustrates: matgrad derive writes every entry out at chosen sizes, while here "
+        "illustrates: there every entry is written out at chosen sizes, while here "
         "m, k, n are symbols, the entries are indexed symbols, and every sum is "
         "symbolic."
     )
@@ -49,10 +50,10 @@ def _statement(report: ProofReport) -> Iterator[RenderableType]:
 
 
 def _setting(bias: bool) -> Iterator[RenderableType]:
-    """The symbols, the layout, and what SymPy computes."""
+    """The symbols, the layout, and the method."""
     entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if bias else "")
     yield ui.Hanging(
-        "The sizes m, k, n are SymPy symbols: positive integers with no value. The "
+        "The sizes m, k, n are symbols: positive integers with no particular value. The "
         f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
         "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
     )
@@ -64,13 +65,14 @@ def _setting(bias: bool) -> Iterator[RenderableType]:
     )
     yield ui.blank()
     yield ui.Hanging(
-        "Every line below is computed by SymPy: sympy.diff for ∂a_{p,q}/∂x, "
-        "Kronecker-delta summation (Sum.doit) for each sum a delta collapses, and "
-        "simplify for the comparison with the entry of the matrix product, which "
-        "SymPy computes on its own. Only the forward pass (the definition) and the "
-        "chain rule are written in. A condition SymPy attaches, such as r ≤ k, is "
-        "accepted only when it is the range of an index; anything SymPy cannot finish "
-        "is marked NOT proved."
+        "Two lines are written in, the forward pass (the definition) and the chain "
+        "rule; every other line is computed. Differentiating a_{p,q} turns the indexed "
+        "entries into Kronecker deltas, each sum a delta collapses is carried out, one "
+        "sum per line, and the result is compared with the entry of the matrix product, "
+        "multiplied out on its own: the difference must simplify to 0. A collapsed sum "
+        "keeps its term only under a condition such as r ≤ k, accepted only when it is "
+        "the range of an index; a line that could not be carried out is marked NOT "
+        "proved."
     )
 
 
@@ -133,8 +135,7 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
     if report.proved:
         verdict = (
             "This proof holds for every m, k, n: the sizes stayed symbols throughout, and "
-            "the only facts used about the indices are their ranges. matgrad derive "
-            "illustrates it at explicit sizes, entry by entry."
+            "the only facts used about the indices are their ranges."
         )
     elif any(proof.proved for proof in report.proofs):
         verdict = (
@@ -144,6 +145,8 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
     else:
         verdict = "None of the identities is established here."
     yield ui.Hanging(verdict)
+    yield ui.blank()
+    yield ui.Hanging(note_text(provenance(report)))
 
 
 def proof_view(report: ProofReport) -> ui.Sections:
