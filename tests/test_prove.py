@@ -383,6 +383,9 @@ def test_a_failed_step_is_rendered_as_not_proved_in_every_format() -> None:
     # Each identity: the step's own note and the verdict.
     assert latex.count(r"NOT proved: the sum over $s$ remains: $\delta_{r,s}$ did not") == 4
     assert latex.count(r"NOT proved: the sum over $q$ remains: $\delta_{j,q}$ did not") == 2
+    # A sum that remains is not said to be carried out.
+    assert latex.count(r"(4) In the sum over $s$, $\delta_{r,s}$ keeps only the term") == 2
+    assert "carried out: $\\delta_{r,s}$" not in latex
     assert "None of the identities is established by this document" in latex
     markdown = render(report, "markdown")
     assert "This proof holds for every" not in markdown

@@ -199,10 +199,13 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
 def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
     """Step 4: one sum a Kronecker delta collapses, and the conditions SymPy stated."""
     index = step.summed
+    done = (
+        ("In the sum over ", index, ", ")
+        if detail.undone
+        else ("The sum over ", index, " carried out: ")
+    )
     description: Note = (
-        "The sum over ",
-        index,
-        " carried out: ",
+        *done,
         detail.delta,
         " keeps only the term with ",
         sympy.Eq(index, detail.value, evaluate=False),
