@@ -29,63 +29,25 @@ def _result(check: NumericCheck) -> str:
     return f"FAILS ({check.mismatch_count:,} entries differ)"
 
 
-def numeric_document(result: NumericResult, full: bool = False) -> Document:
-    """The numeric check of every identity, as a short document."""
-    if result.closed_form is not None:
-        return _concrete_document(result, result.closed_form)
-    sizes = result.sizes
+def _generic_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
+    """The draw and the linear loss, then why a difference quotient is exactly the partial."""
     low, high = -result.entry_range, result.entry_range
-    layer = forward_latex(result.bias)
-    rows = tuple(
-        (
-            f"${rule_claim(check.variable)}$",
-            f"${shape_latex(*check.shape)}$",
-            _how(check),
-            _result(check),
-        )
-        for check in result.checks
-    )
-    verdict = (
-        "Every identity held at this draw."
-        if result.verified
-        else "Some identities FAIL at this draw."
-    )
-    return Document(
-        f"Numeric check of the gradients of ${layer}$, "
-        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$",
-        (
-            Section(
-                "What was checked",
-                (
-                    Paragraph(
-                        f"This is a {METHOD}. The entries of $Z$, $W$"
-                        + (", $b$" if result.bias else "")
-                        + f" and $G = \\partial L/\\partial A$ are random integers from ${low}$ "
-                        f"to ${high}$ (seed {result.seed}), and the loss is "
-                        "$L = \\sum_{p,q} G_{p,q} a_{p,q}$, so that $\\partial L/\\partial A = G$."
-                    ),
-                    Paragraph(
-                        "$L$ is linear in each single entry, so the difference quotient "
-                        "$L(X + E) - L(X)$ for a one-entry change $E$ is exactly the partial "
-                        "derivative; it is computed from forward passes alone, never from the "
-                        "formula under test. Random directions $V$ compare "
-                        "$L(X + V) - L(X)$ with the inner product of the claimed gradient "
-                        "and $V$. Gradients are in denominator layout: "
-                        "$\\partial L/\\partial X$ has the shape of $X$."
-                    ),
-                ),
-            ),
-            Section(
-                "Result",
-                (
-                    Table(("identity", "shape", "compared", "result"), rows),
-                    Paragraph(
-                        verdict + " A numeric check at random integer values is evidence, "
-                        "not a symbolic proof; at sizes within the symbolic limit, matgrad derive "
-                        "checks every entry symbolically."
-                    ),
-                ),
-            ),
+    return (
+        Paragraph(
+            f"This is a {METHOD}. The entries of $Z$, $W$"
+            + (", $b$" if result.bias else "")
+            + f" and $G = \\partial L/\\partial A$ are random integers from ${low}$ "
+            f"to ${high}$ (seed {result.seed}), and the loss is "
+            "$L = \\sum_{p,q} G_{p,q} a_{p,q}$, so that $\\partial L/\\partial A = G$."
+        ),
+        Paragraph(
+            "$L$ is linear in each single entry, so the difference quotient "
+            "$L(X + E) - L(X)$ for a one-entry change $E$ is exactly the partial "
+            "derivative; it is computed from forward passes alone, never from the "
+            "formula under test. Random directions $V$ compare "
+            "$L(X + V) - L(X)$ with the inner product of the claimed gradient "
+            "and $V$. Gradients are in denominator layout: "
+            "$\\partial L/\\partial X$ has the shape of $X$."
         ),
     )
 
@@ -141,46 +103,49 @@ def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
     )
 
 
-def _concrete_document(result: NumericResult, closed_form: NumericCheck) -> Document:
-    """The numeric check under a concrete loss: ∂L/∂A against its closed form, then each rule."""
-    sizes, loss = result.sizes, concrete_loss(result.loss)
-    rows = [
-        (
-            f"$\\partial L/\\partial A = {loss.closed_form_latex}$",
-            f"${shape_latex(*closed_form.shape)}$",
-            f"all {closed_form.entries:,} entries",
-            _concrete_result(closed_form),
-        ),
-        *(
-            (
-                f"${rule_claim(check.variable)}$",
-                f"${shape_latex(*check.shape)}$",
-                f"all {check.entries:,} entries",
-                _concrete_result(check),
-            )
+def numeric_document(result: NumericResult, full: bool = False) -> Document:
+    """The numeric check of every identity, as a short document: what was checked, then each
+    identity's result in a table (under a concrete loss ∂L/∂A's closed form first) and the
+    verdict."""
+    sizes, closed_form = result.sizes, result.closed_form
+    if closed_form is None:
+        under, checked, held = "", _generic_checked(result), "Every identity held at this draw."
+        derive = (
+            "; at sizes within the symbolic limit, matgrad derive checks every entry symbolically"
+        )
+        rows = [
+            (rule_claim(check.variable), check, _how(check), _result(check))
             for check in result.checks
-        ),
-    ]
-    verdict = (
-        f"Every identity held at this draw, {within(result_check(result), latex=True)}."
-        if result.verified
-        else "Some identities FAIL at this draw."
+        ]
+    else:
+        loss = concrete_loss(result.loss)
+        under, checked, derive = f" under the {loss.title}", _what_was_checked(result), ""
+        held = f"Every identity held at this draw, {within(result_check(result), latex=True)}."
+        claims = [
+            (f"\\partial L/\\partial A = {loss.closed_form_latex}", closed_form),
+            *((rule_claim(check.variable), check) for check in result.checks),
+        ]
+        rows = [
+            (claim, check, f"all {check.entries:,} entries", _concrete_result(check))
+            for claim, check in claims
+        ]
+    table = tuple(
+        (f"${claim}$", f"${shape_latex(*check.shape)}$", compared, outcome)
+        for claim, check, compared, outcome in rows
     )
+    verdict = held if result.verified else "Some identities FAIL at this draw."
     return Document(
-        f"Numeric check of the gradients of ${forward_latex(result.bias)}$ under the "
-        f"{loss.title}, $(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$",
+        f"Numeric check of the gradients of ${forward_latex(result.bias)}${under}, "
+        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$",
         (
-            Section(
-                "What was checked",
-                _what_was_checked(result),
-            ),
+            Section("What was checked", checked),
             Section(
                 "Result",
                 (
-                    Table(("identity", "shape", "compared", "result"), tuple(rows)),
+                    Table(("identity", "shape", "compared", "result"), table),
                     Paragraph(
-                        verdict + " A numeric check at random integer values is evidence, "
-                        "not a symbolic proof."
+                        f"{verdict} A numeric check at random integer values is evidence, not a "
+                        f"symbolic proof{derive}."
                     ),
                 ),
             ),
