@@ -179,18 +179,25 @@ _GLUE = "\u00a0"
 def hanging_lines(prefix: str, body: str, width: int) -> list[str]:
     """``prefix`` then ``body``, broken at spaces to fit ``width``; continuation lines are
     indented to where the body starts. ``1 ≤ r ≤ k`` and ``m × k`` are never broken."""
-    indent = " " * cell_len(prefix)
+    first, *rest = _GLUED.sub(f"{_GLUE}\\1{_GLUE}", body).split(" ")
+    lines = _filled(prefix + first, rest, " " * cell_len(prefix), width)
+    return [text.replace(_GLUE, " ") for text in lines]
+
+
+def _filled(first: str, pieces: Iterable[str], indent: str, width: int) -> list[str]:
+    """``first``, then each piece after a space while the line fits ``width``, else at the start
+    of a new line after ``indent``."""
     lines: list[str] = []
-    current, fresh = prefix, True
-    for word in _GLUED.sub(f"{_GLUE}\\1{_GLUE}", body).split(" "):
-        candidate = current + word if fresh else f"{current} {word}"
-        if fresh or cell_len(candidate) <= width:
-            current, fresh = candidate, False
+    current = first
+    for piece in pieces:
+        candidate = f"{current} {piece}"
+        if cell_len(candidate) <= width:
+            current = candidate
         else:
             lines.append(current)
-            current = indent + word
+            current = indent + piece
     lines.append(current)
-    return [text.replace(_GLUE, " ") for text in lines]
+    return lines
 
 
 @dataclass(frozen=True)
@@ -269,21 +276,10 @@ class Equation:
 
     def lines(self, width: int) -> list[str]:
         """The equation's lines at ``width`` columns."""
-        prefix, join = self.prefix, self.join
-        lhs = self.lhs + " " * (self.lhs_width - cell_len(self.lhs))
+        lhs = self.prefix + self.lhs + " " * (self.lhs_width - cell_len(self.lhs))
         first, *rest = list(self.terms) or ["0"]
-        lines = []
-        current = f"{prefix}{lhs} = {first}"
-        continuation = " " * (cell_len(prefix + lhs) + 1)
-        for term in rest:
-            candidate = f"{current} {join} {term}"
-            if cell_len(candidate) <= width:
-                current = candidate
-            else:
-                lines.append(current)
-                current = f"{continuation}{join} {term}"
-        lines.append(current)
-        return lines
+        pieces = [f"{self.join} {term}" for term in rest]
+        return _filled(f"{lhs} = {first}", pieces, " " * (cell_len(lhs) + 1), width)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         for text in self.lines(options.max_width):
