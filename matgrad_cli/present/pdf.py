@@ -44,8 +44,6 @@ class LatexFailedError(MatgradError):
     holds the relevant lines of the log (the ``!`` error line and its ``l.NN`` context).
     """
 
-    exit_code = 2
-
     def __init__(self, message: str, details: str = "") -> None:
         super().__init__(message)
         self.details = details
