@@ -14,7 +14,7 @@ from typing import Any
 
 from ..core.model import LinearForm
 from .limits import LINE_TERMS, MATRIX_WIDTH, PARTIAL_LINE_TERMS, SUM_TERMS
-from .notation import elide, listed, visible
+from .notation import elide, listed, matrix_cells, visible
 
 _SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
@@ -195,17 +195,8 @@ def bmatrix(rows: int, cols: int, cell: Callable[[int, int], str], full: bool = 
     ∂L/∂a_{i,j} stays legible inside a matrix.
     """
     lines = []
-    for i in visible(rows, full):
-        cells = []
-        for j in visible(cols, full):
-            if i is None:
-                cells.append(r"\vdots" if j is not None else r"\ddots")
-            elif j is None:
-                cells.append(r"\cdots")
-            else:
-                text = cell(i, j)
-                cells.append(rf"\displaystyle {text}" if r"\frac" in text else text)
-        row = " & ".join(cells)
+    for cells in matrix_cells(rows, cols, cell, full, (r"\cdots", r"\vdots", r"\ddots")):
+        row = " & ".join(rf"\displaystyle {text}" if r"\frac" in text else text for text in cells)
         lines.append(f"{ROW_STRUT} {row}" if r"\displaystyle" in row else row)
     return "\\begin{bmatrix}\n" + " \\\\\n".join(lines) + "\n\\end{bmatrix}"
 

@@ -8,7 +8,7 @@ Long sums are elided with ⋯ beyond ``SUM_TERMS`` terms (present/limits.py).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..core.layer import LAYER, MatrixProduct, Sizes
@@ -171,6 +171,24 @@ def visible(count: int, full: bool = False) -> list[int | None]:
     if full or count <= MATRIX_SIDE:
         return list(range(count))
     return [0, 1, 2, None, count - 2, count - 1]
+
+
+def matrix_cells(
+    rows: int,
+    cols: int,
+    cell: Callable[[int, int], str],
+    full: bool,
+    marks: tuple[str, str, str] = ("⋯", "⋮", "⋱"),
+) -> list[list[str]]:
+    """The displayed cells of a matrix, ``marks`` standing for elided columns, rows and both."""
+    across, down, both = marks
+    shown_cols = visible(cols, full)
+    return [
+        [cell(row, col) if col is not None else across for col in shown_cols]
+        if row is not None
+        else [down if col is not None else both for col in shown_cols]
+        for row in visible(rows, full)
+    ]
 
 
 def sampled(count: int, full: bool, limit: int = ENTRY_LIST) -> list[int | None]:

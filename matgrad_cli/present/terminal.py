@@ -24,7 +24,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .limits import ENTRY_LIST
-from .notation import all_entries, elide, pretty_expr, product_term, sampled, visible
+from .notation import all_entries, elide, matrix_cells, pretty_expr, product_term, sampled
 
 if TYPE_CHECKING:
     from ..core.checks import Check
@@ -100,19 +100,6 @@ def rows_of_blocks(blocks: Sequence[Block], width: int, gap: int = 4) -> list[Bl
 
 
 # --- Matrices ------------------------------------------------------------------------------------
-
-
-def matrix_cells(
-    rows: int, cols: int, cell: Callable[[int, int], str], full: bool
-) -> list[list[str]]:
-    """The displayed cells of a matrix, with ⋯ ⋮ ⋱ standing for elided rows and columns."""
-    shown_cols = visible(cols, full)
-    return [
-        [cell(row, col) if col is not None else "⋯" for col in shown_cols]
-        if row is not None
-        else ["⋮" if col is not None else "⋱" for col in shown_cols]
-        for row in visible(rows, full)
-    ]
 
 
 def bracketed(bodies: Sequence[str]) -> list[str]:
