@@ -24,7 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .limits import ENTRY_LIST
-from .notation import all_entries, elide, matrix_cells, pretty_expr, product_term, sampled
+from .notation import all_entries, elide, pretty_expr, product_term, sampled
+from .notation import matrix_cells as matrix_cells  # re-exported: a piece of every view
 
 if TYPE_CHECKING:
     from ..core.checks import Check
