@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.layer import Sizes
 from ..errors import AboveSymbolicLimit, InputError, SizeError
-from ..present.limits import require_full_fits
+from ..present.limits import require_full_fits, require_json_fits
 from . import options
 from .deliver import conclude, deliver, prepare_output
 
@@ -49,6 +49,10 @@ def derive(
         raise InputError("--sections and --brief shape the symbolic derivation, not --numeric")
     if full and not numeric:
         require_full_fits(sizes.m, sizes.k, sizes.n, bias, output_format)
+    if output_format == "json" and loss != "generic" and not numeric:
+        from ..core.losses import concrete_loss
+
+        require_json_fits(sizes.m, sizes.k, sizes.n, concrete_loss(loss))
     destination = prepare_output(output, output_format, force)
     if numeric:
         from ..core.numeric import numeric_verify

@@ -86,6 +86,9 @@ class ConcreteLoss(Loss):
     shorthand_latex: ClassVar[str | None] = None
     #: ∂L/∂A is a constant matrix, so that products with it multiply out short.
     constant_gradient: ClassVar[bool] = False
+    #: Every entry of a row of A appears in every entry of that row of ∂L/∂A (the softmax's
+    #: normaliser), which makes ∂L/∂Z, ∂L/∂W and ∂L/∂b written out in Z, W and b n² times longer.
+    row_coupled: ClassVar[bool] = False
 
     @property
     def latex(self) -> str:

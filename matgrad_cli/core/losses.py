@@ -178,6 +178,7 @@ class SoftmaxCrossEntropy(ConcreteLoss):
     #: exponential of that row, so each derivative has n terms; m·k·n·n is capped too.
     column_limit = 128
     cost_limit = 2**18
+    row_coupled = True
     #: The default sizes of matgrad check reach 24; each hint is a full symbolic check.
     claims_limit = 24
     #: A row of more than 3 exponentials is too long to work with by hand, and a row of one is
