@@ -444,7 +444,9 @@ def test_derive_turns_to_the_numeric_check_above_the_symbolic_limit(
 def test_sizes_above_the_numeric_limit_are_refused_with_a_concrete_loss(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, err = run_cli(["derive", "--loss", SOFTMAX, "-m", "1025", "-k", "64", "-n", "64"], capsys)
+    code, out, err = run_cli(
+        ["derive", "--loss", SOFTMAX, "-m", "1025", "-k", "64", "-n", "64"], capsys
+    )
     assert code == 2
     assert not out
     assert err.startswith("matgrad: error: size m = 1025 is above the numeric limit")
