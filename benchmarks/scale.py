@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_losses import run_losses  # beside this file, which runs as a script
+from scale_losses import fit_exponent, run_losses  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -260,15 +260,6 @@ def time_command(arguments: Sequence[str], runs: int) -> float:
         )
         best = min(best, time.perf_counter() - start)
     return best
-
-
-def fit_exponent(sizes: Sequence[int], seconds: Sequence[float]) -> float:
-    """The slope of the least-squares line through (log N, log time)."""
-    xs = [math.log(size) for size in sizes]
-    ys = [math.log(value) for value in seconds]
-    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
-    spread = sum((x - mean_x) ** 2 for x in xs)
-    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
 
 
 def _seconds(value: float) -> str:

@@ -200,9 +200,10 @@ def measure(kind: str, loss: str, size: Size | None = None, repeat: int = 1) -> 
     return best
 
 
-def fit_exponent(volumes: Sequence[int], seconds: Sequence[float]) -> float:
-    """The slope of the least-squares line through (log m·k·n, log time)."""
-    xs = [math.log(volume) for volume in volumes]
+def fit_exponent(sizes: Sequence[int], seconds: Sequence[float]) -> float:
+    """The slope of the least-squares line through (log size, log time): the cost exponent, with
+    the size N of a cube or the volume m·k·n."""
+    xs = [math.log(size) for size in sizes]
     ys = [math.log(value) for value in seconds]
     mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
     spread = sum((x - mean_x) ** 2 for x in xs)
