@@ -128,10 +128,10 @@ def work_baseline(loss: str, size: Size) -> Row:
 
     def differentiate() -> int:
         symbols = loss_symbols(Sizes(*size))
-        output = symbols.Z * symbols.W + sympy.ones(size[0], 1) * symbols.b
+        output = symbols.input * symbols.weights + sympy.ones(size[0], 1) * symbols.bias
         expression = concrete_loss(loss).expression(symbols.A, symbols.Y)
         composed = expression.xreplace(dict(zip(symbols.A, output, strict=True)))
-        entries = [*symbols.Z, *symbols.W, *symbols.b]
+        entries = [*symbols.input, *symbols.weights, *symbols.bias]
         return len([sympy.diff(composed, entry) for entry in entries])
 
     entries, seconds = _timed(differentiate)

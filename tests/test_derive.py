@@ -170,7 +170,7 @@ def test_reference_route_leaves_no_derivative_of_the_loss() -> None:
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
 def test_symbols_with_two_digit_indices_do_not_collide(engine: str) -> None:
     derivation = derive(11, 11, 1, bias=False, engine=engine)
-    inputs = derivation.symbols.Z
+    inputs = derivation.symbols.input
     z_1_11, z_11_1 = inputs[0][10], inputs[10][0]
     assert str(z_1_11) == "z_1_11"
     assert str(z_11_1) == "z_11_1"
@@ -196,9 +196,9 @@ def test_all_symbol_names_are_unique_across_matrices_at_size_eleven() -> None:
     derivation = derive(11, 2, 11, bias=True)
     symbols = derivation.symbols
     names = (
-        [str(s) for row in symbols.Z for s in row]
-        + [str(s) for row in symbols.W for s in row]
-        + [str(s) for s in symbols.b]
+        [str(s) for row in symbols.input for s in row]
+        + [str(s) for row in symbols.weights for s in row]
+        + [str(s) for s in symbols.bias]
         + [str(s) for row in symbols.upstream for s in row]
     )
     assert len(names) == len(set(names)) == 11 * 2 + 2 * 11 + 11 + 11 * 11
@@ -229,7 +229,9 @@ def test_chain_rule_terms_follow_the_summation_index(
                 assert rule.variable == "Z"
                 assert rule.index == (i + 1, r + 1)
                 assert [output for output, _ in rule.terms] == [(i + 1, q + 1) for q in range(n)]
-                assert [factor for _, factor in rule.terms] == [symbols.W[r][q] for q in range(n)]
+                assert [factor for _, factor in rule.terms] == [
+                    symbols.weights[r][q] for q in range(n)
+                ]
         weights_gradient = layer.gradients["W"]
         for r in range(k):
             for j in range(n):
@@ -237,7 +239,9 @@ def test_chain_rule_terms_follow_the_summation_index(
                 assert rule.variable == "W"
                 assert rule.index == (r + 1, j + 1)
                 assert [output for output, _ in rule.terms] == [(i + 1, j + 1) for i in range(m)]
-                assert [factor for _, factor in rule.terms] == [symbols.Z[i][r] for i in range(m)]
+                assert [factor for _, factor in rule.terms] == [
+                    symbols.input[i][r] for i in range(m)
+                ]
 
 
 @pytest.mark.parametrize("engine", ENGINE_NAMES)
@@ -256,9 +260,9 @@ def test_forward_entries_are_written_in_summation_order_with_the_bias_last(
             for q in range(n):
                 entry = layer.outputs[p][q]
                 assert entry.index == (p + 1, q + 1)
-                expected = [symbols.Z[p][s] * symbols.W[s][q] for s in range(k)]
+                expected = [symbols.input[p][s] * symbols.weights[s][q] for s in range(k)]
                 if with_bias:
-                    expected.append(symbols.b[q])
+                    expected.append(symbols.bias[q])
                 assert list(entry.terms) == expected
                 assert as_sympy(entry.value) == sympy.Add(*(as_sympy(t) for t in expected))
 
@@ -435,7 +439,7 @@ def _hand_built_layer(engine_name: str, terms_of: Any) -> tuple[Any, ...]:
     engine = get_engine(engine_name)
     sizes = Sizes(1, 1, 1)
     symbols = build_symbols(sizes, engine)
-    z, w, b = symbols.Z[0][0], symbols.W[0][0], symbols.b[0]
+    z, w, b = symbols.input[0][0], symbols.weights[0][0], symbols.bias[0]
     outputs = ((OutputEntry((1, 1), tuple(terms_of(z, w, b)), engine.add),),)
     gradients = elementwise_gradients(
         outputs, symbols, sizes, True, Differentiator(engine, symbols), engine

@@ -130,7 +130,10 @@ def test_every_verdict_comes_from_a_check(default_derivation: Derivation) -> Non
     engine = get_engine(default_derivation.engine)
     symbols, plain = default_derivation.symbols, default_derivation.plain
     true_form = matmul(
-        engine.matrix(symbols.Z).T, upstream_form(default_derivation.sizes), engine, "Zᵀ · ∂L/∂A"
+        engine.matrix(symbols.input).T,
+        upstream_form(default_derivation.sizes),
+        engine,
+        "Zᵀ · ∂L/∂A",
     )
     failing = compare(plain.gradients["W"], transpose(true_form), False, symbols, engine)
     assert not failing.holds

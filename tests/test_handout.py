@@ -204,7 +204,7 @@ def test_brief_with_a_failed_check_shows_the_whole_summary() -> None:
     engine = get_engine(derivation.engine)
     symbols, plain = derivation.symbols, derivation.plain
     upstream = upstream_form(derivation.sizes)
-    true_form = matmul(engine.matrix(symbols.Z).T, upstream, engine, "Zᵀ · ∂L/∂A")
+    true_form = matmul(engine.matrix(symbols.input).T, upstream, engine, "Zᵀ · ∂L/∂A")
     failing = compare(plain.gradients["W"], transpose(true_form), False, symbols, engine)
     checks = tuple(failing if check.variable == "W" else check for check in plain.checks)
     broken = replace(derivation, plain=replace(plain, checks=checks))

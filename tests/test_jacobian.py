@@ -173,7 +173,7 @@ def test_blocks_are_read_off_the_computed_jacobian(default_view: JacobianDerivat
 
 def test_transposed_kronecker_factors_are_rejected() -> None:
     view = jacobian(2, 3, 2)
-    z = view.symbols.Z
+    z = view.symbols.input
     # Same shape as J_W at these sizes ((mn)×(kn) = 4×6), but the wrong entries.
     swapped = check_claim(view, "W", kronecker(z, identity(2)), "Z ⊗ I_n")
     assert swapped.shape == swapped.claimed_shape == (4, 6)
@@ -184,17 +184,19 @@ def test_transposed_kronecker_factors_are_rejected() -> None:
 
 def test_the_denominator_form_is_rejected_in_numerator_layout() -> None:
     view = jacobian(2, 2, 3)
-    claim = check_claim(view, "W", kronecker(identity(3), transposed(view.symbols.Z)), "I_n ⊗ Zᵀ")
+    claim = check_claim(
+        view, "W", kronecker(identity(3), transposed(view.symbols.input)), "I_n ⊗ Zᵀ"
+    )
     assert claim.shape == claim.claimed_shape == (6, 6)
     assert not claim.holds
     assert claim.mismatch_count == 6  # the off-diagonal entries of the three Zᵀ blocks
-    wrong_z = check_claim(view, "Z", kronecker(view.symbols.W, identity(2)), "W ⊗ I_m")
+    wrong_z = check_claim(view, "Z", kronecker(view.symbols.weights, identity(2)), "W ⊗ I_m")
     assert not wrong_z.holds
 
 
 def test_the_numerator_form_is_rejected_in_denominator_layout() -> None:
     view = jacobian(2, 3, 2, layout="denominator")
-    claim = check_claim(view, "W", kronecker(identity(2), view.symbols.Z), "I_n ⊗ Z")
+    claim = check_claim(view, "W", kronecker(identity(2), view.symbols.input), "I_n ⊗ Z")
     assert not claim.holds
     assert claim.claimed_shape != claim.shape  # (mn)×(kn) = 4×6, not 6×4
 
@@ -268,7 +270,7 @@ def test_a_failed_check_is_reported_as_failing_in_every_format() -> None:
     from dataclasses import replace
 
     view = jacobian(2, 2, 2)
-    broken = check_claim(view, "W", kronecker(view.symbols.Z, identity(2)), "Z ⊗ I_n")
+    broken = check_claim(view, "W", kronecker(view.symbols.input, identity(2)), "Z ⊗ I_n")
     broken = replace(broken, kind="jacobian")
     tampered = replace(view, checks=(broken, *view.checks[1:]))
     assert not tampered.verified

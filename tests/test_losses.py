@@ -127,7 +127,7 @@ def test_softmax_gradient_agrees_with_the_logarithm_of_the_softmax_form() -> Non
     sizes = Sizes(2, 2, 3)
     loss = derive_loss("softmax-cross-entropy", sizes, bias=True)
     symbols = loss.symbols
-    a = symbols.Z * symbols.W + sympy.ones(sizes.m, 1) * symbols.b
+    a = symbols.input * symbols.weights + sympy.ones(sizes.m, 1) * symbols.bias
     direct = -sum(
         symbols.Y[i, j]
         * sympy.log(sympy.exp(a[i, j]) / sum(sympy.exp(a[i, q]) for q in range(sizes.n)))
@@ -136,7 +136,9 @@ def test_softmax_gradient_agrees_with_the_logarithm_of_the_softmax_form() -> Non
     )
     at = _substitution(_values(sizes, seed=7))
     for variable, matrix in loss.elementwise.items():
-        for index, entry in enumerate(getattr(symbols, variable)):
+        for index, entry in enumerate(
+            getattr(symbols, {"Z": "input", "W": "weights", "b": "bias"}[variable])
+        ):
             other = sympy.diff(direct, entry).xreplace(at).evalf(40)
             mine = matrix[index].xreplace(at).evalf(40)
             assert abs(other - mine) < sympy.Float("1e-30"), (variable, index)

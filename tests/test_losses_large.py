@@ -47,7 +47,7 @@ def test_a_missing_transpose_is_caught_at_every_entry(loss: str) -> None:
     sizes = Sizes(6, 10, 10)
     symbols = build_symbols(sizes, get_engine("symengine"))
     untransposed = matmul(
-        upstream_form(sizes), ConstantMatrix(symbols.W), get_engine("symengine"), "∂L/∂A · W"
+        upstream_form(sizes), ConstantMatrix(symbols.weights), get_engine("symengine"), "∂L/∂A · W"
     )
     layer = _layer(sizes, True, {"Z": untransposed})
     wrong = derive_loss(loss, sizes, True, layer=layer)

@@ -280,7 +280,10 @@ def test_a_failing_check_is_reported_as_a_failure_not_as_holding() -> None:
     engine = get_engine(derivation.engine)
     # ∂L/∂A · W instead of ∂L/∂A · Wᵀ: the same shape when k == n, but wrong.
     wrong_form = matmul(
-        upstream_form(derivation.sizes), engine.matrix(derivation.symbols.W), engine, "∂L/∂A · W"
+        upstream_form(derivation.sizes),
+        engine.matrix(derivation.symbols.weights),
+        engine,
+        "∂L/∂A · W",
     )
     failing = compare(
         derivation.plain.gradients["Z"], wrong_form, False, derivation.symbols, engine

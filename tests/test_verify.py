@@ -34,11 +34,11 @@ class Layer:
 
     @property
     def inputs(self) -> Any:
-        return self.engine.matrix(self.symbols.Z)
+        return self.engine.matrix(self.symbols.input)
 
     @property
     def weights(self) -> Any:
-        return self.engine.matrix(self.symbols.W)
+        return self.engine.matrix(self.symbols.weights)
 
     @property
     def upstream(self) -> MatrixForm:
@@ -315,7 +315,7 @@ def test_transposed_weight_gradient_is_caught_at_size_64() -> None:
     gradients = elementwise_gradients(
         outputs, symbols, sizes, False, Differentiator(engine), engine
     )
-    true_form = matmul(engine.matrix(symbols.Z).T, upstream_form(sizes), engine, "Zᵀ · ∂L/∂A")
+    true_form = matmul(engine.matrix(symbols.input).T, upstream_form(sizes), engine, "Zᵀ · ∂L/∂A")
     check = compare(gradients["W"], transpose(true_form), False, symbols, engine)
     assert_rejected_at(check, off_diagonal(64, 64))
     assert check.entries_checked == 64 * 64
@@ -396,7 +396,7 @@ def test_seed_claim_z_transposed_times_weight_gradient_is_rejected(engine: str) 
 
 def _general_weight_entry(net: Layer, r: int, j: int, transposed: bool) -> Any:
     """Σ_i z_{i,r} ∂L/∂a_{i,j}; transposed, the notes' Σ_i ∂L/∂a_{i,r} z_{i,j} (1-based r, j)."""
-    z, g = net.symbols.Z, net.symbols.upstream
+    z, g = net.symbols.input, net.symbols.upstream
     if transposed:
         return net.engine.add([g[i][r - 1] * z[i][j - 1] for i in range(net.sizes.m)])
     return net.engine.add([z[i][r - 1] * g[i][j - 1] for i in range(net.sizes.m)])

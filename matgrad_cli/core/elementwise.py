@@ -35,7 +35,8 @@ def products_of_entries(symbols: Symbols, sizes: Sizes) -> EntryProducts:
     """The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order, built once for both layers."""
     return tuple(
         tuple(
-            tuple(symbols.Z[p][s] * symbols.W[s][q] for s in range(sizes.k)) for q in range(sizes.n)
+            tuple(symbols.input[p][s] * symbols.weights[s][q] for s in range(sizes.k))
+            for q in range(sizes.n)
         )
         for p in range(sizes.m)
     )
@@ -52,7 +53,7 @@ def forward(
     if entry_products is None:
         entry_products = products_of_entries(symbols, sizes)
     add = engine.add
-    bias_terms = tuple((term,) if bias else () for term in symbols.b)
+    bias_terms = tuple((term,) if bias else () for term in symbols.bias)
     return tuple(
         tuple(OutputEntry((p + 1, q + 1), products[q] + bias_terms[q], add) for q in range(sizes.n))
         for p, products in enumerate(entry_products)

@@ -239,11 +239,11 @@ def _build_jacobian(
     denominator = layout == "denominator"
     if variable == "W":
         # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z.
-        left, right = identity(n), transposed(symbols.Z) if denominator else symbols.Z
+        left, right = identity(n), transposed(symbols.input) if denominator else symbols.input
         formula = "I_n ⊗ Zᵀ" if denominator else "I_n ⊗ Z"
     else:
         # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m.
-        left, right = symbols.W if denominator else transposed(symbols.W), identity(m)
+        left, right = symbols.weights if denominator else transposed(symbols.weights), identity(m)
         formula = "W ⊗ I_m" if denominator else "Wᵀ ⊗ I_m"
     entries = vec(symbols.rows(variable))
     computed = tuple(
@@ -316,7 +316,7 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     if all(value == 0 for row in block for value in row):
         return BlockForm("zero")
     if jacobian.variable == "W":
-        named = symbols.Z if jacobian.layout == "numerator" else transposed(symbols.Z)
+        named = symbols.input if jacobian.layout == "numerator" else transposed(symbols.input)
         if block == named:
             return BlockForm("matrix", "Z" if jacobian.layout == "numerator" else "Zᵀ")
     diagonal = block[0][0]
@@ -399,7 +399,7 @@ def jacobian(
     checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
     notes_text = f"{jacobian_name('W', layout)} = Zᵀ"  # the notes' ∂Y/∂W = Xᵀ (SPEC §5)
     notes = compare_matrices(
-        "claim", "W", notes_text, jacobians["W"].entries, transposed(symbols.Z), cas
+        "claim", "W", notes_text, jacobians["W"].entries, transposed(symbols.input), cas
     )
     return JacobianDerivation(
         sizes, layout, cas.name, symbols, jacobians, vec_products, contractions, checks, notes

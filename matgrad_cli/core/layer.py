@@ -1,9 +1,11 @@
 """The computation as data: the layer A = ZW (+ 1_m b), its matrices, operations and backward rules.
 
-Every other module takes the names, shapes and notation of the layer from ``LAYER`` (SPEC
-section 1), so the layer is stated once here. The backward rules are kept as factors, not text:
-the matrix route multiplies them out, the numeric check evaluates them, and the plain notation
-(``∂L/∂A · Wᵀ``) is read off them.
+The layer is stated once here, in each of the two conventions students meet: ``ROWS`` (samples as
+the rows of Z, A = ZW + 1_m b, SPEC section 1) and ``COLUMNS`` (samples as the columns of X,
+A = WX + b 1_mᵀ). Every other module takes the names, shapes and notation of the layer from the
+``Sizes`` it is given (``sizes.layer``), which carry the convention. The backward rules are kept
+as factors, not text: the matrix route multiplies them out, the numeric check evaluates them, and
+the plain notation (``∂L/∂A · Wᵀ``) is read off them.
 """
 
 from __future__ import annotations
@@ -11,10 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import SizeError
+from ..errors import ArgumentError, SizeError
 from .arguments import integer
 
-Variable = Literal["Z", "W", "b"]
+Variable = Literal["Z", "X", "W", "b"]
+#: How a batch is laid out: samples as the rows of the input (Z) or as its columns (X).
+Samples = Literal["rows", "columns"]
+SAMPLES: tuple[Samples, ...] = ("rows", "columns")
 Index = tuple[int, int]
 Shape = tuple[int, int]
 
@@ -28,24 +33,42 @@ VARIABLE_ROLES: tuple[Role, ...] = ("input", "weights", "bias")
 
 @dataclass(frozen=True)
 class Sizes:
-    """The sizes of the layer: Z is m×k, W is k×n, b is 1×n, A is m×n."""
+    """The sizes of the layer and its convention: m samples, k inputs and n outputs each.
+
+    Samples as rows: Z is m×k, W is k×n, b is 1×n, A is m×n. Samples as columns: X is k×m, W is
+    n×k, b is n×1, A is n×m.
+    """
 
     m: int
     k: int
     n: int
+    samples: Samples = "rows"
+
+    @property
+    def layer(self) -> Layer:
+        """The layer in this convention."""
+        return LAYERS[self.samples]
 
     def size(self, letter: str) -> int:
         """The size a letter of the description stands for: m, k, n, or 1 for the literal 1."""
         return 1 if letter == "1" else int(getattr(self, letter))
 
     def shape_of(self, name: str) -> Shape:
-        """The shape of the matrix called ``name`` (Z, W, b, A or G)."""
-        return LAYER.matrix(name).shape(self)
+        """The shape of the matrix called ``name`` (Z or X, W, b, A or G)."""
+        return self.layer.matrix(name).shape(self)
 
 
-def positive_sizes(m: object, k: object, n: object, limit: tuple[str, int] | None = None) -> Sizes:
+def positive_sizes(
+    m: object,
+    k: object,
+    n: object,
+    limit: tuple[str, int] | None = None,
+    samples: object = "rows",
+) -> Sizes:
     """The sizes when each is a positive integer, and at most a ``limit`` per dimension given by
-    its name and value; else a SizeError naming the first that is not."""
+    its name and value, in the convention ``samples``; else a SizeError naming the first that is
+    not (an ArgumentError for an unknown convention)."""
+    convention = samples_convention(samples)
     values = []
     for name, given in (("m", m), ("k", k), ("n", n)):
         value = integer(given)  # a NumPy integer is a size too
@@ -58,7 +81,15 @@ def positive_sizes(m: object, k: object, n: object, limit: tuple[str, int] | Non
                 f"size {name} = {value} is above the {limit[0]} of {limit[1]} per dimension"
             )
         values.append(value)
-    return Sizes(*values)
+    return Sizes(values[0], values[1], values[2], convention)
+
+
+def samples_convention(samples: object) -> Samples:
+    """``samples`` when it names a convention (rows or columns); else an ArgumentError."""
+    for name in SAMPLES:
+        if samples == name:
+            return name
+    raise ArgumentError(f"samples must be 'rows' or 'columns', got {samples!r}")
 
 
 @dataclass(frozen=True)
@@ -82,9 +113,16 @@ class LayerMatrix:
     def shape(self, sizes: Sizes) -> Shape:
         return (sizes.size(self.rows), sizes.size(self.cols))
 
+    @property
+    def vector(self) -> bool:
+        """True for a row or column vector (the bias), whose entries keep one index."""
+        return "1" in (self.rows, self.cols)
+
     def symbol_name(self, row: int, col: int) -> str:
-        """The name of the symbol of entry (row, col), 1-based; a row vector keeps one index."""
-        return f"{self.symbol}_{col}" if self.rows == "1" else f"{self.symbol}_{row}_{col}"
+        """The name of the symbol of entry (row, col), 1-based; a vector keeps one index."""
+        if self.vector:
+            return f"{self.symbol}_{col if self.rows == '1' else row}"
+        return f"{self.symbol}_{row}_{col}"
 
 
 @dataclass(frozen=True)
@@ -98,11 +136,13 @@ class MatrixProduct:
 
 @dataclass(frozen=True)
 class BiasBroadcast:
-    """``output += ones · bias``: the row ``bias`` added to every row of ``output``."""
+    """``output += ones · bias`` (the row ``bias`` added to every row of ``output``) or, with
+    ``bias_first``, ``output += bias · onesᵀ`` (the column ``bias`` added to every column)."""
 
     ones: str
     bias: str
     output: str
+    bias_first: bool = False
 
 
 Operation = MatrixProduct | BiasBroadcast
@@ -110,19 +150,21 @@ Operation = MatrixProduct | BiasBroadcast
 
 @dataclass(frozen=True)
 class Factor:
-    """A factor of a backward rule: a matrix of the layer, transposed or not."""
+    """A factor of a backward rule: a matrix of the layer in the convention ``samples``,
+    transposed or not."""
 
     matrix: str
     transposed: bool = False
+    samples: Samples = "rows"
 
     @property
     def text(self) -> str:
         """The factor in plain text, e.g. ``Wᵀ``."""
-        return LAYER.matrix(self.matrix).text + ("ᵀ" if self.transposed else "")
+        return LAYERS[self.samples].matrix(self.matrix).text + ("ᵀ" if self.transposed else "")
 
     def shape(self, sizes: Sizes) -> Shape:
         """The factor's shape at ``sizes``, transposed when it is."""
-        rows, cols = LAYER.matrix(self.matrix).shape(sizes)
+        rows, cols = sizes.layer.matrix(self.matrix).shape(sizes)
         return (cols, rows) if self.transposed else (rows, cols)
 
 
@@ -192,7 +234,7 @@ class Layer:
 
 
 #: The layer of SPEC section 1: A = ZW + 1_m b, samples as the rows of Z.
-LAYER = Layer(
+ROWS = Layer(
     matrices=(
         LayerMatrix("Z", "z", ("i", "r"), "input", "m", "k", "z", "Z"),
         LayerMatrix("W", "w", ("r", "j"), "weights", "k", "n", "w", "W"),
@@ -209,3 +251,28 @@ LAYER = Layer(
         BackwardRule("b", Factor("1", transposed=True), Factor("G")),
     ),
 )
+
+#: The same layer with samples as the columns of X: A = WX + b 1_mᵀ, W n×k, X k×m, b n×1. Its
+#: backward rules are the transposes of the rows ones: ∂L/∂X = Wᵀ·G, ∂L/∂W = G·Xᵀ, ∂L/∂b = G·1_m.
+COLUMNS = Layer(
+    matrices=(
+        LayerMatrix("X", "x", ("r", "i"), "input", "k", "m", "x", "X"),
+        LayerMatrix("W", "w", ("j", "r"), "weights", "n", "k", "w", "W"),
+        LayerMatrix("b", "b", ("j",), "bias", "n", "1", "b", "b"),
+        LayerMatrix("A", "a", ("j", "i"), "output", "n", "m", "a", "A"),
+        LayerMatrix("G", "∂L/∂a", ("j", "i"), "upstream", "n", "m", "dA", "∂L/∂A"),
+        LayerMatrix("1", "1", ("i",), "ones", "m", "1", "one", "1"),
+    ),
+    operations=(MatrixProduct("W", "X", "A"), BiasBroadcast("1", "b", "A", bias_first=True)),
+    samples="columns",
+    backward=(
+        BackwardRule("X", Factor("W", True, "columns"), Factor("G", samples="columns")),
+        BackwardRule("W", Factor("G", samples="columns"), Factor("X", True, "columns")),
+        BackwardRule("b", Factor("G", samples="columns"), Factor("1", samples="columns")),
+    ),
+)
+
+LAYERS: dict[Samples, Layer] = {"rows": ROWS, "columns": COLUMNS}
+
+#: The layer of SPEC section 1, in the default convention.
+LAYER = ROWS

@@ -172,9 +172,9 @@ class LayerGradient:
 class LossSymbols:
     """SymPy matrices of the layer's symbols; ``A`` holds the symbols a_i_j, ``Y`` the targets."""
 
-    Z: Any
-    W: Any
-    b: Any
+    input: Any
+    weights: Any
+    bias: Any
     Y: Any
     A: Any
 
@@ -258,8 +258,8 @@ class LossDerivation:
         symbols = self.symbols
         ones = sympy.ones(symbols.A.rows, 1)
         operands = {
-            "Z": symbols.Z,
-            "W": symbols.W,
+            "Z": symbols.input,
+            "W": symbols.weights,
             "G": self.upstream.xreplace(layer_output(symbols, self.bias)),
             "1": ones,
         }
@@ -273,9 +273,9 @@ def layer_output(symbols: LossSymbols, bias: bool) -> dict[Any, Any]:
     """a_i_j ↦ entry (i, j) of ZW (+ 1_m b), over SymPy symbols."""
     import sympy
 
-    output = symbols.Z * symbols.W
+    output = symbols.input * symbols.weights
     if bias:
-        output += sympy.ones(symbols.A.rows, 1) * symbols.b
+        output += sympy.ones(symbols.A.rows, 1) * symbols.bias
     return dict(zip(symbols.A, output, strict=True))
 
 

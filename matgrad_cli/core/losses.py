@@ -495,7 +495,7 @@ def _given_products(
     given = {}
     for name in LAYER.variables(bias):
         if name in forms:
-            matrix = forms[name](through_layer, symbols.Z, symbols.W)
+            matrix = forms[name](through_layer, symbols.input, symbols.weights)
             given[name] = (matrix, _EngineMatrix(matrix, engine))
     return given
 

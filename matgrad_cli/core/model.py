@@ -15,7 +15,7 @@ from ..errors import ArgumentError, InputError
 from . import bridge
 from .checks import Check, Comparand, comparand_text
 from .engine import Engine, get_engine, linear_value
-from .layer import LAYER, Index, Shape, Sizes, Variable
+from .layer import ROWS, Index, Layer, Role, Shape, Sizes, Variable
 
 if TYPE_CHECKING:
     from .loss_base import LossDerivation
@@ -26,35 +26,43 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class Symbols:
-    """The symbolic matrices as nested tuples of engine symbols; ``upstream`` holds the entries of
-    G = ∂L/∂A, the symbols dA_i_j."""
+    """The symbolic matrices of ``layer`` as nested tuples of engine symbols, row by row: the
+    input (Z, or X with samples as columns), the weights W, the bias b (its entries in order) and
+    ``upstream``, the entries of G = ∂L/∂A, the symbols dA_i_j."""
 
-    Z: tuple[tuple[Any, ...], ...]
-    W: tuple[tuple[Any, ...], ...]
-    b: tuple[Any, ...]
+    input: tuple[tuple[Any, ...], ...]
+    weights: tuple[tuple[Any, ...], ...]
+    bias: tuple[Any, ...]
     upstream: tuple[tuple[Any, ...], ...]
+    layer: Layer = field(default=ROWS, repr=False)
 
     def rows(self, name: str) -> tuple[tuple[Any, ...], ...]:
-        """The symbols of the layer's matrix called ``name`` (Z, W, b or G), row by row."""
-        by_role = {"input": self.Z, "weights": self.W, "bias": (self.b,), "upstream": self.upstream}
-        return by_role[LAYER.matrix(name).role]
+        """The symbols of the layer's matrix called ``name`` (Z or X, W, b or G), row by row."""
+        role = self.layer.matrix(name).role
+        if role == "bias":
+            return (
+                (self.bias,)
+                if self.layer.matrix(name).rows == "1"
+                else tuple((entry,) for entry in self.bias)
+            )
+        by_role = {"input": self.input, "weights": self.weights, "upstream": self.upstream}
+        return by_role[role]
 
 
 def build_symbols(sizes: Sizes, engine: Engine) -> Symbols:
     """One symbol per entry, named so that no two indices collide (z_1_11 is not z_11_1)."""
+    layer = sizes.layer
 
-    def symbols_of(name: str) -> tuple[tuple[Any, ...], ...]:
-        matrix = LAYER.matrix(name)
+    def symbols_of(role: Role) -> tuple[tuple[Any, ...], ...]:
+        matrix = layer.role(role)
         rows, cols = matrix.shape(sizes)
         return tuple(
             tuple(engine.symbol(matrix.symbol_name(i, j)) for j in range(1, cols + 1))
             for i in range(1, rows + 1)
         )
 
-    upstream = LAYER.role("upstream").name
-    return Symbols(
-        Z=symbols_of("Z"), W=symbols_of("W"), b=symbols_of("b")[0], upstream=symbols_of(upstream)
-    )
+    bias = tuple(entry for row in symbols_of("bias") for entry in row)
+    return Symbols(symbols_of("input"), symbols_of("weights"), bias, symbols_of("upstream"), layer)
 
 
 @dataclass(frozen=True)

@@ -388,7 +388,7 @@ def _bias(derivation: Derivation, full: bool, brief: bool = False) -> list[Secti
     if derived is None:
         return []
     sizes, symbols = derivation.sizes, derivation.symbols
-    broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.b[j]), full)
+    broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.bias[j]), full)
     broadcast_blocks: list[Block] = [
         Paragraph(
             f"With the bias, ${layer.forward_latex(True)}$: the row $b$ is repeated for every "

@@ -140,7 +140,10 @@ def _setup(derivation: JacobianDerivation, full: bool) -> Section:
         f"{_VEC}({name}) &= {_row_vector(vec_labels(name.lower(), *sizes.shape_of(name)), full)}"
         for name in "AWZ"
     )
-    matrices = [f"Z = {symbol_matrix(symbols.Z, full)}", f"W = {symbol_matrix(symbols.W, full)}"]
+    matrices = [
+        f"Z = {symbol_matrix(symbols.input, full)}",
+        f"W = {symbol_matrix(symbols.weights, full)}",
+    ]
     if len(visible(k, full)) + len(visible(n, full)) <= MATRIX_WIDTH * 2:  # one line when they fit
         matrices = [r",\quad ".join(matrices)]
     return Section(

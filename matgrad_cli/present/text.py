@@ -364,7 +364,9 @@ def _bias(
         f"b is a 1×{sizes.n} row vector; 1ₘb stacks m = {sizes.m} copies of it, one per row, "
         f"so b_j is added to every entry of column j of A:"
     )
-    ones_b = ui.matrix_cells(sizes.m, sizes.n, lambda i, j: plain.pretty_expr(symbols.b[j]), full)
+    ones_b = ui.matrix_cells(
+        sizes.m, sizes.n, lambda i, j: plain.pretty_expr(symbols.bias[j]), full
+    )
     yield ui.Figure(ui.labelled("1ₘb = ", ui.matrix_block(ones_b)), 2)
     yield ui.blank()
     yield from _forward(layer.outputs, True, full)

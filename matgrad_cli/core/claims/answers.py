@@ -117,12 +117,16 @@ def _loss_layer_at(sizes: Sizes, loss: str) -> VerifiedLayer:
         raise RuntimeError(f"the {loss} loss at {sizes} did not verify; check cannot judge claims")
     symbols = concrete.symbols
     forward = dict(
-        zip(symbols.A, symbols.Z * symbols.W + sympy.ones(sizes.m, 1) * symbols.b, strict=True)
+        zip(
+            symbols.A,
+            symbols.input * symbols.weights + sympy.ones(sizes.m, 1) * symbols.bias,
+            strict=True,
+        )
     )
     operands = {
-        "Z": sympy.ImmutableMatrix(symbols.Z),
-        "W": sympy.ImmutableMatrix(symbols.W),
-        "b": sympy.ImmutableMatrix(symbols.b),
+        "Z": sympy.ImmutableMatrix(symbols.input),
+        "W": sympy.ImmutableMatrix(symbols.weights),
+        "b": sympy.ImmutableMatrix(symbols.bias),
         LOSS_TARGETS: sympy.ImmutableMatrix(symbols.Y),
         "G": sympy.ImmutableMatrix(concrete.upstream.xreplace(forward)),
     }
