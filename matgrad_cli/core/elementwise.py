@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .engine import Engine, add_by_key
-from .layer import LAYER, Sizes, Variable
+from .layer import BiasBroadcast, MatrixProduct, Sizes, Variable
 from .loss_base import RowGradient, RowTerm
 from .model import (
     ChainRule,
@@ -27,18 +27,22 @@ from .model import (
     UpstreamTerm,
 )
 
-#: The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order.
+#: The products of every a_{p,q}, in s order: z_{p,s}·w_{s,q} (samples as rows) or w_{p,s}·x_{s,q}
+#: (samples as columns).
 EntryProducts = tuple[tuple[tuple[Any, ...], ...], ...]
 
 
 def products_of_entries(symbols: Symbols, sizes: Sizes) -> EntryProducts:
-    """The products z_{p,s}·w_{s,q} of every a_{p,q}, in s order, built once for both layers."""
+    """The products of the layer's matrix product (ZW, or WX) in every a_{p,q}, in s order, built
+    once for both layers."""
+    layer = sizes.layer
+    product = next(op for op in layer.operations if isinstance(op, MatrixProduct))
+    left, right = symbols.rows(product.left), symbols.rows(product.right)
+    rows, cols = layer.matrix(product.output).shape(sizes)
+    inner = len(right)
     return tuple(
-        tuple(
-            tuple(symbols.input[p][s] * symbols.weights[s][q] for s in range(sizes.k))
-            for q in range(sizes.n)
-        )
-        for p in range(sizes.m)
+        tuple(tuple(left[p][s] * right[s][q] for s in range(inner)) for q in range(cols))
+        for p in range(rows)
     )
 
 
@@ -49,13 +53,22 @@ def forward(
     engine: Engine,
     entry_products: EntryProducts | None = None,
 ) -> Outputs:
-    """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), kept as its ordered terms (summed on demand)."""
+    """Every a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), or Σ_s w_{p,s} x_{s,q} (+ b_p) with samples as
+    columns, kept as its ordered terms (summed on demand)."""
     if entry_products is None:
         entry_products = products_of_entries(symbols, sizes)
     add = engine.add
-    bias_terms = tuple((term,) if bias else () for term in symbols.bias)
+    broadcast = next(op for op in sizes.layer.operations if isinstance(op, BiasBroadcast))
+    by_row = broadcast.bias_first  # a column b: b_p in every entry of row p
+
+    def bias_terms(p: int, q: int) -> tuple[Any, ...]:
+        return (symbols.bias[p if by_row else q],) if bias else ()
+
     return tuple(
-        tuple(OutputEntry((p + 1, q + 1), products[q] + bias_terms[q], add) for q in range(sizes.n))
+        tuple(
+            OutputEntry((p + 1, q + 1), products[q] + bias_terms(p, q), add)
+            for q in range(len(products))
+        )
         for p, products in enumerate(entry_products)
     )
 
@@ -74,7 +87,7 @@ class Differentiator:
         # from those objects, so equal entries then compare by identity, ten times faster.
         self._canonical: dict[str, Any] = {}
         if symbols is not None:
-            for name in (*LAYER.variables(bias=True), LAYER.role("upstream").name):
+            for name in (*symbols.layer.variables(bias=True), symbols.layer.role("upstream").name):
                 for row in symbols.rows(name):
                     self._canonical.update((str(symbol), symbol) for symbol in row)
 
@@ -130,7 +143,7 @@ def elementwise_gradients(
     # than comparing strings, and this is looked up once per term of the layer.
     names = {
         name: [[str(symbol) for symbol in row] for row in symbols.rows(name)]
-        for name in LAYER.variables(bias=True)
+        for name in sizes.layer.variables(bias=True)
     }
     collected: dict[str, list[UpstreamTerm]] = {
         key: [] for rows in names.values() for row in rows for key in row
@@ -161,7 +174,7 @@ def elementwise_gradients(
                 for i, row in enumerate(names[name])
             ),
         )
-        for name in LAYER.variables(bias)
+        for name in sizes.layer.variables(bias)
     }
 
 
@@ -197,7 +210,7 @@ def loss_gradients(
                 for row in symbols.rows(name)
             ),
         )
-        for name in LAYER.variables(bias)
+        for name in sizes.layer.variables(bias)
     }
 
 
@@ -212,7 +225,7 @@ def _entries_fed(
     """EntriesFed for each symbol of Z, W (and b), by name, from the terms of the forward pass."""
     holding: dict[str, dict[int, dict[int, list[Any]]]] = {
         str(symbol): {}
-        for name in LAYER.variables(bias)
+        for name in symbols.layer.variables(bias)
         for row in symbols.rows(name)
         for symbol in row
     }
