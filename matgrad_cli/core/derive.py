@@ -1,7 +1,7 @@
 """The derivation, orchestrated: the symbols, the two routes to each gradient, their comparison.
 
 The elementwise route (elementwise.py: the forward pass and the chain rule, entry by entry, by the
-CAS) and the matrix route (matrix.py: the backward rules of ``LAYER`` multiplied out) never import
+CAS) and the matrix route (matrix.py: the layer's backward rules multiplied out) never import
 each other; compare.py compares them entry by entry (SPEC section 1). Either route can be replaced
 through ``derive``'s parameters, so that tests can show that a wrong one is caught.
 """
@@ -25,7 +25,7 @@ from .elementwise import (
     products_of_entries,
 )
 from .engine import Engine, get_engine
-from .layer import LAYER, Sizes, Variable, positive_sizes
+from .layer import Sizes, Variable, positive_sizes
 from .losses import Layer, derive_loss, validate_loss
 from .matrix import MatrixRoute, matrix_forms
 from .model import Derivation, LayerDerivation, MatrixForm, Progress, Symbols, build_symbols
@@ -36,9 +36,12 @@ __all__ = ["SYMBOLIC_LIMITS", "build_symbols", "derive", "derive_layer", "valida
 SYMBOLIC_LIMITS = {"symengine": 96**3, "sympy": 32**3}
 
 
-def validate_sizes(m: object, k: object, n: object, engine: str | None = None) -> Sizes:
-    """Check that the sizes are positive integers the engine can finish with, before any work."""
-    sizes = positive_sizes(m, k, n)
+def validate_sizes(
+    m: object, k: object, n: object, engine: str | None = None, samples: object = "rows"
+) -> Sizes:
+    """Check that the sizes are positive integers the engine can finish with, before any work, and
+    that ``samples`` names a convention."""
+    sizes = positive_sizes(m, k, n, samples=samples)
     engine_name = get_engine(engine).name
     limit = SYMBOLIC_LIMITS[engine_name]
     if sizes.m * sizes.k * sizes.n > limit:
@@ -125,11 +128,13 @@ def derive(
     bias: bool = True,
     engine: str | None = None,
     loss: str = "generic",
+    samples: str = "rows",
     progress: Progress | None = None,
     elementwise: ElementwiseRoute = elementwise_gradients,
     forms: MatrixRoute = matrix_forms,
 ) -> Derivation:
-    """Derive and verify ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for A = ZW (+ b) at the given sizes.
+    """Derive and verify ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for A = ZW (+ b) at the given sizes; with
+    ``samples="columns"``, ∂L/∂X, ∂L/∂W (and ∂L/∂b) for A = WX (+ b1ᵀ), X of size k×m.
 
     ``loss`` is ``generic`` (any L, with ∂L/∂A as symbols) or a concrete loss from
     matgrad_cli.core.losses, which is then also differentiated through the whole layer.
@@ -140,7 +145,7 @@ def derive(
     G·Wᵀ and Zᵀ·G do not involve b, so both layers are checked against the same products.
     """
     optional_name("engine", engine)
-    sizes = validate_sizes(m, k, n, engine)
+    sizes = validate_sizes(m, k, n, engine, samples)
     validate_loss(loss, sizes)
     bias = flag("bias", bias)
     for name, hook in (("progress", progress), ("elementwise", elementwise), ("forms", forms)):
@@ -171,7 +176,7 @@ def derive(
         biased = layer(True, "with the bias")
         unchanged = tuple(
             compare_unchanged(biased.gradients[name], plain.gradients[name], symbols, cas)
-            for name in LAYER.variables(bias=False)
+            for name in sizes.layer.variables(bias=False)
         )
     return _with_loss(Derivation(sizes, True, cas.name, symbols, plain, biased, unchanged), loss)
 

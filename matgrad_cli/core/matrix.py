@@ -2,7 +2,7 @@
 
 A product with G = ∂L/∂A is linear in G's entries, so each of its entries is kept as a linear
 form Σ ∂L/∂a_{p,q} · coefficient, the same shape the chain rule gives. The products are computed
-here from the symbols and the rules of ``LAYER`` alone, never from the elementwise route
+here from the symbols and the layer's rules alone, never from the elementwise route
 (elementwise.py), which this module does not import: the two meet only in compare.py, so a wrong
 rule shows up as a mismatch (SPEC section 1: a verification that could not fail is worthless).
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from .checks import Comparand, comparand_text
 from .engine import Engine, add_by_key
-from .layer import LAYER, Factor, Sizes, Variable
+from .layer import Factor, Sizes, Variable
 from .model import LinearForm, MatrixForm, Symbols, UpstreamTerm
 
 #: A matrix route: the forms under test for one layer, from its symbols alone.
@@ -23,7 +23,7 @@ MatrixRoute = Callable[[Symbols, Sizes, bool, Engine], dict[Variable, MatrixForm
 
 def upstream_form(sizes: Sizes) -> MatrixForm:
     """G = ∂L/∂A itself: entry (i,j) is the single term ∂L/∂a_{i,j} · 1."""
-    upstream = LAYER.role("upstream")
+    upstream = sizes.layer.role("upstream")
     rows, cols = upstream.shape(sizes)
     return MatrixForm(
         upstream.text,
@@ -127,7 +127,7 @@ def matmul(left: Any, right: Any, engine: Engine, of: Comparand) -> MatrixForm:
 def _factor(factor: Factor, symbols: Symbols, sizes: Sizes) -> MatrixForm | ConstantMatrix:
     """The value of one factor of a backward rule: G as a matrix form, any other matrix of the
     layer as a constant matrix of its own symbols (ones for the column of ones)."""
-    matrix = LAYER.matrix(factor.matrix)
+    matrix = sizes.layer.matrix(factor.matrix)
     if matrix.role == "upstream":
         form = upstream_form(sizes)
         return transpose(form) if factor.transposed else form
@@ -141,10 +141,11 @@ def _factor(factor: Factor, symbols: Symbols, sizes: Sizes) -> MatrixForm | Cons
 def matrix_forms(
     symbols: Symbols, sizes: Sizes, bias: bool, engine: Engine
 ) -> dict[Variable, MatrixForm]:
-    """The backward rules of the layer multiplied out: G·Wᵀ, Zᵀ·G and, with the bias, 1_mᵀ·G."""
+    """The backward rules of the layer multiplied out: G·Wᵀ, Zᵀ·G and, with the bias, 1_mᵀ·G (or
+    Wᵀ·G, G·Xᵀ and G·1_m with samples as columns)."""
     forms: dict[Variable, MatrixForm] = {}
-    for name in LAYER.variables(bias):
-        rule = LAYER.rule(name)
+    for name in sizes.layer.variables(bias):
+        rule = sizes.layer.rule(name)
         left, right = (_factor(factor, symbols, sizes) for factor in rule.factors)
         forms[name] = matmul(left, right, engine, rule)
     return forms
