@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from ..core.layer import Sizes
+from ..core.layer import Samples, Sizes
 from ..core.losses import LOSS_NAMES
 from ..errors import InputError, SizeError
 from ..present import formats
@@ -171,6 +171,17 @@ EngineOption = Annotated[
     Literal["symengine", "sympy"] | None,
     typer.Option("--engine", help="Computer algebra engine (default: symengine if installed)."),
 ]
+SamplesOption = Annotated[
+    Literal["rows", "columns"],
+    typer.Option(
+        "--samples",
+        help=(
+            "Where the samples are: rows (A = ZW + 1b, as in NumPy and PyTorch) or columns "
+            "(A = WX + b1ᵀ, X of size k×m, as in many courses and textbooks)."
+        ),
+        case_sensitive=False,
+    ),
+]
 LayoutOption = Annotated[
     Literal["numerator", "denominator"],
     typer.Option(
@@ -241,9 +252,10 @@ def parse_size(name: str, text: str) -> int:
     return value
 
 
-def parse_sizes(m: str, k: str, n: str) -> Sizes:
-    """--m, --k and --n as positive integers, checked in that order."""
-    return Sizes(parse_size("m", m), parse_size("k", k), parse_size("n", n))
+def parse_sizes(m: str, k: str, n: str, samples: Samples = "rows") -> Sizes:
+    """--m, --k and --n as positive integers, checked in that order, in the convention
+    ``samples``."""
+    return Sizes(parse_size("m", m), parse_size("k", k), parse_size("n", n), samples)
 
 
 def require_latex_for_standalone(output_format: str, standalone: bool) -> None:
