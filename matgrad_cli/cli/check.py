@@ -142,7 +142,7 @@ def _sizes(m: str | None, k: str | None, n: str | None) -> Sizes | None:
         return None
     if len(given) < 3:
         raise SizeError("give all three of --m, --k and --n, or none of them")
-    return options.parse_sizes(*given)
+    return options.parse_sizes(given[0], given[1], given[2])
 
 
 def _located(
