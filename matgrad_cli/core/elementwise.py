@@ -5,8 +5,9 @@ Nothing here knows the matrix identities under test, and nothing here imports th
 from the expanded entry a_{p,q} (the list of its terms), term by term, and summed by the chain rule
 ∂L/∂x = Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x (SPEC section 1).
 
-A concrete loss L = Σ_p ℓ_p(a_p) is differentiated by the engine itself, through the layer
-(``loss_gradients``): no chain rule is written here, and ∂L/∂A is never used.
+A concrete loss L = Σ_p ℓ_p(a_p) takes the same chain rule (``loss_gradients``), with
+∂L/∂a_{p,q} = ∂ℓ_p/∂a_{p,q} the engine's derivative of the row's loss: neither a matrix form nor a
+closed form of ∂L/∂A is used.
 """
 
 from __future__ import annotations
@@ -186,125 +187,67 @@ def loss_gradients(
     sizes: Sizes,
     bias: bool,
     engine: Engine,
+    differentiator: Differentiator | None = None,
 ) -> dict[Variable, RowGradient]:
-    """∂L/∂x for every entry x of Z, W (and b), by the engine, of L = Σ_p ℓ_p(a_p) through the
-    layer: ``row_losses`` are the ℓ_p over the symbols ``entries`` (a_{p,q}) and the targets.
+    """∂L/∂x for every entry x of Z, W (and b) of L = Σ_p ℓ_p(a_p), by the chain rule through A
+    (SPEC section 1): ``row_losses`` are the ℓ_p over the symbols ``entries`` (a_{p,q}) and the
+    targets, and each row's share is ∂ℓ_p/∂x = Σ_q ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x.
 
-    Which entries a_{p,q} hold x, and in which of their terms, is read off the forward pass (as
-    ``elementwise_gradients`` does): z_{p,r} is in every entry of row p, w_{r,q} and b_q in column
-    q of every row. For each row p that x is in, the engine differentiates by x the terms of ℓ_p
-    that hold such an a_{p,q}, with each of those a_{p,q} written as the layer's terms that hold x
-    plus ν_{p,q}, a fresh symbol for the rest of the entry (which does not depend on x); the
-    result is read at ν_{p,q} = a_{p,q} − (those terms). So each share ∂ℓ_p/∂x is the derivative
-    of ℓ_p composed with the layer, as the engine's own chain rule gives it, written over the
-    entries of A (the comparison puts A = ZW (+ 1_m b) in where it needs to). ℓ_p's other terms
-    and entries do not depend on x, and the other rows not at all."""
-    fed = _entries_fed(outputs, symbols, bias, engine)
-    rows = _RowLosses(row_losses, entries, engine)
+    Both factors are the engine's derivatives: ∂ℓ_p/∂a_{p,q} of the row's loss by the symbol
+    a_{p,q}, once per entry of A (``_row_partials``), and ∂a_{p,q}/∂x of the terms of a_{p,q}, as
+    ``elementwise_gradients`` takes them (``differentiator`` may hand over those it already
+    knows). Which entries a_{p,q} hold x is read off the forward pass: z_{p,r} is in every entry
+    of row p, w_{r,q} and b_q in column q of every row, so x has a share in each row it is in,
+    and ℓ_p's other entries, and the other rows, do not depend on x. The shares are written over
+    the entries of A (the comparison puts A = ZW (+ 1_m b) in where it needs to)."""
+    if differentiator is None:
+        differentiator = Differentiator(engine, symbols)
+    names = {
+        name: [[str(symbol) for symbol in row] for row in symbols.rows(name)]
+        for name in sizes.layer.variables(bias)
+    }
+    # Each symbol's products ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x, by row p (1-based), in q order.
+    collected: dict[str, dict[int, list[Any]]] = {
+        key: {} for rows in names.values() for row in rows for key in row
+    }
+    partials_of, is_zero = differentiator.entry_partials, engine.is_zero
+    for p, (row, row_loss, row_entries) in enumerate(
+        zip(outputs, row_losses, entries, strict=True), start=1
+    ):
+        upstream = _row_partials(row_loss, row_entries, engine)
+        for output, outer in zip(row, upstream, strict=True):
+            for name, local in add_by_key(partials_of(output.terms), is_zero).items():
+                by_row = collected[name]
+                products = by_row.get(p)
+                if products is None:
+                    products = by_row[p] = []
+                products.append(outer * local)
+    add = engine.add
+
+    def shares(key: str) -> tuple[RowTerm, ...]:
+        return tuple(
+            (p, products[0] if len(products) == 1 else add(products))
+            for p, products in collected[key].items()
+        )
+
     return {
         name: RowGradient(
             name,
             sizes.shape_of(name),
-            tuple(
-                tuple(rows.shares(symbol, fed[str(symbol)]) for symbol in row)
-                for row in symbols.rows(name)
-            ),
+            tuple(tuple(shares(key) for key in row) for row in names[name]),
         )
         for name in sizes.layer.variables(bias)
     }
 
 
-#: For one entry x: the rows p (0-based) of A it is in and, in each, the columns q of the entries
-#: a_{p,q} that hold it, with the sum of the terms of a_{p,q} that hold it.
-EntriesFed = dict[int, list[tuple[int, Any]]]
-
-
-def _entries_fed(
-    outputs: Outputs, symbols: Symbols, bias: bool, engine: Engine
-) -> dict[str, EntriesFed]:
-    """EntriesFed for each symbol of Z, W (and b), by name, from the terms of the forward pass."""
-    holding: dict[str, dict[int, dict[int, list[Any]]]] = {
-        str(symbol): {}
-        for name in symbols.layer.variables(bias)
-        for row in symbols.rows(name)
-        for symbol in row
-    }
-    for p, row in enumerate(outputs):
-        for q, output in enumerate(row):
-            for term in output.terms:
-                for symbol in term.free_symbols:
-                    holding[str(symbol)].setdefault(p, {}).setdefault(q, []).append(term)
-    return {
-        name: {
-            p: [
-                (q, terms[0] if len(terms) == 1 else engine.add(terms))
-                for q, terms in columns.items()
-            ]
-            for p, columns in rows.items()
-        }
-        for name, rows in holding.items()
-    }
-
-
-class _RowLosses:
-    """The rows' losses ℓ_p split into their terms once, each term with the columns of the
-    entries a_{p,q} it holds, and the fresh symbols ν_{p,q}."""
-
-    def __init__(
-        self, row_losses: Sequence[Any], entries: Sequence[Sequence[Any]], engine: Engine
-    ) -> None:
-        self._engine = engine
-        self._entries = entries
-        self._rests = [
-            [engine.symbol(f"matgrad_nu_{p}_{q}") for q in range(1, len(row) + 1)]
-            for p, row in enumerate(entries, start=1)
-        ]
-        self._terms: list[list[tuple[Any, frozenset[int]]]] = []
-        for p, loss in enumerate(row_losses):
-            index = {entry: q for q, entry in enumerate(entries[p])}
-            terms = loss.args if loss.is_Add else (loss,)
-            self._terms.append(
-                [
-                    (term, frozenset(index[s] for s in term.free_symbols if s in index))
-                    for term in terms
-                ]
-            )
-        self._parts: dict[tuple[int, tuple[int, ...]], Any] = {}
-        self._logarithms = [sorted(engine.logarithms(loss), key=str) for loss in row_losses]
-
-    def _part(self, p: int, columns: tuple[int, ...]) -> Any:
-        """The sum of the terms of ℓ_p that hold an a_{p,q} of ``columns``."""
-        key = (p, columns)
-        part = self._parts.get(key)
-        if part is None:
-            chosen = set(columns)
-            part = self._engine.add([term for term, held in self._terms[p] if held & chosen])
-            self._parts[key] = part
-        return part
-
-    def shares(self, symbol: Any, fed: EntriesFed) -> tuple[RowTerm, ...]:
-        """(p, ∂ℓ_p/∂x) for each row p that the entry ``symbol`` is in, 1-based, in row order."""
-        engine = self._engine
-        mapping, substitute, diff = engine.mapping, engine.substitute, engine.diff
-        shares: list[RowTerm] = []
-        for p, columns in sorted(fed.items()):
-            entries, rests = self._entries[p], self._rests[p]
-            part = self._part(p, tuple(q for q, _ in columns))
-            through, back = {}, {}
-            for q, held in columns:
-                composed = held + rests[q]
-                through[entries[q]] = composed
-                back[composed] = entries[q]  # where the entry stands whole, as in exp(a)
-                back[rests[q]] = entries[q] - held
-            # A logarithm of the row (the softmax's log Σ_q exp(a_{p,q})) occurs in every term:
-            # its argument is composed once here, not once per occurrence, and named back.
-            logarithms = self._logarithms[p]
-            if logarithms:
-                inner = mapping(through)
-                for logarithm in logarithms:
-                    argument = substitute(logarithm.args[0], inner)
-                    through[logarithm] = engine.log(argument)
-                    back[argument] = logarithm.args[0]
-            derivative = diff(substitute(part, mapping(through)), symbol)
-            shares.append((p + 1, substitute(derivative, mapping(back))))
-        return tuple(shares)
+def _row_partials(row_loss: Any, row: Sequence[Any], engine: Engine) -> list[Any]:
+    """∂ℓ_p/∂a_{p,q} for each entry a_{p,q} of the row, by the engine, in q order: of the terms
+    of ℓ_p that hold a_{p,q}, the others having derivative 0 (a squared error's row has n terms,
+    one per entry, and differentiating all of them by each entry would cost n times more)."""
+    holding: dict[Any, list[Any]] = {a: [] for a in row}
+    for term in row_loss.args if row_loss.is_Add else (row_loss,):
+        for symbol in term.free_symbols:
+            terms = holding.get(symbol)
+            if terms is not None:
+                terms.append(term)
+    return [engine.diff(engine.add(holding[a]), a) for a in row]
