@@ -184,13 +184,13 @@ def test_every_entry_is_compared_only_where_both_costs_fit() -> None:
 def test_small_chunks_give_the_same_partials(monkeypatch: pytest.MonkeyPatch) -> None:
     """The chunking is only a plan of memory: chunks of one row or column give the same result."""
     layer = numeric_layer.RandomLayer(Sizes(7, 5, 6), True, np.random.default_rng(3))
-    whole = (layer.all_input_partials(), layer.all_weight_partials())
+    whole = (layer.all_partials("Z"), layer.all_partials("W"))
     rows, cols = np.divmod(np.arange(35), 5)
-    one_by_one = layer.input_partials(rows, cols)
+    one_by_one = layer.partials("Z", rows, cols)
     monkeypatch.setattr(numeric_layer, "_CHUNK_ENTRIES", 1)
-    assert (layer.all_input_partials() == whole[0]).all()
-    assert (layer.all_weight_partials() == whole[1]).all()
-    assert (layer.input_partials(rows, cols) == one_by_one).all()
+    assert (layer.all_partials("Z") == whole[0]).all()
+    assert (layer.all_partials("W") == whole[1]).all()
+    assert (layer.partials("Z", rows, cols) == one_by_one).all()
     assert (one_by_one.reshape(7, 5) == whole[0]).all()
 
 

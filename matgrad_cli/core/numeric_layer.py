@@ -6,6 +6,8 @@ This is the numeric check's elementwise side: it never uses the backward rules u
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import numpy.typing as npt
 
@@ -39,6 +41,63 @@ def _integers(values: Matrix) -> Integers:
     return values.astype(np.int64)
 
 
+def _row_losses(outputs: Matrix, upstream: Matrix) -> Integers:
+    """Σ_q G_{p,q}·a_{p,q} for each row p: the loss carried by that row of A."""
+    return _integers(np.einsum("pq,pq->p", outputs, upstream))
+
+
+def _column_losses(outputs: Matrix, upstream: Matrix) -> Integers:
+    """Σ_p G_{p,q}·a_{p,q} for each column q: the loss carried by that column of A."""
+    return _integers(np.einsum("pq,pq->q", outputs, upstream))
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The layer read by the rows of a matrix X that it multiplies: A = X·F + S, row i of A
+    depending on row i of X only, with G the upstream and ``losses`` the loss carried by each row
+    of A. X is Z for A = ZW + 1_m b; it is Wᵀ for Aᵀ = WᵀZᵀ + bᵀ1_mᵀ, so that W is worked on
+    column by column and every gather takes whole contiguous rows."""
+
+    rows: Matrix
+    factor: Matrix
+    shift: Matrix
+    upstream: Matrix
+    losses: Integers
+
+    def partials(self, rows: Integers, cols: Integers) -> Integers:
+        """L(X + E_{i,r}) − L(X) for the entries (rows[t], cols[t]) of X: row i of A recomputed
+        as (X_i + e_r)·F + S_i, and its loss Σ_q G_{i,q}·a_{i,q} taken again."""
+        partials = np.empty(len(rows), np.int64)
+        # A chunk holds the perturbed rows of X (k entries each) and the rows of A (F's columns).
+        chunk = _chunk(*self.factor.shape)
+        for start in range(0, len(rows), chunk):
+            row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
+            perturbed = self.rows[row_ids]
+            perturbed[np.arange(len(row_ids)), col_ids] += 1.0
+            new_rows = matmul(perturbed, self.factor) + self.shift[row_ids]
+            new_loss = _row_losses(new_rows, self.upstream[row_ids])
+            partials[start : start + chunk] = new_loss - self.losses[row_ids]
+        return partials
+
+    def all_partials(self) -> Integers:
+        """L(X + E_{i,r}) − L(X) for every entry of X, a block of rows i at a time (for each i,
+        the k perturbed rows X_i + e_r form the matrix 1·X_i + I)."""
+        count, k = self.rows.shape
+        width = self.factor.shape[1]
+        partials = np.empty((count, k), np.int64)
+        identity = np.eye(k)
+        # Per row i: k perturbed rows of X (k·k entries) and k rows of A (k·width).
+        chunk = _chunk(k * k, k * width)
+        for start in range(0, count, chunk):
+            stop = min(count, start + chunk)
+            perturbed = (self.rows[start:stop, None, :] + identity).reshape(-1, k)
+            new_rows = matmul(perturbed, self.factor).reshape(stop - start, k, width)
+            new_rows += self.shift[start:stop, None, :]
+            new_loss = _integers(np.einsum("irq,iq->ir", new_rows, self.upstream[start:stop]))
+            partials[start:stop] = new_loss - self.losses[start:stop, None]
+        return partials
+
+
 class RandomLayer:
     """The random layer and its generic loss L = Σ G_{p,q}·a_{p,q}, evaluated only through forward
     passes: the difference quotients and directional derivatives of the numeric check."""
@@ -52,9 +111,6 @@ class RandomLayer:
         drawn_bias = rng.integers(low, high, n, dtype=np.int8).astype(np.float64)
         self.upstream = rng.integers(low, high, (m, n), dtype=np.int8).astype(np.float64)
         self.bias = drawn_bias if bias else np.zeros(n)
-        # Columns of W and G as contiguous rows, for perturbing many columns of W at once.
-        self.weights_by_column = np.ascontiguousarray(self.weights.T)
-        self.upstream_by_column = np.ascontiguousarray(self.upstream.T)
         # Read-only: the matrix forms under test receive them as they are.
         for matrix in (self.inputs, self.weights, self.upstream, self.bias):
             matrix.flags.writeable = False
@@ -62,118 +118,36 @@ class RandomLayer:
         self.outputs = self.product + self.bias
         # L = Σ_p row_loss[p] = Σ_q column_loss[q]: the loss of the unperturbed layer, by row
         # and by column of A.
-        self.row_loss = self._row_losses(self.outputs, self.upstream)
-        self.column_loss = self._column_losses(self.outputs, self.upstream)
-
-    @staticmethod
-    def _row_losses(outputs: Matrix, upstream: Matrix) -> Integers:
-        """Σ_q G_{p,q}·a_{p,q} for each row p: the loss carried by that row of A."""
-        return _integers(np.einsum("pq,pq->p", outputs, upstream))
-
-    @staticmethod
-    def _column_losses(outputs: Matrix, upstream: Matrix) -> Integers:
-        """Σ_p G_{p,q}·a_{p,q} for each column q: the loss carried by that column of A."""
-        return _integers(np.einsum("pq,pq->q", outputs, upstream))
-
-    def input_partials(self, rows: Integers, cols: Integers) -> Integers:
-        """L(Z + E_{i,r}) − L(Z) for the entries (rows[t], cols[t]) of Z.
-
-        z_{i,r} feeds row i of A only, so the perturbed loss differs from L in that row's terms:
-        the row is recomputed as (Z_i + e_r)·W + b and its loss Σ_q G_{i,q}·a_{i,q} taken again.
-        """
-        partials = np.empty(len(rows), np.int64)
-        # A chunk holds the perturbed rows of Z (k entries each) and the rows of A (n each).
-        chunk = _chunk(*self.weights.shape)
-        for start in range(0, len(rows), chunk):
-            row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
-            perturbed = self.inputs[row_ids]
-            perturbed[np.arange(len(row_ids)), col_ids] += 1.0
-            new_rows = matmul(perturbed, self.weights) + self.bias
-            new_loss = self._row_losses(new_rows, self.upstream[row_ids])
-            partials[start : start + chunk] = new_loss - self.row_loss[row_ids]
-        return partials
-
-    def all_input_partials(self) -> Integers:
-        """L(Z + E_{i,r}) − L(Z) for every entry of Z, a block of rows i at a time (m·k·k·n
-        multiply-adds: for each i, the k perturbed rows Z_i + e_r form the matrix 1·Z_i + I)."""
-        m, k = self.inputs.shape
-        n = self.weights.shape[1]
-        partials = np.empty((m, k), np.int64)
-        identity = np.eye(k)
-        # Per row i: k perturbed rows of Z (k·k entries) and k rows of A (k·n).
-        chunk = _chunk(k * k, k * n)
-        for start in range(0, m, chunk):
-            stop = min(m, start + chunk)
-            perturbed = (self.inputs[start:stop, None, :] + identity).reshape(-1, k)
-            new_rows = matmul(perturbed, self.weights) + self.bias
-            new_loss = _integers(
-                np.einsum(
-                    "irq,iq->ir", new_rows.reshape(stop - start, k, n), self.upstream[start:stop]
-                )
-            )
-            partials[start:stop] = new_loss - self.row_loss[start:stop, None]
-        return partials
-
-    def weight_partials(self, rows: Integers, cols: Integers) -> Integers:
-        """L(W + E_{r,j}) − L(W) for the entries (rows[t], cols[t]) of W.
-
-        w_{r,j} feeds column j of A only; the column is recomputed as Z·(W_j + e_r) + b_j.
-        """
-        partials = np.empty(len(rows), np.int64)
-        # A chunk holds the perturbed columns of W (k entries each) and the columns of A (m each).
-        chunk = _chunk(*self.inputs.shape)
-        for start in range(0, len(rows), chunk):
-            row_ids, col_ids = rows[start : start + chunk], cols[start : start + chunk]
-            # Worked on transposed, so that every gather takes whole contiguous rows: row t of
-            # ``perturbed`` is column j = col_ids[t] of W with e_r added, and row t of
-            # ``new_columns`` is column j of A recomputed from it.
-            perturbed = self.weights_by_column[col_ids]
-            perturbed[np.arange(len(row_ids)), row_ids] += 1.0
-            new_columns = matmul(perturbed, self.inputs.T) + self.bias[col_ids, None]
-            new_loss = self._row_losses(new_columns, self.upstream_by_column[col_ids])
-            partials[start : start + chunk] = new_loss - self.column_loss[col_ids]
-        return partials
-
-    def all_weight_partials(self) -> Integers:
-        """L(W + E_{r,j}) − L(W) for every entry of W, a block of columns j at a time."""
-        m, k = self.inputs.shape
-        n = self.weights.shape[1]
-        partials = np.empty((k, n), np.int64)
-        identity = np.eye(k)
-        # Per column j: k perturbed columns of W (k·k entries) and k columns of A (m·k).
-        chunk = _chunk(k * k, m * k)
-        for start in range(0, n, chunk):
-            stop = min(n, start + chunk)
-            # Column (j, r) of the perturbed weights is W_j + e_r.
-            perturbed = (self.weights[:, start:stop, None] + identity[:, None, :]).reshape(k, -1)
-            new_columns = matmul(self.inputs, perturbed).reshape(m, stop - start, k)
-            new_columns += self.bias[start:stop, None]
-            new_loss = _integers(np.einsum("pjr,pj->jr", new_columns, self.upstream[:, start:stop]))
-            partials[:, start:stop] = (new_loss - self.column_loss[start:stop, None]).T
-        return partials
+        self.row_loss = _row_losses(self.outputs, self.upstream)
+        self.column_loss = _column_losses(self.outputs, self.upstream)
+        # Z read by the rows of A = ZW + 1_m b, W by the rows of Aᵀ = WᵀZᵀ + bᵀ1_mᵀ.
+        shift = np.broadcast_to(self.bias, (m, n))
+        self._by_rows = _Rows(self.inputs, self.weights, shift, self.upstream, self.row_loss)
+        weights_t, upstream_t = self.weights.T.copy(), self.upstream.T.copy()  # C-contiguous
+        self._by_columns = _Rows(weights_t, self.inputs.T, shift.T, upstream_t, self.column_loss)
 
     def bias_partials(self, cols: Integers) -> Integers:
         """L(b + e_j) − L(b) for the entries cols of b: b_j feeds column j of A only."""
         new_columns = self.product[:, cols] + (self.bias[cols] + 1.0)
-        new_loss = self._column_losses(new_columns, self.upstream[:, cols])
+        new_loss = _column_losses(new_columns, self.upstream[:, cols])
         return new_loss - self.column_loss[cols]
 
     def partials(self, variable: Variable, rows: Integers, cols: Integers) -> Integers:
         """The one-entry difference quotients of L at the given entries of ``variable``."""
         role = LAYER.matrix(variable).role
         if role == "input":
-            return self.input_partials(rows, cols)
-        if role == "weights":
-            return self.weight_partials(rows, cols)
+            return self._by_rows.partials(rows, cols)
+        if role == "weights":  # w_{r,j} is entry (j, r) of Wᵀ
+            return self._by_columns.partials(cols, rows)
         return self.bias_partials(cols)
 
     def all_partials(self, variable: Variable) -> Integers:
         """The one-entry difference quotients of L at every entry of ``variable``."""
         role = LAYER.matrix(variable).role
         if role == "input":
-            return self.all_input_partials()
+            return self._by_rows.all_partials()
         if role == "weights":
-            return self.all_weight_partials()
+            return self._by_columns.all_partials().T
         return self.bias_partials(np.arange(len(self.bias))).reshape(1, -1)
 
     def directional(self, variable: Variable, direction: Matrix) -> Integers:
@@ -186,9 +160,9 @@ class RandomLayer:
         role = LAYER.matrix(variable).role
         if role == "input":
             moved = matmul(self.inputs + direction, self.weights) + self.bias
-            return self._row_losses(moved, self.upstream) - self.row_loss
+            return _row_losses(moved, self.upstream) - self.row_loss
         if role == "weights":
             moved = matmul(self.inputs, self.weights + direction) + self.bias
         else:
             moved = self.product + (self.bias + direction[0])
-        return self._column_losses(moved, self.upstream) - self.column_loss
+        return _column_losses(moved, self.upstream) - self.column_loss
