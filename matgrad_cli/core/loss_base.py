@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..errors import SizeError
 from .checks import Check
 from .engine import get_engine
-from .layer import LAYER, BackwardRule, Shape, Sizes, Variable
+from .layer import BackwardRule, Layer, Shape, Sizes, Variable
 
 #: A matrix form (G, Z, W) ↦ matrix, G being ∂L/∂A with A = ZW (+ 1_m b) substituted.
 MatrixForm = Callable[[Any, Any, Any], Any]
@@ -255,27 +255,34 @@ class LossDerivation:
         matrices (those given in place of the layer's, where given)."""
         import sympy
 
-        symbols = self.symbols
-        ones = sympy.ones(symbols.A.rows, 1)
+        symbols, layer = self.symbols, self.sizes.layer
         operands = {
-            "Z": symbols.input,
-            "W": symbols.weights,
-            "G": self.upstream.xreplace(layer_output(symbols, self.bias)),
-            "1": ones,
+            layer.role("input").name: symbols.input,
+            layer.role("weights").name: symbols.weights,
+            layer.role("upstream").name: self.upstream.xreplace(
+                layer_output(symbols, layer, self.bias)
+            ),
+            layer.role("ones").name: sympy.ones(self.sizes.m, 1),
         }
         return {
-            name: self.given_products.get(name, multiplied(LAYER.rule(name), operands))
-            for name in LAYER.variables(self.bias)
+            name: self.given_products.get(name, multiplied(layer.rule(name), operands))
+            for name in layer.variables(self.bias)
         }
 
 
-def layer_output(symbols: LossSymbols, bias: bool) -> dict[Any, Any]:
-    """a_i_j ↦ entry (i, j) of ZW (+ 1_m b), over SymPy symbols."""
+def layer_output(symbols: LossSymbols, layer: Layer, bias: bool) -> dict[Any, Any]:
+    """a_i_j ↦ entry (i, j) of ZW (+ 1_m b), or of WX (+ b 1_mᵀ) with samples as columns, over
+    SymPy symbols."""
     import sympy
 
-    output = symbols.input * symbols.weights
+    if layer.samples == "rows":
+        output = symbols.input * symbols.weights
+        broadcast = sympy.ones(symbols.A.rows, 1) * symbols.bias
+    else:
+        output = symbols.weights * symbols.input
+        broadcast = symbols.bias * sympy.ones(1, symbols.A.cols)
     if bias:
-        output += sympy.ones(symbols.A.rows, 1) * symbols.bias
+        output += broadcast
     return dict(zip(symbols.A, output, strict=True))
 
 

@@ -29,7 +29,7 @@ from .compare import compare_row_totals, compare_rows
 from .elementwise import forward, loss_gradients
 from .engine import Engine, get_engine
 from .equality import RowExponentials
-from .layer import LAYER, Sizes, Variable
+from .layer import Role, Sizes, Variable
 from .loss_base import (
     ConcreteLoss,
     Condition,
@@ -272,17 +272,49 @@ def validate_loss(loss: str, sizes: Sizes) -> None:
 
 
 def loss_symbols(sizes: Sizes) -> LossSymbols:
-    """The layer's symbols, named as everywhere in matgrad (z_i_r, w_r_j, b_j, a_i_j), and the
-    targets y_i_j, which have the shape of A."""
+    """The layer's symbols, named as everywhere in matgrad (z_i_r, w_r_j, b_j, a_i_j; or x_r_i,
+    w_j_r, b_j, a_j_i with samples as columns), and the targets y, which have the shape of A."""
     import sympy
 
-    def symbols_of(name: str) -> Any:
-        matrix = LAYER.matrix(name)
+    layer = sizes.layer
+
+    def symbols_of(role: Role) -> Any:
+        matrix = layer.role(role)
         rows, cols = matrix.shape(sizes)
         return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(matrix.symbol_name(i + 1, j + 1)))
 
-    targets = sympy.Matrix(sizes.m, sizes.n, lambda i, j: sympy.Symbol(f"y_{i + 1}_{j + 1}"))
-    return LossSymbols(symbols_of("Z"), symbols_of("W"), symbols_of("b"), targets, symbols_of("A"))
+    rows, cols = sizes.shape_of(layer.role("output").name)
+    targets = sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"y_{i + 1}_{j + 1}"))
+    return LossSymbols(
+        symbols_of("input"),
+        symbols_of("weights"),
+        symbols_of("bias"),
+        targets,
+        symbols_of("output"),
+    )
+
+
+def _by_sample(matrix: Any, sizes: Sizes) -> Any:
+    """A matrix in the shape of A (or the rows of one) with one row per sample: itself with samples
+    as rows, its transpose with samples as columns. A loss is a sum over the samples (L =
+    Σ_p ℓ_p(a_p)), and it is written, differentiated and compared sample by sample."""
+    if sizes.samples == "rows":
+        return matrix
+    if isinstance(matrix, tuple):
+        return tuple(zip(*matrix, strict=True))
+    return matrix.T
+
+
+def _form_by_sample(form: ModelMatrixForm, sizes: Sizes) -> ModelMatrixForm:
+    """A matrix form whose terms name the entries of A by (sample, output): the same form, its
+    terms' indices (j, i) of A turned to (i, j) with samples as columns."""
+    if sizes.samples == "rows":
+        return form
+    entries = tuple(
+        tuple(tuple(((q, p), factor) for (p, q), factor in terms) for terms in row)
+        for row in form.entries
+    )
+    return ModelMatrixForm(form.of, form.shape, entries)
 
 
 def closed_form_shown(loss: LossDerivation) -> Any:
@@ -324,25 +356,31 @@ def derive_loss(
     if layer is None:
         layer = _layer(sizes, bias, cas)
     symbols = loss_symbols(sizes)
-    entries = [[cas.from_sympy(a) for a in symbols.A.row(p)] for p in range(sizes.m)]
-    row_losses = _row_losses(definition, symbols, cas)
+    # Row p of these is sample p: a row of A, or a column of A with samples as columns.
+    a, y = _by_sample(symbols.A, sizes), _by_sample(symbols.Y, sizes)
+    outputs = _by_sample(layer.outputs, sizes)
+    entries = [[cas.from_sympy(entry) for entry in a.row(p)] for p in range(sizes.m)]
+    row_losses = _row_losses(definition, a, y, cas)
     upstream_rows = tuple(
         _upstream_row(row_loss, row, cas) for row_loss, row in zip(row_losses, entries, strict=True)
     )
-    textbook = definition.closed_form(symbols.A, symbols.Y)
-    holds = _closed_form_holds(definition, symbols, entries, upstream_rows, textbook, cas)
-    gradients = loss_gradients(layer.outputs, row_losses, entries, layer.symbols, sizes, bias, cas)
+    textbook = definition.closed_form(a, y)
+    holds = _closed_form_holds(definition, y, entries, upstream_rows, textbook, cas)
+    gradients = loss_gradients(outputs, row_losses, entries, layer.symbols, sizes, bias, cas)
     through = {
-        a: output.value
-        for row, outputs in zip(entries, layer.outputs, strict=True)
-        for a, output in zip(row, outputs, strict=True)
+        entry: output.value
+        for row, outputs_row in zip(entries, outputs, strict=True)
+        for entry, output in zip(row, outputs_row, strict=True)
     }
-    given = _given_products(forms, symbols, upstream_rows, bias, cas)
-    comparison = _Comparison(definition, bias, cas, entries, through)
+    upstream = _by_sample(upstream_rows, sizes)  # in the shape of A again
+    given = _given_products(forms, symbols, upstream, sizes, bias, cas)
+    comparison = _Comparison(definition, sizes, bias, cas, entries, through)
     checks = tuple(
         comparison.with_matrix(gradients[name], given[name][1])
         if name in given
-        else comparison.with_form(gradients[name], layer.products[name], upstream_rows)
+        else comparison.with_form(
+            gradients[name], _form_by_sample(layer.products[name], sizes), upstream_rows
+        )
         for name in gradients
     )
     return LossDerivation(
@@ -350,11 +388,11 @@ def derive_loss(
         sizes,
         bias,
         symbols,
-        textbook,
+        _by_sample(textbook, sizes),
         holds,
         checks,
         cas.name,
-        upstream_rows,
+        upstream,
         gradients,
         through,
         {name: matrix for name, (matrix, _) in given.items()},
@@ -368,12 +406,14 @@ class _Comparison:
     def __init__(
         self,
         definition: ConcreteLoss,
+        sizes: Sizes,
         bias: bool,
         engine: Engine,
         entries: list[list[Any]],
         through: dict[Any, Any],
     ) -> None:
         self._named = (definition.name, bias, self.shown)
+        self._layer_rules = sizes.layer
         self._engine = engine
         exponentials = not definition.polynomial
         self._equal = RowExponentials(engine, entries if exponentials else ()).equal
@@ -398,7 +438,7 @@ class _Comparison:
 
     def with_matrix(self, gradient: RowGradient, claimed: Any) -> Check:
         """The check of ``gradient`` against a matrix of expressions on the engine."""
-        rule = LAYER.rule(gradient.variable)
+        rule = self._layer_rules.rule(gradient.variable)
         return compare_row_totals(
             gradient, claimed, rule, self.through_layer, self._engine, *self._named
         )
@@ -412,14 +452,14 @@ def _layer(sizes: Sizes, bias: bool, engine: Engine) -> Layer:
     )
 
 
-def _row_losses(definition: ConcreteLoss, symbols: LossSymbols, engine: Engine) -> list[Any]:
-    """ℓ_p, the loss of row p of A alone, on the engine: ``expression`` of row 1, converted once,
-    with each row's symbols put in. ValueError unless L of the first two rows is the sum of
-    their losses (the same SymPy expression once the sum is flattened), as a loss defined as
-    Σ_i Σ_j … is: L = Σ_p ℓ_p(a_p) is what the route stands on."""
+def _row_losses(definition: ConcreteLoss, a: Any, y: Any, engine: Engine) -> list[Any]:
+    """ℓ_p, the loss of sample p alone (row p of ``a``, one row per sample), on the engine:
+    ``expression`` of row 1, converted once, with each row's symbols put in. ValueError unless L
+    of the first two rows is the sum of their losses (the same SymPy expression once the sum is
+    flattened), as a loss defined as Σ_i Σ_j … is: L = Σ_p ℓ_p(a_p) is what the route stands
+    on."""
     import sympy
 
-    a, y = symbols.A, symbols.Y
     first = definition.expression(a[0, :], y[0, :])
     if a.rows > 1:
         second = definition.expression(a[1, :], y[1, :])
@@ -451,7 +491,7 @@ def _upstream_row(row_loss: Any, row: list[Any], engine: Engine) -> tuple[Any, .
 
 def _closed_form_holds(
     definition: ConcreteLoss,
-    symbols: LossSymbols,
+    targets: Any,
     entries: list[list[Any]],
     upstream_rows: tuple[tuple[Any, ...], ...],
     textbook: Any,
@@ -462,7 +502,7 @@ def _closed_form_holds(
     substitution = engine.mapping(
         {
             engine.from_sympy(target): engine.from_sympy(value)
-            for target, value in (condition.substitution(symbols.Y) if condition else {}).items()
+            for target, value in (condition.substitution(targets) if condition else {}).items()
         }
     )
     equal = RowExponentials(engine, () if definition.polynomial else entries).equal
@@ -481,6 +521,7 @@ def _given_products(
     forms: Mapping[Variable, MatrixForm] | None,
     symbols: LossSymbols,
     upstream_rows: tuple[tuple[Any, ...], ...],
+    sizes: Sizes,
     bias: bool,
     engine: Engine,
 ) -> dict[Variable, tuple[Any, Any]]:
@@ -491,9 +532,9 @@ def _given_products(
 
     to_sympy = engine.to_sympy
     upstream = sympy.Matrix([[to_sympy(entry) for entry in row] for row in upstream_rows])
-    through_layer = upstream.xreplace(layer_output(symbols, bias))
+    through_layer = upstream.xreplace(layer_output(symbols, sizes.layer, bias))
     given = {}
-    for name in LAYER.variables(bias):
+    for name in sizes.layer.variables(bias):
         if name in forms:
             matrix = forms[name](through_layer, symbols.input, symbols.weights)
             given[name] = (matrix, _EngineMatrix(matrix, engine))
