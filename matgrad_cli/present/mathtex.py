@@ -1,8 +1,9 @@
 """LaTeX for matgrad's symbols, sums and matrices, shared by the LaTeX and Markdown documents.
 
-Symbols are named z_i_r, w_r_j, b_j and dA_i_j (1-based, indices separated by ``_`` so that
-z_1_11 and z_11_1 never collide). Here they become z_{1,11} and, for the entries of ∂L/∂A,
-\\frac{\\partial L}{\\partial a_{i,j}}, as in the notes matgrad grew from (SPEC section 1).
+Symbols are named z_i_r, w_r_j, b_j and dA_i_j (x_r_i, w_j_r, b_j and dA_j_i with samples as
+columns; 1-based, indices separated by ``_`` so that z_1_11 and z_11_1 never collide). Here they
+become z_{1,11} and, for the entries of ∂L/∂A, \\frac{\\partial L}{\\partial a_{i,j}}, as in the
+notes matgrad grew from (SPEC section 1).
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from ..core.model import LinearForm
 from .limits import LINE_TERMS, MATRIX_WIDTH, PARTIAL_LINE_TERMS, SUM_TERMS
 from .notation import elide, listed, matrix_cells, visible
 
-_SYMBOL_NAME = re.compile(r"^(z|w|b|dA|y|a|sigma)((?:_\d+)+)$")
+_SYMBOL_NAME = re.compile(r"^(z|x|w|b|dA|y|a|sigma)((?:_\d+)+)$")
 
 
-_RANKS = {"z": 0, "w": 1, "b": 2, "a": 3, "sigma": 3, "y": 4, "dA": 5}
+_RANKS = {"z": 0, "w": 1, "x": 2, "b": 3, "a": 4, "sigma": 4, "y": 5, "dA": 6}
 
 
 def _rank(name: str) -> int:
-    """Where a symbol goes in a written product: z, w, b, y, then ∂L/∂a; 9 for other names."""
+    """Where a symbol goes in a written product: z, w, x, b, y, then ∂L/∂a; 9 for other names."""
     match = _SYMBOL_NAME.match(name)
     return _RANKS[match.group(1)] if match is not None else 9
 
@@ -103,8 +104,8 @@ def _symbol_name(expr: Any) -> str | None:
 
 def _product_latex(factors: Sequence[Any]) -> str | None:
     """A product of matgrad symbols (or one symbol) in the order of the layer's own formulas, z w
-    (as in a = Σ z w), not SymPy's alphabetical w z; None when a factor is something else. A
-    numeric factor leads it (MatgradLatexPrinter)."""
+    (as in a = Σ z w) and w x (a = Σ w x), not SymPy's alphabetical w z; None when a factor is
+    something else. A numeric factor leads it (MatgradLatexPrinter)."""
     names = [_symbol_name(factor) for factor in factors]
     if not all(names):
         return None
