@@ -20,8 +20,8 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import ClaimSyntaxError, MatgradError, OutputError
-from . import check, commands, exercise, streams
+from ..errors import ClaimSyntaxError, MatgradError
+from . import check, commands, deliver, exercise, streams
 
 if TYPE_CHECKING:
     from typer._click import Context
@@ -91,13 +91,7 @@ app = typer.Typer(
 
 def _version_callback(value: bool) -> None:
     if value:
-        try:
-            sys.stdout.write(f"matgrad {__version__}\n")
-            sys.stdout.flush()
-        except OSError as error:
-            if isinstance(error, BrokenPipeError):
-                raise
-            raise OutputError(f"cannot write to stdout: {error.strerror or error}") from error
+        deliver.write(f"matgrad {__version__}\n", None, force=False)
         raise typer.Exit(0)
 
 

@@ -64,7 +64,7 @@ def deliver(
         from ..present.pdf import compile_pdf
 
         latex = render(result, "latex", standalone=True, **options)
-        _write(compile_pdf(latex), destination, force)
+        write(compile_pdf(latex), destination, force)
         return
     on_terminal = destination is None and sys.stdout.isatty()
     if output_format == "latex":
@@ -82,7 +82,7 @@ def deliver(
     else:
         if destination is None:
             text = streams.output_text(text, output_format)
-        _write(text, destination, force)
+        write(text, destination, force)
 
 
 def print_highlighted(text: str, output_format: str, console: Console) -> None:
@@ -104,7 +104,7 @@ def conclude(result: object, holds: bool, *, told: bool = False) -> NoReturn:
     raise typer.Exit(0 if holds else 1)
 
 
-def _write(content: str | bytes, destination: Path | None, force: bool) -> None:
+def write(content: str | bytes, destination: Path | None, force: bool) -> None:
     """``content`` to its file, atomically, or to stdout (a PDF as bytes, to a stdout that
     prepare_output has checked is not a terminal). A reader that went away is left to the
     command line (BrokenPipeError: a quiet exit); any other failure is an OutputError."""
