@@ -1,7 +1,8 @@
 """The plain-text notation of the terminal views: entries with subscripts, sums and products.
 
 An engine symbol ``z_1_11`` is written z₁,₁₁ and ``dA_1_2`` (∂L/∂a_{1,2}) g₁,₂, as SPEC section 1
-lets plain output abbreviate it; products list z, g, w, b in the order Z·W, G·Wᵀ and Zᵀ·G read.
+lets plain output abbreviate it; products list z, g, w, x, b in the order Z·W, G·Wᵀ and Zᵀ·G read
+(and, with samples as columns, W·X and G·Xᵀ).
 Long sums are elided with ⋯ beyond ``SUM_TERMS`` terms (present/limits.py).
 """
 
@@ -11,18 +12,19 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..core.layer import LAYER, MatrixProduct, Sizes
+from ..core.layer import ROWS, Layer, MatrixProduct, Sizes
 from ..core.model import LinearForm, UpstreamTerm
 from .limits import ENTRY_LIST, MATRIX_SIDE, SUM_TERMS
 
 _SUBSCRIPTS = str.maketrans("0123456789mkn", "₀₁₂₃₄₅₆₇₈₉ₘₖₙ")
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|w|b|y|a|sigma)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
+_SYMBOL_NAME = re.compile(r"(?<![A-Za-z0-9_])(dA|z|x|w|b|y|a|sigma)((?:_[0-9]+)+)(?![A-Za-z0-9_])")
 #: Display letters of the engine's symbol prefixes; dA_i_j is ∂L/∂a_{i,j}, written g, and
 #: sigma_i_j the softmax's σ_{i,j}.
-_LETTERS = {"z": "z", "w": "w", "b": "b", "dA": "g", "y": "y", "a": "a", "sigma": "σ"}
-#: The order of factors in a displayed product: z g w b reads as Z·W, G·Wᵀ and Zᵀ·G do.
-_FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "b": 3, "a": 4, "sigma": 4, "y": 5}
+_LETTERS = {"z": "z", "x": "x", "w": "w", "b": "b", "dA": "g", "y": "y", "a": "a", "sigma": "σ"}
+#: The order of factors in a displayed product: z g w x b reads as Z·W, G·Wᵀ and Zᵀ·G do, and
+#: as W·X and G·Xᵀ do with samples as columns.
+_FACTOR_RANK = {"z": 0, "dA": 1, "w": 2, "x": 3, "b": 4, "a": 5, "sigma": 5, "y": 6}
 
 
 def subscript(index: int | str) -> str:
@@ -230,46 +232,56 @@ def product_entry(form: LinearForm, upstream_first: bool, full: bool) -> str:
 # The layer's notation, read off its description (core/layer.py)
 
 
-def forward_text(bias: bool, broadcast: str = "{ones}{sub}{bias}") -> str:
-    """The forward pass read off the layer: ``A = ZW``, or ``A = ZW + 1ₘb`` with the bias, its
-    term written by ``broadcast`` from the ones' name, rows (or ``sub``script) and the bias."""
+def forward_text(
+    bias: bool,
+    broadcast: str = "{ones}{sub}{bias}",
+    layer: Layer = ROWS,
+    bias_first: str = "{bias}{ones}{sub}ᵀ",
+) -> str:
+    """The forward pass read off ``layer``: ``A = ZW``, or ``A = ZW + 1ₘb`` with the bias, its
+    term written by ``broadcast`` from the ones' name, rows (or ``sub``script) and the bias; a
+    bias added to every column (samples as columns, ``A = WX + b1ₘᵀ``) by ``bias_first``."""
     parts: list[str] = []
-    for operation in LAYER.operations:
+    for operation in layer.operations:
         if isinstance(operation, MatrixProduct):
             parts.append(operation.left + operation.right)
         elif bias:
-            ones = LAYER.matrix(operation.ones)
+            ones = layer.matrix(operation.ones)
             rows, sub = ones.rows, subscript(ones.rows)
-            parts.append(broadcast.format(ones=ones.text, rows=rows, sub=sub, bias=operation.bias))
-    return f"{LAYER.operations[0].output} = " + " + ".join(parts)
+            written = bias_first if operation.bias_first else broadcast
+            parts.append(written.format(ones=ones.text, rows=rows, sub=sub, bias=operation.bias))
+    return f"{layer.operations[0].output} = " + " + ".join(parts)
 
 
-def shape_letters(name: str, times: str = "×") -> str:
-    """The shape of the layer's matrix ``name`` in size letters: ``m×k``."""
-    matrix = LAYER.matrix(name)
+def shape_letters(name: str, times: str = "×", layer: Layer = ROWS) -> str:
+    """The shape of ``layer``'s matrix ``name`` in size letters: ``m×k``."""
+    matrix = layer.matrix(name)
     return f"{matrix.rows}{times}{matrix.cols}"
 
 
 def sized_shape(name: str, sizes: Sizes) -> str:
-    """Its shape in letters and at ``sizes``: ``m×k = 2×3``."""
-    return f"{shape_letters(name)} = {dimensions(sizes.shape_of(name))}"
+    """Its shape in letters and at ``sizes`` (in their convention): ``m×k = 2×3``."""
+    return f"{shape_letters(name, layer=sizes.layer)} = {dimensions(sizes.shape_of(name))}"
 
 
-def product_name(variable: str) -> str:
+def product_name(variable: str, layer: Layer = ROWS) -> str:
     """The backward rule of ∂L/∂``variable`` by the names of its factors: ``G Wᵀ``, ``1ᵀ G``."""
-    factors = LAYER.rule(variable).factors
+    factors = layer.rule(variable).factors
     return " ".join(factor.matrix + ("ᵀ" if factor.transposed else "") for factor in factors)
 
 
-def pretty_entry(variable: str, index: Sequence[int]) -> str:
-    """An entry of the layer's matrix ``variable``: z₁,₂, or b₂ with one index for the row b."""
-    matrix = LAYER.matrix(variable)
-    return matrix.entry + pretty_index(index[-1:] if matrix.rows == "1" else index)
+def pretty_entry(variable: str, index: Sequence[int], layer: Layer = ROWS) -> str:
+    """An entry of ``layer``'s matrix ``variable``: z₁,₂, or b₂ with one index for a vector."""
+    matrix = layer.matrix(variable)
+    if not matrix.vector:
+        return matrix.entry + pretty_index(index)
+    return matrix.entry + pretty_index(index[-1:] if matrix.rows == "1" else index[:1])
 
 
 def layer_sizes(sizes: Sizes) -> str:
     """``Sizes m = 2, k = 3, n = 4: the input Z is m×k = 2×3, the weights W are k×n = 3×4``."""
+    names = sizes.layer.role("input").name, sizes.layer.role("weights").name
     return (
-        f"Sizes {sizes_text(sizes)}: the input Z is {sized_shape('Z', sizes)}, the weights W are "
-        f"{sized_shape('W', sizes)}"
+        f"Sizes {sizes_text(sizes)}: the input {names[0]} is {sized_shape(names[0], sizes)}, "
+        f"the weights {names[1]} are {sized_shape(names[1], sizes)}"
     )
