@@ -2,8 +2,8 @@
 
 The elementwise partials (elementwise.py) and the matrix forms (matrix.py) are both linear forms
 in the entries of G = ∂L/∂A; this module compares them and imports neither route. Under a concrete
-loss (``compare_rows``) the elementwise side is the engine's derivative of L = Σ_p ℓ_p(a_p) itself,
-row by row, and the matrix form is evaluated at G = ∂L/∂A, whose row p is ℓ_p's alone.
+loss (``compare_rows``) the elementwise side is the chain rule through A of L = Σ_p ℓ_p(a_p), row by
+row, and the matrix form is evaluated at G = ∂L/∂A, whose row p is ℓ_p's alone.
 """
 
 from __future__ import annotations

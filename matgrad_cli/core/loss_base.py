@@ -72,9 +72,9 @@ class ConcreteLoss(Loss):
     closed_form_text: ClassVar[str]
     #: What the targets must satisfy for the closed form to hold; None when nothing.
     condition: ClassVar[Condition | None] = None
-    #: The largest m·k·n L is derived at symbolically (about a minute of work; benchmarks/scale.py
-    #: measures it): each row's loss is differentiated once for each entry of Z, W and b that
-    #: reaches it, m·k·n + m·k + m·n derivatives.
+    #: The largest m·k·n L is derived at symbolically (benchmarks/scale.py measures the time
+    #: there): each row's loss is differentiated once by each entry of its row of A, and the chain
+    #: rule through A takes one product per term of the layer, about m·k·n of them.
     size_limit: ClassVar[int]
     #: The numbers of columns at which an exercise sheet states this loss; None for any.
     exercise_columns: ClassVar[range | None] = None
