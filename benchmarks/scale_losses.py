@@ -295,8 +295,9 @@ def _symbolic_section(derived: dict[tuple[str, Size], Row]) -> list[str]:
             lines.append(
                 f"- {loss}: time ∝ (m·k·n)^{slope:.2f} over "
                 f"{', '.join(_size(size) for size, _ in series)} (least squares of log time on "
-                "log m·k·n; the work is one derivative per entry of Z, W and b and row it reaches, "
-                "m·k·n + m·k + m·n of them, each of a size that grows with n for the softmax)"
+                "log m·k·n; the chain rule through A differentiates each of the layer's m·k·n "
+                "terms and multiplies it by its ∂ℓ_p/∂a_{p,q}, and the rows' losses are "
+                "differentiated m·n times, each derivative of n terms for the softmax)"
             )
     return [*lines, ""]
 
