@@ -48,3 +48,9 @@ class ClaimSyntaxError(InputError):
     def caret_lines(self) -> tuple[str, str]:
         """The claim and a caret line pointing at the offending character."""
         return self.source, " " * self.position + "^"
+
+
+class MixedNamingError(ClaimSyntaxError):
+    """A claim that names the layer's input both as Z (samples as rows) and as X (samples as
+    columns): it cannot be read in either convention. ``position`` is the first name of the
+    naming that came second."""
