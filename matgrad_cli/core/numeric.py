@@ -39,7 +39,17 @@ from typing import Any
 import numpy as np
 
 from .checks import MISMATCHES_KEPT, Mismatch
-from .layer import LAYER, BackwardRule, Factor, Shape, Sizes, Variable, positive_sizes
+from .layer import (
+    LAYERS,
+    BackwardRule,
+    Factor,
+    Layer,
+    Samples,
+    Shape,
+    Sizes,
+    Variable,
+    positive_sizes,
+)
 from .losses import loss_named
 from .model import Progress
 from .numeric_layer import Integers, RandomLayer, matmul
@@ -52,6 +62,7 @@ from .numeric_model import (
     Matrix,
     NumericCheck,
     NumericResult,
+    vector_as_matrix,
 )
 
 __all__ = [
@@ -92,15 +103,18 @@ _EXACT_LIMIT = 2**53
 _CLAIM_LIMIT = 2**31
 
 
-def _rule_form(rule: BackwardRule) -> FormFunction:
+def _rule_form(layer: Layer, rule: BackwardRule) -> FormFunction:
     """A backward rule of the layer as a product of the random matrices: the matrix route."""
+    upstream_matrix, ones = layer.role("upstream"), layer.role("ones")
 
     def compute(inputs: Matrix, weights: Matrix, upstream: Matrix) -> Matrix:
         by_role = {"input": inputs, "weights": weights, "upstream": upstream}
-        by_role["ones"] = np.ones((upstream.shape[0], 1))
+        # The ones have as many rows as G has samples: its rows (m×n), or its columns (n×m).
+        samples = upstream.shape[(upstream_matrix.rows, upstream_matrix.cols).index(ones.rows)]
+        by_role["ones"] = np.ones((samples, 1))
 
         def value(factor: Factor) -> Matrix:
-            matrix = by_role[LAYER.matrix(factor.matrix).role]
+            matrix = by_role[layer.matrix(factor.matrix).role]
             return matrix.T if factor.transposed else matrix
 
         return matmul(value(rule.left), value(rule.right))
@@ -108,15 +122,18 @@ def _rule_form(rule: BackwardRule) -> FormFunction:
     return compute
 
 
-#: The backward rules of SPEC section 1, as matrix products.
-FORMS: dict[Variable, Formula] = {
-    rule.variable: Formula(rule.text, _rule_form(rule)) for rule in LAYER.backward
+#: The backward rules of each convention, as matrix products: G·Wᵀ, Zᵀ·G, 1ᵀ·G (SPEC section 1),
+#: or Wᵀ·G, G·Xᵀ, G·1 with samples as columns.
+FORMS: dict[Samples, dict[Variable, Formula]] = {
+    samples: {rule.variable: Formula(rule.text, _rule_form(layer, rule)) for rule in layer.backward}
+    for samples, layer in LAYERS.items()
 }
 
 
-def validate_numeric_sizes(m: object, k: object, n: object) -> Sizes:
-    """Positive integer sizes no larger than NUMERIC_LIMIT, or a SizeError naming the bad one."""
-    return positive_sizes(m, k, n, ("numeric limit", NUMERIC_LIMIT))
+def validate_numeric_sizes(m: object, k: object, n: object, samples: object = "rows") -> Sizes:
+    """Positive integer sizes no larger than NUMERIC_LIMIT, in the convention ``samples``, or a
+    SizeError naming the bad one (an ArgumentError for an unknown convention)."""
+    return positive_sizes(m, k, n, ("numeric limit", NUMERIC_LIMIT), samples)
 
 
 def every_entry_fits(sizes: Sizes) -> bool:
@@ -145,11 +162,11 @@ def _directions(rng: np.random.Generator, shape: Shape) -> Integers:
     return drawn.astype(np.int64)
 
 
-def _claimed_matrix(value: Any) -> tuple[Matrix, Shape]:
-    """The claimed matrix as float64 and its shape; a vector is read as the row it stands for."""
-    claimed = np.asarray(value, dtype=np.float64)
-    if claimed.ndim < 2:
-        claimed = claimed.reshape(1, -1)
+def _claimed_matrix(value: Any, shape: Shape) -> tuple[Matrix, Shape]:
+    """The claimed matrix as float64 and its shape; a vector is read as the row or column it
+    stands for (a column where the gradient of ``shape`` is one, as b is with samples as
+    columns)."""
+    claimed = vector_as_matrix(np.asarray(value, dtype=np.float64), shape)
     if claimed.ndim > 2:
         return claimed, (0, 0)
     return claimed, (int(claimed.shape[0]), int(claimed.shape[1]))
@@ -214,8 +231,9 @@ class _Comparison:
         differs holds one at least.
         """
         rows_count, cols_count = exact_claim.shape
-        # Row i of A depends on row i of Z only; column j on column j of W and on b_j.
-        by_rows = LAYER.matrix(self.variable).role == "input"
+        # Row i of A depends on row i of Z only; column j on column j of W and on b_j (with
+        # samples as columns, column i of A on column i of X, row j on row j of W and on b_j).
+        by_rows = self.layer.by_rows(self.variable)
         failed_directions = 0
         failing_parts: set[int] = set()
         for _ in range(directions):
@@ -250,7 +268,7 @@ def _check_gradient(
 ) -> NumericCheck:
     """Compare one claimed gradient with difference quotients and directional derivatives."""
     value = formula.compute(layer.inputs, layer.weights, layer.upstream)
-    claimed, claimed_shape = _claimed_matrix(value)
+    claimed, claimed_shape = _claimed_matrix(value, shape)
     if claimed_shape != shape:
         return NumericCheck(variable, formula.text, shape, claimed_shape, False, 0, 0, 0, 0.0, 0)
     wrong = _Comparison(layer, variable, claimed)
@@ -267,7 +285,7 @@ def _check_gradient(
     exact_claim = claimed.astype(np.int64)
 
     # One-entry difference quotients: every entry (always for b, n of them), or a seeded sample.
-    every_entry = full or LAYER.matrix(variable).role == "bias"
+    every_entry = full or layer.layer.matrix(variable).role == "bias"
     if every_entry:
         found_by_difference = wrong.every_difference(exact_claim)
         compared = shape[0] * shape[1]
@@ -307,13 +325,16 @@ def _result(
     )
 
 
-def _under_test(forms: Mapping[Variable, Formula | FormFunction]) -> dict[Variable, Formula]:
+def _under_test(
+    sizes: Sizes, forms: Mapping[Variable, Formula | FormFunction]
+) -> dict[Variable, Formula]:
     """The layer's backward rules, with those ``forms`` replaces (a bare function is a Formula
     called "a supplied form")."""
-    under_test: dict[Variable, Formula] = dict(FORMS)
+    under_test: dict[Variable, Formula] = dict(FORMS[sizes.samples])
     for name, given in forms.items():
-        if name not in FORMS:
-            raise ValueError(f"no matrix form for {name!r}: choose from Z, W, b")
+        if name not in under_test:
+            names = ", ".join(under_test)
+            raise ValueError(f"no matrix form for {name!r}: choose from {names}")
         under_test[name] = (
             given if isinstance(given, Formula) else Formula("a supplied form", given)
         )
@@ -333,20 +354,23 @@ def numeric_verify(
     sample_size: int = SAMPLE_SIZE,
     full: bool | None = None,
     loss: str = "generic",
+    samples: str = "rows",
 ) -> NumericResult:
-    """Check ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G (and ∂L/∂b = 1ᵀ·G) numerically, exactly, at one draw.
+    """Check ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G (and ∂L/∂b = 1ᵀ·G) numerically, exactly, at one draw;
+    with ``samples="columns"``, ∂L/∂X = Wᵀ·G, ∂L/∂W = G·Xᵀ (and ∂L/∂b = G·1) for A = WX + b1ᵀ.
 
     ``forms`` replaces matrix forms under test (to show that a wrong one is rejected): a Formula
-    or a bare function of Z, W and G. ``full`` forces (True) or forbids (False) comparing every
-    entry with its difference quotient; by default every entry is compared while that fits the
-    time budget (every_entry_fits). ``progress`` is called as progress("numeric", done, total).
+    or a bare function of the input (Z, or X), W and G, each in the layer's own shape. ``full``
+    forces (True) or forbids (False) comparing every entry with its difference quotient; by
+    default every entry is compared while that fits the time budget (every_entry_fits).
+    ``progress`` is called as progress("numeric", done, total).
 
     With a concrete ``loss`` (``sum``, ``squared-error``, ``softmax-cross-entropy``) L is that
     loss of A at random integer targets, and every entry is compared with its chain-rule sum
     (numeric_losses.py); ``directions``, ``sample_size`` and ``full`` concern the generic loss.
     """
-    sizes = validate_numeric_sizes(m, k, n)
-    under_test = _under_test(forms or {})
+    sizes = validate_numeric_sizes(m, k, n, samples)
+    under_test = _under_test(sizes, forms or {})
     if loss_named(loss).concrete:
         return verify_concrete(loss, sizes, bias, seed, under_test, progress)
     _require_exact(sizes)
@@ -354,7 +378,7 @@ def numeric_verify(
         raise ValueError("directions and sample_size must not be negative")
     if full is None:
         full = every_entry_fits(sizes)
-    variables = LAYER.variables(bias)
+    variables = sizes.layer.variables(bias)
     rng = np.random.default_rng(seed)
     layer = RandomLayer(sizes, bias, rng)
     if progress is not None:

@@ -1,5 +1,5 @@
-"""The random layer of the numeric check: integer Z, W, b and G, and the generic loss evaluated
-through forward passes only (numeric.py explains why every number here is exact).
+"""The random layer of the numeric check: integer Z (or X), W, b and G, and the generic loss
+evaluated through forward passes only (numeric.py explains why every number here is exact).
 
 This is the numeric check's elementwise side: it never uses the backward rules under test.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from .layer import LAYER, Sizes, Variable
+from .layer import Role, Sizes, Variable
 from .numeric_model import ENTRY_RANGE, Matrix
 
 Integers = npt.NDArray[np.int64]
@@ -100,41 +100,81 @@ class _Rows:
 
 class RandomLayer:
     """The random layer and its generic loss L = Σ G_{p,q}·a_{p,q}, evaluated only through forward
-    passes: the difference quotients and directional derivatives of the numeric check."""
+    passes: the difference quotients and directional derivatives of the numeric check.
+
+    ``inputs``, ``weights`` and ``upstream`` are the layer's matrices in its own convention (Z, W
+    and G, or X, W and G with samples as columns), and every method takes the layer's names and
+    indices. The forward passes are worked on in the rows orientation: A = WX + b1_mᵀ is
+    Aᵀ = XᵀWᵀ + 1_m bᵀ, the rows layer at Z = Xᵀ, W = Wᵀ, b = bᵀ, and L = Σ G_{p,q}·a_{p,q} is the
+    same sum over Aᵀ with Gᵀ; so a columns layer is drawn as the transpose of the rows layer of the
+    same seed, and each of its entries (r, i) is entry (i, r) of the transposed matrix.
+    """
 
     def __init__(self, sizes: Sizes, bias: bool, rng: np.random.Generator) -> None:
         m, k, n = sizes.m, sizes.k, sizes.n
         low, high = -ENTRY_RANGE, ENTRY_RANGE + 1
+        self.layer = sizes.layer
+        self._transposed = sizes.samples == "columns"
         # Drawn in a fixed order whatever the options, so a seed names one draw.
-        self.inputs = rng.integers(low, high, (m, k), dtype=np.int8).astype(np.float64)
-        self.weights = rng.integers(low, high, (k, n), dtype=np.int8).astype(np.float64)
+        self._inputs = rng.integers(low, high, (m, k), dtype=np.int8).astype(np.float64)
+        self._weights = rng.integers(low, high, (k, n), dtype=np.int8).astype(np.float64)
         drawn_bias = rng.integers(low, high, n, dtype=np.int8).astype(np.float64)
-        self.upstream = rng.integers(low, high, (m, n), dtype=np.int8).astype(np.float64)
-        self.bias = drawn_bias if bias else np.zeros(n)
-        # Read-only: the matrix forms under test receive them as they are.
-        for matrix in (self.inputs, self.weights, self.upstream, self.bias):
+        self._upstream = rng.integers(low, high, (m, n), dtype=np.int8).astype(np.float64)
+        self._bias = drawn_bias if bias else np.zeros(n)
+        # Read-only: the matrix forms under test receive them (or their transposes) as they are.
+        for matrix in (self._inputs, self._weights, self._upstream, self._bias):
             matrix.flags.writeable = False
-        self.product = self.inputs @ self.weights
-        self.outputs = self.product + self.bias
+        self._product = self._inputs @ self._weights
+        self._outputs = self._product + self._bias
         # L = Σ_p row_loss[p] = Σ_q column_loss[q]: the loss of the unperturbed layer, by row
-        # and by column of A.
-        self.row_loss = _row_losses(self.outputs, self.upstream)
-        self.column_loss = _column_losses(self.outputs, self.upstream)
+        # and by column of A (of Aᵀ with samples as columns).
+        self._row_loss = _row_losses(self._outputs, self._upstream)
+        self._column_loss = _column_losses(self._outputs, self._upstream)
         # Z read by the rows of A = ZW + 1_m b, W by the rows of Aᵀ = WᵀZᵀ + bᵀ1_mᵀ.
-        shift = np.broadcast_to(self.bias, (m, n))
-        self._by_rows = _Rows(self.inputs, self.weights, shift, self.upstream, self.row_loss)
-        weights_t, upstream_t = self.weights.T.copy(), self.upstream.T.copy()  # C-contiguous
-        self._by_columns = _Rows(weights_t, self.inputs.T, shift.T, upstream_t, self.column_loss)
+        shift = np.broadcast_to(self._bias, (m, n))
+        self._by_rows = _Rows(self._inputs, self._weights, shift, self._upstream, self._row_loss)
+        weights_t, upstream_t = self._weights.T.copy(), self._upstream.T.copy()  # C-contiguous
+        self._by_columns = _Rows(weights_t, self._inputs.T, shift.T, upstream_t, self._column_loss)
+
+    def _own(self, matrix: Matrix) -> Matrix:
+        """A matrix of the rows orientation in the layer's own convention."""
+        return matrix.T if self._transposed else matrix
+
+    @property
+    def inputs(self) -> Matrix:
+        """The input, Z (m×k), or X (k×m) with samples as columns."""
+        return self._own(self._inputs)
+
+    @property
+    def weights(self) -> Matrix:
+        """The weights, k×n, or n×k with samples as columns."""
+        return self._own(self._weights)
+
+    @property
+    def upstream(self) -> Matrix:
+        """G = ∂L/∂A, m×n, or n×m with samples as columns."""
+        return self._own(self._upstream)
+
+    def _role(self, variable: Variable) -> Role:
+        return self.layer.matrix(variable).role
+
+    def by_rows(self, variable: Variable) -> bool:
+        """Whether ``directional`` splits L(X + V) − L(X) by the rows of ``variable`` (else by its
+        columns): by the samples for the input, by the outputs for W and b."""
+        return (self._role(variable) == "input") != self._transposed
 
     def bias_partials(self, cols: Integers) -> Integers:
-        """L(b + e_j) − L(b) for the entries cols of b: b_j feeds column j of A only."""
-        new_columns = self.product[:, cols] + (self.bias[cols] + 1.0)
-        new_loss = _column_losses(new_columns, self.upstream[:, cols])
-        return new_loss - self.column_loss[cols]
+        """L(b + e_j) − L(b) for the entries cols of b: b_j feeds column j of A only (row j of
+        A with samples as columns)."""
+        new_columns = self._product[:, cols] + (self._bias[cols] + 1.0)
+        new_loss = _column_losses(new_columns, self._upstream[:, cols])
+        return new_loss - self._column_loss[cols]
 
     def partials(self, variable: Variable, rows: Integers, cols: Integers) -> Integers:
         """The one-entry difference quotients of L at the given entries of ``variable``."""
-        role = LAYER.matrix(variable).role
+        if self._transposed:
+            rows, cols = cols, rows
+        role = self._role(variable)
         if role == "input":
             return self._by_rows.partials(rows, cols)
         if role == "weights":  # w_{r,j} is entry (j, r) of Wᵀ
@@ -143,26 +183,31 @@ class RandomLayer:
 
     def all_partials(self, variable: Variable) -> Integers:
         """The one-entry difference quotients of L at every entry of ``variable``."""
-        role = LAYER.matrix(variable).role
+        role = self._role(variable)
         if role == "input":
-            return self._by_rows.all_partials()
-        if role == "weights":
-            return self._by_columns.all_partials().T
-        return self.bias_partials(np.arange(len(self.bias))).reshape(1, -1)
+            partials = self._by_rows.all_partials()
+        elif role == "weights":
+            partials = self._by_columns.all_partials().T
+        else:
+            partials = self.bias_partials(np.arange(len(self._bias))).reshape(1, -1)
+        return partials.T if self._transposed else partials
 
     def directional(self, variable: Variable, direction: Matrix) -> Integers:
-        """L(X + V) − L(X) for X = ``variable``, by row of A for Z, by column for W and b.
+        """L(X + V) − L(X) for X = ``variable``, by sample for the input, by output for W and b.
 
-        Row i of A depends on row i of Z only, and column j on column j of W and on b_j, so these
-        parts add up to L(X + V) − L(X) and each is the directional derivative along the
-        matching part of V.
+        Row i of A = ZW + 1_m b depends on row i of Z only, and column j on column j of W and on
+        b_j (with samples as columns: column i of A on column i of X, row j on row j of W and on
+        b_j), so these parts add up to L(X + V) − L(X) and each is the directional derivative
+        along the matching part of V (by_rows says which).
         """
-        role = LAYER.matrix(variable).role
+        if self._transposed:
+            direction = direction.T
+        role = self._role(variable)
         if role == "input":
-            moved = matmul(self.inputs + direction, self.weights) + self.bias
-            return _row_losses(moved, self.upstream) - self.row_loss
+            moved = matmul(self._inputs + direction, self._weights) + self._bias
+            return _row_losses(moved, self._upstream) - self._row_loss
         if role == "weights":
-            moved = matmul(self.inputs, self.weights + direction) + self.bias
+            moved = matmul(self._inputs, self._weights + direction) + self._bias
         else:
-            moved = self.product + (self.bias + direction[0])
-        return _column_losses(moved, self.upstream) - self.column_loss
+            moved = self._product + (self._bias + direction[0])
+        return _column_losses(moved, self._upstream) - self._column_loss

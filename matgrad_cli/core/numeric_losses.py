@@ -1,6 +1,11 @@
 """The numeric check of the concrete losses (sum, squared error, softmax cross-entropy) at random
 integer Z, W (b) and targets Y, for layers too large for the symbolic route.
 
+Every loss is a sum over the samples: over the rows of A = ZW + 1_m b, or over the columns of
+A = WX + b1_mᵀ with samples as columns (the softmax then normalises each column). The figures are
+worked on in the rows orientation, as Aᵀ = XᵀWᵀ + 1_m bᵀ for columns (Z = Xᵀ, Y drawn as Yᵀ), and
+the matrix forms under test are evaluated, and the results reported, in the layer's own shapes.
+
 Two routes, as in the symbolic derivation (SPEC section 1), meet only in ``_compare``:
 
 - the elementwise route differentiates L from its definition: forward-mode differentiation (dual
@@ -36,7 +41,7 @@ import numpy as np
 
 from ..errors import InputError
 from .checks import MISMATCHES_KEPT, Mismatch
-from .layer import LAYER, Sizes, Variable
+from .layer import Role, Sizes, Variable
 from .losses import concrete_loss
 from .model import Progress
 from .numeric_interval import (
@@ -58,6 +63,7 @@ from .numeric_model import (
     Matrix,
     NumericCheck,
     NumericResult,
+    vector_as_matrix,
 )
 
 #: Integers up to this magnitude are exact in float64.
@@ -154,13 +160,24 @@ NUMERIC_LOSSES: Mapping[str, _NumericLoss] = {
 
 @dataclass(frozen=True)
 class _Draw:
-    """Random integer Z, W, b (zero without the bias) and targets, and A = ZW + 1_m b."""
+    """Random integer Z, W, b (zero without the bias) and targets, and A = ZW + 1_m b, in the rows
+    orientation; ``transposed`` when the layer has samples as columns, whose X, W, b, Y and A are
+    the transposes of these."""
 
     inputs: Matrix
     weights: Matrix
     bias: Matrix
     targets: Matrix | None
     outputs: Matrix
+    transposed: bool = False
+
+    def own(self, matrix: Matrix) -> Matrix:
+        """A matrix of the rows orientation in the layer's own convention."""
+        return matrix.T if self.transposed else matrix
+
+    def grid(self, grid: _Grid) -> _Grid:
+        """Figures on the grid in the layer's own convention."""
+        return _Grid(self.own(grid.center), self.own(grid.radius))
 
 
 def _draw(sizes: Sizes, bias: bool, rng: np.random.Generator, loss: _NumericLoss) -> _Draw:
@@ -174,7 +191,8 @@ def _draw(sizes: Sizes, bias: bool, rng: np.random.Generator, loss: _NumericLoss
     bias_row = drawn_bias if bias else np.zeros((1, sizes.n))
     for matrix in (inputs, weights, bias_row, *(() if targets is None else (targets,))):
         matrix.flags.writeable = False
-    return _Draw(inputs, weights, bias_row, targets, _forward(inputs, weights, bias_row))
+    outputs = _forward(inputs, weights, bias_row)
+    return _Draw(inputs, weights, bias_row, targets, outputs, sizes.samples == "columns")
 
 
 def _forward(inputs: Matrix, weights: Matrix, bias: Matrix) -> Matrix:
@@ -183,7 +201,7 @@ def _forward(inputs: Matrix, weights: Matrix, bias: Matrix) -> Matrix:
     return outputs
 
 
-def _forward_partials(draw: _Draw) -> dict[Variable, Matrix]:
+def _forward_partials(draw: _Draw) -> dict[Role, Matrix]:
     """The partials of the forward pass, each a forward pass at X + E minus the one at X.
 
     Row i of A = ZW + 1_m b is row i of Z times W (plus b), so z_{i,r} feeds row i only, and
@@ -203,7 +221,7 @@ def _forward_partials(draw: _Draw) -> dict[Variable, Matrix]:
     )
     ones = np.ones((inputs.shape[0], 1))
     by_bias = ones * (bias[:, :1] + 1.0) - ones * bias[:, :1]
-    return {"Z": by_input, "W": by_weight, "b": by_bias}
+    return {"input": by_input, "weights": by_weight, "bias": by_bias}
 
 
 # --- Figures on a grid of 2^-bits --------------------------------------------------------------
@@ -328,26 +346,30 @@ def _shown(value: float, exact: bool) -> int | float:
 # --- The check ---------------------------------------------------------------------------------
 
 
-def _chain_rule(upstream: _Grid, partials: Matrix, variable: Variable) -> _Grid:
-    """Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x over the entries of A that x feeds: row i for z_{i,r}
-    (Σ_q over row r of the partials), column j for w_{r,j} and b_j (Σ_p over column r)."""
+def _chain_rule(upstream: _Grid, partials: Matrix, role: Role) -> _Grid:
+    """Σ_{p,q} ∂L/∂a_{p,q} · ∂a_{p,q}/∂x over the entries of A that x feeds, in the rows
+    orientation: row i for z_{i,r} (Σ_q over row r of the partials), column j for w_{r,j} and
+    b_j (Σ_p over column r)."""
     magnitudes = np.abs(partials)
-    if LAYER.matrix(variable).role == "input":
+    if role == "input":
         return _Grid(upstream.center @ partials.T, upstream.radius @ magnitudes.T)
     return _Grid(partials.T @ upstream.center, magnitudes.T @ upstream.radius)
 
 
-def _claimed(formula: Formula, draw: _Draw, closed_form: _Grid, bits: int) -> tuple[Matrix, Matrix]:
-    """The matrix form at G rounded to the grid, and its radius: a form is affine in G, as every
-    backward rule is, and its change under G's rounding (at most the grid radius per entry) is
-    bounded by its change at |Z| and |W|."""
+def _claimed(
+    formula: Formula, draw: _Draw, closed_form: _Grid, bits: int, shape: tuple[int, int]
+) -> tuple[Matrix, Matrix]:
+    """The matrix form at G rounded to the grid (all in the layer's own convention), and its
+    radius: a form is affine in G, as every backward rule is, and its change under G's rounding
+    (at most the grid radius per entry) is bounded by its change at |Z| and |W|; a vector is
+    read as the gradient of ``shape`` it stands for."""
     scale = 2.0**-bits
-    value = np.asarray(formula.compute(draw.inputs, draw.weights, closed_form.center * scale))
-    claimed = value.reshape(1, -1) if value.ndim < 2 else value
-    claimed = claimed.astype(np.float64)
+    inputs, weights = draw.own(draw.inputs), draw.own(draw.weights)
+    value = np.asarray(formula.compute(inputs, weights, closed_form.center * scale))
+    claimed = vector_as_matrix(value, shape).astype(np.float64)
     if not closed_form.radius.any() or claimed.ndim != 2:
         return claimed, np.zeros(claimed.shape)
-    inputs, weights = np.abs(draw.inputs), np.abs(draw.weights)
+    inputs, weights = np.abs(inputs), np.abs(weights)
     moved = np.asarray(formula.compute(inputs, weights, closed_form.radius * scale))
     still = np.asarray(formula.compute(inputs, weights, np.zeros(closed_form.radius.shape)))
     with np.errstate(over="ignore", invalid="ignore"):
@@ -371,7 +393,8 @@ def verify_concrete(
         raise InputError(f"the numeric check does not cover --loss {definition.name}")
     rng = np.random.default_rng(seed_value)
     draw = _draw(sizes, bias, rng, numeric)
-    variables = LAYER.variables(bias)
+    layer = sizes.layer
+    variables = layer.variables(bias)
     if progress is not None:
         progress("numeric", 0, len(variables) + 1)
     values = Interval.exact(draw.outputs) if not numeric.exact else draw.outputs
@@ -380,16 +403,26 @@ def verify_concrete(
     magnitude = max(_magnitude(upstream_values), _magnitude(closed_values))
     bits = _grid_bits(sizes, magnitude, numeric.exact, numeric.entry_range)
     upstream, closed = _on_grid(upstream_values, bits), _on_grid(closed_values, bits)
+    shown_closed = draw.grid(closed)
     closed_form_check = _compare(
         "A",
         definition.closed_form_text,
-        _Sides(upstream, closed.center * 2.0**-bits, closed.radius, bits, numeric.exact),
+        _Sides(
+            draw.grid(upstream),
+            shown_closed.center * 2.0**-bits,
+            shown_closed.radius,
+            bits,
+            numeric.exact,
+        ),
     )
     partials = _forward_partials(draw)
     checks = []
     for done, variable in enumerate(variables, start=2):
-        claimed, radius = _claimed(forms[variable], draw, closed, bits)
-        elementwise = _chain_rule(upstream, partials[variable], variable)
+        # The forms take G in the layer's convention; the chain rule runs in the rows one.
+        role = layer.matrix(variable).role
+        shape = sizes.shape_of(variable)
+        claimed, radius = _claimed(forms[variable], draw, draw.grid(closed), bits, shape)
+        elementwise = draw.grid(_chain_rule(upstream, partials[role], role))
         sides = _Sides(elementwise, claimed, radius, bits, numeric.exact)
         checks.append(_compare(variable, forms[variable].text, sides))
         if progress is not None:

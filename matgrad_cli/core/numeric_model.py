@@ -33,6 +33,15 @@ Checked = Variable | Literal["A"]
 FormFunction = Callable[[Matrix, Matrix, Matrix], Any]
 
 
+def vector_as_matrix(values: Any, shape: Shape) -> Any:
+    """A one-dimensional array as the matrix it stands for: a column when ``shape`` has one
+    column and more than one row (b, n×1, with samples as columns), else a row (b, 1×n); an
+    array of two or more dimensions as it is."""
+    if values.ndim >= 2:
+        return values
+    return values.reshape(-1, 1) if shape[1] == 1 and shape[0] != 1 else values.reshape(1, -1)
+
+
 class Formula(NamedTuple):
     """A matrix form under test: its formula as text and the function computing it."""
 
