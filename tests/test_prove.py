@@ -94,7 +94,7 @@ def test_the_derivation_of_dz_follows_the_issue_step_by_step(report: ProofReport
 
 def test_each_step_is_what_sympy_computes(report: ProofReport) -> None:
     st = SYMBOLS
-    G, z, w, b = st.G, st.z, st.w, st.b
+    G, z, w, b = st.G, st.input, st.w, st.b
     i, r, j, p, q, s = st.i, st.r, st.j, st.p, st.q, st.s
     forward = sympy.Sum(z[p, s] * w[s, q], (s, 1, st.k)) + b[q]
     expected_partials = {"Z": z[i, r], "W": w[r, j], "b": b[j]}
@@ -146,7 +146,7 @@ def _instantiate(expr: Any, sizes: tuple[int, int, int], point: dict[Any, int]) 
     st = SYMBOLS
     values = {st.m: sizes[0], st.k: sizes[1], st.n: sizes[2], **point}
     explicit = expr.subs(values).doit()
-    names = {st.G: "dA", st.z: "z", st.w: "w", st.b: "b"}
+    names = {st.G: "dA", st.input: "z", st.w: "w", st.b: "b"}
 
     def rename(node: Any) -> Any:
         indices = "_".join(str(int(index)) for index in node.indices)
@@ -262,7 +262,7 @@ WRONG_CLAIMS = [
         id="dZ-as-G-times-W",
     ),
     pytest.param(
-        _wrong("W", "Z G^T... transposed", lambda st: (st.Z_matrix.T * st.G_matrix).T),
+        _wrong("W", "Z G^T... transposed", lambda st: (st.input_matrix.T * st.G_matrix).T),
         "is n × k, but ∂L/∂W has the shape of W, k × n",
         id="dW-transposed",
     ),
@@ -270,7 +270,7 @@ WRONG_CLAIMS = [
         _wrong(
             "W",
             "sum_p z_{p,j} dL/da_{p,r}",
-            lambda st: sympy.Sum(st.z[st.p, st.j] * st.G[st.p, st.r], (st.p, 1, st.m)),
+            lambda st: sympy.Sum(st.input[st.p, st.j] * st.G[st.p, st.r], (st.p, 1, st.m)),
         ),
         "the claim is false",
         id="dW-index-form-with-transposed-indices",
@@ -648,7 +648,7 @@ def test_prove_runs_as_the_installed_command(tmp_path: Path) -> None:
 
 
 def test_the_standard_claims_are_the_spec_identities() -> None:
-    assert {variable: claim.text for variable, claim in STANDARD_CLAIMS.items()} == {
+    assert {variable: claim.text for variable, claim in STANDARD_CLAIMS["rows"].items()} == {
         "Z": "∂L/∂A · Wᵀ",
         "W": "Zᵀ · ∂L/∂A",
         "b": "1ᵀ · ∂L/∂A",

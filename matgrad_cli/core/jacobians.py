@@ -1,16 +1,19 @@
-"""The Jacobians ∂A/∂W and ∂A/∂Z of A = ZW, computed entry by entry and verified (SPEC §5).
+"""The Jacobians ∂A/∂W and ∂A/∂Z of A = ZW (or ∂A/∂W and ∂A/∂X of A = WX, with samples as
+columns), computed entry by entry and verified (SPEC §5).
 
 ∂A/∂W is a fourth-order object, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}. Laid out with the
 column-major vec operator it is the (mn)×(kn) matrix J_W = ∂vec(A)/∂vec(W)ᵀ (numerator layout:
 one row per entry of vec(A)), and likewise J_Z = ∂vec(A)/∂vec(Z)ᵀ is (mn)×(mk). Denominator
-layout prints their transposes, ∂vec(A)ᵀ/∂vec(W) and ∂vec(A)ᵀ/∂vec(Z).
+layout prints their transposes, ∂vec(A)ᵀ/∂vec(W) and ∂vec(A)ᵀ/∂vec(Z). With samples as columns,
+vec(WX) = (I_m ⊗ W) vec(X) = (Xᵀ ⊗ I_n) vec(W): J_X = I_m ⊗ W and J_W = Xᵀ ⊗ I_n.
 
 Two routes meet in every check and never share code:
 
 - the Jacobians are the engine's derivatives of the expanded entries of A (elementwise.forward);
-- the Kronecker products I_n ⊗ Z and Wᵀ ⊗ I_m are built block by block from the definition
-  A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1, ``kronecker``), and the gradients Zᵀ·G and
-  G·Wᵀ are the matrix products of matrix.matrix_forms.
+- the Kronecker products (I_n ⊗ Z and Wᵀ ⊗ I_m, or I_m ⊗ W and Xᵀ ⊗ I_n) are built block by
+  block from the definition A ⊗ B = [a_{s,t} B] (Matrix Cookbook §10.2.1, ``kronecker``), their
+  factors read off the layer's product by vec(PVQ) = (Qᵀ ⊗ P) vec(V) (§10.2.2), and the
+  gradients are the matrix products of the layer's backward rules (matrix.matrix_forms).
 """
 
 from __future__ import annotations
@@ -28,15 +31,16 @@ from .compare import exactly_equal
 from .derive import build_symbols
 from .elementwise import forward
 from .engine import Engine, get_engine, linear_value
-from .layer import LAYER, Index, Shape, Sizes, Variable, positive_sizes
+from .layer import Index, Layer, MatrixProduct, Shape, Sizes, Variable, positive_sizes
 from .matrix import matrix_forms
 from .model import MatrixForm, Outputs, Symbols
 
 Layout = Literal["numerator", "denominator"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 
-#: The variables A is differentiated with respect to.
-JacobianVariable = Literal["W", "Z"]
+#: The variables A is differentiated with respect to: the weights and the input (Z, or X with
+#: samples as columns).
+JacobianVariable = Literal["W", "Z", "X"]
 
 #: A matrix as nested tuples of engine expressions (or the Python integers 0 and 1).
 Matrix = tuple[tuple[Any, ...], ...]
@@ -137,6 +141,20 @@ class JacobianDerivation(bridge.RenderedInFull):
         """True when every identity held at every entry."""
         return all(check.holds for check in self.checks)
 
+    @property
+    def variables(self) -> tuple[JacobianVariable, JacobianVariable]:
+        """W and the input, in the order the view shows them."""
+        return jacobian_variables(self.sizes.layer)
+
+    @property
+    def degenerate(self) -> str:
+        """The sizes at which ∂A/∂W as a matrix is the transposed input, as the notes' claim has
+        it: n = 1 when its Kronecker product has the factor I_n beside that transpose (I_n ⊗ Zᵀ,
+        Xᵀ ⊗ I_n), else only m = k = n = 1."""
+        factors = kronecker_factors(self.sizes.layer, "W", self.layout)
+        transposed_input = KroneckerFactor(self.sizes.layer.role("input").name, True)
+        return "n = 1" if transposed_input in factors else "m = k = n = 1"
+
     def check(self, kind: CheckKind, variable: JacobianVariable) -> JacobianCheck:
         return next(c for c in self.checks if c.kind == kind and c.variable == variable)
 
@@ -215,8 +233,69 @@ def vec_labels(letter: str, rows: int, cols: int) -> tuple[VecEntry, ...]:
     return tuple((letter, i, j) for i, j in vec_order(rows, cols))
 
 
-#: vec(A) as the numerator-layout Kronecker product times vec(X) (Matrix Cookbook §10.2.2).
-VEC_IDENTITIES: dict[JacobianVariable, str] = {"W": "(I_n ⊗ Z) vec(W)", "Z": "(Wᵀ ⊗ I_m) vec(Z)"}
+@dataclass(frozen=True)
+class KroneckerFactor:
+    """A factor of a Kronecker product: a matrix of the layer (Z, X or W), transposed or not, or
+    the identity matrix of the size letter ``identity`` (I_m, I_n)."""
+
+    name: str
+    transposed: bool = False
+    identity: str = ""
+
+    @property
+    def text(self) -> str:
+        """``I_n``, ``Z`` or ``Wᵀ``."""
+        if self.identity:
+            return f"I_{self.identity}"
+        return self.name + ("ᵀ" if self.transposed else "")
+
+    @property
+    def T(self) -> KroneckerFactor:
+        """The transpose: an identity matrix is its own."""
+        if self.identity:
+            return self
+        return KroneckerFactor(self.name, not self.transposed)
+
+    def matrix(self, symbols: Symbols, sizes: Sizes) -> Matrix:
+        """The factor's entries: the layer's symbols, or the integers of an identity matrix."""
+        if self.identity:
+            return identity(sizes.size(self.identity))
+        entries = symbols.rows(self.name)
+        return transposed(entries) if self.transposed else entries
+
+
+def jacobian_variables(layer: Layer) -> tuple[JacobianVariable, JacobianVariable]:
+    """W, then the input (Z or X): the matrices of the layer's product."""
+    return ("W", "X" if layer.role("input").name == "X" else "Z")
+
+
+def kronecker_factors(
+    layer: Layer, variable: str, layout: Layout
+) -> tuple[KroneckerFactor, KroneckerFactor]:
+    """The two factors of ∂vec(A)/∂vec(V)ᵀ as a Kronecker product, read off the layer's product
+    A = PVQ by vec(PVQ) = (Qᵀ ⊗ P) vec(V) (Matrix Cookbook §10.2.2): for V on the right of the
+    product, P is the matrix on its left and Q the identity over A's columns; for V on the left,
+    P is the identity over A's rows and Q the matrix on its right. Numerator layout: Qᵀ ⊗ P;
+    denominator layout: its transpose, Q ⊗ Pᵀ."""
+    product = next(op for op in layer.operations if isinstance(op, MatrixProduct))
+    output = layer.matrix(product.output)
+    if variable == product.right:
+        left, right = KroneckerFactor(product.left), KroneckerFactor("I", identity=output.cols)
+    else:
+        left, right = KroneckerFactor("I", identity=output.rows), KroneckerFactor(product.right)
+    return (right.T, left) if layout == "numerator" else (right, left.T)
+
+
+def kronecker_formula(layer: Layer, variable: str, layout: Layout) -> str:
+    """The Jacobian's Kronecker product in plain text: ``I_n ⊗ Z``, ``Xᵀ ⊗ I_n``."""
+    left, right = kronecker_factors(layer, variable, layout)
+    return f"{left.text} ⊗ {right.text}"
+
+
+def vec_identity(layer: Layer, variable: str) -> str:
+    """vec(A) as the numerator-layout Kronecker product times vec(V) (Matrix Cookbook §10.2.2):
+    ``(I_n ⊗ Z) vec(W)``."""
+    return f"({kronecker_formula(layer, variable, 'numerator')}) vec({variable})"
 
 
 def jacobian_name(variable: JacobianVariable, layout: Layout) -> str:
@@ -235,32 +314,26 @@ def _build_jacobian(
     """∂vec(A)/∂vec(X)ᵀ from the engine's derivatives (row p is a_{i,j} at position p of vec(A),
     column c the c-th entry of vec(X)), and its Kronecker product; in denominator layout the
     transpose, its Kronecker product built from its own factors, not by transposing."""
-    m, n = sizes.m, sizes.n
-    denominator = layout == "denominator"
-    if variable == "W":
-        # vec(Z W I_n) = (I_n ⊗ Z) vec(W): block (j, q) is δ_{j,q} Z.
-        left, right = identity(n), transposed(symbols.input) if denominator else symbols.input
-        formula = "I_n ⊗ Zᵀ" if denominator else "I_n ⊗ Z"
-    else:
-        # vec(I_m Z W) = (Wᵀ ⊗ I_m) vec(Z): block (j, r) is w_{r,j} I_m.
-        left, right = symbols.weights if denominator else transposed(symbols.weights), identity(m)
-        formula = "W ⊗ I_m" if denominator else "Wᵀ ⊗ I_m"
+    factors = kronecker_factors(sizes.layer, variable, layout)
+    left, right = (factor.matrix(symbols, sizes) for factor in factors)
     entries = vec(symbols.rows(variable))
     computed = tuple(
         tuple(engine.diff(outputs[i - 1][j - 1].value, x) for x in entries)
-        for i, j in vec_order(m, n)
+        for i, j in vec_order(*sizes.shape_of("A"))
     )
-    rows, columns = vec_labels("a", m, n), vec_labels(variable.lower(), *sizes.shape_of(variable))
-    if denominator:
+    rows = vec_labels("a", *sizes.shape_of("A"))
+    columns = vec_labels(variable.lower(), *sizes.shape_of(variable))
+    if layout == "denominator":
         computed, rows, columns = transposed(computed), columns, rows
+    formula = f"{factors[0].text} ⊗ {factors[1].text}"
     return Jacobian(
         variable, layout, computed, rows, columns, formula, kronecker(left, right), _shape(right)
     )
 
 
 def _vec_product(jacobian: Jacobian, symbols: Symbols) -> VecProduct:
-    """(I_n ⊗ Z) vec(W) or (Wᵀ ⊗ I_m) vec(Z), multiplied out from the numerator-layout
-    Kronecker product (built independently of the derivatives)."""
+    """(I_n ⊗ Z) vec(W), (Wᵀ ⊗ I_m) vec(Z) or their columns counterparts, multiplied out from the
+    numerator-layout Kronecker product (built independently of the derivatives)."""
     variable, product = jacobian.variable, jacobian.kronecker
     factor = product if jacobian.layout == "numerator" else transposed(product)
     vector = vec(symbols.rows(variable))
@@ -268,7 +341,7 @@ def _vec_product(jacobian: Jacobian, symbols: Symbols) -> VecProduct:
         tuple(entry * x for entry, x in zip(row, vector, strict=True) if entry != 0)
         for row in factor
     )
-    return VecProduct(variable, VEC_IDENTITIES[variable], terms)
+    return VecProduct(variable, vec_identity(symbols.layer, variable), terms)
 
 
 def _contraction(jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
@@ -277,7 +350,7 @@ def _contraction(jacobian: Jacobian, sizes: Sizes) -> MatrixForm:
     variable, layout = jacobian.variable, jacobian.layout
     # Column c of the numerator layout: ∂(vec A)_p/∂(vec X)_c for every p.
     columns = transposed(jacobian.entries) if layout == "numerator" else jacobian.entries
-    outputs, shape = vec_order(sizes.m, sizes.n), sizes.shape_of(variable)
+    outputs, shape = vec_order(*sizes.shape_of("A")), sizes.shape_of(variable)
     terms = {
         index: tuple((output, d) for output, d in zip(outputs, column, strict=True) if d != 0)
         for index, column in zip(vec_order(*shape), columns, strict=True)
@@ -293,7 +366,8 @@ def check_claim(
     derivation: JacobianDerivation, variable: JacobianVariable, claimed: Matrix, formula: str
 ) -> JacobianCheck:
     """Check a claimed matrix for ∂A/∂X (in the derivation's layout) against the computed one, as
-    a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or Zᵀ, of another shape."""
+    a wrong form is rejected: Z ⊗ I_n, I_n ⊗ Zᵀ in numerator layout, or Zᵀ, of another shape
+    (with samples as columns: W ⊗ I_m for ∂A/∂X, I_n ⊗ Xᵀ for ∂A/∂W …)."""
     text = f"{jacobian_name(variable, derivation.layout)} = {formula}"
     found, engine = derivation.jacobians[variable].entries, get_engine(derivation.engine)
     return compare_matrices("claim", variable, text, found, claimed, engine)
@@ -301,11 +375,12 @@ def check_claim(
 
 @dataclass(frozen=True)
 class BlockForm:
-    """How one block of a Jacobian reads, found by comparing its computed entries: all zero, a
-    named matrix (``Z`` or ``Zᵀ``), ``scale`` times an identity matrix, or none of these."""
+    """How one block of a Jacobian reads, found by comparing its computed entries: all zero, the
+    named matrix of its Kronecker product (``Z``, ``Zᵀ``, ``W`` …), ``scale`` times an identity
+    matrix, or none of these."""
 
     kind: Literal["zero", "matrix", "scaled identity", "entries"]
-    name: str = ""
+    factor: KroneckerFactor | None = None
     scale: Any = None
 
 
@@ -315,10 +390,11 @@ def read_block(jacobian: Jacobian, down: int, across: int, symbols: Symbols) -> 
     block = jacobian.block(down, across)
     if all(value == 0 for row in block for value in row):
         return BlockForm("zero")
-    if jacobian.variable == "W":
-        named = symbols.input if jacobian.layout == "numerator" else transposed(symbols.input)
-        if block == named:
-            return BlockForm("matrix", "Z" if jacobian.layout == "numerator" else "Zᵀ")
+    factor = kronecker_factors(symbols.layer, jacobian.variable, jacobian.layout)[1]
+    if not factor.identity:
+        named = symbols.rows(factor.name)
+        if block == (transposed(named) if factor.transposed else named):
+            return BlockForm("matrix", factor)
     diagonal = block[0][0]
     if len(block) == len(block[0]) and block == kronecker(((diagonal,),), identity(len(block))):
         return BlockForm("scaled identity", scale=diagonal)
@@ -335,8 +411,9 @@ def _verify(
     engine: Engine,
 ) -> tuple[JacobianCheck, ...]:
     """Every check, by kind: each Jacobian against its Kronecker product (vec(ZW) = (I_n ⊗ Z) vec(W)
-    = (Wᵀ ⊗ I_m) vec(Z), Matrix Cookbook §10.2.2), vec(A) against each vec identity multiplied out,
-    each contraction with vec(G) against the layer's backward rule (matrix.matrix_forms)."""
+    = (Wᵀ ⊗ I_m) vec(Z), or vec(WX) = (I_m ⊗ W) vec(X) = (Xᵀ ⊗ I_n) vec(W), Matrix Cookbook
+    §10.2.2), vec(A) against each vec identity multiplied out, each contraction with vec(G)
+    against the layer's backward rule (matrix.matrix_forms)."""
     compare = partial(compare_matrices, engine=engine)
 
     def values(form: MatrixForm) -> Matrix:
@@ -347,7 +424,8 @@ def _verify(
 
     checks: list[JacobianCheck] = []
     for v, found in jacobians.items():
-        name, product, rule = jacobian_name(v, found.layout), vec_products[v], LAYER.rule(v)
+        name, product = jacobian_name(v, found.layout), vec_products[v]
+        rule = symbols.layer.rule(v)
         multiplied = tuple((engine.add(terms),) for terms in product.terms)
         checks += [
             compare("jacobian", v, f"{name} = {found.formula}", found.entries, found.kronecker),
@@ -358,16 +436,17 @@ def _verify(
     return tuple(sorted(checks, key=lambda check: kinds.index(check.kind)))
 
 
-def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
-    """Positive integer sizes whose Jacobians are small enough to compute and read."""
-    sizes = positive_sizes(m, k, n)
+def validate_jacobian_sizes(m: object, k: object, n: object, samples: object = "rows") -> Sizes:
+    """Positive integer sizes, in the convention ``samples``, whose Jacobians are small enough to
+    compute and read."""
+    sizes = positive_sizes(m, k, n, samples=samples)
     longest = max(sizes.m, sizes.k, sizes.n)
     if longest > SIDE_LIMIT:
         raise SizeError(
             f"a side of {longest} is above the limit of {SIDE_LIMIT} for the Jacobian view, "
             "which is for small layers"
         )
-    # (mn)·(kn) entries of ∂A/∂W plus (mn)·(mk) of ∂A/∂Z.
+    # (mn)·(kn) entries of ∂A/∂W plus (mn)·(mk) of ∂A/∂Z (or ∂A/∂X), in either convention.
     entries = sizes.m * sizes.n * sizes.k * (sizes.n + sizes.m)
     if entries > ENTRY_LIMIT:
         raise SizeError(
@@ -379,27 +458,36 @@ def validate_jacobian_sizes(m: object, k: object, n: object) -> Sizes:
 
 
 def jacobian(
-    m: int = 2, k: int = 2, n: int = 2, *, layout: str = "numerator", engine: str | None = None
+    m: int = 2,
+    k: int = 2,
+    n: int = 2,
+    *,
+    layout: str = "numerator",
+    engine: str | None = None,
+    samples: str = "rows",
 ) -> JacobianDerivation:
-    """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW at the given sizes, in ``layout``. The bias
-    plays no part: b_j is a constant with respect to W and Z."""
+    """Compute and verify ∂A/∂W and ∂A/∂Z of A = ZW (with samples as ``columns``, ∂A/∂W and
+    ∂A/∂X of A = WX) at the given sizes, in ``layout``. The bias plays no part: it is a constant
+    with respect to W and the input."""
     if layout not in LAYOUTS:
         raise InputError(f"unknown layout {layout!r} (choose from {', '.join(LAYOUTS)})")
-    sizes = validate_jacobian_sizes(m, k, n)
+    sizes = validate_jacobian_sizes(m, k, n, samples)
     optional_name("engine", engine)
     cas = get_engine(engine)
     symbols = build_symbols(sizes, cas)
     outputs = forward(symbols, sizes, False, cas)
-    variables: tuple[JacobianVariable, ...] = ("W", "Z")
+    variables = jacobian_variables(sizes.layer)
     jacobians = {v: _build_jacobian(v, layout, outputs, symbols, sizes, cas) for v in variables}
     vec_products = {v: _vec_product(jacobians[v], symbols) for v in variables}
     contractions = {v: _contraction(jacobians[v], sizes) for v in variables}
-    vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(sizes.m, sizes.n))
+    vec_a = tuple((outputs[i - 1][j - 1].value,) for i, j in vec_order(*sizes.shape_of("A")))
     products = matrix_forms(symbols, sizes, False, cas)
     checks = _verify(jacobians, vec_products, contractions, products, vec_a, symbols, cas)
-    notes_text = f"{jacobian_name('W', layout)} = Zᵀ"  # the notes' ∂Y/∂W = Xᵀ (SPEC §5)
+    # The notes' ∂Y/∂W = Xᵀ (SPEC §5): the transposed input claimed for the Jacobian.
+    given = variables[1]
+    notes_text = f"{jacobian_name('W', layout)} = {given}ᵀ"
     notes = compare_matrices(
-        "claim", "W", notes_text, jacobians["W"].entries, transposed(symbols.input), cas
+        "claim", "W", notes_text, jacobians["W"].entries, transposed(symbols.rows(given)), cas
     )
     return JacobianDerivation(
         sizes, layout, cas.name, symbols, jacobians, vec_products, contractions, checks, notes

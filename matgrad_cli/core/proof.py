@@ -25,9 +25,10 @@ from typing import Any, Literal
 
 import sympy
 
+from ..errors import ArgumentError
 from . import bridge, proof_cas
 from .arguments import flag
-from .layer import LAYER, BackwardRule, Variable
+from .layer import LAYERS, BackwardRule, Layer, Samples, Variable, samples_convention
 from .proof_cas import STEP_SECONDS, CASFailure, CASSteps, Setting, StepFailed, Target, guarded
 
 #: The most delta-collapsing steps one derivation may take (each removes one sum).
@@ -56,24 +57,25 @@ class Claim:
     rule: BackwardRule | None = None
 
 
-def _standard_claim(variable: Variable) -> Claim:
+def _standard_claim(variable: Variable, layer: Layer) -> Claim:
     """The layer's backward rule for ``variable`` as a claim: the product of its factors as
     SymPy's matrix symbols, each transposed when it is (core/layer.py)."""
-    rule = LAYER.rule(variable)
+    rule = layer.rule(variable)
 
     def build(st: Setting) -> Any:
-        matrices = {"Z": st.Z_matrix, "W": st.W_matrix, "G": st.G_matrix, "1": st.ones}
         left, right = (
-            matrices[f.matrix].T if f.transposed else matrices[f.matrix] for f in rule.factors
+            st.matrices[f.matrix].T if f.transposed else st.matrices[f.matrix] for f in rule.factors
         )
         return left * right
 
     return Claim(variable, "", rule.text, build, rule)
 
 
-#: The identities of SPEC section 1: ∂L/∂Z = G·Wᵀ, ∂L/∂W = Zᵀ·G, ∂L/∂b = 1ᵀ·G.
-STANDARD_CLAIMS: Mapping[Variable, Claim] = {
-    variable: _standard_claim(variable) for variable in LAYER.variables(bias=True)
+#: The identities of each convention: with samples as rows those of SPEC section 1, ∂L/∂Z = G·Wᵀ,
+#: ∂L/∂W = Zᵀ·G, ∂L/∂b = 1ᵀ·G; as columns ∂L/∂X = Wᵀ·G, ∂L/∂W = G·Xᵀ, ∂L/∂b = G·1.
+STANDARD_CLAIMS: Mapping[Samples, Mapping[Variable, Claim]] = {
+    samples: {variable: _standard_claim(variable, layer) for variable in layer.variables(True)}
+    for samples, layer in LAYERS.items()
 }
 
 
@@ -147,6 +149,12 @@ class Proof:
     steps: tuple[ProofStep, ...]
     proved: bool
     bias: bool
+    samples: Samples = "rows"
+
+    @property
+    def layer(self) -> Layer:
+        """The layer in the proof's convention."""
+        return LAYERS[self.samples]
 
     @property
     def identity(self) -> str:
@@ -160,10 +168,16 @@ class ProofReport(bridge.Rendered):
 
     bias: bool
     proofs: tuple[Proof, ...]
+    samples: Samples = "rows"
 
     @property
     def proved(self) -> bool:
         return all(proof.proved for proof in self.proofs)
+
+    @property
+    def layer(self) -> Layer:
+        """The layer in the report's convention."""
+        return LAYERS[self.samples]
 
 
 def prove_identity(
@@ -172,18 +186,20 @@ def prove_identity(
     claim: Claim | None = None,
     step_seconds: float = STEP_SECONDS,
     cas: CASSteps | None = None,
+    samples: Samples = "rows",
 ) -> Proof:
-    """Prove ∂L/∂X = claim (by default SPEC section 1's) for symbolic m, k, n, step by step with
-    SymPy; ``cas`` replaces CAS steps, as a test that breaks one does."""
-    st = proof_cas.setting()
+    """Prove ∂L/∂X = claim (by default the layer's backward rule) for symbolic m, k, n, step by
+    step with SymPy, with samples as ``samples``; ``cas`` replaces CAS steps, as a test that
+    breaks one does."""
+    st = proof_cas.setting(samples)
     target = proof_cas.target_of(variable, st)
-    claim = claim if claim is not None else STANDARD_CLAIMS[variable]
+    claim = claim if claim is not None else STANDARD_CLAIMS[samples][variable]
     steps: list[ProofStep] = []
     for step in _derive(target, st, bias, claim, step_seconds, cas or CASSteps()):
         steps.append(step)
         if not step.proved:  # the derivation stops at a step that is not proved
             break
-    return Proof(variable, claim, target, tuple(steps), steps[-1].proved, bias)
+    return Proof(variable, claim, target, tuple(steps), steps[-1].proved, bias, samples)
 
 
 def _derive(
@@ -209,7 +225,8 @@ def _derive(
     yield ProofStep("differentiation", derivative, True, LocalPartial(from_bias))
 
     # 3. The chain rule through every a_{p,q} (SPEC section 1).
-    expr = sympy.Sum(st.G[st.p, st.q] * derivative, (st.q, 1, st.n), (st.p, 1, st.m))
+    rows, cols = st.output_sizes
+    expr = sympy.Sum(st.G[st.p, st.q] * derivative, (st.q, 1, cols), (st.p, 1, rows))
     yield ProofStep("chain rule", expr, True)
 
     # 4. Each sum a Kronecker delta collapses, innermost first, by SymPy's delta summation.
@@ -285,13 +302,24 @@ def prove(
     claims: Mapping[Variable, Claim] | None = None,
     step_seconds: float = STEP_SECONDS,
     cas: CASSteps | None = None,
+    samples: str = "rows",
 ) -> ProofReport:
-    """Prove ∂L/∂Z, ∂L/∂W and (with the bias) ∂L/∂b for every size, in index notation; ``claims``
-    and ``cas`` replace claims or CAS steps, to show a wrong claim or a failed step unproved."""
+    """Prove the gradients of the layer, with samples as ``samples`` (rows: ∂L/∂Z, ∂L/∂W and,
+    with the bias, ∂L/∂b; columns: ∂L/∂X, ∂L/∂W, ∂L/∂b) for every size, in index notation;
+    ``claims`` and ``cas`` replace claims or CAS steps, to show a wrong claim or a failed step
+    unproved."""
     bias = flag("bias", bias)
+    convention = samples_convention(samples)
+    variables = LAYERS[convention].variables(bias)
     chosen = claims or {}
+    unknown = sorted(set(chosen) - set(variables))
+    if unknown:
+        raise ArgumentError(
+            f"claims for {', '.join(map(repr, unknown))}: with samples as {convention}, the "
+            f"gradients proved are those of {', '.join(variables)}"
+        )
     proofs = tuple(
-        prove_identity(variable, bias, chosen.get(variable), step_seconds, cas)
-        for variable in LAYER.variables(bias)
+        prove_identity(variable, bias, chosen.get(variable), step_seconds, cas, convention)
+        for variable in variables
     )
-    return ProofReport(bias=bias, proofs=proofs)
+    return ProofReport(bias=bias, proofs=proofs, samples=convention)

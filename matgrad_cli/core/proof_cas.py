@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import signal
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 import sympy
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from .layer import LAYER, Variable
+from .layer import LAYERS, BiasBroadcast, Layer, MatrixProduct, Samples, Variable
 
 #: Longest time one CAS step may take before it is abandoned, leaving the identity unproved.
 STEP_SECONDS = 5.0
@@ -34,10 +34,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Setting:
-    """The symbols of the proof, indices 1-based (SPEC section 1): ``G[p, q]`` stands for
-    ∂L/∂a_{p,q}, ``a`` and ``L`` serve the statements of the steps, and the ``MatrixSymbol``
-    objects (``Z_matrix`` …) let SymPy compute the entries of a claimed product on its own."""
+    """The symbols of the proof in one convention, indices 1-based (SPEC section 1): ``G[p, q]``
+    stands for ∂L/∂a_{p,q}, ``a`` and ``L`` serve the statements of the steps, and the
+    ``MatrixSymbol`` objects (``matrices``, by the layer's names) let SymPy compute the entries of
+    a claimed product on its own. ``bases`` holds the indexed symbol of each matrix's entries, by
+    its name (z of Z or x of X, w, b, G, a); p and q index the rows and columns of A, s the
+    shared dimension k."""
 
+    layer: Layer
     m: Any
     k: Any
     n: Any
@@ -47,39 +51,96 @@ class Setting:
     p: Any
     q: Any
     s: Any
-    z: Any
-    w: Any
-    b: Any
-    G: Any
-    Z_matrix: Any
-    W_matrix: Any
-    b_matrix: Any
-    G_matrix: Any
-    ones: Any
-    a: Any
+    bases: Mapping[str, Any]
+    matrices: Mapping[str, Any]
     L: Any
+
+    @property
+    def input(self) -> Any:
+        """The entries of the input: z of Z (samples as rows) or x of X (samples as columns)."""
+        return self.bases[self.layer.role("input").name]
+
+    @property
+    def w(self) -> Any:
+        return self.bases["W"]
+
+    @property
+    def b(self) -> Any:
+        return self.bases["b"]
+
+    @property
+    def G(self) -> Any:
+        return self.bases["G"]
+
+    @property
+    def a(self) -> Any:
+        return self.bases["A"]
+
+    @property
+    def input_matrix(self) -> Any:
+        return self.matrices[self.layer.role("input").name]
+
+    @property
+    def W_matrix(self) -> Any:
+        return self.matrices["W"]
+
+    @property
+    def b_matrix(self) -> Any:
+        return self.matrices["b"]
+
+    @property
+    def G_matrix(self) -> Any:
+        return self.matrices["G"]
+
+    @property
+    def ones(self) -> Any:
+        return self.matrices["1"]
+
+    def size(self, letter: str) -> Any:
+        """The symbol a size letter of the layer stands for (m, k, n), or 1."""
+        return {"m": self.m, "k": self.k, "n": self.n, "1": sympy.Integer(1)}[letter]
+
+    def bounds(self, name: str) -> tuple[Any, ...]:
+        """The upper bounds of the indices of a matrix's entries: Z is m×k; a vector such as b
+        has one index, up to its length n."""
+        matrix = self.layer.matrix(name)
+        letters = (matrix.rows, matrix.cols)
+        return tuple(
+            self.size(letter) for letter in letters if not (matrix.vector and letter == "1")
+        )
 
     def extent(self, base: Any) -> tuple[Any, ...]:
         """The upper bounds of an indexed base's indices: z is m×k, b has n entries."""
-        m, k, n = self.m, self.k, self.n
-        return {self.z: (m, k), self.w: (k, n), self.b: (n,), self.G: (m, n)}[base]
+        name = next(name for name, known in self.bases.items() if known == base)
+        return self.bounds(name)
+
+    @property
+    def output_sizes(self) -> tuple[Any, Any]:
+        """The ranges of p and q: A is m×n with samples as rows, n×m as columns."""
+        output = self.layer.role("output")
+        return (self.size(output.rows), self.size(output.cols))
 
 
 @cache
-def setting() -> Setting:
-    """The symbols, made once, the matrices shaped as the layer describes them (core/layer.py)."""
+def setting(samples: Samples = "rows") -> Setting:
+    """The symbols in the convention ``samples``, made once, the matrices shaped as the layer
+    describes them (core/layer.py)."""
+    layer = LAYERS[samples]
     m, k, n = sympy.symbols("m k n", integer=True, positive=True)
     i, r, j, p, q, s = sympy.symbols("i r j p q s", integer=True, positive=True)
     size = {"m": m, "k": k, "n": n, "1": 1}
-
-    def matrix(name: str) -> Any:
-        described = LAYER.matrix(name)
-        return sympy.MatrixSymbol(name, size[described.rows], size[described.cols])
-
-    z, w, b, G, a = map(sympy.IndexedBase, "zwbGa")
-    matrices = (matrix("Z"), matrix("W"), matrix("b"), matrix("G"))
-    ones = sympy.OneMatrix(size[LAYER.matrix("1").rows], 1)
-    return Setting(m, k, n, i, r, j, p, q, s, z, w, b, G, *matrices, ones, a, sympy.Symbol("L"))
+    bases: dict[str, Any] = {}
+    matrices: dict[str, Any] = {}
+    for described in layer.matrices:
+        shape = (size[described.rows], size[described.cols])
+        if described.role == "ones":
+            matrices[described.name] = sympy.OneMatrix(*shape)
+            continue
+        letter = "G" if described.role == "upstream" else described.entry
+        bases[described.name] = sympy.IndexedBase(letter)
+        if described.role != "output":
+            matrices[described.name] = sympy.MatrixSymbol(described.name, *shape)
+    return Setting(layer, m, k, n, i, r, j, p, q, s, bases, matrices, sympy.Symbol("L"))
 
 
 @dataclass(frozen=True)
@@ -99,15 +160,13 @@ class Target:
 
 
 def target_of(variable: Variable, st: Setting) -> Target:
-    """The generic entry of Z (z_{i,r}), W (w_{r,j}) or b (b_j), with the names and shape the
-    layer gives the matrix (core/layer.py)."""
-    matrix = LAYER.matrix(variable)
+    """The generic entry of the variable with the layer's index letters (z_{i,r} or x_{r,i},
+    w_{r,j} or w_{j,r}, b_j) and the shape the layer gives the matrix (core/layer.py)."""
+    matrix = st.layer.matrix(variable)
     indices = tuple(getattr(st, name) for name in matrix.indices)
-    shape = tuple(
-        1 if letter == "1" else getattr(st, letter) for letter in (matrix.rows, matrix.cols)
-    )
-    entry = getattr(st, matrix.entry)[indices]
-    return Target(variable, entry, indices, shape[-len(indices) :], (shape[0], shape[1]))
+    shape = (st.size(matrix.rows), st.size(matrix.cols))
+    entry = st.bases[variable][indices]
+    return Target(variable, entry, indices, st.bounds(variable), shape)
 
 
 class CASTimeout(BaseException):
@@ -172,9 +231,17 @@ def guarded(action: Callable[[], T], call: CASCall, seconds: float = STEP_SECOND
 
 
 def forward_entry(st: Setting, bias: bool) -> Any:
-    """a_{p,q} = Σ_{s=1}^{k} z_{p,s} w_{s,q} (+ b_q): the forward pass, by definition."""
-    product = sympy.Sum(st.z[st.p, st.s] * st.w[st.s, st.q], (st.s, 1, st.k))
-    return product + st.b[st.q] if bias else product
+    """a_{p,q} by definition, read off the layer's operations: Σ_{s=1}^{k} z_{p,s} w_{s,q}
+    (+ b_q) with samples as rows, Σ_{s=1}^{k} w_{p,s} x_{s,q} (+ b_p) as columns."""
+    entry: Any = sympy.Integer(0)
+    for operation in st.layer.operations:
+        if isinstance(operation, MatrixProduct):
+            left, right = st.bases[operation.left], st.bases[operation.right]
+            entry += sympy.Sum(left[st.p, st.s] * right[st.s, st.q], (st.s, 1, st.k))
+        elif isinstance(operation, BiasBroadcast) and bias:
+            # The bias of A's row (a column b, broadcast along the row) or of its column.
+            entry += st.bases[operation.bias][st.p if operation.bias_first else st.q]
+    return entry
 
 
 def sum_out(expr: Any, variable: Any) -> Any:
@@ -195,18 +262,24 @@ def sum_out(expr: Any, variable: Any) -> Any:
 def matrix_entry(matrix: Any, indices: Sequence[Any], st: Setting) -> Any:
     """The entry of a SymPy matrix expression at the 1-based symbolic ``indices``, computed by
     SymPy: ``(G*W.T)[i-1, r-1]`` is a Sum of 0-based ``MatrixElement`` products, which become the
-    1-based z_{p,s}, w_{s,q}, b_q and ∂L/∂a_{p,q}, each summation index shifted to run from 1."""
-    row, col = (indices[0], indices[1]) if len(indices) == 2 else (1, indices[0])
+    1-based z_{p,s}, w_{s,q}, b_q and ∂L/∂a_{p,q}, each summation index shifted to run from 1
+    and named after the index of A or the shared dimension that it runs over."""
+    if len(indices) == 2:
+        row, col = indices[0], indices[1]
+    else:  # a vector: a row such as b (1×n), or a column (n×1)
+        row, col = (1, indices[0]) if matrix.shape[0] == 1 else (indices[0], 1)
     element = matrix[row - 1, col - 1]
-    bases = {st.Z_matrix: st.z, st.W_matrix: st.w, st.G_matrix: st.G}
+    bases = {st.matrices[name]: base for name, base in st.bases.items() if name in st.matrices}
+    row_bias = st.layer.role("bias").rows == "1"
 
     def indexed(node: Any) -> Any:
         if node.parent == st.b_matrix:
-            return st.b[node.j + 1]
+            return st.b[(node.j if row_bias else node.i) + 1]
         return bases[node.parent][node.i + 1, node.j + 1]
 
     element = element.replace(lambda node: isinstance(node, MatrixElement), indexed)
-    names = {st.m: st.p, st.n: st.q, st.k: st.s}
+    rows, cols = st.output_sizes
+    names = {rows: st.p, cols: st.q, st.k: st.s}
 
     def one_based(node: Any) -> Any:
         for var, low, high in node.limits:

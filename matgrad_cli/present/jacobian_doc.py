@@ -180,8 +180,8 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     form = read_block(jacobian, down, across, derivation.symbols)
     if form.kind == "zero":
         return "0"
-    if form.kind == "matrix":
-        return "Z" if form.name == "Z" else r"Z^\top"
+    if form.kind == "matrix" and form.factor is not None:
+        return form.factor.name + (r"^\top" if form.factor.transposed else "")
     if form.kind == "scaled identity":
         size = jacobian.block_shape[0]
         return rf"{expr_latex(form.scale)} \, I_{{{size}}}"

@@ -77,8 +77,8 @@ def _block_text(jacobian: Jacobian, down: int, across: int, derivation: Jacobian
     form = read_block(jacobian, down, across, derivation.symbols)
     if form.kind == "zero":
         return "0"
-    if form.kind == "matrix":
-        return form.name
+    if form.kind == "matrix" and form.factor is not None:
+        return form.factor.text
     if form.kind == "scaled identity":
         return f"{plain.pretty_expr(form.scale)} I{plain.subscript(jacobian.block_shape[0])}"
     block = jacobian.block(down, across)
