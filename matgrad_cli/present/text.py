@@ -16,12 +16,13 @@ from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
 from ..core.checks import MISMATCHES_KEPT, Check
-from ..core.layer import LAYER, Factor, Variable
+from ..core.layer import Factor, Layer, Variable
 from ..core.losses import LossDerivation
 from ..core.model import Derivation, Gradient, LayerDerivation, MatrixForm, OutputEntry
+from . import layer_words as words
 from . import notation as plain
 from . import terminal as ui
-from .derivation_sections import NOT_BRIEF, SECTIONS
+from .derivation_sections import NOT_BRIEF, sections_of
 from .layer_latex import generic_entry, upstream_first
 from .limits import FORWARD_LIST
 
@@ -85,8 +86,9 @@ def _gradient_steps(
     """After the prose of a gradient's section: its chain rules, assembled, the product, the
     verdict; ``brief``: one chain rule, assembled, the verdict."""
     check = _find_check(layer.checks, name)
-    yield ChainRules(layer.gradients[name], check, full=full, brief=brief)
-    yield Assembled(layer.gradients[name], full=full)
+    convention = derivation.sizes.layer
+    yield ChainRules(layer.gradients[name], check, full=full, brief=brief, layer=convention)
+    yield Assembled(layer.gradients[name], full=full, layer=convention)
     if not brief:
         yield Product(layer.products[name], name, derivation, full=full)
     yield ui.blank()
@@ -104,6 +106,7 @@ class ChainRules:
     full: bool
     #: The first entry alone, the others said to follow the same pattern.
     brief: bool = False
+    layer: Layer
 
     def _more(self, count: int, total: int) -> str:
         if self.check is not None and self.check.holds:
@@ -122,8 +125,8 @@ class ChainRules:
             shown = [0]
         for number in shown:
             rule = rules[number]
-            names[number] = plain.pretty_entry(rule.variable, rule.index)
-            outputs = [plain.pretty_entry("A", output) for output, _ in rule.terms]
+            names[number] = plain.pretty_entry(rule.variable, rule.index, self.layer)
+            outputs = [plain.pretty_entry("A", output, self.layer) for output, _ in rule.terms]
             feeds[number] = (
                 f"{names[number]} feeds {', '.join(plain.elide(outputs, full)) or 'nothing'}:"
             )
@@ -160,9 +163,10 @@ class Assembled:
     gradient: Gradient
     _: KW_ONLY
     full: bool
+    layer: Layer
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        gradient, full = self.gradient, self.full
+        gradient, full, layer = self.gradient, self.full, self.layer
         name = gradient.variable
         rows, cols = gradient.shape
         yield ui.blank()
@@ -178,16 +182,16 @@ class Assembled:
             return
 
         def name_of(i: int, j: int) -> str:
-            return "∂L/∂" + plain.pretty_entry(name, gradient.entries[i][j].index)
+            return "∂L/∂" + plain.pretty_entry(name, gradient.entries[i][j].index, layer)
 
         names = ui.labelled(label, ui.matrix_block(ui.matrix_cells(rows, cols, name_of, full)))
         if 2 + names.width <= options.max_width:
             yield ui.Figure(names, 2)
-        indices = LAYER.matrix(name).indices
+        indices = layer.matrix(name).indices
         where = f"({','.join(indices)})" if len(indices) > 1 else indices[0]
         yield ui.prose(
             f"(the sums are too wide to write in place: entry {where} holds the sum "
-            f"∂L/∂{generic_entry(name)} listed above)",
+            f"∂L/∂{generic_entry(name, layer)} listed above)",
             style=ui.STYLE_NOTE,
             indent=2,
         )
@@ -206,7 +210,7 @@ class Product:
 
     def _factor(self, factor: Factor) -> ui.Block:
         """A factor written out: the symbols of Z, W or G, or a row of ones."""
-        if LAYER.matrix(factor.matrix).role == "ones":
+        if self.derivation.sizes.layer.matrix(factor.matrix).role == "ones":
             rows, cols = factor.shape(self.derivation.sizes)
             return ui.matrix_block(ui.matrix_cells(rows, cols, lambda i, j: "1", self.full))
         entries = self.derivation.symbols.rows(factor.matrix)
@@ -214,8 +218,9 @@ class Product:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         form, full, width = self.form, self.full, options.max_width
-        short = plain.product_name(self.variable)
-        leads = upstream_first(self.variable)
+        layer = self.derivation.sizes.layer
+        short = plain.product_name(self.variable, layer)
+        leads = upstream_first(self.variable, layer)
         rows, cols = form.shape
         yield ui.blank()
         yield ui.prose(f"{form.formula} multiplied out, independently of the chain rule:")
@@ -224,7 +229,7 @@ class Product:
         def entry(i: int, j: int) -> str:
             return plain.product_entry(form.entries[i][j], leads, full)
 
-        factors = [self._factor(factor) for factor in LAYER.rule(self.variable).factors]
+        factors = [self._factor(factor) for factor in layer.rule(self.variable).factors]
         first = ui.labelled(label, ui.beside(*factors, gap=1))
         result = ui.matrix_block(ui.matrix_cells(rows, cols, entry, full))
         together = ui.beside(first, ui.text_block(" = "), result)
@@ -241,54 +246,64 @@ class Product:
         yield ui.prose("so, entry by entry:" if factors_shown else "entry by entry:", indent=2)
 
         def entry_label(i: int, j: int) -> str:
-            return f"({short})" + plain.pretty_index((j + 1,) if rows == 1 else (i + 1, j + 1))
+            column_bias = cols == 1 and layer.matrix(self.variable).vector  # b, n×1
+            index = (j + 1,) if rows == 1 else (i + 1,) if column_bias else (i + 1, j + 1)
+            return f"({short})" + plain.pretty_index(index)
 
         yield ui.entry_listing(form, entry_label, leads, full, indent="    ")
 
 
 def _setup(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
     """Sizes, the explicit matrices, the product and the convention (SPEC section 1)."""
-    sizes, bias = derivation.sizes, derivation.bias
-    bias_shape = f", the bias b is {plain.sized_shape('b', sizes)} (a row)" if bias else ""
+    sizes, bias, layer = derivation.sizes, derivation.bias, derivation.sizes.layer
+    vector, line = words.bias_vector(layer), words.bias_line(layer)
+    bias_shape = f", the bias b is {plain.sized_shape('b', sizes)} (a {vector})" if bias else ""
     yield ui.prose(
         f"{plain.layer_sizes(sizes)}{bias_shape}, and the output A is "
         f"{plain.sized_shape('A', sizes)}."
     )
     yield ui.blank()
-    yield ui.layer_matrices(derivation.symbols, LAYER.variables(bias), full)
+    yield ui.layer_matrices(derivation.symbols, layer.variables(bias), full)
     yield ui.blank()
+    forward = plain.forward_text(bias, layer=layer)
     if bias:
+        across = "row" if line == "column" else "column"
         yield ui.prose(
-            f"{plain.forward_text(bias)}, where 1ₘ is the column of m = {sizes.m} ones: the row "
-            "b is added to every row of ZW, so b_j is added to column j."
+            f"{forward}, where 1ₘ is the column of m = {sizes.m} ones: the {vector} "
+            f"b is added to every {across} of {words.product_text(layer)}, so b_j is added to "
+            f"{line} j."
         )
     else:
-        yield ui.prose(f"{plain.forward_text(bias)} (no bias).")
+        yield ui.prose(f"{forward} (no bias).")
+    if layer.samples == "columns":
+        yield ui.prose("Samples are columns: sample i is column i of X and of A.")
     yield ui.blank()
+    upstream = generic_entry("A", layer)
     yield ui.prose(
         "Gradient (denominator) layout: ∂L/∂X has the shape of X (as in the Matrix "
-        "Cookbook, PyTorch and NumPy). Indices are 1-based. g_{i,j} stands for ∂L/∂a_{i,j}, "
-        "the upstream gradient G = ∂L/∂A, for any scalar loss L."
+        f"Cookbook, PyTorch and NumPy). Indices are 1-based. g{upstream[1:]} stands for "
+        f"∂L/∂{upstream}, the upstream gradient G = ∂L/∂A, for any scalar loss L."
     )
 
 
 def _forward(
-    outputs: tuple[tuple[OutputEntry, ...], ...], bias: bool, full: bool
+    outputs: tuple[tuple[OutputEntry, ...], ...], bias: bool, full: bool, layer: Layer
 ) -> Iterator[RenderableType]:
     """Every a_{i,j} written out as its sum, in summation order (with b_j when ``bias``)."""
     entries = [entry for row in outputs for entry in row]
     if bias:
-        yield ui.prose("With the bias, every a_{i,j} = Σ_r z_{i,r} w_{r,j} + b_j:")
+        yield ui.prose(f"With the bias, every {words.forward_sum(layer, True)}:")
     else:
+        entry = generic_entry("A", layer)
         yield ui.prose(
-            "Each a_{i,j} is row i of Z times column j of W: a_{i,j} = Σ_r z_{i,r} w_{r,j}."
+            f"Each {entry} is {words.product_reading(layer)}: {words.forward_sum(layer, False)}."
         )
-    lhs_width = cell_len(plain.pretty_entry("A", entries[-1].index))
+    lhs_width = cell_len(plain.pretty_entry("A", entries[-1].index, layer))
 
     def show(number: int) -> list[RenderableType]:
         entry = entries[number]
         terms = plain.elide([plain.pretty_expr(term) for term in entry.terms], full)
-        lhs = plain.pretty_entry("A", entry.index)
+        lhs = plain.pretty_entry("A", entry.index, layer)
         return [ui.Equation("  ", lhs, terms, lhs_width=lhs_width)]
 
     yield ui.Listing(len(entries), show, full=full, limit=FORWARD_LIST)
@@ -298,11 +313,15 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     """A concrete loss: L, ∂L/∂A in closed form and the check that differentiating L entry by
     entry gives it (the derivatives themselves with ``full``, or when the check fails), and the
     checks made by differentiating L through the whole layer."""
-    definition = loss.definition
-    targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
+    definition, layer = loss.definition, loss.sizes.layer
+    entry = generic_entry("A", layer)
+    target = f"y{entry[1:]}"
+    targets = f", with symbolic targets {target} (the matrix Y)" if definition.has_targets else ""
     yield ui.prose(f"{definition.text}{targets}.")
     closed_form = definition.closed_form_text
-    yield ui.prose("In closed form, checked against L differentiated with respect to each a_{i,j}:")
+    yield ui.prose(
+        f"In closed form, checked against L differentiated with respect to each {entry}:"
+    )
     if loss.closed_form_holds:
         condition = f" {loss.condition}" if loss.condition else ""
         yield Text.assemble(
@@ -314,9 +333,9 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
         yield from _upstream_entries(loss, full)
     yield ui.blank()
     yield ui.prose(
-        f"Through the whole layer: with {plain.forward_text(loss.bias)} substituted into L, "
-        "L itself was differentiated with respect to every entry of "
-        + ("Z, W and b" if loss.bias else "Z and W")
+        f"Through the whole layer: with {plain.forward_text(loss.bias, layer=layer)} "
+        "substituted into L, L itself was differentiated with respect to every entry of "
+        + words.names(layer, loss.bias)
         + ", and the results compared with the matrix forms built from ∂L/∂A:"
     )
     for check in loss.checks:
@@ -324,7 +343,7 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
     yield ui.blank()
     yield ui.prose(
         "The chain-rule derivation that follows holds for any loss, this one included: "
-        "read g_{i,j} = ∂L/∂a_{i,j} as the entries of the closed form."
+        f"read g{entry[1:]} = ∂L/∂{entry} as the entries of the closed form."
     )
 
 
@@ -335,10 +354,11 @@ def _upstream_entries(loss: LossDerivation, full: bool) -> Iterator[RenderableTy
         import sympy
 
         upstream = upstream.applyfunc(sympy.together)
-    for p in plain.visible(loss.sizes.m, full):
-        for q in plain.visible(loss.sizes.n, full):
+    rows, cols = loss.sizes.shape_of("A")
+    for p in plain.visible(rows, full):
+        for q in plain.visible(cols, full):
             if p is not None and q is not None:
-                entry = plain.pretty_entry("A", (p + 1, q + 1))
+                entry = plain.pretty_entry("A", (p + 1, q + 1), loss.sizes.layer)
                 yield ui.line(f"  ∂L/∂{entry} = {plain.pretty_expr(upstream[p, q])}")
 
 
@@ -346,7 +366,7 @@ def _gradient(
     derivation: Derivation, name: Variable, full: bool, brief: bool = False
 ) -> Iterator[RenderableType]:
     """∂L/∂Z or ∂L/∂W: chain rule per entry, assembled, the matrix product, the check."""
-    entry = generic_entry(name)
+    entry = generic_entry(name, derivation.sizes.layer)
     yield ui.prose(
         f"By the chain rule, ∂L/∂{entry} = Σ_{{p,q}} g_{{p,q}} ∂a_{{p,q}}/∂{entry}, summed "
         f"over the a_{{p,q}} that {entry} feeds, each ∂a_{{p,q}}/∂{entry} differentiated "
@@ -359,55 +379,65 @@ def _bias(
     derivation: Derivation, layer: LayerDerivation, full: bool, brief: bool = False
 ) -> Iterator[RenderableType]:
     """A = ZW + 1ₘb: the forward pass with b, ∂L/∂b, and ∂L/∂Z, ∂L/∂W unchanged."""
-    sizes, symbols = derivation.sizes, derivation.symbols
-    yield ui.prose(
-        f"b is a 1×{sizes.n} row vector; 1ₘb stacks m = {sizes.m} copies of it, one per row, "
-        f"so b_j is added to every entry of column j of A:"
-    )
-    ones_b = ui.matrix_cells(
-        sizes.m, sizes.n, lambda i, j: plain.pretty_expr(symbols.bias[j]), full
-    )
-    yield ui.Figure(ui.labelled("1ₘb = ", ui.matrix_block(ones_b)), 2)
+    convention = derivation.sizes.layer
+    yield from _broadcast(derivation, full)
     yield ui.blank()
-    yield from _forward(layer.outputs, True, full)
+    yield from _forward(layer.outputs, True, full, convention)
     yield ui.blank()
+    line, entry = words.bias_line(convention), generic_entry("A", convention)
     yield ui.prose(
-        "b_j feeds every a_{i,j} in column j, each with ∂a_{i,j}/∂b_j = 1 (differentiated "
-        "from the forward pass), so ∂L/∂b_j = Σ_i g_{i,j}, the column sums of G:"
+        f"b_j feeds every {entry} in {line} j, each with ∂{entry}/∂b_j = 1 (differentiated "
+        f"from the forward pass), so ∂L/∂b_j = Σ_i g{entry[1:]}, the {line} sums of G:"
     )
     yield from _gradient_steps(derivation, layer, "b", full=full, brief=brief)
     yield ui.blank()
+    unchanged = convention.variables(bias=False)
     yield ui.prose(
-        "∂L/∂Z and ∂L/∂W are unchanged by the bias: adding b_j to a_{i,j} changes no "
-        "∂a_{p,q}/∂z_{i,r} and no ∂a_{p,q}/∂w_{r,j}."
+        f"∂L/∂{unchanged[0]} and ∂L/∂{unchanged[1]} are unchanged by the bias: adding b_j to "
+        f"{entry} changes no "
+        + " and no ".join(f"∂a_{{p,q}}/∂{generic_entry(name, convention)}" for name in unchanged)
+        + "."
     )
-    for name in LAYER.variables(bias=False):
+    for name in unchanged:
         yield from _check_verdict(_find_check(layer.checks, name), ", with the bias too", full=full)
     for extra in derivation.extra_checks:
         yield from _check_verdict(extra, full=full)
 
 
-def _general(bias: bool) -> Iterator[RenderableType]:
+def _broadcast(derivation: Derivation, full: bool) -> Iterator[RenderableType]:
+    """The bias spread over A: 1ₘb, m copies of the row b (samples as rows), or b1ₘᵀ, m copies
+    of the column b (samples as columns), written out."""
+    sizes, bias = derivation.sizes, derivation.symbols.bias
+    layer = sizes.layer
+    vector, line = words.bias_vector(layer), words.bias_line(layer)
+    rows, cols = sizes.shape_of("A")
+    if vector == "row":
+        spread, label = "stacks m = {m} copies of it, one per row", "1ₘb"
+        cells = ui.matrix_cells(rows, cols, lambda i, j: plain.pretty_expr(bias[j]), full)
+    else:
+        spread, label = "sets m = {m} copies of it side by side, one per column", "b1ₘᵀ"
+        cells = ui.matrix_cells(rows, cols, lambda i, j: plain.pretty_expr(bias[i]), full)
+    shape = plain.dimensions(sizes.shape_of("b"))
+    yield ui.prose(
+        f"b is a {shape} {vector} vector; {label} {spread.format(m=sizes.m)}, "
+        f"so b_j is added to every entry of {line} j of A:"
+    )
+    yield ui.Figure(ui.labelled(f"{label} = ", ui.matrix_block(cells)), 2)
+
+
+def _general(layer: Layer, bias: bool) -> Iterator[RenderableType]:
     """Index notation for any m, k, n: the textbook argument, stated as such."""
     yield ui.prose(
         "For any m, k, n, in index notation (textbook reasoning, not machine-checked "
         "here; δ is the Kronecker delta):"
     )
-    chains = [
-        ["a_{i,j}", "Σ_r z_{i,r} w_{r,j}" + (" + b_j" if bias else "")],
-        ["∂a_{p,q}/∂z_{i,r}", "δ_{p,i} w_{r,q}"],
-        ["∂L/∂z_{i,r}", "Σ_{p,q} g_{p,q} δ_{p,i} w_{r,q}", "Σ_j g_{i,j} w_{r,j}", "(G Wᵀ)_{i,r}"],
-        ["∂a_{p,q}/∂w_{r,j}", "z_{p,r} δ_{q,j}"],
-        ["∂L/∂w_{r,j}", "Σ_{p,q} g_{p,q} z_{p,r} δ_{q,j}", "Σ_i z_{i,r} g_{i,j}", "(Zᵀ G)_{r,j}"],
-    ]
-    if bias:
-        chains += [["∂a_{p,q}/∂b_j", "δ_{q,j}"], ["∂L/∂b_j", "Σ_i g_{i,j}", "(1ᵀ G)_j"]]
-    for lhs, *sides in chains:
+    for lhs, *sides in words.general_chains(layer, bias):
         yield ui.Equation("  ", lhs, sides, join="=")
     yield ui.blank()
+    tensor, transposed = words.general(layer).tensor[0], words.general(layer).transposed_input
     yield ui.prose(
-        "Note: ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}; it is not "
-        "Zᵀ. Zᵀ appears only after contracting it with G."
+        f"Note: ∂A/∂W is a 4th-order tensor, {tensor}; it is not "
+        f"{transposed}. {transposed} appears only after contracting it with G."
     )
 
 
@@ -448,18 +478,20 @@ def derivation_view(
     those named in ``sections`` (SECTIONS); ``brief``: one chain rule per gradient, and no
     general case unless it is named."""
     if sections is None:
-        sections = [name for name in SECTIONS if not (brief and name in NOT_BRIEF)]
+        every = sections_of(derivation.sizes.samples)
+        sections = [name for name in every if not (brief and name in NOT_BRIEF)]
     chosen = set(sections)
     parts = []
     if "setup" in chosen:
         parts.append(ui.Section("Setup", tuple(_setup(derivation, full))))
     if "forward" in chosen:
-        forward = tuple(_forward(derivation.plain.outputs, False, full))
+        layer = derivation.sizes.layer
+        forward = tuple(_forward(derivation.plain.outputs, False, full, layer))
         parts.append(ui.Section("Forward pass", forward))
     if derivation.loss is not None and "loss" in chosen:
         title = f"The loss: {derivation.loss.definition.title}"
         parts.append(ui.Section(title, tuple(_loss(derivation.loss, full))))
-    for name in LAYER.variables(bias=False):
+    for name in derivation.sizes.layer.variables(bias=False):
         if name in chosen:
             steps = tuple(_gradient(derivation, name, full, brief))
             parts.append(ui.Section(f"∂L/∂{name}", steps))
@@ -467,7 +499,8 @@ def derivation_view(
         parts.append(ui.Section("Bias", tuple(_bias(derivation, derivation.biased, full, brief))))
     if "general" in chosen:
         general = "The general case: why it holds at every size"
-        parts.append(ui.Section(general, tuple(_general(derivation.bias))))
+        steps = tuple(_general(derivation.sizes.layer, derivation.bias))
+        parts.append(ui.Section(general, steps))
     if "summary" in chosen:
         parts.append(ui.Section("Summary", tuple(_summary(derivation))))
     return ui.Sections(parts)
