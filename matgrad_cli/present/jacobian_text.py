@@ -232,14 +232,12 @@ class Contraction:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, variable, full = self.derivation, self.variable, self.full
-        layout = derivation.layout
         form = derivation.contractions[variable]
         rows, cols = form.shape
         leads = upstream_first(variable)
-        factor = f"J_{variable}ᵀ" if layout == "numerator" else jacobian_name(variable, layout)
         yield ui.blank()
         yield ui.prose(
-            f"vec(∂L/∂{variable}) = {factor} vec(G), reshaped into {variable}'s shape "
+            f"vec(∂L/∂{variable}) = {form.formula}, reshaped into {variable}'s shape "
             f"({plain.dimensions(form.shape)}):"
         )
 
