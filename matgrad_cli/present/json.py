@@ -355,6 +355,8 @@ def numeric_data(result: NumericResult) -> dict[str, Any]:
         "kind": "numeric",
         **_fields(result, "method loss exact bound grid_bits" if concrete else "method"),
         "sizes": _sizes(result.sizes),
+        # The convention only where it is not the default, so that rows documents keep their keys.
+        **({"samples": "columns"} if result.sizes.samples == "columns" else {}),
         **_fields(result, "bias seed"),
         "entry_range": [-result.entry_range, result.entry_range],
         **({"targets": result.targets or None} if concrete else _fields(result, "direction_range")),
