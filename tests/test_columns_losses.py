@@ -14,13 +14,13 @@ import pytest
 import sympy
 
 from matgrad_cli.core.derive import derive
-from matgrad_cli.core.layer import Sizes
+from matgrad_cli.core.layer import Sizes, Variable
 from matgrad_cli.core.losses import closed_form_shown, derive_loss, loss_named
 
 M, K, N = 2, 3, 4
 
 
-def _reference(loss: str) -> tuple[Any, dict[str, Any]]:
+def _reference(loss: str) -> tuple[Any, dict[Variable, Any]]:
     """L with samples as columns, and the matrices it is a function of."""
     x = sympy.Matrix(K, M, lambda r, i: sympy.Symbol(f"x_{r + 1}_{i + 1}"))
     w = sympy.Matrix(N, K, lambda j, r: sympy.Symbol(f"w_{j + 1}_{r + 1}"))
