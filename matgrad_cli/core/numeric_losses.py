@@ -387,7 +387,7 @@ def verify_concrete(
 ) -> NumericResult:
     """Check the rules in ``forms`` under the concrete ``loss`` at one random draw: every entry
     of ∂L/∂A against the closed form, and of every gradient against its rule."""
-    definition = concrete_loss(loss)
+    definition = concrete_loss(loss, sizes.samples)
     numeric = NUMERIC_LOSSES.get(definition.name)
     if numeric is None:
         raise InputError(f"the numeric check does not cover --loss {definition.name}")

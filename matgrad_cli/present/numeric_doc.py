@@ -7,7 +7,7 @@ from ..core.numeric import METHOD, NumericCheck, NumericResult
 from .document import Document, Paragraph, Section, Table
 from .layer_latex import forward_latex, rule_claim
 from .mathtex import shape_latex
-from .numeric_text import result_check, within
+from .numeric_text import result_check, sample_name, within
 
 
 def _how(check: NumericCheck) -> str:
@@ -29,13 +29,18 @@ def _result(check: NumericCheck) -> str:
     return f"FAILS ({check.mismatch_count:,} entries differ)"
 
 
+def _names(result: NumericResult) -> list[str]:
+    """The matrices drawn at random, in inline maths: $Z$, $W$ (and $b$), or $X$, $W$ ($b$)."""
+    return [f"${name}$" for name in result.sizes.layer.variables(result.bias)]
+
+
 def _generic_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
     """The draw and the linear loss, then why a difference quotient is exactly the partial."""
     low, high = -result.entry_range, result.entry_range
     return (
         Paragraph(
-            f"This is a {METHOD}. The entries of $Z$, $W$"
-            + (", $b$" if result.bias else "")
+            f"This is a {METHOD}. The entries of "
+            + ", ".join(_names(result))
             + f" and $G = \\partial L/\\partial A$ are random integers from ${low}$ "
             f"to ${high}$ (seed {result.seed}), and the loss is "
             "$L = \\sum_{p,q} G_{p,q} a_{p,q}$, so that $\\partial L/\\partial A = G$."
@@ -52,12 +57,13 @@ def _generic_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
     )
 
 
-#: How the targets were drawn (NumericResult.targets), after the layer's matrices.
+#: How the targets were drawn (NumericResult.targets), after the layer's matrices; ``{sample}``
+#: is a row of Y, or a column with samples as columns.
 _TARGETS = {
     "": "",
     "integers": " The targets $Y$ are random integers from ${low}$ to ${high}$ as well.",
-    "one-hot": " The targets $Y$ are one-hot: one 1 per row, at a random class, so that every "
-    "row of $Y$ sums to 1.",
+    "one-hot": " The targets $Y$ are one-hot: one 1 per {sample}, at a random class, so that "
+    "every {sample} of $Y$ sums to 1.",
 }
 
 
@@ -68,9 +74,10 @@ def _concrete_result(check: NumericCheck) -> str:
 
 def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
     """The draw and the loss, then how each side was computed and compared."""
-    loss = concrete_loss(result.loss)
+    loss = concrete_loss(result.loss, result.sizes.samples)
     low, high = -result.entry_range, result.entry_range
-    names = "$Z$, $W$" + (" and $b$" if result.bias else "")
+    *first, last = _names(result)
+    names = f"{', '.join(first)} and {last}"
     how = (
         "Every figure is an integer, computed exactly."
         if result.exact
@@ -85,7 +92,10 @@ def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
         Paragraph(
             f"This is a {result.method}. The entries of {names} are random integers "
             f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is "
-            f"${loss.latex}$." + _TARGETS[result.targets].format(low=low, high=high)
+            f"${loss.latex}$."
+            + _TARGETS[result.targets].format(
+                low=low, high=high, sample=sample_name(result.sizes.layer)
+            )
         ),
         Paragraph(
             "The elementwise route finds $\\partial L/\\partial a_{p,q}$ by "
@@ -108,22 +118,23 @@ def numeric_document(result: NumericResult, full: bool = False) -> Document:
     identity's result in a table (under a concrete loss ∂L/∂A's closed form first) and the
     verdict."""
     sizes, closed_form = result.sizes, result.closed_form
+    layer = sizes.layer
     if closed_form is None:
         under, checked, held = "", _generic_checked(result), "Every identity held at this draw."
         derive = (
             "; at sizes within the symbolic limit, matgrad derive checks every entry symbolically"
         )
         rows = [
-            (rule_claim(check.variable), check, _how(check), _result(check))
+            (rule_claim(check.variable, layer=layer), check, _how(check), _result(check))
             for check in result.checks
         ]
     else:
-        loss = concrete_loss(result.loss)
+        loss = concrete_loss(result.loss, sizes.samples)
         under, checked, derive = f" under the {loss.title}", _what_was_checked(result), ""
         held = f"Every identity held at this draw, {within(result_check(result), latex=True)}."
         claims = [
             (f"\\partial L/\\partial A = {loss.closed_form_latex}", closed_form),
-            *((rule_claim(check.variable), check) for check in result.checks),
+            *((rule_claim(check.variable, layer=layer), check) for check in result.checks),
         ]
         rows = [
             (claim, check, f"all {check.entries:,} entries", _concrete_result(check))
@@ -134,9 +145,10 @@ def numeric_document(result: NumericResult, full: bool = False) -> Document:
         for claim, check, compared, outcome in rows
     )
     verdict = held if result.verified else "Some identities FAIL at this draw."
+    convention = ", samples as columns" if layer.samples == "columns" else ""
     return Document(
-        f"Numeric check of the gradients of ${forward_latex(result.bias)}${under}, "
-        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$",
+        f"Numeric check of the gradients of ${forward_latex(result.bias, layer)}${under}, "
+        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})${convention}",
         (
             Section("What was checked", checked),
             Section(

@@ -5,14 +5,15 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 
-from ..core.layer import LAYER
+from ..core.layer import Layer, LayerMatrix
 from ..core.losses import concrete_loss
 from ..core.numeric import NumericCheck, NumericResult
 from .notation import dimensions, forward_text
 
 _SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-#: The bias term as the one-line summaries write it: 1_m b.
+#: The bias term as the one-line summaries write it: 1_m b, or b 1_mᵀ with samples as columns.
 _BIAS = "{ones}_{rows} {bias}"
+_BIAS_FIRST = "{bias} {ones}_{rows}ᵀ"
 
 
 def scientific(value: float, latex: bool = False) -> str:
@@ -33,7 +34,26 @@ def within(check: NumericCheck, latex: bool = False) -> str:
     return f"to within ${figure}$" if latex else f"to within {figure}"
 
 
-def _check_lines(check: NumericCheck, direction_range: int) -> Iterator[str]:
+def layer_line(result: NumericResult) -> str:
+    """The layer at its sizes: ``Layer A = ZW + 1_m b with m=2, k=3, n=4``; with samples as
+    columns the convention is named as well."""
+    sizes, layer = result.sizes, result.sizes.layer
+    forward = forward_text(result.bias, _BIAS, layer, _BIAS_FIRST)
+    convention = " (samples as columns)" if layer.samples == "columns" else ""
+    return f"Layer {forward}{convention} with m={sizes.m}, k={sizes.k}, n={sizes.n}"
+
+
+def part_name(matrix: LayerMatrix) -> str:
+    """What a directional derivative is split by: L(X + V) − L(X) is a sum of parts, one per
+    sample for the input (row i of Z, column i of X) and one per output for W (column j, or row
+    j) and b (entry j), each depending on its own part of V."""
+    if matrix.vector:
+        return "entry"
+    letter = "i" if matrix.role == "input" else "j"
+    return "row" if matrix.indices.index(letter) == 0 else "column"
+
+
+def _check_lines(check: NumericCheck, direction_range: int, layer: Layer) -> Iterator[str]:
     """One identity: its verdict, what was compared, and the first wrong entries."""
     shape = dimensions(check.shape)
     yield f"{check.identity}  ({shape}): {'holds' if check.holds else 'FAILS'}"
@@ -51,8 +71,7 @@ def _check_lines(check: NumericCheck, direction_range: int) -> Iterator[str]:
     )
     if check.directions:
         # Row i of A depends on row i of Z alone, column j on column j of W and on b_j.
-        matrix = LAYER.matrix(name)
-        part = "row" if matrix.role == "input" else "entry" if matrix.rows == "1" else "column"
+        part = part_name(layer.matrix(name))
         outcome = (
             "all equal"
             if not check.failed_directions
@@ -102,9 +121,9 @@ def _numeric_lines(result: NumericResult) -> list[str]:
     """What was checked, and the verdict, one logical line each."""
     if result.closed_form is not None:
         return _concrete_lines(result, result.closed_form)
-    sizes, bound = result.sizes, result.entry_range
-    upstream = LAYER.role("upstream")
-    names = ", ".join(LAYER.variables(result.bias)) + f" and {upstream.name} = {upstream.text}"
+    bound, layer = result.entry_range, result.sizes.layer
+    upstream = layer.role("upstream")
+    names = ", ".join(layer.variables(result.bias)) + f" and {upstream.name} = {upstream.text}"
     failed = sum(not check.holds for check in result.checks)
     verdict = (
         "Every identity held at this draw. This is a numeric check at random integer values, not "
@@ -115,11 +134,14 @@ def _numeric_lines(result: NumericResult) -> list[str]:
     )
     return [
         f"matgrad: {result.method}",
-        f"Layer {forward_text(result.bias, _BIAS)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
-        f"{names} drawn from −{bound}..{bound} (seed {result.seed}); "
+        f"{layer_line(result)}; {names} drawn from −{bound}..{bound} (seed {result.seed}); "
         "loss L = Σ G_{p,q}·a_{p,q}, so ∂L/∂A = G.",
         "",
-        *(line for check in result.checks for line in _check_lines(check, result.direction_range)),
+        *(
+            line
+            for check in result.checks
+            for line in _check_lines(check, result.direction_range, layer)
+        ),
         "",
         "Gradients are in denominator layout: ∂L/∂X has the shape of X. A formula that is wrong "
         "in general could still agree at one particular draw (for a single entry, with "
@@ -130,12 +152,18 @@ def _numeric_lines(result: NumericResult) -> list[str]:
     ]
 
 
-#: How the targets were drawn, after the layer's matrices (NumericResult.targets).
+#: How the targets were drawn, after the layer's matrices (NumericResult.targets); ``{sample}`` is
+#: what a sample is, a row of Y or (samples as columns) a column.
 _TARGETS = {
     "": "",
     "integers": "; Y drawn from −{bound}..{bound}",
-    "one-hot": "; Y one-hot (one 1 per row at a random class, so every row sums to 1)",
+    "one-hot": "; Y one-hot (one 1 per {sample} at a random class, so every {sample} sums to 1)",
 }
+
+
+def sample_name(layer: Layer) -> str:
+    """What one sample is in a matrix of the layer's outputs: a row, or a column."""
+    return "row" if layer.samples == "rows" else "column"
 
 
 def _concrete_check_lines(check: NumericCheck, compared: str) -> Iterator[str]:
@@ -153,10 +181,10 @@ def _concrete_check_lines(check: NumericCheck, compared: str) -> Iterator[str]:
 
 def _concrete_lines(result: NumericResult, closed_form: NumericCheck) -> list[str]:
     """A concrete loss: the closed form of ∂L/∂A, then each identity, and how it was done."""
-    sizes, bound = result.sizes, result.entry_range
-    loss = concrete_loss(result.loss)
-    drawn = ", ".join(LAYER.variables(result.bias))
-    targets = _TARGETS[result.targets].format(bound=bound)
+    bound, layer = result.entry_range, result.sizes.layer
+    loss = concrete_loss(result.loss, layer.samples)
+    drawn = ", ".join(layer.variables(result.bias))
+    targets = _TARGETS[result.targets].format(bound=bound, sample=sample_name(layer))
     failed = sum(not check.holds for check in (closed_form, *result.checks))
     how = (
         "Every figure is an integer, computed exactly."
@@ -177,8 +205,8 @@ def _concrete_lines(result: NumericResult, closed_form: NumericCheck) -> list[st
     )
     return [
         f"matgrad: {result.method}",
-        f"Layer {forward_text(result.bias, _BIAS)} with m={sizes.m}, k={sizes.k}, n={sizes.n}; "
-        f"{drawn} drawn from −{bound}..{bound} (seed {result.seed}){targets}; {loss.text}.",
+        f"{layer_line(result)}; {drawn} drawn from −{bound}..{bound} (seed {result.seed})"
+        f"{targets}; {loss.text}.",
         "",
         *_concrete_check_lines(
             closed_form, "of ∂L/∂A, by dual numbers from L's definition, against the closed form"
