@@ -504,12 +504,17 @@ def _summary_section(derivation: JacobianDerivation) -> Section:
 
 
 def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) -> Document:
-    """The Jacobian view of A = ZW as a Document."""
+    """The Jacobian view of A = ZW as a Document, with the most columns any of its bmatrix has
+    (elision markers included)."""
     sizes = derivation.sizes
+    m, k, n = sizes.m, sizes.k, sizes.n
     title = (
         "The Jacobians of the matrix-multiplication layer $A = ZW$, "
-        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, {derivation.layout} layout"
+        f"$(m, k, n) = ({m}, {k}, {n})$, {derivation.layout} layout"
     )
+    widths = [m * n, k * n, m * k, k, n]
+    widths += [found.shape[1] for found in derivation.jacobians.values()]
+    widths += [found.block_grid[1] for found in derivation.jacobians.values()]
     return Document(
         title,
         (
@@ -521,15 +526,5 @@ def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) 
             _general_section(derivation),
             _summary_section(derivation),
         ),
-        matrix_columns=max_matrix_columns(derivation, full),
+        matrix_columns=max(len(visible(width, full)) for width in widths),
     )
-
-
-def max_matrix_columns(derivation: JacobianDerivation, full: bool) -> int:
-    """The most columns any bmatrix of the document has (elision markers included)."""
-    sizes = derivation.sizes
-    m, k, n = sizes.m, sizes.k, sizes.n
-    widths = [m * n, k * n, m * k, k, n]
-    widths += [found.shape[1] for found in derivation.jacobians.values()]
-    widths += [found.block_grid[1] for found in derivation.jacobians.values()]
-    return max(len(visible(width, full)) for width in widths)
