@@ -67,11 +67,7 @@ def every_size(verdict: ClaimVerdict, math: bool = False) -> str | None:
 #: What the letters of a first differing entry stand for: (the symbols' prefix, in text, in
 #: a document's maths, where ∂L/∂a_{i,j} is written out).
 _LETTERS = (
-    (
-        "dA_",
-        "g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G",
-        None,
-    ),
+    ("dA_", "g_{i,j} = ∂L/∂a_{i,j} is entry (i,j) of G", None),
     ("a_", "a_{i,j} is entry (i,j) of A = ZW + b", r"$a_{i,j}$ is entry $(i,j)$ of $A = ZW + b$"),
     (
         "sigma_",
