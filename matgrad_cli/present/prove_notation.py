@@ -16,26 +16,31 @@ from sympy import GreaterThan, Indexed, KroneckerDelta, Le, Sum
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
+from ..core.layer import SAMPLES, Samples
 from ..core.proof import Proof, ProofReport, ProofStep
 from . import prove_story as story
 from .mathtex import grad, partial_latex, slashed
 from .prove_story import ChainRule, Note, Written
 
-#: The order of factors in a written product: z before ∂L/∂a before δ before w, so that the
-#: products read as in A = ZW, ∂L/∂A·Wᵀ and Zᵀ·∂L/∂A; sums come last.
-FACTOR_ORDER = ("z", "G", "delta", "w", "b")
+#: The order of factors in a written product, in each convention: with samples as rows z before
+#: ∂L/∂a before δ before w, so that the products read as in A = ZW, ∂L/∂A·Wᵀ and Zᵀ·∂L/∂A; as
+#: columns w before ∂L/∂a before δ before x, as in A = WX, Wᵀ·∂L/∂A and ∂L/∂A·Xᵀ. Sums come last.
+FACTOR_ORDER: dict[Samples, tuple[str, ...]] = {
+    "rows": ("z", "G", "delta", "w", "b"),
+    "columns": ("w", "G", "delta", "x", "b"),
+}
 
 
-def _factor_rank(factor: Any) -> int:
+def _factor_rank(factor: Any, order: tuple[str, ...]) -> int:
     """Where ``factor`` goes in a written product (FACTOR_ORDER)."""
     if isinstance(factor, Indexed):
         name = str(factor.base.label)
-        return FACTOR_ORDER.index(name) if name in FACTOR_ORDER else len(FACTOR_ORDER)
+        return order.index(name) if name in order else len(order)
     if isinstance(factor, KroneckerDelta):
-        return FACTOR_ORDER.index("delta")
+        return order.index("delta")
     if isinstance(factor, Sum):
-        return len(FACTOR_ORDER) + 2
-    return len(FACTOR_ORDER) + 1
+        return len(order) + 2
+    return len(order) + 1
 
 
 def _upper_bound_form(condition: Any) -> Any:
@@ -54,6 +59,7 @@ class _ProofPrinting:
     SUM = "Σ_{{{var}={low}}}^{{{high}}}"  # one summation sign
     OPEN, CLOSE = "(", ")"
     CHAIN = "∂L/∂{x} = Σ_{{{over}}} {upstream} ∂{output}/∂{x}"  # the chain rule through A
+    order = FACTOR_ORDER["rows"]  # the order of factors in a product, set per convention
     _print: Callable[[Any], str]
 
     def _print_KroneckerDelta(self, expr: Any, exp: Any = None) -> str:
@@ -84,7 +90,8 @@ class _ProofPrinting:
     def _print_Mul(self, expr: Any) -> str:
         """A product in FACTOR_ORDER, sums among its factors parenthesised."""
         coefficient, factors = expr.as_coeff_mul()
-        ordered = sorted(factors, key=_factor_rank)  # stable: SymPy's order among equals
+        # Stable: SymPy's order among equals.
+        ordered = sorted(factors, key=lambda factor: _factor_rank(factor, self.order))
         body = " ".join(
             f"{self.OPEN}{self._factor(factor)}{self.CLOSE}"
             if factor.is_Add
@@ -123,9 +130,10 @@ class ProofLatexPrinter(_ProofPrinting, LatexPrinter):  # type: ignore[misc]  # 
         r"\partial L/\partial {x} = \sum_{{{over}}} ({upstream})\,(\partial {output}/\partial {x})"
     )
 
-    def __init__(self, inline: bool = False) -> None:
+    def __init__(self, inline: bool = False, samples: Samples = "rows") -> None:
         super().__init__({"mul_symbol": None})
         self.inline = inline
+        self.order = FACTOR_ORDER[samples]
 
     def _print_Indexed(self, expr: Any) -> str:
         indices = ",".join(self._print(index) for index in expr.indices)
@@ -179,29 +187,37 @@ class ProofTextPrinter(_ProofPrinting, StrPrinter):  # type: ignore[misc]
         return f"∂{self._print(expr.expr)}/∂{self._print(expr.variables[0])}"
 
 
-#: The printers for display LaTeX, running LaTeX and plain text.
-_DISPLAY, _RUNNING, _TEXT = ProofLatexPrinter(), ProofLatexPrinter(inline=True), ProofTextPrinter()
+def _text_printer(samples: Samples) -> ProofTextPrinter:
+    printer = ProofTextPrinter()
+    printer.order = FACTOR_ORDER[samples]
+    return printer
 
 
-def expr_latex(item: Any, inline: bool = False) -> str:
+#: The printers for display LaTeX, running LaTeX and plain text, in each convention.
+_DISPLAY = {samples: ProofLatexPrinter(samples=samples) for samples in SAMPLES}
+_RUNNING = {samples: ProofLatexPrinter(inline=True, samples=samples) for samples in SAMPLES}
+_TEXT = {samples: _text_printer(samples) for samples in SAMPLES}
+
+
+def expr_latex(item: Any, inline: bool = False, samples: Samples = "rows") -> str:
     """A proof expression in LaTeX; ``inline`` for running text (∂L/∂a_{p,q} slashed)."""
-    return str((_RUNNING if inline else _DISPLAY).doprint(item))
+    return str((_RUNNING if inline else _DISPLAY)[samples].doprint(item))
 
 
-def expr_text(item: Any) -> str:
+def expr_text(item: Any, samples: Samples = "rows") -> str:
     """A proof expression in plain text (g_{p,q} stands for ∂L/∂a_{p,q})."""
-    return str(_TEXT.doprint(item))
+    return str(_TEXT[samples].doprint(item))
 
 
-def note_latex(note: Note) -> str:
+def note_latex(note: Note, samples: Samples = "rows") -> str:
     """A note as LaTeX prose: its words as they are, its mathematics between $ signs."""
     return "".join(
-        part if isinstance(part, str) else f"${expr_latex(part, inline=True)}$" for part in note
+        part if isinstance(part, str) else f"${expr_latex(part, True, samples)}$" for part in note
     )
 
 
-def note_text(note: Note) -> str:
-    return "".join(part if isinstance(part, str) else expr_text(part) for part in note)
+def note_text(note: Note, samples: Samples = "rows") -> str:
+    return "".join(part if isinstance(part, str) else expr_text(part, samples) for part in note)
 
 
 @dataclass(frozen=True)
@@ -255,15 +271,15 @@ def _label(step: ProofStep) -> str:
 
 def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
     lhs, right = story.step_lhs(step, proof), story.step_right(step, proof)
-    description = story.step_description(step, proof)
+    description, samples = story.step_description(step, proof), proof.samples
     return StepNotation(
-        description=note_text(description),
-        description_latex=note_latex(description),
-        latex=expr_latex(right),
-        text=expr_text(right),
+        description=note_text(description, samples),
+        description_latex=note_latex(description, samples),
+        latex=expr_latex(right, samples=samples),
+        text=expr_text(right, samples),
         label=_label(step),
-        lhs_latex=expr_latex(lhs) if lhs is not None else "",
-        lhs=expr_text(lhs) if lhs is not None else "",
+        lhs_latex=expr_latex(lhs, samples=samples) if lhs is not None else "",
+        lhs=expr_text(lhs, samples) if lhs is not None else "",
         relation="=" if step.proved else r"\overset{?}{=}",
         proved=step.proved,
         expr=step.expr,
@@ -272,21 +288,22 @@ def step_notation(step: ProofStep, proof: Proof) -> StepNotation:
 
 def proof_notation(proof: Proof) -> ProofNotation:
     """A proof in both notations, as the document, the terminal view and the JSON write it."""
-    variable, right = proof.variable, story.claim_latex(proof.claim)
+    variable, right = proof.variable, story.claim_latex(proof.claim, proof.layer)
     ranges, reason = story.index_ranges(proof.target.ranges), story.proof_reason(proof)
+    inline = story.claim_latex(proof.claim, proof.layer, inline=True)
     return ProofNotation(
         variable=variable,
         identity=proof.identity,
         claim_latex=right,
         statement_latex=f"{grad(variable)} = {right}",
-        inline_statement_latex=f"{slashed(variable)} = {story.claim_latex(proof.claim, True)}",
-        entry_latex=expr_latex(proof.target.entry),
+        inline_statement_latex=f"{slashed(variable)} = {inline}",
+        entry_latex=expr_latex(proof.target.entry, samples=proof.samples),
         ranges_latex=ranges.latex,
         ranges=ranges.text,
         steps=tuple(step_notation(step, proof) for step in proof.steps),
         proved=proof.proved,
-        reason=note_text(reason),
-        reason_latex=note_latex(reason),
+        reason=note_text(reason, proof.samples),
+        reason_latex=note_latex(reason, proof.samples),
     )
 
 
@@ -297,4 +314,4 @@ def summary_line(report: ProofReport) -> str:
         listed = "; ".join(proof.identity for proof in report.proofs)
         return f"proved for every m, k, n: {listed}"
     listed = "; ".join(proof.identity for proof in failed)
-    return f"NOT proved: {listed} ({note_text(story.proof_reason(failed[0]))})"
+    return f"NOT proved: {listed} ({note_text(story.proof_reason(failed[0]), report.samples)})"

@@ -20,6 +20,7 @@ from typing import Any
 
 import sympy
 
+from ..core.layer import Layer, Samples
 from ..core.proof import (
     Claim,
     Comparison,
@@ -30,7 +31,7 @@ from ..core.proof import (
     ProofStep,
     ShapeMismatch,
 )
-from ..core.proof_cas import CASFailure, setting
+from ..core.proof_cas import CASFailure, forward_entry, setting
 from .derivation_checks import PROVENANCE
 from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_latex
 from .notation import forward_text
@@ -67,6 +68,22 @@ def index_ranges(ranges: Sequence[tuple[Any, Any]]) -> Written:
     return Written(latex, ", ".join(f"1 ≤ {index} ≤ {bound}" for index, bound in ranges))
 
 
+def forward_entries(samples: Samples, bias: bool) -> dict[str, Any]:
+    """Each matrix's entry as the forward pass a_{p,q} indexes it, by the matrix's name, read off
+    that pass: z_{p,s}, w_{s,q}, b_q with samples as rows; w_{p,s}, x_{s,q}, b_p as columns; and
+    a_{p,q}, ∂L/∂a_{p,q} of A and G. Listed as the layer lists them (input, weights, bias …)."""
+    st = setting(samples)
+    names = {base: name for name, base in st.bases.items()}
+    found = {names[entry.base]: entry for entry in forward_entry(st, bias).atoms(sympy.Indexed)}
+    found.update(A=st.a[st.p, st.q], G=st.G[st.p, st.q])
+    return {matrix.name: found[matrix.name] for matrix in st.layer.matrices if matrix.name in found}
+
+
+def entry_ranges(entry: Any, samples: Samples) -> tuple[tuple[Any, Any], ...]:
+    """Each index of an indexed entry with its upper bound: ((p, m), (s, k)) for z_{p,s}."""
+    return tuple(zip(entry.indices, setting(samples).extent(entry.base), strict=True))
+
+
 def _shape(sizes: Sequence[Any]) -> Written:
     """The shape of a matrix, m × k."""
     return Written(r" \times ".join(map(str, sizes)), " × ".join(map(str, sizes)))
@@ -82,19 +99,19 @@ def _assignments(names: Sequence[Any], values: Sequence[int]) -> Written:
     return _same(", ".join(f"{name} = {value}" for name, value in zip(names, values, strict=True)))
 
 
-def claim_latex(claim: Claim, inline: bool = False) -> str:
-    """The claimed right side in LaTeX: the layer's rule, with ∂L/∂A slashed in running text
-    (``inline``), or as the claim writes it."""
+def claim_latex(claim: Claim, layer: Layer, inline: bool = False) -> str:
+    """The claimed right side in LaTeX: the rule of ``layer``, with ∂L/∂A slashed in running
+    text (``inline``), or as the claim writes it."""
     if claim.rule is None:
         return claim.latex
     if inline:
-        return rule_latex(claim.variable, UPSTREAM_INLINE, after_upstream=r"\, ")
-    return rule_latex(claim.variable)
+        return rule_latex(claim.variable, UPSTREAM_INLINE, r"\, ", layer)
+    return rule_latex(claim.variable, layer=layer)
 
 
-def _claimed_form(claim: Claim) -> Written:
+def _claimed_form(proof: Proof) -> Written:
     """The claimed right side as it is written in a sentence."""
-    return Written(claim_latex(claim, inline=True), claim.text)
+    return Written(claim_latex(proof.claim, proof.layer, inline=True), proof.claim.text)
 
 
 #: The right side of a step that could not be carried out.
@@ -116,7 +133,7 @@ _WORK = {
 def step_lhs(step: ProofStep, proof: Proof) -> Any:
     """The left side of a line that starts an equation (a_{p,q}, ∂a_{p,q}/∂x, ∂L/∂x), else
     None: the line continues the one above."""
-    st = setting()
+    st = setting(proof.samples)
     if step.kind == "definition":
         return st.a[st.p, st.q]
     if step.kind == "differentiation":
@@ -134,7 +151,7 @@ def step_right(step: ProofStep, proof: Proof) -> Any:
         return _UNKNOWN
     if isinstance(detail, ShapeMismatch) or (isinstance(detail, Comparison) and detail.matrix):
         subscript = ",".join(map(str, proof.target.indices))
-        latex = rf"\left({claim_latex(claim)}\right)_{{{subscript}}}"
+        latex = rf"\left({claim_latex(claim, proof.layer)}\right)_{{{subscript}}}"
         return Written(latex, f"({claim.text})_{{{subscript}}}")
     return step.expr
 
@@ -150,7 +167,7 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
         return _delta_sum(step, detail, proof)
     if isinstance(detail, Comparison):
         return _comparison(step, detail, proof)
-    st = setting()
+    st = setting(proof.samples)
     if step.kind == "chain rule":
         chain = ChainRule(proof.target.entry, st.G[st.p, st.q], st.a[st.p, st.q])
         return (
@@ -163,19 +180,23 @@ def step_description(step: ProofStep, proof: Proof) -> Note:
     # The forward pass, written in from the definition (SPEC section 1).
     description: Note = (
         "The forward pass, by definition: each entry of ",
-        Written(forward_latex(proof.bias), forward_text(proof.bias)),
+        Written(
+            forward_latex(proof.bias, proof.layer), forward_text(proof.bias, layer=proof.layer)
+        ),
         " is a sum over the shared index ",
         st.s,
     )
-    if proof.bias:
-        description += (", plus the bias ", st.b[st.q], " of its column")
+    if proof.bias:  # b_q of A's column, or with samples as columns b_p of its row
+        row_bias = proof.layer.role("bias").cols == "1"
+        index, line = (st.p, "row") if row_bias else (st.q, "column")
+        description += (", plus the bias ", st.b[index], f" of its {line}")
     return (*description, ".")
 
 
 def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
     """Step 2: the definition differentiated, an entry's partial by an entry of the same matrix
     (a product of Kronecker deltas), and what the bias term contributes."""
-    st = setting()
+    st = setting(proof.samples)
     x = proof.target.entry
     description: Note = ("Differentiating the definition with respect to ", x)
     forward = proof.steps[0].expr
@@ -189,7 +210,8 @@ def _local_partial(detail: LocalPartial, proof: Proof) -> Note:
             sympy.Eq(sympy.Derivative(same[0], x), partial, evaluate=False),
         )
     if detail.from_bias is not None:
-        bias_term = sympy.Eq(sympy.Derivative(st.b[st.q], x), detail.from_bias, evaluate=False)
+        bias = next(entry for entry in forward.atoms(sympy.Indexed) if entry.base == st.b)
+        bias_term = sympy.Eq(sympy.Derivative(bias, x), detail.from_bias, evaluate=False)
         description += ("; the bias term gives ", bias_term)
         if detail.from_bias == 0:
             description += (", so the bias leaves this gradient unchanged",)
@@ -226,7 +248,7 @@ def _delta_sum(step: ProofStep, detail: DeltaSum, proof: Proof) -> Note:
 
 def _comparison(step: ProofStep, detail: Comparison, proof: Proof) -> Note:
     """Step 5: the claimed entry, and whether the difference simplified to 0."""
-    target, claimed, indices = proof.target, _claimed_form(proof.claim), proof.target.indices
+    target, claimed, indices = proof.target, _claimed_form(proof), proof.target.indices
     where = _same(str(indices[0]) if len(indices) == 1 else f"({', '.join(map(str, indices))})")
     if detail.matrix:
         description: Note = (
@@ -278,8 +300,8 @@ def step_reason(step: ProofStep, proof: Proof) -> Note:
         )
     if step.kind == "deltas":
         return ("a Kronecker delta or a condition remains after the sums were carried out",)
-    target, st = proof.target, setting()
-    matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof.claim)
+    target, st = proof.target, setting(proof.samples)
+    matrix, claimed = sympy.Symbol(target.variable), _claimed_form(proof)
     gradient = sympy.Derivative(st.L, matrix)
     if isinstance(detail, ShapeMismatch):  # the wrong shape for a gradient (denominator layout)
         reason: Note = ("the claimed form ", claimed, " is ", _shape(detail.shape), ", but ")
@@ -308,7 +330,7 @@ def _failed_work(step: ProofStep, failure: CASFailure, proof: Proof) -> Note:
     """Why a computation gave no result, in the terms of what it was to compute: the derivative
     ∂a_{p,q}/∂x could not be computed within the time allowed (5 s)."""
     if failure.call == "diff":
-        st = setting()
+        st = setting(proof.samples)
         what: Note = ("the derivative ", sympy.Derivative(st.a[st.p, st.q], proof.target.entry))
         done = "computed"
     elif failure.call == "sum":

@@ -15,25 +15,30 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 
-from ..core.layer import LAYER
+from ..core.layer import Layer
 from ..core.proof import ProofReport
 from . import notation as plain
 from . import terminal as ui
-from .prove_notation import ProofNotation, note_text, proof_notation
-from .prove_story import provenance
+from .prove_notation import ProofNotation, expr_text, note_text, proof_notation
+from .prove_story import entry_ranges, forward_entries, provenance
 
 
 def _statement(report: ProofReport) -> Iterator[RenderableType]:
     """What is proved: each identity with its shape, for every size and any scalar loss."""
-    matrices = "Z (m × k), W (k × n)" + (" and b (1 × n)" if report.bias else "")
+    layer, bias = report.layer, report.bias
+    named = [
+        f"{name} ({plain.shape_letters(name, ' × ', layer)})" for name in layer.variables(bias)
+    ]
+    matrices = ", ".join(named[:2]) + "".join(f" and {more}" for more in named[2:])
     identity_width = max(cell_len(proof.identity) for proof in report.proofs)
     yield ui.Hanging(
         f"For all positive integers m, k, n, all matrices {matrices}, and any scalar "
-        f"loss L of {plain.forward_text(report.bias)}:"
+        f"loss L of {plain.forward_text(bias, layer=layer)}:"
     )
     for proof in report.proofs:
         padding = " " * (identity_width - cell_len(proof.identity))
-        yield Text(f"  {proof.identity}{padding}   ({plain.shape_letters(proof.variable, ' × ')})")
+        shape = plain.shape_letters(proof.variable, " × ", layer)
+        yield Text(f"  {proof.identity}{padding}   ({shape})")
     yield ui.blank()
     yield ui.Hanging(
         "This is the size-independent proof that the explicit-size derivation "
@@ -42,20 +47,40 @@ def _statement(report: ProofReport) -> Iterator[RenderableType]:
         "symbolic."
     )
     if report.bias:
+        given = layer.role("input").name
+        bias_entry = expr_text(forward_entries(report.samples, bias)["b"])
         yield ui.blank()
         yield ui.Hanging(
-            "With the bias, ∂L/∂Z and ∂L/∂W are claimed to be unchanged: the "
-            "derivations below include b_q in every a_{p,q}, so they prove this too."
+            f"With the bias, ∂L/∂{given} and ∂L/∂W are claimed to be unchanged: the "
+            f"derivations below include {bias_entry} in every a_{{p,q}}, so they prove this too."
         )
 
 
-def _setting(bias: bool) -> Iterator[RenderableType]:
+def _setting(report: ProofReport) -> Iterator[RenderableType]:
     """The symbols, the layout, and the method."""
-    entries = "z_{p,s} of Z, w_{s,q} of W" + (", b_q of b" if bias else "")
+    found = forward_entries(report.samples, report.bias)
+    matrices = [name for name in found if name not in ("A", "G")]
+    entries = ", ".join(f"{expr_text(found[name])} of {name}" for name in matrices)
+    ranges = {
+        index: bound
+        for entry in found.values()
+        for index, bound in entry_ranges(entry, report.samples)
+    }
+    bounds = ", ".join(
+        f"1 ≤ {index} ≤ {ranges[index]}"
+        for index in sorted(ranges, key=lambda index: "psq".index(str(index)))
+    )
+    if report.samples == "columns":
+        yield ui.Hanging(
+            "Samples are the columns of X: A = WX + b1ₘᵀ, with W of size n × k, as in many "
+            "courses and textbooks. With samples as rows (--samples rows), matgrad proves the "
+            "gradients of A = ZW + 1ₘb instead."
+        )
+        yield ui.blank()
     yield ui.Hanging(
         "The sizes m, k, n are symbols: positive integers with no particular value. The "
         f"entries are indexed symbols with 1-based indices: {entries}, a_{{p,q}} of A, "
-        "and g_{p,q} = ∂L/∂a_{p,q} of G = ∂L/∂A, for 1 ≤ p ≤ m, 1 ≤ s ≤ k, 1 ≤ q ≤ n."
+        f"and g_{{p,q}} = ∂L/∂a_{{p,q}} of G = ∂L/∂A, for {bounds}."
     )
     yield ui.blank()
     yield ui.Hanging(
@@ -115,9 +140,9 @@ def _identity(proof: ProofNotation) -> Iterator[RenderableType]:
         yield ui.Hanging(verdict, "✗ NOT proved: ", ui.STYLE_BAD)
 
 
-def _title(variable: str) -> str:
+def _title(variable: str, layer: Layer) -> str:
     """``∂L/∂Z``, or ``∂L/∂b, the bias``."""
-    return f"∂L/∂{variable}" + (", the bias" if LAYER.matrix(variable).role == "bias" else "")
+    return f"∂L/∂{variable}" + (", the bias" if layer.matrix(variable).role == "bias" else "")
 
 
 def _closing(report: ProofReport) -> Iterator[RenderableType]:
@@ -125,7 +150,7 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
     rows = [
         (
             proof.identity,
-            plain.shape_letters(proof.variable, " × "),
+            plain.shape_letters(proof.variable, " × ", report.layer),
             ui.outcome("✓ proved" if proof.proved else "✗ NOT proved", proof.proved),
         )
         for proof in report.proofs
@@ -146,7 +171,7 @@ def _closing(report: ProofReport) -> Iterator[RenderableType]:
         verdict = "None of the identities is established here."
     yield ui.Hanging(verdict)
     yield ui.blank()
-    yield ui.Hanging(note_text(provenance(report)))
+    yield ui.Hanging(note_text(provenance(report), report.samples))
 
 
 def proof_view(report: ProofReport) -> ui.Sections:
@@ -154,12 +179,15 @@ def proof_view(report: ProofReport) -> ui.Sections:
     the statement, the setting, one section per identity and the closing table."""
     sections = [
         ui.Section("Statement", tuple(_statement(report))),
-        ui.Section("Setting", tuple(_setting(report.bias))),
+        ui.Section("Setting", tuple(_setting(report))),
         *(
-            ui.Section(_title(proof.variable), tuple(_identity(proof_notation(proof))))
+            ui.Section(
+                _title(proof.variable, report.layer), tuple(_identity(proof_notation(proof)))
+            )
             for proof in report.proofs
         ),
         ui.Section("For every size", tuple(_closing(report))),
     ]
-    title = f"A proof for every size: the gradients of {plain.forward_text(report.bias)}"
+    forward = plain.forward_text(report.bias, layer=report.layer)
+    title = f"A proof for every size: the gradients of {forward}"
     return ui.Sections(sections, lead=ui.Hanging(title, style="bold"))
