@@ -123,8 +123,11 @@ def prove(
     standalone: options.StandaloneOption = False,
     output: options.OutputOption = None,
     force: options.ForceOption = False,
+    samples: options.SamplesOption = "rows",
 ) -> None:
     """Prove ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for every size, in index notation, with SymPy.
+
+    With --samples columns, the gradients of A = WX + b1ᵀ: ∂L/∂X, ∂L/∂W (and ∂L/∂b).
 
     m, k and n stay symbols and the entries are indexed symbols. Each step (the partial
     derivatives, each sum a Kronecker delta collapses, the comparison with the entry of the
@@ -136,7 +139,7 @@ def prove(
 
     options.require_latex_for_standalone(output_format, standalone)
     destination = prepare_output(output, output_format, force)
-    report = prove_identities(bias=bias)
+    report = prove_identities(bias=bias, samples=samples)
     deliver(report, output_format, destination, force, standalone=standalone)
     conclude(report, report.proved, told=output_format == "text" and destination is None)
 
@@ -151,22 +154,25 @@ def jacobian(
     output: options.OutputOption = None,
     force: options.ForceOption = False,
     full: options.FullOption = False,
+    samples: options.SamplesOption = "rows",
 ) -> None:
     """Show the Jacobians ∂A/∂W and ∂A/∂Z of A = ZW as matrices and verify them entry by entry.
 
     Lays ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q} out through vec(A) = (I_n ⊗ Z) vec(W) =
     (Wᵀ ⊗ I_m) vec(Z), checks both identities, contracts with ∂L/∂A to get Zᵀ·∂L/∂A and
     ∂L/∂A·Wᵀ, and explains why "∂Y/∂W = Xᵀ" is wrong. A short verification summary goes to
-    stderr. Exit code 0 when every identity holds, 1 when one fails, 2 for bad input.
+    stderr. With --samples columns, the Jacobians ∂A/∂W and ∂A/∂X of A = WX: vec(A) =
+    (I_m ⊗ W) vec(X) = (Xᵀ ⊗ I_n) vec(W). Exit code 0 when every identity holds, 1 when one
+    fails, 2 for bad input.
     """
     from ..core.jacobians import jacobian as compute_jacobians
     from ..core.jacobians import validate_jacobian_sizes
 
-    sizes = options.parse_sizes(m, k, n)
+    sizes = options.parse_sizes(m, k, n, samples)
     options.require_latex_for_standalone(output_format, standalone)
-    validate_jacobian_sizes(sizes.m, sizes.k, sizes.n)
+    validate_jacobian_sizes(sizes.m, sizes.k, sizes.n, samples)
     destination = prepare_output(output, output_format, force)
-    view = compute_jacobians(sizes.m, sizes.k, sizes.n, layout=layout)
+    view = compute_jacobians(sizes.m, sizes.k, sizes.n, layout=layout, samples=samples)
     deliver(view, output_format, destination, force, standalone=standalone, full=full)
     conclude(view, view.verified, told=output_format == "text" and destination is None)
 
