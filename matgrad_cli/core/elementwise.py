@@ -187,21 +187,19 @@ def loss_gradients(
     sizes: Sizes,
     bias: bool,
     engine: Engine,
-    differentiator: Differentiator | None = None,
 ) -> dict[Variable, RowGradient]:
     """∂L/∂x for every entry x of Z, W (and b) of L = Σ_p ℓ_p(a_p), by the chain rule through A
     (SPEC section 1): ``row_losses`` are the ℓ_p over the symbols ``entries`` (a_{p,q}) and the
     targets, and each row's share is ∂ℓ_p/∂x = Σ_q ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x.
 
     Both factors are the engine's derivatives: ∂ℓ_p/∂a_{p,q} of the row's loss by the symbol
-    a_{p,q}, once per entry of A (``_row_partials``), and ∂a_{p,q}/∂x of the terms of a_{p,q}, as
-    ``elementwise_gradients`` takes them (``differentiator`` may hand over those it already
-    knows). Which entries a_{p,q} hold x is read off the forward pass: z_{p,r} is in every entry
-    of row p, w_{r,q} and b_q in column q of every row, so x has a share in each row it is in,
-    and ℓ_p's other entries, and the other rows, do not depend on x. The shares are written over
+    a_{p,q}, once per entry of A (``_row_partials``), and ∂a_{p,q}/∂x of the terms of a_{p,q}, by
+    a Differentiator, as ``elementwise_gradients`` takes them. Which entries a_{p,q} hold x is
+    read off the forward pass: z_{p,r} is in every entry of row p, w_{r,q} and b_q in column q of
+    every row, so x has a share in each row it is in, and ℓ_p's other entries, and the other
+    rows, do not depend on x. The shares are written over
     the entries of A (the comparison puts A = ZW (+ 1_m b) in where it needs to)."""
-    if differentiator is None:
-        differentiator = Differentiator(engine, symbols)
+    differentiator = Differentiator(engine, symbols)
     names = {
         name: [[str(symbol) for symbol in row] for row in symbols.rows(name)]
         for name in sizes.layer.variables(bias)
