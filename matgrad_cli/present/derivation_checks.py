@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.checks import Check
-from ..core.layer import Variable
+from ..core.layer import LAYERS, Variable
 from ..core.model import Derivation, LayerDerivation
 from . import layer_latex as layer
 from . import mathtex as tex
@@ -81,7 +81,8 @@ def _identity(check: Check) -> str:
         return f"${symbol}$ unchanged by $b$"
     rule = check.rule
     right = (
-        layer.rule_latex(rule.variable, layer.UPSTREAM_INLINE)
+        # The rule's factors carry its convention.
+        layer.rule_latex(rule.variable, layer.UPSTREAM_INLINE, layer=LAYERS[rule.left.samples])
         if rule is not None
         else r"\text{a claimed form}"
     )
@@ -147,12 +148,17 @@ def summary_section(derivation: Derivation, brief: bool = False) -> Section:
 
 def _claims(derivation: Derivation) -> str:
     """The identities a verified derivation's checks established, in words."""
-    rules = [f"${layer.rule_claim(check.variable)}$" for check in derivation.plain.checks]
+    convention = derivation.sizes.layer
+    rules = [
+        f"${layer.rule_claim(check.variable, layer=convention)}$"
+        for check in derivation.plain.checks
+    ]
     text = ", ".join(rules[:-1]) + f" and {rules[-1]}" if len(rules) > 1 else rules[0]
     if derivation.biased is not None:
+        first, second = convention.variables(bias=False)
         text += (
-            f", with and without the bias, and ${layer.rule_claim('b')}$; the bias leaves "
-            "$\\partial L/\\partial Z$ and $\\partial L/\\partial W$ unchanged"
+            f", with and without the bias, and ${layer.rule_claim('b', layer=convention)}$; the "
+            f"bias leaves ${tex.slashed(first)}$ and ${tex.slashed(second)}$ unchanged"
         )
     if derivation.loss is not None:
         text += f"; under the {derivation.loss.definition.title} as well"

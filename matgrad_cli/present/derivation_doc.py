@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..core.layer import LAYER, Variable
+from ..core.layer import Layer, Variable
 from ..core.losses import LossDerivation
 from ..core.model import ChainRule, Derivation, Gradient, LayerDerivation, MatrixForm
 from . import layer_latex as layer
+from . import layer_words as words
 from . import mathtex as tex
 from .derivation_checks import check_for, summary_section, verdict
-from .derivation_sections import NOT_BRIEF, SECTIONS
+from .derivation_general import general_section
+from .derivation_sections import NOT_BRIEF, sections_of
 from .document import LINE_STRUT, Block, Display, Document, Paragraph, Section
 from .limits import EXAMPLE_COLUMNS, FORWARD_LINE_TERMS, FORWARD_LIST, SETUP_COLUMNS
 from .notation import elide, sampled, visible
 
+#: The summation sign in LaTeX.
+_SUM = r"\sum"
 #: The line that marks entries left out of an aligned list.
 _GAP_LINE = r"& \;\;\vdots"
 
@@ -38,9 +42,9 @@ def _equation_lines(left: str, items: Sequence[str], full: bool) -> list[str]:
     return [f"{LINE_STRUT} {left} &= {first}", *rest]
 
 
-def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
+def _chain_rule_blocks(rule: ChainRule, full: bool, convention: Layer) -> Iterator[Block]:
     """The a's an entry feeds, then its chain-rule sum: the partials, then their values."""
-    name = layer.entry_name(rule.variable, rule.index)
+    name = layer.entry_name(rule.variable, rule.index, convention)
     feeds = [f"a_{{{p},{q}}}" for (p, q), _ in rule.terms]
     yield Paragraph(f"${name}$ appears in {tex.and_list(feeds)}:" if feeds else f"${name}$:")
     (first, *more), (value_first, *value_more) = tex.chain_rule_lines(name, rule.terms, True, full)
@@ -49,7 +53,7 @@ def _chain_rule_blocks(rule: ChainRule, full: bool) -> Iterator[Block]:
     )
 
 
-def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
+def _assembled(gradient: Gradient, full: bool, convention: Layer) -> tuple[Block, ...]:
     """∂L/∂X assembled in the shape of X: a matrix, or its entries one per line when the sums
     are too wide for a matrix on a page."""
     symbol = gradient.variable
@@ -63,12 +67,13 @@ def _assembled(gradient: Gradient, full: bool) -> tuple[Block, ...]:
             lines.append(_GAP_LINE)
             continue
         items = [tex.term_latex(output, factor, True) for output, factor in rule.terms]
-        lines += _equation_lines(tex.grad(layer.entry_name(rule.variable, rule.index)), items, full)
+        entry = layer.entry_name(rule.variable, rule.index, convention)
+        lines += _equation_lines(tex.grad(entry), items, full)
     return (
         Paragraph(
             f"{shape}, each entry of ${tex.slashed(symbol)}$ is the sum for "
-            f"${layer.generic_entry(symbol)}$; the sums are too wide to set as a matrix, so here "
-            "they are one per line:"
+            f"${layer.generic_entry(symbol, convention)}$; the sums are too wide to set as a "
+            "matrix, so here they are one per line:"
         ),
         Display(tuple(lines), aligned=True),
     )
@@ -78,14 +83,14 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
     """The matrix form multiplied out, as the product of its factors (when they fit on a line)
     and then entry by entry: as a matrix, or the entries listed as the chain-rule sums are."""
     rows, cols = form.shape
-    upstream_first = layer.upstream_first(variable)
-    symbols, sizes = derivation.symbols, derivation.sizes
-    head = layer.rule_latex(variable)
+    symbols, sizes, convention = derivation.symbols, derivation.sizes, derivation.sizes.layer
+    upstream_first = layer.upstream_first(variable, convention)
+    head = layer.rule_latex(variable, layer=convention)
     # A column of display fractions (∂L/∂A) is half as wide again as a column of symbols.
     factor_columns = sum(
         len(visible(factor.shape(sizes)[1], full))
-        * (1.5 if LAYER.matrix(factor.matrix).role == "upstream" else 1)
-        for factor in LAYER.rule(variable).factors
+        * (1.5 if convention.matrix(factor.matrix).role == "upstream" else 1)
+        for factor in convention.rule(variable).factors
     )
     if factor_columns <= SETUP_COLUMNS:
         upstream = tex.symbol_matrix(symbols.upstream, full)
@@ -100,7 +105,8 @@ def _product(variable: Variable, form: MatrixForm, derivation: Derivation, full:
             continue
         i, j = divmod(number, cols)
         items = [tex.term_latex(*term, upstream_first) for term in form.entries[i][j]]
-        left = rf"\left({layer.rule_latex(variable)}\right)_{{{i + 1},{j + 1}}}"
+        rule = layer.rule_latex(variable, layer=convention)
+        left = rf"\left({rule}\right)_{{{i + 1},{j + 1}}}"
         lines += _equation_lines(left, items, full)
     return Display(tuple(lines), aligned=True)
 
@@ -118,30 +124,31 @@ def _worked(
     of the rest), assembled, the matrix form multiplied out (``product`` names it), the check's
     verdict, the result; ``brief``: the first entry alone, then the assembled matrix and the
     check."""
-    gradient = derived.gradients[variable]
+    gradient, convention = derived.gradients[variable], derivation.sizes.layer
     total = gradient.shape[0] * gradient.shape[1]
     listed = [rule for rule in _listed(gradient.entries, full) if rule is not None]
     if brief:
         listed = listed[:1]
     blocks: list[Block] = []
     for rule in listed[:-1] if len(listed) < total else listed:
-        blocks.extend(_chain_rule_blocks(rule, full))
+        blocks.extend(_chain_rule_blocks(rule, full, convention))
     if brief and total > 1:
-        blocks.extend(_chain_rule_blocks(listed[0], full))
+        blocks.extend(_chain_rule_blocks(listed[0], full, convention))
         rest = "The other entry follows" if total == 2 else f"The other {total - 1} entries follow"
         blocks.append(Paragraph(f"{rest} the same pattern."))
     elif len(listed) < total:
         blocks.append(Paragraph(f"The other {total - len(listed)} entries {others}. The last:"))
-        blocks.extend(_chain_rule_blocks(listed[-1], full))
-    blocks.extend(_assembled(gradient, full))
+        blocks.extend(_chain_rule_blocks(listed[-1], full, convention))
+    blocks.extend(_assembled(gradient, full, convention))
     if not brief:
-        inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE)
+        inline = layer.rule_latex(variable, layer.UPSTREAM_INLINE, layer=convention)
         blocks.append(Paragraph(f"Independently, {product}${inline}$ multiplied out:"))
         blocks.append(_product(variable, derived.products[variable], derivation, full))
     check = check_for(derived, variable)
-    blocks.append(verdict(check, layer.rule_claim(variable)))
+    blocks.append(verdict(check, layer.rule_claim(variable, layer=convention)))
     if check.holds and not brief:  # brief: the verdict states the identity
-        blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {layer.rule_latex(variable)}}}",)))
+        rule = layer.rule_latex(variable, layer=convention)
+        blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {rule}}}",)))
     return blocks
 
 
@@ -149,7 +156,8 @@ def _gradient_section(
     variable: Variable, derivation: Derivation, full: bool, brief: bool = False
 ) -> Section:
     """Sections 3 and 4: the chain rule entry by entry, assembled, multiplied out, verified."""
-    entry = layer.generic_entry(variable)
+    convention = derivation.sizes.layer
+    entry = layer.generic_entry(variable, convention)
     intro = Paragraph(
         f"By the chain rule, ${tex.slashed(entry)} = \\sum_{{p,q}} "
         f"(\\partial L/\\partial a_{{p,q}})(\\partial a_{{p,q}}/\\partial {entry})$, "
@@ -161,49 +169,57 @@ def _gradient_section(
     )
     product = "the matrix product "
     blocks = _worked(variable, derivation.plain, derivation, full, others, product, brief)
-    title = f"The gradient with respect to {'Z (the input)' if variable == 'Z' else 'W'}"
+    role = convention.matrix(variable).role
+    title = f"The gradient with respect to {variable}{' (the input)' if role == 'input' else ''}"
     return Section(title, (intro, *blocks))
 
 
 def _setup(derivation: Derivation, full: bool, brief: bool = False) -> Section:
     """Section 1: the sizes, Z, W (and b) written out, the convention and ∂L/∂A."""
-    sizes, symbols = derivation.sizes, derivation.symbols
+    sizes, symbols, convention = derivation.sizes, derivation.symbols, derivation.sizes.layer
     m, k, n = sizes.m, sizes.k, sizes.n
+    vector = words.bias_vector(convention)
+    across = "row" if vector == "row" else "column"
     bias_text = (
-        f", and the bias $b$ of size ${tex.shape_latex(1, n)}$, a row vector added to every row "
-        "of $ZW$"
+        f", and the bias $b$ of size ${tex.shape_latex(*sizes.shape_of('b'))}$, a {vector} "
+        f"vector added to every {across} of ${words.product_text(convention)}$"
         if derivation.bias
         else ""
     )
-    matrices = [
-        f"{name} = {tex.symbol_matrix(symbols.rows(name), full)}"
-        for name in LAYER.variables(derivation.bias)
-    ]
+    variables = convention.variables(derivation.bias)
+    matrices = [f"{name} = {tex.symbol_matrix(symbols.rows(name), full)}" for name in variables]
     # Z, W (and b) side by side when they fit on a line, else one display each.
-    columns = len(visible(k, full)) + len(visible(n, full)) * (2 if derivation.bias else 1)
+    columns = sum(len(visible(sizes.shape_of(name)[1], full)) for name in variables)
     if columns <= SETUP_COLUMNS:
         displays = [Display((r",\quad ".join(matrices),))]
     else:
         displays = [Display((matrix,)) for matrix in matrices]
     matrix_of_a = tex.symbol_matrix(symbols.upstream, full)
     upstream = [] if brief else [Display((f"{tex.grad('A')} = {matrix_of_a}",))]
+    source, entry_of_a = convention.role("input").name, layer.generic_entry("A", convention)
+    samples = (
+        " Samples are columns: sample $i$ is column $i$ of $X$ and of $A$."
+        if convention.samples == "columns"
+        else ""
+    )
+    shape_of = {name: tex.shape_latex(*sizes.shape_of(name)) for name in (source, "W", "A")}
     return Section(
         "Setup",
         (
             Paragraph(
-                f"The layer has the input $Z$ of size ${tex.shape_latex(m, k)}$ and the weights "
-                f"$W$ of size ${tex.shape_latex(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$)"
+                f"The layer has the input ${source}$ of size ${shape_of[source]}$ and the weights "
+                f"$W$ of size ${shape_of['W']}$ ($m = {m}$, $k = {k}$, $n = {n}$)"
                 f"{bias_text}. "
-                f"Its output is ${layer.forward_latex(derivation.bias)}$, of size "
-                f"${tex.shape_latex(m, n)}$, and $L$ is any scalar loss computed from $A$."
+                f"Its output is ${layer.forward_latex(derivation.bias, convention)}$, of size "
+                f"${shape_of['A']}$, and $L$ is any scalar loss computed from $A$.{samples}"
             ),
             *displays,
             Paragraph(
                 "Convention: gradients are in denominator layout, so $\\partial L/\\partial X$ "
                 "has the shape of $X$, as in the Matrix Cookbook, PyTorch and NumPy. Indices "
                 "are 1-based. The upstream gradient $\\partial L/\\partial A$ is an arbitrary "
-                f"${tex.shape_latex(m, n)}$ matrix"
-                + (", with the entries $\\partial L/\\partial a_{i,j}$." if brief else ":")
+                f"${shape_of['A']}$ matrix"
+                + (f", with the entries ${tex.slashed(entry_of_a)}$." if brief else ":")
             ),
             *upstream,
         ),
@@ -224,7 +240,7 @@ def _forward_lines(derived: LayerDerivation, full: bool) -> tuple[str, ...]:
     """a_{p,q} = Σ_s z_{p,s} w_{s,q} (+ b_q), from the ordered terms of each entry; a long sum
     keeps its last product before the bias term."""
     lines: list[str] = []
-    for entry in _forward_entries(derived.sizes.m, derived.sizes.n, full):
+    for entry in _forward_entries(*derived.sizes.shape_of("A"), full):
         if entry is None:
             lines.append(_GAP_LINE)
             continue
@@ -242,14 +258,15 @@ def _forward(derivation: Derivation, full: bool) -> Section:
     sizes = derivation.sizes
     more = (
         " (a few entries; the others follow the same pattern)"
-        if None in _forward_entries(sizes.m, sizes.n, full)
+        if None in _forward_entries(*sizes.shape_of("A"), full)
         else ""
     )
+    forward = layer.forward_latex(False, sizes.layer)
     return Section(
         "Forward pass",
         (
             Paragraph(
-                f"Without the bias, each entry of $A = ZW$ is a sum over the shared index{more}:"
+                f"Without the bias, each entry of ${forward}$ is a sum over the shared index{more}:"
             ),
             Display(_forward_lines(derivation.plain, full), aligned=True),
         ),
@@ -307,7 +324,7 @@ def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
                 "respect to each $a_{i,j}$ gives, entry by entry."
             )
         )
-        return [*blocks, *_upstream(loss, loss.sizes.m, loss.sizes.n, full)]
+        return [*blocks, *_upstream(loss, *loss.sizes.shape_of("A"), full)]
     under = (
         f", {condition.latex} (imposed as ${condition.substitution_latex}$)"
         if condition is not None
@@ -323,7 +340,7 @@ def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
     return blocks
 
 
-def _example(example: Any, k: int) -> list[Block]:
+def _example(example: Any, k: int, entry: str) -> list[Block]:
     """∂L/∂z_{1,1} written out, a term a line: each is a whole entry of A less its target, wide
     on the page; only for k ≤ EXAMPLE_COLUMNS, as a wider one overflows a line."""
     if k > EXAMPLE_COLUMNS:
@@ -332,14 +349,14 @@ def _example(example: Any, k: int) -> list[Block]:
     first, *more = [terms[0], *(rf"&\quad + {term}" for term in terms[1:])]
     return [
         Paragraph("For example:"),
-        Display((f"{tex.grad('z_{1,1}')} &= {first}", *more), aligned=True),
+        Display((f"{tex.grad(entry)} &= {first}", *more), aligned=True),
     ]
 
 
 def _loss(derivation: Derivation, full: bool) -> list[Section]:
     """A concrete loss: L, its ∂L/∂A in closed form and checked, and the checks made by
     differentiating L itself through the whole layer; no section for the generic loss."""
-    loss = derivation.loss
+    loss, convention = derivation.loss, derivation.sizes.layer
     if loss is None:
         return []
     definition = loss.definition
@@ -353,16 +370,20 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
         Display((definition.latex,)),
         *_closed_form(loss, full),
         Paragraph(
-            f"Through the whole layer: with ${layer.forward_latex(derivation.bias)}$ substituted "
-            "into $L$, $L$ itself was differentiated with respect to every entry of "
-            f"{tex.and_list(LAYER.variables(derivation.bias))}, with no chain rule written out, "
-            "and the results were compared with the matrix forms built from "
+            f"Through the whole layer: with ${layer.forward_latex(derivation.bias, convention)}$ "
+            "substituted into $L$, $L$ itself was differentiated with respect to every entry of "
+            f"{tex.and_list(convention.variables(derivation.bias))}, with no chain rule written "
+            "out, and the results were compared with the matrix forms built from "
             "$\\partial L/\\partial A$."
         ),
     ]
     if definition.polynomial:
-        blocks += _example(loss.elementwise["Z"][0, 0], derivation.sizes.k)
-    blocks += [verdict(check, layer.rule_claim(check.variable)) for check in loss.checks]
+        source = convention.role("input").name
+        first_entry = layer.entry_name(source, (1, 1), convention)
+        blocks += _example(loss.elementwise[source][0, 0], derivation.sizes.k, first_entry)
+    blocks += [
+        verdict(check, layer.rule_claim(check.variable, layer=convention)) for check in loss.checks
+    ]
     blocks.append(
         Paragraph(
             "The chain-rule derivation that follows holds for any loss, this one included: "
@@ -377,7 +398,7 @@ def _appendix(derivation: Derivation, full: bool) -> list[Section]:
     loss = derivation.loss
     if loss is None or not full:
         return []
-    blocks = _upstream(loss, derivation.sizes.m, derivation.sizes.n, full)
+    blocks = _upstream(loss, *derivation.sizes.shape_of("A"), full)
     return [Section("Appendix: the loss differentiated entry by entry", tuple(blocks))]
 
 
@@ -387,25 +408,32 @@ def _bias(derivation: Derivation, full: bool, brief: bool = False) -> list[Secti
     derived = derivation.biased
     if derived is None:
         return []
-    sizes, symbols = derivation.sizes, derivation.symbols
-    broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(symbols.bias[j]), full)
+    sizes, bias = derivation.sizes, derivation.symbols.bias
+    convention = sizes.layer
+    vector, line = words.bias_vector(convention), words.bias_line(convention)
+    if vector == "row":
+        spread = r"\mathbf{1}_m b"
+        broadcast = tex.bmatrix(sizes.m, sizes.n, lambda i, j: tex.expr_latex(bias[j]), full)
+    else:
+        spread = r"b \mathbf{1}_m^\top"
+        broadcast = tex.bmatrix(sizes.n, sizes.m, lambda i, j: tex.expr_latex(bias[i]), full)
     broadcast_blocks: list[Block] = [
         Paragraph(
-            f"With the bias, ${layer.forward_latex(True)}$: the row $b$ is repeated for every "
-            "row of $A$, so $b_j$ is added to every entry of column $j$"
-            + (", $a_{i,j} = \\sum_r z_{i,r} w_{r,j} + b_j$." if brief else ":")
+            f"With the bias, ${layer.forward_latex(True, convention)}$: the {vector} $b$ is "
+            f"repeated for every {vector} of $A$, so $b_j$ is added to every entry of {line} $j$"
+            + (f", ${words.forward_sum(convention, True, sigma=_SUM)}$." if brief else ":")
         ),
     ]
     if not brief:
         broadcast_blocks += [
-            Display((rf"\mathbf{{1}}_m b = {broadcast}",)),
+            Display((f"{spread} = {broadcast}",)),
             Display(_forward_lines(derived, full), aligned=True),
         ]
     blocks: list[Block] = [
         *broadcast_blocks,
         Paragraph(
-            "Each $b_j$ enters its column with local derivative 1, so by the chain rule "
-            "$\\partial L/\\partial b_j$ is the sum of column $j$ of $\\partial L/\\partial A$:"
+            f"Each $b_j$ enters its {line} with local derivative 1, so by the chain rule "
+            f"$\\partial L/\\partial b_j$ is the sum of {line} $j$ of $\\partial L/\\partial A$:"
         ),
         *_worked("b", derived, derivation, full, "follow the same pattern", "", brief),
         *([] if brief else [_unchanged(derivation, derived)]),  # brief: said in the summary
@@ -415,95 +443,22 @@ def _bias(derivation: Derivation, full: bool, brief: bool = False) -> list[Secti
 
 def _unchanged(derivation: Derivation, derived: LayerDerivation) -> Paragraph:
     """The bias leaves ∂L/∂Z and ∂L/∂W unchanged: stated only as far as the checks found it."""
-    checks = [check_for(derived, "Z"), check_for(derived, "W"), *derivation.extra_checks]
+    convention = derivation.sizes.layer
+    first, second = convention.variables(bias=False)
+    checks = [check_for(derived, first), check_for(derived, second), *derivation.extra_checks]
     if all(check.holds for check in checks):
+        rules = [
+            layer.rule_latex(name, layer.UPSTREAM_INLINE, layer=convention)
+            for name in (first, second)
+        ]
         return Paragraph(
-            "The bias appears in no product $z_{i,r} w_{r,j}$, so $\\partial L/\\partial Z$ and "
-            "$\\partial L/\\partial W$ are unchanged: recomputed elementwise with the bias, "
-            "they equal the results without it entry by entry, and still equal "
-            f"${layer.rule_latex('Z', layer.UPSTREAM_INLINE)}$ and "
-            f"${layer.rule_latex('W', layer.UPSTREAM_INLINE)}$ (verified)."
+            f"The bias appears in no product ${words.product_term(convention)}$, so "
+            f"${tex.slashed(first)}$ and ${tex.slashed(second)}$ are unchanged: recomputed "
+            "elementwise with the bias, they equal the results without it entry by entry, and "
+            f"still equal ${rules[0]}$ and ${rules[1]}$ (verified)."
         )
     failed = ", ".join(check.identity for check in checks if not check.holds)
     return Paragraph(f"NOT verified with the bias: {failed}.")
-
-
-#: Zᵀ and ∂L/∂A at general sizes, for the matrix form with every index in its place.
-_GENERAL_ZT = (
-    "\\begin{bmatrix}\nz_{1,1} & z_{2,1} & \\cdots & z_{m,1} \\\\\n"
-    "\\vdots & \\vdots & \\ddots & \\vdots \\\\\n"
-    "z_{1,k} & z_{2,k} & \\cdots & z_{m,k}\n\\end{bmatrix}"
-)
-_CORNER = r"\displaystyle \frac{\partial L}{\partial a_{%s}}"
-_GENERAL_UPSTREAM = (
-    "\\begin{bmatrix}\n"
-    f"{tex.ROW_STRUT} {_CORNER % '1,1'} & \\cdots & {_CORNER % '1,n'} \\\\\n"
-    "\\vdots & \\ddots & \\vdots \\\\\n"
-    f"{tex.ROW_STRUT} {_CORNER % 'm,1'} & \\cdots & {_CORNER % 'm,n'}"
-    "\n\\end{bmatrix}"
-)
-
-
-#: Each variable's local derivative ∂a_{p,q}/∂x in index notation, and the chain-rule sum once
-#: the Kronecker delta has contracted it (the Matrix Cookbook, eqs. 69-71, written by hand).
-_INDEX_FORMS = {
-    "Z": (r"\delta_{p,i} w_{r,q}", r"\sum_{j=1}^{n} \frac{\partial L}{\partial a_{i,j}} w_{r,j}"),
-    "W": (r"z_{p,r} \delta_{q,j}", r"\sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,j}}"),
-    "b": (r"\delta_{q,j}", r"\sum_{i=1}^{m} \frac{\partial L}{\partial a_{i,j}}"),
-}
-
-
-def _general(derivation: Derivation) -> Section:
-    """The textbook argument in index notation, for every size."""
-    sizes = derivation.sizes
-    variables = LAYER.variables(derivation.bias)
-    # The first local derivative is aligned with the forward pass above it.
-    local = [
-        f"{tex.partial_latex('a_{p,q}', layer.generic_entry(name))} {'=' if number else '&='} "
-        + _INDEX_FORMS[name][0]
-        for number, name in enumerate(variables)
-    ]
-    sums = [
-        f"{tex.grad(layer.generic_entry(name))} &= \\sum_{{p=1}}^{{m}} \\sum_{{q=1}}^{{n}} "
-        f"\\frac{{\\partial L}}{{\\partial a_{{p,q}}}} {_INDEX_FORMS[name][0]} "
-        f"= {_INDEX_FORMS[name][1]} "
-        f"= \\left({layer.rule_latex(name)}\\right)_{{{','.join(LAYER.matrix(name).indices)}}}"
-        for name in variables
-    ]
-    forward = r"a_{p,q} &= \sum_{s=1}^{k} z_{p,s} w_{s,q}" + (" + b_q" if derivation.bias else "")
-    definitions = (forward, r", \qquad ".join(local))
-    return Section(
-        "Why it holds at every size",
-        (
-            Paragraph(
-                "The computation above is the instance "
-                f"$m = {sizes.m}$, $k = {sizes.k}$, $n = {sizes.n}$ of the same calculation in "
-                "index notation, with $\\delta$ the Kronecker delta. This section is the "
-                "textbook argument, written out by hand; the command matgrad prove carries it "
-                "out step by step, symbolically, for symbolic $m$, $k$, $n$."
-            ),
-            Display(definitions, aligned=True),
-            Display(tuple(sums), aligned=True),
-            Paragraph("In matrix form, with every index in its place:"),
-            Display(
-                (
-                    r"\frac{\partial L}{\partial W} = "
-                    rf"\underbrace{{{_GENERAL_ZT}}}_{{Z^\top\ (k \times m)}} "
-                    rf"\underbrace{{{_GENERAL_UPSTREAM}}}"
-                    r"_{\partial L / \partial A\ (m \times n)}",
-                )
-            ),
-            Paragraph(
-                "A common mistake is to write $\\partial A/\\partial W = Z^\\top$. The Jacobian "
-                "$\\partial A/\\partial W$ is a fourth-order tensor, with the entries"
-            ),
-            Display((r"\frac{\partial a_{p,q}}{\partial w_{r,j}} = z_{p,r} \delta_{q,j},",)),
-            Paragraph(
-                "and the matrix $Z^\\top$ appears only after contracting it with "
-                "$\\partial L/\\partial A$."
-            ),
-        ),
-    )
 
 
 def derivation_document(
@@ -517,23 +472,26 @@ def derivation_document(
     matrix and the check, and leaves out the argument in index notation unless it is named."""
     sizes = derivation.sizes
     title = (
-        f"Gradients of the matrix-multiplication layer ${layer.forward_latex(derivation.bias)}$, "
+        "Gradients of the matrix-multiplication layer "
+        f"${layer.forward_latex(derivation.bias, sizes.layer)}$, "
         f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$"
     )
+    every = sections_of(sizes.samples)
     if sections is None:
-        sections = [name for name in SECTIONS if not (brief and name in NOT_BRIEF)]
+        sections = [name for name in every if not (brief and name in NOT_BRIEF)]
     chosen = set(sections)
+    every_name = sizes.layer.variables(bias=False)
     builders: dict[str, Callable[[], list[Section]]] = {
         "setup": lambda: [_setup(derivation, full, brief)],
         "forward": lambda: [_forward(derivation, full)],
         "loss": lambda: _loss(derivation, full),
-        "Z": lambda: [_gradient_section("Z", derivation, full, brief)],
+        every_name[0]: lambda: [_gradient_section(every_name[0], derivation, full, brief)],
         "W": lambda: [_gradient_section("W", derivation, full, brief)],
         "b": lambda: _bias(derivation, full, brief),
-        "general": lambda: [_general(derivation)],
+        "general": lambda: [general_section(derivation)],
         "summary": lambda: [summary_section(derivation, brief)],
     }
-    parts = [part for name in SECTIONS if name in chosen for part in builders[name]()]
+    parts = [part for name in every if name in chosen for part in builders[name]()]
     if "loss" in chosen:
         parts += _appendix(derivation, full)
     return Document(title, tuple(parts))

@@ -54,6 +54,12 @@ def bias_line(layer: Layer) -> str:
     return "column" if layer.role("output").indices[1] == index else "row"
 
 
+def product_term(layer: Layer) -> str:
+    """A term of an entry of A: ``z_{i,r} w_{r,j}``, or ``w_{j,r} x_{r,i}``."""
+    product = _product(layer)
+    return f"{generic_entry(product.left, layer)} {generic_entry(product.right, layer)}"
+
+
 def product_text(layer: Layer) -> str:
     """The product without the bias, ``ZW`` or ``WX``."""
     product = _product(layer)
