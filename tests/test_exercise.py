@@ -281,7 +281,7 @@ def test_a_loss_whose_closed_form_fails_is_never_printed() -> None:
 
 
 def test_a_wrong_form_under_a_concrete_loss_is_never_printed() -> None:
-    def rows_reversed(m: int, k: int, n: int, *, bias: bool, loss: str) -> Derivation:
+    def rows_reversed(m: int, k: int, n: int, *, bias: bool, loss: str, samples: str) -> Derivation:
         # ∂L/∂W claimed as Zᵀ·∂L/∂A with its rows in reverse order: W's shape, wrong entries.
         derivation = derive(m, k, n, bias=bias)
         forms: dict[Variable, Any] = {"W": lambda g, z, w: (z.T * g)[::-1, :]}

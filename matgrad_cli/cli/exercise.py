@@ -28,12 +28,15 @@ def exercise(
     bias: options.ExerciseBiasOption = False,
     output_format: options.SheetFormatOption = "latex",
     force: options.ForceOption = False,
+    samples: options.SamplesOption = "rows",
 ) -> None:
     """Write a problem sheet and its solution sheet: random small layers, gradients to find.
 
     Each problem gives the sizes, Z, W (and b) and asks for ∂L/∂Z, ∂L/∂W or ∂L/∂b, one entry
     as a chain-rule sum or the whole matrix form; about a third state a concrete loss (sum,
-    squared error or softmax cross-entropy). Every solution comes from a verified derivation.
+    squared error or softmax cross-entropy). With --samples columns the layers are A = WX + b1ᵀ
+    (X of size k×m), as both sheets say at the top. Every solution comes from a verified
+    derivation.
     The same seed gives byte-identical sheets. All files are written or none. Exit code 0
     when written, 1 if a solution failed to verify (nothing is written), 2 for bad input.
     Described in docs/exercises.md.
@@ -44,7 +47,14 @@ def exercise(
     seed_value, count_value = parse_seed(seed), parse_count(count)
     as_pdf, as_html = output_format == "pdf", output_format == "html"
     written = write_sheets(
-        output, seed_value, count_value, bias=bias, as_pdf=as_pdf, as_html=as_html, force=force
+        output,
+        seed_value,
+        count_value,
+        bias=bias,
+        as_pdf=as_pdf,
+        as_html=as_html,
+        force=force,
+        samples=samples,
     )
     sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
     raise typer.Exit(0)
@@ -73,11 +83,13 @@ def write_sheets(
     force: bool = False,
     *,
     as_html: bool = False,
-    make_problems: Callable[[int, int, bool], tuple[Problem, ...]] | None = None,
+    samples: str = "rows",
+    make_problems: Callable[[int, int, bool, str], tuple[Problem, ...]] | None = None,
     derive: Callable[..., Derivation] | None = None,
 ) -> list[Path]:
     """Write the problem and solution sheets next to ``stem`` (as LaTeX, and compiled with
-    ``as_pdf``, as web pages with ``as_html``); the paths written, in order.
+    ``as_pdf``, as web pages with ``as_html``); the paths written, in order. ``samples`` is the
+    convention of every layer on the sheets (rows, or columns: A = WX + b1ᵀ).
 
     All or nothing: bad input (a stem naming a folder, such as ``x/``), a file that exists
     (without ``force``), an unwritable folder and a missing TeX engine are refused before any
@@ -87,6 +99,7 @@ def write_sheets(
     """
     from ..core import exercise as drawing
     from ..core.derive import derive as derive_layer
+    from ..core.layer import samples_convention
     from ..files import check_writable, parse_output_path, shown, write_all
     from ..present import render
     from ..present.exercise_doc import ProblemSheet, SolutionSheet
@@ -95,6 +108,7 @@ def write_sheets(
     seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
     bias, as_pdf, force = flag("bias", bias), flag("as_pdf", as_pdf), flag("force", force)
     as_html = flag("as_html", as_html)
+    samples = samples_convention(samples)
     text = os.fspath(stem)
     named = Path(text)
     if text.endswith(os.sep) or named.name in ("", ".", "..") or named.is_dir():
@@ -106,7 +120,7 @@ def write_sheets(
         check_writable(path, force)
     if as_pdf:
         require_tex_engine(without="--format latex")
-    problems = (make_problems or drawing.make_problems)(seed, count, bias)
+    problems = (make_problems or drawing.make_problems)(seed, count, bias, samples)
     solutions = drawing.solve_all(problems, derive or derive_layer)
     sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
     sources = [render(sheet, "latex", standalone=True) for sheet in sheets]

@@ -17,7 +17,7 @@ from ..errors import InputError, MatgradError
 from .arguments import integer
 from .checks import Check
 from .derive import derive as derive_derivation
-from .layer import LAYER, Index, Sizes, Variable
+from .layer import LAYERS, Index, Samples, Sizes, Variable, samples_convention
 from .losses import LOSSES, ConcreteLoss, concrete_loss
 from .model import Derivation, LayerDerivation
 
@@ -56,10 +56,11 @@ class UnverifiedSolutionError(MatgradError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One exercise: a layer at explicit sizes and the gradient asked for, the single entry at the
-    1-based ``entry`` of ∂L/∂X ((1, j) for b_j) or, when None, the whole matrix form. ``loss`` is
-    ``generic`` (the answer in terms of ∂L/∂A) or one of CONCRETE_LOSSES, stated on the sheet,
-    whose ∂L/∂A is then part of the answer."""
+    """One exercise: a layer at explicit sizes (in their convention) and the gradient asked for,
+    the single entry at the 1-based ``entry`` of ∂L/∂X ((1, j) for b_j, or (j, 1) with samples as
+    columns) or, when None, the whole matrix form. ``loss`` is ``generic`` (the answer in terms of
+    ∂L/∂A) or one of CONCRETE_LOSSES, stated on the sheet, whose ∂L/∂A is then part of the
+    answer."""
 
     number: int
     sizes: Sizes
@@ -130,14 +131,14 @@ def _balanced(rng: random.Random, choices: Sequence[T], count: int) -> list[T]:
     return picks[:count]
 
 
-def _draw_sizes(rng: random.Random, target: Variable) -> Sizes:
+def _draw_sizes(rng: random.Random, target: Variable, samples: Samples) -> Sizes:
     """Sizes from SIZES, not all equal (so some matrix is not square), at most one of them 1,
     and at least two terms in each chain-rule sum of the target (else the answer is a copy)."""
     while True:
         m, k, n = (rng.choice(_SIZE_DRAW) for _ in range(3))
-        sizes = Sizes(m, k, n)
-        # The terms of the chain-rule sum of one entry: n for Z, m for W and b.
-        terms = LAYER.rule(target).inner_size(sizes)
+        sizes = Sizes(m, k, n, samples)
+        # The terms of the chain-rule sum of one entry: n for Z (or X), m for W and b.
+        terms = sizes.layer.rule(target).inner_size(sizes)
         if not m == k == n and (m, k, n).count(1) <= 1 and terms >= 2:
             return sizes
 
@@ -151,27 +152,32 @@ def _draw_entry(rng: random.Random, shape: tuple[int, int]) -> Index:
     return rng.choice(off_diagonal if rows > 1 and cols > 1 else entries)
 
 
-def make_problems(seed: int, count: int = 5, bias: bool = False) -> tuple[Problem, ...]:
+def make_problems(
+    seed: int, count: int = 5, bias: bool = False, samples: str = "rows"
+) -> tuple[Problem, ...]:
     """``count`` problems drawn from ``random.Random(seed)``: the same seed, the same problems.
 
     Z and W (and b, every layer then A = ZW + 1_m b) are targets equally often, and about half the
     problems ask for one entry, the others for the whole matrix form. About a third (none of a
     one-problem sheet) state a concrete loss, each equally often (FALLBACK_LOSS where its columns
     do not fit); they are drawn last, so a seed's sizes, targets and entries do not depend on them.
+    With ``samples="columns"`` the layers are A = WX (+ b1_mᵀ), X of size k×m: the same draw,
+    the same sizes and the same kinds of question, in the other convention.
     """
     count = validate_count(count)
+    convention = samples_convention(samples)
     rng = random.Random(validate_seed(seed))
-    targets = _balanced(rng, LAYER.variables(bias), count)
+    targets = _balanced(rng, LAYERS[convention].variables(bias), count)
     single_entries = _balanced(rng, (True, False), count)
     problems = []
     for number, (target, single_entry) in enumerate(zip(targets, single_entries, strict=True), 1):
-        sizes = _draw_sizes(rng, target)
+        sizes = _draw_sizes(rng, target, convention)
         entry = _draw_entry(rng, sizes.shape_of(target)) if single_entry else None
         problems.append(Problem(number, sizes, bias, target, entry))
     concrete = sorted(rng.sample(range(count), round(count / CONCRETE_EVERY)))
     for place, loss in zip(concrete, _balanced(rng, CONCRETE_LOSSES, len(concrete)), strict=True):
         problem = problems[place]
-        columns = concrete_loss(loss).exercise_columns
+        columns = concrete_loss(loss, convention).exercise_columns
         if columns is not None and problem.sizes.n not in columns:
             loss = FALLBACK_LOSS
         problems[place] = replace(problem, loss=loss)
@@ -210,8 +216,8 @@ def solve(problem: Problem, derivation: Derivation) -> Solution:
 def solve_all(
     problems: Sequence[Problem], derive: Callable[..., Derivation] = derive_derivation
 ) -> tuple[Solution, ...]:
-    """Every problem derived (each layer once, by ``derive(m, k, n, bias=…, loss=…)``, which a
-    test may replace) and solved; UnverifiedSolutionError otherwise."""
+    """Every problem derived (each layer once, by ``derive(m, k, n, bias=…, loss=…, samples=…)``,
+    which a test may replace) and solved; UnverifiedSolutionError otherwise."""
     derivations: dict[tuple[Sizes, bool, str], Derivation] = {}
     solutions = []
     for problem in problems:
@@ -219,7 +225,12 @@ def solve_all(
         if key not in derivations:
             sizes = problem.sizes
             derivations[key] = derive(
-                sizes.m, sizes.k, sizes.n, bias=problem.bias, loss=problem.loss
+                sizes.m,
+                sizes.k,
+                sizes.n,
+                bias=problem.bias,
+                loss=problem.loss,
+                samples=sizes.samples,
             )
         solutions.append(solve(problem, derivations[key]))
     return tuple(solutions)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from ..core.checks import Check
 from ..core.engine import get_engine
 from ..core.exercise import Problem, Solution, solve_all
-from ..core.layer import Index
+from ..core.layer import Index, Layer
 from ..core.losses import LossDerivation, closed_form_shown
 from ..core.model import ChainRule
 from . import layer_latex as layer
@@ -48,9 +48,9 @@ _HOW_WITH_A_LOSS = (
 )
 
 
-def _verdict(check: Check) -> str:
-    """What a holding check established, in words, read off what it compared; a failed check is
-    refused, never printed."""
+def _verdict(check: Check, source: Layer) -> str:
+    """What a holding check established, in words, read off what it compared (in the convention
+    of ``source``); a failed check is refused, never printed."""
     if not check.holds:
         raise ValueError(f"refusing to print an unverified solution: {check.identity} fails")
     where = f"at {all_entries(check.entries_checked)}"
@@ -59,7 +59,7 @@ def _verdict(check: Check) -> str:
     rule = check.rule
     if rule is None or rule.variable != check.variable:
         raise ValueError(f"no LaTeX for the identity {check.identity}")
-    claim = layer.rule_claim(check.variable, THIN)
+    claim = layer.rule_claim(check.variable, THIN, source)
     if check.loss is not None:
         return (
             f"differentiating $L$ itself through the layer with respect to each entry of "
@@ -71,7 +71,8 @@ def _verdict(check: Check) -> str:
 def _verdicts(solution: Solution) -> Lead:
     """Every check the answer rests on, in words, after the check of ∂L/∂A's closed form against
     the CAS's derivative of L."""
-    verdicts = [_verdict(check) for check in solution.checks]
+    source = solution.problem.sizes.layer
+    verdicts = [_verdict(check, source) for check in solution.checks]
     loss = solution.derivation.loss
     if loss is not None:
         if not loss.closed_form_holds:
@@ -80,7 +81,8 @@ def _verdicts(solution: Solution) -> Lead:
         condition = loss.definition.condition
         verdicts.insert(
             0,
-            f"{_closed_form(loss)} equals the derivative of $L$ by each $a_{{i,j}}$ "
+            f"{_closed_form(loss)} equals the derivative of $L$ by each "
+            f"${layer.generic_entry('A', source)}$ "
             f"at {all_entries(rows * cols)}"
             + (f" {condition.latex}" if condition is not None else ""),
         )
@@ -97,8 +99,9 @@ def _closed_matrix(loss: LossDerivation) -> str:
     return tex.symbol_matrix(closed_form_shown(loss).tolist(), full=True)
 
 
-def _loss_blocks(loss: LossDerivation) -> list[Block]:
-    """A concrete loss: L, and ∂L/∂A in closed form, entry by entry."""
+def _loss_blocks(loss: LossDerivation, source: Layer) -> list[Block]:
+    """A concrete loss: L, and ∂L/∂A in closed form, entry by entry (``source`` is the layer,
+    whose entries of A are a_{i,j}, or a_{j,i} with samples as columns)."""
     definition = loss.definition
     upstream = f"{tex.grad('A')} &= {definition.closed_form_latex} = {_closed_matrix(loss)}"
     if definition.shorthand_latex is not None:
@@ -108,7 +111,8 @@ def _loss_blocks(loss: LossDerivation) -> list[Block]:
     return [
         Paragraph(
             f"The loss is {definition.sheet_words}. Differentiating it with respect to each "
-            f"$a_{{i,j}}${condition} gives $\\partial L/\\partial A$ in closed form:"
+            f"${layer.generic_entry('A', source)}${condition} gives $\\partial L/\\partial A$ in "
+            "closed form:"
         ),
         Display((f"L &= {definition.definition_latex}", upstream), aligned=True),
     ]
@@ -125,7 +129,7 @@ def _with_loss_lines(solution: Solution, loss: LossDerivation, rule: ChainRule) 
     import sympy
 
     closed = closed_form_shown(loss)
-    upstream_first = layer.upstream_first(rule.variable)
+    upstream_first = layer.upstream_first(rule.variable, solution.problem.sizes.layer)
     terms = []
     for (p, q), factor in rule.terms:
         value, local = tex.expr_latex(closed[p - 1, q - 1]), tex.expr_latex(factor)
@@ -155,7 +159,8 @@ def _with_loss_product(solution: Solution) -> list[Block]:
         return []
     upstream = _closed_matrix(loss)
     factors = layer.factors_latex(target, derivation.symbols, derivation.sizes, upstream)
-    product = layer.rule_latex(target, f"\\left({loss.definition.closed_form_latex}\\right)")
+    closed = f"\\left({loss.definition.closed_form_latex}\\right)"
+    product = layer.rule_latex(target, closed, layer=derivation.sizes.layer)
     lines = [f"{tex.grad(target)} = {product} &= {factors}"]
     if loss.definition.constant_gradient:
         # ∂L/∂A is all ones: the product multiplied out is short (sums of z's or w's, or the
@@ -171,9 +176,9 @@ def _with_loss_product(solution: Solution) -> list[Block]:
 def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
     """One entry: the a's it feeds with their sums, the local derivatives the CAS computed,
     the chain-rule sum, and the entry of the matrix form it is."""
-    target = solution.problem.target
+    target, source = solution.problem.target, solution.problem.sizes.layer
     rule = solution.layer.gradients[target].entries[index[0] - 1][index[1] - 1]
-    name = layer.entry_name(target, index)
+    name = layer.entry_name(target, index, source)
     fed = [output for output, _ in rule.terms]
     forward = [
         f"a_{{{p},{q}}} &= "
@@ -184,11 +189,12 @@ def _entry_blocks(solution: Solution, index: Index) -> list[Block]:
         f"{tex.partial_latex(f'a_{{{p},{q}}}', name)} = {tex.expr_latex(factor)}"
         for (p, q), factor in rule.terms
     ]
-    upstream_first = layer.upstream_first(target)
+    upstream_first = layer.upstream_first(target, source)
     (first, *more), (value_first, *value_more) = tex.chain_rule_lines(
         name, rule.terms, upstream_first, True
     )
-    matrix_form = rf"\left({layer.rule_latex(target)}\right)_{{{layer.position(target, index)}}}"
+    form = layer.rule_latex(target, layer=source)
+    matrix_form = rf"\left({form}\right)_{{{layer.position(target, index, source)}}}"
     chain_rule = "By the chain rule, summing over these entries"
     loss_lines: list[str] = []
     loss = solution.derivation.loss
@@ -220,7 +226,8 @@ def _entry_width(solution: Solution) -> float:
     target = solution.problem.target
     gradient = solution.layer.gradients[target]
     terms = max(len(rule.terms) for row in gradient.entries for rule in row)
-    return max(terms, 1) * (1.0 if target == "b" else 1.5)
+    bias = solution.problem.sizes.layer.matrix(target).role == "bias"
+    return max(terms, 1) * (1.0 if bias else 1.5)
 
 
 def _per_line(solution: Solution) -> int:
@@ -237,17 +244,21 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
     """The whole gradient: its shape, its matrix form with the factors written out, and the
     chain-rule sums assembled in the shape of the target."""
     derivation, target = solution.derivation, solution.problem.target
+    source = derivation.sizes.layer
     rows, cols = solution.problem.shape
     gradient = solution.layer.gradients[target]
-    upstream_first = layer.upstream_first(target)
-    m, n = derivation.sizes.m, derivation.sizes.n
-    upstream = tex.bmatrix(m, n, lambda i, j: f"{CELL_STRUT} {tex.upstream_latex((i + 1, j + 1))}")
+    upstream_first = layer.upstream_first(target, source)
+    upstream = tex.bmatrix(
+        *derivation.sizes.shape_of("G"),
+        lambda i, j: f"{CELL_STRUT} {tex.upstream_latex((i + 1, j + 1))}",
+    )
     factors = layer.factors_latex(target, derivation.symbols, derivation.sizes, upstream)
-    head = f"{tex.grad(target)} = {layer.rule_latex(target)} &= {factors}"
+    head = f"{tex.grad(target)} = {layer.rule_latex(target, layer=source)} &= {factors}"
+    inline = layer.rule_latex(target, layer.UPSTREAM_INLINE, THIN, source)
     blocks: list[Block] = [
         Paragraph(
             f"${tex.slashed(target)}$ has the shape of ${target}$, ${tex.shape_latex(rows, cols)}$,"
-            f" and equals ${layer.rule_latex(target, layer.UPSTREAM_INLINE, THIN)}$:"
+            f" and equals ${inline}$:"
         )
     ]
     if cols * _entry_width(solution) <= SHEET_MATRIX_WIDTH:
@@ -273,7 +284,7 @@ def _matrix_blocks(solution: Solution) -> list[Block]:
             equations = []
             for rule in row[start : start + per_line]:
                 terms = [tex.term_latex(*term, upstream_first) for term in rule.terms]
-                left = tex.grad(layer.entry_name(target, rule.index))
+                left = tex.grad(layer.entry_name(target, rule.index, source))
                 equations.append(f"{left} &= {' + '.join(terms)}")
             # align* sets the equations of a line side by side, each column aligned at its =.
             lines.append(f"{strut} " + r" & \qquad ".join(equations))
@@ -292,17 +303,17 @@ def _solution_part(solution: Solution) -> Section:
     asked = (
         f"${tex.slashed(problem.target)}$ in matrix form"
         if problem.entry is None
-        else f"${tex.slashed(layer.entry_name(problem.target, problem.entry))}$"
+        else f"${tex.slashed(layer.entry_name(problem.target, problem.entry, sizes.layer))}$"
     )
     blocks: list[Block] = [
         Paragraph(
             f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, "
-            f"${layer.forward_latex(problem.bias)}$; asked for {asked}."
+            f"${layer.forward_latex(problem.bias, sizes.layer)}$; asked for {asked}."
         )
     ]
     loss = solution.derivation.loss
     if loss is not None:
-        blocks += _loss_blocks(loss)
+        blocks += _loss_blocks(loss, sizes.layer)
     if problem.entry is not None:
         blocks += _entry_blocks(solution, problem.entry)
     else:
