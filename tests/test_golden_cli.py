@@ -106,6 +106,11 @@ def test_cli_output_is_unchanged(name: str, capsys: pytest.CaptureFixture[str]) 
     [
         ("exercise-seed7", ["--seed", "7", "--count", "3"]),
         ("exercise-seed3-bias", ["--seed", "3", "--count", "6", "--bias"]),
+        ("exercise-seed7-columns", ["--seed", "7", "--count", "3", "--samples", "columns"]),
+        (
+            "exercise-seed3-bias-columns",
+            ["--seed", "3", "--count", "6", "--bias", "--samples", "columns"],
+        ),
     ],
 )
 def test_exercise_sheets_are_unchanged(
