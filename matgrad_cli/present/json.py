@@ -2,8 +2,8 @@
 
 One function per kind of result gives its data (``*_data``), keys in a fixed order, and
 ``render_json`` the text of any of them. Expressions are in Python/SymPy syntax over z_i_j, w_i_j,
-b_j and dA_i_j (the entries of G = ∂L/∂A), 1-based, terms in summation-index order, so that a
-script can evaluate them.
+b_j and dA_i_j (the entries of G = ∂L/∂A; with samples as columns x_r_i, w_j_r, b_j and dA_j_i),
+1-based, terms in summation-index order, so that a script can evaluate them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..core.checks import Check
-from ..core.layer import LAYER, Sizes
+from ..core.layer import ROWS, Layer, Samples, Sizes
 from ..core.model import Derivation, LinearForm
 from .layer_latex import upstream_first
 
@@ -69,13 +69,14 @@ def _factor_text(factor: Any) -> str:
     return f"({text})" if getattr(factor, "is_Add", False) else text
 
 
-def linear_form_text(form: LinearForm, variable: str) -> str:
-    """Σ dA_p_q·factor, an entry of ∂L/∂``variable``, as a Python expression: terms in the stored
-    order, each in the order of its product (layer_latex.upstream_first); 0 when empty."""
-    first = upstream_first(variable)
+def linear_form_text(form: LinearForm, variable: str, layer: Layer = ROWS) -> str:
+    """Σ dA_p_q·factor, an entry of ∂L/∂``variable`` of ``layer``, as a Python expression: terms
+    in the stored order, each in the order of its product (layer_latex.upstream_first); 0 when
+    empty."""
+    first = upstream_first(variable, layer)
     terms = []
     for (p, q), factor in form:
-        upstream = LAYER.role("upstream").symbol_name(p, q)
+        upstream = layer.role("upstream").symbol_name(p, q)
         if str(factor) == "1":
             terms.append(upstream)
         elif first:
@@ -89,28 +90,49 @@ def linear_form_text(form: LinearForm, variable: str) -> str:
 _CHECK = "identity variable bias holds shape claimed_shape entries_checked mismatch_count"
 
 
-_DERIVATION_VARIABLES = {
-    "z_i_j": "entry (i, j) of Z, m x k",
-    "w_i_j": "entry (i, j) of W, k x n",
-    "b_j": "entry j of the bias row b, 1 x n",
-    "dA_i_j": "entry (i, j) of dL/dA, m x n",
+#: The symbols of a derivation's expressions, in each convention.
+_DERIVATION_VARIABLES: dict[Samples, dict[str, str]] = {
+    "rows": {
+        "z_i_j": "entry (i, j) of Z, m x k",
+        "w_i_j": "entry (i, j) of W, k x n",
+        "b_j": "entry j of the bias row b, 1 x n",
+        "dA_i_j": "entry (i, j) of dL/dA, m x n",
+    },
+    "columns": {
+        "x_r_i": "entry (r, i) of X, k x m: input r of sample i",
+        "w_j_r": "entry (j, r) of W, n x k",
+        "b_j": "entry j of the bias column b, n x 1",
+        "dA_j_i": "entry (j, i) of dL/dA, n x m",
+    },
 }
-_LOSS_VARIABLES = {
-    "y_i_j": "entry (i, j) of the targets Y, m x n",
-    "a_i_j": "entry (i, j) of A = ZW (+ b), in loss_gradients.A",
+_LOSS_VARIABLES: dict[Samples, dict[str, str]] = {
+    "rows": {
+        "y_i_j": "entry (i, j) of the targets Y, m x n",
+        "a_i_j": "entry (i, j) of A = ZW (+ b), in loss_gradients.A",
+    },
+    "columns": {
+        "y_j_i": "entry (j, i) of the targets Y, n x m",
+        "a_j_i": "entry (j, i) of A = WX (+ b1^T), in loss_gradients.A",
+    },
 }
 
 
 def derivation_data(derivation: Derivation) -> dict[str, Any]:
     """The derivation's JSON document as Python data."""
     layer = derivation.biased if derivation.biased is not None else derivation.plain
+    samples = derivation.sizes.samples
     gradients = {
-        name: [[linear_form_text(rule.terms, name) for rule in row] for row in gradient.entries]
+        name: [
+            [linear_form_text(rule.terms, name, derivation.sizes.layer) for rule in row]
+            for row in gradient.entries
+        ]
         for name, gradient in layer.gradients.items()
     }
     data: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "sizes": _sizes(derivation.sizes),
+        # Stated when samples are columns (A = WX + b1ᵀ); without the key they are rows.
+        **({"samples": samples} if samples == "columns" else {}),
         "bias": derivation.bias,
         "loss": derivation.loss_name,
         "verified": derivation.verified,
@@ -119,11 +141,11 @@ def derivation_data(derivation: Derivation) -> dict[str, Any]:
         "conventions": {
             "layout": "denominator: dL/dX has the shape of X",
             "indices": "1-based",
-            "variables": dict(_DERIVATION_VARIABLES),
+            "variables": dict(_DERIVATION_VARIABLES[samples]),
         },
     }
     if derivation.loss is not None:
-        data["conventions"]["variables"].update(_LOSS_VARIABLES)
+        data["conventions"]["variables"].update(_LOSS_VARIABLES[samples])
         data["loss_gradients"] = _loss_gradients(derivation.loss)
     return data
 
