@@ -27,21 +27,9 @@ from ..core.claims import (
     shape_text,
 )
 from ..errors import ClaimSyntaxError
+from . import check_doc as doc
 from . import notation as plain
 from . import terminal as ui
-from .check_doc import (
-    GRAMMAR_POINTER,
-    STATUS,
-    compared_with,
-    entry_note,
-    every_size,
-    gradient_name,
-    mark_line,
-    points_text,
-    refusal,
-    summary_count,
-    upstream_note,
-)
 from .limits import SHAPE_STEPS
 
 _STYLE_CLAIM = "bold"
@@ -80,7 +68,7 @@ def _heading(verdict: ClaimVerdict) -> Text:
     return Text.assemble(
         ("✓ " if verdict.correct else "✗ ", style),
         (" ".join(verdict.claim.split()), _STYLE_CLAIM),  # line breaks and tabs as single spaces
-        ("   " + STATUS[verdict.reason], style),
+        ("   " + doc.STATUS[verdict.reason], style),
     )
 
 
@@ -94,10 +82,10 @@ def _correct(verdict: ClaimVerdict) -> Iterator[RenderableType]:
         else plain.sizes_text(verdict.sizes_checked[0])
     )
     yield Text(
-        f"Correct: it equals {gradient_name(verdict)} entry by entry, compared with "
-        f"{compared_with(verdict)} at {where}."
+        f"Correct: it equals {doc.gradient_name(verdict)} entry by entry, compared with "
+        f"{doc.compared_with(verdict)} at {where}."
     )
-    general = every_size(verdict)
+    general = doc.every_size(verdict)
     if general:
         yield Text(general)
 
@@ -136,7 +124,7 @@ def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
         grid.add_row("your claim", claimed)
         grid.add_row("right", correct)
         yield _detail(grid)
-        note = entry_note(verdict)
+        note = doc.entry_note(verdict)
         if note:
             yield _detail(Text(f"({note})", style=ui.STYLE_NOTE))
     example = verdict.counterexample
@@ -145,7 +133,7 @@ def _values(verdict: ClaimVerdict, width: int) -> Iterator[RenderableType]:
         results = [
             _labelled("your claim = ", example.claimed),
             ui.text_block("but"),
-            _labelled(f"{gradient_name(verdict)} = ", example.correct),
+            _labelled(f"{doc.gradient_name(verdict)} = ", example.correct),
         ]
         yield Text("")
         yield Text("A counterexample in small integers:")
@@ -170,7 +158,7 @@ def _advice(verdict: ClaimVerdict) -> Iterator[RenderableType]:
     yield Text("")
     if verdict.hint is not None and verdict.hint_kind not in LEADING_HINTS:
         yield _hint(verdict)
-    note = upstream_note(verdict)
+    note = doc.upstream_note(verdict)
     answer = verdict.correct_formula + (f" ({note})" if note is not None else "")
     yield Text.assemble(("Right answer: ", "bold"), answer)
 
@@ -217,7 +205,7 @@ class CheckView:
         if len(entries) > 1:
             yield Text("")
             yield Text(
-                summary_count(self.report),
+                doc.summary_count(self.report),
                 style=ui.STYLE_GOOD if self.report.correct else ui.STYLE_BAD,
             )
 
@@ -229,7 +217,7 @@ class CheckView:
             if number:
                 yield Text("")
             style = ui.STYLE_GOOD if mark.score >= mark.points else ui.STYLE_BAD
-            yield Text(mark_line(mark), style="bold " + style)
+            yield Text(doc.mark_line(mark), style="bold " + style)
             if mark.order is None:
                 yield Padding(Text("No answer."), (0, 0, 0, INDENT))
                 continue
@@ -238,7 +226,9 @@ class CheckView:
         yield Text("")
         earned, points = self.report.score
         style = ui.STYLE_GOOD if earned >= points else ui.STYLE_BAD
-        yield Text(f"Score: {points_text(earned)} of {points_text(points)} points.", style=style)
+        yield Text(
+            f"Score: {doc.points_text(earned)} of {doc.points_text(points)} points.", style=style
+        )
 
 
 @dataclass(frozen=True)
@@ -255,12 +245,12 @@ class RefusedView:
             (" ".join(entry.claim.split()), _STYLE_CLAIM),
             ("   not checked", ui.STYLE_BAD),
         )
-        body: list[RenderableType] = [Text(f"Not checked: {refusal(entry)}.")]
+        body: list[RenderableType] = [Text(f"Not checked: {doc.refusal(entry)}.")]
         if isinstance(entry.error, ClaimSyntaxError):
             width = options.max_width - DETAIL
             line, caret = caret_excerpt(entry.error, width)
             body.append(_detail(Text(f"{line}\n{caret}", no_wrap=True, overflow="ellipsis")))
-        body.append(Text(f"See {GRAMMAR_POINTER}.", style=ui.STYLE_NOTE))
+        body.append(Text(f"See {doc.GRAMMAR_POINTER}.", style=ui.STYLE_NOTE))
         yield Padding(Group(*body), (0, 0, 0, INDENT))
 
 
