@@ -113,7 +113,8 @@ SectionsOption = Annotated[
         "--sections",
         help=(
             "Only these parts of the derivation, comma-separated, from "
-            f"{', '.join(SECTIONS)} (for example forward,W,summary)."
+            f"{', '.join(SECTIONS)} (for example forward,W,summary); X for Z with --samples "
+            "columns."
         ),
         metavar="NAMES",
         show_default=False,
@@ -265,10 +266,18 @@ def require_latex_for_standalone(output_format: str, standalone: bool) -> None:
 
 
 def document_choice(
-    sections: str | None, brief: bool, full: bool, output_format: str, *, bias: bool, loss: str
+    sections: str | None,
+    brief: bool,
+    full: bool,
+    output_format: str,
+    *,
+    bias: bool,
+    loss: str,
+    samples: Samples = "rows",
 ) -> dict[str, Any]:
     """--sections and --brief as the options of the derivation's document, refused (one line,
-    exit 2) where they cannot apply: in JSON, which lists everything, or with --full."""
+    exit 2) where they cannot apply: in JSON, which lists everything, or with --full. The input's
+    gradient is named after the input of the convention ``samples`` (Z, or X)."""
     if sections is None and not brief:
         return {}
     if output_format == "json":
@@ -277,5 +286,7 @@ def document_choice(
         raise InputError("--brief and --full exclude each other")
     chosen: dict[str, Any] = {"brief": brief}
     if sections is not None:
-        chosen["sections"] = parse_sections(sections, bias=bias, concrete_loss=loss != "generic")
+        chosen["sections"] = parse_sections(
+            sections, bias=bias, concrete_loss=loss != "generic", samples=samples
+        )
     return chosen
