@@ -10,7 +10,7 @@ import sympy
 from matgrad_cli import derive
 from matgrad_cli.core.elementwise import forward
 from matgrad_cli.core.engine import ENGINE_NAMES, get_engine
-from matgrad_cli.core.equality import RowExponentials
+from matgrad_cli.core.equality import RowExponentials, expressions_equal
 from matgrad_cli.core.layer import LAYER, Sizes, Variable
 from matgrad_cli.core.losses import Layer, derive_loss
 from matgrad_cli.core.matrix import ConstantMatrix, matmul, matrix_forms, upstream_form
@@ -172,3 +172,22 @@ def test_both_engines_verify_a_concrete_loss_alike() -> None:
                 sympy_result.elementwise[name]
             )
             assert difference.applyfunc(sympy.expand) == sympy.zeros(*difference.shape)
+
+
+@pytest.mark.parametrize("loss", CONCRETE)
+def test_the_chain_rule_through_a_gives_the_derivative_of_l_of_the_layer(loss: str) -> None:
+    # Checked against another route: SymPy differentiates L(ZW + 1b, Y), one expression of Z, W,
+    # b and Y, by each entry; the exact test is complete for these expressions.
+    sizes = Sizes(3, 2, 4)
+    derivation = derive_loss(loss, sizes, True)
+    symbols = derivation.symbols
+    a = symbols.input * symbols.weights + sympy.ones(sizes.m, 1) * symbols.bias
+    composed = derivation.definition.expression(symbols.A, symbols.Y).xreplace(
+        dict(zip(symbols.A, a, strict=True))
+    )
+    matrices = {"Z": symbols.input, "W": symbols.weights, "b": symbols.bias}
+    for variable, found in derivation.elementwise.items():
+        for index, entry in enumerate(matrices[variable]):
+            assert expressions_equal(found[index], sympy.diff(composed, entry)), (variable, index)
+        # A wrong answer is not proved: twice the derivative (which is not 0).
+        assert not expressions_equal(found[0], 2 * sympy.diff(composed, matrices[variable][0]))
