@@ -33,17 +33,23 @@ def derive(
     seed: options.SeedOption = 0,
     sections: options.SectionsOption = None,
     brief: options.BriefOption = False,
+    samples: options.SamplesOption = "rows",
 ) -> None:
     """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
+
+    With --samples columns, A = WX + b1ᵀ (X of size k×m, one sample per column): ∂L/∂X = Wᵀ·∂L/∂A,
+    ∂L/∂W = ∂L/∂A·Xᵀ (and ∂L/∂b = ∂L/∂A·1).
 
     Prints the whole derivation; with the default sizes it is the 2×2×2 example. A short
     verification summary goes to stderr. Above the symbolic limit (or with --numeric) the
     identities are checked numerically instead, and the output says so. Exit code 0 when every
     identity holds, 1 when one fails, 2 for bad input.
     """
-    sizes = options.parse_sizes(m, k, n)
+    sizes = options.parse_sizes(m, k, n, samples)
     options.require_latex_for_standalone(output_format, standalone)
-    chosen = options.document_choice(sections, brief, full, output_format, bias=bias, loss=loss)
+    chosen = options.document_choice(
+        sections, brief, full, output_format, bias=bias, loss=loss, samples=samples
+    )
     numeric = _numeric_route(sizes, engine, loss, numeric)
     if chosen and numeric:
         raise InputError("--sections and --brief shape the symbolic derivation, not --numeric")
@@ -57,14 +63,23 @@ def derive(
     if numeric:
         from ..core.numeric import numeric_verify
 
-        result = numeric_verify(sizes.m, sizes.k, sizes.n, bias=bias, seed=seed, loss=loss)
+        result = numeric_verify(
+            sizes.m, sizes.k, sizes.n, bias=bias, seed=seed, loss=loss, samples=samples
+        )
         deliver(result, output_format, destination, force, standalone=standalone)
         conclude(result, result.verified)
     from ..core.derive import derive as derive_layer
 
     with TerminalProgress() as progress:
         derivation = derive_layer(
-            sizes.m, sizes.k, sizes.n, bias=bias, engine=engine, loss=loss, progress=progress
+            sizes.m,
+            sizes.k,
+            sizes.n,
+            bias=bias,
+            engine=engine,
+            loss=loss,
+            samples=samples,
+            progress=progress,
         )
     deliver(
         derivation,
