@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 def _at(sizes: Sizes) -> str:
-    return f"m={sizes.m}, k={sizes.k}, n={sizes.n}"
+    """The sizes, and the convention when samples are columns (rows go without saying)."""
+    columns = ", samples as columns" if sizes.samples == "columns" else ""
+    return f"m={sizes.m}, k={sizes.k}, n={sizes.n}{columns}"
 
 
 def derivation_summary(derivation: Derivation) -> str:
