@@ -56,6 +56,16 @@ CASES: dict[str, list[str]] = {
         "derive", "-m", "200", "-k", "200", "-n", "200", "--loss", "softmax-cross-entropy",
         "-f", "text",
     ],
+    # the numeric check with samples as columns (A = WX + b1ᵀ), asked for and automatic
+    **{f"numeric-columns-4x3x5-{f}": ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric",
+                                      "--samples", "columns", "-f", f] for f in _FORMATS},
+    **{f"numeric-columns-{loss}-4x3x5-{f}":
+       ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--loss", loss, "--samples",
+        "columns", "-f", f]
+       for loss in ("squared-error", "softmax-cross-entropy") for f in ("text", "json")},
+    "numeric-columns-automatic-100x100x100-text": [
+        "derive", "-m", "100", "-k", "100", "-n", "100", "--samples", "columns", "-f", "text",
+    ],
     # check: right, wrong shape, wrong values, several claims, losses, fixed sizes, bad input
     **{f"check-correct-{f}": ["check", "dW = Z.T @ G", "-f", f] for f in _FORMATS},
     **{f"check-wrong-shape-{f}": ["check", "dW = G @ Z.T", "-f", f] for f in _FORMATS},
