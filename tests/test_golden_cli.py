@@ -34,6 +34,29 @@ CASES: dict[str, list[str]] = {
         "--standalone",
     ],
     "derive-sympy-engine-text": ["derive", "--engine", "sympy", "-f", "text"],
+    # derive with samples as columns (A = WX + b1ᵀ), at a size where a transposed slip shows
+    **{f"derive-columns-2x3x4-{f}": ["derive", "-m", "2", "-k", "3", "-n", "4", "--samples",
+                                     "columns", "-f", f]
+       for f in (*_FORMATS, "html", "beamer")},
+    "derive-columns-2x3x4-standalone": [
+        "derive", "-m", "2", "-k", "3", "-n", "4", "--samples", "columns", "--standalone",
+    ],
+    **{f"derive-columns-3x2x4-no-bias-{f}": ["derive", "-m", "3", "-k", "2", "-n", "4",
+                                             "--no-bias", "--samples", "columns", "-f", f]
+       for f in (*_FORMATS, "html", "beamer")},
+    "derive-columns-3x2x4-no-bias-standalone": [
+        "derive", "-m", "3", "-k", "2", "-n", "4", "--no-bias", "--samples", "columns",
+        "--standalone",
+    ],
+    **{f"derive-columns-softmax-3x2x3-{f}": ["derive", "-m", "3", "-k", "2", "-n", "3", "--loss",
+                                             "softmax-cross-entropy", "--samples", "columns",
+                                             "-f", f] for f in ("text", "latex", "json")},
+    "derive-columns-12x12x12-text": [
+        "derive", "-m", "12", "-k", "12", "-n", "12", "--samples", "columns", "-f", "text",
+    ],
+    "derive-columns-brief-sections-text": [
+        "derive", "--samples", "columns", "--brief", "--sections", "X,b,summary", "-f", "text",
+    ],
     # the numeric check, asked for and automatic
     **{f"numeric-4x3x5-{f}": ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "-f", f]
        for f in _FORMATS},
@@ -100,6 +123,8 @@ CASES: dict[str, list[str]] = {
     # bad input
     "derive-bad-size": ["derive", "-m", "0"],
     "derive-bad-format": ["derive", "-f", "docx"],
+    "derive-bad-samples": ["derive", "--samples", "diagonal"],
+    "derive-columns-bad-section": ["derive", "--samples", "columns", "--sections", "Z"],
 }  # fmt: skip
 
 
