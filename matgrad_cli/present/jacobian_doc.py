@@ -18,14 +18,24 @@ from ..core.jacobians import (
     JacobianVariable,
     Layout,
     VecEntry,
+    kronecker_factors,
     read_block,
     transposed,
     vec_labels,
     vec_order,
 )
+from ..core.layer import Layer
 from .derivation_checks import failure, rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
-from .layer_latex import UPSTREAM_INLINE, rule_claim, rule_latex, upstream_first
+from .jacobian_notation import (
+    GENERAL_LATEX,
+    NOTATIONS,
+    factor_latex,
+    kronecker_block,
+    kronecker_latex,
+    tex,
+)
+from .layer_latex import UPSTREAM_INLINE, forward_latex, rule_claim, rule_latex, upstream_first
 from .limits import MATRIX_WIDTH, VECTOR_TERMS
 from .mathtex import (
     bmatrix,
@@ -45,9 +55,6 @@ from .notation import elide, visible
 #: The vec operator, which stacks the columns of a matrix.
 _VEC = r"\operatorname{vec}"
 
-#: The entry of W and of Z that a column of the numerator-layout Jacobian belongs to.
-_ENTRY = {"W": "w_{r,q}", "Z": "z_{p,r}"}
-
 
 def _jacobian_latex(variable: JacobianVariable, layout: Layout) -> str:
     """∂vec(A)/∂vec(W)ᵀ in numerator layout, ∂vec(A)ᵀ/∂vec(W) in denominator layout."""
@@ -61,18 +68,16 @@ def _short_name(variable: JacobianVariable, layout: Layout) -> str:
     return f"J_{variable}" if layout == "numerator" else rf"J_{variable}^\top"
 
 
-#: Each Jacobian as a Kronecker product, in each layout.
-_KRONECKER: dict[tuple[JacobianVariable, Layout], str] = {
-    ("W", "numerator"): r"I_n \otimes Z",
-    ("W", "denominator"): r"I_n \otimes Z^\top",
-    ("Z", "numerator"): r"W^\top \otimes I_m",
-    ("Z", "denominator"): r"W \otimes I_m",
-}
+def _vec_identity(layer: Layer, variable: JacobianVariable) -> str:
+    """vec(A) as a Kronecker product times vec(W), vec(Z) or vec(X) (Matrix Cookbook section
+    10.2.2)."""
+    return rf"({kronecker_latex(layer, variable, 'numerator')}) {_VEC}({variable})"
 
 
-def _vec_identity(variable: JacobianVariable) -> str:
-    """vec(A) as a Kronecker product times vec(W) or vec(Z) (Matrix Cookbook section 10.2.2)."""
-    return rf"({_KRONECKER[(variable, 'numerator')]}) {_VEC}({variable})"
+def _length(layer: Layer, name: str) -> str:
+    """The length of vec(V) in size letters: mn for A = ZW's m×n output."""
+    matrix = layer.matrix(name)
+    return matrix.rows + matrix.cols
 
 
 def _verdict(check: JacobianCheck, claim: str, against: str) -> Paragraph:
@@ -106,70 +111,80 @@ def _row_vector(labels: Sequence[VecEntry], full: bool) -> str:
 
 def _convention(derivation: JacobianDerivation) -> str:
     """Which layout the Jacobians are printed in, and what their rows and columns hold."""
-    layout = derivation.layout
-    jacobian_w, jacobian_z = derivation.jacobians["W"], derivation.jacobians["Z"]
+    layout, layer, given = derivation.layout, derivation.sizes.layer, derivation.variables[1]
+    notation = NOTATIONS[layer.samples]
+    jacobian_w, jacobian_x = derivation.jacobians["W"], derivation.jacobians[given]
+    a, w = notation.output, notation.entries["W"]
+    at_a, at_w = notation.output_position, notation.positions["W"]
+    of_a, of_w, of_x = (_length(layer, name) for name in ("A", "W", given))
     if layout == "numerator":
         return (
             "Convention: numerator layout (the Jacobian convention). "
             f"$J_W = {_jacobian_latex('W', layout)}$ has one row for each entry of "
-            f"${_VEC}(A)$ and one column for each entry of ${_VEC}(W)$: row $(j-1)m + i$, "
-            "column $(q-1)k + r$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So $J_W$ is "
-            f"$mn \\times kn = {shape_latex(*jacobian_w.shape)}$, and "
-            f"$J_Z = {_jacobian_latex('Z', layout)}$ is "
-            f"$mn \\times mk = {shape_latex(*jacobian_z.shape)}$. Denominator layout "
+            f"${_VEC}(A)$ and one column for each entry of ${_VEC}(W)$: row ${at_a}$, "
+            f"column ${at_w}$ holds $\\partial {a}/\\partial {w}$. So $J_W$ is "
+            f"${of_a} \\times {of_w} = {shape_latex(*jacobian_w.shape)}$, and "
+            f"$J_{given} = {_jacobian_latex(given, layout)}$ is "
+            f"${of_a} \\times {of_x} = {shape_latex(*jacobian_x.shape)}$. Denominator layout "
             "(--layout denominator) prints their transposes."
         )
     return (
         "Convention: denominator layout. This document prints "
         f"${_jacobian_latex('W', layout)} = J_W^\\top$, with one row for each entry of "
-        f"${_VEC}(W)$ and one column for each entry of ${_VEC}(A)$: row $(q-1)k + r$, "
-        "column $(j-1)m + i$ holds $\\partial a_{i,j}/\\partial w_{r,q}$. So it is "
-        f"$kn \\times mn = {shape_latex(*jacobian_w.shape)}$, the transpose of the "
+        f"${_VEC}(W)$ and one column for each entry of ${_VEC}(A)$: row ${at_w}$, "
+        f"column ${at_a}$ holds $\\partial {a}/\\partial {w}$. So it is "
+        f"${of_w} \\times {of_a} = {shape_latex(*jacobian_w.shape)}$, the transpose of the "
         f"numerator-layout Jacobian $J_W = {_jacobian_latex('W', 'numerator')}$ "
         "(--layout numerator); likewise "
-        f"${_jacobian_latex('Z', layout)} = J_Z^\\top$ is "
-        f"$mk \\times mn = {shape_latex(*jacobian_z.shape)}$."
+        f"${_jacobian_latex(given, layout)} = J_{given}^\\top$ is "
+        f"${of_x} \\times {of_a} = {shape_latex(*jacobian_x.shape)}$."
     )
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Section:
     """The layer, its matrices, vec, and the layout the Jacobians are printed in."""
-    sizes, symbols = derivation.sizes, derivation.symbols
-    m, k, n = sizes.m, sizes.k, sizes.n
+    sizes, symbols, given = derivation.sizes, derivation.symbols, derivation.variables[1]
+    m, k, n, layer = sizes.m, sizes.k, sizes.n, sizes.layer
+    notation = NOTATIONS[layer.samples]
     vectors = tuple(
         f"{_VEC}({name}) &= {_row_vector(vec_labels(name.lower(), *sizes.shape_of(name)), full)}"
-        for name in "AWZ"
+        for name in ("A", "W", given)
     )
     matrices = [
-        f"Z = {symbol_matrix(symbols.input, full)}",
-        f"W = {symbol_matrix(symbols.weights, full)}",
+        f"{name} = {symbol_matrix(symbols.rows(name), full)}" for name in layer.variables(False)
     ]
-    if len(visible(k, full)) + len(visible(n, full)) <= MATRIX_WIDTH * 2:  # one line when they fit
+    widths = (sizes.shape_of(name)[1] for name in layer.variables(False))
+    if sum(len(visible(width, full)) for width in widths) <= MATRIX_WIDTH * 2:  # one line if fits
         matrices = [r",\quad ".join(matrices)]
+    a = notation.output
+    samples = " (one sample per column)" if layer.samples == "columns" else ""
     return Section(
         "Setup and conventions",
         (
             Paragraph(
-                f"The layer has the input $Z$ of size ${shape_latex(m, k)}$ and the weights $W$ of "
-                f"size ${shape_latex(k, n)}$ ($m = {m}$, $k = {k}$, $n = {n}$); its output is "
-                f"$A = ZW$, of size ${shape_latex(m, n)}$. A bias $b$ would add a constant to each "
-                "$a_{i,j}$ and change neither Jacobian, so it is left out."
+                f"The layer has the input ${given}$ of size ${shape_latex(*sizes.shape_of(given))}$"
+                f"{samples} and the weights $W$ of size ${shape_latex(*sizes.shape_of('W'))}$ "
+                f"($m = {m}$, $k = {k}$, $n = {n}$); its output is "
+                f"${forward_latex(False, layer)}$, of size ${shape_latex(*sizes.shape_of('A'))}$. "
+                f"A bias $b$ would add a constant to each ${a}$ and change neither Jacobian, "
+                "so it is left out."
             ),
             *(Display((matrix,)) for matrix in matrices),
             Paragraph(
                 "The derivative of the matrix $A$ with respect to the matrix $W$ has one entry "
                 "for every pair of an entry of $A$ and an entry of $W$, "
-                "$\\partial a_{i,j}/\\partial w_{r,q}$: four indices, "
-                f"$mn \\cdot kn = {m * n * k * n}$ numbers. To set it out as a matrix, "
-                f"${_VEC}$ stacks the columns of a matrix into one column (column-major), so "
-                f"$a_{{i,j}}$ is entry $(j-1)m + i$ of ${_VEC}(A)$:"
+                f"$\\partial {a}/\\partial {notation.entries['W']}$: four indices, "
+                f"${_length(layer, 'A')} \\cdot {_length(layer, 'W')} = {m * n * k * n}$ numbers. "
+                f"To set it out as a matrix, ${_VEC}$ stacks the columns of a matrix into one "
+                f"column (column-major), so ${a}$ is entry ${notation.output_position}$ of "
+                f"${_VEC}(A)$:"
             ),
             Display(vectors, aligned=True),
             Paragraph(_convention(derivation)),
             Paragraph(
                 "The gradients of a scalar loss $L$ stay in denominator layout, as everywhere "
                 "in matgrad: $\\partial L/\\partial W$ has the shape of $W$ and "
-                "$\\partial L/\\partial Z$ the shape of $Z$. Indices are 1-based."
+                f"$\\partial L/\\partial {given}$ the shape of ${given}$. Indices are 1-based."
             ),
         ),
     )
@@ -181,48 +196,47 @@ def _block_latex(jacobian: Jacobian, down: int, across: int, derivation: Jacobia
     if form.kind == "zero":
         return "0"
     if form.kind == "matrix" and form.factor is not None:
-        return form.factor.name + (r"^\top" if form.factor.transposed else "")
+        return factor_latex(form.factor)
     if form.kind == "scaled identity":
         size = jacobian.block_shape[0]
         return rf"{expr_latex(form.scale)} \, I_{{{size}}}"
     return symbol_matrix(jacobian.block(down, across))
 
 
-def _block_description(jacobian: Jacobian, zeros: bool) -> str:
+def _block_description(jacobian: Jacobian, zeros: bool, layer: Layer) -> str:
     """Which partials each block of the block matrix holds: a block row for each column of A and
     a block column for each column of X in numerator layout, the other way round in denominator
     layout."""
-    variable = jacobian.variable
-    index = "q" if variable == "W" else "r"
-    down, across = ("j", "A"), (index, variable)
-    rows, cols = ("m", "k") if variable == "W" else ("m", "m")  # the shape of Z, or of I_m
+    variable, notation = jacobian.variable, NOTATIONS[layer.samples]
+    index, column = notation.columns[variable], notation.output_column
+    down, across = (column, "A"), (index, variable)
+    # The shape of a block, the right factor of the Kronecker product, in size letters.
+    block = kronecker_factors(layer, variable, "numerator")[1]
+    rows, cols = (block.identity,) * 2 if block.identity else _letters(layer, block.name)
     if jacobian.layout == "denominator":
         down, across, rows, cols = across, down, cols, rows
     return (
         f"In blocks of ${shape_latex(*jacobian.block_shape)}$ (${rows} \\times {cols}$), one block "
         f"row for each column ${down[0]}$ of ${down[1]}$ and one block column for each column "
         f"${across[0]}$ of ${across[1]}$: block $({down[0]},{across[0]})$ holds the partials of "
-        f"column $j$ of $A$ with respect to column ${index}$ of ${variable}$"
+        f"column ${column}$ of $A$ with respect to column ${index}$ of ${variable}$"
         + (", and $0$ is a block of zeros:" if zeros else ":")
     )
 
 
-_KRONECKER_DEFINITION: dict[tuple[JacobianVariable, Layout], str] = {
-    ("W", "numerator"): "block $(j,q)$ is $(I_n)_{j,q} Z = \\delta_{j,q} Z$",
-    ("W", "denominator"): "block $(q,j)$ is $(I_n)_{q,j} Z^\\top = \\delta_{q,j} Z^\\top$",
-    ("Z", "numerator"): "block $(j,r)$ is $(W^\\top)_{j,r} I_m = w_{r,j} I_m$",
-    ("Z", "denominator"): "block $(r,j)$ is $w_{r,j} I_m$",
-}
+def _letters(layer: Layer, name: str) -> tuple[str, str]:
+    """The shape of the layer's matrix ``name`` in size letters: (m, k) for Z."""
+    matrix = layer.matrix(name)
+    return (matrix.rows, matrix.cols)
 
 
 def _jacobian_section(
     variable: JacobianVariable, derivation: JacobianDerivation, full: bool
 ) -> Section:
     """The computed Jacobian, its blocks, the Kronecker check and the vec identity."""
-    layout = derivation.layout
-    jacobian = derivation.jacobians[variable]
-    entry = _ENTRY[variable]
-    expected = "z_{i,r} \\delta_{j,q}" if variable == "W" else "\\delta_{i,p} w_{r,j}"
+    layout, layer = derivation.layout, derivation.sizes.layer
+    jacobian, notation = derivation.jacobians[variable], NOTATIONS[layer.samples]
+    entry, expected = notation.entries[variable], tex(notation.partials[variable])
     name = _jacobian_latex(variable, layout)
     short = _short_name(variable, layout)
     grid = jacobian.block_grid
@@ -233,20 +247,20 @@ def _jacobian_section(
         for j in range(grid[1])
     )
     check = derivation.check("jacobian", variable)
-    kronecker = _KRONECKER[(variable, layout)]
+    kronecker = kronecker_latex(layer, variable, layout)
     parts: list[Block] = [
         Paragraph(
             "Every entry is the derivative of an expanded entry "
-            f"$a_{{i,j}} = \\sum_s z_{{i,s}} w_{{s,j}}$ of $A$ with respect to ${entry}$ (index "
-            f"notation predicts $\\partial a_{{i,j}}/\\partial {entry} = {expected}$). The "
-            f"${shape_latex(*jacobian.shape)}$ matrix:"
+            f"${tex(notation.forward)}$ of $A$ with respect to ${entry}$ (index "
+            f"notation predicts $\\partial {notation.output}/\\partial {entry} = {expected}$). "
+            f"The ${shape_latex(*jacobian.shape)}$ matrix:"
         ),
         Display((f"{short} = {name} = {symbol_matrix(jacobian.entries, full)}",)),
-        Paragraph(_block_description(jacobian, zeros)),
+        Paragraph(_block_description(jacobian, zeros, layer)),
         Display((f"{short} = {blocks}",)),
         Paragraph(
             f"Independently, the Kronecker product ${kronecker}$ was built block by block from "
-            f"its definition ({_KRONECKER_DEFINITION[(variable, layout)]}) and compared with "
+            f"its definition ({kronecker_block(layer, variable, layout)}) and compared with "
             "the computed matrix."
         ),
         _verdict(check, f"{short} = {kronecker}", f"${kronecker}$"),
@@ -254,7 +268,7 @@ def _jacobian_section(
     if check.holds:
         parts.append(Display((rf"\boxed{{{name} = {kronecker}}}",)))
     parts.extend(_vec_blocks(variable, derivation, full))
-    title = "The Jacobian of $A$ with respect to " + ("$W$" if variable == "W" else "$Z$")
+    title = f"The Jacobian of $A$ with respect to ${variable}$"
     return Section(title, tuple(parts))
 
 
@@ -267,9 +281,16 @@ def _vec_blocks(
     factor = jacobian.kronecker if numerator else transposed(jacobian.kronecker)
     shape = derivation.sizes.shape_of(variable)
     vector = [_entry(label) for label in vec_labels(variable.lower(), *shape)]
-    identity, kronecker = _vec_identity(variable), _KRONECKER[(variable, "numerator")]
-    source = "$\\operatorname{vec}(PXQ) = (Q^\\top \\otimes P) \\operatorname{vec}(X)$ with " + (
-        "$P = Z$, $X = W$, $Q = I_n$" if variable == "W" else "$P = I_m$, $X = Z$, $Q = W$"
+    layer = derivation.sizes.layer
+    identity = _vec_identity(layer, variable)
+    kronecker = kronecker_latex(layer, variable, "numerator")
+    # vec(PVQ) = (Qᵀ ⊗ P) vec(V): P and Q read off the numerator-layout factors; the matrix is
+    # called X unless the layer has an X of its own.
+    left, right = kronecker_factors(layer, variable, "numerator")
+    v = "V" if "X" in (matrix.name for matrix in layer.matrices) else "X"
+    source = (
+        f"$\\operatorname{{vec}}(P{v}Q) = (Q^\\top \\otimes P) \\operatorname{{vec}}({v})$ with "
+        f"$P = {factor_latex(right)}$, ${v} = {variable}$, $Q = {factor_latex(left.T)}$"
     )
     terms = derivation.vec_products[variable].terms
     # A long sum elided as a vectorised product's entries are, to fit the width of a page.
@@ -301,13 +322,14 @@ def _vec_blocks(
 def _contraction_blocks(
     variable: JacobianVariable, derivation: JacobianDerivation, full: bool
 ) -> list[Block]:
-    layout = derivation.layout
+    layout, layer = derivation.layout, derivation.sizes.layer
+    notation = NOTATIONS[layer.samples]
     contraction = derivation.contractions[variable]
     rows, cols = contraction.shape
-    form_latex = partial(
-        linear_form_latex, upstream_first=upstream_first(variable), full=full, limit=VECTOR_TERMS
-    )
-    entry = _ENTRY[variable]
+    leads = upstream_first(variable, layer)
+    form_latex = partial(linear_form_latex, upstream_first=leads, full=full, limit=VECTOR_TERMS)
+    entry, a = notation.entries[variable], notation.output
+    pair = a.removeprefix("a_{").removesuffix("}")  # the indices of A's entry, i,j
     in_vec = [contraction.entries[i - 1][j - 1] for i, j in vec_order(rows, cols)]
     factor = f"J_{variable}^\\top" if layout == "numerator" else _jacobian_latex(variable, layout)
     gradient, upstream = grad(variable), grad("A")
@@ -320,8 +342,8 @@ def _contraction_blocks(
         Paragraph(f"For ${entry}$ the chain rule sums over every entry of $A$:"),
         Display(
             (
-                f"{grad(entry)} = \\sum_{{i,j}} {grad('a_{i,j}')} "
-                f"\\frac{{\\partial a_{{i,j}}}}{{\\partial {entry}}}.",
+                f"{grad(entry)} = \\sum_{{{pair}}} {grad(a)} "
+                f"\\frac{{\\partial {a}}}{{\\partial {entry}}}.",
             )
         ),
         Paragraph(
@@ -336,12 +358,11 @@ def _contraction_blocks(
         f"Reshaped column by column into the shape of ${variable}$ "
         f"(${shape_latex(rows, cols)}$), as a gradient in denominator layout"
     )
-    matrix = sums_matrix(contraction.entries, upstream_first(variable), full, VECTOR_TERMS)
+    matrix = sums_matrix(contraction.entries, leads, full, VECTOR_TERMS)
     if matrix is not None:
         parts += [Paragraph(reshape + ":"), Display((f"{gradient} = {matrix}",))]
     else:
-        first = "(q-1)k + r" if variable == "W" else "(r-1)m + p"
-        index = "r,q" if variable == "W" else "p,r"
+        first, index = notation.positions[variable], notation.pairs[variable]
         parts.append(
             Paragraph(
                 f"{reshape}, entry $({index})$ of ${slashed(variable)}$ is entry "
@@ -349,10 +370,11 @@ def _contraction_blocks(
             )
         )
     check = derivation.check("contraction", variable)
-    product = rule_latex(variable, UPSTREAM_INLINE)
-    parts.append(_verdict(check, rule_claim(variable), f"${product}$ multiplied out independently"))
+    product = rule_latex(variable, UPSTREAM_INLINE, layer=layer)
+    claim = rule_claim(variable, layer=layer)
+    parts.append(_verdict(check, claim, f"${product}$ multiplied out independently"))
     if check.holds:
-        parts.append(Display((rf"\boxed{{{gradient} = {rule_latex(variable)}}}",)))
+        parts.append(Display((rf"\boxed{{{gradient} = {rule_latex(variable, layer=layer)}}}",)))
     return parts
 
 
@@ -361,75 +383,105 @@ def _contraction_section(derivation: JacobianDerivation, full: bool) -> Section:
     blocks: list[Block] = [
         Paragraph(
             "A scalar loss $L$ has the upstream gradient $\\partial L/\\partial A$, a "
-            f"${shape_latex(derivation.sizes.m, derivation.sizes.n)}$ matrix with entries "
-            "$\\partial L/\\partial a_{i,j}$. Contracting a Jacobian with it, summing over "
-            "the two indices of $A$, leaves a gradient with the shape of the variable."
+            f"${shape_latex(*derivation.sizes.shape_of('A'))}$ matrix with entries "
+            f"$\\partial L/\\partial {NOTATIONS[derivation.sizes.samples].output}$. Contracting "
+            "a Jacobian with it, summing over the two indices of $A$, leaves a gradient with the "
+            "shape of the variable."
         )
     ]
-    blocks += _contraction_blocks("W", derivation, full)
-    blocks += _contraction_blocks("Z", derivation, full)
+    for variable in derivation.variables:
+        blocks += _contraction_blocks(variable, derivation, full)
     return Section("Contracting with $\\partial L/\\partial A$", tuple(blocks))
 
 
 def _notes_claim_section(derivation: JacobianDerivation) -> Section:
     """Why "∂Y/∂W = Xᵀ" is wrong, with the checker's verdict on it at these sizes."""
-    sizes, layout = derivation.sizes, derivation.layout
+    sizes, layout, layer = derivation.sizes, derivation.layout, derivation.sizes.layer
     m, k, n = sizes.m, sizes.k, sizes.n
-    claim = derivation.notes_claim
-    jacobian = derivation.jacobians["W"]
-    short = _short_name("W", layout)
+    notation, given = NOTATIONS[layer.samples], derivation.variables[1]
+    claim, jacobian, short = (
+        derivation.notes_claim,
+        derivation.jacobians["W"],
+        _short_name("W", layout),
+    )
+    mistake = f"{given}^\\top"
     if claim.holds:
-        reason = "$n = 1$" if layout == "denominator" else "$m = k = n = 1$"
         verdict = (
-            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ happens to agree "
-            f"entry by entry at these sizes, only because {reason}; for $n > 1$ the "
-            "Jacobian is larger than $Z^\\top$ and the claim fails."
+            f"Checked as a claim about the matrix above, ${short} = {mistake}$ happens to agree "
+            f"entry by entry at these sizes, only because ${derivation.degenerate}$; for $n > 1$ "
+            f"the Jacobian is larger than ${mistake}$ and the claim fails."
         )
     else:
         verdict = (
-            f"Checked as a claim about the matrix above, ${short} = Z^\\top$ is rejected: "
+            f"Checked as a claim about the matrix above, ${short} = {mistake}$ is rejected: "
             f"{rejection(claim)}."
         )
+    rows, cols = _letters(layer, given)
+    verified = (
+        ", as verified above"
+        if derivation.check("contraction", "W").holds
+        else (" (NOT verified above)")
+    )
+    w_rows, w_cols = _letters(layer, "W")
     return Section(
         "Why $\\partial Y/\\partial W = X^\\top$ is wrong",
         (
             Paragraph(
-                "A common mistake, for a layer written $Y = XW$, is to claim "
-                "$\\partial Y/\\partial W = X^\\top$; in this document's names, "
-                "$\\partial A/\\partial W = Z^\\top$. It mistakes the derivative of the matrix $A$ "
-                "for the gradient of a scalar."
+                f"A common mistake, for a layer written $Y = {_NOTES_LAYER[layer.samples]}$, is "
+                "to claim $\\partial Y/\\partial W = X^\\top$; in this document's names, "
+                f"$\\partial A/\\partial W = {mistake}$. It mistakes the derivative of the matrix "
+                "$A$ for the gradient of a scalar."
             ),
             Paragraph(
                 "$\\partial A/\\partial W$ is a fourth-order tensor: its entries "
-                "$\\partial a_{i,j}/\\partial w_{r,q} = z_{i,r} \\delta_{j,q}$ carry four "
-                f"indices, $mn \\cdot kn = {m * n * k * n}$ numbers here. Laid out as a "
-                f"matrix it is ${_short_name('W', layout)} = {_KRONECKER[('W', layout)]}$, "
-                f"${shape_latex(*jacobian.shape)}$, while $Z^\\top$ is $k \\times m = "
-                f"{shape_latex(k, m)}$, {k * m} numbers."
+                f"$\\partial {notation.output}/\\partial {notation.entries['W']} = "
+                f"{tex(notation.partials['W'])}$ carry four indices, "
+                f"${_length(layer, 'A')} \\cdot {_length(layer, 'W')} = {m * n * k * n}$ numbers "
+                f"here. Laid out as a matrix it is "
+                f"${short} = {kronecker_latex(layer, 'W', layout)}$, "
+                f"${shape_latex(*jacobian.shape)}$, while ${mistake}$ is ${cols} \\times {rows} = "
+                f"{shape_latex(*claim.claimed_shape)}$, {m * k} numbers."
                 + (" Even the shapes do not match." if claim.claimed_shape != claim.shape else "")
             ),
             Paragraph(verdict),
             Paragraph(
-                "$Z^\\top$ appears only after contracting with $\\partial L/\\partial A$: "
-                "$\\partial L/\\partial W = Z^\\top (\\partial L/\\partial A)$"
-                + (
-                    ", as verified above"
-                    if derivation.check("contraction", "W").holds
-                    else " (NOT verified above)"
-                )
-                + ". That is the gradient of a scalar, a $k \\times n$ matrix with the shape "
-                "of $W$, not the derivative of the matrix $A$. In denominator layout, "
-                f"${_jacobian_latex('W', 'denominator')} = I_n \\otimes Z^\\top$ holds $n$ "
-                "copies of $Z^\\top$ on its block diagonal, which may be where the shortcut "
-                "comes from; it is $Z^\\top$ itself only when $n = 1$."
+                f"${mistake}$ appears only after contracting with $\\partial L/\\partial A$: "
+                f"${rule_claim('W', layer=layer)}${verified}. That is the gradient of a scalar, a "
+                f"${w_rows} \\times {w_cols}$ matrix with the shape of $W$, not the derivative of "
+                f"the matrix $A$. {_NOTES_SHORTCUT[layer.samples]}"
             ),
         ),
     )
 
 
+#: The layer as the notes' mistake writes it, in each convention.
+_NOTES_LAYER = {"rows": "XW", "columns": "WX"}
+
+#: Where the shortcut ∂A/∂W = Zᵀ (or Xᵀ) may come from, in each convention.
+_NOTES_SHORTCUT = {
+    "rows": (
+        "In denominator layout, $\\frac{\\partial \\operatorname{vec}(A)^\\top}"
+        "{\\partial \\operatorname{vec}(W)} = I_n \\otimes Z^\\top$ holds $n$ copies of $Z^\\top$ "
+        "on its block diagonal, which may be where the shortcut comes from; it is $Z^\\top$ itself "
+        "only when $n = 1$."
+    ),
+    "columns": (
+        "In numerator layout, $\\frac{\\partial \\operatorname{vec}(A)}"
+        "{\\partial \\operatorname{vec}(W)^\\top} = X^\\top \\otimes I_n$ is $X^\\top$ with each "
+        "entry $x_{r,i}$ spread into the block $x_{r,i} I_n$, which may be where the shortcut "
+        "comes from; it is $X^\\top$ itself only when $n = 1$."
+    ),
+}
+
+
 def _general_section(derivation: JacobianDerivation) -> Section:
     """The same calculation for any sizes, in index notation with Kronecker deltas."""
-    sizes = derivation.sizes
+    sizes, layer, given = derivation.sizes, derivation.sizes.layer, derivation.variables[1]
+    forms = {
+        (variable, layout): kronecker_latex(layer, variable, layout)
+        for variable in derivation.variables
+        for layout in ("numerator", "denominator")
+    }
     return Section(
         "The general case in index notation",
         (
@@ -438,41 +490,27 @@ def _general_section(derivation: JacobianDerivation) -> Section:
                 f"$n = {sizes.n}$ of the same calculation for any sizes, with $\\delta$ the "
                 "Kronecker delta:"
             ),
-            Display(
-                (
-                    r"a_{i,j} &= \sum_{s=1}^{k} z_{i,s} w_{s,j}",
-                    r"\frac{\partial a_{i,j}}{\partial w_{r,q}} &= z_{i,r} \delta_{j,q}, "
-                    r"\qquad \frac{\partial a_{i,j}}{\partial z_{p,r}} = \delta_{i,p} w_{r,j}",
-                    r"\frac{\partial L}{\partial w_{r,q}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{i,j}} z_{i,r} \delta_{j,q} "
-                    r"= \sum_{i=1}^{m} z_{i,r} \frac{\partial L}{\partial a_{i,q}} "
-                    r"= \left(Z^\top \frac{\partial L}{\partial A}\right)_{r,q}",
-                    r"\frac{\partial L}{\partial z_{p,r}} &= \sum_{i=1}^{m} \sum_{j=1}^{n} "
-                    r"\frac{\partial L}{\partial a_{i,j}} \delta_{i,p} w_{r,j} "
-                    r"= \sum_{j=1}^{n} \frac{\partial L}{\partial a_{p,j}} w_{r,j} "
-                    r"= \left(\frac{\partial L}{\partial A} W^\top\right)_{p,r}",
-                ),
-                aligned=True,
-            ),
+            Display(GENERAL_LATEX[layer.samples], aligned=True),
             Paragraph(
-                "Collecting the partials by blocks gives $J_W = I_n \\otimes Z$ and "
-                "$J_Z = W^\\top \\otimes I_m$ in numerator layout, and their transposes "
-                "$I_n \\otimes Z^\\top$ and $W \\otimes I_m$ in denominator layout, since "
+                f"Collecting the partials by blocks gives $J_W = {forms[('W', 'numerator')]}$ and "
+                f"$J_{given} = {forms[(given, 'numerator')]}$ in numerator layout, and their "
+                f"transposes ${forms[('W', 'denominator')]}$ and "
+                f"${forms[(given, 'denominator')]}$ in denominator layout, since "
                 "$(P \\otimes Q)^\\top = P^\\top \\otimes Q^\\top$."
             ),
         ),
     )
 
 
-def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
+def _summary_row(check: JacobianCheck, layout: Layout, layer: Layer) -> tuple[str, str, str]:
     """The identity a check is about, its shape and its result, for the summary table."""
     variable, short = check.variable, _short_name(check.variable, layout)
     if check.kind == "jacobian":
-        identity = f"{short} = {_KRONECKER[(variable, layout)]}"
+        identity = f"{short} = {kronecker_latex(layer, variable, layout)}"
     elif check.kind == "vec":
-        identity = f"{_VEC}(A) = {_vec_identity(variable)}"
+        identity = f"{_VEC}(A) = {_vec_identity(layer, variable)}"
     elif check.kind == "contraction":
-        identity = rule_claim(variable)
+        identity = rule_claim(variable, layer=layer)
     else:
         identity = rf"{short} = \text{{a claimed form}}"
     return (f"${identity}$", f"${shape_latex(*check.shape)}$", result_cell(check))
@@ -480,15 +518,15 @@ def _summary_row(check: JacobianCheck, layout: Layout) -> tuple[str, str, str]:
 
 def _summary_section(derivation: JacobianDerivation) -> Section:
     """A table of every check, the verdict, and what became of the common mistake ∂A/∂W = Zᵀ."""
-    layout = derivation.layout
-    rows = tuple(_summary_row(check, layout) for check in derivation.checks)
+    layout, layer = derivation.layout, derivation.sizes.layer
+    rows = tuple(_summary_row(check, layout, layer) for check in derivation.checks)
     verdict = (
         "Every identity holds at every entry."
         if derivation.verified
         else "Some identities FAIL: see above."
     )
     claim = derivation.notes_claim
-    notes = "The common mistake $\\partial A/\\partial W = Z^\\top$ " + (
+    notes = f"The common mistake $\\partial A/\\partial W = {derivation.variables[1]}^\\top$ " + (
         "agrees at these sizes only because they are degenerate (see above)."
         if claim.holds
         else f"is rejected, {rejection(claim)}."
@@ -504,18 +542,19 @@ def _summary_section(derivation: JacobianDerivation) -> Section:
 
 
 def build_jacobian_document(derivation: JacobianDerivation, full: bool = False) -> Document:
-    """The Jacobian view of A = ZW as a Document."""
+    """The Jacobian view of A = ZW (or A = WX) as a Document."""
     sizes = derivation.sizes
+    samples = ", samples as columns" if sizes.samples == "columns" else ""
     title = (
-        "The Jacobians of the matrix-multiplication layer $A = ZW$, "
-        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, {derivation.layout} layout"
+        "The Jacobians of the matrix-multiplication layer "
+        f"${forward_latex(False, sizes.layer)}$, "
+        f"$(m, k, n) = ({sizes.m}, {sizes.k}, {sizes.n})$, {derivation.layout} layout{samples}"
     )
     return Document(
         title,
         (
             _setup(derivation, full),
-            _jacobian_section("W", derivation, full),
-            _jacobian_section("Z", derivation, full),
+            *(_jacobian_section(variable, derivation, full) for variable in derivation.variables),
             _contraction_section(derivation, full),
             _notes_claim_section(derivation),
             _general_section(derivation),
