@@ -147,8 +147,8 @@ def _worked(
     check = check_for(derived, variable)
     blocks.append(verdict(check, layer.rule_claim(variable, layer=convention)))
     if check.holds and not brief:  # brief: the verdict states the identity
-        rule = layer.rule_latex(variable, layer=convention)
-        blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {rule}}}",)))
+        written = layer.rule_latex(variable, layer=convention)
+        blocks.append(Display((rf"\boxed{{{tex.grad(variable)} = {written}}}",)))
     return blocks
 
 
@@ -378,7 +378,7 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
         ),
     ]
     if definition.polynomial:
-        source = convention.role("input").name
+        source = convention.variables(bias=False)[0]  # the input, Z or X
         first_entry = layer.entry_name(source, (1, 1), convention)
         blocks += _example(loss.elementwise[source][0, 0], derivation.sizes.k, first_entry)
     blocks += [
