@@ -15,7 +15,7 @@ import pytest
 from matgrad_cli.cli.exercise import write_sheets
 from matgrad_cli.core.derive import derive
 from matgrad_cli.core.exercise import Problem, UnverifiedSolutionError, make_problems, solve_all
-from matgrad_cli.core.layer import Sizes, Variable
+from matgrad_cli.core.layer import Samples, Sizes, Variable
 from matgrad_cli.core.matrix import matrix_forms
 from matgrad_cli.core.model import MatrixForm
 from matgrad_cli.errors import ArgumentError
@@ -25,7 +25,7 @@ from matgrad_cli.present.exercise_solutions import solution_sheet
 from .conftest import run_cli
 from .test_exercise import compile_with_pdflatex, files_in
 
-COLUMNS = "columns"
+COLUMNS: Samples = "columns"
 
 
 def test_the_columns_sheet_draws_the_same_problems_in_the_other_convention() -> None:
