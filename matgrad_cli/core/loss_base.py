@@ -119,8 +119,8 @@ class ConcreteLoss(Loss):
 
 
 #: One row's share (p, ∂ℓ_p/∂x) of the derivative of a concrete loss L = Σ_p ℓ_p(a_p) by an
-#: entry x: p is the 1-based row of A, ∂ℓ_p/∂x the engine's derivative of that row's loss
-#: through the layer.
+#: entry x: p is the 1-based row of A, ∂ℓ_p/∂x = Σ_q ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x that row's loss
+#: differentiated through the layer by the chain rule, each factor the engine's derivative.
 RowTerm = tuple[int, Any]
 
 
