@@ -22,21 +22,35 @@ from ..core.jacobians import (
     JacobianVariable,
     VecEntry,
     jacobian_name,
+    kronecker_formula,
     read_block,
     vec_order,
 )
-from ..core.layer import LAYER, Sizes
+from ..core.layer import Layer, Sizes
 from . import notation as plain
 from . import terminal as ui
+from .jacobian_notation import NOTATIONS, JacobianNotation
+from .jacobian_notation import plain as running
 from .layer_latex import upstream_first
 
-#: What block (s, t) of each Jacobian holds.
-_BLOCKS = {
-    ("W", "numerator"): "block (j,q) for column j of A and column q of W",
-    ("W", "denominator"): "block (q,j) for column q of W and column j of A",
-    ("Z", "numerator"): "block (j,r) for column j of A and column r of Z",
-    ("Z", "denominator"): "block (r,j) for column r of Z and column j of A",
-}
+
+def _blocks(variable: JacobianVariable, layout: str, notation: JacobianNotation) -> str:
+    """What block (s, t) of a Jacobian holds: ``block (j,q) for column j of A and column q of
+    W`` in numerator layout, the other way round in denominator layout."""
+    down, across = notation.output_column, notation.columns[variable]
+    if layout == "numerator":
+        return f"block ({down},{across}) for column {down} of A and column {across} of {variable}"
+    return f"block ({across},{down}) for column {across} of {variable} and column {down} of A"
+
+
+def _notation(derivation: JacobianDerivation) -> JacobianNotation:
+    return NOTATIONS[derivation.sizes.samples]
+
+
+def _length(layer: Layer, name: str) -> str:
+    """The length of vec(V) in size letters: mn for A = ZW's m×n output."""
+    matrix = layer.matrix(name)
+    return matrix.rows + matrix.cols
 
 
 def _label(entry: VecEntry) -> str:
@@ -113,53 +127,57 @@ def _verdict(check: JacobianCheck, statement: str) -> Iterator[RenderableType]:
 
 def _vec(name: str, sizes: Sizes, full: bool) -> ui.Figure:
     """vec(X) = [x₁,₁  x₂,₁  …]ᵀ, the entries of the layer's matrix in column-major order."""
-    labels = [plain.pretty_entry(name, index) for index in vec_order(*sizes.shape_of(name))]
+    shape = sizes.shape_of(name)
+    labels = [plain.pretty_entry(name, index, sizes.layer) for index in vec_order(*shape)]
     cells = ui.matrix_cells(1, len(labels), lambda i, j: labels[j], full)
     vector = ui.beside(ui.text_block(f"vec({name}) = "), ui.matrix_block(cells), ui.text_block("ᵀ"))
     return ui.Figure(vector, 2, f"vec({name})")
 
 
 def _setup(derivation: JacobianDerivation, full: bool) -> Iterator[RenderableType]:
-    """Sizes, Z and W, vec, and the layout of the Jacobians with their shapes."""
-    sizes = derivation.sizes
-    m, k, n = sizes.m, sizes.k, sizes.n
+    """Sizes, the input and W, vec, and the layout of the Jacobians with their shapes."""
+    sizes, layer, notation = derivation.sizes, derivation.sizes.layer, _notation(derivation)
+    m, k, n, given = sizes.m, sizes.k, sizes.n, derivation.variables[1]
+    a, w = notation.output, notation.entries["W"]
+    of_a, of_w, of_x = (_length(layer, name) for name in ("A", "W", given))
+    samples = "; samples are the columns of X" if layer.samples == "columns" else ""
     yield ui.prose(
-        f"{plain.layer_sizes(sizes)}, and {plain.forward_text(False)} is "
-        f"{plain.sized_shape('A', sizes)}. A bias would add a constant to each a_{{i,j}} and "
+        f"{plain.layer_sizes(sizes)}{samples}, and {plain.forward_text(False, layer=layer)} is "
+        f"{plain.sized_shape('A', sizes)}. A bias would add a constant to each {a} and "
         "change neither Jacobian, so it is left out."
     )
     yield ui.blank()
-    yield ui.layer_matrices(derivation.symbols, LAYER.variables(bias=False), full)
+    yield ui.layer_matrices(derivation.symbols, layer.variables(bias=False), full)
     yield ui.blank()
     yield ui.prose(
-        f"∂A/∂W has an entry ∂a_{{i,j}}/∂w_{{r,q}} for every pair of entries: four indices, "
-        f"mn·kn = {m * n * k * n} numbers. vec stacks the columns of a matrix into one "
-        "column (column-major), so a_{i,j} is entry (j−1)m + i of vec(A):"
+        f"∂A/∂W has an entry ∂{a}/∂{w} for every pair of entries: four indices, "
+        f"{of_a}·{of_w} = {m * n * k * n} numbers. vec stacks the columns of a matrix into one "
+        f"column (column-major), so {a} is entry {running(notation.output_position)} of vec(A):"
     )
-    for name in ("A", "W", "Z"):
+    for name in ("A", "W", given):
         yield _vec(name, sizes, full)
     yield ui.blank()
     shape_w = plain.dimensions(derivation.jacobians["W"].shape)
-    shape_z = plain.dimensions(derivation.jacobians["Z"].shape)
+    shape_x = plain.dimensions(derivation.jacobians[given].shape)
     if derivation.layout == "numerator":
         yield ui.prose(
             "Numerator layout (the Jacobian convention): J_W = ∂vec(A)/∂vec(W)ᵀ has a row "
             "for each entry of vec(A) and a column for each entry of vec(W), so it is "
-            f"mn×kn = {shape_w}; J_Z = ∂vec(A)/∂vec(Z)ᵀ is mn×mk = {shape_z}. --layout "
-            "denominator prints the transposes."
+            f"{of_a}×{of_w} = {shape_w}; J_{given} = ∂vec(A)/∂vec({given})ᵀ is "
+            f"{of_a}×{of_x} = {shape_x}. --layout denominator prints the transposes."
         )
     else:
         yield ui.prose(
             "Denominator layout: ∂vec(A)ᵀ/∂vec(W) = J_Wᵀ has a row for each entry of "
             "vec(W) and a column for each entry of vec(A), so it is "
-            f"kn×mn = {shape_w}, the transpose of the numerator-layout "
-            f"J_W = ∂vec(A)/∂vec(W)ᵀ; ∂vec(A)ᵀ/∂vec(Z) = J_Zᵀ is "
-            f"mk×mn = {shape_z}. --layout numerator prints J_W and J_Z."
+            f"{of_w}×{of_a} = {shape_w}, the transpose of the numerator-layout "
+            f"J_W = ∂vec(A)/∂vec(W)ᵀ; ∂vec(A)ᵀ/∂vec({given}) = J_{given}ᵀ is "
+            f"{of_x}×{of_a} = {shape_x}. --layout numerator prints J_W and J_{given}."
         )
     yield ui.blank()
     yield ui.prose(
         "Gradients stay in denominator layout: ∂L/∂X has the shape of X. Indices are "
-        "1-based. g_{i,j} stands for ∂L/∂a_{i,j}, the entries of G = ∂L/∂A."
+        f"1-based. g{a[1:]} stands for ∂L/∂{a}, the entries of G = ∂L/∂A."
     )
 
 
@@ -167,14 +185,13 @@ def _matrix(
     derivation: JacobianDerivation, variable: JacobianVariable, full: bool
 ) -> Iterator[RenderableType]:
     """The computed Jacobian with labels, its blocks, the Kronecker check, the vec identity."""
-    layout = derivation.layout
+    layout, notation = derivation.layout, _notation(derivation)
     jacobian = derivation.jacobians[variable]
-    short = _short(variable, layout)
-    entry = "w_{r,q}" if variable == "W" else "z_{p,r}"
-    expected = "z_{i,r} δ_{j,q}" if variable == "W" else "δ_{i,p} w_{r,j}"
+    short, a = _short(variable, layout), notation.output
+    entry, expected = notation.entries[variable], notation.partials[variable]
     yield ui.prose(
-        f"Each a_{{i,j}} is differentiated with respect to each {entry} "
-        f"(index notation predicts ∂a_{{i,j}}/∂{entry} = {expected}). "
+        f"Each {a} is differentiated with respect to each {entry} "
+        f"(index notation predicts ∂{a}/∂{entry} = {expected}). "
         f"{short} = {jacobian_name(variable, layout)}, {plain.dimensions(jacobian.shape)}:"
     )
     yield ui.blank()
@@ -186,7 +203,8 @@ def _matrix(
         down, across, lambda i, j: _block_text(jacobian, i, j, derivation), full
     )
     yield ui.prose(
-        f"In blocks of {plain.dimensions(jacobian.block_shape)}, {_BLOCKS[(variable, layout)]}:"
+        f"In blocks of {plain.dimensions(jacobian.block_shape)}, "
+        f"{_blocks(variable, layout, notation)}:"
     )
     yield ui.Figure(ui.labelled(f"{short} = ", ui.matrix_block(blocks)), 2, "the block matrix")
     yield ui.blank()
@@ -204,7 +222,7 @@ def _vec_identity(
     """vec(A) = (Kronecker product)·vec(X) multiplied out, entry by entry, and its check."""
     product = derivation.vec_products[variable]
     shape = derivation.sizes.shape_of("A")
-    labels = [plain.pretty_entry("A", index) for index in vec_order(*shape)]
+    labels = [plain.pretty_entry("A", index, derivation.sizes.layer) for index in vec_order(*shape)]
     lhs_width = cell_len(labels[-1])
 
     def show(number: int) -> list[RenderableType]:
@@ -232,9 +250,9 @@ class Contraction:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         derivation, variable, full = self.derivation, self.variable, self.full
-        form = derivation.contractions[variable]
+        form, layer = derivation.contractions[variable], derivation.sizes.layer
         rows, cols = form.shape
-        leads = upstream_first(variable)
+        leads = upstream_first(variable, layer)
         yield ui.blank()
         yield ui.prose(
             f"vec(∂L/∂{variable}) = {form.formula}, reshaped into {variable}'s shape "
@@ -245,7 +263,7 @@ class Contraction:
             return plain.product_entry(form.entries[i][j], leads, full)
 
         def entry_label(i: int, j: int) -> str:
-            return "∂L/∂" + plain.pretty_entry(variable, (i + 1, j + 1))
+            return "∂L/∂" + plain.pretty_entry(variable, (i + 1, j + 1), layer)
 
         cells = ui.matrix_cells(rows, cols, entry_text, full)
         matrix = ui.labelled(f"∂L/∂{variable} = ", ui.matrix_block(cells))
@@ -254,19 +272,18 @@ class Contraction:
         else:
             yield ui.entry_listing(form, entry_label, leads, full)
         check = derivation.check("contraction", variable)
-        independent = plain.product_name(variable)
+        independent = plain.product_name(variable, layer)
         yield from _verdict(check, f"{check.identity} ({independent} multiplied out independently)")
 
 
 def _notes_claim(derivation: JacobianDerivation) -> Text:
     """What the check of the common mistake ∂A/∂W = Zᵀ found."""
-    claim = derivation.notes_claim
+    claim, given = derivation.notes_claim, derivation.variables[1]
     if claim.holds:
-        reason = "n = 1" if derivation.layout == "denominator" else "m = k = n = 1"
         return Text.assemble(
             ("! ", ui.STYLE_NOTE),
             f"{claim.identity} happens to agree entry by entry here, only because "
-            f"{reason}; for n > 1 the Jacobian is larger than Zᵀ.",
+            f"{derivation.degenerate}; for n > 1 the Jacobian is larger than {given}ᵀ.",
         )
     if claim.claimed_shape != claim.shape:
         why = (
@@ -280,44 +297,64 @@ def _notes_claim(derivation: JacobianDerivation) -> Text:
 
 def _notes(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     """Why the common mistake ∂Y/∂W = Xᵀ is wrong, and what the check of it found."""
-    sizes, layout = derivation.sizes, derivation.layout
-    m, k, n = sizes.m, sizes.k, sizes.n
-    jacobian = derivation.jacobians["W"]
+    sizes, layout, layer = derivation.sizes, derivation.layout, derivation.sizes.layer
+    m, k, n, notation = sizes.m, sizes.k, sizes.n, _notation(derivation)
+    jacobian, given = derivation.jacobians["W"], derivation.variables[1]
+    rows, cols = (layer.matrix(given).rows, layer.matrix(given).cols)
+    written = "XW" if layer.samples == "rows" else "WX"
     yield ui.prose(
-        "A common mistake, for a layer written Y = XW, is to claim ∂Y/∂W = Xᵀ; in these names, "
-        "∂A/∂W = Zᵀ. ∂A/∂W is a 4th-order tensor, ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, "
-        f"with mn·kn = {m * n * k * n} entries; as a matrix it is "
-        f"{_short('W', layout)} = {jacobian.formula}, {plain.dimensions(jacobian.shape)}, while Zᵀ "
-        f"is k×m = {k}×{m}."
+        f"A common mistake, for a layer written Y = {written}, is to claim ∂Y/∂W = Xᵀ; in these "
+        f"names, ∂A/∂W = {given}ᵀ. ∂A/∂W is a 4th-order tensor, ∂{notation.output}/∂"
+        f"{notation.entries['W']} = {notation.partials['W']}, with {_length(layer, 'A')}·"
+        f"{_length(layer, 'W')} = {m * n * k * n} entries; as a matrix it is "
+        f"{_short('W', layout)} = {jacobian.formula}, {plain.dimensions(jacobian.shape)}, while "
+        f"{given}ᵀ is {cols}×{rows} = {plain.dimensions(derivation.notes_claim.claimed_shape)}."
     )
     yield ui.blank()
     yield _notes_claim(derivation)
     yield ui.blank()
     yield ui.prose(
-        "Zᵀ appears only after contracting with G: ∂L/∂W = Zᵀ G, the gradient of a scalar "
-        "with the shape of W (section 4), not the derivative of the matrix A. In "
-        "denominator layout ∂vec(A)ᵀ/∂vec(W) = I_n ⊗ Zᵀ has n copies of Zᵀ on its block "
-        "diagonal; it is Zᵀ itself only when n = 1."
+        f"{given}ᵀ appears only after contracting with G: ∂L/∂W = "
+        f"{plain.product_name('W', layer)}, the gradient of a scalar with the shape of W "
+        f"(section 4), not the derivative of the matrix A. {_SHORTCUT[layer.samples]}"
     )
 
 
-def _general() -> Iterator[RenderableType]:
+#: Where the shortcut ∂A/∂W = Zᵀ (or Xᵀ) may come from, in each convention.
+_SHORTCUT = {
+    "rows": (
+        "In denominator layout ∂vec(A)ᵀ/∂vec(W) = I_n ⊗ Zᵀ has n copies of Zᵀ on its block "
+        "diagonal; it is Zᵀ itself only when n = 1."
+    ),
+    "columns": (
+        "In numerator layout ∂vec(A)/∂vec(W)ᵀ = Xᵀ ⊗ I_n is Xᵀ with each entry x_{r,i} spread "
+        "into the block x_{r,i} I_n; it is Xᵀ itself only when n = 1."
+    ),
+}
+
+
+def _general(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     """Index notation for any m, k, n: the Jacobians and the contractions."""
+    layer, notation = derivation.sizes.layer, _notation(derivation)
     yield ui.prose(
         "For any m, k, n, in index notation (textbook reasoning, checked above at these "
         "sizes; δ is the Kronecker delta):"
     )
-    yield ui.Equation("  ", "a_{i,j}", ["Σ_s z_{i,s} w_{s,j}"], join="=")
-    yield ui.line("  ∂a_{i,j}/∂w_{r,q} = z_{i,r} δ_{j,q}, so J_W = I_n ⊗ Z")
-    yield ui.line("  ∂a_{i,j}/∂z_{p,r} = δ_{i,p} w_{r,j}, so J_Z = Wᵀ ⊗ I_m")
-    chains = [
-        ["∂L/∂w_{r,q}", "Σ_{i,j} g_{i,j} z_{i,r} δ_{j,q}", "Σ_i z_{i,r} g_{i,q}", "(Zᵀ G)_{r,q}"],
-        ["∂L/∂z_{p,r}", "Σ_{i,j} g_{i,j} δ_{i,p} w_{r,j}", "Σ_j g_{p,j} w_{r,j}", "(G Wᵀ)_{p,r}"],
-    ]
-    for lhs, *sides in chains:
+    output, forward = notation.forward.split(" = ")
+    yield ui.Equation("  ", output, [forward], join="=")
+    for variable in derivation.variables:
+        yield ui.line(
+            f"  ∂{output}/∂{notation.entries[variable]} = {notation.partials[variable]}, so "
+            f"J_{variable} = {kronecker_formula(layer, variable, 'numerator')}"
+        )
+    for variable in derivation.variables:
+        lhs, *sides = notation.chains[variable]
         yield ui.Equation("  ", lhs, sides, join="=")
+    transposes = " and ".join(
+        kronecker_formula(layer, variable, "denominator") for variable in derivation.variables
+    )
     yield ui.prose(
-        "In denominator layout the Jacobians are the transposes, I_n ⊗ Zᵀ and W ⊗ I_m, "
+        f"In denominator layout the Jacobians are the transposes, {transposes}, "
         "since (P ⊗ Q)ᵀ = Pᵀ ⊗ Qᵀ."
     )
 
@@ -350,22 +387,25 @@ def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
 
 def jacobian_view(derivation: JacobianDerivation, *, full: bool = False) -> ui.Sections:
     """The Jacobian view as a rich renderable, in the sections of the LaTeX document."""
+    a = _notation(derivation).output
+    pair = a.removeprefix("a_{").removesuffix("}")  # the indices of A's entry, i,j
     contractions = (
         ui.prose(
-            "The chain rule sums over every entry of A: ∂L/∂x = Σ_{i,j} g_{i,j} ∂a_{i,j}/∂x. "
+            f"The chain rule sums over every entry of A: ∂L/∂x = Σ_{{{pair}}} g{a[1:]} ∂{a}/∂x. "
             "In vec form that is a product with the Jacobian, and the result, reshaped "
             "column by column, has the shape of the variable."
         ),
-        Contraction(derivation, "W", full=full),
-        Contraction(derivation, "Z", full=full),
+        *(Contraction(derivation, variable, full=full) for variable in derivation.variables),
     )
     sections = [
         ui.Section("Setup and conventions", tuple(_setup(derivation, full))),
-        ui.Section("∂A/∂W", tuple(_matrix(derivation, "W", full))),
-        ui.Section("∂A/∂Z", tuple(_matrix(derivation, "Z", full))),
+        *(
+            ui.Section(f"∂A/∂{variable}", tuple(_matrix(derivation, variable, full)))
+            for variable in derivation.variables
+        ),
         ui.Section("Contracting with G = ∂L/∂A", contractions),
         ui.Section("Why ∂Y/∂W = Xᵀ is wrong", tuple(_notes(derivation))),
-        ui.Section("The general case", tuple(_general())),
+        ui.Section("The general case", tuple(_general(derivation))),
         ui.Section("Summary", tuple(_summary(derivation))),
     ]
     return ui.Sections(sections)
