@@ -273,15 +273,32 @@ def _label(entry: VecEntry) -> str:
     return "_".join(map(str, entry))
 
 
+#: The symbols of the Jacobian view, in each convention.
+_JACOBIAN_VARIABLES: dict[Samples, dict[str, str]] = {
+    "rows": {
+        "z_i_r": "Z[i, r]",
+        "w_r_j": "W[r, j]",
+        "dA_i_j": "∂L/∂a_{i,j}, the entries of G = ∂L/∂A",
+    },
+    "columns": {
+        "x_r_i": "X[r, i]",
+        "w_j_r": "W[j, r]",
+        "dA_j_i": "∂L/∂a_{j,i}, the entries of G = ∂L/∂A",
+    },
+}
+
+
 def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
     """The Jacobian view's JSON document as Python data. Gradient entries are written as in
     ``matgrad derive --format json`` (dA_i_j*w_r_j for Z, z_i_r*dA_i_j for W)."""
-    found = derivation.jacobians
+    found, samples, layer = derivation.jacobians, derivation.sizes.samples, derivation.sizes.layer
     return {
         "kind": "jacobian",
         "schema": SCHEMA_VERSION,
         "layout": derivation.layout,
         "sizes": _sizes(derivation.sizes),
+        # Stated when samples are columns (A = WX); without the key they are rows.
+        **({"samples": samples} if samples == "columns" else {}),
         "verified": derivation.verified,
         "checks": [_check(check, _JACOBIAN_CHECK, "computed") for check in derivation.checks],
         "notes_claim": _check(derivation.notes_claim, _JACOBIAN_CHECK, "computed"),
@@ -297,7 +314,7 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
         },
         "kronecker": {name: jacobian.formula for name, jacobian in found.items()},
         "gradients": {
-            name: [[linear_form_text(entry, name) for entry in row] for row in form.entries]
+            name: [[linear_form_text(entry, name, layer) for entry in row] for row in form.entries]
             for name, form in derivation.contractions.items()
         },
         "conventions": {
@@ -305,11 +322,7 @@ def jacobian_data(derivation: JacobianDerivation) -> dict[str, Any]:
             "layout": _layout_convention(derivation.layout),
             "gradients": "denominator layout: ∂L/∂X has the shape of X",
             "indices": "1-based",
-            "variables": {
-                "z_i_r": "Z[i, r]",
-                "w_r_j": "W[r, j]",
-                "dA_i_j": "∂L/∂a_{i,j}, the entries of G = ∂L/∂A",
-            },
+            "variables": dict(_JACOBIAN_VARIABLES[samples]),
         },
     }
 
@@ -328,6 +341,8 @@ def proof_data(report: ProofReport) -> dict[str, Any]:
         "proved": report.proved,
         "bias": report.bias,
         "sizes": "symbolic",
+        # Stated when samples are columns (A = WX + b1ᵀ); without the key they are rows.
+        **({"samples": report.samples} if report.samples == "columns" else {}),
         "identities": [
             {
                 **_fields(proof, "identity variable statement_latex proved"),
