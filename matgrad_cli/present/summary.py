@@ -57,11 +57,13 @@ def numeric_summary(result: NumericResult) -> str:
 
 
 def jacobian_summary(view: JacobianDerivation) -> str:
-    """The checks that held, with what became of the common mistake ∂A/∂W = Zᵀ."""
+    """The checks that held, with what became of the common mistake ∂A/∂W = Zᵀ (Xᵀ with samples
+    as columns)."""
     held = sum(check.holds for check in view.checks)
     verdict = "verified" if view.verified else "NOT verified"
     notes = "agrees only at these degenerate sizes" if view.notes_claim.holds else "rejected"
     return (
         f"{verdict} ({_at(view.sizes)}, {view.layout} layout): "
-        f"{held} of {len(view.checks)} checks hold; the common mistake ∂A/∂W = Zᵀ: {notes}"
+        f"{held} of {len(view.checks)} checks hold; the common mistake "
+        f"∂A/∂W = {view.variables[1]}ᵀ: {notes}"
     )
