@@ -447,8 +447,9 @@ def _notes_claim_section(derivation: JacobianDerivation) -> Section:
             Paragraph(
                 f"${mistake}$ appears only after contracting with $\\partial L/\\partial A$: "
                 f"${rule_claim('W', layer=layer)}${verified}. That is the gradient of a scalar, "
-                f"{'an' if w_rows in 'mn' else 'a'} ${w_rows} \\times {w_cols}$ matrix with the shape of $W$, not the derivative of "
-                f"the matrix $A$. {_NOTES_SHORTCUT[layer.samples]}"
+                f"{'an' if w_rows in 'mn' else 'a'} ${w_rows} \\times {w_cols}$ matrix with the "
+                f"shape of $W$, not the derivative of the matrix $A$. "
+                f"{_NOTES_SHORTCUT[layer.samples]}"
             ),
         ),
     )
