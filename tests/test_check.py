@@ -65,7 +65,7 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     "claim",
     [
-        *CORRECT_FORMULAS.values(),
+        *CORRECT_FORMULAS["rows"].values(),
         "dL/dW = Z' @ dL/dA",
         "∂L/∂Z = ∂L/∂A @ Wᵀ",
         "dZ = (W @ G.T).T",
@@ -150,7 +150,7 @@ def test_each_slip_is_rejected_with_its_hint(
     assert verdict.reason == reason
     assert verdict.hint_kind == kind
     assert verdict.hint
-    assert verdict.correct_formula == CORRECT_FORMULAS[verdict.target]
+    assert verdict.correct_formula == CORRECT_FORMULAS[verdict.samples][verdict.target]
 
 
 @pytest.mark.parametrize(
@@ -606,7 +606,8 @@ def test_cli_exit_code_is_1_when_any_claim_is_wrong() -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["dZ = G @ X"], "matgrad: error: unknown name 'X'"),
+        (["dZ = G @ Q"], "matgrad: error: unknown name 'Q'"),
+        (["dZ = G @ X"], "matgrad: error: the claim names the input both Z"),
         (["dW = Z.T @ dW"], "matgrad: error: the right side may use ∂L/∂A (G), not ∂L/∂W"),
         (["dZ = Y @ W.T"], "matgrad: error: Y, the targets, needs a loss that has them"),
         (["dZ = (G"], "matgrad: error: expected ')' to close '('"),
@@ -630,11 +631,11 @@ def test_cli_exit_code_is_2_for_bad_input_with_nothing_on_stdout(
 
 
 def test_cli_syntax_error_prints_the_claim_and_a_caret() -> None:
-    _, _, stderr = run("check", "dZ = G @ X")
+    _, _, stderr = run("check", "dZ = G @ Q")
     assert stderr.splitlines() == [
-        "matgrad: error: unknown name 'X' (names: Z, W, b, G, Y, A); "
+        "matgrad: error: unknown name 'Q' (names: Z, W, b, G, Y, A); "
         "the claim language: matgrad check --grammar",
-        "dZ = G @ X",
+        "dZ = G @ Q",
         "         ^",
     ]
 

@@ -31,7 +31,7 @@ ANSWERS = """\
 dZ = G @ W.T          # right
 dW = G.T @ Z          # wrong: the transpose
 db = sum(G, axis=0 +  # does not parse
-dZ = G @ X            # an unknown name
+dZ = G @ Q            # an unknown name
 dW = Z.T @ G          # right
 """
 
@@ -45,13 +45,13 @@ def test_every_line_gets_its_own_verdict_and_the_worst_exit_code(tmp_path: Path)
         "✓ dZ = G @ W.T   correct",
         "✗ dW = G.T @ Z   wrong shape",
         "✗ db = sum(G, axis=0 +   not checked",
-        "✗ dZ = G @ X   not checked",
+        "✗ dZ = G @ Q   not checked",
         "✓ dW = Z.T @ G   correct",
     ]
     # Each refusal says where, shows the caret, and points to the grammar.
     assert "Not checked: answers.txt, line 4: " in run.stdout
-    assert "Not checked: answers.txt, line 5: unknown name 'X'" in run.stdout
-    assert "    dZ = G @ X\n             ^\n" in run.stdout
+    assert "Not checked: answers.txt, line 5: unknown name 'Q'" in run.stdout
+    assert "    dZ = G @ Q\n             ^\n" in run.stdout
     assert run.stdout.count("See the claim language: matgrad check --grammar.") == 2
     assert "2 of 5 claims correct (2 not checked)." in run.stdout
     assert len(run.stderr.splitlines()) == 1
@@ -107,7 +107,7 @@ def test_json_lists_the_lines_that_were_not_checked_in_their_place(tmp_path: Pat
     unknown = data["claims"][3]
     assert unknown["where"] == "answers.txt, line 5"
     assert unknown["position"] == len("dZ = G @ ")
-    assert unknown["message"].startswith("unknown name 'X'")
+    assert unknown["message"].startswith("unknown name 'Q'")
 
 
 def test_a_claim_too_costly_to_check_is_refused_on_its_own(tmp_path: Path) -> None:

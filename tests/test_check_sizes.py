@@ -127,7 +127,7 @@ def test_random_size_polynomial_multiples_of_a_right_answer_are_caught(
 
 @pytest.mark.parametrize("loss", [*POLYNOMIAL_LOSSES, "softmax-cross-entropy"])
 def test_right_answers_are_right_at_the_general_sizes(loss: str) -> None:
-    report = check(list(CORRECT_FORMULAS.values()), loss=loss)
+    report = check(list(CORRECT_FORMULAS["rows"].values()), loss=loss)
     assert report.correct
     for verdict in report.verdicts:
         assert verdict.general_sizes

@@ -1,5 +1,6 @@
-"""The right answers a claim is judged against: the verified derivation of A = ZW + 1_m b at one
-size, integer trials of it, and the test whether an expression equals it at every size.
+"""The right answers a claim is judged against: the verified derivation of A = ZW + 1_m b (or, with
+samples as columns, A = WX + b1ᵀ) at one size, integer trials of it, and the test whether an
+expression equals it at every size.
 
 For the generic loss the right answer is the elementwise chain rule (derive.derive_layer); for a
 concrete loss it is L differentiated through the whole layer (losses.derive_loss). Neither is
@@ -19,7 +20,7 @@ from ..checks import Check
 from ..derive import build_symbols, derive_layer
 from ..engine import get_engine
 from ..equality import compare_expressions, completely_equal, expressions_equal, quickly_equal
-from ..layer import LAYER, BackwardRule, Shape, Sizes
+from ..layer import LAYERS, BackwardRule, Layer, Samples, Shape, Sizes
 from ..losses import LOSSES
 from .cost import (
     NODE_OVERHEAD,
@@ -32,7 +33,7 @@ from .cost import (
 from .evaluation import evaluate
 from .parser import parse_claim
 from .shapes import ShapeMismatch, ShapeStep, operand_shape, shape_of, shape_text
-from .tree import LOSS_TARGETS, Node, Target, subtrees, to_text
+from .tree import LOSS_TARGETS, UPSTREAM, Node, Target, subtrees, to_text
 
 #: The entries of counterexample matrices are drawn from this range, from a fixed seed.
 ENTRY_RANGE = (-3, 3)
@@ -40,31 +41,56 @@ COUNTEREXAMPLE_SEED = 20240601
 COUNTEREXAMPLE_ATTEMPTS = 50
 
 
-def _in_claim_syntax(rule: BackwardRule) -> str:
+def _in_claim_syntax(rule: BackwardRule, layer: Layer) -> str:
     """A backward rule of the layer as a claim, e.g. ``dZ = G @ W.T``; 1ᵀ·G, which adds up each
-    column of G, is written ``sum(G, axis=0)``."""
+    column of G, is written ``sum(G, axis=0)``, and G·1, which adds up each row,
+    ``sum(G, axis=1, keepdims=True)``."""
     left, right = (factor.matrix + (".T" if factor.transposed else "") for factor in rule.factors)
-    ones = rule.left.matrix == LAYER.role("ones").name
-    return f"d{rule.variable} = " + (f"sum({right}, axis=0)" if ones else f"{left} @ {right}")
+    ones = layer.role("ones").name
+    if rule.left.matrix == ones:
+        return f"d{rule.variable} = sum({right}, axis=0)"
+    if rule.right.matrix == ones:
+        return f"d{rule.variable} = sum({left}, axis=1, keepdims=True)"
+    return f"d{rule.variable} = {left} @ {right}"
 
 
-#: The right answers, in the claim syntax: what a wrong claim is shown. The judge never reads
-#: them; the tests check them like any claim.
-CORRECT_FORMULAS: dict[Target, str] = {
-    rule.variable: _in_claim_syntax(rule) for rule in LAYER.backward
+#: The right answers in each convention, in the claim syntax: what a wrong claim is shown. The
+#: judge never reads them; the tests check them like any claim.
+CORRECT_FORMULAS: dict[Samples, dict[Target, str]] = {
+    samples: {rule.variable: _in_claim_syntax(rule, layer) for rule in layer.backward}
+    for samples, layer in LAYERS.items()
 }
 
 
 @cache
-def expected_tree(target: Target) -> Node:
+def expected_tree(target: Target, samples: Samples = "rows") -> Node:
     """The right answer for ``target`` as a claim's tree: what a claim's cost is weighed with."""
-    return parse_claim(CORRECT_FORMULAS[target]).expr
+    return parse_claim(CORRECT_FORMULAS[samples][target], samples=samples).expr
 
 
-GRADIENT_NAMES: dict[Target, str] = {name: f"∂L/∂{name}" for name in LAYER.variables(bias=True)}
-#: The operands drawn for a trial under the generic loss, in the order a counterexample shows
-#: them: the layer's variables and G = ∂L/∂A.
-OPERAND_ORDER = (*LAYER.variables(bias=True), LAYER.role("upstream").name)
+#: ∂L/∂Z, ∂L/∂X, ∂L/∂W, ∂L/∂b.
+GRADIENT_NAMES: dict[Target, str] = {
+    name: f"∂L/∂{name}" for layer in LAYERS.values() for name in layer.variables(bias=True)
+}
+
+
+def operand_order(layer: Layer) -> tuple[str, ...]:
+    """The operands drawn for a trial under the generic loss, in the order a counterexample
+    shows them: the layer's variables and G = ∂L/∂A."""
+    return (*layer.variables(bias=True), UPSTREAM)
+
+
+def forward(layer: Layer, operands: Mapping[str, Any]) -> Any:
+    """A = ZW + 1ₘb (or WX + b1ₘᵀ) of SymPy matrices of the layer's variables."""
+    import sympy
+
+    weights, bias = operands["W"], operands["b"]
+    data = operands[layer.role("input").name]
+    if layer.samples == "columns":
+        return weights * data + bias * sympy.ones(1, data.cols)
+    return data * weights + sympy.ones(data.rows, 1) * bias
+
+
 #: The concrete losses that have targets Y.
 LOSSES_WITH_TARGETS = frozenset(name for name, loss in LOSSES.items() if loss.has_targets)
 #: Losses whose values at integers are exact rationals, so that counterexamples can be shown.
@@ -98,7 +124,8 @@ def layer_at(sizes: Sizes, loss: str = "generic") -> VerifiedLayer:
     if not all(identity.holds for identity in derivation.checks):
         # The right answers are only as good as this verification.
         raise RuntimeError(f"the derivation at {sizes} did not verify; check cannot judge claims")
-    operands = {name: sympy.ImmutableMatrix(symbols.rows(name)) for name in OPERAND_ORDER}
+    names = operand_order(sizes.layer)
+    operands = {name: sympy.ImmutableMatrix(symbols.rows(name)) for name in names}
     expected = {
         target: sympy.ImmutableMatrix(gradient.values(symbols.upstream, engine))
         for target, gradient in derivation.gradients.items()
@@ -115,21 +142,15 @@ def _loss_layer_at(sizes: Sizes, loss: str) -> VerifiedLayer:
     concrete = derive_loss(loss, sizes, bias=True)
     if not concrete.verified:
         raise RuntimeError(f"the {loss} loss at {sizes} did not verify; check cannot judge claims")
-    symbols = concrete.symbols
-    forward = dict(
-        zip(
-            symbols.A,
-            symbols.input * symbols.weights + sympy.ones(sizes.m, 1) * symbols.bias,
-            strict=True,
-        )
-    )
+    symbols, layer = concrete.symbols, sizes.layer
     operands = {
-        "Z": sympy.ImmutableMatrix(symbols.input),
+        layer.role("input").name: sympy.ImmutableMatrix(symbols.input),
         "W": sympy.ImmutableMatrix(symbols.weights),
         "b": sympy.ImmutableMatrix(symbols.bias),
         LOSS_TARGETS: sympy.ImmutableMatrix(symbols.Y),
-        "G": sympy.ImmutableMatrix(concrete.upstream.xreplace(forward)),
     }
+    output = dict(zip(symbols.A, forward(layer, operands), strict=True))
+    operands[UPSTREAM] = sympy.ImmutableMatrix(concrete.upstream.xreplace(output))
     expected = {name: sympy.ImmutableMatrix(m) for name, m in concrete.elementwise.items()}
     return VerifiedLayer(operands, expected)
 
@@ -154,13 +175,15 @@ def _draw(rng: random.Random, rows: int, cols: int) -> tuple[tuple[int, ...], ..
 @lru_cache(maxsize=256)
 def trial(sizes: Sizes, attempt: int, loss: str = "generic") -> Trial:
     """The ``attempt``-th deterministic draw at these sizes, from a fixed seed: Z, W, b and G, or
-    under a concrete loss Z, W, b and Y with G that loss's ∂L/∂A there. The right answer at
-    these numbers comes from the verified derivation, not from a formula."""
+    under a concrete loss Z, W, b and Y with G that loss's ∂L/∂A there (X for Z with samples as
+    columns). The right answer at these numbers comes from the verified derivation, not from a
+    formula."""
     import sympy
 
     layer = layer_at(sizes, loss)
     rng = random.Random(COUNTEREXAMPLE_SEED + attempt)
-    drawn = OPERAND_ORDER if loss == "generic" else (*LAYER.variables(bias=True), LOSS_TARGETS)
+    variables = sizes.layer.variables(bias=True)
+    drawn = (*variables, UPSTREAM) if loss == "generic" else (*variables, LOSS_TARGETS)
     values = {name: _draw(rng, *operand_shape(name, sizes)) for name in drawn}
     substitution = {
         symbol: sympy.Integer(value)
@@ -291,7 +314,9 @@ def right_everywhere(
     and a survivor is confirmed by the same symbolic comparison as the claim itself. With a
     meter, each step is first estimated, and OutOfShare raised when its share cannot afford
     it."""
-    costs = [size_cost(expr, expected_tree(target), sizes, loss) for sizes in sizes_list]
+    costs = [
+        size_cost(expr, expected_tree(target, sizes.samples), sizes, loss) for sizes in sizes_list
+    ]
     _afford(meter, sum(cost.trial for cost in costs))
     if meter is not None:
         meter.charge(sum(NODE_OVERHEAD * sum(1 for _ in subtrees(expr)) for _ in sizes_list))

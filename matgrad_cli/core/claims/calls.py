@@ -11,26 +11,35 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from fractions import Fraction
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, cast
 
+from ..layer import LAYERS, Samples
 from . import spellings, tree
 from .lexer import Token, TokenReader, quote
 from .spellings import Dialect, Function
-from .tree import OUTPUT, Dim, Node, Span
+from .tree import INPUTS, LOSS_TARGETS, OUTPUT, Dim, Node, SizeName, Span
 
 MAX_ONES_SIZE = 100  # literal sizes in ones(r, c); keeps evaluation cheap
 
 #: A subtree and its height in operations.
 Parsed: TypeAlias = tuple[Node, int]
-#: The symbolic shape of each operand a size may be read from (``G.shape[0]`` is m).
-_OPERAND_DIMS: dict[str, tuple[Dim, Dim]] = {
-    "Z": ("m", "k"),
-    "W": ("k", "n"),
-    "b": (1, "n"),
-    "G": ("m", "n"),
-    "Y": ("m", "n"),
-    OUTPUT: ("m", "n"),
-}
+
+
+def _dim(letter: str) -> Dim:
+    return 1 if letter == "1" else cast(SizeName, letter)
+
+
+def operand_dims(name: str, samples: Samples) -> tuple[Dim, Dim]:
+    """The symbolic shape of an operand a size may be read from in the convention ``samples``
+    (``G.shape[0]`` is m with samples as rows, n with samples as columns); either name of the
+    input (Z, X) is the input's, the targets Y have the output's."""
+    layer = LAYERS[samples]
+    if name in INPUTS.values():
+        name = INPUTS[samples]
+    matrix = layer.matrix(OUTPUT if name == LOSS_TARGETS else name)
+    return _dim(matrix.rows), _dim(matrix.cols)
+
+
 #: Axes as NumPy and PyTorch number them for a matrix, and as MATLAB does.
 _AXES: dict[str, Literal[0, 1]] = {"0": 0, "1": 1, "-2": 0, "-1": 1}
 _MATLAB_AXES: dict[str, Literal[0, 1]] = {"1": 0, "2": 1}
@@ -39,9 +48,10 @@ _MATLAB_AXES: dict[str, Literal[0, 1]] = {"1": 0, "2": 1}
 class CallParser(TokenReader):
     """The arguments of calls and methods; the expressions inside come from ``_expression``."""
 
-    def __init__(self, source: str, dialect: Dialect) -> None:
+    def __init__(self, source: str, dialect: Dialect, samples: Samples = "rows") -> None:
         super().__init__(source)
         self._dialect = dialect
+        self._samples = samples
         self.notes: list[str] = []
         self.marks: set[str] = set()
 
@@ -244,7 +254,8 @@ class CallParser(TokenReader):
         if token.kind == "number" and token.text.isdigit() and 0 < int(token.text) <= MAX_ONES_SIZE:
             self._advance()
             return int(token.text)
-        if token.kind == "name" and token.text in _OPERAND_DIMS and self._at(".", ahead=1):
+        operand = spellings.OPERAND_WORDS.get(token.text) if token.kind == "name" else None
+        if operand is not None and self._at(".", ahead=1):
             return self._operand_size()
         raise self._fail(
             f"a size must be m, k, n, X.shape[0] or a whole number 1..{MAX_ONES_SIZE}", token
@@ -262,7 +273,7 @@ class CallParser(TokenReader):
         self._expect(opening, f"expected {quote(opening)} after '.{attribute.text}'")
         axis = self._axis_number()
         self._expect(closing, f"expected {quote(closing)}")
-        return _OPERAND_DIMS[spellings.OPERAND_WORDS.get(operand.text, operand.text)][axis]
+        return operand_dims(spellings.OPERAND_WORDS[operand.text], self._samples)[axis]
 
     def _size_node(self, operand: Token) -> Node:
         """``X.shape[i]`` as a number, at the name X: a size, or 1."""
@@ -277,7 +288,8 @@ class CallParser(TokenReader):
 
     def _softmax_arguments(self, name: Token) -> Node:
         """``softmax(A)``, ``softmax(A, axis=1)``, ``softmax(A, dim=-1)``: the softmax of each
-        row of the layer's output."""
+        row of the layer's output, each sample's (of each column, ``axis=0``, with samples as
+        columns)."""
         operand = self._not_at_end()
         if not (self._at_name(OUTPUT)):
             raise self._fail(
@@ -290,7 +302,12 @@ class CallParser(TokenReader):
                 self._advance()
                 self._advance()
             axis_token = self._peek()
-            if self._axis_number() != 1:
+            if self._samples == "columns" and self._axis_number() != 0:
+                raise self._fail(
+                    "the softmax is taken along each column (each sample): axis=0 or -2",
+                    axis_token,
+                )
+            if self._samples == "rows" and self._axis_number() != 1:
                 raise self._fail("the softmax is taken along each row: axis=1 or -1", axis_token)
         self.marks.add("softmax")
         return tree.Softmax(Span(name.start, self._peek().end))

@@ -39,7 +39,7 @@ from .meter import (
     measure,
 )
 from .meter import capped as _capped
-from .shapes import operand_shape, resolve
+from .shapes import held_as, operand_shape, resolve
 from .tree import OUTPUT, Node, flat_parts, subtrees
 
 __all__ = [
@@ -72,6 +72,9 @@ TRIAL_DISCOUNT = 16
 MAX_DIGITS = 1_000
 #: The counterexample search draws at most this many integer trials (answers.py draws them).
 TRIALS = 50
+#: The candidates a wrong claim is tried as in other conventions (conventions.py): its
+#: transpose, itself read with the other samples, and that one's transpose.
+RECOGNITION_TRIES = 3
 
 
 # --- bounds on a claim's entries ------------------------------------------------------------
@@ -153,7 +156,9 @@ def _operand(name: str, sizes: Sizes, loss: str) -> Bound:
     if definition.polynomial:
         # |Σ_r z w + b − y| ≤ 9k + 6 at integers from −3 to 3.
         return replace(symbol, terms=sizes.k + 2, degree=2, numerator=math.log10(9 * sizes.k + 6))
-    return replace(symbol, terms=sizes.n + 1, degree=3, denominators=1, g_rows=frozenset({"i"}))
+    # A sample's denominator: row i of G, or column j with samples as columns.
+    sample: GRows = frozenset({"j" if sizes.samples == "columns" else "i"})
+    return replace(symbol, terms=sizes.n + 1, degree=3, denominators=1, g_rows=sample)
 
 
 def _number(value: Fraction) -> Bound:
@@ -193,14 +198,24 @@ def _divided(a: Bound, count: int) -> Bound:
     return replace(a, places=a.places + len(str(count)), fractional=True)
 
 
-def _sum(a: Bound, b: Bound) -> Bound:
-    """Entry by entry, a 1×c row repeated down the rows of the other side (its row of G, a
-    fixed one, counted as any)."""
+def _stretched(a: Bound, b: Bound, columns: bool) -> GRows:
+    """The rows of G an entry of ``a`` involves once ``a`` is stretched to ``b``'s shape: a 1×c
+    row repeated down the rows (its row of G, a fixed one, counted as any), or with samples as
+    ``columns`` an r×1 column across the columns."""
+    if a.rows == 1 < b.rows:
+        return _g_rows_mapped(a.g_rows, "all", "j")
+    if columns and a.cols == 1 < b.cols:
+        return _g_rows_mapped(a.g_rows, "i", "all")
+    return a.g_rows
+
+
+def _sum(a: Bound, b: Bound, columns: bool = False) -> Bound:
+    """Entry by entry, a 1×c row repeated down the rows of the other side, or with samples as
+    ``columns`` an r×1 column across its columns."""
     fractional = a.fractional or b.fractional
     places = a.places + b.places if fractional else max(a.places, b.places)
     numerator = max(a.numerator + places - a.places, b.numerator + places - b.places)
-    g_a = _g_rows_mapped(a.g_rows, "all", "j") if a.rows == 1 < b.rows else a.g_rows
-    g_b = _g_rows_mapped(b.g_rows, "all", "j") if b.rows == 1 < a.rows else b.g_rows
+    g_a, g_b = _stretched(a, b, columns), _stretched(b, a, columns)
     return Bound(
         max(a.rows, b.rows),
         max(a.cols, b.cols),
@@ -219,10 +234,13 @@ class _Misfit(Exception):
     """The shapes of a claim do not fit at a size, so it is not evaluated there."""
 
 
-def _addable(a: Bound, b: Bound) -> bool:
-    """Two numbers, equal shapes, or a 1×c row and an r×c matrix (the rule of shapes.py)."""
+def _addable(a: Bound, b: Bound, columns: bool = False) -> bool:
+    """Two numbers, equal shapes, or a 1×c row and an r×c matrix (the rule of shapes.py); with
+    samples as ``columns``, an r×1 column and an r×c matrix."""
     if a.number or b.number:
         return a.number and b.number
+    if columns:
+        return a.rows == b.rows and (a.cols == b.cols or 1 in (a.cols, b.cols))
     return (a.rows, a.cols) == (b.rows, b.cols) or (a.cols == b.cols and 1 in (a.rows, b.rows))
 
 
@@ -303,12 +321,16 @@ class _Estimator:
                     self._misfit()
                 return self._scaled(a, _reciprocal(b) if b.number else b)
             case tree.Add(left=left, right=right) | tree.Sub(left=left, right=right):
-                a, b = self.bound(left), self.bound(right)
-                if not _addable(a, b):
-                    self._misfit()
-                return _sum(a, b), 0
+                return self._added(self.bound(left), self.bound(right)), 0
             case _:
                 assert_never(node)
+
+    def _added(self, a: Bound, b: Bound) -> Bound:
+        """``a + b`` or ``a - b``, with the layer's broadcast of the bias (a row, or a column)."""
+        columns = self._sizes.samples == "columns"
+        if not _addable(a, b, columns):
+            self._misfit()
+        return _sum(a, b, columns)
 
     def _elementwise(self, a: Bound, b: Bound) -> tuple[Bound, int]:
         """Entry by entry, numpy's broadcasting stretching a side of 1 row or column."""
@@ -394,7 +416,8 @@ def size_cost(expr: Node, expected: Node, sizes: Sizes, loss: str) -> SizeCost:
     estimator = _Estimator(sizes, loss, expr)
     try:
         claimed = estimator.bound(expr)
-        fits = (claimed.rows, claimed.cols) == (right.rows, right.cols)
+        shape = held_as(expr, (claimed.rows, claimed.cols), sizes.samples)
+        fits = shape == (right.rows, right.cols)
     except _Misfit:
         estimator = _Estimator(sizes, loss, expr, relaxed=True)
         claimed, fits = estimator.bound(expr), False
@@ -440,10 +463,13 @@ class ClaimCost:
     digits: int
     #: Where the claim's entries have the most terms: the sizes, the terms and their degree.
     largest: tuple[Sizes, int, int]
+    #: The share of the search for another convention the claim is right in (conventions.py):
+    #: RECOGNITION_TRIES candidates at integers, and one symbolic check.
+    recognition: int = 0
 
     @property
     def operations(self) -> int:
-        return CLAIM_OVERHEAD + self.symbolic + self.hints + self.counterexample
+        return CLAIM_OVERHEAD + self.symbolic + self.hints + self.recognition + self.counterexample
 
 
 def claim_cost(
@@ -464,6 +490,9 @@ def claim_cost(
     trial = sum(cost.trial for cost in costs)
     repairs = repairs_bound(expr) if hinted else 0
     hints = repairs * trial + 2 * relaxed if repairs else 0
+    # The candidates wrap the claim, or read it again with the same operands: one symbolic check
+    # of one of them costs about the claim's own, made to fit, and a transpose more.
+    recognition = RECOGNITION_TRIES * trial + relaxed + relaxed // 2 if repairs else 0
     counterexample = 0
     if loss_named(loss).polynomial and fits:
         counterexample = TRIALS * max(cost.trial for cost in costs)
@@ -472,4 +501,4 @@ def claim_cost(
         key=lambda item: item[1] * (item[2] + 1),
     )
     digits = max(cost.digits for cost in costs)
-    return ClaimCost(symbolic, hints, counterexample, digits, largest)
+    return ClaimCost(symbolic, hints, counterexample, digits, largest, recognition)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, assert_never
 
-from ..layer import Sizes
+from ..layer import BiasBroadcast, MatrixProduct, Sizes
 from . import tree
 from .cost import Measure, Meter, measure, node_operations
 from .shapes import resolve, shape_of
@@ -97,15 +97,30 @@ class _Evaluator:
                 assert_never(node)
 
     def _operand(self, name: str) -> Any:
-        """An operand's matrix; the output A, when not given, computed from Z, W and b."""
+        """An operand's matrix; the output A, when not given, computed from the layer's
+        variables by its operations (ZW + 1b, or WX + b1ᵀ)."""
         sympy = self._sympy
         if name == OUTPUT and name not in self._operands:
-            z, w, b = (self._operand(part) for part in ("Z", "W", "b"))
-            self._products = z.rows * z.cols * w.cols + z.rows * b.cols
-            return sympy.ImmutableMatrix(z @ w + sympy.ones(z.rows, 1) @ b)
+            output, products = None, 0
+            for operation in self._sizes.layer.operations:
+                if isinstance(operation, MatrixProduct):
+                    left, right = self._operand(operation.left), self._operand(operation.right)
+                    term, products = left @ right, products + left.rows * left.cols * right.cols
+                else:
+                    term = self._broadcast_bias(operation)
+                    products += len(term)
+                output = term if output is None else output + term
+            self._products = products
+            return sympy.ImmutableMatrix(output)
         if name not in self._operands:
             raise ValueError(f"evaluate needs a value for {name}")
         return sympy.ImmutableMatrix(self._operands[name])
+
+    def _broadcast_bias(self, operation: BiasBroadcast) -> Any:
+        """The bias repeated over the samples: 1ₘb (rows of b), or b1ₘᵀ (columns of b)."""
+        bias = self._operand(operation.bias)
+        ones = self._sympy.ones(self._sizes.m, 1)
+        return bias @ ones.T if operation.bias_first else ones @ bias
 
     def _softmax(self) -> Any:
         """softmax(A) times the sum of each row of Y, that is G + Y under the softmax loss
@@ -153,9 +168,14 @@ class _Evaluator:
         return isinstance(value, self._sympy.MatrixBase)
 
     def _rows_matched(self, left: Any, right: Any) -> tuple[Any, Any]:
-        """Repeat a 1×c row to the other side's height (the only broadcast shape_of allows)."""
+        """Repeat a 1×c row to the other side's height (the only broadcast shape_of allows), or
+        with samples as columns an r×1 column to its width."""
         if not (self._is_matrix(left) and self._is_matrix(right)) or left.shape == right.shape:
             return left, right
+        if self._sizes.samples == "columns":
+            if left.cols == 1:
+                return left @ self._sympy.ones(1, right.cols), right
+            return left, right @ self._sympy.ones(1, left.cols)
         if left.rows == 1:
             return self._sympy.ones(right.rows, 1) @ left, right
         return left, self._sympy.ones(left.rows, 1) @ right
@@ -169,7 +189,8 @@ def evaluate(
     expand: bool = True,
     meter: Meter | None = None,
 ) -> Any:
-    """Compute ``node`` on sympy matrices named Z, W, b, G, Y; returns a Matrix, entries expanded.
+    """Compute ``node`` on sympy matrices named Z (or X), W, b, G, Y; returns a Matrix, entries
+    expanded.
 
     Shapes are checked first (against the operands' own shapes), so a wrong claim raises
     ShapeMismatch before any arithmetic; a number-only claim becomes a 1×1 matrix. Each value
@@ -181,9 +202,12 @@ def evaluate(
         name: (int(value.shape[0]), int(value.shape[1])) for name, value in operands.items()
     }
     shape_of(node, sizes, operand_shapes)
-    result = _Evaluator(sympy, operands, sizes, meter, flat_parts(node)).value(node)
+    flat = flat_parts(node)
+    result = _Evaluator(sympy, operands, sizes, meter, flat).value(node)
     if not isinstance(result, sympy.MatrixBase):
         result = sympy.Matrix([[result]])
+    elif id(node) in flat and sizes.samples == "columns":
+        result = result.T  # a 1-D result, compared as the column (shapes.held_as)
     # Expanded entries compare structurally for polynomials; a caller comparing expressions with
     # exponentials asks for them as computed, so that exp(a + b) is not split into exp(a)·exp(b).
     return sympy.Matrix(result).applyfunc(sympy.expand) if expand else sympy.Matrix(result)

@@ -51,10 +51,10 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, assert_never
 
-from ..layer import Sizes
+from ..layer import Samples, Sizes
 from ..losses import loss_named
 from . import tree
-from .tree import LOSS_TARGETS, OUTPUT, Dim, Node
+from .tree import INPUTS, LOSS_TARGETS, OUTPUT, UPSTREAM, Dim, Node
 from .verdict import Counterexample, NumberMatrix
 
 #: The smallest general size: every dimension at least 5, so a slip that vanishes at 2, 3 and 4
@@ -123,8 +123,12 @@ def _matrix(rows: Side, cols: Side, rows_tied: bool, cols_tied: bool, **rest: An
     return _Part(rows, cols, _tied(rows, rows_tied), _tied(cols, cols_tied), **rest)
 
 
-def _operand(name: str, loss: str) -> _Part:
-    """An operand as free symbols, and G (A, softmax(A)) as it is under ``loss`` (step 1)."""
+def _operand(name: str, loss: str, samples: Samples = "rows") -> _Part:
+    """An operand as free symbols, and G (A, softmax(A)) as it is under ``loss`` (step 1). With
+    samples as columns each operand is the transpose of its counterpart with samples as rows
+    (X = Zᵀ, and W, b, A, G, Y likewise), and so is its bound."""
+    if samples == "columns":
+        return _operand(INPUTS["rows"] if name == INPUTS[samples] else name, loss).transposed()
     shapes: dict[str, tuple[Dim, Dim]] = {"Z": ("m", "k"), "W": ("k", "n"), "b": (1, "n")}
     rows, cols = shapes.get(name, ("m", "n"))
     if name == OUTPUT:
@@ -157,8 +161,11 @@ def _common(left: _Part, right: _Part) -> tuple[Degrees, Degrees, bool]:
     return top, bottom, pure
 
 
-def _sum(left: _Part, right: _Part) -> _Part:
-    """Entry by entry, a 1×c row repeated down the other side's rows (its row index free)."""
+def _sum(left: _Part, right: _Part, samples: Samples = "rows") -> _Part:
+    """Entry by entry, a 1×c row repeated down the other side's rows (its row index free); with
+    samples as columns, an r×1 column across the other side's columns (the transposed case)."""
+    if samples == "columns":
+        return _sum(left.transposed(), right.transposed()).transposed()
     top, bottom, pure = _common(left, right)
     rows = right.rows if left.rows == 1 else left.rows
     rows_tied = all(p.rows_tied and p.rows == rows for p in (left, right))
@@ -256,14 +263,15 @@ def _summed(part: _Part, axis: int, flat: bool, keepdims: bool, mean: bool) -> _
 class _Bounds:
     """The bound of every node of one tree, bottom-up, under one loss."""
 
-    def __init__(self, root: Node, loss: str) -> None:
+    def __init__(self, root: Node, loss: str, samples: Samples = "rows") -> None:
         self._flat = tree.flat_parts(root)
         self._loss = loss
+        self._samples = samples
 
     def of(self, node: Node) -> _Part:
         match node:
             case tree.Name(name=name):
-                return _operand(name, self._loss)
+                return _operand(name, self._loss, self._samples)
             case tree.Number():
                 return _Part(1, 1, True, True, number=True)
             case tree.Size(name=name):
@@ -271,8 +279,9 @@ class _Bounds:
             case tree.Ones(rows=rows, cols=cols):
                 return _matrix(rows, cols, False, False)
             case tree.Softmax():
-                # G + Y under the softmax: diag(Y1)·σ, times n.
-                return _matrix("m", "n", True, False, top=(0, 0, 1), bottom=(0, 0, 1), factors=2)
+                # G + Y under the softmax: diag(Y1)·σ, times n (its transpose by columns).
+                part = _matrix("m", "n", True, False, top=(0, 0, 1), bottom=(0, 0, 1), factors=2)
+                return part.transposed() if self._samples == "columns" else part
             case tree.SumAxis(arg=arg, axis=axis, keepdims=keepdims, mean=mean):
                 flat = id(arg) in self._flat
                 return _summed(self.of(arg), axis, flat, keepdims, mean)
@@ -291,7 +300,7 @@ class _Bounds:
             case tree.Div(left=left, right=right):
                 return _divided(self.of(left), self.of(right))
             case tree.Add(left=left, right=right) | tree.Sub(left=left, right=right):
-                return _sum(self.of(left), self.of(right))
+                return _sum(self.of(left), self.of(right), self._samples)
             case _:
                 assert_never(node)
 
@@ -305,22 +314,27 @@ class SizeDependence:
     factors: int
 
 
-def size_dependence(expr: Node, expected: Node, loss: str) -> SizeDependence:
-    """The bound of the module's step 3 for ``expr`` − ``expected`` under ``loss``."""
-    claimed, right = _Bounds(expr, loss).of(expr), _Bounds(expected, loss).of(expected)
+def size_dependence(
+    expr: Node, expected: Node, loss: str, samples: Samples = "rows"
+) -> SizeDependence:
+    """The bound of the module's step 3 for ``expr`` − ``expected`` under ``loss``, in the
+    convention ``samples``."""
+    claimed = _Bounds(expr, loss, samples).of(expr)
+    right = _Bounds(expected, loss, samples).of(expected)
     degrees, _, _ = _common(claimed, right)
     return SizeDependence(degrees, max(claimed.factors, right.factors))
 
 
-def general_sizes(dependence: SizeDependence) -> tuple[Sizes, ...]:
+def general_sizes(dependence: SizeDependence, samples: Samples = "rows") -> tuple[Sizes, ...]:
     """The grid of the module's step 4: degree + 1 values of each size, each at least
-    GENERAL_BASE and the factors + 1, m, k and n always distinct; the smallest first."""
+    GENERAL_BASE and the factors + 1, m, k and n always distinct; the smallest first; in the
+    convention ``samples``."""
     base = max(GENERAL_BASE, dependence.factors + 1)
     values = [
         [base + offset + GENERAL_STEP * step for step in range(degree + 1)]
         for offset, degree in enumerate(dependence.degrees)
     ]
-    return tuple(Sizes(m, k, n) for m, k, n in itertools.product(*values))
+    return tuple(Sizes(m, k, n, samples) for m, k, n in itertools.product(*values))
 
 
 # --- the comparison at a general size -----------------------------------------------------------
@@ -456,25 +470,31 @@ class Drawn:
 
 
 def draw_operands(sizes: Sizes, loss: str, draw: Draw) -> Drawn:
-    """Z, W, b and G (generic), or Z, W, b, Y (and σ) with G = ∂L/∂A there, drawn by ``draw``."""
+    """Z, W, b and G (generic), or Z, W, b, Y (and σ) with G = ∂L/∂A there, drawn by ``draw``
+    (X for Z with samples as columns, each matrix in its shape there). With samples as columns
+    L is the same function of the samples, the columns of A: its ∂L/∂A is the transpose of the
+    one with samples as rows, at Aᵀ and Yᵀ."""
     import sympy
 
-    m, k, n = sizes.m, sizes.k, sizes.n
-    shapes = {"Z": (m, k), "W": (k, n), "b": (1, n)}
-    if loss == "generic":
-        shapes["G"] = (m, n)
-    else:
-        shapes[LOSS_TARGETS] = (m, n)
-    values = {name: draw(*shape) for name, shape in shapes.items()}
+    from .answers import forward
+
+    layer = sizes.layer
+    names = (*layer.variables(bias=True), UPSTREAM if loss == "generic" else LOSS_TARGETS)
+    values = {
+        name: draw(*sizes.shape_of(OUTPUT if name == LOSS_TARGETS else name)) for name in names
+    }
     operands = {name: sympy.ImmutableMatrix(value) for name, value in values.items()}
     if loss != "generic":
-        form = upstream(sizes, loss)
-        forward = operands["Z"] * operands["W"] + sympy.ones(m, 1) * operands["b"]
-        put = {symbol: int(value) for symbol, value in zip(form.a, forward, strict=True)}
-        put.update(zip(form.y, (v for row in values[LOSS_TARGETS] for v in row), strict=True))
+        columns = sizes.samples == "columns"
+        form = upstream(Sizes(sizes.m, sizes.k, sizes.n), loss)
+        output, targets = forward(layer, operands), operands[LOSS_TARGETS]
+        output, targets = (output.T, targets.T) if columns else (output, targets)
+        put = {symbol: int(value) for symbol, value in zip(form.a, output, strict=True)}
+        put.update(zip(form.y, (int(v) for v in targets), strict=True))
         sigma = draw(*form.sigma.shape) if len(form.sigma) else ()
         put.update(zip(form.sigma, (v for row in sigma for v in row), strict=True))
-        operands["G"] = form.at(put)
+        gradient = form.at(put)
+        operands[UPSTREAM] = gradient.T if columns else gradient
     return Drawn(values, operands)
 
 

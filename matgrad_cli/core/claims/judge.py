@@ -1,7 +1,8 @@
 """``matgrad check``: is a hand-derived gradient such as ``dW = Z.T @ G`` right, and if not, why?
 
 A claim is evaluated on the layer's own symbols (evaluation.py) and compared entry by entry with
-the elementwise chain rule of the layer A = ZW + 1_m b (answers.py), at several sizes so that a
+the elementwise chain rule of the layer A = ZW + 1_m b, or A = WX + b1ᵀ with samples as columns
+(answers.py), at several sizes so that a
 transposition slip cannot hide behind square shapes. A wrong claim gets the shapes up to the
 first misfit, or the first differing entry and a counterexample in small integers, and a hint
 from repairs.py. The verdicts are data (verdict.py); present/ prints them.
@@ -18,10 +19,11 @@ from ...errors import ArgumentError, ClaimSyntaxError, InputError, SizeError
 from ..arguments import claim_texts, flag
 from ..checks import Check
 from ..derive import validate_sizes
-from ..layer import LAYER, Sizes, positive_sizes
+from ..layer import LAYERS, Layer, Samples, Sizes, positive_sizes, samples_convention
 from ..losses import loss_named, validate_loss
 from . import answers, tree
 from .answers import ShapeFailure
+from .conventions import recognised
 from .cost import (
     CLAIM_OVERHEAD,
     MAX_DIGITS,
@@ -47,7 +49,7 @@ from .generality import (
 from .parser import DIALECTS, Dialect, check_notation, parse_claim
 from .repairs import find_hint, hinted
 from .shapes import shape_of
-from .tree import LOSS_TARGETS, OUTPUT, Claim, Node, Target, names
+from .tree import LOSS_TARGETS, OUTPUT, UPSTREAM, Claim, Node, Target, names
 from .verdict import (
     CheckReport,
     ClaimVerdict,
@@ -63,12 +65,17 @@ DEFAULT_SIZES: tuple[Sizes, ...] = (Sizes(2, 3, 4), Sizes(4, 2, 3), Sizes(3, 4, 
 #: Largest m·k·n accepted by check: the layer's derivation there takes a few seconds.
 CHECK_SIZE_LIMIT = 1000
 
-#: The operands each right answer uses (the factors of its backward rule but the column of
-#: ones), for choosing what a counterexample shows.
-_FORMULA_OPERANDS: dict[Target, frozenset[str]] = {
-    rule.variable: frozenset(factor.matrix for factor in rule.factors) - {LAYER.role("ones").name}
-    for rule in LAYER.backward
-}
+
+def default_sizes(samples: Samples) -> tuple[Sizes, ...]:
+    """DEFAULT_SIZES in the convention ``samples``."""
+    return tuple(Sizes(s.m, s.k, s.n, samples) for s in DEFAULT_SIZES)
+
+
+def _formula_operands(layer: Layer, target: Target) -> frozenset[str]:
+    """The operands the right answer uses (the factors of its backward rule but the column of
+    ones), for choosing what a counterexample shows."""
+    rule = layer.rule(target)
+    return frozenset(factor.matrix for factor in rule.factors) - {layer.role("ones").name}
 
 
 # --- what check accepts --------------------------------------------------------------------
@@ -78,20 +85,22 @@ def _validated(sizes: Sizes) -> Sizes:
     """The sizes, refused when invalid or too large for a symbolic check of every claim (within
     CHECK_SIZE_LIMIT, the layer's symbolic limits hold too, so their message, which offers
     derive's --numeric, is never reached)."""
-    given = positive_sizes(sizes.m, sizes.k, sizes.n)
+    given = positive_sizes(sizes.m, sizes.k, sizes.n, samples=sizes.samples)
     product = given.m * given.k * given.n
     if product > CHECK_SIZE_LIMIT:
         raise SizeError(
             f"m·k·n = {product} is too large for check (at most {CHECK_SIZE_LIMIT}); "
             "slips show at small sizes, and the default sizes are chosen to reveal them"
         )
-    return validate_sizes(given.m, given.k, given.n, "sympy")
+    return validate_sizes(given.m, given.k, given.n, "sympy", given.samples)
 
 
-def _parsed(text: str, loss: str = "generic", dialect: Dialect = "numpy") -> Claim:
-    """Parse one claim and refuse what check cannot evaluate under the loss: Y without targets,
-    softmax(A) under another loss, a claim naming another loss."""
-    claim = parse_claim(text, dialect)
+def _parsed(
+    text: str, loss: str = "generic", dialect: Dialect = "numpy", samples: Samples = "rows"
+) -> Claim:
+    """Parse one claim in the convention ``samples`` and refuse what check cannot evaluate under
+    the loss: Y without targets, softmax(A) under another loss, a claim naming another loss."""
+    claim = parse_claim(text, dialect, samples)
     check_notation(claim, loss)
     return claim
 
@@ -108,7 +117,7 @@ def _claim_cost(
     """What checking ``claim`` may cost, at the sizes checked and at its general sizes (which
     it returns); CheckTooCostly when over ``budget``, when its numbers would grow too long to
     print, or when its dependence on the sizes needs too many general sizes."""
-    expected = answers.expected_tree(claim.target)
+    expected = answers.expected_tree(claim.target, claim.samples)
     cost = claim_cost(claim.expr, expected, sizes_list, loss, hinted(claim.expr))
     _within(claim, cost, budget)
     general = _general_sizes(claim, loss)
@@ -142,8 +151,9 @@ def _general_sizes(claim: Claim, loss: str) -> tuple[Sizes, ...]:
     """The general sizes of the claim (generality.py); CheckTooCostly when its dependence on
     the sizes would need more of them, or larger ones, than the limits, or ∂L/∂A of the loss
     would take too long to differentiate at them (UPSTREAM_LIMIT)."""
-    dependence = size_dependence(claim.expr, answers.expected_tree(claim.target), loss)
-    general = general_sizes(dependence)
+    expected = answers.expected_tree(claim.target, claim.samples)
+    dependence = size_dependence(claim.expr, expected, loss, claim.samples)
+    general = general_sizes(dependence, claim.samples)
     largest = max(max(sizes.m, sizes.k, sizes.n) for sizes in general)
     heavy = upstream_work(general, loss) > UPSTREAM_LIMIT
     if len(general) > GRID_LIMIT or largest > SIZE_LIMIT or heavy:
@@ -178,14 +188,14 @@ def _refused(error: ClaimSyntaxError | CheckTooCostly, text: str, order: int) ->
 
 
 def _read(
-    texts: Sequence[str], loss: str, dialect: Dialect, keep_going: bool
+    texts: Sequence[str], loss: str, dialect: Dialect, keep_going: bool, samples: Samples
 ) -> list[Claim | RefusedClaim]:
     """Every claim parsed; one that cannot be raises ClaimSyntaxError, or with ``keep_going``
     is refused on its own."""
     read: list[Claim | RefusedClaim] = []
     for order, text in enumerate(texts):
         try:
-            read.append(_parsed(text, loss, dialect))
+            read.append(_parsed(text, loss, dialect, samples))
         except ClaimSyntaxError as error:
             if not keep_going:
                 raise
@@ -204,7 +214,7 @@ def _plans(
     """Every claim read, then weighed, before any arithmetic. A claim that cannot be read or is
     over ``budget`` raises (ClaimSyntaxError, CheckTooCostly with that claim as ``source``), or
     with ``keep_going`` is refused on its own; claims over the budget together always raise."""
-    read = _read(texts, loss, dialect, keep_going)
+    read = _read(texts, loss, dialect, keep_going, sizes_list[0].samples)
     seen: dict[tuple[Target, Node], tuple[Sizes, ...]] = {}
     plans: list[_Plan | RefusedClaim] = []
     total = 0
@@ -250,9 +260,10 @@ def _exact(matrix: Any) -> NumberMatrix:
 def _shown(claim: Claim, loss: str) -> set[str]:
     """The operands a counterexample shows: those of the claim and of the right answer, and
     under a concrete loss Z, W, b (and Y), which G is computed from."""
-    shown = names(claim.expr) | _FORMULA_OPERANDS[claim.target]
+    layer = LAYERS[claim.samples]
+    shown = names(claim.expr) | _formula_operands(layer, claim.target)
     if loss != "generic":
-        shown |= set(LAYER.variables(bias=True))
+        shown |= set(layer.variables(bias=True))
         if loss in answers.LOSSES_WITH_TARGETS:
             shown.add(LOSS_TARGETS)
     return shown
@@ -268,7 +279,7 @@ def _counterexample(
     """
     if loss not in answers.POLYNOMIAL_LOSSES:
         return None
-    expected = answers.expected_tree(claim.target)
+    expected = answers.expected_tree(claim.target, sizes.samples)
     each = size_cost(claim.expr, expected, sizes, loss).trial
     shown = _shown(claim, loss)
     for attempt in range(answers.COUNTEREXAMPLE_ATTEMPTS):
@@ -280,7 +291,7 @@ def _counterexample(
         if claimed != correct:
             operands = tuple(
                 (name, tuple(tuple(Fraction(v) for v in row) for row in drawn.values[name]))
-                for name in (*answers.OPERAND_ORDER, LOSS_TARGETS)
+                for name in (*answers.operand_order(sizes.layer), LOSS_TARGETS)
                 if name in shown and name in drawn.values
             )
             return Counterexample(sizes, operands, _exact(claimed), _exact(correct))
@@ -307,18 +318,22 @@ def _shown_difference(
     import sympy
 
     layer = answers.layer_at(sizes, loss)
-    m, n = sizes.m, sizes.n
-    a = sympy.ImmutableMatrix(m, n, lambda i, j: sympy.Symbol(f"a_{i + 1}_{j + 1}"))
-    sigma = sympy.ImmutableMatrix(m, n, lambda i, j: sympy.Symbol(f"sigma_{i + 1}_{j + 1}"))
+    rows, cols = sizes.shape_of(OUTPUT)
+    a = sympy.ImmutableMatrix(rows, cols, lambda i, j: sympy.Symbol(f"a_{i + 1}_{j + 1}"))
+    sigma = sympy.ImmutableMatrix(rows, cols, lambda i, j: sympy.Symbol(f"sigma_{i + 1}_{j + 1}"))
     targets = layer.operands[LOSS_TARGETS]
     forms: list[tuple[Any, str | None]] = [(a - targets, None)]
     if not definition.polynomial:
-        sums = sympy.diag(*(sum(targets.row(i)) for i in range(m)))
-        forms = [(sigma - targets, ROWS_SUM_TO_ONE), (sums * sigma - targets, None)]
+        if sizes.samples == "columns":
+            scaled = sigma * sympy.diag(*(sum(targets.col(i)) for i in range(cols)))
+        else:
+            scaled = sympy.diag(*(sum(targets.row(i)) for i in range(rows))) * sigma
+        sum_to_one = ROWS_SUM_TO_ONE.replace("rows", sizes.samples)
+        forms = [(sigma - targets, sum_to_one), (scaled - targets, None)]
     i, j = index[0] - 1, index[1] - 1
-    expected = answers.expected_tree(claim.target)
+    expected = answers.expected_tree(claim.target, sizes.samples)
     for upstream, condition in forms:
-        operands = {**layer.operands, "G": upstream, OUTPUT: a}
+        operands = {**layer.operands, UPSTREAM: upstream, OUTPUT: a}
         claimed = evaluate(claim.expr, operands, sizes, expand=False)[i, j]
         correct = evaluate(expected, operands, sizes, expand=False)[i, j]
         if sympy.expand(claimed - correct) != 0:
@@ -351,10 +366,13 @@ def _verdict(
     and the counterexample are searched within their shares of the claim's ``cost``."""
     correct = failure is None and failed is None
     sizes_list, loss, meter = run.sizes_list, run.loss, run.meter
-    hint = None
+    hint = recognition = None
     if not correct:
         with meter.share(cost.hints):
             hint = find_hint(claim, sizes_list, failed, loss, meter)
+        if hinted(claim.expr):
+            with meter.share(cost.recognition):
+                recognition = recognised(claim, sizes_list, loss, meter)
     counterexample = None
     if failed is not None:
         with meter.share(cost.counterexample):
@@ -387,9 +405,11 @@ def _verdict(
         counterexample=counterexample,
         hint=hint.message if hint else None,
         hint_kind=hint.kind if hint else None,
-        correct_formula=answers.CORRECT_FORMULAS[claim.target],
+        correct_formula=answers.CORRECT_FORMULAS[sizes.samples][claim.target],
         loss=loss,
         notes=claim.notes,
+        convention_kind=recognition.kind if recognition else None,
+        convention=recognition.message if recognition else None,
     )
 
 
@@ -411,7 +431,7 @@ def _judge(claim: Claim, run: _Run, cost: ClaimCost, general: tuple[Sizes, ...])
         if failure is not None:
             verdict = _verdict(claim, run, cost, sizes, failure=failure)
             return replace(verdict, general_sizes=general)
-    expected = answers.expected_tree(claim.target)
+    expected = answers.expected_tree(claim.target, claim.samples)
     failed_at = first_general_failure(claim.expr, expected, general, run.loss, run.meter)
     verdict = replace(_verdict(claim, run, cost, run.sizes_list[0]), general_sizes=general)
     if failed_at is None:
@@ -450,9 +470,15 @@ def check(
     loss: str = "generic",
     dialect: Dialect = "numpy",
     keep_going: bool = False,
+    samples: Samples | None = None,
 ) -> CheckReport:
     """Check each claim against the verified elementwise derivation.
 
+    ``samples`` is the convention: ``rows`` (A = ZW + 1b, the default) or ``columns`` (A = WX +
+    b1ᵀ); given sizes carry theirs (``Sizes(m, k, n, samples)``), and ``samples``, when given
+    too, must agree. A claim may name the input Z or X: it is read in the convention checked
+    (naming.py), and one naming both raises MixedNamingError (a ClaimSyntaxError). A wrong
+    claim right with the other samples, or in numerator layout, says so (conventions.py).
     Without ``sizes`` the claims are checked at DEFAULT_SIZES, otherwise at exactly ``sizes``;
     a claim right there is compared at its general sizes too, which show that it is right at
     every size (generality.py).
@@ -476,7 +502,8 @@ def check(
     if dialect not in DIALECTS:
         raise InputError(f"unknown dialect {dialect!r} (dialects: {', '.join(DIALECTS)})")
     keep_going = flag("keep_going", keep_going)
-    sizes_list = DEFAULT_SIZES if sizes is None else (_validated(sizes),)
+    convention = _convention(sizes, samples)
+    sizes_list = default_sizes(convention) if sizes is None else (_validated(sizes),)
     for each in sizes_list:
         validate_loss(loss, each)
         limit = loss_named(loss).claims_limit
@@ -487,6 +514,20 @@ def check(
                 "symbolic check); the default sizes stay within it"
             )
     return judge_claims(texts, sizes_list, loss, Meter(), dialect, keep_going)
+
+
+def _convention(sizes: Sizes | None, samples: object) -> Samples:
+    """The convention of the run: ``samples``, or that of the sizes; ArgumentError when it is
+    not one, or when the two disagree."""
+    given = None if samples is None else samples_convention(samples)
+    if sizes is None:
+        return given or "rows"
+    if given is not None and given != sizes.samples:
+        raise ArgumentError(
+            f"samples={given!r} but the sizes are in the convention {sizes.samples!r}: give "
+            f"Sizes(m, k, n, {given!r})"
+        )
+    return samples_convention(sizes.samples)
 
 
 def judge_claims(
@@ -518,4 +559,4 @@ def judge_claims(
         meter.charge(CLAIM_OVERHEAD)
         verdicts[key] = _judge(claim, run, plan.cost, plan.general)
         report.append(verdicts[key])
-    return CheckReport(tuple(report), tuple(refused))
+    return CheckReport(tuple(report), tuple(refused), samples=sizes_list[0].samples)

@@ -20,13 +20,15 @@ from typing import NamedTuple
 
 from ...errors import ClaimSyntaxError, InputError
 from ...files import shown
+from ..layer import Samples, samples_convention
 from ..losses import LOSSES, SoftmaxCrossEntropy, loss_named
 from . import spellings, tree
 from .calls import MAX_ONES_SIZE, CallParser, Parsed
 from .lexer import MAX_NESTING, MAX_NUMBER_DIGITS, Token, quote
+from .naming import read_in
 from .shapes import inferred_ones, reading_notes
 from .spellings import DIALECTS, Dialect
-from .tree import OUTPUT, Claim, Node, Span, Target
+from .tree import INPUTS, OUTPUT, Claim, Node, Span, Target
 
 __all__ = [
     "DIALECTS",
@@ -46,7 +48,17 @@ MAX_CLAIM_LENGTH = 10_000
 #: A claims file larger than this is refused before it is read.
 MAX_FILE_BYTES = 1_000_000
 
-_NAME_LIST = ", ".join(("Z", "W", "b", "G", "Y", OUTPUT))
+
+def _name_list(samples: Samples) -> str:
+    """The names a claim may use in the convention ``samples``: ``Z, W, b, G, Y, A``."""
+    return ", ".join((INPUTS[samples], "W", "b", "G", "Y", OUTPUT))
+
+
+def _targets(samples: Samples) -> str:
+    """``dZ, dW or db`` (``dX, …`` with samples as columns)."""
+    return f"d{INPUTS[samples]}, dW or db"
+
+
 SOFTMAX_LOSS = SoftmaxCrossEntropy.name
 _Y_MESSAGE = "Y, the targets, needs a loss that has them: --loss " + " or ".join(
     name for name, loss in LOSSES.items() if loss.has_targets
@@ -74,9 +86,15 @@ class _Parser(CallParser):
         expr, _ = self._expression()
         loss = self._loss_named()
         self._finish()
-        expr = inferred_ones(expr)
-        notes = reading_notes(expr, self.marks, self._dialect)
-        return Claim(target, expr, self._source, notes, frozenset(self.marks), loss)
+        samples = self._samples
+        reading = read_in(samples, target, target_tokens[0].start, expr, self._source)
+        expr = inferred_ones(reading.expr, samples)
+        notes = reading.notes + reading_notes(expr, self.marks, self._dialect, samples)
+        marks = frozenset(self.marks)
+        return Claim(
+            reading.target, expr, self._source, notes, marks, loss, samples, reading.naming,
+            self._dialect,
+        )  # fmt: skip
 
     # --- gradients ------------------------------------------------------------------------
 
@@ -88,13 +106,17 @@ class _Parser(CallParser):
         if found is not None and found in spellings.TARGETS:
             return spellings.TARGETS[found], (first, self._peek(-1))
         if found is not None:
-            raise self._fail("∂L/∂A is G, given; a claim is about dZ, dW or db", first)
+            raise self._fail(f"∂L/∂A is G, given; a claim is about {self._about}", first)
         if first.kind == "name" and first.text.startswith("d") and len(first.text) > 1:
             raise self._fail(
-                f"{quote(self._raw(first))} is not a gradient matgrad checks (use dZ, dW or db)",
+                f"{quote(self._raw(first))} is not a gradient matgrad checks (use {self._about})",
                 first,
             )
-        raise self._fail("a claim starts with dZ, dW or db, then '='", first)
+        raise self._fail(f"a claim starts with {self._about}, then '='", first)
+
+    @property
+    def _about(self) -> str:
+        return _targets(self._samples)
 
     def _gradient(self) -> str | None:
         """The name X of a gradient written here, ∂L/∂X in any spelling (``dX``, ``dL/dX``,
@@ -351,7 +373,7 @@ class _Parser(CallParser):
             raise self._fail("only one '=' is allowed", token)
         if self._at("_"):
             word = self._source[token.start :].split(None, 1)[0].split("(", 1)[0]
-            raise self._fail(_unknown_name_message(word), token)
+            raise self._fail(_unknown_name_message(word, self._samples), token)
         raise self._fail(f"expected a name, number or '(', found {quote(self._raw(token))}", token)
 
     def _number(self, token: Token) -> Node:
@@ -385,7 +407,7 @@ class _Parser(CallParser):
             raise self._fail(
                 f"the right side may use ∂L/∂A (G), not ∂L/∂{found}, the gradient claimed", token
             )
-        return tree.Name(spellings.UPSTREAM, Span(token.start, self._peek(-1).end))
+        return tree.Name(tree.UPSTREAM, Span(token.start, self._peek(-1).end))
 
     def _named(self, token: Token) -> Parsed:
         """A name: an operand, a size, or a function (after an optional library prefix)."""
@@ -399,7 +421,7 @@ class _Parser(CallParser):
         function = spellings.FUNCTIONS.get(token.text)
         if function is not None and self._at("(", ahead=1):
             if token.text in spellings.PREFIXED_ONLY and not prefixed:
-                raise self._fail(_unknown_name_message(token.text), token)
+                raise self._fail(_unknown_name_message(token.text, self._samples), token)
             self._advance()
             return self._call(function, token)
         if prefixed:
@@ -415,7 +437,7 @@ class _Parser(CallParser):
         if token.text in spellings.SIZE_NAMES:
             self._advance()
             return tree.Size(spellings.SIZE_NAMES[token.text], Span(token.start, token.end)), 0
-        raise self._fail(_unknown_name_message(self._raw(token)), token)
+        raise self._fail(_unknown_name_message(self._raw(token), self._samples), token)
 
     def _group(self, opening: Token) -> Parsed:
         """``( … )`` or a LaTeX group ``{ … }``."""
@@ -441,22 +463,24 @@ class _Parser(CallParser):
         return self._peek()
 
 
-def _unknown_name_message(name: str) -> str:
+def _unknown_name_message(name: str, samples: Samples) -> str:
     known = [*spellings.OPERAND_WORDS, *spellings.GRADIENT_WORDS]
     near = [word for word in known if word.lower() == name.lower()]
     hint = f"; names are case-sensitive, did you mean '{near[0]}'?" if near else ""
-    return f"unknown name {quote(name)} (names: {_NAME_LIST}{hint})"
+    return f"unknown name {quote(name)} (names: {_name_list(samples)}{hint})"
 
 
-def parse_claim(text: str, dialect: Dialect = "numpy") -> Claim:
+def parse_claim(text: str, dialect: Dialect = "numpy", samples: Samples = "rows") -> Claim:
     """Parse ``dZ = G @ W.T`` and friends; every problem is a ClaimSyntaxError with a position.
     ``dialect`` says how ``*`` between matrices is read: elementwise (``numpy``), or as the
-    matrix product (``matlab``, ``math``)."""
+    matrix product (``matlab``, ``math``). The claim is read in the convention ``samples``
+    (naming.py): a claim naming the input both Z and X raises MixedNamingError."""
+    samples = samples_convention(samples)
     if len(text) > MAX_CLAIM_LENGTH:
         raise ClaimSyntaxError(
             f"claim is longer than {MAX_CLAIM_LENGTH} characters", text, MAX_CLAIM_LENGTH
         )
-    return _Parser(text, dialect).claim()
+    return _Parser(text, dialect, samples).claim()
 
 
 def check_notation(claim: Claim, loss: str) -> None:

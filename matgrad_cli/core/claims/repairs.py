@@ -113,13 +113,16 @@ def _transposed_result(claim: Claim, loss: str) -> Iterator[Repair]:
     yield Repair(flipped, message)
 
 
+def _bias_sum(claim: Claim) -> str:
+    """Why ∂L/∂b adds up G: along the samples, which are the rows (or the columns) of G."""
+    if claim.samples == "columns":
+        return "∂L/∂b_j adds up row j of G, since b_j is added to every column, so use"
+    return "∂L/∂b_j adds up column j of G, since b_j is added to every row, so use"
+
+
 def _wrong_sum_axis(claim: Claim, loss: str) -> Iterator[Repair]:
     """A sum runs along the other axis."""
-    why = (
-        "∂L/∂b_j adds up column j of G, since b_j is added to every row, so use"
-        if claim.target == "b"
-        else "use"
-    )
+    why = _bias_sum(claim) if claim.target == "b" else "use"
     for path, node in subtrees(claim.expr):
         if isinstance(node, tree.SumAxis):
             other: Literal[0, 1] = 1 if node.axis == 0 else 0
@@ -192,7 +195,8 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
     elif claim.target == "b":
         why = "each ∂a_{i,j}/∂b_j is 1, so ∂L/∂b contains no b"
     else:
-        why = f"b is added after the product ZW, so it leaves {gradient} unchanged"
+        product = "WX" if claim.samples == "columns" else "ZW"
+        why = f"b is added after the product {product}, so it leaves {gradient} unchanged"
     for path, node in subtrees(claim.expr):
         if not isinstance(node, tree.Add | tree.Sub):
             continue
@@ -209,14 +213,17 @@ def _extra_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
 
 
 def _missing_sum(claim: Claim, loss: str) -> Iterator[Repair]:
-    """∂L/∂b is claimed without the sum down each column."""
+    """∂L/∂b is claimed without the sum over the samples (down each column of G, or along each
+    row with samples as columns)."""
     if claim.target == "b" and not isinstance(claim.expr, tree.SumAxis):
-        summed = tree.SumAxis(claim.expr, 0, claim.expr.span)
-        yield Repair(
-            summed,
-            "missing sum: b_j is added to every row, so ∂L/∂b_j adds up column j of "
-            f"{to_text(claim.expr)}: {to_text(summed)}",
-        )
+        expr = claim.expr
+        if claim.samples == "columns":
+            summed = tree.SumAxis(expr, 1, expr.span, keepdims=True)
+            where = "b_j is added to every column, so ∂L/∂b_j adds up row j of"
+        else:
+            summed = tree.SumAxis(expr, 0, expr.span)
+            where = "b_j is added to every row, so ∂L/∂b_j adds up column j of"
+        yield Repair(summed, f"missing sum: {where} {to_text(expr)}: {to_text(summed)}")
 
 
 def _missing_bias_term(claim: Claim, loss: str) -> Iterator[Repair]:
@@ -236,7 +243,7 @@ def _divided(claim: Claim, loss: str) -> Iterator[Repair]:
                 replaced(claim.expr, path, node.left),
                 f"{to_text(node)} divides by {to_text(node.right)}, and without the division "
                 "the claim is right: G = ∂L/∂A already holds any 1/m of a loss averaged over "
-                "the rows",
+                f"the {claim.samples}",
             )
 
 
@@ -245,9 +252,10 @@ def _mean_not_sum(claim: Claim, loss: str) -> Iterator[Repair]:
     for path, node in subtrees(claim.expr):
         if isinstance(node, tree.SumAxis) and node.mean:
             summed = replace(node, mean=False)
+            sample = claim.samples[:-1]
             yield Repair(
                 replaced(claim.expr, path, summed),
-                f"{to_text(node)} averages, but the chain rule adds up every row's share: "
+                f"{to_text(node)} averages, but the chain rule adds up every {sample}'s share: "
                 f"{to_text(summed)}",
             )
 

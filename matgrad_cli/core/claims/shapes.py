@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import NoReturn, assert_never
 
-from ..layer import Shape, Sizes
+from ..layer import Samples, Shape, Sizes
 from . import tree
-from .tree import LOSS_TARGETS, OPERANDS, OUTPUT, Dim, Node, to_text
+from .tree import LOSS_TARGETS, OUTPUT, Dim, Node, operands, to_text
 
 
 @dataclass(frozen=True)
@@ -199,15 +199,17 @@ class _ShapeChecker:
     def _sum_shape(
         self, node: Node, symbol: str, left: Shape | None, right: Shape | None
     ) -> Shape | None:
-        """Equal shapes, or a 1×c row broadcast down an r×c matrix (how A = ZW + b adds b)."""
+        """Equal shapes, or a 1×c row broadcast down an r×c matrix (how A = ZW + b adds b); with
+        samples as columns, an r×1 column broadcast across one instead (A = WX + b)."""
         pair = f"{_shape_text(left)} {symbol} {_shape_text(right)}"
         if left is None or right is None:
             if left is None and right is None:
                 return None
             self._fail(node, f"{pair}; a number cannot be added to or subtracted from a matrix")
-        if left == right or (right[0] == 1 and right[1] == left[1]):
+        axis = 1 if self._sizes.samples == "columns" else 0
+        if left == right or (right[axis] == 1 and right[1 - axis] == left[1 - axis]):
             return left
-        if left[0] == 1 and left[1] == right[1]:
+        if left[axis] == 1 and left[1 - axis] == right[1 - axis]:
             return right
         self._fail(node, f"{pair}, the shapes differ")
 
@@ -217,14 +219,24 @@ def shape_of(
 ) -> tuple[tuple[int, int], tuple[ShapeStep, ...]]:
     """The shape of ``node`` and every matrix-valued step, innermost first; a number is 1×1.
 
-    ``shapes`` overrides the operand shapes of the layer (Z m×k, W k×n, b 1×n, G and Y m×n).
-    Raises ShapeMismatch, naming the failing sub-expression, when the claim cannot be computed.
+    ``shapes`` overrides the operand shapes of the layer (Z m×k, W k×n, b 1×n, G and Y m×n; with
+    samples as columns X k×m, W n×k, b n×1, G and Y n×m). A 1-D result is the row it is held as,
+    or with samples as columns the column it is compared as (``held_as``). Raises ShapeMismatch,
+    naming the failing sub-expression, when the claim cannot be computed.
     """
-    operand_shapes = {name: operand_shape(name, sizes) for name in OPERANDS}
+    operand_shapes = {name: operand_shape(name, sizes) for name in operands(sizes.layer)}
     operand_shapes.update(shapes or {})
     checker = _ShapeChecker(sizes, operand_shapes, node)
     shape = checker.visit(node)
-    return (shape or (1, 1)), tuple(checker.steps)
+    return held_as(node, shape or (1, 1), sizes.samples), tuple(checker.steps)
+
+
+def held_as(root: Node, shape: Shape, samples: Samples) -> Shape:
+    """The shape a whole claim of ``shape`` is compared as: a 1-D result (held as a row) is
+    compared as the column with samples as columns, where ∂L/∂b is the n×1 column."""
+    if samples == "columns" and id(root) in tree.flat_parts(root):
+        return shape[1], shape[0]
+    return shape
 
 
 def shape_text(shape: Shape) -> str:
@@ -235,8 +247,11 @@ def shape_text(shape: Shape) -> str:
 # --- reading notation: the size of 1, and what to tell about the reading ---------------------
 
 #: Sizes no literal reaches (ones(r, c) takes at most 100), so that a shape there tells which
-#: of m, k, n each of its dimensions is.
-_PROBE = Sizes(1009, 1013, 1019)
+#: of m, k, n each of its dimensions is; in each convention.
+_PROBES: dict[Samples, Sizes] = {
+    "rows": Sizes(1009, 1013, 1019, "rows"),
+    "columns": Sizes(1009, 1013, 1019, "columns"),
+}
 _PROBE_NAMES: dict[int, Dim] = {1009: "m", 1013: "k", 1019: "n"}
 
 
@@ -268,53 +283,61 @@ def _sized(node: Node, length: Dim) -> Node:
     return replace(node, rows=length)
 
 
-def _probe_shape(node: Node) -> Shape | None:
+def _probe_shape(node: Node, samples: Samples) -> Shape | None:
     """The shape of ``node`` at the probe sizes, None when it does not fit; no steps are
     written down, so that this stays linear in the size of the tree."""
-    operand_shapes = {name: operand_shape(name, _PROBE) for name in OPERANDS}
+    probe = _PROBES[samples]
+    operand_shapes = {name: operand_shape(name, probe) for name in operands(probe.layer)}
     try:
-        return _ShapeChecker(_PROBE, operand_shapes, node, record=False).visit(node) or (1, 1)
+        return _ShapeChecker(probe, operand_shapes, node, record=False).visit(node) or (1, 1)
     except ShapeMismatch:
         return None
 
 
-def _neighbour_dim(sibling: Node, axis: int) -> Dim | None:
-    shape = _probe_shape(sibling)
+def _neighbour_dim(sibling: Node, axis: int, samples: Samples) -> Dim | None:
+    shape = _probe_shape(sibling, samples)
     return None if shape is None else _probe_dim(shape[axis])
 
 
-def inferred_ones(node: Node) -> Node:
+def inferred_ones(node: Node, samples: Samples = "rows") -> Node:
     """The tree with each column of ones written without a size (``1ᵀ G``, ``\\mathbf{1}^\\top
-    G``) given the size its neighbour in a product needs: as a row on the left, the rows of its
-    neighbour; as a column on the right, the columns. Where no neighbour tells, it is m long."""
+    G``) given the size its neighbour in a product needs in the convention ``samples``: as a row
+    on the left, the rows of its neighbour; as a column on the right, the columns. Where no
+    neighbour tells, it is m long."""
     if not any(isinstance(sub, tree.Ones) and sub.inferred for _, sub in tree.subtrees(node)):
         return node
     if isinstance(node, tree.SumAxis | tree.Transpose | tree.Neg | tree.OnesLike):
-        return replace(node, arg=inferred_ones(node.arg))
+        return replace(node, arg=inferred_ones(node.arg, samples))
     if not isinstance(node, tree.MatMul | tree.ScalarMul | tree.Hadamard | tree.Div):
         if isinstance(node, tree.Add | tree.Sub):
-            return replace(node, left=inferred_ones(node.left), right=inferred_ones(node.right))
+            left, right = inferred_ones(node.left, samples), inferred_ones(node.right, samples)
+            return replace(node, left=left, right=right)
         return node
-    left, right = inferred_ones(node.left), inferred_ones(node.right)
+    left, right = inferred_ones(node.left, samples), inferred_ones(node.right, samples)
     if isinstance(node, tree.MatMul):
         if _inferred_ones(left) is not None and _transposes(left) % 2 == 1:
-            dim = _neighbour_dim(right, 0)
+            dim = _neighbour_dim(right, 0, samples)
             left = _sized(left, dim) if dim is not None else left
         if _inferred_ones(right) is not None and _transposes(right) % 2 == 0:
-            dim = _neighbour_dim(left, 1)
+            dim = _neighbour_dim(left, 1, samples)
             right = _sized(right, dim) if dim is not None else right
     return replace(node, left=left, right=right)
 
 
-def reading_notes(expr: Node, marks: frozenset[str] | set[str], dialect: str) -> tuple[str, ...]:
+def reading_notes(
+    expr: Node, marks: frozenset[str] | set[str], dialect: str, samples: Samples = "rows"
+) -> tuple[str, ...]:
     """How notation that could be read more than one way was read: a 1-D result compared as a
-    row, ``*`` as the matrix product, a ``1`` of inferred size, the softmax's targets."""
+    row (as a column with samples as columns), ``*`` as the matrix product, a ``1`` of inferred
+    size, the softmax's targets."""
     notes = []
-    shape = _probe_shape(expr) if id(expr) in tree.flat_parts(expr) else None
+    shape = _probe_shape(expr, samples) if id(expr) in tree.flat_parts(expr) else None
     if shape is not None and shape != (1, 1):
+        length = _probe_dim(shape[1])
+        compared = f"{length}×1 column" if samples == "columns" else f"1×{length} row"
         notes.append(
             f"{to_text(expr)} is a 1-D array in NumPy (no keepdims=True); "
-            f"it was compared as the 1×{_probe_dim(shape[1])} row"
+            f"it was compared as the {compared}"
         )
     for _, sub in tree.subtrees(expr):
         if isinstance(sub, tree.Ones) and sub.inferred:
@@ -331,7 +354,8 @@ def reading_notes(expr: Node, marks: frozenset[str] | set[str], dialect: str) ->
     if "matlab-axis" in marks:
         notes.append("a sum's dimension was counted from 1, as in MATLAB: 1 adds down each column")
     if "softmax" in marks:
+        along = "columns" if samples == "columns" else "rows"
         notes.append(
-            "softmax(A) was read for targets whose rows sum to 1, where ∂L/∂A = softmax(A) − Y"
+            f"softmax(A) was read for targets whose {along} sum to 1, where ∂L/∂A = softmax(A) − Y"
         )
     return tuple(notes)

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from ..layer import LAYER
-from .tree import OPERANDS, OUTPUT, OperandName, SizeName, Target
+from ..layer import LAYERS
+from .tree import OPERANDS, OUTPUT, UPSTREAM, OperandName, SizeName, Target
 
 #: How ``*``, and sums given an axis by position, are read (``--dialect``).
 Dialect: TypeAlias = Literal["numpy", "matlab", "math"]
 DIALECTS: tuple[Dialect, ...] = ("numpy", "matlab", "math")
 
-UPSTREAM = LAYER.role("upstream").name
-#: The variables a claim may be about: ∂L/∂Z, ∂L/∂W, ∂L/∂b.
-VARIABLES: tuple[str, ...] = tuple(LAYER.variables(bias=True))
-TARGETS: dict[str, Target] = {name: name for name in LAYER.variables(bias=True)}
+#: The variables a claim may be about, in either naming: ∂L/∂Z (∂L/∂X), ∂L/∂W, ∂L/∂b.
+TARGETS: dict[str, Target] = {
+    name: name for layer in LAYERS.values() for name in layer.variables(bias=True)
+}
+VARIABLES: tuple[str, ...] = tuple(TARGETS)
 #: Names whose gradient a claim may name: the variables, and the output A (whose ∂L/∂A is G).
 GRADIENT_OF: tuple[str, ...] = (*VARIABLES, OUTPUT)
 SIZE_NAMES: dict[str, SizeName] = {"m": "m", "k": "k", "n": "n"}
 
 
 def _gradient_words() -> dict[str, str]:
-    """Single words for ∂L/∂X: ``dX``, ``dLdX``, ``dL_dX``, ``grad_X``, ``X_grad``."""
+    """Single words for ∂L/∂V: ``dV``, ``dLdV``, ``dL_dV``, ``grad_V``, ``V_grad``."""
     words: dict[str, str] = {}
     for name in GRADIENT_OF:
         for word in (f"d{name}", f"dLd{name}", f"dL_d{name}", f"grad_{name}", f"{name}_grad"):

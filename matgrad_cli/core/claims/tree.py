@@ -12,21 +12,41 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Literal, TypeAlias, assert_never
 
-from ..layer import LAYER, Variable
+from ..layer import LAYERS, Layer, Role, Samples, Variable
 
-#: A gradient a claim is about: ``dZ``, ``dW`` or ``db`` names a variable of the layer.
+#: A gradient a claim is about: ``dZ`` (``dX`` with samples as columns), ``dW`` or ``db`` names
+#: a variable of the layer.
 Target: TypeAlias = Variable
 #: The targets of a concrete loss, a matrix of the shape of the layer's output.
 LOSS_TARGETS = "Y"
-#: The layer's output, A = ZW + 1_m b: a claim may name it, and it is computed from Z, W and b.
-OUTPUT = LAYER.role("output").name
-#: The operands a claim may name: the layer's variables, G = ∂L/∂A, the targets Y and the
-#: output A.
-OPERANDS: tuple[str, ...] = (
-    *LAYER.variables(bias=True),
-    LAYER.role("upstream").name,
-    LOSS_TARGETS,
-    OUTPUT,
+
+
+def _shared(role: Role) -> str:
+    """The name of the matrix with ``role``, the same in both conventions."""
+    (name,) = {layer.role(role).name for layer in LAYERS.values()}
+    return name
+
+
+#: The layer's output, A = ZW + 1_m b (or WX + b1ᵀ): a claim may name it, and it is computed
+#: from the layer's variables.
+OUTPUT = _shared("output")
+#: G = ∂L/∂A, in both conventions.
+UPSTREAM = _shared("upstream")
+#: The name of the input in each convention: Z (samples as rows), X (samples as columns).
+INPUTS: dict[Samples, Variable] = {
+    samples: layer.rule(layer.role("input").name).variable for samples, layer in LAYERS.items()
+}
+
+
+def operands(layer: Layer) -> tuple[str, ...]:
+    """The operands a claim may name in ``layer``: its variables, G = ∂L/∂A, the targets Y and
+    the output A."""
+    return (*layer.variables(bias=True), UPSTREAM, LOSS_TARGETS, OUTPUT)
+
+
+#: The operands a claim may name in either naming (Z and X both), in the order of the rows.
+OPERANDS: tuple[str, ...] = tuple(
+    dict.fromkeys(name for layer in LAYERS.values() for name in operands(layer))
 )
 #: One of OPERANDS.
 OperandName: TypeAlias = str
@@ -183,7 +203,9 @@ class Claim:
     ``notes`` say how notation that could be read more than one way was read (a 1-D result,
     ``*`` as a matrix product); ``marks`` name spellings a hint may refer to, such as MATLAB's
     ``'`` transpose (``"quote"``); ``loss`` is the loss the claim names, as in the identities
-    matgrad prints (``…, L = squared-error``), or None.
+    matgrad prints (``…, L = squared-error``), or None. ``samples`` is the convention the claim
+    was read in, its names those of that layer; ``naming`` the convention whose name of the
+    input (Z or X) the claim wrote, None when it names no input; ``dialect`` how it was read.
     """
 
     target: Target
@@ -192,6 +214,9 @@ class Claim:
     notes: tuple[str, ...] = field(default=(), compare=False)
     marks: frozenset[str] = field(default=frozenset(), compare=False)
     loss: str | None = field(default=None, compare=False)
+    samples: Samples = field(default="rows", compare=False)
+    naming: Samples | None = field(default=None, compare=False)
+    dialect: str = field(default="numpy", compare=False)
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -312,6 +337,15 @@ def _with_child(node: Node, slot: str, child: Node) -> Node:
             raise ValueError(f"{type(node).__name__} has no {slot}")
 
 
+def renamed(root: Node, names: dict[str, str]) -> Node:
+    """``root`` with every operand named a key of ``names`` named its value instead."""
+    if isinstance(root, Name):
+        return replace(root, name=names.get(root.name, root.name))
+    for slot, child in _children(root):
+        root = _with_child(root, slot, renamed(child, names))
+    return root
+
+
 def replaced(root: Node, path: TreePath, new: Node) -> Node:
     """``root`` with the node at ``path`` replaced by ``new``."""
     if not path:
@@ -320,10 +354,14 @@ def replaced(root: Node, path: TreePath, new: Node) -> Node:
     return _with_child(root, slot, replaced(getattr(root, slot), path[1:], new))
 
 
-#: The operands the layer's output A, and its softmax, are computed from.
+#: The operands the layer's output A, and its softmax, are computed from (in either naming: a
+#: caller keeps those its layer has).
+_VARIABLES = tuple(
+    dict.fromkeys(name for layer in LAYERS.values() for name in layer.variables(bias=True))
+)
 _COMPUTED_FROM: dict[str, tuple[str, ...]] = {
-    OUTPUT: tuple(LAYER.variables(bias=True)),
-    "softmax": (*LAYER.variables(bias=True), LOSS_TARGETS),
+    OUTPUT: _VARIABLES,
+    "softmax": (*_VARIABLES, LOSS_TARGETS),
 }
 
 

@@ -12,7 +12,8 @@ from typing import Any, Literal, TypeAlias
 
 from ...errors import MatgradError
 from .. import bridge
-from ..layer import Index, Shape, Sizes
+from ..layer import Index, Samples, Shape, Sizes
+from .conventions import ConventionKind
 from .repairs import HintKind
 from .shapes import ShapeStep
 from .tree import Target
@@ -86,6 +87,15 @@ class ClaimVerdict:
     #: The general sizes at which the claim was compared too, which show that a claim right
     #: there is right at every size (generality.py); empty when it failed before them.
     general_sizes: tuple[Sizes, ...] = ()
+    #: For a wrong claim right in another convention (conventions.py): which, and the sentence
+    #: that says so, the first thing its report says.
+    convention_kind: ConventionKind | None = None
+    convention: str | None = None
+
+    @property
+    def samples(self) -> Samples:
+        """The convention the claim was judged in."""
+        return self.reported_at.samples
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,8 @@ class CheckReport(bridge.Rendered):
     refused: tuple[RefusedClaim, ...] = ()
     #: With an answer key, each question's mark, in the key's order.
     marks: tuple[Mark, ...] = ()
+    #: The convention every claim was judged in: samples as rows or as columns.
+    samples: Samples = "rows"
 
     @property
     def score(self) -> tuple[float, float]:
