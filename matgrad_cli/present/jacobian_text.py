@@ -372,7 +372,8 @@ def _summary(derivation: JacobianDerivation) -> Iterator[RenderableType]:
     ]
     yield ui.results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
     failed = [check for check in checks if not check.holds]
-    where = f"at {plain.sizes_text(derivation.sizes)}, {derivation.layout} layout"
+    samples = ", samples as columns" if derivation.sizes.samples == "columns" else ""
+    where = f"at {plain.sizes_text(derivation.sizes)}{samples}, {derivation.layout} layout"
     if failed:
         yield ui.marked(False, f"{len(failed)} of the {len(checks)} checks fail {where}.")
     else:
