@@ -112,6 +112,26 @@ CASES: dict[str, list[str]] = {
     "jacobian-standalone": ["jacobian", "--standalone"],
     **{f"jacobian-3x2x4-{f}": ["jacobian", "-m", "3", "-k", "2", "-n", "4", "-f", f]
        for f in ("latex", "text")},
+    # prove and jacobian with samples as columns (A = WX + b1ᵀ), the Jacobians at a size where a
+    # transposed or swapped Kronecker factor shows
+    **{f"prove-columns-{f}": ["prove", "--samples", "columns", "-f", f]
+       for f in (*_FORMATS, "html", "beamer")},
+    "prove-columns-standalone": ["prove", "--samples", "columns", "--standalone"],
+    **{f"prove-columns-no-bias-{f}": ["prove", "--samples", "columns", "--no-bias", "-f", f]
+       for f in ("latex", "text")},
+    **{f"jacobian-columns-2x3x4-{f}": ["jacobian", "-m", "2", "-k", "3", "-n", "4", "--samples",
+                                       "columns", "-f", f]
+       for f in (*_FORMATS, "html", "beamer")},
+    **{f"jacobian-columns-denominator-2x3x4-{f}": ["jacobian", "-m", "2", "-k", "3", "-n", "4",
+                                                   "--samples", "columns", "--layout",
+                                                   "denominator", "-f", f]
+       for f in _FORMATS},
+    "jacobian-columns-2x3x4-standalone": [
+        "jacobian", "-m", "2", "-k", "3", "-n", "4", "--samples", "columns", "--standalone",
+    ],
+    "jacobian-columns-3x2x1-text": [
+        "jacobian", "-m", "3", "-k", "2", "-n", "1", "--samples", "columns", "-f", "text",
+    ],
     # a web page and slides: derive at two sizes and losses, one page of every other kind
     **{f"derive-2x2x2-{f}": ["derive", "-f", f] for f in ("html", "beamer")},
     **{f"derive-3x2x4-softmax-{f}": ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
@@ -124,6 +144,8 @@ CASES: dict[str, list[str]] = {
     "derive-bad-size": ["derive", "-m", "0"],
     "derive-bad-format": ["derive", "-f", "docx"],
     "derive-bad-samples": ["derive", "--samples", "diagonal"],
+    "prove-bad-samples": ["prove", "--samples", "diagonal"],
+    "jacobian-bad-samples": ["jacobian", "--samples", "diagonal"],
     "derive-columns-bad-section": ["derive", "--samples", "columns", "--sections", "Z"],
 }  # fmt: skip
 
