@@ -6,10 +6,11 @@ A key is a TOML file (docs/autograding.md)::
     loss = "squared-error"      # optional: the --loss the answers are read with
     dialect = "numpy"           # optional: how * between matrices is read
     sizes = [3, 2, 4]           # optional: m, k, n to check at instead of the default sizes
+    samples = "columns"         # optional: A = WX + b1ᵀ (columns) rather than A = ZW + 1b (rows)
 
     [[question]]
     name = "1a"                 # how the answers file names it
-    gradient = "dW"             # dZ, dW or db
+    gradient = "dW"             # dZ, dW or db (dX, dW or db with samples as columns)
     points = 2                  # optional, 1 by default
     shape_credit = 0.5          # optional: the share of the points for the right shape
 
@@ -30,7 +31,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...files import shown
-from ..layer import Sizes, positive_sizes
+from ..layer import LAYERS, SAMPLES, Samples, Sizes, positive_sizes
 from ..losses import LOSS_NAMES
 from .answers import GRADIENT_NAMES
 from .parser import DIALECTS, Dialect, read_text_file
@@ -40,7 +41,7 @@ from .verdict import CheckReport, ClaimVerdict, Mark, RefusedClaim
 #: The most questions a key may hold.
 MAX_QUESTIONS = 200
 _GRADIENTS: dict[str, Target] = {f"d{name}": name for name in GRADIENT_NAMES}
-_KEYS = frozenset({"loss", "dialect", "sizes", "question"})
+_KEYS = frozenset({"loss", "dialect", "sizes", "samples", "question"})
 _QUESTION_KEYS = frozenset({"name", "gradient", "points", "shape_credit"})
 
 
@@ -57,12 +58,14 @@ class Question:
 
 @dataclass(frozen=True)
 class AnswerKey:
-    """The questions, and the loss, dialect and sizes every answer is checked with."""
+    """The questions, and the loss, dialect, sizes and convention every answer is checked with
+    (the sizes, when given, carry the convention)."""
 
     questions: tuple[Question, ...]
     loss: str = "generic"
     dialect: Dialect = "numpy"
     sizes: Sizes | None = None
+    samples: Samples = "rows"
 
 
 @dataclass(frozen=True)
@@ -94,31 +97,36 @@ def read_key(path: Path) -> AnswerKey:
     dialect = data.get("dialect", "numpy")
     if dialect not in DIALECTS:
         raise _fail(path, f"unknown dialect {dialect!r} (dialects: {', '.join(DIALECTS)})")
+    samples = data.get("samples", "rows")
+    if samples not in SAMPLES:
+        raise _fail(path, f"unknown samples {samples!r} (samples: {', '.join(SAMPLES)})")
     questions = data.get("question")
     if not isinstance(questions, list) or not questions:
         raise _fail(path, 'no questions: add [[question]] tables with name and gradient = "dW"')
     if len(questions) > MAX_QUESTIONS:
         raise _fail(path, f"more than {MAX_QUESTIONS} questions")
-    read = tuple(_question(path, number, entry) for number, entry in enumerate(questions, 1))
+    read = tuple(
+        _question(path, number, entry, samples) for number, entry in enumerate(questions, 1)
+    )
     names = [question.name for question in read]
     repeated = next((name for name in names if names.count(name) > 1), None)
     if repeated is not None:
         raise _fail(path, f"question {repeated!r} is named twice")
-    return AnswerKey(read, loss, dialect, _sizes(path, data.get("sizes")))
+    return AnswerKey(read, loss, dialect, _sizes(path, data.get("sizes"), samples), samples)
 
 
-def _sizes(path: Path, sizes: Any) -> Sizes | None:
+def _sizes(path: Path, sizes: Any, samples: Samples) -> Sizes | None:
     if sizes is None:
         return None
     if not (isinstance(sizes, list) and len(sizes) == 3 and all(type(s) is int for s in sizes)):
         raise _fail(path, "sizes must be three whole numbers [m, k, n]")
     try:
-        return positive_sizes(*sizes)
+        return positive_sizes(*sizes, samples=samples)
     except InputError as error:
         raise _fail(path, str(error)) from None
 
 
-def _question(path: Path, number: int, entry: Any) -> Question:
+def _question(path: Path, number: int, entry: Any, samples: Samples) -> Question:
     """The ``number``-th [[question]] table, checked."""
     where = f"question {number}"
     if not isinstance(entry, Mapping):
@@ -130,8 +138,10 @@ def _question(path: Path, number: int, entry: Any) -> Question:
     if not isinstance(name, str) or not name.strip() or ":" in name or len(name) > 64:
         raise _fail(path, f"{where} needs a name: a short text without ':'")
     gradient = entry.get("gradient")
-    if gradient not in _GRADIENTS:
-        raise _fail(path, f"question {name!r}: gradient must be dZ, dW or db")
+    variables = LAYERS[samples].variables(bias=True)
+    if gradient not in _GRADIENTS or _GRADIENTS[gradient] not in variables:
+        allowed = ", ".join(f"d{name}" for name in variables[:-1]) + f" or d{variables[-1]}"
+        raise _fail(path, f"question {name!r}: gradient must be {allowed}")
     points = _number(path, name, "points", entry.get("points", 1), 0, 1000)
     credit = _number(path, name, "shape_credit", entry.get("shape_credit", 0), 0, 1)
     return Question(name.strip(), _GRADIENTS[gradient], points, credit)
