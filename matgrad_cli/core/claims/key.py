@@ -121,7 +121,7 @@ def _sizes(path: Path, sizes: Any, samples: Samples) -> Sizes | None:
     if not (isinstance(sizes, list) and len(sizes) == 3 and all(type(s) is int for s in sizes)):
         raise _fail(path, "sizes must be three whole numbers [m, k, n]")
     try:
-        return positive_sizes(*sizes, samples=samples)
+        return positive_sizes(sizes[0], sizes[1], sizes[2], samples=samples)
     except InputError as error:
         raise _fail(path, str(error)) from None
 
