@@ -100,6 +100,11 @@ CASES: dict[str, list[str]] = {
     **{f"check-softmax-{f}": ["check", "--loss", "softmax-cross-entropy", "dW = Z.T @ G",
                               "dZ = (G - Y) @ W.T", "-f", f] for f in _FORMATS},
     "check-squared-error-text": ["check", "--loss", "squared-error", "dW = Z.T @ (G + Y)"],
+    # a columns course: right answers, one in the other naming, a numerator-layout answer
+    **{f"check-columns-{f}": ["check", "--samples", "columns", "dX = W.T @ G", "db = np.sum(G, 1)",
+                              "dW = G.T @ X", "dW = X @ G.T", "dZ = G @ W.T", "-f", f]
+       for f in (*_FORMATS, "html", "gradescope")},
+    "check-mixed-naming": ["check", "dX = G @ Z.T"],
     "check-parse-error": ["check", "dW = Z.T @@ G"],
     "check-unknown-name": ["check", "dW = Q @ G"],
     # prove and jacobian

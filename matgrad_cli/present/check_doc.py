@@ -14,10 +14,11 @@ from ..core.claims import (
     Mark,
     NumberMatrix,
     RefusedClaim,
+    convention_line,
     number_text,
     shape_text,
 )
-from ..core.layer import Sizes
+from ..core.layer import LAYERS, Samples, Sizes
 from ..core.losses import ConcreteLoss, loss_named
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex
@@ -32,9 +33,14 @@ def gradient_name(verdict: ClaimVerdict) -> str:
     return GRADIENT_NAMES[verdict.target]
 
 
-def compared_with(verdict: ClaimVerdict, loss: str = "L", layer: str = "A = ZW + b") -> str:
+#: The layer in a few symbols, in each convention.
+LAYER_TEXT: dict[Samples, str] = {"rows": "A = ZW + b", "columns": "A = WX + b"}
+
+
+def compared_with(verdict: ClaimVerdict, loss: str = "L", layer: str | None = None) -> str:
     """What the claim was compared with, in words (plain text unless ``loss`` and ``layer`` are
     given as math)."""
+    layer = LAYER_TEXT[verdict.samples] if layer is None else layer
     if verdict.loss == "generic":
         return f"the elementwise chain rule through {layer}"
     return f"{loss} = {loss_named(verdict.loss).title} differentiated through {layer}"
@@ -86,6 +92,8 @@ def entry_note(verdict: ClaimVerdict, math: bool = False) -> str | None:
     words = set(re.findall(r"[A-Za-z]+_", difference.claimed + " " + difference.correct))
     shown = [(latex if math else text) for prefix, text, latex in _LETTERS if prefix in words]
     notes = [note for note in shown if note is not None]
+    if verdict.samples == "columns":
+        notes = [note.replace("ZW", "WX").replace("a_{i,:})_j", "a_{:,j})_i") for note in notes]
     if difference.condition:
         notes.append(f"shown for {difference.condition}")
     return "; ".join(notes) if notes else None
@@ -170,9 +178,18 @@ def _values(verdict: ClaimVerdict) -> list[Block]:
     return blocks
 
 
+def convention_first(verdict: ClaimVerdict) -> str | None:
+    """The other convention a wrong claim is right in, as the sentence its report starts with."""
+    if verdict.convention is None:
+        return None
+    return verdict.convention[0].upper() + verdict.convention[1:] + "."
+
+
 def _reading(verdict: ClaimVerdict) -> list[Block]:
-    """A hint that explains the claim's first problem, then how the claim was read."""
-    blocks: list[Block] = []
+    """The other convention the claim is right in, a hint that explains its first problem, then
+    how the claim was read."""
+    first = convention_first(verdict)
+    blocks: list[Block] = [] if first is None else [Paragraph(first)]
     if verdict.hint and verdict.hint_kind in LEADING_HINTS:
         blocks.append(Paragraph(f"Hint: {verdict.hint}."))
     blocks += [Paragraph(f"Read: {note}.") for note in verdict.notes]
@@ -188,7 +205,7 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
         blocks += [
             Paragraph(
                 f"Correct: it equals ${slashed(verdict.target)}$ entry by entry, compared with "
-                f"{compared_with(verdict, '$L$', f'${forward_latex(True)}$')} at "
+                f"{compared_with(verdict, '$L$', f'${_forward(verdict)}$')} at "
                 f"$m \\times k \\times n$ = {where}."
             )
         ]
@@ -203,6 +220,11 @@ def _verdict_section(number: int, verdict: ClaimVerdict) -> Section:
         note = f" ({upstream})" if upstream else ""
         blocks.append(Paragraph(f"Right answer: `{verdict.correct_formula}`{note}"))
     return Section(f"Claim {number}: `{verdict.claim}`, {status}", tuple(blocks))
+
+
+def _forward(verdict: ClaimVerdict) -> str:
+    """The forward pass in LaTeX, in the verdict's convention."""
+    return forward_latex(True, LAYERS[verdict.samples])
 
 
 def points_text(points: float) -> str:
@@ -259,6 +281,8 @@ def check_document(report: CheckReport, full: bool = False) -> Document:
     ]
     if report.marks:
         sections = _graded_sections(report, sections)
+    if report.samples != "rows":
+        sections.insert(0, Section("Convention", (Paragraph(convention_line(report.samples)),)))
     count = Paragraph(summary_count(report))
     sections.append(Section("Summary", (count,)))
     return Document("Checking gradient claims against the verified derivation", tuple(sections))

@@ -23,6 +23,7 @@ from ..core.claims import (
     ClaimVerdict,
     NumberMatrix,
     RefusedClaim,
+    convention_line,
     number_text,
     shape_text,
 )
@@ -146,7 +147,11 @@ def _hint(verdict: ClaimVerdict) -> Text:
 
 
 def _reading(verdict: ClaimVerdict) -> Iterator[RenderableType]:
-    """A hint that explains the claim's first problem, then how the claim was read."""
+    """The other convention the claim is right in, a hint that explains its first problem, then
+    how the claim was read."""
+    first = doc.convention_first(verdict)
+    if first is not None:
+        yield Text(first, style="bold " + _STYLE_HINT)
     if verdict.hint is not None and verdict.hint_kind in LEADING_HINTS:
         yield _hint(verdict)
     for note in verdict.notes:
@@ -194,6 +199,9 @@ class CheckView:
     report: CheckReport
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.report.samples != "rows":
+            yield Text(convention_line(self.report.samples), style="bold")
+            yield Text("")
         if self.report.marks:
             yield from self._graded()
             return

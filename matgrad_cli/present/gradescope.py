@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..core.claims import GRADIENT_NAMES, CheckReport, ClaimVerdict, RefusedClaim
+from ..core.claims import GRADIENT_NAMES, CheckReport, ClaimVerdict, RefusedClaim, convention_line
 from .check_doc import summary_count
 from .check_text import RefusedView, VerdictView
 from .terminal import render_to_text
@@ -66,6 +66,8 @@ def gradescope_data(report: CheckReport) -> dict[str, Any]:
         ]
         earned = sum(test["score"] for test in tests)
         summary = summary_count(report)
+    if report.samples != "rows":
+        summary = f"{convention_line(report.samples)} {summary}"
     return {
         "score": _number(earned),
         "output": summary,

@@ -180,7 +180,15 @@ def _number_matrix(matrix: NumberMatrix) -> list[list[int | str]]:
 
 
 def _verdict(verdict: ClaimVerdict) -> dict[str, Any]:
-    """One claim's verdict, with its shapes, first difference, counterexample and hint."""
+    """One claim's verdict, with its shapes, first difference, counterexample and hint; and,
+    for a wrong claim right in another convention, which (``convention``)."""
+    data = _verdict_fields(verdict)
+    if verdict.convention is not None:
+        data["convention"] = {"kind": verdict.convention_kind, "message": verdict.convention}
+    return data
+
+
+def _verdict_fields(verdict: ClaimVerdict) -> dict[str, Any]:
     difference = verdict.first_difference
     example = verdict.counterexample
     return {
@@ -227,8 +235,10 @@ def check_data(report: CheckReport) -> dict[str, Any]:
     total = len(report.entries)
     right = sum(1 for verdict in report.verdicts if verdict.correct)
     wrong = len(report.verdicts) - right
-    data: dict[str, Any] = {
-        "schema": SCHEMA_VERSION,
+    data: dict[str, Any] = {"schema": SCHEMA_VERSION}
+    if report.samples != "rows":
+        data["samples"] = report.samples  # absent: samples as rows, A = ZW + 1b
+    data |= {
         "correct": report.correct,
         "counts": {"claims": total, "correct": right, "wrong": wrong},
         "claims": [

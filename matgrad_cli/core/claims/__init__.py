@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from .answers import CORRECT_FORMULAS, GRADIENT_NAMES
 from .cost import CheckTooCostly
-from .judge import DEFAULT_SIZES, check
+from .judge import DEFAULT_SIZES, check, default_sizes
+from .naming import convention_line
 from .parser import DIALECTS, ClaimLine, Dialect, read_claims_file
 from .repairs import LEADING_HINTS
 from .shapes import shape_text
@@ -41,6 +42,8 @@ __all__ = [
     "NumberMatrix",
     "RefusedClaim",
     "check",
+    "convention_line",
+    "default_sizes",
     "number_text",
     "read_claims_file",
     "shape_text",
