@@ -56,6 +56,12 @@ def test_the_corpus_holds_at_least_150_answers_right_wrong_and_refused() -> None
     assert sum(answer.exit == 1 for answer in ANSWERS) >= 50
 
 
+def test_the_corpus_holds_answers_written_for_a_columns_course() -> None:
+    columns = [answer for answer in ANSWERS if "columns" in answer.options]
+    assert len(columns) >= 25
+    assert {answer.exit for answer in columns} == {0, 1, 2}
+
+
 def _arguments(options: tuple[str, ...]) -> dict[str, object]:
     values = dict(zip(options[::2], options[1::2], strict=True))
     arguments: dict[str, object] = {}
@@ -63,9 +69,11 @@ def _arguments(options: tuple[str, ...]) -> dict[str, object]:
         arguments["loss"] = values.pop("--loss")
     if "--dialect" in values:
         arguments["dialect"] = values.pop("--dialect")
+    samples = values.pop("--samples", "rows")
+    arguments["samples"] = samples
     if values:
         arguments["sizes"] = Sizes(
-            int(values.pop("--m")), int(values.pop("--k")), int(values.pop("--n"))
+            int(values.pop("--m")), int(values.pop("--k")), int(values.pop("--n")), samples
         )
     assert not values, f"unknown options {values}"
     return arguments
