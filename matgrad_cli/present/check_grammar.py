@@ -26,6 +26,10 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
     ("dZ = 2 * G @ W.T", "a number scales: 2 * X, 2 X, X / 2 (a wrong answer here)"),
     ("dW = Z.T @ G / m", "/ by a number or a size (wrong here: G already holds any 1/m)"),
     ("dZ = −G @ W.T", "the Unicode minus − (a wrong answer here)"),
+    ("dX = W.T @ G", "--samples columns: ∂L/∂X"),
+    ("dW = G @ X.T", "--samples columns: ∂L/∂W"),
+    ("db = np.sum(G, axis=1, keepdims=True)", "--samples columns: ∂L/∂b, the row sums of G"),
+    ("dW = G.T @ Z", "numerator layout, the transpose of ∂L/∂W (a wrong answer, said so first)"),
 )
 
 _HEADER = """\
@@ -34,9 +38,15 @@ The claim language of matgrad check
 A claim is a gradient, '=', and a matrix expression:  dW = Z.T @ G
 
   The layer:  A = Z W + b   Z is m×k, W is k×n, b is 1×n (added to every row), A is m×n.
+              With --samples columns: A = W X + b   X is k×m, W is n×k, b is n×1 (added to
+              every column), A is n×m; m is the number of samples in both.
   Left side:  dZ, dW, db; also dL/dW, ∂L/∂W, ∂W, \\frac{\\partial L}{\\partial W}, \\nabla_W L.
   Names:      Z, W, b; G = ∂L/∂A (also dA, dL/dA, ∂L/∂A, delta); Y, the targets, and A
               and softmax(A) under a concrete --loss; m, k, n as sizes and numbers.
+              X names the input with --samples columns (dX, X); a claim written with the
+              other convention's name is read as the input, said in the report; a claim
+              naming both Z and X is refused. An answer right with the other --samples, or
+              in numerator layout (the transpose of the gradient), is wrong, and said so.
   Numbers:    2, 0.5, 1e-3 are exact; a number scales (2 * G, 2 G) or divides (G / m).
 
 Operators, tightest first:
@@ -46,14 +56,17 @@ Operators, tightest first:
               X * Y, X .* Y, X ⊙ Y and multiply(X, Y) are elementwise (--dialect matlab
               or math: * is X @ Y);
               c * X and X / c scale by a number or a size
-  sum         X + Y, X - Y; a 1×c row is added to every row of an r×c matrix
+  sum         X + Y, X - Y; a 1×c row is added to every row of an r×c matrix (with
+              --samples columns, an r×1 column to every column)
 
 Functions (np., numpy., torch., jnp. may come first):
   sum(X, axis=0) adds up the rows (also X.sum(0), sum(X, dim=0), keepdims=True, keepdim=True);
   mean(X, axis=0) averages them; ones(r, c), ones((r, c)), ones(m), ones_like(X);
   1ᵀ and \\mathbf{1} take their size from the product they are in, and G 1 is a column of ones;
   softmax(A) under --loss softmax-cross-entropy; A and Z W + b, the layer's output;
-  without keepdims a sum is 1-D, and is compared as a row (the report says how it was read).
+  without keepdims a sum is 1-D, and is compared as a row, or with --samples columns as a
+  column (the report says how it was read); with --samples columns the softmax is taken down
+  each column, softmax(A, axis=0).
 
 Examples:
 """
