@@ -481,3 +481,19 @@ def test_an_unknown_convention_or_a_name_of_the_other_one_is_refused() -> None:
         numeric_verify(2, 2, 2, samples="diagonal")
     with pytest.raises(ValueError, match="no matrix form for 'Z': choose from X, W, b"):
         numeric_verify(2, 2, 2, samples="columns", forms={"Z": lambda x, w, g: w.T @ g})
+
+
+@pytest.mark.parametrize("loss", ["generic", "sum", "squared-error", "softmax-cross-entropy"])
+def test_a_flat_vector_is_read_as_the_bias_column(loss: str) -> None:
+    """`np.sum(G, axis=1)` is a flat vector: with samples as columns it stands for the n×1 column
+    b, and the column sums `np.sum(G, axis=0)` (m of them) are wrong, in shape or in value."""
+    right = numeric_verify(
+        3, 2, 4, samples="columns", loss=loss, forms={"b": lambda x, w, g: g.sum(axis=1)}
+    )
+    assert _check(right, "b").holds
+    assert _check(right, "b").claimed_shape == (4, 1)
+    wrong = numeric_verify(
+        3, 2, 4, samples="columns", loss=loss, forms={"b": lambda x, w, g: g.sum(axis=0)}
+    )
+    assert _check(wrong, "b").claimed_shape == (3, 1)
+    assert not wrong.verified
