@@ -459,6 +459,66 @@ def test_the_derived_columns_gradients_match_finite_differences_of_a_loss() -> N
     assert transposed != reference["W"]
 
 
+def _softmax_loss(x: Rows, w: Rows, b: Sequence[Any], y: Rows) -> Any:
+    """−Σ_i Σ_j y_{j,i} (a_{j,i} − log Σ_q e^{a_{q,i}}): the softmax over each column, at 40
+    digits."""
+    a = _outputs(x, w, b)
+    n, m = len(a), len(a[0])
+    total = mpmath.mpf(0)
+    for i in range(m):
+        log_sum = mpmath.log(mpmath.fsum(mpmath.exp(a[j][i]) for j in range(n)))
+        total -= mpmath.fsum(y[j][i] * (a[j][i] - log_sum) for j in range(n))
+    return total
+
+
+def test_the_derived_softmax_over_columns_matches_40_digit_differentiation() -> None:
+    """derive(loss="softmax-cross-entropy", samples="columns") at 3×2×3: its ∂L/∂X, ∂L/∂W and
+    ∂L/∂b (L differentiated through the layer by the CAS) and its matrix forms at the closed
+    form, evaluated at one point, equal mpmath's derivative of L by each entry to 30 digits."""
+    m, k, n = 3, 2, 3
+    x, w, b = [[1, -1, 2], [0, 2, -1]], [[1, -2], [2, 1], [-1, 1]], [1, 0, -2]
+    y = [[1, 0, 0], [0, 0, 1], [0, 1, 0]]  # one-hot columns
+    derivation = derive(m, k, n, samples="columns", loss="softmax-cross-entropy")
+    assert derivation.verified
+    loss = derivation.loss
+    assert loss is not None
+    values = {sympy.Symbol(name): value for name, value in _symbol_values(x, w, b).items()}
+    values |= {sympy.Symbol(f"y_{j + 1}_{i + 1}"): y[j][i] for j in range(n) for i in range(m)}
+    matrices: dict[str, Rows] = {"X": x, "W": w}
+    with mpmath.workdps(40):
+        shapes: dict[Variable, tuple[int, int]] = {"X": (k, m), "W": (n, k), "b": (n, 1)}
+        for name, (rows, cols) in shapes.items():
+            for r in range(rows):
+                for c in range(cols):
+
+                    def loss_of(t: Any, name: Variable = name, r: int = r, c: int = c) -> Any:
+                        if name == "b":
+                            moved_b = [v + t * (j == r) for j, v in enumerate(b)]
+                            return _softmax_loss(x, w, moved_b, y)
+                        moved = {**matrices, name: _moved(matrices[name], r, c, t)}
+                        return _softmax_loss(moved["X"], moved["W"], b, y)
+
+                    reference = mpmath.diff(loss_of, 0)
+                    for side in (loss.elementwise[name][r, c], loss.products[name][r, c]):
+                        value = mpmath.mpf(str(sympy.N(side.xreplace(values), 45)))
+                        assert abs(value - reference) < mpmath.mpf(10) ** -30, (name, r, c)
+
+    # The same comparison refuses the softmax taken over each row of A (across the samples): its
+    # derivative by x_{1,1} is not the derived one.
+    def across_samples(t: Any) -> Any:
+        a = _outputs(_moved(x, 0, 0, t), w, b)
+        return -mpmath.fsum(
+            y[j][i] * (a[j][i] - mpmath.log(mpmath.fsum(mpmath.exp(v) for v in a[j])))
+            for j in range(n)
+            for i in range(m)
+        )
+
+    with mpmath.workdps(40):
+        wrong = mpmath.diff(across_samples, 0)
+        derived = mpmath.mpf(str(sympy.N(loss.elementwise["X"][0, 0].xreplace(values), 45)))
+        assert abs(derived - wrong) > mpmath.mpf(10) ** -3
+
+
 # --- What it says, and bad input -----------------------------------------------------------------
 
 
