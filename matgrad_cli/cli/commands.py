@@ -15,6 +15,7 @@ from .deliver import conclude, deliver, prepare_output
 
 if TYPE_CHECKING:
     from ..core.losses import Loss
+    from ..core.model import Derivation
 
 
 def derive(
@@ -63,34 +64,34 @@ def derive(
     if numeric:
         from ..core.numeric import numeric_verify
 
-        result = numeric_verify(
-            sizes.m, sizes.k, sizes.n, bias=bias, seed=seed, loss=loss, samples=samples
-        )
+        result = numeric_verify(*_mkn(sizes), bias=bias, seed=seed, loss=loss, samples=samples)
         deliver(result, output_format, destination, force, standalone=standalone)
         conclude(result, result.verified)
+    derivation = _derived(sizes, bias, engine, loss)
+    shaped: dict[str, Any] = {"full": full, "chosen": chosen}  # what the document shows
+    deliver(derivation, output_format, destination, force, standalone=standalone, **shaped)
+    conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
+
+
+def _mkn(sizes: Sizes) -> tuple[int, int, int]:
+    """m, k and n, as the core's functions take them."""
+    return sizes.m, sizes.k, sizes.n
+
+
+def _derived(sizes: Sizes, bias: bool, engine: str | None, loss: str) -> Derivation:
+    """The symbolic derivation at ``sizes``, in their convention, with a progress bar on a
+    terminal when it takes a while."""
     from ..core.derive import derive as derive_layer
 
     with TerminalProgress() as progress:
-        derivation = derive_layer(
-            sizes.m,
-            sizes.k,
-            sizes.n,
+        return derive_layer(
+            *_mkn(sizes),
             bias=bias,
             engine=engine,
             loss=loss,
-            samples=samples,
+            samples=sizes.samples,
             progress=progress,
         )
-    deliver(
-        derivation,
-        output_format,
-        destination,
-        force,
-        standalone=standalone,
-        full=full,
-        chosen=chosen,
-    )
-    conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
 
 
 def _numeric_route(sizes: Sizes, engine: str | None, loss: str, numeric: bool) -> bool:
