@@ -276,14 +276,14 @@ def _forward(derivation: Derivation, full: bool) -> Section:
 def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Block]:
     """∂L/∂A as differentiated entry by entry: a matrix, or one entry a line when wide (over a
     common denominator for a loss with exp or log)."""
-    upstream = loss.upstream
-    lead = Paragraph("Differentiating $L$ with respect to each $a_{i,j}$:")
+    upstream, entry_of_a = loss.upstream, _entry_of_a(loss)
+    lead = Paragraph(f"Differentiating $L$ with respect to each ${entry_of_a}$:")
     if not loss.definition.polynomial:
         import sympy
 
         upstream = upstream.applyfunc(sympy.together)
         lead = Paragraph(
-            "Differentiating $L$ with respect to each $a_{i,j}$, each result over a common "
+            f"Differentiating $L$ with respect to each ${entry_of_a}$, each result over a common "
             "denominator:"
         )
     elif cols <= 3:
@@ -303,16 +303,19 @@ def _upstream(loss: LossDerivation, rows: int, cols: int, full: bool) -> list[Bl
 def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
     """∂L/∂A in closed form first, then the check that differentiating L entry by entry gives it
     (read off ``closed_form_holds``), with the condition it holds under."""
-    definition = loss.definition
+    definition, entry_of_a = loss.definition, _entry_of_a(loss)
     entries = loss.sizes.m * loss.sizes.n
     blocks: list[Block] = [
         Paragraph("In closed form, its gradient with respect to $A$ is"),
         Display((f"{tex.grad('A')} = {definition.closed_form_latex}",)),
     ]
     if definition.shorthand_latex is not None:
+        # The softmax runs over each sample: a row of A, or a column with samples as columns.
+        line = "column" if loss.sizes.samples == "columns" else "row"
+        softmax = rf"\operatorname{{softmax}}(A)_{{{entry_of_a[3:-1]}}}"
         blocks += [
-            Paragraph("with the softmax taken along each row of $A$:"),
-            Display((rf"\operatorname{{softmax}}(A)_{{i,j}} = {definition.shorthand_latex}",)),
+            Paragraph(f"with the softmax taken along each {line} of $A$:"),
+            Display((f"{softmax} = {definition.shorthand_latex}",)),
         ]
     where = " in the appendix" if full else " with the option --full"
     condition = definition.condition
@@ -321,7 +324,7 @@ def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
         blocks.append(
             Paragraph(
                 f"NOT verified: the closed form ${closed}$ is not what differentiating $L$ with "
-                "respect to each $a_{i,j}$ gives, entry by entry."
+                f"respect to each ${entry_of_a}$ gives, entry by entry."
             )
         )
         return [*blocks, *_upstream(loss, *loss.sizes.shape_of("A"), full)]
@@ -332,12 +335,18 @@ def _closed_form(loss: LossDerivation, full: bool) -> list[Block]:
     )
     blocks.append(
         Paragraph(
-            f"Check: differentiating $L$ with respect to each of the {entries} entries $a_{{i,j}}$ "
-            f"gives exactly these entries{under}; the derivatives entry by entry are printed"
+            f"Check: differentiating $L$ with respect to each of the {entries} entries "
+            f"${entry_of_a}$ gives exactly these entries{under}; the derivatives entry by entry "
+            "are printed"
             f"{where}."
         )
     )
     return blocks
+
+
+def _entry_of_a(loss: LossDerivation) -> str:
+    """The generic entry of A in the loss's convention: a_{i,j}, or a_{j,i}."""
+    return layer.generic_entry("A", loss.sizes.layer)
 
 
 def _example(example: Any, k: int, entry: str) -> list[Block]:
@@ -359,9 +368,10 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
     loss, convention = derivation.loss, derivation.sizes.layer
     if loss is None:
         return []
-    definition = loss.definition
+    definition, output = loss.definition, convention.role("output")
+    shape_of_a = f"{output.rows} \\times {output.cols}"
     targets = (
-        ", with symbolic targets $y_{i,j}$ (the $m \\times n$ matrix $Y$)"
+        f", with symbolic targets $y{_entry_of_a(loss)[1:]}$ (the ${shape_of_a}$ matrix $Y$)"
         if definition.has_targets
         else ""
     )
@@ -387,7 +397,7 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
     blocks.append(
         Paragraph(
             "The chain-rule derivation that follows holds for any loss, this one included: "
-            "read $\\partial L/\\partial a_{i,j}$ as the entries of the closed form above."
+            f"read ${tex.slashed(_entry_of_a(loss))}$ as the entries of the closed form above."
         )
     )
     return [Section(f"The loss: {definition.title}", tuple(blocks))]
