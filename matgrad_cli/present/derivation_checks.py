@@ -126,7 +126,7 @@ def summary_section(derivation: Derivation, brief: bool = False) -> Section:
         entries = loss.sizes.m * loss.sizes.n
         closed = (
             f"$\\partial L/\\partial A = {loss.definition.closed_form_latex}$",
-            f"${tex.shape_latex(loss.sizes.m, loss.sizes.n)}$",
+            f"${tex.shape_latex(*loss.sizes.shape_of('A'))}$",
             "",
             f"holds ({entries} of {entries})" if loss.closed_form_holds else "FAILS",
         )
