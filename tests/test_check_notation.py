@@ -22,7 +22,7 @@ from matgrad_cli.cli import app
 from matgrad_cli.core.claims import CheckTooCostly, check
 from matgrad_cli.core.claims.answers import expected_tree
 from matgrad_cli.core.claims.cost import BUDGET, Meter, claim_cost
-from matgrad_cli.core.claims.judge import DEFAULT_SIZES, judge_claims
+from matgrad_cli.core.claims.judge import DEFAULT_SIZES, default_sizes, judge_claims
 from matgrad_cli.core.claims.parser import MAX_CLAIM_LENGTH, MAX_NESTING, parse_claim
 from matgrad_cli.core.claims.repairs import ELEMENTWISE_MESSAGE, hinted
 from matgrad_cli.core.claims.tree import Claim, to_text
@@ -340,8 +340,9 @@ def test_any_text_in_the_new_alphabet_parses_or_is_one_positioned_error(text: st
 
 
 def _estimate(claim: str, sizes: tuple[Sizes, ...], loss: str, dialect: str) -> int:
-    parsed = parse_claim(claim, dialect)  # type: ignore[arg-type]
-    target = expected_tree(parsed.target)
+    samples = sizes[0].samples
+    parsed = parse_claim(claim, dialect, samples)  # type: ignore[arg-type]
+    target = expected_tree(parsed.target, samples)
     return claim_cost(parsed.expr, target, sizes, loss, hinted(parsed.expr)).operations
 
 
@@ -351,7 +352,9 @@ def test_every_corpus_answer_spends_within_its_estimate() -> None:
             continue
         arguments = _arguments(answer.options)
         given = arguments.get("sizes")
-        sizes = (given,) if isinstance(given, Sizes) else DEFAULT_SIZES
+        samples = arguments["samples"]
+        assert samples in ("rows", "columns")
+        sizes = (given,) if isinstance(given, Sizes) else default_sizes(samples)
         loss = str(arguments.get("loss", "generic"))
         dialect = str(arguments.get("dialect", "numpy"))
         meter = Meter(BUDGET)
