@@ -220,3 +220,44 @@ def test_a_rows_report_is_as_before() -> None:
     assert "samples" not in json.loads(stdout)
     _, stdout, _ = run("check", "dW = Z.T @ G")
     assert "Judged with" not in stdout
+
+
+# --- an answer key for a columns course ------------------------------------------------------
+
+COLUMNS_KEY = """\
+samples = "columns"
+
+[[question]]
+name = "1a"
+gradient = "dW"
+points = 2
+
+[[question]]
+name = "1b"
+gradient = "dX"
+"""
+
+
+def test_a_key_with_samples_as_columns_grades_in_that_convention(tmp_path: Path) -> None:
+    key, answers = tmp_path / "key.toml", tmp_path / "answers.txt"
+    key.write_text(COLUMNS_KEY, encoding="utf-8")
+    answers.write_text("1a: dW = G @ X.T\n1b: dZ = G @ W.T\n", encoding="utf-8")
+    code, stdout, _ = run("check", "--key", str(key), str(answers), "-f", "json")
+    data = json.loads(stdout)
+    assert code == 1
+    assert data["samples"] == "columns"
+    assert data["score"] == {"earned": 2, "points": 3}
+    assert data["claims"][1]["convention"]["kind"] == "samples"
+
+
+def test_a_key_asking_for_another_convention_s_gradient_is_refused(tmp_path: Path) -> None:
+    key, answers = tmp_path / "key.toml", tmp_path / "answers.txt"
+    key.write_text(COLUMNS_KEY.replace('"dX"', '"dZ"'), encoding="utf-8")
+    answers.write_text("1a: dW = G @ X.T\n", encoding="utf-8")
+    code, stdout, stderr = run("check", "--key", str(key), str(answers))
+    assert (code, stdout) == (2, "")
+    assert "gradient must be dX, dW or db" in stderr
+    key.write_text('samples = "diagonal"\n' + COLUMNS_KEY.split("\n", 1)[1], encoding="utf-8")
+    code, _, stderr = run("check", "--key", str(key), str(answers))
+    assert code == 2
+    assert "unknown samples 'diagonal'" in stderr
