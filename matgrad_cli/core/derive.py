@@ -187,7 +187,7 @@ def _with_loss(derivation: Derivation, loss: str) -> Derivation:
     if loss == "generic":
         return derivation
     derived = derivation.biased if derivation.biased is not None else derivation.plain
-    layer = Layer(derivation.symbols, derived.outputs, derived.products)
+    layer = Layer(derivation.symbols, derived.outputs, derived.products, derived.gradients)
     with _without_cycle_collector():
         concrete = derive_loss(
             loss, derivation.sizes, derivation.bias, engine=derivation.engine, layer=layer

@@ -12,8 +12,8 @@ closed form of ∂L/∂A is used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from .engine import Engine, add_by_key
 from .layer import BiasBroadcast, MatrixProduct, Sizes, Variable
@@ -179,63 +179,78 @@ def elementwise_gradients(
     }
 
 
+class DerivedLayer(Protocol):
+    """What the chain rule under a concrete loss takes from the layer: its symbols and forward
+    pass, and its elementwise gradients where the layer was derived already (None otherwise)."""
+
+    @property
+    def symbols(self) -> Symbols: ...
+    @property
+    def outputs(self) -> Outputs: ...
+    @property
+    def gradients(self) -> Mapping[Variable, Gradient] | None: ...
+
+
 def loss_gradients(
-    outputs: Outputs,
+    layer: DerivedLayer,
     row_losses: Sequence[Any],
     entries: Sequence[Sequence[Any]],
-    symbols: Symbols,
     sizes: Sizes,
     bias: bool,
     engine: Engine,
 ) -> dict[Variable, RowGradient]:
-    """∂L/∂x for every entry x of Z, W (and b) of L = Σ_p ℓ_p(a_p), by the chain rule through A
-    (SPEC section 1): ``row_losses`` are the ℓ_p over the symbols ``entries`` (a_{p,q}) and the
-    targets, and each row's share is ∂ℓ_p/∂x = Σ_q ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x.
+    """∂L/∂x for every entry x of Z, W (and b) of L = Σ_p ℓ_p(a_p) over the samples p, by the
+    chain rule through A (SPEC section 1): ``row_losses`` are the ℓ_p over the symbols
+    ``entries`` (sample p's entries of A) and the targets, and each sample's share is
+    ∂ℓ_p/∂x = Σ ∂ℓ_p/∂a · ∂a/∂x over the entries a of sample p that x feeds.
 
-    Both factors are the engine's derivatives: ∂ℓ_p/∂a_{p,q} of the row's loss by the symbol
-    a_{p,q}, once per entry of A (``_row_partials``), and ∂a_{p,q}/∂x of the terms of a_{p,q}, by
-    a Differentiator, as ``elementwise_gradients`` takes them. Which entries a_{p,q} hold x is
-    read off the forward pass: z_{p,r} is in every entry of row p, w_{r,q} and b_q in column q of
-    every row, so x has a share in each row it is in, and ℓ_p's other entries, and the other
-    rows, do not depend on x. The shares are written over
-    the entries of A (the comparison puts A = ZW (+ 1_m b) in where it needs to)."""
-    differentiator = Differentiator(engine, symbols)
-    names = {
-        name: [[str(symbol) for symbol in row] for row in symbols.rows(name)]
-        for name in sizes.layer.variables(bias)
-    }
-    # Each symbol's products ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x, by row p (1-based), in q order.
-    collected: dict[str, dict[int, list[Any]]] = {
-        key: {} for rows in names.values() for row in rows for key in row
-    }
-    partials_of, is_zero = differentiator.entry_partials, engine.is_zero
-    for p, (row, row_loss, row_entries) in enumerate(
-        zip(outputs, row_losses, entries, strict=True), start=1
-    ):
-        upstream = _row_partials(row_loss, row_entries, engine)
-        for output, outer in zip(row, upstream, strict=True):
-            for name, local in add_by_key(partials_of(output.terms), is_zero).items():
-                by_row = collected[name]
-                products = by_row.get(p)
-                if products is None:
-                    products = by_row[p] = []
-                products.append(outer * local)
-    add = engine.add
-
-    def shares(key: str) -> tuple[RowTerm, ...]:
-        return tuple(
-            (p, products[0] if len(products) == 1 else add(products))
-            for p, products in collected[key].items()
+    Both factors are the engine's derivatives: ∂ℓ_p/∂a of the sample's loss by the symbol a, once
+    per entry of A (``_row_partials``), and ∂a/∂x, the local partials of the elementwise route's
+    chain rule (``elementwise_gradients``, from the terms of the expanded entries), which also
+    say which entries x feeds: the layer's own where it was derived, else made here. The other
+    samples do not depend on x. The shares are written over the entries of A (the comparison
+    puts the layer in for A where it needs to)."""
+    gradients = layer.gradients
+    if gradients is None:
+        differentiator = Differentiator(engine, layer.symbols)
+        gradients = elementwise_gradients(
+            layer.outputs, layer.symbols, sizes, bias, differentiator, engine
         )
-
+    upstream = [
+        _row_partials(row_loss, row, engine)
+        for row_loss, row in zip(row_losses, entries, strict=True)
+    ]
+    by_rows = sizes.samples == "rows"
     return {
         name: RowGradient(
             name,
-            sizes.shape_of(name),
-            tuple(tuple(shares(key) for key in row) for row in names[name]),
+            gradients[name].shape,
+            tuple(
+                tuple(_shares(rule.terms, upstream, by_rows, engine) for rule in row)
+                for row in gradients[name].entries
+            ),
         )
         for name in sizes.layer.variables(bias)
     }
+
+
+def _shares(
+    terms: Sequence[UpstreamTerm], upstream: Sequence[Sequence[Any]], by_rows: bool, engine: Engine
+) -> tuple[RowTerm, ...]:
+    """(p, ∂ℓ_p/∂x) for each sample p (1-based) of the chain rule's ``terms`` ((p, q) of A,
+    ∂a_{p,q}/∂x): each ∂a/∂x times its entry's ∂ℓ_p/∂a, summed by sample. A sample is a row of A
+    (``by_rows``) or a column."""
+    products: dict[int, list[Any]] = {}
+    for (p, q), local in terms:
+        sample, column = (p, q) if by_rows else (q, p)
+        found = products.get(sample)
+        if found is None:
+            found = products[sample] = []
+        found.append(upstream[sample - 1][column - 1] * local)
+    return tuple(
+        (sample, values[0] if len(values) == 1 else engine.add(values))
+        for sample, values in products.items()
+    )
 
 
 def _row_partials(row_loss: Any, row: Sequence[Any], engine: Engine) -> list[Any]:

@@ -55,8 +55,8 @@ from .loss_definitions import (
     validate_loss,
 )
 from .matrix import matrix_forms
+from .model import Gradient, Outputs, Symbols, build_symbols
 from .model import MatrixForm as ModelMatrixForm
-from .model import Outputs, Symbols, build_symbols
 
 __all__ = [
     "LOSSES",
@@ -137,11 +137,13 @@ def closed_form_shown(loss: LossDerivation) -> Any:
 @dataclass(frozen=True)
 class Layer:
     """The layer a loss is differentiated through, on an engine: its symbols, its forward pass
-    and the matrix forms under test (matgrad's derive hands over its own)."""
+    and the matrix forms under test (matgrad's derive hands over its own), and the elementwise
+    gradients where the layer was derived already (their chain rule's local partials)."""
 
     symbols: Symbols
     outputs: Outputs
     products: Mapping[Variable, ModelMatrixForm]
+    gradients: Mapping[Variable, Gradient] | None = None
 
 
 def derive_loss(
@@ -175,7 +177,7 @@ def derive_loss(
     )
     textbook = definition.closed_form(a, y)
     holds = _closed_form_holds(definition, y, entries, upstream_rows, textbook, cas)
-    gradients = loss_gradients(outputs, row_losses, entries, layer.symbols, sizes, bias, cas)
+    gradients = loss_gradients(layer, row_losses, entries, sizes, bias, cas)
     through = {
         entry: output.value
         for row, sample in zip(entries, outputs, strict=True)
