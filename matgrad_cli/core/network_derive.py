@@ -1,0 +1,155 @@
+"""A network derived and verified: the entry point ``derive_network`` and its result.
+
+The elementwise route (network_elementwise.py) and the matrix route (network_matrix.py) never
+import each other; network_compare.py compares them entry by entry, one Check per gradient and
+per intermediate ∂L/∂Aℓ. The matrix route's rules can be replaced (``rules=``) to show that a
+wrong one is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ArgumentError, InputError
+from .activations import Activation, activation_named
+from .arguments import flag, optional_name
+from .checks import Check
+from .derive import _without_cycle_collector
+from .engine import get_engine
+from .network import (
+    ForwardPass,
+    GradientForms,
+    Network,
+    NetworkSymbols,
+    forward_pass,
+    network_sizes,
+    network_symbols,
+)
+from .network_compare import NetworkEquality, compare_forms
+from .network_elementwise import intermediate_gradient, parameter_gradients
+from .network_matrix import RULES, BackwardRules, backward
+
+__all__ = ["NetworkDerivation", "derive_network", "network_description"]
+
+
+@dataclass(frozen=True)
+class NetworkDerivation:
+    """A network's gradients by both routes and their comparison.
+
+    ``gradients`` (X, W1, b1, …) and ``intermediates`` (∂L/∂A1, …, ∂L/∂A_L) are the elementwise
+    route's, ``forms`` and ``recursion`` the matrix route's, ``checks`` one per gradient and per
+    intermediate, in that order."""
+
+    network: Network
+    engine: str
+    symbols: NetworkSymbols
+    forward: ForwardPass
+    gradients: dict[str, GradientForms]
+    intermediates: dict[str, GradientForms]
+    forms: dict[str, GradientForms]
+    recursion: dict[str, GradientForms]
+    checks: tuple[Check, ...]
+
+    @property
+    def verified(self) -> bool:
+        """True when every entry of every gradient and every Gℓ was proved equal."""
+        return all(check.holds for check in self.checks)
+
+    def gradient_matrix(self, name: str) -> Any:
+        """∂L/∂``name`` (X, Wℓ, bℓ or Aℓ) by the elementwise route, a SymPy Matrix over the
+        entry symbols and G's; the engine's derivatives of unknown functions left as SymPy
+        writes them."""
+        import sympy
+
+        found = self.gradients.get(name) or self.intermediates.get(name)
+        if found is None:
+            names = ", ".join([*self.gradients, *self.intermediates])
+            raise InputError(f"no gradient with respect to {name!r} (choose from {names})")
+        engine = get_engine(self.engine)
+        values = found.values(self.symbols.upstream, engine)
+        return sympy.Matrix([[engine.to_sympy(value) for value in row] for row in values])
+
+
+def network_description(
+    m: object,
+    k: object,
+    hidden: object,
+    n: object,
+    *,
+    activation: object = "generic",
+    output_activation: object = "identity",
+    bias: object = True,
+    engine: str = "symengine",
+    slope: object = None,
+) -> Network:
+    """The network, every argument checked before any work (InputError, SizeError)."""
+    sizes = network_sizes(m, k, hidden, n, engine)
+    if slope is not None and "leaky-relu" not in (activation, output_activation):
+        raise InputError(
+            f"a slope is given only with leaky-relu, not with {activation} and {output_activation}"
+        )
+    hidden_activation = _activation("activation", activation, slope)
+    output = _activation("output_activation", output_activation, slope)
+    return Network(sizes, hidden_activation, output, flag("bias", bias))
+
+
+def _activation(option: str, name: object, slope: object) -> Activation:
+    if isinstance(name, Activation):
+        return name
+    return activation_named(name, slope if name == "leaky-relu" else None)
+
+
+def derive_network(
+    m: int = 2,
+    k: int = 2,
+    hidden: object = (2,),
+    n: int = 2,
+    *,
+    activation: str = "generic",
+    output_activation: str = "identity",
+    bias: bool = True,
+    engine: str | None = None,
+    slope: object = None,
+    rules: BackwardRules | None = None,
+) -> NetworkDerivation:
+    """Derive and verify every gradient of the network X → A1 → H1 → … → output (samples as
+    rows): ∂L/∂X, ∂L/∂Wℓ, ∂L/∂bℓ and every ∂L/∂Aℓ, for a generic loss with G = ∂L/∂(output)
+    as symbols. ``hidden`` holds the hidden widths (an int for one); ``slope`` is leaky-relu's
+    (0 < slope < 1, default 1/100); ``rules`` replaces the backward recursion's rules."""
+    optional_name("engine", engine)
+    cas = get_engine(engine)
+    network = network_description(
+        m,
+        k,
+        hidden,
+        n,
+        activation=activation,
+        output_activation=output_activation,
+        bias=bias,
+        engine=cas.name,
+        slope=slope,
+    )
+    if rules is not None and not isinstance(rules, BackwardRules):
+        raise ArgumentError(f"rules must be BackwardRules or None, got {rules!r}")
+    with _without_cycle_collector():
+        symbols = network_symbols(network, cas)
+        forward = forward_pass(network, symbols, cas)
+        gradients = parameter_gradients(network, symbols, forward, cas)
+        from_each = [
+            forward_pass(network, symbols, cas, start) for start in range(1, network.depth + 1)
+        ]
+        intermediates = {
+            f"A{layer.start}": intermediate_gradient(network, symbols, layer, cas)
+            for layer in from_each
+        }
+        forms, recursion = backward(network, symbols, forward, cas, rules or RULES)
+        equality = NetworkEquality(network, cas, [forward, *from_each])
+        checks = tuple(
+            compare_forms(found[name], made[name], equality, symbols.upstream, cas, network.bias)
+            for found, made in ((gradients, forms), (intermediates, recursion))
+            for name in found
+        )
+    return NetworkDerivation(
+        network, cas.name, symbols, forward, gradients, intermediates, forms, recursion, checks
+    )
