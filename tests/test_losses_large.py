@@ -4,17 +4,20 @@ exact test of equality it uses proves only what holds. (Timings are in benchmark
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 import sympy
 
 from matgrad_cli import derive
-from matgrad_cli.core.elementwise import forward
+from matgrad_cli.core.elementwise import elementwise_gradients, forward
 from matgrad_cli.core.engine import ENGINE_NAMES, get_engine
 from matgrad_cli.core.equality import RowExponentials, expressions_equal
 from matgrad_cli.core.layer import LAYER, Sizes, Variable
 from matgrad_cli.core.losses import Layer, derive_loss
 from matgrad_cli.core.matrix import ConstantMatrix, matmul, matrix_forms, upstream_form
-from matgrad_cli.core.model import MatrixForm, build_symbols
+from matgrad_cli.core.model import Gradient, MatrixForm, Symbols, build_symbols
 
 CONCRETE = ("sum", "squared-error", "softmax-cross-entropy")
 #: Sizes the route before the row-by-row one refused (m·k·n ≤ 216, softmax m·k·n ≤ 64, n ≤ 6).
@@ -191,3 +194,27 @@ def test_the_chain_rule_through_a_gives_the_derivative_of_l_of_the_layer(loss: s
             assert expressions_equal(found[index], sympy.diff(composed, entry)), (variable, index)
         # A wrong answer is not proved: twice the derivative (which is not 0).
         assert not expressions_equal(found[0], 2 * sympy.diff(composed, matrices[variable][0]))
+
+
+@pytest.mark.parametrize("loss", CONCRETE)
+def test_a_wrong_local_partial_of_the_elementwise_route_is_caught_under_the_loss(loss: str) -> None:
+    # The loss's chain rule takes each ∂a_{p,q}/∂x from the layer's elementwise route: doubled at
+    # one term of ∂L/∂z_{1,1}, the loss's own check of ∂L/∂Z must fail there, and only there.
+
+    def doubled_partial(
+        outputs: Any, symbols: Symbols, sizes: Sizes, bias: bool, *rest: Any
+    ) -> dict[Variable, Gradient]:
+        gradients = elementwise_gradients(outputs, symbols, sizes, bias, *rest)
+        gradient = gradients["Z"]
+        first = gradient.entries[0][0]
+        (index, local), *others = first.terms
+        rows = [list(row) for row in gradient.entries]
+        rows[0][0] = replace(first, terms=((index, 2 * local), *others))
+        return {**gradients, "Z": replace(gradient, entries=tuple(map(tuple, rows)))}
+
+    derivation = derive(3, 4, 5, loss=loss, elementwise=doubled_partial)
+    assert derivation.loss is not None
+    z_check, w_check, b_check = derivation.loss.checks
+    assert [mismatch.index for mismatch in z_check.mismatches] == [(1, 1)]
+    assert w_check.holds
+    assert b_check.holds
