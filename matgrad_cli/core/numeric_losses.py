@@ -377,6 +377,16 @@ def _claimed(
     return claimed, np.ceil(change)
 
 
+def _closed_form_check(
+    text: str, draw: _Draw, upstream: _Grid, closed: _Grid, bits: int, exact: bool
+) -> NumericCheck:
+    """∂L/∂A by dual numbers (``upstream``) against the loss's closed form, entry by entry, in the
+    layer's own shape (n×m with samples as columns)."""
+    shown = draw.grid(closed)
+    sides = _Sides(draw.grid(upstream), shown.center * 2.0**-bits, shown.radius, bits, exact)
+    return _compare("A", text, sides)
+
+
 def verify_concrete(
     loss: str,
     sizes: Sizes,
@@ -403,17 +413,8 @@ def verify_concrete(
     magnitude = max(_magnitude(upstream_values), _magnitude(closed_values))
     bits = _grid_bits(sizes, magnitude, numeric.exact, numeric.entry_range)
     upstream, closed = _on_grid(upstream_values, bits), _on_grid(closed_values, bits)
-    shown_closed = draw.grid(closed)
-    closed_form_check = _compare(
-        "A",
-        definition.closed_form_text,
-        _Sides(
-            draw.grid(upstream),
-            shown_closed.center * 2.0**-bits,
-            shown_closed.radius,
-            bits,
-            numeric.exact,
-        ),
+    closed_form_check = _closed_form_check(
+        definition.closed_form_text, draw, upstream, closed, bits, numeric.exact
     )
     partials = _forward_partials(draw)
     checks = []
