@@ -9,6 +9,7 @@ wrong one is caught.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..errors import ArgumentError, InputError
@@ -28,7 +29,7 @@ from .network import (
 )
 from .network_compare import NetworkEquality, compare_forms
 from .network_elementwise import intermediate_gradient, parameter_gradients
-from .network_matrix import RULES, BackwardRules, backward
+from .network_matrix import RULES, BackwardRules, backward, backward_steps
 
 __all__ = ["NetworkDerivation", "derive_network", "network_description"]
 
@@ -38,8 +39,10 @@ class NetworkDerivation:
     """A network's gradients by both routes and their comparison.
 
     ``gradients`` (X, W1, b1, …) and ``intermediates`` (∂L/∂A1, …, ∂L/∂A_L) are the elementwise
-    route's, ``forms`` and ``recursion`` the matrix route's, ``checks`` one per gradient and per
-    intermediate, in that order."""
+    route's; ``checks`` compare them with the matrix route's, one per gradient and per
+    intermediate, gradients first. The matrix route's own results (``forms``, ``recursion``) are
+    let go once compared, and made again when asked for (a 32-wide network's are 2 million
+    terms)."""
 
     network: Network
     engine: str
@@ -47,14 +50,28 @@ class NetworkDerivation:
     forward: ForwardPass
     gradients: dict[str, GradientForms]
     intermediates: dict[str, GradientForms]
-    forms: dict[str, GradientForms]
-    recursion: dict[str, GradientForms]
     checks: tuple[Check, ...]
+    rules: BackwardRules = RULES
 
     @property
     def verified(self) -> bool:
         """True when every entry of every gradient and every Gℓ was proved equal."""
         return all(check.holds for check in self.checks)
+
+    @cached_property
+    def _recursion(self) -> tuple[dict[str, GradientForms], dict[str, GradientForms]]:
+        engine = get_engine(self.engine)
+        return backward(self.network, self.symbols, self.forward, engine, self.rules)
+
+    @property
+    def forms(self) -> dict[str, GradientForms]:
+        """The matrix route's gradients of X, Wℓ and bℓ."""
+        return self._recursion[0]
+
+    @property
+    def recursion(self) -> dict[str, GradientForms]:
+        """The matrix route's Gℓ = ∂L/∂Aℓ, from G1 up."""
+        return self._recursion[1]
 
     def gradient_matrix(self, name: str) -> Any:
         """∂L/∂``name`` (X, Wℓ, bℓ or Aℓ) by the elementwise route, a SymPy Matrix over the
@@ -136,20 +153,21 @@ def derive_network(
         symbols = network_symbols(network, cas)
         forward = forward_pass(network, symbols, cas)
         gradients = parameter_gradients(network, symbols, forward, cas)
-        from_each = [
-            forward_pass(network, symbols, cas, start) for start in range(1, network.depth + 1)
-        ]
+        starts = range(1, network.depth + 1)
+        from_each = [forward_pass(network, symbols, cas, start) for start in starts]
         intermediates = {
-            f"A{layer.start}": intermediate_gradient(network, symbols, layer, cas)
-            for layer in from_each
+            f"A{above.start}": intermediate_gradient(network, symbols, above, cas)
+            for above in from_each
         }
-        forms, recursion = backward(network, symbols, forward, cas, rules or RULES)
         equality = NetworkEquality(network, cas, [forward, *from_each])
-        checks = tuple(
-            compare_forms(found[name], made[name], equality, symbols.upstream, cas, network.bias)
-            for found, made in ((gradients, forms), (intermediates, recursion))
-            for name in found
-        )
+        found = {**gradients, **intermediates}
+        made = {
+            forms.name: compare_forms(
+                found[forms.name], forms, equality, symbols.upstream, cas, network.bias
+            )
+            for forms in backward_steps(network, symbols, forward, cas, rules or RULES)
+        }
+        checks = tuple(made[name] for name in found)
     return NetworkDerivation(
-        network, cas.name, symbols, forward, gradients, intermediates, forms, recursion, checks
+        network, cas.name, symbols, forward, gradients, intermediates, checks, rules or RULES
     )

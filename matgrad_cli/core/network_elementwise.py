@@ -52,43 +52,54 @@ def output_terms(network: Network, symbols: NetworkSymbols, forward: ForwardPass
     )
 
 
+#: A factor's partial: (variable's name, ∂factor/∂variable, whether that partial is 1).
+Partial = tuple[str, Any, bool]
+
+
 class FactorPartials:
     """The engine's partials of each factor by the variables it holds, each factor once."""
 
     def __init__(self, engine: Engine, variables: Variables) -> None:
         self._engine = engine
         self._variables = variables
-        self._known: dict[Any, tuple[tuple[str, Any], ...]] = {}
+        self._known: dict[Any, tuple[Partial, ...]] = {}
 
-    def of(self, factor: Any) -> tuple[tuple[str, Any], ...]:
-        """(variable's name, ∂factor/∂variable) for each variable in ``factor``."""
+    def of(self, factor: Any) -> tuple[Partial, ...]:
+        """(variable's name, ∂factor/∂variable, is it 1) for each variable in ``factor``."""
         known = self._known.get(factor)
         if known is not None:
             return known
         diff, variables = self._engine.diff, self._variables
         free = getattr(factor, "free_symbols", ())
-        partials = tuple(
-            (str(symbol), diff(factor, symbol))
-            for symbol in sorted(free, key=str)
-            if str(symbol) in variables
-        )
-        self._known[factor] = partials
-        return partials
+        partials = []
+        for symbol in sorted(free, key=str):
+            name = str(symbol)
+            if name in variables:
+                partial = diff(factor, symbol)
+                partials.append((name, partial, _is_one(partial)))
+        result = tuple(partials)
+        self._known[factor] = result
+        return result
 
 
 def _term_partials(
     term: tuple[Any, ...], partials: FactorPartials, into: dict[str, list[Any]]
 ) -> None:
-    """The product rule: ∂(f₁⋯f_r)/∂v = Σ_i (∏_{j≠i} f_j) · ∂f_i/∂v, filed by v's name."""
+    """The product rule: ∂(f₁⋯f_r)/∂v = Σ_i (∏_{j≠i} f_j) · ∂f_i/∂v, filed by v's name (a
+    partial that is 1 contributes the other factors alone)."""
     for index, factor in enumerate(term):
         own = partials.of(factor)
         if not own:
             continue
         others = term[:index] + term[index + 1 :]
-        for name, partial in own:
-            value = partial
-            for other in others:
-                value = other if _is_one(value) else value * other
+        rest = others[0] if len(others) == 1 else None
+        for name, partial, one in own:
+            if rest is not None:
+                value = rest if one else partial * rest
+            else:
+                value = partial
+                for other in others:
+                    value = other if _is_one(value) else value * other
             pieces = into.get(name)
             if pieces is None:
                 into[name] = [value]
@@ -109,16 +120,20 @@ def chain_rule(
     into the matrices of ``shapes``."""
     partials = FactorPartials(engine, variables)
     collected: dict[str, list[UpstreamTerm]] = {name: [] for name in variables}
+    add, is_zero = engine.add, engine.is_zero
     for p, row in enumerate(terms, start=1):
         for q, entry_terms in enumerate(row, start=1):
             local: dict[str, list[Any]] = {}
             for term in entry_terms:
                 _term_partials(term, partials, local)
+            output = (p, q)  # one index object for every variable's term
             for name, pieces in local.items():
-                value = pieces[0] if len(pieces) == 1 else engine.add(pieces)
-                if len(pieces) > 1 and engine.is_zero(value):
+                if len(pieces) == 1:
+                    collected[name].append((output, pieces[0]))
                     continue
-                collected[name].append(((p, q), value))
+                value = add(pieces)
+                if not is_zero(value):
+                    collected[name].append((output, value))
     entries: dict[str, list[list[Any]]] = {
         name: [[() for _ in range(cols)] for _ in range(rows)]
         for name, (rows, cols) in shapes.items()

@@ -14,6 +14,7 @@ activation's stated derivative (activations.py). Nothing here imports the elemen
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -194,6 +195,40 @@ def apply_local(rule: LocalRule, layer: int, upstream: FormMatrix, state: _State
     return hadamard(upstream, factors, rule.text("∂L/∂H", layer))
 
 
+def backward_steps(
+    network: Network,
+    symbols: NetworkSymbols,
+    forward: ForwardPass,
+    engine: Engine,
+    rules: BackwardRules = RULES,
+) -> Iterator[GradientForms]:
+    """The recursion from the top down, one result at a time as it is made (each Gℓ = ∂L/∂Aℓ
+    named Aℓ, then ∂L/∂Wℓ, ∂L/∂bℓ, down to ∂L/∂X), so that a caller may compare each and let
+    it go: a result needs only Gℓ."""
+    state, depth, m = _State(network, symbols, forward, engine), network.depth, network.sizes.m
+    n = network.sizes.n
+    gradient: FormMatrix = tuple(
+        tuple((((i, j), 1),) for j in range(1, n + 1)) for i in range(1, m + 1)
+    )
+    text = f"∂L/∂{network.output_name}"
+    if network.output_activated:
+        gradient = apply_local(rules.output, depth, gradient, state)
+        text = rules.output.text(text, depth)
+    for layer in range(depth, 0, -1):
+        yield _forms(f"A{layer}", gradient, text)
+        weights = apply_product(rules.weights, layer, gradient, state)
+        yield _forms(f"W{layer}", weights, rules.weights.text(layer))
+        if network.bias:
+            bias = apply_product(rules.bias, layer, gradient, state)
+            yield _forms(f"b{layer}", bias, rules.bias.text(layer))
+        upstream = apply_product(rules.inputs, layer, gradient, state)
+        if layer == 1:
+            yield _forms("X", upstream, rules.inputs.text(layer))
+        else:
+            gradient = apply_local(rules.local, layer, upstream, state)
+            text = rules.local.text(f"({rules.inputs.text(layer)})", layer)
+
+
 def backward(
     network: Network,
     symbols: NetworkSymbols,
@@ -201,41 +236,10 @@ def backward(
     engine: Engine,
     rules: BackwardRules = RULES,
 ) -> tuple[dict[str, GradientForms], dict[str, GradientForms]]:
-    """The recursion from the top down: (the gradients of X, Wℓ, bℓ; every Gℓ = ∂L/∂Aℓ)."""
-    state, depth, m = _State(network, symbols, forward, engine), network.depth, network.sizes.m
-    n = network.sizes.n
-    gradient: FormMatrix = tuple(
-        tuple((((i, j), 1),) for j in range(1, n + 1)) for i in range(1, m + 1)
-    )
-    top = network.output_name
-    text = f"∂L/∂{top}"
-    if network.output_activated:
-        gradient = apply_local(rules.output, depth, gradient, state)
-        text = rules.output.text(text, depth)
-    gradients: dict[str, GradientForms] = {}
-    intermediates: dict[str, GradientForms] = {}
-    for layer in range(depth, 0, -1):
-        intermediates[f"A{layer}"] = _forms(f"A{layer}", gradient, text)
-        gradients[f"W{layer}"] = _forms(
-            f"W{layer}",
-            apply_product(rules.weights, layer, gradient, state),
-            rules.weights.text(layer),
-        )
-        if network.bias:
-            gradients[f"b{layer}"] = _forms(
-                f"b{layer}",
-                apply_product(rules.bias, layer, gradient, state),
-                rules.bias.text(layer),
-            )
-        upstream = apply_product(rules.inputs, layer, gradient, state)
-        upstream_text = f"({rules.inputs.text(layer)})"
-        if layer == 1:
-            gradients["X"] = _forms("X", upstream, rules.inputs.text(layer))
-        else:
-            gradient = apply_local(rules.local, layer, upstream, state)
-            text = rules.local.text(upstream_text, layer)
-    order = network.parameters()
-    return {name: gradients[name] for name in order}, dict(reversed(intermediates.items()))
+    """The whole recursion: (the gradients of X, Wℓ, bℓ in order; every Gℓ from G1 up)."""
+    made = {forms.name: forms for forms in backward_steps(network, symbols, forward, engine, rules)}
+    gradients = {name: made[name] for name in network.parameters()}
+    return gradients, {f"A{layer}": made[f"A{layer}"] for layer in range(1, network.depth + 1)}
 
 
 def _forms(name: str, matrix: FormMatrix, text: str) -> GradientForms:
