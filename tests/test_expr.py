@@ -184,7 +184,7 @@ def test_claim_keeps_the_original_text() -> None:
     [
         ("", "empty claim", 0),
         ("   ", "empty claim", 3),
-        ("dZ = X", "unknown name 'X' (names: Z, W, b, G, Y, A)", 5),
+        ("dZ = Q", "unknown name 'Q' (names: Z, W, b, G, Y, A)", 5),
         (
             "dZ = G @ z",
             "unknown name 'z' (names: Z, W, b, G, Y, A; names are case-sensitive, "
@@ -213,7 +213,7 @@ def test_claim_keeps_the_original_text() -> None:
             10,
         ),
         ("dZ = ones(m 1)", "expected ',' between the sizes, as in ones(m, 1)", 12),
-        ("dX = G", "'dX' is not a gradient matgrad checks (use dZ, dW or db)", 0),
+        ("dY = G", "'dY' is not a gradient matgrad checks (use dZ, dW or db)", 0),
         ("dL/dA = G", "∂L/∂A is G, given; a claim is about dZ, dW or db", 0),
         ("G @ W.T", "a claim starts with dZ, dW or db, then '='", 0),
         ("dZ G @ W.T", "expected '=' after 'dZ'", 3),
