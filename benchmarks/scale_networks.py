@@ -1,0 +1,167 @@
+"""The network benchmark: how the verification of a two-layer network grows with its width.
+
+For N in the sizes asked (m = k = h = n = N, generic σ, the generic loss, with the bias) each run
+derives and fully verifies the network (``derive_network``) in a fresh process, so that the peak
+RSS is that size's own, and records wall and CPU time. The baselines are measured in the same run:
+the single layer (``derive``) at the same N, and, at small N, the naive route: SymPy differentiates
+the whole composed L = Σ G_{p,q}·O_{p,q} once per entry of X, W1, b1, W2, b2. The cost exponent is
+fitted to CPU time against N (wall time is noisy on a shared machine); the load average is
+printed with the figures.
+
+    .venv/bin/python benchmarks/scale_networks.py                  # N = 4, 8, 12, 16, 24, 32
+    .venv/bin/python benchmarks/scale_networks.py --sizes 8 16     # other sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_losses import fit_exponent  # beside this file, which runs as a script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The targets of a two-layer network with generic σ at N = 16 and N = 32.
+TARGETS = {16: 2.0, 32: 20.0}
+MEMORY_TARGET_MIB = 2048
+
+
+def _peak_rss_mib() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def work_network(size: int) -> None:
+    from matgrad_cli.core.network_derive import derive_network
+
+    derive_network(1, 1, (1,), 1)  # imports and the engine's start-up, not timed
+    wall, cpu = time.perf_counter(), time.process_time()
+    derivation = derive_network(size, size, (size,), size)
+    row = {
+        "N": size,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "verified": derivation.verified,
+        "entries": sum(check.entries_checked for check in derivation.checks),
+        "peak_mib": _peak_rss_mib(),
+    }
+    os._exit(_print(row))  # skip freeing millions of objects one by one at exit
+
+
+def work_layer(size: int) -> None:
+    from matgrad_cli import derive
+
+    derive(1, 1, 1)  # imports and the engine's start-up, not timed
+    wall, cpu = time.perf_counter(), time.process_time()
+    derivation = derive(size, size, size)
+    row = {
+        "N": size,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "verified": derivation.verified,
+    }
+    os._exit(_print(row))
+
+
+def work_naive(size: int) -> None:
+    """sympy.diff of the whole composed L by every entry, the route a person would try first."""
+    import sympy
+
+    def matrix(stem: str, rows: int, cols: int) -> Any:
+        return sympy.Matrix(rows, cols, lambda i, j: sympy.Symbol(f"{stem}_{i}_{j}"))
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    sigma = sympy.Function("sigma")
+    x, w1, w2 = matrix("x", size, size), matrix("w1", size, size), matrix("w2", size, size)
+    b1, b2, g = matrix("b1", 1, size), matrix("b2", 1, size), matrix("g", size, size)
+    ones = sympy.ones(size, 1)
+    hidden = (x * w1 + ones * b1).applyfunc(sigma)
+    output = hidden * w2 + ones * b2
+    loss = sum(g[p, q] * output[p, q] for p in range(size) for q in range(size))
+    for variable in (x, w1, b1, w2, b2):
+        for symbol in variable:
+            sympy.diff(loss, symbol)
+    row = {"N": size, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+    os._exit(_print(row))
+
+
+def _print(row: dict[str, Any]) -> int:
+    print(json.dumps(row), flush=True)
+    return 0
+
+
+WORKERS = {"network": work_network, "layer": work_layer, "naive": work_naive}
+
+
+def _fresh(kind: str, size: int) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", kind, str(size)]
+    finished = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if finished.returncode != 0:
+        raise RuntimeError(f"{kind} at {size} failed: {finished.stderr.strip()[-400:]}")
+    row: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return row
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def report(sizes: list[int], naive_sizes: list[int]) -> None:
+    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    print("two layers, generic σ, generic loss, m = k = h = n = N, fully verified")
+    print(
+        f"{'N':>4} {'wall':>9} {'cpu':>9} {'peak MiB':>9} {'entries':>9} "
+        f"{'layer cpu':>10} {'ratio':>7}  target"
+    )
+    rows = []
+    for size in sizes:
+        network, layer = _fresh("network", size), _fresh("layer", size)
+        assert network["verified"], network
+        assert layer["verified"], layer
+        rows.append(network)
+        target = TARGETS.get(size)
+        verdict = ""
+        if target is not None:
+            met = network["wall"] <= target and network["peak_mib"] <= MEMORY_TARGET_MIB
+            verdict = f"≤ {target:g} s: {'met' if met else 'MISSED'} (cpu {network['cpu']:.2f} s)"
+        print(
+            f"{size:>4} {network['wall']:>8.2f}s {network['cpu']:>8.2f}s "
+            f"{network['peak_mib']:>9.0f} {network['entries']:>9} {layer['cpu']:>9.3f}s "
+            f"{network['cpu'] / max(layer['cpu'], 1e-9):>7.1f}  {verdict}"
+        )
+    fitted = [row for row in rows if row["N"] >= 8]
+    if len(fitted) >= 2:
+        exponent = fit_exponent([row["N"] for row in fitted], [row["cpu"] for row in fitted])
+        print(f"fitted cost exponent (cpu time against N, N ≥ 8): {exponent:.2f}")
+    for size in naive_sizes:
+        naive, network = _fresh("naive", size), _fresh("network", size)
+        print(
+            f"naive sympy.diff of the whole L at N = {size}: {naive['cpu']:.2f} s cpu, "
+            f"matgrad {network['cpu']:.3f} s cpu (×{naive['cpu'] / network['cpu']:.0f})"
+        )
+    print(f"load average after: {_load()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 12, 16, 24, 32])
+    parser.add_argument("--naive", type=int, nargs="*", default=[3, 4])
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        kind, size = arguments.worker
+        WORKERS[kind](int(size))
+        return
+    report(arguments.sizes, arguments.naive)
+
+
+if __name__ == "__main__":
+    main()
