@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from matgrad_cli.cli import app
 from matgrad_cli.core.claims import check
+from matgrad_cli.core.layer import samples_convention
 from matgrad_cli.present.check_grammar import EXAMPLES, grammar_text
 from tests.conftest import assert_golden, run_pdflatex
 
@@ -271,7 +272,7 @@ def test_grammar_prints_the_claim_language() -> None:
 
 @pytest.mark.parametrize(("claim", "meaning"), EXAMPLES)
 def test_every_example_of_the_grammar_parses_and_is_judged(claim: str, meaning: str) -> None:
-    samples = "columns" if "--samples columns" in meaning else "rows"
+    samples = samples_convention("columns" if "--samples columns" in meaning else "rows")
     verdict = check(claim, samples=samples).verdicts[0]
     # The examples marked as wrong answers are wrong, every other one is right.
     assert verdict.correct is ("wrong" not in meaning), claim

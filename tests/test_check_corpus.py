@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from matgrad_cli.core.claims import check
-from matgrad_cli.core.layer import Sizes
+from matgrad_cli.core.layer import Sizes, samples_convention
 from matgrad_cli.errors import ClaimSyntaxError, MatgradError
 
 CORPUS = Path(__file__).resolve().parent / "data" / "check_corpus.txt"
@@ -69,7 +69,7 @@ def _arguments(options: tuple[str, ...]) -> dict[str, object]:
         arguments["loss"] = values.pop("--loss")
     if "--dialect" in values:
         arguments["dialect"] = values.pop("--dialect")
-    samples = values.pop("--samples", "rows")
+    samples = samples_convention(values.pop("--samples", "rows"))
     arguments["samples"] = samples
     if values:
         arguments["sizes"] = Sizes(
