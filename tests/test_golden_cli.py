@@ -144,7 +144,8 @@ CASES: dict[str, list[str]] = {
     "check-wrong-shape-html": ["check", "dW = G @ Z.T", "-f", "html"],
     "numeric-4x3x5-html": ["derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "-f", "html"],
     "numeric-columns-4x3x5-html": [
-        "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--samples", "columns", "-f", "html",
+        "derive", "-m", "4", "-k", "3", "-n", "5", "--numeric", "--samples", "columns",
+        "-f", "html",
     ],
     "prove-html": ["prove", "-f", "html"],
     "jacobian-2x2x2-html": ["jacobian", "-f", "html"],
