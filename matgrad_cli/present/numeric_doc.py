@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.losses import concrete_loss
 from ..core.numeric import METHOD, NumericCheck, NumericResult
-from .document import Document, Paragraph, Section, Table
+from .document import Display, Document, Paragraph, Section, Table
 from .layer_latex import forward_latex, rule_claim
 from .mathtex import shape_latex
 from .numeric_text import result_check, sample_name, within
@@ -34,7 +34,7 @@ def _names(result: NumericResult) -> list[str]:
     return [f"${name}$" for name in result.sizes.layer.variables(result.bias)]
 
 
-def _generic_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
+def _generic_checked(result: NumericResult) -> tuple[Paragraph | Display, ...]:
     """The draw and the linear loss, then why a difference quotient is exactly the partial."""
     low, high = -result.entry_range, result.entry_range
     return (
@@ -72,12 +72,16 @@ def _concrete_result(check: NumericCheck) -> str:
     return f"holds {within(check, latex=True)}" if check.holds else _result(check)
 
 
-def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
+def _what_was_checked(result: NumericResult) -> tuple[Paragraph | Display, ...]:
     """The draw and the loss, then how each side was computed and compared."""
-    loss = concrete_loss(result.loss, result.sizes.samples)
+    sizes = result.sizes
+    loss = concrete_loss(result.loss, sizes.samples)
     low, high = -result.entry_range, result.entry_range
     *first, last = _names(result)
     names = f"{', '.join(first)} and {last}"
+    targets = (
+        _TARGETS[result.targets].format(low=low, high=high, sample=sample_name(sizes.layer)).strip()
+    )
     how = (
         "Every figure is an integer, computed exactly."
         if result.exact
@@ -91,12 +95,11 @@ def _what_was_checked(result: NumericResult) -> tuple[Paragraph, Paragraph]:
     return (
         Paragraph(
             f"This is a {result.method}. The entries of {names} are random integers "
-            f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is "
-            f"${loss.latex}$."
-            + _TARGETS[result.targets].format(
-                low=low, high=high, sample=sample_name(result.sizes.layer)
-            )
+            f"from ${low}$ to ${high}$ (seed {result.seed}), and the loss is"
         ),
+        # A display: the softmax's definition is wider than a line of text.
+        Display((loss.latex,)),
+        *([Paragraph(targets)] if targets else []),
         Paragraph(
             "The elementwise route finds $\\partial L/\\partial a_{p,q}$ by "
             "forward-mode differentiation (dual numbers) of the definition of $L$, "
