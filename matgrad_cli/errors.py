@@ -27,7 +27,8 @@ class SizeError(InputError):
 
 
 class AboveSymbolicLimit(SizeError):
-    """Sizes above what the symbolic engine finishes in about a minute; the exact numeric check
+    """Sizes above the symbolic limits, which bound the work and memory of a derivation
+    (benchmarks/scale.py measures them at the limits); the exact numeric check
     (``matgrad derive --numeric``) may still take them, and the command line turns to it."""
 
 

@@ -32,7 +32,8 @@ from .model import Derivation, LayerDerivation, MatrixForm, Progress, Symbols, b
 
 __all__ = ["SYMBOLIC_LIMITS", "build_symbols", "derive", "derive_layer", "validate_sizes"]
 
-#: Largest m·k·n the symbolic engines take; beyond it a run would not finish in about a minute.
+#: Largest m·k·n the symbolic engines take: the bound on the work and memory any sizes can cause
+#: (seconds at the limit, as benchmarks/scale.py measures).
 SYMBOLIC_LIMITS = {"symengine": 96**3, "sympy": 32**3}
 
 
@@ -47,7 +48,7 @@ def validate_sizes(
     if sizes.m * sizes.k * sizes.n > limit:
         raise AboveSymbolicLimit(
             f"m·k·n = {sizes.m * sizes.k * sizes.n} is above the symbolic limit of {limit} for "
-            f"the {engine_name} engine (about a minute of work); --numeric checks larger layers "
+            f"the {engine_name} engine; --numeric checks larger layers "
             "with exact integer arithmetic"
         )
     # A thin layer does little work per entry but still makes every symbol: cap the entries of

@@ -114,7 +114,7 @@ class ConcreteLoss(Loss):
         if volume > self.size_limit:
             raise SizeError(
                 f"m·k·n = {volume} is above the symbolic limit of {self.size_limit} for "
-                f"--loss {self.name} (about a minute of work); --numeric checks larger layers"
+                f"--loss {self.name}; --numeric checks larger layers"
             )
 
 

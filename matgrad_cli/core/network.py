@@ -29,8 +29,8 @@ from .model import LinearForm
 MAX_HIDDEN_LAYERS = 4
 #: The widest a layer may be.
 MAX_WIDTH = 64
-#: The most chain-rule terms (see NetworkSizes.work) each engine is given: about a minute of
-#: work, above a two-layer network at m = k = h = n = 32 (2.2 million) on symengine.
+#: The most chain-rule terms (see NetworkSizes.work) each engine is given, above a two-layer
+#: network at m = k = h = n = 32 (2.2 million, about 11 s on symengine: scale_networks.py).
 WORK_LIMITS = {"symengine": 3_000_000, "sympy": 200_000}
 #: Beyond two layers each term costs about three times as much (the engine differentiates
 #: nested compositions): the limit is divided by this.
@@ -94,7 +94,7 @@ def network_sizes(m: object, k: object, hidden: object, n: object, engine: str) 
         which = "networks of three or more layers" if deep else "one or two layers"
         raise AboveSymbolicLimit(
             f"the network has {sizes.work} chain-rule terms, above the symbolic limit of "
-            f"{limit} for {which} on the {engine} engine (about a minute of work)"
+            f"{limit} for {which} on the {engine} engine"
         )
     return sizes
 
