@@ -273,6 +273,3 @@ COLUMNS = Layer(
 )
 
 LAYERS: dict[Samples, Layer] = {"rows": ROWS, "columns": COLUMNS}
-
-#: The layer of SPEC section 1, in the default convention.
-LAYER = ROWS

@@ -192,19 +192,14 @@ class SoftmaxCrossEntropy(ConcreteLoss):
             )
 
 
-def _columns_sum_to_one(y: Any) -> dict[Any, Any]:
-    """y_{n,i} = 1 − Σ_{j<n} y_{j,i}, for Y with one row per sample (the transpose of the targets
-    with samples as columns): every column of the targets sums to 1."""
-    return _row_sums_one(y)
-
-
 #: Targets that are a probability distribution per column, with samples as columns.
 COLUMNS_SUM_TO_ONE = Condition(
     text="for columns of Y that sum to 1",
     latex="for columns of $Y$ that sum to 1",
     latex_noun="the columns of $Y$ summing to 1",
     substitution_latex=r"y_{n,i} = 1 - \sum_{j<n} y_{j,i}",
-    substitution=_columns_sum_to_one,
+    # Imposed on the targets with one row per sample, their transpose (losses.py).
+    substitution=_row_sums_one,
 )
 
 
