@@ -210,7 +210,10 @@ def test_a_squared_error_entry_is_answered_with_a_minus_y() -> None:
     expected = r"z_{1,2} \left(a_{1,1} - y_{1,1}\right) + z_{2,2} \left(a_{2,1} - y_{2,1}\right)"
     assert f"&= {expected}\n\\end{{align*}}" in text  # the chain rule's last line
     assert "equals the derivative of $L$ by each $a_{i,j}$ at all 4 entries" in text
-    assert "differentiating $L$ itself through the layer with respect to each entry of $W$" in text
+    assert (
+        "differentiating $L$ by the chain rule through $A$ with respect to each entry of $W$"
+        in text
+    )
 
 
 def test_a_softmax_matrix_form_is_answered_with_sigma_minus_y() -> None:

@@ -6,9 +6,9 @@ with symbolic targets y, and then:
 
 - differentiates L with respect to each entry of A to get ∂L/∂A, and checks it against the
   loss's closed form (all ones, A − Y, softmax(A) − Y for targets of each sample that sum to 1);
-- substitutes A = ZW (+ 1_m b) (or A = WX (+ b 1_mᵀ)) into L and differentiates L itself with
-  respect to every entry of the input, W and b, through the whole composition, with no chain
-  rule written by matgrad;
+- differentiates L with respect to every entry of the input, W and b by the chain rule through
+  A = ZW (+ 1_m b) (or A = WX (+ b 1_mᵀ)), Σ_q ∂ℓ_p/∂a_{p,q} · ∂a_{p,q}/∂x, each factor the
+  engine's derivative (elementwise.loss_gradients);
 - compares those with the layer's backward rules at G = ∂L/∂A ((∂L/∂A)·Wᵀ, Zᵀ·(∂L/∂A) and
   1ᵀ·(∂L/∂A) with samples as rows), entry by entry.
 

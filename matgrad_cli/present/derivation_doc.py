@@ -380,11 +380,14 @@ def _loss(derivation: Derivation, full: bool) -> list[Section]:
         Display((definition.latex,)),
         *_closed_form(loss, full),
         Paragraph(
-            f"Through the whole layer: with ${layer.forward_latex(derivation.bias, convention)}$ "
-            "substituted into $L$, $L$ itself was differentiated with respect to every entry of "
-            f"{tex.and_list(convention.variables(derivation.bias))}, with no chain rule written "
-            "out, and the results were compared with the matrix forms built from "
-            "$\\partial L/\\partial A$."
+            f"Through the whole layer, ${layer.forward_latex(derivation.bias, convention)}$: "
+            "every entry $\\theta$ of "
+            f"{tex.and_list(convention.variables(derivation.bias))} was differentiated by the "
+            "chain rule through $A$, $\\partial L/\\partial\\theta = \\sum_{p,q} "
+            "(\\partial L/\\partial a_{p,q})(\\partial a_{p,q}/\\partial\\theta)$, with "
+            "$\\partial L/\\partial a_{p,q}$ the derivative of $L$ and "
+            "$\\partial a_{p,q}/\\partial\\theta$ that of the forward pass, and the results "
+            "were compared with the matrix forms at the same $\\partial L/\\partial A$."
         ),
     ]
     if definition.polynomial:

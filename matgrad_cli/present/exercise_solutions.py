@@ -62,8 +62,8 @@ def _verdict(check: Check, source: Layer) -> str:
     claim = layer.rule_claim(check.variable, THIN, source)
     if check.loss is not None:
         return (
-            f"differentiating $L$ itself through the layer with respect to each entry of "
-            f"${check.variable}$, with no chain rule written, gives ${claim}$ {where}"
+            f"differentiating $L$ by the chain rule through $A$ with respect to each entry of "
+            f"${check.variable}$ gives ${claim}$ {where}"
         )
     return f"${claim}$ holds {where}, each chain-rule sum compared with the product multiplied out"
 
