@@ -333,10 +333,12 @@ def _loss(loss: LossDerivation, full: bool) -> Iterator[RenderableType]:
         yield from _upstream_entries(loss, full)
     yield ui.blank()
     yield ui.prose(
-        f"Through the whole layer: with {plain.forward_text(loss.bias, layer=layer)} "
-        "substituted into L, L itself was differentiated with respect to every entry of "
+        f"Through the whole layer, {plain.forward_text(loss.bias, layer=layer)}: every entry θ "
+        "of "
         + words.names(layer, loss.bias)
-        + ", and the results compared with the matrix forms built from ∂L/∂A:"
+        + " was differentiated by the chain rule through A, ∂L/∂θ = Σ_{p,q} (∂L/∂a_{p,q}) "
+        "(∂a_{p,q}/∂θ), with ∂L/∂a_{p,q} the derivative of L and ∂a_{p,q}/∂θ that of the "
+        "forward pass, and the results compared with the matrix forms at the same ∂L/∂A:"
     )
     for check in loss.checks:
         yield from _check_verdict(check, full=full)
