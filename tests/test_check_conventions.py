@@ -261,3 +261,14 @@ def test_a_key_asking_for_another_convention_s_gradient_is_refused(tmp_path: Pat
     code, _, stderr = run("check", "--key", str(key), str(answers))
     assert code == 2
     assert "unknown samples 'diagonal'" in stderr
+
+
+def test_the_right_answer_under_the_softmax_by_columns_names_the_softmax_of_each_column() -> None:
+    code, stdout, _ = run(
+        "check", "--samples", "columns", "--loss", "softmax-cross-entropy", "dW = 2 * G @ X.T"
+    )
+    assert code == 1
+    note = " ".join(stdout.split())
+    assert "softmax of each column" in note
+    assert "for columns of Y that sum to 1" in note
+    assert "each row" not in note

@@ -48,7 +48,7 @@ def compared_with(verdict: ClaimVerdict, loss: str = "L", layer: str | None = No
 
 def upstream_note(verdict: ClaimVerdict) -> str | None:
     """What G stands for under a concrete loss, or None for the generic one."""
-    loss = loss_named(verdict.loss)
+    loss = loss_named(verdict.loss, verdict.samples)
     if not isinstance(loss, ConcreteLoss):
         return None
     condition = loss.condition
