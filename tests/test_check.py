@@ -196,7 +196,7 @@ def test_notes_dw_equals_zt_dw_is_not_a_claim_it_names_dw_on_the_right() -> None
     """ "∂L/∂W = Zᵀ ∂L/∂W": dW is not a name the right side may use, so it does not parse."""
     with pytest.raises(ClaimSyntaxError) as caught:
         check("dW = Z.T @ dW")
-    assert "not ∂L/∂W, the gradient claimed" in caught.value.message
+    assert "not ∂L/∂W, one of the gradients sought" in caught.value.message
     assert caught.value.caret_lines() == ("dW = Z.T @ dW", " " * 11 + "^")
 
 
@@ -655,14 +655,14 @@ def test_cli_names_the_line_of_a_bad_claim_in_a_file(tmp_path: Path) -> None:
     assert code == 2
     assert stdout.count("   correct") == 2
     assert (
-        f"Not checked: {path}, line 4: the right side may use ∂L/∂A (G), not ∂L/∂W, the "
-        "gradient claimed." in " ".join(stdout.split())
+        f"Not checked: {path}, line 4: the right side may use ∂L/∂A (G), not ∂L/∂W, one of the "
+        "gradients sought." in " ".join(stdout.split())
     )
     assert "    dW = Z.T @ dW\n               ^\n" in stdout
     assert stderr.splitlines() == [
         f"matgrad: error: 1 of 3 claims could not be checked (the first: {path}, line 4: the "
-        "right side may use ∂L/∂A (G), not ∂L/∂W, the gradient claimed); the claim language: "
-        "matgrad check --grammar"
+        "right side may use ∂L/∂A (G), not ∂L/∂W, one of the gradients sought); the claim "
+        "language: matgrad check --grammar"
     ]
 
 

@@ -403,9 +403,17 @@ class _Parser(CallParser):
         return tree.Ones(size, 1, Span(token.start, end))
 
     def _gradient_operand(self, found: str, token: Token) -> Node:
+        if found == "Z" and self._samples == "columns":
+            # Andrew Ng's courses write Z = WX + b and dZ for its gradient: matgrad's A and G.
+            raise self._fail(
+                "the right side may use ∂L/∂A (G), not ∂L/∂Z: in Andrew Ng's notation dZ is "
+                "∂L/∂A, which matgrad writes G or dA (his Z = WX + b is matgrad's A)",
+                token,
+            )
         if found != OUTPUT:
             raise self._fail(
-                f"the right side may use ∂L/∂A (G), not ∂L/∂{found}, the gradient claimed", token
+                f"the right side may use ∂L/∂A (G), not ∂L/∂{found}, one of the gradients sought",
+                token,
             )
         return tree.Name(tree.UPSTREAM, Span(token.start, self._peek(-1).end))
 
