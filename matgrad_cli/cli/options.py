@@ -57,22 +57,28 @@ else:
         ["latex", "pdf", "html"],
         "latex; pdf for the .tex and the .pdf; html for the .tex and a web page of each sheet.",
     )
-MOption = Annotated[str, _size("m", "Rows of Z and of A.")]
-KOption = Annotated[str, _size("k", "Columns of Z, rows of W (the summed index).")]
-NOption = Annotated[str, _size("n", "Columns of W and of A.")]
-CheckMOption = Annotated[str | None, _size("m", "Rows of Z and of A (with --k and --n).")]
-CheckKOption = Annotated[str | None, _size("k", "Columns of Z, rows of W (with --m and --n).")]
-CheckNOption = Annotated[str | None, _size("n", "Columns of W and of A (with --m and --k).")]
+MOption = Annotated[str, _size("m", "Samples: rows of Z and A (columns of X and A by columns).")]
+KOption = Annotated[
+    str, _size("k", "Inputs, the summed index: columns of Z, rows of W (by columns, rows of X).")
+]
+NOption = Annotated[str, _size("n", "Outputs: columns of W and A (their rows by columns).")]
+CheckMOption = Annotated[str | None, _size("m", "Samples (with --k and --n).")]
+CheckKOption = Annotated[str | None, _size("k", "Inputs (with --m and --n).")]
+CheckNOption = Annotated[str | None, _size("n", "Outputs (with --m and --k).")]
 BiasOption = Annotated[
     bool,
     typer.Option(
-        "--bias/--no-bias", help="Include the bias b, a 1×n row added to every row of ZW."
+        "--bias/--no-bias",
+        help="Include the bias b: a 1×n row added to every row of ZW (by columns, an n×1 "
+        "column added to every column of WX).",
     ),
 ]
 ExerciseBiasOption = Annotated[
     bool,
     typer.Option(
-        "--bias/--no-bias", help="Layers A = ZW + 1_m b, with problems that ask for ∂L/∂b."
+        "--bias/--no-bias",
+        help="Layers with the bias (A = ZW + 1_m b, or WX + b1_mᵀ by columns), with problems "
+        "that ask for ∂L/∂b.",
     ),
 ]
 StandaloneOption = Annotated[
