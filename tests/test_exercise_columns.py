@@ -54,7 +54,7 @@ def test_both_sheets_state_the_convention_at_the_top() -> None:
     problems = make_problems(3, 6, True, COLUMNS)
     for sheet in (problem_sheet(problems, 3), solution_sheet(problems, 3)):
         heading = sheet.split(r"\begin{center}", 1)[1].split(r"\end{center}", 1)[0]
-        assert "samples as columns (A = WX)" in heading
+        assert "samples as columns (one sample per column of X)" in heading
         notes = sheet.split(r"\end{center}", 1)[1]
         assert "Samples are columns. In every problem $X$ is the $k \\times m$ input" in notes
         assert "$b$ is an $n \\times 1$ column vector added to every column" in notes

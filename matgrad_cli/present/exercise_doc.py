@@ -66,7 +66,7 @@ def sheet(
         "with a bias" if bias else "without bias"
     )
     # The convention is stated at the top of both sheets when it is not the default.
-    layers += ", samples as columns (A = WX)" if columns else ""
+    layers += ", samples as columns (one sample per column of X)" if columns else ""
     if not for_instructor:
         return Document(title, tuple(parts), heading=Heading(layers, ""))
     command = f"matgrad exercise --seed {seed} --count {count}" + (" --bias" if bias else "")
