@@ -227,8 +227,11 @@ def shape_of(
     operand_shapes = {name: operand_shape(name, sizes) for name in operands(sizes.layer)}
     operand_shapes.update(shapes or {})
     checker = _ShapeChecker(sizes, operand_shapes, node)
-    shape = checker.visit(node)
-    return held_as(node, shape or (1, 1), sizes.samples), tuple(checker.steps)
+    shape = checker.visit(node) or (1, 1)
+    held = held_as(node, shape, sizes.samples)
+    if held != shape:  # the steps end at the shape compared
+        checker.steps.append(ShapeStep(f"{to_text(node)}, as the column", held))
+    return held, tuple(checker.steps)
 
 
 def held_as(root: Node, shape: Shape, samples: Samples) -> Shape:
