@@ -96,7 +96,9 @@ class ConcreteLoss(Loss):
         return f"L = {self.definition_latex}"
 
     def expression(self, a: Any, y: Any) -> Any:
-        """L as a SymPy expression in the entries of ``a`` (and of the targets ``y``)."""
+        """L as a SymPy expression in the entries of ``a`` (and of the targets ``y``), each with
+        one row per sample: A and Y themselves, or their transposes with samples as columns
+        (``closed_form`` likewise)."""
         raise NotImplementedError
 
     def closed_form(self, a: Any, y: Any) -> Any:
