@@ -14,7 +14,7 @@ from matgrad_cli import derive
 from matgrad_cli.core.elementwise import elementwise_gradients, forward
 from matgrad_cli.core.engine import ENGINE_NAMES, get_engine
 from matgrad_cli.core.equality import RowExponentials, expressions_equal
-from matgrad_cli.core.layer import LAYER, Sizes, Variable
+from matgrad_cli.core.layer import ROWS, Sizes, Variable
 from matgrad_cli.core.losses import Layer, derive_loss
 from matgrad_cli.core.matrix import ConstantMatrix, matmul, matrix_forms, upstream_form
 from matgrad_cli.core.model import Gradient, MatrixForm, Symbols, build_symbols
@@ -170,7 +170,7 @@ def test_both_engines_verify_a_concrete_loss_alike() -> None:
         symengine_result, sympy_result = results
         assert symengine_result is not None
         assert sympy_result is not None
-        for name in LAYER.variables(True):
+        for name in ROWS.variables(True):
             difference = sympy.Matrix(symengine_result.elementwise[name]) - sympy.Matrix(
                 sympy_result.elementwise[name]
             )
