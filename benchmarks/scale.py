@@ -22,16 +22,20 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_losses import fit_exponent, run_losses  # beside this file, which runs as a script
+from scale_losses import (  # beside this file, which runs as a script
+    fit_exponent,
+    peak_rss_mb,
+    run_losses,
+    timed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -40,18 +44,6 @@ Row = dict[str, Any]
 
 
 # --- Workers: each runs in a fresh process and prints one line of JSON. ---------------------
-
-
-def _peak_rss_mb() -> float:
-    """The peak resident set size of this process in MiB (ru_maxrss is in KiB on Linux)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-
-
-def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    value = action()
-    return value, time.perf_counter() - start
 
 
 def work_layer(size: int, engine_name: str) -> Row:
@@ -67,18 +59,18 @@ def work_layer(size: int, engine_name: str) -> Row:
     from matgrad_cli.core.engine import get_engine
     from matgrad_cli.core.matrix import matrix_forms
 
-    engine, load = _timed(lambda: get_engine(engine_name))
+    engine, load = timed(lambda: get_engine(engine_name))
     sizes = validate_sizes(size, size, size, engine_name)
     # derive() pauses the cycle collector for the same work; do as it does.
     gc.disable()
-    symbols, build_symbols_time = _timed(lambda: build_symbols(sizes, engine))
-    products, products_time = _timed(lambda: products_of_entries(symbols, sizes))
-    outputs, forward_time = _timed(lambda: forward(symbols, sizes, True, engine, products))
-    gradients, gradients_time = _timed(
+    symbols, build_symbols_time = timed(lambda: build_symbols(sizes, engine))
+    products, products_time = timed(lambda: products_of_entries(symbols, sizes))
+    outputs, forward_time = timed(lambda: forward(symbols, sizes, True, engine, products))
+    gradients, gradients_time = timed(
         lambda: elementwise_gradients(outputs, symbols, sizes, True, Differentiator(engine), engine)
     )
-    forms, forms_time = _timed(lambda: matrix_forms(symbols, sizes, True, engine))
-    checks, compare_time = _timed(lambda: verify_gradients(gradients, forms, True, symbols, engine))
+    forms, forms_time = timed(lambda: matrix_forms(symbols, sizes, True, engine))
+    checks, compare_time = timed(lambda: verify_gradients(gradients, forms, True, symbols, engine))
     if not all(check.holds for check in checks):
         raise SystemExit(f"the biased layer at N={size} did not verify")
     return {
@@ -86,7 +78,7 @@ def work_layer(size: int, engine_name: str) -> Row:
         "build": build_symbols_time + products_time,
         "differentiate": forward_time + gradients_time,
         "verify": forms_time + compare_time,
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
     }
 
 
@@ -96,9 +88,7 @@ def work_document(size: int, engine_name: str) -> Row:
     from matgrad_cli.core.engine import get_engine
 
     get_engine(engine_name)
-    derivation, derive_time = _timed(
-        lambda: derive(size, size, size, bias=True, engine=engine_name)
-    )
+    derivation, derive_time = timed(lambda: derive(size, size, size, bias=True, engine=engine_name))
     if not derivation.verified:
         raise SystemExit(f"the derivation at N={size} did not verify")
 
@@ -107,12 +97,12 @@ def work_document(size: int, engine_name: str) -> Row:
 
         return render_result(derivation, "latex", standalone=True)
 
-    document, render_time = _timed(render)
+    document, render_time = timed(render)
     return {
         "derive": derive_time,
         "render": render_time,
         "characters": len(document),
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
     }
 
 
@@ -144,7 +134,7 @@ def work_baseline(size: int, sample: int) -> Row:
         )
         return loss, [entry for row in inputs + weights for entry in row]
 
-    (loss, entries), expand_time = _timed(expanded_loss)
+    (loss, entries), expand_time = timed(expanded_loss)
     chosen = entries
     if 0 < sample < len(entries):
         step = len(entries) / sample
@@ -154,23 +144,23 @@ def work_baseline(size: int, sample: int) -> Row:
         for entry in chosen:
             sympy.diff(loss, entry)
 
-    _, diff_time = _timed(differentiate)
+    _, diff_time = timed(differentiate)
     return {
         "expand": expand_time,
         "diff": diff_time * len(entries) / len(chosen),
         "entries_timed": len(chosen),
         "entries": len(entries),
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
     }
 
 
 def work_numeric(size: int) -> Row:
     """The numeric check of the biased layer: the first run in the process (numpy's import timed
     apart) and the best of three."""
-    _, import_time = _timed(lambda: __import__("numpy"))
+    _, import_time = timed(lambda: __import__("numpy"))
     from matgrad_cli.core.numeric import numeric_verify
 
-    runs = [_timed(lambda: numeric_verify(size, size, size, bias=True)) for _ in range(3)]
+    runs = [timed(lambda: numeric_verify(size, size, size, bias=True)) for _ in range(3)]
     result = runs[0][0]
     if not result.verified:
         raise SystemExit(f"the numeric check at N={size} did not verify")
@@ -182,7 +172,7 @@ def work_numeric(size: int) -> Row:
         "every_entry": first.every_entry,
         "entries_by_difference": first.entries_by_difference,
         "directions": first.directions,
-        "rss_mb": _peak_rss_mb(),
+        "rss_mb": peak_rss_mb(),
     }
 
 

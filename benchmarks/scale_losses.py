@@ -91,14 +91,16 @@ NUMERIC_SIZES = [128, 256, 512, 1024]
 # --- Workers: each runs in a fresh process and prints one line of JSON. ---------------------
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
+    """The peak resident set size of this process in MiB (ru_maxrss is in KiB on Linux)."""
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _timed(action: Callable[[], Any]) -> tuple[Any, float]:
+def timed(action: Callable[[], Any]) -> tuple[Any, float]:
+    """The value of ``action()`` and the wall time it took."""
     start = time.perf_counter()
     value = action()
     return value, time.perf_counter() - start
@@ -113,11 +115,11 @@ def work_derive(loss: str, size: Size) -> Row:
     from matgrad_cli.core.derive import derive
 
     started = time.process_time()
-    derivation, seconds = _timed(lambda: derive(*size, bias=True, loss=loss))
+    derivation, seconds = timed(lambda: derive(*size, bias=True, loss=loss))
     cpu = time.process_time() - started
     if not derivation.verified:
         raise SystemExit(f"{loss} at {size} did not verify")
-    return {"seconds": seconds, "cpu_seconds": cpu, "rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "cpu_seconds": cpu, "rss_mb": peak_rss_mb()}
 
 
 def work_baseline(loss: str, size: Size) -> Row:
@@ -136,8 +138,8 @@ def work_baseline(loss: str, size: Size) -> Row:
         entries = [*symbols.input, *symbols.weights, *symbols.bias]
         return len([sympy.diff(composed, entry) for entry in entries])
 
-    entries, seconds = _timed(differentiate)
-    return {"seconds": seconds, "entries": entries, "rss_mb": _peak_rss_mb()}
+    entries, seconds = timed(differentiate)
+    return {"seconds": seconds, "entries": entries, "rss_mb": peak_rss_mb()}
 
 
 def work_check(loss: str) -> Row:
@@ -154,18 +156,18 @@ def work_check(loss: str) -> Row:
         if verdict.correct != right:
             raise SystemExit(f"check {text!r} under {loss}: expected {right}")
         seconds.append(elapsed)
-    return {"seconds": seconds, "rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "rss_mb": peak_rss_mb()}
 
 
 def work_numeric(loss: str, size: Size) -> Row:
     """The numeric check of the biased layer under the loss, its first run in the process."""
-    _, import_time = _timed(lambda: __import__("numpy"))
+    _, import_time = timed(lambda: __import__("numpy"))
     from matgrad_cli.core.numeric import numeric_verify
 
-    result, seconds = _timed(lambda: numeric_verify(*size, bias=True, loss=loss))
+    result, seconds = timed(lambda: numeric_verify(*size, bias=True, loss=loss))
     if not result.verified:
         raise SystemExit(f"the numeric check of {loss} at {size} did not verify")
-    return {"seconds": seconds, "numpy_import": import_time, "rss_mb": _peak_rss_mb()}
+    return {"seconds": seconds, "numpy_import": import_time, "rss_mb": peak_rss_mb()}
 
 
 WORKERS: dict[str, Callable[..., Row]] = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -25,18 +24,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_losses import fit_exponent  # beside this file, which runs as a script
+from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The targets of a two-layer network with generic σ at N = 16 and N = 32.
 TARGETS = {16: 2.0, 32: 20.0}
 MEMORY_TARGET_MIB = 2048
-
-
-def _peak_rss_mib() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def work_network(size: int) -> None:
@@ -51,7 +45,7 @@ def work_network(size: int) -> None:
         "cpu": time.process_time() - cpu,
         "verified": derivation.verified,
         "entries": sum(check.entries_checked for check in derivation.checks),
-        "peak_mib": _peak_rss_mib(),
+        "peak_mib": peak_rss_mb(),
     }
     os._exit(_print(row))  # skip freeing millions of objects one by one at exit
 
