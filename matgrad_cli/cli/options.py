@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 from ..core.layer import Samples, Sizes
-from ..core.losses import LOSS_NAMES
+from ..core.loss_definitions import LOSS_NAMES
 from ..errors import InputError, SizeError
 from ..present import formats
 from ..present.derivation_sections import SECTIONS, parse_sections
