@@ -35,6 +35,10 @@ def derive(
     sections: options.SectionsOption = None,
     brief: options.BriefOption = False,
     samples: options.SamplesOption = "rows",
+    hidden: options.HiddenOption = None,
+    activation: options.ActivationOption = None,
+    output_activation: options.OutputActivationOption = None,
+    slope: options.SlopeOption = None,
 ) -> None:
     """Derive ∂L/∂Z, ∂L/∂W (and ∂L/∂b) entry by entry and verify the matrix identities.
 
@@ -45,9 +49,32 @@ def derive(
     verification summary goes to stderr. Above the symbolic limit (or with --numeric) the
     identities are checked numerically instead, and the output says so. Exit code 0 when every
     identity holds, 1 when one fails, 2 for bad input.
+
+    With --hidden (and --activation, --output-activation), a network X → A1 → H1 → … instead:
+    every gradient and every ∂L/∂Aℓ of its backward pass, derived and verified the same way.
     """
+    network = options.network_choice(hidden, activation, output_activation, slope, samples)
     sizes = options.parse_sizes(m, k, n, samples)
     options.require_latex_for_standalone(output_format, standalone)
+    if network is not None:
+        from .networks import derive_network_command
+
+        shown: dict[str, Any] = {"full": full, "sections": sections, "brief": brief}
+        derive_network_command(
+            network,
+            sizes,
+            bias=bias,
+            output_format=output_format,
+            standalone=standalone,
+            output=output,
+            force=force,
+            engine=engine,
+            loss=loss,
+            numeric=numeric,
+            seed=seed,
+            **shown,
+        )
+        return
     chosen = options.document_choice(
         sections, brief, full, output_format, bias=bias, loss=loss, samples=samples
     )

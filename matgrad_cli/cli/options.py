@@ -4,11 +4,13 @@ choices: --loss those of core/losses.py, --format the formats present's door ren
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
+from ..core.activations import ACTIVATIONS
 from ..core.layer import Samples, Sizes
 from ..core.loss_definitions import LOSS_NAMES
 from ..errors import InputError, SizeError
@@ -35,6 +37,7 @@ def _size(letter: str, help_text: str) -> Any:
 
 if TYPE_CHECKING:
     LossName = str
+    ActivationName = str
     DeriveFormatOption = str
     ReportFormatOption = str
     ProofFormatOption = str
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     SheetFormatOption = str
 else:
     LossName = Literal[LOSS_NAMES]
+    ActivationName = Literal[tuple(ACTIVATIONS)]
     # derive also compiles its standalone LaTeX to a PDF (present/pdf.py).
     DeriveFormatOption = _format_option(
         [*_formats("Derivation", "NumericResult", default="latex"), "pdf"],
@@ -200,6 +204,47 @@ LayoutOption = Annotated[
         case_sensitive=False,
     ),
 ]
+HiddenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--hidden",
+        help=(
+            "A network instead of one layer: the hidden layers' widths, comma-separated (4 for "
+            "X → A1 → H1 → A2, 4,3 for two hidden layers; at most 4 layers, each at most 64)."
+        ),
+        metavar="WIDTHS",
+        show_default=False,
+    ),
+]
+ActivationOption = Annotated[
+    ActivationName | None,
+    typer.Option(
+        "--activation",
+        help="The hidden layers' activation σ, H = σ(A) entry by entry (with --hidden; "
+        "default generic, an undefined σ).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+OutputActivationOption = Annotated[
+    ActivationName | None,
+    typer.Option(
+        "--output-activation",
+        help="The last layer's activation (default identity): --output-activation sigmoid is "
+        "one layer followed by a sigmoid.",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+SlopeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--slope",
+        help="The leaky-relu slope α, 0 < α < 1, read exactly (0.01 or 1/100; default 1/100).",
+        metavar="NUMBER",
+        show_default=False,
+    ),
+]
 ClaimsArgument = Annotated[
     list[str] | None,
     typer.Argument(
@@ -296,3 +341,57 @@ def document_choice(
             sections, bias=bias, concrete_loss=loss != "generic", samples=samples
         )
     return chosen
+
+
+@dataclass(frozen=True)
+class NetworkChoice:
+    """The network the options --hidden, --activation, --output-activation and --slope ask for:
+    hidden widths (empty for one layer with an output activation), the activations' names and
+    the leaky-relu slope as written (read exactly by the core)."""
+
+    hidden: tuple[int, ...]
+    activation: str
+    output_activation: str
+    slope: str | None
+
+
+def network_choice(
+    hidden: str | None,
+    activation: str | None,
+    output_activation: str | None,
+    slope: str | None,
+    samples: Samples = "rows",
+) -> NetworkChoice | None:
+    """The network asked for, or None when none of the network options is given (the single
+    layer, exactly as without them). Refuses (one line, exit 2) what cannot be a network: a
+    hidden activation without hidden layers, widths that are not positive integers, too many
+    layers, a slope without leaky-relu, samples as columns."""
+    if hidden is None and activation is None and output_activation is None and slope is None:
+        return None
+    if hidden is None and activation is not None:
+        raise InputError(
+            "--activation is the hidden layers' activation: give --hidden too, or use "
+            "--output-activation for one layer"
+        )
+    if samples != "rows":
+        raise InputError("networks are derived with samples as rows; leave out --samples columns")
+    widths = parse_hidden(hidden) if hidden is not None else ()
+    chosen = NetworkChoice(widths, activation or "generic", output_activation or "identity", slope)
+    if slope is not None and "leaky-relu" not in (chosen.activation, chosen.output_activation):
+        raise InputError(
+            "--slope is the leaky-relu slope: choose leaky-relu with --activation or "
+            "--output-activation"
+        )
+    return chosen
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """--hidden as widths: positive integers separated by commas, at most MAX_HIDDEN_LAYERS."""
+    from ..core.network import MAX_HIDDEN_LAYERS
+
+    parts = text.split(",")
+    if len(parts) > MAX_HIDDEN_LAYERS:
+        raise SizeError(
+            f"--hidden gives {len(parts)} hidden layers, above the limit of {MAX_HIDDEN_LAYERS}"
+        )
+    return tuple(parse_size(f"hidden width {index}", part) for index, part in enumerate(parts, 1))

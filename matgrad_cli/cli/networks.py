@@ -1,0 +1,67 @@
+"""``matgrad derive`` for a network (--hidden, --activation, --output-activation): the network's
+derivation, checked and delivered as the single layer's is."""
+
+from __future__ import annotations
+
+from ..core.layer import Sizes
+from ..errors import InputError
+from .commands import TerminalProgress
+from .deliver import conclude, deliver, prepare_output
+from .options import NetworkChoice
+
+
+def derive_network_command(
+    network: NetworkChoice,
+    sizes: Sizes,
+    *,
+    bias: bool,
+    output_format: str,
+    standalone: bool,
+    output: str | None,
+    force: bool,
+    engine: str | None,
+    loss: str,
+    numeric: bool,
+    seed: int,
+    full: bool,
+    sections: str | None,
+    brief: bool,
+) -> None:
+    """Derive and verify the network's backward pass at ``sizes`` (m the batch, k the input
+    width, n the output width) and deliver it in ``output_format``."""
+    from ..core.engine import get_engine
+    from ..core.network_derive import derive_network, network_description
+
+    if loss != "generic":
+        raise InputError(f"--loss {loss} is not offered for networks yet")
+    if numeric:
+        raise InputError("--numeric is not offered for networks yet")
+    if sections is not None or brief:
+        raise InputError("--sections and --brief shape the single layer's document")
+    # Every argument is checked before the output file is prepared or any work is done.
+    network_description(
+        sizes.m,
+        sizes.k,
+        network.hidden,
+        sizes.n,
+        activation=network.activation,
+        output_activation=network.output_activation,
+        bias=bias,
+        engine=get_engine(engine).name,
+        slope=network.slope,
+    )
+    destination = prepare_output(output, output_format, force)
+    with TerminalProgress():
+        derivation = derive_network(
+            sizes.m,
+            sizes.k,
+            network.hidden,
+            sizes.n,
+            activation=network.activation,
+            output_activation=network.output_activation,
+            bias=bias,
+            engine=engine,
+            slope=network.slope,
+        )
+    deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
+    conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
