@@ -52,6 +52,8 @@ class NetworkDerivation:
     intermediates: dict[str, GradientForms]
     checks: tuple[Check, ...]
     rules: BackwardRules = RULES
+    #: The loss: ``generic`` (G = ∂L/∂(output) as symbols) or a concrete loss's name.
+    loss: str = "generic"
 
     @property
     def verified(self) -> bool:
