@@ -1,11 +1,13 @@
 """The losses, one class each: what L is, its ∂L/∂A in closed form, its names and its limits.
 
-``LOSSES`` holds every loss the command line and the library accept, by name; ``loss_named``
-looks one up, in the convention of the layer: with samples as columns a loss is the same function
-of the samples (each a column of A instead of a row), and only its notation differs, so each
-concrete loss has a subclass that writes it with A's indices (j, i). ``expression`` and
-``closed_form`` always take the matrices with one row per sample. SymPy is imported inside the
-methods, so that the command line can list the losses without it.
+``LOSSES`` holds every loss the single layer accepts, by name, and ``NETWORK_LOSSES`` those of a
+network: the same and the binary cross-entropy, whose argument must be probabilities (a
+sigmoid's output). ``loss_named`` looks one up for the single layer, in the convention of the
+layer: with samples as columns a loss is the same function of the samples (each a column of A
+instead of a row), and only its notation differs, so each concrete loss has a subclass that
+writes it with A's indices (j, i). ``expression`` and ``closed_form`` always take the matrices
+with one row per sample. SymPy is imported inside the methods, so that the command line can list
+the losses without it.
 """
 
 from __future__ import annotations
@@ -192,6 +194,50 @@ class SoftmaxCrossEntropy(ConcreteLoss):
             )
 
 
+class BinaryCrossEntropy(ConcreteLoss):
+    """L = −Σ (y_{i,j} log p_{i,j} + (1 − y_{i,j}) log(1 − p_{i,j})) of probabilities P, each
+    entry its own two-class problem: ∂L/∂P = (P − Y) ⊘ (P ⊙ (1 − P)), entry by entry.
+
+    Its argument must lie in (0, 1), so it is a loss of a network whose output activation is the
+    sigmoid, P = σ(A_L), and then ∂L/∂A_L = P − Y (the factor σ′ = P ⊙ (1 − P) cancels). The
+    single layer's A is no probability: ``loss_named`` refuses it there, with that fix."""
+
+    name = "binary-cross-entropy"
+    title = "binary cross entropy"
+    has_targets = True
+    polynomial = False
+    definition_latex = (
+        r"-\sum_{i=1}^{m} \sum_{j=1}^{n} \bigl(y_{i,j} \log p_{i,j} "
+        r"+ (1 - y_{i,j}) \log(1 - p_{i,j})\bigr)"
+    )
+    text = "L = −Σ_{i,j} (y_{i,j} log p_{i,j} + (1 − y_{i,j}) log(1 − p_{i,j}))"
+    closed_form_latex = r"(P - Y) \oslash \bigl(P \odot (\mathbf{1}\mathbf{1}^\top - P)\bigr)"
+    closed_form_text = "(P − Y) ⊘ (P ⊙ (1 − P)), entry by entry"
+    #: ∂L/∂A_L after a sigmoid, P = σ(A_L), in LaTeX and in plain text.
+    after_sigmoid_latex = "P - Y"
+    after_sigmoid_text = "P − Y"
+    #: Never reached: the single layer refuses this loss (loss_named), and a network is bounded by
+    #: its chain-rule terms (network.py).
+    size_limit = 16384
+    sheet_words = "the binary cross-entropy"
+    sheet_targets = ", with targets $y_{{i,j}}$ in $[0, 1]$ that do not depend on {parameters}"
+
+    def expression(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        return -sympy.Add(
+            *(
+                y[i, j] * sympy.log(a[i, j]) + (1 - y[i, j]) * sympy.log(1 - a[i, j])
+                for i, j in _cells(a)
+            )
+        )
+
+    def closed_form(self, a: Any, y: Any) -> Any:
+        import sympy
+
+        return sympy.Matrix(*a.shape, lambda i, j: (a[i, j] - y[i, j]) / (a[i, j] * (1 - a[i, j])))
+
+
 #: Targets that are a probability distribution per column, with samples as columns.
 COLUMNS_SUM_TO_ONE = Condition(
     text="for columns of Y that sum to 1",
@@ -258,6 +304,14 @@ LOSSES: Mapping[str, Loss] = MappingProxyType(
 )
 LOSS_NAMES = tuple(LOSSES)
 
+#: The losses a network takes: the single layer's, and the binary cross-entropy of a sigmoid's
+#: probabilities (network_losses.py says which output activation each allows).
+NETWORK_LOSSES: Mapping[str, Loss] = MappingProxyType(
+    {**LOSSES, "binary-cross-entropy": BinaryCrossEntropy()}
+)
+#: What ``--loss`` takes: every network loss (the single layer refuses the ones it has no use for).
+LOSS_CHOICES = tuple(NETWORK_LOSSES)
+
 #: The same losses written with samples as columns.
 _BY_COLUMNS: Mapping[str, Loss] = MappingProxyType(
     {
@@ -277,6 +331,11 @@ def loss_named(name: str, samples: Samples = "rows") -> Loss:
     name."""
     losses = LOSSES if samples == "rows" else _BY_COLUMNS
     loss = losses.get(name) if isinstance(name, str) else None
+    if name == BinaryCrossEntropy.name:
+        raise InputError(
+            "the binary-cross-entropy loss takes probabilities, not the layer's A: put a sigmoid "
+            "after the layer (use --output-activation sigmoid)"
+        )
     if loss is None:
         raise InputError(f"unknown loss {name!r} (choose from {', '.join(LOSS_NAMES)})")
     return loss
@@ -294,3 +353,12 @@ def concrete_loss(name: str, samples: Samples = "rows") -> ConcreteLoss:
 def validate_loss(loss: str, sizes: Sizes) -> None:
     """Refuse an unknown loss, or sizes too large to differentiate it at, before any work."""
     loss_named(loss, sizes.samples).validate(sizes)
+
+
+def network_loss_named(name: str) -> Loss:
+    """The loss called ``name`` as a network takes it (NETWORK_LOSSES); InputError for an unknown
+    name."""
+    loss = NETWORK_LOSSES.get(name) if isinstance(name, str) else None
+    if loss is None:
+        raise InputError(f"unknown loss {name!r} (choose from {', '.join(LOSS_CHOICES)})")
+    return loss
