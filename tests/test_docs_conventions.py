@@ -45,7 +45,7 @@ Table = dict[str, tuple[str, str]]
 
 def read_table(text: str) -> Table:
     """The table of the section: the first cell of each line → its rows cell, its columns cell."""
-    section = text.split(HEADING, 1)[1]
+    section = text.split(HEADING, 1)[1].split("\n## ", 1)[0]
     lines = [line for line in section.splitlines() if line.startswith("|")]
     table: Table = {}
     for line in lines[2:]:  # after the header and its rule
@@ -317,3 +317,42 @@ def test_the_page_warns_about_the_other_meaning_of_z_and_a() -> None:
     warning = " ".join(text.split("### A warning about Andrew Ng's notation", 1)[1].split())
     assert "Z is the **pre-activation**" in warning
     assert "matgrad never uses Ng's names" in warning
+
+
+def _renamed(matrix: Any, renames: dict[str, str]) -> Any:
+    """``matrix`` with each symbol whose name starts with a key renamed: z_1_2 → x_1_2."""
+    mapping = {}
+    for symbol in matrix.free_symbols:
+        for old, new in renames.items():
+            if symbol.name.startswith(old):
+                mapping[symbol] = sympy.Symbol(new + symbol.name[len(old) :])
+    return matrix.xreplace(mapping)
+
+
+@pytest.mark.parametrize(("bias"), [True, False])
+def test_the_single_layer_is_the_network_without_hidden_layers(bias: bool) -> None:
+    """The section "Networks": with no hidden layer and the identity, the network's gradients are
+    the single layer's with Z, W, b, A read as X, W1, b1, A1, entry for entry."""
+    from matgrad_cli.core.network_derive import derive_network
+
+    text = PAGE.read_text(encoding="utf-8")
+    assert "**The single layer is the special case.**" in text
+    layer = derive(2, 3, 4, bias=bias)
+    network = derive_network(2, 3, (), 4, bias=bias)
+    assert layer.verified
+    assert network.verified
+    renames = {"z_": "x_", "w_": "w1_", "b_": "b1_", "dA_": "dA1_"}
+    pairs = [("Z", "X"), ("W", "W1")] + ([("b", "b1")] if bias else [])
+    for single, named in pairs:
+        expected = _renamed(layer.gradient_matrix(single), renames)
+        assert (expected - network.gradient_matrix(named)).expand() == sympy.zeros(*expected.shape)
+    # A wrong renaming (the weights' indices transposed) is told apart: the comparison can fail.
+    swapped = layer.gradient_matrix("Z").xreplace(
+        {
+            s: sympy.Symbol("w1_" + "_".join(reversed(s.name[2:].split("_"))))
+            for s in layer.gradient_matrix("Z").free_symbols
+            if s.name.startswith("w_")
+        }
+    )
+    wrong = _renamed(swapped, renames) - network.gradient_matrix("X")
+    assert wrong.expand() != sympy.zeros(*wrong.shape)
