@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .core.jacobians import JacobianDerivation, jacobian
     from .core.layer import Sizes
     from .core.model import Derivation, Gradient, LayerDerivation
+    from .core.network_derive import NetworkDerivation, derive_network
     from .core.proof import ProofReport, prove
 
 #: Every name is imported on first use, so that importing the package costs almost nothing: the
@@ -32,6 +33,7 @@ _LAZY = {
     ),
     **dict.fromkeys(("JacobianDerivation", "jacobian"), "core.jacobians"),
     **dict.fromkeys(("ProofReport", "prove"), "core.proof"),
+    **dict.fromkeys(("NetworkDerivation", "derive_network"), "core.network_derive"),
 }
 
 __all__ = [
@@ -45,11 +47,13 @@ __all__ = [
     "JacobianDerivation",
     "LayerDerivation",
     "MatgradError",
+    "NetworkDerivation",
     "ProofReport",
     "Sizes",
     "__version__",
     "check",
     "derive",
+    "derive_network",
     "jacobian",
     "prove",
 ]

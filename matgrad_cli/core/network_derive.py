@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from ..errors import ArgumentError, InputError
+from . import bridge
 from .activations import Activation, activation_named
 from .arguments import flag, optional_name
 from .checks import Check
@@ -35,7 +36,7 @@ __all__ = ["NetworkDerivation", "derive_network", "network_description"]
 
 
 @dataclass(frozen=True)
-class NetworkDerivation:
+class NetworkDerivation(bridge.RenderedInFull):
     """A network's gradients by both routes and their comparison.
 
     ``gradients`` (X, W1, b1, …) and ``intermediates`` (∂L/∂A1, …, ∂L/∂A_L) are the elementwise
