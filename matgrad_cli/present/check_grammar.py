@@ -71,6 +71,57 @@ Functions (np., numpy., torch., jnp. may come first):
 Examples:
 """
 
+#: Claims about a network, each with what it says and the options it is checked with; the tests
+#: parse every one, and check the right ones right and the wrong ones hinted.
+NETWORK_EXAMPLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "dW1 = X.T @ ((G @ W2.T) * relu'(A1))",
+        "∂L/∂W1, * elementwise",
+        ("--hidden", "3", "--activation", "relu"),
+    ),
+    (
+        "db1 = sum((G @ W2.T) * (A1 > 0), axis=0)",
+        "(A1 > 0) is relu′",
+        ("--hidden", "3", "--activation", "relu"),
+    ),
+    (
+        "dA1 = dH1 * H1 * (1 - H1)",
+        "σ′ = σ(1 − σ), and dH1 given",
+        ("--hidden", "3", "--activation", "sigmoid"),
+    ),
+    (
+        "dH1 = G @ W2.T",
+        "∂L/∂H1",
+        ("--hidden", "3", "--activation", "tanh"),
+    ),
+    (
+        "dW1 = X.T @ (G @ W2.T)",
+        "a forgotten σ′ (a wrong answer, hinted)",
+        ("--hidden", "3", "--activation", "relu"),
+    ),
+)
+
+_NETWORK = """
+Networks (--hidden 3 or --hidden 4,3, --activation NAME, --output-activation NAME):
+  The network: A1 = X W1 + b1, H1 = σ(A1), A2 = H1 W2 + b2, …, samples as rows:
+              X is m×k, Wℓ is dℓ₋₁×dℓ, bℓ is 1×dℓ, Aℓ and Hℓ are m×dℓ (d₀ = k, and the
+              last layer's width is n). The report says which network it judged, first.
+  Left side:  dX, dW1, db1, dA1, dH1, …; also dL/dW1, ∂L/∂W1, dL_dW1, grad_W1, W1_grad.
+  Names:      X, W1, b1, A1, H1, …; G = ∂L/∂(the output), ∂L/∂A_L, or ∂L/∂H_L with an
+              output activation (also delta, dout, grad_output); and the gradients found
+              before the one claimed (dH1 and dA2 in a claim about dA1).
+  Activations: σ(A1) (also sigma, the network's own), relu, sigmoid, tanh, leaky_relu;
+              relu'(A1), σ′(A1), relu_prime(A1) are derivatives; (A1 > 0) is relu′,
+              taken as 0 at 0.
+  Products:   X * Y, X ⊙ Y, X .* Y are elementwise, between matrices of one shape, as in
+              NumPy (--dialect matlab or math: * is X @ Y); 1 - H1 is taken entry by entry.
+  Hints:      a wrong answer that is a slip of backpropagation is told which: a forgotten
+              σ′, σ′ at the wrong layer, σ for σ′, σ′ of H for σ′ of A, W for Wᵀ, the
+              wrong layer's activations, or the bias summed along the wrong axis.
+
+Examples for networks:
+"""
+
 _FOOTER = """
 Nothing is run as code: matgrad reads claims with its own parser. A claim may be at most
 10,000 characters and nested 64 levels deep. The documentation (docs/claims.md) has more.
@@ -80,4 +131,8 @@ Nothing is run as code: matgrad reads claims with its own parser. A claim may be
 def grammar_text() -> str:
     """The claim language, its operators, functions and examples, as plain text."""
     lines = [f"  {claim}\n      {meaning}" for claim, meaning in EXAMPLES]
-    return _HEADER + "\n".join(lines) + "\n" + _FOOTER
+    network = [
+        f"  {claim}\n      {' '.join(options)}: {meaning}"
+        for claim, meaning, options in NETWORK_EXAMPLES
+    ]
+    return _HEADER + "\n".join(lines) + "\n" + _NETWORK + "\n".join(network) + "\n" + _FOOTER
