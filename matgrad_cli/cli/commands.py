@@ -167,6 +167,10 @@ def prove(
     output: options.OutputOption = None,
     force: options.ForceOption = False,
     samples: options.SamplesOption = "rows",
+    hidden: options.HiddenOption = None,
+    activation: options.ActivationOption = None,
+    output_activation: options.OutputActivationOption = None,
+    slope: options.SlopeOption = None,
 ) -> None:
     """Prove ∂L/∂Z, ∂L/∂W (and ∂L/∂b) for every size, in index notation, with SymPy.
 
@@ -177,10 +181,29 @@ def prove(
     matrix product) is computed by the CAS; a step it cannot finish is reported as NOT proved.
     A one-line summary goes to stderr. Exit code 0 when every identity is proved, 1 when one
     is not, 2 for bad input.
+
+    With --hidden (and --activation, --output-activation), the backward pass of a network of
+    that depth, for every batch size and every width: each rule of the recursion, with the
+    activation's derivative as a diagonal factor.
     """
     from ..core.proof import prove as prove_identities
 
+    network = options.network_choice(hidden, activation, output_activation, slope, samples)
     options.require_latex_for_standalone(output_format, standalone)
+    if network is not None:
+        from ..core.network_proof import network_proof_arguments, prove_network
+
+        chosen: dict[str, Any] = {
+            "activation": network.activation,
+            "output_activation": network.output_activation,
+            "bias": bias,
+            "slope": network.slope,
+        }
+        network_proof_arguments(network.hidden, **chosen)  # refused before any file is touched
+        destination = prepare_output(output, output_format, force)
+        proved = prove_network(network.hidden, **chosen)
+        deliver(proved, output_format, destination, force, standalone=standalone)
+        conclude(proved, proved.proved, told=output_format == "text" and destination is None)
     destination = prepare_output(output, output_format, force)
     report = prove_identities(bias=bias, samples=samples)
     deliver(report, output_format, destination, force, standalone=standalone)

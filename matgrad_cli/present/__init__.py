@@ -20,6 +20,7 @@ _DOCUMENTS: dict[str, str] = {
     "Derivation": "derivation_doc:derivation_document",
     "CheckReport": "check_doc:check_document",
     "ProofReport": "prove_doc:proof_document",
+    "NetworkProofReport": "network_prove_doc:network_proof_document",
     "JacobianDerivation": "jacobian_doc:build_jacobian_document",
     "NumericResult": "numeric_doc:numeric_document",
     "ProblemSheet": "exercise_doc:problem_document",
@@ -46,6 +47,7 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("CheckReport", "json"): "json:render_json",
     ("CheckReport", "gradescope"): "gradescope:render_gradescope",
     ("ProofReport", "json"): "json:render_json",
+    ("NetworkProofReport", "json"): "network_prove_doc:render_network_proof_json",
     ("JacobianDerivation", "json"): "json:render_json",
     ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
@@ -56,6 +58,7 @@ _SUMMARIES: dict[str, str] = {
     "Derivation": "summary:derivation_summary",
     "NumericResult": "summary:numeric_summary",
     "ProofReport": "prove_notation:summary_line",
+    "NetworkProofReport": "network_prove_notation:network_summary_line",
     "JacobianDerivation": "summary:jacobian_summary",
 }
 
@@ -64,6 +67,7 @@ _VIEWS: dict[str, str] = {
     "Derivation": "text:derivation_view",
     "CheckReport": "check_text:CheckView",
     "ProofReport": "prove_text:proof_view",
+    "NetworkProofReport": "network_prove_doc:network_proof_view",
     "JacobianDerivation": "jacobian_text:jacobian_view",
 }
 
