@@ -132,3 +132,20 @@ def require_json_fits(m: int, k: int, n: int, loss: ConcreteLoss) -> None:
             f"entries of Z, W and b: at m={m}, k={k}, n={n} about {terms:,} terms, above the "
             f"limit of {JSON_LOSS_TERMS:,}; use smaller sizes, another format, or --numeric"
         )
+
+
+#: Most characters the JSON of a network may hold: every entry of every gradient and of every
+#: ∂L/∂Aℓ is written out whole, each factor with the forward pass of the layers it goes through,
+#: so that a sigmoid network of four layers 4 wide is already 32 MB. Written at about 20 MB/s
+#: (symengine); above the limit (64 MiB) ``-f json`` is refused in one line, and nothing printed.
+JSON_NETWORK_CHARS = 2**26
+
+
+def require_network_json_within(characters: int, what: str) -> None:
+    """Refuse, with a SizeError, a network's JSON once it has grown past JSON_NETWORK_CHARS."""
+    if characters > JSON_NETWORK_CHARS:
+        raise SizeError(
+            f"-f json writes every entry of the network's gradients out in full: {what} "
+            f"alone is past the limit of {JSON_NETWORK_CHARS:,} characters; use smaller sizes "
+            "or widths, another format (large matrices are elided), or fewer layers"
+        )
