@@ -145,7 +145,7 @@ def require_network_json_within(characters: int, what: str) -> None:
     """Refuse, with a SizeError, a network's JSON once it has grown past JSON_NETWORK_CHARS."""
     if characters > JSON_NETWORK_CHARS:
         raise SizeError(
-            f"-f json writes every entry of the network's gradients out in full: {what} "
-            f"alone is past the limit of {JSON_NETWORK_CHARS:,} characters; use smaller sizes "
-            "or widths, another format (large matrices are elided), or fewer layers"
+            f"-f json writes every entry of the network's gradients out in full, and for {what} "
+            f"that is more than the limit of {JSON_NETWORK_CHARS:,} characters; use smaller sizes "
+            "or widths, fewer layers, or another format (large matrices are elided)"
         )
