@@ -198,6 +198,8 @@ def _description(step: NetworkStep, target: NetworkTarget, latex: bool) -> str:
 
     layer = target.layer
     fed, entry = _fed(target), show(target.entry)
+    if isinstance(step.detail, CASFailure) and step.kind != "matrix product":
+        return f"This line could not be carried out: {_failure(step.detail, latex)}."
     if step.kind == "definition":
         below = "X" if layer == 1 else f"H{layer - 1}"
         if target.local:
@@ -244,6 +246,12 @@ def _description(step: NetworkStep, target: NetworkTarget, latex: bool) -> str:
     return _comparison(step, show, latex)
 
 
+def _failure(detail: CASFailure, latex: bool) -> str:
+    """Why the CAS gave no result: a time-out, or the error it raised."""
+    why = f"ran over {detail.seconds:g} s" if detail.seconds else f"failed ({detail.error})"
+    return f"the CAS {escaped(why) if latex else why}"
+
+
 def _comparison(step: NetworkStep, show: Any, latex: bool) -> str:
     """The last line: the entry of the rule's matrix form, or why it is not the derived one."""
     detail = step.detail
@@ -253,9 +261,7 @@ def _comparison(step: NetworkStep, show: Any, latex: bool) -> str:
         shape = f"${times.join(sizes)}$" if latex else " × ".join(sizes)
         return f"The right side has a factor of shape {shape}, not the shape of the gradient."
     if isinstance(detail, CASFailure):
-        why = f"ran over {detail.seconds:g} s" if detail.seconds else f"failed ({detail.error})"
-        why = escaped(why) if latex else why
-        return f"The right side's entry could not be computed: the CAS {why}."
+        return f"The right side's entry could not be computed: {_failure(detail, latex)}."
     if isinstance(detail, Comparison) and not detail.agrees:
         return (
             "The entry of the right side, multiplied out by the CAS; it differs from the "
