@@ -21,6 +21,7 @@ _DOCUMENTS: dict[str, str] = {
     "CheckReport": "check_doc:check_document",
     "ProofReport": "prove_doc:proof_document",
     "NetworkProofReport": "network_prove_doc:network_proof_document",
+    "NetworkDerivation": "network_doc:network_document",
     "JacobianDerivation": "jacobian_doc:build_jacobian_document",
     "NumericResult": "numeric_doc:numeric_document",
     "ProblemSheet": "exercise_doc:problem_document",
@@ -59,6 +60,7 @@ _SUMMARIES: dict[str, str] = {
     "NumericResult": "summary:numeric_summary",
     "ProofReport": "prove_notation:summary_line",
     "NetworkProofReport": "network_prove_notation:network_summary_line",
+    "NetworkDerivation": "network_doc:network_summary",
     "JacobianDerivation": "summary:jacobian_summary",
 }
 
