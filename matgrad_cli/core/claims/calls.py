@@ -48,8 +48,10 @@ _MATLAB_AXES: dict[str, Literal[0, 1]] = {"1": 0, "2": 1}
 class CallParser(TokenReader):
     """The arguments of calls and methods; the expressions inside come from ``_expression``."""
 
-    def __init__(self, source: str, dialect: Dialect, samples: Samples = "rows") -> None:
-        super().__init__(source)
+    def __init__(
+        self, source: str, dialect: Dialect, samples: Samples = "rows", network: bool = False
+    ) -> None:
+        super().__init__(source, network)
         self._dialect = dialect
         self._samples = samples
         self.notes: list[str] = []

@@ -304,6 +304,8 @@ class _Estimator:
             case tree.OnesLike(arg=arg):
                 inner = self.bound(arg)
                 return Bound(inner.rows, inner.cols, 1, 0, 0, 0.0, 0), 0
+            case tree.Applied() | tree.Positive():
+                raise ValueError("a network's claim is weighed by network_cost.py")
             case tree.MatMul(left=left, right=right):
                 a, b = self.bound(left), self.bound(right)
                 if id(right) in self._flat and not b.number:

@@ -73,6 +73,8 @@ class _Evaluator:
                 return -self.value(arg)
             case tree.OnesLike(arg=arg):
                 return sympy.ones(*self.value(arg).shape)
+            case tree.Applied() | tree.Positive():
+                raise ValueError("activations are evaluated in a network (network_evaluation.py)")
             case tree.MatMul(left=left, right=right):
                 return self._matmul(left, right)
             case tree.ScalarMul(left=left, right=right):

@@ -293,6 +293,8 @@ class _Bounds:
             case tree.OnesLike(arg=arg):
                 inner = self.of(arg)
                 return _matrix(inner.rows, inner.cols, False, False)
+            case tree.Applied() | tree.Positive():
+                raise ValueError("a network's claim has no general sizes here")
             case tree.MatMul(left=left, right=right):
                 return _product(self.of(left), self.of(right), id(right) in self._flat)
             case tree.ScalarMul(left=left, right=right) | tree.Hadamard(left=left, right=right):

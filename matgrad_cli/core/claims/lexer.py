@@ -57,10 +57,16 @@ def _is_space(char: str) -> bool:
     return char in " \t\r\n$~" or unicodedata.category(char) == "Zs"
 
 
+#: Characters read only in a network's claims: σ (the activation, a name) and ``>`` (as in the
+#: step ``(A1 > 0)``).
+NETWORK_CHARACTERS = {"σ": ("name", "σ"), ">": ("symbol", ">")}
+
+
 class _Lexer:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, network: bool = False) -> None:
         self.source = source
         self.tokens: list[Token] = []
+        self.network = network
 
     def fail(self, message: str, index: int) -> ClaimSyntaxError:
         return ClaimSyntaxError(message, self.source, index)
@@ -109,6 +115,9 @@ class _Lexer:
             return self._add("ones", "1", index, index + 1)
         if char in spellings.SYMBOLS:
             return self._add("symbol", char, index, index + 1)
+        if self.network and char in NETWORK_CHARACTERS:
+            kind, text = NETWORK_CHARACTERS[char]
+            return self._add("name" if kind == "name" else "symbol", text, index, index + 1)
         raise self.fail(f"unexpected character {quote(char)}", index)
 
     def _number(self, start: int) -> int:
@@ -209,10 +218,10 @@ def _known(word: str) -> bool:
 _SPLIT_LETTERS = spellings.SPLITTABLE | {"T"}
 
 
-def tokenize(source: str) -> list[Token]:
+def tokenize(source: str, network: bool = False) -> list[Token]:
     """The tokens of a claim, ending with an ``end`` token; ClaimSyntaxError at the first
-    character the language has no use for."""
-    return _Lexer(source).run()
+    character the language has no use for. ``network`` reads σ and ``>`` too."""
+    return _Lexer(source, network).run()
 
 
 # --- reading tokens -------------------------------------------------------------------------
@@ -225,9 +234,9 @@ class TokenReader:
     """The tokens of one claim and a position in them, with the helpers every part of the
     parser uses: look, take, expect, fail with a caret, and count the nesting."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, network: bool = False) -> None:
         self._source = source
-        self._tokens = tokenize(source)
+        self._tokens = tokenize(source, network)
         self._index = 0
         self._nesting = 0
 

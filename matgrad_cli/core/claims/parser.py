@@ -77,6 +77,10 @@ class _Parser(CallParser):
     MAX_NESTING; the tree height is capped too, so printing and comparing it cannot overflow.
     """
 
+    #: The words that are a gradient (``dW`` → ``W``), and the names ∂L/∂· may be written of.
+    _gradient_words: dict[str, str] = spellings.GRADIENT_WORDS
+    _gradient_of: tuple[str, ...] = spellings.GRADIENT_OF
+
     def claim(self) -> Claim:
         target, target_tokens = self._target()
         if not self._at("="):
@@ -129,16 +133,16 @@ class _Parser(CallParser):
             self._advance()
             self._advance()
             found = self._differential("d")
-        elif token.kind == "name" and token.text in spellings.GRADIENT_WORDS:
+        elif token.kind == "name" and token.text in self._gradient_words:
             self._advance()
-            found = spellings.GRADIENT_WORDS[token.text]
+            found = self._gradient_words[token.text]
         elif self._at("∂"):
             found = self._partial()
         elif self._at("frac"):
             found = self._fraction_gradient()
         elif self._at("∇"):
             found = self._nabla()
-        elif self._at_name(*spellings.GRADIENT_OF) and self._at_name("grad", ahead=2):
+        elif self._at_name(*self._gradient_of) and self._at_name("grad", ahead=2):
             found = token.text if self._at(".", ahead=1) else None
             self._index += 3
         if found is None:
@@ -149,10 +153,10 @@ class _Parser(CallParser):
         """``dX`` after ``dL/``, or ``∂X`` after ``∂L/``: the name X."""
         token = self._peek()
         word = token.text if token.kind == "name" else ""
-        if letter == "d" and word.startswith("d") and word[1:] in spellings.GRADIENT_OF:
+        if letter == "d" and word.startswith("d") and word[1:] in self._gradient_of:
             self._advance()
             return word[1:]
-        if letter == "∂" and self._at("∂") and self._at_name(*spellings.GRADIENT_OF, ahead=1):
+        if letter == "∂" and self._at("∂") and self._at_name(*self._gradient_of, ahead=1):
             self._advance()
             return self._advance().text
         raise self._fail(f"expected a name such as {letter}Z after {quote(letter + 'L/')}", token)
@@ -166,7 +170,7 @@ class _Parser(CallParser):
                 self._advance()
                 return self._differential("∂")
             return None
-        if self._at_name(*spellings.GRADIENT_OF):
+        if self._at_name(*self._gradient_of):
             return self._advance().text
         raise self._fail("expected a name after '∂', as in ∂L/∂Z", self._peek())
 
@@ -190,11 +194,11 @@ class _Parser(CallParser):
         if letter == "∂" and self._at("∂"):
             self._advance()
             name = self._peek()
-            found = name.text if self._at_name(*spellings.GRADIENT_OF) else None
+            found = name.text if self._at_name(*self._gradient_of) else None
         else:
             name = self._peek()
             word = name.text if name.kind == "name" else ""
-            found = word[1:] if word.startswith("d") and word[1:] in spellings.GRADIENT_OF else None
+            found = word[1:] if word.startswith("d") and word[1:] in self._gradient_of else None
         if found is None:
             raise self._fail("expected the variable of the gradient, as in \\partial W", name)
         self._advance()
@@ -209,7 +213,7 @@ class _Parser(CallParser):
         if braced:
             self._advance()
         name = self._peek()
-        if not self._at_name(*spellings.GRADIENT_OF):
+        if not self._at_name(*self._gradient_of):
             raise self._fail("expected the variable after '∇_', as in ∇_W L", name)
         self._advance()
         if braced:

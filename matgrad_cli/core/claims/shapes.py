@@ -83,9 +83,15 @@ class _ShapeChecker:
     one-dimensional part (tree.flat_parts) is held as the row it is compared as."""
 
     def __init__(
-        self, sizes: Sizes, operand_shapes: Mapping[str, Shape], root: Node, record: bool = True
+        self,
+        sizes: Sizes,
+        operand_shapes: Mapping[str, Shape],
+        root: Node,
+        record: bool = True,
+        network: bool = False,
     ) -> None:
         self._sizes = sizes
+        self._network = network
         self._operand_shapes = operand_shapes
         self._flat = tree.flat_parts(root)
         self._record = record
@@ -123,6 +129,11 @@ class _ShapeChecker:
                 inner = self.visit(arg)
                 if inner is None:
                     self._fail(node, "ones_like needs a matrix, not a number")
+                return inner
+            case tree.Applied(arg=arg) | tree.Positive(arg=arg):
+                inner = self.visit(arg)
+                if inner is None:
+                    self._fail(node, "an activation is applied to a matrix, not to a number")
                 return inner
             case tree.MatMul(left=left, right=right):
                 return self._product_shape(node, self.visit(left), self.visit(right))
@@ -202,6 +213,8 @@ class _ShapeChecker:
         """Equal shapes, or a 1×c row broadcast down an r×c matrix (how A = ZW + b adds b); with
         samples as columns, an r×1 column broadcast across one instead (A = WX + b)."""
         pair = f"{_shape_text(left)} {symbol} {_shape_text(right)}"
+        if self._network:
+            return self._broadcast_sum(node, pair, left, right)
         if left is None or right is None:
             if left is None and right is None:
                 return None
@@ -213,9 +226,23 @@ class _ShapeChecker:
             return right
         self._fail(node, f"{pair}, the shapes differ")
 
+    def _broadcast_sum(
+        self, node: Node, pair: str, left: Shape | None, right: Shape | None
+    ) -> Shape | None:
+        """A network's sum, as NumPy adds: a number to every entry (``1 - H1``), a row down the
+        rows or a column across the columns, or equal shapes."""
+        if left is None or right is None:
+            return right if left is None else left
+        if all(a == b or 1 in (a, b) for a, b in zip(left, right, strict=True)):
+            return max(left[0], right[0]), max(left[1], right[1])
+        self._fail(node, f"{pair}, the shapes differ")
+
 
 def shape_of(
-    node: Node, sizes: Sizes, shapes: Mapping[str, tuple[int, int]] | None = None
+    node: Node,
+    sizes: Sizes,
+    shapes: Mapping[str, tuple[int, int]] | None = None,
+    network: bool = False,
 ) -> tuple[tuple[int, int], tuple[ShapeStep, ...]]:
     """The shape of ``node`` and every matrix-valued step, innermost first; a number is 1×1.
 
@@ -226,7 +253,7 @@ def shape_of(
     """
     operand_shapes = {name: operand_shape(name, sizes) for name in operands(sizes.layer)}
     operand_shapes.update(shapes or {})
-    checker = _ShapeChecker(sizes, operand_shapes, node)
+    checker = _ShapeChecker(sizes, operand_shapes, node, network=network)
     shape = checker.visit(node) or (1, 1)
     held = held_as(node, shape, sizes.samples)
     if held != shape:  # the steps end at the shape compared

@@ -145,6 +145,19 @@ class OnesLike(_Unary):
 
 
 @dataclass(frozen=True)
+class Applied(_Unary):
+    """A network's activation applied entry by entry, ``relu(A1)``, or its derivative,
+    ``relu'(A1)``; ``function`` is the activation's name (``σ`` for the network's own)."""
+
+    function: str = "σ"
+    derivative: bool = False
+
+
+class Positive(_Unary):
+    """``(arg > 0)``: 1 where an entry is positive, 0 elsewhere (relu′, with relu′(0) = 0)."""
+
+
+@dataclass(frozen=True)
 class _Binary:
     """An operation on two operands; the subclass says which."""
 
@@ -187,6 +200,8 @@ Node: TypeAlias = (
     | Transpose
     | Neg
     | OnesLike
+    | Applied
+    | Positive
     | MatMul
     | ScalarMul
     | Hadamard
@@ -290,6 +305,10 @@ def to_text(node: Node) -> str:
             return "-" + _wrapped(arg, _POSTFIX)
         case OnesLike(arg=arg):
             return f"ones_like({to_text(arg)})"
+        case Applied(arg=arg, function=function, derivative=derivative):
+            return f"{function}{chr(39) if derivative else ''}({to_text(arg)})"
+        case Positive(arg=arg):
+            return f"({to_text(arg)} > 0)"
         case MatMul(left=left, right=right):
             return _binary_text(left, "@", right, _MULTIPLICATIVE)
         case ScalarMul(left=left, right=right) | Hadamard(left=left, right=right):
@@ -406,6 +425,8 @@ def flat_parts(root: Node) -> set[int]:
             case Ones(flat=True) | SumAxis(keepdims=False):
                 is_flat = True
             case Transpose(arg=arg) | Neg(arg=arg) | OnesLike(arg=arg):
+                is_flat = id(arg) in flat
+            case Applied(arg=arg) | Positive(arg=arg):
                 is_flat = id(arg) in flat
             case MatMul(left=left, right=right) | ScalarMul(left=left, right=right):
                 is_flat = id(left) in flat or id(right) in flat

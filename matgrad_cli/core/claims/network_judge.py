@@ -1,0 +1,291 @@
+"""The judge of claims about a network: each claim's value, entry by entry, against the gradient
+the network's two routes derived and verified (network_derive.py).
+
+The claim is evaluated over the network's own symbols (network_evaluation.py) and compared with
+the elementwise route's gradient by the network's exact equality test (NetworkEquality,
+network_compare.py), which proves an equality or fails: a claim is correct only where every
+entry was proved equal, at every size it is checked at. The sizes are m, k and n (the hidden
+widths are the network's): by default two triples, all distinct from each other and from the
+hidden widths, so that a transposed factor never fits by chance; or exactly those given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...errors import ClaimSyntaxError, InputError
+from ..engine import Engine, get_engine
+from ..network import Matrix, Network, forward_pass
+from ..network_compare import NetworkEquality
+from ..network_derive import NetworkDerivation, derive_network, network_description
+from .meter import CheckTooCostly
+from .network_cost import refuse_costly
+from .network_evaluation import evaluate_network_claim
+from .network_hints import correct_formula, hint_for
+from .network_names import NetworkNames
+from .network_parser import NetworkClaim, parse_network_claim
+from .network_verdict import NetworkCheckReport, NetworkVerdict
+from .shapes import ShapeMismatch, ShapeStep, shape_of
+from .spellings import DIALECTS, Dialect
+from .verdict import EntryDifference, RefusedClaim
+
+__all__ = ["NetworkContext", "check_network", "network_sizes_checked"]
+
+#: The sizes m, k, n are drawn from these, skipping the hidden widths.
+_CANDIDATES = (2, 3, 4, 5, 6, 7, 8, 9, 10)
+
+
+def network_sizes_checked(
+    hidden: Sequence[int], sizes: tuple[int, int, int] | None
+) -> tuple[tuple[int, int, int], ...]:
+    """The (m, k, n) a claim is checked at: ``sizes`` alone when given; else two triples of
+    distinct values that are not hidden widths, each dimension different in the second."""
+    if sizes is not None:
+        return (sizes,)
+    free = [value for value in _CANDIDATES if value not in hidden]
+    first = (free[0], free[1], free[2])
+    return first, (free[1], free[2], free[0])
+
+
+@dataclass
+class NetworkContext:
+    """One network derived and verified, with what a claim about it is evaluated on and
+    compared with."""
+
+    derivation: NetworkDerivation
+    engine: Engine
+    equality: NetworkEquality
+    operands: dict[str, Matrix]
+    right: dict[str, Matrix]
+
+    @property
+    def network(self) -> Network:
+        return self.derivation.network
+
+    @classmethod
+    def of(cls, derivation: NetworkDerivation) -> NetworkContext:
+        if not derivation.verified:
+            raise InputError("the network's two routes disagree: it cannot judge claims")
+        network, engine = derivation.network, get_engine(derivation.engine)
+        symbols, forward = derivation.symbols, derivation.forward
+        starts = range(1, network.depth + 1)
+        passes = [forward, *(forward_pass(network, symbols, engine, start) for start in starts)]
+        equality = NetworkEquality(network, engine, passes)
+        operands: dict[str, Matrix] = {"G": symbols.upstream, "X": symbols.inputs}
+        for layer in starts:
+            operands[f"W{layer}"] = symbols.weights[layer - 1]
+            operands[f"b{layer}"] = (symbols.biases[layer - 1],)
+            operands[f"A{layer}"] = _known(forward.pre[layer])
+            operands[f"H{layer}"] = _known(forward.post[layer])
+        upstream = symbols.upstream
+        matrix_route = {**derivation.forms, **derivation.recursion}
+        elementwise = {**derivation.gradients, **derivation.intermediates}
+        right = {name: _rows(forms.values(upstream, engine)) for name, forms in elementwise.items()}
+        found = {
+            name: _rows(forms.values(upstream, engine)) for name, forms in matrix_route.items()
+        }
+        for layer in range(1, network.depth):
+            weights = operands[f"W{layer + 1}"]
+            right[f"H{layer}"] = _times_transposed(right[f"A{layer + 1}"], weights, engine)
+            found[f"H{layer}"] = _times_transposed(found[f"A{layer + 1}"], weights, engine)
+        for name in ("A", "H"):
+            for layer in starts:
+                if f"{name}{layer}" in found:
+                    operands[f"d{name}{layer}"] = found[f"{name}{layer}"]
+        return cls(derivation, engine, equality, operands, right)
+
+
+def _known(matrix: Matrix | None) -> Matrix:
+    assert matrix is not None
+    return matrix
+
+
+def _rows(values: list[list[Any]]) -> Matrix:
+    return tuple(tuple(row) for row in values)
+
+
+def _times_transposed(left: Matrix, right: Matrix, engine: Engine) -> Matrix:
+    """left @ rightᵀ: ∂L/∂Hℓ = ∂L/∂Aℓ₊₁ Wℓ₊₁ᵀ, from Aℓ₊₁ = Hℓ Wℓ₊₁ + 1bℓ₊₁ (linear in Hℓ)."""
+    return tuple(
+        tuple(engine.add([a * b for a, b in zip(row, other, strict=True)]) for other in right)
+        for row in left
+    )
+
+
+@dataclass(frozen=True)
+class _Finding:
+    """The claim at one size: its shape steps and, when it fails there, how."""
+
+    steps: tuple[ShapeStep, ...]
+    claimed_shape: tuple[int, int] | None
+    message: str | None
+    difference: EntryDifference | None
+    value: Matrix | None
+
+
+def judge_at(claim: NetworkClaim, context: NetworkContext) -> _Finding:
+    """The claim evaluated at one network and compared with the right answer entry by entry."""
+    network, engine = context.network, context.engine
+    expected = network.shape_of(claim.target)
+    try:
+        value = evaluate_network_claim(claim.expr, network, engine, context.operands)
+    except ShapeMismatch as mismatch:
+        return _Finding(mismatch.steps, None, mismatch.message, None, None)
+    shape = (len(value), len(value[0]))
+    steps = _steps(claim, context)
+    if shape != expected:
+        message = (
+            f"the claim is {shape[0]}×{shape[1]} but ∂L/∂{claim.target} is "
+            f"{expected[0]}×{expected[1]}, the shape of {claim.target}"
+        )
+        return _Finding(steps, shape, message, None, value)
+    right = context.right[claim.target]
+    for i, (row, right_row) in enumerate(zip(value, right, strict=True)):
+        for j, (entry, correct) in enumerate(zip(row, right_row, strict=True)):
+            if not context.equality.equal(entry, correct):
+                difference = EntryDifference(
+                    (i + 1, j + 1),
+                    str(engine.to_sympy(entry)),
+                    str(engine.to_sympy(correct)),
+                    entry,
+                    correct,
+                )
+                return _Finding(steps, shape, None, difference, value)
+    return _Finding(steps, shape, None, None, value)
+
+
+def _steps(claim: NetworkClaim, context: NetworkContext) -> tuple[ShapeStep, ...]:
+    from ..layer import Sizes
+    from .network_evaluation import network_shapes
+
+    network = context.network
+    sizes = Sizes(network.sizes.m, network.sizes.k, network.sizes.n)
+    shapes = network_shapes(network, tuple(name for name in context.operands if name != "G"))
+    return shape_of(claim.expr, sizes, shapes, network=True)[1]
+
+
+def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext]) -> NetworkVerdict:
+    checked = tuple(context.network.sizes for context in contexts)
+    formula = correct_formula(claim.target, contexts[0].network)
+    first: tuple[NetworkContext, _Finding] | None = None
+    for context in contexts:
+        finding = judge_at(claim, context)
+        if first is None:
+            first = (context, finding)
+        if finding.message is not None or finding.difference is not None:
+            first = (context, finding)
+            break
+    assert first is not None
+    context, finding = first
+    wrong = finding.message is not None or finding.difference is not None
+    hint_kind, hint = hint_for(claim, context, finding.value) if wrong else (None, None)
+    return NetworkVerdict(
+        claim=claim.text,
+        target=claim.target,
+        correct=not wrong,
+        reason="shape" if finding.message is not None else "values" if wrong else "ok",
+        sizes_checked=checked,
+        reported_at=context.network.sizes,
+        expected_shape=context.network.shape_of(claim.target),
+        claimed_shape=finding.claimed_shape,
+        shape_steps=finding.steps,
+        shape_message=finding.message,
+        first_difference=finding.difference,
+        hint=hint,
+        hint_kind=hint_kind,
+        correct_formula=f"d{claim.target} = {formula}",
+        notes=claim.notes,
+    )
+
+
+def check_network(
+    claims: str | Sequence[str],
+    *,
+    hidden: object = (4,),
+    activation: str = "generic",
+    output_activation: str = "identity",
+    slope: object = None,
+    bias: bool = True,
+    sizes: tuple[int, int, int] | None = None,
+    dialect: Dialect = "numpy",
+    keep_going: bool = False,
+) -> NetworkCheckReport:
+    """Check each claim about the network X → A1 → H1 → … (``hidden`` its hidden widths, an
+    int for one, ``()`` for a single layer with an output activation) against its verified
+    gradients. Every argument is checked, every claim parsed and weighed before any is judged:
+    ClaimSyntaxError for a claim that cannot be read, CheckTooCostly for work over the budget
+    (with ``keep_going`` such a claim is refused in the report and the others judged),
+    InputError or SizeError for the network. ``sizes`` is (m, k, n), else two triples."""
+    texts = [claims] if isinstance(claims, str) else list(claims)
+    if not texts or not all(isinstance(text, str) for text in texts):
+        raise InputError("give the claims as a string or a sequence of strings")
+    if dialect not in DIALECTS:
+        raise InputError(f"unknown dialect {dialect!r} (choose from {', '.join(DIALECTS)})")
+    widths = (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool) else hidden
+    first = network_description(
+        2,
+        2,
+        widths,
+        2,
+        activation=activation,
+        output_activation=output_activation,
+        bias=bias,
+        slope=slope,
+    )
+    triples = network_sizes_checked(first.sizes.hidden, sizes)
+    networks = [
+        network_description(
+            m,
+            k,
+            first.sizes.hidden,
+            n,
+            activation=first.activation,
+            output_activation=first.output_activation,
+            bias=bias,
+        )
+        for m, k, n in triples
+    ]
+    names = NetworkNames.of(networks[0])
+    parsed: list[NetworkClaim | None] = []
+    refused: list[RefusedClaim] = []
+    for order, text in enumerate(texts):
+        try:
+            claim = parse_network_claim(text, names, dialect)
+            refuse_costly([(text, claim.expr, claim.target)], networks)
+        except (ClaimSyntaxError, CheckTooCostly) as error:
+            if not keep_going:
+                raise
+            position = error.position if isinstance(error, ClaimSyntaxError) else None
+            refused.append(RefusedClaim(order, text, error.message, position, error))
+            parsed.append(None)
+            continue
+        parsed.append(claim)
+    judged = [claim for claim in parsed if claim is not None]
+    refuse_costly(
+        [(claim.text, claim.expr, claim.target) for claim in dict.fromkeys(judged)], networks
+    )
+    if not judged:
+        return NetworkCheckReport(networks[0], (), tuple(refused))
+    contexts = [NetworkContext.of(_derived(network)) for network in networks]
+    memo: dict[str, NetworkVerdict] = {}
+    verdicts = []
+    for claim in judged:
+        if claim.text not in memo:
+            memo[claim.text] = _verdict(claim, contexts)
+        verdicts.append(memo[claim.text])
+    return NetworkCheckReport(networks[0], tuple(verdicts), tuple(refused))
+
+
+def _derived(network: Network) -> NetworkDerivation:
+    sizes = network.sizes
+    return derive_network(
+        sizes.m,
+        sizes.k,
+        sizes.hidden,
+        sizes.n,
+        activation=network.activation,  # type: ignore[arg-type]
+        output_activation=network.output_activation,  # type: ignore[arg-type]
+        bias=network.bias,
+    )

@@ -1,0 +1,196 @@
+"""Reading claims about a network: ``dW1 = X.T @ ((G @ W2.T) * relu'(A1))``.
+
+The single layer's grammar (parser.py) with a network's names (network_names.py): X, Wℓ, bℓ, Aℓ,
+Hℓ, G and the gradients found before the one claimed; the activations and their derivatives
+(``relu(A1)``, ``relu'(A1)``, ``σ′(A1)``, ``sigmoid_prime(A1)``, ``torch.relu(A1)``); the step
+``(A1 > 0)``; and numbers added to matrices entry by entry (``1 - H1``), as in NumPy. ``*``
+between two matrices is elementwise, as in NumPy, unless ``--dialect matlab`` or ``math`` says
+otherwise; ``⊙``, ``\\odot`` and ``.*`` are elementwise always. As for the single layer, the
+text is read by this code alone and never handed to Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from ...errors import ClaimSyntaxError
+from . import spellings, tree
+from .calls import CallParser, Parsed
+from .lexer import Token, quote
+from .network_names import ACTIVATION_WORDS, PRIME_SUFFIX, NetworkNames
+from .parser import MAX_CLAIM_LENGTH, _Parser
+from .spellings import Dialect
+from .tree import Node, Span
+
+#: Words for G = ∂L/∂(output), besides the gradient's own spellings.
+UPSTREAM_WORDS = frozenset({"G", "delta", "dout", "grad_output"})
+
+
+@dataclass(frozen=True)
+class NetworkClaim:
+    """A parsed claim about a network: ∂L/∂``target`` (X, Wℓ, bℓ, Aℓ or Hℓ) = ``expr``."""
+
+    target: str
+    expr: Node
+    text: str
+    notes: tuple[str, ...] = field(default=(), compare=False)
+    marks: frozenset[str] = field(default=frozenset(), compare=False)
+    dialect: str = field(default="numpy", compare=False)
+
+
+class _NetworkParser(_Parser):
+    """The single layer's recursive descent, with a network's names and functions."""
+
+    def __init__(self, source: str, dialect: Dialect, names: NetworkNames) -> None:
+        CallParser.__init__(self, source, dialect, "rows", network=True)
+        self._names = names
+        self._gradient_words = names.gradient_words()
+        self._gradient_of = names.matrices
+        self._target_name = ""
+
+    def network_claim(self) -> NetworkClaim:
+        target, tokens = self._network_target()
+        self._target_name = target
+        if not self._at("="):
+            written = self._source[tokens[0].start : tokens[1].end]
+            raise self._fail(f"expected '=' after {quote(written)}", self._peek())
+        self._advance()
+        expr, _ = self._expression()
+        self._finish()
+        notes = []
+        if "star-matmul" in self.marks:
+            notes.append(
+                f"* between matrices was read as the matrix product (--dialect {self._dialect})"
+            )
+        return NetworkClaim(
+            target, expr, self._source, tuple(notes), frozenset(self.marks), self._dialect
+        )
+
+    def _network_target(self) -> tuple[str, tuple[Token, Token]]:
+        first = self._peek()
+        if first.kind == "end":
+            raise ClaimSyntaxError("empty claim", self._source, first.start)
+        found = self._gradient()
+        about = f"one of {self._names.gradients_listed()}"
+        if found is not None and found in self._names.targets:
+            return found, (first, self._peek(-1))
+        if found is not None:
+            raise self._fail(f"∂L/∂{found} is G, given; a claim is about {about}", first)
+        if first.kind == "name" and first.text.startswith("d") and len(first.text) > 1:
+            raise self._fail(
+                f"{quote(self._raw(first))} is not a gradient of this network (use {about})", first
+            )
+        raise self._fail(f"a claim starts with a gradient ({about}), then '='", first)
+
+    def _gradient_operand(self, found: str, token: Token) -> Node:
+        span = Span(token.start, self._peek(-1).end)
+        if found == self._names.output:
+            return tree.Name("G", span)
+        known = self._names.known_before(self._target_name)
+        if found in known:
+            return tree.Name(f"d{found}", span)
+        usable = ", ".join(["G", *(f"d{name}" for name in known)])
+        raise self._fail(
+            f"the right side of a claim about d{self._target_name} may use the gradients found "
+            f"before it ({usable}), not ∂L/∂{found}",
+            token,
+        )
+
+    def _named(self, token: Token) -> Parsed:
+        """A matrix of the network, a size, an activation, or a function (after an optional
+        library prefix)."""
+        prefixed = False
+        while token.text in spellings.PREFIX_WORDS and self._at(".", ahead=1):
+            self._advance()
+            self._advance()
+            token, prefixed = self._not_at_end(), True
+            if token.kind != "name":
+                raise self._fail("expected a function name after the '.'", token)
+        activation = self._activation_word(token)
+        if activation is not None:
+            return self._applied_activation(token, *activation)
+        function = spellings.FUNCTIONS.get(token.text)
+        if function == "softmax":
+            raise self._fail("softmax is not part of a network's claims", token)
+        if function is not None and self._at("(", ahead=1):
+            if token.text in spellings.PREFIXED_ONLY and not prefixed:
+                raise self._fail(self._unknown(token), token)
+            self._advance()
+            return self._call(function, token)
+        if prefixed:
+            raise self._fail(f"unknown function {quote(self._raw(token))}", token)
+        if token.text in UPSTREAM_WORDS or token.text in self._names.matrices:
+            self._advance()
+            name = "G" if token.text in UPSTREAM_WORDS else token.text
+            return tree.Name(name, Span(token.start, token.end)), 0
+        if token.text in spellings.SIZE_NAMES:
+            self._advance()
+            return tree.Size(spellings.SIZE_NAMES[token.text], Span(token.start, token.end)), 0
+        raise self._fail(self._unknown(token), token)
+
+    def _unknown(self, token: Token) -> str:
+        word = self._raw(token)
+        known = [*self._names.matrices, "G", *ACTIVATION_WORDS]
+        near = [name for name in known if name.lower() == word.lower()]
+        hint = f"; names are case-sensitive, did you mean '{near[0]}'?" if near else ""
+        return f"unknown name {quote(word)} (names: {self._names.listed()}{hint})"
+
+    def _activation_word(self, token: Token) -> tuple[str, bool] | None:
+        """(the activation's word, whether its derivative) for ``relu``, ``relu'``,
+        ``relu_prime``, ``leaky-relu``; None for another word. The tokens of a ``leaky-relu``
+        are taken."""
+        text = token.text
+        if text == "leaky" and self._at("-", ahead=1) and self._at_name("relu", ahead=2):
+            self._index += 2
+            text = "leaky_relu"
+        derivative = text.endswith(PRIME_SUFFIX) and text[: -len(PRIME_SUFFIX)] in ACTIVATION_WORDS
+        word = text[: -len(PRIME_SUFFIX)] if derivative else text
+        if word not in ACTIVATION_WORDS or token.kind != "name":
+            return None
+        return word, derivative
+
+    def _applied_activation(self, token: Token, word: str, derivative: bool) -> Parsed:
+        """``relu(A1)`` or ``relu'(A1)`` (``′`` too), the word read."""
+        self._advance()
+        if self._at("'"):
+            self._advance()
+            derivative = True
+        if not self._at("("):
+            raise self._fail(f"expected '(' after {quote(word)}, as in {word}(A1)", self._peek())
+        opening = self._advance()
+        self._enter(opening)
+        arg, height = self._expression()
+        close = self._expect(")", f"expected ')' to close {quote(word + '(')}")
+        self._leave()
+        span = Span(token.start, close.end)
+        name = "σ" if ACTIVATION_WORDS[word] == "σ" else word
+        node = tree.Applied(arg, span, name, derivative)
+        return node, self._grown(height + 1, token)
+
+    def _group(self, opening: Token) -> Parsed:
+        """``( … )``, ``{ … }``, or the step ``(A1 > 0)``: 1 where positive, 0 elsewhere."""
+        closing = ")" if opening.text == "(" else "}"
+        self._advance()
+        self._enter(opening)
+        inner, height = self._expression()
+        if self._at(">"):
+            comparison = self._advance()
+            zero = self._peek()
+            if zero.kind != "number" or float(zero.text) != 0:
+                raise self._fail("a comparison in a claim is '> 0', as in (A1 > 0)", zero)
+            self._advance()
+            inner = tree.Positive(inner, Span(inner.span.start, zero.end))
+            height = self._grown(height + 1, comparison)
+        close = self._expect(closing, f"expected {quote(closing)} to close {quote(opening.text)}")
+        self._leave()
+        return replace(inner, span=Span(opening.start, close.end)), height
+
+
+def parse_network_claim(text: str, names: NetworkNames, dialect: Dialect = "numpy") -> NetworkClaim:
+    """Parse a claim about the network ``names`` describes; every problem is a
+    ClaimSyntaxError with the position of the offending character."""
+    if len(text) > MAX_CLAIM_LENGTH:
+        raise ClaimSyntaxError(
+            f"claim is longer than {MAX_CLAIM_LENGTH} characters", text, MAX_CLAIM_LENGTH
+        )
+    return _NetworkParser(text, dialect, names).network_claim()
