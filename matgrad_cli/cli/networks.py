@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from ..core.layer import Sizes
 from ..errors import InputError
-from .commands import TerminalProgress
 from .deliver import conclude, deliver, prepare_output
 from .options import NetworkChoice
 
@@ -51,17 +50,16 @@ def derive_network_command(
         slope=network.slope,
     )
     destination = prepare_output(output, output_format, force)
-    with TerminalProgress():
-        derivation = derive_network(
-            sizes.m,
-            sizes.k,
-            network.hidden,
-            sizes.n,
-            activation=network.activation,
-            output_activation=network.output_activation,
-            bias=bias,
-            engine=engine,
-            slope=network.slope,
-        )
+    derivation = derive_network(
+        sizes.m,
+        sizes.k,
+        network.hidden,
+        sizes.n,
+        activation=network.activation,
+        output_activation=network.output_activation,
+        bias=bias,
+        engine=engine,
+        slope=network.slope,
+    )
     deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
