@@ -19,6 +19,7 @@ from typing import Any
 _DOCUMENTS: dict[str, str] = {
     "Derivation": "derivation_doc:derivation_document",
     "CheckReport": "check_doc:check_document",
+    "NetworkCheckReport": "network_check_doc:network_check_document",
     "ProofReport": "prove_doc:proof_document",
     "NetworkProofReport": "network_prove_doc:network_proof_document",
     "NetworkDerivation": "network_doc:network_document",
@@ -47,6 +48,8 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("Derivation", "json"): "json:render_json",
     ("CheckReport", "json"): "json:render_json",
     ("CheckReport", "gradescope"): "gradescope:render_gradescope",
+    ("NetworkCheckReport", "json"): "network_check_doc:render_network_check_json",
+    ("NetworkCheckReport", "gradescope"): "gradescope:render_gradescope",
     ("ProofReport", "json"): "json:render_json",
     ("NetworkProofReport", "json"): "network_prove_doc:render_network_proof_json",
     ("JacobianDerivation", "json"): "json:render_json",
@@ -68,6 +71,7 @@ _SUMMARIES: dict[str, str] = {
 _VIEWS: dict[str, str] = {
     "Derivation": "text:derivation_view",
     "CheckReport": "check_text:CheckView",
+    "NetworkCheckReport": "network_check_text:NetworkCheckView",
     "ProofReport": "prove_text:proof_view",
     "NetworkProofReport": "network_prove_doc:network_proof_view",
     "JacobianDerivation": "jacobian_text:jacobian_view",

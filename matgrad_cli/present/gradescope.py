@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from ..core.claims import GRADIENT_NAMES, CheckReport, ClaimVerdict, RefusedClaim, convention_line
+from ..core.claims.network_verdict import NetworkCheckReport
 from .check_doc import summary_count
 from .check_text import RefusedView, VerdictView
 from .terminal import render_to_text
@@ -42,8 +43,35 @@ def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 6)
 
 
-def gradescope_data(report: CheckReport) -> dict[str, Any]:
+def _network_data(report: NetworkCheckReport) -> dict[str, Any]:
+    """A network's results: one test per claim, the network stated first in the summary."""
+    from .network_check_doc import summary_count as network_count
+    from .network_check_text import entry_view
+
+    tests = [
+        _test(
+            f"Claim {number}: {' '.join(entry.claim.split())}",
+            float(not isinstance(entry, RefusedClaim) and entry.correct),
+            1.0,
+            render_to_text(entry_view(entry, report.network), width=WIDTH, color=False).rstrip(
+                "\n"
+            ),
+        )
+        for number, entry in enumerate(report.entries, 1)
+    ]
+    return {
+        "score": _number(sum(test["score"] for test in tests)),
+        "output": f"{report.network_line} {network_count(report)}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def gradescope_data(report: CheckReport | NetworkCheckReport) -> dict[str, Any]:
     """The results as Python data, ready for json.dumps."""
+    if isinstance(report, NetworkCheckReport):
+        return _network_data(report)
     entries = report.entries
     if report.marks:
         tests = []
@@ -77,6 +105,6 @@ def gradescope_data(report: CheckReport) -> dict[str, Any]:
     }
 
 
-def render_gradescope(report: CheckReport) -> str:
+def render_gradescope(report: CheckReport | NetworkCheckReport) -> str:
     """Gradescope's results.json for ``report``."""
     return json.dumps(gradescope_data(report), ensure_ascii=False, indent=2) + "\n"
