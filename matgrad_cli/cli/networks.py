@@ -38,7 +38,7 @@ def derive_network_command(
     if sections is not None or brief:
         raise InputError("--sections and --brief shape the single layer's document")
     # Every argument is checked before the output file is prepared or any work is done.
-    network_description(
+    description = network_description(
         sizes.m,
         sizes.k,
         network.hidden,
@@ -49,6 +49,10 @@ def derive_network_command(
         engine=get_engine(engine).name,
         slope=network.slope,
     )
+    if full:
+        from ..present.limits import require_network_full_fits
+
+        require_network_full_fits(description.sizes.work, output_format)
     destination = prepare_output(output, output_format, force)
     derivation = derive_network(
         sizes.m,

@@ -149,3 +149,16 @@ def require_network_json_within(characters: int, what: str) -> None:
             f"that is more than the limit of {JSON_NETWORK_CHARS:,} characters; use smaller sizes "
             "or widths, fewer layers, or another format (large matrices are elided)"
         )
+
+
+def require_network_full_fits(terms: int, output_format: str) -> None:
+    """Refuse, with a SizeError, ``--full`` for a network whose document would print more than
+    FULL_TERMS terms in ``output_format``; ``terms`` is its count of chain-rule terms
+    (NetworkSizes.work), one per printed term of its sums, known before any work."""
+    limit = FULL_TERMS.get(output_format)
+    if limit is not None and terms > limit:
+        raise SizeError(
+            f"--full for this network would print about {terms:,} terms, above the limit of "
+            f"{limit:,} for {output_format}; drop --full (large matrices are then elided), use "
+            "smaller sizes or widths, or -f json (every entry, without --full)"
+        )
