@@ -590,11 +590,13 @@ def _claim_operand(
     bare: bool = False,
 ) -> str:
     """A factor of a rule in claim syntax, a gradient found earlier written out (in parentheses
-    unless ``bare``)."""
+    unless ``bare``), or named dAℓ when ``expansions`` holds names."""
     at = layer + operand.offset
     if operand.letter == "G":
-        found = expansions.get(f"A{at}")
-        text = "G" if found is None else (found if bare else f"({found})")
+        # With an identity activation Gℓ is ∂L/∂Hℓ itself, which has the step.
+        found = expansions.get(f"A{at}", expansions.get(f"H{at}"))
+        named = found is not None and found.startswith("d")
+        text = "G" if found is None else (found if bare or named else f"({found})")
     elif operand.letter == "H":
         text = "X" if at == 0 else f"H{at}"
     else:
@@ -611,7 +613,7 @@ def _claim_right(step: NetworkStep, network: SheetNetwork, expansions: dict[str,
         if not rule.derivative:
             return upstream
         at = layer + rule.offset
-        factor = "G" if top else f"({upstream})"
+        factor = upstream if top or upstream.startswith("d") else f"({upstream})"
         return f"{factor} * {CLAIM_NAMES.get(network.activation_of(at), 'sigma')}'(A{at})"
     left = _claim_operand(rule.left, layer, network, expansions)
     if rule.left.letter == "1" and rule.left.transposed:
@@ -622,14 +624,15 @@ def _claim_right(step: NetworkStep, network: SheetNetwork, expansions: dict[str,
     return f"{left} @ {right}"
 
 
-def step_claims(solution: NetworkSolution) -> tuple[str, ...]:
-    """Each step as a claim a student can give ``matgrad check``, e.g.
-    ``dW1 = X.T @ ((G @ W2.T) * relu'(A1))``: every earlier step written out in it."""
+def step_claims(solution: NetworkSolution, expanded: bool = True) -> tuple[str, ...]:
+    """Each step as a claim a student can give ``matgrad check``: with ``expanded`` every
+    earlier step written out in it (``dW1 = X.T @ ((G @ W2.T) * relu'(A1))``), else named
+    (``dW1 = X.T @ dA1``)."""
     network = solution.problem.network
     expansions: dict[str, str] = {}
     claims = []
     for step in solution.steps:
         right = _claim_right(step, network, expansions)
-        expansions[step.name] = right
+        expansions[step.name] = right if expanded else f"d{step.name}"
         claims.append(f"d{step.name} = {right}")
     return tuple(claims)

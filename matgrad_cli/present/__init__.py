@@ -27,6 +27,8 @@ _DOCUMENTS: dict[str, str] = {
     "NumericResult": "numeric_doc:numeric_document",
     "ProblemSheet": "exercise_doc:problem_document",
     "SolutionSheet": "exercise_solutions:solution_document",
+    "NetworkProblemSheet": "network_exercise_doc:problem_document",
+    "NetworkSolutionSheet": "network_exercise_doc:solution_document",
 }
 
 #: Every format, in the order the command line offers them, with its printer of documents:
