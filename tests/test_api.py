@@ -123,8 +123,13 @@ def test_tutorial_notebook_runs_cell_by_cell(capsys: pytest.CaptureFixture[str])
             values.append(value)
     assert values[1] is True  # layer.verified
     assert all(held for _, _, held in values[2])
-    assert values[-3] == (False, "shape", values[-3][2])
-    assert values[-1] is True
+    assert values[6] == (False, "shape", values[6][2])
+    assert values[8] is True
+    # The two-layer network: verified, every check held, and the forgotten σ′ caught.
+    assert values[9] is True
+    assert [held for _, held in values[10]] == [True] * 7
+    assert "Heaviside" in str(values[11])
+    assert values[12] == (False, ["X", "W1", "b1", "A1"])
     assert "\\section*{Setup}" in capsys.readouterr().out
 
 

@@ -122,6 +122,24 @@ def test_the_gradient_matrix_is_a_sympy_matrix_by_name() -> None:
         derivation.gradient_matrix("W9")
 
 
+@pytest.mark.parametrize("engine", ["symengine", "sympy"])
+def test_relu_is_written_in_closed_form_with_the_step_zero_at_zero(engine: str) -> None:
+    import sympy
+
+    derivation = derive_network(1, 1, (1,), 1, activation="relu", engine=engine)
+    x, w1, b1, w2, g = sympy.symbols("x_1_1 w1_1_1 b1_1 w2_1_1 dA2_1_1")
+    assert derivation.gradient_matrix("X")[0, 0] == g * w2 * w1 * sympy.Heaviside(w1 * x + b1, 0)
+    assert derivation.gradient_matrix("A1")[0, 0] == g * w2 * sympy.Heaviside(
+        sympy.Symbol("a1_1_1"), 0
+    )
+    # relu′(0) = 0: at a zero pre-activation the gradient vanishes.
+    at_zero = derivation.gradient_matrix("X")[0, 0].subs({x: 0, b1: 0})
+    assert at_zero == 0
+    deeper = derive_network(1, 1, (1, 1), 1, activation="relu", engine=engine)
+    assert "Max(0," in str(deeper.gradient_matrix("W1")[0, 0])
+    assert "Derivative" not in str(deeper.gradient_matrix("W1")[0, 0])
+
+
 def _imports(module: str) -> set[str]:
     tree = ast.parse((CORE / f"{module}.py").read_text(encoding="utf-8"))
     found: set[str] = set()

@@ -85,6 +85,11 @@ class Activation(ABC):
         names σ(e) and ``slope`` σ′(e) (fresh symbols); none for the identity."""
         return [(self.forward(engine, e), value), (self.derivative(engine, e), slope)]
 
+    def in_closed_form(self, expression: Any) -> Any:
+        """A SymPy ``expression`` with the activation written in closed form: it already is,
+        but for the activations the engine knows as functions of its own (Undefined)."""
+        return expression
+
     def exponent_names(self, engine: Engine, e: Any, value: Any) -> list[tuple[Any, Any]]:
         """(term, exp(term) named) for the terms of an exponent the engine may have merged
         (exp(−u)·exp(−v) written exp(−u − v)); none but for the sigmoid."""
@@ -119,6 +124,39 @@ class Undefined(Activation):
     def derivative_value(self, engine: Engine, e: Any) -> Any:
         """σ′(e) in terms of the step (relu, leaky-relu)."""
         return self.derivative(engine, e)
+
+    def in_closed_form(self, expression: Any) -> Any:
+        """A SymPy ``expression`` with this activation's function and the derivatives the engine
+        wrote of it replaced by their closed forms: relu(e) by Max(0, e) and its derivative by
+        Heaviside(e, 0), which is 0 at e = 0. The generic σ has none and is left as it is."""
+        import sympy
+
+        from .engine import get_engine
+
+        if not self.closed_form:
+            return expression
+        function = sympy.Function(self.function_name)
+        cas = get_engine("sympy")
+
+        def derivative_of_function(node: Any) -> bool:
+            return (
+                isinstance(node, sympy.Derivative)
+                and getattr(node.expr, "func", None) == function
+                and len(node.variables) == 1
+            )
+
+        # σ′ at an argument e is written Subs(Derivative(σ(ξ), ξ), ξ, e), or Derivative(σ(a), a)
+        # when e is a symbol a: the former first, whole, then the latter.
+        at_points = {
+            node: self.derivative(cas, node.point[0])
+            for node in expression.atoms(sympy.Subs)
+            if derivative_of_function(node.expr)
+        }
+        expression = expression.xreplace(at_points)
+        expression = expression.replace(
+            derivative_of_function, lambda node: self.derivative(cas, node.expr.args[0])
+        )
+        return expression.replace(function, self.sympy_function)
 
     def names(self, engine: Engine, e: Any, value: Any, slope: Any) -> list[tuple[Any, Any]]:
         # The engine writes σ′(e) as the derivative of the unknown function: by the definition

@@ -78,8 +78,9 @@ class NetworkDerivation(bridge.RenderedInFull):
 
     def gradient_matrix(self, name: str) -> Any:
         """∂L/∂``name`` (X, Wℓ, bℓ or Aℓ) by the elementwise route, a SymPy Matrix over the
-        entry symbols and G's; the engine's derivatives of unknown functions left as SymPy
-        writes them."""
+        entry symbols and G's. relu and leaky-relu are written in closed form (Max, and
+        Heaviside(e, 0) for the derivative, 0 at e = 0); the generic σ stays ``sigma`` and its
+        derivative as SymPy writes the derivative of an unknown function."""
         import sympy
 
         found = self.gradients.get(name) or self.intermediates.get(name)
@@ -88,7 +89,10 @@ class NetworkDerivation(bridge.RenderedInFull):
             raise InputError(f"no gradient with respect to {name!r} (choose from {names})")
         engine = get_engine(self.engine)
         values = found.values(self.symbols.upstream, engine)
-        return sympy.Matrix([[engine.to_sympy(value) for value in row] for row in values])
+        matrix = sympy.Matrix([[engine.to_sympy(value) for value in row] for row in values])
+        for activation in {self.network.activation, self.network.output_activation}:
+            matrix = activation.in_closed_form(matrix)
+        return matrix
 
 
 def network_description(
