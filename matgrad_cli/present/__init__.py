@@ -54,6 +54,7 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("NetworkCheckReport", "gradescope"): "gradescope:render_gradescope",
     ("ProofReport", "json"): "json:render_json",
     ("NetworkProofReport", "json"): "network_prove_doc:render_network_proof_json",
+    ("NetworkDerivation", "json"): "network_json:render_network_json",
     ("JacobianDerivation", "json"): "json:render_json",
     ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
@@ -76,6 +77,7 @@ _VIEWS: dict[str, str] = {
     "NetworkCheckReport": "network_check_text:NetworkCheckView",
     "ProofReport": "prove_text:proof_view",
     "NetworkProofReport": "network_prove_doc:network_proof_view",
+    "NetworkDerivation": "network_text:network_view",
     "JacobianDerivation": "jacobian_text:jacobian_view",
 }
 

@@ -1,0 +1,374 @@
+"""A network's derivation in the terminal (``matgrad derive --hidden … --format text``).
+
+The teaching order of the documents: the setup (the network, its names and shapes, the
+activations and their derivatives); the forward pass, layer by layer; then, from the top layer
+down, the upstream gradient, the activation's local derivative, ∂L/∂Aℓ, ∂L/∂Wℓ, ∂L/∂bℓ and what is
+passed down (∂L/∂X at the first layer), each entry as the elementwise route found it and each
+gradient with its check against the backward formula; last, the whole backward pass as matrix
+formulas, each with its check. Every verdict is read from the derivation's checks. Large matrices
+and long lists are elided as present/limits.py says, unless ``full``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from rich.console import RenderableType
+
+from ..core.activations import Activation, Identity, LeakyRelu, Relu
+from ..core.engine import get_engine
+from ..core.network import affine
+from ..errors import SizeError
+from . import terminal as ui
+from .limits import FORWARD_LIST, FULL_TERMS
+from .network_plain import FUNCTION_NAMES, Namer, entry, superscript
+from .notation import all_entries, dimensions, elide, matrix_cells
+
+if TYPE_CHECKING:
+    from ..core.checks import Check
+    from ..core.network import GradientForms, Network
+    from ..core.network_derive import NetworkDerivation
+
+
+def _shape(network: Network, name: str) -> str:
+    return dimensions(network.shape_of(name))
+
+
+def _matrix_label(name: str) -> str:
+    """``W1`` → ``W¹``: the matrices as the entries write their layer."""
+    if name == "X" or len(name) < 2:
+        return name
+    return name[0] + superscript(int(name[1:]))
+
+
+def _activation_lines(activation: Activation) -> list[str]:
+    """The activation and its derivative, as matgrad defines them."""
+    f = FUNCTION_NAMES[activation.name]
+    if isinstance(activation, Relu):
+        return [
+            f"{f}(e) = max(0, e), {f}′(e) = 1 for e > 0 and 0 for e ≤ 0",
+            f"({f} has no derivative at 0; matgrad takes {f}′(0) = 0, as libraries do)",
+        ]
+    if isinstance(activation, LeakyRelu):
+        alpha = activation.slope
+        return [
+            f"{f}(e) = e for e > 0 and {alpha}·e for e ≤ 0 (slope α = {alpha}), "
+            f"{f}′(e) = 1 for e > 0 and {alpha} for e ≤ 0"
+        ]
+    lines = {
+        "generic": ["σ is any differentiable function; its derivative stays σ′"],
+        "sigmoid": ["σ(e) = 1/(1 + exp(−e)), σ′(e) = σ(e)(1 − σ(e))"],
+        "tanh": ["tanh′(e) = 1 − tanh(e)²"],
+        "identity": ["no activation: the layer's output is A itself"],
+    }
+    return lines[activation.name]
+
+
+def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[RenderableType]:
+    network = derivation.network
+    sizes, depth = network.sizes, network.depth
+    layers = "one layer" if depth == 1 else f"{depth} layers"
+    yield ui.prose(
+        f"A network of {layers}, samples as rows: m = {sizes.m} samples, k = {sizes.k} inputs, "
+        f"widths {' → '.join(map(str, sizes.widths))}. Layer ℓ computes "
+        f"Aℓ = H₍ℓ₋₁₎Wℓ{' + 1bℓ' if network.bias else ''} and Hℓ = σℓ(Aℓ) entry by entry, "
+        "from H₀ = X."
+    )
+    yield ui.blank()
+    rows = [("X", _shape(network, "X"), "the input", entry("x", None, (1, 1)))]
+    for layer in range(1, depth + 1):
+        name = FUNCTION_NAMES[network.activation_of(layer).name]
+        rows.append(
+            (f"W{layer}", _shape(network, f"W{layer}"), "weights", entry("w", layer, (1, 1)))
+        )
+        if network.bias:
+            rows.append(
+                (f"b{layer}", _shape(network, f"b{layer}"), "bias row", entry("b", layer, (1,)))
+            )
+        rows.append(
+            (f"A{layer}", _shape(network, f"A{layer}"), "pre-activation", entry("a", layer, (1, 1)))
+        )
+        if layer < depth or network.output_activated:
+            rows.append(
+                (
+                    f"H{layer}",
+                    _shape(network, f"H{layer}"),
+                    f"{name}(A{layer})",
+                    entry("h", layer, (1, 1)),
+                )
+            )
+    output = network.output_name
+    rows.append(
+        ("G", _shape(network, output), f"∂L/∂{output}, the upstream", entry("g", None, (1, 1)))
+    )
+    yield ui.results_table(("matrix", "shape", "what", "entries"), rows, no_wrap=("shape",))
+    yield from _activations(network)
+    yield ui.blank()
+    yield ui.prose(
+        f"g_{{i,j}} stands for ∂L/∂{output[0].lower()}{superscript(depth)}_{{i,j}}, for any "
+        f"scalar loss L. In the gradients below, hℓ_{{i,j}} stands for σ(aℓ_{{i,j}}) and "
+        "σ′(aℓ_{i,j}) for the activation's derivative there, aℓ_{i,j} being the forward pass's "
+        "entry. Layout: ∂L/∂M has the shape of M. Indices are 1-based."
+    )
+    yield ui.blank()
+    names = ["X", *(n for layer in range(1, depth + 1) for n in (f"W{layer}", f"b{layer}"))]
+    matrices = [
+        ui.labelled(f"{_matrix_label(name)} = ", _symbols(derivation, namer, name, full))
+        for name in names
+        if name[0] != "b" or network.bias
+    ]
+    yield ui.BlockRows(matrices)
+
+
+def _activations(network: Network) -> Iterator[RenderableType]:
+    shown: list[Activation] = []
+    for layer in range(1, network.depth + 1):
+        activation = network.activation_of(layer)
+        if isinstance(activation, Identity) or activation in shown:
+            continue
+        shown.append(activation)
+        where = "hidden layers" if activation == network.activation else "output layer"
+        if activation == network.activation == network.output_activation:
+            where = "every layer"
+        yield ui.blank()
+        yield ui.line(f"The activation of the {where}: {activation.name}")
+        for text in _activation_lines(activation):
+            yield ui.Hanging(text, "  ")
+
+
+def _symbols(derivation: NetworkDerivation, namer: Namer, name: str, full: bool) -> ui.Block:
+    rows = derivation.symbols.matrix(name)
+    cells = matrix_cells(len(rows), len(rows[0]), lambda i, j: namer.text(rows[i][j]), full)
+    return ui.matrix_block(cells)
+
+
+def _forward(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[RenderableType]:
+    network = derivation.network
+    for layer in range(1, network.depth + 1):
+        bias = f" + 1b{layer}" if network.bias else ""
+        if layer > 1:
+            yield ui.blank()
+        yield ui.line(f"A{layer} = {network.input_name(layer)}W{layer}{bias}, entry by entry:")
+        yield _forward_listing(derivation, namer, layer, full)
+        activation = network.activation_of(layer)
+        if isinstance(activation, Identity):
+            yield ui.line(f"A{layer} is the network's output (no activation).")
+        else:
+            f, top = FUNCTION_NAMES[activation.name], superscript(layer)
+            yield ui.line(
+                f"H{layer} = {f}(A{layer}), entry by entry: h{top}_{{i,j}} = {f}(a{top}_{{i,j}})."
+            )
+
+
+def _forward_listing(
+    derivation: NetworkDerivation, namer: Namer, layer: int, full: bool
+) -> ui.Listing:
+    """aℓ_{i,j} = Σ_r hℓ₋₁_{i,r} wℓ_{r,j} + bℓ_j, the layer's forward pass from the entries of
+    the layer below (x at the first layer), in the order of r."""
+    network, symbols = derivation.network, derivation.symbols
+    engine = get_engine(derivation.engine)
+    inputs = symbols.inputs
+    if layer > 1:
+        width, m = network.sizes.widths[layer - 1], network.sizes.m
+        inputs = tuple(
+            tuple(engine.symbol(f"h{layer - 1}_{i}_{j}") for j in range(1, width + 1))
+            for i in range(1, m + 1)
+        )
+    entries = affine(inputs, symbols, layer, network.bias, engine)
+    flat = [(i, j) for i in range(len(entries)) for j in range(len(entries[0]))]
+    width = len(entry("a", layer, (flat[-1][0] + 1, flat[-1][1] + 1)))
+
+    def show(number: int) -> list[RenderableType]:
+        i, j = flat[number]
+        terms = sorted(_terms(entries[i][j]), key=_summation_index)
+        lhs = entry("a", layer, (i + 1, j + 1))
+        shown = [namer.text(term) for term in terms]
+        return [ui.Equation("  ", lhs, elide(shown, full), lhs_width=width)]
+
+    return ui.Listing(len(flat), show, full=full, limit=FORWARD_LIST)
+
+
+def _summation_index(term: Any) -> tuple[int, str]:
+    """A term h_{i,r} w_{r,j} by r; the bias b_j last."""
+    for symbol in getattr(term, "free_symbols", ()):
+        parts = str(symbol).split("_")
+        if parts[0].startswith("w") and len(parts) == 3:
+            return (int(parts[1]), str(term))
+    return (1 << 30, str(term))
+
+
+def _terms(expr: Any) -> list[Any]:
+    """The terms of a sum as the forward pass wrote them (one term when it is not a sum)."""
+    return list(expr.args) if getattr(expr, "is_Add", False) else [expr]
+
+
+def _check_of(derivation: NetworkDerivation, name: str) -> Check | None:
+    return next((check for check in derivation.checks if check.variable == name), None)
+
+
+def _verdict(check: Check | None) -> RenderableType:
+    """The check's verdict, as computed."""
+    if check is None:
+        return ui.line("(not checked)", style=ui.STYLE_NOTE)
+    statement = check.identity
+    if check.holds:
+        return ui.verified(check.entries_checked, statement)
+    if check.claimed_shape != check.shape:
+        claimed, shape = dimensions(check.claimed_shape), dimensions(check.shape)
+        return ui.fails(f"{statement}: the formula is {claimed}, not {shape}")
+    first = check.mismatches[0].index if check.mismatches else None
+    where = f", first at {first}" if first is not None else ""
+    of = all_entries(check.entries_checked)
+    return ui.fails(f"{statement} differs at {check.mismatch_count} of {of}{where}")
+
+
+def _entry_name(name: str, index: tuple[int, int]) -> str:
+    """∂L/∂w¹₁,₂ for W1's entry (1, 2); b's entries by their column alone."""
+    letter, layer = name[0].lower(), (None if name == "X" else int(name[1:]))
+    return f"∂L/∂{entry(letter, layer, index[1:] if letter == 'b' else index)}"
+
+
+def _form_terms(namer: Namer, form: Any) -> list[str]:
+    terms = []
+    for (p, q), factor in form:
+        upstream = entry("g", None, (p, q))
+        named = namer.named(factor)
+        if named == 1:
+            terms.append(upstream)
+            continue
+        text = namer.pretty(named)
+        terms.append(
+            f"{upstream} ({text})" if getattr(named, "is_Add", False) else f"{upstream} {text}"
+        )
+    return terms
+
+
+def _gradient(
+    derivation: NetworkDerivation, namer: Namer, name: str, full: bool
+) -> Iterator[RenderableType]:
+    forms: GradientForms = derivation.gradients.get(name) or derivation.intermediates[name]
+    network = derivation.network
+    rows, cols = forms.shape
+    flat = [(i, j) for i in range(rows) for j in range(cols)]
+    width = len(_entry_name(name, (rows, cols)))
+    yield ui.blank()
+    yield ui.prose(
+        f"∂L/∂{name} ({_shape(network, name)}), each entry Σ g_{{p,q}} ∂(output)_{{p,q}}/∂(entry) "
+        "by the chain rule through every layer above it:"
+    )
+
+    def show(number: int) -> list[RenderableType]:
+        i, j = flat[number]
+        terms = _form_terms(namer, forms.entries[i][j])
+        lhs = _entry_name(name, (i + 1, j + 1))
+        return [ui.Equation("  ", lhs, elide(terms, full), lhs_width=width)]
+
+    yield ui.Listing(len(flat), show, full=full)
+    check = _check_of(derivation, name)
+    if check is not None:
+        yield ui.prose(
+            f"Assembled in the shape of {name} and compared entry by entry with "
+            f"{check.formula}, the backward formula multiplied out independently:"
+        )
+    yield _verdict(check)
+
+
+def _upstream(network: Network, layer: int) -> Iterator[RenderableType]:
+    depth = network.depth
+    activation = network.activation_of(layer)
+    f = FUNCTION_NAMES[activation.name]
+    if layer == depth and network.output_activated:
+        yield ui.prose(
+            f"The upstream gradient is G = ∂L/∂H{depth}, the symbols g_{{i,j}}. H{depth} = "
+            f"{f}(A{depth}) entry by entry, so ∂L/∂A{depth} = G ⊙ {f}′(A{depth}):"
+        )
+    elif layer == depth:
+        yield ui.prose(
+            f"The upstream gradient is G = ∂L/∂A{depth} itself, the symbols g_{{i,j}}: A{depth} is "
+            "the network's output."
+        )
+    else:
+        yield ui.prose(
+            f"The upstream gradient ∂L/∂H{layer} = ∂L/∂A{layer + 1} · W{layer + 1}ᵀ came down from "
+            f"layer {layer + 1}. H{layer} = {f}(A{layer}) entry by entry, so "
+            f"∂L/∂A{layer} = ∂L/∂H{layer} ⊙ {f}′(A{layer}), with"
+        )
+    if not isinstance(activation, Identity):
+        for text in _activation_lines(activation):
+            yield ui.Hanging(text, "  ")
+
+
+def _layer(
+    derivation: NetworkDerivation, namer: Namer, layer: int, full: bool
+) -> Iterator[RenderableType]:
+    network = derivation.network
+    yield from _upstream(network, layer)
+    yield from _gradient(derivation, namer, f"A{layer}", full)
+    yield from _gradient(derivation, namer, f"W{layer}", full)
+    if network.bias:
+        yield from _gradient(derivation, namer, f"b{layer}", full)
+    if layer == 1:
+        yield from _gradient(derivation, namer, "X", full)
+    else:
+        yield ui.blank()
+        yield ui.prose(
+            f"∂L/∂H{layer - 1} = ∂L/∂A{layer} · W{layer}ᵀ goes down to layer {layer - 1} as its "
+            "upstream gradient."
+        )
+
+
+def _summary(derivation: NetworkDerivation) -> Iterator[RenderableType]:
+    """The backward pass as matrix formulas, each with its computed check, top down."""
+    network = derivation.network
+    order = []
+    for layer in range(network.depth, 0, -1):
+        order += [f"A{layer}", f"W{layer}", f"b{layer}"]
+    order.append("X")
+    checks = [check for name in order if (check := _check_of(derivation, name)) is not None]
+    rows = []
+    for check in checks:
+        differing = str(check.mismatch_count) if not check.holds else None
+        result = ui.summary_result(check, differing)
+        rows.append((check.identity, dimensions(check.shape), ui.outcome(result, check.holds)))
+    yield ui.results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
+    failed = [check for check in derivation.checks if not check.holds]
+    total = len(derivation.checks)
+    if not failed:
+        entries = sum(check.entries_checked for check in derivation.checks)
+        yield ui.marked(
+            True,
+            f"All {total} checks hold, {entries} entries in all: the backward pass is verified.",
+        )
+    else:
+        verb = "fails" if len(failed) == 1 else "fail"
+        yield ui.marked(False, f"{len(failed)} of the {total} checks {verb}.")
+
+
+def full_view_terms(derivation: NetworkDerivation) -> int:
+    """The terms the view prints with ``full``: every term of every entry shown."""
+    forms = [*derivation.gradients.values(), *derivation.intermediates.values()]
+    return sum(len(form) for gradient in forms for row in gradient.entries for form in row)
+
+
+def network_view(derivation: NetworkDerivation, *, full: bool = False) -> ui.Sections:
+    """The network's derivation as a rich renderable (the module docstring)."""
+    limit = FULL_TERMS["text"]
+    if full and (terms := full_view_terms(derivation)) > limit:
+        raise SizeError(
+            f"--full would print {terms:,} terms of this network's gradients, above the limit of "
+            f"{limit:,} for text; drop --full (long lists are then elided) or use -f json"
+        )
+    namer = Namer(derivation)
+    network = derivation.network
+    parts = [
+        ui.Section("Setup", tuple(_setup(derivation, namer, full))),
+        ui.Section("Forward pass", tuple(_forward(derivation, namer, full))),
+    ]
+    for layer in range(network.depth, 0, -1):
+        title = f"Layer {layer}, backward" + (
+            " (the output layer)" if layer == network.depth else ""
+        )
+        parts.append(ui.Section(title, tuple(_layer(derivation, namer, layer, full))))
+    parts.append(ui.Section("Summary: the backward pass", tuple(_summary(derivation))))
+    return ui.Sections(parts)

@@ -1,0 +1,118 @@
+"""A network's derivation in the terminal: the teaching order, every verdict read from the checks,
+readable at 80 columns and narrower, long lists elided unless --full, and the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from matgrad_cli.core.network_derive import derive_network
+from matgrad_cli.core.network_matrix import RULES, LocalRule, Operand, ProductRule
+from matgrad_cli.errors import SizeError
+from matgrad_cli.present import limits, render
+
+from .conftest import run_cli as run
+
+
+def _text(width: int = 80, full: bool = False, **arguments: object) -> str:
+    sizes = {key: arguments.pop(key, 2) for key in ("m", "k", "n")}
+    hidden = arguments.pop("hidden", (2,))
+    derivation = derive_network(sizes["m"], sizes["k"], hidden, sizes["n"], **arguments)  # type: ignore[arg-type]
+    return render(derivation, "text", width=width, full=full)
+
+
+def _headings(text: str) -> list[str]:
+    return re.findall(r"^\d+\. (.+?) ─", text, flags=re.MULTILINE)
+
+
+def test_the_teaching_order_from_the_top_layer_down() -> None:
+    text = _text(activation="relu", hidden=(3, 2))
+    assert _headings(text) == [
+        "Setup",
+        "Forward pass",
+        "Layer 3, backward (the output layer)",
+        "Layer 2, backward",
+        "Layer 1, backward",
+        "Summary: the backward pass",
+    ]
+    layer_one = text[text.index("Layer 1, backward") :]
+    order = ["upstream gradient ∂L/∂H1", "relu′(e)", "∂L/∂A1 (", "∂L/∂W1 (", "∂L/∂b1 (", "∂L/∂X ("]
+    positions = [layer_one.index(piece) for piece in order]
+    assert positions == sorted(positions)
+    assert "relu′(0) = 0" in text
+
+
+def test_every_verdict_is_the_checks() -> None:
+    text = _text(activation="sigmoid", output_activation="tanh")
+    assert text.count("✓ Verified at") == 7
+    assert "✓ All 7 checks hold" in text
+    assert "✗" not in text
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        replace(RULES, local=LocalRule(-1, derivative=False)),  # the ⊙ σ′ forgotten
+        replace(RULES, local=LocalRule(0)),  # σ′ of the wrong layer
+        replace(RULES, inputs=ProductRule(Operand("G"), Operand("W"))),  # W for Wᵀ
+    ],
+)
+def test_a_wrong_rule_is_shown_failing(rules: object) -> None:
+    derivation = derive_network(2, 2, (2,), 2, activation="sigmoid", rules=rules)  # type: ignore[arg-type]
+    text = render(derivation, "text", width=80)
+    failed = [check for check in derivation.checks if not check.holds]
+    assert failed
+    assert text.count("✗ FAILS") == len(failed)
+    assert f"✗ {len(failed)} of the 7 checks fail" in text or "1 of the 7 checks fails" in text
+    assert "All 7 checks hold" not in text
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_readable_at_the_width(width: int) -> None:
+    text = _text(width=width, m=3, k=3, n=2, activation="leaky-relu", output_activation="sigmoid")
+    assert max(len(line) for line in text.splitlines()) <= width
+
+
+def test_long_lists_are_elided_unless_full() -> None:
+    elided = _text(m=8, n=3, activation="generic")
+    assert "more entries of the same form" in elided
+    assert "⋯" in elided
+    whole = _text(m=8, n=3, activation="generic", full=True)
+    assert "more entries of the same form" not in whole
+    assert "∂L/∂x₈,₂ = " in whole
+    assert "∂L/∂x₈,₂ = " in elided  # the last entry is shown too
+    assert "∂L/∂x₅,₁ = " in whole
+    assert "∂L/∂x₅,₁ = " not in elided
+
+
+def test_full_past_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    derivation = derive_network(2, 2, (2,), 2)
+    monkeypatch.setitem(limits.FULL_TERMS, "text", 10)
+    with pytest.raises(SizeError, match="above the limit of 10 for text"):
+        render(derivation, "text", full=True)
+    assert "Summary" in render(derivation, "text")  # without --full it is elided, not refused
+
+
+def test_the_entries_name_the_forward_pass() -> None:
+    text = _text(activation="relu", n=1, m=1, k=1, hidden=(1,))
+    assert "∂L/∂w¹₁,₁ = g₁,₁ x₁,₁ w²₁,₁ relu′(a¹₁,₁)" in text
+    assert "∂L/∂w²₁,₁ = g₁,₁ h¹₁,₁" in text
+    assert "a¹₁,₁ = x₁,₁ w¹₁,₁ + b¹₁" in text
+
+
+def test_the_command_prints_the_view_and_the_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["derive", "--hidden", "2", "--activation", "relu", "-f", "text"], capsys)
+    assert code == 0
+    assert _headings(out)[-1] == "Summary: the backward pass"
+    assert "✓ All 7 checks hold" in out
+    assert err == ""  # the view tells the verdict itself
+    code, out, err = run(["derive", "--hidden", "2", "--activation", "relu", "-f", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["kind"] == "network"
+    assert data["verified"] is True
+    assert err.startswith("matgrad: ")
+    assert len(err.splitlines()) == 1
