@@ -14,19 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from itertools import islice
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from ..network import Matrix, Network
 from . import tree
+from .network_context import NetworkContext
 from .network_cost import hint_tries
 from .network_evaluation import evaluate_network_claim
 from .network_parser import NetworkClaim
 from .repairs import ELEMENTWISE_MESSAGE, HINT_NODE_LIMIT
 from .shapes import ShapeMismatch
 from .tree import replaced, subtrees, to_text
-
-if TYPE_CHECKING:
-    from .network_judge import NetworkContext
 
 #: How many elementwise products the ``*`` hint turns into matrix products, at most.
 _MAX_REPAIRS = 8

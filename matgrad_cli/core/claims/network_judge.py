@@ -12,15 +12,14 @@ hidden widths, so that a transposed factor never fits by chance; or exactly thos
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from ...errors import ClaimSyntaxError, InputError
-from ..engine import Engine, get_engine
-from ..network import Matrix, Network, forward_pass
-from ..network_compare import NetworkEquality
+from ..engine import get_engine
+from ..network import Matrix, Network, network_sizes
 from ..network_derive import NetworkDerivation, derive_network, network_description
 from .meter import CheckTooCostly
+from .network_context import NetworkContext
 from .network_cost import refuse_costly
 from .network_evaluation import evaluate_network_claim
 from .network_hints import correct_formula, hint_for
@@ -31,7 +30,7 @@ from .shapes import ShapeMismatch, ShapeStep, shape_of
 from .spellings import DIALECTS, Dialect
 from .verdict import EntryDifference, RefusedClaim
 
-__all__ = ["NetworkContext", "check_network", "network_sizes_checked"]
+__all__ = ["check_network", "network_sizes_checked"]
 
 #: The sizes m, k, n are drawn from these, skipping the hidden widths.
 _CANDIDATES = (2, 3, 4, 5, 6, 7, 8, 9, 10)
@@ -47,71 +46,6 @@ def network_sizes_checked(
     free = [value for value in _CANDIDATES if value not in hidden]
     first = (free[0], free[1], free[2])
     return first, (free[1], free[2], free[0])
-
-
-@dataclass
-class NetworkContext:
-    """One network derived and verified, with what a claim about it is evaluated on and
-    compared with."""
-
-    derivation: NetworkDerivation
-    engine: Engine
-    equality: NetworkEquality
-    operands: dict[str, Matrix]
-    right: dict[str, Matrix]
-
-    @property
-    def network(self) -> Network:
-        return self.derivation.network
-
-    @classmethod
-    def of(cls, derivation: NetworkDerivation) -> NetworkContext:
-        if not derivation.verified:
-            raise InputError("the network's two routes disagree: it cannot judge claims")
-        network, engine = derivation.network, get_engine(derivation.engine)
-        symbols, forward = derivation.symbols, derivation.forward
-        starts = range(1, network.depth + 1)
-        passes = [forward, *(forward_pass(network, symbols, engine, start) for start in starts)]
-        equality = NetworkEquality(network, engine, passes)
-        operands: dict[str, Matrix] = {"G": symbols.upstream, "X": symbols.inputs}
-        for layer in starts:
-            operands[f"W{layer}"] = symbols.weights[layer - 1]
-            operands[f"b{layer}"] = (symbols.biases[layer - 1],)
-            operands[f"A{layer}"] = _known(forward.pre[layer])
-            operands[f"H{layer}"] = _known(forward.post[layer])
-        upstream = symbols.upstream
-        matrix_route = {**derivation.forms, **derivation.recursion}
-        elementwise = {**derivation.gradients, **derivation.intermediates}
-        right = {name: _rows(forms.values(upstream, engine)) for name, forms in elementwise.items()}
-        found = {
-            name: _rows(forms.values(upstream, engine)) for name, forms in matrix_route.items()
-        }
-        for layer in range(1, network.depth):
-            weights = operands[f"W{layer + 1}"]
-            right[f"H{layer}"] = _times_transposed(right[f"A{layer + 1}"], weights, engine)
-            found[f"H{layer}"] = _times_transposed(found[f"A{layer + 1}"], weights, engine)
-        for name in ("A", "H"):
-            for layer in starts:
-                if f"{name}{layer}" in found:
-                    operands[f"d{name}{layer}"] = found[f"{name}{layer}"]
-        return cls(derivation, engine, equality, operands, right)
-
-
-def _known(matrix: Matrix | None) -> Matrix:
-    assert matrix is not None
-    return matrix
-
-
-def _rows(values: list[list[Any]]) -> Matrix:
-    return tuple(tuple(row) for row in values)
-
-
-def _times_transposed(left: Matrix, right: Matrix, engine: Engine) -> Matrix:
-    """left @ rightᵀ: ∂L/∂Hℓ = ∂L/∂Aℓ₊₁ Wℓ₊₁ᵀ, from Aℓ₊₁ = Hℓ Wℓ₊₁ + 1bℓ₊₁ (linear in Hℓ)."""
-    return tuple(
-        tuple(engine.add([a * b for a, b in zip(row, other, strict=True)]) for other in right)
-        for row in left
-    )
 
 
 @dataclass(frozen=True)
@@ -223,30 +157,49 @@ def check_network(
         raise InputError("give the claims as a string or a sequence of strings")
     if dialect not in DIALECTS:
         raise InputError(f"unknown dialect {dialect!r} (choose from {', '.join(DIALECTS)})")
+    networks = _networks(hidden, activation, output_activation, slope, bias, sizes)
+    parsed, refused = _parsed(texts, networks, dialect, keep_going)
+    judged = [claim for claim in parsed if claim is not None]
+    distinct = {claim.text: claim for claim in judged}.values()
+    refuse_costly([(claim.text, claim.expr, claim.target) for claim in distinct], networks)
+    if not judged:
+        return NetworkCheckReport(networks[0], (), tuple(refused))
+    contexts = [NetworkContext.of(_derived(network)) for network in networks]
+    memo: dict[str, NetworkVerdict] = {}
+    verdicts = []
+    for claim in judged:
+        if claim.text not in memo:
+            memo[claim.text] = _verdict(claim, contexts)
+        verdicts.append(memo[claim.text])
+    return NetworkCheckReport(networks[0], tuple(verdicts), tuple(refused))
+
+
+def _networks(
+    hidden: object,
+    activation: str,
+    output_activation: str,
+    slope: object,
+    bias: bool,
+    sizes: tuple[int, int, int] | None,
+) -> list[Network]:
+    """The network at each size triple it is checked at, every argument checked first."""
     widths = (hidden,) if isinstance(hidden, int) and not isinstance(hidden, bool) else hidden
     first = network_description(
-        2,
-        2,
-        widths,
-        2,
-        activation=activation,
-        output_activation=output_activation,
-        bias=bias,
+        2, 2, widths, 2, activation=activation, output_activation=output_activation, bias=bias,
         slope=slope,
-    )
-    triples = network_sizes_checked(first.sizes.hidden, sizes)
-    networks = [
-        network_description(
-            m,
-            k,
-            first.sizes.hidden,
-            n,
-            activation=first.activation,
-            output_activation=first.output_activation,
-            bias=bias,
-        )
-        for m, k, n in triples
-    ]
+    )  # fmt: skip
+    networks = []
+    for m, k, n in network_sizes_checked(first.sizes.hidden, sizes):
+        checked = network_sizes(m, k, first.sizes.hidden, n, get_engine(None).name)
+        networks.append(replace(first, sizes=checked))
+    return networks
+
+
+def _parsed(
+    texts: list[str], networks: list[Network], dialect: Dialect, keep_going: bool
+) -> tuple[list[NetworkClaim | None], list[RefusedClaim]]:
+    """Every claim parsed and weighed; with ``keep_going`` one that cannot be is refused (None
+    in its place), else its error raised."""
     names = NetworkNames.of(networks[0])
     parsed: list[NetworkClaim | None] = []
     refused: list[RefusedClaim] = []
@@ -262,20 +215,7 @@ def check_network(
             parsed.append(None)
             continue
         parsed.append(claim)
-    judged = [claim for claim in parsed if claim is not None]
-    refuse_costly(
-        [(claim.text, claim.expr, claim.target) for claim in dict.fromkeys(judged)], networks
-    )
-    if not judged:
-        return NetworkCheckReport(networks[0], (), tuple(refused))
-    contexts = [NetworkContext.of(_derived(network)) for network in networks]
-    memo: dict[str, NetworkVerdict] = {}
-    verdicts = []
-    for claim in judged:
-        if claim.text not in memo:
-            memo[claim.text] = _verdict(claim, contexts)
-        verdicts.append(memo[claim.text])
-    return NetworkCheckReport(networks[0], tuple(verdicts), tuple(refused))
+    return parsed, refused
 
 
 def _derived(network: Network) -> NetworkDerivation:
