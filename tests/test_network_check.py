@@ -15,6 +15,8 @@ from matgrad_cli.core.claims.tree import to_text
 from matgrad_cli.core.network_derive import network_description
 from matgrad_cli.errors import ClaimSyntaxError, InputError
 
+from .conftest import run_cli
+
 TWO = NetworkNames(depth=2, output_activated=False, bias=True)
 
 
@@ -237,3 +239,71 @@ def test_the_report_is_json_serialisable_data() -> None:
     assert report.exit_code == 1
     assert report.network_line.startswith("Judged on the network X → A1 → H1 = relu(A1) → A2")
     json.dumps([v.claim for v in report.verdicts])
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_check_with_network_options(capsys: pytest.CaptureFixture[str]) -> None:
+
+    relu = ["check", "--hidden", "3", "--activation", "relu"]
+    code, out, err = run_cli([*relu, "dW1 = X.T @ ((G @ W2.T) * relu'(A1))"], capsys)
+    assert (code, err) == (0, "")
+    assert "correct" in out
+    code, out, _ = run_cli([*relu, "dW1 = X.T @ (G @ W2.T)", "-f", "json"], capsys)
+    assert code == 1
+    (claim,) = json.loads(out)["claims"]
+    assert claim["hint_kind"] == "forgotten_derivative"
+    sigmoid = ["check", "--hidden", "2", "--activation", "sigmoid", "dA1 = dH1 * H1 * (1 - H1)"]
+    assert run_cli(sigmoid, capsys)[0] == 0
+    one = ["check", "--output-activation", "tanh", "dA1 = G * (1 - H1 * H1)"]
+    assert run_cli(one, capsys)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "output_format", ["text", "json", "latex", "markdown", "html", "gradescope"]
+)
+def test_every_format_shows_network_verdicts(
+    output_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    claims = ["dW1 = X.T @ dA1", "dX = dA1 @ W1", "dW1 = X.T @ dH1", "dW1 = Q"]
+    code, out, err = run_cli(["check", "--hidden", "3", "-f", output_format, *claims], capsys)
+    assert code == 2
+    assert out
+    assert err.startswith("matgrad: error: 1 of 4 claims could not be checked")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "0"], "must be a positive integer"),
+        (["--hidden", "3", "--loss", "squared-error"], "not offered for a network's claims"),
+        (["--hidden", "3", "--samples", "columns"], "samples as rows"),
+        (["--hidden", "3", "--m", "2"], "give all three of --m, --k and --n"),
+        (["--hidden", "3", "--m", "65", "--k", "2", "--n", "2"], "above the limit of 64"),
+        (
+            ["--hidden", "3", "--key", "key.toml"],
+            "answer key (--key) grades claims about the single",
+        ),
+        (["--hidden", "1,1,1,1,1"], "above the limit of 4"),
+    ],
+)
+def test_bad_network_input_is_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+
+    code, out, err = run_cli(["check", *args, "dW1 = X.T @ dA1"], capsys)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_claim_that_does_not_parse_gets_a_caret(capsys: pytest.CaptureFixture[str]) -> None:
+
+    code, out, err = run_cli(["check", "--hidden", "3", "dW1 = X.T @ dW1"], capsys)
+    assert (code, out) == (2, "")
+    lines = err.splitlines()
+    assert lines[0].startswith("matgrad: error: the right side of a claim about dW1")
+    assert lines[1:] == ["dW1 = X.T @ dW1", "            ^"]

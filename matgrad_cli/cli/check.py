@@ -4,9 +4,10 @@ an instructor's key; every claim gets its own verdict, and the run exits with th
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -18,6 +19,10 @@ from .deliver import deliver
 
 if TYPE_CHECKING:
     from ..core.claims import CheckReport, CheckTooCostly
+    from ..core.claims.network_verdict import NetworkCheckReport
+
+#: A report of check: on the single layer, or on a network.
+Report = TypeVar("Report", "CheckReport", "NetworkCheckReport")
 
 #: What a message about a claim that does not parse ends with.
 GRAMMAR_HINT = "the claim language: matgrad check --grammar"
@@ -36,6 +41,10 @@ def check(
     dialect: options.DialectOption = "numpy",
     grammar: options.GrammarOption = False,
     samples: options.SamplesOption = "rows",
+    hidden: options.HiddenOption = None,
+    activation: options.ActivationOption = None,
+    output_activation: options.OutputActivationOption = None,
+    slope: options.SlopeOption = None,
 ) -> None:
     """Check hand-derived gradients of A = ZW + b, such as "dW = Z.T @ G" (with --samples
     columns, of A = WX + b, such as "dW = G @ X.T").
@@ -46,7 +55,8 @@ def check(
     differing entry, a counterexample, a hint and the right answer. With a concrete --loss, G is
     that loss's ∂L/∂A and Y its targets. An answer right with the other --samples, or in
     numerator layout, is wrong, and its report says so first. --grammar prints the claim
-    language. With --key KEY,
+    language. With --hidden, --activation or --output-activation, the claims are about the
+    network's gradients (dW1 = X.T @ dA1, dA1 = dH1 * relu'(A1)). With --key KEY,
     the one argument is a file of named answers, graded against the key. Exit code 0 when every
     claim is correct, 1 when one is wrong, 2 for a claim that cannot be checked or other bad
     input (graded against a key: 0 for full marks, else 1).
@@ -58,13 +68,19 @@ def check(
         raise typer.Exit(0)
     options.require_latex_for_standalone(output_format, standalone)
     convention: Samples = "columns" if samples.lower() == "columns" else "rows"
+    network = options.network_choice(hidden, activation, output_activation, slope, convention)
     sizes = _sizes(m, k, n, convention)
-    if key is not None:
+    report: CheckReport | NetworkCheckReport
+    if network is not None:
+        from .check_network import checked_network
+
+        report = checked_network(network, claims, claims_file, key, sizes, loss, dialect)
+    elif key is not None:
         report = _graded(key, claims, claims_file, sizes, loss, dialect, convention)
     else:
         report = _checked(claims, claims_file, sizes, loss, dialect, convention)
     deliver(report, output_format, None, False, standalone=standalone)
-    if report.refused and not report.marks:
+    if report.refused and not getattr(report, "marks", ()):
         first = report.refused[0]
         where = f"{first.where}: " if first.where else ""
         sys.stderr.write(
@@ -84,8 +100,29 @@ def _checked(
 ) -> CheckReport:
     """The claims given and those of --file, each with its verdict or why it was not checked;
     when none could be checked, the first one's error (exit code 2, nothing on stdout)."""
-    from ..core.claims import CheckTooCostly, read_claims_file
     from ..core.claims import check as check_claims
+
+    def judged(texts: list[str]) -> CheckReport:
+        return check_claims(
+            texts,
+            sizes=sizes,
+            loss=loss,
+            dialect=dialect,  # type: ignore[arg-type]
+            keep_going=True,
+            samples=samples,
+        )
+
+    return checked_claims(claims, claims_file, judged)
+
+
+def checked_claims(
+    claims: list[str] | None, claims_file: Path | None, judged: Callable[[list[str]], Report]
+) -> Report:
+    """The claims given and those of --file, judged by ``judged`` (which refuses rather than
+    raises for a claim that cannot be checked): each with its verdict, or why it was not
+    checked, with the file and line it came from; when none could be checked, the first one's
+    error (exit code 2, nothing on stdout)."""
+    from ..core.claims import CheckTooCostly, read_claims_file
 
     texts = list(claims or [])
     file_lines = [] if claims_file is None else read_claims_file(claims_file)
@@ -96,14 +133,7 @@ def _checked(
         raise InputError("no claims to check: give claims as arguments or --file FILE")
     lines = [line.line for line in file_lines]
     try:
-        report = check_claims(
-            texts,
-            sizes=sizes,
-            loss=loss,
-            dialect=dialect,  # type: ignore[arg-type]
-            keep_going=True,
-            samples=samples,
-        )
+        report = judged(texts)
     except (ClaimSyntaxError, CheckTooCostly) as error:
         raise _located(error, texts, claims_file, lines) from None
     from_file = len(texts) - len(lines)
