@@ -19,6 +19,8 @@ from . import options
 if TYPE_CHECKING:
     from ..core.exercise import Problem
     from ..core.model import Derivation
+    from ..core.network_exercise import SheetNetwork
+    from ..core.network_matrix import BackwardRules
 
 
 def exercise(
@@ -29,6 +31,10 @@ def exercise(
     output_format: options.SheetFormatOption = "latex",
     force: options.ForceOption = False,
     samples: options.SamplesOption = "rows",
+    hidden: options.HiddenOption = None,
+    activation: options.ActivationOption = None,
+    output_activation: options.OutputActivationOption = None,
+    slope: options.SlopeOption = None,
 ) -> None:
     """Write a problem sheet and its solution sheet: random small layers, gradients to find.
 
@@ -37,6 +43,8 @@ def exercise(
     squared error or softmax cross-entropy). With --samples columns the layers are A = WX + b1ᵀ
     (X of size k×m), as both sheets say at the top. Every solution comes from a verified
     derivation.
+    With --hidden (and --activation), or --output-activation alone, the problems are networks:
+    small integer X, W and G, one gradient of the backward pass to find, as in docs/networks.md.
     The same seed gives byte-identical sheets. All files are written or none. Exit code 0
     when written, 1 if a solution failed to verify (nothing is written), 2 for bad input.
     Described in docs/exercises.md.
@@ -46,6 +54,18 @@ def exercise(
 
     seed_value, count_value = parse_seed(seed), parse_count(count)
     as_pdf, as_html = output_format == "pdf", output_format == "html"
+    chosen = options.network_choice(hidden, activation, output_activation, slope, samples)
+    if chosen is not None:
+        from ..core.network_exercise import sheet_network
+
+        network = sheet_network(
+            chosen.hidden, chosen.activation, chosen.output_activation, chosen.slope, bias
+        )
+        written = write_network_sheets(
+            output, seed_value, count_value, network, as_pdf=as_pdf, as_html=as_html, force=force
+        )
+        sys.stderr.write(f"matgrad: wrote {', '.join(shown(path) for path in written)}\n")
+        raise typer.Exit(0)
     written = write_sheets(
         output,
         seed_value,
@@ -100,15 +120,26 @@ def write_sheets(
     from ..core import exercise as drawing
     from ..core.derive import derive as derive_layer
     from ..core.layer import samples_convention
-    from ..files import check_writable, parse_output_path, shown, write_all
-    from ..present import render
     from ..present.exercise_doc import ProblemSheet, SolutionSheet
-    from ..present.pdf import compile_pdf, require_tex_engine
 
     seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
     bias, as_pdf, force = flag("bias", bias), flag("as_pdf", as_pdf), flag("force", force)
     as_html = flag("as_html", as_html)
     samples = samples_convention(samples)
+    paths = _writable_paths(stem, as_pdf, as_html, force)
+    problems = (make_problems or drawing.make_problems)(seed, count, bias, samples)
+    solutions = drawing.solve_all(problems, derive or derive_layer)
+    sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
+    return _write(paths, sheets, as_pdf, as_html, force)
+
+
+def _writable_paths(stem: Path | str, as_pdf: bool, as_html: bool, force: bool) -> list[Path]:
+    """The paths of the sheets, each checked writable, and a TeX engine found for ``as_pdf``,
+    before any work: a stem naming a folder, a file that exists (without ``force``) and an
+    unwritable folder are refused (OutputError)."""
+    from ..files import check_writable, parse_output_path, shown
+    from ..present.pdf import require_tex_engine
+
     text = os.fspath(stem)
     named = Path(text)
     if text.endswith(os.sep) or named.name in ("", ".", "..") or named.is_dir():
@@ -120,9 +151,18 @@ def write_sheets(
         check_writable(path, force)
     if as_pdf:
         require_tex_engine(without="--format latex")
-    problems = (make_problems or drawing.make_problems)(seed, count, bias, samples)
-    solutions = drawing.solve_all(problems, derive or derive_layer)
-    sheets = (ProblemSheet(problems, seed), SolutionSheet(solutions, seed))
+    return paths
+
+
+def _write(
+    paths: list[Path], sheets: tuple[object, object], as_pdf: bool, as_html: bool, force: bool
+) -> list[Path]:
+    """The two sheets typeset (LaTeX, compiled with ``as_pdf``, web pages with ``as_html``) and
+    written all or none."""
+    from ..files import write_all
+    from ..present import render
+    from ..present.pdf import compile_pdf
+
     sources = [render(sheet, "latex", standalone=True) for sheet in sheets]
     contents = [source.encode("utf-8") for source in sources]
     if as_pdf:
@@ -131,3 +171,33 @@ def write_sheets(
         contents += [render(sheet, "html").encode("utf-8") for sheet in sheets]
     write_all(list(zip(paths, contents, strict=True)), force)
     return paths
+
+
+def write_network_sheets(
+    stem: Path | str,
+    seed: int,
+    count: int,
+    network: SheetNetwork,
+    *,
+    as_pdf: bool = False,
+    as_html: bool = False,
+    force: bool = False,
+    rules: BackwardRules | None = None,
+) -> list[Path]:
+    """Write the network problem and solution sheets next to ``stem``, as ``write_sheets``
+    does (all or nothing, everything checked before any work); ``network`` is the sheet's
+    (core.network_exercise.sheet_network), ``rules`` the recursion's (a test may pass a wrong
+    one, which no sheet survives)."""
+    from ..core import exercise as drawing
+    from ..core import network_exercise as networks
+    from ..core.network_matrix import RULES
+    from ..present.network_exercise_doc import NetworkProblemSheet, NetworkSolutionSheet
+
+    seed, count = drawing.validate_seed(seed), drawing.validate_count(count)
+    as_pdf, as_html = flag("as_pdf", as_pdf), flag("as_html", as_html)
+    force = flag("force", force)
+    paths = _writable_paths(stem, as_pdf, as_html, force)
+    problems = networks.make_network_problems(seed, count, network)
+    solutions = networks.solve_network_problems(problems, rules or RULES)
+    sheets = (NetworkProblemSheet(problems, seed), NetworkSolutionSheet(solutions, seed))
+    return _write(paths, sheets, as_pdf, as_html, force)

@@ -51,21 +51,13 @@ _N_DRAW = (1, 2, 2, 3)
 _VALUES = range(-2, 3)
 _BIAS_VALUES = range(-1, 2)
 #: How many draws of the numbers a problem may take to meet its conditions; after that the last
-#: draw whose answer is not all zeros is taken (the conditions only make the problem nicer).
+#: draw that meets the necessary ones is taken (both signs at a relu only make it nicer).
 _ATTEMPTS = 200
 
 IntMatrix = tuple[tuple[int, ...], ...]
 
 #: The activations whose values at integers are exact numbers.
 EXACT_ACTIVATIONS = ("identity", "relu", "leaky-relu")
-#: How a claim (``matgrad check``) writes each activation's derivative, e.g. ``relu'(A1)``.
-CLAIM_NAMES = {
-    "generic": "sigma",
-    "relu": "relu",
-    "leaky-relu": "leaky_relu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-}
 
 
 @dataclass(frozen=True)
@@ -224,8 +216,9 @@ def _grid(rng: random.Random, rows: int, cols: int, values: range) -> IntMatrix:
 def _draw_problem(
     rng: random.Random, number: int, network: SheetNetwork, target: str
 ) -> NetworkProblem:
-    """Sizes, then numbers until the problem is a good one (``_good``): a bounded number of
-    draws, each from ``rng`` alone."""
+    """Sizes, then numbers until the answer is not all zeros, no relu is asked at its kink and
+    (when a draw allows) every relu layer has numbers of both signs (``_kinks``): a bounded
+    number of draws, each from ``rng`` alone."""
     m, k, n = rng.choice(_M_DRAW), rng.choice(_K_DRAW), rng.choice(_N_DRAW)
     widths = (k, *network.hidden, n)
     fallback: NetworkProblem | None = None
@@ -247,30 +240,30 @@ def _draw_problem(
         )
         forward = forward_values(problem)
         answer = recursion(problem, forward)[target]
-        if answer is None or answer.is_zero_matrix:
+        at_zero, one_sign = _kinks(problem, forward)
+        if answer is None or answer.is_zero_matrix or at_zero:
             continue
         fallback = problem
-        if _good(problem, forward):
+        if not one_sign:
             return problem
-    if fallback is None:  # pragma: no cover - 200 draws of all-zero answers
+    if fallback is None:  # pragma: no cover - never in 200 draws
         raise UnverifiedSolutionError(f"problem {number}: no instance with a nonzero answer")
     return fallback
 
 
-def _good(problem: NetworkProblem, forward: ForwardValues) -> bool:
-    """No relu or leaky-relu pre-activation is 0 (relu′ is not asked at its kink), and each such
-    layer has entries of both signs (so that σ′ changes something)."""
+def _kinks(problem: NetworkProblem, forward: ForwardValues) -> tuple[bool, bool]:
+    """(whether some relu or leaky-relu pre-activation at a number is 0, which the sheet never
+    asks; whether some such layer's numbers all have one sign, so that σ′ changes nothing)."""
+    at_zero = one_sign = False
     for layer in range(1, problem.network.depth + 1):
         if problem.network.activation_of(layer) not in ("relu", "leaky-relu"):
             continue
         entries = list(forward.pre[layer - 1])
         if not all(entry.is_Rational for entry in entries):
             continue
-        if any(entry == 0 for entry in entries):
-            return False
-        if all(entry > 0 for entry in entries) or all(entry < 0 for entry in entries):
-            return False
-    return True
+        at_zero = at_zero or any(entry == 0 for entry in entries)
+        one_sign = one_sign or all(e > 0 for e in entries) or all(e < 0 for e in entries)
+    return at_zero, one_sign
 
 
 @dataclass(frozen=True)
@@ -580,59 +573,3 @@ def solve_network_problems(
         return derivations[key]
 
     return tuple(solve_network(problem, rules, derive_once) for problem in problems)
-
-
-def _claim_operand(
-    operand: Operand,
-    layer: int,
-    network: SheetNetwork,
-    expansions: dict[str, str],
-    bare: bool = False,
-) -> str:
-    """A factor of a rule in claim syntax, a gradient found earlier written out (in parentheses
-    unless ``bare``), or named dAℓ when ``expansions`` holds names."""
-    at = layer + operand.offset
-    if operand.letter == "G":
-        # With an identity activation Gℓ is ∂L/∂Hℓ itself, which has the step.
-        found = expansions.get(f"A{at}", expansions.get(f"H{at}"))
-        named = found is not None and found.startswith("d")
-        text = "G" if found is None else (found if bare or named else f"({found})")
-    elif operand.letter == "H":
-        text = "X" if at == 0 else f"H{at}"
-    else:
-        text = f"W{at}" if operand.letter == "W" else "ones"
-    return f"{text}.T" if operand.transposed and operand.letter != "1" else text
-
-
-def _claim_right(step: NetworkStep, network: SheetNetwork, expansions: dict[str, str]) -> str:
-    """The right side of a step's claim, earlier steps written out."""
-    rule, layer = step.rule, step.layer
-    if isinstance(rule, LocalRule):
-        top = step.name == f"A{network.depth}"
-        upstream = "G" if top else expansions[f"H{layer - 1}"]
-        if not rule.derivative:
-            return upstream
-        at = layer + rule.offset
-        factor = upstream if top or upstream.startswith("d") else f"({upstream})"
-        return f"{factor} * {CLAIM_NAMES.get(network.activation_of(at), 'sigma')}'(A{at})"
-    left = _claim_operand(rule.left, layer, network, expansions)
-    if rule.left.letter == "1" and rule.left.transposed:
-        return f"sum({_claim_operand(rule.right, layer, network, expansions, True)}, axis=0)"
-    right = _claim_operand(rule.right, layer, network, expansions)
-    if rule.right.letter == "1" and not rule.right.transposed:
-        return f"sum({_claim_operand(rule.left, layer, network, expansions, True)}, axis=1)"
-    return f"{left} @ {right}"
-
-
-def step_claims(solution: NetworkSolution, expanded: bool = True) -> tuple[str, ...]:
-    """Each step as a claim a student can give ``matgrad check``: with ``expanded`` every
-    earlier step written out in it (``dW1 = X.T @ ((G @ W2.T) * relu'(A1))``), else named
-    (``dW1 = X.T @ dA1``)."""
-    network = solution.problem.network
-    expansions: dict[str, str] = {}
-    claims = []
-    for step in solution.steps:
-        right = _claim_right(step, network, expansions)
-        expansions[step.name] = right if expanded else f"d{step.name}"
-        claims.append(f"d{step.name} = {right}")
-    return tuple(claims)

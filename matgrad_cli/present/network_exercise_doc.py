@@ -21,13 +21,14 @@ from ..core.network_exercise import (
     NetworkSolution,
     NetworkStep,
     SheetNetwork,
-    step_claims,
 )
+from ..core.network_exercise_claims import step_claims
 from ..core.network_matrix import LocalRule, Operand
 from .document import LINE_STRUT, Block, Display, Document, Heading, Lead, Paragraph, Section
 from .exercise_doc import part
 
-#: LaTeX of each activation's name, as a function of a matrix or an entry.
+#: LaTeX of each activation's name, as a function of a matrix or an entry (in braces before a
+#: prime, {\tanh}', which the MathML of the web pages needs).
 _FUNCTION = {
     "generic": r"\sigma",
     "relu": r"\operatorname{relu}",
@@ -75,7 +76,7 @@ def _symbol_names(named: Sequence[NamedValue]) -> dict[Any, str]:
         layer, i, j = where.split(",")
         if value.derivative:
             function = _FUNCTION[value.activation]
-            names[value.symbol] = rf"{function}'(a^{{({layer})}}_{{{i},{j}}})"
+            names[value.symbol] = rf"{{{function}}}'(a^{{({layer})}}_{{{i},{j}}})"
         else:
             names[value.symbol] = rf"h^{{({layer})}}_{{{i},{j}}}"
     return names
@@ -150,25 +151,27 @@ def network_sheet(
     return Document(title, tuple(parts), heading=Heading(f"Seed {seed}, {subtitle}", command))
 
 
-def _activation_sentence(name: str, network: SheetNetwork) -> str:
-    """What an activation is, and what the sheets write for its values."""
+def _activation_sentence(name: str, network: SheetNetwork, at_numbers: bool) -> str:
+    """What an activation is, and what the sheets write for its values; ``at_numbers`` when its
+    arguments are numbers (none of which is then a relu's kink: the draw never makes one)."""
+    kink = " (no pre-activation of it is $0$ here)" if at_numbers else ""
     if name == "relu":
         return (
-            r"$\operatorname{relu}(a) = \max(0, a)$, with $\operatorname{relu}'(a) = 1$ for "
-            r"$a > 0$ and $0$ for $a \le 0$ (no pre-activation of a relu is $0$ here)."
+            r"$\operatorname{relu}(a) = \max(0, a)$, with ${\operatorname{relu}}'(a) = 1$ for "
+            rf"$a > 0$ and $0$ for $a \le 0${kink}."
         )
     if name == "leaky-relu":
         slope = network.slope if network.slope is not None else "1/100"
         return (
             rf"$\operatorname{{lrelu}}(a) = a$ for $a > 0$ and $\alpha a$ for $a \le 0$, with "
-            rf"$\alpha = {slope}$; its derivative is $1$ or $\alpha$."
+            rf"$\alpha = {slope}$; its derivative is $1$ or $\alpha${kink}."
         )
     symbols = r"write $h^{(\ell)}_{i,j} = \sigma(a^{(\ell)}_{i,j})$ and leave it a symbol"
     if name == "sigmoid":
         return rf"$\sigma(a) = 1/(1 + e^{{-a}})$, with $\sigma' = \sigma(1 - \sigma)$: {symbols}."
     if name == "tanh":
         return (
-            r"$\tanh$, with $\tanh' = 1 - \tanh^2$: write "
+            r"$\tanh$, with ${\tanh}'(a) = 1 - \tanh(a)^2$: write "
             r"$h^{(\ell)}_{i,j} = \tanh(a^{(\ell)}_{i,j})$ and leave it a symbol."
         )
     return (
@@ -184,9 +187,12 @@ def network_notation(network: SheetNetwork) -> Paragraph:
     output = f"H_{{{depth}}}" if network.output_activated else f"A_{{{depth}}}"
     used = [network.activation] if network.hidden else []
     used += [network.output_activation] if network.output_activated else []
+    hidden = "The hidden layers use" if len(network.hidden) > 1 else "The hidden layer uses"
+    # The output's arguments are numbers when every layer below it has exact values.
+    exact = network.activation in EXACT_ACTIVATIONS or not network.hidden
     words = " ".join(
-        f"{'The hidden layers use' if index == 0 and network.hidden else 'The output uses'} "
-        + _activation_sentence(name, network)
+        f"{hidden if index == 0 and network.hidden else 'The output uses'} "
+        + _activation_sentence(name, network, (index == 0 and bool(network.hidden)) or exact)
         for index, name in enumerate(used)
         if name != "identity"
     )
@@ -287,7 +293,7 @@ def _operand_latex(operand: Operand, layer: int, network: SheetNetwork) -> str:
 
 
 def _derivative_latex(network: SheetNetwork, layer: int) -> str:
-    return rf"{_FUNCTION[network.activation_of(layer)]}'(A_{{{layer}}})"
+    return rf"{{{_FUNCTION[network.activation_of(layer)]}}}'(A_{{{layer}}})"
 
 
 def formula_latex(step: NetworkStep, network: SheetNetwork) -> str:
@@ -449,7 +455,7 @@ def _step_blocks(solution: NetworkSolution, names: dict[Any, str]) -> list[Block
             at = step.layer + step.rule.offset
             slopes = solution.forward.slopes[at - 1]
             derivative = rf"{LINE_STRUT} {_derivative_latex(network, at)}"
-            entry = _indexed(f"{_FUNCTION[network.activation_of(at)]}'(a^{{({at})}}", ")")
+            entry = _indexed(f"{{{_FUNCTION[network.activation_of(at)]}}}'(a^{{({at})}}", ")")
             lines[:0] = _lines(derivative, _value_lines(entry, slopes, names))
         blocks.append(Display(tuple(lines), aligned=True))
     return blocks
