@@ -4,6 +4,7 @@ hint of the slip a wrong claim is, the right answer in claim syntax."""
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -138,3 +139,51 @@ def test_every_network_example_of_the_grammar_is_judged_as_it_says(
     assert verdict.correct is not wrong, claim
     if wrong:
         assert verdict.hint_kind == "forgotten_derivative"
+
+
+# --- docs/claims.md, "Claims about a network" ------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The sizes (m, k, n) at which each example of the slips' table has shapes that fit, as the
+#: table's "(where …)" says; None for the default sizes.
+_TABLE_SIZES = {"h = n": (2, 4, 3), "k = h": (2, 3, 5), "m = n": (2, 4, 2)}
+
+
+def _network_section() -> str:
+    page = (ROOT / "docs" / "claims.md").read_text(encoding="utf-8")
+    start = page.index("## Claims about a network")
+    return page[start : page.index("\n## ", start + 1)]
+
+
+def _slip_rows() -> list[tuple[str, str, str]]:
+    rows = re.findall(
+        r"^\| `(\w+)` \| [^|]+ \| `([^`]+)`(?: \(where ([^)]+)\))? \|$", _network_section(), re.M
+    )
+    return [(kind, claim, where) for kind, claim, where in rows]
+
+
+def test_the_docs_table_lists_every_slip() -> None:
+    from typing import get_args
+
+    from matgrad_cli.core.claims.network_slips import SlipKind
+
+    assert {kind for kind, _, _ in _slip_rows()} == set(get_args(SlipKind))
+
+
+@pytest.mark.parametrize(("kind", "claim", "where"), _slip_rows())
+def test_each_slip_of_the_docs_table_is_hinted_as_it_says(
+    kind: str, claim: str, where: str
+) -> None:
+    sizes = _TABLE_SIZES[where] if where else None
+    verdict = check_network(claim, hidden=3, activation="relu", sizes=sizes).verdicts[0]
+    assert (verdict.correct, verdict.hint_kind) == (False, kind)
+
+
+def test_the_console_example_of_the_docs_is_what_matgrad_prints() -> None:
+    block = _network_section().split("```console\n", 1)[1].split("```", 1)[0]
+    command, printed = block.split("\n", 1)
+    claim = command.split("'")[1]
+    assert "--hidden 3 --activation relu" in command
+    report = check_network(claim, hidden=3, activation="relu")
+    assert report.exit_code == 1
+    assert render(report, "text", width=80) == printed
