@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from matgrad_cli.core.claims import check
+from matgrad_cli.core.claims.network_judge import check_network
 from matgrad_cli.core.layer import Sizes, samples_convention
 from matgrad_cli.errors import ClaimSyntaxError, MatgradError
 
@@ -79,18 +80,49 @@ def _arguments(options: tuple[str, ...]) -> dict[str, object]:
     return arguments
 
 
+#: The options that make a line's claim one about a network, and check_network's arguments.
+NETWORK_OPTIONS = {
+    "--hidden": "hidden",
+    "--activation": "activation",
+    "--output-activation": "output_activation",
+    "--slope": "slope",
+    "--dialect": "dialect",
+}
+
+
+def _network_arguments(options: tuple[str, ...]) -> dict[str, object] | None:
+    """check_network's arguments for a line about a network, None for the single layer's."""
+    values = dict(zip(options[::2], options[1::2], strict=True))
+    if not {"--hidden", "--activation", "--output-activation"} & values.keys():
+        return None
+    arguments: dict[str, object] = {NETWORK_OPTIONS[key]: value for key, value in values.items()}
+    if "hidden" in arguments:
+        arguments["hidden"] = tuple(int(width) for width in str(arguments["hidden"]).split(","))
+    else:
+        arguments["hidden"] = ()
+    return arguments
+
+
+def test_the_corpus_holds_answers_about_networks() -> None:
+    networks = [answer for answer in ANSWERS if _network_arguments(answer.options) is not None]
+    assert len(networks) >= 25
+    assert {answer.exit for answer in networks} == {0, 1, 2}
+
+
 @pytest.mark.parametrize("answer", ANSWERS, ids=[f"line{answer.line}" for answer in ANSWERS])
 def test_each_answer_gets_its_verdict(answer: Answer) -> None:
-    arguments = _arguments(answer.options)
+    network = _network_arguments(answer.options)
+    arguments = network if network is not None else _arguments(answer.options)
+    judge = check_network if network is not None else check
     if answer.exit == 2:
         with pytest.raises(MatgradError) as caught:
-            check(answer.claim, **arguments)  # type: ignore[arg-type]
+            judge(answer.claim, **arguments)  # type: ignore[arg-type]
         message = str(caught.value)
         if isinstance(caught.value, ClaimSyntaxError):
             assert 0 <= caught.value.position <= len(answer.claim)
         assert answer.phrase is None or answer.phrase in message, message
         return
-    report = check(answer.claim, **arguments)  # type: ignore[arg-type]
+    report = judge(answer.claim, **arguments)  # type: ignore[arg-type]
     text = report.to_text(width=WIDTH)
     assert report.correct == (answer.exit == 0), text
     assert answer.phrase is None or answer.phrase in text, text
