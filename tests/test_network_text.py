@@ -103,6 +103,16 @@ def test_the_entries_name_the_forward_pass() -> None:
     assert "a¹₁,₁ = x₁,₁ w¹₁,₁ + b¹₁" in text
 
 
+def test_sigmoid_entries_are_written_with_h() -> None:
+    """The CAS's exponentials, merged across layers, are written back as h(1 − h) factors."""
+    text = _text(activation="sigmoid", output_activation="sigmoid", hidden=(2, 2))
+    backward = text[text.index("Layer 3, backward") :]
+    entries = [line for line in backward.splitlines() if line.startswith("  ∂L/∂")]
+    assert len(entries) > 10
+    assert not [line for line in entries if "exp" in line]
+    assert "∂L/∂w³₁,₁ = g₁,₁ h²₁,₁ h³₁,₁ (1 − h³₁,₁)" in backward
+
+
 def test_the_command_prints_the_view_and_the_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["derive", "--hidden", "2", "--activation", "relu", "-f", "text"], capsys)
     assert code == 0

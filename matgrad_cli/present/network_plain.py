@@ -18,6 +18,7 @@ from ..core.activations import (
     Sigmoid,
     Tanh,
     Undefined,
+    cas_module,
     engine_derivative,
 )
 from ..core.engine import Engine, get_engine
@@ -64,6 +65,8 @@ class Namer:
         passes += [forward_pass(network, symbols, engine, s) for s in range(1, network.depth + 1)]
         pairs: dict[Any, Any] = {}
         self._derivative_of: dict[str, str] = {}
+        #: (e, σ(e)'s name) for every argument of a sigmoid, to split merged exponentials.
+        self._sigmoids: list[tuple[Any, Any]] = []
         for forward in passes:
             for layer, i, j, argument in forward.arguments():
                 activation = network.activation_of(layer)
@@ -72,13 +75,49 @@ class Namer:
                 for key, name in _names(engine, activation, argument, value, slope):
                     pairs.setdefault(key, name)
                 self._derivative_of[f"{layer}_{i}_{j}"] = FUNCTION_NAMES[activation.name]
+                if isinstance(activation, Sigmoid):
+                    self._sigmoids.append((argument, value))
         self._mapping = engine.mapping(pairs) if pairs else None
+        if self._mapping is not None:
+            mapping = self._mapping
+            self._sigmoids = [
+                (engine.expand(engine.substitute(e, mapping)), h) for e, h in self._sigmoids
+            ]
 
     def named(self, value: Any) -> Any:
         """``value`` with every activation's value and derivative named (a SymPy expression)."""
-        if self._mapping is not None and hasattr(value, "args"):
+        if not hasattr(value, "args"):
+            return value
+        if self._mapping is not None:
             value = self._engine.substitute(value, self._mapping)
-        return self._engine.to_sympy(value) if hasattr(value, "args") else value
+        if self._sigmoids:
+            value = self._split_exponentials(value)
+        return self._engine.to_sympy(value)
+
+    def _split_exponentials(self, value: Any) -> Any:
+        """Each exp(−e₁ − e₂ − …) the CAS merged from the sigmoids' exp(−eℓ) written as the
+        product of (1 − h)/h, one per argument (exp(e) as h/(1 − h)), when its exponent is such
+        a sum of whole arguments (each written with the names already); any other exponential
+        is left as it is."""
+        engine = self._engine
+        replaced = {}
+        for atom, exponent in _exponentials(engine, value):
+            product = self._exponent_product(exponent)
+            if product is not None:
+                replaced[atom] = product
+        return engine.substitute(value, engine.mapping(replaced)) if replaced else value
+
+    def _exponent_product(self, exponent: Any) -> Any:
+        rest, product = self._engine.expand(exponent), 1
+        for argument, value in self._sigmoids:
+            for sign, factor in ((-1, (1 - value) / value), (1, value / (1 - value))):
+                remaining = rest - sign * argument
+                if _terms(remaining) == _terms(rest) - _terms(argument):
+                    rest, product = remaining, product * factor
+                    break
+            if _terms(rest) == 0:
+                return product
+        return None
 
     def text(self, value: Any) -> str:
         """``value`` in the view's notation."""
@@ -154,6 +193,21 @@ class Namer:
         if exponent.is_Integer and exponent > 0:
             return text + str(exponent).translate(_SUPERSCRIPTS)
         return f"{text}^({self.pretty(exponent)})"
+
+
+def _terms(expr: Any) -> int:
+    """How many terms a sum has (1 for any other expression, 0 for zero)."""
+    if getattr(expr, "is_Add", False):
+        return len(expr.args)
+    return 0 if expr == 0 else 1
+
+
+def _exponentials(engine: Engine, expr: Any) -> list[tuple[Any, Any]]:
+    """(exp(z), z) for every exponential in ``expr``; symengine writes exp(z) as E**z."""
+    cas = cas_module(engine)
+    if engine.name == "symengine":
+        return [(atom, atom.args[1]) for atom in expr.atoms(cas.Pow) if atom.args[0] == cas.E]
+    return [(atom, atom.args[0]) for atom in expr.atoms(cas.exp)]
 
 
 def _number(number: Any) -> str:

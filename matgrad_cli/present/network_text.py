@@ -58,7 +58,10 @@ def _activation_lines(activation: Activation) -> list[str]:
         ]
     lines = {
         "generic": ["σ is any differentiable function; its derivative stays σ′"],
-        "sigmoid": ["σ(e) = 1/(1 + exp(−e)), σ′(e) = σ(e)(1 − σ(e))"],
+        "sigmoid": [
+            "σ(e) = 1/(1 + exp(−e)), σ′(e) = σ(e)(1 − σ(e))",
+            "(in the entries, exp(−a) = (1 − h)/h with h = σ(a): σ′(a) reads h(1 − h))",
+        ],
         "tanh": ["tanh′(e) = 1 − tanh(e)²"],
         "identity": ["no activation: the layer's output is A itself"],
     }
@@ -76,37 +79,12 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
         "from H₀ = X."
     )
     yield ui.blank()
-    rows = [("X", _shape(network, "X"), "the input", entry("x", None, (1, 1)))]
-    for layer in range(1, depth + 1):
-        name = FUNCTION_NAMES[network.activation_of(layer).name]
-        rows.append(
-            (f"W{layer}", _shape(network, f"W{layer}"), "weights", entry("w", layer, (1, 1)))
-        )
-        if network.bias:
-            rows.append(
-                (f"b{layer}", _shape(network, f"b{layer}"), "bias row", entry("b", layer, (1,)))
-            )
-        rows.append(
-            (f"A{layer}", _shape(network, f"A{layer}"), "pre-activation", entry("a", layer, (1, 1)))
-        )
-        if layer < depth or network.output_activated:
-            rows.append(
-                (
-                    f"H{layer}",
-                    _shape(network, f"H{layer}"),
-                    f"{name}(A{layer})",
-                    entry("h", layer, (1, 1)),
-                )
-            )
-    output = network.output_name
-    rows.append(
-        ("G", _shape(network, output), f"∂L/∂{output}, the upstream", entry("g", None, (1, 1)))
-    )
-    yield ui.results_table(("matrix", "shape", "what", "entries"), rows, no_wrap=("shape",))
+    yield _names_table(network)
     yield from _activations(network)
     yield ui.blank()
     yield ui.prose(
-        f"g_{{i,j}} stands for ∂L/∂{output[0].lower()}{superscript(depth)}_{{i,j}}, for any "
+        f"g_{{i,j}} stands for ∂L/∂{network.output_name[0].lower()}{superscript(depth)}_{{i,j}}, "
+        "for any "
         f"scalar loss L. In the gradients below, hℓ_{{i,j}} stands for σ(aℓ_{{i,j}}) and "
         "σ′(aℓ_{i,j}) for the activation's derivative there, aℓ_{i,j} being the forward pass's "
         "entry. Layout: ∂L/∂M has the shape of M. Indices are 1-based."
@@ -119,6 +97,29 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
         if name[0] != "b" or network.bias
     ]
     yield ui.BlockRows(matrices)
+
+
+def _names_table(network: Network) -> RenderableType:
+    """Each matrix of the network: its name, shape, what it is and its first entry's symbol."""
+    depth, bias = network.depth, network.bias
+    rows = [("X", "the input", entry("x", None, (1, 1)))]
+    for layer in range(1, depth + 1):
+        function = FUNCTION_NAMES[network.activation_of(layer).name]
+        below = network.input_name(layer)
+        rows.append((f"W{layer}", "weights", entry("w", layer, (1, 1))))
+        if bias:
+            rows.append((f"b{layer}", "bias row", entry("b", layer, (1,))))
+        formula = f"{below}W{layer} + 1b{layer}" if bias else f"{below}W{layer}"
+        rows.append((f"A{layer}", formula, entry("a", layer, (1, 1))))
+        if layer < depth or network.output_activated:
+            rows.append((f"H{layer}", f"{function}(A{layer})", entry("h", layer, (1, 1))))
+    output = network.output_name
+    rows.append(("G", f"∂L/∂{output}, the upstream gradient", entry("g", None, (1, 1))))
+    shaped = [
+        (name, _shape(network, output if name == "G" else name), what, first)
+        for name, what, first in rows
+    ]
+    return ui.results_table(("matrix", "shape", "what", "entries"), shaped, no_wrap=("shape",))
 
 
 def _activations(network: Network) -> Iterator[RenderableType]:
