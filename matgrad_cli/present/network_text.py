@@ -72,11 +72,12 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
     network = derivation.network
     sizes, depth = network.sizes, network.depth
     layers = "one layer" if depth == 1 else f"{depth} layers"
-    yield ui.prose(
-        f"A network of {layers}, samples as rows: m = {sizes.m} samples, k = {sizes.k} inputs, "
-        f"widths {' → '.join(map(str, sizes.widths))}. Layer ℓ computes "
-        f"Aℓ = H₍ℓ₋₁₎Wℓ{' + 1bℓ' if network.bias else ''} and Hℓ = σℓ(Aℓ) entry by entry, "
-        "from H₀ = X."
+    widths = " → ".join(map(str, sizes.widths))
+    bias = " + 1bℓ" if network.bias else ""
+    yield ui.Hanging(
+        f"A network of {layers}, samples as rows: the batch m = {sizes.m}, the widths "
+        f"k = {widths} = n from the input to the output. Layer ℓ computes "
+        f"Aℓ = H₍ℓ₋₁₎Wℓ{bias} and Hℓ = σℓ(Aℓ) entry by entry, from H₀ = X."
     )
     yield ui.blank()
     yield _names_table(network)
