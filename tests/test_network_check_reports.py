@@ -15,7 +15,7 @@ from matgrad_cli.core.claims.network_verdict import NetworkCheckReport
 from matgrad_cli.present import formats, render
 from matgrad_cli.present.check_grammar import NETWORK_EXAMPLES
 from matgrad_cli.present.network_check_doc import safe
-from tests.conftest import run_pdflatex
+from tests.conftest import run_cli, run_pdflatex
 
 FORGOTTEN = "dW1 = X.T @ (G @ W2.T)"
 RIGHT = "dW1 = X.T @ ((G @ W2.T) * relu'(A1))"
@@ -187,3 +187,30 @@ def test_the_console_example_of_the_docs_is_what_matgrad_prints() -> None:
     report = check_network(claim, hidden=3, activation="relu")
     assert report.exit_code == 1
     assert render(report, "text", width=80) == printed
+
+
+# --- through the command line ----------------------------------------------------------------
+
+
+def test_the_command_line_tells_a_forgotten_sigma_prime(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, stdout, stderr = run_cli(
+        ["check", "--hidden", "3", "--activation", "relu", FORGOTTEN], capsys
+    )
+    assert code == 1
+    assert stdout.startswith("Judged on the network X → A1 → H1 = relu(A1) → A2")
+    assert "Hint: forgotten σ′: H1 = relu(A1)" in stdout
+    assert "Right answer: dW1 = X.T @ dA1" in stdout
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("output_format", ["latex", "markdown", "html", "json", "gradescope"])
+def test_every_format_of_the_command_line_holds_the_hint(
+    output_format: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, stdout, _ = run_cli(
+        ["check", "--hidden", "3", "--activation", "relu", FORGOTTEN, "-f", output_format], capsys
+    )
+    assert code == 1
+    assert "forgotten" in stdout
