@@ -104,6 +104,11 @@ CASES: dict[str, list[str]] = {
     **{f"check-columns-{f}": ["check", "--samples", "columns", "dX = W.T @ G", "db = np.sum(G, 1)",
                               "dW = G.T @ X", "dW = X @ G.T", "dZ = G @ W.T", "-f", f]
        for f in (*_FORMATS, "html", "gradescope")},
+    # a network: a right answer, a forgotten σ′ (the slip's hint) and a shape error
+    **{f"check-network-{f}": ["check", "--hidden", "3", "--activation", "relu",
+                              "dW1 = X.T @ ((G @ W2.T) * relu'(A1))", "dW1 = X.T @ (G @ W2.T)",
+                              "dW2 = H1 @ G", "-f", f]
+       for f in (*_FORMATS, "html", "gradescope")},
     "check-mixed-naming": ["check", "dX = G @ Z.T"],
     "check-parse-error": ["check", "dW = Z.T @@ G"],
     "check-unknown-name": ["check", "dW = Q @ G"],
