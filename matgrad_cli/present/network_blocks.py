@@ -22,6 +22,8 @@ from .notation import elide, sampled, visible
 
 #: The width of a line of a display, in letters (network_tex.width), on a plain article's page.
 LINE_WIDTH = 46.0
+#: The width of a matrix's cells and their gaps, in letters, left of which stands ∂L/∂(name) =.
+MATRIX_WIDTH = 50.0
 #: The line that marks entries left out of an aligned list.
 GAP_LINE = r"& \;\;\vdots"
 
@@ -70,18 +72,19 @@ def _output_entry(network: Network, p: str, q: str) -> str:
 
 def _chunked(first: str, items: Sequence[str], budget: float = LINE_WIDTH) -> list[str]:
     """``first &= items`` summed over lines of at most ``budget`` letters, each continuation
-    starting ``&\\quad +``."""
+    starting ``&\\quad +`` (or its piece's own sign)."""
     lines: list[list[str]] = [[]]
     used = 0.0
     for item in items:
-        size = nt.width(item) + 1.5
+        size = nt.width(item) + 2.2
         if lines[-1] and used + size > budget:
             lines.append([])
             used = 0.0
         lines[-1].append(item)
         used += size
-    text = [" + ".join(line) for line in lines] if items else ["0"]
-    return [f"{LINE_STRUT} {first} &= {text[0]}", *(rf"&\quad + {line}" for line in text[1:])]
+    text = [nt.joined(line) for line in lines] if items else ["0"]
+    rest = [rf"&\quad {'' if line.startswith('-') else '+ '}{line}" for line in text[1:]]
+    return [f"{LINE_STRUT} {first} &= {text[0]}", *rest]
 
 
 def value_lines(context: Context, forms: GradientForms, index: tuple[int, int]) -> list[str]:
@@ -89,7 +92,7 @@ def value_lines(context: Context, forms: GradientForms, index: tuple[int, int]) 
     i, j = index
     form = forms.entries[i][j]
     left = tex.grad(entry_latex(forms.name, i + 1, j + 1))
-    return _chunked(left, context.printer.form_terms(form, context.upstream))
+    return _chunked(left, context.printer.form_terms(form, context.upstream, LINE_WIDTH))
 
 
 def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]) -> Display:
@@ -106,7 +109,7 @@ def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]
     ]
     shown = elide(partials, context.full, marker=r"\cdots")
     lines = _chunked(tex.grad(entry), shown)
-    values = _chunked("", context.printer.form_terms(form, context.upstream))
+    values = _chunked("", context.printer.form_terms(form, context.upstream, LINE_WIDTH))
     lines.append(values[0].replace(f"{LINE_STRUT}  ", "", 1))
     return Display((*lines, *values[1:]), aligned=True)
 
@@ -140,7 +143,7 @@ def _matrix(context: Context, forms: GradientForms) -> str | None:
     widest = [
         max(nt.width(cells[i, j]) for i in shown_rows) if j is not None else 2.0 for j in shown_cols
     ]
-    if sum(widest) + 2 * len(widest) > LINE_WIDTH:
+    if sum(widest) + 2.5 * len(widest) > MATRIX_WIDTH:
         return None
     return tex.bmatrix(rows, cols, lambda i, j: cells[i, j], context.full)
 

@@ -253,8 +253,8 @@ def _upstream(context: Context, layer: int) -> Paragraph:
         )
     passed = nt.product_latex(context.derivation.rules.inputs, layer + 1, display=False)
     return Paragraph(
-        f"The upstream gradient of layer {layer} is $\\partial L/\\partial H_{{{layer}}}$, which "
-        f"layer {layer + 1} passed down: $\\partial L/\\partial H_{{{layer}}} = {passed}$."
+        f"The upstream gradient of layer {layer} is what layer {layer + 1} passed down, "
+        f"$\\partial L/\\partial H_{{{layer}}} = {passed}$."
     )
 
 

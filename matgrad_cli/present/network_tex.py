@@ -28,7 +28,6 @@ from ..core.network_derive import NetworkDerivation
 from ..core.network_matrix import BackwardRules, LocalRule, Operand, ProductRule
 from . import mathtex as tex
 from .limits import SUM_TERMS
-from .notation import elide
 
 #: The prefixes of the symbols a network's entries are written with, in the order a product
 #: lists them: x, h, w, b, then the activations' derivatives and the entries of A.
@@ -142,6 +141,11 @@ def symbol_latex(name: str, network: Network) -> str | None:
     return f"{kind}^{{({layer})}}_{{{indices}}}"
 
 
+def _bias_last(term: Any) -> int:
+    """1 for a bias entry b^{(ℓ)}_j, which a sum lists last; 0 for any other term."""
+    return int(bool(term.is_Symbol and _SYMBOL.match(term.name) and term.name[0] == "b"))
+
+
 def _rank(expr: Any) -> tuple[int, str]:
     base = expr.base if expr.is_Pow else expr
     name = base.name if base.is_Symbol else ""
@@ -170,12 +174,12 @@ class NetworkPrinter:
                 return known if known is not None else str(super()._print_Symbol(expr, style))
 
             def _print_Add(self, expr: Any, order: Any = None) -> str:
-                terms = list(expr.as_ordered_terms())
-                if full or len(terms) <= SUM_TERMS:
-                    return str(super()._print_Add(expr, order))
-                shown = [self._print(term) for term in (*terms[:2], terms[-1])]
-                text = f"{shown[0]} + {shown[1]} + \\cdots + {shown[2]}"
-                return text.replace("+ -", "- ")
+                # A bias last, as the forward pass writes a = Σ h w + b; elided when long.
+                terms = sorted(expr.as_ordered_terms(), key=_bias_last)
+                if not full and len(terms) > SUM_TERMS:
+                    terms = [*terms[:2], None, terms[-1]]
+                pieces = [r"\cdots" if term is None else self._print(term) for term in terms]
+                return joined(pieces)
 
             def _print_Mul(self, expr: Any) -> str:
                 coefficient, rest = expr.as_coeff_Mul()
@@ -203,33 +207,105 @@ class NetworkPrinter:
 
     def expr(self, expr: Any) -> str:
         """Any expression of the derivation, named and in LaTeX."""
-        named = self.names.named(expr)
-        return str(self._printer.doprint(self._engine.to_sympy(named)))
+        return self._latex(self._sympy(expr))
 
-    def term(self, upstream: str, factor: Any) -> str:
-        """One term ∂L/∂(output)_{p,q} · factor, the upstream entry first; a sum in parentheses."""
+    def _sympy(self, expr: Any) -> Any:
+        return self._engine.to_sympy(self.names.named(expr))
+
+    def _latex(self, expr: Any) -> str:
+        return str(self._printer.doprint(expr))
+
+    def term(self, upstream: str, factor: Any, budget: float | None = None) -> list[str]:
+        """One term ∂L/∂(output)_{p,q} · factor, the upstream entry first, a sum in brackets: one
+        piece, or, when wider than ``budget``, pieces of a sum to be joined by ``joined``."""
         if str(factor) == "1":
-            return upstream
-        named = self.names.named(factor)
-        text = self.expr(factor)
-        if getattr(named, "is_Add", False):
+            return [upstream]
+        value = self._sympy(factor)
+        text = self._latex(value)
+        if value.is_Add:
             text = rf"\left({text}\right)"
-        return f"{upstream} {text}"
+        if budget is None or width(text) + 4 <= budget:
+            return [f"{upstream} {text}"]
+        pieces = self._pieces(value, budget)
+        if value.is_Add:
+            pieces = _bracketed(pieces)
+        return [f"{upstream} {pieces[0]}", *pieces[1:]]
 
-    def form_terms(self, form: LinearForm, upstream: Sequence[Sequence[Any]]) -> list[str]:
-        """The terms of a linear form in G, in its stored order, elided unless ``full``."""
-        items = [self.term(self.expr(upstream[p - 1][q - 1]), factor) for (p, q), factor in form]
-        return elide(items, self.full, SUM_TERMS, r"\cdots")
+    def _pieces(self, value: Any, budget: float) -> list[str]:
+        """``value`` as pieces of a sum, none wider than ``budget`` where it can be helped: a
+        sum term by term (elided unless ``full``), a product with its widest sum split."""
+        if value.is_Add:
+            terms = list(value.as_ordered_terms())
+            if not self.full and len(terms) > SUM_TERMS:
+                terms = [*terms[:2], None, terms[-1]]
+            pieces: list[str] = []
+            for term in terms:
+                text = r"\cdots" if term is None else self._latex(term)
+                pieces += (
+                    [text] if term is None or width(text) <= budget else self._pieces(term, budget)
+                )
+            return pieces
+        if not value.is_Mul:
+            return [self._latex(value)]
+        coefficient, rest = value.as_coeff_Mul()
+        factors = sorted(rest.args if rest.is_Mul else (rest,), key=_rank)
+        sums = [factor for factor in factors if factor.is_Add]
+        if not sums:
+            return [self._latex(value)]
+        widest = max(sums, key=lambda factor: width(self._latex(factor)))
+        shown = [
+            rf"\left({self._latex(factor)}\right)" if factor.is_Add else self._latex(factor)
+            for factor in factors
+            if factor is not widest
+        ]
+        signs = {1: "", -1: "- "}
+        sign = signs.get(coefficient, f"{self._latex(coefficient)} ")
+        pieces = _bracketed(self._pieces(widest, budget))
+        head = sign + " ".join(shown)
+        return [f"{head} {pieces[0]}".strip(), *pieces[1:]]
+
+    def form_terms(
+        self, form: LinearForm, upstream: Sequence[Sequence[Any]], budget: float | None = None
+    ) -> list[str]:
+        """The terms of a linear form in G, in its stored order, elided unless ``full``; each a
+        piece, or several when wider than ``budget``."""
+        shown = form if self.full or len(form) <= SUM_TERMS else (*form[:2], None, form[-1])
+        pieces: list[str] = []
+        for term in shown:
+            if term is None:
+                pieces.append(r"\cdots")
+                continue
+            (p, q), factor = term
+            pieces += self.term(self.expr(upstream[p - 1][q - 1]), factor, budget)
+        return pieces
 
     def form(self, form: LinearForm, upstream: Sequence[Sequence[Any]]) -> str:
         """A linear form in G as one sum; 0 when empty."""
-        return " + ".join(self.form_terms(form, upstream)) or "0"
+        return joined(self.form_terms(form, upstream)) or "0"
 
     def symbols(self, matrix: Sequence[Sequence[Any]]) -> str:
         """A matrix of symbols as a bmatrix, elided unless ``full``."""
         return tex.bmatrix(
             len(matrix), len(matrix[0]), lambda i, j: self.expr(matrix[i][j]), self.full
         )
+
+
+def _bracketed(pieces: list[str]) -> list[str]:
+    """The pieces of a sum in brackets that may break across lines."""
+    if len(pieces) == 1:
+        return [rf"\left({pieces[0]}\right)"]
+    return [rf"\bigl({pieces[0]}", *pieces[1:-1], rf"{pieces[-1]}\bigr)"]
+
+
+def joined(pieces: Sequence[str]) -> str:
+    """Pieces of a sum joined by +, or by their own sign."""
+    text = ""
+    for piece in pieces:
+        if not text:
+            text = piece
+        else:
+            text += f" {piece}" if piece.startswith("-") else f" + {piece}"
+    return text
 
 
 def matrix_name(letter: str, layer: int) -> str:
@@ -295,15 +371,40 @@ def rule_name(name: str) -> str:
     return "X" if name == "X" else matrix_name(name[0], int(name[1:]))
 
 
+#: The pieces of LaTeX ``width`` reads: a fraction ∂L/∂(entry), scripts, commands, signs.
+_GRADIENT = re.compile(r"\\frac\{\\partial L\}\{\\partial ([^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+_SCRIPTS = re.compile(r"(?:[_^]\{[^{}]*\}|[_^][^{\\])+")
+_TOKEN = re.compile(r"\\operatorname\{([A-Za-z]+)\}|\\([A-Za-z]+)|([+=-])|([()])|(\S)")
+#: The width of a command, in letters; any other command is one letter.
+_COMMAND_WIDTH = {"left": 0.0, "right": 0.0, "displaystyle": 0.0, "tanh": 3.0, "cdots": 2.5}
+
+
+def _scripts_width(scripts: str) -> float:
+    """Super- and subscripts stacked on one base: about 0.7 of a letter per character of the
+    longer."""
+    parts = re.findall(r"[_^]\{([^{}]*)\}|[_^](.)", scripts)
+    return 0.7 * max(len(braced or single) for braced, single in parts)
+
+
 def width(latex: str) -> float:
-    """About how wide ``latex`` sets, in the width of a letter: a fraction ∂L/∂a counts as its
-    denominator, scripts as half their characters, commands as one letter."""
-    text = re.sub(r"\\frac\{\\partial L\}\{\\partial ([a-z])", r"\1", latex)
-    scripts = sum(len(match) for match in re.findall(r"[_^]\{([^{}]*)\}", text))
-    text = re.sub(r"\\(left|right|displaystyle|operatorname)", "", text)
-    text = re.sub(r"\\[A-Za-z]+", "#", text)
-    plain = re.sub(r"[{}_^\s()]", "", text)
-    return len(plain) - scripts / 2 + text.count("+") * 1.5
+    """About how wide ``latex`` sets, in letters of the text: a fraction ∂L/∂(entry) is as wide
+    as its denominator ∂(entry), scripts stacked on their base, signs with their spacing."""
+    text = _GRADIENT.sub(lambda match: "∂" + match.group(1), latex)
+    total = sum(_scripts_width(match.group()) for match in _SCRIPTS.finditer(text))
+    text = _SCRIPTS.sub(" ", text)
+    for match in _TOKEN.finditer(text):
+        name, command, sign, bracket, other = match.groups()
+        if name is not None:
+            total += len(name)
+        elif command is not None:
+            total += _COMMAND_WIDTH.get(command, 1.0)
+        elif sign is not None:
+            total += 2.2
+        elif bracket is not None:
+            total += 0.8
+        elif other not in "{}'&":
+            total += 1.0
+    return total
 
 
 Cell = Callable[[int, int], str]
