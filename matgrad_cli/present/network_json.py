@@ -104,9 +104,17 @@ def _rewrites(
     }
 
 
+def _concrete(derivation: NetworkDerivation) -> Any:
+    """The concrete loss at the network's output, or None under the generic loss."""
+    return getattr(derivation, "concrete", None)
+
+
 def _matrix(forms: GradientForms, derivation: NetworkDerivation, writer: EntryWriter) -> list[Any]:
+    """Each entry Σ G_{p,q}·factor, G the symbols of ∂L/∂(output), or under a concrete loss the
+    CAS's ∂L/∂(output) at the network's output (as gradient_matrix writes it)."""
     engine = get_engine(derivation.engine)
-    upstream = derivation.symbols.upstream
+    concrete = _concrete(derivation)
+    upstream = derivation.symbols.upstream if concrete is None else concrete.found
     return [
         [writer.text(linear_value(form, upstream, engine)) for form in row] for row in forms.entries
     ]
@@ -137,8 +145,9 @@ def _slope(network: Network) -> str | None:
     return None
 
 
-def _variables(network: Network) -> dict[str, str]:
-    """Each family of entry symbols, with the matrix it belongs to and that matrix's shape."""
+def _variables(network: Network, concrete: bool) -> dict[str, str]:
+    """Each family of entry symbols, with the matrix it belongs to and that matrix's shape; the
+    targets Y, not G, under a concrete loss."""
     widths, m = network.sizes.widths, network.sizes.m
     variables = {"x_i_j": f"entry (i, j) of the input X, {m} x {widths[0]}"}
     for layer in range(1, network.depth + 1):
@@ -152,9 +161,12 @@ def _variables(network: Network) -> dict[str, str]:
             f"intermediates.A{layer}"
         )
     output = network.output_name
-    variables[f"d{output}_i_j"] = (
-        f"entry (i, j) of G = dL/d{output}, {m} x {widths[-1]}: the upstream gradient"
-    )
+    if concrete:
+        variables["y_i_j"] = f"entry (i, j) of the targets Y, {m} x {widths[-1]}"
+    else:
+        variables[f"d{output}_i_j"] = (
+            f"entry (i, j) of G = dL/d{output}, {m} x {widths[-1]}: the upstream gradient"
+        )
     return variables
 
 
@@ -192,7 +204,8 @@ def network_data(derivation: NetworkDerivation) -> dict[str, Any]:
     network = derivation.network
     writer = EntryWriter(derivation)
     sizes = network.sizes
-    return {
+    concrete = _concrete(derivation)
+    data: dict[str, Any] = {
         "kind": "network",
         "schema": SCHEMA_VERSION,
         "sizes": {"m": sizes.m, "k": sizes.k, "n": sizes.n, "hidden": list(sizes.hidden)},
@@ -217,10 +230,17 @@ def network_data(derivation: NetworkDerivation) -> dict[str, Any]:
             "samples": "rows: A1 = X W1 + 1 b1, H1 = activation(A1), A2 = H1 W2 + 1 b2, ...",
             "layout": "denominator: dL/dX has the shape of X",
             "indices": "1-based",
-            "variables": _variables(network),
+            "variables": _variables(network, concrete is not None),
             "functions": _functions(network),
         },
     }
+    if concrete is not None:
+        data["loss_gradient"] = {
+            "closed_form": concrete.start_text,
+            "closed_form_holds": concrete.closed_form_holds,
+            network.output_name: [[writer.text(value) for value in row] for row in concrete.found],
+        }
+    return data
 
 
 def render_network_json(derivation: NetworkDerivation) -> str:

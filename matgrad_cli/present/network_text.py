@@ -83,10 +83,13 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
     yield _names_table(network)
     yield from _activations(network)
     yield ui.blank()
+    yield from _loss(derivation)
+    letter = network.output_name[0].lower()
+    concrete = getattr(derivation, "concrete", None)
+    loss = "any scalar loss L" if concrete is None else f"the loss {derivation.loss}"
     yield ui.prose(
-        f"g_{{i,j}} stands for ∂L/∂{network.output_name[0].lower()}{superscript(depth)}_{{i,j}}, "
-        "for any "
-        f"scalar loss L. In the gradients below, hℓ_{{i,j}} stands for σ(aℓ_{{i,j}}) and "
+        f"g_{{i,j}} stands for ∂L/∂{letter}{superscript(depth)}_{{i,j}}, for {loss}. In the "
+        "gradients below, hℓ_{i,j} stands for σ(aℓ_{i,j}) and "
         "σ′(aℓ_{i,j}) for the activation's derivative there, aℓ_{i,j} being the forward pass's "
         "entry. Layout: ∂L/∂M has the shape of M. Indices are 1-based."
     )
@@ -98,6 +101,24 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
         if name[0] != "b" or network.bias
     ]
     yield ui.BlockRows(matrices)
+
+
+def _loss(derivation: NetworkDerivation) -> Iterator[RenderableType]:
+    """Under a concrete loss, what G is and whether its closed form was proved."""
+    concrete = getattr(derivation, "concrete", None)
+    if concrete is None:
+        return
+    output = derivation.network.output_name
+    yield ui.prose(
+        f"The loss is {derivation.loss}: G is the CAS's derivative of L at the network's "
+        f"output, whose closed form is {concrete.start_text}. The gradients below are written "
+        "with G's entries g_{i,j}, which stand for that derivative; each check is made under "
+        "the loss."
+    )
+    holds = concrete.closed_form_holds
+    verdict = "proved at every entry" if holds else "NOT proved at every entry"
+    yield ui.marked(holds, f"The closed form of ∂L/∂{output}: {verdict}.")
+    yield ui.blank()
 
 
 def _names_table(network: Network) -> RenderableType:
