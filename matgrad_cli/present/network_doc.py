@@ -242,20 +242,23 @@ def _forward(context: Context) -> Section:
     return Section("Forward pass", tuple(blocks))
 
 
-def _upstream(context: Context, layer: int) -> Paragraph:
+def _upstream(context: Context, layer: int) -> list[Block]:
     """Where layer ``layer``'s upstream gradient comes from."""
     network = context.network
     if layer == network.depth:
         top = nt.matrix_name(network.output_name[0], layer)
-        return Paragraph(
-            f"The upstream gradient of layer {layer} is $G = \\partial L/\\partial {top}$, the "
-            "gradient of the loss with respect to the network's output (the setup)."
-        )
-    passed = nt.product_latex(context.derivation.rules.inputs, layer + 1, display=False)
-    return Paragraph(
-        f"The upstream gradient of layer {layer} is what layer {layer + 1} passed down, "
-        f"$\\partial L/\\partial H_{{{layer}}} = {passed}$."
-    )
+        return [
+            Paragraph(
+                f"The upstream gradient of layer {layer} is $G$, the gradient of the loss with "
+                "respect to the network's output (the setup):"
+            ),
+            Display((f"G = {tex.grad(top)}",)),
+        ]
+    passed = nt.product_latex(context.derivation.rules.inputs, layer + 1)
+    return [
+        Paragraph(f"The upstream gradient of layer {layer} is what layer {layer + 1} passed down:"),
+        Display((f"{tex.grad(nt.matrix_name('H', layer))} = {passed}",)),
+    ]
 
 
 def _local(context: Context, layer: int) -> list[Block]:
@@ -270,16 +273,18 @@ def _local(context: Context, layer: int) -> list[Block]:
         )
     f = nt.function_latex(activation)
     a, h = f"a^{{({layer})}}_{{p,q}}", f"h^{{({layer})}}_{{p,q}}"
-    local = _local_derivative(network, layer)
     return [
         Paragraph(
-            f"The activation acts entry by entry: ${h} = {f}({a})$ depends on ${a}$ alone, with "
-            f"the local derivative $\\partial {h}/\\partial {a} = {local}$"
-            f", and $\\partial {h}/\\partial a^{{({layer})}}_{{r,s}} = 0$ for every other entry. "
+            f"The activation acts entry by entry: ${h} = {f}({a})$ depends on ${a}$ alone "
+            f"($\\partial {h}/\\partial a^{{({layer})}}_{{r,s}} = 0$ for every other entry), "
+            "with the local derivative"
+        ),
+        Display((f"{tex.partial_latex(h, a)} = {_local_derivative(network, layer)}",)),
+        Paragraph(
             f"So each entry of $\\partial L/\\partial A_{{{layer}}}$ is the same entry of "
-            f"$\\partial L/\\partial H_{{{layer}}}$ times the local derivative: "
-            f"$\\partial L/\\partial A_{{{layer}}} = {context.rule(f'A{layer}', display=False)}$."
-        )
+            f"$\\partial L/\\partial H_{{{layer}}}$ times its local derivative:"
+        ),
+        Display((f"{tex.grad(nt.matrix_name('A', layer))} = {context.rule(f'A{layer}')}",)),
     ]
 
 
@@ -381,7 +386,7 @@ def _downstream(context: Context, layer: int) -> list[Block]:
 def _layer(context: Context, layer: int) -> Section:
     """Section 3 and 4 for one layer, from its upstream gradient to ∂L/∂H₍ℓ₋₁₎."""
     blocks = [
-        _upstream(context, layer),
+        *_upstream(context, layer),
         *_local(context, layer),
         *_pre_activation(context, layer),
         *_weights(context, layer),
