@@ -54,6 +54,31 @@ def test_every_entry_parses_back_to_the_derivation(
     assert list(data["intermediates"]) == [f"A{layer}" for layer in range(1, len(hidden) + 2)]
 
 
+@pytest.mark.parametrize(
+    ("loss", "output"),
+    [
+        ("sum", "identity"),
+        ("squared-error", "tanh"),
+        ("softmax-cross-entropy", "identity"),
+        ("binary-cross-entropy", "sigmoid"),
+    ],
+)
+def test_under_a_concrete_loss_the_entries_are_over_the_targets(loss: str, output: str) -> None:
+    derivation = derive_network(
+        2, 2, (2,), 2, activation="relu", output_activation=output, loss=loss
+    )
+    data = _assert_entries_parse_back(derivation)
+    assert data["loss"] == loss
+    assert "y_i_j" in data["conventions"]["variables"]
+    name = derivation.network.output_name
+    assert f"d{name}_i_j" not in data["conventions"]["variables"]
+    found = data["loss_gradient"]
+    assert found["closed_form_holds"] is True
+    assert len(found[name]) == 2
+    targets = any("y_1_1" in entry for row in data["gradients"]["W1"] for entry in row)
+    assert targets == (loss != "sum")  # the sum's ∂L/∂A is all ones
+
+
 def test_a_wrong_entry_would_not_parse_back() -> None:
     """The comparison above can fail: an entry of another gradient is not this one."""
     derivation = derive_network(2, 2, (2,), 2, activation="relu")

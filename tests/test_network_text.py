@@ -66,6 +66,8 @@ def test_a_wrong_rule_is_shown_failing(rules: object) -> None:
     failed = [check for check in derivation.checks if not check.holds]
     assert failed
     assert text.count("✗ FAILS") == len(failed)
+    assert text.count("  first at ∂L/∂") == len(failed)  # the first differing entry, both ways
+    assert text.count("    chain rule = ") == len(failed)
     assert f"✗ {len(failed)} of the 7 checks fail" in text or "1 of the 7 checks fails" in text
     assert "All 7 checks hold" not in text
 
@@ -111,6 +113,15 @@ def test_sigmoid_entries_are_written_with_h() -> None:
     assert len(entries) > 10
     assert not [line for line in entries if "exp" in line]
     assert "∂L/∂w³₁,₁ = g₁,₁ h²₁,₁ h³₁,₁ (1 − h³₁,₁)" in backward
+
+
+def test_under_a_concrete_loss_the_setup_says_what_g_is() -> None:
+    text = _text(activation="relu", loss="squared-error")
+    assert "The loss is squared-error: G is the CAS's derivative of L" in text
+    assert "closed form is A2 − Y" in text
+    assert "✓ The closed form of ∂L/∂A2: proved at every entry." in text
+    assert "for the loss squared-error" in text
+    assert "✓ All 7 checks hold" in text
 
 
 def test_the_command_prints_the_view_and_the_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ from ..errors import SizeError
 from . import terminal as ui
 from .limits import FORWARD_LIST, FULL_TERMS
 from .network_plain import FUNCTION_NAMES, Namer, entry, superscript
-from .notation import all_entries, dimensions, elide, matrix_cells
+from .notation import dimensions, elide, matrix_cells
 
 if TYPE_CHECKING:
     from ..core.checks import Check
@@ -230,20 +230,36 @@ def _check_of(derivation: NetworkDerivation, name: str) -> Check | None:
     return next((check for check in derivation.checks if check.variable == name), None)
 
 
-def _verdict(check: Check | None) -> RenderableType:
-    """The check's verdict, as computed."""
+def _verdict(check: Check | None, namer: Namer, name: str) -> Iterator[RenderableType]:
+    """The check's verdict, as computed; where it fails, its first differing entry by both
+    routes."""
     if check is None:
-        return ui.line("(not checked)", style=ui.STYLE_NOTE)
+        yield ui.line("(not checked)", style=ui.STYLE_NOTE)
+        return
     statement = check.identity
     if check.holds:
-        return ui.verified(check.entries_checked, statement)
+        yield ui.verified(check.entries_checked, statement)
+        return
     if check.claimed_shape != check.shape:
         claimed, shape = dimensions(check.claimed_shape), dimensions(check.shape)
-        return ui.fails(f"{statement}: the formula is {claimed}, not {shape}")
-    first = check.mismatches[0].index if check.mismatches else None
-    where = f", first at {first}" if first is not None else ""
-    of = all_entries(check.entries_checked)
-    return ui.fails(f"{statement} differs at {check.mismatch_count} of {of}{where}")
+        yield ui.fails(f"{statement}: the formula is {claimed}, not {shape}")
+        return
+    count, entries = check.mismatch_count, check.entries_checked
+    yield ui.fails(f"{statement} differs at {count}/{entries} entries")
+    if check.mismatches:
+        first = check.mismatches[0]
+        index = (int(first.index[0]), int(first.index[1]))
+        yield ui.line(f"  first at {_entry_name(name, index)}:")
+        for label, value in (("chain rule", first.elementwise), ("formula", first.claimed)):
+            terms = _sum_terms(namer.named(value))
+            yield ui.Equation(
+                "    ", label, elide([namer.pretty(t) for t in terms], False), lhs_width=10
+            )
+
+
+def _sum_terms(expr: Any) -> list[Any]:
+    """The terms of a SymPy sum in SymPy's order (one term when it is not a sum)."""
+    return list(expr.as_ordered_terms()) if getattr(expr, "is_Add", False) else [expr]
 
 
 def _entry_name(name: str, index: tuple[int, int]) -> str:
@@ -294,7 +310,7 @@ def _gradient(
             f"Assembled in the shape of {name} and compared entry by entry with "
             f"{check.formula}, the backward formula multiplied out independently:"
         )
-    yield _verdict(check)
+    yield from _verdict(check, namer, name)
 
 
 def _upstream(network: Network, layer: int) -> Iterator[RenderableType]:
