@@ -12,7 +12,7 @@ import typer
 
 from ..core.activations import ACTIVATIONS
 from ..core.layer import Samples, Sizes
-from ..core.loss_definitions import LOSS_NAMES
+from ..core.loss_definitions import LOSS_CHOICES
 from ..errors import InputError, SizeError
 from ..present import formats
 from ..present.derivation_sections import SECTIONS, parse_sections
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     JacobianFormatOption = str
     SheetFormatOption = str
 else:
-    LossName = Literal[LOSS_NAMES]
+    LossName = Literal[LOSS_CHOICES]
     ActivationName = Literal[tuple(ACTIVATIONS)]
     # derive also compiles its standalone LaTeX to a PDF (present/pdf.py).
     DeriveFormatOption = _format_option(
@@ -146,7 +146,8 @@ LossOption = Annotated[
         "--loss",
         help=(
             "The loss L: generic (any scalar loss, ∂L/∂A as symbols) or a concrete loss that "
-            "is also differentiated through the whole layer."
+            "is also differentiated through the whole layer (or network; binary-cross-entropy "
+            "only after --output-activation sigmoid, softmax-cross-entropy only without one)."
         ),
         case_sensitive=False,
     ),
