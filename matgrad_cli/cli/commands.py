@@ -221,6 +221,10 @@ def jacobian(
     force: options.ForceOption = False,
     full: options.FullOption = False,
     samples: options.SamplesOption = "rows",
+    hidden: options.HiddenOption = None,
+    activation: options.ActivationOption = None,
+    output_activation: options.OutputActivationOption = None,
+    slope: options.SlopeOption = None,
 ) -> None:
     """Show the Jacobians ∂A/∂W and ∂A/∂Z of A = ZW as matrices and verify them entry by entry.
 
@@ -230,15 +234,48 @@ def jacobian(
     stderr. With --samples columns, the Jacobians ∂A/∂W and ∂A/∂X of A = WX: vec(A) =
     (I_m ⊗ W) vec(X) = (Xᵀ ⊗ I_n) vec(W). Exit code 0 when every identity holds, 1 when one
     fails, 2 for bad input.
+
+    With --hidden (and --activation, --output-activation), each layer of a network from the
+    top down: ∂vec Hℓ/∂vec Aℓ = diag(σ′(vec Aℓ)), ∂vec Aℓ/∂vec Wℓ, ∂vec Aℓ/∂vec bℓ and
+    ∂vec Aℓ/∂vec H₍ℓ₋₁₎ as Kronecker products, and the chain contracting G down to ∂L/∂X.
     """
     from ..core.jacobians import jacobian as compute_jacobians
     from ..core.jacobians import validate_jacobian_sizes
 
+    network = options.network_choice(hidden, activation, output_activation, slope, samples)
     sizes = options.parse_sizes(m, k, n, samples)
     options.require_latex_for_standalone(output_format, standalone)
+    if network is not None:
+        _network_jacobian(network, sizes, layout, output_format, standalone, output, force, full)
     validate_jacobian_sizes(sizes.m, sizes.k, sizes.n, samples)
     destination = prepare_output(output, output_format, force)
     view = compute_jacobians(sizes.m, sizes.k, sizes.n, layout=layout, samples=samples)
+    deliver(view, output_format, destination, force, standalone=standalone, full=full)
+    conclude(view, view.verified, told=output_format == "text" and destination is None)
+
+
+def _network_jacobian(
+    network: options.NetworkChoice,
+    sizes: Sizes,
+    layout: str,
+    output_format: str,
+    standalone: bool,
+    output: str | None,
+    force: bool,
+    full: bool,
+) -> None:
+    """`matgrad jacobian` for a network: every argument checked before the output is touched."""
+    from ..core.network_jacobians import network_jacobian, network_jacobian_arguments
+
+    chosen: dict[str, Any] = {
+        "layout": layout,
+        "activation": network.activation,
+        "output_activation": network.output_activation,
+        "slope": network.slope,
+    }
+    network_jacobian_arguments(sizes.m, sizes.k, network.hidden, sizes.n, **chosen)
+    destination = prepare_output(output, output_format, force)
+    view = network_jacobian(sizes.m, sizes.k, network.hidden, sizes.n, **chosen)
     deliver(view, output_format, destination, force, standalone=standalone, full=full)
     conclude(view, view.verified, told=output_format == "text" and destination is None)
 

@@ -24,6 +24,7 @@ _DOCUMENTS: dict[str, str] = {
     "NetworkProofReport": "network_prove_doc:network_proof_document",
     "NetworkDerivation": "network_doc:network_document",
     "JacobianDerivation": "jacobian_doc:build_jacobian_document",
+    "NetworkJacobians": "network_jacobian_doc:network_jacobian_document",
     "NumericResult": "numeric_doc:numeric_document",
     "ProblemSheet": "exercise_doc:problem_document",
     "SolutionSheet": "exercise_solutions:solution_document",
@@ -56,6 +57,7 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("NetworkProofReport", "json"): "network_prove_doc:render_network_proof_json",
     ("NetworkDerivation", "json"): "network_json:render_network_json",
     ("JacobianDerivation", "json"): "json:render_json",
+    ("NetworkJacobians", "json"): "network_jacobian_doc:render_network_jacobian_json",
     ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
 }
@@ -68,6 +70,7 @@ _SUMMARIES: dict[str, str] = {
     "NetworkProofReport": "network_prove_notation:network_summary_line",
     "NetworkDerivation": "network_doc:network_summary",
     "JacobianDerivation": "summary:jacobian_summary",
+    "NetworkJacobians": "network_jacobian_doc:network_jacobian_summary",
 }
 
 #: kind of result → the rich renderable of its terminal view, which is also its "text" format.
@@ -79,6 +82,7 @@ _VIEWS: dict[str, str] = {
     "NetworkProofReport": "network_prove_doc:network_proof_view",
     "NetworkDerivation": "network_text:network_view",
     "JacobianDerivation": "jacobian_text:jacobian_view",
+    "NetworkJacobians": "network_jacobian_doc:network_jacobian_view",
 }
 
 

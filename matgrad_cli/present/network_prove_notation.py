@@ -138,7 +138,7 @@ def expr_text(expr: Any) -> str:
 def rule_latex(text: str) -> str:
     """A rule as network_matrix words it (∂L/∂A2 · W2ᵀ, ∂L/∂H1 ⊙ σ′(A1)) in LaTeX."""
     latex = text
-    for plain, tex in (("ᵀ", "^\\top"), (" · ", " "), ("⊙", r"\odot"), ("σ′", r"\sigma'")):
+    for plain, tex in (("ᵀ", "^\\top"), (" · ", r" \cdot "), ("⊙", r"\odot"), ("σ′", r"\sigma'")):
         latex = latex.replace(plain, tex)
     for letter in "AH":
         latex = latex.replace(f"∂L/∂{letter}", rf"\partial L/\partial {letter}")
