@@ -27,12 +27,11 @@ def derive_network_command(
     brief: bool,
 ) -> None:
     """Derive and verify the network's backward pass at ``sizes`` (m the batch, k the input
-    width, n the output width) and deliver it in ``output_format``."""
+    width, n the output width) under ``loss`` and deliver it in ``output_format``. A loss that
+    does not allow the output activation is refused before any work (network_losses.py)."""
     from ..core.engine import get_engine
     from ..core.network_derive import derive_network, network_description
 
-    if loss != "generic":
-        raise InputError(f"--loss {loss} is not offered for networks yet")
     if numeric:
         raise InputError("--numeric is not offered for networks yet")
     if sections is not None or brief:
@@ -48,6 +47,7 @@ def derive_network_command(
         bias=bias,
         engine=get_engine(engine).name,
         slope=network.slope,
+        loss=loss,
     )
     if full:
         from ..present.limits import require_network_full_fits
@@ -64,6 +64,7 @@ def derive_network_command(
         bias=bias,
         engine=engine,
         slope=network.slope,
+        loss=loss,
     )
     deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
