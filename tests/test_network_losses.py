@@ -266,12 +266,10 @@ def test_the_right_closed_form_given_by_hand_is_accepted() -> None:
 def test_a_wrong_backward_rule_is_rejected_under_a_concrete_loss(
     rules: Any, failing: list[str] | None, loss: str, output: str
 ) -> None:
-    try:
-        wrong = derive_network(
-            2, 3, (2,), 2, activation="sigmoid", output_activation=output, loss=loss, rules=rules
-        )
-    except ValueError:
-        return  # a product whose sizes do not fit is refused outright
+    # Square sizes, so that W in place of Wᵀ still multiplies out (and is wrong).
+    wrong = derive_network(
+        2, 2, (2,), 2, activation="sigmoid", output_activation=output, loss=loss, rules=rules
+    )
     assert not wrong.verified
     if failing is not None:
         assert _failed(wrong) == failing
@@ -312,3 +310,74 @@ def test_the_single_layer_refuses_the_binary_cross_entropy_with_the_fix() -> Non
         InputError, match=r"put a sigmoid after the layer \(use --output-activation sigmoid\)"
     ):
         derive(2, 2, 2, loss="binary-cross-entropy")
+
+
+# --- The command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--hidden", "2", "--loss", "binary-cross-entropy"],
+            "--loss binary-cross-entropy is not allowed with the output activation identity: it "
+            "takes probabilities in (0, 1), the sigmoid's output; use --output-activation sigmoid",
+        ),
+        (
+            ["--output-activation", "relu", "--loss", "binary-cross-entropy"],
+            "use --output-activation sigmoid",
+        ),
+        (
+            ["--hidden", "3", "--output-activation", "sigmoid", "--loss", "softmax-cross-entropy"],
+            "leave out --output-activation (the identity)",
+        ),
+        (
+            ["--loss", "binary-cross-entropy"],
+            "the binary-cross-entropy loss takes probabilities, not the layer's A: put a sigmoid "
+            "after the layer (use --output-activation sigmoid)",
+        ),
+        (["--loss", "binary-cross-entropy", "--numeric"], "use --output-activation sigmoid"),
+    ],
+)
+def test_the_command_line_refuses_a_loss_and_activation_in_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    from .conftest import run_cli
+
+    target = tmp_path / "out.tex"
+    code, out, err = run_cli(["derive", *args, "-o", str(target)], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("matgrad: error: ")
+    assert message in err
+    assert not target.exists()
+
+
+def test_the_command_line_derives_a_network_under_a_concrete_loss(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from .conftest import run_cli
+
+    args = ["derive", "--hidden", "2", "--activation", "relu", "--n", "3"]
+    code, out, _ = run_cli([*args, "--loss", "softmax-cross-entropy", "-f", "json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    assert data["loss"] == "softmax-cross-entropy"
+    assert data["verified"] is True
+    assert data["checks"][-1]["identity"].startswith("∂L/∂A2 = softmax(A2) − Y")
+    code, _, err = run_cli(
+        [
+            "derive",
+            "--output-activation",
+            "sigmoid",
+            "--loss",
+            "binary-cross-entropy",
+            "-f",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 0, err
