@@ -26,6 +26,7 @@ _DOCUMENTS: dict[str, str] = {
     "JacobianDerivation": "jacobian_doc:build_jacobian_document",
     "NetworkJacobians": "network_jacobian_doc:network_jacobian_document",
     "NumericResult": "numeric_doc:numeric_document",
+    "NetworkNumericResult": "numeric_network_doc:numeric_network_document",
     "ProblemSheet": "exercise_doc:problem_document",
     "SolutionSheet": "exercise_solutions:solution_document",
     "NetworkProblemSheet": "network_exercise_doc:problem_document",
@@ -60,12 +61,15 @@ _RENDERERS: dict[tuple[str, str], str] = {
     ("NetworkJacobians", "json"): "network_jacobian_doc:render_network_jacobian_json",
     ("NumericResult", "json"): "json:render_json",
     ("NumericResult", "text"): "numeric_text:render_numeric_text",
+    ("NetworkNumericResult", "json"): "numeric_network_doc:render_numeric_network_json",
+    ("NetworkNumericResult", "text"): "numeric_network_text:render_numeric_network_text",
 }
 
 #: kind of result → its one-line verdict (``summary``).
 _SUMMARIES: dict[str, str] = {
     "Derivation": "summary:derivation_summary",
     "NumericResult": "summary:numeric_summary",
+    "NetworkNumericResult": "numeric_network_text:numeric_network_summary",
     "ProofReport": "prove_notation:summary_line",
     "NetworkProofReport": "network_prove_notation:network_summary_line",
     "NetworkDerivation": "network_doc:network_summary",
