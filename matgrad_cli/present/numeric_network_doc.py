@@ -80,9 +80,9 @@ def _what(result: NetworkNumericResult) -> tuple[Paragraph | Display, ...]:
             "each activation's derivative taken from its definition, never from the recursion: "
             "one tangent per entry compared (every entry while that fits the work budget, else a "
             "seeded sample), and along random directions $V$ (entries up to "
-            f"${_thousands(result.direction_range)}$ in magnitude, never 0) the derivative of $L$ along "
-            "$V$ is compared with the inner product of the claimed matrix and $V$; a matrix that "
-            "differs at this draw passes a direction with probability at most "
+            f"${_thousands(result.direction_range)}$ in magnitude, never 0) the derivative of "
+            "$L$ along $V$ is compared with the inner product of the claimed matrix and $V$; a "
+            "matrix that differs at this draw passes a direction with probability at most "
             f"$1/{_thousands(2 * result.direction_range)}$. Gradients are in denominator layout: "
             "$\\partial L/\\partial X$ has the shape of $X$."
         ),
