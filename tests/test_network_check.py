@@ -307,3 +307,13 @@ def test_a_claim_that_does_not_parse_gets_a_caret(capsys: pytest.CaptureFixture[
     lines = err.splitlines()
     assert lines[0].startswith("matgrad: error: the right side of a claim about dW1")
     assert lines[1:] == ["dW1 = X.T @ dW1", "            ^"]
+
+
+def test_a_network_too_large_to_derive_for_check_is_refused_before_any_work() -> None:
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(CheckTooCostly) as caught:
+        check_network("dW1 = X.T @ dA1", hidden=(16, 16), activation="sigmoid")
+    assert "over the limit of 120,000 for check" in caught.value.message
+    assert time.perf_counter() - start < 5  # refused from the sizes, nothing derived

@@ -1,5 +1,6 @@
 """A network derived and verified, with what a claim about it is evaluated on (its matrices and
-the gradients the matrix route found) and compared with (the elementwise route's gradients)."""
+the gradients the matrix route found) and compared with (the same route's gradients, proved equal
+to the elementwise route's by the derivation)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,16 @@ from typing import Any
 
 from ...errors import InputError
 from ..engine import Engine, get_engine
-from ..network import Matrix, Network, forward_pass
+from ..network import Matrix, Network
 from ..network_compare import NetworkEquality
 from ..network_derive import NetworkDerivation
 
 
 @dataclass
 class NetworkContext:
-    """One network derived and verified, with what a claim about it is evaluated on and
-    compared with."""
+    """One network derived and verified, with what a claim about it is evaluated on
+    (``operands``: its matrices, and the gradients ∂L/∂Aℓ and ∂L/∂Hℓ a claim may use) and
+    compared with (``right``: every gradient, as the matrix route found it)."""
 
     derivation: NetworkDerivation
     engine: Engine
@@ -35,8 +37,10 @@ class NetworkContext:
         network, engine = derivation.network, get_engine(derivation.engine)
         symbols, forward = derivation.symbols, derivation.forward
         starts = range(1, network.depth + 1)
-        passes = [forward, *(forward_pass(network, symbols, engine, start) for start in starts)]
-        equality = NetworkEquality(network, engine, passes)
+        # Everything below is written from X, Wℓ, bℓ and G by the forward pass and the matrix
+        # route, whose gradients the derivation proved equal to the elementwise route's, entry
+        # by entry (verified): one forward pass names every activation's value and derivative.
+        equality = NetworkEquality(network, engine, [forward])
         operands: dict[str, Matrix] = {"G": symbols.upstream, "X": symbols.inputs}
         for layer in starts:
             operands[f"W{layer}"] = symbols.weights[layer - 1]
@@ -45,19 +49,16 @@ class NetworkContext:
             operands[f"H{layer}"] = _known(forward.post[layer])
         upstream = symbols.upstream
         matrix_route = {**derivation.forms, **derivation.recursion}
-        elementwise = {**derivation.gradients, **derivation.intermediates}
-        right = {name: _rows(forms.values(upstream, engine)) for name, forms in elementwise.items()}
-        found = {
+        right = {
             name: _rows(forms.values(upstream, engine)) for name, forms in matrix_route.items()
         }
         for layer in range(1, network.depth):
             weights = operands[f"W{layer + 1}"]
             right[f"H{layer}"] = _times_transposed(right[f"A{layer + 1}"], weights, engine)
-            found[f"H{layer}"] = _times_transposed(found[f"A{layer + 1}"], weights, engine)
-        for name in ("A", "H"):
-            for layer in starts:
-                if f"{name}{layer}" in found:
-                    operands[f"d{name}{layer}"] = found[f"{name}{layer}"]
+        for layer in starts:
+            operands[f"dA{layer}"] = right[f"A{layer}"]
+            if layer < network.depth:
+                operands[f"dH{layer}"] = right[f"H{layer}"]
         return cls(derivation, engine, equality, operands, right)
 
 

@@ -24,7 +24,18 @@ from .meter import BUDGET, CheckTooCostly, amount, capped
 from .network_evaluation import network_shapes
 from .tree import Node
 
-__all__ = ["BUDGET", "claim_cost", "hint_tries", "refuse_costly"]
+__all__ = ["BUDGET", "claim_cost", "hint_tries", "refuse_costly", "refuse_large_network"]
+
+#: The network itself is derived and verified at every size a claim is checked at, before any
+#: claim: its chain-rule terms (NetworkSizes.work) at all those sizes together may be at most
+#: NETWORK_LIMIT, each weighed EXPONENTIAL_WEIGHT times more with the sigmoid or tanh, whose
+#: exponentials the equality test splits and names, and DEEP_WEIGHT times more again for each
+#: layer beyond two. Measured with `matgrad check` on two cores under a load of about 6: sigmoid
+#: networks of hidden widths 4,3 (weight 46,968 under tanh) take about 4 s, 8,8 (110,352) about
+#: 8 to 11 s, 12,12 (244,848) 17 s and 3,3,3,3 about 55 s; relu ones five to forty times less.
+NETWORK_LIMIT = 120_000
+EXPONENTIAL_WEIGHT = 4
+DEEP_WEIGHT = 3
 
 #: A wrong claim's hint is searched by judging it repaired (network_hints.py): at most this many
 #: repairs, and at most HINT_SHARE operations, which each claim's estimate includes.
@@ -138,6 +149,30 @@ def claim_cost(node: Node, target: str, network: Network) -> int:
 def hint_tries(node: Node, target: str, network: Network) -> int:
     """How many repairs of a wrong claim the search for its hint may judge at ``network``."""
     return min(HINT_TRIES, HINT_SHARE // claim_cost(node, target, network))
+
+
+def network_weight(networks: list[Network]) -> int:
+    """The weighed chain-rule terms of deriving the network at every size (NETWORK_LIMIT)."""
+    total = sum(network.sizes.work for network in networks)
+    activations = {networks[0].activation.name, networks[0].output_activation.name}
+    if activations & {"sigmoid", "tanh"}:
+        total *= EXPONENTIAL_WEIGHT * DEEP_WEIGHT ** max(networks[0].depth - 2, 0)
+    return total
+
+
+def refuse_large_network(networks: list[Network]) -> None:
+    """CheckTooCostly when deriving the network at the sizes checked would take too long."""
+    weight = network_weight(networks)
+    if weight > NETWORK_LIMIT:
+        first = networks[0]
+        sizes = ", ".join(f"m={n.sizes.m}, k={n.sizes.k}, n={n.sizes.n}" for n in networks)
+        raise CheckTooCostly(
+            f"the network (hidden widths {','.join(map(str, first.sizes.hidden)) or 'none'}, "
+            f"{first.activation.name} and {first.output_activation.name}) would take about "
+            f"{amount(weight)} weighed chain-rule terms to derive at {sizes}, over the limit of "
+            f"{amount(NETWORK_LIMIT)} for check: check claims about a narrower or shallower "
+            "network, or give small --m/--k/--n"
+        )
 
 
 def _matrix_names(network: Network) -> tuple[str, ...]:

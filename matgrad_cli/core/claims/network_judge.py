@@ -20,7 +20,7 @@ from ..network import Matrix, Network, network_sizes
 from ..network_derive import NetworkDerivation, derive_network, network_description
 from .meter import CheckTooCostly
 from .network_context import NetworkContext
-from .network_cost import refuse_costly
+from .network_cost import refuse_costly, refuse_large_network
 from .network_evaluation import evaluate_network_claim
 from .network_hints import correct_formula, hint_for
 from .network_names import NetworkNames
@@ -158,6 +158,7 @@ def check_network(
     if dialect not in DIALECTS:
         raise InputError(f"unknown dialect {dialect!r} (choose from {', '.join(DIALECTS)})")
     networks = _networks(hidden, activation, output_activation, slope, bias, sizes)
+    refuse_large_network(networks)
     parsed, refused = _parsed(texts, networks, dialect, keep_going)
     judged = [claim for claim in parsed if claim is not None]
     distinct = {claim.text: claim for claim in judged}.values()
