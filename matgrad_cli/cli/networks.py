@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..core.layer import Sizes
 from ..errors import InputError
 from .deliver import conclude, deliver, prepare_output
+from .network_numeric import numeric_network_route
 from .options import NetworkChoice
 
 
@@ -32,10 +33,22 @@ def derive_network_command(
     from ..core.engine import get_engine
     from ..core.network_derive import derive_network, network_description
 
-    if numeric:
-        raise InputError("--numeric is not offered for networks yet")
     if sections is not None or brief:
         raise InputError("--sections and --brief shape the single layer's document")
+    # With --numeric, or above the symbolic limits, the numeric check runs and ends the command.
+    numeric_network_route(
+        network,
+        sizes,
+        bias=bias,
+        output_format=output_format,
+        standalone=standalone,
+        output=output,
+        force=force,
+        engine=engine,
+        loss=loss,
+        numeric=numeric,
+        seed=seed,
+    )
     # Every argument is checked before the output file is prepared or any work is done.
     description = network_description(
         sizes.m,
