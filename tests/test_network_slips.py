@@ -183,9 +183,12 @@ def test_a_slip_at_one_layer_keeps_the_other_layers_right() -> None:
         "X.T @ (((G @ W3.T) @ W2.T) * tanh'(A1))",
         "X.T @ (((G @ W3.T) * tanh'(A2)) @ W2.T)",
     }
-    above = [slip.formula for slip in network_slips(derivation, "W2")]
-    assert "H1.T @ (G @ W3.T)" in above
-    assert not any("tanh'(A1)" in formula for formula in above)
+    above = [
+        slip.formula
+        for slip in network_slips(derivation, "W2")
+        if slip.kind == "forgotten_derivative"
+    ]
+    assert above == ["H1.T @ (G @ W3.T)"]
 
 
 def test_unknown_targets_are_refused_and_large_networks_get_no_slips(
@@ -200,3 +203,19 @@ def test_unknown_targets_are_refused_and_large_networks_get_no_slips(
     assert derivation.network.sizes.work <= SLIP_WORK_LIMIT
     monkeypatch.setattr(slips_module, "SLIP_WORK_LIMIT", derivation.network.sizes.work - 1)
     assert network_slips(derivation, "W1") == ()
+
+
+def test_sigma_prime_of_the_layer_below_is_a_slip_too() -> None:
+    derivation = _derive((2, 2, 2), SQUARE, activation="sigmoid")
+    slips = network_slips(derivation, "A2")
+    wrong = {slip.formula for slip in slips if slip.kind == "derivative_wrong_layer"}
+    # σ′(A3) or σ′(A1) for σ′(A2), and σ′(A4) or σ′(A2) for σ′(A3) one layer up.
+    assert wrong == {
+        "(((G @ W4.T) * sigmoid'(A3)) @ W3.T) * sigmoid'(A3)",
+        "(((G @ W4.T) * sigmoid'(A3)) @ W3.T) * sigmoid'(A1)",
+        "(((G @ W4.T) * sigmoid'(A4)) @ W3.T) * sigmoid'(A2)",
+        "(((G @ W4.T) * sigmoid'(A2)) @ W3.T) * sigmoid'(A2)",
+    }
+    below = next(slip for slip in slips if slip.formula.endswith("sigmoid'(A1)"))
+    assert below.rules is None
+    assert "sigmoid'(A1) for sigmoid'(A2)" in below.hint

@@ -82,8 +82,9 @@ RIGHT = Plan()
 class Slip:
     """A wrong backward pass for one target: its kind, a one-line hint in a student's words,
     the wrong formula in claim syntax and its value (linear forms in G, comparable with the
-    right answer's by NetworkEquality). ``rules`` is the same slip as a whole wrong rule set of
-    the matrix route, at every layer, when it is one (for ``derive_network(..., rules=…)``)."""
+    right answer's by NetworkEquality). ``rules`` is the same kind of mistake as a whole wrong
+    rule set of the matrix route, made at every layer with each layer's own σ′, when it is one
+    (for ``derive_network(..., rules=…)``, which the verifier rejects)."""
 
     kind: SlipKind
     hint: str
@@ -304,13 +305,6 @@ def _local_slips(network: Network, layer: int) -> list[_Candidate]:
             replace(RULES, local=LocalRule(-1, derivative=False)),
         ),
         _Candidate(
-            "derivative_wrong_layer",
-            Plan(local=Local(offset=0), layer=layer),
-            f"σ′ at the wrong layer: {name}'(A{layer}) for {right}; the gradient of H{below} "
-            f"goes through {why}, so the factor is {right}",
-            replace(RULES, local=LocalRule(0)),
-        ),
-        _Candidate(
             "value_not_derivative",
             Plan(local=Local("value"), layer=layer),
             f"{name}(A{below}) is the activation itself, not its derivative: use {right}",
@@ -320,6 +314,24 @@ def _local_slips(network: Network, layer: int) -> list[_Candidate]:
             Plan(local=Local(letter="H"), layer=layer),
             f"σ′ takes the pre-activation: {right}, not {name}'(H{below}), since {why}",
         ),
+        *_wrong_layers(layer, name, right, why),
+    ]
+
+
+def _wrong_layers(layer: int, name: str, right: str, why: str) -> list[_Candidate]:
+    """σ′ of the layer above (σ′(A2) for σ′(A1)), or of the layer below where there is one."""
+    below = layer - 1
+    offsets = (0, -2) if layer >= 3 else (0,)
+    return [
+        _Candidate(
+            "derivative_wrong_layer",
+            Plan(local=Local(offset=offset), layer=layer),
+            f"σ′ at the wrong layer: {name}'(A{layer + offset}) for {right}; the gradient of "
+            f"H{below} goes through {why}, so the factor is {right}",
+            # At every layer, σ′ of the layer below has no layer below the first: no rule set.
+            replace(RULES, local=LocalRule(offset)) if offset == 0 else None,
+        )
+        for offset in offsets
     ]
 
 
