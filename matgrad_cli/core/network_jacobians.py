@@ -436,3 +436,25 @@ def network_jacobian(
         tuple(chain.gradients),
         tuple(chain.checks),
     )
+
+
+def check_claim(
+    view: NetworkJacobians, which: str, claimed: Matrix, formula: str
+) -> NetworkJacobianCheck:
+    """A claimed matrix for one of the view's Jacobians (``which`` its name, such as
+    ∂vec(A2)/∂vec(W2)ᵀ, in the view's layout) or gradients (``which`` the matrix, such as W2),
+    checked entry by entry against the computed one, as a wrong form is rejected."""
+    network = view.network
+    engine = get_engine(view.engine)
+    symbols = network_symbols(network, engine)
+    arguments = ForwardPass(1, (None, *symbols.pre), (None,) * (network.depth + 1))
+    equality = NetworkEquality(network, engine, [arguments])
+    found = next((j.entries for j in view.jacobians if j.name == which), None)
+    kind: CheckKind = "jacobian"
+    if found is None:
+        found = next((g.entries for g in view.gradients if g.name == which), None)
+        kind = "contraction"
+        which = f"∂L/∂{which}"
+    if found is None:
+        raise InputError(f"the view has no Jacobian or gradient {which!r}")
+    return _compare(kind, f"{which} = {formula}", found, claimed, equality.equal)
