@@ -319,14 +319,27 @@ def _activated(
     return value, slope, [*named, NamedValue(slope, layer, index, argument, name, True)]
 
 
+def times(left: Any, right: Any) -> Any:
+    """The matrix product, each entry one sum of products (SymPy's own product simplifies as
+    it goes, which costs far more with symbols and changes nothing here)."""
+    inner = range(left.cols)
+
+    def entry(i: int, j: int) -> Any:
+        # Zero factors (most of a tangent's entries) are skipped, not multiplied.
+        pairs = [(left[i, s], right[s, j]) for s in inner]
+        return sympy.Add(*(a * b for a, b in pairs if a != 0 and b != 0))
+
+    return sympy.Matrix(left.rows, right.cols, entry)
+
+
 def forward_values(problem: NetworkProblem) -> ForwardValues:
     """Aℓ = H₍ℓ₋₁₎Wℓ + 1bℓ and Hℓ = σℓ(Aℓ), layer by layer, exactly."""
     below = sympy.Matrix(problem.inputs)
     pre, post, slopes, named = [], [below], [], []
     for layer in range(1, problem.network.depth + 1):
-        product = below * sympy.Matrix(problem.weights[layer - 1])
+        product = times(below, sympy.Matrix(problem.weights[layer - 1]))
         if problem.network.bias:
-            product += sympy.ones(problem.m, 1) * sympy.Matrix([problem.biases[layer - 1]])
+            product += times(sympy.ones(problem.m, 1), sympy.Matrix([problem.biases[layer - 1]]))
         values = sympy.zeros(*product.shape)
         derivatives = sympy.zeros(*product.shape)
         for i in range(product.rows):
@@ -374,7 +387,7 @@ def _product(
     right = _operand(rule.right, layer, gradient, problem, forward)
     if left.cols != right.rows:
         raise _RuleFailed(f"{rule.text(layer)}: inner sizes {left.cols} and {right.rows} differ")
-    return left * right
+    return times(left, right)
 
 
 def _local(rule: LocalRule, layer: int, upstream: Any, forward: ForwardValues) -> Any:
@@ -434,11 +447,11 @@ def partial(
     tangent = seed if name == "X" else sympy.zeros(problem.m, problem.k)
     for layer in range(1, problem.network.depth + 1):
         weights = sympy.Matrix(problem.weights[layer - 1])
-        moved = tangent * weights
+        moved = times(tangent, weights)
         if name == f"W{layer}":
-            moved += forward.post[layer - 1] * seed
+            moved += times(forward.post[layer - 1], seed)
         elif name == f"b{layer}":
-            moved += sympy.ones(problem.m, 1) * seed
+            moved += times(sympy.ones(problem.m, 1), seed)
         elif name == f"A{layer}":
             moved = seed
         tangent = (
