@@ -214,3 +214,8 @@ def test_every_format_of_the_command_line_holds_the_hint(
     )
     assert code == 1
     assert "forgotten" in stdout
+
+
+def test_the_beamer_slides_compile(tmp_path: Path) -> None:
+    result = run_pdflatex(render(_report(), "beamer"), tmp_path, "slides")
+    assert result.returncode == 0, result.stdout[-2000:]
