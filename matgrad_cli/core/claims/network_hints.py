@@ -156,8 +156,10 @@ def _equal(left: Matrix, right: Matrix, context: NetworkContext) -> bool:
 def _right_as_matrix_product(claim: NetworkClaim, context: NetworkContext) -> bool:
     """Whether the claim, each elementwise product that does not fit made a matrix product,
     has the right value; False when none was made."""
+    if not any(isinstance(node, tree.Hadamard) for _, node in subtrees(claim.expr)):
+        return False
     expr, changed = claim.expr, False
-    for _ in range(_MAX_REPAIRS):
+    for _ in range(min(_MAX_REPAIRS, hint_tries(claim.expr, claim.target, context.network))):
         try:
             value = evaluate_network_claim(expr, context.network, context.engine, context.operands)
         except ShapeMismatch as mismatch:
