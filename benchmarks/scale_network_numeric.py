@@ -1,0 +1,164 @@
+"""The numeric check of a network: its time and memory above the symbolic limits, per activation.
+
+Each run checks one network (``numeric_verify_network``: the backward recursion at a random draw
+against forward-mode partials, every entry within the work budget, a seeded sample above it, and
+two random directions per matrix) in a fresh process, so that the peak RSS is its own, and records
+wall and CPU time. The baseline, measured in the same run at the same m, k and n, is the single
+layer's numeric check (``numeric_verify``), which a network's check contains once per layer. The
+cost exponent is fitted to CPU time against N for the ReLU network with m = k = h = n = N (the
+forward pass grows as N³); the load average is printed with the figures.
+
+    .venv/bin/python benchmarks/scale_network_numeric.py                 # every table
+    .venv/bin/python benchmarks/scale_network_numeric.py --sizes 32 64  # the ReLU sizes only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which runs as a script
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: (hidden activation, output activation, hidden widths) at m = k = n = 64.
+CASES = [
+    ("identity", "identity", (64,)),
+    ("relu", "identity", (64,)),
+    ("leaky-relu", "identity", (64,)),
+    ("generic", "identity", (64,)),
+    ("sigmoid", "identity", (64,)),
+    ("tanh", "sigmoid", (64,)),
+    ("relu", "identity", (64, 64, 64, 64)),
+    ("leaky-relu", "identity", (64, 64, 64, 64)),
+    ("generic", "identity", (64, 64, 64, 64)),
+    ("tanh", "sigmoid", (64, 64, 64, 64)),
+]
+
+
+def work_network(spec: str) -> None:
+    """One network, ``m:k:hidden widths joined by x:n:activation:output``."""
+    from matgrad_cli.core.numeric_network import numeric_verify_network
+
+    m, k, hidden, n, activation, output = spec.split(":")
+    widths = tuple(int(width) for width in hidden.split("x"))
+    numeric_verify_network(2, 2, (2,), 2, activation=activation, output_activation=output)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = numeric_verify_network(
+        int(m), int(k), widths, int(n), activation=activation, output_activation=output
+    )
+    row = {
+        "spec": spec,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "verified": result.verified,
+        "bound": result.bound,
+        "compared": sum(check.compared for check in result.checks),
+        "entries": sum(check.entries for check in result.checks),
+        "peak_mib": peak_rss_mb(),
+    }
+    print(json.dumps(row), flush=True)
+
+
+def work_layer(spec: str) -> None:
+    """The single layer's numeric check at ``m:k:n``."""
+    from matgrad_cli.core.numeric import numeric_verify
+
+    m, k, n = (int(size) for size in spec.split(":"))
+    numeric_verify(2, 2, 2)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = numeric_verify(m, k, n)
+    row = {
+        "spec": spec,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "verified": result.verified,
+    }
+    print(json.dumps(row), flush=True)
+
+
+WORKERS = {"network": work_network, "layer": work_layer}
+
+
+def _fresh(kind: str, spec: str) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--worker", kind, spec]
+    finished = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if finished.returncode != 0:
+        raise RuntimeError(f"{kind} {spec} failed: {finished.stderr.strip()[-400:]}")
+    row: dict[str, Any] = json.loads(finished.stdout.strip().splitlines()[-1])
+    return row
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _line(label: str, row: dict[str, Any], layer: dict[str, Any]) -> str:
+    bound = "exact" if row["bound"] == 0 else f"±{row['bound']:.1e}"
+    return (
+        f"{label:>34} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s {row['peak_mib']:>5.0f} "
+        f"{row['compared']:>7}/{row['entries']:<7} {bound:>9} {layer['cpu']:>8.3f}s "
+        f"{row['cpu'] / max(layer['cpu'], 1e-9):>7.0f}"
+    )
+
+
+HEADER = (
+    f"{'network':>34} {'wall':>8} {'cpu':>8} {'MiB':>5} {'compared/entries':>15} "
+    f"{'bound':>9} {'layer cpu':>9} {'ratio':>7}"
+)
+
+
+def report_sizes(sizes: list[int]) -> None:
+    print("ReLU, two layers, m = k = h = n = N (layer: the single layer's numeric check at N³)")
+    print(HEADER)
+    rows = []
+    for size in sizes:
+        row = _fresh("network", f"{size}:{size}:{size}:{size}:relu:identity")
+        layer = _fresh("layer", f"{size}:{size}:{size}")
+        assert row["verified"], row
+        assert layer["verified"], layer
+        rows.append((size, row))
+        print(_line(f"N = {size}", row, layer))
+    if len(rows) >= 2:
+        exponent = fit_exponent([size for size, _ in rows], [row["cpu"] for _, row in rows])
+        print(f"fitted cost exponent (cpu time against N): {exponent:.2f}")
+
+
+def report_cases() -> None:
+    print("every activation at m = k = n = 64 (layer: the single layer's numeric check at 64³)")
+    print(HEADER)
+    layer = _fresh("layer", "64:64:64")
+    for activation, output, hidden in CASES:
+        widths = "x".join(str(width) for width in hidden)
+        row = _fresh("network", f"64:64:{widths}:64:{activation}:{output}")
+        assert row["verified"], row
+        label = f"{activation}/{output}, hidden {','.join(map(str, hidden))}"
+        print(_line(label, row, layer))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[16, 32, 64, 128])
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.worker:
+        kind, spec = arguments.worker
+        WORKERS[kind](spec)
+        return
+    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    if arguments.sizes:
+        report_sizes(arguments.sizes)
+    if "--sizes" not in sys.argv:
+        report_cases()
+    print(f"load average after: {_load()}")
+
+
+if __name__ == "__main__":
+    main()
