@@ -34,6 +34,21 @@ CASES: dict[str, list[str]] = {
         "--standalone",
     ],
     "derive-sympy-engine-text": ["derive", "--engine", "sympy", "-f", "text"],
+    # derive for a network: two relu layers in every document format, one layer with a sigmoid,
+    # three tanh layers, and a leaky relu without bias at a size where matrices are elided
+    **{f"derive-network-relu-{f}": ["derive", "--hidden", "2", "--activation", "relu", "-f", f]
+       for f in ("latex", "markdown", "html", "beamer")},
+    "derive-network-relu-standalone": [
+        "derive", "--hidden", "2", "--activation", "relu", "--standalone",
+    ],
+    "derive-network-sigmoid-output-latex": ["derive", "--output-activation", "sigmoid"],
+    "derive-network-tanh-3-layers-latex": [
+        "derive", "-m", "1", "--hidden", "2,2", "--activation", "tanh",
+    ],
+    "derive-network-leaky-no-bias-7x3x2-latex": [
+        "derive", "-m", "7", "-k", "3", "-n", "2", "--hidden", "7", "--activation", "leaky-relu",
+        "--slope", "0.05", "--no-bias",
+    ],
     # derive with samples as columns (A = WX + b1ᵀ), at a size where a transposed slip shows
     **{f"derive-columns-2x3x4-{f}": ["derive", "-m", "2", "-k", "3", "-n", "4", "--samples",
                                      "columns", "-f", f]
