@@ -8,8 +8,16 @@ the whole composed L = Σ G_{p,q}·O_{p,q} once per entry of X, W1, b1, W2, b2. 
 fitted to CPU time against N (wall time is noisy on a shared machine); the load average is
 printed with the figures.
 
+Then the classifiers under a concrete loss, each in a fresh process: m = 4 samples, k = 8 inputs,
+h = 8 hidden units (ReLU or sigmoid) and n = 10 classes with the softmax cross-entropy, and the
+same with 10 sigmoid outputs and the binary cross-entropy, derived and fully verified; the
+baseline is the same network under the generic loss, measured in the same run. The whole
+command, ``matgrad derive … -f latex`` (start-up and the document included), is timed too; the
+target counts the slower of the two.
+
     .venv/bin/python benchmarks/scale_networks.py                  # N = 4, 8, 12, 16, 24, 32
     .venv/bin/python benchmarks/scale_networks.py --sizes 8 16     # other sizes
+    .venv/bin/python benchmarks/scale_networks.py --sizes --naive  # the classifiers alone
 """
 
 from __future__ import annotations
@@ -31,6 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The targets of a two-layer network with generic σ at N = 16 and N = 32.
 TARGETS = {16: 2.0, 32: 20.0}
 MEMORY_TARGET_MIB = 2048
+#: The classifiers: (loss, hidden activation, output activation), at m, k, h, n = CLASSIFIER.
+CLASSIFIERS = [
+    ("softmax-cross-entropy", "relu", "identity"),
+    ("softmax-cross-entropy", "sigmoid", "identity"),
+    ("binary-cross-entropy", "relu", "sigmoid"),
+    ("binary-cross-entropy", "sigmoid", "sigmoid"),
+]
+CLASSIFIER = (4, 8, 8, 10)
+#: The target of a ReLU or sigmoid network with the softmax cross-entropy at those sizes.
+CLASSIFIER_TARGET = 5.0
 
 
 def work_network(size: int) -> None:
@@ -48,6 +66,28 @@ def work_network(size: int) -> None:
         "peak_mib": peak_rss_mb(),
     }
     os._exit(_print(row))  # skip freeing millions of objects one by one at exit
+
+
+def work_classifier(spec: str) -> None:
+    """The network at CLASSIFIER's sizes under ``loss:hidden:output`` (or the generic loss)."""
+    from matgrad_cli.core.network_derive import derive_network
+
+    loss, hidden, output = spec.split(":")
+    m, k, h, n = CLASSIFIER
+    derive_network(1, 1, (1,), 1)  # imports and the engine's start-up, not timed
+    wall, cpu = time.perf_counter(), time.process_time()
+    derivation = derive_network(
+        m, k, (h,), n, activation=hidden, output_activation=output, loss=loss
+    )
+    row = {
+        "spec": spec,
+        "wall": time.perf_counter() - wall,
+        "cpu": time.process_time() - cpu,
+        "verified": derivation.verified,
+        "entries": sum(check.entries_checked for check in derivation.checks),
+        "peak_mib": peak_rss_mb(),
+    }
+    os._exit(_print(row))
 
 
 def work_layer(size: int) -> None:
@@ -95,7 +135,7 @@ def _print(row: dict[str, Any]) -> int:
 WORKERS = {"network": work_network, "layer": work_layer, "naive": work_naive}
 
 
-def _fresh(kind: str, size: int) -> dict[str, Any]:
+def _fresh(kind: str, size: int | str) -> dict[str, Any]:
     command = [sys.executable, __file__, "--worker", kind, str(size)]
     finished = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
     if finished.returncode != 0:
@@ -144,17 +184,60 @@ def report(sizes: list[int], naive_sizes: list[int]) -> None:
     print(f"load average after: {_load()}")
 
 
+def _command_wall(loss: str, hidden: str, output: str) -> float:
+    """Wall time of the whole command, ``matgrad derive … -f latex``, start-up included."""
+    m, k, h, n = CLASSIFIER
+    command = [str(Path(sys.executable).parent / "matgrad"), "derive", "--m", str(m), "--k"]
+    command += [str(k), "--hidden", str(h), "--n", str(n), "--activation", hidden]
+    command += ["--output-activation", output, "--loss", loss, "-f", "latex"]
+    wall = time.perf_counter()
+    finished = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT)
+    if finished.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {finished.stderr.strip()[-400:]}")
+    return time.perf_counter() - wall
+
+
+def report_classifiers() -> None:
+    m, k, h, n = CLASSIFIER
+    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    print(f"classifiers, m = {m}, k = {k}, h = {h}, n = {n}, fully verified")
+    print(
+        f"{'loss':>22} {'hidden':>8} {'wall':>8} {'cpu':>8} {'MiB':>5} {'generic cpu':>11} "
+        f"{'command':>8}  target"
+    )
+    for loss, hidden, output in CLASSIFIERS:
+        row = _fresh("classifier", f"{loss}:{hidden}:{output}")
+        generic = _fresh("classifier", f"generic:{hidden}:{output}")
+        assert row["verified"], row
+        assert generic["verified"], generic
+        command = _command_wall(loss, hidden, output)
+        verdict = ""
+        if loss == "softmax-cross-entropy":
+            met = max(row["wall"], command) <= CLASSIFIER_TARGET
+            verdict = f"≤ {CLASSIFIER_TARGET:g} s: {'met' if met else 'MISSED'}"
+        print(
+            f"{loss:>22} {hidden:>8} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s "
+            f"{row['peak_mib']:>5.0f} {generic['cpu']:>10.2f}s {command:>7.2f}s  {verdict}"
+        )
+    print(f"load average after: {_load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 12, 16, 24, 32])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[4, 8, 12, 16, 24, 32])
     parser.add_argument("--naive", type=int, nargs="*", default=[3, 4])
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
         kind, size = arguments.worker
-        WORKERS[kind](int(size))
+        if kind == "classifier":
+            work_classifier(size)
+        else:
+            WORKERS[kind](int(size))
         return
-    report(arguments.sizes, arguments.naive)
+    if arguments.sizes or arguments.naive:
+        report(arguments.sizes, arguments.naive)
+    report_classifiers()
 
 
 if __name__ == "__main__":
