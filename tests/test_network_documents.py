@@ -150,7 +150,7 @@ def test_every_verdict_and_mark_is_read_off_a_check(relu: NetworkDerivation) -> 
     assert latex.count(r"$\checkmark$ holds") == len(relu.checks) == 7
     assert "NOT verified" not in latex
     assert "FAIL" not in latex
-    assert summary(relu).startswith("verified (m=2, k=2, hidden 2, n=2, activation relu")
+    assert summary(relu).startswith("verified (m=2, k=2, n=2, hidden 2 relu, output identity)")
     # The same network with a forgotten ⊙ σ′: each check that fails is said to fail, and only it.
     forgotten = replace(RULES, local=LocalRule(-1, derivative=False))
     wrong = derive_network(2, 2, (2,), 2, activation="sigmoid", rules=forgotten)
@@ -275,7 +275,7 @@ def test_derive_prints_the_network_document(capsys: pytest.CaptureFixture[str]) 
     code, out, err = run_cli(["derive", "--hidden", "2", "--activation", "relu"], capsys)
     assert code == 0
     assert out.startswith("% Gradients of the network X \\to A_{1} \\to H_{1} \\to A_{2}")
-    assert err.startswith("matgrad: verified (m=2, k=2, hidden 2, n=2, activation relu")
+    assert err.startswith("matgrad: verified (m=2, k=2, n=2, hidden 2 relu, output identity)")
     code, out, _ = run_cli(["derive", "--output-activation", "sigmoid", "-f", "markdown"], capsys)
     assert code == 0
     assert "X \\to A_{1} \\to H_{1}$" in out

@@ -452,10 +452,10 @@ def network_summary(derivation: NetworkDerivation) -> str:
     """The one line on stderr: the network, and the checks that held or failed."""
     network = derivation.network
     sizes = network.sizes
-    hidden = ",".join(str(width) for width in sizes.hidden) or "none"
+    hidden = ",".join(str(width) for width in sizes.hidden)
+    layers = f"hidden {hidden} {network.activation.name}" if hidden else "no hidden layer"
     where = (
-        f"m={sizes.m}, k={sizes.k}, hidden {hidden}, n={sizes.n}, "
-        f"activation {network.activation.name}, output {network.output_activation.name}"
+        f"m={sizes.m}, k={sizes.k}, n={sizes.n}, {layers}, output {network.output_activation.name}"
     )
     failed = [check.identity for check in derivation.checks if not check.holds]
     if failed:
