@@ -48,6 +48,11 @@ def verdict(claim: str, **network: object) -> tuple[bool, str | None]:
         ("dX = np.matmul(dA1, W1.T)", "dX = dA1 @ W1ᵀ"),
         ("db2 = G.sum(0)", "db2 = sum(G, axis=0)"),
         ("dH1 = delta @ W2.T", "dH1 = G @ W2ᵀ"),
+        ("dA1 = dH1 * np.heaviside(A1, 0)", "dA1 = dH1 * (A1 > 0)"),
+        ("dA1 = dH1 * (A1 > 0).astype(np.float32)", "dA1 = dH1 * (A1 > 0)"),
+        ("dA1 = dH1 * (A1 > 0).float()", "dA1 = dH1 * (A1 > 0)"),
+        ("dW2 = np.maximum(A1, 0).T @ G", "dW2 = relu(A1)ᵀ @ G"),
+        ("dW2 = np.maximum(0, A1).T @ G", "dW2 = relu(A1)ᵀ @ G"),
     ],
 )
 def test_claims_are_read(written: str, read: str) -> None:
@@ -72,6 +77,10 @@ def test_claims_are_read(written: str, read: str) -> None:
         ("dA1 = softmax(A1)", "softmax is not part of a network's claims", 6),
         ("dA1 = dH1 * relu'A1", "expected '(' after 'relu'", 17),
         ("dA1 = dH1 * eval(A1)", "unknown name 'eval'", 12),
+        ("dA1 = dZ1", "A1 is layer 1's pre-activation here (dA1 its gradient)", 6),
+        ("dA1 = np.heaviside(A1, 1)", "give 0 as its second argument", 9),
+        ("dA1 = np.maximum(A1, H1)", "give 0 as one of its arguments", 9),
+        ("dA1 = (A1 > 0).astype(str)", "expected a number type such as float", 22),
     ],
 )
 def test_bad_claims_are_refused_with_a_caret(claim: str, message: str, position: int) -> None:

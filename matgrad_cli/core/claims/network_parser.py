@@ -109,6 +109,8 @@ class _NetworkParser(_Parser):
         activation = self._activation_word(token)
         if activation is not None:
             return self._applied_activation(token, *activation)
+        if token.text in ("heaviside", "maximum") and self._at("(", ahead=1):
+            return self._two_argument_function(token)
         function = spellings.FUNCTIONS.get(token.text)
         if function == "softmax":
             raise self._fail("softmax is not part of a network's claims", token)
@@ -133,6 +135,12 @@ class _NetworkParser(_Parser):
         known = [*self._names.matrices, "G", *ACTIVATION_WORDS]
         near = [name for name in known if name.lower() == word.lower()]
         hint = f"; names are case-sensitive, did you mean '{near[0]}'?" if near else ""
+        layer = word.removeprefix("d")[1:]
+        if word.removeprefix("d")[:1] in ("Z", "z") and layer.isdigit():
+            hint = (
+                f"; A{layer} is layer {layer}'s pre-activation here (dA{layer} its gradient) "
+                f"and H{layer} = σ(A{layer}) its activation"
+            )
         return f"unknown name {quote(word)} (names: {self._names.listed()}{hint})"
 
     def _activation_word(self, token: Token) -> tuple[str, bool] | None:
@@ -167,6 +175,54 @@ class _NetworkParser(_Parser):
         node = tree.Applied(arg, span, name, derivative)
         return node, self._grown(height + 1, token)
 
+    def _two_argument_function(self, token: Token) -> Parsed:
+        """NumPy's ``heaviside(A1, 0)``, the step with the value 0 at 0 (relu′), and
+        ``maximum(A1, 0)`` or ``maximum(0, A1)``, relu."""
+        self._advance()
+        opening = self._advance()
+        self._enter(opening)
+        first, height = self._expression()
+        self._expect(",", f"{token.text} takes two arguments, as in {token.text}(A1, 0)")
+        second, other_height = self._expression()
+        close = self._expect(")", f"expected ')' to close '{token.text}('")
+        self._leave()
+        span = Span(token.start, close.end)
+        zero = [_is_zero(first), _is_zero(second)]
+        node: Node
+        if token.text == "heaviside":
+            if not zero[1]:
+                raise self._fail(
+                    "heaviside(A1, 0) is relu′, which is 0 at 0: give 0 as its second argument",
+                    token,
+                )
+            node = tree.Positive(first, span)
+        elif zero[0] != zero[1]:
+            node = tree.Applied(second if zero[0] else first, span, "relu")
+        else:
+            raise self._fail("maximum(A1, 0) is relu; give 0 as one of its arguments", token)
+        return node, self._grown(max(height, other_height) + 1, token)
+
+    def _attribute(self, node: Node) -> Node:
+        """The single layer's attributes and methods, and the conversions of a step to numbers
+        that change nothing here: ``.float()``, ``.double()``, ``.astype(float)``."""
+        word = self._peek(1)
+        if word.kind == "name" and word.text in _CONVERSIONS and self._at("(", ahead=2):
+            self._index += 3
+            if word.text == "astype" and not self._at(")"):
+                self._expect_type()
+            end = self._expect(")", f"expected ')' to close '.{word.text}('").end
+            return replace(node, span=Span(node.span.start, end))
+        return super()._attribute(node)
+
+    def _expect_type(self) -> None:
+        """``float``, ``int``, ``np.float32``, …: a number type, for ``.astype(…)``."""
+        while self._peek().text in spellings.PREFIX_WORDS and self._at(".", ahead=1):
+            self._index += 2
+        token = self._peek()
+        if token.kind != "name" or not token.text.startswith(("float", "int", "double")):
+            raise self._fail("expected a number type such as float", token)
+        self._advance()
+
     def _group(self, opening: Token) -> Parsed:
         """``( … )``, ``{ … }``, or the step ``(A1 > 0)``: 1 where positive, 0 elsewhere."""
         closing = ")" if opening.text == "(" else "}"
@@ -184,6 +240,14 @@ class _NetworkParser(_Parser):
         close = self._expect(closing, f"expected {quote(closing)} to close {quote(opening.text)}")
         self._leave()
         return replace(inner, span=Span(opening.start, close.end)), height
+
+
+#: Methods that turn a step's truth values into numbers, which they already are here.
+_CONVERSIONS = frozenset({"float", "double", "astype"})
+
+
+def _is_zero(node: Node) -> bool:
+    return isinstance(node, tree.Number) and node.value == 0
 
 
 def parse_network_claim(text: str, names: NetworkNames, dialect: Dialect = "numpy") -> NetworkClaim:
