@@ -157,6 +157,21 @@ CASES: dict[str, list[str]] = {
     "jacobian-columns-3x2x1-text": [
         "jacobian", "-m", "3", "-k", "2", "-n", "1", "--samples", "columns", "-f", "text",
     ],
+    # prove and jacobian for a network: the recursion for every size, each layer's Jacobians
+    **{f"prove-network-sigmoid-{f}": ["prove", "--hidden", "2", "--activation", "sigmoid",
+                                      "-f", f] for f in _FORMATS},
+    "prove-network-relu-output-tanh-text": [
+        "prove", "--hidden", "3", "--activation", "relu", "--output-activation", "tanh", "-f",
+        "text",
+    ],
+    **{f"jacobian-network-relu-{f}": ["jacobian", "--hidden", "2", "--activation", "relu",
+                                      "-k", "3", "-f", f] for f in _FORMATS},
+    "jacobian-network-sigmoid-denominator-text": [
+        "jacobian", "--hidden", "2", "--activation", "sigmoid", "--layout", "denominator", "-f",
+        "text",
+    ],
+    "jacobian-network-too-large": ["jacobian", "--hidden", "20", "-m", "20", "-k", "20", "-n",
+                                   "20"],
     # a web page and slides: derive at two sizes and losses, one page of every other kind
     **{f"derive-2x2x2-{f}": ["derive", "-f", f] for f in ("html", "beamer")},
     **{f"derive-3x2x4-softmax-{f}": ["derive", "-m", "3", "-k", "2", "-n", "4", "--loss",
