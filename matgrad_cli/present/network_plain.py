@@ -83,6 +83,11 @@ class Namer:
             self._sigmoids = [
                 (engine.expand(engine.substitute(e, mapping)), h) for e, h in self._sigmoids
             ]
+        #: Each sigmoid's argument (named and expanded) by its first term.
+        self._by_first: dict[Any, list[tuple[Any, Any]]] = {}
+        for argument, value in self._sigmoids:
+            first = min(_addends(argument), key=str)
+            self._by_first.setdefault(first, []).append((argument, value))
 
     def named(self, value: Any) -> Any:
         """``value`` with every activation's value and derivative named (a SymPy expression)."""
@@ -108,15 +113,29 @@ class Namer:
         return engine.substitute(value, engine.mapping(replaced)) if replaced else value
 
     def _exponent_product(self, exponent: Any) -> Any:
+        """∏ (1 − h)/h over the arguments −e the expanded ``exponent`` is the sum of (h/(1 − h)
+        for +e), or None when it is not such a sum. Each argument is found by its first term."""
         rest, product = self._engine.expand(exponent), 1
-        for argument, value in self._sigmoids:
-            for sign, factor in ((-1, (1 - value) / value), (1, value / (1 - value))):
+        while _terms(rest):
+            for term in _addends(rest):
+                found = self._take(rest, term)
+                if found is not None:
+                    rest, factor = found
+                    product = product * factor
+                    break
+            else:
+                return None
+        return product
+
+    def _take(self, rest: Any, term: Any) -> tuple[Any, Any] | None:
+        """``rest`` without a whole argument ±e whose first term is ``term``, and the factor
+        exp(±e) is named by; None when there is none."""
+        for sign, key in ((1, term), (-1, -term)):
+            for argument, value in self._by_first.get(key, ()):
                 remaining = rest - sign * argument
                 if _terms(remaining) == _terms(rest) - _terms(argument):
-                    rest, product = remaining, product * factor
-                    break
-            if _terms(rest) == 0:
-                return product
+                    factor = value / (1 - value) if sign == 1 else (1 - value) / value
+                    return remaining, factor
         return None
 
     def text(self, value: Any) -> str:
@@ -200,6 +219,11 @@ def _terms(expr: Any) -> int:
     if getattr(expr, "is_Add", False):
         return len(expr.args)
     return 0 if expr == 0 else 1
+
+
+def _addends(expr: Any) -> tuple[Any, ...]:
+    """The terms of a sum (the expression itself when it is not a sum)."""
+    return tuple(expr.args) if getattr(expr, "is_Add", False) else (expr,)
 
 
 def _exponentials(engine: Engine, expr: Any) -> list[tuple[Any, Any]]:

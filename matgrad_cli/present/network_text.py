@@ -21,7 +21,7 @@ from ..core.engine import get_engine
 from ..core.network import affine
 from ..errors import SizeError
 from . import terminal as ui
-from .limits import FORWARD_LIST, FULL_TERMS
+from .limits import FORWARD_LIST, FULL_TERMS, SUM_TERMS
 from .network_plain import FUNCTION_NAMES, Namer, entry, superscript
 from .notation import dimensions, elide, matrix_cells
 
@@ -268,9 +268,19 @@ def _entry_name(name: str, index: tuple[int, int]) -> str:
     return f"∂L/∂{entry(letter, layer, index[1:] if letter == 'b' else index)}"
 
 
-def _form_terms(namer: Namer, form: Any) -> list[str]:
+def _form_terms(namer: Namer, form: Any, full: bool) -> list[str]:
+    """The terms g_{p,q}·factor of an entry, elided as ``elide`` does: only the terms shown are
+    written (naming a factor is the costly part)."""
+    pairs = list(form)
+    shown: list[int | None] = list(range(len(pairs)))
+    if not full and len(pairs) > SUM_TERMS:
+        shown = [0, 1, None, len(pairs) - 1]
     terms = []
-    for (p, q), factor in form:
+    for number in shown:
+        if number is None:
+            terms.append("⋯")
+            continue
+        (p, q), factor = pairs[number]
         upstream = entry("g", None, (p, q))
         named = namer.named(factor)
         if named == 1:
@@ -299,9 +309,9 @@ def _gradient(
 
     def show(number: int) -> list[RenderableType]:
         i, j = flat[number]
-        terms = _form_terms(namer, forms.entries[i][j])
+        terms = _form_terms(namer, forms.entries[i][j], full)
         lhs = _entry_name(name, (i + 1, j + 1))
-        return [ui.Equation("  ", lhs, elide(terms, full), lhs_width=width)]
+        return [ui.Equation("  ", lhs, terms, lhs_width=width)]
 
     yield ui.Listing(len(flat), show, full=full)
     check = _check_of(derivation, name)
