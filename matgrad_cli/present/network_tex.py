@@ -354,14 +354,12 @@ def rule_latex(name: str, rules: BackwardRules, network: Network, display: bool 
     if letter == "b":
         return product_latex(rules.bias, layer, display)
     depth = network.depth
+    if layer == depth and not network.output_activated:
+        return "G"  # where the recursion starts
     if layer == depth:
-        top = matrix_name(network.output_name[0], depth)
+        top = matrix_name("H", depth)
         upstream = tex.grad(top) if display else tex.slashed(top)
-        return (
-            local_latex(rules.output, upstream, depth, network)
-            if network.output_activated
-            else upstream
-        )
+        return local_latex(rules.output, upstream, depth, network)
     inner = rf"\left({product_latex(rules.inputs, layer + 1, display)}\right)"
     return local_latex(rules.local, inner, layer + 1, network)
 
