@@ -37,7 +37,7 @@ CASES: dict[str, list[str]] = {
     # derive for a network: two relu layers in every document format, one layer with a sigmoid,
     # three tanh layers, and a leaky relu without bias at a size where matrices are elided
     **{f"derive-network-relu-{f}": ["derive", "--hidden", "2", "--activation", "relu", "-f", f]
-       for f in ("latex", "markdown", "html", "beamer")},
+       for f in ("latex", "markdown", "html", "beamer", "text", "json")},
     "derive-network-relu-standalone": [
         "derive", "--hidden", "2", "--activation", "relu", "--standalone",
     ],
@@ -49,6 +49,15 @@ CASES: dict[str, list[str]] = {
         "derive", "-m", "7", "-k", "3", "-n", "2", "--hidden", "7", "--activation", "leaky-relu",
         "--slope", "0.05", "--no-bias",
     ],
+    # the terminal view and JSON: one layer with a sigmoid, elided lists, a concrete loss
+    "derive-network-sigmoid-output-text": ["derive", "--output-activation", "sigmoid", "-f", "text"],
+    "derive-network-leaky-no-bias-7x3x2-text": [
+        "derive", "-m", "7", "-k", "3", "-n", "2", "--hidden", "7", "--activation", "leaky-relu",
+        "--slope", "0.05", "--no-bias", "-f", "text",
+    ],
+    **{f"derive-network-squared-error-{f}": ["derive", "--hidden", "2", "--activation", "tanh",
+                                             "--loss", "squared-error", "-f", f]
+       for f in ("text", "json")},
     # derive with samples as columns (A = WX + b1ᵀ), at a size where a transposed slip shows
     **{f"derive-columns-2x3x4-{f}": ["derive", "-m", "2", "-k", "3", "-n", "4", "--samples",
                                      "columns", "-f", f]
