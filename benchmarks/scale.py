@@ -556,7 +556,15 @@ What is measured:
 
 
 def write_docs(report: list[str], machine: list[str], command: str) -> None:
-    """Write docs/benchmarks.md: what is measured, the machine, the tables, how to run."""
+    """Write docs/benchmarks.md: what is measured, the machine, the tables, how to run; the
+    section of benchmarks/scale_networks.py (``## Networks``) is kept as it is."""
+    networks = ""
+    if DOCS.exists():
+        previous = DOCS.read_text(encoding="utf-8")
+        start = previous.find("## Networks\n")
+        if start >= 0:
+            end = previous.find("\n## ", start + 1)
+            networks = (previous[start:end] if end >= 0 else previous[start:]).rstrip() + "\n"
     text = "\n".join(
         [
             DOC_INTRO,
@@ -567,6 +575,7 @@ def write_docs(report: list[str], machine: list[str], command: str) -> None:
             "## Results",
             "",
             *report,
+            *([networks] if networks else []),
             "## How to run",
             "",
             "```sh",

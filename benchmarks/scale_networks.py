@@ -18,6 +18,7 @@ target counts the slower of the two.
     .venv/bin/python benchmarks/scale_networks.py                  # N = 4, 8, 12, 16, 24, 32
     .venv/bin/python benchmarks/scale_networks.py --sizes 8 16     # other sizes
     .venv/bin/python benchmarks/scale_networks.py --sizes --naive  # the classifiers alone
+    .venv/bin/python benchmarks/scale_networks.py --write-docs     # and docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -127,6 +128,49 @@ def work_naive(size: int) -> None:
     os._exit(_print(row))
 
 
+#: Every line of the report, for --write-docs.
+_REPORT: list[str] = []
+DOCS = ROOT / "docs" / "benchmarks.md"
+#: The heading of this script's section of docs/benchmarks.md (benchmarks/scale.py keeps it).
+SECTION = "## Networks"
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+    _REPORT.append(line)
+
+
+def write_docs(command: str) -> None:
+    """Put the report in docs/benchmarks.md as its SECTION, replacing the one there (before
+    ``## How to run``, which benchmarks/scale.py writes last)."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = "\n".join(
+        [
+            SECTION,
+            "",
+            "Two-layer networks and the classifiers, measured by `benchmarks/scale_networks.py`"
+            " (each size in a fresh process; wall time suffers most from a loaded machine, so the"
+            " load average is printed with the figures):",
+            "",
+            "```text",
+            *_REPORT,
+            "```",
+            "",
+            f"This section was written by `{command}`.",
+            "",
+            "",
+        ]
+    )
+    start = text.find(SECTION + "\n")
+    if start >= 0:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        place = text.find("## How to run")
+        text = text[:place] + section + text[place:] if place >= 0 else text + "\n" + section
+    DOCS.write_text(text, encoding="utf-8")
+
+
 def _print(row: dict[str, Any]) -> int:
     print(json.dumps(row), flush=True)
     return 0
@@ -149,9 +193,9 @@ def _load() -> str:
 
 
 def report(sizes: list[int], naive_sizes: list[int]) -> None:
-    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
-    print("two layers, generic σ, generic loss, m = k = h = n = N, fully verified")
-    print(
+    _out(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    _out("two layers, generic σ, generic loss, m = k = h = n = N, fully verified")
+    _out(
         f"{'N':>4} {'wall':>9} {'cpu':>9} {'peak MiB':>9} {'entries':>9} "
         f"{'layer cpu':>10} {'ratio':>7}  target"
     )
@@ -166,7 +210,7 @@ def report(sizes: list[int], naive_sizes: list[int]) -> None:
         if target is not None:
             met = network["wall"] <= target and network["peak_mib"] <= MEMORY_TARGET_MIB
             verdict = f"≤ {target:g} s: {'met' if met else 'MISSED'} (cpu {network['cpu']:.2f} s)"
-        print(
+        _out(
             f"{size:>4} {network['wall']:>8.2f}s {network['cpu']:>8.2f}s "
             f"{network['peak_mib']:>9.0f} {network['entries']:>9} {layer['cpu']:>9.3f}s "
             f"{network['cpu'] / max(layer['cpu'], 1e-9):>7.1f}  {verdict}"
@@ -174,14 +218,14 @@ def report(sizes: list[int], naive_sizes: list[int]) -> None:
     fitted = [row for row in rows if row["N"] >= 8]
     if len(fitted) >= 2:
         exponent = fit_exponent([row["N"] for row in fitted], [row["cpu"] for row in fitted])
-        print(f"fitted cost exponent (cpu time against N, N ≥ 8): {exponent:.2f}")
+        _out(f"fitted cost exponent (cpu time against N, N ≥ 8): {exponent:.2f}")
     for size in naive_sizes:
         naive, network = _fresh("naive", size), _fresh("network", size)
-        print(
+        _out(
             f"naive sympy.diff of the whole L at N = {size}: {naive['cpu']:.2f} s cpu, "
             f"matgrad {network['cpu']:.3f} s cpu (×{naive['cpu'] / network['cpu']:.0f})"
         )
-    print(f"load average after: {_load()}")
+    _out(f"load average after: {_load()}")
 
 
 def _command_wall(loss: str, hidden: str, output: str) -> float:
@@ -199,9 +243,9 @@ def _command_wall(loss: str, hidden: str, output: str) -> float:
 
 def report_classifiers() -> None:
     m, k, h, n = CLASSIFIER
-    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
-    print(f"classifiers, m = {m}, k = {k}, h = {h}, n = {n}, fully verified")
-    print(
+    _out(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    _out(f"classifiers, m = {m}, k = {k}, h = {h}, n = {n}, fully verified")
+    _out(
         f"{'loss':>22} {'hidden':>8} {'wall':>8} {'cpu':>8} {'MiB':>5} {'generic cpu':>11} "
         f"{'command':>8}  target"
     )
@@ -215,11 +259,11 @@ def report_classifiers() -> None:
         if loss == "softmax-cross-entropy":
             met = max(row["wall"], command) <= CLASSIFIER_TARGET
             verdict = f"≤ {CLASSIFIER_TARGET:g} s: {'met' if met else 'MISSED'}"
-        print(
+        _out(
             f"{loss:>22} {hidden:>8} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s "
             f"{row['peak_mib']:>5.0f} {generic['cpu']:>10.2f}s {command:>7.2f}s  {verdict}"
         )
-    print(f"load average after: {_load()}")
+    _out(f"load average after: {_load()}")
 
 
 def main() -> None:
@@ -227,6 +271,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[4, 8, 12, 16, 24, 32])
     parser.add_argument("--naive", type=int, nargs="*", default=[3, 4])
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--write-docs", action="store_true", help="and rewrite its section of docs/benchmarks.md"
+    )
     arguments = parser.parse_args()
     if arguments.worker:
         kind, size = arguments.worker
@@ -238,6 +285,8 @@ def main() -> None:
     if arguments.sizes or arguments.naive:
         report(arguments.sizes, arguments.naive)
     report_classifiers()
+    if arguments.write_docs:
+        write_docs("benchmarks/scale_networks.py " + " ".join(sys.argv[1:]))
 
 
 if __name__ == "__main__":
