@@ -49,6 +49,12 @@ def verdict(claim: str, **network: object) -> tuple[bool, str | None]:
         ("db2 = G.sum(0)", "db2 = sum(G, axis=0)"),
         ("dH1 = delta @ W2.T", "dH1 = G @ W2ᵀ"),
         ("dA1 = dH1 * np.heaviside(A1, 0)", "dA1 = dH1 * (A1 > 0)"),
+        (
+            "\\frac{\\partial L}{\\partial W_1} = X^\\top ((G W_2^\\top) \\odot \\sigma'(A_1))",
+            "dW1 = Xᵀ @ (G @ W2ᵀ * σ'(A1))",
+        ),
+        ("dW_{1} = X^T dA_{1}", "dW1 = Xᵀ @ dA1"),
+        ("\\nabla_{W_2} L = H_1^T G", "dW2 = H1ᵀ @ G"),
         ("dA1 = dH1 * (A1 > 0).astype(np.float32)", "dA1 = dH1 * (A1 > 0)"),
         ("dA1 = dH1 * (A1 > 0).float()", "dA1 = dH1 * (A1 > 0)"),
         ("dW2 = np.maximum(A1, 0).T @ G", "dW2 = relu(A1)ᵀ @ G"),

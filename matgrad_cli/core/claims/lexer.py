@@ -174,6 +174,8 @@ class _Lexer:
             return self._add("symbol", spellings.COMMAND_SYMBOLS[name], start, end)
         if name in spellings.COMMAND_NAMES:
             return self._add("name", spellings.COMMAND_NAMES[name], start, end)
+        if self.network and name == "sigma":
+            return self._add("name", "σ", start, end)
         if name in spellings.COMMAND_FONTS:
             return self._font(name, start, end)
         raise self.fail(f"unknown LaTeX command {quote(source[start:end])}", start)

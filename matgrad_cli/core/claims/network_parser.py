@@ -11,6 +11,7 @@ text is read by this code alone and never handed to Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from ...errors import ClaimSyntaxError
@@ -44,6 +45,7 @@ class _NetworkParser(_Parser):
     def __init__(self, source: str, dialect: Dialect, names: NetworkNames) -> None:
         CallParser.__init__(self, source, dialect, "rows", network=True)
         self._names = names
+        self._tokens = _subscripts_joined(self._tokens)
         self._gradient_words = names.gradient_words()
         self._gradient_of = names.matrices
         self._target_name = ""
@@ -241,6 +243,33 @@ class _NetworkParser(_Parser):
         self._leave()
         return replace(inner, span=Span(opening.start, close.end)), height
 
+
+_SUBSCRIPTED = re.compile(r"(d?[A-Za-z]+)_(\d+)")
+
+
+def _subscripts_joined(tokens: list[Token]) -> list[Token]:
+    """A layer written as a subscript, ``W_1``, ``dA_1`` or ``W_{1}``, read as ``W1``."""
+    joined: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        found = _SUBSCRIPTED.fullmatch(token.text) if token.kind == "name" else None
+        braced = [t.kind == k for t, k in zip(tokens[index : index + 4], _BRACED, strict=False)]
+        if found is not None:
+            token = Token("name", found[1] + found[2], token.start, token.end)
+        elif token.kind == "name" and token.text.endswith("_") and len(braced) == 4 and all(braced):
+            digits = tokens[index + 2].text
+            if tokens[index + 1].text == "{" and tokens[index + 3].text == "}" and digits.isdigit():
+                last = tokens[index + 3]
+                token = Token("name", token.text[:-1] + digits, token.start, last.end)
+                index += 3
+        joined.append(token)
+        index += 1
+    return joined
+
+
+#: The kinds of the tokens of ``W_{1}``: the name with its underscore, ``{``, the layer, ``}``.
+_BRACED = ("name", "symbol", "number", "symbol")
 
 #: Methods that turn a step's truth values into numbers, which they already are here.
 _CONVERSIONS = frozenset({"float", "double", "astype"})
