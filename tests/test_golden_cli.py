@@ -50,7 +50,9 @@ CASES: dict[str, list[str]] = {
         "--slope", "0.05", "--no-bias",
     ],
     # the terminal view and JSON: one layer with a sigmoid, elided lists, a concrete loss
-    "derive-network-sigmoid-output-text": ["derive", "--output-activation", "sigmoid", "-f", "text"],
+    "derive-network-sigmoid-output-text": [
+        "derive", "--output-activation", "sigmoid", "-f", "text",
+    ],
     "derive-network-leaky-no-bias-7x3x2-text": [
         "derive", "-m", "7", "-k", "3", "-n", "2", "--hidden", "7", "--activation", "leaky-relu",
         "--slope", "0.05", "--no-bias", "-f", "text",
