@@ -346,3 +346,34 @@ def test_every_kind_of_sheet_fits_the_page_and_renders_as_a_web_page(
     result = run_pdflatex(render(solutions, "latex", standalone=True), tmp_path, "s")
     assert result.returncode == 0, result.stdout[-2000:]
     assert "Overfull" not in (tmp_path / "s.log").read_text(encoding="latin-1")
+
+
+@pytest.mark.parametrize("key", ["two-layer relu", "one layer with a sigmoid", "linear network"])
+def test_every_answer_as_a_claim_is_judged_correct_by_matgrad_check(
+    key: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    network = _network(key)
+    claims = {
+        claim
+        for solution in solve_network_problems(make_network_problems(3, 6, network))
+        for expanded in (True, False)
+        for claim in step_claims(solution, expanded)
+    }
+    assert claims
+    for claim in sorted(claims):
+        code, out, err = run(["check", *network.options().split(), claim], capsys)
+        assert code == 0, (claim, out, err)
+        assert "correct" in out
+
+
+def test_a_sheets_answer_with_a_forgotten_derivative_is_judged_wrong(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The end-to-end check is not vacuous: the answer without its ⊙ σ′ is wrong."""
+    network = _network("two-layer relu")
+    problem = next(p for p in make_network_problems(3, 7, network) if p.target == "W1")
+    claim = step_claims(solve_network(problem))[-1]
+    wrong = claim.replace(" * relu'(A1)", "")
+    assert wrong != claim
+    code, _, _ = run(["check", *network.options().split(), wrong], capsys)
+    assert code == 1
