@@ -10,6 +10,7 @@ compared with its backward rule. In the matrices σ(aℓ_i_j) is written hℓ_{i
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -111,12 +112,14 @@ def _identity_latex(text: str) -> str:
         "∂L/∂", r"\partial L/\partial "
     )
     latex = latex.replace(" · ", r" \cdot ").replace("⊙", r"\odot")
+    latex = re.sub(r"(?<![A-Za-z0-9])1ᵀ", r"\\mathbf{1}ᵀ", latex)  # the ones, not H1ᵀ
     return _formula_latex(latex)
 
 
 def _check_words(check: NetworkJacobianCheck) -> str:
     if check.holds:
-        return f"holds at all {check.entries_checked} entries"
+        count = check.entries_checked
+        return "holds at its one entry" if count == 1 else f"holds at all {count} entries"
     if check.shape != check.claimed_shape:
         return "does NOT hold: the shapes differ"
     return f"does NOT hold at {check.mismatch_count} of {check.entries_checked} entries"

@@ -10,6 +10,7 @@ the JSON.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,6 +139,7 @@ def expr_text(expr: Any) -> str:
 def rule_latex(text: str) -> str:
     """A rule as network_matrix words it (∂L/∂A2 · W2ᵀ, ∂L/∂H1 ⊙ σ′(A1)) in LaTeX."""
     latex = text
+    latex = re.sub(r"(?<![A-Za-z0-9])1ᵀ", r"\\mathbf{1}ᵀ", latex)  # the ones, not H1ᵀ
     for plain, tex in (("ᵀ", "^\\top"), (" · ", r" \cdot "), ("⊙", r"\odot"), ("σ′", r"\sigma'")):
         latex = latex.replace(plain, tex)
     for letter in "AH":
