@@ -105,6 +105,15 @@ def test_the_entries_name_the_forward_pass() -> None:
     assert "a¹₁,₁ = x₁,₁ w¹₁,₁ + b¹₁" in text
 
 
+def test_each_gradient_is_assembled_when_it_fits() -> None:
+    text = _text(activation="relu")
+    assert "  ∂L/∂b2 = [g₁,₁ + g₂,₁   g₁,₂ + g₂,₂]" in text
+    assert "It is compared entry by entry with 1ᵀ · ∂L/∂A2" in text
+    narrow = _text(width=40, activation="relu")  # too wide for 40 columns: said, not set
+    assert "∂L/∂W2 = ⎡" not in narrow
+    assert "Assembled in the shape of W2 and" in narrow
+
+
 def test_sigmoid_entries_are_written_with_h() -> None:
     """The CAS's exponentials, merged across layers, are written back as h(1 − h) factors."""
     text = _text(activation="sigmoid", output_activation="sigmoid", hidden=(2, 2))

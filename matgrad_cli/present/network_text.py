@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from ..core.activations import Activation, Identity, LeakyRelu, Relu
 from ..core.engine import get_engine
@@ -315,12 +315,35 @@ def _gradient(
 
     yield ui.Listing(len(flat), show, full=full)
     check = _check_of(derivation, name)
-    if check is not None:
-        yield ui.prose(
-            f"Assembled in the shape of {name} and compared entry by entry with "
-            f"{check.formula}, the backward formula multiplied out independently:"
-        )
+    cells = matrix_cells(
+        rows, cols, lambda i, j: " + ".join(_form_terms(namer, forms.entries[i][j], False)), full
+    )
+    label = f"∂L/∂{name} = "
+    yield Assembled(name, ui.labelled(label, ui.matrix_block(cells)), check)
     yield from _verdict(check, namer, name)
+
+
+class Assembled:
+    """The gradient assembled in its shape, as a matrix when it fits the width (else only said),
+    and what it is compared with."""
+
+    def __init__(self, name: str, block: ui.Block, check: Check | None) -> None:
+        self.name, self.block, self.check = name, block, check
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        against = ""
+        if self.check is not None:
+            against = (
+                f" compared entry by entry with {self.check.formula}, the backward formula "
+                "multiplied out independently"
+            )
+        if 2 + self.block.width > options.max_width:
+            yield ui.prose(f"Assembled in the shape of {self.name} and{against}:")
+            return
+        yield ui.prose(f"Assembled in the shape of {self.name}:")
+        yield ui.Figure(self.block, indent=2)
+        if against:
+            yield ui.prose(f"It is{against}:")
 
 
 def _upstream(network: Network, layer: int) -> Iterator[RenderableType]:
