@@ -4,60 +4,51 @@ the symbolic limits (said on stderr), as the single layer does."""
 from __future__ import annotations
 
 import sys
+from typing import Any
 
-from ..core.layer import Sizes
 from ..errors import InputError, SizeError
 from .deliver import conclude, deliver, prepare_output
-from .options import NetworkChoice
 
 
 def numeric_network_route(
-    network: NetworkChoice,
-    sizes: Sizes,
+    shape: tuple[int, int, tuple[int, ...], int],
+    chosen: dict[str, Any],
     *,
-    bias: bool,
-    output_format: str,
-    standalone: bool,
-    output: str | None,
-    force: bool,
     engine: str | None,
-    loss: str,
     numeric: bool,
     seed: int,
+    to: tuple[str, bool, str | None, bool],
 ) -> None:
-    """Run and deliver the numeric check when it is asked for (``numeric``) or when the network
-    is above the symbolic limits; return, doing nothing, when the symbolic derivation takes it.
-    Sizes beyond the numeric limits too are refused with one line naming both limits."""
+    """Run and deliver the numeric check of the network of ``shape`` (m, k, the hidden widths,
+    n) and ``chosen`` (activation, output_activation, bias, slope, loss) when it is asked for
+    (``numeric``) or when the network is above the symbolic limits; return, doing nothing, when
+    the symbolic derivation takes it. ``to`` is (format, standalone, -o, --force). Sizes beyond
+    the numeric limits too are refused with one line naming both limits."""
     from ..core.engine import get_engine
     from ..core.network_derive import network_description
     from ..core.numeric_activations import is_exact
     from ..core.numeric_network import numeric_network, numeric_verify_network
 
-    arguments = {
-        "activation": network.activation,
-        "output_activation": network.output_activation,
-        "bias": bias,
-        "slope": network.slope,
-    }
-    engine_name = get_engine(engine).name
-    described = (sizes.m, sizes.k, network.hidden, sizes.n)
+    arguments = {name: value for name, value in chosen.items() if name != "loss"}
+    loss, engine_name = chosen["loss"], get_engine(engine).name
     if not numeric:
         try:
-            network_description(*described, engine=engine_name, **arguments)
+            network_description(*shape, engine=engine_name, **arguments)
             return
         except SizeError as refusal:
             # The sizes, activations and slope are checked again against the numeric limits;
             # a refusal there names both limits.
-            checked = numeric_network(*described, engine=engine_name, **arguments)
+            checked = numeric_network(*shape, engine=engine_name, **arguments)
             _refuse_loss(loss, f"the network is above the symbolic limit ({refusal})")
             layers = range(1, checked.depth + 1)
             exact = all(is_exact(checked.activation_of(layer)) for layer in layers)
             sys.stderr.write(_switch_notice(str(refusal), exact))
     else:
-        numeric_network(*described, engine=engine_name, **arguments)
+        numeric_network(*shape, engine=engine_name, **arguments)
         _refuse_loss(loss, "--numeric")
+    output_format, standalone, output, force = to
     destination = prepare_output(output, output_format, force)
-    result = numeric_verify_network(*described, seed=seed, **arguments)  # type: ignore[arg-type]
+    result = numeric_verify_network(*shape, seed=seed, **arguments)
     deliver(result, output_format, destination, force, standalone=standalone)
     conclude(result, result.verified)
 

@@ -3,6 +3,8 @@ derivation, checked and delivered as the single layer's is."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..core.layer import Sizes
 from ..errors import InputError
 from .deliver import conclude, deliver, prepare_output
@@ -35,49 +37,24 @@ def derive_network_command(
 
     if sections is not None or brief:
         raise InputError("--sections and --brief shape the single layer's document")
+    shape = (sizes.m, sizes.k, network.hidden, sizes.n)
+    chosen: dict[str, Any] = {
+        "activation": network.activation,
+        "output_activation": network.output_activation,
+        "bias": bias,
+        "slope": network.slope,
+        "loss": loss,
+    }
     # With --numeric, or above the symbolic limits, the numeric check runs and ends the command.
-    numeric_network_route(
-        network,
-        sizes,
-        bias=bias,
-        output_format=output_format,
-        standalone=standalone,
-        output=output,
-        force=force,
-        engine=engine,
-        loss=loss,
-        numeric=numeric,
-        seed=seed,
-    )
+    delivery = (output_format, standalone, output, force)
+    numeric_network_route(shape, chosen, engine=engine, numeric=numeric, seed=seed, to=delivery)
     # Every argument is checked before the output file is prepared or any work is done.
-    description = network_description(
-        sizes.m,
-        sizes.k,
-        network.hidden,
-        sizes.n,
-        activation=network.activation,
-        output_activation=network.output_activation,
-        bias=bias,
-        engine=get_engine(engine).name,
-        slope=network.slope,
-        loss=loss,
-    )
+    description = network_description(*shape, engine=get_engine(engine).name, **chosen)
     if full:
         from ..present.limits import require_network_full_fits
 
         require_network_full_fits(description.sizes.work, output_format)
     destination = prepare_output(output, output_format, force)
-    derivation = derive_network(
-        sizes.m,
-        sizes.k,
-        network.hidden,
-        sizes.n,
-        activation=network.activation,
-        output_activation=network.output_activation,
-        bias=bias,
-        engine=engine,
-        slope=network.slope,
-        loss=loss,
-    )
+    derivation = derive_network(*shape, engine=engine, **chosen)
     deliver(derivation, output_format, destination, force, standalone=standalone, full=full)
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
