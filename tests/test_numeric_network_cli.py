@@ -121,3 +121,23 @@ def test_refusals_are_one_line_and_write_nothing(
     for text in expected:
         assert text in err
     assert not target.exists()
+
+
+def test_the_json_keys_are_those_json_md_documents(capsys: pytest.CaptureFixture[str]) -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "json.md").read_text("utf-8")
+    section = page[page.index("### The numeric check of a network") :]
+    section = section[: section.index("\n## ")]
+    args = ["derive", "--hidden", "2", "--activation", "leaky-relu", "--numeric", "-f", "json"]
+    data = json.loads(run(args, capsys)[1])
+    listed = (
+        '{"kind": "numeric-network", "method", "exact", "bound", "network", "seed",\n'
+        '"entry_range", "direction_range", "scaled", "polynomial", "verified", "checks"}'
+    )
+    assert listed in section
+    assert list(data) == [
+        "kind", "method", "exact", "bound", "network", "seed", "entry_range",
+        "direction_range", "scaled", "polynomial", "verified", "checks",
+    ]  # fmt: skip
+    for key in [*data["network"], *data["checks"][0]]:
+        assert f"`{key}`" in section, key
+    assert data["network"]["slope"] == "1/100"
