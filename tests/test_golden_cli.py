@@ -60,6 +60,19 @@ CASES: dict[str, list[str]] = {
     **{f"derive-network-squared-error-{f}": ["derive", "--hidden", "2", "--activation", "tanh",
                                              "--loss", "squared-error", "-f", f]
        for f in ("text", "json")},
+    # the numeric check of a network: asked for (exact figures, so the bytes are the same on
+    # every machine), above the symbolic limit by itself, and beyond both limits
+    **{f"numeric-network-relu-4x3x2-{f}": ["derive", "--hidden", "3", "--activation", "relu",
+                                           "-m", "4", "-k", "3", "-n", "2", "--numeric", "-f", f]
+       for f in _FORMATS},
+    "numeric-network-generic-two-hidden-text": [
+        "derive", "--hidden", "3,2", "--numeric", "--seed", "4", "-f", "text",
+    ],
+    "numeric-network-automatic-64-text": [
+        "derive", "--hidden", "64", "--activation", "leaky-relu", "-m", "64", "-k", "64",
+        "-n", "64", "-f", "text",
+    ],
+    "numeric-network-above-both-limits": ["derive", "--hidden", "2000", "--activation", "relu"],
     # derive with samples as columns (A = WX + b1ᵀ), at a size where a transposed slip shows
     **{f"derive-columns-2x3x4-{f}": ["derive", "-m", "2", "-k", "3", "-n", "4", "--samples",
                                      "columns", "-f", f]

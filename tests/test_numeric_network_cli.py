@@ -57,10 +57,11 @@ def test_numeric_is_offered_in_every_format(
     assert err.startswith("matgrad: verified by numeric check (verified interval enclosures")
 
 
+@pytest.mark.parametrize("activation", ["leaky-relu", "generic", "sigmoid"])
 def test_the_standalone_document_compiles(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    activation: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["derive", "--hidden", "3,2", "--activation", "leaky-relu", "--numeric", "--standalone"]
+    args = ["derive", "--hidden", "3,2", "--activation", activation, "--numeric", "--standalone"]
     code, out, _ = run(args, capsys)
     assert code == 0
     compiled = run_pdflatex(out, tmp_path, "numeric_network")

@@ -45,18 +45,18 @@ class Polynomial:
     @property
     def text(self) -> str:
         """The polynomial as plain text, e.g. ``σ(x) = 2 − x + 3x²``."""
-        return f"σ(x) = {_terms(self, '²')}"
+        return f"σ(x) = {_terms(self, '²', '−')}"
 
     @property
     def latex(self) -> str:
         """The polynomial in LaTeX."""
-        return f"\\sigma(x) = {_terms(self, '^2')}"
+        return f"\\sigma(x) = {_terms(self, '^2', '-')}"
 
 
-def _terms(poly: Polynomial, square: str) -> str:
-    text = str(poly.c0)
+def _terms(poly: Polynomial, square: str, minus: str) -> str:
+    text = str(poly.c0).replace("-", minus)
     for coefficient, power in ((poly.c1, "x"), (poly.c2, f"x{square}")):
-        sign = "−" if coefficient < 0 else "+"
+        sign = minus if coefficient < 0 else "+"
         magnitude = "" if abs(coefficient) == 1 else str(abs(coefficient))
         text += f" {sign} {magnitude}{power}"
     return text
