@@ -23,6 +23,7 @@ from ..core.activations import (
 )
 from ..core.engine import Engine, get_engine
 from ..core.network import forward_pass
+from .limits import SUM_TERMS
 from .notation import subscript
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ def entry(letter: str, layer: int | None, index: tuple[int, ...]) -> str:
 class Namer:
     """Writes a network's expressions in the view's notation (the module docstring)."""
 
-    def __init__(self, derivation: NetworkDerivation) -> None:
+    def __init__(self, derivation: NetworkDerivation, full: bool = False) -> None:
+        #: Long sums inside an expression are elided unless ``full``.
+        self.full = full
         self.network = network = derivation.network
         engine = self._engine = get_engine(derivation.engine)
         symbols = derivation.symbols
@@ -176,10 +179,17 @@ class Namer:
         return entry(letter, layer, index)
 
     def _sum(self, expr: Any) -> str:
+        """The terms with + and −; beyond SUM_TERMS (unless ``full``) the first two, ⋯ and the
+        last, so that a factor that is itself a long sum stays short."""
         terms = expr.as_ordered_terms()
-        text = self.pretty(terms[0])
-        for term in terms[1:]:
-            if term.could_extract_minus_sign():
+        shown: list[Any] = list(terms)
+        if not self.full and len(terms) > SUM_TERMS:
+            shown = [terms[0], terms[1], None, terms[-1]]
+        text = self.pretty(shown[0])
+        for term in shown[1:]:
+            if term is None:
+                text += " + ⋯"
+            elif term.could_extract_minus_sign():
                 text += " − " + self.pretty(-term)
             else:
                 text += " + " + self.pretty(term)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from ..core.activations import Activation, Identity, LeakyRelu, Relu
@@ -207,7 +208,7 @@ def _forward_listing(
         terms = sorted(_terms(entries[i][j]), key=_summation_index)
         lhs = entry("a", layer, (i + 1, j + 1))
         shown = [namer.text(term) for term in terms]
-        return [ui.Equation("  ", lhs, elide(shown, full), lhs_width=width)]
+        return [Entry("  ", lhs, elide(shown, full), lhs_width=width)]
 
     return ui.Listing(len(flat), show, full=full, limit=FORWARD_LIST)
 
@@ -219,6 +220,21 @@ def _summation_index(term: Any) -> tuple[int, str]:
         if parts[0].startswith("w") and len(parts) == 3:
             return (int(parts[1]), str(term))
     return (1 << 30, str(term))
+
+
+class Entry(ui.Equation):
+    """An equation broken before its + signs, or, when a term is wider than the console, at any
+    space, its lines hanging under the start of the right side."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        lines = self.lines(width)
+        if any(cell_len(text) > width for text in lines):
+            lhs = self.lhs + " " * (self.lhs_width - cell_len(self.lhs))
+            body = " + ".join(self.terms) or "0"
+            lines = ui.hanging_lines(f"{self.prefix}{lhs} = ", body, width)
+        for text in lines:
+            yield ui.line(text)
 
 
 def _terms(expr: Any) -> list[Any]:
@@ -311,7 +327,7 @@ def _gradient(
         i, j = flat[number]
         terms = _form_terms(namer, forms.entries[i][j], full)
         lhs = _entry_name(name, (i + 1, j + 1))
-        return [ui.Equation("  ", lhs, terms, lhs_width=width)]
+        return [Entry("  ", lhs, terms, lhs_width=width)]
 
     yield ui.Listing(len(flat), show, full=full)
     check = _check_of(derivation, name)
@@ -431,7 +447,7 @@ def network_view(derivation: NetworkDerivation, *, full: bool = False) -> ui.Sec
             f"--full would print {terms:,} terms of this network's gradients, above the limit of "
             f"{limit:,} for text; drop --full (long lists are then elided) or use -f json"
         )
-    namer = Namer(derivation)
+    namer = Namer(derivation, full)
     network = derivation.network
     parts = [
         ui.Section("Setup", tuple(_setup(derivation, namer, full))),
