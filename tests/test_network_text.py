@@ -90,6 +90,19 @@ def test_long_lists_are_elided_unless_full() -> None:
     assert "∂L/∂x₅,₁ = " not in elided
 
 
+def test_a_long_sum_inside_a_factor_is_elided_unless_full() -> None:
+    elided = _text(width=60, m=1, k=2, n=2, hidden=(8,))
+    first = elided[elided.index("∂L/∂x₁,₁ = ") : elided.index("∂L/∂x₁,₂ = ")]
+    assert "w¹₁,₂ w²₂,₁ σ′(a¹₁,₂) + ⋯ + w¹₁,₈ w²₈,₁ σ′(a¹₁,₈)" in " ".join(first.split())
+    assert "w¹₁,₅" not in first
+    assert max(len(line) for line in elided.splitlines()) <= 60
+    whole = _text(width=60, m=1, k=2, n=2, hidden=(8,), full=True)
+    first = whole[whole.index("∂L/∂x₁,₁ = ") : whole.index("∂L/∂x₁,₂ = ")]
+    assert "w¹₁,₅" in first
+    assert "⋯" not in first
+    assert max(len(line) for line in whole.splitlines()) <= 60
+
+
 def test_full_past_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     derivation = derive_network(2, 2, (2,), 2)
     monkeypatch.setitem(limits.FULL_TERMS, "text", 10)
