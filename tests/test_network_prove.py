@@ -384,3 +384,20 @@ def test_prove_writes_a_file_and_refuses_to_clobber_it(
     code, _, err = run(["prove", "--hidden", "2", "-o", str(target)], capsys)
     assert code == 2
     assert "exists" in err
+
+
+def test_a_cas_step_that_fails_makes_the_command_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("no derivative today")
+
+    monkeypatch.setattr(sympy, "diff", broken)
+    code, out, err = run(["prove", "--hidden", "2", "-f", "text"], capsys)
+    assert code == 1
+    assert "✗ NOT proved" in out
+    assert "✓ Proved" not in out
+    code, out, err = run(["prove", "--hidden", "2"], capsys)
+    assert code == 1
+    assert err.startswith("matgrad: NOT proved: ")
+    assert r"\boxed" not in out

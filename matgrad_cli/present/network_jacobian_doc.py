@@ -12,21 +12,27 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.text import Text
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from ..core.activations import Identity
 from ..core.engine import get_engine
-from ..core.network_jacobians import LayerJacobian, NetworkJacobianCheck, NetworkJacobians
+from ..core.network_jacobians import (
+    Gradient,
+    LayerJacobian,
+    NetworkJacobianCheck,
+    NetworkJacobians,
+)
 from . import terminal as ui
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .mathtex import bmatrix
-from .network_tex import symbol_latex
-from .notation import matrix_cells
+from .network_tex import symbol_latex, width
+from .notation import matrix_cells, visible
 
 
 class _Names:
@@ -49,11 +55,25 @@ class _Names:
                     pairs[activation.derivative(engine, a)] = slope
                     pairs[value] = engine.symbol(f"h{layer}_{i}_{j}")
         self._pairs = pairs
+        # A product the engine flattened into a larger one (the sigmoid's σ′ times a gradient).
+        self._products = [(key, name) for key, name in pairs.items() if key.is_Mul]
 
     def named(self, expr: Any) -> Any:
         if not self._pairs or not hasattr(expr, "xreplace"):
             return expr
-        return expr.xreplace(self._pairs)
+        replaced = expr.xreplace(self._pairs)
+        if not self._products:
+            return replaced
+        return replaced.replace(lambda node: node.is_Mul, self._product)
+
+    def _product(self, node: Any) -> Any:
+        factors = list(node.args)
+        for key, name in self._products:
+            if all(factor in factors for factor in key.args):
+                for factor in key.args:
+                    factors.remove(factor)
+                factors.append(name)
+        return type(node)(*factors)
 
 
 def _pre(view: NetworkJacobians, layer: int) -> tuple[tuple[Any, ...], ...]:
@@ -205,10 +225,13 @@ def network_jacobian_document(view: NetworkJacobians, full: bool = False) -> Doc
                     f"{_check_words(check)}:"
                 )
             )
-            blocks.append(Display((f"{_identity_latex(jacobian.name)} = {matrix(jacobian)}",)))
+            blocks.append(Display((matrix(jacobian),)))
         contractions = [view.checks[i] for i in indices if view.checks[i].kind == "contraction"]
         blocks.append(
-            Paragraph("The chain through these Jacobians, each contraction against its rule:")
+            Paragraph(
+                "The chain through these Jacobians: each gradient is the Jacobian's transpose "
+                "times the vec of the gradient above it, reshaped, and is compared with its rule:"
+            )
         )
         blocks.append(
             Table(
@@ -216,6 +239,10 @@ def network_jacobian_document(view: NetworkJacobians, full: bool = False) -> Doc
                 tuple((f"${_identity_latex(c.identity)}$", _check_words(c)) for c in contractions),
             )
         )
+        blocks += [
+            _gradient_block(gradient, latex, names, full)
+            for gradient in _layer_gradients(view, layer)
+        ]
         sections.append(Section(_layer_title(view, layer), tuple(blocks)))
     verdict = "Every identity holds." if view.verified else "Not every identity holds."
     rows = tuple((f"${_identity_latex(c.identity)}$", _check_words(c)) for c in view.checks)
@@ -294,6 +321,69 @@ def network_jacobian_summary(view: NetworkJacobians) -> str:
     )
 
 
+#: The widest matrix of gradients a page shows, in letters of the text (network_tex.width).
+_PAGE_LETTERS = 58.0
+
+
+def _gradient_block(gradient: Gradient, latex: _Latex, names: _Names, full: bool) -> Block:
+    """∂L/∂V = [its entries], or, when the matrix is wider than the page (unless ``full``), where
+    to find them."""
+    entries = gradient.entries
+
+    def cell(i: int, j: int) -> str:
+        return str(latex.doprint(names.named(entries[i][j])))
+
+    height, across = len(entries), len(entries[0])
+    cells = matrix_cells(height, across, cell, full, (r"\cdots", r"\vdots", r"\ddots"))
+    letters = sum(max(width(row[col]) for row in cells) + 2 for col in range(len(cells[0])))
+    name = _formula_latex(gradient.name)
+    if letters > _PAGE_LETTERS and not full:
+        return Paragraph(
+            f"The entries of $\\partial L/\\partial {name}$ are too wide for this page; the "
+            "terminal view and the JSON list them, and --full prints them here."
+        )
+    return Display((rf"\partial L/\partial {name} = {bmatrix(height, across, cell, full)}",))
+
+
+@dataclass(frozen=True)
+class _MatrixOrEntries:
+    """A matrix indented by two columns, or, when it is wider than the console, its entries one
+    by one, (row, column): entry, each wrapped to the width."""
+
+    block: ui.Block
+    cells: list[list[str]]
+    shape: tuple[int, int]
+    full: bool
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if 2 + self.block.width <= options.max_width:
+            yield ui.Figure(self.block, indent=2)
+            return
+        # The rows and columns the cells show (None where they elide), 0-based.
+        rows = visible(self.shape[0], self.full)
+        cols = visible(self.shape[1], self.full)
+        for i, row in zip(rows, self.cells, strict=True):
+            for j, cell in zip(cols, row, strict=True):
+                if i is None or j is None:
+                    continue
+                yield ui.Hanging(cell, f"  ({i + 1},{j + 1}): ")
+            if i is None:
+                yield ui.line("  ⋮")
+
+
+def _layer_gradients(view: NetworkJacobians, layer: int) -> list[Gradient]:
+    """The gradients the layer's Jacobians contract: ∂L/∂Aℓ, ∂L/∂Wℓ, ∂L/∂bℓ, ∂L/∂H₍ℓ₋₁₎."""
+    names = {f"A{layer}", f"W{layer}", f"b{layer}", "X" if layer == 1 else f"H{layer - 1}"}
+    return [gradient for gradient in view.gradients if gradient.name in names]
+
+
+def _plain_cells(entries: Any, plain: _Plain, names: _Names, full: bool) -> list[list[str]]:
+    def cell(i: int, j: int) -> str:
+        return str(plain.doprint(names.named(entries[i][j])))
+
+    return matrix_cells(len(entries), len(entries[0]), cell, full)
+
+
 def network_jacobian_view(view: NetworkJacobians, full: bool = False) -> ui.Sections:
     """The view for the terminal, in the document's order."""
     plain, names = _Plain(view), _Names(view)
@@ -323,6 +413,12 @@ def network_jacobian_view(view: NetworkJacobians, full: bool = False) -> ui.Sect
             check = view.checks[index]
             if check.kind == "contraction":
                 body.append(ui.marked(check.holds, f"{check.identity}: {_check_words(check)}"))
+        for gradient in _layer_gradients(view, layer):
+            body.append(ui.blank())
+            body.append(Text(f"∂L/∂{gradient.name} ="))
+            cells = _plain_cells(gradient.entries, plain, names, full)
+            shape = (len(gradient.entries), len(gradient.entries[0]))
+            body.append(_MatrixOrEntries(ui.matrix_block(cells), cells, shape, full))
         sections.append(ui.Section(_layer_title(view, layer), tuple(body)))
     results = [
         (check.identity, ui.outcome("✓ holds" if check.holds else "✗ fails", check.holds))
