@@ -80,10 +80,6 @@ class NetworkNames:
         earlier = order[: order.index(target)] if target in order else order
         return tuple(name for name in earlier if name[0] in "AH")
 
-    def layer_of(self, name: str) -> int:
-        """ℓ of Wℓ, bℓ, Aℓ, Hℓ; 0 for X."""
-        return 0 if name == "X" else int(name[1:])
-
     def listed(self) -> str:
         """The names, for a message: ``X, W1, b1, A1, H1, W2, b2, A2, G``."""
         return ", ".join((*self.matrices, "G"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import bridge
+from ..activations import LeakyRelu
 from ..layer import Shape
 from ..network import Network, NetworkSizes
 from .shapes import ShapeStep
@@ -86,8 +87,14 @@ def network_text(network: Network) -> str:
         if hidden
         else ""
     )
+    slopes = {
+        activation.slope
+        for activation in (network.activation, network.output_activation)
+        if isinstance(activation, LeakyRelu)
+    }
+    slope = "".join(f"leaky_relu slope {value}; " for value in slopes)
     loss_word = f"G = ∂L/∂{network.output_name}"
-    return f"{' → '.join(parts)} ({widths}{loss_word}; samples as rows)"
+    return f"{' → '.join(parts)} ({widths}{slope}{loss_word}; samples as rows)"
 
 
 def _function(name: str) -> str:
