@@ -84,17 +84,10 @@ def _symbol_names(named: Sequence[NamedValue]) -> dict[Any, str]:
 
 def value_latex(value: Any, names: dict[Any, str]) -> str:
     """An exact value (a number, or a polynomial in the named symbols) in LaTeX; a named
-    symbol's power written {h^{(1)}_{1,1}}^{2}, not with parentheses around the symbol."""
-    from sympy.printing.latex import LatexPrinter
+    symbol's power is written with the symbol in parentheses, (h^{(1)}_{1,1})^{2}."""
+    import sympy
 
-    class ValuePrinter(LatexPrinter):  # type: ignore[misc]
-        def _print_Pow(self, expr: Any) -> str:
-            if expr.base in names and expr.exp.is_Integer and expr.exp > 1:
-                return f"{{{names[expr.base]}}}^{{{expr.exp}}}"
-            return str(super()._print_Pow(expr))
-
-    printer = ValuePrinter({"symbol_names": names, "fold_short_frac": False})
-    return str(printer.doprint(value))
+    return str(sympy.latex(value, symbol_names=names, fold_short_frac=False))
 
 
 def matrix_latex(matrix: Any, names: dict[Any, str] | None = None) -> str:
@@ -311,9 +304,9 @@ def formula_latex(step: NetworkStep, network: SheetNetwork) -> str:
 
 def _units(value: Any) -> int:
     """About how many characters wide ``value`` is set: h^{(ℓ)}_{i,j} as three,
-    σ′(a^{(ℓ)}_{i,j}) as seven, no multiplication signs."""
+    σ′(a^{(ℓ)}_{i,j}) as seven, a power with parentheses, no multiplication signs."""
     text = _DERIVATIVE_SYMBOL.sub("sxxxxxx", _VALUE_SYMBOL.sub("hxx", str(value)))
-    return len(text.replace("*", "").replace(" ", ""))
+    return len(text.replace("**", "()^").replace("*", "").replace(" ", ""))
 
 
 def _too_wide(matrix: Any) -> bool:
