@@ -61,6 +61,8 @@ class Namer:
     def __init__(self, derivation: NetworkDerivation, full: bool = False) -> None:
         #: Long sums inside an expression are elided unless ``full``.
         self.full = full
+        #: Each expression named once (a gradient's entries are listed and then assembled).
+        self._named: dict[Any, Any] = {}
         self.network = network = derivation.network
         engine = self._engine = get_engine(derivation.engine)
         symbols = derivation.symbols
@@ -96,11 +98,15 @@ class Namer:
         """``value`` with every activation's value and derivative named (a SymPy expression)."""
         if not hasattr(value, "args"):
             return value
-        if self._mapping is not None:
-            value = self._engine.substitute(value, self._mapping)
-        if self._sigmoids:
-            value = self._split_exponentials(value)
-        return self._engine.to_sympy(value)
+        known = self._named.get(value)
+        if known is None:
+            named = value
+            if self._mapping is not None:
+                named = self._engine.substitute(named, self._mapping)
+            if self._sigmoids:
+                named = self._split_exponentials(named)
+            known = self._named[value] = self._engine.to_sympy(named)
+        return known
 
     def _split_exponentials(self, value: Any) -> Any:
         """Each exp(−e₁ − e₂ − …) the CAS merged from the sigmoids' exp(−eℓ) written as the
