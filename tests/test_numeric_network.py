@@ -270,3 +270,36 @@ def test_a_seed_names_one_draw() -> None:
     first = numeric_verify_network(3, 3, (3,), 3, activation="leaky-relu", seed=7)
     again = numeric_verify_network(3, 3, (3,), 3, activation="leaky-relu", seed=7)
     assert first == again
+
+
+@pytest.mark.parametrize("loss", ["sum", "squared-error"])
+@pytest.mark.parametrize("activation", NONLINEAR)
+@pytest.mark.parametrize("output", ["identity", "sigmoid", "relu"])
+def test_the_polynomial_losses_hold(loss: str, activation: str, output: str) -> None:
+    result = numeric_verify_network(
+        3, 2, (3,), 2, activation=activation, output_activation=output, loss=loss
+    )
+    assert result.verified
+    assert result.loss == loss
+    wrong = replace(RULES, local=LocalRule(-1, derivative=False))
+    rejected = numeric_verify_network(
+        3, 3, (3,), 3, activation=activation, output_activation=output, loss=loss, rules=wrong
+    )
+    assert not rejected.verified
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_a_wrong_closed_form_of_the_squared_error_is_rejected(
+    activation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Y − O where O − Y belongs: every matrix of the backward pass comes out negated.
+    monkeypatch.setattr(
+        routes, "closed_form", lambda draw, output: routes.exact(draw.targets) - output
+    )
+    result = numeric_verify_network(3, 2, (4,), 2, activation=activation, loss="squared-error")
+    assert not any(check.holds for check in result.checks)
+
+
+def test_a_loss_without_a_numeric_check_is_refused() -> None:
+    with pytest.raises(InputError, match="takes the losses generic, sum, squared-error"):
+        numeric_verify_network(2, 2, (2,), 2, loss="softmax-cross-entropy")

@@ -102,10 +102,24 @@ def test_a_wrong_seed_draw_is_a_different_draw(capsys: pytest.CaptureFixture[str
             ["above the numeric limit of 4194304", "the symbolic limit: size m = 1024"],
         ),
         (
-            [*LARGE, "--loss", "sum"],
-            ["above the symbolic limit", "takes the generic loss only, not --loss sum"],
+            [*LARGE, "--loss", "softmax-cross-entropy"],
+            [
+                "above the symbolic limit",
+                "takes the losses generic, sum, squared-error, not --loss softmax-cross-entropy",
+            ],
         ),
-        (["--hidden", "2", "--numeric", "--loss", "sum"], ["--numeric: the numeric check"]),
+        (
+            [
+                "--hidden",
+                "2",
+                "--numeric",
+                "--output-activation",
+                "sigmoid",
+                "--loss",
+                "binary-cross-entropy",
+            ],
+            ["--numeric: the numeric check"],
+        ),
         (["--hidden", "0", "--numeric"], ["size hidden width 1 must be a positive integer"]),
         (["--hidden", "2", "--activation", "softplus", "--numeric"], ["is not one of"]),
     ],
@@ -131,14 +145,27 @@ def test_the_json_keys_are_those_json_md_documents(capsys: pytest.CaptureFixture
     args = ["derive", "--hidden", "2", "--activation", "leaky-relu", "--numeric", "-f", "json"]
     data = json.loads(run(args, capsys)[1])
     listed = (
-        '{"kind": "numeric-network", "method", "exact", "bound", "network", "seed",\n'
+        '{"kind": "numeric-network", "method", "loss", "exact", "bound", "network", "seed",\n'
         '"entry_range", "direction_range", "scaled", "polynomial", "verified", "checks"}'
     )
     assert listed in section
     assert list(data) == [
-        "kind", "method", "exact", "bound", "network", "seed", "entry_range",
+        "kind", "method", "loss", "exact", "bound", "network", "seed", "entry_range",
         "direction_range", "scaled", "polynomial", "verified", "checks",
     ]  # fmt: skip
     for key in [*data["network"], *data["checks"][0]]:
         assert f"`{key}`" in section, key
     assert data["network"]["slope"] == "1/100"
+
+
+@pytest.mark.parametrize("loss", ["sum", "squared-error"])
+def test_a_polynomial_loss_above_the_symbolic_limit_is_checked_exactly(
+    loss: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["derive", *LARGE, "--loss", loss, "-f", "json"], capsys)
+    assert code == 0
+    assert "running the exact numeric check instead" in err
+    data = json.loads(out)
+    assert data["loss"] == loss
+    assert data["verified"] is True
+    assert data["exact"] is True

@@ -48,15 +48,18 @@ def numeric_network_route(
         _refuse_loss(loss, "--numeric")
     output_format, standalone, output, force = to
     destination = prepare_output(output, output_format, force)
-    result = numeric_verify_network(*shape, seed=seed, **arguments)
+    result = numeric_verify_network(*shape, seed=seed, loss=loss, **arguments)
     deliver(result, output_format, destination, force, standalone=standalone)
     conclude(result, result.verified)
 
 
 def _refuse_loss(loss: str, why: str) -> None:
-    if loss != "generic":
+    from ..core.numeric_network import NUMERIC_LOSSES
+
+    if loss not in NUMERIC_LOSSES:
         raise InputError(
-            f"{why}: the numeric check of a network takes the generic loss only, not --loss {loss}"
+            f"{why}: the numeric check of a network takes the losses "
+            f"{', '.join(NUMERIC_LOSSES)}, not --loss {loss}"
         )
 
 

@@ -59,6 +59,7 @@ from .numeric_network_routes import (
 
 __all__ = [
     "NUMERIC_ACTIVATIONS",
+    "NUMERIC_LOSSES",
     "NUMERIC_WIDTH",
     "NUMERIC_WORK",
     "NetworkNumericCheck",
@@ -84,6 +85,9 @@ ENTRY_RANGE = 9
 DIRECTION_RANGE = 10**6
 #: Random directions per matrix.
 DIRECTIONS = 2
+#: The losses the numeric check of a network takes: L = Σ G_{p,q}·o_{p,q} of the output O, its
+#: sum, and the squared error ½ Σ (o_{p,q} − y_{p,q})² at random integer targets Y.
+NUMERIC_LOSSES = ("generic", "sum", "squared-error")
 #: Entries of a tangent stack held at once (a chunk of the per-entry tangents).
 _CHUNK = 1 << 18
 
@@ -144,6 +148,8 @@ class NetworkNumericResult:
     polynomial: Polynomial | None = None
     entry_range: int = ENTRY_RANGE
     direction_range: int = DIRECTION_RANGE
+    #: ``generic`` (L = Σ G_{p,q}·o_{p,q}), ``sum`` or ``squared-error`` (with Y drawn).
+    loss: str = "generic"
 
     @property
     def sizes(self) -> NetworkSizes:
@@ -275,9 +281,9 @@ def above_symbolic(network: Network, engine: str) -> AboveSymbolicLimit | None:
 # --- The draw and the comparisons -----------------------------------------------------------
 
 
-def _draw(network: Network, rng: np.random.Generator) -> Draw:
-    """X, each Wℓ and bℓ, G and the polynomial, drawn in this order whatever the options, so
-    that a seed names one draw."""
+def _draw(network: Network, rng: np.random.Generator, loss: str = "generic") -> Draw:
+    """X, each Wℓ and bℓ, G, the polynomial and the targets Y, drawn in this order whatever the
+    options, so that a seed names one draw."""
     widths, m = network.sizes.widths, network.sizes.m
 
     def integers(*shape: int) -> Any:
@@ -291,6 +297,7 @@ def _draw(network: Network, rng: np.random.Generator) -> Draw:
     upstream = integers(m, widths[-1])
     c0 = int(rng.integers(-3, 4))
     c1, c2 = (int(c) for c in _nonzero(rng, (2,), 3))
+    targets = integers(m, widths[-1])
     layers = range(1, len(widths))
     generic = any(isinstance(network.activation_of(at), Generic) for at in layers)
     # A sigmoid or tanh saturates at large arguments, where its slope is below any enclosure's
@@ -304,6 +311,8 @@ def _draw(network: Network, rng: np.random.Generator) -> Draw:
         Polynomial(c0, c1, c2) if generic else None,
         tuple(3 * widths[at - 1] if enclosed else 1 for at in layers),
         ENTRY_RANGE if enclosed else 1,
+        loss,
+        targets if loss == "squared-error" else None,
     )
 
 
@@ -461,11 +470,13 @@ def numeric_verify_network(
     seed: int = 0,
     rules: BackwardRules | None = None,
     directions: int = DIRECTIONS,
+    loss: str = "generic",
 ) -> NetworkNumericResult:
     """Check the network's backward pass numerically at one seeded draw: every ∂L/∂Aℓ, ∂L/∂Wℓ,
     ∂L/∂bℓ and ∂L/∂X of the recursion (``rules``, by default network_matrix.RULES) against
-    forward-mode partials of the generic loss. Sizes within the numeric limits (SizeError naming
-    both limits otherwise); ``hidden`` as for derive_network."""
+    forward-mode partials of the loss (``generic``, ``sum`` or ``squared-error``). Sizes within
+    the numeric limits (SizeError naming both limits otherwise); ``hidden`` as for
+    derive_network."""
     network = numeric_network(
         m,
         k,
@@ -483,8 +494,13 @@ def numeric_verify_network(
         raise InputError(f"directions must be an integer from 0 to 16, got {directions!r}")
     if rules is not None and not isinstance(rules, BackwardRules):
         raise InputError(f"rules must be BackwardRules or None, got {rules!r}")
+    if loss not in NUMERIC_LOSSES:
+        raise InputError(
+            f"the numeric check of a network takes the losses {', '.join(NUMERIC_LOSSES)}, "
+            f"not {loss!r}"
+        )
     rng = np.random.default_rng(drawn_seed)
-    draw = _draw(network, rng)
+    draw = _draw(network, rng, loss)
     forward = forward_pass(network, draw)
     made = recursion(network, draw, forward, rules or RULES)
     state = _State(network, draw, forward, rng, count)
@@ -492,4 +508,6 @@ def numeric_verify_network(
     checks = tuple(_check(state, name, *made[name]) for name in names)
     layers = range(1, network.depth + 1)
     exact_figures = all(is_exact(network.activation_of(at)) for at in layers)
-    return NetworkNumericResult(network, drawn_seed, checks, exact_figures, draw.polynomial)
+    return NetworkNumericResult(
+        network, drawn_seed, checks, exact_figures, draw.polynomial, loss=loss
+    )

@@ -17,6 +17,7 @@ Every figure is a ``Value``: an ``Exact`` array of rationals (numeric_exact.py),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -92,6 +93,9 @@ class Draw:
     polynomial: Polynomial | None
     weight_denominators: tuple[int, ...] = ()
     bias_denominator: int = 1
+    #: ``generic``, ``sum`` or ``squared-error``, and Y (m×n integers) for the squared error.
+    loss: str = "generic"
+    targets: Any = None
 
     def weight(self, layer: int) -> Exact:
         """Wℓ, exactly."""
@@ -235,7 +239,7 @@ def recursion(
     the top down: every ∂L/∂Aℓ (named Aℓ), ∂L/∂Wℓ, ∂L/∂bℓ, and ∂L/∂X. None where a rule cannot
     be applied (sizes that do not fit)."""
     route, depth = _Route(network, draw, forward), network.depth
-    gradient: Value | None = exact(draw.upstream)
+    gradient: Value | None = closed_form(draw, forward.post[depth])
     text = f"∂L/∂{network.output_name}"
     if network.output_activated:
         gradient = _apply_local(rules.output, depth, gradient, route)
@@ -277,4 +281,26 @@ def directional(
             tangent = product(tangent, draw.weight(at))
         if at < depth or network.output_activated:
             tangent = forward.slope[at][rows] * tangent
-    return total(exact(draw.upstream)[rows] * tangent)
+    return total(loss_slope(draw, forward.post[depth])[rows] * tangent)
+
+
+def closed_form(draw: Draw, output: Value) -> Value:
+    """∂L/∂O as the loss states it, where the recursion starts: G for the generic loss, all ones
+    for the sum, O − Y for the squared error."""
+    if draw.loss == "sum":
+        return exact(np.ones(shape_of(output), dtype=np.int64))
+    if draw.loss == "squared-error":
+        return output - exact(draw.targets)
+    return exact(draw.upstream)
+
+
+def loss_slope(draw: Draw, output: Value) -> Value:
+    """The tangent of L per unit tangent of each entry of O, by the sum and product rules from
+    L's definition: Σ G_{p,q}·o_{p,q} gives G, Σ o_{p,q} gives 1, and ½ Σ (o − y)(o − y) gives
+    ½((o − y) + (o − y)) by the product rule."""
+    if draw.loss == "sum":
+        return exact(np.ones(shape_of(output), dtype=np.int64))
+    if draw.loss == "squared-error":
+        difference = output - exact(draw.targets)
+        return (difference + difference) * Fraction(1, 2)
+    return exact(draw.upstream)

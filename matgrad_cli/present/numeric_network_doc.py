@@ -49,11 +49,24 @@ def _name_latex(name: str) -> str:
 
 def _drawn_latex(result: NetworkNumericResult) -> str:
     names = [_name_latex(name) for name in result.network.parameters()]
-    return ", ".join(f"${name}$" for name in names)
+    output = _output_latex(result)
+    last = {"generic": f"G = \\partial L/\\partial {output}", "squared-error": "Y"}.get(result.loss)
+    if last is None:
+        names, last = names[:-1], names[-1]
+    return ", ".join(f"${name}$" for name in names) + f" and ${last}$"
+
+
+#: Each loss of the output O, and ∂L/∂O, in LaTeX.
+_LOSSES = {
+    "generic": ("L = \\sum_{p,q} G_{p,q}\\, o_{p,q}", "G"),
+    "sum": ("L = \\sum_{p,q} o_{p,q}", "\\mathbf{1}\\mathbf{1}^{\\top}"),
+    "squared-error": ("L = \\tfrac12 \\sum_{p,q} (o_{p,q} - y_{p,q})^2", "O - Y"),
+}
 
 
 def _what(result: NetworkNumericResult) -> tuple[Paragraph | Display, ...]:
     network, bound, output = result.network, result.entry_range, _output_latex(result)
+    loss, gradient = _LOSSES[result.loss]
     scaled = (
         f", each $W_\\ell$ divided by $3 d_{{\\ell-1}}$ and each $b_\\ell$ by ${bound}$, so that "
         "no sigmoid or tanh saturates"
@@ -65,13 +78,12 @@ def _what(result: NetworkNumericResult) -> tuple[Paragraph | Display, ...]:
     )
     return (
         Paragraph(
-            f"This is a {result.method}. The entries of {_drawn_latex(result)} and "
-            f"$G = \\partial L/\\partial {output}$ are random integers from ${-bound}$ to "
-            f"${bound}$ (seed {result.seed}){scaled}. The loss is"
+            f"This is a {result.method}. The entries of {_drawn_latex(result)} are random "
+            f"integers from ${-bound}$ to ${bound}$ (seed {result.seed}){scaled}. The loss is"
         ),
-        Display((f"L = \\sum_{{p,q}} G_{{p,q}}\\, o_{{p,q}}, \\qquad O = {output},",)),
+        Display((f"{loss}, \\qquad O = {output},",)),
         Paragraph(
-            f"so that $\\partial L/\\partial O = G$; {hidden}the output's is "
+            f"so that $\\partial L/\\partial O = {gradient}$; {hidden}the output's is "
             f"{network.output_activation.name}."
         ),
         Paragraph(
@@ -222,6 +234,7 @@ def numeric_network_data(result: NetworkNumericResult) -> dict[str, Any]:
     return {
         "kind": "numeric-network",
         "method": result.method,
+        "loss": result.loss,
         "exact": result.exact,
         "bound": result.bound,
         "network": {

@@ -39,18 +39,20 @@ def activations_text(result: NetworkNumericResult) -> str:
 
 
 def drawn_names(result: NetworkNumericResult) -> list[str]:
-    """The matrices drawn at random: X, W1, b1, W2, …, and G."""
-    return [*result.network.parameters(), "G"]
+    """The matrices drawn at random: X, W1, b1, W2, …, and G (generic loss) or Y (squared
+    error)."""
+    extra = {"generic": ["G"], "squared-error": ["Y"]}.get(result.loss, [])
+    return [*result.network.parameters(), *extra]
 
 
 def draw_sentence(result: NetworkNumericResult) -> str:
     """How the random values were drawn."""
     bound, network = result.entry_range, result.network
-    names = ", ".join(drawn_names(result)[:-1])
-    text = (
-        f"{names} and G = ∂L/∂{network.output_name} are random integers from −{bound} to "
-        f"{bound} (seed {result.seed})"
-    )
+    names = drawn_names(result)
+    if result.loss == "generic":
+        names[-1] = f"G = ∂L/∂{network.output_name}"
+    listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+    text = f"{listed} are random integers from −{bound} to {bound} (seed {result.seed})"
     if not result.exact:
         text += (
             f", each Wℓ divided by 3·dℓ₋₁ and each bℓ by {bound}, so that no sigmoid or tanh "
@@ -60,8 +62,15 @@ def draw_sentence(result: NetworkNumericResult) -> str:
 
 
 def loss_sentence(result: NetworkNumericResult) -> str:
-    """The generic loss and what it makes G."""
+    """The loss of the network's output O and what it makes ∂L/∂O."""
     output = result.network.output_name
+    if result.loss == "sum":
+        return f"the loss is L = Σ o_(p,q) of the network's output O = {output}, so ∂L/∂O = 1"
+    if result.loss == "squared-error":
+        return (
+            f"the loss is the squared error L = ½ Σ (o_(p,q) − y_(p,q))² of the network's output "
+            f"O = {output}, so ∂L/∂O = O − Y"
+        )
     return f"the loss is L = Σ G_(p,q)·o_(p,q) of the network's output O = {output}, so ∂L/∂O = G"
 
 
@@ -202,8 +211,9 @@ def numeric_network_summary(result: NetworkNumericResult) -> str:
     held = sum(check.holds for check in result.checks)
     verdict = "verified" if result.verified else "NOT verified"
     within_bound = "" if result.exact else f", to within {result.bound:.1e}"
+    loss = "" if result.loss == "generic" else f", loss {result.loss}"
     return (
         f"{verdict} by {result.method} (network {sizes_text(result)}, "
-        f"{activations_text(result)}): {held} of {len(result.checks)} identities hold"
+        f"{activations_text(result)}{loss}): {held} of {len(result.checks)} identities hold"
         f"{within_bound}"
     )
