@@ -157,8 +157,10 @@ def _activations(network: dict[str, object]) -> dict[str, object]:
         # the wrong layer's activations
         ("dW2 = X.T @ G", {"activation": "relu"}, None),
         # another activation's derivative than the network's
-        ("dA1 = dH1 * sigmoid'(A1)", {"activation": "generic"}, None),
-        ("dA1 = dH1 * (A1 > 0)", {"activation": "leaky-relu"}, None),
+        ("dA1 = dH1 * sigmoid'(A1)", {"activation": "generic"}, "wrong_activation"),
+        ("dA1 = dH1 * sigmoid'(A1)", {"activation": "relu"}, "wrong_activation"),
+        ("dA1 = dH1 * (A1 > 0)", {"activation": "leaky-relu"}, "wrong_activation"),
+        ("dA1 = dH1 * tanh'(A1)", {"activation": "identity"}, None),
         # a transposed result, a sign
         ("dW2 = G.T @ H1", {"activation": "relu"}, "transposed_result"),
         ("dW2 = -H1.T @ G", {"activation": "relu"}, "sign_error"),

@@ -16,11 +16,13 @@ from dataclasses import replace
 from itertools import islice
 from typing import Literal
 
+from ..activations import Activation
 from ..network import Matrix, Network
 from . import tree
 from .network_context import NetworkContext
 from .network_cost import hint_tries
 from .network_evaluation import evaluate_network_claim
+from .network_names import ACTIVATION_WORDS
 from .network_parser import NetworkClaim
 from .repairs import ELEMENTWISE_MESSAGE, HINT_NODE_LIMIT
 from .shapes import ShapeMismatch
@@ -30,11 +32,14 @@ from .tree import replaced, subtrees, to_text
 _MAX_REPAIRS = 8
 
 
+def _claim_word(activation: Activation) -> str:
+    """The activation's word in claim syntax: ``relu``, ``leaky_relu``, ``σ`` for generic σ."""
+    return {"generic": "σ", "leaky-relu": "leaky_relu"}.get(activation.name, activation.name)
+
+
 def derivative_text(network: Network, layer: int) -> str:
     """σ′ of layer ℓ in claim syntax: ``relu'``, ``sigmoid'``, ``σ'`` for generic σ."""
-    name = network.activation_of(layer).name
-    word = {"generic": "σ", "leaky-relu": "leaky_relu"}.get(name, name)
-    return f"{word}'"
+    return f"{_claim_word(network.activation_of(layer))}'"
 
 
 def correct_formula(target: str, network: Network) -> str:
@@ -100,9 +105,29 @@ def _slip(claim: NetworkClaim, context: NetworkContext, value: Matrix) -> tuple[
     return None
 
 
-def _repairs(expr: tree.Node) -> Iterator[tuple[str, str, tree.Node]]:
-    """(kind, hint, the claim with one slip undone): a sum along the other axis, or one
-    operand transposed (``W1`` for ``W1ᵀ``)."""
+def _repairs(expr: tree.Node, network: Network) -> Iterator[tuple[str, str, tree.Node]]:
+    """(kind, hint, the claim with one slip undone): another activation than the network's
+    made its own, a sum along the other axis, or one operand transposed (``W1`` for ``W1ᵀ``)."""
+    for path, node in subtrees(expr):
+        own = _claim_word(network.activation if network.depth > 1 else network.output_activation)
+        if isinstance(node, tree.Positive) and own in ACTIVATION_WORDS and own != "relu":
+            yield (
+                "wrong_activation",
+                f"{to_text(node)} is relu′, and this network's σ is {own}: {own}'"
+                f"({to_text(node.arg)})",
+                replaced(expr, path, tree.Applied(node.arg, node.span, own, True)),
+            )
+        if isinstance(node, tree.Applied) and own in ACTIVATION_WORDS:
+            if node.function in ("σ", own):
+                continue
+            mark = "'" if node.derivative else ""
+            which = "the generic σ" if own == "σ" else own
+            yield (
+                "wrong_activation",
+                f"{to_text(node)} is not this network's activation: its σ is {which}, so "
+                f"{own}{mark}({to_text(node.arg)})",
+                replaced(expr, path, replace(node, function=own)),
+            )
     for path, node in subtrees(expr):
         if isinstance(node, tree.SumAxis):
             axis: Literal[0, 1] = 1 if node.axis == 0 else 0
@@ -132,7 +157,7 @@ def _repaired(claim: NetworkClaim, context: NetworkContext) -> tuple[str, str] |
         return None
     right = context.right[claim.target]
     tries = hint_tries(claim.expr, claim.target, context.network)
-    for kind, hint, expr in islice(_repairs(claim.expr), tries):
+    for kind, hint, expr in islice(_repairs(claim.expr, context.network), tries):
         try:
             value = evaluate_network_claim(expr, context.network, context.engine, context.operands)
         except ShapeMismatch:
