@@ -95,6 +95,13 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
         "entry. Layout: ∂L/∂M has the shape of M. Indices are 1-based."
     )
     yield ui.blank()
+    yield ui.prose(
+        "Each gradient is found entry by entry by the chain rule through the whole network, "
+        "∂L/∂v = Σ_{p,q} g_{p,q} ∂o_{p,q}/∂v with o the network's output and each ∂o_{p,q}/∂v "
+        "differentiated from the forward pass by the CAS; then it is compared with its backward "
+        "formula, multiplied out from the matrices alone."
+    )
+    yield ui.blank()
     names = ["X", *(n for layer in range(1, depth + 1) for n in (f"W{layer}", f"b{layer}"))]
     matrices = [
         ui.labelled(f"{_matrix_label(name)} = ", _symbols(derivation, namer, name, full))
@@ -318,10 +325,7 @@ def _gradient(
     flat = [(i, j) for i in range(rows) for j in range(cols)]
     width = len(_entry_name(name, (rows, cols)))
     yield ui.blank()
-    yield ui.prose(
-        f"∂L/∂{name} ({_shape(network, name)}), each entry Σ g_{{p,q}} ∂(output)_{{p,q}}/∂(entry) "
-        "by the chain rule through every layer above it:"
-    )
+    yield ui.prose(f"∂L/∂{name} ({_shape(network, name)}), entry by entry by the chain rule:")
 
     def show(number: int) -> list[RenderableType]:
         i, j = flat[number]
