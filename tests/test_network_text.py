@@ -72,7 +72,7 @@ def test_a_wrong_rule_is_shown_failing(rules: object) -> None:
     assert "All 7 checks hold" not in text
 
 
-@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("width", [80, 60, 40])
 def test_readable_at_the_width(width: int) -> None:
     text = _text(width=width, m=3, k=3, n=2, activation="leaky-relu", output_activation="sigmoid")
     assert max(len(line) for line in text.splitlines()) <= width
