@@ -334,3 +334,11 @@ def test_a_network_too_large_to_derive_for_check_is_refused_before_any_work() ->
         check_network("dW1 = X.T @ dA1", hidden=(16, 16), activation="sigmoid")
     assert "over the limit of 120,000 for check" in caught.value.message
     assert time.perf_counter() - start < 5  # refused from the sizes, nothing derived
+
+
+def test_a_claim_wrong_at_the_first_sizes_lists_only_those_as_checked() -> None:
+    (wrong,) = check_network("dW1 = X.T @ dH1", hidden=3, activation="relu").verdicts
+    assert [(s.m, s.k, s.n) for s in wrong.sizes_checked] == [(2, 4, 5)]
+    (right,) = check_network("dW1 = X.T @ dA1", hidden=3, activation="relu").verdicts
+    assert [(s.m, s.k, s.n) for s in right.sizes_checked] == [(2, 4, 5), (4, 5, 2)]
+    assert (right.reported_at.m, right.reported_at.k) == (2, 4)

@@ -16,12 +16,13 @@ from dataclasses import dataclass, replace
 
 from ...errors import ClaimSyntaxError, InputError
 from ..engine import get_engine
+from ..layer import Sizes
 from ..network import Matrix, Network, network_sizes
 from ..network_derive import NetworkDerivation, derive_network, network_description
 from .meter import CheckTooCostly
 from .network_context import NetworkContext
 from .network_cost import refuse_costly, refuse_large_network
-from .network_evaluation import evaluate_network_claim
+from .network_evaluation import evaluate_network_claim, network_shapes
 from .network_hints import correct_formula, hint_for
 from .network_names import NetworkNames
 from .network_parser import NetworkClaim, parse_network_claim
@@ -90,10 +91,11 @@ def judge_at(claim: NetworkClaim, context: NetworkContext) -> _Finding:
     return _Finding(steps, shape, None, None, value)
 
 
-def _steps(claim: NetworkClaim, context: NetworkContext) -> tuple[ShapeStep, ...]:
-    from ..layer import Sizes
-    from .network_evaluation import network_shapes
+def _fails(finding: _Finding) -> bool:
+    return finding.message is not None or finding.difference is not None
 
+
+def _steps(claim: NetworkClaim, context: NetworkContext) -> tuple[ShapeStep, ...]:
     network = context.network
     sizes = Sizes(network.sizes.m, network.sizes.k, network.sizes.n)
     shapes = network_shapes(network, tuple(name for name in context.operands if name != "G"))
@@ -101,19 +103,16 @@ def _steps(claim: NetworkClaim, context: NetworkContext) -> tuple[ShapeStep, ...
 
 
 def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext]) -> NetworkVerdict:
-    checked = tuple(context.network.sizes for context in contexts)
     formula = correct_formula(claim.target, contexts[0].network)
-    first: tuple[NetworkContext, _Finding] | None = None
+    judged: list[tuple[NetworkContext, _Finding]] = []
     for context in contexts:
-        finding = judge_at(claim, context)
-        if first is None:
-            first = (context, finding)
-        if finding.message is not None or finding.difference is not None:
-            first = (context, finding)
+        judged.append((context, judge_at(claim, context)))
+        if _fails(judged[-1][1]):
             break
-    assert first is not None
-    context, finding = first
-    wrong = finding.message is not None or finding.difference is not None
+    checked = tuple(context.network.sizes for context, _ in judged)
+    # where the claim failed, or the first size when it is right everywhere
+    context, finding = judged[-1] if _fails(judged[-1][1]) else judged[0]
+    wrong = _fails(finding)
     hint_kind, hint = hint_for(claim, context, finding.value) if wrong else (None, None)
     return NetworkVerdict(
         claim=claim.text,
