@@ -322,3 +322,46 @@ def test_the_backward_order_is_top_down() -> None:
     network = derive_network(1, 1, (1, 1), 1).network
     assert backward_order(network) == ["A3", "W3", "b3", "A2", "W2", "b2", "A1", "W1", "b1", "X"]
     assert re.fullmatch(r"(A\d W\d b\d )+X", " ".join(backward_order(network)))
+
+
+def test_a_concrete_loss_is_defined_and_its_closed_form_checked_and_boxed() -> None:
+    derivation = derive_network(2, 2, (2,), 3, activation="relu", loss="softmax-cross-entropy")
+    latex = render(derivation, "latex")
+    assert "under the softmax cross entropy" in latex.splitlines()[0]
+    setup = latex[: latex.index("Forward pass")]
+    assert "$L$ is the softmax cross entropy, with symbolic targets $y_{i,j}$" in setup
+    assert r"\log \operatorname{softmax}(a_{i,:})_j" in setup
+    assert "is any scalar loss" not in setup
+    assert "(of each row, rows of Y summing to 1)" in latex
+    boxed = r"\boxed{\frac{\partial L}{\partial A_{2}} = \operatorname{softmax}(A_{2}) - Y}"
+    assert boxed in latex
+    assert (
+        r"$\partial L/\partial A_{2} = \operatorname{softmax}(A_{2}) - Y$ & $2 \times 3$" in latex
+    )
+    assert summary(derivation).endswith(
+        "loss softmax-cross-entropy): the backward pass, 7 checks hold (29 entries)"
+    )
+
+
+def test_after_a_sigmoid_the_binary_cross_entropy_cancels_its_derivative() -> None:
+    derivation = derive_network(
+        2, 2, (2,), 2, activation="tanh", output_activation="sigmoid", loss="binary-cross-entropy"
+    )
+    latex = render(derivation, "latex")
+    cancelled = (
+        r"\frac{\partial L}{\partial A_{2}} = \frac{\partial L}{\partial H_{2}} \odot "
+        r"{\operatorname{sigmoid}}'(A_{2}) = H_{2} - Y"
+    )
+    assert cancelled in latex
+    assert r"\boxed{\frac{\partial L}{\partial A_{2}} = H_{2} - Y}" in latex
+
+
+def test_a_wrong_closed_form_is_refused_in_the_document() -> None:
+    wrong = derive_network(2, 2, (2,), 2, loss="squared-error", closed_form=lambda out, pre, y: out)
+    assert not wrong.verified
+    latex = render(wrong, "latex")
+    assert (
+        r"NOT verified: $\partial L/\partial A_{2} = \text{the closed form given}$ fails" in latex
+    )
+    assert r"\boxed{\frac{\partial L}{\partial A_{2}}" not in latex
+    assert "Some formulas FAIL" in latex

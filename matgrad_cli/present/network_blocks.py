@@ -51,8 +51,17 @@ class Context:
     def check(self, name: str) -> Check:
         return next(check for check in self.derivation.checks if str(check.variable) == name)
 
+    @property
+    def start(self) -> nt.StartForm | None:
+        """Under a concrete loss, the closed form the matrix route starts from."""
+        concrete = self.derivation.concrete
+        if concrete is None:
+            return None
+        return nt.start_form(concrete.start_text, concrete.after_sigmoid)
+
     def rule(self, name: str, display: bool = True) -> str:
-        return nt.rule_latex(name, self.derivation.rules, self.network, display)
+        rules, network = self.derivation.rules, self.network
+        return nt.rule_latex(name, rules, network, display, self.start)
 
 
 def entry_latex(name: str, i: int, j: int) -> str:

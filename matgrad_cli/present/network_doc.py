@@ -157,6 +157,7 @@ def _setup(context: Context) -> Section:
         Paragraph(f"{_which_layers(network, layer)}: {_activation_text(network, layer)}.")
         for layer in used
     ]
+    loss = _loss(context)
     return Section(
         "Setup",
         (
@@ -164,9 +165,10 @@ def _setup(context: Context) -> Section:
                 f"The network has {layers}. It takes the input $X$ (${sizes.m}$ samples as rows, "
                 f"$k = {sizes.k}$ inputs) to the output ${top}$ (${sizes.m} \\times {sizes.n}$). "
                 f"Layer $\\ell$ computes $A_\\ell = H_{{\\ell-1}} W_\\ell{bias}$ and then "
-                "$H_\\ell = \\sigma_\\ell(A_\\ell)$ entry by entry, with $H_0 = X$; $L$ is any "
-                "scalar loss computed from the output."
+                "$H_\\ell = \\sigma_\\ell(A_\\ell)$ entry by entry, with $H_0 = X$."
+                + (" $L$ is any scalar loss computed from the output." if loss is None else "")
             ),
+            *(loss or []),
             _names_table(context),
             *_parameter_displays(context),
             *activations,
@@ -176,12 +178,40 @@ def _setup(context: Context) -> Section:
                 "an entry: $w^{(2)}_{1,3}$ is the entry $(1, 3)$ of $W_2$. In the gradients, "
                 "$a^{(\\ell)}_{p,q}$ and $h^{(\\ell)}_{p,q}$ name the entries of $A_\\ell$ and "
                 "$H_\\ell$ as the forward pass computes them from $X$. The upstream gradient "
-                f"$G = \\partial L/\\partial {top}$ is an arbitrary "
-                f"${sizes.m} \\times {sizes.n}$ matrix:"
+                f"$G = \\partial L/\\partial {top}$ is "
+                + (
+                    f"an arbitrary ${sizes.m} \\times {sizes.n}$ matrix:"
+                    if loss is None
+                    else "the derivative of $L$ at the network's output, its entries written:"
+                )
             ),
             Display((f"{tex.grad(top)} = {context.printer.symbols(context.upstream)}",)),
         ),
     )
+
+
+def _loss(context: Context) -> list[Block] | None:
+    """A concrete loss: its definition, in the entries of the network's output; None for the
+    generic loss."""
+    concrete = context.derivation.concrete
+    if concrete is None:
+        return None
+    network, definition = context.network, concrete.definition
+    top = nt.matrix_name(network.output_name[0], network.depth)
+    entries = "p_{i,j}" if "p_{i,j}" in definition.latex else "a_{i,j}"
+    targets = (
+        f", with symbolic targets $y_{{i,j}}$ (the ${network.sizes.m} \\times {network.sizes.n}$ "
+        "matrix $Y$)"
+        if definition.has_targets
+        else ""
+    )
+    return [
+        Paragraph(
+            f"$L$ is the {definition.title}{targets}, where ${entries}$ is the entry $(i, j)$ of "
+            f"the network's output ${top}$:"
+        ),
+        Display((definition.latex,)),
+    ]
 
 
 def _which_layers(network: Network, layer: int) -> str:
@@ -245,6 +275,19 @@ def _forward(context: Context) -> Section:
 def _upstream(context: Context, layer: int) -> list[Block]:
     """Where layer ``layer``'s upstream gradient comes from."""
     network = context.network
+    start, concrete = context.start, context.derivation.concrete
+    if layer == network.depth and start is not None and concrete is not None:
+        top = nt.matrix_name("A" if start.at_pre else network.output_name[0], layer)
+        note = f" ({start.note})" if start.note else ""
+        return [
+            Paragraph(
+                f"The upstream gradient of layer {layer} is $G$, the derivative of the "
+                f"{concrete.definition.title} at the network's output, which the elementwise "
+                "route takes entry by entry from $L$. The matrix route starts from its closed "
+                f"form{note}:"
+            ),
+            Display((f"{tex.grad(top)} = {start.latex}",)),
+        ]
     if layer == network.depth:
         top = nt.matrix_name(network.output_name[0], layer)
         return [
@@ -284,13 +327,33 @@ def _local(context: Context, layer: int) -> list[Block]:
             f"So each entry of $\\partial L/\\partial A_{{{layer}}}$ is the same entry of "
             f"$\\partial L/\\partial H_{{{layer}}}$ times its local derivative:"
         ),
-        Display((f"{tex.grad(nt.matrix_name('A', layer))} = {context.rule(f'A{layer}')}",)),
+        Display((f"{tex.grad(nt.matrix_name('A', layer))} = {_times_local(context, layer)}",)),
     ]
+
+
+def _times_local(context: Context, layer: int) -> str:
+    """∂L/∂Hℓ ⊙ σ′(Aℓ) as the matrix route takes it; after a sigmoid under the binary cross
+    entropy, also the closed form it starts from, in which σ′ cancels."""
+    start, network = context.start, context.network
+    if start is None or not start.at_pre or layer != network.depth:
+        return context.rule(f"A{layer}")
+    upstream = tex.grad(nt.matrix_name("H", layer))
+    rules = context.derivation.rules
+    return f"{nt.local_latex(rules.output, upstream, layer, network)} = {start.latex}"
 
 
 def _pre_activation(context: Context, layer: int) -> list[Block]:
     """∂L/∂Aℓ entry by entry (worked entries), assembled, checked and boxed."""
     network, name = context.network, f"A{layer}"
+    if layer == network.depth and not network.output_activated and context.start is not None:
+        return [
+            Paragraph(
+                f"$A_{{{layer}}}$ is the output itself, so "
+                f"$\\partial L/\\partial A_{{{layer}}} = G$, the loss differentiated entry by "
+                "entry; compared with its closed form:"
+            ),
+            *verdict(context, name),
+        ]
     if layer == network.depth and not network.output_activated:
         check = context.check(name)
         found = (
@@ -443,6 +506,8 @@ def network_document(derivation: NetworkDerivation, full: bool = False) -> Docum
     sizes = network.sizes
     widths = ", ".join(str(width) for width in sizes.widths)
     title = f"Gradients of the network ${_chain(network)}$, $m = {sizes.m}$, widths ${widths}$"
+    if derivation.concrete is not None:
+        title += f", under the {derivation.concrete.definition.title}"
     layers = [_layer(context, layer) for layer in range(network.depth, 0, -1)]
     sections = (_setup(context), _forward(context), *layers, _backward_pass(context))
     return Document(title, sections)
@@ -457,6 +522,8 @@ def network_summary(derivation: NetworkDerivation) -> str:
     where = (
         f"m={sizes.m}, k={sizes.k}, n={sizes.n}, {layers}, output {network.output_activation.name}"
     )
+    if derivation.concrete is not None:
+        where += f", loss {derivation.loss}"
     failed = [check.identity for check in derivation.checks if not check.holds]
     if failed:
         return f"NOT verified ({where}): {len(failed)} checks fail: {'; '.join(failed)}"

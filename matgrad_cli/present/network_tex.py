@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.activations import (
@@ -31,8 +32,8 @@ from .limits import SUM_TERMS
 
 #: The prefixes of the symbols a network's entries are written with, in the order a product
 #: lists them: x, h, w, b, then the activations' derivatives and the entries of A.
-_SYMBOL = re.compile(r"^(x|h|w|b|a|dsig|dA|dH)(\d*)((?:_\d+)+)$")
-_RANKS = {"x": 0, "h": 1, "w": 2, "b": 3, "dsig": 4, "a": 5, "dA": 6, "dH": 6}
+_SYMBOL = re.compile(r"^(x|y|h|w|b|a|dsig|dA|dH)(\d*)((?:_\d+)+)$")
+_RANKS = {"y": 7, "x": 0, "h": 1, "w": 2, "b": 3, "dsig": 4, "a": 5, "dA": 6, "dH": 6}
 
 #: Each activation's name in formulas (the derivative adds a prime).
 _FUNCTION = {
@@ -80,7 +81,7 @@ class DisplayNames:
         self._engine = engine
         passes = [derivation.forward]
         passes += [
-            forward_pass(network, symbols, engine, start) for start in range(1, network.depth)
+            forward_pass(network, symbols, engine, start) for start in range(1, network.depth + 1)
         ]
         pairs: dict[Any, Any] = {}
         for forward in passes:
@@ -95,12 +96,26 @@ class DisplayNames:
         self._pairs = pairs
         self._mapping = engine.mapping(pairs) if pairs else None
         self._memo: dict[Any, Any] = {}
+        self._sympy_names: dict[Any, Any] | None = None
+
+    def _foreign(self, expr: Any) -> bool:
+        """True for a SymPy expression when the derivation ran on symengine."""
+        return self._engine.name != "sympy" and type(expr).__module__.startswith("sympy")
+
+    def _sympy_pairs(self) -> dict[Any, Any]:
+        """The same names for SymPy's expressions, made when first asked for."""
+        if self._sympy_names is None:
+            convert = self._engine.to_sympy
+            self._sympy_names = {convert(key): convert(name) for key, name in self._pairs.items()}
+        return self._sympy_names
 
     def named(self, expr: Any) -> Any:
         """``expr`` with the activations' values and derivatives named, each distinct
         subexpression once."""
         if self._mapping is None or not hasattr(expr, "args"):
             return expr
+        if self._foreign(expr):  # a SymPy value a check kept to show, on symengine
+            return expr.xreplace(self._sympy_pairs())
         known = self._memo.get(expr)
         if known is not None:
             return known
@@ -128,8 +143,8 @@ def symbol_latex(name: str, network: Network) -> str | None:
     if match is None:
         return None
     kind, layer, indices = match.group(1), match.group(2), match.group(3)[1:].replace("_", ",")
-    if kind == "x" and not layer:
-        return f"x_{{{indices}}}"
+    if kind in ("x", "y") and not layer:
+        return f"{kind}_{{{indices}}}"
     if not layer:
         return None
     if kind in ("dA", "dH"):
@@ -210,7 +225,8 @@ class NetworkPrinter:
         return self._latex(self._sympy(expr))
 
     def _sympy(self, expr: Any) -> Any:
-        return self._engine.to_sympy(self.names.named(expr))
+        named = self.names.named(expr)
+        return named if type(named).__module__.startswith("sympy") else self._engine.to_sympy(named)
 
     def _latex(self, expr: Any) -> str:
         return str(self._printer.doprint(expr))
@@ -344,8 +360,15 @@ def local_latex(rule: LocalRule, upstream: str, layer: int, network: Network) ->
     return rf"{upstream} \odot {derivative}({matrix_name('A', at)})"
 
 
-def rule_latex(name: str, rules: BackwardRules, network: Network, display: bool = True) -> str:
-    """The matrix route's formula for ∂L/∂``name`` (X, Wℓ, bℓ or Aℓ), from the rules it used."""
+def rule_latex(
+    name: str,
+    rules: BackwardRules,
+    network: Network,
+    display: bool = True,
+    start: StartForm | None = None,
+) -> str:
+    """The matrix route's formula for ∂L/∂``name`` (X, Wℓ, bℓ or Aℓ), from the rules it used;
+    under a concrete loss the recursion starts from its closed form ``start``."""
     if name == "X":
         return product_latex(rules.inputs, 1, display)
     letter, layer = name[0], int(name[1:])
@@ -354,14 +377,47 @@ def rule_latex(name: str, rules: BackwardRules, network: Network, display: bool 
     if letter == "b":
         return product_latex(rules.bias, layer, display)
     depth = network.depth
+    if layer == depth and start is not None and (start.at_pre or not network.output_activated):
+        return start.latex  # ∂L/∂A_L in closed form, where the recursion starts
     if layer == depth and not network.output_activated:
         return "G"  # where the recursion starts
     if layer == depth:
         top = matrix_name("H", depth)
         upstream = tex.grad(top) if display else tex.slashed(top)
+        if start is not None:
+            upstream = rf"\left({start.latex}\right)"
         return local_latex(rules.output, upstream, depth, network)
     inner = rf"\left({product_latex(rules.inputs, layer + 1, display)}\right)"
     return local_latex(rules.local, inner, layer + 1, network)
+
+
+@dataclass(frozen=True)
+class StartForm:
+    """A concrete loss's closed form, where the matrix route starts: its LaTeX, what it says of
+    the rows of Y (or ""), and whether it is ∂L/∂A_L (after a sigmoid) rather than ∂L/∂H_L."""
+
+    latex: str
+    note: str
+    at_pre: bool
+
+
+_START_WORDS = (
+    (re.compile(r"([AH])(\d+)"), r"\1_{\2}"),
+    (re.compile("−"), "-"),
+    (re.compile("softmax"), r"\\operatorname{softmax}"),
+    (re.compile("1·1ᵀ"), r"\\mathbf{1}\\mathbf{1}^\\top"),
+)
+
+
+def start_form(text: str, at_pre: bool) -> StartForm:
+    """The closed form a concrete loss's matrix route starts from, read off its plain text
+    (``A2 − Y``, ``softmax(A2) − Y (of each row, …)``, ``1·1ᵀ``) as LaTeX and a note."""
+    if not re.match(r"[A-Za-z]+\d|softmax|1·", text):  # words: a closed form given by name
+        return StartForm(rf"\text{{{text}}}", "", at_pre)
+    formula, _, note = text.partition(" (")
+    for pattern, replacement in _START_WORDS:
+        formula = pattern.sub(replacement, formula)
+    return StartForm(formula, note.removesuffix(")"), at_pre)
 
 
 def rule_name(name: str) -> str:
