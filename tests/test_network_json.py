@@ -51,6 +51,7 @@ def test_every_entry_parses_back_to_the_derivation(
     derivation = derive_network(2, 3, hidden, 2, activation=activation, output_activation=output)
     data = _assert_entries_parse_back(derivation)
     assert list(data["gradients"]) == list(derivation.network.parameters())
+    assert data["activation"] == (activation if hidden else None)
     assert list(data["intermediates"]) == [f"A{layer}" for layer in range(1, len(hidden) + 2)]
 
 

@@ -211,7 +211,8 @@ def network_data(derivation: NetworkDerivation) -> dict[str, Any]:
         "sizes": {"m": sizes.m, "k": sizes.k, "n": sizes.n, "hidden": list(sizes.hidden)},
         "widths": list(sizes.widths),
         "depth": network.depth,
-        "activation": _activation(network.activation),
+        # The hidden layers' activation; null for a single layer, which has none.
+        "activation": _activation(network.activation) if sizes.hidden else None,
         "output_activation": _activation(network.output_activation),
         "slope": _slope(network),
         "bias": network.bias,
