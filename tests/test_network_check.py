@@ -49,6 +49,12 @@ def verdict(claim: str, **network: object) -> tuple[bool, str | None]:
         ("db2 = G.sum(0)", "db2 = sum(G, axis=0)"),
         ("dH1 = delta @ W2.T", "dH1 = G @ W2ᵀ"),
         ("dA1 = dH1 * np.heaviside(A1, 0)", "dA1 = dH1 * (A1 > 0)"),
+        ("dA1 = dH1 * np.where(A1 > 0, 1, 0)", "dA1 = dH1 * (A1 > 0)"),
+        ("dA1 = np.where(A1 > 0, dH1, 0)", "dA1 = (A1 > 0) * dH1"),
+        (
+            "dA1 = np.where(A1 > 0, dH1, 0.5 * dH1)",
+            "dA1 = (A1 > 0) * dH1 + (1 - (A1 > 0)) * (0.5 * dH1)",
+        ),
         (
             "\\frac{\\partial L}{\\partial W_1} = X^\\top ((G W_2^\\top) \\odot \\sigma'(A_1))",
             "dW1 = Xᵀ @ (G @ W2ᵀ * σ'(A1))",
@@ -87,6 +93,8 @@ def test_claims_are_read(written: str, read: str) -> None:
         ("dA1 = np.heaviside(A1, 1)", "give 0 as its second argument", 9),
         ("dA1 = np.maximum(A1, H1)", "give 0 as one of its arguments", 9),
         ("dA1 = (A1 > 0).astype(str)", "expected a number type such as float", 22),
+        ("dA1 = np.where(A1 >= 0, dH1, 0)", "a comparison in a claim is '> 0'", 19),
+        ("dA1 = np.where(A1, dH1, 0)", "where takes a condition '> 0'", 17),
     ],
 )
 def test_bad_claims_are_refused_with_a_caret(claim: str, message: str, position: int) -> None:
@@ -189,6 +197,14 @@ def test_the_step_is_relu_derivative_with_zero_at_zero() -> None:
     assert verdict("dA1 = dH1 * (A1 > 0)", **relu) == (True, None)
     assert verdict("dA1 = dH1 * relu_prime(A1)", **relu) == (True, None)
     assert verdict("dA1 = dH1 * σ'(A1)", **relu) == (True, None)
+
+
+def test_numpy_where_selects_entry_by_entry() -> None:
+    assert verdict("dA1 = np.where(A1 > 0, dH1, 0)", hidden=3, activation="relu") == (True, None)
+    leaky = {"hidden": 3, "activation": "leaky-relu", "slope": "0.01"}
+    assert verdict("dA1 = np.where(A1 > 0, dH1, 0.01 * dH1)", **leaky) == (True, None)
+    assert verdict("dA1 = np.where(A1 > 0, dH1, 0.02 * dH1)", **leaky)[0] is False
+    assert verdict("dA1 = np.where(A1 > 0, dH1, 0)", **leaky)[0] is False
 
 
 def test_tanh_and_generic_derivatives() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from ...errors import ClaimSyntaxError
 from . import spellings, tree
@@ -113,6 +114,8 @@ class _NetworkParser(_Parser):
             return self._applied_activation(token, *activation)
         if token.text in ("heaviside", "maximum") and self._at("(", ahead=1):
             return self._two_argument_function(token)
+        if token.text == "where" and self._at("(", ahead=1):
+            return self._where(token)
         function = spellings.FUNCTIONS.get(token.text)
         if function == "softmax":
             raise self._fail("softmax is not part of a network's claims", token)
@@ -204,6 +207,36 @@ class _NetworkParser(_Parser):
             raise self._fail("maximum(A1, 0) is relu; give 0 as one of its arguments", token)
         return node, self._grown(max(height, other_height) + 1, token)
 
+    def _where(self, token: Token) -> Parsed:
+        """NumPy's ``where(A1 > 0, X, Y)``: X where A1 is positive, Y elsewhere, that is
+        ``(A1 > 0) * X + (1 - (A1 > 0)) * Y``; a 0 or 1 in it is left out of the product."""
+        self._advance()
+        opening = self._advance()
+        self._enter(opening)
+        condition, height = self._expression()
+        if not self._at(">"):
+            raise self._fail(
+                "where takes a condition '> 0', as in where(A1 > 0, 1, 0)", self._peek()
+            )
+        self._advance()
+        zero = self._peek()
+        if zero.kind != "number" or float(zero.text) != 0:
+            raise self._fail("a comparison in a claim is '> 0', as in (A1 > 0)", zero)
+        self._advance()
+        step = tree.Positive(condition, Span(condition.span.start, zero.end))
+        self._expect(",", "where takes three arguments, as in where(A1 > 0, 1, 0)")
+        positive, first = self._expression()
+        self._expect(",", "where takes three arguments, as in where(A1 > 0, 1, 0)")
+        negative, second = self._expression()
+        close = self._expect(")", "expected ')' to close 'where('")
+        self._leave()
+        span = Span(token.start, close.end)
+        node = _chosen(step, positive, span)
+        if not _is_zero(negative):
+            other = tree.Sub(tree.Number(Fraction(1), span), step, span)
+            node = tree.Add(node, _chosen(other, negative, span), span)
+        return node, self._grown(max(height, first, second) + 2, token)
+
     def _attribute(self, node: Node) -> Node:
         """The single layer's attributes and methods, and the conversions of a step to numbers
         that change nothing here: ``.float()``, ``.double()``, ``.astype(float)``."""
@@ -273,6 +306,13 @@ _BRACED = ("name", "symbol", "number", "symbol")
 
 #: Methods that turn a step's truth values into numbers, which they already are here.
 _CONVERSIONS = frozenset({"float", "double", "astype"})
+
+
+def _chosen(mask: Node, value: Node, span: Span) -> Node:
+    """``mask * value``, or the mask alone for a value of 1."""
+    if isinstance(value, tree.Number) and value.value == 1:
+        return mask
+    return tree.Hadamard(mask, value, span)
 
 
 def _is_zero(node: Node) -> bool:
