@@ -272,10 +272,18 @@ def test_a_seed_names_one_draw() -> None:
     assert first == again
 
 
-@pytest.mark.parametrize("loss", ["sum", "squared-error"])
+@pytest.mark.parametrize(
+    ("loss", "output"),
+    [
+        ("sum", "identity"),
+        ("sum", "sigmoid"),
+        ("squared-error", "relu"),
+        ("squared-error", "tanh"),
+        ("softmax-cross-entropy", "identity"),
+    ],
+)
 @pytest.mark.parametrize("activation", NONLINEAR)
-@pytest.mark.parametrize("output", ["identity", "sigmoid", "relu"])
-def test_the_polynomial_losses_hold(loss: str, activation: str, output: str) -> None:
+def test_the_concrete_losses_hold(loss: str, activation: str, output: str) -> None:
     result = numeric_verify_network(
         3, 2, (3,), 2, activation=activation, output_activation=output, loss=loss
     )
@@ -300,6 +308,33 @@ def test_a_wrong_closed_form_of_the_squared_error_is_rejected(
     assert not any(check.holds for check in result.checks)
 
 
+def test_the_softmax_is_enclosed_even_deep_and_with_the_generic_sigma() -> None:
+    for activation in ("relu", "generic"):
+        result = numeric_verify_network(
+            3, 3, (3, 4, 2, 3), 4, activation=activation, loss="softmax-cross-entropy"
+        )
+        assert result.verified
+        assert not result.exact
+
+
+def test_a_wrong_softmax_closed_form_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = routes.closed_form
+
+    def without_targets(draw: routes.Draw, output: object) -> object:
+        # softmax(O) where softmax(O) − Y belongs.
+        return made(draw, output) + routes.exact(draw.targets)
+
+    monkeypatch.setattr(routes, "closed_form", without_targets)
+    result = numeric_verify_network(3, 2, (4,), 3, activation="relu", loss="softmax-cross-entropy")
+    assert "A2" in [check.name for check in result.checks if not check.holds]
+
+
 def test_a_loss_without_a_numeric_check_is_refused() -> None:
     with pytest.raises(InputError, match="takes the losses generic, sum, squared-error"):
-        numeric_verify_network(2, 2, (2,), 2, loss="softmax-cross-entropy")
+        numeric_verify_network(
+            2, 2, (2,), 2, output_activation="sigmoid", loss="binary-cross-entropy"
+        )
+    with pytest.raises(InputError, match="not allowed with the output activation sigmoid"):
+        numeric_verify_network(
+            2, 2, (2,), 2, output_activation="sigmoid", loss="softmax-cross-entropy"
+        )

@@ -26,8 +26,8 @@ def numeric_network_route(
     the numeric limits too are refused with one line naming both limits."""
     from ..core.engine import get_engine
     from ..core.network_derive import network_description
-    from ..core.numeric_activations import is_exact
-    from ..core.numeric_network import numeric_network, numeric_verify_network
+    from ..core.network_losses import check_loss_pair
+    from ..core.numeric_network import exact_figures, numeric_network, numeric_verify_network
 
     arguments = {name: value for name, value in chosen.items() if name != "loss"}
     loss, engine_name = chosen["loss"], get_engine(engine).name
@@ -40,12 +40,12 @@ def numeric_network_route(
             # a refusal there names both limits.
             checked = numeric_network(*shape, engine=engine_name, **arguments)
             _refuse_loss(loss, f"the network is above the symbolic limit ({refusal})")
-            layers = range(1, checked.depth + 1)
-            exact = all(is_exact(checked.activation_of(layer)) for layer in layers)
-            sys.stderr.write(_switch_notice(str(refusal), exact))
+            check_loss_pair(loss, checked.output_activation.name)
+            sys.stderr.write(_switch_notice(str(refusal), exact_figures(checked, loss)))
     else:
-        numeric_network(*shape, engine=engine_name, **arguments)
+        checked = numeric_network(*shape, engine=engine_name, **arguments)
         _refuse_loss(loss, "--numeric")
+        check_loss_pair(loss, checked.output_activation.name)
     output_format, standalone, output, force = to
     destination = prepare_output(output, output_format, force)
     result = numeric_verify_network(*shape, seed=seed, loss=loss, **arguments)
@@ -65,6 +65,6 @@ def _refuse_loss(loss: str, why: str) -> None:
 
 def _switch_notice(refusal: str, exact: bool) -> str:
     """What derive says on stderr when it turns to the numeric check by itself: exact, or (with
-    a sigmoid or tanh, whose figures are enclosed) to within a bound."""
+    a sigmoid, tanh or softmax, whose figures are enclosed) to within a bound."""
     kind = "exact numeric check" if exact else "numeric check to within a bound"
     return f"matgrad: {refusal}; running the {kind} instead\n"

@@ -132,6 +132,17 @@ class Ball:
     def __rmatmul__(self, other: Any) -> Ball:
         return matmul(other, self)
 
+    def reciprocal(self) -> Ball:
+        """1/x for balls of positive numbers: 1/x falls as x grows."""
+        lower, upper = self.lower, self.upper
+        if not np.all(lower > 0):
+            raise ArithmeticError("only a ball of positive numbers has a reciprocal here")
+        return Ball.from_bounds(down(1.0 / upper), up(1.0 / lower))
+
+    def row_sums(self) -> Ball:
+        """Σ_q x_{p,q} for each row p, as a column."""
+        return matmul(self, np.ones((self.shape[-1], 1)))
+
     def total(self) -> Ball:
         """The sum of the entries along the last two axes (one figure per leading index)."""
         flat = self.reshape(*self.shape[:-2], 1, self.shape[-2] * self.shape[-1])
@@ -184,14 +195,23 @@ def overlap(found: Ball | Any, claimed: Ball | Any) -> tuple[Any, Any]:
 _EXP_FLOOR = -708.0
 
 
+def exp_of(values: Ball) -> Ball:
+    """Enclosures of e^x for x enclosed in ``values``: e^x grows with x, so its bounds are the
+    exponentials of the bounds, each from mpmath rounded outward."""
+    lower, upper = values.lower, values.upper
+    low = np.array([exp_down(value) for value in lower.ravel().tolist()]).reshape(lower.shape)
+    high = np.array([exp_up(value) for value in upper.ravel().tolist()]).reshape(upper.shape)
+    return Ball.from_bounds(low, high)
+
+
 def exp_down(value: float) -> float:
-    """A float64 lower bound of e^value, for value ≤ 0."""
+    """A float64 lower bound of e^value, for value ≤ 708."""
     if value < _EXP_FLOOR:
         return 0.0
     return float(to_float(mpf_exp(from_float(value), 53, round_floor), rnd=round_floor))
 
 
 def exp_up(value: float) -> float:
-    """A float64 upper bound of e^value, for value ≤ 0."""
+    """A float64 upper bound of e^value, for value ≤ 708."""
     value = max(value, _EXP_FLOOR)
     return float(to_float(mpf_exp(from_float(value), 53, round_ceiling), rnd=round_ceiling))

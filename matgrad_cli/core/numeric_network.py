@@ -38,6 +38,7 @@ from .activations import Activation, Generic, activation_named
 from .arguments import flag, integer
 from .checks import MISMATCHES_KEPT, Mismatch
 from .network import MAX_HIDDEN_LAYERS, Network, NetworkSizes, network_sizes
+from .network_losses import check_loss_pair
 from .network_matrix import RULES, BackwardRules
 from .numeric_activations import Polynomial, is_exact
 from .numeric_balls import Ball
@@ -85,9 +86,18 @@ ENTRY_RANGE = 9
 DIRECTION_RANGE = 10**6
 #: Random directions per matrix.
 DIRECTIONS = 2
-#: The losses the numeric check of a network takes: L = Σ G_{p,q}·o_{p,q} of the output O, its
-#: sum, and the squared error ½ Σ (o_{p,q} − y_{p,q})² at random integer targets Y.
-NUMERIC_LOSSES = ("generic", "sum", "squared-error")
+#: The losses the numeric check of a network takes, of the output O: L = Σ G_{p,q}·o_{p,q}, the
+#: sum, the squared error at random integer targets Y, and the softmax cross-entropy at one-hot
+#: rows of Y. (The binary cross-entropy divides by the sigmoid's h(1 − h), which a saturated
+#: sigmoid's enclosure cannot: it is checked symbolically only.)
+NUMERIC_LOSSES = (
+    "generic",
+    "sum",
+    "squared-error",
+    "softmax-cross-entropy",
+)
+#: The losses whose figures are exact (the others take exponentials and logarithms).
+EXACT_LOSSES = ("generic", "sum", "squared-error")
 #: Entries of a tangent stack held at once (a chunk of the per-entry tangents).
 _CHUNK = 1 << 18
 
@@ -297,12 +307,15 @@ def _draw(network: Network, rng: np.random.Generator, loss: str = "generic") -> 
     upstream = integers(m, widths[-1])
     c0 = int(rng.integers(-3, 4))
     c1, c2 = (int(c) for c in _nonzero(rng, (2,), 3))
-    targets = integers(m, widths[-1])
+    targets = {
+        "squared-error": integers(m, widths[-1]),
+        "softmax-cross-entropy": np.eye(widths[-1], dtype=np.int64)[rng.integers(0, widths[-1], m)],
+    }
     layers = range(1, len(widths))
     generic = any(isinstance(network.activation_of(at), Generic) for at in layers)
     # A sigmoid or tanh saturates at large arguments, where its slope is below any enclosure's
     # width: Wℓ is divided by 3·d₍ℓ₋₁₎ and bℓ by ENTRY_RANGE, which keeps every Aℓ within ±27.
-    enclosed = not all(is_exact(network.activation_of(at)) for at in layers)
+    enclosed = not exact_figures(network, loss)
     return Draw(
         inputs,
         tuple(weights),
@@ -312,7 +325,7 @@ def _draw(network: Network, rng: np.random.Generator, loss: str = "generic") -> 
         tuple(3 * widths[at - 1] if enclosed else 1 for at in layers),
         ENTRY_RANGE if enclosed else 1,
         loss,
-        targets if loss == "squared-error" else None,
+        targets.get(loss),
     )
 
 
@@ -499,6 +512,7 @@ def numeric_verify_network(
             f"the numeric check of a network takes the losses {', '.join(NUMERIC_LOSSES)}, "
             f"not {loss!r}"
         )
+    check_loss_pair(loss, network.output_activation.name)
     rng = np.random.default_rng(drawn_seed)
     draw = _draw(network, rng, loss)
     forward = forward_pass(network, draw)
@@ -506,8 +520,12 @@ def numeric_verify_network(
     state = _State(network, draw, forward, rng, count)
     names = [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
     checks = tuple(_check(state, name, *made[name]) for name in names)
-    layers = range(1, network.depth + 1)
-    exact_figures = all(is_exact(network.activation_of(at)) for at in layers)
     return NetworkNumericResult(
-        network, drawn_seed, checks, exact_figures, draw.polynomial, loss=loss
+        network, drawn_seed, checks, exact_figures(network, loss), draw.polynomial, loss=loss
     )
+
+
+def exact_figures(network: Network, loss: str) -> bool:
+    """Whether every figure is an exact rational: no sigmoid, tanh or exponential loss."""
+    layers = range(1, network.depth + 1)
+    return loss in EXACT_LOSSES and all(is_exact(network.activation_of(at)) for at in layers)

@@ -33,7 +33,7 @@ from .numeric_activations import (
     exact_stated,
     is_exact,
 )
-from .numeric_balls import Ball, down, overlap, up
+from .numeric_balls import Ball, down, exp_of, overlap, up
 from .numeric_balls import matmul as ball_matmul
 from .numeric_exact import Exact
 
@@ -93,7 +93,8 @@ class Draw:
     polynomial: Polynomial | None
     weight_denominators: tuple[int, ...] = ()
     bias_denominator: int = 1
-    #: ``generic``, ``sum`` or ``squared-error``, and Y (m×n integers) for the squared error.
+    #: The loss (numeric_network.NUMERIC_LOSSES) and its targets Y: integers for the squared
+    #: error, one-hot rows for the softmax cross-entropy.
     loss: str = "generic"
     targets: Any = None
 
@@ -286,12 +287,41 @@ def directional(
 
 def closed_form(draw: Draw, output: Value) -> Value:
     """∂L/∂O as the loss states it, where the recursion starts: G for the generic loss, all ones
-    for the sum, O − Y for the squared error."""
+    for the sum, O − Y for the squared error, softmax(O) − Y for the softmax cross-entropy."""
     if draw.loss == "sum":
         return exact(np.ones(shape_of(output), dtype=np.int64))
     if draw.loss == "squared-error":
         return output - exact(draw.targets)
+    if draw.loss == "softmax-cross-entropy":
+        exponentials, inverse_sums = _softmax_parts(output)
+        return exponentials * inverse_sums - exact(draw.targets)
     return exact(draw.upstream)
+
+
+def _as_ball(value: Value) -> Ball:
+    return value if isinstance(value, Ball) else Ball(*value.floats())
+
+
+#: Below −10³⁰⁰ an exact exponent is taken as −10³⁰⁰: e^x only grows, so the enclosure of e^x,
+#: [0, e^−708], stays one, and the figure stays within float64's range.
+_FLOOR = -(10**300)
+
+
+def _softmax_parts(output: Value) -> tuple[Ball, Ball]:
+    """e^(o − c) for each entry, and 1/Σ_q e^(o − c) for each row (a column), with c each row's
+    largest entry (of an exact output, exactly; of a ball, its largest midpoint), so that no
+    exponential overflows."""
+    if isinstance(output, Ball):
+        shifted = output - output.mid.max(axis=1, keepdims=True)
+    else:
+        numerators = output.numerators
+        below = numerators - numerators.max(axis=1, keepdims=True)
+        if below.dtype == object:  # int64 figures are far above the floor
+            floor = _FLOOR * output.denominator
+            below = np.where(below < floor, floor, below).astype(object)
+        shifted = Ball(*Exact(below, output.denominator).floats())
+    exponentials = exp_of(shifted)
+    return exponentials, exponentials.row_sums().reciprocal()
 
 
 def loss_slope(draw: Draw, output: Value) -> Value:
@@ -303,4 +333,9 @@ def loss_slope(draw: Draw, output: Value) -> Value:
     if draw.loss == "squared-error":
         difference = output - exact(draw.targets)
         return (difference + difference) * Fraction(1, 2)
+    targets = exact(draw.targets)
+    if draw.loss == "softmax-cross-entropy":
+        # log Σ_s e^(o_s) − Σ_s y_s o_s: (1/S)·e^(o_q) by the chain rule through log and exp.
+        exponentials, inverse_sums = _softmax_parts(output)
+        return inverse_sums * exponentials - targets
     return exact(draw.upstream)

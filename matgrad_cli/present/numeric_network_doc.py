@@ -61,6 +61,10 @@ _LOSSES = {
     "generic": ("L = \\sum_{p,q} G_{p,q}\\, o_{p,q}", "G"),
     "sum": ("L = \\sum_{p,q} o_{p,q}", "\\mathbf{1}\\mathbf{1}^{\\top}"),
     "squared-error": ("L = \\tfrac12 \\sum_{p,q} (o_{p,q} - y_{p,q})^2", "O - Y"),
+    "softmax-cross-entropy": (
+        "L = \\sum_p \\Bigl(\\log \\sum_q e^{o_{p,q}} - \\sum_q y_{p,q}\\, o_{p,q}\\Bigr)",
+        "\\operatorname{softmax}(O) - Y",
+    ),
 }
 
 
@@ -69,10 +73,12 @@ def _what(result: NetworkNumericResult) -> tuple[Paragraph | Display, ...]:
     loss, gradient = _LOSSES[result.loss]
     scaled = (
         f", each $W_\\ell$ divided by $3 d_{{\\ell-1}}$ and each $b_\\ell$ by ${bound}$, so that "
-        "no sigmoid or tanh saturates"
+        "no sigmoid, tanh or softmax saturates"
         if not result.exact
         else ""
     )
+    if result.loss == "softmax-cross-entropy":
+        scaled += "; each row of $Y$ is one-hot, at a random class"
     hidden = (
         f"the hidden layers' activation is {network.activation.name}, " if network.depth > 1 else ""
     )

@@ -42,6 +42,8 @@ def drawn_names(result: NetworkNumericResult) -> list[str]:
     """The matrices drawn at random: X, W1, b1, W2, …, and G (generic loss) or Y (squared
     error)."""
     extra = {"generic": ["G"], "squared-error": ["Y"]}.get(result.loss, [])
+    if result.loss == "softmax-cross-entropy":
+        return [*result.network.parameters()]
     return [*result.network.parameters(), *extra]
 
 
@@ -55,9 +57,11 @@ def draw_sentence(result: NetworkNumericResult) -> str:
     text = f"{listed} are random integers from −{bound} to {bound} (seed {result.seed})"
     if not result.exact:
         text += (
-            f", each Wℓ divided by 3·dℓ₋₁ and each bℓ by {bound}, so that no sigmoid or tanh "
-            "saturates (every Aℓ stays within ±27)"
+            f", each Wℓ divided by 3·dℓ₋₁ and each bℓ by {bound}, so that no sigmoid, tanh or "
+            "softmax saturates"
         )
+    if result.loss == "softmax-cross-entropy":
+        text += "; each row of Y is one-hot, at a random class"
     return text
 
 
@@ -66,6 +70,11 @@ def loss_sentence(result: NetworkNumericResult) -> str:
     output = result.network.output_name
     if result.loss == "sum":
         return f"the loss is L = Σ o_(p,q) of the network's output O = {output}, so ∂L/∂O = 1"
+    if result.loss == "softmax-cross-entropy":
+        return (
+            "the loss is the softmax cross-entropy L = Σ_p (log Σ_q e^o_(p,q) − Σ_q "
+            f"y_(p,q)·o_(p,q)) of the network's output O = {output}, so ∂L/∂O = softmax(O) − Y"
+        )
     if result.loss == "squared-error":
         return (
             f"the loss is the squared error L = ½ Σ (o_(p,q) − y_(p,q))² of the network's output "
@@ -95,7 +104,8 @@ def notes(result: NetworkNumericResult) -> list[str]:
         lines.append("Every figure is an exact rational number, and every comparison is exact.")
     else:
         lines.append(
-            "The exponentials of the sigmoid and tanh are enclosed by mpmath, rounded outward, "
+            "The exponentials (of the sigmoid, tanh and softmax) are enclosed by mpmath, rounded "
+            "outward, "
             "and every other operation in verified balls (midpoint and radius, with every "
             "rounding error bounded). Two sides agree when their enclosures overlap; their true "
             "values then differ by at most the bound stated, and enclosures that do not overlap "
