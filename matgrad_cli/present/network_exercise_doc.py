@@ -252,8 +252,15 @@ def problem_document(sheet: NetworkProblemSheet, full: bool = False) -> Document
     return network_sheet(sheet_title(network, "exercises"), problems, sheet.seed, parts)
 
 
-#: A row of a matrix wider than this many characters (``_units``) is listed entry by entry.
-_ROW_CHARACTERS = 60
+#: The width of the page in characters of maths (``_units``): a matrix wider than what a
+#: line's left side leaves of it is listed entry by entry.
+_PAGE = 80
+#: The width of a line's left side: A_2 = H_1 W_2 + 1 b_2 or ∂L/∂W_1 = X^T ∂L/∂A_1, and the
+#: longer ∂L/∂A_1 = ∂L/∂H_1 ⊙ relu′(A_1) aligned with σ′(A_1) above it.
+_HEAD = 18
+_LOCAL_HEAD = 26
+#: An entry listed on its own line is broken into lines of at most this many characters.
+_ROW_CHARACTERS = 56
 _VALUE_SYMBOL = re.compile(r"\bh\d+_\d+_\d+")
 _DERIVATIVE_SYMBOL = re.compile(r"\bdh\d+_\d+_\d+")
 
@@ -303,17 +310,17 @@ def formula_latex(step: NetworkStep, network: SheetNetwork) -> str:
 
 
 def _units(value: Any) -> int:
-    """About how many characters wide ``value`` is set: h^{(ℓ)}_{i,j} as three,
+    """About how many characters wide ``value`` is set: h^{(ℓ)}_{i,j} as four,
     σ′(a^{(ℓ)}_{i,j}) as seven, a power with parentheses, no multiplication signs."""
-    text = _DERIVATIVE_SYMBOL.sub("sxxxxxx", _VALUE_SYMBOL.sub("hxx", str(value)))
+    text = _DERIVATIVE_SYMBOL.sub("sxxxxxx", _VALUE_SYMBOL.sub("hxxx", str(value)))
     return len(text.replace("**", "()^").replace("*", "").replace(" ", ""))
 
 
-def _too_wide(matrix: Any) -> bool:
-    return any(
-        sum(_units(matrix[i, j]) + 3 for j in range(matrix.cols)) > _ROW_CHARACTERS
-        for i in range(matrix.rows)
-    )
+def _width(matrix: Any) -> int:
+    """About how many characters wide a matrix is set: each column as wide as its widest
+    entry, with the gaps between columns and the brackets."""
+    widths = [max(_units(matrix[i, j]) for i in range(matrix.rows)) + 2 for j in range(matrix.cols)]
+    return sum(widths) + 2
 
 
 def _entry_lines(value: Any, names: dict[Any, str]) -> list[str]:
@@ -341,10 +348,12 @@ def _indexed(stem: str, after: str = "") -> Callable[[int, int], str]:
     return lambda i, j: f"{stem}_{{{i},{j}}}{after}"
 
 
-def _value_lines(entry: Callable[[int, int], str], matrix: Any, names: dict[Any, str]) -> list[str]:
+def _value_lines(
+    entry: Callable[[int, int], str], matrix: Any, names: dict[Any, str], head: int = _HEAD
+) -> list[str]:
     """A matrix's value: one matrix, or entry by entry when a row is too wide, each entry
     named by ``entry(i, j)``."""
-    if not _too_wide(matrix):
+    if _width(matrix) <= _PAGE - head:
         return [f"&= {matrix_latex(matrix, names)}"]
     lines = []
     for i in range(matrix.rows):
@@ -427,8 +436,7 @@ def _factors_latex(solution: NetworkSolution, step: NetworkStep) -> str | None:
         for operand in (rule.left, rule.right)
     ]
     numbers = all(entry.is_Rational for factor in factors for entry in factor)
-    width = sum(_units(entry) + 3 for factor in factors for entry in factor.row(0))
-    if not numbers or width + 8 > _ROW_CHARACTERS:
+    if not numbers or sum(_width(factor) for factor in factors) > _PAGE - _HEAD:
         return None
     return " ".join(matrix_latex(factor) for factor in factors)
 
@@ -440,7 +448,9 @@ def _step_blocks(solution: NetworkSolution, names: dict[Any, str]) -> list[Block
     for step in solution.steps:
         head = rf"{LINE_STRUT} {_grad(step.name)} = {formula_latex(step, network)}"
         entry = _indexed(rf"\left({_grad(step.name)}\right)")
-        lines = _lines(head, _value_lines(entry, step.value, names))
+        local = isinstance(step.rule, LocalRule)
+        width = _LOCAL_HEAD if local else _HEAD
+        lines = _lines(head, _value_lines(entry, step.value, names, width))
         factors = _factors_latex(solution, step)
         if len(lines) == 1 and factors is not None:
             lines = [f"{head} &= {factors}", f"{LINE_STRUT} &= {matrix_latex(step.value, names)}"]
@@ -449,7 +459,7 @@ def _step_blocks(solution: NetworkSolution, names: dict[Any, str]) -> list[Block
             slopes = solution.forward.slopes[at - 1]
             derivative = rf"{LINE_STRUT} {_derivative_latex(network, at)}"
             entry = _indexed(f"{{{_FUNCTION[network.activation_of(at)]}}}'(a^{{({at})}}", ")")
-            lines[:0] = _lines(derivative, _value_lines(entry, slopes, names))
+            lines[:0] = _lines(derivative, _value_lines(entry, slopes, names, _LOCAL_HEAD))
         blocks.append(Display(tuple(lines), aligned=True))
     return blocks
 
