@@ -236,6 +236,15 @@ def test_cli_output_is_unchanged(name: str, capsys: pytest.CaptureFixture[str]) 
             "exercise-seed3-bias-columns",
             ["--seed", "3", "--count", "6", "--bias", "--samples", "columns"],
         ),
+        # network sheets: two layers with relu, and one layer with a sigmoid
+        (
+            "exercise-seed7-network-relu",
+            ["--seed", "7", "--count", "4", "--hidden", "3", "--activation", "relu", "--bias"],
+        ),
+        (
+            "exercise-seed7-network-sigmoid",
+            ["--seed", "7", "--count", "3", "--output-activation", "sigmoid"],
+        ),
     ],
 )
 def test_exercise_sheets_are_unchanged(
