@@ -377,3 +377,23 @@ def test_a_sheets_answer_with_a_forgotten_derivative_is_judged_wrong(
     assert wrong != claim
     code, _, _ = run(["check", *network.options().split(), wrong], capsys)
     assert code == 1
+
+
+@pytest.mark.parametrize("output_format", ["pdf", "html"])
+def test_pdf_and_web_pages_are_written_for_network_sheets(
+    output_format: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if output_format == "pdf":
+        require_pdflatex()
+    stem = tmp_path / "act"
+    args = ["exercise", "--seed", "2", "--count", "2", "--output-activation", "sigmoid"]
+    code, _, err = run([*args, "--format", output_format, "-o", str(stem)], capsys)
+    assert code == 0, err
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == sorted(
+        f"act-{part}.{extension}"
+        for part in ("problems", "solutions")
+        for extension in ("tex", output_format)
+    )
+    first = (tmp_path / f"act-problems.{output_format}").read_bytes()
+    assert first.startswith(b"%PDF" if output_format == "pdf" else b"<!DOCTYPE html>")
