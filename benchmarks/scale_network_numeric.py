@@ -28,32 +28,35 @@ from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which ru
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: (hidden activation, output activation, hidden widths) at m = k = n = 64.
+#: (hidden activation, output activation, hidden widths, loss) at m = k = n = 64.
 CASES = [
-    ("identity", "identity", (64,)),
-    ("relu", "identity", (64,)),
-    ("leaky-relu", "identity", (64,)),
-    ("generic", "identity", (64,)),
-    ("sigmoid", "identity", (64,)),
-    ("tanh", "sigmoid", (64,)),
-    ("relu", "identity", (64, 64, 64, 64)),
-    ("leaky-relu", "identity", (64, 64, 64, 64)),
-    ("generic", "identity", (64, 64, 64, 64)),
-    ("tanh", "sigmoid", (64, 64, 64, 64)),
+    ("identity", "identity", (64,), "generic"),
+    ("relu", "identity", (64,), "generic"),
+    ("leaky-relu", "identity", (64,), "generic"),
+    ("generic", "identity", (64,), "generic"),
+    ("sigmoid", "identity", (64,), "generic"),
+    ("tanh", "sigmoid", (64,), "generic"),
+    ("relu", "identity", (64,), "squared-error"),
+    ("relu", "identity", (64,), "softmax-cross-entropy"),
+    ("sigmoid", "identity", (64,), "softmax-cross-entropy"),
+    ("relu", "identity", (64, 64, 64, 64), "generic"),
+    ("leaky-relu", "identity", (64, 64, 64, 64), "generic"),
+    ("generic", "identity", (64, 64, 64, 64), "generic"),
+    ("tanh", "sigmoid", (64, 64, 64, 64), "generic"),
+    ("generic", "identity", (64, 64, 64, 64), "softmax-cross-entropy"),
 ]
 
 
 def work_network(spec: str) -> None:
-    """One network, ``m:k:hidden widths joined by x:n:activation:output``."""
+    """One network, ``m:k:hidden widths joined by x:n:activation:output:loss``."""
     from matgrad_cli.core.numeric_network import numeric_verify_network
 
-    m, k, hidden, n, activation, output = spec.split(":")
+    m, k, hidden, n, activation, output, loss = spec.split(":")
     widths = tuple(int(width) for width in hidden.split("x"))
-    numeric_verify_network(2, 2, (2,), 2, activation=activation, output_activation=output)
+    chosen = {"activation": activation, "output_activation": output, "loss": loss}
+    numeric_verify_network(2, 2, (2,), 2, **chosen)
     wall, cpu = time.perf_counter(), time.process_time()
-    result = numeric_verify_network(
-        int(m), int(k), widths, int(n), activation=activation, output_activation=output
-    )
+    result = numeric_verify_network(int(m), int(k), widths, int(n), **chosen)
     row = {
         "spec": spec,
         "wall": time.perf_counter() - wall,
@@ -103,14 +106,14 @@ def _load() -> str:
 def _line(label: str, row: dict[str, Any], layer: dict[str, Any]) -> str:
     bound = "exact" if row["bound"] == 0 else f"±{row['bound']:.1e}"
     return (
-        f"{label:>34} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s {row['peak_mib']:>5.0f} "
+        f"{label:>56} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s {row['peak_mib']:>5.0f} "
         f"{row['compared']:>7}/{row['entries']:<7} {bound:>9} {layer['cpu']:>8.3f}s "
         f"{row['cpu'] / max(layer['cpu'], 1e-9):>7.0f}"
     )
 
 
 HEADER = (
-    f"{'network':>34} {'wall':>8} {'cpu':>8} {'MiB':>5} {'compared/entries':>15} "
+    f"{'network':>56} {'wall':>8} {'cpu':>8} {'MiB':>5} {'compared/entries':>15} "
     f"{'bound':>9} {'layer cpu':>9} {'ratio':>7}"
 )
 
@@ -120,7 +123,7 @@ def report_sizes(sizes: list[int]) -> None:
     print(HEADER)
     rows = []
     for size in sizes:
-        row = _fresh("network", f"{size}:{size}:{size}:{size}:relu:identity")
+        row = _fresh("network", f"{size}:{size}:{size}:{size}:relu:identity:generic")
         layer = _fresh("layer", f"{size}:{size}:{size}")
         assert row["verified"], row
         assert layer["verified"], layer
@@ -135,11 +138,11 @@ def report_cases() -> None:
     print("every activation at m = k = n = 64 (layer: the single layer's numeric check at 64³)")
     print(HEADER)
     layer = _fresh("layer", "64:64:64")
-    for activation, output, hidden in CASES:
+    for activation, output, hidden, loss in CASES:
         widths = "x".join(str(width) for width in hidden)
-        row = _fresh("network", f"64:64:{widths}:64:{activation}:{output}")
+        row = _fresh("network", f"64:64:{widths}:64:{activation}:{output}:{loss}")
         assert row["verified"], row
-        label = f"{activation}/{output}, hidden {','.join(map(str, hidden))}"
+        label = f"{activation}/{output}, hidden {','.join(map(str, hidden))}, {loss}"
         print(_line(label, row, layer))
 
 
