@@ -53,7 +53,7 @@ def work_network(spec: str) -> None:
 
     m, k, hidden, n, activation, output, loss = spec.split(":")
     widths = tuple(int(width) for width in hidden.split("x"))
-    chosen = {"activation": activation, "output_activation": output, "loss": loss}
+    chosen: dict[str, Any] = {"activation": activation, "output_activation": output, "loss": loss}
     numeric_verify_network(2, 2, (2,), 2, **chosen)
     wall, cpu = time.perf_counter(), time.process_time()
     result = numeric_verify_network(int(m), int(k), widths, int(n), **chosen)
