@@ -28,6 +28,7 @@ from matgrad_cli.core.network_exercise import (
 )
 from matgrad_cli.core.network_exercise_claims import step_claims
 from matgrad_cli.core.network_matrix import RULES, LocalRule, Operand, ProductRule
+from matgrad_cli.errors import InputError
 from matgrad_cli.present import render
 from matgrad_cli.present.network_exercise_doc import NetworkProblemSheet, NetworkSolutionSheet
 
@@ -397,3 +398,10 @@ def test_pdf_and_web_pages_are_written_for_network_sheets(
     )
     first = (tmp_path / f"act-problems.{output_format}").read_bytes()
     assert first.startswith(b"%PDF" if output_format == "pdf" else b"<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize("hidden", ["3", None, ("x",), (0,), (2.5,), (True,)])
+def test_the_python_api_refuses_widths_that_are_not_positive_integers(hidden: object) -> None:
+    with pytest.raises(InputError):
+        sheet_network(hidden, "relu")
+    assert sheet_network(3, "relu").hidden == (3,)

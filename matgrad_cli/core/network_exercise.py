@@ -32,6 +32,7 @@ import sympy
 
 from ..errors import InputError, SizeError
 from .activations import Identity, LeakyRelu, Relu, activation_named
+from .arguments import flag, integer
 from .checks import Check, checked
 from .exercise import UnverifiedSolutionError, _balanced, validate_count, validate_seed
 from .layer import Variable
@@ -96,7 +97,7 @@ class SheetNetwork:
 
 
 def sheet_network(
-    hidden: Sequence[int],
+    hidden: object,
     activation: str = "generic",
     output_activation: str = "identity",
     slope: object = None,
@@ -104,19 +105,24 @@ def sheet_network(
 ) -> SheetNetwork:
     """The network of a sheet, checked: known activations, a slope only with leaky-relu, and
     small enough to work by hand (InputError, SizeError otherwise)."""
-    hidden = tuple(hidden)
-    if len(hidden) > MAX_SHEET_HIDDEN_LAYERS or any(width > MAX_SHEET_WIDTH for width in hidden):
+    if integer(hidden) is not None:
+        hidden = (hidden,)
+    if not isinstance(hidden, Sequence) or isinstance(hidden, str | bytes):
+        raise InputError(f"hidden must be a sequence of widths such as (3,), got {hidden!r}")
+    found = [integer(width) for width in hidden]
+    widths = tuple(width for width in found if width is not None and width >= 1)
+    if len(widths) != len(found):
+        raise SizeError(f"hidden widths must be positive integers, got {tuple(hidden)!r}")
+    if len(widths) > MAX_SHEET_HIDDEN_LAYERS or any(width > MAX_SHEET_WIDTH for width in widths):
         raise SizeError(
-            f"--hidden {','.join(map(str, hidden))} is too large for an exercise sheet: at most "
+            f"--hidden {','.join(map(str, widths))} is too large for an exercise sheet: at most "
             f"{MAX_SHEET_HIDDEN_LAYERS} hidden layers, each at most {MAX_SHEET_WIDTH} wide"
         )
-    if any(width < 1 for width in hidden):
-        raise SizeError("hidden widths must be positive integers")
-    if len(hidden) > 1 and activation not in EXACT_ACTIVATIONS:
+    if len(widths) > 1 and activation not in EXACT_ACTIVATIONS:
         raise SizeError(
             f"with the {activation} activation an exercise sheet has one hidden layer: its values "
             "stay symbols, and two layers of them are too long to work by hand (use --hidden "
-            f"{hidden[0]}, or relu, leaky-relu or identity)"
+            f"{widths[0]}, or relu, leaky-relu or identity)"
         )
     if slope is not None and "leaky-relu" not in (activation, output_activation):
         raise InputError("--slope is the leaky-relu slope: choose leaky-relu as an activation")
@@ -125,9 +131,8 @@ def sheet_network(
         for name in (activation, output_activation)
     ]
     exact = next((a.slope for a in chosen if isinstance(a, LeakyRelu)), None)
-    return SheetNetwork(
-        hidden, activation, output_activation, exact if slope is not None else None, bias
-    )
+    chosen_slope = exact if slope is not None else None
+    return SheetNetwork(widths, activation, output_activation, chosen_slope, flag("bias", bias))
 
 
 @dataclass(frozen=True)
