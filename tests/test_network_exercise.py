@@ -405,3 +405,16 @@ def test_the_python_api_refuses_widths_that_are_not_positive_integers(hidden: ob
     with pytest.raises(InputError):
         sheet_network(hidden, "relu")
     assert sheet_network(3, "relu").hidden == (3,)
+
+
+def test_an_existing_sheet_is_not_clobbered_and_nothing_else_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    existing = tmp_path / "week-solutions.tex"
+    existing.write_text("mine", encoding="utf-8")
+    args = ["exercise", "--seed", "1", "--hidden", "2", "--activation", "relu"]
+    code, out, err = run([*args, "-o", str(tmp_path / "week")], capsys)
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1
+    assert existing.read_text(encoding="utf-8") == "mine"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["week-solutions.tex"]
