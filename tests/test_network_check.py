@@ -358,3 +358,16 @@ def test_a_claim_wrong_at_the_first_sizes_lists_only_those_as_checked() -> None:
     (right,) = check_network("dW1 = X.T @ dA1", hidden=3, activation="relu").verdicts
     assert [(s.m, s.k, s.n) for s in right.sizes_checked] == [(2, 4, 5), (4, 5, 2)]
     assert (right.reported_at.m, right.reported_at.k) == (2, 4)
+
+
+def test_how_a_claim_was_read_is_noted() -> None:
+    flat, ones, kept = check_network(
+        ["db1 = sum(dA1, axis=0)", "db1 = 1ᵀ dA1", "db1 = sum(dA1, axis=0, keepdims=True)"],
+        hidden=3,
+    ).verdicts
+    assert flat.notes == (
+        "sum(dA1, axis=0) is a 1-D array in NumPy (no keepdims=True); it was compared as a row",
+    )
+    assert ones.notes == ("1 was read as the column of m ones, ones(m, 1)",)
+    assert kept.notes == ()
+    assert all(verdict.correct for verdict in (flat, ones, kept))

@@ -61,6 +61,13 @@ class _NetworkParser(_Parser):
         expr, _ = self._expression()
         self._finish()
         notes = []
+        if id(expr) in tree.flat_parts(expr):
+            notes.append(
+                f"{tree.to_text(expr)} is a 1-D array in NumPy (no keepdims=True); "
+                "it was compared as a row"
+            )
+        if any(isinstance(sub, tree.Ones) and sub.inferred for _, sub in tree.subtrees(expr)):
+            notes.append("1 was read as the column of m ones, ones(m, 1)")
         if "star-matmul" in self.marks:
             notes.append(
                 f"* between matrices was read as the matrix product (--dialect {self._dialect})"
