@@ -77,7 +77,8 @@ def exact_forward(
         # α = p/q: x for x > 0 and p·x/q otherwise, all over the denominator q.
         p, q = activation.slope.numerator, activation.slope.denominator
         value = Exact(np.where(positive, pre.scaled(q), pre.scaled(p)), pre.denominator * q)
-        return value, Exact(np.where(positive, q, p), q)
+        # Objects: a slope written with many digits has numerators beyond int64.
+        return value, Exact(np.where(positive, _number(q), _number(p)), q)
     if isinstance(activation, Generic) and polynomial is not None:
         # The dual number x + ε: c₀ + c₁(x + ε) + c₂(x + ε)(x + ε), its ε part by the product rule.
         value = pre * pre * polynomial.c2 + pre * polynomial.c1 + polynomial.c0
@@ -100,6 +101,11 @@ def exact_stated(activation: Activation, pre: Exact, polynomial: Polynomial | No
     if isinstance(activation, Generic) and polynomial is not None:
         return pre * (2 * polynomial.c2) + ones * polynomial.c1
     raise ValueError(f"{activation.name} has no exact numeric form")
+
+
+def _number(value: int) -> Any:
+    """A Python integer as a 0-d array of objects, of any size."""
+    return np.array(value, dtype=object)
 
 
 def is_exact(activation: Activation) -> bool:

@@ -79,6 +79,8 @@ NUMERIC_ACTIVATIONS = 1 << 18
 #: The multiply-adds the per-entry tangents of one matrix may take: every entry is compared
 #: while that fits, else a seeded sample of at least MIN_SAMPLE entries.
 ENTRY_WORK = 1 << 23
+#: ENTRY_WORK is divided by this when the figures are integers beyond int64 (_budget).
+LARGE_FIGURES = 16
 MIN_SAMPLE = 8
 #: Entries of X, Wℓ, bℓ and G are drawn from −ENTRY_RANGE..ENTRY_RANGE.
 ENTRY_RANGE = 9
@@ -342,6 +344,8 @@ class _State:
     forward: Forward
     rng: np.random.Generator
     directions: int
+    #: The multiply-adds the per-entry tangents of one matrix may take.
+    budget: int = ENTRY_WORK
 
 
 def _layer(name: str) -> int:
@@ -438,7 +442,7 @@ def _check(state: _State, name: str, formula: str, claimed: Value | None) -> Net
         got = (0, 0) if claimed is None else shape_of(claimed)
         return NetworkNumericCheck(name, formula, shape, (got[0], got[1]), False, 0, 0, 0, 0.0, 0)
     entries, cost = shape[0] * shape[1], _entry_cost(state.network, name)
-    count = min(entries, max(MIN_SAMPLE, ENTRY_WORK // cost))
+    count = min(entries, max(MIN_SAMPLE, state.budget // cost))
     if count == entries:
         positions = np.arange(entries)
     else:
@@ -517,12 +521,23 @@ def numeric_verify_network(
     draw = _draw(network, rng, loss)
     forward = forward_pass(network, draw)
     made = recursion(network, draw, forward, rules or RULES)
-    state = _State(network, draw, forward, rng, count)
+    state = _State(network, draw, forward, rng, count, _budget(forward))
     names = [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
     checks = tuple(_check(state, name, *made[name]) for name in names)
     return NetworkNumericResult(
         network, drawn_seed, checks, exact_figures(network, loss), draw.polynomial, loss=loss
     )
+
+
+def _budget(forward: Forward) -> int:
+    """ENTRY_WORK, or a sixteenth of it when the forward pass holds integers beyond int64 (the
+    generic σ's quadratic at depth, a leaky-relu slope of many digits), whose every operation is
+    Python's, dozens of times slower."""
+    large = any(
+        isinstance(value, Exact) and value.numerators.dtype == object
+        for value in (*forward.pre[1:], *forward.post)
+    )
+    return ENTRY_WORK // LARGE_FIGURES if large else ENTRY_WORK
 
 
 def exact_figures(network: Network, loss: str) -> bool:
