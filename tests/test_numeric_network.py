@@ -338,3 +338,15 @@ def test_a_loss_without_a_numeric_check_is_refused() -> None:
         numeric_verify_network(
             2, 2, (2,), 2, output_activation="sigmoid", loss="softmax-cross-entropy"
         )
+
+
+def test_a_slope_of_many_digits_stays_exact() -> None:
+    slope = "0.1234567890123456789012345678901234567"
+    result = numeric_verify_network(3, 3, (3, 2), 2, activation="leaky-relu", slope=slope)
+    assert result.verified
+    assert result.exact
+    wrong = replace(RULES, local=LocalRule(0))
+    rejected = numeric_verify_network(
+        3, 3, (3, 3), 3, activation="leaky-relu", slope=slope, rules=wrong
+    )
+    assert not rejected.verified
