@@ -107,15 +107,17 @@ def _int_matrix(rows: Sequence[Sequence[int]]) -> str:
 
 def _network_words(network: SheetNetwork) -> str:
     """The network in words for a sheet's subtitle."""
-    depth = network.depth
     if not network.hidden:
-        shape = f"one layer followed by {network.output_activation}"
+        shape = f"one layer, {network.output_activation} activation"
     else:
         widths = ", ".join(map(str, network.hidden))
         plural = "s" if len(network.hidden) > 1 else ""
-        shape = f"{depth} layers, hidden width{plural} {widths} with {network.activation}"
+        shape = (
+            f"{network.depth} layers, hidden width{plural} {widths}, "
+            f"{network.activation} activation"
+        )
         if network.output_activated:
-            shape += f", output {network.output_activation}"
+            shape += f", {network.output_activation} output"
     return shape + (", with biases" if network.bias else ", without bias")
 
 
