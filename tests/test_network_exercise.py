@@ -255,7 +255,7 @@ def test_the_problem_sheet_shows_the_network_but_neither_seed_nor_answer() -> No
     latex = render(NetworkProblemSheet(problems, 7), "latex", standalone=True)
     for hidden in ("Seed", "--seed", "checkmark"):
         assert hidden not in latex
-    assert "2 layers, hidden width 3, relu activation, without bias" in latex
+    assert "2 layers, hidden width 3, relu activation, with biases" in latex
     assert r"\operatorname{relu}(a) = \max(0, a)" in latex
 
 
