@@ -18,6 +18,7 @@ import sympy
 from matgrad_cli import derive
 from matgrad_cli.core.equality import expressions_equal
 from matgrad_cli.core.layer import Sizes
+from matgrad_cli.core.loss_definitions import LOSS_CHOICES
 from matgrad_cli.core.losses import (
     LOSS_NAMES,
     LOSSES,
@@ -321,11 +322,14 @@ def test_the_command_line_offers_the_registry_s_losses() -> None:
 
     result = CliRunner().invoke(app, ["derive", "--help"], terminal_width=80)
     assert result.exit_code == 0
-    assert f"--loss <{'|'.join(LOSS_NAMES)}>" in result.output
+    # The single layer's losses, and the network's binary cross-entropy (refused without one).
+    assert f"--loss <{'|'.join(LOSS_CHOICES)}>" in result.output
+    assert (*LOSS_NAMES, "binary-cross-entropy") == LOSS_CHOICES
     refused = CliRunner().invoke(app, ["derive", "--loss", "hinge"])
     assert refused.exit_code == 2
-    assert "'hinge' is not one of 'generic', 'sum', 'squared-error', 'softmax-cross-entropy'" in (
-        refused.output
+    assert (
+        "'hinge' is not one of 'generic', 'sum', 'squared-error', 'softmax-cross-entropy', "
+        "'binary-cross-entropy'" in refused.output
     )
 
 
