@@ -62,6 +62,11 @@ def _plus(left: Any, right: Any) -> Any:
     return np.asarray(_wide(left) + _wide(right), dtype=object)
 
 
+def _scalar(value: int) -> Any:
+    """A Python integer as a 0-d array: int64 while it is small, else an object."""
+    return np.array(value, dtype=np.int64 if abs(value) < _SMALL else object)
+
+
 def integer_product(left: Any, right: Any) -> Any:
     """left @ right for integer arrays (stacks broadcast): by float64 BLAS when every partial sum
     stays below 2⁵³ (then exact), else with Python's integers."""
@@ -88,9 +93,9 @@ class Exact:
         if isinstance(value, Exact):
             return value
         if isinstance(value, Fraction):
-            return cls(np.array(value.numerator, dtype=object), value.denominator)
+            return cls(_scalar(value.numerator), value.denominator)
         if isinstance(value, int):
-            return cls(np.array(value, dtype=object))
+            return cls(_scalar(value))
         return cls(value)
 
     @property
