@@ -45,6 +45,7 @@ NETWORKS = {
     "three-layer leaky relu": ((2, 3), "leaky-relu", "identity", "1/10", True),
     "linear network": ((2,), "identity", "identity", None, True),
     "one layer with tanh": ((), "generic", "tanh", None, False),
+    "generic hidden, sigmoid output": ((2,), "generic", "sigmoid", None, True),
 }
 
 #: A concrete function for each activation, for the reference; the generic σ becomes sin, which
@@ -418,3 +419,11 @@ def test_an_existing_sheet_is_not_clobbered_and_nothing_else_is_written(
     assert err.count("\n") == 1
     assert existing.read_text(encoding="utf-8") == "mine"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["week-solutions.tex"]
+
+
+def test_the_sigmoid_is_named_when_the_generic_sigma_is_on_the_same_sheet() -> None:
+    network = _network("generic hidden, sigmoid output")
+    problems = make_network_problems(1, 2, network)
+    latex = render(NetworkProblemSheet(problems, 1), "latex")
+    assert r"\operatorname{sigmoid}(a) = 1/(1 + e^{-a})" in latex
+    assert r"\sigma'(a^{(\ell)}_{i,j})" in latex

@@ -38,6 +38,18 @@ _FUNCTION = {
 }
 
 
+def _sigmoid_latex(network: SheetNetwork) -> str:
+    """σ for the sigmoid, or its name when the network's other activation is the generic σ."""
+    generic = "generic" in (network.activation if network.hidden else "", network.output_activation)
+    return r"\operatorname{sigmoid}" if generic else r"\sigma"
+
+
+def function_latex(network: SheetNetwork, layer: int) -> str:
+    """LaTeX of σℓ's name, as a function of a matrix or an entry."""
+    name = network.activation_of(layer)
+    return _sigmoid_latex(network) if name == "sigmoid" else _FUNCTION[name]
+
+
 @dataclass(frozen=True)
 class NetworkProblemSheet:
     """The problems of a network sheet and the seed that drew them."""
@@ -161,9 +173,12 @@ def _activation_sentence(name: str, network: SheetNetwork, at_numbers: bool) -> 
             rf"$\operatorname{{lrelu}}(a) = a$ for $a > 0$ and $\alpha a$ for $a \le 0$, with "
             rf"$\alpha = {slope}$; its derivative is $1$ or $\alpha${kink}."
         )
-    symbols = r"write $h^{(\ell)}_{i,j} = \sigma(a^{(\ell)}_{i,j})$ and leave it a symbol"
     if name == "sigmoid":
-        return rf"$\sigma(a) = 1/(1 + e^{{-a}})$, with $\sigma' = \sigma(1 - \sigma)$: {symbols}."
+        sigma = _sigmoid_latex(network)
+        return (
+            rf"${sigma}(a) = 1/(1 + e^{{-a}})$, with ${{{sigma}}}' = {sigma}(1 - {sigma})$: write "
+            rf"$h^{{(\ell)}}_{{i,j}} = {sigma}(a^{{(\ell)}}_{{i,j}})$ and leave it a symbol."
+        )
     if name == "tanh":
         return (
             r"$\tanh$, with ${\tanh}'(a) = 1 - \tanh(a)^2$: write "
@@ -295,7 +310,7 @@ def _operand_latex(operand: Operand, layer: int, network: SheetNetwork) -> str:
 
 
 def _derivative_latex(network: SheetNetwork, layer: int) -> str:
-    return rf"{{{_FUNCTION[network.activation_of(layer)]}}}'(A_{{{layer}}})"
+    return rf"{{{function_latex(network, layer)}}}'(A_{{{layer}}})"
 
 
 def formula_latex(step: NetworkStep, network: SheetNetwork) -> str:
@@ -385,7 +400,7 @@ def _forward_blocks(solution: NetworkSolution, names: dict[Any, str]) -> list[Bl
         lines += _lines(head, _value_lines(entry, forward.pre[layer - 1], names))
         function = network.activation_of(layer)
         if function != "identity":
-            head = rf"{LINE_STRUT} H_{{{layer}}} = {_FUNCTION[function]}(A_{{{layer}}})"
+            head = rf"{LINE_STRUT} H_{{{layer}}} = {function_latex(network, layer)}(A_{{{layer}}})"
             entry = _indexed(f"h^{{({layer})}}")
             lines += _lines(head, _value_lines(entry, forward.post[layer], names))
     blocks: list[Block] = [Paragraph("The forward pass:"), Display(tuple(lines), aligned=True)]
@@ -460,7 +475,7 @@ def _step_blocks(solution: NetworkSolution, names: dict[Any, str]) -> list[Block
             at = step.layer + step.rule.offset
             slopes = solution.forward.slopes[at - 1]
             derivative = rf"{LINE_STRUT} {_derivative_latex(network, at)}"
-            entry = _indexed(f"{{{_FUNCTION[network.activation_of(at)]}}}'(a^{{({at})}}", ")")
+            entry = _indexed(f"{{{function_latex(network, at)}}}'(a^{{({at})}}", ")")
             lines[:0] = _lines(derivative, _value_lines(entry, slopes, names, _LOCAL_HEAD))
         blocks.append(Display(tuple(lines), aligned=True))
     return blocks
