@@ -22,6 +22,10 @@ from .notation import elide, sampled, visible
 
 #: The width of a line of a display, in letters (network_tex.width), on a plain article's page.
 LINE_WIDTH = 46.0
+#: Most lines of one display of a long entry, and the lines after which a display ends before
+#: the next equation (a page breaks only between displays).
+PAGE_LINES = 16
+DISPLAY_LINES = 10
 #: The width of a matrix's cells and their gaps, in letters, left of which stands ∂L/∂(name) =.
 MATRIX_WIDTH = 50.0
 #: The line that marks entries left out of an aligned list.
@@ -81,7 +85,7 @@ def _output_entry(network: Network, p: str, q: str) -> str:
 
 def _chunked(first: str, items: Sequence[str], budget: float = LINE_WIDTH) -> list[str]:
     """``first &= items`` summed over lines of at most ``budget`` letters, each continuation
-    starting ``&\\quad +`` (or its piece's own sign)."""
+    starting ``&\\quad +`` (or its piece's own sign, or nothing for a factor going on)."""
     lines: list[list[str]] = [[]]
     used = 0.0
     for item in items:
@@ -92,7 +96,7 @@ def _chunked(first: str, items: Sequence[str], budget: float = LINE_WIDTH) -> li
         lines[-1].append(item)
         used += size
     text = [nt.joined(line) for line in lines] if items else ["0"]
-    rest = [rf"&\quad {'' if line.startswith('-') else '+ '}{line}" for line in text[1:]]
+    rest = [rf"&\quad {nt.continued(line)}" for line in lines[1:]]
     return [f"{LINE_STRUT} {first} &= {text[0]}", *rest]
 
 
@@ -104,7 +108,20 @@ def value_lines(context: Context, forms: GradientForms, index: tuple[int, int]) 
     return _chunked(left, context.printer.form_terms(form, context.upstream, LINE_WIDTH))
 
 
-def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]) -> Display:
+def displays(lines: Sequence[str]) -> list[Display]:
+    """Aligned lines as displays of at most PAGE_LINES lines each, so that a page may break
+    between them: before an equation where one starts in time, else inside a long one."""
+    groups: list[list[str]] = [[]]
+    for line in lines:
+        starts = not line.lstrip().startswith("&")
+        full = len(groups[-1]) >= PAGE_LINES or (starts and len(groups[-1]) >= DISPLAY_LINES)
+        if groups[-1] and full:
+            groups.append([])
+        groups[-1].append(line)
+    return [Display(tuple(group), aligned=True) for group in groups]
+
+
+def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]) -> list[Display]:
     """One entry by the chain rule: the partials ∂L/∂o_{p,q} ∂o_{p,q}/∂v, then their values."""
     i, j = index
     form = forms.entries[i][j]
@@ -120,7 +137,7 @@ def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]
     lines = _chunked(tex.grad(entry), shown)
     values = _chunked("", context.printer.form_terms(form, context.upstream, LINE_WIDTH))
     lines.append(values[0].replace(f"{LINE_STRUT}  ", "", 1))
-    return Display((*lines, *values[1:]), aligned=True)
+    return displays([*lines, *values[1:]])
 
 
 def worked(context: Context, forms: GradientForms) -> list[Block]:
@@ -128,7 +145,9 @@ def worked(context: Context, forms: GradientForms) -> list[Block]:
     rows, cols = forms.shape
     total = rows * cols
     numbers = range(total) if context.full else range(1)
-    blocks: list[Block] = [_worked_entry(context, forms, divmod(n, cols)) for n in numbers]
+    blocks: list[Block] = [
+        display for n in numbers for display in _worked_entry(context, forms, divmod(n, cols))
+    ]
     if total > 1 and not context.full:
         others = "entry is" if total == 2 else f"{total - 1} entries are"
         blocks.append(
@@ -177,15 +196,15 @@ def assembled(context: Context, forms: GradientForms, lead: bool = True) -> list
             lines.append(GAP_LINE)
         else:
             lines += value_lines(context, forms, divmod(number, cols))
-    listing = Display(tuple(lines), aligned=True)
+    listing: list[Block] = [*displays(lines)]
     if not lead:
-        return [listing]
+        return listing
     return [
         Paragraph(
             f"Assembled in the shape of ${name}$ ({shape}), its entries too wide to set as a "
             "matrix, one per line:"
         ),
-        listing,
+        *listing,
     ]
 
 

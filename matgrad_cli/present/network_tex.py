@@ -30,6 +30,10 @@ from ..core.network_matrix import BackwardRules, LocalRule, Operand, ProductRule
 from . import mathtex as tex
 from .limits import SUM_TERMS
 
+#: Most terms a sum inside a term of a sum shows unless --full (the first, ⋯ and the last
+#: beyond it); a sum nested deeper shows its first term and ⋯.
+NESTED_TERMS = 3
+
 #: The prefixes of the symbols a network's entries are written with, in the order a product
 #: lists them: x, h, w, b, then the activations' derivatives and the entries of A.
 _SYMBOL = re.compile(r"^(x|y|h|w|b|a|dsig|dA|dH)(\d*)((?:_\d+)+)$")
@@ -58,6 +62,11 @@ def derivative_latex(activation: Activation) -> str:
     return f"{name}'" if name == r"\sigma" else f"{{{name}}}'"
 
 
+def _terms(expr: Any) -> frozenset[Any]:
+    """The terms of a sum (one term for anything else)."""
+    return frozenset(expr.args if expr.is_Add else (expr,))
+
+
 def _display_pairs(activation: Activation, engine: Engine, e: Any, h: Any, d: Any) -> list[Any]:
     """(subexpression, display name) for σ(e) and σ′(e) in every form the routes write them."""
     if isinstance(activation, Undefined):
@@ -84,6 +93,7 @@ class DisplayNames:
             forward_pass(network, symbols, engine, start) for start in range(1, network.depth + 1)
         ]
         pairs: dict[Any, Any] = {}
+        self._exponents: dict[frozenset[Any], Any] = {}
         for forward in passes:
             for layer, i, j, argument in forward.arguments():
                 activation = network.activation_of(layer)
@@ -93,10 +103,28 @@ class DisplayNames:
                 slope = engine.symbol(f"dsig{layer}_{i}_{j}")
                 for key, name in _display_pairs(activation, engine, argument, value, slope):
                     pairs.setdefault(key, name)
+                for term, name in activation.exponent_names(engine, argument, value):
+                    # exp(±e) by the terms of ±e, for an exponent the engine merged and flattened
+                    self._exponents.setdefault(_terms(term), name)
         self._pairs = pairs
         self._mapping = engine.mapping(pairs) if pairs else None
         self._memo: dict[Any, Any] = {}
+        self._euler = engine.exp(1)
         self._sympy_names: dict[Any, Any] | None = None
+
+    def _split_exponential(self, expr: Any) -> Any:
+        """exp(−e₁ − e₂ − …), the engine's merge of a product of exponentials of the sigmoids'
+        arguments, as the product of their names; None for anything else."""
+        if not self._exponents or not expr.is_Pow or expr.args[0] != self._euler:
+            return None
+        exponent = expr.args[1]
+        left = set(exponent.args) if exponent.is_Add else set()
+        product: Any = 1
+        for terms, name in sorted(self._exponents.items(), key=lambda item: -len(item[0])):
+            if terms <= left and len(left) > 0:
+                left -= terms
+                product = product * name
+        return product if not left and product != 1 else None
 
     def _foreign(self, expr: Any) -> bool:
         """True for a SymPy expression when the derivation ran on symengine."""
@@ -120,6 +148,8 @@ class DisplayNames:
         if known is not None:
             return known
         replaced = self._pairs.get(expr)
+        if replaced is None:
+            replaced = self._split_exponential(expr)
         if replaced is None:
             if expr.is_Add or expr.is_Mul or expr.is_Pow:
                 parts = [self.named(part) for part in expr.args]
@@ -188,12 +218,20 @@ class NetworkPrinter:
                 known = symbol_latex(expr.name, network)
                 return known if known is not None else str(super()._print_Symbol(expr, style))
 
+            nesting = 0
+
             def _print_Add(self, expr: Any, order: Any = None) -> str:
-                # A bias last, as the forward pass writes a = Σ h w + b; elided when long.
+                # A bias last, as the forward pass writes a = Σ h w + b. Elided when long: a
+                # sum inside a sum's term (the paths through a deeper layer) beyond
+                # NESTED_TERMS, one nested deeper to its first term, so that an entry of a deep
+                # network stays a few lines long.
                 terms = sorted(expr.as_ordered_terms(), key=_bias_last)
-                if not full and len(terms) > SUM_TERMS:
-                    terms = [*terms[:2], None, terms[-1]]
-                pieces = [r"\cdots" if term is None else self._print(term) for term in terms]
+                terms = elided_terms(terms, self.nesting, full)
+                self.nesting += 1
+                try:
+                    pieces = [r"\cdots" if term is None else self._print(term) for term in terms]
+                finally:
+                    self.nesting -= 1
                 return joined(pieces)
 
             def _print_Mul(self, expr: Any) -> str:
@@ -228,8 +266,13 @@ class NetworkPrinter:
         named = self.names.named(expr)
         return named if type(named).__module__.startswith("sympy") else self._engine.to_sympy(named)
 
-    def _latex(self, expr: Any) -> str:
-        return str(self._printer.doprint(expr))
+    def _latex(self, expr: Any, nesting: int = 0) -> str:
+        """``expr`` in LaTeX, as a part of a sum nested ``nesting`` deep (for elision)."""
+        self._printer.nesting = nesting
+        try:
+            return str(self._printer.doprint(expr))
+        finally:
+            self._printer.nesting = 0
 
     def term(self, upstream: str, factor: Any, budget: float | None = None) -> list[str]:
         """One term ∂L/∂(output)_{p,q} · factor, the upstream entry first, a sum in brackets: one
@@ -247,38 +290,39 @@ class NetworkPrinter:
             pieces = _bracketed(pieces)
         return [f"{upstream} {pieces[0]}", *pieces[1:]]
 
-    def _pieces(self, value: Any, budget: float) -> list[str]:
+    def _pieces(self, value: Any, budget: float, nesting: int = 0) -> list[str]:
         """``value`` as pieces of a sum, none wider than ``budget`` where it can be helped: a
-        sum term by term (elided unless ``full``), a product with its widest sum split."""
+        sum term by term (elided as the printer elides at ``nesting``), a product with its widest
+        sum split."""
         if value.is_Add:
-            terms = list(value.as_ordered_terms())
-            if not self.full and len(terms) > SUM_TERMS:
-                terms = [*terms[:2], None, terms[-1]]
+            terms = elided_terms(list(value.as_ordered_terms()), nesting, self.full)
             pieces: list[str] = []
             for term in terms:
-                text = r"\cdots" if term is None else self._latex(term)
-                pieces += (
-                    [text] if term is None or width(text) <= budget else self._pieces(term, budget)
-                )
+                text = r"\cdots" if term is None else self._latex(term, nesting + 1)
+                fits = term is None or width(text) <= budget
+                pieces += [text] if fits else self._pieces(term, budget, nesting + 1)
             return pieces
         if not value.is_Mul:
-            return [self._latex(value)]
+            return [self._latex(value, nesting)]
         coefficient, rest = value.as_coeff_Mul()
         factors = sorted(rest.args if rest.is_Mul else (rest,), key=_rank)
         sums = [factor for factor in factors if factor.is_Add]
         if not sums:
-            return [self._latex(value)]
-        widest = max(sums, key=lambda factor: width(self._latex(factor)))
+            return [self._latex(value, nesting)]
+        widest = max(sums, key=lambda factor: width(self._latex(factor, nesting)))
         shown = [
-            rf"\left({self._latex(factor)}\right)" if factor.is_Add else self._latex(factor)
+            rf"\left({self._latex(factor, nesting)}\right)"
+            if factor.is_Add
+            else self._latex(factor, nesting)
             for factor in factors
             if factor is not widest
         ]
         signs = {1: "", -1: "- "}
         sign = signs.get(coefficient, f"{self._latex(coefficient)} ")
-        pieces = _bracketed(self._pieces(widest, budget))
-        head = sign + " ".join(shown)
-        return [f"{head} {pieces[0]}".strip(), *pieces[1:]]
+        pieces = _bracketed(self._pieces(widest, budget, nesting))
+        head = (sign + " ".join(shown)).strip()
+        # The head a piece of its own, so that a line may break after it, inside the product.
+        return [head, GLUE + pieces[0], *pieces[1:]] if head else pieces
 
     def form_terms(
         self, form: LinearForm, upstream: Sequence[Sequence[Any]], budget: float | None = None
@@ -306,6 +350,24 @@ class NetworkPrinter:
         )
 
 
+def elided_terms(terms: list[Any], nesting: int, full: bool) -> list[Any]:
+    """The terms of a sum nested ``nesting`` deep in an entry that are shown, None for ⋯: all
+    with ``full``; at the top beyond SUM_TERMS the first two and the last; in a term's factor
+    beyond NESTED_TERMS (or a sum over paths of three or more) the first and the last; a sum
+    over paths nested deeper, its first. A short sum such as 1 − h stays whole."""
+    if full:
+        return terms
+    # A sum over paths through deeper layers: a term holds a sum as a factor.
+    paths = any(term.is_Mul and any(factor.is_Add for factor in term.args) for term in terms)
+    if nesting > 1 and paths and len(terms) > 1:
+        return [terms[0], None]
+    if nesting == 1 and (paths or len(terms) > NESTED_TERMS) and len(terms) > 2:
+        return [terms[0], None, terms[-1]]
+    if len(terms) > SUM_TERMS:
+        return [*terms[:2], None, terms[-1]]
+    return terms
+
+
 def _bracketed(pieces: list[str]) -> list[str]:
     """The pieces of a sum in brackets that may break across lines."""
     if len(pieces) == 1:
@@ -313,15 +375,30 @@ def _bracketed(pieces: list[str]) -> list[str]:
     return [rf"\bigl({pieces[0]}", *pieces[1:-1], rf"{pieces[-1]}\bigr)"]
 
 
+#: Opens a piece that goes on the product before it (a factor split off a long product), not a
+#: term of the sum: it is joined without +.
+GLUE = "\x00"
+
+
 def joined(pieces: Sequence[str]) -> str:
-    """Pieces of a sum joined by +, or by their own sign."""
+    """Pieces of a sum joined by +, by their own sign, or (GLUE) by nothing."""
     text = ""
     for piece in pieces:
-        if not text:
+        if piece.startswith(GLUE):
+            text += f" {piece[1:]}" if text else piece[1:]
+        elif not text:
             text = piece
         else:
             text += f" {piece}" if piece.startswith("-") else f" + {piece}"
     return text
+
+
+def continued(pieces: Sequence[str]) -> str:
+    """A line that goes on from the one above: +, the first piece's sign, or nothing for a
+    factor (GLUE), then the pieces joined."""
+    text = joined(pieces)
+    first = pieces[0] if pieces else ""
+    return text if first.startswith((GLUE, "-")) else f"+ {text}"
 
 
 def matrix_name(letter: str, layer: int) -> str:
