@@ -58,7 +58,7 @@ def upstream_words(network: Network) -> str:
     return f"G = ∂L/∂{network.output_name}"
 
 
-def compared_with(verdict: NetworkVerdict, network: Network) -> str:
+def compared_with(verdict: NetworkVerdict) -> str:
     """What a claim was compared with, in words."""
     where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in verdict.sizes_checked)
     return (
@@ -331,7 +331,7 @@ def _verdict_section(number: int, verdict: NetworkVerdict, network: Network) -> 
         blocks.append(
             _paragraph(
                 f"Correct: it equals ${_slashed(verdict.target)}$ entry by entry, "
-                f"{compared_with(verdict, network)}."
+                f"{compared_with(verdict)}."
             )
         )
     else:

@@ -42,10 +42,10 @@ def _heading(verdict: NetworkVerdict) -> Text:
     )
 
 
-def _correct(verdict: NetworkVerdict, network: Network) -> Iterator[RenderableType]:
+def _correct(verdict: NetworkVerdict) -> Iterator[RenderableType]:
     yield Text(
         f"Correct: it equals {doc.gradient_name(verdict)} entry by entry, "
-        f"{doc.compared_with(verdict, network)}."
+        f"{doc.compared_with(verdict)}."
     )
 
 
@@ -118,7 +118,7 @@ class NetworkVerdictView:
             Text(f"Read: {note}.", style=ui.STYLE_NOTE) for note in verdict.notes
         ]
         if verdict.reason == "ok":
-            body += _correct(verdict, network)
+            body += _correct(verdict)
         elif verdict.reason == "shape":
             body += _shapes(verdict)
         else:
