@@ -59,34 +59,13 @@ def derive(
     if network is not None:
         from .networks import derive_network_command
 
-        shown: dict[str, Any] = {"full": full, "sections": sections, "brief": brief}
-        derive_network_command(
-            network,
-            sizes,
-            bias=bias,
-            output_format=output_format,
-            standalone=standalone,
-            output=output,
-            force=force,
-            engine=engine,
-            loss=loss,
-            numeric=numeric,
-            seed=seed,
-            **shown,
-        )
-        return
+        # Every option as given: the network's command takes those it offers, refuses the rest.
+        return derive_network_command(network, sizes, dict(locals()))
     chosen = options.document_choice(
         sections, brief, full, output_format, bias=bias, loss=loss, samples=samples
     )
     numeric = _numeric_route(sizes, engine, loss, numeric)
-    if chosen and numeric:
-        raise InputError("--sections and --brief shape the symbolic derivation, not --numeric")
-    if full and not numeric:
-        require_full_fits(sizes.m, sizes.k, sizes.n, bias, output_format)
-    if output_format == "json" and loss != "generic" and not numeric:
-        from ..core.losses import concrete_loss
-
-        require_json_fits(sizes.m, sizes.k, sizes.n, concrete_loss(loss))
+    _refuse_early(sizes, output_format, bias, loss, full, numeric, chosen)
     destination = prepare_output(output, output_format, force)
     if numeric:
         from ..core.numeric import numeric_verify
@@ -98,6 +77,27 @@ def derive(
     shaped: dict[str, Any] = {"full": full, "chosen": chosen}  # what the document shows
     deliver(derivation, output_format, destination, force, standalone=standalone, **shaped)
     conclude(derivation, derivation.verified, told=output_format == "text" and destination is None)
+
+
+def _refuse_early(
+    sizes: Sizes,
+    output_format: str,
+    bias: bool,
+    loss: str,
+    full: bool,
+    numeric: bool,
+    chosen: dict[str, Any],
+) -> None:
+    """Refuse, before any work, what the single layer's derivation cannot print: a document's
+    sections under --numeric, --full or a concrete loss's JSON above their limits."""
+    if chosen and numeric:
+        raise InputError("--sections and --brief shape the symbolic derivation, not --numeric")
+    if full and not numeric:
+        require_full_fits(sizes.m, sizes.k, sizes.n, bias, output_format)
+    if output_format == "json" and loss != "generic" and not numeric:
+        from ..core.losses import concrete_loss
+
+        require_json_fits(sizes.m, sizes.k, sizes.n, concrete_loss(loss))
 
 
 def _mkn(sizes: Sizes) -> tuple[int, int, int]:

@@ -3,6 +3,7 @@ derivation, checked and delivered as the single layer's is."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ..core.layer import Sizes
@@ -12,26 +13,15 @@ from .network_numeric import numeric_network_route
 from .options import NetworkChoice
 
 
-def derive_network_command(
-    network: NetworkChoice,
-    sizes: Sizes,
-    *,
-    bias: bool,
-    output_format: str,
-    standalone: bool,
-    output: str | None,
-    force: bool,
-    engine: str | None,
-    loss: str,
-    numeric: bool,
-    seed: int,
-    full: bool,
-    sections: str | None,
-    brief: bool,
-) -> None:
+def derive_network_command(network: NetworkChoice, sizes: Sizes, given: Mapping[str, Any]) -> None:
     """Derive and verify the network's backward pass at ``sizes`` (m the batch, k the input
-    width, n the output width) under ``loss`` and deliver it in ``output_format``. A loss that
-    does not allow the output activation is refused before any work (network_losses.py)."""
+    width, n the output width) under its loss and deliver it in its format; ``given`` holds
+    derive's options by name, as the command line gave them. A loss that does not allow the
+    output activation is refused before any work (network_losses.py)."""
+    bias, loss, engine, full = given["bias"], given["loss"], given["engine"], given["full"]
+    output_format, standalone = given["output_format"], given["standalone"]
+    output, force, numeric, seed = given["output"], given["force"], given["numeric"], given["seed"]
+    sections, brief = given["sections"], given["brief"]
     from ..core.engine import get_engine
     from ..core.network_derive import derive_network, network_description
 
