@@ -365,3 +365,22 @@ def test_a_wrong_closed_form_is_refused_in_the_document() -> None:
     )
     assert r"\boxed{\frac{\partial L}{\partial A_{2}}" not in latex
     assert "Some formulas FAIL" in latex
+
+
+def test_a_deep_network_stays_readable_and_on_the_page(tmp_path: Path) -> None:
+    derivation = derive_network(2, 2, (2, 2, 2), 2, activation="sigmoid")
+    latex = render(derivation, "latex", standalone=True)
+    # Every exponential, merged by the engine across layers or not, is written back with h.
+    backward = latex[latex.index("Backward through") :]
+    assert "e^{" not in backward
+    assert "exp" not in backward
+    # A sum over the paths through the layers below is elided inside a term, never (1 - h).
+    bottom = latex[latex.index("Backward through layer 1") :]
+    assert r"+ \cdots\right)" in bottom
+    assert r"\left(1 + \cdots\right)" not in latex
+    assert len(latex) < 150_000
+    full = render(derivation, "latex", full=True)
+    assert r"+ \cdots\right)" not in full
+    log = _compiled(latex, tmp_path, "deep")
+    assert "Overfull \\hbox" not in log
+    assert "Overfull \\vbox" not in log
