@@ -137,7 +137,7 @@ SECTION = "## Networks"
 
 def _out(line: str) -> None:
     print(line, flush=True)
-    _REPORT.append(line)
+    _REPORT.append(line.rstrip())
 
 
 def write_docs(command: str) -> None:
