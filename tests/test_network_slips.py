@@ -121,7 +121,7 @@ def test_every_slip_differs_from_the_independent_elementwise_route(activation: s
         for index, slip in enumerate(slips):
             for other in slips[index + 1 :]:
                 assert not _equal_forms(derivation, slip.value, other.value)
-    assert {
+    expected = {
         "forgotten_derivative",
         "derivative_wrong_layer",
         "value_not_derivative",
@@ -129,7 +129,21 @@ def test_every_slip_differs_from_the_independent_elementwise_route(activation: s
         "untransposed_weight",
         "wrong_activations",
         "bias_wrong_axis",
-    } <= kinds
+    }
+    if activation == "generic":
+        # σ′(A2) reads as the sigmoid's there (σ is each layer's own): the generic σ′ of the
+        # hidden layer cannot be written at A2, so it is offered as no slip.
+        expected.discard("derivative_wrong_layer")
+    assert expected <= kinds
+
+
+def test_a_slip_that_cannot_be_written_is_not_offered() -> None:
+    derivation = _derive((2,), SQUARE, activation="generic", output_activation="sigmoid")
+    assert all("σ'(A2)" not in slip.formula for slip in network_slips(derivation, "A1"))
+    relu = _derive((2,), SQUARE, activation="relu", output_activation="sigmoid")
+    assert "(G * sigmoid'(A2)) @ W2.T) * relu'(A2)" in "".join(
+        slip.formula for slip in network_slips(relu, "A1")
+    )
 
 
 def test_a_slip_equal_to_the_right_answer_is_no_slip() -> None:
@@ -219,3 +233,42 @@ def test_sigma_prime_of_the_layer_below_is_a_slip_too() -> None:
     below = next(slip for slip in slips if slip.formula.endswith("sigmoid'(A1)"))
     assert below.rules is None
     assert "sigmoid'(A1) for sigmoid'(A2)" in below.hint
+
+
+@pytest.mark.parametrize(
+    ("hidden", "options"),
+    [
+        ((2,), {"activation": "relu"}),
+        ((2,), {"activation": "generic", "output_activation": "sigmoid"}),
+        ((2, 2), {"activation": "tanh"}),
+        ((2,), {"activation": "relu", "output_activation": "generic"}),
+        ((), {"output_activation": "tanh"}),
+    ],
+)
+def test_a_claim_written_as_a_slip_s_formula_is_told_that_slip(
+    hidden: tuple[int, ...], options: dict[str, str]
+) -> None:
+    # The formula and the value of every slip agree: the judge, reading the formula as a claim,
+    # finds the slip's value, and so its hint.
+    from matgrad_cli.core.claims.network_judge import check_network
+
+    derivation = _derive(hidden, SQUARE, **options)
+    activation = options.get("activation", "generic")
+    output_activation = options.get("output_activation", "identity")
+    told = 0
+    for target in _targets(derivation):
+        expected = [
+            (f"d{target} = {slip.formula}", slip.kind) for slip in network_slips(derivation, target)
+        ]
+        if not expected:
+            continue
+        report = check_network(
+            [claim for claim, _ in expected],
+            hidden=hidden,
+            activation=activation,
+            output_activation=output_activation,
+            sizes=(2, 2, 2),
+        )
+        assert [(verdict.claim, verdict.hint_kind) for verdict in report.verdicts] == expected
+        told += len(expected)
+    assert told >= 5

@@ -32,6 +32,8 @@ from ..network_matrix import (
     hadamard,
     multiply,
 )
+from . import tree
+from .network_evaluation import activation_of
 
 SlipKind: TypeAlias = Literal[
     "forgotten_derivative",
@@ -160,9 +162,23 @@ def _local(
     assert matrix is not None
     network, engine = state.network, state.engine
     activation = network.output_activation if output else network.activation
+    if not _written_as(network, activation, f"{local.letter}{at}"):
+        raise ValueError(f"σ of {local.letter}{at} reads as another activation")
     apply = activation.derivative if local.function == "derivative" else activation.forward
     factors = tuple(tuple(apply(engine, e) for e in row) for row in matrix)
     return hadamard(upstream, factors, f"⊙ at layer {at}")
+
+
+def _written_as(network: Network, activation: Activation, argument: str) -> bool:
+    """Whether the claim language reads the activation's name applied to ``argument`` as this
+    activation. Only ``σ`` can be read otherwise: it is the network's own of the layer
+    (network_evaluation.activation_of), so the generic σ of the hidden layers cannot be written
+    at an output that has another activation."""
+    name = _claim_name(activation)
+    if name != "σ":
+        return True
+    node = tree.Applied(tree.Name(argument, tree.Span(0, 0)), tree.Span(0, 0), name)
+    return activation_of(network, node) == activation
 
 
 def _bias(state: _Pass, rule: ProductRule, layer: int, gradient: FormMatrix) -> FormMatrix:
