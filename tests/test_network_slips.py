@@ -192,10 +192,11 @@ def test_a_slip_at_one_layer_keeps_the_other_layers_right() -> None:
         for slip in network_slips(derivation, "W1")
         if slip.kind == "forgotten_derivative"
     }
-    # tanh′ forgotten at A2 alone, and at A1 alone: each keeps the other.
+    # tanh′ forgotten at A2 alone, and at A1 alone: each keeps the other; and at both.
     assert forgotten == {
         "X.T @ (((G @ W3.T) @ W2.T) * tanh'(A1))",
         "X.T @ (((G @ W3.T) * tanh'(A2)) @ W2.T)",
+        "X.T @ ((G @ W3.T) @ W2.T)",
     }
     above = [
         slip.formula
@@ -272,3 +273,13 @@ def test_a_claim_written_as_a_slip_s_formula_is_told_that_slip(
         assert [(verdict.claim, verdict.hint_kind) for verdict in report.verdicts] == expected
         told += len(expected)
     assert told >= 5
+
+
+def test_sigma_prime_forgotten_at_every_hidden_layer_is_a_slip() -> None:
+    derivation = _derive((2, 2), SQUARE, activation="relu")
+    slips = {slip.formula: slip for slip in network_slips(derivation, "W1")}
+    everywhere = slips["X.T @ ((G @ W3.T) @ W2.T)"]
+    assert everywhere.kind == "forgotten_derivative"
+    assert "every hidden layer" in everywhere.hint
+    assert everywhere.rules is not None
+    assert not _derive((2, 2), SQUARE, activation="relu", rules=everywhere.rules).verified  # type: ignore[arg-type]

@@ -432,6 +432,18 @@ def _candidates(network: Network) -> list[_Candidate]:
         if layer >= 2 and not hidden_identity:
             found += _local_slips(network, layer)
         found += _product_slips(network, layer)
+    if network.depth >= 3 and not hidden_identity:
+        # Every hidden layer's σ′ forgotten at once: the backward pass of a linear network.
+        name = _claim_name(network.activation)
+        found.append(
+            _Candidate(
+                "forgotten_derivative",
+                Plan(local=Local("none")),
+                f"forgotten σ′ at every hidden layer: each Hℓ = {name}(Aℓ), so the gradient "
+                f"of each Hℓ is multiplied by {name}'(Aℓ) entry by entry",
+                replace(RULES, local=LocalRule(-1, derivative=False)),
+            )
+        )
     return found
 
 
