@@ -112,12 +112,14 @@ class Draw:
 class Forward:
     """The forward pass: ``pre[ℓ]`` = Aℓ and ``post[ℓ]`` = Hℓ (``post[0]`` = X, ``pre[0]``
     unused), ``slope[ℓ]`` the definition's derivative of σℓ at Aℓ and ``stated[ℓ]`` σℓ′(Aℓ) as
-    the activation states it."""
+    the activation states it; ``loss_slope`` is the tangent of L per unit tangent of each entry
+    of the output, from L's definition (``loss_slope``), made once for every tangent."""
 
     pre: tuple[Value, ...]
     post: tuple[Value, ...]
     slope: tuple[Value, ...]
     stated: tuple[Value, ...]
+    loss_slope: Value = None
 
 
 def activate(
@@ -174,7 +176,8 @@ def forward_pass(network: Network, draw: Draw) -> Forward:
         post.append(made[0])
         slope.append(made[1])
         stated.append(made[2])
-    return Forward(tuple(pre), tuple(post), tuple(slope), tuple(stated))
+    made_slope = loss_slope(draw, post[-1])
+    return Forward(tuple(pre), tuple(post), tuple(slope), tuple(stated), made_slope)
 
 
 # --- The matrix route: the rules under test -------------------------------------------------
@@ -282,7 +285,7 @@ def directional(
             tangent = product(tangent, draw.weight(at))
         if at < depth or network.output_activated:
             tangent = forward.slope[at][rows] * tangent
-    return total(loss_slope(draw, forward.post[depth])[rows] * tangent)
+    return total(forward.loss_slope[rows] * tangent)
 
 
 def closed_form(draw: Draw, output: Value) -> Value:
