@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..core.layer import Sizes
 from ..errors import InputError
-from .check import checked_claims
+from .check_claims import checked_claims
 from .options import NetworkChoice
 
 if TYPE_CHECKING:
