@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 import sympy
@@ -342,7 +342,8 @@ def test_the_single_layer_is_the_network_without_hidden_layers(bias: bool) -> No
     assert layer.verified
     assert network.verified
     renames = {"z_": "x_", "w_": "w1_", "b_": "b1_", "dA_": "dA1_"}
-    pairs = [("Z", "X"), ("W", "W1")] + ([("b", "b1")] if bias else [])
+    pairs: list[tuple[Literal["Z", "W", "b"], str]] = [("Z", "X"), ("W", "W1")]
+    pairs += [("b", "b1")] if bias else []
     for single, named in pairs:
         expected = _renamed(layer.gradient_matrix(single), renames)
         assert (expected - network.gradient_matrix(named)).expand() == sympy.zeros(*expected.shape)
