@@ -155,3 +155,20 @@ def test_the_two_routes_never_import_each_other() -> None:
     assert not {"network_matrix", "matrix", "compare"} & _imports("network_elementwise")
     assert not {"network_elementwise", "elementwise"} & _imports("network_matrix")
     assert not {"network_elementwise", "network_matrix"} & _imports("network_compare")
+
+
+@pytest.mark.parametrize("engine", ["symengine", "sympy"])
+def test_every_pair_of_activations_is_verified(engine: str) -> None:
+    """Each hidden activation under each output activation: the two routes agree, and the
+    equality test proves it (an undefined output σ′ at a sigmoid's argument once went unnamed)."""
+    from matgrad_cli.core.activations import ACTIVATIONS
+
+    failed = [
+        (hidden, output)
+        for hidden in ACTIVATIONS
+        for output in ACTIVATIONS
+        if not derive_network(
+            1, 2, (1,), 1, activation=hidden, output_activation=output, engine=engine
+        ).verified
+    ]
+    assert failed == []

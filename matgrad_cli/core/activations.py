@@ -41,16 +41,35 @@ def cas_module(engine: Engine) -> Any:
 
 
 def engine_derivative(engine: Engine, function: Any, e: Any) -> Any:
-    """σ′(e) as the engine's own chain rule writes it for a function it does not know:
-    ∂σ(e)/∂v divided by ∂e/∂v for a symbol v of e (the chain rule's two factors), or ∂σ(e)/∂e
-    when e is a symbol. The same object the engine puts in every derivative of σ(e)."""
+    """σ′(e) as the engine's own chain rule writes it for a function it does not know: the
+    factor Subs(Derivative(σ(ξ), ξ), ξ, e) of ∂σ(e)/∂v for a symbol v of e, or ∂σ(e)/∂e when e
+    is a symbol. The same object the engine puts in every derivative of σ(e)."""
     if getattr(e, "is_Symbol", False):
         return engine.diff(function(e), e)
     for symbol in sorted(e.free_symbols, key=str):
         inner = engine.diff(e, symbol)
-        if not engine.is_zero(inner):
-            return engine.diff(function(e), symbol) / inner
+        if engine.is_zero(inner):
+            continue
+        whole = engine.diff(function(e), symbol)
+        found = _derivative_at(engine, whole, function, e)
+        # Divided out only when the engine wrote no such factor (the quotient of a sigmoid's
+        # exponentials may stay uncancelled, exp(u − u), and then names nothing).
+        return found if found is not None else whole / inner
     raise ValueError(f"{e} is constant: it has no symbol to differentiate by")
+
+
+def _derivative_at(engine: Engine, expression: Any, function: Any, e: Any) -> Any:
+    """The factor of ``expression`` that is ``function``′ at the point ``e``, or None."""
+    cas = cas_module(engine)
+    for atom in expression.atoms(cas.Subs):
+        derivative = atom.expr
+        if (
+            isinstance(derivative, cas.Derivative)
+            and derivative.expr == function(*atom.variables)
+            and tuple(atom.point) == (e,)
+        ):
+            return atom
+    return None
 
 
 def step(engine: Engine, e: Any) -> Any:
