@@ -149,5 +149,7 @@ def _usage(error: typer.TyperException) -> int:
     from ..files import shown
 
     lines = error.format_message().strip().splitlines()
-    sys.stderr.write(f"matgrad: error: {shown(lines[0]) if lines else 'bad usage'}\n")
+    # A choice's validator prefixes its reason with its own category, which says nothing here.
+    first = lines[0].replace(": Value error, ", ": ") if lines else "bad usage"
+    sys.stderr.write(f"matgrad: error: {shown(first)}\n")
     return 2
