@@ -196,7 +196,7 @@ class SoftmaxCrossEntropy(ConcreteLoss):
 
 class BinaryCrossEntropy(ConcreteLoss):
     """L = −Σ (y_{i,j} log p_{i,j} + (1 − y_{i,j}) log(1 − p_{i,j})) of probabilities P, each
-    entry its own two-class problem: ∂L/∂P = (P − Y) ⊘ (P ⊙ (1 − P)), entry by entry.
+    entry its own two-class problem: ∂L/∂P = (P − Y) / (P ⊙ (1 − P)), entry by entry.
 
     Its argument must lie in (0, 1), so it is a loss of a network whose output activation is the
     sigmoid, P = σ(A_L), and then ∂L/∂A_L = P − Y (the factor σ′ = P ⊙ (1 − P) cancels). The
@@ -212,7 +212,7 @@ class BinaryCrossEntropy(ConcreteLoss):
     )
     text = "L = −Σ_{i,j} (y_{i,j} log p_{i,j} + (1 − y_{i,j}) log(1 − p_{i,j}))"
     closed_form_latex = r"(P - Y) \oslash \bigl(P \odot (\mathbf{1}\mathbf{1}^\top - P)\bigr)"
-    closed_form_text = "(P − Y) ⊘ (P ⊙ (1 − P)), entry by entry"
+    closed_form_text = "(P − Y) / (P ⊙ (1 − P)), entry by entry"
     #: ∂L/∂A_L after a sigmoid, P = σ(A_L), in LaTeX and in plain text.
     after_sigmoid_latex = "P - Y"
     after_sigmoid_text = "P − Y"
