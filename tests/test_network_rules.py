@@ -152,6 +152,31 @@ def test_the_activation_registry() -> None:
         activation_named("swish")
 
 
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("1e-3", Fraction(1, 1000)), (".5", Fraction(1, 2)), (" 1/3 ", Fraction(1, 3))],
+)
+def test_a_slope_is_read_exactly(written: str, value: Fraction) -> None:
+    assert parse_slope(written) == value
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("1e-999999999", "between 0 and 1"),  # would be a number of a billion digits
+        ("1_0/2_1", "between 0 and 1"),  # Python's digit separators are not a slope
+        ("\uff11/\uff12", "between 0 and 1"),  # full-width digits
+        ("1/" + "9" * 5000, "at most 60 characters, got 5002"),
+        ("1/0", "between 0 and 1"),
+        ("", "between 0 and 1"),
+    ],
+)
+def test_a_slope_that_is_not_a_plain_number_is_refused(written: str, reason: str) -> None:
+    with pytest.raises(InputError, match=reason) as refused:
+        parse_slope(written)
+    assert len(str(refused.value)) < 200
+
+
 def test_relu_takes_the_derivative_zero_at_zero() -> None:
     import sympy
 

@@ -18,6 +18,7 @@ step (relu′(0) = 0, the value libraries take at the kink). ``sigmoid`` is 1/(1
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -27,6 +28,9 @@ from .engine import Engine
 
 #: The slope of leaky-relu when none is given.
 DEFAULT_SLOPE = Fraction(1, 100)
+#: The longest a slope may be written: enough for any slope a person means.
+SLOPE_CHARACTERS = 60
+_SLOPE_TEXT = re.compile(r"[0-9]+/[0-9]+|([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,2})?")
 
 
 def cas_module(engine: Engine) -> Any:
@@ -359,12 +363,20 @@ def activation_named(name: object, slope: object = None) -> Activation:
 
 def parse_slope(slope: object) -> Fraction:
     """The leaky-relu slope as an exact fraction, 0 < slope < 1; read from a str as a decimal
-    or a/b (never evaluated), from a float by its shortest decimal; else InputError."""
+    or a/b in ASCII digits (never evaluated), from a float by its shortest decimal; else
+    InputError."""
     text = str(slope) if isinstance(slope, float | int | Fraction) else slope
+    if isinstance(text, str) and len(text) > SLOPE_CHARACTERS:
+        raise InputError(
+            f"the leaky-relu slope must be written in at most {SLOPE_CHARACTERS} characters, "
+            f"got {len(text)}"
+        )
     value: Fraction | None = None
-    if isinstance(text, str) and not isinstance(slope, bool) and len(text) <= 40:
+    # a/b, or a decimal with at most a two-digit exponent (1e-999999999 would be a huge number).
+    written = isinstance(text, str) and _SLOPE_TEXT.fullmatch(text.strip()) is not None
+    if written and not isinstance(slope, bool):
         try:
-            value = Fraction(text.strip())
+            value = Fraction(str(text).strip())
         except (ValueError, ZeroDivisionError):
             value = None
     if value is None or not 0 < value < 1:
