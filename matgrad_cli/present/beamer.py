@@ -72,19 +72,46 @@ def _steps(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], list[_Step]]:
     # The paragraph just before the first formula introduces it, and goes with it.
     opening = max(opening - 1, 0) if opening < len(blocks) else 0
     steps, pending, slide = [], list[Block](), 1
-    for block in blocks[opening:]:
+    for block in [part for shown in blocks[opening:] for part in _parts(shown)]:
         if pending and not isinstance(block, Display | Table):
             # Prose not followed by its formula: a slide of its own, so that no slide overflows.
             steps.append(_Step(tuple(pending), slide, 1))
             slide, pending = slide + 1, []
         pending.append(block)
         if isinstance(block, Display | Table):
-            slides = len(block.lines) if isinstance(block, Display) and block.aligned else 1
+            slides = 1 if not isinstance(block, Display) else _slides(block)
             steps.append(_Step(tuple(pending), slide, slides))
             slide, pending = slide + slides, []
     if pending:
         steps.append(_Step(tuple(pending), slide, 1))
     return blocks[:opening], steps
+
+
+def _parts(block: Block) -> list[Block]:
+    """A display longer than its ``slide_lines`` as the displays of its slides, each its own
+    step, the later ones marked as continued; any other block as it is."""
+    if not isinstance(block, Display) or not 0 < block.slide_lines < len(block.lines):
+        return [block]
+    starts = [index for index, line in enumerate(block.lines) if _cells(line)[0].strip()]
+    ends = [*starts[1:], len(block.lines)]
+    lengths = {start: end - start for start, end in zip(starts, ends, strict=True)}
+    groups: list[list[str]] = [[]]
+    for index, line in enumerate(block.lines):
+        # A slide ends when it is full, or before an equation that would not fit on it whole.
+        full = len(groups[-1]) >= block.slide_lines
+        spill = len(groups[-1]) + lengths.get(index, 0) > block.slide_lines
+        if groups[-1] and (full or (index in lengths and spill)):
+            groups.append([])
+        groups[-1].append(line)
+    parts: list[Block] = [Display(tuple(groups[0]), block.aligned, 0, block.listing)]
+    for group in groups[1:]:
+        parts += [Paragraph("(continued)"), Display(tuple(group), block.aligned, 0, block.listing)]
+    return parts
+
+
+def _slides(block: Display) -> int:
+    """The slides a display takes: one per line of an aligned story, one for anything else."""
+    return len(block.lines) if block.aligned and not block.listing else 1
 
 
 #: What an aligned line's & may be inside of: an environment, a group; and escapes such as \&.
@@ -138,7 +165,10 @@ def _block(block: Block, first: int, room: str = "\\matgradleft") -> str:
         lead = f"\\textbf{{{escape_text(block.label)}}} {escape_text(block.text)}"
         return f"\\matgradprose{{{room}}}{{{lead}}}"
     if isinstance(block, Display):
-        body = _aligned(block, first) if block.aligned else "\n".join(block.lines)
+        if block.aligned and block.listing:
+            body = "\\begin{aligned}\n" + " \\\\\n".join(block.lines) + "\n\\end{aligned}"
+        else:
+            body = _aligned(block, first) if block.aligned else "\n".join(block.lines)
         return f"\\fitdisplay{{{body}}}"
     if isinstance(block, Table):
         return _table(block)

@@ -28,10 +28,17 @@ class Lead:
 
 @dataclass(frozen=True)
 class Display:
-    """Display math: one equation, or with ``aligned`` several lines aligned at their &."""
+    """Display math: one equation, or with ``aligned`` several lines aligned at their &.
+
+    ``slide_lines`` (0: no limit) is the most lines of it one slide may hold; a printer of
+    slides takes a longer display over continued slides. A ``listing`` (entries one per line,
+    not a story told line by line) is shown whole on each of its slides.
+    """
 
     lines: tuple[str, ...]
     aligned: bool = False
+    slide_lines: int = 0
+    listing: bool = False
 
 
 @dataclass(frozen=True)

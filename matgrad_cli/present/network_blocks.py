@@ -28,6 +28,9 @@ PAGE_LINES = 16
 DISPLAY_LINES = 10
 #: The width of a matrix's cells and their gaps, in letters, left of which stands ∂L/∂(name) =.
 MATRIX_WIDTH = 50.0
+#: Most lines of an aligned display on one slide: a longer one goes on over continued slides,
+#: so that no slide shrinks its formulas below a readable size.
+SLIDE_LINES = 4
 #: The line that marks entries left out of an aligned list.
 GAP_LINE = r"& \;\;\vdots"
 
@@ -108,9 +111,10 @@ def value_lines(context: Context, forms: GradientForms, index: tuple[int, int]) 
     return _chunked(left, context.printer.form_terms(form, context.upstream, LINE_WIDTH))
 
 
-def displays(lines: Sequence[str]) -> list[Display]:
+def displays(lines: Sequence[str], listing: bool = False) -> list[Display]:
     """Aligned lines as displays of at most PAGE_LINES lines each, so that a page may break
-    between them: before an equation where one starts in time, else inside a long one."""
+    between them: before an equation where one starts in time, else inside a long one; on
+    slides, at most SLIDE_LINES lines each (a ``listing`` of entries shown whole)."""
     groups: list[list[str]] = [[]]
     for line in lines:
         starts = not line.lstrip().startswith("&")
@@ -118,7 +122,7 @@ def displays(lines: Sequence[str]) -> list[Display]:
         if groups[-1] and full:
             groups.append([])
         groups[-1].append(line)
-    return [Display(tuple(group), aligned=True) for group in groups]
+    return [Display(tuple(group), True, SLIDE_LINES, listing) for group in groups]
 
 
 def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]) -> list[Display]:
@@ -196,7 +200,7 @@ def assembled(context: Context, forms: GradientForms, lead: bool = True) -> list
             lines.append(GAP_LINE)
         else:
             lines += value_lines(context, forms, divmod(number, cols))
-    listing: list[Block] = [*displays(lines)]
+    listing: list[Block] = [*displays(lines, listing=True)]
     if not lead:
         return listing
     return [

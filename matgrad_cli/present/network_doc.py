@@ -18,7 +18,7 @@ from . import network_tex as nt
 from .derivation_checks import rejection, result_cell
 from .document import Block, Display, Document, Paragraph, Section, Table
 from .limits import FORWARD_LIST, SETUP_COLUMNS
-from .network_blocks import GAP_LINE, Context, assembled, verdict, worked
+from .network_blocks import GAP_LINE, SLIDE_LINES, Context, assembled, verdict, worked
 from .notation import visible
 
 
@@ -259,7 +259,7 @@ def _forward(context: Context) -> Section:
             p, q = entry
             value = printer.expr(pre[p][q])
             lines.append(f"a^{{({layer})}}_{{{p + 1},{q + 1}}} &= {value}")
-        blocks.append(Display(tuple(lines), aligned=True))
+        blocks.append(Display(tuple(lines), True, SLIDE_LINES, listing=True))
         activation = network.activation_of(layer)
         if activation.name != "identity":
             f = nt.function_latex(activation)
