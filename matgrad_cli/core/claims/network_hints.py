@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from itertools import islice
+from itertools import chain, islice
 from typing import Literal
 
 from ..activations import Activation
@@ -26,6 +26,7 @@ from .network_cost import hint_tries
 from .network_evaluation import evaluate_network_claim
 from .network_names import ACTIVATION_WORDS
 from .network_parser import NetworkClaim
+from .network_renames import fits, renames
 from .repairs import ELEMENTWISE_MESSAGE, HINT_NODE_LIMIT
 from .shapes import ShapeMismatch
 from .tree import replaced, subtrees, to_text
@@ -158,8 +159,13 @@ def _repaired(claim: NetworkClaim, context: NetworkContext) -> tuple[str, str] |
     if sum(1 for _ in subtrees(claim.expr)) > HINT_NODE_LIMIT:
         return None
     right = context.right[claim.target]
-    tries = hint_tries(claim.expr, claim.target, context.network)
-    for kind, hint, expr in islice(_repairs(claim.expr, context.network), tries):
+    network = context.network
+    tries = hint_tries(claim.expr, claim.target, network)
+    candidates = chain(
+        renames(claim.expr, claim.target, network),
+        _fitting(claim, _repairs(claim.expr, network), network),
+    )
+    for kind, hint, expr in islice(candidates, tries):
         try:
             value = evaluate_network_claim(expr, context.network, context.engine, context.operands)
         except ShapeMismatch:
@@ -167,6 +173,13 @@ def _repaired(claim: NetworkClaim, context: NetworkContext) -> tuple[str, str] |
         if _equal(value, right, context):
             return kind, hint
     return None
+
+
+def _fitting(
+    claim: NetworkClaim, repairs: Iterator[tuple[str, str, tree.Node]], network: Network
+) -> Iterator[tuple[str, str, tree.Node]]:
+    """The repairs whose claim has the target's shape, weighed by shapes alone."""
+    return (repair for repair in repairs if fits(repair[2], claim.target, network))
 
 
 def _equal(left: Matrix, right: Matrix, context: NetworkContext) -> bool:
