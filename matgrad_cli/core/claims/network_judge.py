@@ -17,18 +17,20 @@ from dataclasses import dataclass, replace
 from ...errors import ClaimSyntaxError, InputError
 from ..engine import get_engine
 from ..layer import Sizes
-from ..network import Matrix, Network, network_sizes
+from ..network import Matrix, Network, NetworkSizes, network_sizes
 from ..network_derive import NetworkDerivation, derive_network, network_description
 from .meter import CheckTooCostly
 from .network_context import NetworkContext
 from .network_cost import refuse_costly, refuse_large_network
 from .network_evaluation import evaluate_network_claim, network_shapes
+from .network_generality import extra_sizes, size_parts
 from .network_hints import correct_formula, hint_for
 from .network_names import NetworkNames
 from .network_parser import NetworkClaim, parse_network_claim
 from .network_verdict import NetworkCheckReport, NetworkVerdict
 from .shapes import ShapeMismatch, ShapeStep, shape_of
 from .spellings import DIALECTS, Dialect
+from .tree import to_text
 from .verdict import EntryDifference, RefusedClaim
 
 __all__ = ["check_network", "network_sizes_checked"]
@@ -102,7 +104,9 @@ def _steps(claim: NetworkClaim, context: NetworkContext) -> tuple[ShapeStep, ...
     return shape_of(claim.expr, sizes, shapes, network=True)[1]
 
 
-def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext]) -> NetworkVerdict:
+def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext], base: int) -> NetworkVerdict:
+    """The claim judged at each context in turn, up to the first where it fails; the first
+    ``base`` are the sizes asked for, the others those a size-dependent claim is checked at too."""
     formula = correct_formula(claim.target, contexts[0].network)
     judged: list[tuple[NetworkContext, _Finding]] = []
     for context in contexts:
@@ -114,6 +118,8 @@ def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext]) -> Network
     context, finding = judged[-1] if _fails(judged[-1][1]) else judged[0]
     wrong = _fails(finding)
     hint_kind, hint = hint_for(claim, context, finding.value) if wrong else (None, None)
+    if wrong and len(judged) > base:
+        hint_kind, hint = "size_dependent", _size_hint(claim, checked[:base], checked[-1])
     return NetworkVerdict(
         claim=claim.text,
         target=claim.target,
@@ -130,6 +136,15 @@ def _verdict(claim: NetworkClaim, contexts: Sequence[NetworkContext]) -> Network
         hint_kind=hint_kind,
         correct_formula=f"d{claim.target} = {formula}",
         notes=claim.notes,
+    )
+
+
+def _size_hint(claim: NetworkClaim, held: Sequence[NetworkSizes], failed: NetworkSizes) -> str:
+    where = ", ".join(f"{s.m}×{s.k}×{s.n}" for s in held)
+    return (
+        f"{to_text(claim.expr)} equals ∂L/∂{claim.target} at m×k×n = {where} but not at "
+        f"m = {failed.m}, k = {failed.k}, n = {failed.n}: it depends on the sizes (as "
+        f"ones(1, m) @ ones(m, 1) is [[m]]) in a way ∂L/∂{claim.target} does not"
     )
 
 
@@ -161,15 +176,26 @@ def check_network(
     parsed, refused = _parsed(texts, networks, dialect, keep_going)
     judged = [claim for claim in parsed if claim is not None]
     distinct = {claim.text: claim for claim in judged}.values()
-    refuse_costly([(claim.text, claim.expr, claim.target) for claim in distinct], networks)
+    parts = {claim.text: size_parts(claim.expr, claim.text) for claim in distinct}
+    triples = [(s.m, s.k, s.n) for s in (network.sizes for network in networks)]
+    extra = extra_sizes(max(parts.values(), default=0), triples, networks[0].sizes.hidden)
+    every = networks + [_resized(networks[0], triple) for triple in extra]
+    refuse_large_network(every)
+    for claim in distinct:
+        wanted = len(networks) + len(extra_sizes(parts[claim.text], triples, every[0].sizes.hidden))
+        refuse_costly([(claim.text, claim.expr, claim.target)], every[:wanted])
     if not judged:
         return NetworkCheckReport(networks[0], (), tuple(refused))
-    contexts = [NetworkContext.of(_derived(network)) for network in networks]
+    contexts: list[NetworkContext] = []
     memo: dict[str, NetworkVerdict] = {}
     verdicts = []
     for claim in judged:
         if claim.text not in memo:
-            memo[claim.text] = _verdict(claim, contexts)
+            wanted = len(extra_sizes(parts[claim.text], triples, every[0].sizes.hidden))
+            for network in every[len(contexts) : len(networks) + wanted]:
+                contexts.append(NetworkContext.of(_derived(network)))
+            chosen = contexts[: len(networks) + wanted]
+            memo[claim.text] = _verdict(claim, chosen, len(networks))
         verdicts.append(memo[claim.text])
     return NetworkCheckReport(networks[0], tuple(verdicts), tuple(refused))
 
@@ -188,11 +214,14 @@ def _networks(
         2, 2, widths, 2, activation=activation, output_activation=output_activation, bias=bias,
         slope=slope,
     )  # fmt: skip
-    networks = []
-    for m, k, n in network_sizes_checked(first.sizes.hidden, sizes):
-        checked = network_sizes(m, k, first.sizes.hidden, n, get_engine(None).name)
-        networks.append(replace(first, sizes=checked))
-    return networks
+    return [_resized(first, triple) for triple in network_sizes_checked(first.sizes.hidden, sizes)]
+
+
+def _resized(network: Network, triple: tuple[int, int, int]) -> Network:
+    m, k, n = triple
+    return replace(
+        network, sizes=network_sizes(m, k, network.sizes.hidden, n, get_engine(None).name)
+    )
 
 
 def _parsed(
@@ -206,6 +235,7 @@ def _parsed(
     for order, text in enumerate(texts):
         try:
             claim = parse_network_claim(text, names, dialect)
+            size_parts(claim.expr, text)
             refuse_costly([(text, claim.expr, claim.target)], networks)
         except (ClaimSyntaxError, CheckTooCostly) as error:
             if not keep_going:
