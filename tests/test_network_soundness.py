@@ -67,3 +67,18 @@ def _verdict_tree(text: str):  # type: ignore[no-untyped-def]
 
     network = _networks((3,), "relu", "identity", None, True, None)[0]
     return parse_network_claim(text, NetworkNames.of(network)).expr
+
+
+@pytest.mark.parametrize(("function", "depth"), [("sigmoid", 60), ("tanh", 10), ("relu'", 5)])
+def test_deeply_nested_activations_are_refused_before_any_work(function: str, depth: int) -> None:
+    inner = "A1"
+    for _ in range(depth):
+        inner = f"{function}({inner})"
+    with pytest.raises(ClaimSyntaxError, match="nested more than 4 deep") as caught:
+        check_network(f"dA1 = dH1 * {inner}", hidden=(3,), activation="tanh")
+    assert caught.value.source[caught.value.position :].startswith(function)
+
+
+def test_activations_nested_four_deep_are_judged() -> None:
+    claim = "dA1 = dH1 * tanh'(A1) + 0 * tanh(tanh(tanh(tanh(A1))))"
+    assert check_network(claim, hidden=(3,), activation="tanh").verdicts[0].correct

@@ -24,6 +24,11 @@ from .parser import MAX_CLAIM_LENGTH, _Parser
 from .spellings import Dialect
 from .tree import Node, Span
 
+#: The most activations, derivatives and steps a claim may nest inside each other
+#: (``relu'(relu'(A1))`` nests two): each level multiplies the terms the exact comparison
+#: handles, so the work is bounded here, before any.
+MAX_ACTIVATION_NESTING = 4
+
 #: Words for G = ∂L/∂(output), besides the gradient's own spellings.
 UPSTREAM_WORDS = frozenset({"G", "delta", "dout", "grad_output"})
 
@@ -333,4 +338,22 @@ def parse_network_claim(text: str, names: NetworkNames, dialect: Dialect = "nump
         raise ClaimSyntaxError(
             f"claim is longer than {MAX_CLAIM_LENGTH} characters", text, MAX_CLAIM_LENGTH
         )
-    return _NetworkParser(text, dialect, names).network_claim()
+    claim = _NetworkParser(text, dialect, names).network_claim()
+    _refuse_deep_activations(claim.expr, text)
+    return claim
+
+
+def _refuse_deep_activations(expr: Node, text: str) -> None:
+    """ClaimSyntaxError at the first activation, derivative or step nested more than
+    MAX_ACTIVATION_NESTING deep."""
+    depths: dict[tuple[str, ...], int] = {}
+    for path, node in tree.subtrees(expr):
+        depth = depths.get(path[:-1], 0) + isinstance(node, tree.Applied | tree.Positive)
+        depths[path] = depth
+        if depth > MAX_ACTIVATION_NESTING:
+            raise ClaimSyntaxError(
+                f"activations, derivatives and steps are nested more than "
+                f"{MAX_ACTIVATION_NESTING} deep",
+                text,
+                node.span.start,
+            )
