@@ -520,20 +520,24 @@ def _claim_blocks(solution: NetworkSolution) -> list[Block]:
 
 
 def _solution_part(solution: NetworkSolution) -> Section:
+    """One answer, checkable on its own: the problem's numbers restated, the forward pass, the
+    backward steps, the claims and the verdict. It flows on from the part above and breaks
+    between its displays, so that no page is left mostly empty before a long answer."""
     problem = solution.problem
     names = _symbol_names(solution.forward.named)
     blocks: list[Block] = [
         Paragraph(
             f"$(m, k, n) = ({problem.m}, {problem.k}, {problem.n})$; asked for "
-            f"${_slashed(problem.target)}$."
+            f"${_slashed(problem.target)}$. The problem's numbers:"
         ),
+        _given(problem),
         *_forward_blocks(solution, names),
         Paragraph("The backward pass, from the top down:"),
         *_step_blocks(solution, names),
         *_claim_blocks(solution),
         _verdict(solution),
     ]
-    return part(f"Problem {problem.number}", blocks)
+    return Section(f"Problem {problem.number}", tuple(blocks))
 
 
 def solution_document(sheet: NetworkSolutionSheet, full: bool = False) -> Document:
