@@ -28,7 +28,7 @@ most NUMERIC_ACTIVATIONS activations; per-entry tangents within ENTRY_WORK multi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ from .numeric_network_routes import (
     shown,
     total,
 )
+from .numeric_network_tell import fact_text, facts_needed, facts_told
 
 __all__ = [
     "NUMERIC_ACTIVATIONS",
@@ -132,6 +133,8 @@ class NetworkNumericCheck:
     mismatch_count: int
     mismatches: tuple[Mismatch, ...] = ()
     bound: float = 0.0
+    #: The draw (1 for the first) at which this check was made.
+    draw: int = 1
 
     @property
     def entries(self) -> int:
@@ -162,6 +165,10 @@ class NetworkNumericResult:
     direction_range: int = DIRECTION_RANGE
     #: ``generic`` (L = Σ G_{p,q}·o_{p,q}), ``sum`` or ``squared-error`` (with Y drawn).
     loss: str = "generic"
+    #: The draws taken (more when one could not tell a wrong rule, numeric_network_tell.py), and
+    #: what no draw could tell: then the result is not verified, though every check held.
+    draws: int = 1
+    untold: tuple[str, ...] = ()
 
     @property
     def sizes(self) -> NetworkSizes:
@@ -173,7 +180,7 @@ class NetworkNumericResult:
 
     @property
     def verified(self) -> bool:
-        return all(check.holds for check in self.checks)
+        return not self.untold and all(check.holds for check in self.checks)
 
     @property
     def bound(self) -> float:
@@ -517,16 +524,60 @@ def numeric_verify_network(
             f"not {loss!r}"
         )
     check_loss_pair(loss, network.output_activation.name)
-    rng = np.random.default_rng(drawn_seed)
-    draw = _draw(network, rng, loss)
-    forward = forward_pass(network, draw)
-    made = recursion(network, draw, forward, rules or RULES)
-    state = _State(network, draw, forward, rng, count, _budget(forward))
-    names = [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
-    checks = tuple(_check(state, name, *made[name]) for name in names)
+    checks, draws, untold = _at_draws(network, loss, drawn_seed, rules or RULES, count)
+    exact = exact_figures(network, loss)
+    polynomial = draws[0].polynomial
     return NetworkNumericResult(
-        network, drawn_seed, checks, exact_figures(network, loss), draw.polynomial, loss=loss
+        network, drawn_seed, checks, exact, polynomial, loss=loss, draws=len(draws), untold=untold
     )
+
+
+#: The most draws one check takes, while some wrong rule could not be told from the right one.
+MAX_DRAWS = 24
+
+
+def _draw_limit(network: Network) -> int:
+    """MAX_DRAWS, fewer when one draw's per-entry tangents take much work: the draws together
+    stay within 4·ENTRY_WORK multiply-adds of tangents beyond the first."""
+    one = sum(
+        min(ENTRY_WORK, _entry_cost(network, name) * int(np.prod(network.shape_of(name))))
+        for name in [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
+    )
+    return max(1, min(MAX_DRAWS, 1 + 4 * ENTRY_WORK // max(1, one)))
+
+
+def _at_draws(
+    network: Network, loss: str, seed: int, rules: BackwardRules, count: int
+) -> tuple[tuple[NetworkNumericCheck, ...], list[Draw], tuple[str, ...]]:
+    """The checks at the first draw, and at further draws of the same generator while some
+    needed fact (numeric_network_tell.py) has not been shown and no check failed; each check
+    is the first draw's, or the first failing one. Also the draws and the facts never shown."""
+    rng = np.random.default_rng(seed)
+    needed = facts_needed(network, exact_figures(network, loss))
+    told: set[str] = set()
+    draws: list[Draw] = []
+    checks: tuple[NetworkNumericCheck, ...] = ()
+    names = [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
+    limit = _draw_limit(network)
+    while True:
+        draw = _draw(network, rng, loss)
+        draws.append(draw)
+        forward = forward_pass(network, draw)
+        made = recursion(network, draw, forward, rules)
+        state = _State(network, draw, forward, rng, count, _budget(forward))
+        these = [_check(state, name, *made[name]) for name in names]
+        if len(draws) > 1:
+            these = [
+                replace(new, draw=len(draws)) if old.holds and not new.holds else old
+                for old, new in zip(checks, these, strict=True)
+            ]
+        checks = tuple(these)
+        told |= facts_told(network, draw, forward, needed - told)
+        if told >= needed or len(draws) >= limit or not all(c.holds for c in checks):
+            break
+    failed = not all(check.holds for check in checks)
+    untold = () if failed else tuple(fact_text(fact) for fact in sorted(needed - told))
+    return checks, draws, untold
 
 
 def _budget(forward: Forward) -> int:
