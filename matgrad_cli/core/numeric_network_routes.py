@@ -17,7 +17,6 @@ Every figure is a ``Value``: an ``Exact`` array of rationals (numeric_exact.py),
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ from .numeric_activations import (
 from .numeric_balls import Ball, down, exp_of, overlap, up
 from .numeric_balls import matmul as ball_matmul
 from .numeric_exact import Exact
+from .numeric_network_loss import loss_slope as loss_from_formula
 
 #: A matrix (or a stack of them) of exact numbers or of balls.
 Value = Any
@@ -328,17 +328,6 @@ def _softmax_parts(output: Value) -> tuple[Ball, Ball]:
 
 
 def loss_slope(draw: Draw, output: Value) -> Value:
-    """The tangent of L per unit tangent of each entry of O, by the sum and product rules from
-    L's definition: Σ G_{p,q}·o_{p,q} gives G, Σ o_{p,q} gives 1, and ½ Σ (o − y)(o − y) gives
-    ½((o − y) + (o − y)) by the product rule."""
-    if draw.loss == "sum":
-        return exact(np.ones(shape_of(output), dtype=np.int64))
-    if draw.loss == "squared-error":
-        difference = output - exact(draw.targets)
-        return (difference + difference) * Fraction(1, 2)
-    targets = exact(draw.targets)
-    if draw.loss == "softmax-cross-entropy":
-        # log Σ_s e^(o_s) − Σ_s y_s o_s: (1/S)·e^(o_q) by the chain rule through log and exp.
-        exponentials, inverse_sums = _softmax_parts(output)
-        return inverse_sums * exponentials - targets
-    return exact(draw.upstream)
+    """The tangent of L per unit tangent of each entry of O, differentiated from L's own formula
+    (numeric_network_loss.py), never from ``closed_form``."""
+    return loss_from_formula(draw.loss, output, draw.targets, draw.upstream)
