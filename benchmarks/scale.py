@@ -557,14 +557,18 @@ What is measured:
 
 def write_docs(report: list[str], machine: list[str], command: str) -> None:
     """Write docs/benchmarks.md: what is measured, the machine, the tables, how to run; the
-    section of benchmarks/scale_networks.py (``## Networks``) is kept as it is."""
+    sections of benchmarks/scale_networks.py (``## Networks``) and of
+    benchmarks/scale_network_numeric.py (``## Networks: the numeric check``) are kept."""
     networks = ""
     if DOCS.exists():
         previous = DOCS.read_text(encoding="utf-8")
-        start = previous.find("## Networks\n")
-        if start >= 0:
-            end = previous.find("\n## ", start + 1)
-            networks = (previous[start:end] if end >= 0 else previous[start:]).rstrip() + "\n"
+        for heading in ("## Networks\n", "## Networks: the numeric check\n"):
+            start = previous.find(heading)
+            if start >= 0:
+                end = previous.find("\n## ", start + 1)
+                kept = previous[start:end] if end >= 0 else previous[start:]
+                networks += kept.rstrip() + "\n\n"
+        networks = networks.rstrip() + "\n" if networks else ""
     text = "\n".join(
         [
             DOC_INTRO,

@@ -10,6 +10,7 @@ forward pass grows as N³); the load average is printed with the figures.
 
     .venv/bin/python benchmarks/scale_network_numeric.py                 # every table
     .venv/bin/python benchmarks/scale_network_numeric.py --sizes 32 64  # the ReLU sizes only
+    .venv/bin/python benchmarks/scale_network_numeric.py --write-docs   # and docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -27,6 +28,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs" / "benchmarks.md"
+#: The heading of this script's section of docs/benchmarks.md (benchmarks/scale.py keeps it).
+SECTION = "## Networks: the numeric check"
+#: Every line of the report, for --write-docs.
+_REPORT: list[str] = []
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+    _REPORT.append(line.rstrip())
+
+
+def write_docs(command: str) -> None:
+    """Put the report in docs/benchmarks.md as its SECTION, replacing the one there, else after
+    the section of benchmarks/scale_networks.py (before ``## How to run``)."""
+    text = DOCS.read_text(encoding="utf-8")
+    section = "\n".join(
+        [
+            SECTION,
+            "",
+            "The numeric check of a network (`matgrad derive --numeric`, and above the symbolic"
+            " limits), measured by `benchmarks/scale_network_numeric.py`: each network in a fresh"
+            " process, against the single layer's numeric check at the same m, k and n measured"
+            " in the same run; `draws` counts the draws taken (more than one when a draw could"
+            " not tell a wrong rule from the right one). The load average is printed with the"
+            " figures.",
+            "",
+            "```text",
+            *_REPORT,
+            "```",
+            "",
+            f"This section was written by `{command}`.",
+            "",
+            "",
+        ]
+    )
+    start = text.find(SECTION + "\n")
+    if start >= 0:
+        end = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        place = text.find("## How to run")
+        text = text[:place] + section + text[place:] if place >= 0 else text + "\n" + section
+    DOCS.write_text(text, encoding="utf-8")
+
 
 #: (hidden activation, output activation, hidden widths, loss) at m = k = n = 64.
 CASES = [
@@ -65,6 +111,7 @@ def work_network(spec: str) -> None:
         "bound": result.bound,
         "compared": sum(check.compared for check in result.checks),
         "entries": sum(check.entries for check in result.checks),
+        "draws": result.draws,
         "peak_mib": peak_rss_mb(),
     }
     print(json.dumps(row), flush=True)
@@ -108,19 +155,19 @@ def _line(label: str, row: dict[str, Any], layer: dict[str, Any]) -> str:
     return (
         f"{label:>56} {row['wall']:>7.2f}s {row['cpu']:>7.2f}s {row['peak_mib']:>5.0f} "
         f"{row['compared']:>7}/{row['entries']:<7} {bound:>9} {layer['cpu']:>8.3f}s "
-        f"{row['cpu'] / max(layer['cpu'], 1e-9):>7.0f}"
+        f"{row['cpu'] / max(layer['cpu'], 1e-9):>7.0f} {row['draws']:>5}"
     )
 
 
 HEADER = (
     f"{'network':>56} {'wall':>8} {'cpu':>8} {'MiB':>5} {'compared/entries':>15} "
-    f"{'bound':>9} {'layer cpu':>9} {'ratio':>7}"
+    f"{'bound':>9} {'layer cpu':>9} {'ratio':>7} {'draws':>5}"
 )
 
 
 def report_sizes(sizes: list[int]) -> None:
-    print("ReLU, two layers, m = k = h = n = N (layer: the single layer's numeric check at N³)")
-    print(HEADER)
+    _out("ReLU, two layers, m = k = h = n = N (layer: the single layer's numeric check at N³)")
+    _out(HEADER)
     rows = []
     for size in sizes:
         row = _fresh("network", f"{size}:{size}:{size}:{size}:relu:identity:generic")
@@ -128,39 +175,44 @@ def report_sizes(sizes: list[int]) -> None:
         assert row["verified"], row
         assert layer["verified"], layer
         rows.append((size, row))
-        print(_line(f"N = {size}", row, layer))
+        _out(_line(f"N = {size}", row, layer))
     if len(rows) >= 2:
         exponent = fit_exponent([size for size, _ in rows], [row["cpu"] for _, row in rows])
-        print(f"fitted cost exponent (cpu time against N): {exponent:.2f}")
+        _out(f"fitted cost exponent (cpu time against N): {exponent:.2f}")
 
 
 def report_cases() -> None:
-    print("every activation at m = k = n = 64 (layer: the single layer's numeric check at 64³)")
-    print(HEADER)
+    _out("every activation at m = k = n = 64 (layer: the single layer's numeric check at 64³)")
+    _out(HEADER)
     layer = _fresh("layer", "64:64:64")
     for activation, output, hidden, loss in CASES:
         widths = "x".join(str(width) for width in hidden)
         row = _fresh("network", f"64:64:{widths}:64:{activation}:{output}:{loss}")
         assert row["verified"], row
         label = f"{activation}/{output}, hidden {','.join(map(str, hidden))}, {loss}"
-        print(_line(label, row, layer))
+        _out(_line(label, row, layer))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[16, 32, 64, 128])
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--write-docs", action="store_true", help="and rewrite its section of docs/benchmarks.md"
+    )
     arguments = parser.parse_args()
     if arguments.worker:
         kind, spec = arguments.worker
         WORKERS[kind](spec)
         return
-    print(f"load average before: {_load()} ({os.cpu_count()} cores)")
+    _out(f"load average before: {_load()} ({os.cpu_count()} cores)")
     if arguments.sizes:
         report_sizes(arguments.sizes)
     if "--sizes" not in sys.argv:
         report_cases()
-    print(f"load average after: {_load()}")
+    _out(f"load average after: {_load()}")
+    if arguments.write_docs:
+        write_docs("benchmarks/scale_network_numeric.py " + " ".join(sys.argv[1:]))
 
 
 if __name__ == "__main__":
