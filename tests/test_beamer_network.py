@@ -12,7 +12,7 @@ import pytest
 
 from matgrad_cli.core.network_derive import NetworkDerivation, derive_network
 from matgrad_cli.present import network_blocks, network_doc, render
-from matgrad_cli.present.beamer import _parts
+from matgrad_cli.present.beamer import _merged, _parts
 from matgrad_cli.present.document import Display, Paragraph
 
 from .test_beamer import _compile
@@ -92,3 +92,38 @@ def test_a_display_within_its_limit_or_without_one_is_left_as_it_is() -> None:
     lines = tuple(f"x_{n} &= {n}" for n in range(8))
     assert _parts(Display(lines, True)) == [Display(lines, True)]
     assert _parts(Display(lines[:4], True, 4)) == [Display(lines[:4], True, 4)]
+
+
+def test_a_list_set_as_several_displays_is_one_list_on_at_most_its_slides() -> None:
+    entries = [f"x_{n} &= {n}" for n in range(10)]
+    article = [
+        Display(tuple(entries[:6]), True, 2, True, 2),
+        Display(tuple(entries[6:]), True, 2, True, 2),
+    ]
+    merged = _merged((Paragraph("The list:"), *article, Paragraph("After.")))
+    assert merged == [
+        Paragraph("The list:"),
+        Display(tuple(entries), True, 2, True, 2),
+        Paragraph("After."),
+    ]
+    parts = _parts(merged[1])
+    shown = [line for part in parts if isinstance(part, Display) for line in part.lines]
+    assert shown == entries[:4]
+    notes = [part.text for part in parts if isinstance(part, Paragraph)]
+    # The count of the lines left off is the list's own, said on the last slide shown.
+    assert notes == [
+        "(continued; the list goes on for 6 lines more, left off the slides: the article, "
+        "--format latex, prints it whole, and --full keeps it on the slides)"
+    ]
+    # Without a limit every line is on a slide; a story (not a listing) is never joined.
+    unlimited = _parts(Display(tuple(entries), True, 2, True))
+    assert sum(len(p.lines) for p in unlimited if isinstance(p, Display)) == len(entries)
+    stories = (Display(tuple(entries[:2]), True), Display(tuple(entries[2:4]), True))
+    assert _merged(stories) == list(stories)
+
+
+def test_printed_in_full_a_network_deck_keeps_every_entry(relu3: NetworkDerivation) -> None:
+    brief, full = render(relu3, "beamer"), render(relu3, "beamer", full=True)
+    assert "left off the slides" not in full
+    assert full.count(r"\frac{\partial L}{\partial w^{(1)}_{") >= 6
+    assert len(brief) < len(full)

@@ -12,7 +12,7 @@ overflows. The deck compiles with pdflatex and beamer (Debian's texlive-latex-re
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from .document import Block, Display, Document, Lead, Paragraph, Section, Table
@@ -72,7 +72,7 @@ def _steps(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], list[_Step]]:
     # The paragraph just before the first formula introduces it, and goes with it.
     opening = max(opening - 1, 0) if opening < len(blocks) else 0
     steps, pending, slide = [], list[Block](), 1
-    for block in [part for shown in blocks[opening:] for part in _parts(shown)]:
+    for block in [part for shown in _merged(blocks[opening:]) for part in _parts(shown)]:
         if pending and not isinstance(block, Display | Table):
             # Prose not followed by its formula: a slide of its own, so that no slide overflows.
             steps.append(_Step(tuple(pending), slide, 1))
@@ -85,6 +85,21 @@ def _steps(blocks: tuple[Block, ...]) -> tuple[tuple[Block, ...], list[_Step]]:
     if pending:
         steps.append(_Step(tuple(pending), slide, 1))
     return blocks[:opening], steps
+
+
+def _merged(blocks: tuple[Block, ...]) -> list[Block]:
+    """The blocks, consecutive listings joined into one (a list the article sets as several
+    displays, so that its pages may break between them, is one list on the slides)."""
+    merged: list[Block] = []
+    for block in blocks:
+        last = merged[-1] if merged else None
+        joins = isinstance(last, Display) and last.listing and last.aligned
+        if joins and isinstance(block, Display) and block.listing and block.aligned:
+            assert isinstance(last, Display)
+            merged[-1] = replace(last, lines=last.lines + block.lines)
+        else:
+            merged.append(block)
+    return merged
 
 
 def _parts(block: Block) -> list[Block]:
@@ -103,9 +118,23 @@ def _parts(block: Block) -> list[Block]:
         if groups[-1] and (full or (index in lengths and spill)):
             groups.append([])
         groups[-1].append(line)
-    parts: list[Block] = [Display(tuple(groups[0]), block.aligned, 0, block.listing)]
-    for group in groups[1:]:
-        parts += [Paragraph("(continued)"), Display(tuple(group), block.aligned, 0, block.listing)]
+    # A story longer than a slide is shown a slide at a time, not a line at a time.
+    parts: list[Block] = [Display(tuple(groups[0]), block.aligned, 0, True)]
+    shown = groups[: block.most_slides] if block.most_slides else groups
+    for group in shown[1:]:
+        parts += [Paragraph("(continued)"), Display(tuple(group), block.aligned, 0, True)]
+    left = sum(len(group) for group in groups[len(shown) :])
+    if left:
+        lines = "line" if left == 1 else f"{left} lines"
+        note = Paragraph(
+            f"(continued; the list goes on for {lines} more, left off the slides: the article, "
+            "--format latex, prints it whole, and --full keeps it on the slides)"
+        )
+        # Said on the last slide shown, above its lines, or after the list.
+        if len(parts) > 1:
+            parts[-2] = note
+        else:
+            parts.append(note)
     return parts
 
 

@@ -32,13 +32,15 @@ class Display:
 
     ``slide_lines`` (0: no limit) is the most lines of it one slide may hold; a printer of
     slides takes a longer display over continued slides. A ``listing`` (entries one per line,
-    not a story told line by line) is shown whole on each of its slides.
+    not a story told line by line) is shown whole on each of its slides, on at most
+    ``most_slides`` of them (0: no limit), the lines left off the slides counted there.
     """
 
     lines: tuple[str, ...]
     aligned: bool = False
     slide_lines: int = 0
     listing: bool = False
+    most_slides: int = 0
 
 
 @dataclass(frozen=True)

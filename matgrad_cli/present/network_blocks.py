@@ -31,6 +31,8 @@ MATRIX_WIDTH = 50.0
 #: Most lines of an aligned display on one slide: a longer one goes on over continued slides,
 #: so that no slide shrinks its formulas below a readable size.
 SLIDE_LINES = 4
+#: Most slides a list of entries takes unless printed in full: a deck stays a deck.
+LISTING_SLIDES = 4
 #: The line that marks entries left out of an aligned list.
 GAP_LINE = r"& \;\;\vdots"
 
@@ -111,10 +113,11 @@ def value_lines(context: Context, forms: GradientForms, index: tuple[int, int]) 
     return _chunked(left, context.printer.form_terms(form, context.upstream, LINE_WIDTH))
 
 
-def displays(lines: Sequence[str], listing: bool = False) -> list[Display]:
+def displays(lines: Sequence[str], listing: bool = False, most: int = 0) -> list[Display]:
     """Aligned lines as displays of at most PAGE_LINES lines each, so that a page may break
     between them: before an equation where one starts in time, else inside a long one; on
-    slides, at most SLIDE_LINES lines each (a ``listing`` of entries shown whole)."""
+    slides, at most SLIDE_LINES lines each (a ``listing`` of entries shown whole, on at most
+    ``most`` slides)."""
     groups: list[list[str]] = [[]]
     for line in lines:
         starts = not line.lstrip().startswith("&")
@@ -122,7 +125,7 @@ def displays(lines: Sequence[str], listing: bool = False) -> list[Display]:
         if groups[-1] and full:
             groups.append([])
         groups[-1].append(line)
-    return [Display(tuple(group), True, SLIDE_LINES, listing) for group in groups]
+    return [Display(tuple(group), True, SLIDE_LINES, listing, most) for group in groups]
 
 
 def _worked_entry(context: Context, forms: GradientForms, index: tuple[int, int]) -> list[Display]:
@@ -200,7 +203,8 @@ def assembled(context: Context, forms: GradientForms, lead: bool = True) -> list
             lines.append(GAP_LINE)
         else:
             lines += value_lines(context, forms, divmod(number, cols))
-    listing: list[Block] = [*displays(lines, listing=True)]
+    most = 0 if context.full else LISTING_SLIDES
+    listing: list[Block] = [*displays(lines, listing=True, most=most)]
     if not lead:
         return listing
     return [
