@@ -12,7 +12,8 @@ activation), so that ∂L/∂O = G:
   sample; and along DIRECTIONS random directions V for each matrix, L's derivative along V is
   compared with ⟨claimed, V⟩. A claimed matrix that differs from the true one at this draw passes
   a direction with probability at most 1/(2·DIRECTION_RANGE) (fix every entry of V but one where
-  they differ), and a single wrong entry never does.
+  they differ), and a single wrong entry never does. A draw blind to a wrong rule (relu units
+  all alive, …) is followed by further draws of the seed (numeric_network_tell.py).
 
 The figures of identity, relu, leaky-relu and the generic σ (stood in for by a random quadratic,
 numeric_activations.py) are exact rationals, compared exactly. Those of sigmoid and tanh are
@@ -537,13 +538,13 @@ MAX_DRAWS = 24
 
 
 def _draw_limit(network: Network) -> int:
-    """MAX_DRAWS, fewer when one draw's per-entry tangents take much work: the draws together
-    stay within 4·ENTRY_WORK multiply-adds of tangents beyond the first."""
+    """MAX_DRAWS, fewer (but at least 4) when one draw's per-entry tangents take much work: the
+    draws beyond the first then stay within 4·ENTRY_WORK multiply-adds of tangents."""
     one = sum(
         min(ENTRY_WORK, _entry_cost(network, name) * int(np.prod(network.shape_of(name))))
         for name in [*network.parameters(), *(f"A{at}" for at in range(1, network.depth + 1))]
     )
-    return max(1, min(MAX_DRAWS, 1 + 4 * ENTRY_WORK // max(1, one)))
+    return max(4, min(MAX_DRAWS, 1 + 4 * ENTRY_WORK // max(1, one)))
 
 
 def _at_draws(
