@@ -147,6 +147,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: The sizes (m, k, n) at which each example of the slips' table has shapes that fit, as the
 #: table's "(where …)" says; None for the default sizes.
 _TABLE_SIZES = {"h = n": (2, 4, 3), "k = h": (2, 3, 5), "m = n": (2, 4, 2)}
+#: The activation of a row that names one (relu otherwise).
+_TABLE_ACTIVATIONS = {"σ = tanh": "tanh"}
 
 
 def _network_section() -> str:
@@ -174,8 +176,9 @@ def test_the_docs_table_lists_every_slip() -> None:
 def test_each_slip_of_the_docs_table_is_hinted_as_it_says(
     kind: str, claim: str, where: str
 ) -> None:
-    sizes = _TABLE_SIZES[where] if where else None
-    verdict = check_network(claim, hidden=3, activation="relu", sizes=sizes).verdicts[0]
+    sizes = _TABLE_SIZES.get(where)
+    activation = _TABLE_ACTIVATIONS.get(where, "relu")
+    verdict = check_network(claim, hidden=3, activation=activation, sizes=sizes).verdicts[0]
     assert (verdict.correct, verdict.hint_kind) == (False, kind)
 
 

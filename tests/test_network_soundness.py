@@ -82,3 +82,77 @@ def test_deeply_nested_activations_are_refused_before_any_work(function: str, de
 def test_activations_nested_four_deep_are_judged() -> None:
     claim = "dA1 = dH1 * tanh'(A1) + 0 * tanh(tanh(tanh(tanh(A1))))"
     assert check_network(claim, hidden=(3,), activation="tanh").verdicts[0].correct
+
+
+_RELU_RIGHT = [
+    "dA1 = dH1 * (H1 > 0)",
+    "dA1 = np.where(H1 > 0, dH1, 0)",
+    "dA1 = dH1 * relu'(H1)",
+    "dW2 = (A1 * (A1 > 0)).T @ G",
+    "dA1 = dH1 * (A1 > 0) * (A1 > 0)",
+    "dA1 = dH1 * relu'(relu'(A1))",
+    "dA1 = (G @ W2.T) * relu'(H1)",
+    "dA1 = dH1 * relu(relu'(A1))",
+]
+_RELU_WRONG = [
+    "dA1 = dH1",
+    "dA1 = dH1 * A1",
+    "dA1 = dH1 * H1",
+    "dA1 = dH1 * relu'(-A1)",
+    "dA1 = dH1 * (1 - (A1 > 0))",
+    "dW2 = A1.T @ G",
+    "dA1 = dH1 * (H1 > 0) * A1",
+]
+
+
+@pytest.mark.parametrize("claim", _RELU_RIGHT)
+def test_relu_idioms_are_correct(claim: str) -> None:
+    assert check_network(claim, hidden=(3,), activation="relu").verdicts[0].correct
+
+
+@pytest.mark.parametrize("claim", _RELU_WRONG)
+def test_wrong_relu_claims_stay_wrong(claim: str) -> None:
+    assert not check_network(claim, hidden=(3,), activation="relu").verdicts[0].correct
+
+
+@pytest.mark.parametrize(
+    ("claim", "correct"),
+    [
+        ("dA1 = dH1 * (H1 > 0)", True),
+        ("dA2 = dH2 * relu'(H2)", True),
+        ("dW3 = (A2 * (A2 > 0)).T @ G", True),
+        ("dA1 = dH1 * relu'(A2)", False),
+        ("dA1 = dH1 * (H2 > 0)", False),
+        ("dA1 = dH1 * relu'(H1 @ W2)", False),
+    ],
+)
+def test_relu_idioms_in_a_deeper_network(claim: str, correct: bool) -> None:
+    verdict = check_network(claim, hidden=(3, 3), activation="relu").verdicts[0]
+    assert verdict.correct is correct
+
+
+@pytest.mark.parametrize(
+    ("claim", "correct"),
+    [
+        ("dA1 = dH1 * leaky_relu'(H1)", True),
+        ("dA1 = dH1 * (0.01 + 0.99 * (H1 > 0))", True),
+        ("dA1 = dH1 * (H1 > 0)", False),
+        ("dA1 = dH1 * leaky_relu(A1)", False),
+    ],
+)
+def test_leaky_relu_idioms(claim: str, correct: bool) -> None:
+    verdict = check_network(claim, hidden=(3,), activation="leaky-relu").verdicts[0]
+    assert verdict.correct is correct
+
+
+def test_the_output_derivative_slip_is_offered_only_where_it_is_one() -> None:
+    from matgrad_cli.core.claims.network_slips import network_slips
+    from matgrad_cli.core.network_derive import derive_network
+
+    def kinds(activation: str) -> set[str]:
+        network = derive_network(2, 4, (3,), 5, activation=activation)
+        return {slip.kind for slip in network_slips(network, "W1")}
+
+    assert "derivative_at_output" not in kinds("relu")
+    assert "derivative_at_output" not in kinds("leaky-relu")
+    assert "derivative_at_output" in kinds("tanh")

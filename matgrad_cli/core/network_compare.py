@@ -16,11 +16,16 @@ exact test that never imports either route and says True only for an equality it
    exp(e) = s/(1 − s); tanh(e) = s. Each replacement is an identity of the subexpression it
    replaces, or a fresh symbol for it: a named difference that expands to 0 for all values of its
    symbols is 0 at the values they stand for, so the test is sound.
+3. with relu or leaky-relu, otherwise the difference with relu(e) written e·t, a step or
+   relu′ of relu(e) (or of the step) written t, and tᵖ written t (network_kinks.py): identities
+   of those functions themselves, which step 2, naming their values as any function's, cannot
+   see (``(H1 > 0)`` is relu′(A1)).
 
 What it decides completely: with the identity, the named difference is a polynomial, and expand
 is a canonical form of polynomials. With generic σ, relu and leaky-relu, the names stand for values
 of a function about which nothing else is used, so, the arguments being written as the forward
-pass writes them, the test decides every identity that holds for every σ. For the sigmoid and tanh
+pass writes them, the test decides every identity that holds for every σ; for relu and leaky-relu,
+moreover, every one that step 3's forms make a polynomial identity. For the sigmoid and tanh
 the named difference is a Laurent polynomial in the names, and the test decides every identity
 that follows from σ′ = σ(1 − σ) and tanh′ = 1 − tanh² alone: that is every identity between the
 two routes, which compute the same polynomial in the names. Anything else (an argument written
@@ -33,12 +38,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
-from .activations import cas_module
+from .activations import LeakyRelu, Relu, cas_module
 from .checks import Check, checked
 from .engine import Engine
 from .layer import Index, Variable
 from .model import LinearForm
 from .network import ForwardPass, GradientForms, Matrix, Network
+from .network_kinks import Kinks
 
 
 class NetworkEquality:
@@ -61,6 +67,11 @@ class NetworkEquality:
         self._mapping = engine.mapping(pairs)
         self._cas = cas_module(engine)
         self._memo: dict[Any, Any] = {}
+        kinked = any(
+            isinstance(network.activation_of(layer), Relu | LeakyRelu)
+            for layer in range(1, network.depth + 1)
+        )
+        self._kinks = [Kinks(network, engine, forward) for forward in passes] if kinked else []
 
     def named(self, expr: Any) -> Any:
         """``expr`` with every activation's value and derivative named: as the engine's
@@ -92,6 +103,8 @@ class NetworkEquality:
         engine = self._engine
         difference = left - right
         if engine.is_zero(engine.expand(self.named(difference))):
+            return True
+        if any(kinks.zero(difference) for kinks in self._kinks):
             return True
         if not self._exponent_terms:
             return False
