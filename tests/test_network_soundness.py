@@ -156,3 +156,22 @@ def test_the_output_derivative_slip_is_offered_only_where_it_is_one() -> None:
     assert "derivative_at_output" not in kinds("relu")
     assert "derivative_at_output" not in kinds("leaky-relu")
     assert "derivative_at_output" in kinds("tanh")
+
+
+@pytest.mark.parametrize(
+    ("claim", "message", "at"),
+    [
+        ("dA1 = dH1 * relu'(A1) * H1 / H1", "not by a matrix", "H1"),
+        ("dW1 = X.T @ dA1 / 0", "division by zero", "0"),
+        ("dW1 = X.T @ dA1 / (2 - 2)", "division by zero", "(2 - 2)"),
+        ("dW1 = X.T @ dA1 / (m - 2)", "division by zero at m = 2", "(m - 2)"),
+    ],
+)
+def test_a_claim_without_a_value_is_refused_not_wrong(claim: str, message: str, at: str) -> None:
+    with pytest.raises(ClaimSyntaxError, match=message) as caught:
+        check_network(claim, hidden=(3,), activation="relu")
+    assert claim[caught.value.position :] == at
+
+
+def test_a_division_by_a_size_is_judged() -> None:
+    assert check_network("dW1 = m * X.T @ dA1 / m", hidden=(3,), activation="relu").correct

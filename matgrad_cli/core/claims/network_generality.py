@@ -18,10 +18,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ...errors import ClaimSyntaxError
+from ..layer import Sizes
 from . import tree
+from .shapes import scalar_value
 from .tree import Node
 
-__all__ = ["MAX_SIZE_PARTS", "extra_sizes", "size_parts"]
+__all__ = ["MAX_SIZE_PARTS", "extra_sizes", "refuse_zero_divisors", "size_parts"]
 
 #: The most parts of a claim that may depend on the sizes (so the most extra size triples).
 MAX_SIZE_PARTS = 6
@@ -77,3 +79,20 @@ def extra_sizes(parts: int, checked: Sequence[Triple], hidden: Sequence[int]) ->
             used[axis].add(triple[axis])
         extra.append(triple)
     return extra
+
+
+def refuse_zero_divisors(expr: Node, text: str, triples: Sequence[Triple]) -> None:
+    """ClaimSyntaxError at a divisor that is 0 at one of the sizes the claim is checked at
+    (``/ (m - 2)`` at m = 2): the claim has no value there, so it cannot be judged."""
+    for _, node in tree.subtrees(expr):
+        if not isinstance(node, tree.Div) or not tree.is_scalar(node.right):
+            continue
+        for m, k, n in triples:
+            try:
+                zero = scalar_value(node.right, Sizes(m, k, n)) == 0
+            except ZeroDivisionError:
+                zero = True
+            if zero:
+                raise ClaimSyntaxError(
+                    f"division by zero at m = {m}, k = {k}, n = {n}", text, node.right.span.start
+                )

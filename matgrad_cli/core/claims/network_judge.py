@@ -23,7 +23,7 @@ from .meter import CheckTooCostly
 from .network_context import NetworkContext
 from .network_cost import refuse_costly, refuse_large_network
 from .network_evaluation import evaluate_network_claim, network_shapes
-from .network_generality import extra_sizes, size_parts
+from .network_generality import extra_sizes, refuse_zero_divisors, size_parts
 from .network_hints import correct_formula, hint_for
 from .network_names import NetworkNames
 from .network_parser import NetworkClaim, parse_network_claim
@@ -230,12 +230,14 @@ def _parsed(
     """Every claim parsed and weighed; with ``keep_going`` one that cannot be is refused (None
     in its place), else its error raised."""
     names = NetworkNames.of(networks[0])
+    triples = [(s.m, s.k, s.n) for s in (network.sizes for network in networks)]
     parsed: list[NetworkClaim | None] = []
     refused: list[RefusedClaim] = []
     for order, text in enumerate(texts):
         try:
             claim = parse_network_claim(text, names, dialect)
             size_parts(claim.expr, text)
+            refuse_zero_divisors(claim.expr, text, triples)
             refuse_costly([(text, claim.expr, claim.target)], networks)
         except (ClaimSyntaxError, CheckTooCostly) as error:
             if not keep_going:

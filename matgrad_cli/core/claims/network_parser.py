@@ -16,11 +16,13 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from ...errors import ClaimSyntaxError
+from ..layer import Sizes
 from . import spellings, tree
 from .calls import CallParser, Parsed
 from .lexer import Token, quote
 from .network_names import ACTIVATION_WORDS, PRIME_SUFFIX, NetworkNames
 from .parser import MAX_CLAIM_LENGTH, _Parser
+from .shapes import scalar_value
 from .spellings import Dialect
 from .tree import Node, Span
 
@@ -340,7 +342,28 @@ def parse_network_claim(text: str, names: NetworkNames, dialect: Dialect = "nump
         )
     claim = _NetworkParser(text, dialect, names).network_claim()
     _refuse_deep_activations(claim.expr, text)
+    _refuse_matrix_divisors(claim.expr, text)
     return claim
+
+
+def _refuse_matrix_divisors(expr: Node, text: str) -> None:
+    """ClaimSyntaxError at a divisor that is a matrix (a claim divides by numbers and sizes
+    only; ``*`` with a step or ``np.where`` select entries) or the number 0."""
+    for _, node in tree.subtrees(expr):
+        if not isinstance(node, tree.Div):
+            continue
+        divisor = node.right
+        if not tree.is_scalar(divisor):
+            raise ClaimSyntaxError(
+                "/ divides by a number or a size, not by a matrix", text, divisor.span.start
+            )
+        if not any(isinstance(part, tree.Size) for _, part in tree.subtrees(divisor)):
+            try:
+                zero = scalar_value(divisor, Sizes(1, 1, 1)) == 0
+            except ZeroDivisionError:
+                zero = True
+            if zero:
+                raise ClaimSyntaxError("division by zero", text, divisor.span.start)
 
 
 def _refuse_deep_activations(expr: Node, text: str) -> None:
