@@ -4,6 +4,9 @@ found by renaming the operand and judging the claim again, never from the text a
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from matgrad_cli.core.claims import network_slips as slips_module
@@ -125,3 +128,28 @@ def test_every_slip_written_as_a_claim_gets_a_hint_at_the_default_sizes(
         assert verdict.hint is not None, verdict.claim
         told += 1
     assert told >= len(claims) // 2
+
+
+def _repair_rows() -> list[tuple[str, str, str]]:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "claims.md").read_text("utf-8")
+    start = page.index("## Claims about a network")
+    section = page[start : page.index("\n## ", start + 1)]
+    return re.findall(r"^\| `(\w+)` \| [^|]+ \| `([^`]+)` \| ([^|]+) \|$", section, re.M)
+
+
+def test_the_docs_table_of_repairs_lists_every_renaming_and_single_repair() -> None:
+    kinds = {kind for kind, _, _ in _repair_rows()}
+    assert kinds == {
+        "pre_activation", "wrong_activations", "wrong_weights", "derivative_wrong_layer",
+        "wrong_gradient", "wrong_activation", "wrong_sum_axis", "missing_transpose",
+        "extra_transpose",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "claim", "hint"), _repair_rows())
+def test_each_repair_of_the_docs_table_is_hinted_as_it_says(
+    kind: str, claim: str, hint: str
+) -> None:
+    verdict = _verdict(claim)
+    assert (verdict.correct, verdict.hint_kind) == (False, kind)
+    assert verdict.hint == hint
