@@ -5,10 +5,13 @@ The right answer is the backward recursion written with the gradients found befo
 every activation, so that each is checked, not asserted. A wrong claim's hint is the first of:
 ``*`` meant as the matrix product (the claim is right with ``@`` where its elementwise product
 did not fit), one of the slips students make in backprop (network_slips.py, when the claim's
-value is that slip's), one repair that makes it right (another activation than the network's
-made its own, a sum along the other axis, an operand transposed or not), the transpose of the
-right answer, or its negative. Each is found by judging the repaired claim or comparing values
-exactly, never guessed from the text, and the repairs tried are bounded (network_cost.py).
+value is that slip's), one repair that makes it right (an operand renamed to another layer's
+matrix or to the other side of its activation, network_renames.py, which finds the slips that
+change the claim's shape; another activation than the network's made its own, a sum along the
+other axis, an operand transposed or not), the transpose of the right answer, or its negative.
+Each is found by judging the repaired claim or comparing values exactly, never guessed from the
+text; only repairs whose claim has the target's shape are judged, and no more of them than the
+claim's hint budget allows (network_cost.py).
 """
 
 from __future__ import annotations
