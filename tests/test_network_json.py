@@ -161,3 +161,12 @@ def test_json_past_the_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(limits, "JSON_NETWORK_CHARS", 10_000)
     with pytest.raises(SizeError, match="more than the limit of 10,000 characters"):
         render(derivation, "json")
+
+
+def test_only_the_activations_that_occur_are_listed() -> None:
+    """One layer has no hidden activation: a sigmoid output lists the sigmoid alone."""
+    one = derive_network(2, 2, (), 2, loss="binary-cross-entropy", output_activation="sigmoid")
+    functions = json.loads(render(one, "json"))["conventions"]["functions"]
+    assert list(functions) == ["sigmoid"]
+    two = derive_network(2, 2, (2,), 2, activation="relu", output_activation="tanh")
+    assert list(json.loads(render(two, "json"))["conventions"]["functions"]) == ["relu", "tanh"]

@@ -61,7 +61,7 @@ def test_the_closed_forms_are_named_in_the_checks() -> None:
     generic = derive_network(2, 2, (2,), 2)
     assert generic.loss == "generic"
     assert generic.concrete is None
-    assert generic.checks[-1].identity == "∂L/∂A2 = ∂L/∂A2"
+    assert generic.checks[-1].identity == "∂L/∂A2 = G"
 
 
 def test_the_loss_definition_is_at_hand() -> None:

@@ -94,7 +94,7 @@ def test_the_rule_texts_read_as_the_recursion() -> None:
         "W2": "H1ᵀ · ∂L/∂A2",
         "b2": "1ᵀ · ∂L/∂A2",
         "A1": "(∂L/∂A2 · W2ᵀ) ⊙ σ′(A1)",
-        "A2": "∂L/∂H2 ⊙ σ′(A2)",
+        "A2": "G ⊙ σ′(A2)",
     }
 
 

@@ -137,13 +137,52 @@ def test_sigmoid_entries_are_written_with_h() -> None:
     assert "∂L/∂w³₁,₁ = g₁,₁ h²₁,₁ h³₁,₁ (1 − h³₁,₁)" in backward
 
 
-def test_under_a_concrete_loss_the_setup_says_what_g_is() -> None:
+def test_under_a_concrete_loss_the_setup_states_l_y_and_g() -> None:
     text = _text(activation="relu", loss="squared-error")
-    assert "The loss is squared-error: G is the CAS's derivative of L" in text
-    assert "closed form is A2 − Y" in text
-    assert "✓ The closed form of ∂L/∂A2: proved at every entry." in text
+    setup = text[: text.index("2. Forward pass")]
+    assert "The loss L is the squared error, with symbolic targets y_{i,j}" in setup
+    assert "L = ½ Σ_{i,j} (a_{i,j} − y_{i,j})²" in setup
+    assert re.search(r"^Y +2×2 +the targets of the loss +y₁,₁$", setup, re.MULTILINE)
+    assert "G = ∂L/∂A2 is the CAS's derivative of L" in setup
+    assert "✓ Its closed form, where the matrix route starts: G = A2 − Y: proved at every" in setup
     assert "for the loss squared-error" in text
     assert "✓ All 7 checks hold" in text
+
+
+def test_after_a_sigmoid_the_closed_form_proved_is_of_dl_da() -> None:
+    """H − Y is ∂L/∂A_L after the sigmoid, not ∂L/∂H_L: the view says which matrix it is of."""
+    text = _text(hidden=(), loss="binary-cross-entropy", output_activation="sigmoid")
+    setup = " ".join(text[: text.index("2. Forward pass")].split())
+    assert "G = (H1 − Y) / (H1 ⊙ (1 − H1)), entry by entry" in setup
+    assert "✓ ∂L/∂A1 = G ⊙ σ′(A1) = H1 − Y: proved at every entry." in setup
+    assert "∂L/∂H1 = H1 − Y" not in " ".join(text.split())
+    assert "closed form of ∂L/∂H1" not in setup
+
+
+def test_a_wrong_closed_form_is_not_marked_proved() -> None:
+    text = _text(activation="relu", loss="squared-error", closed_form=lambda out, pre, y: out + y)
+    setup = " ".join(text[: text.index("2. Forward pass")].split())
+    assert "G = the closed form given: NOT proved at every entry." in setup
+    assert "✓ Its closed form" not in setup
+
+
+def test_the_output_gradient_is_g_and_each_activation_is_named() -> None:
+    """No identity ∂L/∂A2 = ∂L/∂A2; relu′ as in the entries, W1 as in the table."""
+    for text in (_text(activation="relu"), _text(activation="relu", loss="softmax-cross-entropy")):
+        flat = " ".join(text.split())
+        assert "∂L/∂A2 = ∂L/∂A2" not in flat
+        assert "∂L/∂A2 = G." in flat or "∂L/∂A2 = softmax(A2) − Y" in flat
+        summary = text[text.index("Summary: the backward pass") :]
+        assert "σ′" not in summary
+        assert "∂L/∂A1 = (∂L/∂A2 · W2ᵀ) ⊙ relu′(A1)" in summary
+        assert "W1 = ⎡" in text
+        assert "W¹ =" not in text
+        assert "b¹ =" not in text
+        rows = [line for line in summary.splitlines() if line.startswith("∂L/∂")]
+        assert len(rows) == 7
+        assert all(line.endswith("entries") for line in rows)
+        assert ", L =" not in summary
+    assert "✓ Verified at all 4 entries: ∂L/∂A2 = G." in " ".join(_text(activation="relu").split())
 
 
 def test_the_command_prints_the_view_and_the_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -308,9 +308,8 @@ def loss_checks(
         against = forms.of
         if forms.name == top:
             # G itself is the closed form: ∂L/∂A_L = softmax(A_L) − Y, or (H_L − Y) ⊙ σ′(A_L).
-            output = f"∂L/∂{loss.matrix_network(network).output_name}"
             closed = loss.start_text
-            against = closed if against == output else against.replace(output, f"({closed})", 1)
+            against = closed if against == "G" else against.replace("G", f"({closed})", 1)
         made[forms.name] = _check(found, forms, against, loss, equality, network, engine)
     return made
 

@@ -210,7 +210,8 @@ def backward_steps(
     gradient: FormMatrix = tuple(
         tuple((((i, j), 1),) for j in range(1, n + 1)) for i in range(1, m + 1)
     )
-    text = f"∂L/∂{network.output_name}"
+    # G = ∂L/∂(the network's output), as the setup names it.
+    text = "G"
     if network.output_activated:
         gradient = apply_local(rules.output, depth, gradient, state)
         text = rules.output.text(text, depth)

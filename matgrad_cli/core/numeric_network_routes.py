@@ -244,7 +244,8 @@ def recursion(
     be applied (sizes that do not fit)."""
     route, depth = _Route(network, draw, forward), network.depth
     gradient: Value | None = closed_form(draw, forward.post[depth])
-    text = f"∂L/∂{network.output_name}"
+    # G = ∂L/∂(the network's output), as the setup names it.
+    text = "G"
     if network.output_activated:
         gradient = _apply_local(rules.output, depth, gradient, route)
         text = rules.output.text(text, depth)

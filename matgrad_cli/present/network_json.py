@@ -171,9 +171,11 @@ def _variables(network: Network, concrete: bool) -> dict[str, str]:
 
 
 def _functions(network: Network) -> dict[str, str]:
-    """How each activation and its derivative are written in the entries."""
+    """How each activation that occurs and its derivative are written in the entries (a network
+    of one layer has no hidden activation)."""
     written: dict[str, str] = {}
-    for activation in dict.fromkeys((network.activation, network.output_activation)):
+    used = (network.activation_of(layer) for layer in range(1, network.depth + 1))
+    for activation in dict.fromkeys(used):
         if isinstance(activation, Identity):
             continue
         written[activation.name] = _FUNCTIONS[type(activation).__name__]

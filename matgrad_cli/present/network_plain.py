@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SYMBOL = re.compile(
-    r"(?<![A-Za-z0-9_])(?:(x)|(w|b|a|h|dsig)([0-9]+)|d[AH]([0-9]+))((?:_[0-9]+)+)(?![A-Za-z0-9_])"
+    r"(?<![A-Za-z0-9_])(?:(x|y)|(w|b|a|h|dsig)([0-9]+)|d[AH]([0-9]+))((?:_[0-9]+)+)(?![A-Za-z0-9_])"
 )
 #: How each activation is called in a formula.
 FUNCTION_NAMES = {
@@ -83,6 +83,8 @@ class Namer:
                 if isinstance(activation, Sigmoid):
                     self._sigmoids.append((argument, value))
         self._mapping = engine.mapping(pairs) if pairs else None
+        self._pairs = pairs
+        self._sympy_mapping: dict[Any, Any] | None = None
         if self._mapping is not None:
             mapping = self._mapping
             self._sigmoids = [
@@ -101,12 +103,23 @@ class Namer:
         known = self._named.get(value)
         if known is None:
             named = value
+            if self._engine.name != "sympy" and not hasattr(value, "_sympy_"):
+                # A concrete loss's differing entry comes as SymPy: named by SymPy's own mapping.
+                known = self._named[value] = value.xreplace(self._sympy_pairs())
+                return known
             if self._mapping is not None:
                 named = self._engine.substitute(named, self._mapping)
             if self._sigmoids:
                 named = self._split_exponentials(named)
             known = self._named[value] = self._engine.to_sympy(named)
         return known
+
+    def _sympy_pairs(self) -> dict[Any, Any]:
+        """The names' mapping with SymPy keys and values, made once when first asked for."""
+        if self._sympy_mapping is None:
+            to_sympy = self._engine.to_sympy
+            self._sympy_mapping = {to_sympy(k): to_sympy(v) for k, v in self._pairs.items()}
+        return self._sympy_mapping
 
     def _split_exponentials(self, value: Any) -> Any:
         """Each exp(−e₁ − e₂ − …) the CAS merged from the sigmoids' exp(−eℓ) written as the
@@ -175,7 +188,7 @@ class Namer:
             return name
         index = tuple(int(i) for i in match.group(5).split("_")[1:])
         if match.group(1):
-            return entry("x", None, index)
+            return entry(match.group(1), None, index)
         if match.group(4):
             return entry("g", None, index)
         letter, layer = match.group(2), int(match.group(3))

@@ -11,6 +11,7 @@ and long lists are elided as present/limits.py says, unless ``full``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 
 from ..core.activations import Activation, Identity, LeakyRelu, Relu
+from ..core.checks import comparand_text
 from ..core.engine import get_engine
 from ..core.network import affine
 from ..errors import SizeError
@@ -34,13 +36,6 @@ if TYPE_CHECKING:
 
 def _shape(network: Network, name: str) -> str:
     return dimensions(network.shape_of(name))
-
-
-def _matrix_label(name: str) -> str:
-    """``W1`` → ``W¹``: the matrices as the entries write their layer."""
-    if name == "X" or len(name) < 2:
-        return name
-    return name[0] + superscript(int(name[1:]))
 
 
 def _activation_lines(activation: Activation) -> list[str]:
@@ -81,7 +76,8 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
         f"Aℓ = H₍ℓ₋₁₎Wℓ{bias} and Hℓ = σℓ(Aℓ) entry by entry, from H₀ = X."
     )
     yield ui.blank()
-    yield _names_table(network)
+    concrete = getattr(derivation, "concrete", None)
+    yield _names_table(network, concrete is not None and concrete.definition.has_targets)
     yield from _activations(network)
     yield ui.blank()
     yield from _loss(derivation)
@@ -104,7 +100,7 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
     yield ui.blank()
     names = ["X", *(n for layer in range(1, depth + 1) for n in (f"W{layer}", f"b{layer}"))]
     matrices = [
-        ui.labelled(f"{_matrix_label(name)} = ", _symbols(derivation, namer, name, full))
+        ui.labelled(f"{name} = ", _symbols(derivation, namer, name, full))
         for name in names
         if name[0] != "b" or network.bias
     ]
@@ -112,25 +108,44 @@ def _setup(derivation: NetworkDerivation, namer: Namer, full: bool) -> Iterator[
 
 
 def _loss(derivation: NetworkDerivation) -> Iterator[RenderableType]:
-    """Under a concrete loss, what G is and whether its closed form was proved."""
+    """Under a concrete loss: L's definition, what G is, the closed form the matrix route starts
+    from (of ∂L/∂(output), or of ∂L/∂A_L after a sigmoid) and whether it was proved."""
     concrete = getattr(derivation, "concrete", None)
     if concrete is None:
         return
-    output = derivation.network.output_name
+    network, definition = derivation.network, concrete.definition
+    output, top = network.output_name, f"A{network.depth}"
+    entries = "p_{i,j}" if "p_{i,j}" in definition.text else "a_{i,j}"
+    targets = ", with symbolic targets y_{i,j} (the matrix Y)" if definition.has_targets else ""
     yield ui.prose(
-        f"The loss is {derivation.loss}: G is the CAS's derivative of L at the network's "
-        f"output, whose closed form is {concrete.start_text}. The gradients below are written "
-        "with G's entries g_{i,j}, which stand for that derivative; each check is made under "
-        "the loss."
+        f"The loss L is the {definition.title}{targets}, {entries} being the entry (i, j) of "
+        f"the network's output {output}:"
     )
+    yield ui.Hanging(definition.text, "  ")
+    yield ui.prose(
+        f"G = ∂L/∂{output} is the CAS's derivative of L at the network's output; the gradients "
+        "below are written with its entries g_{i,j}, which stand for that derivative, and each "
+        "check is made under the loss."
+    )
+    if concrete.after_sigmoid:
+        closed = definition.closed_form_text.replace("P", output)
+        yield ui.prose(
+            f"Its closed form is G = {closed}. After the sigmoid the factor σ′({top}) = "
+            f"{output} ⊙ (1 − {output}) cancels: the matrix route starts from ∂L/∂{top} = "
+            f"G ⊙ σ′({top}) = {concrete.start_text}."
+        )
+        claim = f"∂L/∂{top} = G ⊙ σ′({top}) = {concrete.start_text}"
+    else:
+        claim = f"Its closed form, where the matrix route starts: G = {concrete.start_text}"
     holds = concrete.closed_form_holds
     verdict = "proved at every entry" if holds else "NOT proved at every entry"
-    yield ui.marked(holds, f"The closed form of ∂L/∂{output}: {verdict}.")
+    yield ui.marked(holds, f"{claim}: {verdict}.")
     yield ui.blank()
 
 
-def _names_table(network: Network) -> RenderableType:
-    """Each matrix of the network: its name, shape, what it is and its first entry's symbol."""
+def _names_table(network: Network, targets: bool = False) -> RenderableType:
+    """Each matrix of the network: its name, shape, what it is and its first entry's symbol;
+    with ``targets``, the loss's targets Y."""
     depth, bias = network.depth, network.bias
     rows = [("X", "the input", entry("x", None, (1, 1)))]
     for layer in range(1, depth + 1):
@@ -144,9 +159,11 @@ def _names_table(network: Network) -> RenderableType:
         if layer < depth or network.output_activated:
             rows.append((f"H{layer}", f"{function}(A{layer})", entry("h", layer, (1, 1))))
     output = network.output_name
+    if targets:
+        rows.append(("Y", "the targets of the loss", entry("y", None, (1, 1))))
     rows.append(("G", f"∂L/∂{output}, the upstream gradient", entry("g", None, (1, 1))))
     shaped = [
-        (name, _shape(network, output if name == "G" else name), what, first)
+        (name, _shape(network, output if name in ("G", "Y") else name), what, first)
         for name, what, first in rows
     ]
     return ui.results_table(("matrix", "shape", "what", "entries"), shaped, no_wrap=("shape",))
@@ -253,13 +270,27 @@ def _check_of(derivation: NetworkDerivation, name: str) -> Check | None:
     return next((check for check in derivation.checks if check.variable == name), None)
 
 
-def _verdict(check: Check | None, namer: Namer, name: str) -> Iterator[RenderableType]:
+def _statement(network: Network, check: Check) -> str:
+    """The check's identity as the terminal view writes it: each σ′(Aℓ) by its activation's own
+    name (relu′(A1)), and without the loss, which the setup states once."""
+    text = f"∂L/∂{check.variable} = {comparand_text(check.against)}"
+
+    def named(match: re.Match[str]) -> str:
+        layer = int(match.group(1))
+        return f"{FUNCTION_NAMES[network.activation_of(layer).name]}′(A{layer})"
+
+    return re.sub(r"σ′\(A(\d+)\)", named, text)
+
+
+def _verdict(
+    check: Check | None, namer: Namer, name: str, network: Network
+) -> Iterator[RenderableType]:
     """The check's verdict, as computed; where it fails, its first differing entry by both
     routes."""
     if check is None:
         yield ui.line("(not checked)", style=ui.STYLE_NOTE)
         return
-    statement = check.identity
+    statement = _statement(network, check)
     if check.holds:
         yield ui.verified(check.entries_checked, statement)
         return
@@ -339,22 +370,23 @@ def _gradient(
         rows, cols, lambda i, j: " + ".join(_form_terms(namer, forms.entries[i][j], False)), full
     )
     label = f"∂L/∂{name} = "
-    yield Assembled(name, ui.labelled(label, ui.matrix_block(cells)), check)
-    yield from _verdict(check, namer, name)
+    formula = None if check is None else _statement(network, check).split(" = ", 1)[1]
+    yield Assembled(name, ui.labelled(label, ui.matrix_block(cells)), formula)
+    yield from _verdict(check, namer, name, network)
 
 
 class Assembled:
     """The gradient assembled in its shape, as a matrix when it fits the width (else only said),
     and what it is compared with."""
 
-    def __init__(self, name: str, block: ui.Block, check: Check | None) -> None:
-        self.name, self.block, self.check = name, block, check
+    def __init__(self, name: str, block: ui.Block, formula: str | None) -> None:
+        self.name, self.block, self.formula = name, block, formula
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         against = ""
-        if self.check is not None:
+        if self.formula is not None:
             against = (
-                f" compared entry by entry with {self.check.formula}, the backward formula "
+                f" compared entry by entry with {self.formula}, the backward formula "
                 "multiplied out independently"
             )
         if 2 + self.block.width > options.max_width:
@@ -422,8 +454,11 @@ def _summary(derivation: NetworkDerivation) -> Iterator[RenderableType]:
     for check in checks:
         differing = str(check.mismatch_count) if not check.holds else None
         result = ui.summary_result(check, differing)
-        rows.append((check.identity, dimensions(check.shape), ui.outcome(result, check.holds)))
+        statement = _statement(network, check)
+        rows.append((statement, dimensions(check.shape), ui.outcome(result, check.holds)))
     yield ui.results_table(("identity", "shape", "result"), rows, no_wrap=("shape",))
+    if derivation.concrete is not None:
+        yield ui.line(f"Each under L, the {derivation.concrete.definition.title}.")
     failed = [check for check in derivation.checks if not check.holds]
     total = len(derivation.checks)
     if not failed:
