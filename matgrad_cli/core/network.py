@@ -76,16 +76,7 @@ def network_sizes(m: object, k: object, hidden: object, n: object, engine: str) 
     """The sizes when each is a positive integer of at most MAX_WIDTH, with at most
     MAX_HIDDEN_LAYERS hidden layers and work within the engine's limit; else a SizeError (an
     InputError for hidden widths that are not a sequence), before any work."""
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    if not isinstance(hidden, Sequence) or isinstance(hidden, str | bytes):
-        raise InputError(f"hidden must be a sequence of widths such as (4, 3), got {hidden!r}")
-    if len(hidden) > MAX_HIDDEN_LAYERS:
-        raise SizeError(
-            f"{len(hidden)} hidden layers is above the limit of {MAX_HIDDEN_LAYERS} hidden layers"
-        )
-    named = [("m", m), ("k", k)]
-    named += [(f"hidden width {index}", width) for index, width in enumerate(hidden, start=1)]
+    named = named_sizes(m, k, hidden)
     values = [_width(name, given) for name, given in [*named, ("n", n)]]
     sizes = NetworkSizes(values[0], values[1], tuple(values[2:-1]), values[-1])
     deep = sizes.depth > 2
@@ -97,6 +88,22 @@ def network_sizes(m: object, k: object, hidden: object, n: object, engine: str) 
             f"{limit} for {which} on the {engine} engine"
         )
     return sizes
+
+
+def named_sizes(m: object, k: object, hidden: object) -> list[tuple[str, object]]:
+    """m, k and each hidden width with its name, as given, when ``hidden`` is a sequence (an int
+    for one hidden layer) of at most MAX_HIDDEN_LAYERS; else InputError or SizeError."""
+    if isinstance(hidden, int) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    if not isinstance(hidden, Sequence) or isinstance(hidden, str | bytes):
+        raise InputError(f"hidden must be a sequence of widths such as (4, 3), got {hidden!r}")
+    if len(hidden) > MAX_HIDDEN_LAYERS:
+        raise SizeError(
+            f"{len(hidden)} hidden layers is above the limit of {MAX_HIDDEN_LAYERS} hidden layers"
+        )
+    named: list[tuple[str, object]] = [("m", m), ("k", k)]
+    named += [(f"hidden width {index}", width) for index, width in enumerate(hidden, start=1)]
+    return named
 
 
 def _width(name: str, given: object) -> int:

@@ -28,7 +28,6 @@ most NUMERIC_ACTIVATIONS activations; per-entry tangents within ENTRY_WORK multi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,7 +37,7 @@ from ..errors import AboveSymbolicLimit, InputError, SizeError
 from .activations import Activation, Generic, activation_named
 from .arguments import flag, integer
 from .checks import MISMATCHES_KEPT, Mismatch
-from .network import MAX_HIDDEN_LAYERS, Network, NetworkSizes, network_sizes
+from .network import Network, NetworkSizes, named_sizes, network_sizes
 from .network_losses import check_loss_pair
 from .network_matrix import RULES, BackwardRules
 from .numeric_activations import Polynomial, is_exact
@@ -205,16 +204,7 @@ def activation_count(sizes: NetworkSizes, output_activated: bool) -> int:
 
 def _basic_sizes(m: object, k: object, hidden: object, n: object) -> NetworkSizes:
     """Positive integer sizes and at most MAX_HIDDEN_LAYERS hidden layers, else SizeError."""
-    if isinstance(hidden, int) and not isinstance(hidden, bool):
-        hidden = (hidden,)
-    if not isinstance(hidden, Sequence) or isinstance(hidden, str | bytes):
-        raise InputError(f"hidden must be a sequence of widths such as (4, 3), got {hidden!r}")
-    if len(hidden) > MAX_HIDDEN_LAYERS:
-        raise SizeError(
-            f"{len(hidden)} hidden layers is above the limit of {MAX_HIDDEN_LAYERS} hidden layers"
-        )
-    named = [("m", m), ("k", k)]
-    named += [(f"hidden width {at}", width) for at, width in enumerate(hidden, start=1)]
+    named = named_sizes(m, k, hidden)
     values = []
     for name, given in [*named, ("n", n)]:
         value = integer(given)
