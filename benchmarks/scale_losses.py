@@ -205,6 +205,24 @@ def measure(kind: str, loss: str, size: Size | None = None, repeat: int = 1) -> 
     return best
 
 
+def write_docs_section(
+    docs: Path, heading: str, intro: str, report: Sequence[str], command: str
+) -> None:
+    """Put ``report`` in ``docs`` as the section ``heading``: replacing the one there, else before
+    ``## How to run`` (which benchmarks/scale.py writes last)."""
+    text = docs.read_text(encoding="utf-8")
+    lines = [heading, "", intro, "", "```text", *report, "```", ""]
+    section = "\n".join([*lines, f"This section was written by `{command}`.", "", ""])
+    start = text.find(heading + "\n")
+    if start >= 0:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    else:
+        place = text.find("## How to run")
+        text = text[:place] + section + text[place:] if place >= 0 else text + "\n" + section
+    docs.write_text(text, encoding="utf-8")
+
+
 def fit_exponent(sizes: Sequence[int], seconds: Sequence[float]) -> float:
     """The slope of the least-squares line through (log size, log time): the cost exponent, with
     the size N of a cube or the volume m·k·n."""

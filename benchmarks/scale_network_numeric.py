@@ -25,7 +25,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which runs as a script
+from scale_losses import (
+    fit_exponent,
+    peak_rss_mb,
+    write_docs_section,
+)  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "benchmarks.md"
@@ -43,35 +47,15 @@ def _out(line: str) -> None:
 def write_docs(command: str) -> None:
     """Put the report in docs/benchmarks.md as its SECTION, replacing the one there, else after
     the section of benchmarks/scale_networks.py (before ``## How to run``)."""
-    text = DOCS.read_text(encoding="utf-8")
-    section = "\n".join(
-        [
-            SECTION,
-            "",
-            "The numeric check of a network (`matgrad derive --numeric`, and above the symbolic"
-            " limits), measured by `benchmarks/scale_network_numeric.py`: each network in a fresh"
-            " process, against the single layer's numeric check at the same m, k and n measured"
-            " in the same run; `draws` counts the draws taken (more than one when a draw could"
-            " not tell a wrong rule from the right one). The load average is printed with the"
-            " figures.",
-            "",
-            "```text",
-            *_REPORT,
-            "```",
-            "",
-            f"This section was written by `{command}`.",
-            "",
-            "",
-        ]
+    intro = (
+        "The numeric check of a network (`matgrad derive --numeric`, and above the symbolic"
+        " limits), measured by `benchmarks/scale_network_numeric.py`: each network in a fresh"
+        " process, against the single layer's numeric check at the same m, k and n measured"
+        " in the same run; `draws` counts the draws taken (more than one when a draw could"
+        " not tell a wrong rule from the right one). The load average is printed with the"
+        " figures."
     )
-    start = text.find(SECTION + "\n")
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        place = text.find("## How to run")
-        text = text[:place] + section + text[place:] if place >= 0 else text + "\n" + section
-    DOCS.write_text(text, encoding="utf-8")
+    write_docs_section(DOCS, SECTION, intro, _REPORT, command)
 
 
 #: (hidden activation, output activation, hidden widths, loss) at m = k = n = 64.

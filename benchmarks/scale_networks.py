@@ -33,7 +33,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale_losses import fit_exponent, peak_rss_mb  # beside this file, which runs as a script
+from scale_losses import (
+    fit_exponent,
+    peak_rss_mb,
+    write_docs_section,
+)  # beside this file, which runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -143,32 +147,12 @@ def _out(line: str) -> None:
 def write_docs(command: str) -> None:
     """Put the report in docs/benchmarks.md as its SECTION, replacing the one there (before
     ``## How to run``, which benchmarks/scale.py writes last)."""
-    text = DOCS.read_text(encoding="utf-8")
-    section = "\n".join(
-        [
-            SECTION,
-            "",
-            "Two-layer networks and the classifiers, measured by `benchmarks/scale_networks.py`"
-            " (each size in a fresh process; wall time suffers most from a loaded machine, so the"
-            " load average is printed with the figures):",
-            "",
-            "```text",
-            *_REPORT,
-            "```",
-            "",
-            f"This section was written by `{command}`.",
-            "",
-            "",
-        ]
+    intro = (
+        "Two-layer networks and the classifiers, measured by `benchmarks/scale_networks.py`"
+        " (each size in a fresh process; wall time suffers most from a loaded machine, so the"
+        " load average is printed with the figures):"
     )
-    start = text.find(SECTION + "\n")
-    if start >= 0:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    else:
-        place = text.find("## How to run")
-        text = text[:place] + section + text[place:] if place >= 0 else text + "\n" + section
-    DOCS.write_text(text, encoding="utf-8")
+    write_docs_section(DOCS, SECTION, intro, _REPORT, command)
 
 
 def _print(row: dict[str, Any]) -> int:
